@@ -1,0 +1,19 @@
+"""hasslemap configuration: settings, sources and taxonomy, read and validated in one place."""
+
+from config.settings import (
+    ConfigError,
+    FieldMapping,
+    IngestSettings,
+    Settings,
+    SourceConfig,
+    load_settings,
+)
+
+__all__ = [
+    "ConfigError",
+    "FieldMapping",
+    "IngestSettings",
+    "Settings",
+    "SourceConfig",
+    "load_settings",
+]

@@ -1,0 +1,355 @@
+"""The one place hasslemap's settings are read and validated.
+
+Settings come from three layers, later ones winning:
+
+1. built-in defaults (they work with no config file at all: the demo sources);
+2. a YAML file: ``--config PATH``, else ``$HASSLEMAP_CONFIG``, else ``config/hasslemap.yaml``
+   in the working directory when it exists;
+3. environment variables ``HASSLEMAP_<KEY>``, with ``__`` between nested keys, e.g.
+   ``HASSLEMAP_WAREHOUSE=/data/cx.duckdb`` or ``HASSLEMAP_INGEST__MAX_TEXT_CHARS=8000``.
+
+Every problem is reported as a :class:`ConfigError` naming the file (or variable), the key
+and what is expected, before any work is done.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+ENV_PREFIX = "HASSLEMAP_"
+CONFIG_ENV = "HASSLEMAP_CONFIG"
+DEFAULT_CONFIG_FILE = Path("config/hasslemap.yaml")
+
+Channel = Literal["review", "ticket", "survey"]
+FileFormat = Literal["csv", "jsonl", "parquet"]
+ScoreKind = Literal["nps", "csat"]
+
+_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+
+class ConfigError(ValueError):
+    """A configuration problem, worded for the person who has to fix it."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RepliesMapping(_Strict):
+    """Where a ticket keeps its follow-up messages, and which of them are the customer's."""
+
+    field: str = Field(description="List field holding the follow-up messages.")
+    body: str = "body"
+    role: str = "author_role"
+    customer_roles: tuple[str, ...] = ("end-user", "end_user", "customer", "requester")
+
+
+class FieldMapping(_Strict):
+    """Which source field feeds which column of ``comments``.
+
+    ``text`` lists the fields that make up the comment, joined in order (a review's title and
+    body, a ticket's subject and description). Optional fields may be left out.
+    """
+
+    external_id: str
+    created_at: str
+    text: tuple[str, ...] = Field(min_length=1)
+    customer_id: str | None = None
+    replies: RepliesMapping | None = None
+    rating: str | None = None
+    score: str | None = None
+    score_kind: str | None = None
+    product: str | None = None
+    language: str | None = None
+    customer_value: str | None = None
+
+    def referenced(self) -> list[str]:
+        """Return every top-level source field this mapping reads."""
+        names = [self.external_id, self.created_at, *self.text]
+        optional = (
+            self.customer_id,
+            self.rating,
+            self.score,
+            self.score_kind,
+            self.product,
+            self.language,
+            self.customer_value,
+        )
+        names += [name for name in optional if name]
+        if self.replies:
+            names.append(self.replies.field)
+        return names
+
+
+class SourceConfig(_Strict):
+    """One configured feedback source: a glob of files in one format, from one channel."""
+
+    name: str
+    channel: Channel
+    path: str = Field(description="File path or glob, relative to the working directory.")
+    format: FileFormat
+    fields: FieldMapping
+    score_kind: ScoreKind | None = Field(
+        default=None, description="Fixed score kind when the records carry no score_kind field."
+    )
+    delimiter: str = Field(default=",", min_length=1, max_length=1)
+    day_first: bool = Field(default=False, description="Read 03/04/2026 as 3 April.")
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_identifier(cls, value: str) -> str:
+        if not _IDENTIFIER.match(value):
+            raise ValueError(
+                "expected lower-case letters, digits and underscores, starting with a letter"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _scores_are_interpretable(self) -> SourceConfig:
+        if self.fields.score and not (self.fields.score_kind or self.score_kind):
+            raise ValueError(
+                "fields.score is mapped, so set score_kind (nps or csat) on the source "
+                "or map fields.score_kind to a field holding it"
+            )
+        if self.fields.replies and self.format == "csv":
+            raise ValueError("fields.replies needs nested records: use format jsonl or parquet")
+        return self
+
+    def fingerprint(self) -> str:
+        """Return a short hash of everything that changes how this source's files are read."""
+        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha1(payload.encode()).hexdigest()[:12]
+
+
+class IngestSettings(_Strict):
+    """How files are read and cleaned."""
+
+    max_text_chars: int = Field(default=5000, gt=0)
+    chunk_rows: int = Field(default=20_000, gt=0, le=1_000_000)
+    retries: int = Field(default=2, ge=0, le=10)
+    retry_delay_seconds: float = Field(default=2.0, ge=0)
+
+
+class DemoSettings(_Strict):
+    """Where ``hasslemap demo-data`` writes, and how much."""
+
+    out_dir: Path = Path("var/demo")
+    comments: int = Field(default=3000, gt=0)
+    days: int = Field(default=90, gt=0)
+    seed: int = 42
+
+
+def _demo_sources(demo_dir: str = "var/demo") -> list[dict[str, Any]]:
+    return [
+        {
+            "name": "app_reviews",
+            "channel": "review",
+            "path": f"{demo_dir}/reviews/*.csv",
+            "format": "csv",
+            "fields": {
+                "external_id": "id",
+                "customer_id": "author",
+                "created_at": "date",
+                "text": ["title", "body"],
+                "rating": "rating",
+                "product": "product",
+            },
+        },
+        {
+            "name": "helpdesk_tickets",
+            "channel": "ticket",
+            "path": f"{demo_dir}/tickets/*.jsonl",
+            "format": "jsonl",
+            "fields": {
+                "external_id": "id",
+                "customer_id": "requester_id",
+                "created_at": "created_at",
+                "text": ["subject", "description"],
+                "replies": {"field": "comments", "body": "body", "role": "author_role"},
+                "product": "product",
+                "customer_value": "customer_value",
+            },
+        },
+        {
+            "name": "surveys",
+            "channel": "survey",
+            "path": f"{demo_dir}/surveys/*.csv",
+            "format": "csv",
+            "fields": {
+                "external_id": "response_id",
+                "customer_id": "respondent",
+                "created_at": "submitted_at",
+                "text": ["verbatim"],
+                "score": "score",
+                "score_kind": "survey",
+                "product": "product",
+            },
+        },
+    ]
+
+
+class Settings(_Strict):
+    """All of hasslemap's settings."""
+
+    warehouse: Path = Path("var/hasslemap.duckdb")
+    duckdb_memory_limit: str = Field(default="1GB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB)$")
+    ingest: IngestSettings = IngestSettings()
+    demo: DemoSettings = DemoSettings()
+    sources: tuple[SourceConfig, ...] = Field(
+        default_factory=lambda: tuple(SourceConfig(**s) for s in _demo_sources())
+    )
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_source_names(cls, value: tuple[SourceConfig, ...]) -> tuple[SourceConfig, ...]:
+        seen: set[str] = set()
+        for source in value:
+            if source.name in seen:
+                raise ValueError(f"source name {source.name!r} is used twice; names must be unique")
+            seen.add(source.name)
+        return value
+
+    @property
+    def dlt_dir(self) -> Path:
+        """Folder for dlt's pipeline working state, kept beside the warehouse file."""
+        return self.warehouse.parent / ".dlt"
+
+
+def load_settings(
+    config_path: str | os.PathLike[str] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Read, merge and validate the settings; raise :class:`ConfigError` on any problem.
+
+    Args:
+        config_path: YAML file to read. Defaults to ``$HASSLEMAP_CONFIG``, then to
+            ``config/hasslemap.yaml`` when it exists, else built-in defaults alone.
+        environ: Environment to read overrides from (defaults to ``os.environ``).
+
+    Returns:
+        The validated settings.
+    """
+    environ = os.environ if environ is None else environ
+    path = _resolve_config_path(config_path, environ)
+    data = _read_yaml(path) if path else {}
+    origins: dict[tuple[str, ...], str] = {}
+    data = _apply_env_overrides(data, environ, origins)
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, path, origins)) from None
+
+
+def _resolve_config_path(
+    config_path: str | os.PathLike[str] | None, environ: Mapping[str, str]
+) -> Path | None:
+    if config_path is not None:
+        path = Path(config_path)
+        where = "--config"
+    elif environ.get(CONFIG_ENV):
+        path = Path(environ[CONFIG_ENV])
+        where = CONFIG_ENV
+    else:
+        return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found (named by {where}); check the path")
+    return path
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{path}:{where}: not valid YAML ({problem}); fix the syntax") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text; save the file as UTF-8") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{path}: expected a mapping of settings at the top level, got {type(data).__name__}"
+        )
+    return data
+
+
+def _apply_env_overrides(
+    data: dict[str, Any], environ: Mapping[str, str], origins: dict[tuple[str, ...], str]
+) -> dict[str, Any]:
+    merged = json.loads(json.dumps(data, default=str))
+    for name, raw in sorted(environ.items()):
+        if not name.startswith(ENV_PREFIX) or name == CONFIG_ENV:
+            continue
+        keys = tuple(part.lower() for part in name[len(ENV_PREFIX) :].split("__"))
+        if not all(keys) or keys[0] not in Settings.model_fields:
+            continue  # Not one of ours (e.g. a variable for another tool); ignore quietly.
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else raw
+        except yaml.YAMLError:
+            value = raw
+        node = merged
+        for key in keys[:-1]:
+            child = node.get(key)
+            if not isinstance(child, dict):
+                child = {}
+                node[key] = child
+            node = child
+        node[keys[-1]] = value
+        origins[keys] = name
+    return merged
+
+
+def _describe(exc: ValidationError, path: Path | None, origins: dict[tuple[str, ...], str]) -> str:
+    lines = []
+    for error in exc.errors():
+        loc = tuple(str(part) for part in error["loc"])
+        key = _dotted(error["loc"])
+        origin = next(
+            (var for keys, var in origins.items() if loc[: len(keys)] == keys),
+            None,
+        )
+        where = (
+            f"environment variable {origin}"
+            if origin
+            else (str(path) if path else "built-in defaults")
+        )
+        lines.append(f"{where}: key '{key}': {_expectation(error)}")
+    return "invalid configuration:\n  " + "\n  ".join(lines)
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def _expectation(error: Mapping[str, Any]) -> str:
+    kind = error["type"]
+    given = error.get("input")
+    if kind == "extra_forbidden":
+        return "unknown key; remove it or check its spelling against config/hasslemap.yaml"
+    if kind == "missing":
+        return "required but missing; add it"
+    if kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        return f"expected one of {expected}, got {given!r}"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if given is not None and not isinstance(given, dict | list):
+        return f"{message} (got {given!r})"
+    return message

@@ -1,0 +1,211 @@
+"""The ``hasslemap`` command line."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+import typer  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.progress import (  # noqa: E402
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table  # noqa: E402
+
+from config import ConfigError, Settings, load_settings  # noqa: E402
+from flows import progress  # noqa: E402
+
+app = typer.Typer(
+    help="hasslemap: rank the hassles your customers write about.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="Settings file (default: config/hasslemap.yaml)."),
+]
+
+
+def _settings(config: Path | None) -> Settings:
+    try:
+        return load_settings(config)
+    except ConfigError as exc:
+        console.print(f"[bold red]Configuration error[/] {exc}", highlight=False)
+        raise typer.Exit(code=2) from None
+
+
+class RichProgress:
+    """Draws one progress line per step with rich."""
+
+    def __init__(self, bar: Progress) -> None:
+        self.bar = bar
+        self.tasks: dict[str, TaskID] = {}
+
+    def start(self, key: str, description: str, total: float | None) -> None:
+        """Add a line for a step."""
+        self.tasks[key] = self.bar.add_task(description, total=total)
+
+    def advance(self, key: str, amount: float) -> None:
+        """Move a step's line on."""
+        if key in self.tasks:
+            self.bar.advance(self.tasks[key], amount)
+
+    def finish(self, key: str, description: str | None = None) -> None:
+        """Mark a step's line done."""
+        if key in self.tasks:
+            task = self.bar.tasks[self.tasks[key]]
+            self.bar.update(
+                self.tasks[key],
+                total=task.completed or 1,
+                completed=task.completed or 1,
+                description=description or task.description,
+            )
+
+
+@app.command()
+def run(config: ConfigOption = None) -> None:
+    """Run the nightly flow once, with progress, and print a summary."""
+    settings = _settings(config)
+    from flows.nightly import nightly
+
+    bar = Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+    with bar:
+        progress.install(RichProgress(bar))
+        try:
+            result = nightly(config_path=str(config) if config else None)
+        finally:
+            progress.install(None)
+    _print_summary(result, settings)
+
+
+def _print_summary(result: dict[str, Any], settings: Settings) -> None:
+    ingest = result["stages"]["ingest"]
+    table = Table(title="Ingest", title_justify="left")
+    for column in (
+        "source",
+        "files read",
+        "unchanged",
+        "records",
+        "usable",
+        "quarantined",
+        "repaired",
+    ):
+        table.add_column(column, justify="left" if column == "source" else "right")
+    for name, stats in ingest["sources"].items():
+        table.add_row(
+            name,
+            f"{stats['files_read']:,}",
+            f"{stats['files_skipped']:,}",
+            f"{stats['records_read']:,}",
+            f"{stats['records_usable']:,}",
+            f"{stats['quarantined']:,}",
+            f"{stats['repaired']:,}",
+        )
+    console.print(table)
+    console.print(
+        f"comments: [bold]{ingest['comments_new']:,}[/] new, "
+        f"[bold]{ingest['comments_updated']:,}[/] updated, "
+        f"[bold]{ingest['comments_total']:,}[/] in total; "
+        f"{ingest['rejected_rows']:,} rows added to `rejected`"
+    )
+    console.print(f"run id: {result['run_id']}")
+    console.print(f"warehouse: [bold]{result['warehouse']}[/]")
+    console.print(
+        'query it:  hasslemap sql "select channel, count(*) from comments group by 1"',
+        highlight=False,
+    )
+
+
+@app.command("demo-data")
+def demo_data(
+    config: ConfigOption = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Folder to write to (default: demo.out_dir).")
+    ] = None,
+    comments: Annotated[int | None, typer.Option(help="Base comments to write.")] = None,
+    days: Annotated[int | None, typer.Option(help="Days the comments span.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
+    extra_days: Annotated[int, typer.Option(help="Also write this many newer days.")] = 0,
+    bad_records: Annotated[
+        bool, typer.Option(help="Include a few deliberately bad records.")
+    ] = True,
+) -> None:
+    """Write a realistic, seeded sample of reviews, tickets and survey comments."""
+    settings = _settings(config)
+    from flows.demo import DemoSpec, write_demo_data
+
+    spec = DemoSpec(
+        n_comments=comments or settings.demo.comments,
+        days=days or settings.demo.days,
+        seed=settings.demo.seed if seed is None else seed,
+        extra_days=extra_days,
+        bad_records=bad_records,
+    )
+    target = out or settings.demo.out_dir
+    with console.status(f"writing demo data to {target}"):
+        summary = write_demo_data(target, spec)
+    counts = ", ".join(f"{count:,} {channel}" for channel, count in summary.counts.items())
+    console.print(f"demo data: {counts} in [bold]{summary.out_dir}[/]")
+    console.print(
+        f"{summary.customers:,} customers, {summary.cross_channel_customers:,} of them in more "
+        "than one channel"
+    )
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="SQL to run against the warehouse (read-only).")],
+    config: ConfigOption = None,
+    max_rows: Annotated[int, typer.Option(help="Rows to show at most.")] = 50,
+) -> None:
+    """Run a read-only SQL query against the warehouse and print the result."""
+    import duckdb
+
+    from warehouse.connection import open_readonly
+
+    settings = _settings(config)
+    try:
+        conn = open_readonly(Path(settings.warehouse))
+    except FileNotFoundError as exc:
+        console.print(f"[bold red]No warehouse[/] {exc}", highlight=False)
+        raise typer.Exit(code=1) from None
+    try:
+        cursor = conn.execute(query)
+        names = [d[0] for d in cursor.description or []]
+        rows = cursor.fetchmany(max_rows + 1)
+    except duckdb.Error as exc:
+        console.print(f"[bold red]SQL error[/] {exc}", highlight=False)
+        raise typer.Exit(code=1) from None
+    finally:
+        conn.close()
+    table = Table(*names)
+    for row in rows[:max_rows]:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    console.print(table)
+    if len(rows) > max_rows:
+        console.print(f"(first {max_rows} rows shown; use --max-rows for more)")
+
+
+if __name__ == "__main__":
+    app()

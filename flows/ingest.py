@@ -1,0 +1,128 @@
+"""The ``ingest`` flow: one task per configured source, then the merge into ``comments``."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from config import Settings, SourceConfig, load_settings
+from flows import progress
+from flows.sources.resource import ReadStats, build_source_resource, files_to_read
+from warehouse.connection import connect_warehouse
+from warehouse.loaders import merge_comments, merge_rejected
+from warehouse.raw import load_raw
+
+
+def _is_transient(exc: BaseException | None) -> bool:
+    """Return True for errors worth another try: a locked, half-written or missing file."""
+    while exc is not None:
+        if isinstance(exc, OSError):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _retry_on_file_errors(task: Any, task_run: Any, state: Any) -> bool:
+    try:
+        state.result()
+    except Exception as exc:  # the state holds the task's exception; re-raised here to inspect
+        return _is_transient(exc)
+    return False
+
+
+@task(name="load_source", cache_policy=NO_CACHE, retry_condition_fn=_retry_on_file_errors)
+def load_source(
+    conn: duckdb.DuckDBPyConnection, source: SourceConfig, settings: Settings
+) -> dict[str, Any]:
+    """Read one source's new or changed files and land them in ``raw`` with dlt."""
+    logger = get_run_logger()
+    files = files_to_read(source)
+    if not files and "://" not in source.path:
+        logger.warning("source %s: no files match %s", source.name, source.path)
+        return asdict(ReadStats())
+    total = sum(f.stat().st_size for f in files)
+    sink = progress.current()
+    key = f"ingest:{source.name}"
+    sink.start(key, f"ingest {source.name}", None)
+    stats = ReadStats()
+    load_raw(
+        conn,
+        build_source_resource(
+            source, settings.ingest, stats, on_progress=lambda rows: sink.advance(key, rows)
+        ),
+        pipeline_name=f"hasslemap_{source.name}",
+        pipelines_dir=settings.dlt_dir,
+    )
+    sink.finish(key, f"ingest {source.name}: {stats.records_usable:,} usable records")
+    logger.info(
+        "source %s: %d file(s) found, %d read, %d unchanged and skipped; %d records, "
+        "%d usable, %d quarantined, %d repaired (%s bytes listed)",
+        source.name,
+        stats.files_found,
+        stats.files_read,
+        stats.files_skipped,
+        stats.records_read,
+        stats.records_usable,
+        stats.quarantined,
+        stats.repaired,
+        f"{total:,}",
+    )
+    return asdict(stats)
+
+
+@task(name="merge_comments", cache_policy=NO_CACHE)
+def merge_comments_task(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Merge landed records into ``comments`` and quarantined ones into ``rejected``."""
+    counts = merge_comments(conn)
+    rejected = merge_rejected(conn)
+    get_run_logger().info(
+        "comments: %d new, %d updated; %d rejected rows recorded",
+        counts.inserted,
+        counts.updated,
+        rejected,
+    )
+    return {
+        "comments_new": counts.inserted,
+        "comments_updated": counts.updated,
+        "rejected_rows": rejected,
+    }
+
+
+def ingest_into(conn: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, Any]:
+    """Run every source's load task, then the merge; return the stage's counts."""
+    per_source = {}
+    for source in settings.sources:
+        loader = load_source.with_options(
+            name=f"load_source[{source.name}]",
+            retries=settings.ingest.retries,
+            retry_delay_seconds=settings.ingest.retry_delay_seconds,
+        )
+        per_source[source.name] = loader(conn, source, settings)
+    merged = merge_comments_task(conn)
+    [(total,)] = conn.execute("SELECT count(*) FROM comments").fetchall()
+    return {
+        **merged,
+        "comments_total": int(total),
+        "records_read": sum(s["records_read"] for s in per_source.values()),
+        "quarantined": sum(s["quarantined"] for s in per_source.values()),
+        "repaired": sum(s["repaired"] for s in per_source.values()),
+        "files_read": sum(s["files_read"] for s in per_source.values()),
+        "files_skipped": sum(s["files_skipped"] for s in per_source.values()),
+        "sources": per_source,
+    }
+
+
+@flow(name="ingest", log_prints=True)
+def ingest(config_path: str | None = None) -> dict[str, Any]:
+    """Pull every configured source into the warehouse; return counts per source."""
+    settings = load_settings(config_path)
+    conn = connect_warehouse(Path(settings.warehouse), memory_limit=settings.duckdb_memory_limit)
+    try:
+        return ingest_into(conn, settings)
+    finally:
+        conn.close()

@@ -1,0 +1,343 @@
+"""The dlt resource for one configured source: list its files, read them, yield Arrow batches.
+
+dlt's ``filesystem`` resource lists the files (local paths, or any fsspec URL); the
+``read_feedback`` transformer reads each file as a stream and yields Arrow tables for two raw
+tables: ``records`` (usable records, normalised, with the record as received) and ``rejected``
+(quarantined records and repairs, with their reason and location).
+"""
+
+from __future__ import annotations
+
+import glob as globlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import dlt
+import pyarrow as pa
+from dlt.sources.filesystem import FileItemDict, filesystem
+
+from config import IngestSettings, SourceConfig
+from flows.sources.readers import FileProblem, RawItem, iter_csv, iter_jsonl, iter_parquet
+from flows.sources.records import Problem, normalise_record
+
+RECORDS_TABLE = "records"
+REJECTED_TABLE = "rejected"
+
+RECORD_SCHEMA = pa.schema(
+    [
+        pa.field("source", pa.string(), nullable=False),
+        ("channel", pa.string()),
+        pa.field("external_id", pa.string(), nullable=False),
+        ("file", pa.string()),
+        ("line", pa.int64()),
+        ("file_version", pa.string()),
+        ("customer_id", pa.string()),
+        ("created_at", pa.timestamp("us")),
+        ("text", pa.string()),
+        ("rating", pa.int16()),
+        ("score", pa.int16()),
+        ("score_kind", pa.string()),
+        ("product", pa.string()),
+        ("language", pa.string()),
+        ("customer_value", pa.float64()),
+        ("ingest_flags", pa.string()),
+        ("content_hash", pa.string()),
+        ("record", pa.string()),
+    ]
+)
+REJECTED_SCHEMA = pa.schema(
+    [
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("file", pa.string(), nullable=False),
+        pa.field("line", pa.int64(), nullable=False),
+        ("external_id", pa.string()),
+        ("action", pa.string()),
+        pa.field("reason_code", pa.string(), nullable=False),
+        ("reason", pa.string()),
+        ("raw_text", pa.string()),
+        pa.field("file_version", pa.string(), nullable=False),
+        ("rejected_at", pa.timestamp("us")),
+    ]
+)
+
+ProgressCallback = Callable[[int], None]
+
+
+@dataclass
+class ReadStats:
+    """What reading one source did; filled in while dlt extracts."""
+
+    files_found: int = 0
+    files_read: int = 0
+    files_skipped: int = 0
+    records_read: int = 0
+    records_usable: int = 0
+    quarantined: int = 0
+    repaired: int = 0
+    problems: dict[str, int] = field(default_factory=dict)
+
+    def count(self, problem: Problem) -> None:
+        """Tally one problem by its code."""
+        self.problems[problem.code] = self.problems.get(problem.code, 0) + 1
+
+
+def split_path(path: str) -> tuple[str, str]:
+    """Split a configured path or glob into dlt's ``bucket_url`` (a folder) and ``file_glob``."""
+    parts = Path(path).parts
+    for index, part in enumerate(parts):
+        if globlib.has_magic(part):
+            base = Path(*parts[:index]) if index else Path(".")
+            return str(base.resolve()), "/".join(parts[index:])
+    file_path = Path(path)
+    return str(file_path.parent.resolve()), file_path.name
+
+
+def files_to_read(source: SourceConfig) -> list[Path]:
+    """Return the local files a source's path currently matches (for progress and warnings)."""
+    return sorted(Path(p) for p in globlib.glob(source.path, recursive=True) if Path(p).is_file())
+
+
+class _Batch:
+    """Column buffers for one Arrow table, flushed every ``size`` rows."""
+
+    def __init__(self, schema: pa.Schema) -> None:
+        self.schema = schema
+        self.columns: dict[str, list[Any]] = {name: [] for name in schema.names}
+        self.rows = 0
+
+    def add(self, values: tuple[Any, ...]) -> None:
+        for column, value in zip(self.columns.values(), values, strict=True):
+            column.append(value)
+        self.rows += 1
+
+    def flush(self) -> pa.Table:
+        table = pa.table(self.columns, schema=self.schema)
+        self.columns = {name: [] for name in self.schema.names}
+        self.rows = 0
+        return table
+
+
+def _file_version(item: FileItemDict) -> str:
+    modified = item.get("modification_date")
+    stamp = modified.isoformat() if hasattr(modified, "isoformat") else str(modified)
+    return f"{stamp}|{item.get('size_in_bytes')}"
+
+
+def _iter_items(
+    item: FileItemDict, source: SourceConfig, ingest: IngestSettings
+) -> Iterator[RawItem]:
+    with item.open(mode="rb", compression="disable") as stream:
+        if source.format == "csv":
+            yield from iter_csv(
+                stream, delimiter=source.delimiter, required=source.fields.referenced()
+            )
+        elif source.format == "jsonl":
+            yield from iter_jsonl(stream)
+        else:
+            yield from iter_parquet(stream, batch_rows=ingest.chunk_rows)
+
+
+def read_source_files(
+    files: list[FileItemDict],
+    source: SourceConfig,
+    ingest: IngestSettings,
+    stats: ReadStats,
+    seen_files: dict[str, str],
+    on_progress: ProgressCallback | None = None,
+) -> Iterator[Any]:
+    """Read the given files; yield Arrow tables marked for the records or rejected table.
+
+    Files whose version (modification time, size, and the source's settings) is already in
+    ``seen_files`` are skipped; ``seen_files`` is updated once a file has been read to the end.
+    """
+    fingerprint = source.fingerprint()
+    for item in files:
+        stats.files_found += 1
+        version = f"{_file_version(item)}|{fingerprint}"
+        file_url = item["file_url"]
+        if seen_files.get(file_url) == version:
+            stats.files_skipped += 1
+            continue
+        yield from _read_one_file(item, file_url, version, source, ingest, stats, on_progress)
+        seen_files[file_url] = version
+        stats.files_read += 1
+
+
+def _read_one_file(
+    item: FileItemDict,
+    file_url: str,
+    version: str,
+    source: SourceConfig,
+    ingest: IngestSettings,
+    stats: ReadStats,
+    on_progress: ProgressCallback | None,
+) -> Iterator[Any]:
+    file_name = file_url.removeprefix("file://")
+    now = datetime.now(UTC).replace(tzinfo=None)
+    records = _Batch(RECORD_SCHEMA)
+    rejected = _Batch(REJECTED_SCHEMA)
+    first_line_of: dict[str, int] = {}
+
+    def reject(line: int, external_id: str | None, problem: Problem, raw: str) -> None:
+        stats.count(problem)
+        action = "quarantined" if problem.fatal else "repaired"
+        rejected.add(
+            (
+                source.name,
+                file_name,
+                line,
+                external_id,
+                action,
+                problem.code,
+                problem.reason,
+                raw,
+                version,
+                now,
+            )
+        )
+
+    try:
+        for raw_item in _iter_items(item, source, ingest):
+            stats.records_read += 1
+            raw_text = raw_item.raw_text or _dump(raw_item.record)
+            if raw_item.problem is not None:
+                stats.quarantined += 1
+                reject(raw_item.line, None, raw_item.problem, raw_text)
+            else:
+                _route_record(
+                    raw_item,
+                    raw_text,
+                    source,
+                    ingest,
+                    stats,
+                    records,
+                    reject,
+                    first_line_of,
+                    file_name,
+                    version,
+                )
+            if records.rows >= ingest.chunk_rows:
+                yield dlt.mark.with_table_name(records.flush(), RECORDS_TABLE)
+                if on_progress:
+                    on_progress(ingest.chunk_rows)
+            if rejected.rows >= ingest.chunk_rows:
+                yield _as_rejected(rejected.flush())
+    except FileProblem as problem:
+        stats.quarantined += 1
+        reject(0, None, Problem(problem.code, problem.reason, True), "")
+    if records.rows:
+        if on_progress:
+            on_progress(records.rows)
+        yield dlt.mark.with_table_name(records.flush(), RECORDS_TABLE)
+    if rejected.rows:
+        yield _as_rejected(rejected.flush())
+
+
+def _route_record(
+    raw_item: RawItem,
+    raw_text: str,
+    source: SourceConfig,
+    ingest: IngestSettings,
+    stats: ReadStats,
+    records: _Batch,
+    reject: Callable[[int, str | None, Problem, str], None],
+    first_line_of: dict[str, int],
+    file_name: str,
+    version: str,
+) -> None:
+    row, problems = normalise_record(
+        raw_item.record or {}, source, max_text_chars=ingest.max_text_chars
+    )
+    line = raw_item.line
+    if row is None:
+        stats.quarantined += 1
+        fatal = next(p for p in problems if p.fatal)
+        external_id = (raw_item.record or {}).get(source.fields.external_id)
+        reject(line, None if external_id is None else str(external_id), fatal, raw_text)
+        return
+    if row.external_id in first_line_of:
+        stats.quarantined += 1
+        duplicate = Problem(
+            "duplicate_id",
+            f"id {row.external_id!r} already appeared on line {first_line_of[row.external_id]} "
+            "of this file; the first one was kept",
+            True,
+        )
+        reject(line, row.external_id, duplicate, raw_text)
+        return
+    first_line_of[row.external_id] = line
+    if row.flags:
+        stats.repaired += 1
+        for problem in problems:
+            reject(line, row.external_id, problem, raw_text)
+    stats.records_usable += 1
+    records.add(
+        (
+            source.name,
+            source.channel,
+            row.external_id,
+            file_name,
+            line,
+            version,
+            row.customer_id,
+            row.created_at,
+            row.text,
+            row.rating,
+            row.score,
+            row.score_kind,
+            row.product,
+            row.language,
+            row.customer_value,
+            ",".join(row.flags),
+            row.content_hash,
+            raw_text if source.format != "parquet" else _dump(raw_item.record),
+        )
+    )
+
+
+def _as_rejected(table: pa.Table) -> Any:
+    hints = dlt.mark.make_hints(
+        table_name=REJECTED_TABLE,
+        write_disposition="append",
+        primary_key=("source", "file", "file_version", "line", "reason_code"),
+    )
+    return dlt.mark.with_hints(table, hints, create_table_variant=True)
+
+
+def _dump(record: dict[str, Any] | None) -> str:
+    return json.dumps(record, ensure_ascii=False, default=str) if record is not None else ""
+
+
+def build_source_resource(
+    source: SourceConfig,
+    ingest: IngestSettings,
+    stats: ReadStats,
+    on_progress: ProgressCallback | None = None,
+) -> Any:
+    """Return the dlt resource that lists and reads one source's files.
+
+    Write behaviour: ``records`` is **merged** on (source, external_id), because an edited
+    record must replace its earlier version rather than sit beside it; ``rejected`` is
+    **appended** with (source, file, file_version, line, reason_code) as its key, because each
+    read of a file version is a distinct event worth keeping.
+    """
+    bucket_url, file_glob = split_path(source.path)
+    files = filesystem(bucket_url=bucket_url, file_glob=file_glob)
+
+    # Files are tracked by (path, modification time, size) rather than with a
+    # modification-date cursor: a cursor would skip a new file copied in with an older mtime.
+    @dlt.transformer(
+        name=f"{source.name}_files",
+        table_name=RECORDS_TABLE,
+        primary_key=("source", "external_id"),
+        write_disposition="merge",
+    )
+    def read_feedback(items: list[FileItemDict]) -> Iterator[Any]:
+        seen_files = dlt.current.resource_state().setdefault("files", {})
+        yield from read_source_files(items, source, ingest, stats, seen_files, on_progress)
+
+    return files | read_feedback

@@ -1,0 +1,99 @@
+"""Text cleaning for customer feedback: pure functions, no I/O."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+# A tag needs a letter (or / or !) right after "<", so "I <3 it" and "a < b" survive.
+_TAG = re.compile(r"<(?:[a-zA-Z][^<>]*|/[a-zA-Z][^<>]*|![^<>]*)>")
+_BLOCK_TAG = re.compile(r"<\s*(?:br|/p|p|/div|div|/li|li|/h[1-6]|tr|/tr)\b[^<>]*>", re.IGNORECASE)
+_SCRIPT_STYLE = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z]{2,8});")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000]+")
+_BLANK_LINES = re.compile(r"\n\s*\n\s*(?:\n\s*)+")
+_SPACE_AROUND_NEWLINE = re.compile(r" *\n *")
+
+REPLACEMENT_CHAR = "\ufffd"
+
+
+@dataclass(frozen=True)
+class CleanText:
+    """A cleaned text and the repairs made to it (empty when none were needed)."""
+
+    text: str
+    flags: tuple[str, ...] = field(default=())
+
+
+def looks_like_html(text: str) -> bool:
+    """Return True when ``text`` holds HTML tags or character entities."""
+    return bool(_TAG.search(text) or _ENTITY.search(text))
+
+
+def strip_html(text: str) -> str:
+    """Remove tags (keeping their words), turn block tags into line breaks, decode entities."""
+    text = _SCRIPT_STYLE.sub(" ", text)
+    text = _BLOCK_TAG.sub("\n", text)
+    text = _TAG.sub("", text)
+    return html.unescape(text)
+
+
+def normalise_whitespace(text: str) -> str:
+    """Collapse runs of spaces, keep at most one blank line between paragraphs, trim."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub(" ", text)
+    text = _SPACES.sub(" ", text)
+    text = _SPACE_AROUND_NEWLINE.sub("\n", text)
+    text = _BLANK_LINES.sub("\n\n", text)
+    return text.strip()
+
+
+def truncate(text: str, max_chars: int) -> str:
+    """Cut ``text`` to at most ``max_chars`` characters, at a word boundary where one is near."""
+    if len(text) <= max_chars:
+        return text
+    cut = text[:max_chars]
+    space = cut.rfind(" ", max(0, max_chars - 40))
+    return (cut[:space] if space > 0 else cut).rstrip()
+
+
+def clean_text(text: str, *, max_chars: int) -> CleanText:
+    """Clean one piece of customer text and say which repairs were made.
+
+    Flags: ``html_stripped`` (tags removed, words kept), ``invalid_utf8`` (the source had
+    bytes that were decoded with replacement), ``truncated`` (longer than ``max_chars``).
+    """
+    flags = []
+    if REPLACEMENT_CHAR in text:
+        flags.append("invalid_utf8")
+    if ("<" in text or "&" in text) and looks_like_html(text):
+        text = strip_html(text)
+        flags.append("html_stripped")
+    text = unicodedata.normalize("NFC", normalise_whitespace(text))
+    if len(text) > max_chars:
+        text = truncate(text, max_chars)
+        flags.append("truncated")
+    return CleanText(text, tuple(flags))
+
+
+def join_parts(parts: list[str]) -> str:
+    """Join the cleaned parts of one comment (title and body, say) into one readable text.
+
+    A part without closing punctuation gets a full stop, so that sentence splitting later keeps
+    a title apart from the body. A part repeated verbatim (a title that is the body's first
+    line) is kept once.
+    """
+    out: list[str] = []
+    for part in parts:
+        if not part or any(part == kept or kept.startswith(part) for kept in out):
+            continue
+        out.append(part)
+    joined = []
+    for index, part in enumerate(out):
+        if index < len(out) - 1 and part[-1] not in ".!?:;…)\"'":
+            part += "."
+        joined.append(part)
+    return "\n\n".join(joined)

@@ -1,0 +1,115 @@
+"""Loaders: SQL that moves data between warehouse tables, and the run ledger.
+
+Each loader states its write behaviour (append, merge or replace) and why.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Any
+
+import duckdb
+
+from warehouse.connection import run_script, run_sql
+
+
+def read_sql(name: str) -> str:
+    """Return the text of ``warehouse/sql/<name>.sql``."""
+    return (resources.files("warehouse") / "sql" / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def table_exists(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """Return True when ``schema.table`` exists."""
+    rows = run_sql(
+        conn,
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        [schema, table],
+    )
+    return bool(rows[0][0])
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class MergeCounts:
+    """What a merge into ``comments`` changed."""
+
+    inserted: int
+    updated: int
+
+
+def merge_comments(conn: duckdb.DuckDBPyConnection) -> MergeCounts:
+    """Merge ``raw.records`` into ``comments`` in one transaction (see merge_comments.sql).
+
+    Write behaviour: merge on (source, external_id), because an edited record must update its
+    row and keep its id, and a re-run must change nothing.
+    """
+    if not table_exists(conn, "raw", "records"):
+        return MergeCounts(0, 0)
+    run_sql(conn, "BEGIN TRANSACTION")
+    try:
+        run_script(conn, read_sql("merge_comments"))
+        [(inserted, updated)] = run_sql(
+            conn,
+            "SELECT count(*) FILTER (WHERE is_new), count(*) FILTER (WHERE NOT is_new) "
+            "FROM incoming_comments",
+        )
+        run_sql(conn, "DROP TABLE incoming_comments")
+        run_sql(conn, "COMMIT")
+    except Exception:
+        run_sql(conn, "ROLLBACK")
+        raise
+    return MergeCounts(int(inserted), int(updated))
+
+
+def merge_rejected(conn: duckdb.DuckDBPyConnection) -> int:
+    """Copy new rows of ``raw.rejected`` into ``rejected``; return how many were added.
+
+    Write behaviour: append what is not there yet, because every quarantined record must be
+    kept once, with its reason and location, and re-reading a file must not double it.
+    """
+    if not table_exists(conn, "raw", "rejected"):
+        return 0
+    [(added,)] = run_sql(conn, read_sql("merge_rejected"))
+    return int(added)
+
+
+def start_run(conn: duckdb.DuckDBPyConnection, run_id: str, flow_name: str) -> None:
+    """Record that a flow run started.
+
+    Write behaviour: merge on run_id, because Prefect may retry a flow run under the same id.
+    """
+    run_sql(
+        conn,
+        """
+        INSERT OR REPLACE INTO runs (run_id, flow_name, started_at, status, stage_counts)
+        VALUES (?, ?, ?, 'running', '{}')
+        """,
+        [run_id, flow_name, _now()],
+    )
+
+
+def finish_run(
+    conn: duckdb.DuckDBPyConnection,
+    run_id: str,
+    *,
+    status: str,
+    stage_counts: dict[str, Any],
+    failed_stage: str | None = None,
+    error: str | None = None,
+) -> None:
+    """Record how a flow run ended, with its counts per stage (and the error, if it failed)."""
+    run_sql(
+        conn,
+        """
+        UPDATE runs
+        SET ended_at = ?, status = ?, stage_counts = ?, failed_stage = ?, error = ?
+        WHERE run_id = ?
+        """,
+        [_now(), status, json.dumps(stage_counts, default=str), failed_stage, error, run_id],
+    )

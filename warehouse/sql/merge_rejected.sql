@@ -1,0 +1,29 @@
+-- Copy quarantined records and repairs from raw.rejected into rejected.
+-- Write behaviour: APPEND only what is not there yet, keyed on
+-- (source, file, file_version, line, reason_code): each read of a file version is an event
+-- worth keeping, and re-reading the same version (after a crash) must not double it.
+INSERT INTO rejected BY NAME
+SELECT
+    source,
+    file,
+    line,
+    external_id,
+    action,
+    reason_code,
+    reason,
+    raw_text,
+    file_version,
+    rejected_at::TIMESTAMP AS rejected_at
+FROM raw.rejected AS r
+WHERE NOT EXISTS (
+    SELECT 1
+    FROM rejected AS x
+    WHERE x.source = r.source
+        AND x.file = r.file
+        AND x.file_version = r.file_version
+        AND x.line = r.line
+        AND x.reason_code = r.reason_code
+)
+QUALIFY row_number() OVER (
+    PARTITION BY source, file, file_version, line, reason_code ORDER BY rejected_at
+) = 1;
