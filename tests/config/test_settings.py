@@ -1,0 +1,82 @@
+from pathlib import Path
+
+import pytest
+
+from config import ConfigError, load_settings
+
+
+def test_defaults_need_no_config_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(environ={})
+    assert settings.warehouse == Path("var/hasslemap.duckdb")
+    assert [s.channel for s in settings.sources] == ["review", "ticket", "survey"]
+
+
+def test_the_bundled_config_file_states_the_defaults():
+    bundled = Path(__file__).parents[2] / "config" / "hasslemap.yaml"
+    assert load_settings(bundled, environ={}) == load_settings(environ={})
+
+
+def test_environment_variables_override_nested_keys(tmp_path):
+    settings = load_settings(
+        environ={
+            "HASSLEMAP_WAREHOUSE": str(tmp_path / "x.duckdb"),
+            "HASSLEMAP_INGEST__MAX_TEXT_CHARS": "8000",
+        }
+    )
+    assert settings.warehouse == tmp_path / "x.duckdb"
+    assert settings.ingest.max_text_chars == 8000
+
+
+def test_a_bad_environment_value_names_the_variable():
+    with pytest.raises(ConfigError, match=r"HASSLEMAP_INGEST__CHUNK_ROWS: key 'ingest.chunk_rows'"):
+        load_settings(environ={"HASSLEMAP_INGEST__CHUNK_ROWS": "lots"})
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "message"),
+    [
+        ("warehous: x.duckdb\n", r"key 'warehous': unknown key"),
+        (
+            "sources:\n  - {name: a, channel: email, path: x, format: csv, fields: {external_id: id, created_at: d, text: [t]}}\n",
+            r"key 'sources\[0\]\.channel': expected one of 'review', 'ticket' or 'survey', got 'email'",
+        ),
+        (
+            "sources:\n  - {name: a, channel: review, path: x, format: csv, fields: {external_id: id, text: [t]}}\n",
+            r"key 'sources\[0\]\.fields\.created_at': required but missing",
+        ),
+        (
+            "sources:\n  - {name: a, channel: survey, path: x, format: csv, fields: {external_id: id, created_at: d, text: [t], score: s}}\n",
+            r"key 'sources\[0\]': .*set score_kind",
+        ),
+        (
+            "sources:\n  - {name: Bad Name, channel: review, path: x, format: csv, fields: {external_id: id, created_at: d, text: [t]}}\n",
+            r"key 'sources\[0\]\.name': expected lower-case letters",
+        ),
+        (
+            "ingest: {max_text_chars: 0}\n",
+            r"key 'ingest\.max_text_chars': Input should be greater than 0",
+        ),
+        ("sources: [\n", r"line \d+, column \d+: not valid YAML"),
+        ("- just\n- a list\n", r"expected a mapping of settings"),
+    ],
+)
+def test_config_errors_name_the_file_and_key(tmp_path, yaml_text, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml_text)
+    with pytest.raises(ConfigError, match=message) as info:
+        load_settings(path, environ={})
+    assert str(path) in str(info.value)
+
+
+def test_duplicate_source_names_are_refused(tmp_path):
+    source = "{name: a, channel: review, path: x, format: csv, fields: {external_id: id, created_at: d, text: [t]}}"
+    path = tmp_path / "dup.yaml"
+    path.write_text(f"sources:\n  - {source}\n  - {source}\n")
+    with pytest.raises(ConfigError, match="used twice"):
+        load_settings(path, environ={})
+
+
+def test_a_missing_config_file_is_an_error_naming_where_it_came_from(tmp_path):
+    with pytest.raises(ConfigError, match="HASSLEMAP_CONFIG"):
+        load_settings(environ={"HASSLEMAP_CONFIG": str(tmp_path / "nope.yaml")})

@@ -1,0 +1,105 @@
+"""Shared fixtures: one real Prefect test server per session, and config/file builders."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+import json  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import pytest  # noqa: E402
+import yaml  # noqa: E402
+
+REVIEW_FIELDS = {
+    "external_id": "id",
+    "customer_id": "author",
+    "created_at": "date",
+    "text": ["title", "body"],
+    "rating": "rating",
+    "product": "product",
+}
+TICKET_FIELDS = {
+    "external_id": "id",
+    "customer_id": "requester_id",
+    "created_at": "created_at",
+    "text": ["subject", "description"],
+    "replies": {"field": "comments", "body": "body", "role": "author_role"},
+    "customer_value": "customer_value",
+}
+SURVEY_FIELDS = {
+    "external_id": "response_id",
+    "customer_id": "respondent",
+    "created_at": "submitted_at",
+    "text": ["verbatim"],
+    "score": "score",
+    "score_kind": "survey",
+}
+
+
+@pytest.fixture(scope="session")
+def prefect_server() -> Iterator[None]:
+    """A real, temporary Prefect API server shared by every test that runs a flow."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def write_config(tmp_path: Path) -> Callable[..., Path]:
+    """Write a settings file into the test's folder; the warehouse lives there too."""
+
+    def write(sources: list[dict[str, Any]], **settings: Any) -> Path:
+        data = {"warehouse": str(tmp_path / "warehouse.duckdb"), "sources": sources, **settings}
+        path = tmp_path / "hasslemap.yaml"
+        path.write_text(yaml.safe_dump(data), encoding="utf-8")
+        return path
+
+    return write
+
+
+def review_source(path: Path | str, name: str = "reviews") -> dict[str, Any]:
+    """A review source over ``path`` with the demo review mapping."""
+    return {
+        "name": name,
+        "channel": "review",
+        "path": str(path),
+        "format": "csv",
+        "fields": REVIEW_FIELDS,
+    }
+
+
+def ticket_source(path: Path | str, name: str = "tickets", fmt: str = "jsonl") -> dict[str, Any]:
+    """A ticket source over ``path`` with the demo ticket mapping."""
+    return {
+        "name": name,
+        "channel": "ticket",
+        "path": str(path),
+        "format": fmt,
+        "fields": TICKET_FIELDS,
+    }
+
+
+def survey_source(path: Path | str, name: str = "surveys") -> dict[str, Any]:
+    """A survey source over ``path`` with the demo survey mapping."""
+    return {
+        "name": name,
+        "channel": "survey",
+        "path": str(path),
+        "format": "csv",
+        "fields": SURVEY_FIELDS,
+    }
+
+
+def write_jsonl(path: Path, records: list[dict[str, Any] | str]) -> Path:
+    """Write records (dicts, or raw lines as strings) as JSON Lines."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [r if isinstance(r, str) else json.dumps(r) for r in records]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,245 @@
+"""The real ingest and nightly flows, on a real Prefect server and a real DuckDB file."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from conftest import review_source, survey_source, ticket_source, write_jsonl
+
+from config import ConfigError
+from flows.ingest import ingest
+from flows.nightly import nightly
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+REVIEW_HEADER = "id,author,rating,title,body,date,product\n"
+
+
+def query(config_dir: Path, sql: str, params=None):
+    with duckdb.connect(str(config_dir / "warehouse.duckdb"), read_only=True) as conn:
+        return conn.execute(sql, params or []).fetchall()
+
+
+def write_reviews(path: Path, rows: list[str]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(REVIEW_HEADER + "".join(rows), encoding="utf-8")
+    return path
+
+
+GOOD_REVIEWS = [
+    "R1,c1,1,Refund,My refund took three weeks,2026-09-01T10:00:00Z,Hub\n",
+    "R2,c2,5,Love it,Setup was easy,2026-09-02T10:00:00Z,Cam\n",
+    "R3,c3,2,,The app logs me out every day,2026-09-03T10:00:00Z,App\n",
+]
+
+
+def test_ingesting_twice_loads_nothing_new_the_second_time(tmp_path, write_config):
+    write_reviews(tmp_path / "in" / "reviews.csv", GOOD_REVIEWS)
+    config = write_config([review_source(tmp_path / "in" / "*.csv")])
+
+    first = ingest(str(config))
+    snapshot = query(tmp_path, "SELECT * FROM comments ORDER BY comment_id")
+    second = ingest(str(config))
+
+    assert first["comments_new"] == 3
+    assert (second["comments_new"], second["comments_updated"], second["files_read"]) == (0, 0, 0)
+    assert second["files_skipped"] == 1
+    assert query(tmp_path, "SELECT * FROM comments ORDER BY comment_id") == snapshot
+    assert query(tmp_path, "SELECT count(*) FROM raw.records") == [(3,)]
+
+
+def test_an_edited_record_updates_its_row_and_keeps_its_id(tmp_path, write_config):
+    path = write_reviews(tmp_path / "in" / "reviews.csv", GOOD_REVIEWS)
+    config = write_config([review_source(tmp_path / "in" / "*.csv")])
+    ingest(str(config))
+    [(comment_id, ingested_at)] = query(
+        tmp_path, "SELECT comment_id, ingested_at FROM comments WHERE external_id = 'R1'"
+    )
+
+    edited = GOOD_REVIEWS[0].replace("three weeks", "five weeks and counting")
+    write_reviews(path, [edited, *GOOD_REVIEWS[1:]])
+    os.utime(
+        path, (time.time() + 5, time.time() + 5)
+    )  # a new modification time, as an export would have
+    result = ingest(str(config))
+
+    assert (result["comments_new"], result["comments_updated"]) == (0, 1)
+    rows = query(
+        tmp_path,
+        "SELECT comment_id, text, ingested_at, updated_at FROM comments WHERE external_id = 'R1'",
+    )
+    assert rows[0][0] == comment_id
+    assert "five weeks and counting" in rows[0][1]
+    assert rows[0][2] == ingested_at and rows[0][3] > ingested_at
+    assert query(tmp_path, "SELECT count(*) FROM comments") == [(3,)]
+
+
+def test_a_new_file_with_an_older_modification_time_is_still_read(tmp_path, write_config):
+    write_reviews(tmp_path / "in" / "a.csv", GOOD_REVIEWS[:1])
+    config = write_config([review_source(tmp_path / "in" / "*.csv")])
+    ingest(str(config))
+    late = write_reviews(tmp_path / "in" / "b.csv", GOOD_REVIEWS[1:])
+    os.utime(late, (1_000_000_000, 1_000_000_000))  # copied in with its original (old) mtime
+    result = ingest(str(config))
+    assert result["comments_new"] == 2
+
+
+def test_every_kind_of_bad_input_is_recorded_and_the_good_rows_load(tmp_path, write_config):
+    reviews = tmp_path / "in" / "reviews.csv"
+    reviews.parent.mkdir(parents=True)
+    reviews.write_bytes(
+        (
+            REVIEW_HEADER
+            + GOOD_REVIEWS[0]
+            + "R10,c1,2,t,an extra field,2026-09-01,Hub,EXTRA\n"  # malformed row
+            + "R11,c1,2,,,2026-09-01,Hub\n"  # missing text
+            + "R12,c1,2,,<p> <br> </p>,2026-09-01,Hub\n"  # empty after cleaning
+            + "R13,c1,2,t,bad date,last tuesday,Hub\n"  # date that doesn't parse
+            + "R14,c1,3,t,<p>The app <b>crashes</b> on start</p>,2026-09-01,Hub\n"  # HTML
+            + "R15,c1,2,t,"
+            + "very long " * 100
+            + ",2026-09-01,Hub\n"  # too long
+            + "R1,c9,1,t,a duplicate id,2026-09-02,Hub\n"  # duplicate within the file
+        ).encode()
+        + b"R16,c1,2,t,caf\xe9 was cold,2026-09-01,Hub\n"  # not UTF-8
+    )
+    tickets = write_jsonl(
+        tmp_path / "in" / "tickets.jsonl",
+        [
+            {
+                "id": 1,
+                "requester_id": "c1",
+                "subject": "Login",
+                "description": "Cannot log in",
+                "created_at": "2026-09-01",
+                "comments": [],
+            },
+            '{"id": 2, "subject": "broken',  # invalid JSON
+        ],
+    )
+    config = write_config(
+        [review_source(reviews), ticket_source(tickets)],
+        ingest={"max_text_chars": 200},
+    )
+
+    result = ingest(str(config))
+
+    loaded = {row[0] for row in query(tmp_path, "SELECT external_id FROM comments")}
+    assert loaded == {"R1", "R14", "R15", "R16", "1"}
+    rejected = {
+        (reason_code, action, line): reason
+        for reason_code, action, line, reason in query(
+            tmp_path, "SELECT reason_code, action, line, reason FROM rejected"
+        )
+    }
+    expected = {
+        ("malformed_csv", "quarantined", 3),
+        ("missing_text", "quarantined", 4),
+        ("empty_text", "quarantined", 5),
+        ("bad_date", "quarantined", 6),
+        ("html_stripped", "repaired", 7),
+        ("truncated", "repaired", 8),
+        ("duplicate_id", "quarantined", 9),
+        ("invalid_utf8", "repaired", 10),
+        ("invalid_json", "quarantined", 2),
+    }
+    assert set(rejected) == expected
+    assert all(reason for reason in rejected.values())
+    raw = dict(
+        query(tmp_path, "SELECT reason_code, raw_text FROM rejected WHERE action = 'quarantined'")
+    )
+    assert raw["invalid_json"] == '{"id": 2, "subject": "broken'
+    assert "last tuesday" in raw["bad_date"]
+    [(text, flags)] = query(
+        tmp_path, "SELECT text, ingest_flags FROM comments WHERE external_id = 'R14'"
+    )
+    assert "The app crashes on start" in text and flags == ["html_stripped"]
+    [(length,)] = query(tmp_path, "SELECT length(text) FROM comments WHERE external_id = 'R15'")
+    assert length <= 200
+    assert result["quarantined"] == 6 and result["repaired"] == 3
+
+
+def test_a_file_without_the_mapped_columns_is_quarantined_whole(tmp_path, write_config):
+    bad = tmp_path / "in" / "bad.csv"
+    bad.parent.mkdir(parents=True)
+    bad.write_text("id,comment\n1,hello\n")
+    good = write_reviews(tmp_path / "in2" / "reviews.csv", GOOD_REVIEWS)
+    config = write_config([review_source(bad, "broken"), review_source(good, "fine")])
+    ingest(str(config))
+    [(line, reason)] = query(tmp_path, "SELECT line, reason FROM rejected WHERE source = 'broken'")
+    assert line == 0 and "'author'" in reason
+    assert query(tmp_path, "SELECT count(*) FROM comments WHERE source = 'fine'") == [(3,)]
+
+
+def test_parquet_sources_are_read_in_chunks(tmp_path, write_config):
+    n = 2500
+    table = pa.table(
+        {
+            "id": [f"T{i}" for i in range(n)],
+            "requester_id": [f"c{i % 100}" for i in range(n)],
+            "subject": ["Login"] * n,
+            "description": [f"Cannot log in, attempt {i}" for i in range(n)],
+            "created_at": pa.array([1_789_000_000_000 + i for i in range(n)], pa.timestamp("ms")),
+            "customer_value": [float(i % 7) for i in range(n)],
+        }
+    )
+    path = tmp_path / "in" / "tickets.parquet"
+    path.parent.mkdir(parents=True)
+    pq.write_table(table, path, row_group_size=500)
+    source = ticket_source(path, fmt="parquet")
+    source["fields"] = {k: v for k, v in source["fields"].items() if k != "replies"}
+    config = write_config([source], ingest={"chunk_rows": 1000})
+
+    result = ingest(str(config))
+
+    assert result["comments_new"] == n
+    assert query(
+        tmp_path, "SELECT max(source_line), count(DISTINCT external_id) FROM comments"
+    ) == [(n, n)]
+
+
+def test_a_nightly_run_is_recorded_with_counts_per_stage(tmp_path, write_config):
+    write_reviews(tmp_path / "in" / "reviews.csv", GOOD_REVIEWS)
+    write_jsonl(tmp_path / "in" / "tickets.jsonl", ['{"oops'])
+    survey = tmp_path / "in" / "surveys.csv"
+    survey.write_text(
+        "response_id,respondent,survey,score,question,verbatim,submitted_at\n"
+        "S1,c1,nps,3,How likely...,Too many fees,2026-09-01\n"
+    )
+    config = write_config(
+        [
+            review_source(tmp_path / "in" / "*.csv"),
+            ticket_source(tmp_path / "in" / "*.jsonl"),
+            survey_source(survey),
+        ]
+    )
+    config_data = config.read_text().replace("in/*.csv", "in/reviews.csv")
+    config.write_text(config_data)
+
+    result = nightly(str(config))
+
+    [(run_id, status, counts, ended)] = query(
+        tmp_path, "SELECT run_id, status, stage_counts, ended_at FROM runs"
+    )
+    assert run_id == result["run_id"] and status == "completed" and ended is not None
+    ingest_counts = json.loads(counts)["ingest"]
+    assert ingest_counts["comments_new"] == 4 and ingest_counts["quarantined"] == 1
+    assert query(tmp_path, "SELECT channel, count(*) FROM comments GROUP BY 1 ORDER BY 1") == [
+        ("review", 3),
+        ("survey", 1),
+    ]
+
+
+def test_a_broken_config_fails_fast_naming_the_key(tmp_path):
+    config = tmp_path / "bad.yaml"
+    config.write_text(f"warehouse: {tmp_path / 'w.duckdb'}\ningest:\n  chunk_rows: many\n")
+    with pytest.raises(ConfigError, match=r"key 'ingest\.chunk_rows'"):
+        nightly(str(config))
+    assert not (tmp_path / "w.duckdb").exists()

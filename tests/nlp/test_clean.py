@@ -1,0 +1,56 @@
+from nlp.clean import clean_text, join_parts, looks_like_html, strip_html, truncate
+
+
+def test_strip_html_keeps_the_words_and_breaks_blocks():
+    text = "<p>The app <b>crashes</b> on start</p><p>Every&nbsp;time &amp; again</p>"
+    assert strip_html(text).split() == [
+        "The",
+        "app",
+        "crashes",
+        "on",
+        "start",
+        "Every",
+        "time",
+        "&",
+        "again",
+    ]
+
+
+def test_script_contents_are_dropped_not_kept_as_words():
+    assert "alert" not in strip_html("hi <script>alert(1)</script> there")
+
+
+def test_angle_brackets_that_are_not_tags_survive():
+    cleaned = clean_text("I <3 this, and 2 < 3", max_chars=100)
+    assert cleaned.text == "I <3 this, and 2 < 3"
+    assert cleaned.flags == ()
+    assert not looks_like_html("I <3 this")
+
+
+def test_clean_text_flags_each_repair():
+    cleaned = clean_text("<b>bad</b> caf\ufffd", max_chars=100)
+    assert cleaned.text == "bad caf\ufffd"
+    assert set(cleaned.flags) == {"html_stripped", "invalid_utf8"}
+
+
+def test_whitespace_is_collapsed_but_paragraphs_kept():
+    assert clean_text("  a \t b\r\n\r\n\r\n\nc  ", max_chars=100).text == "a b\n\nc"
+
+
+def test_truncate_cuts_at_a_word_boundary_and_flags_it():
+    text = "word " * 100
+    cleaned = clean_text(text, max_chars=52)
+    assert len(cleaned.text) <= 52
+    assert cleaned.text.endswith("word")
+    assert cleaned.flags == ("truncated",)
+    assert truncate("short", 10) == "short"
+
+
+def test_join_parts_adds_a_stop_after_a_title_and_drops_repeats():
+    assert (
+        join_parts(["Refund never came", "I waited 3 weeks."])
+        == "Refund never came.\n\nI waited 3 weeks."
+    )
+    assert join_parts(["", "Body only"]) == "Body only"
+    assert join_parts(["Same", "Same"]) == "Same"
+    assert join_parts(["Great!", "Works"]) == "Great!\n\nWorks"
