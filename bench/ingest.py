@@ -81,7 +81,9 @@ def prepare(workdir: Path, comments: int) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--comments", type=int, default=1_000_000)
     parser.add_argument("--workdir", type=Path, default=Path("var/bench/ingest"))
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
@@ -126,7 +128,9 @@ def main() -> None:
     print()
     print(f"bench/ingest.py, {today()}, commit {git_revision()}")
     print(f"machine: {machine()}")
-    print(f"input: {written:,} records, {size_mb:,.0f} MiB on disk (reviews CSV, tickets JSONL, surveys CSV)")
+    print(
+        f"input: {written:,} records, {size_mb:,.0f} MiB on disk (reviews CSV, tickets JSONL, surveys CSV)"
+    )
     print()
     print("\n".join(rows))
 

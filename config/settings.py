@@ -201,7 +201,7 @@ class Settings(_Strict):
     """All of hasslemap's settings."""
 
     warehouse: Path = Path("var/hasslemap.duckdb")
-    duckdb_memory_limit: str = Field(default="1GB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB)$")
+    duckdb_memory_limit: str = Field(default="512MB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB)$")
     ingest: IngestSettings = IngestSettings()
     demo: DemoSettings = DemoSettings()
     sources: tuple[SourceConfig, ...] = Field(

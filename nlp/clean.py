@@ -43,6 +43,8 @@ def strip_html(text: str) -> str:
 
 def normalise_whitespace(text: str) -> str:
     """Collapse runs of spaces, keep at most one blank line between paragraphs, trim."""
+    if text.isprintable() and "  " not in text:
+        return text.strip()  # the common case: one line of ordinary text
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROL.sub(" ", text)
     text = _SPACES.sub(" ", text)
@@ -72,7 +74,9 @@ def clean_text(text: str, *, max_chars: int) -> CleanText:
     if ("<" in text or "&" in text) and looks_like_html(text):
         text = strip_html(text)
         flags.append("html_stripped")
-    text = unicodedata.normalize("NFC", normalise_whitespace(text))
+    text = normalise_whitespace(text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
     if len(text) > max_chars:
         text = truncate(text, max_chars)
         flags.append("truncated")

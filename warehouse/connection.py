@@ -8,7 +8,7 @@ from typing import Any
 import duckdb
 
 
-def connect_warehouse(path: Path, *, memory_limit: str = "1GB") -> duckdb.DuckDBPyConnection:
+def connect_warehouse(path: Path, *, memory_limit: str = "512MB") -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the warehouse at ``path`` and bring its schema up to date.
 
     Args:

@@ -102,23 +102,26 @@ def files_to_read(source: SourceConfig) -> list[Path]:
 
 
 class _Batch:
-    """Column buffers for one Arrow table, flushed every ``size`` rows."""
+    """Rows for one Arrow table, turned into columns when flushed."""
 
     def __init__(self, schema: pa.Schema) -> None:
         self.schema = schema
-        self.columns: dict[str, list[Any]] = {name: [] for name in schema.names}
-        self.rows = 0
+        self.buffer: list[tuple[Any, ...]] = []
+
+    @property
+    def rows(self) -> int:
+        return len(self.buffer)
 
     def add(self, values: tuple[Any, ...]) -> None:
-        for column, value in zip(self.columns.values(), values, strict=True):
-            column.append(value)
-        self.rows += 1
+        self.buffer.append(values)
 
     def flush(self) -> pa.Table:
-        table = pa.table(self.columns, schema=self.schema)
-        self.columns = {name: [] for name in self.schema.names}
-        self.rows = 0
-        return table
+        columns = [list(column) for column in zip(*self.buffer, strict=True)]
+        self.buffer = []
+        return pa.Table.from_arrays(
+            [pa.array(c, type=f.type) for c, f in zip(columns, self.schema, strict=True)],
+            schema=self.schema,
+        )
 
 
 def _file_version(item: FileItemDict) -> str:
