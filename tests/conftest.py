@@ -103,3 +103,20 @@ def write_jsonl(path: Path, records: list[dict[str, Any] | str]) -> Path:
     lines = [r if isinstance(r, str) else json.dumps(r) for r in records]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default demo data set (about 3,000 comments), written once per session. Read-only."""
+    from flows.demo import DemoSpec, write_demo_data
+
+    out = tmp_path_factory.mktemp("demo")
+    write_demo_data(out, DemoSpec())
+    return out
+
+
+def demo_sources(demo: Path) -> list[dict[str, Any]]:
+    """The bundled demo sources, pointed at ``demo``."""
+    from config.settings import _demo_sources
+
+    return _demo_sources(str(demo))
