@@ -60,6 +60,7 @@ def merge_comments(conn: duckdb.DuckDBPyConnection) -> MergeCounts:
             "FROM incoming_comments",
         )
         run_sql(conn, "DROP TABLE incoming_comments")
+        run_sql(conn, "DROP TABLE changed_keys")
         run_sql(conn, "COMMIT")
     except Exception:
         run_sql(conn, "ROLLBACK")

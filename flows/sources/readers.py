@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
+
+import orjson
 
 from flows.sources.records import Problem
 
@@ -127,8 +128,8 @@ def iter_jsonl(stream: IO[bytes]) -> Iterator[RawItem]:
         if not raw.strip():
             continue
         try:
-            record = json.loads(raw)
-        except json.JSONDecodeError as exc:
+            record = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
             yield RawItem(
                 line_no,
                 None,

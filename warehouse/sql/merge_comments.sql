@@ -4,22 +4,27 @@
 -- are left alone, so re-running over the same raw data changes nothing.
 -- comments is derived from the whole of raw.records (not from "this run's" rows), so a run
 -- that died after dlt loaded but before this merge is completed by the next run.
+-- raw.records holds one row per (source, external_id): dlt merges it on that key.
+
+-- Compare keys and hashes first, on narrow columns; fetch whole rows only for what changed.
+CREATE OR REPLACE TEMP TABLE changed_keys AS
+SELECT
+    records.source,
+    records.external_id,
+    comments.comment_id IS NULL AS is_new
+FROM raw.records AS records
+LEFT JOIN comments
+    ON comments.source = records.source
+    AND comments.external_id = records.external_id
+WHERE comments.comment_id IS NULL
+    OR comments.content_hash <> records.content_hash;
 
 CREATE OR REPLACE TEMP TABLE incoming_comments AS
-WITH latest AS (
-    SELECT *
-    FROM raw.records
-    QUALIFY row_number() OVER (PARTITION BY source, external_id ORDER BY file_version DESC) = 1
-)
-SELECT
-    latest.*,
-    comments.comment_id IS NULL AS is_new
-FROM latest
-LEFT JOIN comments
-    ON comments.source = latest.source
-    AND comments.external_id = latest.external_id
-WHERE comments.comment_id IS NULL
-    OR comments.content_hash <> latest.content_hash;
+SELECT records.*, changed_keys.is_new
+FROM raw.records AS records
+JOIN changed_keys
+    ON changed_keys.source = records.source
+    AND changed_keys.external_id = records.external_id;
 
 UPDATE comments
 SET
