@@ -1,0 +1,202 @@
+"""The journey-stage and hassle-theme taxonomy (config/taxonomy.yaml), read and validated.
+
+The taxonomy's effective version is its ``version`` number plus a hash of its content, so any
+edit (an added example, a renamed label) re-tags on the next run even if nobody bumps the
+number.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from config.settings import ConfigError, _describe, _read_yaml
+
+UNASSIGNED = "unassigned"
+_KEY = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+# Token attributes spaCy's Matcher understands; anything else is a typo worth reporting.
+_PATTERN_KEYS = {
+    "ORTH",
+    "TEXT",
+    "LOWER",
+    "LEMMA",
+    "NORM",
+    "POS",
+    "TAG",
+    "MORPH",
+    "DEP",
+    "ENT_TYPE",
+    "LENGTH",
+    "IS_ALPHA",
+    "IS_ASCII",
+    "IS_DIGIT",
+    "IS_LOWER",
+    "IS_UPPER",
+    "IS_TITLE",
+    "IS_PUNCT",
+    "IS_SPACE",
+    "IS_STOP",
+    "IS_SENT_START",
+    "LIKE_NUM",
+    "LIKE_URL",
+    "LIKE_EMAIL",
+    "SPACY",
+    "OP",
+}
+
+
+class Label(BaseModel):
+    """One journey stage or hassle theme."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key: str
+    name: str = Field(min_length=1)
+    description: str = ""
+    examples: tuple[str, ...] = Field(min_length=1)
+    patterns: tuple[tuple[dict[str, Any], ...], ...] = ()
+
+    @field_validator("key")
+    @classmethod
+    def _key_is_identifier(cls, value: str) -> str:
+        if value == UNASSIGNED:
+            raise ValueError(
+                f"'{UNASSIGNED}' is reserved for low-confidence tags; pick another key"
+            )
+        if not _KEY.match(value):
+            raise ValueError(
+                "expected lower-case letters, digits and underscores, starting with a letter"
+            )
+        return value
+
+    @field_validator("examples")
+    @classmethod
+    def _examples_have_words(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not example.strip() for example in value):
+            raise ValueError("an example is empty; remove it or write the phrase")
+        return value
+
+    @field_validator("patterns")
+    @classmethod
+    def _patterns_use_known_attributes(
+        cls, value: tuple[tuple[dict[str, Any], ...], ...]
+    ) -> tuple[tuple[dict[str, Any], ...], ...]:
+        for number, pattern in enumerate(value):
+            if not pattern:
+                raise ValueError(f"pattern {number} is empty; give at least one token")
+            for token in pattern:
+                unknown = set(token) - _PATTERN_KEYS
+                if unknown:
+                    raise ValueError(
+                        f"pattern {number} uses unknown token attribute(s) {sorted(unknown)}; "
+                        "see https://spacy.io/usage/rule-based-matching"
+                    )
+        return value
+
+
+class Taxonomy(BaseModel):
+    """Journey stages and hassle themes, with a version."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: int = Field(ge=1)
+    stages: tuple[Label, ...] = Field(min_length=2)
+    themes: tuple[Label, ...] = Field(min_length=2)
+    no_hassle: tuple[str, ...] = Field(
+        default=(), description="Praise and neutral remarks: what a pain point is not."
+    )
+
+    @field_validator("stages", "themes")
+    @classmethod
+    def _unique_keys(cls, value: tuple[Label, ...]) -> tuple[Label, ...]:
+        keys = [label.key for label in value]
+        duplicates = sorted({key for key in keys if keys.count(key) > 1})
+        if duplicates:
+            raise ValueError(f"key(s) {duplicates} appear more than once; keys must be unique")
+        return value
+
+    @property
+    def content_hash(self) -> str:
+        """Short hash of everything in the taxonomy."""
+        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha1(payload.encode()).hexdigest()[:10]
+
+    @property
+    def version_id(self) -> str:
+        """The version recorded with every tag: ``v<version>-<content hash>``."""
+        return f"v{self.version}-{self.content_hash}"
+
+    def labels(self, dimension: str) -> tuple[Label, ...]:
+        """Return the stages (``dimension='stage'``) or themes (``'theme'``)."""
+        if dimension == "stage":
+            return self.stages
+        if dimension == "theme":
+            return self.themes
+        raise ValueError(f"unknown dimension {dimension!r}; expected 'stage' or 'theme'")
+
+
+BUNDLED_TAXONOMY = Path(__file__).with_name("taxonomy.yaml")
+
+
+def load_taxonomy(path: Path | None = None) -> Taxonomy:
+    """Read and validate a taxonomy file (default: the bundled ``config/taxonomy.yaml``)."""
+    path = path or BUNDLED_TAXONOMY
+    if not path.is_file():
+        raise ConfigError(f"{path}: taxonomy file not found; check the `taxonomy` setting")
+    try:
+        return Taxonomy.model_validate(_read_yaml(path))
+    except ValidationError as exc:
+        raise ConfigError(
+            _describe(exc, path, {}).replace("invalid configuration", "invalid taxonomy")
+        ) from None
+    except yaml.YAMLError as exc:  # pragma: no cover - _read_yaml already converts these
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+def read_labelled_examples(path: Path, taxonomy: Taxonomy) -> list[tuple[str, str, str]]:
+    """Read a CSV of labelled examples (columns text, label; optional dimension).
+
+    ``label`` is a stage or theme key; ``dimension`` (stage or theme) may be left out when the
+    key is unambiguous. Returns (dimension, label, text) triples. Errors name the row.
+    """
+    import csv
+
+    stage_keys = {label.key for label in taxonomy.stages}
+    theme_keys = {label.key for label in taxonomy.themes}
+    rows: list[tuple[str, str, str]] = []
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        missing = {"text", "label"} - set(reader.fieldnames or [])
+        if missing:
+            raise ConfigError(f"{path}: needs columns text and label (missing {sorted(missing)})")
+        for line, row in enumerate(reader, start=2):
+            text = (row.get("text") or "").strip()
+            label = (row.get("label") or "").strip()
+            dimension = (row.get("dimension") or "").strip()
+            if not text or not label:
+                raise ConfigError(f"{path}: row {line}: text and label must both be filled in")
+            if not dimension:
+                dimension = (
+                    "stage" if label in stage_keys else "theme" if label in theme_keys else ""
+                )
+            keys = (
+                stage_keys
+                if dimension == "stage"
+                else theme_keys
+                if dimension == "theme"
+                else set()
+            )
+            if label not in keys:
+                raise ConfigError(
+                    f"{path}: row {line}: label {label!r} is not a "
+                    f"{dimension or 'stage or theme'} key in the taxonomy; "
+                    f"expected one of {sorted(stage_keys | theme_keys)}"
+                )
+            rows.append((dimension, label, text))
+    return rows

@@ -1,0 +1,245 @@
+"""Tagging units and comments with a journey stage and a hassle theme.
+
+The default tagger scores each label by embedding similarity to the label's example phrases
+(mean of the top-k cosine similarities), adds a boost for each non-negated spaCy pattern hit,
+and turns the scores into a confidence with a softmax whose temperature is calibrated on the
+taxonomy's own examples (leave-one-out). When labelled examples are supplied, a logistic
+regression on the embeddings replaces the similarity scores for that dimension.
+
+A label whose confidence is under the threshold becomes ``unassigned``. Everything here is
+pure: vectors and the taxonomy are passed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from config.taxonomy import UNASSIGNED, Taxonomy
+from nlp.units import PatternHit
+
+DIMENSIONS = ("stage", "theme")
+TOP_K = 3
+TEMPERATURES = np.geomspace(0.005, 0.5, 40)
+
+
+class Embedder(Protocol):
+    """Anything that turns texts into L2-normalised float32 vectors."""
+
+    model_id: str
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Return one vector per text."""
+
+
+@dataclass(frozen=True)
+class Tag:
+    """The best stage and theme for one unit or comment, with calibrated confidences."""
+
+    stage: str
+    stage_confidence: float
+    theme: str
+    theme_confidence: float
+    is_pain_point: bool
+    pain_score: float
+    method: str
+
+
+class Tagger(Protocol):
+    """Tags vectors (with optional pattern hits) against a taxonomy."""
+
+    method: str
+    taxonomy_version: str
+
+    def tag(
+        self, vectors: np.ndarray, hits: Sequence[Sequence[PatternHit]] | None = None
+    ) -> list[Tag]:
+        """Return one tag per row of ``vectors``."""
+
+
+def _topk_mean(similarities: np.ndarray, k: int) -> np.ndarray:
+    k = min(k, similarities.shape[1])
+    if k == similarities.shape[1]:
+        return similarities.mean(axis=1)
+    part = np.partition(similarities, -k, axis=1)[:, -k:]
+    return part.mean(axis=1)
+
+
+def _softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
+    z = scores / temperature
+    z -= z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+@dataclass
+class _Prototypes:
+    """Example vectors of one dimension's labels."""
+
+    keys: list[str]
+    vectors: list[np.ndarray]
+
+    def scores(self, vectors: np.ndarray, *, exclude: tuple[int, int] | None = None) -> np.ndarray:
+        out = np.empty((len(vectors), len(self.keys)), dtype=np.float32)
+        for j, examples in enumerate(self.vectors):
+            sims = vectors @ examples.T
+            if exclude is not None and exclude[0] == j:
+                sims = np.delete(sims, exclude[1], axis=1)
+            out[:, j] = _topk_mean(sims, TOP_K)
+        return out
+
+
+def calibrate_temperature(prototypes: _Prototypes) -> float:
+    """Pick the softmax temperature that best predicts each example's own label (leave-one-out)."""
+    rows, truth = [], []
+    for j, examples in enumerate(prototypes.vectors):
+        for i in range(len(examples)):
+            if len(examples) < 2:
+                continue
+            rows.append(prototypes.scores(examples[i : i + 1], exclude=(j, i))[0])
+            truth.append(j)
+    if not rows:
+        return 0.05
+    scores = np.asarray(rows)
+    index = np.asarray(truth)
+    best, best_loss = 0.05, np.inf
+    for temperature in TEMPERATURES:
+        probs = _softmax(scores, float(temperature))
+        loss = -np.log(probs[np.arange(len(index)), index] + 1e-12).mean()
+        if loss < best_loss:
+            best, best_loss = float(temperature), loss
+    return best
+
+
+class PrototypeTagger:
+    """Default tagger: example similarity plus pattern hits, optionally a learned classifier."""
+
+    def __init__(
+        self,
+        taxonomy: Taxonomy,
+        embedder: Embedder,
+        *,
+        min_confidence: float = 0.35,
+        pattern_boost: float = 0.08,
+        labelled: Sequence[tuple[str, str, str]] = (),
+        pain_margin: float = 0.0,
+    ) -> None:
+        """Embed the taxonomy's examples (and any labelled examples) and calibrate.
+
+        Args:
+            taxonomy: Stages and themes with example phrases and patterns.
+            embedder: Turns texts into vectors (the same one used for the units).
+            min_confidence: Below this, a tag is ``unassigned``.
+            pattern_boost: Added to a label's similarity score per non-negated pattern hit.
+            labelled: Extra (dimension, label, text) examples; when a dimension has any, a
+                logistic regression trained on examples plus labelled texts scores it.
+            pain_margin: A unit is a pain point when its best theme score beats its best
+                no-hassle score by more than this.
+        """
+        self.taxonomy = taxonomy
+        self.taxonomy_version = taxonomy.version_id
+        self.min_confidence = min_confidence
+        self.pattern_boost = pattern_boost
+        self.pain_margin = pain_margin
+        self.prototypes: dict[str, _Prototypes] = {}
+        self.temperatures: dict[str, float] = {}
+        self.classifiers: dict[str, Any] = {}
+        for dimension in DIMENSIONS:
+            labels = taxonomy.labels(dimension)
+            vectors = [embedder.encode(list(label.examples)) for label in labels]
+            self.prototypes[dimension] = _Prototypes([label.key for label in labels], vectors)
+            self.temperatures[dimension] = calibrate_temperature(self.prototypes[dimension])
+        self.no_hassle = embedder.encode(list(taxonomy.no_hassle)) if taxonomy.no_hassle else None
+        methods = []
+        for dimension in DIMENSIONS:
+            extra = [(label, text) for dim, label, text in labelled if dim == dimension]
+            if extra:
+                self.classifiers[dimension] = self._train(dimension, extra, embedder)
+                methods.append(f"{dimension}:logreg")
+            else:
+                methods.append(f"{dimension}:similarity+patterns")
+        self.method = ",".join(methods)
+
+    def _train(self, dimension: str, extra: list[tuple[str, str]], embedder: Embedder) -> Any:
+        from sklearn.linear_model import LogisticRegression
+
+        protos = self.prototypes[dimension]
+        features = [np.vstack(protos.vectors), embedder.encode([text for _, text in extra])]
+        targets = [key for key, vecs in zip(protos.keys, protos.vectors, strict=True) for _ in vecs]
+        targets += [label for label, _ in extra]
+        model = LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced")
+        model.fit(np.vstack(features), targets)
+        return model
+
+    def _dimension_probs(
+        self, dimension: str, vectors: np.ndarray, hits: Sequence[Sequence[PatternHit]] | None
+    ) -> tuple[list[str], np.ndarray]:
+        protos = self.prototypes[dimension]
+        if dimension in self.classifiers:
+            model = self.classifiers[dimension]
+            probs = model.predict_proba(vectors)
+            keys = list(model.classes_)
+            if hits:
+                probs = self._apply_hits_to_probs(dimension, keys, probs, hits)
+            return keys, probs
+        scores = protos.scores(vectors)
+        if hits:
+            index = {key: j for j, key in enumerate(protos.keys)}
+            for row, row_hits in enumerate(hits):
+                for hit in row_hits:
+                    if hit.dimension == dimension and not hit.negated and hit.label in index:
+                        scores[row, index[hit.label]] += self.pattern_boost
+        return protos.keys, _softmax(scores, self.temperatures[dimension])
+
+    def _apply_hits_to_probs(
+        self,
+        dimension: str,
+        keys: list[str],
+        probs: np.ndarray,
+        hits: Sequence[Sequence[PatternHit]],
+    ) -> np.ndarray:
+        index = {key: j for j, key in enumerate(keys)}
+        probs = probs.copy()
+        for row, row_hits in enumerate(hits):
+            for hit in row_hits:
+                if hit.dimension == dimension and not hit.negated and hit.label in index:
+                    probs[row, index[hit.label]] *= 2.0
+            probs[row] /= probs[row].sum()
+        return probs
+
+    def pain_scores(self, vectors: np.ndarray) -> np.ndarray:
+        """Best theme similarity minus best no-hassle similarity, per vector."""
+        theme_scores = self.prototypes["theme"].scores(vectors).max(axis=1)
+        if self.no_hassle is None:
+            return theme_scores
+        calm = _topk_mean(vectors @ self.no_hassle.T, TOP_K)
+        return theme_scores - calm
+
+    def tag(
+        self, vectors: np.ndarray, hits: Sequence[Sequence[PatternHit]] | None = None
+    ) -> list[Tag]:
+        """Tag each row of ``vectors`` (units or comments) with a stage and a theme."""
+        if len(vectors) == 0:
+            return []
+        stage_keys, stage_probs = self._dimension_probs("stage", vectors, hits)
+        theme_keys, theme_probs = self._dimension_probs("theme", vectors, hits)
+        pain = self.pain_scores(vectors)
+        tags = []
+        for row in range(len(vectors)):
+            s, t = int(stage_probs[row].argmax()), int(theme_probs[row].argmax())
+            stage_conf, theme_conf = float(stage_probs[row, s]), float(theme_probs[row, t])
+            tags.append(
+                Tag(
+                    stage=stage_keys[s] if stage_conf >= self.min_confidence else UNASSIGNED,
+                    stage_confidence=round(stage_conf, 4),
+                    theme=theme_keys[t] if theme_conf >= self.min_confidence else UNASSIGNED,
+                    theme_confidence=round(theme_conf, 4),
+                    is_pain_point=bool(pain[row] > self.pain_margin),
+                    pain_score=round(float(pain[row]), 4),
+                    method=self.method,
+                )
+            )
+        return tags

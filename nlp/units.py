@@ -1,0 +1,127 @@
+"""Text units: each comment split into sentences with lemmas, noun chunks, negation and
+taxonomy pattern hits. The spaCy pipeline is passed in; nothing here touches files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+NEGATION_WORDS = frozenset(
+    {"no", "not", "never", "without", "n't", "nothing", "nobody", "none", "neither", "nor"}
+)
+# A hit is negated when a negation sits this many tokens before it in the same sentence.
+NEGATION_WINDOW = 4
+# spaCy components the unit analysis needs: sentences and negation come from the parser,
+# lemmas from the tagger, attribute ruler and lemmatizer. Everything else is disabled.
+NEEDED_COMPONENTS = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter")
+
+
+@dataclass(frozen=True)
+class PatternHit:
+    """A taxonomy pattern that matched inside a sentence."""
+
+    dimension: str
+    label: str
+    negated: bool
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of a comment, with character offsets into the comment's text."""
+
+    index: int
+    start: int
+    end: int
+    text: str
+    lemmas: tuple[str, ...]
+    noun_chunks: tuple[str, ...]
+    negated: bool
+    hits: tuple[PatternHit, ...]
+
+
+def build_matcher(
+    nlp: Any, patterns: Iterable[tuple[str, str, Sequence[Sequence[dict[str, Any]]]]]
+) -> Any:
+    """Build a spaCy ``Matcher`` from (dimension, label, patterns) triples.
+
+    Match ids are ``"dimension|label"`` so hits can be traced back to the taxonomy.
+    """
+    from spacy.matcher import Matcher
+
+    matcher = Matcher(nlp.vocab)
+    for dimension, label, label_patterns in patterns:
+        if label_patterns:
+            matcher.add(f"{dimension}|{label}", [list(p) for p in label_patterns])
+    return matcher
+
+
+def _is_negation(token: Any) -> bool:
+    return token.dep_ == "neg" or token.lower_ in NEGATION_WORDS
+
+
+def _hit_is_negated(sent: Any, start: int, end: int) -> bool:
+    span_tokens = {t.i for t in sent.doc[start:end]}
+    for token in sent:
+        if not _is_negation(token):
+            continue
+        if start - NEGATION_WINDOW <= token.i < start:
+            return True
+        # "no problem with the delivery": the negation governs a head above the matched words.
+        if any(t.i in span_tokens for t in token.head.subtree) and token.i < start:
+            return True
+    return False
+
+
+def _sentence(sent: Any, index: int, matches: list[tuple[int, int, int]], strings: Any) -> Sentence:
+    hits = []
+    for match_id, start, end in matches:
+        if sent.start <= start and end <= sent.end:
+            dimension, label = strings[match_id].split("|", 1)
+            hits.append(PatternHit(dimension, label, _hit_is_negated(sent, start, end)))
+    lemmas = tuple(
+        t.lemma_.lower() for t in sent if not (t.is_stop or t.is_punct or t.is_space or t.like_num)
+    )
+    try:
+        chunks = tuple(chunk.text.lower() for chunk in sent.noun_chunks)
+    except ValueError:  # a pipeline without a parser has no noun chunks
+        chunks = ()
+    return Sentence(
+        index=index,
+        start=sent.start_char,
+        end=sent.end_char,
+        text=sent.text,
+        lemmas=lemmas,
+        noun_chunks=chunks,
+        negated=any(_is_negation(t) for t in sent),
+        hits=tuple(hits),
+    )
+
+
+def split_sentences(
+    nlp: Any,
+    texts: Iterable[str],
+    *,
+    matcher: Any = None,
+    batch_size: int = 256,
+) -> Iterator[list[Sentence]]:
+    """Yield, for each text, its sentences (skipping ones with no word in them).
+
+    Args:
+        nlp: A loaded spaCy pipeline; components not in :data:`NEEDED_COMPONENTS` are disabled
+            for the run.
+        texts: The comments' texts.
+        matcher: Optional spaCy ``Matcher`` from :func:`build_matcher`.
+        batch_size: Texts per ``nlp.pipe`` batch.
+    """
+    unneeded = [name for name in nlp.pipe_names if name not in NEEDED_COMPONENTS]
+    with nlp.select_pipes(disable=unneeded):
+        for doc in nlp.pipe(texts, batch_size=batch_size):
+            matches = list(matcher(doc)) if matcher is not None else []
+            sentences = []
+            for sent in doc.sents:
+                if not any(t.is_alpha for t in sent):
+                    continue
+                sentences.append(_sentence(sent, len(sentences), matches, nlp.vocab.strings))
+            yield sentences
