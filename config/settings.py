@@ -191,7 +191,8 @@ class DemoSettings(_Strict):
     seed: int = 42
 
 
-def _demo_sources(demo_dir: str = "var/demo") -> list[dict[str, Any]]:
+def demo_source_dicts(demo_dir: str = "var/demo") -> list[dict[str, Any]]:
+    """The demo sources (reviews, tickets, surveys) over ``demo_dir``, as plain settings."""
     return [
         {
             "name": "app_reviews",
@@ -251,7 +252,7 @@ class Settings(_Strict):
     enrich: EnrichSettings = EnrichSettings()
     demo: DemoSettings = DemoSettings()
     sources: tuple[SourceConfig, ...] = Field(
-        default_factory=lambda: tuple(SourceConfig(**s) for s in _demo_sources())
+        default_factory=lambda: tuple(SourceConfig(**s) for s in demo_source_dicts())
     )
 
     @field_validator("sources")

@@ -16,30 +16,10 @@ from typing import Any  # noqa: E402
 import pytest  # noqa: E402
 import yaml  # noqa: E402
 
-REVIEW_FIELDS = {
-    "external_id": "id",
-    "customer_id": "author",
-    "created_at": "date",
-    "text": ["title", "body"],
-    "rating": "rating",
-    "product": "product",
-}
-TICKET_FIELDS = {
-    "external_id": "id",
-    "customer_id": "requester_id",
-    "created_at": "created_at",
-    "text": ["subject", "description"],
-    "replies": {"field": "comments", "body": "body", "role": "author_role"},
-    "customer_value": "customer_value",
-}
-SURVEY_FIELDS = {
-    "external_id": "response_id",
-    "customer_id": "respondent",
-    "created_at": "submitted_at",
-    "text": ["verbatim"],
-    "score": "score",
-    "score_kind": "survey",
-}
+from config.settings import demo_source_dicts  # noqa: E402
+
+# The bundled demo mappings, one per channel; tests point them at their own files.
+REVIEW_FIELDS, TICKET_FIELDS, SURVEY_FIELDS = (source["fields"] for source in demo_source_dicts())
 
 
 @pytest.fixture(scope="session")
@@ -117,9 +97,7 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def demo_sources(demo: Path) -> list[dict[str, Any]]:
     """The bundled demo sources, pointed at ``demo``."""
-    from config.settings import _demo_sources
-
-    return _demo_sources(str(demo))
+    return demo_source_dicts(str(demo))
 
 
 @pytest.fixture(scope="session")
