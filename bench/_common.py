@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import platform
 import resource
+import shutil
 import subprocess
 from datetime import UTC, datetime
+from pathlib import Path
 
 
 def machine() -> str:
@@ -41,3 +43,24 @@ def git_revision() -> str:
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+
+
+def write_demo_workspace(workdir: Path, comments: int) -> int:
+    """Write demo data and a config (``bench.yaml``) using it; return the records written."""
+    from flows.demo import DemoSpec, write_demo_data
+
+    data = workdir / "data"
+    if data.exists():
+        shutil.rmtree(data)
+    for stale in (workdir / "bench.duckdb", workdir / ".dlt"):
+        if stale.is_dir():
+            shutil.rmtree(stale)
+        elif stale.exists():
+            stale.unlink()
+    summary = write_demo_data(data, DemoSpec(n_comments=comments, bad_records=False))
+    config = (Path(__file__).resolve().parents[1] / "config" / "hasslemap.yaml").read_text()
+    config = config.replace("var/demo/", f"{data}/").replace(
+        "warehouse: var/hasslemap.duckdb", f"warehouse: {workdir / 'bench.duckdb'}"
+    )
+    (workdir / "bench.yaml").write_text(config)
+    return sum(summary.counts.values())

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import git_revision, machine, peak_rss_mb, today  # noqa: E402
+from _common import git_revision, machine, peak_rss_mb, today, write_demo_workspace  # noqa: E402
 
 
 def measure(workdir: Path) -> dict:
@@ -64,22 +63,6 @@ def measure(workdir: Path) -> dict:
     }
 
 
-def prepare(workdir: Path, comments: int) -> int:
-    """Write the demo data and a config pointing at it; return the number of records written."""
-    from flows.demo import DemoSpec, write_demo_data
-
-    data = workdir / "data"
-    if data.exists():
-        shutil.rmtree(data)
-    summary = write_demo_data(data, DemoSpec(n_comments=comments, bad_records=False))
-    config = (Path(__file__).resolve().parents[1] / "config" / "hasslemap.yaml").read_text()
-    config = config.replace("var/demo/", f"{data}/").replace(
-        "warehouse: var/hasslemap.duckdb", f"warehouse: {workdir / 'bench.duckdb'}"
-    )
-    (workdir / "bench.yaml").write_text(config)
-    return sum(summary.counts.values())
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -95,13 +78,8 @@ def main() -> None:
         return
 
     workdir.mkdir(parents=True, exist_ok=True)
-    for stale in (workdir / "bench.duckdb", workdir / ".dlt"):
-        if stale.is_dir():
-            shutil.rmtree(stale)
-        elif stale.exists():
-            stale.unlink()
     started = time.perf_counter()
-    written = prepare(workdir, args.comments)
+    written = write_demo_workspace(workdir, args.comments)
     print(f"generated {written:,} records in {time.perf_counter() - started:.1f} s", flush=True)
     size_mb = sum(f.stat().st_size for f in (workdir / "data").rglob("*") if f.is_file()) / 2**20
 

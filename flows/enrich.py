@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -176,8 +177,9 @@ def split_comments(
     """Give new or changed comments their language, sentence units and severity."""
     logger = get_run_logger()
     version = enrich_version(settings)
+    started = time.perf_counter()
     pending = store.pending_comments(conn, version)
-    counts = {"comments_enriched": 0, "units_written": 0, "unsupported_language": 0}
+    counts: dict[str, Any] = {"comments_enriched": 0, "units_written": 0, "unsupported_language": 0}
     if not pending:
         logger.info("split_comments: nothing new to enrich")
         return counts
@@ -264,6 +266,7 @@ def split_comments(
             "split_comments: %d/%d comments enriched", counts["comments_enriched"], len(pending)
         )
     sink.finish("enrich:split")
+    counts["split_seconds"] = round(time.perf_counter() - started, 2)
     return counts
 
 
@@ -273,6 +276,7 @@ def embed_texts(
 ) -> dict[str, int]:
     """Embed every unit and comment text that has no stored vector for the current model."""
     logger = get_run_logger()
+    started = time.perf_counter()
     todo = store.texts_without_vectors(conn, embedder.model_id)
     if not todo:
         logger.info("embed_texts: every text already has a vector")
@@ -286,7 +290,10 @@ def embed_texts(
         sink.advance("enrich:embed", len(chunk))
         logger.info("embed_texts: %d/%d texts embedded", min(first + batch, len(todo)), len(todo))
     sink.finish("enrich:embed")
-    return {"texts_embedded": embedder.computed - before}
+    return {
+        "texts_embedded": embedder.computed - before,
+        "embed_seconds": round(time.perf_counter() - started, 2),
+    }
 
 
 def build_tagger(
@@ -316,6 +323,7 @@ def tag_subjects(
     from nlp.units import PatternHit
 
     logger = get_run_logger()
+    started = time.perf_counter()
     subjects = store.subjects_to_tag(conn, taxonomy.version_id, embedder.model_id)
     if not subjects:
         logger.info(
@@ -379,7 +387,11 @@ def tag_subjects(
         sink.advance("enrich:tag", len(chunk))
     sink.finish("enrich:tag")
     logger.info("tag_subjects: %d tags written (%s)", written, tagger.method)
-    return {"tags_written": written, "examples_embedded": examples_embedded}
+    return {
+        "tags_written": written,
+        "examples_embedded": examples_embedded,
+        "tag_seconds": round(time.perf_counter() - started, 2),
+    }
 
 
 def load_enrich_config(settings: Settings) -> Taxonomy:
