@@ -93,10 +93,12 @@ def detect_language(
             Without one, unsure texts come back as ``und`` (undetermined).
     """
     words = _WORD.findall(text.lower())
-    if words:
+    if words and text.isascii():
         english = sum(word in _ENGLISH for word in words) / len(words)
-        if len(words) >= 4 and english >= 0.25 and text.isascii():
+        if len(words) >= 4 and english >= 0.2:
             return LanguageGuess("en", round(min(1.0, 0.5 + english), 3), "stopwords")
+        if len(words) < 4 and english > 0:
+            return LanguageGuess("en", 0.5, "stopwords")
     if fallback is None:
         return LanguageGuess("und", 0.0, "none")
     guesses = fallback(text)
