@@ -167,7 +167,8 @@ def _print_enrich_summary(enrich: dict[str, Any], settings: Settings) -> None:
         table.add_column(theme.replace("_", " "), justify="right")
     for stage in [s.key for s in taxonomy.stages] + ["unassigned"]:
         table.add_row(stage, *(f"{counts.get((stage, theme), 0):,}" or "" for theme in themes))
-    console.print(table, width=max(console.width, 140))
+    # Ten stages by ten columns need more than the 80 columns a pipe reports.
+    Console(width=max(console.width, 150)).print(table)
 
 
 @app.command("demo-data")

@@ -82,7 +82,8 @@ def now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def _table(rows: Sequence[tuple[Any, ...]], schema: pa.Schema) -> pa.Table:
+def rows_to_table(rows: Sequence[tuple[Any, ...]], schema: pa.Schema) -> pa.Table:
+    """Build an Arrow table from row tuples in ``schema``'s column order."""
     columns = list(zip(*rows, strict=True)) if rows else [[] for _ in schema]
     return pa.Table.from_arrays(
         [pa.array(list(c), type=f.type) for c, f in zip(columns, schema, strict=True)],
@@ -142,10 +143,12 @@ def replace_units(
     """Replace the units, enrichment and tags of the given comments, in one transaction."""
     if not enrichment_rows:
         return
-    ids = _table([(row[0],) for row in enrichment_rows], pa.schema([("comment_id", pa.string())]))
+    ids = rows_to_table(
+        [(row[0],) for row in enrichment_rows], pa.schema([("comment_id", pa.string())])
+    )
     conn.register("batch_ids", ids)
-    conn.register("batch_units", _table(unit_rows, UNIT_SCHEMA))
-    conn.register("batch_enrichment", _table(enrichment_rows, ENRICHMENT_SCHEMA))
+    conn.register("batch_units", rows_to_table(unit_rows, UNIT_SCHEMA))
+    conn.register("batch_enrichment", rows_to_table(enrichment_rows, ENRICHMENT_SCHEMA))
     try:
         _in_transaction(
             conn,
@@ -307,7 +310,7 @@ def write_tags(conn: duckdb.DuckDBPyConnection, rows: Sequence[tuple[Any, ...]])
     """Insert or overwrite tags (rows in :data:`TAG_SCHEMA` order), in one transaction."""
     if not rows:
         return
-    conn.register("batch_tags", _table(rows, TAG_SCHEMA))
+    conn.register("batch_tags", rows_to_table(rows, TAG_SCHEMA))
     try:
         _in_transaction(
             conn, [("INSERT OR REPLACE INTO tags BY NAME SELECT * FROM batch_tags", None)]

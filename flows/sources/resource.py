@@ -23,6 +23,7 @@ from dlt.sources.filesystem import FileItemDict, filesystem
 from config import IngestSettings, SourceConfig
 from flows.sources.readers import FileProblem, RawItem, iter_csv, iter_jsonl, iter_parquet
 from flows.sources.records import Problem, normalise_record
+from warehouse.enrichment import rows_to_table
 
 RECORDS_TABLE = "records"
 REJECTED_TABLE = "rejected"
@@ -116,12 +117,9 @@ class _Batch:
         self.buffer.append(values)
 
     def flush(self) -> pa.Table:
-        columns = [list(column) for column in zip(*self.buffer, strict=True)]
+        table = rows_to_table(self.buffer, self.schema)
         self.buffer = []
-        return pa.Table.from_arrays(
-            [pa.array(c, type=f.type) for c, f in zip(columns, self.schema, strict=True)],
-            schema=self.schema,
-        )
+        return table
 
 
 def _file_version(item: FileItemDict) -> str:
