@@ -175,6 +175,14 @@ class EnrichSettings(_Strict):
     """The enrich stage: batching, languages, severity."""
 
     batch_comments: int = Field(default=2000, gt=0)
+    comment_vectors: Literal["mean_of_sentences", "embed"] = Field(
+        default="mean_of_sentences",
+        description=(
+            "How a comment's vector is made: the mean of its sentences' stored vectors (the model "
+            "reads all of a long ticket, and nothing is embedded twice), or the comment's own text "
+            "embedded (truncated at the model's maximum length)."
+        ),
+    )
     spacy_batch_size: int = Field(default=256, gt=0)
     supported_languages: tuple[str, ...] = ("en",)
     severity_weights: dict[Literal["source", "text", "intensity"], float] = Field(

@@ -68,6 +68,7 @@ def enrich_version(settings: Settings) -> str:
             "weights": settings.enrich.severity_weights,
             "languages": settings.enrich.supported_languages,
             "multilingual": settings.models.multilingual,
+            "comment_vectors": settings.enrich.comment_vectors,
         },
         sort_keys=True,
     )
@@ -272,12 +273,16 @@ def split_comments(
 
 @task(name="embed_texts", cache_policy=NO_CACHE)
 def embed_texts(
-    conn: duckdb.DuckDBPyConnection, embedder: StoredEmbedder, batch: int = 4096
+    conn: duckdb.DuckDBPyConnection,
+    embedder: StoredEmbedder,
+    *,
+    include_comments: bool,
+    batch: int = 4096,
 ) -> dict[str, int]:
-    """Embed every unit and comment text that has no stored vector for the current model."""
+    """Embed every unit (and, if asked, comment) text with no stored vector for the model."""
     logger = get_run_logger()
     started = time.perf_counter()
-    todo = store.texts_without_vectors(conn, embedder.model_id)
+    todo = store.texts_without_vectors(conn, embedder.model_id, include_comments=include_comments)
     if not todo:
         logger.info("embed_texts: every text already has a vector")
         return {"texts_embedded": 0}
@@ -294,6 +299,32 @@ def embed_texts(
         "texts_embedded": embedder.computed - before,
         "embed_seconds": round(time.perf_counter() - started, 2),
     }
+
+
+def subject_vectors(
+    conn: duckdb.DuckDBPyConnection, model_id: str, subjects: Sequence[store.Subject], mode: str
+) -> np.ndarray:
+    """Stored vectors for units; for comments, their own or the mean of their sentences'."""
+    if mode == "embed":
+        return store.load_vectors(conn, model_id, [s.text_hash for s in subjects])
+    units = [s for s in subjects if s.kind == "unit"]
+    comments = [s for s in subjects if s.kind == "comment"]
+    parts = store.unit_hashes_by_comment(conn, [s.subject_id for s in comments])
+    needed = sorted(
+        {h for s in units for h in [s.text_hash]} | {h for hs in parts.values() for h in hs}
+    )
+    if not needed:
+        return np.zeros((len(subjects), 1), dtype=np.float32)
+    stored = dict(zip(needed, store.load_vectors(conn, model_id, needed), strict=True))
+    dimension = len(next(iter(stored.values())))
+    out = np.zeros((len(subjects), dimension), dtype=np.float32)
+    for row, subject in enumerate(subjects):
+        if subject.kind == "unit":
+            out[row] = stored[subject.text_hash]
+        elif parts.get(subject.subject_id):
+            mean = np.mean([stored[h] for h in parts[subject.subject_id]], axis=0)
+            out[row] = mean / (np.linalg.norm(mean) or 1.0)
+    return out
 
 
 def build_tagger(
@@ -343,7 +374,9 @@ def tag_subjects(
         rows: list[tuple[Any, ...]] = []
         taggable = [s for s in chunk if s.language_supported]
         if taggable:
-            vectors = store.load_vectors(conn, embedder.model_id, [s.text_hash for s in taggable])
+            vectors = subject_vectors(
+                conn, embedder.model_id, taggable, settings.enrich.comment_vectors
+            )
             hits = [[PatternHit(**hit) for hit in s.pattern_hits] for s in taggable]
             for subject, tag in zip(taggable, tagger.tag(vectors, hits), strict=True):
                 rows.append(
@@ -410,7 +443,8 @@ def enrich_into(
     embedder = StoredEmbedder(conn, models, embedding_model_id(settings))
     counts: dict[str, Any] = {}
     counts.update(split_comments(conn, settings, taxonomy, models))
-    counts.update(embed_texts(conn, embedder))
+    include_comments = settings.enrich.comment_vectors == "embed"
+    counts.update(embed_texts(conn, embedder, include_comments=include_comments))
     counts.update(tag_subjects(conn, settings, taxonomy, embedder))
     counts["taxonomy_version"] = taxonomy.version_id
     counts["model_id"] = embedder.model_id

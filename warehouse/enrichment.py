@@ -168,8 +168,10 @@ def replace_units(
             conn.unregister(name)
 
 
-def texts_without_vectors(conn: duckdb.DuckDBPyConnection, model_id: str) -> list[tuple[str, str]]:
-    """(text_hash, text) of every unit and comment text that has no vector for ``model_id``."""
+def texts_without_vectors(
+    conn: duckdb.DuckDBPyConnection, model_id: str, *, include_comments: bool = True
+) -> list[tuple[str, str]]:
+    """(text_hash, text) of every unit (and comment) text that has no vector for ``model_id``."""
     return run_sql(
         conn,
         """
@@ -179,6 +181,7 @@ def texts_without_vectors(conn: duckdb.DuckDBPyConnection, model_id: str) -> lis
             SELECT e.text_hash, c.text
             FROM comment_enrichment AS e
             JOIN comments AS c USING (comment_id)
+            WHERE ?
         )
         SELECT text_hash, any_value(text) AS text
         FROM wanted
@@ -188,7 +191,7 @@ def texts_without_vectors(conn: duckdb.DuckDBPyConnection, model_id: str) -> lis
         GROUP BY text_hash
         ORDER BY text_hash
         """,
-        [model_id],
+        [include_comments, model_id],
     )
 
 
@@ -262,6 +265,23 @@ class Subject:
     text_hash: str
     pattern_hits: list[dict[str, Any]]
     language_supported: bool
+
+
+def unit_hashes_by_comment(
+    conn: duckdb.DuckDBPyConnection, comment_ids: Sequence[str]
+) -> dict[str, list[str]]:
+    """The text hashes of each comment's units, in sentence order."""
+    ids = rows_to_table([(c,) for c in comment_ids], pa.schema([("comment_id", pa.string())]))
+    conn.register("wanted_comments", ids)
+    try:
+        rows = run_sql(
+            conn,
+            "SELECT u.comment_id, list(u.text_hash ORDER BY u.unit_index) FROM units AS u "
+            "SEMI JOIN wanted_comments AS w ON w.comment_id = u.comment_id GROUP BY 1",
+        )
+    finally:
+        conn.unregister("wanted_comments")
+    return dict(rows)
 
 
 def subjects_to_tag(

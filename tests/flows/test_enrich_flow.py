@@ -198,3 +198,37 @@ def test_adding_a_theme_to_the_taxonomy_retags_on_the_next_run(enriched, tmp_pat
     versions = query(tmp_path, "SELECT DISTINCT taxonomy_version FROM tags")
     assert versions == [(result["taxonomy_version"],)]
     assert query(tmp_path, "SELECT count(*) FROM tags WHERE theme = 'privacy'")[0][0] >= 1
+
+
+def test_comment_vectors_are_sentence_means_by_default_and_can_be_embedded(enriched, tmp_path):
+    folder, config, _ = enriched
+    [(comments, tagged)] = query(
+        folder,
+        "SELECT count(*), count(t.stage) FROM comment_enrichment e "
+        "LEFT JOIN tags t ON t.subject_kind = 'comment' AND t.subject_id = e.comment_id "
+        "WHERE e.language_supported AND e.unit_count > 0",
+    )
+    assert comments == tagged
+    # By default no comment text was sent to the model: every stored vector is a unit's or an example's.
+    [(comment_vectors,)] = query(
+        folder,
+        "SELECT count(*) FROM embeddings v WHERE v.text_hash IN (SELECT text_hash FROM comment_enrichment) "
+        "AND v.text_hash NOT IN (SELECT text_hash FROM units)",
+    )
+    assert comment_vectors == 0
+
+    shutil.copy(folder / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
+    settings = yaml.safe_load(config.read_text())
+    settings["warehouse"] = str(tmp_path / "warehouse.duckdb")
+    settings["enrich"] = {"comment_vectors": "embed"}
+    (tmp_path / "hasslemap.yaml").write_text(yaml.safe_dump(settings))
+    result = enrich(str(tmp_path / "hasslemap.yaml"))
+    assert (
+        result["comments_enriched"]
+        == comments
+        + query(
+            folder,
+            "SELECT count(*) FROM comment_enrichment WHERE NOT language_supported OR unit_count = 0",
+        )[0][0]
+    )
+    assert result["texts_embedded"] > 0.5 * comments
