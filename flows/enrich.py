@@ -355,7 +355,8 @@ def tag_subjects(
 
     logger = get_run_logger()
     started = time.perf_counter()
-    subjects = store.subjects_to_tag(conn, taxonomy.version_id, embedder.model_id)
+    version = taxonomy.version_id  # a hash of the whole taxonomy: compute it once, not per row
+    subjects = store.subjects_to_tag(conn, version, embedder.model_id)
     if not subjects:
         logger.info(
             "tag_subjects: every unit and comment is tagged with taxonomy %s", taxonomy.version_id
@@ -391,7 +392,7 @@ def tag_subjects(
                         tag.is_pain_point,
                         tag.pain_score,
                         tag.method,
-                        taxonomy.version_id,
+                        version,
                         embedder.model_id,
                         stamp,
                     )
@@ -410,7 +411,7 @@ def tag_subjects(
                         None,
                         None,
                         UNSUPPORTED_LANGUAGE,
-                        taxonomy.version_id,
+                        version,
                         embedder.model_id,
                         stamp,
                     )
