@@ -152,7 +152,7 @@ class ModelSettings(_Strict):
     )
     backend: Literal["torch", "torch-bf16", "onnx", "onnx-int8"] = "torch-bf16"
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    batch_size: int | None = Field(default=None, gt=0, description="None: 64 on cpu, 256 on cuda.")
+    batch_size: int | None = Field(default=None, gt=0, description="None: 128 on cpu, 256 on cuda.")
     multilingual: bool = Field(
         default=False,
         description="True when the embedding model understands languages other than English.",

@@ -54,7 +54,9 @@ BACKENDS: tuple[Backend, ...] = get_args(Backend)
 DEFAULT_BACKEND: Backend = "torch-bf16"
 """Chosen by ``bench/embed_backends.py``: the fastest backend with mean cosine >= 0.99 to torch."""
 
-CPU_BATCH_SIZE = 64
+CPU_BATCH_SIZE = (
+    128  # bf16 on this CPU: 1,205 texts/s at 32, 1,581 at 64, 1,727 at 128, 1,763 at 256
+)
 CUDA_BATCH_SIZE = 256
 DEFAULT_CACHE_DIR = Path("var/models")
 
@@ -213,7 +215,7 @@ def load_embedder(
         backend: The ``models.backend`` setting: ``torch``, ``torch-bf16``, ``onnx`` or
             ``onnx-int8``.
         device: The ``models.device`` setting (see :func:`resolve_device`).
-        batch_size: Texts per forward pass; None means 64 on CPU and 256 on CUDA.
+        batch_size: Texts per forward pass; None means 128 on CPU and 256 on CUDA.
         cache_dir: Where ONNX exports are written once and reused.
         on_progress: Passed to the embedder: called with the number of texts after each batch.
 

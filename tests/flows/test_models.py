@@ -49,7 +49,7 @@ def test_default_embedder_works_offline(monkeypatch: pytest.MonkeyPatch):
 
     assert embedder.model_id == f"all-MiniLM-L6-v2@{DEFAULT_BACKEND}"
     assert embedder.dimension == 384
-    assert embedder.batch_size == 64
+    assert embedder.batch_size == 128  # the documented CPU default
     assert vectors.shape == (len(SENTENCES), 384)
     assert vectors.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
