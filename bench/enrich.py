@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import git_revision, machine, peak_rss_mb, today, write_demo_workspace  # noqa: E402
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-BACKENDS = ("torch", "torch-bf16", "onnx", "onnx-int8")
+BACKENDS = ("torch", "torch-bf16", "torch-bf16-jit", "onnx", "onnx-int8")
 
 
 def run_enrich(workdir: Path, backend: str) -> dict:

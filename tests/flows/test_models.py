@@ -70,6 +70,16 @@ def test_bf16_agrees_with_fp32(torch_vectors: np.ndarray):
     assert cosines(embedder.encode(SENTENCES), torch_vectors).min() >= 0.99
 
 
+def test_frozen_bf16_trace_agrees_with_fp32_on_any_batch_shape(torch_vectors: np.ndarray):
+    embedder = load_embedder(backend="torch-bf16-jit", batch_size=3)
+    assert embedder.model_id == "all-MiniLM-L6-v2@torch-bf16-jit"
+    assert cosines(embedder.encode(SENTENCES), torch_vectors).min() >= 0.99
+    # Shapes unlike the trace's: one short text, and one past the trace's length.
+    single, long = embedder.encode(["ok"]), embedder.encode(["the refund never came " * 30])
+    assert single.shape == long.shape == (1, embedder.dimension)
+    assert np.isfinite(single).all() and np.isfinite(long).all()
+
+
 def test_onnx_backends_agree_with_fp32_and_reuse_their_export(
     torch_vectors: np.ndarray, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
 ):
