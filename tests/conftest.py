@@ -44,37 +44,25 @@ def write_config(tmp_path: Path) -> Callable[..., Path]:
     return write
 
 
+def _source(
+    channel: str, fields: dict[str, Any], path: Path | str, name: str, fmt: str
+) -> dict[str, Any]:
+    return {"name": name, "channel": channel, "path": str(path), "format": fmt, "fields": fields}
+
+
 def review_source(path: Path | str, name: str = "reviews") -> dict[str, Any]:
     """A review source over ``path`` with the demo review mapping."""
-    return {
-        "name": name,
-        "channel": "review",
-        "path": str(path),
-        "format": "csv",
-        "fields": REVIEW_FIELDS,
-    }
+    return _source("review", REVIEW_FIELDS, path, name, "csv")
 
 
 def ticket_source(path: Path | str, name: str = "tickets", fmt: str = "jsonl") -> dict[str, Any]:
     """A ticket source over ``path`` with the demo ticket mapping."""
-    return {
-        "name": name,
-        "channel": "ticket",
-        "path": str(path),
-        "format": fmt,
-        "fields": TICKET_FIELDS,
-    }
+    return _source("ticket", TICKET_FIELDS, path, name, fmt)
 
 
 def survey_source(path: Path | str, name: str = "surveys") -> dict[str, Any]:
     """A survey source over ``path`` with the demo survey mapping."""
-    return {
-        "name": name,
-        "channel": "survey",
-        "path": str(path),
-        "format": "csv",
-        "fields": SURVEY_FIELDS,
-    }
+    return _source("survey", SURVEY_FIELDS, path, name, "csv")
 
 
 def write_jsonl(path: Path, records: list[dict[str, Any] | str]) -> Path:
