@@ -140,10 +140,14 @@ class StoredEmbedder:
         missing = self._missing(hashes)
         if missing:
             todo = {h: t for h, t in zip(hashes, texts, strict=True) if h in missing}
-            vectors = self.models.embedder.encode(list(todo.values()))
-            store.insert_embeddings(self.conn, self.model_id, list(todo), vectors)
-            self.computed += len(todo)
+            self.store_new(list(todo.items()))
         return hashes
+
+    def store_new(self, pairs: Sequence[tuple[str, str]]) -> None:
+        """Embed and store (text_hash, text) pairs already known to have no vector."""
+        vectors = self.models.embedder.encode([text for _, text in pairs])
+        store.insert_embeddings(self.conn, self.model_id, [h for h, _ in pairs], vectors)
+        self.computed += len(pairs)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Return vectors for ``texts``, embedding only those not stored yet."""
@@ -291,7 +295,7 @@ def embed_texts(
     before = embedder.computed
     for first in range(0, len(todo), batch):
         chunk = todo[first : first + batch]
-        embedder.ensure([text for _, text in chunk])
+        embedder.store_new(chunk)  # the query above already found these missing
         sink.advance("enrich:embed", len(chunk))
         logger.info("embed_texts: %d/%d texts embedded", min(first + batch, len(todo)), len(todo))
     sink.finish("enrich:embed")
