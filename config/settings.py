@@ -192,6 +192,40 @@ class EnrichSettings(_Strict):
     )
 
 
+class ClusterSettings(_Strict):
+    """The cluster stage: which units, how HDBSCAN runs, how noise is assigned, id matching."""
+
+    window_days: int = Field(
+        default=90, gt=0, description="Re-cluster the pain points of the last N days."
+    )
+    reduction: Literal["pca", "umap", "none"] = Field(
+        default="pca", description="Before HDBSCAN: pca (default, measured), umap (extra), none."
+    )
+    n_components: int = Field(default=32, ge=2, le=1024)
+    min_cluster_size: int | None = Field(
+        default=None, ge=2, description="None: max(10, sqrt(units) / 8)."
+    )
+    min_samples: int | None = Field(default=None, ge=1, description="None: min_cluster_size / 4.")
+    selection: Literal["eom", "leaf"] = "eom"
+    soft_neighbours: int = Field(default=5, ge=1, le=100)
+    soft_threshold: float = Field(
+        default=0.45, gt=0, le=1, description="Least neighbour vote for a noise unit to join."
+    )
+    merge_similarity: float = Field(
+        default=0.75, gt=0, le=1, description="Merge clusters whose centroids are this alike."
+    )
+    max_fit_points: int = Field(default=25_000, ge=100)
+    max_reference_points: int = Field(default=10_000, ge=100)
+    seed: int = 0
+    match_threshold: float = Field(
+        default=0.55, gt=0, le=1, description="Least score for tonight's cluster to keep an id."
+    )
+    min_centroid_similarity: float = Field(default=0.75, ge=-1, le=1)
+    lineage_overlap: float = Field(default=0.25, gt=0, le=1)
+    quotes: int = Field(default=5, ge=3, le=10)
+    keyphrases: int = Field(default=8, ge=1, le=30)
+
+
 class DemoSettings(_Strict):
     """Where ``hasslemap demo-data`` writes, and how much."""
 
@@ -260,6 +294,7 @@ class Settings(_Strict):
     models: ModelSettings = ModelSettings()
     tagging: TaggingSettings = TaggingSettings()
     enrich: EnrichSettings = EnrichSettings()
+    cluster: ClusterSettings = ClusterSettings()
     demo: DemoSettings = DemoSettings()
     sources: tuple[SourceConfig, ...] = Field(
         default_factory=lambda: tuple(SourceConfig(**s) for s in demo_source_dicts())

@@ -131,6 +131,8 @@ def _print_summary(result: dict[str, Any], settings: Settings) -> None:
     )
     if "enrich" in result["stages"]:
         _print_enrich_summary(result["stages"]["enrich"], settings)
+    if "cluster" in result["stages"]:
+        _print_cluster_summary(result["stages"]["cluster"], settings)
     console.print(f"run id: {result['run_id']}")
     console.print(f"warehouse: [bold]{result['warehouse']}[/]")
     console.print(
@@ -169,6 +171,35 @@ def _print_enrich_summary(enrich: dict[str, Any], settings: Settings) -> None:
         table.add_row(stage, *(f"{counts.get((stage, theme), 0):,}" or "" for theme in themes))
     # Ten stages by ten columns need more than the 80 columns a pipe reports.
     Console(width=max(console.width, 150)).print(table)
+
+
+def _print_cluster_summary(counts: dict[str, Any], settings: Settings) -> None:
+    from warehouse.connection import open_readonly
+
+    if counts.get("skipped"):
+        console.print(
+            "cluster: the window is unchanged since the last run; hassles kept as they are"
+        )
+    else:
+        console.print(
+            f"cluster: {counts['units_in']:,} pain points, {counts['hassles']:,} hassles "
+            f"({counts['hassles_new']:,} new, {counts['hassles_retired']:,} retired), "
+            f"coverage {counts['coverage']:.0%}"
+        )
+    conn = open_readonly(Path(settings.warehouse))
+    try:
+        rows = conn.execute(
+            "SELECT hassle_id, label, stage, theme, units, status FROM hassles "
+            "WHERE status <> 'retired' ORDER BY units DESC, hassle_id LIMIT 10"
+        ).fetchall()
+    finally:
+        conn.close()
+    table = Table(title="Largest hassles", title_justify="left")
+    for column in ("id", "label", "stage", "theme", "units", "status"):
+        table.add_column(column, justify="right" if column == "units" else "left")
+    for hassle_id, label, stage, theme, units, status in rows:
+        table.add_row(hassle_id, label, stage or "", theme or "", f"{units:,}", status)
+    console.print(table)
 
 
 @app.command("demo-data")

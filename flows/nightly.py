@@ -10,6 +10,7 @@ from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
 from config import load_settings
+from flows.cluster import cluster
 from flows.enrich import enrich, load_enrich_config
 from flows.ingest import ingest
 from warehouse.connection import connect_warehouse
@@ -22,7 +23,7 @@ def _run_name() -> str:
 
 @flow(name="nightly", flow_run_name=_run_name)
 def nightly(config_path: str | None = None) -> dict[str, Any]:
-    """Run the pipeline once: ingest, enrich (later: cluster, rank, publish).
+    """Run the pipeline once: ingest, enrich, cluster (later: rank, publish).
 
     The settings and the taxonomy are validated first, so a bad config stops the run before
     any work. Each run
@@ -45,6 +46,8 @@ def nightly(config_path: str | None = None) -> dict[str, Any]:
         counts["ingest"] = ingest(config_path)
         stage = "enrich"
         counts["enrich"] = enrich(config_path)
+        stage = "cluster"
+        counts["cluster"] = cluster(config_path, run_id=run_id)
     except Exception as exc:
         finish_run(
             conn,

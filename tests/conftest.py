@@ -114,3 +114,32 @@ class BagOfWordsEmbedder:
                 out[row, zlib.crc32(word.encode()) % self.dimension] += 1.0
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.where(norms == 0, 1, norms)
+
+
+@pytest.fixture(scope="session")
+def nightly_demo(tmp_path_factory: pytest.TempPathFactory, demo_dir: Path, prefect_server: None):
+    """The nightly flow run once on the demo data: (folder, config, result). Read-only.
+
+    Tests that change the warehouse take their own copy with :func:`copy_workspace`.
+    """
+    from flows.nightly import nightly
+
+    folder = tmp_path_factory.mktemp("nightly_demo")
+    config = folder / "hasslemap.yaml"
+    settings = {"warehouse": str(folder / "warehouse.duckdb"), "sources": demo_sources(demo_dir)}
+    config.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    return folder, config, nightly(str(config))
+
+
+def copy_workspace(source: Path, target: Path, sources: list[dict[str, Any]]) -> Path:
+    """Copy a workspace's warehouse (and dlt state) to ``target``; return its new config."""
+    import shutil
+
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source / "warehouse.duckdb", target / "warehouse.duckdb")
+    if (source / ".dlt").is_dir():
+        shutil.copytree(source / ".dlt", target / ".dlt")
+    config = target / "hasslemap.yaml"
+    settings = {"warehouse": str(target / "warehouse.duckdb"), "sources": sources}
+    config.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    return config

@@ -19,6 +19,12 @@ SNAPSHOT_QUERIES = {
     "comments": "SELECT * FROM comments ORDER BY comment_id",
     "rejected": "SELECT * FROM rejected ORDER BY ALL",
     "raw_records": "SELECT count(*), count(DISTINCT (source, external_id)) FROM raw.records",
+    "units": "SELECT count(*), count(DISTINCT text_hash) FROM units",
+    "tags": "SELECT subject_id, stage, theme, is_pain_point FROM tags ORDER BY ALL",
+    "embeddings": "SELECT count(*) FROM embeddings",
+    "hassles": "SELECT * EXCLUDE (centroid) FROM hassles ORDER BY hassle_id",
+    "hassle_members": "SELECT * FROM hassle_members ORDER BY ALL",
+    "cluster_runs": "SELECT run_id, input_fingerprint FROM cluster_runs ORDER BY ALL",
 }
 
 
@@ -39,6 +45,9 @@ def test_running_the_nightly_flow_twice_changes_nothing_the_second_time(
     after = snapshot(warehouse)
 
     assert after == before
+    assert before["hassles"] and before["hassle_members"]
+    assert second["stages"]["enrich"]["comments_enriched"] == 0
+    assert second["stages"]["cluster"]["skipped"] is True
     ingest = second["stages"]["ingest"]
     assert (
         ingest["comments_new"],
@@ -54,14 +63,11 @@ def test_running_the_nightly_flow_twice_changes_nothing_the_second_time(
     assert json.loads(runs[1][1])["ingest"]["comments_new"] == 0
 
 
-def test_every_good_demo_record_loads_and_every_bad_one_is_accounted_for(
-    tmp_path, write_config, demo_dir
-):
-    config = write_config(demo_sources(demo_dir))
-    nightly(str(config))
+def test_every_good_demo_record_loads_and_every_bad_one_is_accounted_for(nightly_demo, demo_dir):
+    folder, _, _ = nightly_demo
     with open(demo_dir / "truth.csv", newline="", encoding="utf-8") as f:
         truth = list(csv.DictReader(f))
-    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as conn:
+    with duckdb.connect(str(folder / "warehouse.duckdb"), read_only=True) as conn:
         loaded = {
             (c, e) for c, e in conn.execute("SELECT channel, external_id FROM comments").fetchall()
         }

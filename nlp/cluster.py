@@ -1,0 +1,361 @@
+"""Group recurring pain points: optional reduction, HDBSCAN, then a soft assignment of the noise.
+
+The clusterer takes vectors that were computed and stored before (the enrich stage's sentence
+embeddings), so a rerun never embeds anything. Its steps:
+
+1. **Distinct vectors.** Identical vectors (the same sentence written twice; the default model
+   is uncased, so "Refund still not here" and "refund still not here" too) are clustered once
+   and share the result. Copies would otherwise build false density peaks: every stock phrase
+   its own micro-cluster, and the hassle behind several phrasings split among them.
+2. **Sample.** Above ``max_fit_points`` vectors, HDBSCAN is fitted on a seeded random sample;
+   every other vector is assigned afterwards (step 4). This is how one million units fit in
+   memory and time: HDBSCAN's cost grows faster than linearly, nearest-centroid assignment
+   linearly.
+3. **Reduce** (``reduction``): ``pca`` to ``n_components`` dimensions (the default, measured in
+   docs/benchmarks.md), ``umap`` (needs the ``umap`` extra), or ``none``. Density estimates in
+   384 dimensions are poor; a few dozen principal components keep most of the signal.
+4. **HDBSCAN** on the reduced sample. ``min_cluster_size`` scales with the data when not set.
+5. **Soft assignment.** HDBSCAN leaves many points as noise (BERTopic's users lose 30-50% of
+   their documents this way). Each noise or unsampled point looks up its ``soft_neighbours``
+   most similar HDBSCAN members, in the original embedding space, and each neighbour votes for
+   its cluster with its cosine similarity. The point joins the winning cluster if the winner's
+   votes, divided by ``soft_neighbours``, reach ``soft_threshold``; otherwise it stays noise.
+   A vote of near neighbours follows a cluster's shape, where a single centroid does not:
+   on banking77 it gives 0.03 more NMI than nearest-centroid at the same coverage
+   (docs/benchmarks.md). The share of points in a cluster is reported as the coverage.
+6. **Merge near-identical clusters.** HDBSCAN splits one hassle told in different words into
+   several dense groups. Clusters whose centroids are closer than ``merge_similarity``
+   (average linkage over centroid cosine similarity) become one. Clusters are numbered by
+   size, largest first.
+
+Everything is deterministic for the same input order and seed.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, runtime_checkable
+
+import numpy as np
+
+Reduction = Literal["none", "pca", "umap"]
+Selection = Literal["eom", "leaf"]
+
+NOISE = -1
+CORE, SOFT, UNASSIGNED = "core", "soft", "noise"
+_ASSIGN_CHUNK = 4096
+
+
+@dataclass(frozen=True)
+class ClusterParams:
+    """How to cluster; every field comes from the ``cluster`` settings.
+
+    Attributes:
+        reduction: ``pca``, ``umap`` or ``none``.
+        n_components: Dimensions after reduction.
+        min_cluster_size: Smallest group HDBSCAN reports; None scales it with the data
+            (:func:`auto_min_cluster_size`).
+        min_samples: HDBSCAN's density smoothing; None uses a quarter of ``min_cluster_size``.
+        selection: HDBSCAN's ``cluster_selection_method``: ``leaf`` gives finer, more
+            homogeneous groups than ``eom`` (the default; measured in docs/benchmarks.md).
+        soft_neighbours: HDBSCAN members consulted for each noise point.
+        soft_threshold: Least vote strength (mean cosine similarity of the neighbours that
+            belong to the winning cluster, counting the others as 0) for a noise point to join
+            a cluster; 1.0 turns soft assignment off.
+        max_reference_points: HDBSCAN members kept as neighbours to vote (a seeded sample
+            above this), which bounds the cost of assigning a million points.
+        merge_similarity: Clusters whose centroids (average linkage) are at least this
+            similar are merged; 1.0 turns merging off.
+        max_fit_points: Above this many distinct points HDBSCAN is fitted on a sample of this
+            size.
+        seed: Seed for the sample and the reduction.
+    """
+
+    reduction: Reduction = "pca"
+    n_components: int = 32
+    min_cluster_size: int | None = None
+    min_samples: int | None = None
+    selection: Selection = "eom"
+    soft_neighbours: int = 5
+    soft_threshold: float = 0.45
+    max_reference_points: int = 10_000
+    merge_similarity: float = 0.75
+    max_fit_points: int = 25_000
+    seed: int = 0
+
+
+def auto_min_cluster_size(n_points: int) -> int:
+    """A ``min_cluster_size`` that grows with the square root of the data, at least 10.
+
+    10 for up to 6,400 points, 14 for 13,000 (banking77), 40 for 100,000, 125 for a million:
+    a recurring hassle needs more mentions in a bigger window, but not proportionally more,
+    or the rarer hassles would vanish into their neighbours.
+    """
+    return max(10, round(math.sqrt(max(n_points, 0)) / 8))
+
+
+@dataclass(frozen=True)
+class Clustering:
+    """What the clusterer found.
+
+    Attributes:
+        labels: Cluster number per input row, ``-1`` for noise.
+        probabilities: HDBSCAN's membership strength for its own members; the vote strength
+            for soft-assigned rows; 0 for noise.
+        assigned_by: ``core`` (HDBSCAN member), ``soft`` (joined by its neighbours' vote) or
+            ``noise``.
+        centroids: One L2-normalised centroid per cluster, in the input space.
+        min_cluster_size: The value used (after scaling).
+        fitted_on: Rows HDBSCAN was fitted on (all of them, or the sample).
+        timings: Seconds per step.
+    """
+
+    labels: np.ndarray
+    probabilities: np.ndarray
+    assigned_by: np.ndarray
+    centroids: np.ndarray
+    min_cluster_size: int
+    fitted_on: int
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def n_clusters(self) -> int:
+        """Number of clusters."""
+        return int(self.centroids.shape[0])
+
+    @property
+    def coverage(self) -> float:
+        """Share of rows in a cluster (not noise)."""
+        return float((self.labels != NOISE).mean()) if len(self.labels) else 0.0
+
+
+@runtime_checkable
+class Clusterer(Protocol):
+    """Anything that groups L2-normalised vectors."""
+
+    def cluster(self, vectors: np.ndarray) -> Clustering:
+        """Return a cluster number (or -1) for every row of ``vectors``."""
+        ...
+
+
+class HdbscanClusterer:
+    """The default :class:`Clusterer`: sample, reduce, HDBSCAN, soft-assign the noise."""
+
+    def __init__(self, params: ClusterParams | None = None, *, n_jobs: int = 2) -> None:
+        """Keep the parameters; nothing is fitted until :meth:`cluster`."""
+        self.params = params or ClusterParams()
+        self.n_jobs = n_jobs
+
+    def cluster(self, vectors: np.ndarray) -> Clustering:
+        """Cluster ``vectors`` (rows L2-normalised); see the module docstring for the steps."""
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2 or len(vectors) == 0:
+            return _all_noise(len(vectors), vectors.shape[1] if vectors.ndim == 2 else 0, 0)
+        distinct, inverse = _distinct_rows(vectors)
+        found = self._cluster_distinct(distinct)
+        return Clustering(
+            labels=found.labels[inverse],
+            probabilities=found.probabilities[inverse],
+            assigned_by=found.assigned_by[inverse],
+            centroids=cluster_centroids(vectors, found.labels[inverse], found.n_clusters),
+            min_cluster_size=found.min_cluster_size,
+            fitted_on=found.fitted_on,
+            timings=found.timings,
+        )
+
+    def _cluster_distinct(self, vectors: np.ndarray) -> Clustering:
+        p = self.params
+        n = vectors.shape[0]
+        mcs = p.min_cluster_size or auto_min_cluster_size(n)
+        timings: dict[str, float] = {}
+        if n < 2 * mcs or n < 3:
+            return _all_noise(n, vectors.shape[1] if vectors.ndim == 2 else 0, mcs)
+
+        started = time.perf_counter()
+        rng = np.random.default_rng(p.seed)
+        if n > p.max_fit_points:
+            sample = np.sort(rng.choice(n, size=p.max_fit_points, replace=False))
+            mcs = max(5, round(mcs * p.max_fit_points / n))
+        else:
+            sample = np.arange(n)
+        reduced = reduce_vectors(vectors[sample], p)
+        timings["reduce"] = time.perf_counter() - started
+
+        started = time.perf_counter()
+        sample_labels, sample_probs = _run_hdbscan(reduced, mcs, p, self.n_jobs)
+        timings["hdbscan"] = time.perf_counter() - started
+
+        started = time.perf_counter()
+        labels = np.full(n, NOISE, dtype=np.int32)
+        probabilities = np.zeros(n, dtype=np.float32)
+        assigned_by = np.full(n, UNASSIGNED, dtype=object)
+        labels[sample] = sample_labels
+        probabilities[sample] = sample_probs
+        assigned_by[sample[sample_labels != NOISE]] = CORE
+        n_clusters = int(sample_labels.max()) + 1 if len(sample_labels) else 0
+        todo = np.flatnonzero(labels == NOISE)
+        if n_clusters and len(todo) and p.soft_threshold < 1.0:
+            core = np.flatnonzero(labels != NOISE)
+            if len(core) > p.max_reference_points:
+                core = np.sort(rng.choice(core, size=p.max_reference_points, replace=False))
+            best, strength = vote_neighbours(
+                vectors[todo], vectors[core], labels[core], n_clusters, p.soft_neighbours
+            )
+            joins = strength >= p.soft_threshold
+            labels[todo[joins]] = best[joins]
+            probabilities[todo[joins]] = strength[joins]
+            assigned_by[todo[joins]] = SOFT
+        timings["assign"] = time.perf_counter() - started
+        started = time.perf_counter()
+        labels, n_clusters = merge_clusters(vectors, labels, n_clusters, p.merge_similarity)
+        centroids = cluster_centroids(vectors, labels, n_clusters)
+        timings["merge"] = time.perf_counter() - started
+        return Clustering(
+            labels=labels,
+            probabilities=probabilities,
+            assigned_by=assigned_by,
+            centroids=centroids,
+            min_cluster_size=mcs,
+            fitted_on=len(sample),
+            timings={k: round(v, 3) for k, v in timings.items()},
+        )
+
+
+def reduce_vectors(vectors: np.ndarray, params: ClusterParams) -> np.ndarray:
+    """Project ``vectors`` to ``params.n_components`` dimensions (or return them unchanged)."""
+    dims = min(params.n_components, vectors.shape[1], max(1, vectors.shape[0] - 1))
+    if params.reduction == "none" or dims >= vectors.shape[1]:
+        return vectors
+    if params.reduction == "pca":
+        from sklearn.decomposition import PCA
+
+        reduced = PCA(n_components=dims, random_state=params.seed).fit_transform(vectors)
+        return _normalise(reduced.astype(np.float32))
+    if params.reduction == "umap":
+        try:
+            from umap import UMAP
+        except ImportError as exc:  # the optional extra is not installed
+            raise ImportError(
+                "cluster.reduction is 'umap' but umap-learn is not installed; "
+                "pip install 'hasslemap[umap]' or set cluster.reduction to 'pca'"
+            ) from exc
+        model = UMAP(
+            n_neighbors=15,
+            n_components=dims,
+            min_dist=0.0,
+            metric="cosine",
+            random_state=params.seed,
+        )
+        return np.asarray(model.fit_transform(vectors), dtype=np.float32)
+    raise ValueError(f"unknown reduction {params.reduction!r}; use pca, umap or none")
+
+
+def _run_hdbscan(
+    points: np.ndarray, min_cluster_size: int, params: ClusterParams, n_jobs: int
+) -> tuple[np.ndarray, np.ndarray]:
+    import hdbscan
+
+    min_samples = params.min_samples or max(1, math.ceil(min_cluster_size / 4))
+    model = hdbscan.HDBSCAN(
+        min_cluster_size=min_cluster_size,
+        min_samples=min_samples,
+        cluster_selection_method=params.selection,
+        core_dist_n_jobs=n_jobs,
+    )
+    labels = model.fit_predict(points.astype(np.float64))
+    return labels.astype(np.int32), model.probabilities_.astype(np.float32)
+
+
+def merge_clusters(
+    vectors: np.ndarray, labels: np.ndarray, n_clusters: int, similarity: float
+) -> tuple[np.ndarray, int]:
+    """Merge clusters whose centroids are at least ``similarity`` alike; renumber by size.
+
+    Returns:
+        The new label of every row (-1 stays -1) and the number of clusters.
+    """
+    if n_clusters == 0:
+        return labels, 0
+    parent = np.arange(n_clusters)
+    if n_clusters > 1 and similarity < 1.0:
+        from scipy.cluster.hierarchy import fcluster, linkage
+
+        centroids = cluster_centroids(vectors, labels, n_clusters).astype(np.float64)
+        tree = linkage(centroids, method="average", metric="cosine")
+        parent = fcluster(tree, t=1.0 - similarity, criterion="distance") - 1
+    merged = np.where(labels >= 0, parent[np.maximum(labels, 0)], NOISE)
+    # Largest first, ties by first row, so the numbering never depends on HDBSCAN's order.
+    groups = np.unique(merged[merged >= 0])
+    sizes = [(-int(np.sum(merged == g)), int(np.argmax(merged == g)), g) for g in groups]
+    order = {g: rank for rank, (_, _, g) in enumerate(sorted(sizes))}
+    renumber = np.full(int(parent.max()) + 1, NOISE, dtype=np.int32)
+    for g, rank in order.items():
+        renumber[g] = rank
+    out = np.where(merged >= 0, renumber[np.maximum(merged, 0)], NOISE).astype(np.int32)
+    return out, len(groups)
+
+
+def _distinct_rows(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of ``vectors`` (in first-seen order) and each row's index among them."""
+    keys = np.ascontiguousarray(vectors).view(
+        np.dtype((np.void, vectors.dtype.itemsize * vectors.shape[1]))
+    )
+    _, first, inverse = np.unique(keys.ravel(), return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return vectors[first[order]], rank[inverse.ravel()]
+
+
+def cluster_centroids(vectors: np.ndarray, labels: np.ndarray, n_clusters: int) -> np.ndarray:
+    """The L2-normalised mean vector of each cluster's rows (label >= 0)."""
+    dim = vectors.shape[1]
+    sums = np.zeros((n_clusters, dim), dtype=np.float64)
+    members = labels >= 0
+    np.add.at(sums, labels[members], vectors[members])
+    return _normalise(sums.astype(np.float32))
+
+
+def vote_neighbours(
+    points: np.ndarray,
+    reference: np.ndarray,
+    reference_labels: np.ndarray,
+    n_clusters: int,
+    k: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Let each point's ``k`` most similar reference rows vote for their clusters.
+
+    Returns:
+        The winning cluster of each point, and its vote strength: the summed cosine
+        similarity of the neighbours in that cluster, divided by ``k``.
+    """
+    k = max(1, min(k, len(reference)))
+    best = np.empty(len(points), dtype=np.int32)
+    strength = np.empty(len(points), dtype=np.float32)
+    for first in range(0, len(points), _ASSIGN_CHUNK):
+        scores = points[first : first + _ASSIGN_CHUNK] @ reference.T
+        rows = np.arange(len(scores))[:, None]
+        nearest = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        votes = np.zeros((len(scores), n_clusters), dtype=np.float32)
+        np.add.at(votes, (rows, reference_labels[nearest]), np.maximum(scores[rows, nearest], 0))
+        best[first : first + len(scores)] = votes.argmax(axis=1)
+        strength[first : first + len(scores)] = votes.max(axis=1) / k
+    return best, strength
+
+
+def _normalise(matrix: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.where(norms == 0, 1, norms)
+
+
+def _all_noise(n: int, dim: int, min_cluster_size: int) -> Clustering:
+    return Clustering(
+        labels=np.full(n, NOISE, dtype=np.int32),
+        probabilities=np.zeros(n, dtype=np.float32),
+        assigned_by=np.full(n, UNASSIGNED, dtype=object),
+        centroids=np.zeros((0, dim), dtype=np.float32),
+        min_cluster_size=min_cluster_size,
+        fitted_on=0,
+    )

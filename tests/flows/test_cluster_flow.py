@@ -1,0 +1,182 @@
+"""The cluster stage on the demo data: planted hassles found, labelled, and their ids kept."""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import copy_workspace, demo_sources
+from sklearn.metrics import normalized_mutual_info_score
+
+from flows.cluster import cluster
+from flows.demo import DemoSpec, write_demo_data
+from flows.nightly import nightly
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+# A person would recognise each planted hassle by one of these words in its label.
+RECOGNISABLE = {
+    "refund_delay": r"refund|money",
+    "app_logout": r"log|sign",
+    "hidden_fee": r"fee|charge",
+    "cancel_hard": r"cancel|subscription",
+    "late_delivery": r"deliver|late|parcel",
+    "repeat_explain": r"explain|agent|repeat|story",
+}
+
+
+def connect(folder: Path) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(folder / "warehouse.duckdb"), read_only=True)
+
+
+def planted_units(conn, truth_csv: Path) -> dict[str, str]:
+    """unit id -> planted hassle, for the pain sentence the generator planted in a comment."""
+    with open(truth_csv, newline="", encoding="utf-8") as f:
+        truth = {
+            (r["channel"], r["external_id"]): r
+            for r in csv.DictReader(f)
+            if r["planted_hassle"] and r["pain_sentence"]
+        }
+    found = {}
+    for unit_id, channel, external_id, text in conn.execute(
+        "SELECT u.unit_id, c.channel, c.external_id, u.text FROM units u JOIN comments c USING (comment_id)"
+    ).fetchall():
+        row = truth.get((channel, external_id))
+        if row:
+            pain, text = row["pain_sentence"].strip().lower(), text.strip().lower()
+            if pain[:40] in text or text[:40] in pain:
+                found[unit_id] = row["planted_hassle"]
+    return found
+
+
+def latest_members(conn) -> dict[str, str]:
+    return dict(
+        conn.execute(
+            "SELECT unit_id, hassle_id FROM hassle_members WHERE run_id = "
+            "(SELECT run_id FROM cluster_runs ORDER BY clustered_at DESC LIMIT 1)"
+        ).fetchall()
+    )
+
+
+def dominant_hassles(planted: dict[str, str], members: dict[str, str]) -> dict[str, str]:
+    by_planted: dict[str, Counter] = defaultdict(Counter)
+    for unit, hassle in planted.items():
+        if unit in members:
+            by_planted[hassle][members[unit]] += 1
+    return {p: c.most_common(1)[0][0] for p, c in by_planted.items()}
+
+
+def test_planted_hassles_come_out_as_clusters_with_recognisable_labels(nightly_demo, demo_dir):
+    folder, _, result = nightly_demo
+    counts = result["stages"]["cluster"]
+    assert counts["skipped"] is False and counts["hassles"] >= 8
+    with connect(folder) as conn:
+        planted = planted_units(conn, demo_dir / "truth.csv")
+        members = latest_members(conn)
+        labels = dict(conn.execute("SELECT hassle_id, label FROM hassles").fetchall())
+    covered = [u for u in planted if u in members]
+    assert len(planted) > 900
+    assert len(covered) / len(planted) >= 0.75
+    nmi = normalized_mutual_info_score([planted[u] for u in covered], [members[u] for u in covered])
+    assert nmi >= 0.8, f"NMI against the planted hassles: {nmi:.3f}"
+    dominant = dominant_hassles(planted, members)
+    for hassle, pattern in RECOGNISABLE.items():
+        assert re.search(pattern, labels[dominant[hassle]]), (hassle, labels[dominant[hassle]])
+    # Distinct planted hassles are distinct hassles.
+    assert len({dominant[h] for h in RECOGNISABLE}) == len(RECOGNISABLE)
+
+
+def test_each_hassle_has_keyphrases_quotes_and_a_dominant_stage_and_theme(nightly_demo, demo_dir):
+    folder, _, _ = nightly_demo
+    with connect(folder) as conn:
+        rows = conn.execute(
+            "SELECT h.hassle_id, h.keyphrases, h.quote_unit_ids, h.stage, h.stage_share, h.theme, "
+            "h.theme_share, h.units, h.status, list(DISTINCT m.unit_id) "
+            "FROM hassles h JOIN hassle_members m ON m.hassle_id = h.hassle_id AND m.run_id = h.last_run_id "
+            "GROUP BY ALL"
+        ).fetchall()
+        quotes = dict(conn.execute("SELECT unit_id, text FROM units").fetchall())
+        planted = planted_units(conn, demo_dir / "truth.csv")
+        members = latest_members(conn)
+    assert rows
+    for (
+        _,
+        keyphrases,
+        quote_ids,
+        stage,
+        stage_share,
+        theme,
+        theme_share,
+        units,
+        status,
+        unit_ids,
+    ) in rows:
+        assert keyphrases and len(set(keyphrases)) == len(keyphrases)
+        assert 3 <= len(quote_ids) <= 5 and set(quote_ids) <= set(unit_ids)
+        assert len({quotes[q].strip().lower() for q in quote_ids}) == len(quote_ids)
+        assert stage and theme and 0 < stage_share <= 1 and 0 < theme_share <= 1
+        assert units == len(unit_ids) and status == "new"
+    by_id = {r[0]: r for r in rows}
+    refund = by_id[dominant_hassles(planted, members)["refund_delay"]]
+    assert (refund[3], refund[5]) == ("change_or_return", "waiting")
+
+
+def test_reclustering_the_same_window_keeps_every_id(nightly_demo, demo_dir, tmp_path):
+    folder, _, _ = nightly_demo
+    config = copy_workspace(folder, tmp_path, demo_sources(demo_dir))
+    with connect(tmp_path) as conn:
+        before = latest_members(conn)
+        ids_before = conn.execute("SELECT hassle_id FROM hassles ORDER BY 1").fetchall()
+
+    unchanged = cluster(str(config), run_id="same-window")
+    assert unchanged["skipped"] is True  # nothing changed: nothing recomputed
+    forced = cluster(str(config), run_id="forced", force=True)
+    assert forced["hassles_new"] == 0 and forced["hassles_retired"] == 0
+
+    with connect(tmp_path) as conn:
+        assert latest_members(conn) == before
+        assert conn.execute("SELECT hassle_id FROM hassles ORDER BY 1").fetchall() == ids_before
+        statuses = conn.execute(
+            "SELECT DISTINCT status, matched_from = hassle_id FROM hassle_runs WHERE run_id = 'forced'"
+        ).fetchall()
+        assert statuses == [("active", True)]
+        assert conn.execute("SELECT count(*) FROM hassle_lineage").fetchone() == (0,)
+
+
+def test_new_days_keep_existing_ids_and_the_new_hassle_is_new(nightly_demo, demo_dir, tmp_path):
+    # One new day plants 8 or 9 promo-code complaints, under min_cluster_size (10): a hassle
+    # needs two days of them to be a recurring one.
+    folder, _, _ = nightly_demo
+    data = tmp_path / "demo"
+    shutil.copytree(demo_dir, data)
+    more = tmp_path / "more"
+    write_demo_data(more, DemoSpec(extra_days=2))
+    for extra in more.glob("*/*_extra.*"):
+        shutil.copy2(extra, data / extra.parent.name / extra.name)
+    shutil.copy2(more / "truth.csv", data / "truth.csv")
+    config = copy_workspace(folder, tmp_path / "work", demo_sources(data))
+    with connect(tmp_path / "work") as conn:
+        planted_before = planted_units(conn, demo_dir / "truth.csv")
+        dominant_before = dominant_hassles(planted_before, latest_members(conn))
+
+    result = nightly(str(config))
+
+    counts = result["stages"]["cluster"]
+    assert result["stages"]["ingest"]["comments_new"] > 20 and counts["skipped"] is False
+    with connect(tmp_path / "work") as conn:
+        planted = planted_units(conn, data / "truth.csv")
+        members = latest_members(conn)
+        status = dict(conn.execute("SELECT hassle_id, status FROM hassles").fetchall())
+        first_run = dict(conn.execute("SELECT hassle_id, first_run_id FROM hassles").fetchall())
+    dominant = dominant_hassles(planted, members)
+    for hassle in RECOGNISABLE:
+        assert dominant[hassle] == dominant_before[hassle], hassle
+        assert status[dominant[hassle]] == "active"
+    promo = dominant["promo_code_rejected"]
+    assert status[promo] == "new" and first_run[promo] == result["run_id"]
+    assert promo not in dominant_before.values()

@@ -1,0 +1,263 @@
+"""Readers and loaders for the cluster stage: pain points in, hassles out.
+
+Write behaviours:
+
+* ``cluster_runs``, ``hassle_runs``, ``hassle_members``, ``hassle_lineage``: appended per run,
+  keyed by run id, because trends and audits need what each night saw. A run written again
+  under the same id (a retry) replaces its own rows first, so a retry never doubles them.
+* ``hassles``: merged on ``hassle_id``, because a hassle is one thing over time: its label,
+  quotes and size are refreshed each night, its id and ``first_seen`` never change.
+
+All of one run's writes happen in one transaction: analysts never see half a clustering.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from warehouse.connection import run_sql
+from warehouse.enrichment import _in_transaction, load_vectors, rows_to_table
+
+
+@dataclass(frozen=True)
+class PainPoint:
+    """A pain-point unit in the clustering window."""
+
+    unit_id: str
+    text: str
+    text_hash: str
+    lemmas: tuple[str, ...]
+    noun_chunks: tuple[str, ...]
+    stage: str | None
+    theme: str | None
+
+
+@dataclass(frozen=True)
+class PainPointWindow:
+    """The units to cluster tonight, and what identifies them."""
+
+    units: list[PainPoint]
+    window_start: datetime
+    window_end: datetime
+    fingerprint: str
+
+
+def read_pain_points(
+    conn: duckdb.DuckDBPyConnection, window_days: int, settings_key: str
+) -> PainPointWindow:
+    """Pain-point units of comments in the last ``window_days`` before the newest comment.
+
+    The window ends at the newest comment, not at the clock, so the same data always gives the
+    same window (and a late nightly run does not drop a day). Units are ordered by id, which
+    makes the clustering deterministic. The fingerprint covers each unit's id, text and tags
+    and ``settings_key`` (the model and cluster settings): equal fingerprints mean nothing the
+    clustering depends on has changed.
+    """
+    end = run_sql(conn, "SELECT max(created_at) FROM comments")[0][0]
+    if end is None:
+        return PainPointWindow([], datetime.min, datetime.min, "")
+    start = end - timedelta(days=window_days)
+    rows = run_sql(
+        conn,
+        """
+        SELECT u.unit_id, u.text, u.text_hash, u.lemmas, u.noun_chunks, t.stage, t.theme
+        FROM units AS u
+        JOIN tags AS t ON t.subject_kind = 'unit' AND t.subject_id = u.unit_id
+        JOIN comments AS c ON c.comment_id = u.comment_id
+        WHERE t.is_pain_point AND c.created_at > ? AND c.created_at <= ?
+        ORDER BY u.unit_id
+        """,
+        [start, end],
+    )
+    units = [
+        PainPoint(uid, text, th, tuple(lemmas), tuple(chunks), stage, theme)
+        for uid, text, th, lemmas, chunks, stage, theme in rows
+    ]
+    import hashlib
+
+    digest = hashlib.sha1(settings_key.encode())
+    for u in units:
+        digest.update(f"\x1f{u.unit_id}\x1e{u.text_hash}\x1e{u.stage}\x1e{u.theme}".encode())
+    return PainPointWindow(units, start, end, digest.hexdigest())
+
+
+def read_unit_vectors(
+    conn: duckdb.DuckDBPyConnection, model_id: str, units: Sequence[PainPoint]
+) -> np.ndarray:
+    """The stored vectors of ``units`` (in order): nothing is embedded again."""
+    if not units:
+        return np.zeros((0, 0), dtype=np.float32)
+    return load_vectors(conn, model_id, [u.text_hash for u in units])
+
+
+def latest_fingerprint(conn: duckdb.DuckDBPyConnection) -> str | None:
+    """The input fingerprint of the latest clustering, or None before the first."""
+    rows = run_sql(
+        conn, "SELECT input_fingerprint FROM cluster_runs ORDER BY clustered_at DESC LIMIT 1"
+    )
+    return rows[0][0] if rows else None
+
+
+@dataclass(frozen=True)
+class StoredHassle:
+    """A live hassle as the latest clustering left it."""
+
+    hassle_id: str
+    centroid: np.ndarray
+    members: frozenset[str]
+
+
+def read_live_hassles(conn: duckdb.DuckDBPyConnection) -> list[StoredHassle]:
+    """Hassles not retired, with their centroids and the units of their latest run."""
+    rows = run_sql(
+        conn,
+        """
+        SELECT h.hassle_id, h.centroid, list(m.unit_id ORDER BY m.unit_id)
+        FROM hassles AS h
+        LEFT JOIN hassle_members AS m ON m.hassle_id = h.hassle_id AND m.run_id = h.last_run_id
+        WHERE h.status <> 'retired'
+        GROUP BY h.hassle_id, h.centroid
+        ORDER BY h.hassle_id
+        """,
+    )
+    return [
+        StoredHassle(hid, np.asarray(centroid, dtype=np.float32), frozenset(m or []))
+        for hid, centroid, m in rows
+    ]
+
+
+def max_hassle_number(conn: duckdb.DuckDBPyConnection) -> int:
+    """The highest number used in a hassle id so far (0 when none): ids are never reused."""
+    rows = run_sql(
+        conn,
+        "SELECT coalesce(max(TRY_CAST(regexp_extract(hassle_id, '^H-(\\d+)$', 1) AS BIGINT)), 0) "
+        "FROM hassles",
+    )
+    return int(rows[0][0])
+
+
+HASSLE_RUN_SCHEMA = pa.schema(
+    [
+        ("run_id", pa.string()),
+        ("hassle_id", pa.string()),
+        ("cluster", pa.int32()),
+        ("status", pa.string()),
+        ("matched_from", pa.string()),
+        ("match_score", pa.float64()),
+        ("label", pa.string()),
+        ("keyphrases", pa.list_(pa.string())),
+        ("stage", pa.string()),
+        ("stage_share", pa.float64()),
+        ("theme", pa.string()),
+        ("theme_share", pa.float64()),
+        ("quote_unit_ids", pa.list_(pa.string())),
+        ("units", pa.int32()),
+        ("units_core", pa.int32()),
+    ]
+)
+MEMBER_SCHEMA = pa.schema(
+    [
+        ("run_id", pa.string()),
+        ("unit_id", pa.string()),
+        ("hassle_id", pa.string()),
+        ("probability", pa.float64()),
+        ("assigned_by", pa.string()),
+    ]
+)
+LINEAGE_SCHEMA = pa.schema(
+    [
+        ("run_id", pa.string()),
+        ("parent_id", pa.string()),
+        ("child_id", pa.string()),
+        ("kind", pa.string()),
+        ("overlap", pa.float64()),
+    ]
+)
+CENTROID_SCHEMA = pa.schema([("hassle_id", pa.string()), ("centroid", pa.list_(pa.float32()))])
+
+
+@dataclass(frozen=True)
+class ClusteringWrite:
+    """Everything one clustering writes."""
+
+    run_id: str
+    run_row: dict[str, Any]
+    hassle_runs: list[tuple[Any, ...]]  # HASSLE_RUN_SCHEMA order
+    members: list[tuple[Any, ...]]  # MEMBER_SCHEMA order
+    lineage: list[tuple[Any, ...]]  # LINEAGE_SCHEMA order
+    centroids: dict[str, np.ndarray]  # hassle id -> centroid
+    retired: list[str]
+    clustered_at: datetime
+
+
+def write_clustering(conn: duckdb.DuckDBPyConnection, w: ClusteringWrite) -> None:
+    """Write one run's clustering, and refresh ``hassles``, in one transaction."""
+    tables = {
+        "batch_hassle_runs": rows_to_table(w.hassle_runs, HASSLE_RUN_SCHEMA),
+        "batch_members": rows_to_table(w.members, MEMBER_SCHEMA),
+        "batch_lineage": rows_to_table(w.lineage, LINEAGE_SCHEMA),
+        "batch_centroids": pa.table(
+            {
+                "hassle_id": pa.array(list(w.centroids), pa.string()),
+                "centroid": pa.array(
+                    [c.astype(np.float32).tolist() for c in w.centroids.values()],
+                    pa.list_(pa.float32()),
+                ),
+            }
+        ),
+        "batch_retired": pa.table({"hassle_id": pa.array(w.retired, pa.string())}),
+    }
+    for name, table in tables.items():
+        conn.register(name, table)
+    row = w.run_row
+    columns = ", ".join(row)
+    marks = ", ".join("?" for _ in row)
+    params = [json.dumps(v) if isinstance(v, dict) else v for v in row.values()]
+    try:
+        _in_transaction(
+            conn,
+            [
+                *[
+                    (f"DELETE FROM {table} WHERE run_id = ?", [w.run_id])  # noqa: S608
+                    for table in ("cluster_runs", "hassle_runs", "hassle_members", "hassle_lineage")
+                ],
+                (f"INSERT INTO cluster_runs ({columns}) VALUES ({marks})", params),  # noqa: S608
+                ("INSERT INTO hassle_runs BY NAME SELECT * FROM batch_hassle_runs", None),
+                ("INSERT INTO hassle_members BY NAME SELECT * FROM batch_members", None),
+                ("INSERT INTO hassle_lineage BY NAME SELECT * FROM batch_lineage", None),
+                (
+                    """
+                    INSERT INTO hassles BY NAME
+                    SELECT r.hassle_id, r.label, r.keyphrases, r.stage, r.stage_share, r.theme,
+                           r.theme_share, r.quote_unit_ids, r.units, r.status,
+                           ?::TIMESTAMP AS first_seen, ?::TIMESTAMP AS last_seen,
+                           r.run_id AS first_run_id, r.run_id AS last_run_id, c.centroid
+                    FROM batch_hassle_runs AS r JOIN batch_centroids AS c USING (hassle_id)
+                    ON CONFLICT (hassle_id) DO UPDATE SET
+                        label = excluded.label, keyphrases = excluded.keyphrases,
+                        stage = excluded.stage, stage_share = excluded.stage_share,
+                        theme = excluded.theme, theme_share = excluded.theme_share,
+                        quote_unit_ids = excluded.quote_unit_ids, units = excluded.units,
+                        status = excluded.status, last_seen = excluded.last_seen,
+                        last_run_id = excluded.last_run_id, centroid = excluded.centroid
+                    """,
+                    [w.clustered_at, w.clustered_at],
+                ),
+                (
+                    "UPDATE hassles SET status = 'retired' "
+                    "WHERE hassle_id IN (SELECT hassle_id FROM batch_retired)",
+                    None,
+                ),
+            ],
+        )
+    finally:
+        for name in tables:
+            conn.unregister(name)
