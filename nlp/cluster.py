@@ -225,6 +225,8 @@ class HdbscanClusterer:
 
 def reduce_vectors(vectors: np.ndarray, params: ClusterParams) -> np.ndarray:
     """Project ``vectors`` to ``params.n_components`` dimensions (or return them unchanged)."""
+    if params.reduction not in ("none", "pca", "umap"):
+        raise ValueError(f"unknown reduction {params.reduction!r}; use pca, umap or none")
     dims = min(params.n_components, vectors.shape[1], max(1, vectors.shape[0] - 1))
     if params.reduction == "none" or dims >= vectors.shape[1]:
         return vectors

@@ -1,0 +1,580 @@
+import math
+import sys
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_blobs
+from sklearn.metrics import normalized_mutual_info_score
+
+from nlp.cluster import (
+    NOISE,
+    Clusterer,
+    ClusterParams,
+    HdbscanClusterer,
+    auto_min_cluster_size,
+    merge_clusters,
+    reduce_vectors,
+    vote_neighbours,
+)
+
+DIM = 32
+
+
+def unit_rows(matrix):
+    matrix = np.asarray(matrix, dtype=np.float64)
+    return (matrix / np.linalg.norm(matrix, axis=1, keepdims=True)).astype(np.float32)
+
+
+def sklearn_blobs(n_samples=600, centers=6, dim=40, seed=0):
+    """Well-separated make_blobs clusters, projected onto the unit sphere."""
+    points, truth = make_blobs(
+        n_samples=n_samples,
+        centers=centers,
+        n_features=dim,
+        cluster_std=1.0,
+        center_box=(-10, 10),
+        random_state=seed,
+    )
+    return unit_rows(points), truth
+
+
+def direction_blobs(sizes, spread=0.05, dim=DIM, seed=0):
+    """One random direction per cluster plus seeded Gaussian noise; rows are unit length."""
+    rng = np.random.default_rng(seed)
+    centers = unit_rows(rng.normal(size=(len(sizes), dim)))
+    truth = np.repeat(np.arange(len(sizes)), sizes)
+    points = centers[truth] + rng.normal(scale=spread, size=(len(truth), dim))
+    return unit_rows(points), truth
+
+
+def haloed_blobs_with_outliers(seed=0, n_outliers=6):
+    """Four tight clusters with a loose halo each, and outliers orthogonal to all of them.
+
+    Clusters live in the first DIM of DIM + 8 coordinates, outliers only in the last 8, so an
+    outlier's cosine similarity to every clustered row is exactly 0. Truth is -1 for outliers.
+    """
+    rng = np.random.default_rng(seed)
+    dim = DIM + 8
+    centers = np.zeros((4, dim))
+    centers[:, :DIM] = rng.normal(size=(4, DIM))
+    centers = unit_rows(centers)
+    truth = np.concatenate([np.repeat(np.arange(4), 80), np.repeat(np.arange(4), 30)])
+    spread = np.concatenate([np.full(4 * 80, 0.05), np.full(4 * 30, 0.25)])
+    noise = np.zeros((len(truth), dim))
+    noise[:, :DIM] = rng.normal(size=(len(truth), DIM)) * spread[:, None]
+    clustered = unit_rows(centers[truth] + noise)
+    outliers = np.zeros((n_outliers, dim))
+    outliers[:, DIM:] = rng.normal(size=(n_outliers, 8))
+    points = np.vstack([clustered, unit_rows(outliers)])
+    return points, np.concatenate([truth, np.full(n_outliers, NOISE)])
+
+
+def close_pair_and_far_blob(cosine=0.9, n=80, spread=0.02, seed=0):
+    """Blobs 0 and 1 have centers with the given cosine similarity; blob 2 is elsewhere."""
+    rng = np.random.default_rng(seed)
+    a = unit_rows(rng.normal(size=(1, DIM)))[0]
+    other = rng.normal(size=DIM)
+    other -= (other @ a) * a
+    other /= np.linalg.norm(other)
+    b = cosine * a + math.sqrt(1 - cosine**2) * other
+    far = unit_rows(rng.normal(size=(1, DIM)))[0]
+    centers = np.stack([a, b, far])
+    truth = np.repeat(np.arange(3), n)
+    points = centers[truth] + rng.normal(scale=spread, size=(len(truth), DIM))
+    return unit_rows(points), truth
+
+
+def cluster(points, **params):
+    return HdbscanClusterer(ClusterParams(**params)).cluster(points)
+
+
+def nmi_on_covered(truth, result):
+    covered = result.labels != NOISE
+    return normalized_mutual_info_score(truth[covered], result.labels[covered])
+
+
+# Recovering clusters
+
+
+@pytest.mark.parametrize("reduction", ["pca", "none"])
+def test_well_separated_blobs_are_recovered(reduction):
+    points, truth = sklearn_blobs(centers=6)
+
+    result = cluster(points, reduction=reduction, n_components=10)
+
+    assert result.n_clusters == len(np.unique(truth))
+    assert result.coverage >= 0.9
+    assert nmi_on_covered(truth, result) >= 0.95
+    assert result.labels.shape == (len(points),)
+    assert set(np.unique(result.labels)) <= set(range(-1, result.n_clusters))
+
+
+def test_direction_blobs_in_the_default_setting_are_recovered():
+    points, truth = direction_blobs([100] * 5, spread=0.08, seed=3)
+
+    result = cluster(points)
+
+    assert result.n_clusters == 5
+    assert result.coverage >= 0.9
+    assert nmi_on_covered(truth, result) >= 0.95
+
+
+def test_result_arrays_line_up_with_the_input_rows():
+    points, _ = direction_blobs([60, 50, 40], seed=1)
+
+    result = cluster(points)
+
+    n = len(points)
+    assert result.labels.shape == result.probabilities.shape == result.assigned_by.shape == (n,)
+    assert result.centroids.shape == (result.n_clusters, points.shape[1])
+    noise = result.labels == NOISE
+    assert np.all(result.assigned_by[noise] == "noise")
+    assert np.all(np.isin(result.assigned_by[~noise], ["core", "soft"]))
+    assert np.all((result.probabilities >= 0) & (result.probabilities <= 1 + 1e-6))
+    assert result.coverage == pytest.approx(1 - noise.mean())
+    assert result.fitted_on == n
+    assert set(result.timings) == {"reduce", "hdbscan", "assign", "merge"}
+
+
+# Soft assignment
+
+
+def test_soft_assignment_covers_points_hdbscan_left_as_noise():
+    points, _ = haloed_blobs_with_outliers(seed=2)
+
+    hard = cluster(points, soft_threshold=1.0)
+    soft = cluster(points)
+
+    assert np.any(hard.labels == NOISE)
+    assert not np.any(hard.assigned_by == "soft")
+    assert soft.coverage > hard.coverage
+    assert np.any(soft.assigned_by == "soft")
+    # Soft assignment only adds members: HDBSCAN's own members keep their cluster.
+    core = soft.assigned_by == "core"
+    assert np.array_equal(core, hard.assigned_by == "core")
+    assert np.array_equal(soft.probabilities[core], hard.probabilities[core])
+
+
+def test_soft_assigned_rows_carry_their_vote_strength_as_probability():
+    points, truth = haloed_blobs_with_outliers(seed=2)
+    params = ClusterParams(merge_similarity=1.0)  # so labels are HDBSCAN's, renumbered
+
+    result = HdbscanClusterer(params).cluster(points)
+
+    soft = np.flatnonzero(result.assigned_by == "soft")
+    core = np.flatnonzero(result.assigned_by == "core")
+    assert len(soft) > 0
+    k = params.soft_neighbours
+    for row in soft:
+        scores = points[core] @ points[row]
+        nearest = np.argsort(-scores)[:k]
+        votes = np.zeros(result.n_clusters)
+        np.add.at(votes, result.labels[core][nearest], np.maximum(scores[nearest], 0))
+        assert result.labels[row] == votes.argmax()
+        assert result.probabilities[row] == pytest.approx(votes.max() / k, abs=1e-5)
+    assert np.all(result.probabilities[soft] >= params.soft_threshold)
+    assert np.all(result.probabilities[soft] <= 1.0 + 1e-6)
+    # The halo's soft members join the blob they were drawn around.
+    assert nmi_on_covered(truth, result) >= 0.95
+
+
+def test_raising_the_soft_threshold_never_covers_more_rows():
+    points, _ = haloed_blobs_with_outliers(seed=2)
+
+    coverages = [cluster(points, soft_threshold=t).coverage for t in (0.3, 0.45, 0.6, 0.8, 1.0)]
+
+    assert coverages == sorted(coverages, reverse=True)
+    assert coverages[0] > coverages[-1]
+
+
+def test_outliers_orthogonal_to_every_cluster_stay_noise():
+    # reduction="none": the outliers' cosine to every clustered row is exactly 0.
+    points, truth = haloed_blobs_with_outliers(seed=2, n_outliers=6)
+
+    result = cluster(points, reduction="none")
+
+    outliers = truth == NOISE
+    assert result.n_clusters == 4
+    assert np.all(result.labels[outliers] == NOISE)
+    assert np.all(result.assigned_by[outliers] == "noise")
+    assert np.all(result.probabilities[outliers] == 0)
+
+
+def test_vote_neighbours_sums_similarities_of_the_k_nearest_per_cluster():
+    reference = np.eye(4, dtype=np.float32)
+    reference_labels = np.array([0, 0, 1, 1])
+    point = unit_rows([[3.0, 2.0, 2.5, 0.0]])
+    sims = reference @ point[0]
+
+    best, strength = vote_neighbours(point, reference, reference_labels, 2, k=3)
+
+    # The 3 nearest are rows 0, 2, 1; cluster 0 gets rows 0 and 1, cluster 1 gets row 2.
+    votes = np.array([sims[0] + sims[1], sims[2]])
+    assert best[0] == votes.argmax()
+    assert strength[0] == pytest.approx(votes.max() / 3, rel=1e-5)
+
+
+def test_vote_neighbours_counts_negative_similarities_as_zero():
+    point = np.array([[1.0, 0.0]], dtype=np.float32)
+    # Similarities to the point: 0.5 (cluster 0), -0.3 (cluster 0), 0.3 (cluster 1).
+    reference = unit_rows(
+        [[0.5, math.sqrt(0.75)], [-0.3, math.sqrt(0.91)], [0.3, -math.sqrt(0.91)]]
+    )
+
+    best, strength = vote_neighbours(point, reference, np.array([0, 0, 1]), 2, k=3)
+
+    # Summing raw similarities would give cluster 0 only 0.2 and let cluster 1 (0.3) win.
+    assert best[0] == 0
+    assert strength[0] == pytest.approx(0.5 / 3, rel=1e-5)
+
+
+# Identical vectors
+
+
+def test_duplicated_rows_share_their_original_label_and_add_no_clusters():
+    points, _ = direction_blobs([60, 60, 60, 60], spread=0.06, seed=4)
+    originals = np.array([0, 61, 130, 200, 239])
+    copies = np.repeat(originals, 20)
+    with_copies = np.vstack([points, points[copies]])
+
+    plain = cluster(points)
+    duplicated = cluster(with_copies)
+
+    assert duplicated.n_clusters == plain.n_clusters
+    assert np.array_equal(duplicated.labels[len(points) :], duplicated.labels[copies])
+    assert np.array_equal(duplicated.labels[: len(points)], plain.labels)
+    assert np.array_equal(duplicated.probabilities[len(points) :], duplicated.probabilities[copies])
+    assert np.array_equal(duplicated.assigned_by[len(points) :], duplicated.assigned_by[copies])
+
+
+def test_many_copies_of_one_outlier_do_not_form_a_cluster():
+    points, truth = haloed_blobs_with_outliers(seed=2, n_outliers=1)
+    outlier = np.flatnonzero(truth == NOISE)[0]
+    copies = np.repeat(points[[outlier]], 40, axis=0)  # well above min_cluster_size
+
+    plain = cluster(points, reduction="none")
+    duplicated = cluster(np.vstack([points, copies]), reduction="none")
+
+    assert duplicated.min_cluster_size < len(copies) + 1
+    assert duplicated.n_clusters == plain.n_clusters
+    assert np.all(duplicated.labels[len(points) :] == NOISE)
+    assert duplicated.labels[outlier] == NOISE
+
+
+def test_identical_rows_in_any_order_get_the_same_label():
+    points, _ = direction_blobs([50, 50, 50], seed=5)
+    rng = np.random.default_rng(0)
+    picks = rng.integers(0, len(points), size=200)
+    shuffled = points[picks]
+
+    result = cluster(shuffled)
+
+    for row in np.unique(picks):
+        assert len(set(result.labels[picks == row])) == 1
+
+
+# Merging and numbering
+
+
+def test_blobs_with_near_identical_centers_merge():
+    points, truth = close_pair_and_far_blob(cosine=0.9)
+
+    result = cluster(points, merge_similarity=0.75)
+
+    assert result.n_clusters == 2
+    pair = result.labels[truth < 2]
+    assert len(set(pair)) == 1 and pair[0] != NOISE
+    assert result.labels[truth == 2][0] != pair[0]
+
+
+def test_merging_off_keeps_near_identical_blobs_apart():
+    points, truth = close_pair_and_far_blob(cosine=0.9)
+
+    result = cluster(points, merge_similarity=1.0)
+
+    assert result.n_clusters == 3
+    assert result.coverage >= 0.9
+    assert nmi_on_covered(truth, result) >= 0.95
+
+
+def test_clusters_are_numbered_by_size_largest_first():
+    sizes = [40, 150, 70, 110]
+    points, truth = direction_blobs(sizes, seed=6)
+
+    result = cluster(points)
+
+    counts = np.bincount(result.labels[result.labels != NOISE], minlength=result.n_clusters)
+    assert result.n_clusters == len(sizes)
+    assert list(counts) == sorted(counts, reverse=True)
+    largest_blob = int(np.argmax(sizes))
+    assert np.bincount(result.labels[truth == largest_blob] + 1).argmax() - 1 == 0
+
+
+def test_merge_clusters_renumbers_by_size_and_keeps_noise():
+    vectors = unit_rows(np.eye(3)[[0, 1, 1, 1, 2, 2, 0]])
+    labels = np.array([0, 1, 1, 1, 2, 2, NOISE])
+
+    merged, n = merge_clusters(vectors, labels, 3, similarity=1.0)
+
+    assert n == 3
+    assert merged[-1] == NOISE
+    assert merged[1] == merged[2] == merged[3] == 0  # three rows
+    assert merged[4] == merged[5] == 1  # two rows
+    assert merged[0] == 2  # one row
+
+
+def test_merge_clusters_breaks_size_ties_by_first_row():
+    vectors = unit_rows(np.eye(2)[[1, 0, 1, 0]])
+    labels = np.array([1, 0, 1, 0])
+
+    merged, n = merge_clusters(vectors, labels, 2, similarity=1.0)
+
+    assert n == 2
+    assert list(merged) == [0, 1, 0, 1]
+
+
+# Determinism
+
+
+def test_same_input_and_seed_give_identical_results():
+    points, _ = haloed_blobs_with_outliers(seed=2)
+
+    first = cluster(points, seed=3)
+    second = HdbscanClusterer(ClusterParams(seed=3)).cluster(points.copy())
+
+    assert np.array_equal(first.labels, second.labels)
+    assert np.array_equal(first.probabilities, second.probabilities)
+    assert np.array_equal(first.assigned_by, second.assigned_by)
+    assert np.array_equal(first.centroids, second.centroids)
+
+
+def test_sampled_clustering_is_deterministic_for_a_seed():
+    points, _ = direction_blobs([250] * 4, spread=0.08, seed=7)
+
+    first = cluster(points, max_fit_points=200, seed=11)
+    second = cluster(points, max_fit_points=200, seed=11)
+
+    assert np.array_equal(first.labels, second.labels)
+    assert np.array_equal(first.probabilities, second.probabilities)
+    assert np.array_equal(first.assigned_by, second.assigned_by)
+
+
+# Sampling
+
+
+def test_sampled_fit_assigns_every_row_and_still_recovers_the_blobs():
+    points, truth = direction_blobs([900, 800, 700, 600], spread=0.08, seed=8)
+
+    result = cluster(points, max_fit_points=300)
+
+    assert len(points) == 3000
+    assert result.fitted_on == 300
+    assert result.labels.shape == (3000,)
+    assert set(np.unique(result.labels)) <= set(range(-1, result.n_clusters))
+    assert np.sum(result.assigned_by == "core") <= 300
+    assert np.sum(result.assigned_by == "soft") >= 3000 - 300
+    assert result.n_clusters == 4
+    assert result.coverage >= 0.9
+    assert nmi_on_covered(truth, result) >= 0.95
+
+
+def test_sampled_fit_scales_min_cluster_size_to_the_sample():
+    points, _ = direction_blobs([900, 800, 700, 600], spread=0.08, seed=8)
+    full = auto_min_cluster_size(len(points))
+
+    result = cluster(points, max_fit_points=300)
+
+    assert result.min_cluster_size == max(5, round(full * 300 / len(points)))
+
+
+# Small and empty input
+
+
+def test_tiny_input_is_all_noise():
+    points, _ = direction_blobs([5], seed=9)
+
+    result = cluster(points)
+
+    assert result.n_clusters == 0
+    assert np.all(result.labels == NOISE)
+    assert np.all(result.assigned_by == "noise")
+    assert np.all(result.probabilities == 0)
+    assert result.coverage == 0.0
+    assert result.centroids.shape == (0, DIM)
+
+
+def test_empty_input_returns_an_empty_clustering():
+    result = cluster(np.zeros((0, 16), dtype=np.float32))
+
+    assert result.n_clusters == 0
+    assert result.labels.shape == result.probabilities.shape == result.assigned_by.shape == (0,)
+    assert result.coverage == 0.0
+    assert result.centroids.shape == (0, 16)
+    assert result.fitted_on == 0
+
+
+def test_input_with_fewer_distinct_rows_than_two_clusters_is_all_noise():
+    points, _ = direction_blobs([3, 3], seed=10)
+    many_copies = np.repeat(points, 50, axis=0)  # 300 rows, 6 distinct
+
+    result = cluster(many_copies)
+
+    assert result.n_clusters == 0
+    assert np.all(result.labels == NOISE)
+
+
+# auto_min_cluster_size
+
+
+def documented_min_cluster_size(n):
+    """The docstring: grows with the square root of the data, at least 10 (sqrt(n) / 8)."""
+    return max(10, round(math.sqrt(n) / 8))
+
+
+@pytest.mark.parametrize("n", [0, 1, 100, 6_400, 13_083, 100_000, 1_000_000])
+def test_auto_min_cluster_size_follows_the_documented_square_root_rule(n):
+    assert auto_min_cluster_size(n) == documented_min_cluster_size(n)
+
+
+def test_auto_min_cluster_size_matches_the_documented_examples():
+    # "10 for up to 6,400 points, 14 for 13,000 (banking77), 40 for 100,000, 125 for a million"
+    assert auto_min_cluster_size(6_400) == 10  # sqrt = 80, / 8 = 10
+    assert auto_min_cluster_size(13_083) == 14  # sqrt ~ 114.4, / 8 ~ 14.3
+    assert auto_min_cluster_size(100_000) == 40  # sqrt ~ 316.2, / 8 ~ 39.5
+    assert auto_min_cluster_size(1_000_000) == 125  # sqrt = 1000, / 8 = 125
+    assert all(auto_min_cluster_size(n) == 10 for n in (0, 500, 3_000, 6_400))
+
+
+def test_auto_min_cluster_size_is_at_least_ten_and_never_shrinks_with_more_data():
+    sizes = [0, 1, 10, 1_000, 6_400, 7_000, 10_000, 50_000, 250_000, 1_000_000, 10**8]
+    values = [auto_min_cluster_size(n) for n in sizes]
+
+    assert min(values) == 10
+    assert values == sorted(values)
+    assert values[-1] > values[0]
+    assert auto_min_cluster_size(-5) == 10
+
+
+def test_clusterer_uses_the_automatic_size_unless_one_is_given():
+    points, _ = direction_blobs([60, 60, 60], seed=11)
+
+    automatic = cluster(points)
+    explicit = cluster(points, min_cluster_size=25)
+
+    assert automatic.min_cluster_size == auto_min_cluster_size(len(points))
+    assert explicit.min_cluster_size == 25
+
+
+# Protocol and centroids
+
+
+def test_hdbscan_clusterer_satisfies_the_clusterer_protocol():
+    assert isinstance(HdbscanClusterer(), Clusterer)
+    assert not isinstance(object(), Clusterer)
+
+
+def test_centroids_are_unit_length_means_closest_to_their_own_rows():
+    points, _ = haloed_blobs_with_outliers(seed=2)
+
+    result = cluster(points)
+
+    assert np.allclose(np.linalg.norm(result.centroids, axis=1), 1.0, atol=1e-5)
+    for k in range(result.n_clusters):
+        mean = points[result.labels == k].mean(axis=0)
+        assert np.allclose(result.centroids[k], mean / np.linalg.norm(mean), atol=1e-5)
+    covered = result.labels != NOISE
+    nearest = np.argmax(points[covered] @ result.centroids.T, axis=1)
+    assert np.array_equal(nearest, result.labels[covered])
+
+
+def test_centroids_count_every_copy_of_a_duplicated_row():
+    points, _ = direction_blobs([60, 60, 60], seed=12)
+    with_copies = np.vstack([points, np.repeat(points[[0]], 30, axis=0)])
+
+    result = cluster(with_copies)
+
+    k = result.labels[0]
+    mean = with_copies[result.labels == k].mean(axis=0)
+    assert np.allclose(result.centroids[k], mean / np.linalg.norm(mean), atol=1e-5)
+
+
+# Reduction
+
+
+def test_pca_reduction_returns_unit_rows_with_the_requested_dimensions():
+    points, _ = direction_blobs([40, 40], seed=13)
+
+    reduced = reduce_vectors(points, ClusterParams(reduction="pca", n_components=8))
+
+    assert reduced.shape == (80, 8)
+    assert np.allclose(np.linalg.norm(reduced, axis=1), 1.0, atol=1e-5)
+
+
+def test_no_reduction_returns_the_vectors_unchanged():
+    points, _ = direction_blobs([40, 40], seed=13)
+
+    reduced = reduce_vectors(points, ClusterParams(reduction="none", n_components=8))
+
+    assert np.array_equal(reduced, points)
+
+
+def test_unknown_reduction_is_rejected():
+    points, _ = direction_blobs([40, 40], seed=13)
+
+    with pytest.raises(ValueError, match="unknown reduction"):
+        reduce_vectors(points, ClusterParams(reduction="tsne", n_components=8))
+
+
+def test_umap_reduction_without_umap_explains_how_to_fall_back_to_pca(monkeypatch):
+    # A None entry in sys.modules makes `from umap import UMAP` raise ImportError,
+    # so this runs whether or not umap-learn is installed.
+    monkeypatch.setitem(sys.modules, "umap", None)
+    points, _ = direction_blobs([40, 40], seed=13)
+
+    with pytest.raises(ImportError, match="pca") as raised:
+        cluster(points, reduction="umap", n_components=5)
+
+    assert "umap-learn" in str(raised.value)
+
+
+class RecordingUmap:
+    """Stands in for umap.UMAP: records its settings and keeps the first dimensions."""
+
+    created: list[dict] = []
+
+    def __init__(self, **settings):
+        self.settings = settings
+        RecordingUmap.created.append(settings)
+
+    def fit_transform(self, vectors):
+        return np.asarray(vectors)[:, : self.settings["n_components"]] * 2.0
+
+
+def test_umap_reduction_passes_dimensions_metric_and_seed_to_umap(monkeypatch):
+    fake = type(sys)("umap")
+    fake.UMAP = RecordingUmap
+    monkeypatch.setitem(sys.modules, "umap", fake)
+    RecordingUmap.created.clear()
+    points, _ = direction_blobs([40, 40], seed=13)
+
+    reduced = reduce_vectors(points, ClusterParams(reduction="umap", n_components=6, seed=9))
+
+    assert len(RecordingUmap.created) == 1
+    settings = RecordingUmap.created[0]
+    assert settings["n_components"] == 6
+    assert settings["metric"] == "cosine"
+    assert settings["random_state"] == 9
+    assert reduced.shape == (80, 6)
+    assert reduced.dtype == np.float32
+
+
+@pytest.mark.filterwarnings("ignore:n_jobs value:UserWarning")
+def test_umap_reduction_recovers_blobs_when_umap_is_installed():
+    pytest.importorskip("umap")
+    points, truth = direction_blobs([60, 60, 60], spread=0.05, dim=24, seed=14)
+
+    result = cluster(points, reduction="umap", n_components=5)
+
+    assert result.n_clusters == 3
+    assert result.coverage >= 0.9
+    assert nmi_on_covered(truth, result) >= 0.95
