@@ -25,8 +25,10 @@ embeddings), so a rerun never embeds anything. Its steps:
    (docs/benchmarks.md). The share of points in a cluster is reported as the coverage.
 6. **Merge near-identical clusters.** HDBSCAN splits one hassle told in different words into
    several dense groups. Clusters whose centroids are closer than ``merge_similarity``
-   (average linkage over centroid cosine similarity) become one. Clusters are numbered by
-   size, largest first.
+   (average linkage over centroid cosine similarity) become one. When the caller passes each
+   unit's stage and theme, clusters with the same dominant pair count ``tag_merge_bonus``
+   closer: refunds of the Hub and of the Cam are one hassle. Clusters are numbered by size,
+   largest first.
 
 Everything is deterministic for the same input order and seed.
 """
@@ -35,6 +37,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
@@ -68,6 +71,8 @@ class ClusterParams:
             above this), which bounds the cost of assigning a million points.
         merge_similarity: Clusters whose centroids (average linkage) are at least this
             similar are merged; 1.0 turns merging off.
+        tag_merge_bonus: How much closer two clusters count when their dominant tags (stage
+            and theme) agree; 0 ignores tags.
         max_fit_points: Above this many distinct points HDBSCAN is fitted on a sample of this
             size.
         seed: Seed for the sample and the reduction.
@@ -82,6 +87,7 @@ class ClusterParams:
     soft_threshold: float = 0.45
     max_reference_points: int = 10_000
     merge_similarity: float = 0.75
+    tag_merge_bonus: float = 0.15
     max_fit_points: int = 25_000
     seed: int = 0
 
@@ -135,8 +141,12 @@ class Clustering:
 class Clusterer(Protocol):
     """Anything that groups L2-normalised vectors."""
 
-    def cluster(self, vectors: np.ndarray) -> Clustering:
-        """Return a cluster number (or -1) for every row of ``vectors``."""
+    def cluster(self, vectors: np.ndarray, tags: Sequence[str | None] | None = None) -> Clustering:
+        """Return a cluster number (or -1) for every row of ``vectors``.
+
+        ``tags`` optionally gives each row a category (its stage and theme) that clusters may
+        use as a hint.
+        """
         ...
 
 
@@ -148,13 +158,21 @@ class HdbscanClusterer:
         self.params = params or ClusterParams()
         self.n_jobs = n_jobs
 
-    def cluster(self, vectors: np.ndarray) -> Clustering:
-        """Cluster ``vectors`` (rows L2-normalised); see the module docstring for the steps."""
+    def cluster(self, vectors: np.ndarray, tags: Sequence[str | None] | None = None) -> Clustering:
+        """Cluster ``vectors`` (rows L2-normalised); see the module docstring for the steps.
+
+        Args:
+            vectors: One L2-normalised row per unit.
+            tags: Optional category per row (e.g. ``"billing/surprise_cost"``; None or one
+                holding ``unassigned`` means unknown). Clusters that share their dominant
+                category merge ``tag_merge_bonus`` more readily.
+        """
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if vectors.ndim != 2 or len(vectors) == 0:
             return _all_noise(len(vectors), vectors.shape[1] if vectors.ndim == 2 else 0, 0)
-        distinct, inverse = _distinct_rows(vectors)
-        found = self._cluster_distinct(distinct)
+        distinct, inverse, first = _distinct_rows(vectors)
+        distinct_tags = None if tags is None else [tags[i] for i in first]
+        found = self._cluster_distinct(distinct, distinct_tags)
         return Clustering(
             labels=found.labels[inverse],
             probabilities=found.probabilities[inverse],
@@ -165,7 +183,9 @@ class HdbscanClusterer:
             timings=found.timings,
         )
 
-    def _cluster_distinct(self, vectors: np.ndarray) -> Clustering:
+    def _cluster_distinct(
+        self, vectors: np.ndarray, tags: Sequence[str | None] | None
+    ) -> Clustering:
         p = self.params
         n = vectors.shape[0]
         mcs = p.min_cluster_size or auto_min_cluster_size(n)
@@ -209,7 +229,9 @@ class HdbscanClusterer:
             assigned_by[todo[joins]] = SOFT
         timings["assign"] = time.perf_counter() - started
         started = time.perf_counter()
-        labels, n_clusters = merge_clusters(vectors, labels, n_clusters, p.merge_similarity)
+        labels, n_clusters = merge_clusters(
+            vectors, labels, n_clusters, p.merge_similarity, tags=tags, bonus=p.tag_merge_bonus
+        )
         centroids = cluster_centroids(vectors, labels, n_clusters)
         timings["merge"] = time.perf_counter() - started
         return Clustering(
@@ -271,9 +293,19 @@ def _run_hdbscan(
 
 
 def merge_clusters(
-    vectors: np.ndarray, labels: np.ndarray, n_clusters: int, similarity: float
+    vectors: np.ndarray,
+    labels: np.ndarray,
+    n_clusters: int,
+    similarity: float,
+    *,
+    tags: Sequence[str | None] | None = None,
+    bonus: float = 0.0,
 ) -> tuple[np.ndarray, int]:
     """Merge clusters whose centroids are at least ``similarity`` alike; renumber by size.
+
+    Average linkage over the centroids' cosine distances. Two clusters whose dominant ``tags``
+    agree count as ``bonus`` closer: the same journey stage and theme, told in different words
+    or about different products, is one hassle.
 
     Returns:
         The new label of every row (-1 stays -1) and the number of clusters.
@@ -283,9 +315,21 @@ def merge_clusters(
     parent = np.arange(n_clusters)
     if n_clusters > 1 and similarity < 1.0:
         from scipy.cluster.hierarchy import fcluster, linkage
+        from scipy.spatial.distance import pdist
 
         centroids = cluster_centroids(vectors, labels, n_clusters).astype(np.float64)
-        tree = linkage(centroids, method="average", metric="cosine")
+        distances = pdist(centroids, metric="cosine")
+        if tags is not None and bonus > 0:
+            dominant = _dominant_tags(labels, tags, n_clusters)
+            i, j = np.triu_indices(n_clusters, k=1)
+            same = np.array(
+                [
+                    dominant[a] is not None and dominant[a] == dominant[b]
+                    for a, b in zip(i, j, strict=True)
+                ]
+            )
+            distances = np.clip(distances - bonus * same, 0.0, None)
+        tree = linkage(distances, method="average")
         parent = fcluster(tree, t=1.0 - similarity, criterion="distance") - 1
     merged = np.where(labels >= 0, parent[np.maximum(labels, 0)], NOISE)
     # Largest first, ties by first row, so the numbering never depends on HDBSCAN's order.
@@ -299,8 +343,19 @@ def merge_clusters(
     return out, len(groups)
 
 
-def _distinct_rows(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct rows of ``vectors`` (in first-seen order) and each row's index among them."""
+def _dominant_tags(
+    labels: np.ndarray, tags: Sequence[str | None], n_clusters: int
+) -> list[str | None]:
+    """The most common known tag of each cluster (ties: the smaller string), or None."""
+    counts: list[dict[str, int]] = [{} for _ in range(n_clusters)]
+    for label, tag in zip(labels, tags, strict=True):
+        if label >= 0 and tag and "unassigned" not in tag:
+            counts[label][tag] = counts[label].get(tag, 0) + 1
+    return [min(c, key=lambda t: (-c[t], t)) if c else None for c in counts]
+
+
+def _distinct_rows(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct rows (first-seen order), each row's index among them, each one's first row."""
     keys = np.ascontiguousarray(vectors).view(
         np.dtype((np.void, vectors.dtype.itemsize * vectors.shape[1]))
     )
@@ -308,7 +363,7 @@ def _distinct_rows(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     order = np.argsort(first, kind="stable")
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
-    return vectors[first[order]], rank[inverse.ravel()]
+    return vectors[first[order]], rank[inverse.ravel()], first[order]
 
 
 def cluster_centroids(vectors: np.ndarray, labels: np.ndarray, n_clusters: int) -> np.ndarray:
