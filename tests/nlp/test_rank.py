@@ -1,0 +1,546 @@
+import math
+import random
+from datetime import datetime, timedelta
+
+import numpy as np
+import pytest
+
+from nlp.rank import (
+    HassleInfo,
+    HassleScore,
+    Mention,
+    Ranker,
+    RankWeights,
+    ScoredComment,
+    TransparentRanker,
+    Trend,
+    TrendSettings,
+    csat,
+    nps,
+    trend_test,
+)
+
+AS_OF = datetime(2026, 3, 1, 12, 0)
+DEFAULT_WEIGHTS = {
+    "reach": 0.30,
+    "severity": 0.25,
+    "repeat": 0.10,
+    "spread": 0.10,
+    "trend": 0.10,
+    "value": 0.075,
+    "impact": 0.075,
+}
+
+
+def window_part(trend):
+    """The documented per-window trend part."""
+    if trend.label == "new":
+        return 1.0
+    if trend.label == "rising":
+        return 0.5 + 0.5 * min(1.0, math.log2(trend.ratio) / 2)
+    if trend.label == "falling":
+        return 0.5 - 0.5 * min(1.0, -math.log2(trend.ratio) / 2) if trend.ratio > 0 else 0.0
+    return 0.5
+
+
+def trend_part(score):
+    """The trend part: the mean of the 7-day and the 30-day window parts."""
+    return (window_part(score.trend_7d) + window_part(score.trend_30d)) / 2
+
+
+def mention(
+    hassle,
+    comment,
+    customer,
+    *,
+    channel="review",
+    days_ago=1.0,
+    severity=0.5,
+    score=None,
+    score_kind=None,
+    value=None,
+):
+    return Mention(
+        hassle_id=hassle,
+        comment_id=comment,
+        customer_id=customer,
+        channel=channel,
+        created_at=AS_OF - timedelta(days=days_ago),
+        severity=severity,
+        score=score,
+        score_kind=score_kind,
+        customer_value=value,
+    )
+
+
+def info(hassle, stage=0.8, theme=0.8):
+    return HassleInfo(hassle_id=hassle, stage_share=stage, theme_share=theme)
+
+
+def by_id(results):
+    return {r.hassle_id: r for r in results}
+
+
+CHANNELS = ("review", "ticket", "survey")
+
+
+def scenario():
+    """A: many customers, severe, steady. B: fewer, mild. C: growing. D: generic, biggest."""
+    ms = []
+    for i in range(20):  # 4 in the last 7 days, 16 in the 28 before: steady
+        ms.append(
+            mention(
+                "A",
+                f"a{i}",
+                f"ca{i}",
+                channel=CHANNELS[i % 3],
+                days_ago=0.5 + 1.75 * i,
+                severity=0.875,
+            )
+        )
+    for i in range(6):
+        ms.append(mention("B", f"b{i}", f"cb{i}", days_ago=10 + i, severity=0.375))
+    for i in range(15):  # 15 in the last 7 days ...
+        ms.append(
+            mention(
+                "C",
+                f"c{i}",
+                f"cc{i}",
+                channel=CHANNELS[i % 2],
+                days_ago=0.2 + 0.4 * i,
+                severity=0.625,
+            )
+        )
+    for i, days in enumerate((10, 20)):  # ... against 2 in the 28 days before
+        ms.append(mention("C", f"cold{i}", f"cco{i}", channel="review", days_ago=days))
+    for i in range(40):
+        ms.append(mention("D", f"d{i}", f"cd{i}", channel=CHANNELS[i % 3], days_ago=0.5 + 0.85 * i))
+    hassles = [info("A", 0.8, 0.6), info("B", 0.6, 0.5), info("C", 0.5, 0.7)]
+    hassles.append(info("D", stage=0.1, theme=0.2))
+    return ms, hassles
+
+
+@pytest.fixture
+def ranked():
+    ms, hassles = scenario()
+    return by_id(TransparentRanker().rank(ms, hassles, [], as_of=AS_OF))
+
+
+# --- nps / csat ----------------------------------------------------------------------------
+
+
+def test_nps_known_inputs():
+    assert nps([10, 9, 0, 5]) == pytest.approx(0.0)
+    assert nps([10, 10, 0]) == pytest.approx(100 / 3)
+    assert nps([9, 9, 9]) == pytest.approx(100.0)
+    assert nps([0, 6]) == pytest.approx(-100.0)
+    assert nps([7, 8]) == pytest.approx(0.0)  # passives only
+
+
+def test_csat_known_inputs():
+    assert csat([5, 4, 3, 1]) == pytest.approx(50.0)
+    assert csat([5]) == pytest.approx(100.0)
+    assert csat([1, 2, 3]) == pytest.approx(0.0)
+
+
+@pytest.mark.parametrize(
+    ("fn", "scores"), [(nps, []), (nps, [11]), (nps, [-1]), (csat, []), (csat, [0]), (csat, [6])]
+)
+def test_scores_reject_empty_and_out_of_range(fn, scores):
+    with pytest.raises(ValueError):
+        fn(scores)
+
+
+# --- trend_test ----------------------------------------------------------------------------
+
+
+def test_two_to_four_is_steady_not_plus_100_percent():
+    t = trend_test(4, 2, 7, 7, TrendSettings())
+    assert t.ratio == pytest.approx(2.0)
+    assert t.p_value == pytest.approx(0.6875)
+    assert t.label == "steady"
+
+
+def test_four_this_week_against_two_a_week_before_is_steady_with_default_windows():
+    # 4 in the last 7 days, 8 in the 28 before (2 a week): ratio 2, p ~ 0.27.
+    t = trend_test(4, 8, 7, 28, TrendSettings())
+    assert t.ratio == pytest.approx(2.0)
+    assert t.p_value > 0.05
+    assert t.label == "steady"
+
+
+def test_too_few_mentions_are_never_rising_even_when_significant():
+    # 3 in one day against 1 in the 100 before: ratio 300 and p < 1e-4, but n = 4 < 5.
+    t = trend_test(3, 1, 1, 100, TrendSettings())
+    assert t.ratio == pytest.approx(300.0)
+    assert t.p_value < 1e-4
+    assert t.label == "steady"
+    assert trend_test(3, 1, 1, 100, TrendSettings(min_mentions=4)).label == "rising"
+    assert trend_test(0, 40, 7, 28, TrendSettings()).label == "falling"
+
+
+def test_significant_but_small_change_is_steady():
+    # 1,200 vs 4,000 per 28 days: ratio 1.2, very significant, below min_change 0.25.
+    t = trend_test(1200, 4000, 7, 28, TrendSettings())
+    assert t.ratio == pytest.approx(1.2)
+    assert t.p_value < 1e-6
+    assert t.label == "steady"
+    assert trend_test(1200, 4000, 7, 28, TrendSettings(min_change=0.1)).label == "rising"
+
+
+def test_zero_baseline_with_enough_mentions_is_new():
+    t = trend_test(6, 0, 7, 28, TrendSettings())
+    assert t.label == "new"
+    assert t.ratio is None
+    assert t.p_value == pytest.approx(0.2**6)
+    assert trend_test(4, 0, 7, 28, TrendSettings()).label == "steady"  # below min_mentions
+
+
+def test_no_mentions_at_all():
+    assert trend_test(0, 0, 7, 28, TrendSettings()) == Trend(0, 0, None, None, "steady")
+
+
+def test_trend_test_rejects_bad_input():
+    with pytest.raises(ValueError):
+        trend_test(-1, 3, 7, 28, TrendSettings())
+    with pytest.raises(ValueError):
+        trend_test(1, 3, 0, 28, TrendSettings())
+
+
+# --- ranking -------------------------------------------------------------------------------
+
+
+def test_ranker_satisfies_protocol():
+    assert isinstance(TransparentRanker(), Ranker)
+
+
+def test_many_severe_customers_rank_above_few_mild(ranked):
+    a, b = ranked["A"], ranked["B"]
+    assert a.customers == 20 and b.customers == 6
+    assert a.rank < b.rank
+    assert a.parts["reach"] > b.parts["reach"]
+    assert a.parts["severity"] > b.parts["severity"]
+
+
+def test_generic_ranks_last_despite_most_mentions(ranked):
+    d = ranked["D"]
+    assert d.generic
+    assert d.comments == max(r.comments for r in ranked.values())
+    assert d.parts["reach"] == 1.0
+    assert d.total > ranked["B"].total  # it would outrank B on score alone ...
+    assert d.rank == len(ranked)  # ... but generic hassles come after all others
+    assert not any(r.generic for r in ranked.values() if r.hassle_id != "D")
+
+
+def test_growing_hassle_is_rising(ranked):
+    c = ranked["C"]
+    assert c.trend_7d.recent == 15 and c.trend_7d.baseline == 2
+    assert c.trend_7d.label == "rising"
+    assert c.trend_7d.p_value < 0.05
+    assert c.trend_7d.ratio == pytest.approx((15 / 7) / (2 / 28))
+    assert window_part(c.trend_7d) == 1.0  # ratio >= 4 saturates
+    assert c.parts["trend"] == pytest.approx(trend_part(c))
+    assert c.trend_label in ("rising", "new")  # nothing 30-90 days ago: the 30-day window is new
+    a = ranked["A"]
+    assert (a.trend_7d.recent, a.trend_7d.baseline, a.trend_7d.label) == (4, 16, "steady")
+    assert a.parts["trend"] == pytest.approx(trend_part(a))
+
+
+def test_trend_parts_for_moderate_rise_falling_and_new():
+    ms = []
+    # R: 40 in the last 7 days vs 80 in the 28 before: ratio 2 -> 0.5 + 0.5 * 1/2 = 0.75.
+    ms += [mention("R", f"r{i}", f"u{i}", days_ago=0.1 + 0.15 * i) for i in range(40)]
+    ms += [mention("R", f"rb{i}", f"v{i}", days_ago=7.1 + 0.3 * i) for i in range(80)]
+    # F: 2 in the last 7 days vs 40 before: ratio 0.2 -> falling, saturates at 0.
+    ms += [mention("F", f"f{i}", f"w{i}", days_ago=1 + i) for i in range(2)]
+    ms += [mention("F", f"fb{i}", f"x{i}", days_ago=7.5 + 0.6 * i) for i in range(40)]
+    # N: 6 in the last 7 days, none before.
+    ms += [mention("N", f"n{i}", f"y{i}", days_ago=1 + i) for i in range(6)]
+    res = by_id(TransparentRanker().rank(ms, [], [], as_of=AS_OF))
+    assert res["R"].trend_7d.label == "rising"
+    assert window_part(res["R"].trend_7d) == pytest.approx(0.75)
+    assert res["R"].parts["trend"] == pytest.approx(trend_part(res["R"]))
+    assert res["F"].trend_7d.label == "falling"
+    assert window_part(res["F"].trend_7d) == pytest.approx(0.0)
+    assert res["F"].parts["trend"] == pytest.approx(trend_part(res["F"]))
+    assert res["N"].trend_7d.label == "new"
+    assert res["N"].parts["trend"] == pytest.approx(trend_part(res["N"]))
+    assert res["N"].trend_label == "new"
+
+
+def test_two_to_four_in_the_ranker_is_steady():
+    settings = TrendSettings(short_days=7, baseline_days=7)
+    ms = [mention("H", f"r{i}", f"u{i}", days_ago=1 + i) for i in range(4)]
+    ms += [mention("H", f"b{i}", f"v{i}", days_ago=8 + i) for i in range(2)]
+    (h,) = TransparentRanker(trend=settings).rank(ms, [], [], as_of=AS_OF)
+    assert (h.trend_7d.recent, h.trend_7d.baseline) == (4, 2)
+    assert h.trend_7d.label == "steady"
+    assert window_part(h.trend_7d) == 0.5
+    assert h.parts["trend"] == pytest.approx(trend_part(h))
+
+
+def test_thirty_day_trend_counts_half_of_the_trend_part():
+    # 9 in the last 30 days, 3 in the 60 before; nothing at all in the last 7 days.
+    ms = [mention("H", f"r{i}", f"u{i}", days_ago=10 + 2 * i) for i in range(9)]
+    ms += [mention("H", f"b{i}", f"v{i}", days_ago=40 + 10 * i) for i in range(3)]
+    ms += [mention("H", "old", "w", days_ago=100)]  # outside both 30-day windows
+    (h,) = TransparentRanker().rank(ms, [], [], as_of=AS_OF)
+    assert (h.trend_30d.recent, h.trend_30d.baseline) == (9, 3)
+    assert h.trend_30d.ratio == pytest.approx((9 / 30) / (3 / 60))
+    assert h.trend_30d.label == "rising"
+    assert h.trend_7d.recent == 0
+    assert h.trend_7d.label == "steady"
+    # A climb over the month that a week-on-week view misses still lifts the trend part.
+    assert h.parts["trend"] == pytest.approx((0.5 + window_part(h.trend_30d)) / 2)
+    assert h.parts["trend"] > 0.5
+    assert h.trend_label == "rising"
+
+
+def test_mentions_after_as_of_are_left_out_of_the_trend():
+    ms = [mention("H", f"f{i}", f"u{i}", days_ago=-1 - i) for i in range(10)]
+    (h,) = TransparentRanker().rank(ms, [], [], as_of=AS_OF)
+    assert h.comments == 10
+    assert h.trend_7d.recent == 0 and h.trend_30d.recent == 0
+
+
+def test_weights_sum_to_one_and_drop_value_and_impact_when_absent(ranked):
+    for r in ranked.values():
+        assert set(r.weights) == set(r.parts) == {"reach", "severity", "repeat", "spread", "trend"}
+        assert math.fsum(r.weights.values()) == pytest.approx(1.0)
+        assert r.weights["reach"] == pytest.approx(0.30 / 0.85)
+        assert r.value_at_risk is None
+        assert r.nps_impact is None and r.csat_impact is None
+
+
+def test_all_components_used_when_value_and_scores_exist():
+    ms = [mention("H", "1", "u1", value=10.0), mention("G", "2", "u2")]
+    scored = [ScoredComment("1", 3, "nps")]
+    res = TransparentRanker().rank(ms, [], scored, as_of=AS_OF)
+    for r in res:
+        assert r.weights == pytest.approx(DEFAULT_WEIGHTS)
+        assert set(r.parts) == set(DEFAULT_WEIGHTS)
+
+
+def test_zero_weight_component_is_left_out():
+    ms, hassles = scenario()
+    res = TransparentRanker(RankWeights(trend=0.0)).rank(ms, hassles, [], as_of=AS_OF)
+    for r in res:
+        assert "trend" not in r.weights and "trend" not in r.parts
+        assert math.fsum(r.weights.values()) == pytest.approx(1.0)
+
+
+def test_parts_in_unit_interval_and_total_is_weighted_sum():
+    ms, hassles = scenario()
+    ms += [mention("A", "a0", "ca0", value=50.0), mention("B", "bv", "cb0", value=20.0)]
+    scored = [ScoredComment("a1", 0, "nps"), ScoredComment("x", 10, "nps")]
+    scored += [ScoredComment("b1", 2, "csat"), ScoredComment("y", 5, "csat")]
+    res = TransparentRanker().rank(ms, hassles, scored, as_of=AS_OF)
+    for r in res:
+        assert all(0.0 <= v <= 1.0 for v in r.parts.values()), r.parts
+        expected = sum(r.weights[c] * r.parts[c] for c in r.weights)
+        assert r.total == pytest.approx(expected, abs=1e-12)
+        assert 0.0 <= r.total <= 1.0
+
+
+def test_severity_is_half_mean_half_p90():
+    sev = [0.1, 0.2, 0.3, 0.9, 1.0]
+    ms = [mention("H", f"m{i}", f"u{i}", severity=s) for i, s in enumerate(sev)]
+    (h,) = TransparentRanker().rank(ms, [], [], as_of=AS_OF)
+    assert h.severity_mean == pytest.approx(np.mean(sev))
+    assert h.severity_p90 == pytest.approx(np.percentile(sev, 90))
+    assert h.parts["severity"] == pytest.approx(0.5 * np.mean(sev) + 0.5 * np.percentile(sev, 90))
+
+
+def test_repeat_customers_twice_or_in_two_channels_anonymous_never():
+    ms = [
+        mention("H", "1", "twice"),
+        mention("H", "2", "twice"),
+        mention("H", "3", "two-channels", channel="review"),
+        mention("H", "4", "two-channels", channel="ticket"),
+        mention("H", "5", "once"),
+        mention("H", "6", None),
+        mention("H", "7", None),
+    ]
+    (h,) = TransparentRanker().rank(ms, [], [], as_of=AS_OF)
+    assert h.comments == 7
+    assert h.customers == 5  # twice, two-channels, once, and two anonymous
+    assert h.repeat_customers == 2
+    assert h.parts["repeat"] == pytest.approx(2 / 5)
+
+
+def test_a_comment_counts_once_per_hassle():
+    ms = [mention("H", "1", "u", severity=0.2), mention("H", "1", "u", severity=0.6)]
+    (h,) = TransparentRanker().rank(ms, [], [], as_of=AS_OF)
+    assert h.comments == 1 and h.repeat_customers == 0
+    assert h.severity_mean == pytest.approx(0.6)
+
+
+def test_reach_is_linear_share_of_the_biggest():
+    ms = [mention("BIG", f"b{i}", f"u{i}") for i in range(10)]
+    ms += [mention("SMALL", f"s{i}", f"v{i}") for i in range(4)]
+    ms += [mention("SMALL", f"s2{i}", f"v{i}") for i in range(4)]  # same 4 customers again
+    res = by_id(TransparentRanker().rank(ms, [], [], as_of=AS_OF))
+    assert res["BIG"].parts["reach"] == 1.0
+    assert res["SMALL"].parts["reach"] == pytest.approx(0.4)
+    assert res["SMALL"].comments == 8
+
+
+def test_spread_counts_channels_with_enough_mentions():
+    ms = []
+    # X: review 10, ticket 1 (fewer than 2): 1 of 3 channels.
+    ms += [mention("X", f"x{i}", f"u{i}", channel="review") for i in range(10)]
+    ms += [mention("X", "xt", "u0", channel="ticket")]
+    # Y: review 40, ticket 2 (2/42 < 5%): 1 of 3.
+    ms += [mention("Y", f"y{i}", f"v{i}", channel="review") for i in range(40)]
+    ms += [mention("Y", f"yt{i}", f"v{i}", channel="ticket") for i in range(2)]
+    # Z: 2 in each of the three channels: every silo.
+    ms += [mention("Z", f"z{c}{i}", f"w{i}", channel=c) for c in CHANNELS for i in range(2)]
+    # W: review 3, survey 2: 2 of 3.
+    ms += [mention("W", f"w{i}", f"q{i}", channel="review") for i in range(3)]
+    ms += [mention("W", f"ws{i}", f"q{i}", channel="survey") for i in range(2)]
+    res = by_id(TransparentRanker().rank(ms, [], [], as_of=AS_OF))
+    assert res["X"].parts["spread"] == pytest.approx(1 / 3)
+    assert res["X"].channels == {"review": 10, "ticket": 1}
+    assert res["Y"].parts["spread"] == pytest.approx(1 / 3)
+    assert res["Z"].parts["spread"] == 1.0
+    assert res["W"].parts["spread"] == pytest.approx(2 / 3)
+
+
+def test_value_at_risk_counts_each_customer_once():
+    ms = [mention("H", f"m{i}", "rich", value=1000.0) for i in range(3)]
+    ms += [mention("H", "m3", "rich", value=800.0)]  # a customer counts at its highest value
+    ms += [mention("H", "p", "poor", value=10.0)]
+    ms += [mention("H", "q", "unknown")]  # no value: adds nothing
+    ms += [mention("H", "anon1", None, value=5.0), mention("H", "anon2", None, value=5.0)]
+    ms += [mention("G", "g", "poor", value=10.0)]
+    res = by_id(TransparentRanker().rank(ms, [], [], as_of=AS_OF))
+    assert res["H"].value_at_risk == pytest.approx(1000 + 10 + 5 + 5)
+    assert res["G"].value_at_risk == pytest.approx(10.0)
+    assert res["H"].parts["value"] == 1.0
+    assert res["G"].parts["value"] == pytest.approx(10 / 1020)
+
+
+def test_value_at_risk_is_zero_not_none_for_a_hassle_without_values_when_others_have_them():
+    ms = [mention("H", "1", "u", value=5.0), mention("G", "2", "v")]
+    res = by_id(TransparentRanker().rank(ms, [], [], as_of=AS_OF))
+    assert res["G"].value_at_risk == 0.0
+    assert res["G"].parts["value"] == 0.0
+
+
+def test_nps_impact_positive_when_the_hassles_comments_are_detractors():
+    ms = [mention("BAD", f"bad{i}", f"u{i}", score=0, score_kind="nps") for i in range(4)]
+    ms += [mention("GOOD", f"good{i}", f"v{i}", score=10, score_kind="nps") for i in range(2)]
+    ms += [mention("NONE", "other", "w")]
+    scores = {f"bad{i}": 0 for i in range(4)}
+    scores |= {f"good{i}": 10 for i in range(2)}
+    scores |= {f"p{i}": 9 for i in range(4)}  # scored comments in no hassle
+    scored = [ScoredComment(cid, s, "nps") for cid, s in scores.items()]
+    res = by_id(TransparentRanker().rank(ms, [], scored, as_of=AS_OF))
+    everyone = nps(list(scores.values()))  # 6 promoters, 4 detractors: +20
+    assert everyone == pytest.approx(20.0)
+    assert res["BAD"].nps_impact == pytest.approx(nps([10, 10, 9, 9, 9, 9]) - everyone)  # +80
+    assert res["BAD"].nps_impact > 0
+    assert res["GOOD"].nps_impact < 0
+    assert res["NONE"].nps_impact == pytest.approx(0.0)
+    assert res["BAD"].csat_impact is None  # no CSAT data
+    assert res["BAD"].parts["impact"] == 1.0
+    assert res["GOOD"].parts["impact"] == 0.0
+    assert res["NONE"].parts["impact"] == 0.0
+
+
+def test_impact_averages_normalised_nps_and_csat():
+    ms = [
+        mention("N", "n1", "u1"),  # an NPS detractor
+        mention("C", "c1", "u2"),  # a CSAT 1
+        mention("C", "c2", "u3"),  # another CSAT 1
+        mention("B", "n1", "u1"),  # both
+        mention("B", "c1", "u2"),
+    ]
+    scored = [ScoredComment("n1", 0, "nps"), ScoredComment("n2", 10, "nps")]
+    scored += [ScoredComment("c1", 1, "csat"), ScoredComment("c2", 1, "csat")]
+    scored += [ScoredComment(f"c{i}", 5, "csat") for i in range(3, 6)]
+    res = by_id(TransparentRanker().rank(ms, [], scored, as_of=AS_OF))
+    # NPS: all {0, 10} = 0; without n1 = 100. CSAT: all 3/5 = 60; without c1,c2 = 100;
+    # without c1 = 75.
+    assert res["N"].nps_impact == pytest.approx(100.0)
+    assert res["C"].csat_impact == pytest.approx(40.0)
+    assert res["B"].csat_impact == pytest.approx(15.0)
+    assert res["N"].parts["impact"] == pytest.approx((1.0 + 0.0) / 2)
+    assert res["C"].parts["impact"] == pytest.approx((0.0 + 1.0) / 2)
+    assert res["B"].parts["impact"] == pytest.approx((1.0 + 15 / 40) / 2)
+
+
+def test_impact_is_none_when_a_hassle_holds_every_nps_comment():
+    ms = [mention("H", "1", "u"), mention("H", "2", "v"), mention("G", "3", "w")]
+    scored = [ScoredComment("1", 0, "nps"), ScoredComment("2", 10, "nps")]
+    res = by_id(TransparentRanker().rank(ms, [], scored, as_of=AS_OF))
+    assert res["H"].nps_impact is None
+    assert res["H"].parts["impact"] == 0.0
+    assert res["G"].nps_impact == pytest.approx(0.0)
+
+
+def test_ranks_are_one_to_n_and_ties_broken_by_hassle_id():
+    ms = [mention(h, f"{h}{i}", f"{h}u{i}") for h in ("b", "a", "c") for i in range(3)]
+    res = TransparentRanker().rank(ms, [], [], as_of=AS_OF)
+    assert [r.rank for r in res] == [1, 2, 3]
+    assert [r.hassle_id for r in res] == ["a", "b", "c"]
+    assert len({r.total for r in res}) == 1
+
+
+def test_hassle_without_mentions_is_ranked_with_zero_counts():
+    ms, hassles = scenario()
+    res = by_id(TransparentRanker().rank(ms, [*hassles, info("EMPTY")], [], as_of=AS_OF))
+    e = res["EMPTY"]
+    assert (e.customers, e.comments, e.channels) == (0, 0, {})
+    assert e.parts["reach"] == 0.0 and e.parts["severity"] == 0.0
+    assert e.rank == 4  # last of the non-generic, before D
+    assert res["D"].rank == 5
+
+
+def test_min_focus_controls_generic():
+    ms, hassles = scenario()
+    res = by_id(TransparentRanker(min_focus=0.1).rank(ms, hassles, [], as_of=AS_OF))
+    assert not res["D"].generic
+    assert res["D"].rank == 1  # the biggest hassle, once it counts as focused
+
+
+def test_deterministic_under_input_order():
+    ms, hassles = scenario()
+    scored = [ScoredComment("a1", 0, "nps"), ScoredComment("d1", 10, "nps")]
+    first = TransparentRanker().rank(ms, hassles, scored, as_of=AS_OF)
+    shuffled = list(ms)
+    random.Random(7).shuffle(shuffled)
+    second = TransparentRanker().rank(shuffled, hassles[::-1], scored[::-1], as_of=AS_OF)
+    assert [r.hassle_id for r in first] == [r.hassle_id for r in second]
+    for x, y in zip(first, second, strict=True):
+        assert x.total == pytest.approx(y.total, abs=1e-12)
+        assert x.parts == pytest.approx(y.parts)
+        assert (x.customers, x.comments, x.trend_7d) == (y.customers, y.comments, y.trend_7d)
+
+
+def test_empty_input():
+    assert TransparentRanker().rank([], [], [], as_of=AS_OF) == []
+
+
+def test_rejects_bad_configuration_and_data():
+    with pytest.raises(ValueError):
+        RankWeights(reach=-0.1)
+    with pytest.raises(ValueError):
+        TrendSettings(alpha=1.5)
+    with pytest.raises(ValueError):
+        TransparentRanker(min_focus=1.5)
+    ms = [mention("H", "1", "u")]
+    with pytest.raises(ValueError, match="score_kind"):
+        TransparentRanker().rank(ms, [], [ScoredComment("1", 5, "ces")], as_of=AS_OF)
+    with pytest.raises(ValueError):
+        TransparentRanker().rank(ms, [], [ScoredComment("1", 11, "nps")], as_of=AS_OF)
+    with pytest.raises(ValueError, match="duplicate"):
+        TransparentRanker().rank(ms, [info("H"), info("H")], [], as_of=AS_OF)
+    zero = RankWeights(0, 0, 0, 0, 0, 1.0, 1.0)  # only value and impact, both unavailable
+    with pytest.raises(ValueError):
+        TransparentRanker(zero).rank(ms, [], [], as_of=AS_OF)
+
+
+def test_result_type(ranked):
+    assert all(isinstance(r, HassleScore) for r in ranked.values())
+    assert sorted(r.rank for r in ranked.values()) == [1, 2, 3, 4]
