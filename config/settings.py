@@ -214,6 +214,9 @@ class ClusterSettings(_Strict):
     merge_similarity: float = Field(
         default=0.75, gt=0, le=1, description="Merge clusters whose centroids are this alike."
     )
+    tag_merge_bonus: float = Field(
+        default=0.15, ge=0, le=1, description="Clusters with the same stage and theme merge sooner."
+    )
     max_fit_points: int = Field(default=25_000, ge=100)
     max_reference_points: int = Field(default=10_000, ge=100)
     seed: int = 0
@@ -224,6 +227,48 @@ class ClusterSettings(_Strict):
     lineage_overlap: float = Field(default=0.25, gt=0, le=1)
     quotes: int = Field(default=5, ge=3, le=10)
     keyphrases: int = Field(default=8, ge=1, le=30)
+
+
+class RankWeightSettings(_Strict):
+    """Weights of the score parts (docs/ranking.md); they are renormalised to sum 1."""
+
+    reach: float = Field(default=0.30, ge=0)
+    severity: float = Field(default=0.25, ge=0)
+    repeat: float = Field(default=0.10, ge=0)
+    spread: float = Field(default=0.10, ge=0)
+    trend: float = Field(default=0.10, ge=0)
+    value: float = Field(default=0.075, ge=0)
+    impact: float = Field(default=0.075, ge=0)
+
+    @model_validator(mode="after")
+    def _not_all_zero(self) -> RankWeightSettings:
+        if not any(self.model_dump().values()):
+            raise ValueError("at least one weight must be above 0")
+        return self
+
+
+class RankSettings(_Strict):
+    """The rank stage: weights, trend significance, generic hassles."""
+
+    weights: RankWeightSettings = RankWeightSettings()
+    trend_short_days: int = Field(default=7, gt=0)
+    trend_baseline_days: int = Field(default=28, gt=0)
+    trend_long_days: int = Field(default=30, gt=0)
+    trend_min_mentions: int = Field(default=5, ge=1)
+    trend_alpha: float = Field(default=0.05, gt=0, lt=1)
+    trend_min_change: float = Field(default=0.25, ge=0)
+    min_focus: float = Field(
+        default=0.3, ge=0, le=1, description="Below this stage/theme share a hassle is generic."
+    )
+
+
+class ReportSettings(_Strict):
+    """The published report."""
+
+    out_dir: Path = Path("var/reports")
+    top: int = Field(default=10, gt=0, le=500)
+    title: str = "Hassles to eliminate first"
+    quotes: int = Field(default=3, ge=1, le=5)
 
 
 class DemoSettings(_Strict):
@@ -295,6 +340,8 @@ class Settings(_Strict):
     tagging: TaggingSettings = TaggingSettings()
     enrich: EnrichSettings = EnrichSettings()
     cluster: ClusterSettings = ClusterSettings()
+    rank: RankSettings = RankSettings()
+    report: ReportSettings = ReportSettings()
     demo: DemoSettings = DemoSettings()
     sources: tuple[SourceConfig, ...] = Field(
         default_factory=lambda: tuple(SourceConfig(**s) for s in demo_source_dicts())

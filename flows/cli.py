@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -132,13 +133,17 @@ def _print_summary(result: dict[str, Any], settings: Settings) -> None:
     if "enrich" in result["stages"]:
         _print_enrich_summary(result["stages"]["enrich"], settings)
     if "cluster" in result["stages"]:
-        _print_cluster_summary(result["stages"]["cluster"], settings)
+        _print_cluster_summary(result["stages"]["cluster"])
     console.print(f"run id: {result['run_id']}")
     console.print(f"warehouse: [bold]{result['warehouse']}[/]")
     console.print(
-        'query it:  hasslemap sql "select channel, count(*) from comments group by 1"',
+        'query it:  hasslemap sql "select rank, label, total_score from v_latest_hassles"',
         highlight=False,
     )
+    if result["stages"].get("rank", {}).get("hassles_ranked"):
+        _print_top_hassles(settings, settings.report.top)
+    if report := result["stages"].get("publish", {}).get("report"):
+        console.print(f"report: [bold]{report}[/]", soft_wrap=True)
 
 
 def _print_enrich_summary(enrich: dict[str, Any], settings: Settings) -> None:
@@ -173,9 +178,7 @@ def _print_enrich_summary(enrich: dict[str, Any], settings: Settings) -> None:
     Console(width=max(console.width, 150)).print(table)
 
 
-def _print_cluster_summary(counts: dict[str, Any], settings: Settings) -> None:
-    from warehouse.connection import open_readonly
-
+def _print_cluster_summary(counts: dict[str, Any]) -> None:
     if counts.get("skipped"):
         console.print(
             "cluster: the window is unchanged since the last run; hassles kept as they are"
@@ -186,20 +189,38 @@ def _print_cluster_summary(counts: dict[str, Any], settings: Settings) -> None:
             f"({counts['hassles_new']:,} new, {counts['hassles_retired']:,} retired), "
             f"coverage {counts['coverage']:.0%}"
         )
+
+
+def _print_top_hassles(settings: Settings, top: int = 10) -> None:
+    from warehouse.connection import open_readonly
+
     conn = open_readonly(Path(settings.warehouse))
     try:
         rows = conn.execute(
-            "SELECT hassle_id, label, stage, theme, units, status FROM hassles "
-            "WHERE status <> 'retired' ORDER BY units DESC, hassle_id LIMIT 10"
+            "SELECT rank, hassle_id, label, stage, theme, total_score, customers, trend, change "
+            "FROM v_latest_hassles ORDER BY rank LIMIT ?",
+            [top],
         ).fetchall()
     finally:
         conn.close()
-    table = Table(title="Largest hassles", title_justify="left")
-    for column in ("id", "label", "stage", "theme", "units", "status"):
-        table.add_column(column, justify="right" if column == "units" else "left")
-    for hassle_id, label, stage, theme, units, status in rows:
-        table.add_row(hassle_id, label, stage or "", theme or "", f"{units:,}", status)
-    console.print(table)
+    table = Table(title=f"Top {len(rows)} hassles to eliminate first", title_justify="left")
+    for column in ("#", "id", "hassle", "stage", "theme", "score", "customers", "trend", "change"):
+        table.add_column(
+            column, justify="right" if column in ("#", "score", "customers") else "left"
+        )
+    for rank, hassle_id, label, stage, theme, score, customers, trend, change in rows:
+        table.add_row(
+            str(rank),
+            hassle_id,
+            label,
+            stage or "",
+            theme or "",
+            f"{100 * score:.0f}",
+            f"{customers:,}",
+            trend,
+            change,
+        )
+    Console(width=max(console.width, 140)).print(table)
 
 
 @app.command("demo-data")
@@ -236,6 +257,80 @@ def demo_data(
         f"{summary.customers:,} customers, {summary.cross_channel_customers:,} of them in more "
         "than one channel"
     )
+
+
+@app.command()
+def report(
+    config: ConfigOption = None,
+    top: Annotated[int | None, typer.Option(help="Hassles to show (default: report.top).")] = None,
+    since: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="First day (YYYY-MM-DD).")
+    ] = None,
+    until: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Last day (YYYY-MM-DD).")
+    ] = None,
+    channel: Annotated[
+        list[str] | None, typer.Option(help="Only these channels (review, ticket, survey).")
+    ] = None,
+    stage: Annotated[list[str] | None, typer.Option(help="Only hassles in these stages.")] = None,
+    product: Annotated[
+        list[str] | None, typer.Option(help="Only comments on these products.")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Folder (default: report.out_dir).")] = None,
+) -> None:
+    """Write the ranked-hassle report (HTML, Markdown, CSV) from the warehouse, with filters."""
+    settings = _settings(config)
+    from flows.enrich import load_enrich_config
+    from flows.publish import build_report
+    from flows.report.render import write_report
+    from warehouse.connection import open_readonly
+    from warehouse.ranking import ReportFilter
+
+    taxonomy = load_enrich_config(settings)
+    stages = {s.key for s in taxonomy.stages}
+    for value in stage or []:
+        if value not in stages:
+            console.print(
+                f"[bold red]Unknown stage[/] {value!r}: use one of {', '.join(sorted(stages))}",
+                highlight=False,
+            )
+            raise typer.Exit(code=2)
+    for value in channel or []:
+        if value not in ("review", "ticket", "survey"):
+            console.print(f"[bold red]Unknown channel[/] {value!r}: use review, ticket or survey")
+            raise typer.Exit(code=2)
+    if since and until and since > until:
+        console.print("[bold red]--since is after --until[/]")
+        raise typer.Exit(code=2)
+    filters = ReportFilter(
+        since=since.date() if since else None,
+        until=until.date() if until else None,
+        channels=tuple(channel or ()),
+        stages=tuple(stage or ()),
+        products=tuple(product or ()),
+    )
+    try:
+        conn = open_readonly(Path(settings.warehouse))
+    except FileNotFoundError as exc:
+        console.print(f"[bold red]No warehouse[/] {exc}", highlight=False)
+        raise typer.Exit(code=1) from None
+    try:
+        run_id = (
+            conn.execute("SELECT max(run_id) FILTER (status = 'completed') FROM runs").fetchone()
+            or [None]
+        )[0]
+        data = build_report(
+            conn, settings, taxonomy, run_id=run_id or "none", filters=filters, top=top
+        )
+    finally:
+        conn.close()
+    if data is None:
+        console.print("[bold red]Nothing ranked yet[/]: run `hasslemap run` first")
+        raise typer.Exit(code=1)
+    paths = write_report(data, out or settings.report.out_dir)
+    console.print(f"{len(data.hassles)} hassles; filters: {data.filters or 'none'}")
+    for fmt, path in paths.items():
+        console.print(f"{fmt}: [bold]{path.resolve()}[/]", soft_wrap=True)
 
 
 @app.command()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from flows import progress
 from flows.enrich import embedding_model_id, load_enrich_config
 from nlp.cluster import CORE, NOISE, Clustering, ClusterParams, HdbscanClusterer
 from nlp.label import CtfidfLabeller, LabelInput
+from nlp.redact import redact_pii
 from nlp.track import CurrentCluster, OverlapCentroidTracker, PreviousHassle, format_hassle_id
 from warehouse import hassles as store
 from warehouse.connection import connect_warehouse
@@ -46,6 +48,7 @@ def cluster_params(settings: Settings) -> ClusterParams:
         soft_neighbours=c.soft_neighbours,
         soft_threshold=c.soft_threshold,
         merge_similarity=c.merge_similarity,
+        tag_merge_bonus=c.tag_merge_bonus,
         max_fit_points=c.max_fit_points,
         max_reference_points=c.max_reference_points,
         seed=c.seed,
@@ -73,12 +76,12 @@ def read_window(conn: duckdb.DuckDBPyConnection, settings: Settings) -> store.Pa
 
 
 @task(name="cluster_units", cache_policy=NO_CACHE)
-def cluster_units(vectors: np.ndarray, settings: Settings) -> Clustering:
+def cluster_units(vectors: np.ndarray, tags: list[str | None], settings: Settings) -> Clustering:
     """Group the units' stored vectors with HDBSCAN and assign the noise softly."""
     logger = get_run_logger()
     sink = progress.current()
     sink.start("cluster:fit", f"cluster: HDBSCAN on {len(vectors):,} units", 1)
-    clustering = HdbscanClusterer(cluster_params(settings)).cluster(vectors)
+    clustering = HdbscanClusterer(cluster_params(settings)).cluster(vectors, tags)
     sink.advance("cluster:fit", 1)
     sink.finish("cluster:fit")
     logger.info(
@@ -106,7 +109,15 @@ def label_clusters(
         LabelInput(u.unit_id, u.text, u.lemmas, u.noun_chunks, u.stage, u.theme)
         for u in window.units
     ]
-    labels = labeller.label(units, vectors, clustering.labels)
+    labels = {
+        # Labels and keyphrases are published: a phone number repeated in a cluster stays out.
+        k: replace(
+            label,
+            label=redact_pii(label.label),
+            keyphrases=tuple(redact_pii(p) for p in label.keyphrases),
+        )
+        for k, label in labeller.label(units, vectors, clustering.labels).items()
+    }
     get_run_logger().info("label_clusters: %d clusters labelled", len(labels))
     return labels
 
@@ -174,7 +185,8 @@ def cluster_into(
         return {"skipped": True, "units_in": len(window.units)}
     model_id = embedding_model_id(settings)
     vectors = store.read_unit_vectors(conn, model_id, window.units)
-    clustering = cluster_units(vectors, settings)
+    tags = [f"{u.stage}/{u.theme}" for u in window.units]
+    clustering = cluster_units(vectors, tags, settings)
     labels = label_clusters(window, vectors, clustering, settings)
     tracked = track_hassle_ids(conn, window, clustering, settings)
     write = _clustering_write(run_id, window, clustering, labels, tracked, settings, model_id)

@@ -13,6 +13,7 @@ from config import load_settings
 from flows.cluster import cluster
 from flows.enrich import enrich, load_enrich_config
 from flows.ingest import ingest
+from flows.publish import publish_results, rank_hassles
 from warehouse.connection import connect_warehouse
 from warehouse.loaders import finish_run, start_run
 
@@ -23,7 +24,7 @@ def _run_name() -> str:
 
 @flow(name="nightly", flow_run_name=_run_name)
 def nightly(config_path: str | None = None) -> dict[str, Any]:
-    """Run the pipeline once: ingest, enrich, cluster (later: rank, publish).
+    """Run the pipeline once: ingest, enrich, cluster, rank, publish.
 
     The settings and the taxonomy are validated first, so a bad config stops the run before
     any work. Each run
@@ -34,7 +35,7 @@ def nightly(config_path: str | None = None) -> dict[str, Any]:
         The counts per stage, plus the run id and warehouse path.
     """
     settings = load_settings(config_path)
-    load_enrich_config(settings)
+    taxonomy = load_enrich_config(settings)
     logger = get_run_logger()
     run_id = str(flow_run.get_id() or f"local-{datetime.now(UTC):%Y%m%d%H%M%S%f}")
     warehouse = Path(settings.warehouse)
@@ -48,6 +49,10 @@ def nightly(config_path: str | None = None) -> dict[str, Any]:
         counts["enrich"] = enrich(config_path)
         stage = "cluster"
         counts["cluster"] = cluster(config_path, run_id=run_id)
+        stage = "rank"
+        counts["rank"] = rank_hassles(conn, settings, run_id)
+        stage = "publish"
+        counts["publish"] = publish_results(conn, settings, taxonomy, run_id)
     except Exception as exc:
         finish_run(
             conn,

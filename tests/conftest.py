@@ -8,8 +8,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
+import csv  # noqa: E402
 import json  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+from collections import Counter, defaultdict  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
+from html.parser import HTMLParser  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -143,3 +148,118 @@ def copy_workspace(source: Path, target: Path, sources: list[dict[str, Any]]) ->
     settings = {"warehouse": str(target / "warehouse.duckdb"), "sources": sources}
     config.write_text(yaml.safe_dump(settings), encoding="utf-8")
     return config
+
+
+# --- headless Chromium, for tests of the published report ----------------------------------
+
+
+def chromium() -> str:
+    """The Chromium binary; skipped without one, but required (a failure) when CI is set."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    if os.environ.get("CI"):
+        pytest.fail("chromium is required in CI: apt-get install chromium chromium-driver")
+    pytest.skip("chromium is not installed (apt-get install chromium chromium-driver)")
+
+
+def run_chromium(binary: str, tmp: Path, name: str, *args: str) -> subprocess.CompletedProcess:
+    """Run headless Chromium offline with a fresh profile; assert it succeeded."""
+    profile = tmp / f"profile-{name}"
+    profile.mkdir()
+    command = [
+        binary,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+        "--hide-scrollbars",
+        f"--user-data-dir={profile}",
+        *args,
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, f"chromium failed ({result.returncode}): {result.stderr[-2000:]}"
+    return result
+
+
+class DomFacts(HTMLParser):
+    """The document title's text and the body tag's attributes, from a dumped DOM."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body_attrs: dict[str, str | None] | None = None
+        self.title = ""
+        self._in_head = False
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "head":
+            self._in_head = True
+        elif tag == "title" and self._in_head:  # an SVG <title> in the body does not count
+            self._in_title = True
+        elif tag == "body" and self.body_attrs is None:
+            self.body_attrs = dict(attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "head":
+            self._in_head = False
+        elif tag == "title":
+            self._in_title = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title += data
+
+
+def dom_facts(dom: str) -> DomFacts:
+    """Parse a dumped DOM for its title and body attributes."""
+    facts = DomFacts()
+    facts.feed(dom)
+    return facts
+
+
+# --- the planted demo hassles, for cluster and rank tests --------------------------------
+
+
+def planted_units(conn, truth_csv: Path) -> dict[str, str]:
+    """unit id -> planted hassle, for the pain sentence the generator planted in a comment."""
+    with open(truth_csv, newline="", encoding="utf-8") as f:
+        truth = {
+            (r["channel"], r["external_id"]): r
+            for r in csv.DictReader(f)
+            if r["planted_hassle"] and r["pain_sentence"]
+        }
+    found = {}
+    for unit_id, channel, external_id, text in conn.execute(
+        "SELECT u.unit_id, c.channel, c.external_id, u.text FROM units u JOIN comments c USING (comment_id)"
+    ).fetchall():
+        row = truth.get((channel, external_id))
+        if row:
+            pain, text = row["pain_sentence"].strip().lower(), text.strip().lower()
+            if pain[:40] in text or text[:40] in pain:
+                found[unit_id] = row["planted_hassle"]
+    return found
+
+
+def latest_members(conn) -> dict[str, str]:
+    """unit id -> hassle id in the latest clustering."""
+    return dict(
+        conn.execute(
+            "SELECT unit_id, hassle_id FROM hassle_members WHERE run_id = "
+            "(SELECT run_id FROM cluster_runs ORDER BY clustered_at DESC LIMIT 1)"
+        ).fetchall()
+    )
+
+
+def dominant_hassles(planted: dict[str, str], members: dict[str, str]) -> dict[str, str]:
+    """planted hassle -> the hassle holding most of its sentences."""
+    by_planted: dict[str, Counter] = defaultdict(Counter)
+    for unit, hassle in planted.items():
+        if unit in members:
+            by_planted[hassle][members[unit]] += 1
+    return {p: c.most_common(1)[0][0] for p, c in by_planted.items()}

@@ -21,9 +21,11 @@ def connect_warehouse(path: Path, *, memory_limit: str = "512MB") -> duckdb.Duck
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = duckdb.connect(str(path), config={"memory_limit": memory_limit})
     from warehouse.migrate import apply_migrations
+    from warehouse.views import install_views
 
     run_sql(conn, "SET TimeZone = 'UTC'")  # TIMESTAMPTZ -> TIMESTAMP casts must not use local time
     apply_migrations(conn)
+    install_views(conn)
     return conn
 
 

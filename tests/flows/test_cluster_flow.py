@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-import csv
 import re
 import shutil
-from collections import Counter, defaultdict
 from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import copy_workspace, demo_sources
+from conftest import (
+    copy_workspace,
+    demo_sources,
+    dominant_hassles,
+    latest_members,
+    planted_units,
+)
 from sklearn.metrics import normalized_mutual_info_score
 
 from flows.cluster import cluster
@@ -32,43 +36,6 @@ RECOGNISABLE = {
 
 def connect(folder: Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(folder / "warehouse.duckdb"), read_only=True)
-
-
-def planted_units(conn, truth_csv: Path) -> dict[str, str]:
-    """unit id -> planted hassle, for the pain sentence the generator planted in a comment."""
-    with open(truth_csv, newline="", encoding="utf-8") as f:
-        truth = {
-            (r["channel"], r["external_id"]): r
-            for r in csv.DictReader(f)
-            if r["planted_hassle"] and r["pain_sentence"]
-        }
-    found = {}
-    for unit_id, channel, external_id, text in conn.execute(
-        "SELECT u.unit_id, c.channel, c.external_id, u.text FROM units u JOIN comments c USING (comment_id)"
-    ).fetchall():
-        row = truth.get((channel, external_id))
-        if row:
-            pain, text = row["pain_sentence"].strip().lower(), text.strip().lower()
-            if pain[:40] in text or text[:40] in pain:
-                found[unit_id] = row["planted_hassle"]
-    return found
-
-
-def latest_members(conn) -> dict[str, str]:
-    return dict(
-        conn.execute(
-            "SELECT unit_id, hassle_id FROM hassle_members WHERE run_id = "
-            "(SELECT run_id FROM cluster_runs ORDER BY clustered_at DESC LIMIT 1)"
-        ).fetchall()
-    )
-
-
-def dominant_hassles(planted: dict[str, str], members: dict[str, str]) -> dict[str, str]:
-    by_planted: dict[str, Counter] = defaultdict(Counter)
-    for unit, hassle in planted.items():
-        if unit in members:
-            by_planted[hassle][members[unit]] += 1
-    return {p: c.most_common(1)[0][0] for p, c in by_planted.items()}
 
 
 def test_planted_hassles_come_out_as_clusters_with_recognisable_labels(nightly_demo, demo_dir):

@@ -1,0 +1,78 @@
+"""What the report shows, as plain data: the publish flow fills it, the renderers draw it.
+
+Every customer text here is already PII-redacted; the HTML renderer still escapes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A representative comment, with the pain-point sentence to highlight."""
+
+    comment_id: str
+    channel: str  # review / ticket / survey
+    created_at: datetime
+    text: str  # the comment (redacted), possibly shortened around the sentence
+    highlight_start: int  # the pain-point sentence's character span within ``text``
+    highlight_end: int
+
+
+@dataclass(frozen=True)
+class ScorePart:
+    """One component of a hassle's score."""
+
+    key: str  # reach, severity, trend, spread, repeat, value, impact
+    label: str  # "Reach", "Severity", ...
+    value: float  # normalised 0..1
+    weight: float  # its weight in the total (weights sum to 1 over the parts used)
+    contribution: float  # value * weight: its share of the total score
+    detail: str  # human explanation, e.g. "412 customers, 530 comments"
+
+
+@dataclass(frozen=True)
+class RankedHassle:
+    """One row of the ranking, with everything the report says about it."""
+
+    rank: int
+    hassle_id: str
+    label: str
+    stage: str | None
+    theme: str | None
+    score: float  # 0..1
+    parts: tuple[ScorePart, ...]
+    customers: int
+    comments: int
+    severity_mean: float
+    trend_label: str  # "rising", "falling", "steady", "new"
+    trend_detail: str  # e.g. "+180% in the last 7 days (p = 0.002)"
+    daily_counts: tuple[tuple[date, int], ...]  # for the sparkline, oldest first, gap-free
+    channel_mix: dict[str, int]  # channel -> comments
+    quotes: tuple[Quote, ...]  # up to 3
+    change: str  # since the last run: "new", "rising", "falling", "steady", "resolved"
+    keyphrases: tuple[str, ...] = ()
+    generic: bool = False  # too unspecific to act on (mostly no stage or theme)
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """The whole report."""
+
+    title: str
+    generated_at: datetime
+    run_id: str
+    window_start: date
+    window_end: date
+    filters: dict[str, str]  # e.g. {"channel": "ticket"}; empty when none
+    hassles: tuple[RankedHassle, ...]  # in rank order, already cut to --top
+    stages: tuple[
+        tuple[str, str], ...
+    ]  # (key, display name) in journey order, need awareness .. need end
+    themes: tuple[tuple[str, str], ...]  # (key, display name)
+    heatmap: dict[tuple[str, str], int]  # (stage key, theme key) -> pain-point comments
+    figures: dict[str, str]  # run coverage and quality figures, display name -> value
+    resolved: tuple[tuple[str, str], ...] = ()  # (hassle id, label) retired since the last run
+    notes: tuple[str, ...] = field(default_factory=tuple)

@@ -1,0 +1,521 @@
+"""Draw a :class:`~flows.report.model.ReportData` as HTML, Markdown and CSV.
+
+The HTML page is self-contained: inline CSS, charts as inline SVG, no script and no network
+(a Content-Security-Policy meta tag forbids both, in case anything slipped through). All
+customer text is escaped: by Jinja2's autoescape in HTML, by :func:`_md` in Markdown, and
+against formula injection in CSV.
+
+Everything here is pure except :func:`write_report`, which writes the files.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup, escape
+
+from flows.report.model import Quote, RankedHassle, ReportData, ScorePart
+
+__all__ = [
+    "CSP",
+    "render_csv",
+    "render_html",
+    "render_markdown",
+    "sparkline_svg",
+    "sparkline_text",
+    "write_report",
+]
+
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+"""The page's Content-Security-Policy: no script, no fetches, only inline styles and data: images."""
+
+TREND_ARROWS = {"rising": "▲", "falling": "▼", "new": "●", "steady": "–"}
+SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
+
+# A muted palette (Tableau 10), one colour per score part and per channel.
+PART_COLOURS = {
+    "reach": "#4e79a7",
+    "severity": "#e15759",
+    "trend": "#f28e2b",
+    "spread": "#76b7b2",
+    "repeat": "#59a14f",
+    "value": "#b07aa1",
+    "impact": "#edc948",
+}
+CHANNEL_COLOURS = {"review": "#4e79a7", "ticket": "#f28e2b", "survey": "#59a14f"}
+_SPARE_COLOURS = ("#9c755f", "#bab0ac", "#ff9da7", "#86bcb6", "#d4a6c8")
+CHANNELS = ("review", "ticket", "survey")
+
+_HEAT_LOW = (244, 246, 249)  # heatmap colour at 0
+_HEAT_HIGH = (47, 93, 138)  # heatmap colour at the largest count
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("flows.report", "templates"),
+    # report.html.j2 escapes everything; report.md.j2 escapes with the |md filters instead.
+    autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2", "html")),
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+
+# --- small charts ---------------------------------------------------------------------
+
+
+def sparkline_svg(counts: Sequence[int], width: int = 120, height: int = 24) -> str:
+    """Draw daily counts as a small inline SVG line chart.
+
+    Args:
+        counts: The counts, oldest first.
+        width: The drawing's width in CSS pixels.
+        height: The drawing's height in CSS pixels.
+
+    Returns:
+        An ``<svg>`` element (as safe markup) with a polyline scaled from 0 to the largest
+        count and a dot on the latest value; an empty frame when there are no counts.
+    """
+    pad = 2.0
+    values = [max(0, int(c)) for c in counts]
+    label = f"daily counts, {len(values)} days, latest {values[-1]}" if values else "no data"
+    head = (
+        f'<svg class="spark" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(label)}">'
+    )
+    if not values:
+        return Markup(head + "</svg>")
+    top = max(values) or 1
+    span_x = width - 2 * pad
+    span_y = height - 2 * pad
+    step = span_x / (len(values) - 1) if len(values) > 1 else 0.0
+    points = [
+        (pad + i * step if len(values) > 1 else width / 2, height - pad - v / top * span_y)
+        for i, v in enumerate(values)
+    ]
+    if len(points) == 1:  # one day: draw it as a flat line across
+        points = [(pad, points[0][1]), (width - pad, points[0][1])]
+    coords = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+    base = height - pad
+    area = f"{pad:.1f},{base:.1f} {coords} {points[-1][0]:.1f},{base:.1f}"
+    last_x, last_y = points[-1]
+    return Markup(
+        head
+        + f'<polygon points="{area}" fill="#4e79a7" fill-opacity="0.12"/>'
+        + f'<polyline points="{coords}" fill="none" stroke="#4e79a7" stroke-width="1.5" '
+        'stroke-linejoin="round" stroke-linecap="round"/>'
+        + f'<circle cx="{last_x:.1f}" cy="{last_y:.1f}" r="2" fill="#2f5d8a"/>'
+        + "</svg>"
+    )
+
+
+def sparkline_text(counts: Sequence[int]) -> str:
+    """Draw daily counts as unicode blocks (``▁▂▃▄▅▆▇█``), scaled from 0 to the largest.
+
+    Args:
+        counts: The counts, oldest first.
+
+    Returns:
+        One block character per count; an empty string when there are none.
+    """
+    values = [max(0, int(c)) for c in counts]
+    top = max(values, default=0)
+    if top == 0:
+        return SPARK_BLOCKS[0] * len(values)
+    last = len(SPARK_BLOCKS) - 1
+    return "".join(SPARK_BLOCKS[min(last, round(v / top * last))] for v in values)
+
+
+def _stacked_bar_svg(segments: Sequence[tuple[float, str, str]], total: float = 1.0) -> Markup:
+    """A horizontal bar of ``(size, colour, label)`` segments on a track as long as ``total``."""
+    width, height = 1000, 22
+    # Interpolated into f-strings (plain str), never added to one: str + Markup escapes the str.
+    label = escape(", ".join(f"{name} {size:.3g}" for size, _, name in segments))
+    out = [
+        f'<svg class="bar" viewBox="0 0 {width} {height}" preserveAspectRatio="none" '
+        f'role="img" aria-label="{label}">',
+        f'<rect x="0" y="0" width="{width}" height="{height}" rx="3" fill="#eceff3"/>',
+    ]
+    x = 0.0
+    scale = width / total if total > 0 else 0.0
+    for size, colour, _ in segments:
+        w = max(0.0, size) * scale
+        if w <= 0:
+            continue
+        w = min(w, width - x)
+        out.append(
+            f'<rect x="{x:.2f}" y="0" width="{w:.2f}" height="{height}" '
+            f'fill="{escape(colour)}" stroke="#ffffff" stroke-width="1"/>'
+        )
+        x += w
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+# --- the view: what both templates draw -----------------------------------------------
+
+
+def _colour(key: str, palette: dict[str, str], index: int) -> str:
+    return palette.get(key, _SPARE_COLOURS[index % len(_SPARE_COLOURS)])
+
+
+def _heat_colour(count: int, top: int) -> tuple[str, str]:
+    """Background and text colour for a heatmap cell."""
+    t = (count / top) ** 0.7 if top > 0 and count > 0 else 0.0
+    rgb = tuple(round(lo + (hi - lo) * t) for lo, hi in zip(_HEAT_LOW, _HEAT_HIGH, strict=True))
+    text = "#ffffff" if t > 0.55 else ("#1f2933" if count else "#b8c0cc")
+    return "#{:02x}{:02x}{:02x}".format(*rgb), text
+
+
+def _split_quote(quote: Quote) -> tuple[str, str, str]:
+    """The quote's text before, inside and after the highlighted sentence (all unescaped)."""
+    text = quote.text
+    start = min(max(0, quote.highlight_start), len(text))
+    end = min(max(start, quote.highlight_end), len(text))
+    return text[:start], text[start:end], text[end:]
+
+
+def _when(value: datetime) -> str:
+    out = value.strftime("%Y-%m-%d %H:%M")
+    if value.tzinfo is not None:
+        out += " " + (value.tzname() or value.strftime("%z"))
+    return out
+
+
+def _part_view(part: ScorePart, index: int) -> dict[str, Any]:
+    return {
+        "key": part.key,
+        "label": part.label,
+        "value": part.value,
+        "weight": part.weight,
+        "contribution": part.contribution,
+        "points": part.contribution * 100,
+        "detail": part.detail,
+        "colour": _colour(part.key, PART_COLOURS, index),
+    }
+
+
+def _hassle_view(h: RankedHassle, stage_names: dict, theme_names: dict) -> dict[str, Any]:
+    counts = [c for _, c in h.daily_counts]
+    parts = [_part_view(p, i) for i, p in enumerate(h.parts)]
+    total_channels = sum(h.channel_mix.values())
+    ordered = [c for c in CHANNELS if c in h.channel_mix] + sorted(
+        c for c in h.channel_mix if c not in CHANNELS
+    )
+    channels = [
+        {
+            "name": name,
+            "count": h.channel_mix[name],
+            "share": h.channel_mix[name] / total_channels if total_channels else 0.0,
+            "colour": _colour(name, CHANNEL_COLOURS, i),
+        }
+        for i, name in enumerate(ordered)
+    ]
+    quotes = []
+    for q in h.quotes[:3]:
+        before, highlight, after = _split_quote(q)
+        quotes.append(
+            {
+                "before": before,
+                "highlight": highlight,
+                "after": after,
+                "channel": q.channel,
+                "date": q.created_at.date().isoformat(),
+                "comment_id": q.comment_id,
+            }
+        )
+    return {
+        "h": h,
+        "rank": h.rank,
+        "id": h.hassle_id,
+        "label": h.label,
+        "stage": stage_names.get(h.stage, h.stage) if h.stage else None,
+        "theme": theme_names.get(h.theme, h.theme) if h.theme else None,
+        "score": h.score * 100,
+        "arrow": TREND_ARROWS.get(h.trend_label, "·"),
+        "counts": counts,
+        "first_day": h.daily_counts[0][0].isoformat() if h.daily_counts else "",
+        "last_day": h.daily_counts[-1][0].isoformat() if h.daily_counts else "",
+        "peak": max(counts, default=0),
+        "spark": sparkline_svg(counts, width=96, height=22),
+        "spark_large": sparkline_svg(counts, width=320, height=64),
+        "spark_text": sparkline_text(counts),
+        "parts": parts,
+        "parts_bar": _stacked_bar_svg(
+            [(p["contribution"], p["colour"], p["label"]) for p in parts]
+        ),
+        "channels": channels,
+        "channels_bar": _stacked_bar_svg(
+            [(c["count"], c["colour"], c["name"]) for c in channels], total=total_channels
+        ),
+        "quotes": quotes,
+    }
+
+
+def _view(data: ReportData) -> dict[str, Any]:
+    stage_names = dict(data.stages)
+    theme_names = dict(data.themes)
+    top = max(data.heatmap.values(), default=0)
+    rows = []
+    for stage_key, stage_name in data.stages:
+        cells = []
+        for theme_key, _ in data.themes:
+            count = data.heatmap.get((stage_key, theme_key), 0)
+            background, colour = _heat_colour(count, top)
+            cells.append({"count": count, "background": background, "colour": colour})
+        rows.append({"name": stage_name, "cells": cells, "total": sum(c["count"] for c in cells)})
+    column_totals = [
+        sum(data.heatmap.get((s, t), 0) for s, _ in data.stages) for t, _ in data.themes
+    ]
+    return {
+        "data": data,
+        "csp": CSP,
+        "window": f"{data.window_start.isoformat()} – {data.window_end.isoformat()}",
+        "generated": _when(data.generated_at),
+        "hassles": [_hassle_view(h, stage_names, theme_names) for h in data.hassles],
+        "heatmap": {
+            "themes": [name for _, name in data.themes],
+            "rows": rows,
+            "column_totals": column_totals,
+            "total": sum(column_totals),
+        },
+        "arrows": TREND_ARROWS,
+    }
+
+
+# --- HTML -----------------------------------------------------------------------------
+
+
+def render_html(data: ReportData) -> str:
+    """Render the report as one self-contained HTML page.
+
+    The page has inline CSS and inline SVG charts, no script, and loads nothing: its
+    Content-Security-Policy is ``default-src 'none'; style-src 'unsafe-inline'; img-src data:``.
+    Customer text is escaped by Jinja2's autoescape.
+
+    Args:
+        data: The report.
+
+    Returns:
+        The HTML document.
+    """
+    return _ENV.get_template("report.html.j2").render(**_view(data))
+
+
+# --- Markdown -------------------------------------------------------------------------
+
+_MD_INLINE = re.compile(r"([\\`*_\[\]|])")
+# What would start a block at the beginning of a line: a quote, a heading, a list item, a
+# thematic break or setext underline.
+_MD_LINE_START = re.compile(
+    r"^(\s*)(>|#{1,6}(?=\s|$)|[-+*](?=\s|$)|\d+[.)](?=\s|$)|=+\s*$|-+\s*$)", re.MULTILINE
+)
+
+
+def _md_block_escape(match: re.Match[str]) -> str:
+    indent, marker = match.group(1), match.group(2)
+    if marker[0].isdigit():  # "1. " -> "1\. ": only punctuation can be backslash-escaped
+        return indent + marker[:-1] + "\\" + marker[-1]
+    return indent + "\\" + marker
+
+
+def _md(text: object) -> str:
+    """Escape text for Markdown: no HTML tags, no emphasis/link/table syntax, no block starts."""
+    out = str(text).replace("<", "&lt;")
+    out = _MD_INLINE.sub(r"\\\1", out)
+    return _MD_LINE_START.sub(_md_block_escape, out)
+
+
+def _md_inline(text: object) -> str:
+    """Escape text for a Markdown table cell or a one-line spot: whitespace runs become spaces."""
+    return _md(" ".join(str(text).split()))
+
+
+def _md_quote_part(text: str) -> str:
+    """Escape a piece of a quote, keeping the spaces at its ends (the pieces are joined)."""
+    collapsed = re.sub(r"\s+", " ", text)
+    return _MD_INLINE.sub(r"\\\1", collapsed.replace("<", "&lt;"))
+
+
+def _md_quote(quote: dict[str, Any]) -> str:
+    """A quote on one line with its highlighted sentence in bold."""
+    before = _md_quote_part(quote["before"])
+    highlight = _md_quote_part(quote["highlight"])
+    after = _md_quote_part(quote["after"])
+    if highlight.strip():
+        # Bold must hug the text: move the sentence's outer spaces outside the ** markers.
+        lead = highlight[: len(highlight) - len(highlight.lstrip())]
+        trail = highlight[len(highlight.rstrip()) :]
+        highlight = f"{lead}**{highlight.strip()}**{trail}"
+    line = (before + highlight + after).strip()
+    # A line that starts like a block (heading, quote, list) is escaped.
+    return _MD_LINE_START.sub(_md_block_escape, line)
+
+
+_ENV.filters["md"] = _md_inline
+_ENV.filters["md_quote"] = _md_quote
+
+
+def render_markdown(data: ReportData) -> str:
+    """Render the report as Markdown, with the same content as the HTML page.
+
+    Tables for the summary, score parts and heatmap; quotes as ``>`` blockquotes with the
+    pain-point sentence in bold; sparklines as unicode blocks. Customer text is escaped:
+    ``<`` becomes ``&lt;`` (no raw HTML), and Markdown syntax characters are backslashed.
+
+    Args:
+        data: The report.
+
+    Returns:
+        The Markdown document.
+    """
+    text = _ENV.get_template("report.md.j2").render(**_view(data))
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+# --- CSV ------------------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> object:
+    """Guard a text cell against spreadsheet formula injection; numbers pass through."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _csv_columns(data: ReportData) -> tuple[list[str], list[str]]:
+    part_keys: list[str] = []
+    for h in data.hassles:
+        for p in h.parts:
+            if p.key not in part_keys:
+                part_keys.append(p.key)
+    channels = list(CHANNELS) + sorted(
+        {c for h in data.hassles for c in h.channel_mix} - set(CHANNELS)
+    )
+    return part_keys, channels
+
+
+def render_csv(data: ReportData) -> str:
+    """Render the ranking as CSV, one row per hassle.
+
+    Columns: rank, hassle_id, label, stage, theme (display names), score (0-100), customers,
+    comments, severity_mean, trend_label, change; then ``part_<key>`` (the part's value,
+    0-1) and ``contribution_<key>`` (its points of the 0-100 score) for every part any hassle
+    has; ``channel_review``, ``channel_ticket``, ``channel_survey`` (and any other channel
+    seen); ``quote_1`` .. ``quote_3``. Text cells that start with ``= + - @`` (or a tab or
+    carriage return) get a leading ``'`` so spreadsheets do not run them as formulas.
+
+    Args:
+        data: The report.
+
+    Returns:
+        The CSV text, with CRLF line ends as the csv module writes them.
+    """
+    part_keys, channels = _csv_columns(data)
+    stage_names = dict(data.stages)
+    theme_names = dict(data.themes)
+    header = [
+        "rank",
+        "hassle_id",
+        "label",
+        "stage",
+        "theme",
+        "score",
+        "customers",
+        "comments",
+        "severity_mean",
+        "trend_label",
+        "change",
+    ]
+    for key in part_keys:
+        header += [f"part_{key}", f"contribution_{key}"]
+    header += [f"channel_{c}" for c in channels]
+    header += ["quote_1", "quote_2", "quote_3"]
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    for h in data.hassles:
+        parts = {p.key: p for p in h.parts}
+        row: list[object] = [
+            h.rank,
+            h.hassle_id,
+            h.label,
+            stage_names.get(h.stage, h.stage) if h.stage else "",
+            theme_names.get(h.theme, h.theme) if h.theme else "",
+            round(h.score * 100, 1),
+            h.customers,
+            h.comments,
+            round(h.severity_mean, 3),
+            h.trend_label,
+            h.change,
+        ]
+        for key in part_keys:
+            part = parts.get(key)
+            row += [round(part.value, 4), round(part.contribution * 100, 2)] if part else ["", ""]
+        row += [h.channel_mix.get(c, 0) for c in channels]
+        quotes = [q.text for q in h.quotes[:3]]
+        row += quotes + [""] * (3 - len(quotes))
+        writer.writerow([_cell(v) for v in row])
+    return buffer.getvalue()
+
+
+# --- files ----------------------------------------------------------------------------
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    # os.open with 0o666 lets the umask decide the mode, as a plain open() would.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_report(
+    data: ReportData, out_dir: Path, stem: str = "hasslemap-report"
+) -> dict[str, Path]:
+    """Write the report as ``<stem>.html``, ``<stem>.md`` and ``<stem>.csv`` in ``out_dir``.
+
+    Each file is written atomically (a temporary file in ``out_dir``, then ``os.replace``),
+    so a reader never sees half a report. ``out_dir`` is created if missing.
+
+    Args:
+        data: The report.
+        out_dir: The folder to write into.
+        stem: The file name without extension.
+
+    Returns:
+        The written paths by format: ``{"html": ..., "md": ..., "csv": ...}``.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rendered = {
+        "html": render_html(data),
+        "md": render_markdown(data),
+        "csv": render_csv(data),
+    }
+    paths: dict[str, Path] = {}
+    for fmt, text in rendered.items():
+        path = out_dir / f"{stem}.{fmt}"
+        _write_atomic(path, text)
+        paths[fmt] = path
+    return paths

@@ -1,0 +1,633 @@
+"""flows.report.render: the HTML, Markdown and CSV renderers, and the page in a real browser."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import re
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import chromium, dom_facts, run_chromium
+
+from flows.report.model import Quote, RankedHassle, ReportData, ScorePart
+from flows.report.render import (
+    CSP,
+    render_csv,
+    render_html,
+    render_markdown,
+    sparkline_svg,
+    sparkline_text,
+    write_report,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+WINDOW_START = date(2025, 5, 5)
+DAYS = 28
+
+STAGES = (
+    ("need_awareness", "Need awareness"),
+    ("research", "Research and choice"),
+    ("purchase", "Purchase"),
+    ("delivery", "Delivery"),
+    ("onboarding", "Onboarding and setup"),
+    ("usage", "Everyday use"),
+    ("support", "Support"),
+    ("billing", "Billing"),
+    ("change_or_return", "Change or return"),
+    ("need_end", "Need end"),
+)
+THEMES = (
+    ("effort", "Effort"),
+    ("waiting", "Waiting"),
+    ("confusion", "Confusion"),
+    ("broken", "Broken"),
+    ("surprise_cost", "Surprise cost"),
+    ("worry", "Worry"),
+    ("poor_treatment", "Poor treatment"),
+    ("policy_rigidity", "Policy rigidity"),
+    ("availability", "Availability"),
+)
+WEIGHTS = {"reach": 0.30, "severity": 0.25, "trend": 0.20, "spread": 0.10, "repeat": 0.15}
+LABELS = {
+    "reach": "Reach",
+    "severity": "Severity",
+    "trend": "Trend",
+    "spread": "Spread",
+    "repeat": "Repeat",
+}
+
+# Sentences the tests look for: the highlighted pain point of the top hassle's first quote.
+TOP_SENTENCE = "Three weeks later the refund still hasn't shown up on my card."
+SCRIPT_PAYLOAD = "<script>document.body.setAttribute('data-pwned','1')</script>"
+IMG_PAYLOAD = "<img src=x onerror=\"document.title='PWNED'\">"
+WINDOW_PAYLOAD = '<script>window.__pwned=1</script> <img src=x onerror="window.__pwned=2">'
+
+
+def quote(
+    comment_id: str, channel: str, day: int, before: str, sentence: str, after: str = ""
+) -> Quote:
+    text = before + sentence + after
+    return Quote(
+        comment_id=comment_id,
+        channel=channel,
+        created_at=datetime(2025, 5, 5, 9, 30, tzinfo=UTC) + timedelta(days=day),
+        text=text,
+        highlight_start=len(before),
+        highlight_end=len(before) + len(sentence),
+    )
+
+
+def parts(values: dict[str, float], details: dict[str, str]) -> tuple[ScorePart, ...]:
+    return tuple(
+        ScorePart(
+            key=key,
+            label=LABELS[key],
+            value=value,
+            weight=WEIGHTS[key],
+            contribution=value * WEIGHTS[key],
+            detail=details[key],
+        )
+        for key, value in values.items()
+    )
+
+
+def daily(counts: list[int]) -> tuple[tuple[date, int], ...]:
+    return tuple((WINDOW_START + timedelta(days=i), c) for i, c in enumerate(counts))
+
+
+def hassle(rank: int, hassle_id: str, label: str, values: dict[str, float], **kw) -> RankedHassle:
+    ps = parts(values, kw.pop("details"))
+    return RankedHassle(
+        rank=rank,
+        hassle_id=hassle_id,
+        label=label,
+        score=sum(p.contribution for p in ps),
+        parts=ps,
+        **kw,
+    )
+
+
+def make_report() -> ReportData:
+    rising = [3, 4, 2, 5, 4, 3, 6, 5, 4, 6, 7, 5, 8, 9, 7, 10, 12, 9, 14, 15, 13, 18, 21, 19]
+    rising += [24, 26, 29, 31]
+    new = [0] * 16 + [2, 5, 9, 14, 18, 17, 22, 25, 21, 27, 30, 28]
+    falling = [22, 25, 21, 24, 20, 19, 21, 17, 18, 15, 16, 14, 12, 13, 11, 10, 11, 9, 8, 9]
+    falling += [7, 8, 6, 7, 5, 6, 5, 4]
+    steady = [6, 5, 7, 6, 5, 6, 8, 6, 5, 7, 6, 6, 5, 7, 6, 5, 6, 7, 6, 5, 6, 7, 5, 6, 6, 7, 5, 6]
+    hassles = (
+        hassle(
+            1,
+            "h-refund-delay",
+            "Refund not received after returning the camera",
+            {"reach": 0.92, "severity": 0.88, "trend": 0.81, "spread": 0.67, "repeat": 0.74},
+            details={
+                "reach": "412 customers, 530 comments",
+                "severity": "mean severity 0.81 (top 5%)",
+                "trend": "+180% in the last 7 days (p = 0.002)",
+                "spread": "3 of 3 channels",
+                "repeat": "38% wrote more than once",
+            },
+            stage="change_or_return",
+            theme="waiting",
+            customers=412,
+            comments=530,
+            severity_mean=0.81,
+            trend_label="rising",
+            trend_detail="+180% in the last 7 days (p = 0.002)",
+            daily_counts=daily(rising),
+            channel_mix={"ticket": 301, "review": 142, "survey": 87},
+            quotes=(
+                quote(
+                    "t-1042",
+                    "ticket",
+                    25,
+                    "I sent the camera back on the 2nd as instructed. ",
+                    TOP_SENTENCE,
+                    " Nobody answers the chat either.",
+                ),
+                quote(
+                    "r-88",
+                    "review",
+                    21,
+                    "Great hardware, awful returns process. ",
+                    "I've been waiting a month for my money back.",
+                ),
+                quote(
+                    "s-310",
+                    "survey",
+                    18,
+                    "",
+                    "Return label took ages and the refund even longer.",
+                    " Please fix this.",
+                ),
+            ),
+            change="rising",
+            keyphrases=("refund", "return label", "money back", "weeks"),
+        ),
+        hassle(
+            2,
+            "h-app-logout",
+            "App logs out after the 4.2 update",
+            {"reach": 0.71, "severity": 0.62, "trend": 1.0, "spread": 0.33, "repeat": 0.55},
+            details={
+                "reach": "287 customers, 341 comments",
+                "severity": "mean severity 0.58",
+                "trend": "new this run: first seen 12 days ago",
+                "spread": "1 of 3 channels",
+                "repeat": "21% wrote more than once",
+            },
+            stage="usage",
+            theme="broken",
+            customers=287,
+            comments=341,
+            severity_mean=0.58,
+            trend_label="new",
+            trend_detail="First seen 12 days ago, 28 comments a day now",
+            daily_counts=daily(new),
+            channel_mix={"review": 341},
+            quotes=(
+                quote(
+                    "r-2001",
+                    "review",
+                    26,
+                    "Since the update ",
+                    "the app logs me out every time I open it.",
+                    " Two stars until it's fixed.",
+                ),
+            ),
+            change="new",
+            keyphrases=("logged out", "update", "login"),
+        ),
+        hassle(
+            3,
+            "h-tracking",
+            "Tracking page stuck on 'label created'",
+            {"reach": 0.55, "severity": 0.41, "trend": 0.12, "spread": 0.67, "repeat": 0.30},
+            details={
+                "reach": "198 customers, 240 comments",
+                "severity": "mean severity 0.39",
+                "trend": "-62% in the last 7 days (p = 0.01)",
+                "spread": "2 of 3 channels",
+                "repeat": "9% wrote more than once",
+            },
+            stage="delivery",
+            theme="waiting",
+            customers=198,
+            comments=240,
+            severity_mean=0.39,
+            trend_label="falling",
+            trend_detail="-62% in the last 7 days (p = 0.01)",
+            daily_counts=daily(falling),
+            channel_mix={"ticket": 160, "survey": 80},
+            quotes=(
+                quote(
+                    "t-777",
+                    "ticket",
+                    3,
+                    "",
+                    "The tracking has said 'label created' for six days.",
+                    " Where is my order?",
+                ),
+            ),
+            change="falling",
+            keyphrases=("tracking", "label created"),
+        ),
+        hassle(
+            4,
+            "h-generic",
+            "Not happy with the service",
+            {"reach": 0.40, "severity": 0.35, "trend": 0.10, "spread": 1.0, "repeat": 0.10},
+            details={
+                "reach": "160 customers, 168 comments",
+                "severity": "mean severity 0.30",
+                "trend": "no significant change",
+                "spread": "3 of 3 channels",
+                "repeat": "4% wrote more than once",
+            },
+            stage=None,
+            theme=None,
+            customers=160,
+            comments=168,
+            severity_mean=0.30,
+            trend_label="steady",
+            trend_detail="No significant change (p = 0.64)",
+            daily_counts=daily(steady),
+            channel_mix={"review": 70, "ticket": 50, "survey": 48},
+            quotes=(quote("s-12", "survey", 10, "", "Not great.", " Expected better."),),
+            change="steady",
+            keyphrases=("service", "disappointed"),
+            generic=True,
+        ),
+    )
+    heatmap = {
+        ("change_or_return", "waiting"): 530,
+        ("change_or_return", "effort"): 88,
+        ("change_or_return", "policy_rigidity"): 61,
+        ("usage", "broken"): 341,
+        ("usage", "confusion"): 72,
+        ("delivery", "waiting"): 240,
+        ("delivery", "worry"): 35,
+        ("onboarding", "confusion"): 120,
+        ("onboarding", "effort"): 64,
+        ("billing", "surprise_cost"): 97,
+        ("support", "poor_treatment"): 58,
+        ("research", "availability"): 44,
+        ("purchase", "broken"): 23,
+        ("need_end", "policy_rigidity"): 17,
+        ("need_awareness", "confusion"): 4,
+    }
+    return ReportData(
+        title="Hasslemap: top customer hassles",
+        generated_at=datetime(2025, 6, 2, 6, 15, tzinfo=UTC),
+        run_id="run-20250602-0615",
+        window_start=WINDOW_START,
+        window_end=WINDOW_START + timedelta(days=DAYS - 1),
+        filters={"channel": "review, ticket, survey", "language": "en"},
+        hassles=hassles,
+        stages=STAGES,
+        themes=THEMES,
+        heatmap=heatmap,
+        figures={
+            "Comments read": "4,812",
+            "Pain-point comments": "1,794 (37%)",
+            "Tagged with a stage": "88%",
+            "Tagged with a theme": "81%",
+            "In a hassle": "72%",
+            "Clusters kept": "23",
+        },
+        resolved=(("h-promo-code", "Promo code rejected at checkout"),),
+        notes=("Survey import for 2025-05-19 was late; that day is counted on 2025-05-20.",),
+    )
+
+
+def with_quote(data: ReportData, rank: int, text: str, sentence: str) -> ReportData:
+    """``data`` with hassle ``rank``'s quotes replaced by one quote of ``text``."""
+    start = text.index(sentence)
+    q = Quote(
+        "evil-1", "review", datetime(2025, 5, 30, tzinfo=UTC), text, start, start + len(sentence)
+    )
+    hassles = tuple(
+        dataclasses.replace(h, quotes=(q,) + h.quotes[1:]) if h.rank == rank else h
+        for h in data.hassles
+    )
+    return dataclasses.replace(data, hassles=hassles)
+
+
+def with_label(data: ReportData, rank: int, label: str) -> ReportData:
+    hassles = tuple(
+        dataclasses.replace(h, label=label) if h.rank == rank else h for h in data.hassles
+    )
+    return dataclasses.replace(data, hassles=hassles)
+
+
+@pytest.fixture
+def report() -> ReportData:
+    return make_report()
+
+
+# --- helpers --------------------------------------------------------------------------
+
+
+def test_sparkline_text_scales_to_the_largest():
+    assert sparkline_text([0, 1, 2, 3, 4, 5, 6, 7]) == "▁▂▃▄▅▆▇█"
+    assert sparkline_text([5, 10]) == "▅█"
+    assert sparkline_text([0, 0, 0]) == "▁▁▁"
+    assert sparkline_text([]) == ""
+
+
+def test_sparkline_svg_draws_a_polyline():
+    svg = sparkline_svg([1, 3, 2, 5], width=100, height=20)
+    assert svg.startswith("<svg") and svg.endswith("</svg>")
+    assert 'width="100"' in svg and 'height="20"' in svg
+    points = re.search(r'<polyline points="([^"]+)"', svg).group(1).split()
+    assert len(points) == 4
+    ys = [float(p.split(",")[1]) for p in points]
+    assert ys[3] == min(ys)  # the largest count is highest (SVG y grows downwards)
+    # Degenerate inputs still draw valid SVG.
+    assert "<polyline" in sparkline_svg([4])
+    assert "<polyline" in sparkline_svg([0, 0])
+    assert "<polyline" not in sparkline_svg([])
+
+
+# --- HTML -----------------------------------------------------------------------------
+
+
+def test_html_has_every_hassle_in_rank_order(report: ReportData):
+    page = render_html(report)
+
+    assert page.startswith("<!DOCTYPE html>")
+    positions = [page.index(f'id="{h.hassle_id}"') for h in report.hassles]
+    assert positions == sorted(positions)
+    summary = page[page.index('<table class="summary">') : page.index("</table>")]
+    label_positions = [summary.index(h.label.replace("'", "&#39;")) for h in report.hassles]
+    assert label_positions == sorted(label_positions)
+    for h in report.hassles:
+        assert f'href="#{h.hassle_id}"' in page
+        assert f"#{h.rank}</span>" in page
+    # Header, overview, resolved, notes.
+    assert "run-20250602-0615" in page
+    assert "2025-05-05 – 2025-06-01" in page
+    assert "channel: review, ticket, survey" in page
+    assert "Everyday use" in page and "Policy rigidity" in page
+    assert "Pain-point comments" in page and "1,794 (37%)" in page
+    assert "Resolved since the last run" in page and "Promo code rejected at checkout" in page
+    assert "Survey import for 2025-05-19 was late" in page
+    assert "too unspecific to act on" in page
+    assert '<section class="hassle generic" id="h-generic">' in page
+    # Trend arrows and change badges.
+    for arrow in "▲▼●–":
+        assert arrow in page
+    assert '<span class="badge new">new</span>' in page
+
+
+def test_html_is_self_contained(report: ReportData):
+    page = render_html(report)
+
+    assert "<script" not in page.lower()
+    assert "http://" not in page and "https://" not in page
+    assert "<link" not in page.lower() and "@import" not in page and "url(" not in page
+    assert f'<meta http-equiv="Content-Security-Policy" content="{CSP}">' in page.replace(
+        "&#39;", "'"
+    )
+    assert CSP == "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+    assert page.count('<svg class="spark"') >= 2 * len(report.hassles)  # table + section
+    assert "<polyline" in page
+    assert page.count('<svg class="bar"') == 2 * len(report.hassles)  # parts + channels
+
+
+def test_html_explains_the_score(report: ReportData):
+    page = render_html(report)
+    top = report.hassles[0]
+    section = page[
+        page.index(f'id="{top.hassle_id}"') : page.index(f'id="{report.hassles[1].hassle_id}"')
+    ]
+
+    assert f"{top.score * 100:.0f}<small>score / 100</small>" in section
+    for p in top.parts:
+        assert p.label in section and p.detail in section
+        assert f"+{p.contribution * 100:.1f}" in section
+        assert f"{p.weight * 100:.0f}%" in section
+    assert top.trend_detail in section
+    assert "ticket <b>301</b>" in section
+    for k in top.keyphrases:
+        assert k in section
+    assert section.count("<blockquote>") == 3
+    assert "ticket · 2025-05-30" in section
+
+
+def test_html_escapes_customer_text_and_marks_the_sentence(report: ReportData):
+    sentence = "The hub <b>died</b> & won't pair."
+    text = f"Hello {WINDOW_PAYLOAD} {sentence} Bye {IMG_PAYLOAD}"
+    data = with_label(with_quote(report, 1, text, sentence), 2, "Login <b>x</b> broken")
+
+    page = render_html(data)
+
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in page
+    assert "&lt;img src=x onerror=&#34;window.__pwned=2&#34;&gt;" in page
+    assert "&lt;img src=x onerror=&#34;document.title=&#39;PWNED&#39;&#34;&gt;" in page
+    assert "<script" not in page and "<img" not in page
+    assert "Login &lt;b&gt;x&lt;/b&gt; broken" in page and "<b>x</b>" not in page
+    # The mark wraps exactly the (escaped) sentence, nothing more or less.
+    marked = re.findall(r"<mark>(.*?)</mark>", page)
+    assert "The hub &lt;b&gt;died&lt;/b&gt; &amp; won&#39;t pair." in marked
+    assert re.search(
+        r"&lt;/script&gt; &lt;img src=x onerror=&#34;window.__pwned=2&#34;&gt; "
+        r"<mark>The hub &lt;b&gt;died&lt;/b&gt; &amp; won&#39;t pair\.</mark> Bye &lt;img",
+        page,
+    )
+    # The other quotes' sentences are marked too.
+    assert f"<mark>{TOP_SENTENCE.replace(chr(39), '&#39;')}</mark>" not in page  # replaced quote
+    assert "<mark>I&#39;ve been waiting a month for my money back.</mark>" in page
+
+
+def test_html_survives_odd_highlight_spans(report: ReportData):
+    q = Quote("q", "ticket", datetime(2025, 5, 6, tzinfo=UTC), "short text", 50, 10)
+    data = dataclasses.replace(
+        report,
+        hassles=(dataclasses.replace(report.hassles[0], quotes=(q,)),),
+        filters={},
+        resolved=(),
+        notes=(),
+    )
+    page = render_html(data)
+    assert "<p>short text</p>" in page  # nothing to mark, nothing lost
+    assert "Filters:" not in page and "Resolved since" not in page
+
+
+# --- Markdown -------------------------------------------------------------------------
+
+
+def test_markdown_has_the_summary_table_and_sections(report: ReportData):
+    md = render_markdown(report)
+
+    assert md.startswith("# Hasslemap: top customer hassles\n")
+    assert "| # | Hassle | Stage | Theme | Score |" in md
+    rows = [line for line in md.splitlines() if re.match(r"^\| \d+ \| ", line)]
+    assert len(rows) == len(report.hassles)
+    for row, h in zip(rows, report.hassles, strict=True):
+        assert row.startswith(f"| {h.rank} | {h.label}")
+        assert sparkline_text([c for _, c in h.daily_counts]) in row
+    assert "too unspecific to act on" in rows[3]
+    assert "▲ rising" in rows[0] and "● new" in rows[1] and "▼ falling" in rows[2]
+    # Heatmap table: a header with every theme, a row per stage.
+    assert "| Stage | Effort | Waiting |" in md
+    assert "| Change or return | 88 | 530 |" in md
+    for h in report.hassles:
+        assert f"## #{h.rank} {h.label}" in md
+    assert "| Severity | 0.88 | 25% | +22.0 | mean severity 0.81 (top 5%) |" in md
+    assert f"> I sent the camera back on the 2nd as instructed. **{TOP_SENTENCE}** Nobody" in md
+    assert "## Resolved since the last run" in md
+    assert "- **Comments read:** 4,812" in md
+    assert "\n\n\n" not in md
+
+
+def test_markdown_escapes_customer_text(report: ReportData):
+    sentence = "It | broke <em>again</em>."
+    text = f"{WINDOW_PAYLOAD} {sentence}"
+    data = with_label(with_quote(report, 1, text, sentence), 2, "# <b>x</b> | [link](javascript:x)")
+
+    md = render_markdown(data)
+
+    assert "<script" not in md and "<img" not in md and "<b>" not in md and "<em>" not in md
+    assert "&lt;script>window.\\_\\_pwned=1&lt;/script>" in md
+    assert "**It \\| broke &lt;em>again&lt;/em>.**" in md
+    # The label neither breaks the table nor becomes a heading or a link.
+    assert "| 2 | \\# &lt;b>x&lt;/b> \\| \\[link\\](javascript:x) |" in md
+    assert "## #2 \\# &lt;b>x&lt;/b>" in md
+    # A quote that starts like a heading or a quote does not become one.
+    data = with_quote(report, 1, "# Not a heading. > Nor a quote.", "> Nor a quote.")
+    assert "> \\# Not a heading. **> Nor a quote.**\n" in render_markdown(data)
+    data = with_quote(report, 1, "> Not a quote. - Nor a list.", "> Not a quote.")
+    assert "\n> **> Not a quote.** - Nor a list.\n" in render_markdown(data)  # ** comes first
+
+
+# --- CSV ------------------------------------------------------------------------------
+
+
+def test_csv_has_one_row_per_hassle(report: ReportData):
+    rows = list(csv.DictReader(io.StringIO(render_csv(report))))
+
+    assert len(rows) == len(report.hassles)
+    keys = list(WEIGHTS)
+    assert list(rows[0]) == [
+        "rank",
+        "hassle_id",
+        "label",
+        "stage",
+        "theme",
+        "score",
+        "customers",
+        "comments",
+        "severity_mean",
+        "trend_label",
+        "change",
+        *[col for key in keys for col in (f"part_{key}", f"contribution_{key}")],
+        "channel_review",
+        "channel_ticket",
+        "channel_survey",
+        "quote_1",
+        "quote_2",
+        "quote_3",
+    ]
+    top = rows[0]
+    assert [r["rank"] for r in rows] == ["1", "2", "3", "4"]
+    assert top["hassle_id"] == "h-refund-delay"
+    assert top["stage"] == "Change or return" and top["theme"] == "Waiting"
+    assert float(top["score"]) == pytest.approx(report.hassles[0].score * 100, abs=0.05)
+    assert top["part_severity"] == "0.88" and top["contribution_severity"] == "22.0"
+    assert sum(float(top[f"contribution_{k}"]) for k in keys) == pytest.approx(
+        float(top["score"]), abs=0.1
+    )
+    assert (top["channel_review"], top["channel_ticket"], top["channel_survey"]) == (
+        "142",
+        "301",
+        "87",
+    )
+    assert top["quote_1"] == report.hassles[0].quotes[0].text
+    assert rows[1]["quote_2"] == "" and rows[1]["channel_ticket"] == "0"
+    assert rows[3]["stage"] == "" and rows[3]["trend_label"] == "steady"
+
+
+def test_csv_guards_against_formula_injection(report: ReportData):
+    data = with_label(report, 1, '=cmd|" /C calc"!A0')
+    data = with_quote(data, 2, "@SUM(1+1) is what I typed", "@SUM(1+1)")
+    data = with_label(data, 3, "-2+3 items missing")
+
+    rows = list(csv.DictReader(io.StringIO(render_csv(data))))
+
+    assert rows[0]["label"] == '\'=cmd|" /C calc"!A0'
+    assert rows[1]["quote_1"] == "'@SUM(1+1) is what I typed"
+    assert rows[2]["label"] == "'-2+3 items missing"
+    assert rows[3]["label"] == "Not happy with the service"
+
+
+# --- files ----------------------------------------------------------------------------
+
+
+def test_write_report_writes_three_files(report: ReportData, tmp_path: Path):
+    out = tmp_path / "reports" / "nightly"
+
+    paths = write_report(report, out)
+
+    assert set(paths) == {"html", "md", "csv"}
+    assert paths == {fmt: out / f"hasslemap-report.{fmt}" for fmt in ("html", "md", "csv")}
+    assert paths["html"].read_text(encoding="utf-8") == render_html(report)
+    assert paths["md"].read_text(encoding="utf-8") == render_markdown(report)
+    assert paths["csv"].read_bytes().decode("utf-8") == render_csv(report)
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in paths.values())
+
+    # Again, over the old files, with another stem: replaced in place, no temp files left.
+    again = write_report(dataclasses.replace(report, title="Second run"), out)
+    assert "Second run" in again["html"].read_text(encoding="utf-8")
+    other = write_report(report, out, stem="weekly")
+    assert other["csv"] == out / "weekly.csv"
+    assert len(list(out.iterdir())) == 6
+
+
+# --- in a real browser ----------------------------------------------------------------
+
+
+def test_chromium_detects_a_script_that_runs(tmp_path: Path):
+    """The check below is only worth something if it notices a payload that does run."""
+    binary = chromium()
+    page = tmp_path / "control.html"
+    page.write_text(
+        "<!DOCTYPE html><html><head><title>ok</title></head><body>"
+        f"<p>control</p>{SCRIPT_PAYLOAD}<script>document.title='PWNED'</script></body></html>",
+        encoding="utf-8",
+    )
+    dom = run_chromium(binary, tmp_path, "control", "--dump-dom", page.as_uri()).stdout
+    facts = dom_facts(dom)
+    assert facts.body_attrs is not None and facts.body_attrs.get("data-pwned") == "1"
+    assert facts.title == "PWNED"
+
+
+def test_report_in_headless_chromium(report: ReportData, tmp_path: Path):
+    binary = chromium()
+    # The payloads sit in a lower hassle's quote and would change the DOM if they ran.
+    sentence = "The app crashed and took my settings with it."
+    text = f"First {SCRIPT_PAYLOAD} then {IMG_PAYLOAD} {sentence} {WINDOW_PAYLOAD}"
+    data = with_quote(report, 3, text, sentence)
+    page = tmp_path / "report.html"
+    page.write_text(render_html(data), encoding="utf-8")
+    shot = tmp_path / "shot.png"
+
+    run_chromium(
+        binary, tmp_path, "shot", f"--screenshot={shot}", "--window-size=1280,2400", page.as_uri()
+    )
+    dom = run_chromium(binary, tmp_path, "dom", "--dump-dom", page.as_uri()).stdout
+
+    assert shot.exists() and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert shot.stat().st_size > 10_000
+    assert report.hassles[0].label in dom
+    facts = dom_facts(dom)
+    assert facts.title == report.title
+    assert "PWNED" not in facts.title
+    assert facts.body_attrs is not None and "data-pwned" not in facts.body_attrs
+    # The payloads are there, as text.
+    assert "&lt;script&gt;document.body.setAttribute('data-pwned','1')&lt;/script&gt;" in dom
+    assert "<mark>The app crashed and took my settings with it.</mark>" in dom
+    assert "<script" not in dom and "<img" not in dom

@@ -1,0 +1,37 @@
+-- Each customer's comments across channels and journey stages, in time order: the view across
+-- silos. Text is PII-redacted; hassle_ids are the latest clustering's hassles in the comment.
+CREATE OR REPLACE VIEW v_customer_journeys AS
+WITH latest AS (
+    SELECT run_id FROM cluster_runs ORDER BY clustered_at DESC, run_id DESC LIMIT 1
+),
+comment_hassles AS (
+    SELECT u.comment_id, list(DISTINCT m.hassle_id ORDER BY m.hassle_id) AS hassle_ids
+    FROM hassle_members AS m
+    SEMI JOIN latest USING (run_id)
+    JOIN units AS u USING (unit_id)
+    GROUP BY u.comment_id
+)
+SELECT
+    c.customer_id,
+    row_number() OVER (PARTITION BY c.customer_id ORDER BY c.created_at, c.comment_id) AS step,
+    c.created_at,
+    c.channel,
+    c.source,
+    c.comment_id,
+    c.product,
+    t.stage,
+    t.theme,
+    t.is_pain_point,
+    e.severity,
+    c.rating,
+    c.score,
+    c.score_kind,
+    coalesce(h.hassle_ids, []) AS hassle_ids,
+    r.text
+FROM comments AS c
+JOIN comments_redacted AS r USING (comment_id)
+LEFT JOIN comment_enrichment AS e USING (comment_id)
+LEFT JOIN tags AS t ON t.subject_kind = 'comment' AND t.subject_id = c.comment_id
+LEFT JOIN comment_hassles AS h USING (comment_id)
+WHERE c.customer_id IS NOT NULL
+ORDER BY c.customer_id, step;
