@@ -271,6 +271,74 @@ class ReportSettings(_Strict):
     quotes: int = Field(default=3, ge=1, le=5)
 
 
+class ScheduleSettings(_Strict):
+    """When ``hasslemap serve`` runs the nightly flow."""
+
+    cron: str = Field(default="0 2 * * *", description="Five-field cron expression.")
+    timezone: str = Field(default="UTC", description="IANA time zone, e.g. Europe/London.")
+    deployment: str = Field(default="hasslemap-nightly", min_length=1)
+
+    @field_validator("cron")
+    @classmethod
+    def _five_fields(cls, value: str) -> str:
+        from croniter import croniter
+
+        if len(value.split()) != 5 or not croniter.is_valid(value):
+            raise ValueError(f"{value!r} is not a five-field cron expression, e.g. '0 2 * * *'")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name like Europe/London"
+            ) from None
+        return value
+
+
+class SnapshotSettings(_Strict):
+    """The analyst snapshot: a read-only copy of what analysts query, swapped in atomically."""
+
+    path: Path | None = Field(
+        default=None, description="None: <warehouse folder>/<warehouse name>-analyst.duckdb."
+    )
+    enabled: bool = True
+
+
+class AlertSettings(_Strict):
+    """Notifications about new hassles and hassles rising past a threshold."""
+
+    webhook_url: str | None = Field(
+        default=None, description="A Slack-style incoming webhook URL; None: no webhook."
+    )
+    prefect_block: str | None = Field(
+        default=None, description="Name of a Prefect notification block (e.g. a SlackWebhook)."
+    )
+    rising_ratio: float = Field(
+        default=1.5, gt=1, description="Alert when a hassle rises at least this much (7-day rate)."
+    )
+    on_new: bool = True
+    max_per_run: int = Field(default=10, gt=0)
+    report_url: str | None = Field(
+        default=None, description="Link to the report in alerts; None: the report file's path."
+    )
+    timeout_seconds: float = Field(default=10.0, gt=0)
+
+
+class ScaleSettings(_Strict):
+    """Scale-out of the enrich stage on an existing Dask cluster."""
+
+    dask_address: str | None = Field(
+        default=None, description="tcp://scheduler:8786; None: everything runs locally."
+    )
+    partition_comments: int = Field(default=5000, gt=0, description="Comments per Dask task.")
+
+
 class DemoSettings(_Strict):
     """Where ``hasslemap demo-data`` writes, and how much."""
 
@@ -342,6 +410,10 @@ class Settings(_Strict):
     cluster: ClusterSettings = ClusterSettings()
     rank: RankSettings = RankSettings()
     report: ReportSettings = ReportSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+    snapshot: SnapshotSettings = SnapshotSettings()
+    alerts: AlertSettings = AlertSettings()
+    scale: ScaleSettings = ScaleSettings()
     demo: DemoSettings = DemoSettings()
     sources: tuple[SourceConfig, ...] = Field(
         default_factory=lambda: tuple(SourceConfig(**s) for s in demo_source_dicts())
@@ -356,6 +428,13 @@ class Settings(_Strict):
                 raise ValueError(f"source name {source.name!r} is used twice; names must be unique")
             seen.add(source.name)
         return value
+
+    @property
+    def snapshot_path(self) -> Path:
+        """Where the analyst snapshot lives."""
+        if self.snapshot.path:
+            return self.snapshot.path
+        return self.warehouse.with_name(f"{self.warehouse.stem}-analyst.duckdb")
 
     @property
     def dlt_dir(self) -> Path:

@@ -223,6 +223,20 @@ def _print_top_hassles(settings: Settings, top: int = 10) -> None:
     Console(width=max(console.width, 140)).print(table)
 
 
+@app.command()
+def serve(config: ConfigOption = None) -> None:
+    """Serve the nightly flow on its schedule (schedule.cron, schedule.timezone) until stopped."""
+    settings = _settings(config)
+    from flows.nightly import serve_nightly
+
+    console.print(
+        f"serving deployment [bold]nightly/{settings.schedule.deployment}[/] on "
+        f"'{settings.schedule.cron}' ({settings.schedule.timezone}); Ctrl+C stops it",
+        highlight=False,
+    )
+    serve_nightly(str(config) if config else None)
+
+
 @app.command("demo-data")
 def demo_data(
     config: ConfigOption = None,
@@ -338,15 +352,22 @@ def sql(
     query: Annotated[str, typer.Argument(help="SQL to run against the warehouse (read-only).")],
     config: ConfigOption = None,
     max_rows: Annotated[int, typer.Option(help="Rows to show at most.")] = 50,
+    live: Annotated[
+        bool, typer.Option("--live", help="Query the live warehouse, not the analyst snapshot.")
+    ] = False,
 ) -> None:
-    """Run a read-only SQL query against the warehouse and print the result."""
+    """Run a read-only SQL query against the analyst snapshot (or the warehouse) and print it."""
     import duckdb
 
     from warehouse.connection import open_readonly
 
     settings = _settings(config)
+    # Analysts read the snapshot: it is never locked by a run. --live reads the warehouse.
+    path = Path(settings.warehouse) if live else settings.snapshot_path
+    if not live and not path.is_file():
+        path = Path(settings.warehouse)
     try:
-        conn = open_readonly(Path(settings.warehouse))
+        conn = open_readonly(path)
     except FileNotFoundError as exc:
         console.print(f"[bold red]No warehouse[/] {exc}", highlight=False)
         raise typer.Exit(code=1) from None

@@ -13,9 +13,9 @@ from config import load_settings
 from flows.cluster import cluster
 from flows.enrich import enrich, load_enrich_config
 from flows.ingest import ingest
-from flows.publish import publish_results, rank_hassles
+from flows.publish import publish_results, rank_hassles, write_analyst_snapshot
 from warehouse.connection import connect_warehouse
-from warehouse.loaders import finish_run, start_run
+from warehouse.loaders import finish_run, mark_interrupted_runs, start_run
 
 
 def _run_name() -> str:
@@ -40,6 +40,9 @@ def nightly(config_path: str | None = None) -> dict[str, Any]:
     run_id = str(flow_run.get_id() or f"local-{datetime.now(UTC):%Y%m%d%H%M%S%f}")
     warehouse = Path(settings.warehouse)
     conn = connect_warehouse(warehouse, memory_limit=settings.duckdb_memory_limit)
+    interrupted = mark_interrupted_runs(conn)
+    if interrupted:
+        logger.warning("%d earlier run(s) never finished (killed?); marked failed", interrupted)
     start_run(conn, run_id, "nightly")
     counts: dict[str, Any] = {}
     stage = "ingest"
@@ -65,6 +68,46 @@ def nightly(config_path: str | None = None) -> dict[str, Any]:
         conn.close()
         raise
     finish_run(conn, run_id, status="completed", stage_counts=counts)
-    conn.close()
+    try:
+        # Last, once the run is recorded complete: a failed run never replaces a good snapshot.
+        if settings.snapshot.enabled:
+            counts["snapshot"] = write_analyst_snapshot(conn, settings, run_id)
+            finish_run(conn, run_id, status="completed", stage_counts=counts)
+    except Exception as exc:
+        finish_run(
+            conn,
+            run_id,
+            status="failed",
+            stage_counts=counts,
+            failed_stage="snapshot",
+            error=f"{type(exc).__name__}: {exc}",
+        )
+        raise
+    finally:
+        conn.close()
     logger.info("nightly run %s completed; warehouse at %s", run_id, warehouse.resolve())
     return {"run_id": run_id, "warehouse": str(warehouse.resolve()), "stages": counts}
+
+
+def nightly_schedule(settings: Any) -> Any:
+    """The nightly deployment's schedule, from the ``schedule`` settings."""
+    from prefect.schedules import Cron
+
+    return Cron(settings.schedule.cron, timezone=settings.schedule.timezone)
+
+
+def serve_nightly(config_path: str | None = None) -> None:
+    """Serve the ``nightly`` deployment on its cron schedule until interrupted.
+
+    The settings are validated first; each scheduled run reads them again, so an edit to the
+    config takes effect on the next night.
+    """
+    settings = load_settings(config_path)
+    load_enrich_config(settings)
+    nightly.serve(
+        name=settings.schedule.deployment,
+        schedules=[nightly_schedule(settings)],
+        parameters={"config_path": config_path},
+        description="hasslemap: ingest, enrich, cluster, rank and publish, every night.",
+        tags=["hasslemap"],
+    )

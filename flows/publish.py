@@ -400,3 +400,19 @@ def publish_results(
         "report_csv": str(paths["csv"].resolve()),
         "top": [(h.rank, h.hassle_id, h.label) for h in data.hassles],
     }
+
+
+@task(name="write_analyst_snapshot", cache_policy=NO_CACHE)
+def write_analyst_snapshot(
+    conn: duckdb.DuckDBPyConnection, settings: Settings, run_id: str
+) -> dict[str, Any]:
+    """Swap in a new analyst snapshot: what analysts open, never locked by a run."""
+    import time
+
+    from warehouse.snapshot import write_snapshot
+
+    started = time.perf_counter()
+    path = write_snapshot(conn, Path(settings.snapshot_path), run_id)
+    seconds = round(time.perf_counter() - started, 2)
+    get_run_logger().info("write_analyst_snapshot: %s (%.2f s)", path.resolve(), seconds)
+    return {"path": str(path.resolve()), "seconds": seconds}

@@ -95,6 +95,25 @@ def start_run(conn: duckdb.DuckDBPyConnection, run_id: str, flow_name: str) -> N
     )
 
 
+def mark_interrupted_runs(conn: duckdb.DuckDBPyConnection) -> int:
+    """Mark runs still 'running' from an earlier process as failed; return how many.
+
+    Write behaviour: update in place. Called before a new run starts, when no other run can be
+    writing (DuckDB lets one process write the file), so a 'running' row is one whose process
+    was killed.
+    """
+    [(count,)] = run_sql(conn, "SELECT count(*) FROM runs WHERE status = 'running'")
+    if count:
+        run_sql(
+            conn,
+            "UPDATE runs SET status = 'failed', ended_at = coalesce(ended_at, ?), "
+            "error = 'interrupted: the process ended before the run finished' "
+            "WHERE status = 'running'",
+            [_now()],
+        )
+    return int(count)
+
+
 def finish_run(
     conn: duckdb.DuckDBPyConnection,
     run_id: str,

@@ -1,0 +1,94 @@
+"""Scheduling: the nightly deployment, served on its cron schedule and run by hand."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import review_source
+
+from config import ConfigError, load_settings
+from flows.nightly import nightly, nightly_schedule
+
+REVIEWS = (
+    "id,author,rating,title,body,date,product\n"
+    "S1,cust-1,1,Logged out,The app keeps logging me out.,2026-11-01T10:00:00Z,Nimbus Hub\n"
+    "S2,cust-2,2,Refund,Still waiting for my refund after three weeks.,2026-11-02T10:00:00Z,Nimbus Hub\n"
+)
+
+
+def test_the_schedule_comes_from_config(write_config, tmp_path):
+    config = write_config(
+        [review_source(tmp_path / "r.csv")],
+        schedule={"cron": "30 3 * * 1-5", "timezone": "Europe/London", "deployment": "cx-nightly"},
+    )
+    settings = load_settings(config)
+    schedule = nightly_schedule(settings)
+    assert (schedule.cron, schedule.timezone) == ("30 3 * * 1-5", "Europe/London")
+    deployment = nightly.to_deployment(name="cx-nightly", schedules=[schedule])
+    [held] = deployment.schedules
+    assert held.schedule.cron == "30 3 * * 1-5" and held.schedule.timezone == "Europe/London"
+    assert load_settings(write_config([])).schedule.cron == "0 2 * * *"
+
+
+@pytest.mark.parametrize(
+    ("schedule", "key"),
+    [
+        ({"cron": "every night"}, "schedule.cron"),
+        ({"timezone": "Mars/Olympus"}, "schedule.timezone"),
+    ],
+)
+def test_a_bad_schedule_fails_before_any_work(write_config, schedule, key):
+    with pytest.raises(ConfigError) as error:
+        load_settings(write_config([], schedule=schedule))
+    assert key in str(error.value)
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_serve_registers_the_deployment_and_a_manual_run_completes(write_config, tmp_path):
+    """`hasslemap serve` against the test server; a run triggered by hand finishes."""
+    from prefect.client.orchestration import get_client
+    from prefect.deployments import run_deployment
+    from prefect.settings import PREFECT_API_URL
+
+    reviews = tmp_path / "reviews.csv"
+    reviews.write_text(REVIEWS, encoding="utf-8")
+    config = write_config(
+        [review_source(reviews)],
+        schedule={"cron": "0 2 * * *", "timezone": "UTC", "deployment": "test-nightly"},
+        report={"out_dir": str(tmp_path / "reports")},
+    )
+    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), "HF_HUB_OFFLINE": "1"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "flows.cli", "serve", "--config", str(config)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deployment = None
+        deadline = time.monotonic() + 120
+        while deployment is None and time.monotonic() < deadline:
+            assert server.poll() is None, "hasslemap serve exited early"
+            with get_client(sync_client=True) as client:
+                try:
+                    deployment = client.read_deployment_by_name("nightly/test-nightly")
+                except Exception:
+                    time.sleep(1)
+        assert deployment is not None, "the deployment was never registered"
+        [schedule] = deployment.schedules
+        assert schedule.schedule.cron == "0 2 * * *" and schedule.active
+
+        run = run_deployment("nightly/test-nightly", timeout=300, poll_interval=2)
+        assert run.state.is_completed(), run.state
+        assert run.name.startswith("nightly-")  # the templated run name
+        assert (tmp_path / "reports" / "hasslemap-report.html").is_file()
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
