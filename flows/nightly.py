@@ -10,6 +10,7 @@ from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
 from config import load_settings
+from flows.alerts import send_alerts
 from flows.cluster import cluster
 from flows.enrich import enrich, load_enrich_config
 from flows.ingest import ingest
@@ -24,7 +25,7 @@ def _run_name() -> str:
 
 @flow(name="nightly", flow_run_name=_run_name)
 def nightly(config_path: str | None = None) -> dict[str, Any]:
-    """Run the pipeline once: ingest, enrich, cluster, rank, publish.
+    """Run the pipeline once: ingest, enrich, cluster, rank, publish, alerts, analyst snapshot.
 
     The settings and the taxonomy are validated first, so a bad config stops the run before
     any work. Each run
@@ -56,6 +57,8 @@ def nightly(config_path: str | None = None) -> dict[str, Any]:
         counts["rank"] = rank_hassles(conn, settings, run_id)
         stage = "publish"
         counts["publish"] = publish_results(conn, settings, taxonomy, run_id)
+        stage = "alerts"
+        counts["alerts"] = send_alerts(conn, settings, run_id, counts["publish"].get("report"))
     except Exception as exc:
         finish_run(
             conn,

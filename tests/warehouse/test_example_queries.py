@@ -85,6 +85,24 @@ def demo_warehouse(nightly_demo) -> Iterator[duckdb.DuckDBPyConnection]:
     conn.close()
 
 
+@pytest.fixture(scope="module")
+def analyst_snapshot(nightly_demo) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The analyst snapshot the nightly demo run wrote, read-only."""
+    _folder, _config, result = nightly_demo
+    conn = duckdb.connect(result["stages"]["snapshot"]["path"], read_only=True)
+    yield conn
+    conn.close()
+
+
+@pytest.mark.parametrize(
+    "sql", [sql for _, sql in EXAMPLES], ids=[heading for heading, _ in EXAMPLES]
+)
+def test_example_query_runs_on_the_analyst_snapshot(
+    analyst_snapshot: duckdb.DuckDBPyConnection, sql: str
+) -> None:
+    assert analyst_snapshot.execute(sql).fetchall()
+
+
 @pytest.mark.parametrize(
     "sql", [sql for _, sql in EXAMPLES], ids=[heading for heading, _ in EXAMPLES]
 )

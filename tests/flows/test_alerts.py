@@ -1,0 +1,461 @@
+"""Alerts on new and rising hassles: a real webhook server on 127.0.0.1, the real demo warehouse."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from conftest import copy_workspace, demo_sources
+from prefect import flow
+
+from config import Settings, load_settings
+from config.settings import AlertSettings
+from flows.alerts import (
+    AlertDeliveryError,
+    choose_alerts,
+    escape_mrkdwn,
+    plain_text,
+    send_alerts,
+    slack_payload,
+    stale_rising,
+)
+from nlp.redact import redact_pii
+from warehouse import alerts as store
+from warehouse.connection import connect_warehouse, run_sql
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+MAX_BODY_BYTES = 1_000_000
+
+
+# --- a tiny webhook receiver on 127.0.0.1 ----------------------------------------------------
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    timeout = 10  # seconds a connection may idle: a stuck client cannot hang the test
+
+    def do_POST(self) -> None:  # noqa: N802 - the http.server name
+        server: WebhookServer = self.server  # type: ignore[assignment]
+        length = min(int(self.headers.get("Content-Length") or 0), MAX_BODY_BYTES)
+        body = self.rfile.read(length)
+        with server.lock:
+            server.posts.append((self.path, body))
+            status = server.statuses.pop(0) if server.statuses else server.status
+        answer = b"ok" if status < 300 else b"internal_error"
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+
+class WebhookServer(ThreadingHTTPServer):
+    """Records every POST; answers ``statuses`` in turn, then ``status``."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Recorder)
+        self.lock = threading.Lock()
+        self.posts: list[tuple[str, bytes]] = []
+        self.status = 200
+        self.statuses: list[int] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def bodies(self, path: str = "/hook") -> list[dict[str, Any]]:
+        with self.lock:
+            return [json.loads(body) for p, body in self.posts if p == path]
+
+
+@pytest.fixture
+def webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[WebhookServer]:
+    for name in (
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    server = WebhookServer()
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.daemon = True
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+# --- a copy of the nightly demo workspace, with the webhook configured --------------------
+
+
+@pytest.fixture
+def workspace(
+    nightly_demo, demo_dir: Path, tmp_path: Path, webhook: WebhookServer
+) -> Iterator[tuple[Settings, duckdb.DuckDBPyConnection, str]]:
+    folder, _, _ = nightly_demo
+    config = copy_workspace(folder, tmp_path / "workspace", demo_sources(demo_dir))
+    with config.open("a", encoding="utf-8") as f:
+        f.write(f"alerts:\n  webhook_url: {webhook.url}/hook\n")
+    settings = load_settings(config)
+    conn = connect_warehouse(settings.warehouse)  # applies 005_alerts to the copied warehouse
+    [(run_id,)] = run_sql(
+        conn, "SELECT run_id FROM hassle_rankings ORDER BY ranked_at DESC LIMIT 1"
+    )
+    try:
+        yield settings, conn, run_id
+    finally:
+        conn.close()
+
+
+def run_send_alerts(
+    conn: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    run_id: str,
+    report_path: str | None,
+    **options: Any,
+) -> dict[str, Any]:
+    """Call the task inside a small flow (tasks need a flow run)."""
+    task = send_alerts.with_options(**options) if options else send_alerts
+
+    @flow(name="alerts-test")
+    def alerts_test() -> dict[str, Any]:
+        return task(conn, settings, run_id, report_path)
+
+    return alerts_test()
+
+
+def due_hassles(conn: duckdb.DuckDBPyConnection, run_id: str) -> list[tuple[Any, ...]]:
+    """(rank, hassle_id, label, stage, theme) of the run's non-generic new hassles, by rank."""
+    return run_sql(
+        conn,
+        "SELECT r.rank, r.hassle_id, r.label, r.stage, r.theme FROM hassle_rankings AS r "
+        "JOIN hassles AS h USING (hassle_id) "
+        "WHERE r.run_id = ? AND NOT r.generic AND h.status = 'new' ORDER BY r.rank",
+        [run_id],
+    )
+
+
+def sent_rows(conn: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
+    return run_sql(conn, "SELECT hassle_id, state, run_id, channel FROM alerts_sent ORDER BY ALL")
+
+
+def test_the_first_run_announces_its_new_hassles_once_as_slack_json(workspace, webhook, tmp_path):
+    settings, conn, run_id = workspace
+    report = str(tmp_path / "report & summary.html")
+    due = due_hassles(conn, run_id)
+    assert due, "the demo's first run has new, specific hassles"
+    expected = due[: settings.alerts.max_per_run]
+
+    result = run_send_alerts(conn, settings, run_id, report)
+
+    assert result["alerts_sent"] == len(expected)
+    assert result["new"] == len(expected)
+    assert result["channel"] == "webhook"
+    [payload] = webhook.bodies()
+    assert set(payload) == {"text", "blocks"}
+    assert payload["text"].startswith("hasslemap: ")
+    header, *sections, context = payload["blocks"]
+    assert header["type"] == "header" and header["text"]["type"] == "plain_text"
+    assert len(sections) == len(expected)
+    assert all(s["type"] == "section" and s["text"]["type"] == "mrkdwn" for s in sections)
+    rank, _hassle_id, label, stage, theme = expected[0]
+    first = sections[0]["text"]["text"]
+    assert f"#{rank} {escape_mrkdwn(redact_pii(label))}" in first
+    assert (
+        f"Stage: *{stage or 'unassigned'}*" in first
+        and f"Theme: *{theme or 'unassigned'}*" in first
+    )
+    assert "/100" in first and "customers" in first and "comments" in first
+    assert context["type"] == "context"
+    assert escape_mrkdwn(report) in context["elements"][0]["text"]
+    assert "&amp;" in context["elements"][0]["text"]  # the & in the path is escaped for mrkdwn
+    # Recorded only what was sent: one 'new' row per announced hassle (and 'rising' where due).
+    rows = sent_rows(conn)
+    assert {(h, s) for h, s, *_ in rows if s == "new"} == {(h, "new") for _, h, *_ in expected}
+    assert {(r, c) for *_, r, c in rows} == {(run_id, "webhook")}
+    assert sum(s == "rising" for _, s, *_ in rows) == result["rising"]
+    [(stored,)] = run_sql(
+        conn, "SELECT payload FROM alerts_sent WHERE hassle_id = ? AND state = 'new'", [due[0][1]]
+    )
+    assert json.loads(stored)["rank"] == rank
+
+
+def test_a_second_call_for_the_same_run_sends_nothing_and_clears_stale_rises(
+    workspace, webhook, tmp_path
+):
+    settings, conn, run_id = workspace
+    report = str(tmp_path / "report.html")
+    due = due_hassles(conn, run_id)
+    first = run_send_alerts(conn, settings, run_id, report)
+    assert first["alerts_sent"] == min(len(due), settings.alerts.max_per_run) > 0
+    before = sent_rows(conn)
+    # A hassle once announced as rising that this ranking does not have rising: cleared.
+    [(calm,)] = run_sql(
+        conn,
+        "SELECT hassle_id FROM hassle_rankings WHERE run_id = ? AND trend_7d <> 'rising' "
+        "ORDER BY rank LIMIT 1",
+        [run_id],
+    )
+    store.record_sent(
+        conn,
+        [
+            {
+                "hassle_id": calm,
+                "state": "rising",
+                "run_id": "earlier-run",
+                "sent_at": datetime(2026, 1, 1),
+                "channel": "webhook",
+                "payload": {"note": "an earlier rise"},
+            }
+        ],
+    )
+
+    second = run_send_alerts(conn, settings, run_id, report)
+
+    assert second["alerts_sent"] == 0
+    assert second["rising_cleared"] == 1
+    assert len(webhook.posts) == 1, "no second POST"
+    assert sent_rows(conn) == before
+    # The demo has more due hassles than max_per_run: a later ranking (same hassles, still
+    # new) announces the next ones, never one already announced.
+    assert len(due) > settings.alerts.max_per_run
+    run_sql(
+        conn,
+        "INSERT INTO hassle_rankings SELECT * REPLACE ('later-run' AS run_id, "
+        "now()::TIMESTAMP AS ranked_at) FROM hassle_rankings WHERE run_id = ?",
+        [run_id],
+    )
+    third = run_send_alerts(conn, settings, "later-run", report)
+    expected = due[settings.alerts.max_per_run : 2 * settings.alerts.max_per_run]
+    assert third["alerts_sent"] == len(expected)
+    [_, payload] = webhook.bodies()
+    assert f"#{expected[0][0]} " in payload["blocks"][1]["text"]["text"]
+    later = {h for h, s, r, _ in sent_rows(conn) if r == "later-run" and s == "new"}
+    assert later == {h for _, h, *_ in expected}
+
+
+def test_a_failing_webhook_raises_and_records_nothing(workspace, webhook, tmp_path):
+    settings, conn, run_id = workspace
+    webhook.status = 500
+
+    with pytest.raises(AlertDeliveryError, match="answered 500"):
+        run_send_alerts(conn, settings, run_id, str(tmp_path / "report.html"), retries=0)
+
+    assert len(webhook.posts) == 1
+    assert sent_rows(conn) == []
+
+
+def test_a_retry_after_a_failure_delivers_and_records(workspace, webhook, tmp_path):
+    settings, conn, run_id = workspace
+    webhook.statuses = [503]  # then 200
+
+    result = run_send_alerts(
+        conn, settings, run_id, str(tmp_path / "report.html"), retries=1, retry_delay_seconds=0
+    )
+
+    assert len(webhook.posts) == 2 and webhook.bodies()[0] == webhook.bodies()[1]
+    assert result["alerts_sent"] > 0
+    assert len({h for h, *_ in sent_rows(conn)}) == result["alerts_sent"]
+
+
+def test_an_unreachable_webhook_raises(workspace, tmp_path):
+    settings, conn, run_id = workspace
+    closed = WebhookServer()  # bound, then closed: nothing listens on its port
+    port = closed.server_address[1]
+    closed.server_close()
+    alerts = settings.alerts.model_copy(
+        update={"webhook_url": f"http://127.0.0.1:{port}/hook", "timeout_seconds": 2}
+    )
+
+    with pytest.raises(AlertDeliveryError, match="unreachable"):
+        run_send_alerts(
+            conn, settings.model_copy(update={"alerts": alerts}), run_id, None, retries=0
+        )
+    assert sent_rows(conn) == []
+
+
+@pytest.mark.parametrize("by_slug", [True, False], ids=["type-slug/name", "name"])
+def test_a_prefect_notification_block_gets_plain_text(workspace, webhook, by_slug):
+    from prefect.blocks.notifications import CustomWebhookNotificationBlock
+
+    settings, conn, run_id = workspace
+    name = f"hasslemap-alerts-{'slug' if by_slug else 'name'}"
+    CustomWebhookNotificationBlock(
+        name="hasslemap",
+        url=f"{webhook.url}/block",
+        json_data={"subject": "{{subject}}", "body": "{{body}}"},
+        timeout=5,
+    ).save(name, overwrite=True)
+    alerts = AlertSettings(
+        prefect_block=f"custom-webhook/{name}" if by_slug else name,
+        report_url="https://reports.example.test/hasslemap?run=1&top=10",
+    )
+
+    result = run_send_alerts(conn, settings.model_copy(update={"alerts": alerts}), run_id, None)
+
+    assert result["channel"] == "prefect_block" and result["alerts_sent"] > 0
+    assert webhook.bodies("/hook") == []
+    [message] = webhook.bodies("/block")
+    assert message["subject"].startswith("hasslemap: ")
+    rank, _, label, *_ = due_hassles(conn, run_id)[0]
+    assert f"#{rank} {redact_pii(label)}" in message["body"]
+    assert "Report: https://reports.example.test/hasslemap?run=1&top=10" in message["body"]
+    assert {c for *_, c in sent_rows(conn)} == {"prefect_block"}
+
+
+def test_with_no_channel_the_alerts_are_logged_once(workspace, webhook, caplog):
+    settings, conn, run_id = workspace
+    settings = settings.model_copy(update={"alerts": AlertSettings()})
+
+    first = run_send_alerts(conn, settings, run_id, "var/reports/report.html")
+    second = run_send_alerts(conn, settings, run_id, "var/reports/report.html")
+
+    assert first["channel"] == "log" and first["alerts_sent"] > 0
+    assert second["alerts_sent"] == 0
+    assert webhook.posts == []
+    assert {c for *_, c in sent_rows(conn)} == {"log"}
+    logged = [r.getMessage() for r in caplog.records if r.getMessage().startswith("hasslemap: ")]
+    assert len(logged) == 1 and "Report: var/reports/report.html" in logged[0]
+
+
+# --- choose_alerts and the payloads, on hand-made rows --------------------------------------
+
+
+def candidate(hassle_id: str = "H-0001", **overrides: Any) -> dict[str, Any]:
+    row = {
+        "rank": 1,
+        "hassle_id": hassle_id,
+        "label": "Refund takes weeks",
+        "stage": "refund",
+        "theme": "billing",
+        "generic": False,
+        "total_score": 0.8123,
+        "customers": 120,
+        "comments": 340,
+        "trend": "steady",
+        "trend_7d": "steady",
+        "trend_7d_ratio": 1.1,
+        "trend_7d_p": 0.4,
+        "change": "steady",
+        "status": "active",
+    }
+    return {**row, **overrides}
+
+
+RISING = {"trend": "rising", "trend_7d": "rising", "trend_7d_ratio": 2.4, "trend_7d_p": 0.001}
+SETTINGS = AlertSettings(rising_ratio=1.5)
+
+
+def test_a_rise_past_the_threshold_alerts_once():
+    rows = [candidate(**RISING)]
+    [alert] = choose_alerts(rows, set(), SETTINGS)
+    assert (alert.hassle_id, alert.states) == ("H-0001", ("rising",))
+    assert choose_alerts(rows, {("H-0001", "rising")}, SETTINGS) == []
+    # Already announced as new does not stop the rise from being announced.
+    assert len(choose_alerts(rows, {("H-0001", "new")}, SETTINGS)) == 1
+
+
+def test_a_rise_below_the_threshold_or_not_significant_does_not_alert():
+    assert choose_alerts([candidate(**{**RISING, "trend_7d_ratio": 1.4})], set(), SETTINGS) == []
+    assert choose_alerts([candidate(**{**RISING, "trend_7d_ratio": None})], set(), SETTINGS) == []
+    # A big ratio the ranker did not find significant (trend_7d steady) is not a rise.
+    assert choose_alerts([candidate(trend_7d_ratio=3.0)], set(), SETTINGS) == []
+    assert (
+        len(choose_alerts([candidate(**{**RISING, "trend_7d_ratio": 1.5})], set(), SETTINGS)) == 1
+    )
+
+
+def test_generic_hassles_never_alert():
+    rows = [candidate(generic=True, status="new", **RISING)]
+    assert choose_alerts(rows, set(), SETTINGS) == []
+
+
+def test_new_hassles_alert_once_and_only_with_on_new():
+    rows = [candidate(status="new", trend_7d="new", trend_7d_ratio=None)]
+    [alert] = choose_alerts(rows, set(), SETTINGS)
+    assert alert.states == ("new",)
+    assert choose_alerts(rows, {("H-0001", "new")}, SETTINGS) == []
+    assert choose_alerts(rows, set(), AlertSettings(on_new=False)) == []
+    # New and rising at once: one alert carrying both states.
+    [both] = choose_alerts([candidate(status="new", **RISING)], set(), SETTINGS)
+    assert both.states == ("new", "rising")
+
+
+def test_a_rise_that_ends_is_cleared_and_a_new_rise_alerts_again():
+    sent: set[tuple[str, str]] = set()
+    night = [candidate(**RISING), candidate("H-0002", rank=2, **RISING)]
+    for alert in choose_alerts(night, sent, SETTINGS):
+        sent |= {(alert.hassle_id, s) for s in alert.states}
+    assert sent == {("H-0001", "rising"), ("H-0002", "rising")}
+    # Next night H-0001 is steady, H-0002 still rising (but under the threshold): only H-0001 clears.
+    night = [candidate(), candidate("H-0002", rank=2, **{**RISING, "trend_7d_ratio": 1.2})]
+    assert stale_rising(night, sent) == ["H-0001"]
+    sent -= {("H-0001", "rising")}
+    assert choose_alerts(night, sent, SETTINGS) == []
+    # It rises again: announced again; H-0002 stays quiet.
+    night = [candidate(**RISING), candidate("H-0002", rank=2, **RISING)]
+    assert [a.hassle_id for a in choose_alerts(night, sent, SETTINGS)] == ["H-0001"]
+    # An empty ranking clears nothing; a hassle gone from the ranking is cleared.
+    assert stale_rising([], sent) == []
+    assert stale_rising([candidate("H-0003")], sent) == ["H-0002"]
+
+
+def test_alerts_are_sorted_by_rank_and_capped():
+    rows = [candidate(f"H-{i:04d}", rank=i, status="new") for i in range(15, 0, -1)]
+    rows.append(candidate("H-0099", rank=0, generic=True, status="new"))
+    alerts = choose_alerts(rows, set(), AlertSettings(max_per_run=4))
+    assert [a.rank for a in alerts] == [1, 2, 3, 4]
+
+
+def test_the_slack_payload_escapes_labels_and_links_the_report():
+    rows = [
+        candidate(label="Fees <b>hidden</b> & late", **RISING),
+        candidate("H-0002", rank=3, status="new", trend_7d="new", trend_7d_ratio=None, stage=None),
+    ]
+    alerts = choose_alerts(rows, set(), SETTINGS)
+    payload = slack_payload(alerts, "https://example.test/r?a=1&b=2", "run-7")
+    json.dumps(payload)  # serialisable as it is
+    header, first, second, context = payload["blocks"]
+    assert header["text"]["text"] == "hasslemap: 1 new and 1 rising hassles"
+    text = first["text"]["text"]
+    assert "*#1 Fees &lt;b&gt;hidden&lt;/b&gt; &amp; late*" in text
+    assert "<b>" not in text and "<b>" not in payload["text"]
+    assert "Stage: *refund* · Theme: *billing*" in text
+    assert "Score *81*/100 · 120 customers · 340 comments" in text
+    assert "×2.4 a day vs the 28 days before" in text
+    assert "Stage: *unassigned*" in second["text"]["text"]
+    assert "not in the 28 before" in second["text"]["text"]
+    assert context["elements"][0]["text"].startswith(
+        "<https://example.test/r?a=1&amp;b=2|Open the full report>"
+    )
+    assert "run-7" in context["elements"][0]["text"]
+    subject, body = plain_text(alerts, "https://example.test/r", "run-7", baseline_days=21)
+    assert subject == "hasslemap: 1 new and 1 rising hassles"
+    assert "#1 Fees <b>hidden</b> & late [rising]" in body and "vs the 21 days before" in body
+
+
+def test_labels_are_redacted_before_they_leave():
+    [alert] = choose_alerts(
+        [candidate(label="Card 4111 1111 1111 1111 charged twice", **RISING)], set(), SETTINGS
+    )
+    assert "4111 1111 1111 1111" not in alert.label
+    assert "4111" not in json.dumps(slack_payload([alert], None, "r"))

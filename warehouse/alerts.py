@@ -1,0 +1,143 @@
+"""Readers and loaders for the alerts stage.
+
+Write behaviours:
+
+* ``alerts_sent``: merged on (``hassle_id``, ``state``), because the rule is "alert at most
+  once per hassle per state change": the key is what may not be announced twice, and a merge
+  makes recording idempotent (a retried task, or a second channel, re-recording the same
+  state updates ``run_id``, ``sent_at`` and ``payload`` instead of failing on the key or
+  adding a row). Rows are written only after a channel has accepted the alert, so a failed
+  delivery is retried the next time rather than lost.
+* ``alerts_sent`` rows of state ``rising`` are deleted (:func:`clear_states`) once a later
+  ranking no longer has the hassle rising, so a new rise alerts again. ``new`` rows are never
+  deleted: a hassle is new once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import duckdb
+
+from warehouse.connection import run_sql
+from warehouse.enrichment import _in_transaction
+
+CANDIDATE_COLUMNS = (
+    "rank",
+    "hassle_id",
+    "label",
+    "stage",
+    "theme",
+    "generic",
+    "total_score",
+    "customers",
+    "comments",
+    "trend",
+    "trend_7d",
+    "trend_7d_ratio",
+    "trend_7d_p",
+    "change",
+    "status",
+)
+SENT_COLUMNS = ("hassle_id", "state", "run_id", "sent_at", "channel", "payload")
+
+
+def read_alert_candidates(conn: duckdb.DuckDBPyConnection, run_id: str) -> list[dict[str, Any]]:
+    """The ranking of ``run_id``, best first, each row with its hassle's current status.
+
+    Args:
+        conn: The warehouse.
+        run_id: The run whose ``hassle_rankings`` rows to read.
+
+    Returns:
+        One dict per ranked hassle, keyed by :data:`CANDIDATE_COLUMNS` (``status`` is
+        ``hassles.status``: ``new``, ``active`` or ``retired``; None if the hassle is unknown).
+    """
+    rows = run_sql(
+        conn,
+        """
+        SELECT r.rank, r.hassle_id, r.label, r.stage, r.theme, r.generic, r.total_score,
+               r.customers, r.comments, r.trend, r.trend_7d, r.trend_7d_ratio, r.trend_7d_p,
+               r.change, h.status
+        FROM hassle_rankings AS r
+        LEFT JOIN hassles AS h USING (hassle_id)
+        WHERE r.run_id = ?
+        ORDER BY r.rank, r.hassle_id
+        """,
+        [run_id],
+    )
+    return [dict(zip(CANDIDATE_COLUMNS, row, strict=True)) for row in rows]
+
+
+def read_sent(conn: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str]:
+    """Every (hassle_id, state) already alerted and not cleared since, with its run.
+
+    Args:
+        conn: The warehouse.
+
+    Returns:
+        (hassle_id, state) -> ``run_id`` of the run that last alerted it.
+    """
+    return {
+        (hassle_id, state): run_id
+        for hassle_id, state, run_id in run_sql(
+            conn, "SELECT hassle_id, state, run_id FROM alerts_sent"
+        )
+    }
+
+
+def record_sent(conn: duckdb.DuckDBPyConnection, rows: Sequence[dict[str, Any]]) -> None:
+    """Merge delivered alerts into ``alerts_sent`` on (hassle_id, state), in one transaction.
+
+    Args:
+        conn: The warehouse.
+        rows: Dicts keyed by :data:`SENT_COLUMNS`; ``payload`` may be any JSON-serialisable
+            value (it is stored as JSON).
+    """
+    if not rows:
+        return
+    columns = ", ".join(SENT_COLUMNS)
+    marks = ", ".join("?" for _ in SENT_COLUMNS)
+    statements: list[tuple[str, list[Any] | None]] = [
+        (
+            f"INSERT OR REPLACE INTO alerts_sent ({columns}) VALUES ({marks})",  # noqa: S608
+            [json.dumps(row[c], default=str) if c == "payload" else row[c] for c in SENT_COLUMNS],
+        )
+        for row in rows
+    ]
+    _in_transaction(conn, statements)
+
+
+def clear_states(conn: duckdb.DuckDBPyConnection, hassle_ids: Iterable[str], state: str) -> int:
+    """Delete the ``state`` rows of ``hassle_ids`` so those hassles may alert for it again.
+
+    Args:
+        conn: The warehouse.
+        hassle_ids: The hassles whose state ends.
+        state: ``rising`` (or ``new``, though new hassles are normally never cleared).
+
+    Returns:
+        How many rows were deleted.
+    """
+    ids = sorted(set(hassle_ids))
+    if not ids:
+        return 0
+    [(count,)] = run_sql(
+        conn,
+        "SELECT count(*) FROM alerts_sent "
+        "WHERE state = ? AND hassle_id IN (SELECT unnest(?::VARCHAR[]))",
+        [state, ids],
+    )
+    _in_transaction(
+        conn,
+        [
+            (
+                "DELETE FROM alerts_sent "
+                "WHERE state = ? AND hassle_id IN (SELECT unnest(?::VARCHAR[]))",
+                [state, ids],
+            )
+        ],
+    )
+    return count
