@@ -23,6 +23,19 @@ def _run_name() -> str:
     return f"nightly-{datetime.now(UTC):%Y-%m-%d-%H%M%S}"
 
 
+def _record_failure(
+    conn: Any, run_id: str, counts: dict[str, Any], stage: str, exc: BaseException
+) -> None:
+    finish_run(
+        conn,
+        run_id,
+        status="failed",
+        stage_counts=counts,
+        failed_stage=stage,
+        error=f"{type(exc).__name__}: {exc}",
+    )
+
+
 @flow(name="nightly", flow_run_name=_run_name)
 def nightly(config_path: str | None = None) -> dict[str, Any]:
     """Run the pipeline once: ingest, enrich, cluster, rank, publish, alerts, analyst snapshot.
@@ -60,14 +73,7 @@ def nightly(config_path: str | None = None) -> dict[str, Any]:
         stage = "alerts"
         counts["alerts"] = send_alerts(conn, settings, run_id, counts["publish"].get("report"))
     except Exception as exc:
-        finish_run(
-            conn,
-            run_id,
-            status="failed",
-            stage_counts=counts,
-            failed_stage=stage,
-            error=f"{type(exc).__name__}: {exc}",
-        )
+        _record_failure(conn, run_id, counts, stage, exc)
         conn.close()
         raise
     finish_run(conn, run_id, status="completed", stage_counts=counts)
@@ -77,14 +83,7 @@ def nightly(config_path: str | None = None) -> dict[str, Any]:
             counts["snapshot"] = write_analyst_snapshot(conn, settings, run_id)
             finish_run(conn, run_id, status="completed", stage_counts=counts)
     except Exception as exc:
-        finish_run(
-            conn,
-            run_id,
-            status="failed",
-            stage_counts=counts,
-            failed_stage="snapshot",
-            error=f"{type(exc).__name__}: {exc}",
-        )
+        _record_failure(conn, run_id, counts, "snapshot", exc)
         raise
     finally:
         conn.close()
