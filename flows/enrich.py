@@ -10,17 +10,25 @@ Three tasks, each incremental:
    or model, are tagged with a stage and a theme.
 
 Models load lazily: a run with nothing to do loads none of them.
+
+With ``scale.dask_address`` set, the two heavy steps run in partitions on that Dask cluster
+(:func:`enrich_on_dask`, tasks in :mod:`flows.scale`): workers compute units and vectors with
+the pure functions :func:`compute_units` and :func:`embed_pairs` and return plain rows; this
+process alone writes them to DuckDB, then tags as usual. See docs/scale-out.md.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
 import numpy as np
@@ -37,9 +45,19 @@ from nlp.units import build_matcher, split_sentences
 from warehouse import enrichment as store
 from warehouse.connection import connect_warehouse
 
+if TYPE_CHECKING:
+    from prefect.futures import PrefectFuture
+
 UNSUPPORTED_LANGUAGE = "unsupported_language"
 # Bump when the unit splitting or severity code changes meaning: every comment is re-enriched.
 UNITS_CODE_VERSION = "units-v1"
+# Texts per embedding call and per commit, locally and per Dask partition alike: in bfloat16 a
+# vector depends (by up to ~5e-3) on which texts share its batch, so both paths cut the same
+# hash-ordered list of missing texts at the same places and get bit-identical vectors.
+EMBED_BATCH = 4096
+
+Row = tuple[Any, ...]
+T = TypeVar("T")
 
 
 def text_hash(text: str) -> str:
@@ -80,6 +98,7 @@ class Models:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._matchers: dict[str, Any] = {}
 
     @cached_property
     def spacy(self) -> Any:
@@ -123,6 +142,163 @@ class Models:
                 return []
 
         return detect
+
+    def matcher(self, taxonomy: Taxonomy) -> Any:
+        """The spaCy matcher of the taxonomy's stage and theme patterns, built once per version."""
+        key = taxonomy.version_id
+        if key not in self._matchers:
+            self._matchers[key] = build_matcher(
+                self.spacy,
+                [("stage", label.key, label.patterns) for label in taxonomy.stages]
+                + [("theme", label.key, label.patterns) for label in taxonomy.themes],
+            )
+        return self._matchers[key]
+
+
+# One Models per model configuration per process: a Dask worker loads each model once, on
+# its first partition, and keeps it for the next ones (and the next runs).
+_WORKER_MODELS: dict[tuple[str, ...], Models] = {}
+_WORKER_LOCK = threading.Lock()
+
+
+def worker_models(settings: Settings) -> Models:
+    """The models of this process for ``settings``' model names, loaded once and kept.
+
+    Used by the partition functions when they run on a Dask worker. The local path does not
+    use it: there each run gets its own :class:`Models`, released when the run ends.
+
+    Args:
+        settings: The settings; only ``settings.models`` matters.
+
+    Returns:
+        The cached :class:`Models` (its models still load lazily, on first use).
+    """
+    m = settings.models
+    key = (m.spacy, m.embedding, m.backend, m.device, str(m.batch_size), str(m.cache_dir))
+    with _WORKER_LOCK:
+        if key not in _WORKER_MODELS:
+            _WORKER_MODELS[key] = Models(settings)
+        return _WORKER_MODELS[key]
+
+
+def compute_units(
+    comments: Sequence[store.PendingComment],
+    settings: Settings,
+    taxonomy: Taxonomy,
+    *,
+    stamp: datetime,
+    models: Models | None = None,
+) -> tuple[list[Row], list[Row]]:
+    """Split comments into sentence units with language and severity; touches no database.
+
+    The heavy part of enrich (spaCy, langdetect, VADER), as a pure function of plain data,
+    so that it runs the same in this process and on a Dask worker.
+
+    Args:
+        comments: The comments to enrich.
+        settings: The settings (models, languages, severity weights, spaCy batch size).
+        taxonomy: The taxonomy whose stage and theme patterns are matched in each sentence.
+        stamp: The ``enriched_at`` time written with every comment.
+        models: The models to use; None: this process's cached :func:`worker_models`.
+
+    Returns:
+        ``(enrichment_rows, unit_rows)``: tuples in the column order of
+        ``store.ENRICHMENT_SCHEMA`` and ``store.UNIT_SCHEMA``, ready for
+        ``store.replace_units``.
+    """
+    if models is None:
+        models = worker_models(settings)
+        with _WORKER_LOCK:  # threads of one worker share the models: load them once
+            models.matcher(taxonomy)
+    version = enrich_version(settings)
+    supported = set(settings.enrich.supported_languages)
+    weights = settings.enrich.severity_weights
+    enrichment_rows: list[Row] = []
+    unit_rows: list[Row] = []
+    sentences_per_comment = split_sentences(
+        models.spacy,
+        (c.text for c in comments),
+        matcher=models.matcher(taxonomy),
+        batch_size=settings.enrich.spacy_batch_size,
+    )
+    for comment, sentences in zip(comments, sentences_per_comment, strict=True):
+        if comment.language:
+            language, confidence = comment.language, 1.0
+        else:
+            guess = detect_language(comment.text, models.language_fallback)
+            language, confidence = guess.code, guess.confidence
+        is_supported = settings.models.multilingual or language in supported or language == "und"
+        signal = {
+            "rating": comment.rating,
+            "score": comment.score,
+            "score_kind": comment.score_kind,
+        }
+        severity = score_severity(comment.text, models.sentiment, weights=weights, **signal)
+        enrichment_rows.append(
+            (
+                comment.comment_id,
+                comment.content_hash,
+                version,
+                language,
+                confidence,
+                is_supported,
+                text_hash(comment.text),
+                severity.sentiment,
+                severity.value,
+                json.dumps(severity.parts),
+                len(sentences),
+                stamp,
+            )
+        )
+        for sentence in sentences:
+            unit_severity = score_severity(
+                sentence.text, models.sentiment, weights=weights, **signal
+            )
+            unit_rows.append(
+                (
+                    f"{comment.comment_id}:{sentence.index}",
+                    comment.comment_id,
+                    sentence.index,
+                    sentence.start,
+                    sentence.end,
+                    sentence.text,
+                    text_hash(sentence.text),
+                    list(sentence.lemmas),
+                    list(sentence.noun_chunks),
+                    sentence.negated,
+                    json.dumps([hit.__dict__ for hit in sentence.hits]),
+                    unit_severity.sentiment,
+                    unit_severity.value,
+                    json.dumps(unit_severity.parts),
+                )
+            )
+    return enrichment_rows, unit_rows
+
+
+def unsupported_count(enrichment_rows: Sequence[Row]) -> int:
+    """How many of the comments in ``enrichment_rows`` are in an unsupported language."""
+    return sum(not row[5] for row in enrichment_rows)
+
+
+def embed_pairs(
+    pairs: Sequence[tuple[str, str]], settings: Settings, *, models: Models | None = None
+) -> tuple[list[str], np.ndarray]:
+    """Embed (text_hash, text) pairs; touches no database.
+
+    Args:
+        pairs: The texts to embed, each with its hash.
+        settings: The settings (``settings.models`` picks the embedder).
+        models: The models to use; None: this process's cached :func:`worker_models`.
+
+    Returns:
+        The hashes, in order, and a float32 array with one unit-length row per pair.
+    """
+    if models is None:
+        models = worker_models(settings)
+        with _WORKER_LOCK:
+            models.embedder  # noqa: B018  (load it once, under the lock)
+    vectors = models.embedder.encode([text for _, text in pairs])
+    return [h for h, _ in pairs], np.ascontiguousarray(vectors, dtype=np.float32)
 
 
 class StoredEmbedder:
@@ -181,91 +357,24 @@ def split_comments(
 ) -> dict[str, int]:
     """Give new or changed comments their language, sentence units and severity."""
     logger = get_run_logger()
-    version = enrich_version(settings)
     started = time.perf_counter()
-    pending = store.pending_comments(conn, version)
+    pending = store.pending_comments(conn, enrich_version(settings))
     counts: dict[str, Any] = {"comments_enriched": 0, "units_written": 0, "unsupported_language": 0}
     if not pending:
         logger.info("split_comments: nothing new to enrich")
         return counts
     sink = progress.current()
     sink.start("enrich:split", "enrich: sentences, language, severity", len(pending))
-    nlp = models.spacy
-    matcher = build_matcher(
-        nlp,
-        [("stage", label.key, label.patterns) for label in taxonomy.stages]
-        + [("theme", label.key, label.patterns) for label in taxonomy.themes],
-    )
-    supported = set(settings.enrich.supported_languages)
-    weights = settings.enrich.severity_weights
     batch = settings.enrich.batch_comments
     for first in range(0, len(pending), batch):
         chunk = pending[first : first + batch]
-        enrichment_rows, unit_rows = [], []
-        sentences_per_comment = split_sentences(
-            nlp,
-            (c.text for c in chunk),
-            matcher=matcher,
-            batch_size=settings.enrich.spacy_batch_size,
+        enrichment_rows, unit_rows = compute_units(
+            chunk, settings, taxonomy, stamp=store.now(), models=models
         )
-        stamp = store.now()
-        for comment, sentences in zip(chunk, sentences_per_comment, strict=True):
-            if comment.language:
-                language, confidence = comment.language, 1.0
-            else:
-                guess = detect_language(comment.text, models.language_fallback)
-                language, confidence = guess.code, guess.confidence
-            is_supported = (
-                settings.models.multilingual or language in supported or language == "und"
-            )
-            counts["unsupported_language"] += not is_supported
-            signal = {
-                "rating": comment.rating,
-                "score": comment.score,
-                "score_kind": comment.score_kind,
-            }
-            severity = score_severity(comment.text, models.sentiment, weights=weights, **signal)
-            enrichment_rows.append(
-                (
-                    comment.comment_id,
-                    comment.content_hash,
-                    version,
-                    language,
-                    confidence,
-                    is_supported,
-                    text_hash(comment.text),
-                    severity.sentiment,
-                    severity.value,
-                    json.dumps(severity.parts),
-                    len(sentences),
-                    stamp,
-                )
-            )
-            for sentence in sentences:
-                unit_severity = score_severity(
-                    sentence.text, models.sentiment, weights=weights, **signal
-                )
-                unit_rows.append(
-                    (
-                        f"{comment.comment_id}:{sentence.index}",
-                        comment.comment_id,
-                        sentence.index,
-                        sentence.start,
-                        sentence.end,
-                        sentence.text,
-                        text_hash(sentence.text),
-                        list(sentence.lemmas),
-                        list(sentence.noun_chunks),
-                        sentence.negated,
-                        json.dumps([hit.__dict__ for hit in sentence.hits]),
-                        unit_severity.sentiment,
-                        unit_severity.value,
-                        json.dumps(unit_severity.parts),
-                    )
-                )
         store.replace_units(conn, enrichment_rows, unit_rows)
         counts["comments_enriched"] += len(chunk)
         counts["units_written"] += len(unit_rows)
+        counts["unsupported_language"] += unsupported_count(enrichment_rows)
         sink.advance("enrich:split", len(chunk))
         logger.info(
             "split_comments: %d/%d comments enriched", counts["comments_enriched"], len(pending)
@@ -281,9 +390,10 @@ def embed_texts(
     embedder: StoredEmbedder,
     *,
     include_comments: bool,
-    batch: int = 4096,
+    batch: int | None = None,
 ) -> dict[str, int]:
     """Embed every unit (and, if asked, comment) text with no stored vector for the model."""
+    batch = batch or EMBED_BATCH
     logger = get_run_logger()
     started = time.perf_counter()
     todo = store.texts_without_vectors(conn, embedder.model_id, include_comments=include_comments)
@@ -456,11 +566,193 @@ def enrich_into(
     return counts
 
 
-@flow(name="enrich")
-def enrich(config_path: str | None = None) -> dict[str, Any]:
-    """Enrich every comment not yet enriched under the current models and taxonomy."""
+def in_window(
+    submit: Callable[[T], PrefectFuture[Any]], items: Iterable[T], window: int
+) -> Iterator[tuple[T, Any]]:
+    """Submit ``items`` with at most ``window`` in flight; yield (item, result) as each ends.
+
+    Args:
+        submit: Submits one item to the flow's task runner and returns its future.
+        items: The work, e.g. partitions of comments.
+        window: Most submissions in flight at once; bounds what the scheduler and the
+            workers hold before this process has written it.
+
+    Yields:
+        Each item with its task's result, in the order the tasks complete.
+
+    Raises:
+        Exception: The error of a task that failed after its retries.
+    """
+    from prefect.futures import as_completed
+
+    queue = iter(items)
+    in_flight: list[tuple[PrefectFuture[Any], T]] = []
+
+    def top_up() -> None:
+        for item in itertools.islice(queue, max(1, window) - len(in_flight)):
+            in_flight.append((submit(item), item))
+
+    top_up()
+    while in_flight:
+        done = next(as_completed([future for future, _ in in_flight]))
+        position = next(i for i, (future, _) in enumerate(in_flight) if future is done)
+        _, item = in_flight.pop(position)
+        yield item, done.result()
+        top_up()
+
+
+def partitions(items: Sequence[T], size: int) -> list[Sequence[T]]:
+    """Cut ``items`` into consecutive slices of at most ``size``."""
+    return [items[first : first + size] for first in range(0, len(items), size)]
+
+
+def cluster_window() -> int:
+    """Partitions to keep in flight: twice the Dask cluster's worker threads (at least 2)."""
+    from prefect.context import FlowRunContext
+
+    context = FlowRunContext.get()
+    client = getattr(getattr(context, "task_runner", None), "client", None)
+    threads = sum(client.nthreads().values()) if client is not None else 0
+    return max(2, 2 * threads)
+
+
+def split_comments_on_dask(
+    conn: duckdb.DuckDBPyConnection, settings: Settings, taxonomy: Taxonomy
+) -> dict[str, Any]:
+    """``split_comments`` with the work on Dask workers and the writes here.
+
+    One ``compute_units_partition`` task per ``scale.partition_comments`` pending comments;
+    each partition's rows are written with ``store.replace_units`` (one transaction) as soon
+    as it comes back, so a run that stops half way keeps the partitions already written.
+    """
+    from flows.scale import Partition, compute_units_partition
+
+    logger = get_run_logger()
+    started = time.perf_counter()
+    pending = store.pending_comments(conn, enrich_version(settings))
+    counts: dict[str, Any] = {"comments_enriched": 0, "units_written": 0, "unsupported_language": 0}
+    if not pending:
+        logger.info("split_comments: nothing new to enrich")
+        return counts
+    parts = partitions(pending, settings.scale.partition_comments)
+    window = cluster_window()
+    logger.info(
+        "split_comments: %d comments in %d partitions on %s (%d in flight)",
+        len(pending),
+        len(parts),
+        settings.scale.dask_address,
+        window,
+    )
+    sink = progress.current()
+    sink.start("enrich:split", "enrich: sentences, language, severity (Dask)", len(pending))
+
+    def submit(part: Sequence[store.PendingComment]) -> PrefectFuture[Any]:
+        return compute_units_partition.submit(Partition(part), settings, taxonomy, store.now())
+
+    for part, (enrichment_rows, unit_rows) in in_window(submit, parts, window):
+        store.replace_units(conn, enrichment_rows, unit_rows)
+        counts["comments_enriched"] += len(part)
+        counts["units_written"] += len(unit_rows)
+        counts["unsupported_language"] += unsupported_count(enrichment_rows)
+        sink.advance("enrich:split", len(part))
+        logger.info(
+            "split_comments: %d/%d comments enriched", counts["comments_enriched"], len(pending)
+        )
+    sink.finish("enrich:split")
+    counts["split_seconds"] = round(time.perf_counter() - started, 2)
+    return counts
+
+
+def embed_texts_on_dask(
+    conn: duckdb.DuckDBPyConnection, settings: Settings, model_id: str, *, include_comments: bool
+) -> dict[str, Any]:
+    """``embed_texts`` with the embedding on Dask workers and the writes here.
+
+    One ``embed_partition`` task per :data:`EMBED_BATCH` texts with no stored vector, cut
+    exactly where ``embed_texts`` cuts its batches, so the vectors are the local path's to the
+    bit; each partition's vectors are stored with ``store.insert_embeddings`` as it comes back.
+    """
+    from flows.scale import Partition, embed_partition
+
+    logger = get_run_logger()
+    started = time.perf_counter()
+    todo = store.texts_without_vectors(conn, model_id, include_comments=include_comments)
+    if not todo:
+        logger.info("embed_texts: every text already has a vector")
+        return {"texts_embedded": 0}
+    parts = partitions(todo, EMBED_BATCH)
+    sink = progress.current()
+    sink.start("enrich:embed", f"enrich: embedding ({model_id}, Dask)", len(todo))
+    done = 0
+
+    def submit(part: Sequence[tuple[str, str]]) -> PrefectFuture[Any]:
+        return embed_partition.submit(Partition(part), settings)
+
+    for _, (hashes, vectors) in in_window(submit, parts, cluster_window()):
+        store.insert_embeddings(conn, model_id, hashes, vectors)
+        done += len(hashes)
+        sink.advance("enrich:embed", len(hashes))
+        logger.info("embed_texts: %d/%d texts embedded", done, len(todo))
+    sink.finish("enrich:embed")
+    return {"texts_embedded": done, "embed_seconds": round(time.perf_counter() - started, 2)}
+
+
+@flow(name="enrich-on-dask")
+def enrich_on_dask(config_path: str | None = None) -> dict[str, Any]:
+    """Enrich with the heavy steps on the Dask cluster at ``scale.dask_address``.
+
+    Run by :func:`enrich` through ``.with_options(task_runner=DaskTaskRunner(address=...))``.
+    Workers split and embed partitions and return plain rows; this process alone writes to
+    DuckDB, then tags locally (cheap: the vectors are stored by then).
+
+    Args:
+        config_path: The settings file, as given to :func:`enrich`.
+
+    Returns:
+        The stage's counts, with the same keys as the local path.
+    """
+    from prefect.settings import get_current_settings
+
     settings = load_settings(config_path)
     taxonomy = load_enrich_config(settings)
+    if not get_current_settings().api.url:
+        get_run_logger().warning(
+            "PREFECT_API_URL is not set: every Dask worker process will start a temporary "
+            "Prefect server of its own. Run a Prefect server the workers can reach and set "
+            "PREFECT_API_URL (see docs/scale-out.md)."
+        )
+    model_id = embedding_model_id(settings)
+    conn = connect_warehouse(Path(settings.warehouse), memory_limit=settings.duckdb_memory_limit)
+    try:
+        counts: dict[str, Any] = {}
+        counts.update(split_comments_on_dask(conn, settings, taxonomy))
+        include_comments = settings.enrich.comment_vectors == "embed"
+        counts.update(
+            embed_texts_on_dask(conn, settings, model_id, include_comments=include_comments)
+        )
+        embedder = StoredEmbedder(conn, Models(settings), model_id)
+        counts.update(tag_subjects(conn, settings, taxonomy, embedder))
+        counts["taxonomy_version"] = taxonomy.version_id
+        counts["model_id"] = model_id
+        return counts
+    finally:
+        conn.close()
+
+
+@flow(name="enrich")
+def enrich(config_path: str | None = None) -> dict[str, Any]:
+    """Enrich every comment not yet enriched under the current models and taxonomy.
+
+    With ``scale.dask_address`` set, splitting and embedding run on that Dask cluster
+    (:func:`enrich_on_dask`); without it, everything runs in this process.
+    """
+    settings = load_settings(config_path)
+    taxonomy = load_enrich_config(settings)
+    if settings.scale.dask_address:
+        from flows.scale import dask_task_runner
+
+        runner = dask_task_runner(settings)
+        return enrich_on_dask.with_options(task_runner=runner)(config_path)
     conn = connect_warehouse(Path(settings.warehouse), memory_limit=settings.duckdb_memory_limit)
     try:
         return enrich_into(conn, settings, taxonomy)
