@@ -120,6 +120,9 @@ def workspace(
     [(run_id,)] = run_sql(
         conn, "SELECT run_id FROM hassle_rankings ORDER BY ranked_at DESC LIMIT 1"
     )
+    # The demo run had no channel configured, so it logged (and recorded) its alerts; start
+    # from a warehouse that has announced nothing yet.
+    run_sql(conn, "DELETE FROM alerts_sent")
     try:
         yield settings, conn, run_id
     finally:
@@ -156,6 +159,12 @@ def due_hassles(conn: duckdb.DuckDBPyConnection, run_id: str) -> list[tuple[Any,
 
 def sent_rows(conn: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
     return run_sql(conn, "SELECT hassle_id, state, run_id, channel FROM alerts_sent ORDER BY ALL")
+
+
+def test_the_nightly_run_logs_its_alerts_when_no_channel_is_set(nightly_demo):
+    _, _, result = nightly_demo
+    alerts = result["stages"]["alerts"]
+    assert alerts["channel"] == "log" and alerts["alerts_sent"] == 10  # alerts.max_per_run
 
 
 def test_the_first_run_announces_its_new_hassles_once_as_slack_json(workspace, webhook, tmp_path):
