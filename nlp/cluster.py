@@ -286,6 +286,9 @@ def _run_hdbscan(
         min_cluster_size=min_cluster_size,
         min_samples=min_samples,
         cluster_selection_method=params.selection,
+        # Prim's on a k-d tree: the same clusters as the default Boruvka here, in about half the
+        # time in 32 dimensions (banking77: 4.7 s against 8.0 s).
+        algorithm="prims_kdtree",
         core_dist_n_jobs=n_jobs,
     )
     labels = model.fit_predict(points.astype(np.float64))
