@@ -351,6 +351,25 @@ def embedding_model_id(settings: Settings) -> str:
     return f"{name}@{settings.models.backend}"
 
 
+def write_split_batch(
+    conn: duckdb.DuckDBPyConnection,
+    counts: dict[str, Any],
+    comments: int,
+    enrichment_rows: Sequence[tuple[Any, ...]],
+    unit_rows: Sequence[tuple[Any, ...]],
+    pending: int,
+) -> None:
+    """Write one batch of split comments (one transaction), count it and report progress."""
+    store.replace_units(conn, enrichment_rows, unit_rows)
+    counts["comments_enriched"] += comments
+    counts["units_written"] += len(unit_rows)
+    counts["unsupported_language"] += unsupported_count(enrichment_rows)
+    progress.current().advance("enrich:split", comments)
+    get_run_logger().info(
+        "split_comments: %d/%d comments enriched", counts["comments_enriched"], pending
+    )
+
+
 @task(name="split_comments", cache_policy=NO_CACHE)
 def split_comments(
     conn: duckdb.DuckDBPyConnection, settings: Settings, taxonomy: Taxonomy, models: Models
@@ -371,14 +390,7 @@ def split_comments(
         enrichment_rows, unit_rows = compute_units(
             chunk, settings, taxonomy, stamp=store.now(), models=models
         )
-        store.replace_units(conn, enrichment_rows, unit_rows)
-        counts["comments_enriched"] += len(chunk)
-        counts["units_written"] += len(unit_rows)
-        counts["unsupported_language"] += unsupported_count(enrichment_rows)
-        sink.advance("enrich:split", len(chunk))
-        logger.info(
-            "split_comments: %d/%d comments enriched", counts["comments_enriched"], len(pending)
-        )
+        write_split_batch(conn, counts, len(chunk), enrichment_rows, unit_rows, len(pending))
     sink.finish("enrich:split")
     counts["split_seconds"] = round(time.perf_counter() - started, 2)
     return counts
@@ -650,14 +662,7 @@ def split_comments_on_dask(
         return compute_units_partition.submit(Partition(part), settings, taxonomy, store.now())
 
     for part, (enrichment_rows, unit_rows) in in_window(submit, parts, window):
-        store.replace_units(conn, enrichment_rows, unit_rows)
-        counts["comments_enriched"] += len(part)
-        counts["units_written"] += len(unit_rows)
-        counts["unsupported_language"] += unsupported_count(enrichment_rows)
-        sink.advance("enrich:split", len(part))
-        logger.info(
-            "split_comments: %d/%d comments enriched", counts["comments_enriched"], len(pending)
-        )
+        write_split_batch(conn, counts, len(part), enrichment_rows, unit_rows, len(pending))
     sink.finish("enrich:split")
     counts["split_seconds"] = round(time.perf_counter() - started, 2)
     return counts
