@@ -8,6 +8,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
+from prefect.utilities.annotations import quote
 
 from config import load_settings
 from flows.alerts import send_alerts
@@ -67,9 +68,11 @@ def nightly(config_path: str | None = None) -> dict[str, Any]:
         stage = "cluster"
         counts["cluster"] = cluster(config_path, run_id=run_id)
         stage = "rank"
-        counts["rank"] = rank_hassles(conn, settings, run_id)
+        counts["rank"], ranking = rank_hassles(conn, settings, run_id)
         stage = "publish"
-        counts["publish"] = publish_results(conn, settings, taxonomy, run_id)
+        # The ranking just stored is reused, not computed again; quote() keeps Prefect from
+        # walking its mentions.
+        counts["publish"] = publish_results(conn, settings, taxonomy, run_id, quote(ranking))
         stage = "alerts"
         counts["alerts"] = send_alerts(conn, settings, run_id, counts["publish"].get("report"))
     except Exception as exc:

@@ -152,23 +152,28 @@ def _finite(value: float | None) -> float | None:
 @task(name="rank_hassles", cache_policy=NO_CACHE)
 def rank_hassles(
     conn: duckdb.DuckDBPyConnection, settings: Settings, run_id: str
-) -> dict[str, Any]:
-    """Score every hassle of the latest clustering and store the run's ranking."""
+) -> tuple[dict[str, Any], Ranking | None]:
+    """Score every hassle of the latest clustering and store the run's ranking.
+
+    Returns:
+        The stage's counts, and the ranking itself for ``publish_results`` to reuse.
+    """
     logger = get_run_logger()
     ranking = compute_ranking(conn, settings, store.ReportFilter())
     if ranking is None:
         logger.info("rank_hassles: nothing clustered yet")
-        return {"hassles_ranked": 0}
+        return {"hassles_ranked": 0}, None
     previous = store.read_previous_ranking(conn, run_id)
     rows = ranking_rows(ranking, run_id, previous)
     store.write_rankings(conn, run_id, rows)
     top = [f"{r['rank']}. {r['label']} ({r['total_score']:.2f})" for r in rows[:5]]
     logger.info("rank_hassles: %d hassles ranked; top: %s", len(rows), "; ".join(top))
-    return {
+    counts = {
         "hassles_ranked": len(rows),
         "rising": sum(r["trend"] == "rising" for r in rows),
         "new_since_last_run": sum(r["change"] == "new" for r in rows),
     }
+    return counts, ranking
 
 
 def _quote(row: tuple[Any, ...]) -> Quote:
@@ -368,7 +373,11 @@ def artifact_rows(data: ReportData) -> list[dict[str, Any]]:
 
 @task(name="publish_results", cache_policy=NO_CACHE)
 def publish_results(
-    conn: duckdb.DuckDBPyConnection, settings: Settings, taxonomy: Taxonomy, run_id: str
+    conn: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    taxonomy: Taxonomy,
+    run_id: str,
+    ranking: Ranking | None = None,
 ) -> dict[str, Any]:
     """Redact new text for the views, write the report files and the Prefect artifacts."""
     from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -377,7 +386,7 @@ def publish_results(
 
     logger = get_run_logger()
     redacted = store.refresh_redacted_text(conn, redact_pii)
-    data = build_report(conn, settings, taxonomy, run_id=run_id)
+    data = build_report(conn, settings, taxonomy, run_id=run_id, ranking=ranking)
     if data is None:
         logger.info("publish_results: nothing to publish yet")
         return {"comments_redacted": redacted}

@@ -139,7 +139,7 @@ class RankWeights:
         severity: How bad the mentions are.
         repeat: Share of customers who raised it more than once or in several channels.
         spread: Share of channels where it shows up.
-        trend: Whether it is growing (7-day trend).
+        trend: Whether it is growing (the 7-day and the 30-day trend, half each).
         value: Customer value at risk (secondary).
         impact: NPS/CSAT points it costs (secondary).
     """
@@ -165,8 +165,9 @@ class TrendSettings:
 
     Attributes:
         short_days: Short window, in days up to ``as_of``; compared with the
-            ``baseline_days`` before it. This trend feeds the score.
-        long_days: Long window, compared with the ``2 * long_days`` before it (reported only).
+            ``baseline_days`` before it.
+        long_days: Long window, compared with the ``2 * long_days`` before it. Both trends
+            feed the trend part, half each.
         baseline_days: Baseline length for the short window.
         min_mentions: With fewer mentions in window + baseline, never rising or falling.
         alpha: Significance level of the two-sided binomial test.

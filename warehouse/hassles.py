@@ -13,6 +13,7 @@ All of one run's writes happen in one transaction: analysts never see half a clu
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -81,8 +82,6 @@ def read_pain_points(
         PainPoint(uid, text, th, tuple(lemmas), tuple(chunks), stage, theme)
         for uid, text, th, lemmas, chunks, stage, theme in rows
     ]
-    import hashlib
-
     digest = hashlib.sha1(settings_key.encode())
     for u in units:
         digest.update(f"\x1f{u.unit_id}\x1e{u.text_hash}\x1e{u.stage}\x1e{u.theme}".encode())
