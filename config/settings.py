@@ -323,6 +323,16 @@ class AlertSettings(_Strict):
         default=1.5, gt=1, description="Alert when a hassle rises at least this much (7-day rate)."
     )
     on_new: bool = True
+    new_min_fresh_share: float = Field(
+        default=0.25,
+        ge=0,
+        le=1,
+        description=(
+            "After the first clustering, a new hassle alerts only when at least this share of "
+            "its comments arrived since the clustering before: one regrouped from older "
+            "comments is not news."
+        ),
+    )
     max_per_run: int = Field(default=10, gt=0)
     report_url: str | None = Field(
         default=None, description="Link to the report in alerts; None: the report file's path."

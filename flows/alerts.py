@@ -3,8 +3,9 @@
 After a run's ranking is stored, :func:`send_alerts` picks the hassles worth a message and
 sends one Slack-style message (a webhook), a Prefect notification block's message, or log
 lines when neither is configured. Each hassle alerts at most once per state change: once when
-it is new, and once per rise (the ``rising`` record is cleared when a later ranking no longer
-has it rising, so the next rise alerts again). What was sent is kept in ``alerts_sent``
+it is new (and emerging, not regrouped from older comments), and once per rise (the ``rising``
+record is cleared when a later ranking no longer has it rising, so the next rise alerts
+again). What was sent is kept in ``alerts_sent``
 (:mod:`warehouse.alerts`); an alert is recorded only after its channel accepted it, so a
 failed delivery raises, Prefect retries the task, and nothing is lost or sent twice to a
 single channel.
@@ -72,6 +73,13 @@ def _alert_settings(settings: Settings | AlertSettings) -> AlertSettings:
     return settings.alerts if isinstance(settings, Settings) else settings
 
 
+def _emerging(row: dict[str, Any], cfg: AlertSettings) -> bool:
+    # A new cluster made of comments the last clustering already had is a regrouping (HDBSCAN
+    # redraws its borders as the window moves), not a hassle that has just appeared.
+    fresh = row.get("fresh_share")
+    return fresh is None or fresh >= cfg.new_min_fresh_share
+
+
 def qualifying_alerts(
     candidates: Iterable[dict[str, Any]],
     sent: Collection[tuple[str, str]],
@@ -85,7 +93,7 @@ def qualifying_alerts(
             continue
         hassle_id = row["hassle_id"]
         states = []
-        if cfg.on_new and row.get("status") == NEW:
+        if cfg.on_new and row.get("status") == NEW and _emerging(row, cfg):
             states.append(NEW)
         ratio = row.get("trend_7d_ratio")
         if row.get("trend_7d") == RISING and ratio is not None and ratio >= cfg.rising_ratio:
@@ -119,9 +127,11 @@ def choose_alerts(
     """The hassles to announce now, best rank first, at most ``alerts.max_per_run``.
 
     A hassle qualifies as ``new`` when its ``hassles.status`` is ``new`` (first found by the
-    latest clustering) and ``alerts.on_new`` is set; as ``rising`` when its 7-day trend is
-    ``rising`` (already significance-guarded by the ranker) and its 7-day ratio is at least
-    ``alerts.rising_ratio``. Generic hassles never alert, and a (hassle, state) already in
+    latest clustering), ``alerts.on_new`` is set, and it is emerging: at least
+    ``alerts.new_min_fresh_share`` of its units come from comments newer than the clustering
+    before (``fresh_share``; None, as on the first clustering, counts as emerging); as
+    ``rising`` when its 7-day trend is ``rising`` (already significance-guarded by the ranker)
+    and its 7-day ratio is at least ``alerts.rising_ratio``. Generic hassles never alert, and a (hassle, state) already in
     ``sent`` is skipped. A hassle that qualifies for both gets one alert with both states.
 
     Args:

@@ -12,9 +12,12 @@ import csv  # noqa: E402
 import json  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
+import threading  # noqa: E402
 from collections import Counter, defaultdict  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
 from html.parser import HTMLParser  # noqa: E402
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -150,6 +153,88 @@ def copy_workspace(source: Path, target: Path, sources: list[dict[str, Any]]) ->
     return config
 
 
+# --- a tiny webhook receiver on 127.0.0.1, for alert tests ----------------------------------
+
+MAX_BODY_BYTES = 1_000_000
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    timeout = 10  # seconds a connection may idle: a stuck client cannot hang the test
+
+    def do_POST(self) -> None:  # noqa: N802 - the http.server name
+        server: WebhookServer = self.server  # type: ignore[assignment]
+        length = min(int(self.headers.get("Content-Length") or 0), MAX_BODY_BYTES)
+        body = self.rfile.read(length)
+        with server.lock:
+            server.posts.append((self.path, body))
+            status = server.statuses.pop(0) if server.statuses else server.status
+        answer = b"ok" if status < 300 else b"internal_error"
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+
+class WebhookServer(ThreadingHTTPServer):
+    """Records every POST; answers ``statuses`` in turn, then ``status``."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Recorder)
+        self.lock = threading.Lock()
+        self.posts: list[tuple[str, bytes]] = []
+        self.status = 200
+        self.statuses: list[int] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def bodies(self, path: str = "/hook") -> list[dict[str, Any]]:
+        with self.lock:
+            return [json.loads(body) for p, body in self.posts if p == path]
+
+
+_PROXY_VARIABLES = (
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+)
+
+
+@contextmanager
+def running_webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[WebhookServer]:
+    """Serve a :class:`WebhookServer` on 127.0.0.1, with proxies bypassed, until exit."""
+    for name in _PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    server = WebhookServer()
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.daemon = True
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[WebhookServer]:
+    """A webhook receiver for one test."""
+    with running_webhook(monkeypatch) as server:
+        yield server
+
+
 # --- headless Chromium, for tests of the published report ----------------------------------
 
 
@@ -224,6 +309,17 @@ def dom_facts(dom: str) -> DomFacts:
 
 
 # --- the planted demo hassles, for cluster and rank tests --------------------------------
+
+
+# A person would recognise each planted hassle by one of these words in its label.
+RECOGNISABLE = {
+    "refund_delay": r"refund|money",
+    "app_logout": r"log|sign",
+    "hidden_fee": r"fee|charge",
+    "cancel_hard": r"cancel|subscription",
+    "late_delivery": r"deliver|late|parcel",
+    "repeat_explain": r"explain|agent|repeat|story",
+}
 
 
 def planted_units(conn, truth_csv: Path) -> dict[str, str]:

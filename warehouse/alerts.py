@@ -40,6 +40,7 @@ CANDIDATE_COLUMNS = (
     "trend_7d_p",
     "change",
     "status",
+    "fresh_share",
 )
 SENT_COLUMNS = ("hassle_id", "state", "run_id", "sent_at", "channel", "payload")
 
@@ -54,15 +55,36 @@ def read_alert_candidates(conn: duckdb.DuckDBPyConnection, run_id: str) -> list[
     Returns:
         One dict per ranked hassle, keyed by :data:`CANDIDATE_COLUMNS` (``status`` is
         ``hassles.status``: ``new``, ``active`` or ``retired``; None if the hassle is unknown).
+        ``fresh_share`` is the share of the hassle's units in the latest clustering whose
+        comment is newer than everything the clustering before it saw (its window end): near
+        1 for a hassle that has just appeared, near the background rate for one regrouped
+        from older comments; None before there are two clusterings (or for a hassle absent
+        from the latest one).
     """
     rows = run_sql(
         conn,
         """
+        WITH clusterings AS (
+            SELECT run_id, window_end, row_number() OVER (ORDER BY clustered_at DESC) AS n
+            FROM cluster_runs
+        ),
+        previous_end AS (SELECT window_end FROM clusterings WHERE n = 2),
+        fresh AS (
+            SELECT m.hassle_id,
+                   avg(CASE WHEN c.created_at > p.window_end THEN 1.0 ELSE 0.0 END) AS share
+            FROM hassle_members AS m
+            JOIN clusterings AS l ON l.run_id = m.run_id AND l.n = 1
+            JOIN units AS u USING (unit_id)
+            JOIN comments AS c USING (comment_id)
+            CROSS JOIN previous_end AS p
+            GROUP BY m.hassle_id
+        )
         SELECT r.rank, r.hassle_id, r.label, r.stage, r.theme, r.generic, r.total_score,
                r.customers, r.comments, r.trend, r.trend_7d, r.trend_7d_ratio, r.trend_7d_p,
-               r.change, h.status
+               r.change, h.status, f.share
         FROM hassle_rankings AS r
         LEFT JOIN hassles AS h USING (hassle_id)
+        LEFT JOIN fresh AS f USING (hassle_id)
         WHERE r.run_id = ?
         ORDER BY r.rank, r.hassle_id
         """,

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
-from conftest import copy_workspace, demo_sources
+from conftest import WebhookServer, copy_workspace, demo_sources
 from prefect import flow
 
 from config import Settings, load_settings
@@ -31,78 +29,6 @@ from warehouse import alerts as store
 from warehouse.connection import connect_warehouse, run_sql
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
-
-MAX_BODY_BYTES = 1_000_000
-
-
-# --- a tiny webhook receiver on 127.0.0.1 ----------------------------------------------------
-
-
-class _Recorder(BaseHTTPRequestHandler):
-    timeout = 10  # seconds a connection may idle: a stuck client cannot hang the test
-
-    def do_POST(self) -> None:  # noqa: N802 - the http.server name
-        server: WebhookServer = self.server  # type: ignore[assignment]
-        length = min(int(self.headers.get("Content-Length") or 0), MAX_BODY_BYTES)
-        body = self.rfile.read(length)
-        with server.lock:
-            server.posts.append((self.path, body))
-            status = server.statuses.pop(0) if server.statuses else server.status
-        answer = b"ok" if status < 300 else b"internal_error"
-        self.send_response(status)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer)
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        pass
-
-
-class WebhookServer(ThreadingHTTPServer):
-    """Records every POST; answers ``statuses`` in turn, then ``status``."""
-
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Recorder)
-        self.lock = threading.Lock()
-        self.posts: list[tuple[str, bytes]] = []
-        self.status = 200
-        self.statuses: list[int] = []
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-    def bodies(self, path: str = "/hook") -> list[dict[str, Any]]:
-        with self.lock:
-            return [json.loads(body) for p, body in self.posts if p == path]
-
-
-@pytest.fixture
-def webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[WebhookServer]:
-    for name in (
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    server = WebhookServer()
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.daemon = True
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
 
 # --- a copy of the nightly demo workspace, with the webhook configured --------------------
 
@@ -366,6 +292,7 @@ def candidate(hassle_id: str = "H-0001", **overrides: Any) -> dict[str, Any]:
         "trend_7d_p": 0.4,
         "change": "steady",
         "status": "active",
+        "fresh_share": None,
     }
     return {**row, **overrides}
 
@@ -407,6 +334,21 @@ def test_new_hassles_alert_once_and_only_with_on_new():
     # New and rising at once: one alert carrying both states.
     [both] = choose_alerts([candidate(status="new", **RISING)], set(), SETTINGS)
     assert both.states == ("new", "rising")
+
+
+def test_a_new_hassle_regrouped_from_older_comments_does_not_alert_as_new():
+    # Measured (docs/benchmarks.md): a hassle that has just appeared has 0.33 to 1.0 of its
+    # comments from after the last clustering; one HDBSCAN regrouped from older comments 0.02.
+    regrouped = candidate(status="new", trend_7d="steady", fresh_share=0.02)
+    emerging = candidate("H-0002", status="new", trend_7d="steady", fresh_share=0.33)
+    at_threshold = candidate("H-0003", status="new", fresh_share=0.25)
+    alerts = choose_alerts([regrouped, emerging, at_threshold], set(), SETTINGS)
+    assert [a.hassle_id for a in alerts] == ["H-0002", "H-0003"]
+    # A regrouped hassle that is rising still alerts, as rising.
+    [rising] = choose_alerts([candidate(status="new", fresh_share=0.02, **RISING)], set(), SETTINGS)
+    assert rising.states == ("rising",)
+    # The threshold is the setting's; 0 alerts every new hassle.
+    assert len(choose_alerts([regrouped], set(), AlertSettings(new_min_fresh_share=0))) == 1
 
 
 def test_a_rise_that_ends_is_cleared_and_a_new_rise_alerts_again():
