@@ -386,6 +386,7 @@ def publish_results(
 
     logger = get_run_logger()
     redacted = store.refresh_redacted_text(conn, redact_pii)
+    logger.info("publish_results: %d new or edited comments redacted for the views", redacted)
     data = build_report(conn, settings, taxonomy, run_id=run_id, ranking=ranking)
     if data is None:
         logger.info("publish_results: nothing to publish yet")

@@ -17,9 +17,17 @@ from flows.nightly import nightly
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
-# Log lines that mark a point mid-run: after enrich's first committed batch, once clustering
-# has computed (before its write), and once the ranking is written (before publishing).
-KILL_POINTS = ("split_comments: 2000/", "cluster_units:", "rank_hassles:")
+# Log lines that mark a point mid-run, one per stage: ingest (one source landed, the next
+# loading, nothing merged), enrich (after its first committed batch), cluster (computed, not
+# yet written), rank (the ranking written, not yet published) and publish (the redacted text
+# committed, the report and the snapshot not yet written).
+KILL_POINTS = (
+    "source app_reviews:",
+    "split_comments: 2000/",
+    "cluster_units:",
+    "rank_hassles:",
+    "comments redacted for the views",
+)
 
 COMPARED = {
     "comments": "SELECT * EXCLUDE (ingested_at, updated_at) FROM comments ORDER BY comment_id",
