@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 from conftest import (
+    RECOGNISABLE,
     copy_workspace,
     demo_sources,
     dominant_hassles,
@@ -18,20 +18,8 @@ from conftest import (
 from sklearn.metrics import normalized_mutual_info_score
 
 from flows.cluster import cluster
-from flows.demo import DemoSpec, write_demo_data
-from flows.nightly import nightly
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
-
-# A person would recognise each planted hassle by one of these words in its label.
-RECOGNISABLE = {
-    "refund_delay": r"refund|money",
-    "app_logout": r"log|sign",
-    "hidden_fee": r"fee|charge",
-    "cancel_hard": r"cancel|subscription",
-    "late_delivery": r"deliver|late|parcel",
-    "repeat_explain": r"explain|agent|repeat|story",
-}
 
 
 def connect(folder: Path) -> duckdb.DuckDBPyConnection:
@@ -113,37 +101,3 @@ def test_reclustering_the_same_window_keeps_every_id(nightly_demo, demo_dir, tmp
         ).fetchall()
         assert statuses == [("active", True)]
         assert conn.execute("SELECT count(*) FROM hassle_lineage").fetchone() == (0,)
-
-
-def test_new_days_keep_existing_ids_and_the_new_hassle_is_new(nightly_demo, demo_dir, tmp_path):
-    # One new day plants 8 or 9 promo-code complaints, under min_cluster_size (10): a hassle
-    # needs two days of them to be a recurring one.
-    folder, _, _ = nightly_demo
-    data = tmp_path / "demo"
-    shutil.copytree(demo_dir, data)
-    more = tmp_path / "more"
-    write_demo_data(more, DemoSpec(extra_days=2))
-    for extra in more.glob("*/*_extra.*"):
-        shutil.copy2(extra, data / extra.parent.name / extra.name)
-    shutil.copy2(more / "truth.csv", data / "truth.csv")
-    config = copy_workspace(folder, tmp_path / "work", demo_sources(data))
-    with connect(tmp_path / "work") as conn:
-        planted_before = planted_units(conn, demo_dir / "truth.csv")
-        dominant_before = dominant_hassles(planted_before, latest_members(conn))
-
-    result = nightly(str(config))
-
-    counts = result["stages"]["cluster"]
-    assert result["stages"]["ingest"]["comments_new"] > 20 and counts["skipped"] is False
-    with connect(tmp_path / "work") as conn:
-        planted = planted_units(conn, data / "truth.csv")
-        members = latest_members(conn)
-        status = dict(conn.execute("SELECT hassle_id, status FROM hassles").fetchall())
-        first_run = dict(conn.execute("SELECT hassle_id, first_run_id FROM hassles").fetchall())
-    dominant = dominant_hassles(planted, members)
-    for hassle in RECOGNISABLE:
-        assert dominant[hassle] == dominant_before[hassle], hassle
-        assert status[dominant[hassle]] == "active"
-    promo = dominant["promo_code_rejected"]
-    assert status[promo] == "new" and first_run[promo] == result["run_id"]
-    assert promo not in dominant_before.values()

@@ -7,8 +7,9 @@ import subprocess
 import sys
 import time
 
+import duckdb
 import pytest
-from conftest import review_source
+from conftest import copy_workspace, demo_sources, review_source
 
 from config import ConfigError, load_settings
 from flows.nightly import nightly, nightly_schedule
@@ -48,19 +49,21 @@ def test_a_bad_schedule_fails_before_any_work(write_config, schedule, key):
 
 
 @pytest.mark.usefixtures("prefect_server")
-def test_serve_registers_the_deployment_and_a_manual_run_completes(write_config, tmp_path):
-    """`hasslemap serve` against the test server; a run triggered by hand finishes."""
+def test_serve_registers_the_deployment_and_a_manual_run_completes(
+    nightly_demo, demo_dir, tmp_path
+):
+    """`hasslemap serve` against the test server; a run triggered by hand ranks the hassles."""
     from prefect.client.orchestration import get_client
     from prefect.deployments import run_deployment
     from prefect.settings import PREFECT_API_URL
 
-    reviews = tmp_path / "reviews.csv"
-    reviews.write_text(REVIEWS, encoding="utf-8")
-    config = write_config(
-        [review_source(reviews)],
-        schedule={"cron": "0 2 * * *", "timezone": "UTC", "deployment": "test-nightly"},
-        report={"out_dir": str(tmp_path / "reports")},
-    )
+    folder, _, _ = nightly_demo
+    config = copy_workspace(folder, tmp_path, demo_sources(demo_dir))
+    with config.open("a", encoding="utf-8") as f:
+        f.write(
+            "schedule:\n  cron: 0 2 * * *\n  timezone: UTC\n  deployment: test-nightly\n"
+            f"report:\n  out_dir: {tmp_path / 'reports'}\n"
+        )
     env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), "HF_HUB_OFFLINE": "1"}
     server = subprocess.Popen(
         [sys.executable, "-m", "flows.cli", "serve", "--config", str(config)],
@@ -86,6 +89,16 @@ def test_serve_registers_the_deployment_and_a_manual_run_completes(write_config,
         assert run.state.is_completed(), run.state
         assert run.name.startswith("nightly-")  # the templated run name
         assert (tmp_path / "reports" / "hasslemap-report.html").is_file()
+        with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as conn:
+            [(status,)] = conn.execute(
+                "SELECT status FROM runs WHERE run_id = ?", [str(run.id)]
+            ).fetchall()
+            ranked = conn.execute(
+                "SELECT count(*), min(rank), max(rank) FROM hassle_rankings WHERE run_id = ?",
+                [str(run.id)],
+            ).fetchone()
+        assert status == "completed"
+        assert ranked[0] >= 10 and ranked[1:] == (1, ranked[0])  # a full ranking, 1..n
     finally:
         server.terminate()
         try:

@@ -1,0 +1,324 @@
+"""A night with new data, as the scheduled run meets it.
+
+One module fixture copies the demo workspace (and runs once on it, as sources moved), adds
+two newer demo days (which plant a new
+hassle, promo codes being rejected), then, with a webhook receiver on 127.0.0.1 and three
+processes reading the analyst snapshot in a loop, runs ``nightly`` and then runs it again.
+The tests check that run from every side: only the new comments were processed (through the
+per-stage counts in ``runs``), hassle ids held, the new hassle was announced exactly once,
+and no analyst query failed or saw a mix of two snapshots.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from conftest import (
+    RECOGNISABLE,
+    copy_workspace,
+    demo_sources,
+    dominant_hassles,
+    latest_members,
+    planted_units,
+    running_webhook,
+)
+
+from config.settings import AlertSettings
+from flows.alerts import escape_mrkdwn
+from flows.demo import DemoSpec, write_demo_data
+from flows.nightly import nightly
+from warehouse.alerts import read_alert_candidates
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+READERS = 3
+
+# Everything one analyst query sees of a snapshot; two snapshots never share all of it.
+SIGNATURE_SQL = {
+    "snapshot_run": "SELECT run_id FROM snapshot_info",
+    "ranking_runs": "SELECT list(DISTINCT run_id ORDER BY run_id) FROM v_latest_hassles",
+    "ranked": "SELECT count(*) FROM v_latest_hassles",
+    "top": "SELECT list(hassle_id ORDER BY rank) FROM v_latest_hassles WHERE rank <= 5",
+    "comments": "SELECT count(*) FROM comments",
+    "hassles": "SELECT count(*) FROM hassles",
+    "runs": "SELECT count(*) FROM runs",
+}
+
+# A read-only analyst in a loop: one connection per query, as a notebook or BI tool would,
+# until the stop file appears. Each line is one query's signature, or the error it hit.
+READER = f"""
+import json, os, sys, time
+import duckdb
+path, stop = sys.argv[1], sys.argv[2]
+queries = {SIGNATURE_SQL!r}
+while not os.path.exists(stop):
+    try:
+        with duckdb.connect(path, read_only=True) as con:
+            seen = {{k: con.execute(q).fetchone()[0] for k, q in queries.items()}}
+        print(json.dumps({{"ok": True, "seen": seen}}), flush=True)
+    except Exception as exc:
+        print(json.dumps({{"ok": False, "error": repr(exc)}}), flush=True)
+    time.sleep(0.02)
+"""
+
+
+def snapshot_signature(path: Path) -> dict[str, Any]:
+    """The signature the readers record, read here directly."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        seen = {k: con.execute(q).fetchone()[0] for k, q in SIGNATURE_SQL.items()}
+    return json.loads(json.dumps(seen))  # the same JSON types the readers report
+
+
+def connect(folder: Path) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(folder / "warehouse.duckdb"), read_only=True)
+
+
+def stage_counts(folder: Path, run_id: str) -> dict[str, Any]:
+    with connect(folder) as conn:
+        [(status, counts)] = conn.execute(
+            "SELECT status, stage_counts FROM runs WHERE run_id = ?", [run_id]
+        ).fetchall()
+    assert status == "completed"
+    return json.loads(counts)
+
+
+@dataclass
+class NewDays:
+    """What the fixture saw: the folders, both runs, the alerts and the readers' queries."""
+
+    work: Path
+    data: Path
+    extra_files: list[Path]
+    before: dict[str, Any]
+    result: dict[str, Any]
+    rerun: dict[str, Any]
+    posts_after_run: list[dict[str, Any]]
+    posts_after_rerun: list[dict[str, Any]]
+    old_snapshot: dict[str, Any]
+    new_snapshot: dict[str, Any]
+    observations: list[list[dict[str, Any]]]
+
+
+def wait_for_lines(files: list[Path], at_least: list[int], timeout: float = 60) -> None:
+    """Wait until each reader's output file has more than ``at_least`` lines."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        counts = [len(f.read_text().splitlines()) for f in files]
+        if all(c > n for c, n in zip(counts, at_least, strict=True)):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"readers stalled: {counts} lines, wanted more than {at_least}")
+
+
+@pytest.fixture(scope="module")
+def new_days(nightly_demo, demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> NewDays:
+    folder, _, _ = nightly_demo
+    root = tmp_path_factory.mktemp("new_days")
+    data = root / "demo"
+    shutil.copytree(demo_dir, data)
+    work = root / "work"
+    config = copy_workspace(folder, work, demo_sources(data))
+    with config.open("a", encoding="utf-8") as f:
+        f.write(f"report:\n  out_dir: {work / 'reports'}\n")
+    # The copied demo files sit at a new path, so this run reads them again (merging nothing):
+    # from here on, the only new files are the two new days.
+    nightly(str(config))
+    snapshot = work / "warehouse-analyst.duckdb"
+    more = root / "more"
+    write_demo_data(more, DemoSpec(extra_days=2))
+    extra_files = []
+    for extra in sorted(more.glob("*/*_extra.*")):
+        extra_files.append(data / extra.parent.name / extra.name)
+        shutil.copy2(extra, extra_files[-1])
+    shutil.copy2(more / "truth.csv", data / "truth.csv")
+
+    with connect(work) as conn:
+        planted = planted_units(conn, demo_dir / "truth.csv")
+        before = {
+            "comment_ids": {
+                c for (c,) in conn.execute("SELECT comment_id FROM comments").fetchall()
+            },
+            "embeddings": conn.execute("SELECT count(*) FROM embeddings").fetchone()[0],
+            "dominant": dominant_hassles(planted, latest_members(conn)),
+        }
+    old_snapshot = snapshot_signature(snapshot)
+
+    with pytest.MonkeyPatch.context() as patch, running_webhook(patch) as hook:
+        with config.open("a", encoding="utf-8") as f:
+            f.write(f"alerts:\n  webhook_url: {hook.url}/hook\n")
+        stop = root / "stop-readers"
+        outputs = [root / f"reader-{i}.jsonl" for i in range(READERS)]
+        readers = []
+        for out in outputs:
+            with out.open("w") as sink:
+                readers.append(
+                    subprocess.Popen(
+                        [sys.executable, "-c", READER, str(snapshot), str(stop)],
+                        stdout=sink,
+                        stderr=subprocess.STDOUT,
+                    )
+                )
+        try:
+            wait_for_lines(outputs, [0] * READERS)  # every reader has seen the old snapshot
+            result = nightly(str(config))
+            done = [len(out.read_text().splitlines()) for out in outputs]
+            wait_for_lines(outputs, done)  # and has queried again since the run ended
+        finally:
+            stop.touch()
+            for reader in readers:
+                try:
+                    reader.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    reader.kill()
+        posts_after_run = hook.bodies()
+        new_snapshot = snapshot_signature(snapshot)
+        rerun = nightly(str(config))
+        posts_after_rerun = hook.bodies()[len(posts_after_run) :]
+
+    return NewDays(
+        work=work,
+        data=data,
+        extra_files=extra_files,
+        before=before,
+        result=result,
+        rerun=rerun,
+        posts_after_run=posts_after_run,
+        posts_after_rerun=posts_after_rerun,
+        old_snapshot=old_snapshot,
+        new_snapshot=new_snapshot,
+        observations=[
+            [json.loads(line) for line in out.read_text().splitlines()] for out in outputs
+        ],
+    )
+
+
+# --- only what is new is processed ------------------------------------------------------------
+
+
+def test_the_new_day_run_ingests_only_the_new_files(new_days: NewDays):
+    ingest = stage_counts(new_days.work, new_days.result["run_id"])["ingest"]
+    with connect(new_days.work) as conn:
+        rows = conn.execute("SELECT comment_id, source_file FROM comments").fetchall()
+    new = {c: f for c, f in rows if c not in new_days.before["comment_ids"]}
+    assert ingest["files_read"] == len(new_days.extra_files) == 3
+    assert ingest["files_skipped"] == 3  # the base files, unchanged since the first run
+    assert ingest["comments_new"] == len(new) > 20 and ingest["comments_updated"] == 0
+    assert {Path(f) for f in new.values()} == set(new_days.extra_files)
+    assert ingest["comments_total"] == len(rows)
+
+
+def test_the_new_day_run_enriches_and_embeds_only_the_new_comments(new_days: NewDays):
+    counts = stage_counts(new_days.work, new_days.result["run_id"])
+    enrich = counts["enrich"]
+    with connect(new_days.work) as conn:
+        units = conn.execute("SELECT comment_id FROM units").fetchall()
+        embeddings = conn.execute("SELECT count(*) FROM embeddings").fetchone()[0]
+    new_units = [c for (c,) in units if c not in new_days.before["comment_ids"]]
+    assert enrich["comments_enriched"] == counts["ingest"]["comments_new"]
+    assert enrich["units_written"] == len(new_units) > 0
+    # Only texts never seen before get a vector; the taxonomy's examples are not re-embedded.
+    assert enrich["texts_embedded"] == embeddings - new_days.before["embeddings"]
+    assert 0 < enrich["texts_embedded"] <= len(new_units)
+    assert enrich["examples_embedded"] == 0
+    assert counts["cluster"]["skipped"] is False  # the window changed, so it is re-clustered
+
+
+def test_a_rerun_with_nothing_new_processes_nothing(new_days: NewDays):
+    counts = stage_counts(new_days.work, new_days.rerun["run_id"])
+    assert counts["ingest"]["comments_new"] == 0 and counts["ingest"]["files_read"] == 0
+    assert counts["enrich"]["comments_enriched"] == 0
+    assert counts["cluster"]["skipped"] is True
+
+
+# --- hassle ids hold, and the planted new hassle is new ----------------------------------------
+
+
+def test_new_days_keep_existing_ids_and_the_new_hassle_is_new(new_days: NewDays):
+    # One new day plants 8 or 9 promo-code complaints, under min_cluster_size (10): a hassle
+    # needs two days of them to be a recurring one.
+    with connect(new_days.work) as conn:
+        planted = planted_units(conn, new_days.data / "truth.csv")
+        members = latest_members(conn)
+        status = dict(conn.execute("SELECT hassle_id, status FROM hassles").fetchall())
+        first_run = dict(conn.execute("SELECT hassle_id, first_run_id FROM hassles").fetchall())
+    dominant = dominant_hassles(planted, members)
+    for hassle in RECOGNISABLE:
+        assert dominant[hassle] == new_days.before["dominant"][hassle], hassle
+        assert status[dominant[hassle]] == "active"
+    promo = dominant["promo_code_rejected"]
+    assert status[promo] == "new" and first_run[promo] == new_days.result["run_id"]
+    assert promo not in new_days.before["dominant"].values()
+
+
+# --- alerts: the new hassle exactly once ------------------------------------------------------
+
+
+def test_the_planted_new_hassle_is_announced_once_and_not_on_the_rerun(new_days: NewDays):
+    with connect(new_days.work) as conn:
+        planted = planted_units(conn, new_days.data / "truth.csv")
+        promo = dominant_hassles(planted, latest_members(conn))["promo_code_rejected"]
+        [(label, stage, theme)] = conn.execute(
+            "SELECT label, stage, theme FROM hassles WHERE hassle_id = ?", [promo]
+        ).fetchall()
+        sent = conn.execute(
+            "SELECT hassle_id, state, channel FROM alerts_sent WHERE run_id = ? AND state = 'new'",
+            [new_days.result["run_id"]],
+        ).fetchall()
+    [payload] = new_days.posts_after_run  # one message for the night
+    header, *sections, context = payload["blocks"]
+    [section] = sections  # naming one hassle: the planted one
+    text = section["text"]["text"]
+    assert escape_mrkdwn(label) in text
+    assert f"Stage: *{stage}*" in text and f"Theme: *{theme}*" in text
+    assert "hasslemap-report.html" in context["elements"][0]["text"]
+    assert sent == [(promo, "new", "webhook")]
+    assert new_days.posts_after_rerun == []
+    assert new_days.rerun["stages"]["alerts"]["alerts_sent"] == 0
+
+
+def test_only_the_emerging_new_hassle_alerts_not_those_regrouped_from_old_comments(
+    new_days: NewDays,
+):
+    with connect(new_days.work) as conn:
+        planted = planted_units(conn, new_days.data / "truth.csv")
+        promo = dominant_hassles(planted, latest_members(conn))["promo_code_rejected"]
+        fresh = {
+            row["hassle_id"]: row["fresh_share"]
+            for row in read_alert_candidates(conn, new_days.result["run_id"])
+            if row["status"] == "new"
+        }
+    threshold = AlertSettings().new_min_fresh_share
+    assert fresh[promo] >= threshold
+    # Any other new cluster tonight is made of comments the last clustering already had.
+    assert all(share < threshold for hassle, share in fresh.items() if hassle != promo)
+
+
+# --- analysts reading the snapshot throughout -------------------------------------------------
+
+
+def test_no_analyst_query_failed_during_the_run(new_days: NewDays):
+    failures = [o["error"] for reader in new_days.observations for o in reader if not o["ok"]]
+    assert failures == []
+    assert all(len(reader) >= 2 for reader in new_days.observations)
+
+
+def test_every_query_saw_the_old_snapshot_or_the_new_one_never_a_mix(new_days: NewDays):
+    old, new = new_days.old_snapshot, new_days.new_snapshot
+    assert old != new and new["snapshot_run"] == new_days.result["run_id"]
+    assert new["ranking_runs"] == [new_days.result["run_id"]]
+    for reader in new_days.observations:
+        seen = [o["seen"] for o in reader]
+        assert all(s in (old, new) for s in seen)
+        # Each reader saw the old one first, then the new one, and never went back.
+        assert seen[0] == old and seen[-1] == new
+        switched = seen.index(new)
+        assert all(s == new for s in seen[switched:])
