@@ -34,7 +34,8 @@ Method (:class:`OverlapCentroidTracker`):
    gets a fresh id from ``new_id()`` (status ``"new"``), called largest cluster first, then by
    cluster number. A previous hassle with no successor is retired.
 6. **Lineage.** An edge ``P -> C`` exists when at least ``lineage_overlap`` of ``P'`` went to
-   ``C`` (a match is always an edge). If ``P`` has two or more children, every child other than
+   ``C``, or when at least half of ``C`` came from ``P'`` (a sub-hassle that broke off a large
+   hassle takes only a small share of it); a match is always an edge. If ``P`` has two or more children, every child other than
    its own continuation is recorded as a ``"split"`` from ``P``. Otherwise, if ``C`` has two or
    more parents, every parent other than ``C``'s own predecessor is recorded as a ``"merge"``
    into ``C``. A retired hassle most of whose present members went to a single new cluster was
@@ -63,6 +64,9 @@ _CENTROID_ONLY_SIMILARITY = 0.9
 _STRONG_OVERLAP = 0.5
 # A retired hassle with at least this share of P' in one new cluster was absorbed by it.
 _ABSORBED_OVERLAP = 0.5
+# A child at least this much made of one parent's members descends from it, however small a
+# share of that parent it took.
+_MOSTLY_FROM_PARENT = 0.5
 
 _HASSLE_ID = re.compile(r"H-([0-9]{4,})")
 
@@ -277,7 +281,7 @@ class OverlapCentroidTracker:
         continued = set(matched.values())
         retired = tuple(sorted(p.hassle_id for i, p in enumerate(prev) if i not in continued))
 
-        lineage = self._lineage(inter, prev_sizes, matched, prev, cur, hassle_ids)
+        lineage = self._lineage(inter, prev_sizes, cur_sizes, matched, prev, cur, hassle_ids)
 
         considered = (inter > 0) | (cosine >= self.min_centroid_similarity)
         score_map = {
@@ -321,6 +325,7 @@ class OverlapCentroidTracker:
         self,
         inter: np.ndarray,
         prev_sizes: np.ndarray,
+        cur_sizes: np.ndarray,
         matched: dict[int, int],
         prev: list[PreviousHassle],
         cur: list[CurrentCluster],
@@ -329,7 +334,8 @@ class OverlapCentroidTracker:
         """Return split and merge links, sorted by ``(parent_id, child_id)``."""
         with np.errstate(divide="ignore", invalid="ignore"):
             share = np.where(prev_sizes[:, None] > 0, inter / prev_sizes[:, None], 0.0)
-        edges = share >= self.lineage_overlap
+            from_parent = np.where(cur_sizes[None, :] > 0, inter / cur_sizes[None, :], 0.0)
+        edges = (share >= self.lineage_overlap) | (from_parent >= _MOSTLY_FROM_PARENT)
         edges &= prev_sizes[:, None] > 0
         for j, i in matched.items():
             edges[i, j] = True
