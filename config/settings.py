@@ -329,8 +329,8 @@ class AlertSettings(_Strict):
         le=1,
         description=(
             "After the first clustering, a new hassle alerts only when at least this share of "
-            "its comments arrived since the clustering before: one regrouped from older "
-            "comments is not news."
+            "its pain points were written after the newest comment the clustering before saw: "
+            "one regrouped from older comments is not news."
         ),
     )
     max_per_run: int = Field(default=10, gt=0)

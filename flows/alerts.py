@@ -73,6 +73,26 @@ def _alert_settings(settings: Settings | AlertSettings) -> AlertSettings:
     return settings.alerts if isinstance(settings, Settings) else settings
 
 
+def regrouped_new_hassles(
+    candidates: Iterable[dict[str, Any]], settings: Settings | AlertSettings
+) -> list[tuple[str, float]]:
+    """New, non-generic hassles that do not alert as new: regrouped from older comments.
+
+    Args:
+        candidates: Rows of :func:`warehouse.alerts.read_alert_candidates`.
+        settings: The settings (or just their ``alerts`` part).
+
+    Returns:
+        (hassle_id, fresh_share) pairs, by rank.
+    """
+    cfg = _alert_settings(settings)
+    return [
+        (row["hassle_id"], float(row["fresh_share"]))
+        for row in sorted(candidates, key=lambda r: (r["rank"], r["hassle_id"]))
+        if row.get("status") == NEW and not row["generic"] and not _emerging(row, cfg)
+    ]
+
+
 def _emerging(row: dict[str, Any], cfg: AlertSettings) -> bool:
     # A new cluster made of comments the last clustering already had is a regrouping (HDBSCAN
     # redraws its borders as the window moves), not a hassle that has just appeared.
@@ -415,7 +435,9 @@ def send_alerts(
         report_path: The published report, linked when ``alerts.report_url`` is not set.
 
     Returns:
-        ``{"alerts_sent": n, "new": .., "rising": .., "channel": .., "rising_cleared": ..}``.
+        ``{"alerts_sent": n, "new": .., "rising": .., "channel": .., "rising_cleared": ..,
+        "new_regrouped": ..}`` (new hassles not announced as new: regrouped, see
+        :func:`regrouped_new_hassles`).
     """
     logger = get_run_logger()
     cfg = settings.alerts
@@ -428,6 +450,15 @@ def send_alerts(
     # max_per_run caps what one run announces, however often it is called (a retry, a rerun).
     announced = {hassle_id for (hassle_id, _), sent_run in sent.items() if sent_run == run_id}
     due = qualifying_alerts(candidates, sent, settings)
+    regrouped = regrouped_new_hassles(candidates, settings) if cfg.on_new else []
+    if regrouped:
+        logger.info(
+            "send_alerts: %d new hassle(s) not announced as new, being regrouped from older "
+            "comments (under alerts.new_min_fresh_share %.2f): %s",
+            len(regrouped),
+            cfg.new_min_fresh_share,
+            ", ".join(f"{h} ({share:.0%} fresh)" for h, share in regrouped),
+        )
     alerts = due[: max(0, cfg.max_per_run - len(announced))]
     if len(due) > len(alerts):
         logger.info(
@@ -438,7 +469,14 @@ def send_alerts(
         )
     if not alerts:
         logger.info("send_alerts: nothing new or rising to announce (run %s)", run_id)
-        return {"alerts_sent": 0, "new": 0, "rising": 0, "channel": None, "rising_cleared": cleared}
+        return {
+            "alerts_sent": 0,
+            "new": 0,
+            "rising": 0,
+            "channel": None,
+            "rising_cleared": cleared,
+            "new_regrouped": len(regrouped),
+        }
 
     channels = [
         name
@@ -484,6 +522,7 @@ def send_alerts(
         "rising": sum(RISING in a.states for a in alerts),
         "channel": "+".join(channels),
         "rising_cleared": cleared,
+        "new_regrouped": len(regrouped),
     }
     logger.info(
         "send_alerts: %d hassles announced (%d new, %d rising) via %s",

@@ -55,28 +55,33 @@ def read_alert_candidates(conn: duckdb.DuckDBPyConnection, run_id: str) -> list[
     Returns:
         One dict per ranked hassle, keyed by :data:`CANDIDATE_COLUMNS` (``status`` is
         ``hassles.status``: ``new``, ``active`` or ``retired``; None if the hassle is unknown).
-        ``fresh_share`` is the share of the hassle's units in the latest clustering whose
-        comment is newer than everything the clustering before it saw (its window end): near
-        1 for a hassle that has just appeared, near the background rate for one regrouped
-        from older comments; None before there are two clusterings (or for a hassle absent
-        from the latest one).
+        ``fresh_share`` is the share of the hassle's units (pain-point sentences) in the latest
+        clustering whose comment was written after the newest comment the clustering before
+        it saw (its window end): near 1 for a hassle that has just appeared, near the
+        background rate for one regrouped from older comments; None before there are two
+        clusterings, or for a hassle absent from the latest one. It always compares the
+        latest two clusterings, which is what the run being alerted on used.
     """
     rows = run_sql(
         conn,
         """
         WITH clusterings AS (
-            SELECT run_id, window_end, row_number() OVER (ORDER BY clustered_at DESC) AS n
+            SELECT run_id, window_end,
+                   row_number() OVER (ORDER BY clustered_at DESC, run_id DESC) AS n
             FROM cluster_runs
         ),
         previous_end AS (SELECT window_end FROM clusterings WHERE n = 2),
         fresh AS (
+            -- NULL (no share) when there is no clustering before the latest one.
             SELECT m.hassle_id,
-                   avg(CASE WHEN c.created_at > p.window_end THEN 1.0 ELSE 0.0 END) AS share
+                   CASE WHEN any_value(p.window_end) IS NOT NULL
+                        THEN avg(CASE WHEN c.created_at > p.window_end THEN 1.0 ELSE 0.0 END)
+                   END AS share
             FROM hassle_members AS m
             JOIN clusterings AS l ON l.run_id = m.run_id AND l.n = 1
             JOIN units AS u USING (unit_id)
             JOIN comments AS c USING (comment_id)
-            CROSS JOIN previous_end AS p
+            LEFT JOIN previous_end AS p ON TRUE
             GROUP BY m.hassle_id
         )
         SELECT r.rank, r.hassle_id, r.label, r.stage, r.theme, r.generic, r.total_score,

@@ -20,6 +20,7 @@ from flows.alerts import (
     choose_alerts,
     escape_mrkdwn,
     plain_text,
+    regrouped_new_hassles,
     send_alerts,
     slack_payload,
     stale_rising,
@@ -349,6 +350,17 @@ def test_a_new_hassle_regrouped_from_older_comments_does_not_alert_as_new():
     assert rising.states == ("rising",)
     # The threshold is the setting's; 0 alerts every new hassle.
     assert len(choose_alerts([regrouped], set(), AlertSettings(new_min_fresh_share=0))) == 1
+    # The run's log names the ones held back.
+    generic = candidate("H-0009", status="new", generic=True, fresh_share=0.0)
+    rows = [regrouped, emerging, at_threshold, generic]
+    assert regrouped_new_hassles(rows, SETTINGS) == [("H-0001", 0.02)]
+
+
+def test_the_first_clustering_has_no_fresh_share_so_its_new_hassles_count_as_emerging(workspace):
+    _, conn, run_id = workspace
+    rows = store.read_alert_candidates(conn, run_id)
+    assert rows and all(row["fresh_share"] is None for row in rows)
+    assert {row["status"] for row in rows} == {"new"}
 
 
 def test_a_rise_that_ends_is_cleared_and_a_new_rise_alerts_again():
