@@ -62,12 +62,12 @@ path, stop = sys.argv[1], sys.argv[2]
 queries = {SIGNATURE_SQL!r}
 while not os.path.exists(stop):
     try:
-        with duckdb.connect(path, read_only=True) as con:
+        with duckdb.connect(path, read_only=True, config={{"threads": 1}}) as con:
             seen = {{k: con.execute(q).fetchone()[0] for k, q in queries.items()}}
         print(json.dumps({{"ok": True, "seen": seen}}), flush=True)
     except Exception as exc:
         print(json.dumps({{"ok": False, "error": repr(exc)}}), flush=True)
-    time.sleep(0.02)
+    time.sleep(0.05)
 """
 
 
@@ -108,15 +108,38 @@ class NewDays:
     observations: list[list[dict[str, Any]]]
 
 
-def wait_for_lines(files: list[Path], at_least: list[int], timeout: float = 60) -> None:
-    """Wait until each reader's output file has more than ``at_least`` lines."""
+def read_observations(file: Path) -> list[dict[str, Any]]:
+    """A reader's lines so far; a last line still being written is left out."""
+    lines = file.read_text().splitlines()
+    observations = []
+    for number, line in enumerate(lines, 1):
+        try:
+            observations.append(json.loads(line))
+        except json.JSONDecodeError:
+            if number < len(lines):
+                raise
+    return observations
+
+
+def wait_for_readers(files: list[Path], done: Any, timeout: float = 60) -> None:
+    """Wait until ``done(observations)`` holds for every reader's observations so far."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        counts = [len(f.read_text().splitlines()) for f in files]
-        if all(c > n for c, n in zip(counts, at_least, strict=True)):
+        seen = [read_observations(f) for f in files]
+        if all(done(s) for s in seen):
             return
         time.sleep(0.1)
-    raise AssertionError(f"readers stalled: {counts} lines, wanted more than {at_least}")
+    raise AssertionError(f"readers stalled after {[len(s) for s in seen]} queries")
+
+
+def saw_run(run_id: str) -> Any:
+    """A condition: the reader's latest successful query saw the snapshot of ``run_id``."""
+
+    def done(observations: list[dict[str, Any]]) -> bool:
+        ok = [o for o in observations if o["ok"]]
+        return bool(ok) and ok[-1]["seen"]["snapshot_run"] == run_id
+
+    return done
 
 
 @pytest.fixture(scope="module")
@@ -158,20 +181,21 @@ def new_days(nightly_demo, demo_dir: Path, tmp_path_factory: pytest.TempPathFact
         stop = root / "stop-readers"
         outputs = [root / f"reader-{i}.jsonl" for i in range(READERS)]
         readers = []
-        for out in outputs:
-            with out.open("w") as sink:
-                readers.append(
-                    subprocess.Popen(
-                        [sys.executable, "-c", READER, str(snapshot), str(stop)],
-                        stdout=sink,
-                        stderr=subprocess.STDOUT,
-                    )
-                )
         try:
-            wait_for_lines(outputs, [0] * READERS)  # every reader has seen the old snapshot
+            for out in outputs:
+                with out.open("w") as sink:
+                    readers.append(
+                        subprocess.Popen(
+                            [sys.executable, "-c", READER, str(snapshot), str(stop)],
+                            stdout=sink,
+                            stderr=subprocess.STDOUT,
+                        )
+                    )
+            # Every reader is querying the old snapshot before the run starts ...
+            wait_for_readers(outputs, saw_run(old_snapshot["snapshot_run"]))
             result = nightly(str(config))
-            done = [len(out.read_text().splitlines()) for out in outputs]
-            wait_for_lines(outputs, done)  # and has queried again since the run ended
+            # ... and keeps querying until it has seen the new one.
+            wait_for_readers(outputs, saw_run(result["run_id"]))
         finally:
             stop.touch()
             for reader in readers:
@@ -179,6 +203,7 @@ def new_days(nightly_demo, demo_dir: Path, tmp_path_factory: pytest.TempPathFact
                     reader.wait(timeout=30)
                 except subprocess.TimeoutExpired:
                     reader.kill()
+                    reader.wait(timeout=30)
         posts_after_run = hook.bodies()
         new_snapshot = snapshot_signature(snapshot)
         rerun = nightly(str(config))
@@ -195,9 +220,7 @@ def new_days(nightly_demo, demo_dir: Path, tmp_path_factory: pytest.TempPathFact
         posts_after_rerun=posts_after_rerun,
         old_snapshot=old_snapshot,
         new_snapshot=new_snapshot,
-        observations=[
-            [json.loads(line) for line in out.read_text().splitlines()] for out in outputs
-        ],
+        observations=[read_observations(out) for out in outputs],
     )
 
 
@@ -297,9 +320,11 @@ def test_only_the_emerging_new_hassle_alerts_not_those_regrouped_from_old_commen
             if row["status"] == "new"
         }
     threshold = AlertSettings().new_min_fresh_share
-    assert fresh[promo] >= threshold
-    # Any other new cluster tonight is made of comments the last clustering already had.
-    assert all(share < threshold for hassle, share in fresh.items() if hassle != promo)
+    # The planted hassle is the one emerging; any other new cluster tonight was regrouped from
+    # comments the last clustering already had (measured: 0.02), and was not announced.
+    assert {hassle for hassle, share in fresh.items() if share >= threshold} == {promo}
+    regrouped = {hassle for hassle, share in fresh.items() if share < threshold}
+    assert new_days.result["stages"]["alerts"]["new_regrouped"] == len(regrouped)
 
 
 # --- analysts reading the snapshot throughout -------------------------------------------------

@@ -14,12 +14,6 @@ from conftest import copy_workspace, demo_sources, review_source
 from config import ConfigError, load_settings
 from flows.nightly import nightly, nightly_schedule
 
-REVIEWS = (
-    "id,author,rating,title,body,date,product\n"
-    "S1,cust-1,1,Logged out,The app keeps logging me out.,2026-11-01T10:00:00Z,Nimbus Hub\n"
-    "S2,cust-2,2,Refund,Still waiting for my refund after three weeks.,2026-11-02T10:00:00Z,Nimbus Hub\n"
-)
-
 
 def test_the_schedule_comes_from_config(write_config, tmp_path):
     config = write_config(
@@ -57,7 +51,7 @@ def test_serve_registers_the_deployment_and_a_manual_run_completes(
     from prefect.deployments import run_deployment
     from prefect.settings import PREFECT_API_URL
 
-    folder, _, _ = nightly_demo
+    folder, _, first = nightly_demo
     config = copy_workspace(folder, tmp_path, demo_sources(demo_dir))
     with config.open("a", encoding="utf-8") as f:
         f.write(
@@ -98,7 +92,9 @@ def test_serve_registers_the_deployment_and_a_manual_run_completes(
                 [str(run.id)],
             ).fetchone()
         assert status == "completed"
-        assert ranked[0] >= 10 and ranked[1:] == (1, ranked[0])  # a full ranking, 1..n
+        # Nothing new since the demo run, so the same hassles are ranked 1..n again.
+        hassles = first["stages"]["rank"]["hassles_ranked"]
+        assert hassles > 0 and ranked == (hassles, 1, hassles)
     finally:
         server.terminate()
         try:
