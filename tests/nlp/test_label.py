@@ -199,3 +199,46 @@ def test_deterministic_and_empty(corpus):
         units, vectors, labels
     )
     assert CtfidfLabeller().label(units[:2], vectors[:2], np.array([-1, -1])) == {}
+
+
+def test_symbols_and_numbers_never_become_labels_or_keyphrases():
+    # spaCy lemmatises "€30" to "€" and "30"; in a cluster of surprise charges the symbol was
+    # the most characteristic lemma, and it became the label.
+    texts = [f"They charged me € {n} extra for delivery, a hidden charge." for n in range(10, 20)]
+    units = [
+        LabelInput(
+            unit_id=f"u{i}",
+            text=text,
+            lemmas=("charge", "€", str(10 + i), "extra", "delivery", "hidden", "charge"),
+            noun_chunks=("€ " + str(10 + i), "a hidden charge"),
+            stage=None,
+            theme=None,
+        )
+        for i, text in enumerate(texts)
+    ]
+    other = _unit("o0", "The app logs me out every day.", ("app",))
+    labels = np.array([0] * len(units) + [-1])
+    result = CtfidfLabeller().label([*units, other], _vectors(labels % 16), labels)
+    label = result[0]
+    assert re.search(r"[a-z]{2}", label.label), label.label
+    assert all(re.search(r"[a-z]{2}", k) for k in label.keyphrases), label.keyphrases
+    assert "€" not in label.keyphrases
+
+
+def test_hyphenated_words_keep_their_hyphen():
+    texts = [f"As a long-time customer I waited {n} days for my parcel." for n in range(3, 13)]
+    units = [
+        LabelInput(
+            unit_id=f"u{i}",
+            text=text,
+            lemmas=("long", "-", "time", "customer", "wait", "day", "parcel"),
+            noun_chunks=("a long - time customer", "my parcel"),
+            stage=None,
+            theme=None,
+        )
+        for i, text in enumerate(texts)
+    ]
+    labels = np.zeros(len(units), dtype=int)
+    result = CtfidfLabeller().label(units, _vectors(labels), labels)[0]
+    phrases = (result.label, *result.keyphrases)
+    assert not any(" - " in p for p in phrases), phrases
