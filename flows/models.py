@@ -10,6 +10,9 @@ Embedding backends:
 
 * ``torch``: float32 PyTorch, the reference.
 * ``torch-bf16``: PyTorch in bfloat16; fast on CPUs with AVX512-BF16/AMX (and on GPUs).
+* ``torch-bf16-jit`` (the default): bfloat16, traced and frozen with TorchScript. On CPU the
+  frozen trace is cached in ``cache_dir`` once it has encoded a probe set bit-identically, and
+  later processes load it without sentence-transformers (see :class:`CachedTraceModel`).
 * ``onnx``: ONNX Runtime, float32. The model is exported to ONNX locally, once, into
   ``cache_dir`` and reused.
 * ``onnx-int8``: ONNX Runtime with dynamic int8 quantization of that export, also cached.
@@ -216,7 +219,7 @@ def load_embedder(
             ``onnx-int8``.
         device: The ``models.device`` setting (see :func:`resolve_device`).
         batch_size: Texts per forward pass; None means 128 on CPU and 256 on CUDA.
-        cache_dir: Where ONNX exports are written once and reused.
+        cache_dir: Where ONNX exports and the frozen bf16 trace are written once and reused.
         on_progress: Passed to the embedder: called with the number of texts after each batch.
 
     Returns:
@@ -232,25 +235,33 @@ def load_embedder(
         )
     resolved_device = resolve_device(device)
     path = resolve_model_path(model)
+    if batch_size is None:
+        batch_size = CUDA_BATCH_SIZE if resolved_device.startswith("cuda") else CPU_BATCH_SIZE
+    model_id = f"{model_label(model, path)}@{backend}"
     if backend.startswith("onnx"):
         _require_onnx_runtime(backend)
+    trace_cache = trace_cache_folder(path, Path(cache_dir), model_label(model, path))
+    if backend == "torch-bf16-jit" and resolved_device == "cpu":
+        cached = load_cached_trace(trace_cache)
+        if cached is not None:
+            _warn_without_native_bf16(resolved_device)
+            return SentenceTransformerEmbedder(
+                cached, model_id=model_id, batch_size=batch_size, on_progress=on_progress
+            )
     st_model = _load_sentence_transformer(path, resolved_device)
     if backend in ("torch-bf16", "torch-bf16-jit"):
         _warn_without_native_bf16(resolved_device)
         st_model.to(_torch().bfloat16)
     if backend == "torch-bf16-jit":
         _use_frozen_trace(st_model)
+        if resolved_device == "cpu":
+            save_trace(st_model, path, trace_cache)
     elif backend in ("onnx", "onnx-int8"):
         cache = Path(cache_dir)
         onnx_file = _onnx_file(st_model, path, backend, cache, model_label(model, path))
         _use_onnx_runtime(st_model, onnx_file, resolved_device)
-    if batch_size is None:
-        batch_size = CUDA_BATCH_SIZE if resolved_device.startswith("cuda") else CPU_BATCH_SIZE
     return SentenceTransformerEmbedder(
-        st_model,
-        model_id=f"{model_label(model, path)}@{backend}",
-        batch_size=batch_size,
-        on_progress=on_progress,
+        st_model, model_id=model_id, batch_size=batch_size, on_progress=on_progress
     )
 
 
@@ -549,6 +560,165 @@ def _use_frozen_trace(st_model: SentenceTransformer) -> None:
             }
 
     module.model = FrozenTransformer()
+
+
+# ------------------------------------------------------- the frozen trace, cached on disk
+#
+# A nightly run is a fresh process (a served deployment runs each flow run in a subprocess),
+# so each one would import sentence-transformers and transformers and trace the model again:
+# about 3.5 s of a 15 s night with a few hundred new comments. The first run saves the frozen
+# TorchScript module with what encoding needs (tokenizer, pooling); later runs load it with
+# torch and the `tokenizers` library only. It is saved only after it gave bit-identical vectors
+# to sentence-transformers on a probe set, so vectors stored under one model_id never mix the
+# two paths' numbers.
+
+_TRACE_FORMAT = "1"  # bump when what the cache holds, or how it encodes, changes
+_TRACE_PROBE = (
+    "",
+    "ok",
+    "   leading and trailing spaces   ",
+    "The refund still hasn't arrived after 3 weeks!!",
+    "Émoji 😀, accents (café, naïve), “curly quotes” and — dashes",
+    "HTML <b>left</b> &amp; tabs\tand\nnew lines",
+    "中文 mixed with English",
+    "Support asked me to explain the whole problem again. " * 40,  # past max_seq_length
+    "x" * 3000,
+)
+
+
+def trace_cache_folder(path: str, cache_dir: Path, name: str | None = None) -> Path:
+    """Return where the frozen bf16 trace of the model at ``path`` is cached.
+
+    The key covers the model folder (as :func:`onnx_cache_folder`) and the versions of torch,
+    transformers, sentence-transformers and tokenizers, so an upgrade traces again.
+    """
+    from importlib.metadata import version
+
+    libraries = ("torch", "transformers", "sentence-transformers", "tokenizers")
+    tag = "|".join([_TRACE_FORMAT, *(f"{lib}={version(lib)}" for lib in libraries)])
+    key = hashlib.sha1(tag.encode()).hexdigest()[:8]
+    return onnx_cache_folder(path, f"torch-bf16-jit-{key}", cache_dir, name)
+
+
+class CachedTraceModel:
+    """A frozen bf16 TorchScript transformer with mean pooling and L2 normalisation.
+
+    It encodes exactly as the sentence-transformers model it was saved from (checked before
+    saving), with only torch and ``tokenizers`` loaded: the tokenizer is truncated to the
+    model's ``max_seq_length`` and pads each batch to its longest text.
+    """
+
+    def __init__(self, frozen: Any, tokenizer: Any, dimension: int) -> None:
+        self.frozen = frozen
+        self.tokenizer = tokenizer
+        self.dimension = dimension
+
+    def get_sentence_embedding_dimension(self) -> int:
+        """The length of each vector."""
+        return self.dimension
+
+    def encode(self, sentences: Sequence[str], **_: Any) -> torch.Tensor:
+        """Embed ``sentences`` as one batch; bf16 rows of unit length, in input order."""
+        torch = _torch()
+        encoded = self.tokenizer.encode_batch(list(sentences))
+        ids = torch.tensor([e.ids for e in encoded], dtype=torch.long)
+        mask = torch.tensor([e.attention_mask for e in encoded], dtype=torch.long)
+        with torch.inference_mode():
+            out = self.frozen(ids, mask)
+            tokens = out["last_hidden_state"] if isinstance(out, dict) else out[0]
+            # sentence-transformers' mean pooling: sums in float32, then back to bf16.
+            weights = mask.unsqueeze(-1).to(tokens.dtype)
+            total = (tokens * weights).sum(dim=1, dtype=torch.float32)
+            count = torch.clamp(weights.sum(dim=1, dtype=torch.float32), min=1e-9)
+            pooled = (total / count).to(tokens.dtype)
+            return torch.nn.functional.normalize(pooled, p=2, dim=-1)
+
+
+def _fast_tokenizer(path: str, max_length: int, pad_id: int, pad_token: str) -> Any:
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(Path(path) / "tokenizer.json"))
+    tokenizer.enable_truncation(max_length=max_length, strategy="longest_first")
+    tokenizer.enable_padding(pad_id=pad_id, pad_token=pad_token)  # to the batch's longest
+    return tokenizer
+
+
+def load_cached_trace(folder: Path) -> CachedTraceModel | None:
+    """Load the cached trace in ``folder``; None when there is none (or it cannot be read)."""
+    meta_file, model_file = folder / "trace.json", folder / "model.pt"
+    if not (meta_file.is_file() and model_file.is_file()):
+        return None
+    try:
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        frozen = _torch().jit.load(str(model_file), map_location="cpu")
+        tokenizer = _fast_tokenizer(
+            meta["model_path"], meta["max_seq_length"], meta["pad_id"], meta["pad_token"]
+        )
+        return CachedTraceModel(frozen.eval(), tokenizer, int(meta["dimension"]))
+    except Exception as exc:  # a damaged cache is only slower: trace again
+        logger.warning(
+            "the cached model trace in %s is unreadable (%s); tracing again", folder, exc
+        )
+        return None
+
+
+def save_trace(st_model: SentenceTransformer, path: str, folder: Path) -> bool:
+    """Cache ``st_model``'s frozen trace in ``folder`` if it encodes bit-identically.
+
+    Returns:
+        True when the cache was written; False when the model is not a plain mean-pooled,
+        normalised BERT-style model with a ``tokenizer.json``, or the probe vectors differ.
+    """
+    torch = _torch()
+    module = st_model[0]
+    tokenizer = getattr(st_model, "tokenizer", None)
+    frozen = getattr(getattr(module, "model", None), "frozen", None)
+    if frozen is None or tokenizer is None or not (Path(path) / "tokenizer.json").is_file():
+        return False
+    try:
+        dimension = int(st_model.get_sentence_embedding_dimension())
+        meta = {
+            "format": _TRACE_FORMAT,
+            "model_path": str(Path(path).resolve()),
+            "max_seq_length": int(st_model.max_seq_length),
+            "pad_id": int(tokenizer.pad_token_id),
+            "pad_token": str(tokenizer.pad_token),
+            "dimension": dimension,
+        }
+        fast = CachedTraceModel(
+            frozen,
+            _fast_tokenizer(path, meta["max_seq_length"], meta["pad_id"], meta["pad_token"]),
+            dimension,
+        )
+        probe = list(_TRACE_PROBE)
+        expected = st_model.encode(
+            probe, batch_size=len(probe), convert_to_tensor=True, normalize_embeddings=False
+        )
+        if not torch.equal(fast.encode(probe), expected):
+            logger.info("models: the fast path does not match this model exactly; not cached")
+            return False
+        folder.mkdir(parents=True, exist_ok=True)
+        _replace_atomically(folder / "model.pt", lambda target: torch.jit.save(frozen, str(target)))
+        _replace_atomically(
+            folder / "trace.json",
+            lambda target: target.write_text(json.dumps(meta, indent=2), encoding="utf-8"),
+        )
+    except Exception as exc:  # caching is an optimisation; never fail a run over it
+        logger.warning("could not cache the model trace in %s: %s", folder, exc)
+        return False
+    return True
+
+
+def _replace_atomically(target: Path, write: Callable[[Path], Any]) -> None:
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        tmp.chmod(0o644)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _use_onnx_runtime(st_model: SentenceTransformer, onnx_file: Path, device: str) -> None:

@@ -106,6 +106,61 @@ def test_onnx_backends_agree_with_fp32_and_reuse_their_export(
     assert cosines(again.encode(SENTENCES[:2]), torch_vectors[:2]).min() >= 0.98
 
 
+def varied_texts(n: int = 300) -> list[str]:
+    """Texts from empty to far past max_seq_length, with accents, emoji and repeats."""
+    rng = np.random.default_rng(11)
+    words = [
+        "refund",
+        "app",
+        "late",
+        "fee",
+        "hidden",
+        "support",
+        "agent",
+        "délivery",
+        "parcel",
+        "😀",
+        "the",
+        "a",
+        "still",
+        "weeks",
+    ]
+    return [" ".join(rng.choice(words, size=int(rng.integers(0, 300)))) for _ in range(n)]
+
+
+def test_the_frozen_trace_is_cached_and_later_loads_encode_bit_identically(tmp_path: Path):
+    texts = varied_texts()
+    traced = load_embedder(cache_dir=tmp_path)  # traces, checks, and caches
+    [folder] = [p.parent for p in tmp_path.rglob("trace.json")]
+    assert (folder / "model.pt").is_file()
+    assert type(traced.model).__name__ == "SentenceTransformer"
+
+    cached = load_embedder(cache_dir=tmp_path)
+
+    assert isinstance(cached.model, models.CachedTraceModel)
+    assert cached.model_id == traced.model_id and cached.dimension == traced.dimension
+    # Bit-identical, batch for batch: vectors under one model_id never mix two numerics.
+    assert np.array_equal(cached.encode(texts), traced.encode(texts))
+
+
+def test_a_damaged_trace_cache_is_traced_again(tmp_path: Path):
+    texts = varied_texts(40)
+    expected = load_embedder(cache_dir=tmp_path).encode(texts)
+    [model_file] = tmp_path.rglob("model.pt")
+    model_file.write_bytes(b"not a torchscript file")
+
+    embedder = load_embedder(cache_dir=tmp_path)  # warns, traces again, saves again
+
+    assert type(embedder.model).__name__ == "SentenceTransformer"
+    assert np.array_equal(embedder.encode(texts), expected)
+    assert isinstance(load_embedder(cache_dir=tmp_path).model, models.CachedTraceModel)
+
+
+def test_only_the_cpu_jit_backend_caches_a_trace(tmp_path: Path):
+    load_embedder(backend="torch-bf16", cache_dir=tmp_path)
+    assert not list(tmp_path.rglob("trace.json"))
+
+
 def test_onnx_backend_without_onnxruntime_names_the_setting_and_extra(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ):
