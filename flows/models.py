@@ -215,8 +215,8 @@ def load_embedder(
 
     Args:
         model: The ``models.embedding`` setting (see :func:`resolve_model_path`).
-        backend: The ``models.backend`` setting: ``torch``, ``torch-bf16``, ``onnx`` or
-            ``onnx-int8``.
+        backend: The ``models.backend`` setting: ``torch``, ``torch-bf16``,
+            ``torch-bf16-jit`` (the default), ``onnx`` or ``onnx-int8``.
         device: The ``models.device`` setting (see :func:`resolve_device`).
         batch_size: Texts per forward pass; None means 128 on CPU and 256 on CUDA.
         cache_dir: Where ONNX exports and the frozen bf16 trace are written once and reused.
@@ -240,8 +240,9 @@ def load_embedder(
     model_id = f"{model_label(model, path)}@{backend}"
     if backend.startswith("onnx"):
         _require_onnx_runtime(backend)
-    trace_cache = trace_cache_folder(path, Path(cache_dir), model_label(model, path))
+    trace_cache = None
     if backend == "torch-bf16-jit" and resolved_device == "cpu":
+        trace_cache = trace_cache_folder(path, Path(cache_dir), model_label(model, path))
         cached = load_cached_trace(trace_cache)
         if cached is not None:
             _warn_without_native_bf16(resolved_device)
@@ -254,7 +255,7 @@ def load_embedder(
         st_model.to(_torch().bfloat16)
     if backend == "torch-bf16-jit":
         _use_frozen_trace(st_model)
-        if resolved_device == "cpu":
+        if trace_cache is not None:
             save_trace(st_model, path, trace_cache)
     elif backend in ("onnx", "onnx-int8"):
         cache = Path(cache_dir)
