@@ -201,21 +201,23 @@ def test_deterministic_and_empty(corpus):
     assert CtfidfLabeller().label(units[:2], vectors[:2], np.array([-1, -1])) == {}
 
 
+def _spacy_like(texts, lemmas, chunks):
+    """Units whose lemmas and noun chunks (functions of the unit's index) are spaCy's own."""
+    return [
+        LabelInput(f"u{i}", text, lemmas(i), chunks(i), stage=None, theme=None)
+        for i, text in enumerate(texts)
+    ]
+
+
 def test_symbols_and_numbers_never_become_labels_or_keyphrases():
     # spaCy lemmatises "€30" to "€" and "30"; in a cluster of surprise charges the symbol was
     # the most characteristic lemma, and it became the label.
     texts = [f"They charged me € {n} extra for delivery, a hidden charge." for n in range(10, 20)]
-    units = [
-        LabelInput(
-            unit_id=f"u{i}",
-            text=text,
-            lemmas=("charge", "€", str(10 + i), "extra", "delivery", "hidden", "charge"),
-            noun_chunks=("€ " + str(10 + i), "a hidden charge"),
-            stage=None,
-            theme=None,
-        )
-        for i, text in enumerate(texts)
-    ]
+    units = _spacy_like(
+        texts,
+        lemmas=lambda i: ("charge", "€", str(10 + i), "extra", "delivery", "hidden", "charge"),
+        chunks=lambda i: ("€ " + str(10 + i), "a hidden charge"),
+    )
     other = _unit("o0", "The app logs me out every day.", ("app",))
     labels = np.array([0] * len(units) + [-1])
     result = CtfidfLabeller().label([*units, other], _vectors(labels % 16), labels)
@@ -227,17 +229,11 @@ def test_symbols_and_numbers_never_become_labels_or_keyphrases():
 
 def test_hyphenated_words_keep_their_hyphen():
     texts = [f"As a long-time customer I waited {n} days for my parcel." for n in range(3, 13)]
-    units = [
-        LabelInput(
-            unit_id=f"u{i}",
-            text=text,
-            lemmas=("long", "-", "time", "customer", "wait", "day", "parcel"),
-            noun_chunks=("a long - time customer", "my parcel"),
-            stage=None,
-            theme=None,
-        )
-        for i, text in enumerate(texts)
-    ]
+    units = _spacy_like(
+        texts,
+        lemmas=lambda i: ("long", "-", "time", "customer", "wait", "day", "parcel"),
+        chunks=lambda i: ("a long - time customer", "my parcel"),
+    )
     labels = np.zeros(len(units), dtype=int)
     result = CtfidfLabeller().label(units, _vectors(labels), labels)[0]
     phrases = (result.label, *result.keyphrases)
