@@ -71,7 +71,14 @@ def run_nightly_in_fresh_process(config: Path) -> dict:
         stdout=subprocess.PIPE,
         text=True,
         check=True,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(
+                p
+                for p in (str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH"))
+                if p
+            ),
+        },
     )
     line = next(x for x in child.stdout.splitlines() if x.startswith("RUN "))
     return json.loads(line.removeprefix("RUN "))
@@ -89,9 +96,11 @@ def measure_one_size(comments: int, workdir: Path) -> dict:
     extra = workdir / "extra"
     write_demo_data(extra, DemoSpec(n_comments=comments, bad_records=False, extra_days=1))
     config = workdir / "bench.yaml"
-    config.write_text(
-        config.read_text() + f"\nreport:\n  out_dir: {workdir / 'reports'}\n", encoding="utf-8"
-    )
+    # Each size starts without a cached model trace, as a fresh install does.
+    models = workdir / "models"
+    shutil.rmtree(models, ignore_errors=True)
+    text = config.read_text().replace("cache_dir: var/models", f"cache_dir: {models}")
+    config.write_text(text + f"\nreport:\n  out_dir: {workdir / 'reports'}\n", encoding="utf-8")
 
     from prefect import flow
     from prefect.settings import PREFECT_API_URL

@@ -243,7 +243,7 @@ def load_embedder(
     trace_cache = None
     if backend == "torch-bf16-jit" and resolved_device == "cpu":
         trace_cache = trace_cache_folder(path, Path(cache_dir), model_label(model, path))
-        cached = load_cached_trace(trace_cache)
+        cached = load_cached_trace(trace_cache, path)
         if cached is not None:
             _warn_without_native_bf16(resolved_device)
             return SentenceTransformerEmbedder(
@@ -582,7 +582,8 @@ _TRACE_PROBE = (
     "Émoji 😀, accents (café, naïve), “curly quotes” and — dashes",
     "HTML <b>left</b> &amp; tabs\tand\nnew lines",
     "中文 mixed with English",
-    "Support asked me to explain the whole problem again. " * 40,  # past max_seq_length
+    # Far past any max_seq_length (over 1,000 tokens of ordinary words): truncation is checked.
+    "Support asked me to explain the whole problem again, for the third time this week. " * 70,
     "x" * 3000,
 )
 
@@ -590,15 +591,20 @@ _TRACE_PROBE = (
 def trace_cache_folder(path: str, cache_dir: Path, name: str | None = None) -> Path:
     """Return where the frozen bf16 trace of the model at ``path`` is cached.
 
-    The key covers the model folder (as :func:`onnx_cache_folder`) and the versions of torch,
-    transformers, sentence-transformers and tokenizers, so an upgrade traces again.
+    The key covers the model folder's absolute path, the name, size and modification time of
+    every file in it (weights, configs, tokenizer, pooling), and the versions of torch,
+    transformers, sentence-transformers and tokenizers: any change traces again.
     """
     from importlib.metadata import version
 
+    folder = Path(path).resolve()
     libraries = ("torch", "transformers", "sentence-transformers", "tokenizers")
-    tag = "|".join([_TRACE_FORMAT, *(f"{lib}={version(lib)}" for lib in libraries)])
-    key = hashlib.sha1(tag.encode()).hexdigest()[:8]
-    return onnx_cache_folder(path, f"torch-bf16-jit-{key}", cache_dir, name)
+    parts = [_TRACE_FORMAT, str(folder), *(f"{lib}={version(lib)}" for lib in libraries)]
+    for file in sorted(f for f in folder.rglob("*") if f.is_file()):
+        stat = file.stat()
+        parts.append(f"{file.relative_to(folder)}:{stat.st_size}:{stat.st_mtime_ns}")
+    key = hashlib.sha1("|".join(parts).encode()).hexdigest()[:12]
+    return cache_dir / f"{name or folder.name}-{key}" / "torch-bf16-jit"
 
 
 class CachedTraceModel:
@@ -644,17 +650,18 @@ def _fast_tokenizer(path: str, max_length: int, pad_id: int, pad_token: str) -> 
     return tokenizer
 
 
-def load_cached_trace(folder: Path) -> CachedTraceModel | None:
-    """Load the cached trace in ``folder``; None when there is none (or it cannot be read)."""
+def load_cached_trace(folder: Path, path: str) -> CachedTraceModel | None:
+    """Load the cached trace of the model at ``path`` from ``folder``; None when there is none.
+
+    A cache that cannot be read counts as none (the model is traced again).
+    """
     meta_file, model_file = folder / "trace.json", folder / "model.pt"
     if not (meta_file.is_file() and model_file.is_file()):
         return None
     try:
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
         frozen = _torch().jit.load(str(model_file), map_location="cpu")
-        tokenizer = _fast_tokenizer(
-            meta["model_path"], meta["max_seq_length"], meta["pad_id"], meta["pad_token"]
-        )
+        tokenizer = _fast_tokenizer(path, meta["max_seq_length"], meta["pad_id"], meta["pad_token"])
         return CachedTraceModel(frozen.eval(), tokenizer, int(meta["dimension"]))
     except Exception as exc:  # a damaged cache is only slower: trace again
         logger.warning(
@@ -700,6 +707,14 @@ def save_trace(st_model: SentenceTransformer, path: str, folder: Path) -> bool:
             return False
         folder.mkdir(parents=True, exist_ok=True)
         _replace_atomically(folder / "model.pt", lambda target: torch.jit.save(frozen, str(target)))
+        # What later runs load is the saved copy: check that one too. trace.json is written
+        # last, so a cache without it (a crash in between) is never used.
+        saved = torch.jit.load(str(folder / "model.pt"), map_location="cpu").eval()
+        if not torch.equal(
+            CachedTraceModel(saved, fast.tokenizer, dimension).encode(probe), expected
+        ):
+            logger.info("models: the saved trace does not match this model exactly; not cached")
+            return False
         _replace_atomically(
             folder / "trace.json",
             lambda target: target.write_text(json.dumps(meta, indent=2), encoding="utf-8"),

@@ -35,8 +35,9 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from config.taxonomy import UNASSIGNED
 
 _WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")  # "don't" and "long-time" are one word
-# A term must hold a word: a lone symbol or number ("€", "%", "30") says nothing as a label.
-_HAS_WORD = re.compile(r"[^\W\d_]{2,}")
+# A term must hold a letter and two characters: a lone symbol or number ("€", "%", "30") says
+# nothing as a label, while "5g" or "2fa" do.
+_LETTER = re.compile(r"[^\W\d_]")
 # spaCy splits "long-time" into "long - time"; labels and keyphrases put the hyphen back.
 _SPACED_HYPHEN = re.compile(r"(?<=\w) - (?=\w)")
 # Surface phrases do not run across punctuation or a dash between words.
@@ -271,7 +272,7 @@ class CtfidfLabeller:
 def _candidate_terms(unit: LabelInput) -> tuple[set[str], list[str]]:
     """Return a unit's candidate terms, and the readable phrases among them a label may use."""
     lemmas = unit.lemmas
-    phrases = [c for c in unit.noun_chunks if " " in c and _HAS_WORD.search(c)]
+    phrases = [c for c in unit.noun_chunks if " " in c and _is_wordlike(c)]
     for part in _BREAK.split(unit.text.lower().replace("’", "'")):
         words = _WORD.findall(part)
         edge = [w not in _STOP and not w.isdigit() for w in words]  # may start or end a phrase
@@ -283,7 +284,11 @@ def _candidate_terms(unit: LabelInput) -> tuple[set[str], list[str]]:
     bigrams = map(" ".join, zip(lemmas, lemmas[1:], strict=False))
     phrases = [_SPACED_HYPHEN.sub("-", p) for p in phrases]
     terms = {_SPACED_HYPHEN.sub("-", t) for t in (*lemmas, *bigrams, *unit.noun_chunks)}
-    return {t for t in (*terms, *phrases) if _HAS_WORD.search(t)}, phrases
+    return {t for t in (*terms, *phrases) if _is_wordlike(t)}, phrases
+
+
+def _is_wordlike(term: str) -> bool:
+    return len(term.strip()) >= 2 and _LETTER.search(term) is not None
 
 
 def _best_first(terms: list[str], score: np.ndarray) -> Iterator[str]:
