@@ -370,6 +370,14 @@ def write_split_batch(
     )
 
 
+def _pending_split(
+    conn: duckdb.DuckDBPyConnection, settings: Settings
+) -> tuple[list[store.PendingComment], dict[str, Any]]:
+    """The comments the split has to (re)do, and its counts, all zero so far."""
+    pending = store.pending_comments(conn, enrich_version(settings))
+    return pending, {"comments_enriched": 0, "units_written": 0, "unsupported_language": 0}
+
+
 @task(name="split_comments", cache_policy=NO_CACHE)
 def split_comments(
     conn: duckdb.DuckDBPyConnection, settings: Settings, taxonomy: Taxonomy, models: Models
@@ -377,8 +385,7 @@ def split_comments(
     """Give new or changed comments their language, sentence units and severity."""
     logger = get_run_logger()
     started = time.perf_counter()
-    pending = store.pending_comments(conn, enrich_version(settings))
-    counts: dict[str, Any] = {"comments_enriched": 0, "units_written": 0, "unsupported_language": 0}
+    pending, counts = _pending_split(conn, settings)
     if not pending:
         logger.info("split_comments: nothing new to enrich")
         return counts
@@ -641,8 +648,7 @@ def split_comments_on_dask(
 
     logger = get_run_logger()
     started = time.perf_counter()
-    pending = store.pending_comments(conn, enrich_version(settings))
-    counts: dict[str, Any] = {"comments_enriched": 0, "units_written": 0, "unsupported_language": 0}
+    pending, counts = _pending_split(conn, settings)
     if not pending:
         logger.info("split_comments: nothing new to enrich")
         return counts

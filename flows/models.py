@@ -337,13 +337,24 @@ def onnx_cache_folder(path: str, backend: str, cache_dir: Path, name: str | None
         name: Readable prefix of the folder name; defaults to the model folder's name.
     """
     folder = Path(path).resolve()
-    parts = [str(folder), _EXPORT_FORMAT]
-    for pattern in _WEIGHT_FILES:
-        for file in sorted(folder.glob(pattern)):
-            stat = file.stat()
-            parts.append(f"{file.name}:{stat.st_size}:{stat.st_mtime_ns}")
+    files = [file for pattern in _WEIGHT_FILES for file in sorted(folder.glob(pattern))]
+    return _model_cache_folder(folder, files, [_EXPORT_FORMAT], cache_dir, name) / backend
+
+
+def _model_cache_folder(
+    folder: Path, files: Sequence[Path], extra: Sequence[str], cache_dir: Path, name: str | None
+) -> Path:
+    """Return ``cache_dir/<name>-<key>`` for a model folder.
+
+    The key hashes ``folder``, each of ``files``' size and mtime, and ``extra``, so a model
+    changed in place (or a recipe or library changed) is cached anew.
+    """
+    parts = [str(folder), *extra]
+    for file in files:
+        stat = file.stat()
+        parts.append(f"{file.relative_to(folder)}:{stat.st_size}:{stat.st_mtime_ns}")
     key = hashlib.sha1("|".join(parts).encode()).hexdigest()[:12]
-    return cache_dir / f"{name or folder.name}-{key}" / backend
+    return cache_dir / f"{name or folder.name}-{key}"
 
 
 def _onnx_file(
@@ -365,17 +376,9 @@ def _onnx_file(
 
 
 def _write_atomically(target: Path, write: Callable[[Path], None]) -> None:
-    """Write ``target`` via a temporary file in its folder, so a crash leaves no partial file."""
+    """Write an ONNX export with :func:`_replace_atomically`, then its ``export.json``."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        tmp.chmod(0o644)  # mkstemp makes it private
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+    _replace_atomically(target, write)
     meta = {"file": target.name, "format": _EXPORT_FORMAT, "versions": _library_versions()}
     (target.parent / "export.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
 
@@ -599,12 +602,9 @@ def trace_cache_folder(path: str, cache_dir: Path, name: str | None = None) -> P
 
     folder = Path(path).resolve()
     libraries = ("torch", "transformers", "sentence-transformers", "tokenizers")
-    parts = [_TRACE_FORMAT, str(folder), *(f"{lib}={version(lib)}" for lib in libraries)]
-    for file in sorted(f for f in folder.rglob("*") if f.is_file()):
-        stat = file.stat()
-        parts.append(f"{file.relative_to(folder)}:{stat.st_size}:{stat.st_mtime_ns}")
-    key = hashlib.sha1("|".join(parts).encode()).hexdigest()[:12]
-    return cache_dir / f"{name or folder.name}-{key}" / "torch-bf16-jit"
+    extra = [_TRACE_FORMAT, *(f"{lib}={version(lib)}" for lib in libraries)]
+    files = sorted(f for f in folder.rglob("*") if f.is_file())
+    return _model_cache_folder(folder, files, extra, cache_dir, name) / "torch-bf16-jit"
 
 
 class CachedTraceModel:
@@ -726,12 +726,13 @@ def save_trace(st_model: SentenceTransformer, path: str, folder: Path) -> bool:
 
 
 def _replace_atomically(target: Path, write: Callable[[Path], Any]) -> None:
+    """Write ``target`` via a temporary file in its folder, so a crash leaves no partial file."""
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
         write(tmp)
-        tmp.chmod(0o644)
+        tmp.chmod(0o644)  # mkstemp makes it private
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
