@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -411,3 +412,16 @@ def test_the_nightly_flow_checks_before_any_work(tmp_path, prefect_server):
     with pytest.raises(ConfigError, match=r"key 'sources\[0\]\.path'"):
         nightly(str(config))
     assert not (tmp_path / "w.duckdb").exists()
+
+
+def _doc_examples() -> list[str]:
+    """The ```sql example queries of docs/warehouse.md."""
+    text = (REPO / "docs" / "warehouse.md").read_text(encoding="utf-8")
+    return re.findall(r"^```sql\n(.*?)^```", text, flags=re.S | re.M)
+
+
+@pytest.mark.parametrize("query", _doc_examples())
+def test_the_documented_example_queries_run_in_the_sandbox(tmp_path_factory, query):
+    config = _build(tmp_path_factory.mktemp("examples") / "w")
+    code, output = _invoke("sql", query, "-c", str(config))
+    assert code == 0, output
