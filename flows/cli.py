@@ -85,8 +85,13 @@ def _taxonomy(settings: Settings) -> Taxonomy:
         _fail("Taxonomy error", str(exc), code=2)
 
 
-def _open(path: Path, *, sandboxed: bool = False, hint: str = "") -> duckdb.DuckDBPyConnection:
-    """Open a warehouse or snapshot read-only, or exit with one line saying why it cannot be."""
+def _open(
+    path: Path, *, sandboxed: bool = False, hints: dict[str, str] | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Open a warehouse or snapshot read-only, or exit with one line saying why it cannot be.
+
+    ``hints`` says what to do, per :class:`WarehouseUnavailable` kind (locked, damaged, denied).
+    """
     from warehouse.connection import WarehouseUnavailable, open_readonly, open_sandboxed
 
     try:
@@ -94,7 +99,8 @@ def _open(path: Path, *, sandboxed: bool = False, hint: str = "") -> duckdb.Duck
     except FileNotFoundError as exc:
         _fail("No warehouse", str(exc))
     except WarehouseUnavailable as exc:
-        _fail("Cannot open", f"{exc}{'; ' + hint if hint else ''}")
+        hint = (hints or {}).get(exc.kind)
+        _fail("Cannot open", f"{exc}; {hint}" if hint else str(exc))
 
 
 class RichProgress:
@@ -135,8 +141,7 @@ def run(config: ConfigOption = None) -> None:
 
     _taxonomy(settings)
     try:
-        for warning in check_ready(settings):
-            _warn(warning)
+        check_ready(settings)  # its warnings are logged by the flow, which checks again
     except ConfigError as exc:
         _fail("Configuration error", str(exc), code=2)
     try:
@@ -160,7 +165,10 @@ def run(config: ConfigOption = None) -> None:
     with bar:
         progress.install(RichProgress(bar))
         try:
-            result = nightly(config_path=str(config) if config else None)
+            with warnings.catch_warnings():
+                # Shown once above already, when the settings were read.
+                warnings.simplefilter("ignore", ConfigWarning)
+                result = nightly(config_path=str(config) if config else None)
         except Exception as exc:  # Prefect has logged the traceback above
             _fail("Run failed", f"{type(exc).__name__}: {exc} (the log above has the details)")
         finally:
@@ -391,10 +399,10 @@ def report(
     # keeps redacted text alone), so the report needs the warehouse, not the snapshot.
     conn = _open(
         Path(settings.warehouse),
-        hint=(
-            "the report needs the warehouse; the running run rewrites the report in "
+        hints={
+            "locked": "the report needs the warehouse; the running run rewrites the report in "
             f"{settings.report.out_dir} when it ends, or run `hasslemap report` again then"
-        ),
+        },
     )
     try:
         run_id = (
@@ -449,23 +457,28 @@ def sql(
     path = Path(settings.warehouse) if live else settings.snapshot_path
     if not live and not path.is_file():
         path = Path(settings.warehouse)
-    hint = (
-        "drop --live to query the analyst snapshot (the last finished run), or wait for the "
-        "run to finish"
-        if live
-        else "the next successful `hasslemap run` writes a new snapshot; --live queries the "
-        "warehouse meanwhile"
-    )
-    conn = _open(path, sandboxed=True, hint=hint)
+    if live:
+        hints = {
+            "locked": "drop --live to query the analyst snapshot (the last finished run), or "
+            "wait for the run to finish"
+        }
+    elif path == settings.snapshot_path:
+        hints = {
+            "damaged": "the next successful `hasslemap run` writes a new snapshot; --live "
+            "queries the warehouse meanwhile"
+        }
+    else:
+        hints = {"locked": "there is no analyst snapshot yet; the run writes one when it ends"}
+    conn = _open(path, sandboxed=True, hints=hints)
     try:
         cursor = conn.execute(query)
         names = [d[0] for d in cursor.description or []]
         if out is None:
             rows = cursor.fetchmany(max_rows + 1)
         else:
-            result = cursor.fetch_arrow_table()
-            rows = result.slice(0, max_rows + 1).to_pylist()
-            rows = [tuple(row.values()) for row in rows]
+            result = cursor.to_arrow_table()
+            shown = result.slice(0, max_rows + 1)
+            rows = list(zip(*(column.to_pylist() for column in shown.columns), strict=True))
     except duckdb.Error as exc:
         _fail("SQL error", str(exc))
     finally:
