@@ -338,7 +338,7 @@ def demo_data(
         bad_records=bad_records,
     )
     target = out or settings.demo.out_dir
-    with console.status(f"writing demo data to {target}"):
+    with console.status(f"writing demo data to {escape(str(target))}"):
         summary = write_demo_data(target, spec)
     counts = ", ".join(f"{count:,} {channel}" for channel, count in summary.counts.items())
     console.print(f"demo data: {counts} in [bold]{escape(str(summary.out_dir))}[/]")

@@ -328,6 +328,18 @@ def test_sql_on_a_damaged_snapshot_says_so(tmp_path):
     _one_line_error(output)
 
 
+def test_run_on_a_damaged_warehouse_says_so_before_any_work(tmp_path):
+    config = _build(tmp_path / "w")
+    warehouse = load_settings(config, environ={}).warehouse
+    warehouse.write_bytes(b"not a database")
+    code, output = _invoke("run", "-c", str(config))
+    assert code == 1, output
+    flat = output.replace("\n", "")
+    assert str(warehouse) in flat and "damaged" in flat and "restore it from a backup" in flat
+    _one_line_error(output)
+    assert warehouse.read_bytes() == b"not a database"
+
+
 def test_a_taxonomy_error_is_one_line_naming_the_file_and_key(tmp_path):
     config = _build(tmp_path / "w")
     taxonomy = tmp_path / "taxonomy.yaml"
