@@ -14,20 +14,33 @@ and what is expected, before any work is done.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import os
 import re
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 ENV_PREFIX = "HASSLEMAP_"
 CONFIG_ENV = "HASSLEMAP_CONFIG"
 DEFAULT_CONFIG_FILE = Path("config/hasslemap.yaml")
+# HASSLEMAP_* variables that are not settings: no "unknown variable" warning for these.
+OTHER_ENV_VARIABLES = frozenset({CONFIG_ENV, "HASSLEMAP_UPDATE_SCREENSHOT"})
 
 Channel = Literal["review", "ticket", "survey"]
 FileFormat = Literal["csv", "jsonl", "parquet"]
@@ -38,6 +51,10 @@ _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 class ConfigError(ValueError):
     """A configuration problem, worded for the person who has to fix it."""
+
+
+class ConfigWarning(UserWarning):
+    """A setting that is probably a mistake but does not stop the run (e.g. a mistyped variable)."""
 
 
 class _Strict(BaseModel):
@@ -339,6 +356,19 @@ class AlertSettings(_Strict):
     )
     timeout_seconds: float = Field(default=10.0, gt=0)
 
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_is_http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            TypeAdapter(HttpUrl).validate_python(value)
+        except ValidationError:
+            raise ValueError(
+                "expected an http(s) URL with a host, e.g. https://hooks.slack.com/services/..."
+            ) from None
+        return value
+
 
 class ScaleSettings(_Strict):
     """Scale-out of the enrich stage on an existing Dask cluster."""
@@ -494,9 +524,37 @@ def _resolve_config_path(
     return path
 
 
+class _DuplicateKeyError(yaml.MarkedYAMLError):
+    """A mapping names the same key twice."""
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, but a key given twice in one mapping is an error, not last-wins."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        first_line: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                line = first_line.setdefault(key, key_node.start_mark.line + 1)
+            except TypeError:
+                continue  # an unhashable key: the base loader reports it
+            if line != key_node.start_mark.line + 1:
+                raise _DuplicateKeyError(
+                    problem=f"key {key!r} appears twice (first on line {line})",
+                    problem_mark=key_node.start_mark,
+                )
+        return super().construct_mapping(node, deep=deep)
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
+    except _DuplicateKeyError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else "?"
+        raise ConfigError(
+            f"{path}: line {line}: {exc.problem}; keep one of them (YAML would silently use the last)"
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -522,7 +580,9 @@ def _apply_env_overrides(
             continue
         keys = tuple(part.lower() for part in name[len(ENV_PREFIX) :].split("__"))
         if not all(keys) or keys[0] not in Settings.model_fields:
-            continue  # Not one of ours (e.g. a variable for another tool); ignore quietly.
+            if name not in OTHER_ENV_VARIABLES:
+                warnings.warn(_unknown_variable(name, keys), ConfigWarning, stacklevel=3)
+            continue
         try:
             value = yaml.safe_load(raw) if raw.strip() else raw
         except yaml.YAMLError:
@@ -537,6 +597,17 @@ def _apply_env_overrides(
         node[keys[-1]] = value
         origins[keys] = name
     return merged
+
+
+def _unknown_variable(name: str, keys: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(keys[0], list(Settings.model_fields), n=1, cutoff=0.6)
+    if close:
+        guess = "__".join((close[0], *keys[1:])).upper()
+        hint = f"did you mean {ENV_PREFIX}{guess}?"
+    else:
+        known = ", ".join(f"{ENV_PREFIX}{field.upper()}" for field in Settings.model_fields)
+        hint = f"settings variables start with one of {known}"
+    return f"environment variable {name} is not a hasslemap setting and is ignored; {hint}"
 
 
 def _describe(exc: ValidationError, path: Path | None, origins: dict[tuple[str, ...], str]) -> str:

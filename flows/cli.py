@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import warnings
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
@@ -13,6 +14,7 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
+from rich.markup import escape  # noqa: E402
 from rich.progress import (  # noqa: E402
     BarColumn,
     MofNCompleteColumn,
@@ -23,9 +25,16 @@ from rich.progress import (  # noqa: E402
     TimeElapsedColumn,
 )
 from rich.table import Table  # noqa: E402
+from rich.text import Text  # noqa: E402
 
 from config import ConfigError, Settings, load_settings  # noqa: E402
+from config.settings import ConfigWarning  # noqa: E402
 from flows import progress  # noqa: E402
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from config.taxonomy import Taxonomy
 
 app = typer.Typer(
     help="hasslemap: rank the hassles your customers write about.",
@@ -41,11 +50,57 @@ ConfigOption = Annotated[
 
 
 def _settings(config: Path | None) -> Settings:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConfigWarning)
+        try:
+            settings = load_settings(config)
+        except ConfigError as exc:
+            _fail("Configuration error", str(exc), code=2)
+    for warning in caught:
+        if issubclass(warning.category, ConfigWarning):
+            _warn(str(warning.message))
+        else:
+            warnings.showwarning(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+    return settings
+
+
+def _fail(title: str, message: str, code: int = 1) -> NoReturn:
+    """Print one clear error (customer text and paths printed as text) and exit."""
+    console.print(f"[bold red]{title}[/] {escape(message)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code=code)
+
+
+def _warn(message: str) -> None:
+    console.print(f"[bold yellow]Warning[/] {escape(message)}", highlight=False, soft_wrap=True)
+
+
+def _taxonomy(settings: Settings) -> Taxonomy:
+    from flows.enrich import load_enrich_config
+
     try:
-        return load_settings(config)
+        return load_enrich_config(settings)
     except ConfigError as exc:
-        console.print(f"[bold red]Configuration error[/] {exc}", highlight=False)
-        raise typer.Exit(code=2) from None
+        _fail("Taxonomy error", str(exc), code=2)
+
+
+def _open(
+    path: Path, *, sandboxed: bool = False, hints: dict[str, str] | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Open a warehouse or snapshot read-only, or exit with one line saying why it cannot be.
+
+    ``hints`` says what to do, per :class:`WarehouseUnavailable` kind (locked, damaged, denied).
+    """
+    from warehouse.connection import WarehouseUnavailable, open_readonly, open_sandboxed
+
+    try:
+        return open_sandboxed(path) if sandboxed else open_readonly(path)
+    except FileNotFoundError as exc:
+        _fail("No warehouse", str(exc))
+    except WarehouseUnavailable as exc:
+        hint = (hints or {}).get(exc.kind)
+        _fail("Cannot open", f"{exc}; {hint}" if hint else str(exc))
 
 
 class RichProgress:
@@ -80,7 +135,23 @@ class RichProgress:
 def run(config: ConfigOption = None) -> None:
     """Run the nightly flow once, with progress, and print a summary."""
     settings = _settings(config)
+    from config.preflight import check_ready
     from flows.nightly import nightly
+    from warehouse.connection import WarehouseUnavailable, check_openable
+
+    _taxonomy(settings)
+    try:
+        check_ready(settings)  # its warnings are logged by the flow, which checks again
+    except ConfigError as exc:
+        _fail("Configuration error", str(exc), code=2)
+    try:
+        check_openable(Path(settings.warehouse))
+    except WarehouseUnavailable as exc:
+        hint = {
+            "locked": "wait for that run to finish; analysts can query the snapshot meanwhile",
+            "damaged": "restore it from a backup, or move it away to start a new warehouse",
+        }.get(exc.kind, "check the file and its folder")
+        _fail("Cannot run", f"{exc}; {hint}")
 
     bar = Progress(
         SpinnerColumn(),
@@ -94,7 +165,12 @@ def run(config: ConfigOption = None) -> None:
     with bar:
         progress.install(RichProgress(bar))
         try:
-            result = nightly(config_path=str(config) if config else None)
+            with warnings.catch_warnings():
+                # Shown once above already, when the settings were read.
+                warnings.simplefilter("ignore", ConfigWarning)
+                result = nightly(config_path=str(config) if config else None)
+        except Exception as exc:  # Prefect has logged the traceback above
+            _fail("Run failed", f"{type(exc).__name__}: {exc} (the log above has the details)")
         finally:
             progress.install(None)
     _print_summary(result, settings)
@@ -115,7 +191,7 @@ def _print_summary(result: dict[str, Any], settings: Settings) -> None:
         table.add_column(column, justify="left" if column == "source" else "right")
     for name, stats in ingest["sources"].items():
         table.add_row(
-            name,
+            Text(name),
             f"{stats['files_read']:,}",
             f"{stats['files_skipped']:,}",
             f"{stats['records_read']:,}",
@@ -134,8 +210,8 @@ def _print_summary(result: dict[str, Any], settings: Settings) -> None:
         _print_enrich_summary(result["stages"]["enrich"], settings)
     if "cluster" in result["stages"]:
         _print_cluster_summary(result["stages"]["cluster"])
-    console.print(f"run id: {result['run_id']}")
-    console.print(f"warehouse: [bold]{result['warehouse']}[/]")
+    console.print(f"run id: {escape(str(result['run_id']))}")
+    console.print(f"warehouse: [bold]{escape(result['warehouse'])}[/]")
     console.print(
         'query it:  hasslemap sql "select rank, label, total_score from v_latest_hassles"',
         highlight=False,
@@ -143,20 +219,17 @@ def _print_summary(result: dict[str, Any], settings: Settings) -> None:
     if result["stages"].get("rank", {}).get("hassles_ranked"):
         _print_top_hassles(settings, settings.report.top)
     if report := result["stages"].get("publish", {}).get("report"):
-        console.print(f"report: [bold]{report}[/]", soft_wrap=True)
+        console.print(f"report: [bold]{escape(str(report))}[/]", soft_wrap=True)
 
 
 def _print_enrich_summary(enrich: dict[str, Any], settings: Settings) -> None:
-    from flows.enrich import load_enrich_config
-    from warehouse.connection import open_readonly
-
     console.print(
         f"enrich: {enrich['comments_enriched']:,} comments, {enrich['units_written']:,} sentences, "
         f"{enrich['texts_embedded']:,} texts embedded, {enrich['tags_written']:,} tags "
         f"({enrich['unsupported_language']:,} comments in an unsupported language)"
     )
-    taxonomy = load_enrich_config(settings)
-    conn = open_readonly(Path(settings.warehouse))
+    taxonomy = _taxonomy(settings)
+    conn = _open(Path(settings.warehouse))
     try:
         counts = {
             (stage, theme): n
@@ -171,9 +244,11 @@ def _print_enrich_summary(enrich: dict[str, Any], settings: Settings) -> None:
     table = Table(title="Pain points by journey stage and hassle theme", title_justify="left")
     table.add_column("stage")
     for theme in themes:
-        table.add_column(theme.replace("_", " "), justify="right")
+        table.add_column(Text(theme.replace("_", " ")), justify="right")
     for stage in [s.key for s in taxonomy.stages] + ["unassigned"]:
-        table.add_row(stage, *(f"{counts.get((stage, theme), 0):,}" or "" for theme in themes))
+        table.add_row(
+            Text(stage), *(f"{counts.get((stage, theme), 0):,}" or "" for theme in themes)
+        )
     # Ten stages by ten columns need more than the 80 columns a pipe reports.
     Console(width=max(console.width, 150)).print(table)
 
@@ -192,9 +267,7 @@ def _print_cluster_summary(counts: dict[str, Any]) -> None:
 
 
 def _print_top_hassles(settings: Settings, top: int = 10) -> None:
-    from warehouse.connection import open_readonly
-
-    conn = open_readonly(Path(settings.warehouse))
+    conn = _open(Path(settings.warehouse))
     try:
         rows = conn.execute(
             "SELECT rank, hassle_id, label, stage, theme, total_score, customers, trend, change "
@@ -209,16 +282,17 @@ def _print_top_hassles(settings: Settings, top: int = 10) -> None:
             column, justify="right" if column in ("#", "score", "customers") else "left"
         )
     for rank, hassle_id, label, stage, theme, score, customers, trend, change in rows:
+        # Labels are made of customers' words: Text() shows them as typed, never as markup.
         table.add_row(
             str(rank),
-            hassle_id,
-            label,
-            stage or "",
-            theme or "",
+            Text(hassle_id),
+            Text(label),
+            Text(stage or ""),
+            Text(theme or ""),
             f"{100 * score:.0f}",
             f"{customers:,}",
-            trend,
-            change,
+            Text(trend or ""),
+            Text(change or ""),
         )
     Console(width=max(console.width, 140)).print(table)
 
@@ -229,9 +303,10 @@ def serve(config: ConfigOption = None) -> None:
     settings = _settings(config)
     from flows.nightly import serve_nightly
 
+    _taxonomy(settings)
     console.print(
-        f"serving deployment [bold]nightly/{settings.schedule.deployment}[/] on "
-        f"'{settings.schedule.cron}' ({settings.schedule.timezone}); Ctrl+C stops it",
+        f"serving deployment [bold]nightly/{escape(settings.schedule.deployment)}[/] on "
+        f"'{escape(settings.schedule.cron)}' ({settings.schedule.timezone}); Ctrl+C stops it",
         highlight=False,
     )
     serve_nightly(str(config) if config else None)
@@ -263,10 +338,10 @@ def demo_data(
         bad_records=bad_records,
     )
     target = out or settings.demo.out_dir
-    with console.status(f"writing demo data to {target}"):
+    with console.status(f"writing demo data to {escape(str(target))}"):
         summary = write_demo_data(target, spec)
     counts = ", ".join(f"{count:,} {channel}" for channel, count in summary.counts.items())
-    console.print(f"demo data: {counts} in [bold]{summary.out_dir}[/]")
+    console.print(f"demo data: {counts} in [bold]{escape(str(summary.out_dir))}[/]")
     console.print(
         f"{summary.customers:,} customers, {summary.cross_channel_customers:,} of them in more "
         "than one channel"
@@ -276,7 +351,9 @@ def demo_data(
 @app.command()
 def report(
     config: ConfigOption = None,
-    top: Annotated[int | None, typer.Option(help="Hassles to show (default: report.top).")] = None,
+    top: Annotated[
+        int | None, typer.Option(min=1, help="Hassles to show (default: report.top).")
+    ] = None,
     since: Annotated[
         datetime | None, typer.Option(formats=["%Y-%m-%d"], help="First day (YYYY-MM-DD).")
     ] = None,
@@ -294,28 +371,23 @@ def report(
 ) -> None:
     """Write the ranked-hassle report (HTML, Markdown, CSV) from the warehouse, with filters."""
     settings = _settings(config)
-    from flows.enrich import load_enrich_config
     from flows.publish import build_report
     from flows.report.render import write_report
-    from warehouse.connection import open_readonly
     from warehouse.ranking import ReportFilter
 
-    taxonomy = load_enrich_config(settings)
+    taxonomy = _taxonomy(settings)
     stages = {s.key for s in taxonomy.stages}
     for value in stage or []:
         if value not in stages:
-            console.print(
-                f"[bold red]Unknown stage[/] {value!r}: use one of {', '.join(sorted(stages))}",
-                highlight=False,
-            )
-            raise typer.Exit(code=2)
+            _fail("Unknown stage", f"{value!r}: use one of {', '.join(sorted(stages))}", code=2)
     for value in channel or []:
         if value not in ("review", "ticket", "survey"):
-            console.print(f"[bold red]Unknown channel[/] {value!r}: use review, ticket or survey")
-            raise typer.Exit(code=2)
+            _fail("Unknown channel", f"{value!r}: use review, ticket or survey", code=2)
     if since and until and since > until:
-        console.print("[bold red]--since is after --until[/]")
-        raise typer.Exit(code=2)
+        _fail("--since is after --until", "", code=2)
+    target = out or settings.report.out_dir
+    if target.exists() and not target.is_dir():
+        _fail("Not a folder", f"{target} is a file; --out (or report.out_dir) names a folder", 2)
     filters = ReportFilter(
         since=since.date() if since else None,
         until=until.date() if until else None,
@@ -323,11 +395,15 @@ def report(
         stages=tuple(stage or ()),
         products=tuple(product or ()),
     )
-    try:
-        conn = open_readonly(Path(settings.warehouse))
-    except FileNotFoundError as exc:
-        console.print(f"[bold red]No warehouse[/] {exc}", highlight=False)
-        raise typer.Exit(code=1) from None
+    # Quotes are cut from the full comment text, which only the warehouse holds (the snapshot
+    # keeps redacted text alone), so the report needs the warehouse, not the snapshot.
+    conn = _open(
+        Path(settings.warehouse),
+        hints={
+            "locked": "the report needs the warehouse; the running run rewrites the report in "
+            f"{settings.report.out_dir} when it ends, or run `hasslemap report` again then"
+        },
+    )
     try:
         run_id = (
             conn.execute("SELECT max(run_id) FILTER (status = 'completed') FROM runs").fetchone()
@@ -339,53 +415,132 @@ def report(
     finally:
         conn.close()
     if data is None:
-        console.print("[bold red]Nothing ranked yet[/]: run `hasslemap run` first")
-        raise typer.Exit(code=1)
-    paths = write_report(data, out or settings.report.out_dir)
-    console.print(f"{len(data.hassles)} hassles; filters: {data.filters or 'none'}")
+        _fail("Nothing ranked yet", "run `hasslemap run` first")
+    paths = write_report(data, target)
+    filters_text = "; ".join(f"{key}: {value}" for key, value in data.filters.items())
+    console.print(
+        f"{len(data.hassles)} hassles; filters: {escape(filters_text or 'none')}", highlight=False
+    )
     for fmt, path in paths.items():
-        console.print(f"{fmt}: [bold]{path.resolve()}[/]", soft_wrap=True)
+        console.print(f"{fmt}: [bold]{escape(str(path.resolve()))}[/]", soft_wrap=True)
+
+
+EXPORT_SUFFIXES = (".csv", ".parquet", ".json")
 
 
 @app.command()
 def sql(
     query: Annotated[str, typer.Argument(help="SQL to run against the warehouse (read-only).")],
     config: ConfigOption = None,
-    max_rows: Annotated[int, typer.Option(help="Rows to show at most.")] = 50,
+    max_rows: Annotated[int, typer.Option(min=1, help="Rows to show at most.")] = 50,
     live: Annotated[
         bool, typer.Option("--live", help="Query the live warehouse, not the analyst snapshot.")
     ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write every row of the result to this file: .csv, .parquet or .json."
+        ),
+    ] = None,
 ) -> None:
-    """Run a read-only SQL query against the analyst snapshot (or the warehouse) and print it."""
+    """Run a read-only SQL query against the analyst snapshot (or the warehouse) and print it.
+
+    The query can read that one database and nothing else: no other files, no COPY, no
+    ATTACH, no settings. Results go to a file only through --out.
+    """
     import duckdb
 
-    from warehouse.connection import open_readonly
-
     settings = _settings(config)
+    if out is not None:
+        _check_export_target(out, settings)
     # Analysts read the snapshot: it is never locked by a run. --live reads the warehouse.
     path = Path(settings.warehouse) if live else settings.snapshot_path
     if not live and not path.is_file():
         path = Path(settings.warehouse)
-    try:
-        conn = open_readonly(path)
-    except FileNotFoundError as exc:
-        console.print(f"[bold red]No warehouse[/] {exc}", highlight=False)
-        raise typer.Exit(code=1) from None
+    if live:
+        hints = {
+            "locked": "drop --live to query the analyst snapshot (the last finished run), or "
+            "wait for the run to finish"
+        }
+    elif path == settings.snapshot_path:
+        hints = {
+            "damaged": "the next successful `hasslemap run` writes a new snapshot; --live "
+            "queries the warehouse meanwhile"
+        }
+    else:
+        hints = {"locked": "there is no analyst snapshot yet; the run writes one when it ends"}
+    conn = _open(path, sandboxed=True, hints=hints)
     try:
         cursor = conn.execute(query)
         names = [d[0] for d in cursor.description or []]
-        rows = cursor.fetchmany(max_rows + 1)
+        if out is None:
+            rows = cursor.fetchmany(max_rows + 1)
+        else:
+            result = cursor.to_arrow_table()
+            shown = result.slice(0, max_rows + 1)
+            rows = list(zip(*(column.to_pylist() for column in shown.columns), strict=True))
     except duckdb.Error as exc:
-        console.print(f"[bold red]SQL error[/] {exc}", highlight=False)
-        raise typer.Exit(code=1) from None
+        _fail("SQL error", str(exc))
     finally:
         conn.close()
-    table = Table(*names)
+    # Column names and values are data (customer text among them), never rich markup.
+    table = Table()
+    for name in names:
+        table.add_column(Text(name))
     for row in rows[:max_rows]:
-        table.add_row(*("" if v is None else str(v) for v in row))
+        table.add_row(*(Text("" if v is None else str(v)) for v in row))
     console.print(table)
     if len(rows) > max_rows:
         console.print(f"(first {max_rows} rows shown; use --max-rows for more)")
+    if out is not None:
+        _write_export(result, out)
+        console.print(f"wrote {result.num_rows:,} rows to [bold]{escape(str(out))}[/]")
+
+
+def _check_export_target(out: Path, settings: Settings) -> None:
+    """Refuse an export file that would replace the warehouse, the snapshot or a report."""
+    if out.suffix.lower() not in EXPORT_SUFFIXES:
+        _fail("Unknown export format", f"{out}: name a .csv, .parquet or .json file", code=2)
+    if out.is_dir():
+        _fail("Not a file", f"{out} is a folder; --out names a file", code=2)
+    warehouse = Path(settings.warehouse)
+    protected = [
+        warehouse,
+        warehouse.with_name(warehouse.name + ".wal"),
+        settings.snapshot_path,
+        settings.snapshot_path.with_name(settings.snapshot_path.name + ".wal"),
+        *(settings.report.out_dir / f"hasslemap-report.{ext}" for ext in ("html", "md", "csv")),
+    ]
+    target = out.resolve()
+    if any(target == p.resolve() for p in protected):
+        _fail(
+            "Refused",
+            f"{out} is hasslemap's own file (the warehouse, the analyst snapshot or the "
+            "report); pick another file name",
+            code=2,
+        )
+
+
+def _write_export(result: Any, out: Path) -> None:
+    """Write an Arrow table as CSV, Parquet or JSON (by suffix), replacing ``out`` atomically."""
+    import json
+
+    import pyarrow.csv
+    import pyarrow.parquet
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(f".{out.name}.partial")
+    suffix = out.suffix.lower()
+    if suffix == ".csv":
+        pyarrow.csv.write_csv(result, partial)
+    elif suffix == ".parquet":
+        pyarrow.parquet.write_table(result, partial)
+    else:
+        partial.write_text(
+            json.dumps(result.to_pylist(), default=str, ensure_ascii=False, indent=1),
+            encoding="utf-8",
+        )
+    os.replace(partial, out)
 
 
 if __name__ == "__main__":

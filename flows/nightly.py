@@ -11,6 +11,7 @@ from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote
 
 from config import load_settings
+from config.preflight import check_ready
 from flows.alerts import send_alerts
 from flows.cluster import cluster_into
 from flows.enrich import enrich, enrich_into, load_enrich_config
@@ -52,6 +53,8 @@ def nightly(config_path: str | None = None) -> dict[str, Any]:
     settings = load_settings(config_path)
     taxonomy = load_enrich_config(settings)
     logger = get_run_logger()
+    for warning in check_ready(settings):  # raises on a missing folder or model: before any work
+        logger.warning(warning)
     run_id = str(flow_run.get_id() or f"local-{datetime.now(UTC):%Y%m%d%H%M%S%f}")
     warehouse = Path(settings.warehouse)
     conn = connect_warehouse(warehouse, memory_limit=settings.duckdb_memory_limit)

@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 
 from config import ConfigError, load_settings
+from config.settings import ConfigWarning
 
 
 def test_defaults_need_no_config_file(tmp_path, monkeypatch):
@@ -80,3 +81,46 @@ def test_duplicate_source_names_are_refused(tmp_path):
 def test_a_missing_config_file_is_an_error_naming_where_it_came_from(tmp_path):
     with pytest.raises(ConfigError, match="HASSLEMAP_CONFIG"):
         load_settings(environ={"HASSLEMAP_CONFIG": str(tmp_path / "nope.yaml")})
+
+
+def test_a_key_given_twice_is_an_error_naming_the_file_key_and_line(tmp_path):
+    path = tmp_path / "dup.yaml"
+    path.write_text("report:\n  top: 5\n  title: Hassles\n  top: 7\n")
+    with pytest.raises(
+        ConfigError, match=r"line 4: key 'top' appears twice \(first on line 2\)"
+    ) as info:
+        load_settings(path, environ={})
+    assert str(path) in str(info.value)
+
+
+def test_a_mistyped_variable_warns_with_the_closest_name(tmp_path):
+    with pytest.warns(ConfigWarning) as caught:
+        settings = load_settings(
+            environ={
+                "HASSLEMAP_WAREHOSE": str(tmp_path / "x.duckdb"),
+                "HASSLEMAP_INGSET__MAX_TEXT_CHARS": "8000",
+            }
+        )
+    messages = sorted(str(w.message) for w in caught)
+    assert "HASSLEMAP_INGSET__MAX_TEXT_CHARS" in messages[0]
+    assert "did you mean HASSLEMAP_INGEST__MAX_TEXT_CHARS?" in messages[0]
+    assert "did you mean HASSLEMAP_WAREHOUSE?" in messages[1]
+    assert settings.warehouse == Path("var/hasslemap.duckdb")
+
+
+def test_known_variables_do_not_warn(tmp_path, recwarn):
+    load_settings(environ={"HASSLEMAP_WAREHOUSE": str(tmp_path / "x.duckdb"), "HOME": "/"})
+    assert not [w for w in recwarn if issubclass(w.category, ConfigWarning)]
+
+
+@pytest.mark.parametrize(
+    "url", ["hooks.slack.com/services/x", "ftp://hooks.example.com/x", "https://", "not a url"]
+)
+def test_an_invalid_webhook_url_fails_config_validation(url):
+    with pytest.raises(ConfigError, match=r"key 'alerts\.webhook_url': expected an http\(s\) URL"):
+        load_settings(environ={"HASSLEMAP_ALERTS__WEBHOOK_URL": url})
+
+
+def test_a_valid_webhook_url_is_kept_as_written():
+    url = "https://hooks.slack.com/services/T000/B000/XXXX"
+    assert load_settings(environ={"HASSLEMAP_ALERTS__WEBHOOK_URL": url}).alerts.webhook_url == url

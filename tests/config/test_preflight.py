@@ -1,0 +1,74 @@
+"""check_ready: what the settings name is there before a run does any work (issue 11)."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from conftest import review_source
+
+from config import ConfigError, load_settings
+from config.preflight import check_ready
+
+
+def _settings(tmp_path, sources, **extra):
+    data = {"warehouse": str(tmp_path / "w.duckdb"), "sources": sources, **extra}
+    path = tmp_path / "hasslemap.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return load_settings(path, environ={})
+
+
+def test_a_source_folder_that_does_not_exist_is_an_error(tmp_path):
+    settings = _settings(tmp_path, [review_source(tmp_path / "exports" / "*.csv")])
+    with pytest.raises(
+        ConfigError, match=r"key 'sources\[0\]\.path': folder .*exports does not exist"
+    ):
+        check_ready(settings)
+
+
+def test_an_existing_folder_with_no_matching_file_is_a_warning(tmp_path):
+    (tmp_path / "exports").mkdir()
+    settings = _settings(tmp_path, [review_source(tmp_path / "exports" / "*.csv")])
+    [warning] = check_ready(settings)
+    assert "source reviews: no file matches" in warning and "exports" in warning
+
+
+def test_a_matching_file_needs_no_warning(tmp_path):
+    (tmp_path / "exports").mkdir()
+    (tmp_path / "exports" / "a.csv").write_text("id\n")
+    assert check_ready(_settings(tmp_path, [review_source(tmp_path / "exports" / "*.csv")])) == []
+
+
+def test_a_report_folder_that_is_a_file_is_an_error(tmp_path):
+    (tmp_path / "reports").write_text("not a folder")
+    settings = _settings(tmp_path, [], report={"out_dir": str(tmp_path / "reports")})
+    with pytest.raises(ConfigError, match=r"key 'report\.out_dir': .*reports is a file"):
+        check_ready(settings)
+
+
+def test_a_missing_spacy_model_is_an_error(tmp_path):
+    settings = _settings(tmp_path, [], models={"spacy": "en_core_web_nonexistent_xyz"})
+    with pytest.raises(
+        ConfigError, match=r"key 'models\.spacy': spaCy pipeline 'en_core_web_nonexistent_xyz'"
+    ):
+        check_ready(settings)
+
+
+def test_a_missing_embedding_model_folder_is_an_error(tmp_path):
+    settings = _settings(tmp_path, [], models={"embedding": str(tmp_path / "no-model")})
+    with pytest.raises(ConfigError, match=r"key 'models\.embedding': .*no-model"):
+        check_ready(settings)
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    (tmp_path / "reports").write_text("x")
+    settings = _settings(
+        tmp_path,
+        [review_source(tmp_path / "nope" / "*.csv")],
+        report={"out_dir": str(tmp_path / "reports")},
+        models={"spacy": "en_core_web_nonexistent_xyz"},
+    )
+    with pytest.raises(ConfigError) as info:
+        check_ready(settings)
+    message = str(info.value)
+    for key in ("sources[0].path", "report.out_dir", "models.spacy"):
+        assert f"key '{key}'" in message
