@@ -144,7 +144,7 @@ class _LineTap:
 
 def _is_record(line: str, width: int, delimiter: str) -> bool:
     """True when ``line`` alone parses as one whole record of ``width`` fields."""
-    row = next(csv.reader([line], delimiter=delimiter), [])
+    row = _fields(line, delimiter)
     return len(row) == width and not any("\n" in field or "\r" in field for field in row)
 
 
@@ -166,7 +166,11 @@ def _resynchronised(
 
 
 def _fields(line: str, delimiter: str) -> list[str]:
-    return [name.strip() for name in next(csv.reader([line], delimiter=delimiter), [])]
+    """The fields of one line on its own, stripped; none when it can't be parsed."""
+    try:
+        return [name.strip() for name in next(csv.reader([line], delimiter=delimiter), [])]
+    except csv.Error:
+        return []
 
 
 def _choose_delimiter(first_line: str, required: list[str]) -> str:

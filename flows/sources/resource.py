@@ -199,6 +199,7 @@ def _read_one_file(
     records = _Batch(RECORD_SCHEMA)
     rejected = _Batch(REJECTED_SCHEMA)
     first_line_of: dict[str, int] = {}
+    last_line = 0
 
     def reject(line: int, external_id: str | None, problem: Problem, raw: str) -> None:
         stats.count(problem)
@@ -220,6 +221,7 @@ def _read_one_file(
 
     try:
         for raw_item in _iter_items(item, source, ingest):
+            last_line = raw_item.line
             stats.records_read += 1
             raw_text = raw_item.raw_text
             try:
@@ -259,6 +261,17 @@ def _read_one_file(
     except FileProblem as problem:
         stats.quarantined += 1
         reject(0, None, Problem(problem.code, problem.reason, True), "")
+    except OSError:
+        raise  # a locked or half-written file: the task retries it
+    except Exception as exc:  # a reader failing mid-file: keep what was read, record the rest
+        stats.quarantined += 1
+        unreadable = Problem(
+            "unreadable_file",
+            f"reading stopped after line {last_line} ({type(exc).__name__}: {shown(exc)}); "
+            "the records before it were kept, the rest of the file was not read",
+            True,
+        )
+        reject(0, None, unreadable, "")
     if records.rows:
         if on_progress:
             on_progress(records.rows)

@@ -115,6 +115,33 @@ def test_any_exception_while_reading_one_record_quarantines_that_record_alone(
     assert set(loaded(tmp_path)) == {"G1", "G2", "G3", "G4"}
 
 
+def test_a_reader_failing_mid_file_keeps_what_was_read_and_the_run_goes_on(
+    tmp_path, write_config, monkeypatch
+):
+    import flows.sources.resource as resource
+
+    real = resource.iter_csv
+
+    def failing(*args, **kwargs):
+        for item in real(*args, **kwargs):
+            if item.line == 4:
+                raise ValueError("the reader broke")
+            yield item
+
+    monkeypatch.setattr(resource, "iter_csv", failing)
+    broken = write_csv(tmp_path / "in" / "a.csv", good_reviews(4))
+    other = write_csv(tmp_path / "other" / "b.csv", good_reviews(2, start=10))
+    config = write_config([review_source(broken), review_source(other, "other")])
+
+    run_ingest(config)
+
+    [(line, reason)] = query(
+        tmp_path, "SELECT line, reason FROM rejected WHERE reason_code = 'unreadable_file'"
+    )
+    assert line == 0 and "after line 3" in reason and "the reader broke" in reason
+    assert set(loaded(tmp_path)) == {"G1", "G2", "G10", "G11"}
+
+
 def test_a_parquet_timestamp_past_year_9999_is_quarantined_not_fatal(tmp_path, write_config):
     now = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=1)
     stamps = [now, datetime(9999, 12, 31), now]
@@ -299,9 +326,7 @@ def test_nul_bytes_are_removed_from_ids_and_the_repair_recorded(tmp_path, write_
 def test_a_semicolon_csv_is_named_as_such_and_read_once_the_source_says_so(tmp_path, write_config):
     rows = [row.replace(",", ";") for row in good_reviews(3)]
     path = write_csv(tmp_path / "in" / "r.csv", rows, header=REVIEW_HEADER.replace(",", ";"))
-    config = write_config(
-        [review_source(path), {**review_source(path, "auto"), "delimiter": "auto"}]
-    )
+    config = write_config([review_source(path), {**review_source(path, "semi"), "delimiter": ";"}])
 
     run_ingest(config)
 
@@ -310,7 +335,7 @@ def test_a_semicolon_csv_is_named_as_such_and_read_once_the_source_says_so(tmp_p
     )
     assert (code, line) == ("wrong_delimiter", 0)
     assert "semicolon" in reason and "sources[reviews].delimiter" in reason
-    assert query(tmp_path, "SELECT count(*) FROM comments WHERE source = 'auto'") == [(3,)]
+    assert query(tmp_path, "SELECT count(*) FROM comments WHERE source = 'semi'") == [(3,)]
 
 
 def test_a_gzip_csv_is_read(tmp_path, write_config):
