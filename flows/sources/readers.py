@@ -289,7 +289,7 @@ def iter_jsonl(stream: IO[bytes]) -> Iterator[RawItem]:
             continue
         try:
             record = _loads(raw)
-        except (ValueError, UnicodeError) as exc:  # orjson's and json's decode errors included
+        except (ValueError, UnicodeError, RecursionError) as exc:  # decode errors included
             where = f" at column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
             message = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
             yield RawItem(

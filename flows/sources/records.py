@@ -186,13 +186,13 @@ def _identifier(value: Any, flags: list[str]) -> str | None:
     """Read an identifier as text; control characters are removed and flagged in ``flags``."""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = _as_text(value)
+    text = _as_text(value).strip()
     if not text.isprintable():
         kept = "".join(char for char in text if unicodedata.category(char) != "Cc")
-        if kept != text and text.strip() and "control_chars_removed" not in flags:
+        if kept != text and "control_chars_removed" not in flags:
             flags.append("control_chars_removed")
-        text = kept
-    return text.strip() or None
+        text = kept.strip()
+    return text or None
 
 
 def _why_not_an_id(value: Any) -> str | None:
@@ -200,10 +200,8 @@ def _why_not_an_id(value: Any) -> str | None:
         return f"holds {json.dumps(value)}, a yes/no value"
     if isinstance(value, dict | list | tuple):
         return f"holds a nested {'object' if isinstance(value, dict) else 'list'}"
-    if isinstance(value, float) and not (
-        math.isfinite(value) and value.is_integer() and abs(value) < _EXACT_FLOAT_INT
-    ):
-        return f"holds the number {shown(value)}, which is not exact as an id"
+    if isinstance(value, float) and (math.isinf(value) or abs(value) >= _EXACT_FLOAT_INT):
+        return f"holds the number {shown(value)}, too large to be exact as an id"
     return None
 
 

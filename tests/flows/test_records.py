@@ -254,3 +254,12 @@ def test_reasons_never_echo_raw_values_unredacted_and_are_capped():
     )
     assert [p.code for p in problems] == ["rating_out_of_range"]
     assert "4111" not in problems[0].reason
+
+
+def test_surrounding_whitespace_in_an_id_is_trimmed_without_a_repair_flag():
+    row, problems = normalise_record(ticket(id=" T1\n"), TICKETS, max_text_chars=100, dates=DATES)
+    assert row.external_id == "T1" and problems == []
+    row, problems = normalise_record(
+        ticket(id=float("nan")), TICKETS, max_text_chars=100, dates=DATES
+    )
+    assert row is None and [p.code for p in problems] == ["missing_id"]
