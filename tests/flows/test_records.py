@@ -263,3 +263,28 @@ def test_surrounding_whitespace_in_an_id_is_trimmed_without_a_repair_flag():
         ticket(id=float("nan")), TICKETS, max_text_chars=100, dates=DATES
     )
     assert row is None and [p.code for p in problems] == ["missing_id"]
+
+
+@pytest.mark.parametrize(
+    ("settings", "ok"),
+    [
+        ({"delimiter": ";"}, True),
+        ({"delimiter": "\t"}, True),
+        ({"delimiter": "auto"}, True),
+        ({"delimiter": ";;"}, False),
+        ({"delimiter": '"'}, False),
+        ({"compression": "gzip"}, True),
+        ({"compression": "zip"}, False),
+    ],
+)
+def test_source_delimiter_and_compression_settings_are_validated(settings, ok):
+    def build():
+        return SourceConfig(
+            name="r", channel="review", path="x", format="csv", fields=REVIEW_FIELDS, **settings
+        )
+
+    if ok:
+        assert build().model_dump()[next(iter(settings))] == next(iter(settings.values()))
+    else:
+        with pytest.raises(ValueError):
+            build()
