@@ -21,6 +21,7 @@ import os
 import re
 import warnings
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -118,7 +119,15 @@ class SourceConfig(_Strict):
     score_kind: ScoreKind | None = Field(
         default=None, description="Fixed score kind when the records carry no score_kind field."
     )
-    delimiter: str = Field(default=",", min_length=1, max_length=1)
+    delimiter: str = Field(
+        default=",",
+        min_length=1,
+        description="CSV field separator: one character, or 'auto' to pick , ; tab or | "
+        "from the header row.",
+    )
+    compression: Literal["auto", "none", "gzip"] = Field(
+        default="auto", description="auto: gzip when the file starts with gzip's magic bytes."
+    )
     day_first: bool = Field(default=False, description="Read 03/04/2026 as 3 April.")
 
     @field_validator("name")
@@ -128,6 +137,15 @@ class SourceConfig(_Strict):
             raise ValueError(
                 "expected lower-case letters, digits and underscores, starting with a letter"
             )
+        return value
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_character_or_auto(cls, value: str) -> str:
+        if len(value) != 1 and value != "auto":
+            raise ValueError("expected one character (such as ',' ';' or '\\t') or 'auto'")
+        if value in ('"', "\n", "\r"):
+            raise ValueError("a quote or line break cannot separate fields")
         return value
 
     @model_validator(mode="after")
@@ -154,6 +172,16 @@ class IngestSettings(_Strict):
     chunk_rows: int = Field(default=20_000, gt=0, le=1_000_000)
     retries: int = Field(default=2, ge=0, le=10)
     retry_delay_seconds: float = Field(default=2.0, ge=0)
+    earliest_date: date = Field(
+        default=date(2000, 1, 1),
+        description="Comments dated before this are quarantined as date_out_of_range.",
+    )
+    max_future_days: int = Field(
+        default=2,
+        ge=0,
+        le=3650,
+        description="Comments dated more than this many days after the run are quarantined.",
+    )
 
 
 class ModelSettings(_Strict):

@@ -34,11 +34,18 @@ def looks_like_html(text: str) -> bool:
 
 
 def strip_html(text: str) -> str:
-    """Remove tags (keeping their words), turn block tags into line breaks, decode entities."""
-    text = _SCRIPT_STYLE.sub(" ", text)
-    text = _BLOCK_TAG.sub("\n", text)
-    text = _TAG.sub("", text)
-    return html.unescape(text)
+    """Decode entities, then remove tags (keeping their words), block tags becoming line breaks.
+
+    Entities are decoded first so that ``&lt;script&gt;`` is removed as the tag it spells
+    rather than stored as live markup; removal repeats until nothing tag-like is left, so
+    ``<<b>script>`` cannot reassemble into ``<script>``.
+    """
+    text = html.unescape(text)
+    while True:
+        stripped = _TAG.sub("", _BLOCK_TAG.sub("\n", _SCRIPT_STYLE.sub(" ", text)))
+        if stripped == text:
+            return text
+        text = stripped
 
 
 def normalise_whitespace(text: str) -> str:

@@ -8,20 +8,32 @@ Each reader takes an open binary stream and yields :class:`RawItem` one record a
 from __future__ import annotations
 
 import csv
+import gzip
 import io
+import json
+import re
 import sys
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
 import orjson
 
-from flows.sources.records import Problem
+from flows.sources.records import Problem, shown
 
 csv.field_size_limit(min(sys.maxsize, 64 * 1024 * 1024))
 # A quoted field may hold line breaks, but one record over this many lines is almost always an
-# unclosed quote swallowing the rows after it; it is quarantined instead of read on.
+# unclosed quote swallowing the rows after it; reading resumes at the next line that is a record.
 MAX_LINES_PER_RECORD = 200
+# What ``delimiter: auto`` chooses from, and what a header is checked against when it lacks the
+# mapped columns: the separators exports actually use.
+CANDIDATE_DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+_GZIP_MAGIC = b"\x1f\x8b"
+# orjson reads integers past 64 bits as floats, which collide; such lines go to the json module.
+_LONG_INTEGER = re.compile(r"\d{19}")
+# A header listed in a reason is cut to this many names.
+_SHOWN_COLUMNS = 20
 
 
 @dataclass(frozen=True)
@@ -43,62 +55,170 @@ class FileProblem(Exception):
         self.reason = reason
 
 
+def open_decompressed(stream: IO[bytes], compression: str) -> IO[bytes]:
+    """Return ``stream``, gunzipped when ``compression`` is gzip, or auto and the data is gzip.
+
+    Raises:
+        FileProblem: When ``compression`` is none but the data starts with gzip's magic bytes.
+    """
+    head = stream.read(len(_GZIP_MAGIC))
+    stream.seek(0)
+    if compression == "gzip" or (compression == "auto" and head == _GZIP_MAGIC):
+        return gzip.GzipFile(fileobj=stream, mode="rb")
+    if head == _GZIP_MAGIC:
+        raise FileProblem(
+            "compressed_file",
+            "the file is gzip-compressed but the source's compression is 'none'; "
+            "set compression: gzip (or auto) on the source",
+        )
+    return stream
+
+
+def decompression_checked(items: Iterator[RawItem]) -> Iterator[RawItem]:
+    """Pass ``items`` on, turning corrupt or cut-short gzip data into a :class:`FileProblem`.
+
+    ``gzip.BadGzipFile`` is an ``OSError``, which would otherwise read as a locked or
+    half-written file and be retried in vain.
+    """
+    line = 0
+    try:
+        for item in items:
+            line = item.line
+            yield item
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise FileProblem(
+            "bad_compression",
+            f"the gzip data is corrupt or cut short after line {line} ({exc}); "
+            "re-export or re-compress the file, or set the source's compression to none",
+        ) from None
+
+
 class _LineTap:
-    """Feeds lines to ``csv.reader`` and remembers which raw lines made up each record."""
+    """Feeds lines to ``csv.reader`` and remembers which raw lines made up each record.
+
+    It can replay lines, so that reading resumes inside a record found to be broken.
+    """
 
     def __init__(self, lines: Iterator[str]) -> None:
         self._lines = lines
+        self._replay: list[str] = []  # lines to hand out again, last first
         self.buffer: list[str] = []
-        self.line_no = 0
+        self.line_no = 0  # number of the last line handed out
+        self.hit_end = False  # the record being read ran into the end of the file
 
     def __iter__(self) -> _LineTap:
         return self
 
     def __next__(self) -> str:
-        line = next(self._lines)
+        if self._replay:
+            line = self._replay.pop()
+        else:
+            try:
+                line = next(self._lines)
+            except StopIteration:
+                self.hit_end = True
+                raise
+            if not line.endswith(("\n", "\r")):
+                line += "\n"  # the last line: a quote left open there is then detectable
         self.line_no += 1
         self.buffer.append(line)
         if len(self.buffer) > MAX_LINES_PER_RECORD:
-            raise csv.Error(f"a record runs over {MAX_LINES_PER_RECORD} lines")
+            raise csv.Error(
+                f"a quote never closes: the record runs over {MAX_LINES_PER_RECORD} lines"
+            )
         return line
 
-    def take(self) -> tuple[int, str]:
+    def take(self) -> tuple[int, list[str]]:
+        """Return the first line number and the raw lines of the record just read."""
         first = self.line_no - len(self.buffer) + 1
-        raw = "".join(self.buffer)
-        self.buffer.clear()
-        return first, raw
+        lines = self.buffer
+        self.buffer = []
+        self.hit_end = False
+        return first, lines
+
+    def replay(self, lines: list[str]) -> None:
+        """Hand ``lines`` (the last ones taken) out again, in order."""
+        self._replay.extend(reversed(lines))
+        self.line_no -= len(lines)
 
 
-def iter_csv(stream: IO[bytes], *, delimiter: str, required: list[str]) -> Iterator[RawItem]:
+def _is_record(line: str, width: int, delimiter: str) -> bool:
+    """True when ``line`` alone parses as one whole record of ``width`` fields."""
+    row = _fields(line, delimiter)
+    return len(row) == width and not any("\n" in field or "\r" in field for field in row)
+
+
+def _resynchronised(
+    tap: _LineTap, first: int, lines: list[str], width: int, delimiter: str, reason: str
+) -> RawItem:
+    """Quarantine a broken record up to the next of its lines that is a record by itself.
+
+    The lines from there are replayed, so an unclosed quote costs one record, not the rows it
+    swallowed.
+    """
+    for offset in range(1, len(lines)):
+        if _is_record(lines[offset], width, delimiter):
+            tap.replay(lines[offset:])
+            reason += f"; reading resumed at line {first + offset}"
+            lines = lines[:offset]
+            break
+    return RawItem(first, None, "".join(lines), Problem("malformed_csv", reason, True))
+
+
+def _fields(line: str, delimiter: str) -> list[str]:
+    """The fields of one line on its own, stripped; none when it can't be parsed."""
+    try:
+        return [name.strip() for name in next(csv.reader([line], delimiter=delimiter), [])]
+    except csv.Error:
+        return []
+
+
+def _choose_delimiter(first_line: str, required: list[str]) -> str:
+    """The candidate delimiter under which the header has every required column, else ','."""
+    for delimiter in CANDIDATE_DELIMITERS:
+        if set(required) <= set(_fields(first_line, delimiter)):
+            return delimiter
+    return ","
+
+
+def iter_csv(
+    stream: IO[bytes], *, delimiter: str, required: list[str], setting: str = "delimiter"
+) -> Iterator[RawItem]:
     """Yield the records of a CSV file with a header row.
+
+    A record that is malformed over several lines (a quote that never closes) is quarantined
+    alone: reading resumes at the next of its lines that parses as a record.
 
     Args:
         stream: The file, opened in binary mode. Bytes that are not UTF-8 are decoded with
             replacement characters (the cleaning step records that it happened).
-        delimiter: The field separator.
+        delimiter: The field separator, or ``auto`` to pick one of
+            :data:`CANDIDATE_DELIMITERS` from the header row.
         required: Columns the header must have (the source's field mapping).
+        setting: The setting that holds ``delimiter``, named in messages.
 
     Raises:
         FileProblem: When the header is missing or lacks a required column.
     """
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
     tap = _LineTap(iter(text))
+    try:
+        first_line = next(tap)
+    except StopIteration:
+        raise FileProblem("empty_file", "the file is empty; expected a header row") from None
+    tap.replay(tap.take()[1])
+    if delimiter == "auto":
+        delimiter = _choose_delimiter(first_line, required)
     reader = csv.reader(tap, delimiter=delimiter)
     try:
         header = next(reader)
-    except StopIteration:
-        raise FileProblem("empty_file", "the file is empty; expected a header row") from None
     except csv.Error as exc:
         raise FileProblem("bad_header", f"the header row can't be parsed: {exc}") from None
     tap.take()
     header = [name.strip() for name in header]
     missing = [name for name in dict.fromkeys(required) if name not in header]
     if missing:
-        raise FileProblem(
-            "missing_columns",
-            f"header lacks column(s) {', '.join(map(repr, missing))} named in the source's "
-            f"fields mapping; the header has {', '.join(map(repr, header))}",
-        )
+        raise _missing_columns(missing, header, first_line, delimiter, setting)
     width = len(header)
     while True:
         try:
@@ -106,19 +226,59 @@ def iter_csv(stream: IO[bytes], *, delimiter: str, required: list[str]) -> Itera
         except StopIteration:
             return
         except csv.Error as exc:
-            first, raw = tap.take()
-            yield RawItem(first, None, raw, Problem("malformed_csv", f"malformed CSV: {exc}", True))
+            first, lines = tap.take()
+            yield _resynchronised(tap, first, lines, width, delimiter, f"malformed CSV: {exc}")
             continue
-        first, raw = tap.take()
+        ended = tap.hit_end
+        first, lines = tap.take()
         if not row or (len(row) == 1 and not row[0].strip()):
             continue  # blank line
-        if len(row) != width:
-            reason = f"malformed CSV row: {len(row)} fields where the header has {width}" + (
-                " (an unquoted comma or unclosed quote?)" if len(row) > width else ""
+        # At the end of the file the csv module returns a record whose quote never closed.
+        unclosed = ended and row[-1].endswith(("\n", "\r")) and not lines[-1].rstrip().endswith('"')
+        if len(row) != width or unclosed:
+            reason = (
+                "malformed CSV: a quote opened in this record never closes"
+                if unclosed
+                else f"malformed CSV row: {len(row)} fields where the header has {width}"
+                + (" (an unquoted comma or unclosed quote?)" if len(row) > width else "")
             )
-            yield RawItem(first, None, raw, Problem("malformed_csv", reason, True))
+            yield _resynchronised(tap, first, lines, width, delimiter, reason)
             continue
-        yield RawItem(first, dict(zip(header, row, strict=True)), raw)
+        yield RawItem(first, dict(zip(header, row, strict=True)), "".join(lines))
+
+
+def _missing_columns(
+    missing: list[str], header: list[str], first_line: str, delimiter: str, setting: str
+) -> FileProblem:
+    """The problem for a header without the mapped columns, naming a likelier delimiter."""
+    names = [shown(name) for name in header[:_SHOWN_COLUMNS]]
+    if len(header) > _SHOWN_COLUMNS:
+        names.append(f"and {len(header) - _SHOWN_COLUMNS} more")
+    reason = (
+        f"header lacks column(s) {', '.join(map(repr, missing))} named in the source's "
+        f"fields mapping; the header has {', '.join(names)}"
+    )
+    for candidate, name in CANDIDATE_DELIMITERS.items():
+        if candidate != delimiter and not set(missing) - set(_fields(first_line, candidate)):
+            return FileProblem(
+                "wrong_delimiter",
+                f"the header is {name}-delimited ({candidate!r}), but {setting} is "
+                f"{delimiter!r}; set {setting} to {candidate!r} (or 'auto')",
+            )
+    return FileProblem("missing_columns", reason)
+
+
+def _loads(raw: str) -> Any:
+    """Parse one JSON text; integers past 64 bits stay exact ints (orjson makes them floats)."""
+    if not _LONG_INTEGER.search(raw):
+        return orjson.loads(raw)
+    record = json.loads(raw, parse_constant=_no_constant)
+    json.dumps(record, ensure_ascii=False).encode()  # a lone surrogate fails here, as in orjson
+    return record
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
 
 
 def iter_jsonl(stream: IO[bytes]) -> Iterator[RawItem]:
@@ -128,13 +288,15 @@ def iter_jsonl(stream: IO[bytes]) -> Iterator[RawItem]:
         if not raw.strip():
             continue
         try:
-            record = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
+            record = _loads(raw)
+        except (ValueError, UnicodeError, RecursionError) as exc:  # decode errors included
+            where = f" at column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+            message = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
             yield RawItem(
                 line_no,
                 None,
                 raw,
-                Problem("invalid_json", f"invalid JSON: {exc.msg} at column {exc.colno}", True),
+                Problem("invalid_json", f"invalid JSON: {message}{where}", True),
             )
             continue
         if not isinstance(record, dict):
@@ -165,6 +327,38 @@ def iter_parquet(stream: IO[bytes], *, batch_rows: int) -> Iterator[RawItem]:
         raise FileProblem("not_parquet", f"not a readable Parquet file: {exc}") from None
     row_no = 0
     for batch in parquet.iter_batches(batch_size=batch_rows):
-        for record in batch.to_pylist():
-            row_no += 1
-            yield RawItem(row_no, record, "")
+        yield from _batch_items(batch, row_no)
+        row_no += batch.num_rows
+
+
+def _batch_items(batch: Any, row_no: int) -> Iterator[RawItem]:
+    """Yield the rows of one Parquet batch.
+
+    A row Python can't hold (a timestamp past year 9999) becomes a problem item instead of
+    failing the batch.
+    """
+    try:
+        records = batch.to_pylist()
+    except (ValueError, OverflowError):
+        records = None
+    for index in range(batch.num_rows):
+        if records is not None:
+            yield RawItem(row_no + index + 1, records[index], "")
+            continue
+        row = batch.slice(index, 1)
+        try:
+            record = row.to_pylist()[0]
+        except (ValueError, OverflowError) as exc:
+            yield RawItem(
+                row_no + index + 1,
+                None,
+                str(row),
+                Problem(
+                    "unreadable_record",
+                    f"the row could not be read ({type(exc).__name__}: {shown(exc)}); "
+                    "check this row of the file",
+                    True,
+                ),
+            )
+            continue
+        yield RawItem(row_no + index + 1, record, "")

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import math
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from config import SourceConfig
 from nlp.clean import clean_text, join_parts
+from nlp.redact import redact_pii
 
 # Tried in order after ISO 8601; day-first sources swap the ambiguous numeric formats.
 _MONTH_FIRST = ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y", "%m/%d/%y")
@@ -26,6 +29,11 @@ _UNAMBIGUOUS = (
     "%a, %d %b %Y %H:%M:%S %z",
 )
 _EPOCH_MS = 10**11  # numbers above this are milliseconds since the epoch
+
+# Floats hold integers exactly only up to 2**53; a bigger numeric id may already have collided.
+_EXACT_FLOAT_INT = 2**53
+# A raw value quoted in a reason is redacted first, then cut to this many characters.
+SHOWN_VALUE_CHARS = 60
 
 NPS_RANGE = (0, 10)
 CSAT_RANGE = (1, 5)
@@ -59,12 +67,45 @@ class Problem:
     fatal: bool
 
 
+@dataclass(frozen=True)
+class DateRange:
+    """The plausible dates for a comment, inclusive (naive UTC).
+
+    Built at the edge from the run's time (``ingest.earliest_date`` to the run time plus
+    ``ingest.max_future_days``); a date outside it is quarantined as ``date_out_of_range``.
+    """
+
+    earliest: datetime
+    latest: datetime
+
+
+def shown(value: Any) -> str:
+    """Return ``value`` as it may appear in a reason: PII-redacted, quoted and capped.
+
+    Reasons are published (``rejected.reason``), so a raw value is never echoed as is.
+    """
+    text = redact_pii(_as_text(value)[: SHOWN_VALUE_CHARS * 8])
+    if len(text) > SHOWN_VALUE_CHARS:
+        text = text[: SHOWN_VALUE_CHARS - 1] + "\u2026"
+    return repr(text)
+
+
 def parse_timestamp(value: Any, *, day_first: bool = False) -> datetime | None:
     """Parse a source timestamp to naive UTC; return None when it can't be read.
 
     Accepts datetimes, dates, epoch seconds or milliseconds, ISO 8601 (with ``Z`` or an offset),
-    and common numeric and written formats. Naive values are taken as UTC.
+    and common numeric and written formats. Naive values are taken as UTC. A time whose offset
+    carries it past year 9999 or before year 1 in UTC (``9999-12-31T23:59:59-05:00``) has no
+    UTC value and also gives None.
     """
+    try:
+        return _parse_timestamp(value, day_first)
+    except OverflowError:
+        return None
+
+
+def _parse_timestamp(value: Any, day_first: bool) -> datetime | None:
+    """:func:`parse_timestamp`, raising OverflowError for a time that has no UTC value."""
     if value is None:
         return None
     if isinstance(value, datetime):
@@ -97,7 +138,7 @@ def _parse_text_timestamp(text: str, day_first: bool) -> datetime | None:
     except ValueError:
         pass
     if text.isdigit():
-        return parse_timestamp(int(text))
+        return _parse_timestamp(int(text), False)
     for fmt in (*(_DAY_FIRST if day_first else _MONTH_FIRST), *_UNAMBIGUOUS):
         try:
             return datetime.strptime(text, fmt)
@@ -109,8 +150,13 @@ def _parse_text_timestamp(text: str, day_first: bool) -> datetime | None:
 def _as_text(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, str):
+        return value
     if isinstance(value, float) and math.isnan(value):
         return ""
+    if isinstance(value, dict | list | tuple | bool):
+        # JSON, not Python's repr: {"a": true} stays {"a": true}, not {'a': True}.
+        return json.dumps(value, ensure_ascii=False, default=str)
     return str(value)
 
 
@@ -136,11 +182,92 @@ def _as_float(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _identifier(value: Any) -> str | None:
+def _identifier(value: Any, flags: list[str]) -> str | None:
+    """Read an identifier as text; control characters are removed and flagged in ``flags``."""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = _as_text(value).strip()
+    if not text.isprintable():
+        kept = "".join(char for char in text if unicodedata.category(char) != "Cc")
+        if kept != text and "control_chars_removed" not in flags:
+            flags.append("control_chars_removed")
+        text = kept.strip()
     return text or None
+
+
+def _why_not_an_id(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return f"holds {json.dumps(value)}, a yes/no value"
+    if isinstance(value, dict | list | tuple):
+        return f"holds a nested {'object' if isinstance(value, dict) else 'list'}"
+    if isinstance(value, float) and (math.isinf(value) or abs(value) >= _EXACT_FLOAT_INT):
+        return f"holds the number {shown(value)}, too large to be exact as an id"
+    return None
+
+
+def readable_id(value: Any) -> str | None:
+    """Return a record's id as stored (control characters removed), or None if it has none."""
+    return None if _why_not_an_id(value) else _identifier(value, [])
+
+
+def _checked_id(value: Any, field: str, flags: list[str], problems: list[Problem]) -> str | None:
+    """Read the record's id; a missing or unusable one is a fatal problem."""
+    reason = _why_not_an_id(value)
+    if reason is None:
+        external_id = _identifier(value, flags)
+        if external_id is None:
+            problems.append(Problem("missing_id", f"no value in id field {field!r}", True))
+        return external_id
+    problems.append(
+        Problem(
+            "bad_id",
+            f"id field {field!r} {reason}, not an id; export ids as text (a quoted string)",
+            True,
+        )
+    )
+    return None
+
+
+def _checked_date(
+    raw: Any, field: str, day_first: bool, dates: DateRange, problems: list[Problem]
+) -> datetime | None:
+    """Read the record's date; a missing, unreadable or implausible one is a fatal problem."""
+    try:
+        created_at = _parse_timestamp(raw, day_first)
+    except OverflowError:
+        problems.append(
+            Problem(
+                "date_out_of_range",
+                f"date field {field!r} holds {shown(raw)}, which lies past year 9999 or before "
+                "year 1 once its offset is applied; fix the date at the source",
+                True,
+            )
+        )
+        return None
+    if created_at is None:
+        code = "missing_date" if _as_text(raw).strip() == "" else "bad_date"
+        problems.append(
+            Problem(
+                code,
+                f"date field {field!r} holds {shown(raw)}, which is not a date; "
+                "use ISO 8601 such as 2026-09-14T08:31:00Z",
+                True,
+            )
+        )
+        return None
+    if not dates.earliest <= created_at <= dates.latest:
+        problems.append(
+            Problem(
+                "date_out_of_range",
+                f"date field {field!r} holds {shown(raw)}, outside the plausible range "
+                f"{dates.earliest:%Y-%m-%d} to {dates.latest:%Y-%m-%d %H:%M} UTC "
+                "(ingest.earliest_date, ingest.max_future_days); a placeholder such as "
+                "9999-12-31 means 'no date': fix it at the source",
+                True,
+            )
+        )
+        return None
+    return created_at
 
 
 def _customer_replies(record: dict[str, Any], source: SourceConfig) -> list[str]:
@@ -176,7 +303,7 @@ def _checked_score(
         problems.append(
             Problem(
                 "unknown_score_kind",
-                f"score kind {kind!r} is not nps or csat; score dropped",
+                f"score kind {shown(kind)} is not nps or csat; score dropped",
                 False,
             )
         )
@@ -187,7 +314,7 @@ def _checked_score(
         problems.append(
             Problem(
                 "score_out_of_range",
-                f"{kind} score {raw!r} is not a whole number from {low} to {high}; score dropped",
+                f"{kind} score {shown(raw)} is not a whole number from {low} to {high}; score dropped",
                 False,
             )
         )
@@ -196,9 +323,15 @@ def _checked_score(
 
 
 def normalise_record(
-    record: dict[str, Any], source: SourceConfig, *, max_text_chars: int
+    record: dict[str, Any], source: SourceConfig, *, max_text_chars: int, dates: DateRange
 ) -> tuple[CommentRow | None, list[Problem]]:
     """Map and clean one raw record.
+
+    Args:
+        record: The record as read (field name to value).
+        source: The source it came from (field mapping, day-first dates, score kind).
+        max_text_chars: Longer texts are truncated (and the repair recorded).
+        dates: The plausible dates; a record dated outside them is quarantined.
 
     Returns:
         The row (None when the record must be quarantined) and every problem found: fatal
@@ -206,23 +339,14 @@ def normalise_record(
     """
     fields = source.fields
     problems: list[Problem] = []
+    id_flags: list[str] = []
 
-    external_id = _identifier(record.get(fields.external_id))
-    if external_id is None:
-        problems.append(Problem("missing_id", f"no value in id field {fields.external_id!r}", True))
-
-    raw_date = record.get(fields.created_at)
-    created_at = parse_timestamp(raw_date, day_first=source.day_first)
-    if created_at is None:
-        code = "missing_date" if _as_text(raw_date).strip() == "" else "bad_date"
-        problems.append(
-            Problem(
-                code,
-                f"date field {fields.created_at!r} holds {raw_date!r}, which is not a date; "
-                "use ISO 8601 such as 2026-09-14T08:31:00Z",
-                True,
-            )
-        )
+    external_id = _checked_id(
+        record.get(fields.external_id), fields.external_id, id_flags, problems
+    )
+    created_at = _checked_date(
+        record.get(fields.created_at), fields.created_at, source.day_first, dates, problems
+    )
 
     parts = [_as_text(record.get(name)) for name in fields.text]
     parts += _customer_replies(record, source)
@@ -262,7 +386,7 @@ def normalise_record(
             problems.append(
                 Problem(
                     "rating_out_of_range",
-                    f"rating {raw_rating!r} is not a whole number from 1 to 5; rating dropped",
+                    f"rating {shown(raw_rating)} is not a whole number from 1 to 5; rating dropped",
                     False,
                 )
             )
@@ -273,10 +397,15 @@ def normalise_record(
         kind = record.get(fields.score_kind) if fields.score_kind else source.score_kind
         score, score_kind = _checked_score(record.get(fields.score), _as_text(kind), problems)
 
-    customer_id = _identifier(record.get(fields.customer_id)) if fields.customer_id else None
-    product = _identifier(record.get(fields.product)) if fields.product else None
-    language = _identifier(record.get(fields.language)) if fields.language else None
+    def identifier(name: str | None) -> str | None:
+        return _identifier(record.get(name), id_flags) if name else None
+
+    customer_id = identifier(fields.customer_id)
+    product = identifier(fields.product)
+    language = identifier(fields.language)
     value = _as_float(record.get(fields.customer_value)) if fields.customer_value else None
+    if id_flags:
+        problems.append(Problem(id_flags[0], _FLAG_REASONS[id_flags[0]], False))
     repair_flags = tuple(p.code for p in problems if not p.fatal)
     content_hash = _hash_row(
         customer_id,
@@ -310,4 +439,6 @@ _FLAG_REASONS = {
     "html_stripped": "HTML markup removed from the text; its words were kept",
     "invalid_utf8": "bytes that are not UTF-8 were decoded with replacement characters",
     "truncated": "text longer than {limit} characters was truncated (ingest.max_text_chars)",
+    "control_chars_removed": "control characters (such as NUL) were removed from an id, "
+    "customer id, product or language",
 }

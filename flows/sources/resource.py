@@ -12,7 +12,7 @@ import glob as globlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +21,16 @@ import pyarrow as pa
 from dlt.sources.filesystem import FileItemDict, filesystem
 
 from config import IngestSettings, SourceConfig
-from flows.sources.readers import FileProblem, RawItem, iter_csv, iter_jsonl, iter_parquet
-from flows.sources.records import Problem, normalise_record
+from flows.sources.readers import (
+    FileProblem,
+    RawItem,
+    decompression_checked,
+    iter_csv,
+    iter_jsonl,
+    iter_parquet,
+    open_decompressed,
+)
+from flows.sources.records import DateRange, Problem, normalise_record, readable_id, shown
 from warehouse.enrichment import rows_to_table
 
 RECORDS_TABLE = "records"
@@ -131,15 +139,20 @@ def _file_version(item: FileItemDict) -> str:
 def _iter_items(
     item: FileItemDict, source: SourceConfig, ingest: IngestSettings
 ) -> Iterator[RawItem]:
-    with item.open(mode="rb", compression="disable") as stream:
+    with item.open(mode="rb", compression="disable") as raw_stream:
+        stream = open_decompressed(raw_stream, source.compression)
         if source.format == "csv":
-            yield from iter_csv(
-                stream, delimiter=source.delimiter, required=source.fields.referenced()
+            items = iter_csv(
+                stream,
+                delimiter=source.delimiter,
+                required=source.fields.referenced(),
+                setting=f"sources[{source.name}].delimiter",
             )
         elif source.format == "jsonl":
-            yield from iter_jsonl(stream)
+            items = iter_jsonl(stream)
         else:
-            yield from iter_parquet(stream, batch_rows=ingest.chunk_rows)
+            items = iter_parquet(stream, batch_rows=ingest.chunk_rows)
+        yield from decompression_checked(items)
 
 
 def read_source_files(
@@ -179,9 +192,14 @@ def _read_one_file(
 ) -> Iterator[Any]:
     file_name = file_url.removeprefix("file://")
     now = datetime.now(UTC).replace(tzinfo=None)
+    dates = DateRange(
+        earliest=datetime.combine(ingest.earliest_date, time()),
+        latest=now + timedelta(days=ingest.max_future_days),
+    )
     records = _Batch(RECORD_SCHEMA)
     rejected = _Batch(REJECTED_SCHEMA)
     first_line_of: dict[str, int] = {}
+    last_line = 0
 
     def reject(line: int, external_id: str | None, problem: Problem, raw: str) -> None:
         stats.count(problem)
@@ -203,24 +221,37 @@ def _read_one_file(
 
     try:
         for raw_item in _iter_items(item, source, ingest):
+            last_line = raw_item.line
             stats.records_read += 1
-            raw_text = raw_item.raw_text or _dump(raw_item.record)
-            if raw_item.problem is not None:
+            raw_text = raw_item.raw_text
+            try:
+                raw_text = raw_text or _dump(raw_item.record)
+                if raw_item.problem is not None:
+                    stats.quarantined += 1
+                    reject(raw_item.line, None, raw_item.problem, raw_text)
+                else:
+                    _route_record(
+                        raw_item,
+                        raw_text,
+                        source,
+                        ingest,
+                        dates,
+                        stats,
+                        records,
+                        reject,
+                        first_line_of,
+                        file_name,
+                        version,
+                    )
+            except Exception as exc:  # one record never sinks its file: quarantine it instead
                 stats.quarantined += 1
-                reject(raw_item.line, None, raw_item.problem, raw_text)
-            else:
-                _route_record(
-                    raw_item,
-                    raw_text,
-                    source,
-                    ingest,
-                    stats,
-                    records,
-                    reject,
-                    first_line_of,
-                    file_name,
-                    version,
+                unreadable = Problem(
+                    "unreadable_record",
+                    f"the record could not be read ({type(exc).__name__}: {shown(exc)}); "
+                    "check this line of the file",
+                    True,
                 )
+                reject(raw_item.line, None, unreadable, raw_text)
             if records.rows >= ingest.chunk_rows:
                 yield dlt.mark.with_table_name(records.flush(), RECORDS_TABLE)
                 if on_progress:
@@ -230,6 +261,17 @@ def _read_one_file(
     except FileProblem as problem:
         stats.quarantined += 1
         reject(0, None, Problem(problem.code, problem.reason, True), "")
+    except OSError:
+        raise  # a locked or half-written file: the task retries it
+    except Exception as exc:  # a reader failing mid-file: keep what was read, record the rest
+        stats.quarantined += 1
+        unreadable = Problem(
+            "unreadable_file",
+            f"reading stopped after line {last_line} ({type(exc).__name__}: {shown(exc)}); "
+            "the records before it were kept, the rest of the file was not read",
+            True,
+        )
+        reject(0, None, unreadable, "")
     if records.rows:
         if on_progress:
             on_progress(records.rows)
@@ -243,6 +285,7 @@ def _route_record(
     raw_text: str,
     source: SourceConfig,
     ingest: IngestSettings,
+    dates: DateRange,
     stats: ReadStats,
     records: _Batch,
     reject: Callable[[int, str | None, Problem, str], None],
@@ -251,20 +294,20 @@ def _route_record(
     version: str,
 ) -> None:
     row, problems = normalise_record(
-        raw_item.record or {}, source, max_text_chars=ingest.max_text_chars
+        raw_item.record or {}, source, max_text_chars=ingest.max_text_chars, dates=dates
     )
     line = raw_item.line
     if row is None:
         stats.quarantined += 1
         fatal = next(p for p in problems if p.fatal)
-        external_id = (raw_item.record or {}).get(source.fields.external_id)
-        reject(line, None if external_id is None else str(external_id), fatal, raw_text)
+        external_id = readable_id((raw_item.record or {}).get(source.fields.external_id))
+        reject(line, external_id, fatal, raw_text)
         return
     if row.external_id in first_line_of:
         stats.quarantined += 1
         duplicate = Problem(
             "duplicate_id",
-            f"id {row.external_id!r} already appeared on line {first_line_of[row.external_id]} "
+            f"id {shown(row.external_id)} already appeared on line {first_line_of[row.external_id]} "
             "of this file; the first one was kept",
             True,
         )

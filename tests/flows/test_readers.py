@@ -1,10 +1,18 @@
+import gzip
 import io
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from flows.sources.readers import FileProblem, iter_csv, iter_jsonl, iter_parquet
+from flows.sources.readers import (
+    FileProblem,
+    decompression_checked,
+    iter_csv,
+    iter_jsonl,
+    iter_parquet,
+    open_decompressed,
+)
 
 HEADER = "id,title,body,date\n"
 
@@ -56,3 +64,120 @@ def test_parquet_is_read_in_batches_with_row_numbers():
     items = list(iter_parquet(buffer, batch_rows=10))
     assert [i.line for i in items] == list(range(1, 26))
     assert items[-1].record == {"id": 24, "body": "x"}
+
+
+def numbered_rows(n: int, broken: int | None = None) -> str:
+    rows = []
+    for i in range(1, n + 1):
+        body = f'"unclosed quote {i}' if i == broken else f"body {i}"
+        rows.append(f"{i},t{i},{body},2026-01-01\n")
+    return HEADER + "".join(rows)
+
+
+def test_an_unclosed_quote_costs_only_its_own_record():
+    items = read_csv(numbered_rows(501, broken=100).encode())
+    bad = [i for i in items if i.problem]
+    assert [(i.line, i.problem.code) for i in bad] == [(101, "malformed_csv")]
+    assert bad[0].raw_text == '100,t100,"unclosed quote 100,2026-01-01\n'
+    assert "resumed at line 102" in bad[0].problem.reason
+    good = [i for i in items if not i.problem]
+    assert [i.record["id"] for i in good] == [str(i) for i in range(1, 502) if i != 100]
+    assert [i.line for i in good[98:101]] == [100, 102, 103]
+
+
+def test_an_unclosed_quote_near_the_end_of_the_file_is_found_too():
+    # Fewer lines follow than the runaway limit, and the quote opens in the last column, so
+    # the record has the right number of fields: only the end of the file gives it away.
+    data = HEADER + '1,a,b,2026-01-01\n2,a,b,"2026-01-02\n3,a,b,2026-01-03\n4,a,b,2026-01-04\n'
+    items = read_csv(data.encode())
+    assert [(i.line, i.problem.code if i.problem else i.record["id"]) for i in items] == [
+        (2, "1"),
+        (3, "malformed_csv"),
+        (4, "3"),
+        (5, "4"),
+    ]
+
+
+def test_a_quoted_field_over_several_lines_is_still_one_record():
+    data = HEADER + '1,a,"first line\nsecond, with, commas\nthird",2026-01-01\n2,b,c,2026-01-02\n'
+    items = read_csv(data.encode())
+    assert [(i.line, i.problem) for i in items] == [(2, None), (5, None)]
+    assert items[0].record["body"] == "first line\nsecond, with, commas\nthird"
+
+
+def test_a_multi_line_record_with_too_many_fields_is_one_rejected_record():
+    data = HEADER + '1,a,"two\nlines",2026-01-01,EXTRA\n2,b,c,2026-01-02\n'
+    items = read_csv(data.encode())
+    assert [(i.line, i.problem.code if i.problem else "ok") for i in items] == [
+        (2, "malformed_csv"),
+        (4, "ok"),
+    ]
+    assert items[0].raw_text == '1,a,"two\nlines",2026-01-01,EXTRA\n'
+
+
+@pytest.mark.parametrize(("delimiter", "name"), [(";", "semicolon"), ("\t", "tab")])
+def test_a_header_in_another_delimiter_names_the_setting_to_change(delimiter, name):
+    data = HEADER.replace(",", delimiter) + delimiter.join(["1", "t", "b", "2026-01-01"]) + "\n"
+    with pytest.raises(FileProblem, match=rf"{name}-delimited.*set sources\[x\]\.delimiter") as err:
+        list(
+            iter_csv(
+                io.BytesIO(data.encode()),
+                delimiter=",",
+                required=["id", "body"],
+                setting="sources[x].delimiter",
+            )
+        )
+    assert err.value.code == "wrong_delimiter"
+    [item] = iter_csv(io.BytesIO(data.encode()), delimiter="auto", required=["id", "body"])
+    assert item.record == {"id": "1", "title": "t", "body": "b", "date": "2026-01-01"}
+
+
+def test_a_missing_column_message_redacts_and_caps_what_the_header_holds():
+    # A file without a header: its first record is taken for one, and may hold PII.
+    data = b"1,bob@example.com,call 202-555-0143," + b"x" * 500 + b"\n"
+    with pytest.raises(FileProblem) as err:
+        read_csv(data)
+    assert err.value.code == "missing_columns"
+    assert "bob@example.com" not in err.value.reason
+    assert "202-555-0143" not in err.value.reason
+    assert "x" * 61 not in err.value.reason
+
+
+def test_gzip_files_are_detected_and_read_and_a_corrupt_one_is_a_file_problem():
+    data = (HEADER + "1,a,b,2026-01-01\n").encode()
+    packed = gzip.compress(data)
+    stream = open_decompressed(io.BytesIO(packed), "auto")
+    assert [i.record["id"] for i in iter_csv(stream, delimiter=",", required=["id"])] == ["1"]
+    assert open_decompressed(io.BytesIO(data), "auto").read() == data
+    with pytest.raises(FileProblem, match="compression: gzip") as err:
+        open_decompressed(io.BytesIO(packed), "none")
+    assert err.value.code == "compressed_file"
+    cut = open_decompressed(io.BytesIO(packed[:-12]), "gzip")
+    with pytest.raises(FileProblem) as err:
+        list(decompression_checked(iter_csv(cut, delimiter=",", required=["id"])))
+    assert err.value.code == "bad_compression"
+
+
+def test_jsonl_keeps_ids_past_64_bits_exact():
+    big = 2**64 + 1
+    data = f'{{"id": {big}}}\n{{"id": {big + 1}}}\n{{"id": -{big}}}\n'.encode()
+    assert [i.record["id"] for i in iter_jsonl(io.BytesIO(data))] == [big, big + 1, -big]
+
+
+def test_jsonl_on_the_exact_path_still_rejects_what_orjson_rejects():
+    data = b'{"id": 12345678901234567890, "v": NaN}\n{"id": 12345678901234567890, "s": "\\ud800"}\n'
+    assert [i.problem.code for i in iter_jsonl(io.BytesIO(data))] == ["invalid_json"] * 2
+
+
+def test_a_parquet_row_python_cannot_hold_is_a_problem_item_not_a_crash():
+    buffer = io.BytesIO()
+    stamps = pa.array([0, 253_402_300_800_000_000, 1_000_000], pa.timestamp("us"))
+    pq.write_table(pa.table({"id": [1, 2, 3], "created": stamps}), buffer)
+    buffer.seek(0)
+    items = list(iter_parquet(buffer, batch_rows=10))
+    assert [(i.line, i.problem.code if i.problem else i.record["id"]) for i in items] == [
+        (1, 1),
+        (2, "unreadable_record"),
+        (3, 3),
+    ]
+    assert "10000-01-01" in items[1].raw_text

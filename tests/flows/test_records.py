@@ -4,8 +4,9 @@ import pytest
 from conftest import REVIEW_FIELDS, SURVEY_FIELDS
 
 from config import SourceConfig
-from flows.sources.records import normalise_record, parse_timestamp
+from flows.sources.records import DateRange, normalise_record, parse_timestamp
 
+DATES = DateRange(earliest=datetime(2000, 1, 1), latest=datetime(2026, 11, 30))
 REVIEWS = SourceConfig(name="r", channel="review", path="x", format="csv", fields=REVIEW_FIELDS)
 SURVEYS = SourceConfig(name="s", channel="survey", path="x", format="csv", fields=SURVEY_FIELDS)
 
@@ -50,16 +51,18 @@ def review(**overrides):
 
 
 def test_a_good_review_is_normalised():
-    row, problems = normalise_record(review(), REVIEWS, max_text_chars=100)
+    row, problems = normalise_record(review(), REVIEWS, max_text_chars=100, dates=DATES)
     assert problems == []
     assert row.text == "Slow.\n\nRefund took weeks"
     assert (row.external_id, row.customer_id, row.rating, row.product) == ("R1", "c1", 2, "Hub")
 
 
 def test_the_content_hash_changes_with_the_text_only_when_content_changes():
-    first, _ = normalise_record(review(), REVIEWS, max_text_chars=100)
-    same, _ = normalise_record(review(), REVIEWS, max_text_chars=100)
-    edited, _ = normalise_record(review(body="Refund took months"), REVIEWS, max_text_chars=100)
+    first, _ = normalise_record(review(), REVIEWS, max_text_chars=100, dates=DATES)
+    same, _ = normalise_record(review(), REVIEWS, max_text_chars=100, dates=DATES)
+    edited, _ = normalise_record(
+        review(body="Refund took months"), REVIEWS, max_text_chars=100, dates=DATES
+    )
     assert first.content_hash == same.content_hash != edited.content_hash
 
 
@@ -74,7 +77,7 @@ def test_the_content_hash_changes_with_the_text_only_when_content_changes():
     ],
 )
 def test_unusable_records_are_quarantined_with_a_reason(overrides, code):
-    row, problems = normalise_record(review(**overrides), REVIEWS, max_text_chars=100)
+    row, problems = normalise_record(review(**overrides), REVIEWS, max_text_chars=100, dates=DATES)
     assert row is None
     assert code in [p.code for p in problems if p.fatal]
 
@@ -84,6 +87,7 @@ def test_repairs_keep_the_row_and_say_what_was_done():
         review(title="", body="<b>Broken</b> caf\ufffd " + "x" * 200, rating="9"),
         REVIEWS,
         max_text_chars=50,
+        dates=DATES,
     )
     assert row is not None and len(row.text) <= 50 and row.rating is None
     assert set(row.flags) == {"html_stripped", "invalid_utf8", "truncated", "rating_out_of_range"}
@@ -102,6 +106,7 @@ def test_survey_scores_are_checked_against_their_kind():
         },
         SURVEYS,
         max_text_chars=100,
+        dates=DATES,
     )
     bad, problems = normalise_record(
         {
@@ -114,6 +119,7 @@ def test_survey_scores_are_checked_against_their_kind():
         },
         SURVEYS,
         max_text_chars=100,
+        dates=DATES,
     )
     assert (ok.score, ok.score_kind) == (9, "nps")
     assert (bad.score, bad.score_kind) == (None, "csat")
@@ -143,7 +149,142 @@ def test_ticket_text_joins_subject_description_and_customer_replies_only():
             {"author_role": "end-user", "body": "Still nothing after 3 weeks."},
         ],
     }
-    row, _ = normalise_record(record, tickets, max_text_chars=500)
+    row, _ = normalise_record(record, tickets, max_text_chars=500, dates=DATES)
     assert row.external_id == "7"
     assert row.text == "Refund.\n\nWhere is my refund?\n\nStill nothing after 3 weeks."
     assert "looking into it" not in row.text
+
+
+@pytest.mark.parametrize("value", ["9999-12-31T23:59:59-05:00", "0001-01-01T00:30:00+01:00"])
+def test_an_offset_past_the_year_limits_is_no_date_rather_than_a_crash(value):
+    assert parse_timestamp(value) is None
+    row, problems = normalise_record(review(date=value), REVIEWS, max_text_chars=100, dates=DATES)
+    assert row is None
+    [fatal] = [p for p in problems if p.fatal]
+    assert fatal.code == "date_out_of_range" and "year 9999" in fatal.reason
+
+
+@pytest.mark.parametrize(
+    ("value", "loads"),
+    [
+        ("9999-12-31", False),
+        ("1999-12-31T23:59:59Z", False),
+        ("2000-01-01T00:00:00Z", True),
+        ("2026-11-30T00:00:00Z", True),
+        ("2026-11-30T00:00:01Z", False),
+        (0, False),  # the epoch: another common "no date"
+    ],
+)
+def test_dates_outside_the_plausible_range_are_quarantined(value, loads):
+    row, problems = normalise_record(review(date=value), REVIEWS, max_text_chars=100, dates=DATES)
+    assert (row is not None) == loads
+    if not loads:
+        [fatal] = [p for p in problems if p.fatal]
+        assert fatal.code == "date_out_of_range"
+        assert "ingest.earliest_date" in fatal.reason and "ingest.max_future_days" in fatal.reason
+
+
+TICKETS = SourceConfig(
+    name="t",
+    channel="ticket",
+    path="x",
+    format="jsonl",
+    fields={"external_id": "id", "created_at": "at", "text": ["body"], "product": "product"},
+)
+
+
+def ticket(**fields):
+    return {"id": "T1", "at": "2026-09-01", "body": "Refund late", **fields}
+
+
+@pytest.mark.parametrize(
+    ("value", "words"), [(True, "true"), (False, "false"), ({"a": 1}, "nested")]
+)
+def test_ids_that_are_not_ids_are_quarantined_with_a_clear_reason(value, words):
+    row, problems = normalise_record(ticket(id=value), TICKETS, max_text_chars=100, dates=DATES)
+    assert row is None
+    [fatal] = [p for p in problems if p.fatal]
+    assert fatal.code == "bad_id" and words in fatal.reason and "'id'" in fatal.reason
+
+
+def test_numeric_ids_stay_exact_and_an_inexact_float_id_is_refused():
+    big = 2**64 + 1
+    row, _ = normalise_record(ticket(id=big), TICKETS, max_text_chars=100, dates=DATES)
+    assert row.external_id == str(big)
+    row, _ = normalise_record(ticket(id=42.0), TICKETS, max_text_chars=100, dates=DATES)
+    assert row.external_id == "42"
+    row, problems = normalise_record(ticket(id=1.8e19), TICKETS, max_text_chars=100, dates=DATES)
+    assert row is None and [p.code for p in problems if p.fatal] == ["bad_id"]
+
+
+def test_control_characters_are_removed_from_identifiers_and_the_repair_recorded():
+    row, problems = normalise_record(
+        ticket(id="T\x001", product="Hub\x1b[31m"), TICKETS, max_text_chars=100, dates=DATES
+    )
+    assert (row.external_id, row.product) == ("T1", "Hub[31m")
+    assert row.flags == ("control_chars_removed",)
+    assert [p.code for p in problems] == ["control_chars_removed"]
+    row, problems = normalise_record(ticket(id="\x00"), TICKETS, max_text_chars=100, dates=DATES)
+    assert row is None and [p.code for p in problems if p.fatal] == ["missing_id"]
+
+
+def test_nested_values_in_text_fields_are_stored_as_json_not_python_repr():
+    row, _ = normalise_record(
+        ticket(body={"issue": "refund", "urgent": True, "tags": ["late", None]}),
+        TICKETS,
+        max_text_chars=200,
+        dates=DATES,
+    )
+    assert row.text == '{"issue": "refund", "urgent": true, "tags": ["late", null]}'
+
+
+def test_reasons_never_echo_raw_values_unredacted_and_are_capped():
+    row, problems = normalise_record(
+        review(date="mail bob@example.com or call 202-555-0143 " + "x" * 300),
+        REVIEWS,
+        max_text_chars=100,
+        dates=DATES,
+    )
+    [fatal] = problems
+    assert fatal.code == "bad_date"
+    assert "bob@example.com" not in fatal.reason and "202-555-0143" not in fatal.reason
+    assert "[email]" in fatal.reason and "x" * 61 not in fatal.reason
+    _, problems = normalise_record(
+        review(rating="4111 1111 1111 1111"), REVIEWS, max_text_chars=100, dates=DATES
+    )
+    assert [p.code for p in problems] == ["rating_out_of_range"]
+    assert "4111" not in problems[0].reason
+
+
+def test_surrounding_whitespace_in_an_id_is_trimmed_without_a_repair_flag():
+    row, problems = normalise_record(ticket(id=" T1\n"), TICKETS, max_text_chars=100, dates=DATES)
+    assert row.external_id == "T1" and problems == []
+    row, problems = normalise_record(
+        ticket(id=float("nan")), TICKETS, max_text_chars=100, dates=DATES
+    )
+    assert row is None and [p.code for p in problems] == ["missing_id"]
+
+
+@pytest.mark.parametrize(
+    ("settings", "ok"),
+    [
+        ({"delimiter": ";"}, True),
+        ({"delimiter": "\t"}, True),
+        ({"delimiter": "auto"}, True),
+        ({"delimiter": ";;"}, False),
+        ({"delimiter": '"'}, False),
+        ({"compression": "gzip"}, True),
+        ({"compression": "zip"}, False),
+    ],
+)
+def test_source_delimiter_and_compression_settings_are_validated(settings, ok):
+    def build():
+        return SourceConfig(
+            name="r", channel="review", path="x", format="csv", fields=REVIEW_FIELDS, **settings
+        )
+
+    if ok:
+        assert build().model_dump()[next(iter(settings))] == next(iter(settings.values()))
+    else:
+        with pytest.raises(ValueError):
+            build()

@@ -54,3 +54,21 @@ def test_join_parts_adds_a_stop_after_a_title_and_drops_repeats():
     assert join_parts(["", "Body only"]) == "Body only"
     assert join_parts(["Same", "Same"]) == "Same"
     assert join_parts(["Great!", "Works"]) == "Great!\n\nWorks"
+
+
+def test_encoded_markup_is_decoded_then_stripped_never_stored_live():
+    cleaned = clean_text("Nice &lt;script&gt;alert(1)&lt;/script&gt; app", max_chars=100)
+    assert cleaned.text == "Nice app"
+    assert cleaned.flags == ("html_stripped",)
+    assert clean_text("&lt;img src=x onerror=alert(1)&gt;hi", max_chars=100).text == "hi"
+
+
+def test_tags_cannot_reassemble_from_pieces_left_by_stripping():
+    assert "<" not in strip_html("<<b>script>alert(1)<</b>/script> hi")
+
+
+def test_text_that_only_looks_like_markup_comes_out_right():
+    assert clean_text("I <3 it", max_chars=100).text == "I <3 it"
+    assert clean_text("a < b", max_chars=100).text == "a < b"
+    assert clean_text("AT&amp;T", max_chars=100).text == "AT&T"
+    assert clean_text("a &lt; b, I &lt;3 it", max_chars=100).text == "a < b, I <3 it"
