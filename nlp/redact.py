@@ -184,6 +184,7 @@ _WEAK_CUE = (
 )
 _NAME_CUE = regex.compile(rf"\b(?:(?P<strong>{_STRONG_CUE})|(?P<weak>{_WEAK_CUE}))\s+", regex.I)
 _WORD = regex.compile(r"\G(\s*)([^\W\d_][\w'-]*)")
+_WORDS = regex.compile(r"[^\W_]+")
 _NOT_NAMES = frozenset(
     (  # noqa: SIM905 - a word list reads best as words
         "january february march april may june july august september october november december "
@@ -275,19 +276,25 @@ class Redactor:
 
     def redact(self, text: str) -> str:
         """Return ``text`` with each piece of PII replaced by its placeholder."""
+        return self.redact_with_words(text)[0]
+
+    def redact_with_words(self, text: str) -> tuple[str, frozenset[str]]:
+        """Return ``text`` redacted, and the lower-cased words of the PII it replaced."""
         if not text or not _MAYBE_PII.search(text):
-            return text
+            return text, frozenset()
         found = self.analyzer.analyze(
             text, language="en", entities=list(PLACEHOLDERS), score_threshold=SCORE_THRESHOLD
         )
         if not found:
-            return text
-        return self.anonymizer.anonymize(
+            return text, frozenset()
+        redacted = self.anonymizer.anonymize(
             text,
             found,
             operators=self.operators,
             conflict_resolution=ConflictResolutionStrategy.REMOVE_INTERSECTIONS,
         ).text
+        words = {w for r in found for w in _WORDS.findall(text[r.start : r.end].lower())}
+        return redacted, frozenset(words)
 
 
 def build_redactor(tokenizer: Language) -> Redactor:
@@ -363,6 +370,21 @@ def redact_pii(text: str) -> str:
         The text with each piece of PII replaced by its placeholder; everything else unchanged.
     """
     return default_redactor().redact(text)
+
+
+def redact_with_words(text: str) -> tuple[str, frozenset[str]]:
+    """Redact ``text`` like :func:`redact_pii`; also return the words of the PII replaced.
+
+    For text that comes with lemmas or noun chunks made from the raw text (the labeller's
+    input): drop those holding a returned word, and no name reaches a label.
+
+    Args:
+        text: Any text.
+
+    Returns:
+        The redacted text, and the lower-cased words (letters and digits) of each PII span.
+    """
+    return default_redactor().redact_with_words(text)
 
 
 def redact_many(texts: Iterable[str]) -> list[str]:

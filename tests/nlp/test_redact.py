@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from nlp.redact import redact_many, redact_pii
+from nlp.redact import redact_many, redact_pii, redact_with_words
 
 
 @pytest.mark.parametrize(
@@ -137,3 +137,10 @@ def test_cards_are_checked_before_phones():
 def test_redact_many_keeps_order():
     texts = ["a@b.io", "no pii here", "call 202-555-0143"]
     assert redact_many(iter(texts)) == ["[email]", "no pii here", "call [phone]"]
+
+
+def test_redact_with_words_names_the_words_it_hid():
+    text, words = redact_with_words("The hotline says call Jane Doe or ring 555-1234")
+    assert text == "The hotline says call [name] or ring [phone]"
+    assert words == {"jane", "doe", "555", "1234"}
+    assert redact_with_words("no pii here") == ("no pii here", frozenset())
