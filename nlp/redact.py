@@ -83,10 +83,12 @@ _PHONE_CONTEXT = ["phone", "call", "ring", "text", "reach", "mobile", "cell", "t
 # numbers, say, have so many lengths that order numbers pass as phones.
 _PHONE_REGIONS = ("US", "GB", "CA", "IE", "AU")
 
-# Anything a recognizer can match holds a digit, an "@", a spelled "dot" or a name cue; most
-# comments hold none, and skip the analyzer.
+# Anything a recognizer can match holds a digit, an "@", a spelled "dot", a name cue or a
+# password word; most comments hold none, and skip the analyzer.
 _MAYBE_PII = re.compile(
-    r"\d|@|\bdot\b|\b(?:name|call|ask|speak|talk|spoke|talked|ring|regards|thanks|cheers)\b", re.I
+    r"\d|@|\bdot\b|\b(?:name|call|called|ask|speak|talk|spoke|talked|ring|regards|thanks|cheers"
+    r"|password|passwd|pwd|pw|passcode|pin)\b",
+    re.I,
 )
 
 _EMAIL = r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"
@@ -129,7 +131,8 @@ _PASSPORT = (
 _PASSWORD_MARK = r"\b(?:password|passwd|pwd|pw|passcode|pin)\s*"
 _PASSWORD = (
     rf"(?<={_PASSWORD_MARK}[:=]\s*)[^\s,;]+"
-    rf"|(?<={_PASSWORD_MARK}(?:is|was)\s+)(?=\S*[\d\W_])(?![\d/.-]+\b)[^\s,;]+"
+    rf"|(?<={_PASSWORD_MARK}(?:is|was)\s+)(?=[^\s,;]*(?:\d|[^\w\s,;.!?]))(?![\d/.-]+\b)[^\s,;]+"
+    r"|(?<=\b(?:pin|passcode)\s+(?:is|was)\s+)\d{4,8}\b"
 )
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _DATE = (

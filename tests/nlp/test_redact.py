@@ -65,6 +65,7 @@ def test_non_pii_numbers_survive(text):
         ("call jane doe", "call [name]"),
         ("ask for megan o'connor at the desk", "ask for [name] at the desk"),
         ("Kind regards,\nPriya", "Kind regards,\n[name]"),
+        ("I am called Anneliese Brandt, account holder", "I am called [name], account holder"),
         # IBANs
         ("Refund to GB82 WEST 1234 5698 7654 32 please", "Refund to [iban] please"),
         ("iban DE89370400440532013000", "iban [iban]"),
@@ -90,6 +91,8 @@ def test_non_pii_numbers_survive(text):
         ("Login fails. PW: hunter2!", "Login fails. PW: [password]"),
         ("my password is Tr0ub4dor&3 and it fails", "my password is [password] and it fails"),
         ("pin=4821 does not work", "pin=[password] does not work"),
+        ("Locked out, PW: sunshine", "Locked out, PW: [password]"),
+        ("the card PIN is 4821.", "the card PIN is [password]."),
         # birth dates
         ("I was born on 12/03/1985.", "I was born on [birthdate]."),
         ("DOB: 1985-03-12", "DOB: [birthdate]"),
@@ -111,6 +114,7 @@ def test_each_listed_kind_is_replaced(text, expected):
         "I looked at the dot com site and at home",  # no spelled email
         "The password is wrong and the PIN is expired",  # no value given
         "password reset link took 2 days",
+        "my password is 2 weeks old and the pin is wrong.",
         "Born to complain? Delivered on 2026-11-20 at 10:30",  # a date without a birth cue
         "My birthday gift arrived 3 weeks late",
         "Took 2 weeks way too long; a 5 star place anyway",  # no street type
