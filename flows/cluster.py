@@ -30,7 +30,7 @@ from flows import progress
 from flows.enrich import embedding_model_id, load_enrich_config
 from nlp.cluster import CORE, NOISE, Clustering, ClusterParams, HdbscanClusterer
 from nlp.label import CtfidfLabeller, LabelInput
-from nlp.redact import redact_pii
+from nlp.redact import redact_pii, redact_with_words
 from nlp.track import CurrentCluster, OverlapCentroidTracker, PreviousHassle, format_hassle_id
 from warehouse import hassles as store
 from warehouse.connection import connect_warehouse
@@ -106,10 +106,13 @@ def label_clusters(
     labeller = CtfidfLabeller(
         top_keyphrases=settings.cluster.keyphrases, quotes=settings.cluster.quotes
     )
-    units = [
-        LabelInput(u.unit_id, u.text, u.lemmas, u.noun_chunks, u.stage, u.theme)
-        for u in window.units
-    ]
+    units = []
+    for u in window.units:
+        # The labeller reads the text, lemmas and noun chunks: a name leaves all three.
+        text, pii = redact_with_words(u.text)
+        lemmas = tuple(w for w in u.lemmas if w not in pii)
+        chunks = tuple(c for c in u.noun_chunks if pii.isdisjoint(c.split()))
+        units.append(LabelInput(u.unit_id, text, lemmas, chunks, u.stage, u.theme))
     labels = {
         # Labels and keyphrases are published: a phone number repeated in a cluster stays out.
         k: replace(

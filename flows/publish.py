@@ -422,7 +422,7 @@ def write_analyst_snapshot(
     from warehouse.snapshot import write_snapshot
 
     started = time.perf_counter()
-    path = write_snapshot(conn, Path(settings.snapshot_path), run_id)
+    path = write_snapshot(conn, Path(settings.snapshot_path), run_id, redact_pii)
     seconds = round(time.perf_counter() - started, 2)
     get_run_logger().info("write_analyst_snapshot: %s (%.2f s)", path.resolve(), seconds)
     return {"path": str(path.resolve()), "seconds": seconds}

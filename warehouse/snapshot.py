@@ -11,75 +11,169 @@ never replaces a good snapshot.
 Write behaviour: replace, whole, because a snapshot is one consistent state of the warehouse.
 
 Raw customer text stays out: comments and units lose their text (the redacted text is in
-``comments_redacted``), rejected rows lose ``raw_text``, and there are no embeddings.
+``comments_redacted``), rejected rows lose ``raw_text``, and there are no embeddings. What
+text is left is redacted again on the way in (rejected reasons, run errors, hassle labels and
+keyphrases), and customer ids are pseudonymised: ``customer_id`` becomes ``cust_`` and 32 hex
+digits of HMAC-SHA256 under a key that stays in the warehouse (table ``snapshot_key``, made
+once per warehouse and never copied). The same customer keeps the same pseudonym from one
+snapshot to the next, so journeys and customer counts still work.
+
+Leftovers of an interrupted write (``.NAME.PID.partial`` and its ``.wal``) are removed before
+a write, and a failed write removes its own.
 """
 
 from __future__ import annotations
 
+import glob
+import hashlib
+import hmac
 import os
+import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from warehouse.connection import run_sql
 from warehouse.views import install_views
 
+# Registered on the warehouse connection while the snapshot is written; the SELECTs use them.
+REDACT_FUNCTION = "snapshot_redact"
+PSEUDONYMS = "snapshot_customer_pseudonyms"
+
 # Table -> the SELECT that fills it in the snapshot.
 SNAPSHOT_TABLES: dict[str, str] = {
-    "comments": "SELECT * EXCLUDE (text) FROM main.comments",
+    "comments": (
+        "SELECT c.* EXCLUDE (text) REPLACE (p.pseudonym AS customer_id) FROM main.comments AS c "
+        "LEFT JOIN snapshot_customer_pseudonyms AS p ON p.customer_id = c.customer_id ORDER BY c.comment_id"
+    ),
     "comments_redacted": "SELECT * FROM main.comments_redacted",
     "comment_enrichment": "SELECT * FROM main.comment_enrichment",
     "units": "SELECT * EXCLUDE (text, lemmas, noun_chunks) FROM main.units",
     "tags": "SELECT * FROM main.tags",
     "cluster_runs": "SELECT * FROM main.cluster_runs",
-    "hassles": "SELECT * EXCLUDE (centroid) FROM main.hassles",
+    "hassles": (
+        "SELECT * EXCLUDE (centroid) REPLACE (snapshot_redact(label) AS label, "
+        "list_transform(keyphrases, k -> snapshot_redact(k)) AS keyphrases) FROM main.hassles"
+    ),
     "hassle_runs": "SELECT * FROM main.hassle_runs",
     "hassle_members": "SELECT * FROM main.hassle_members",
     "hassle_lineage": "SELECT * FROM main.hassle_lineage",
-    "hassle_rankings": "SELECT * FROM main.hassle_rankings",
-    "runs": "SELECT * FROM main.runs",
-    "rejected": "SELECT * EXCLUDE (raw_text) FROM main.rejected",
+    "hassle_rankings": (
+        "SELECT * REPLACE (snapshot_redact(label) AS label) FROM main.hassle_rankings"
+    ),
+    "runs": "SELECT * REPLACE (snapshot_redact(error) AS error) FROM main.runs",
+    "rejected": (
+        "SELECT * EXCLUDE (raw_text) REPLACE (snapshot_redact(reason) AS reason) FROM main.rejected"
+    ),
 }
 
 
-def write_snapshot(conn: duckdb.DuckDBPyConnection, target: Path, run_id: str) -> Path:
+def write_snapshot(
+    conn: duckdb.DuckDBPyConnection, target: Path, run_id: str, redact: Callable[[str], str]
+) -> Path:
     """Write the analyst snapshot of ``conn``'s warehouse to ``target``, atomically.
 
     Args:
         conn: A read-write connection to the warehouse.
         target: The snapshot file analysts open.
         run_id: The run whose results the snapshot holds (recorded in ``snapshot_info``).
+        redact: Redacts PII in one text (``nlp.redact.redact_pii``); applied to the text
+            columns that are not redacted already.
 
     Returns:
         ``target``.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(target)
     partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-    for stale in (partial, partial.with_name(partial.name + ".wal")):
-        stale.unlink(missing_ok=True)
+    try:
+        _fill(conn, partial, run_id, redact)
+        with duckdb.connect(str(partial)) as snapshot:
+            install_views(snapshot)
+            run_sql(snapshot, "CHECKPOINT")
+        with open(partial, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(partial, target)
+    finally:
+        remove_leftovers(target)
+    return target
+
+
+def remove_leftovers(target: Path) -> list[Path]:
+    """Delete the partial files (and their WALs) of unfinished writes of ``target``.
+
+    Only one run writes at a time (it holds the warehouse), so any partial file is a
+    leftover: of this write, or of one that was killed.
+
+    Returns:
+        The files deleted.
+    """
+    found = [
+        Path(p) for p in glob.glob(glob.escape(f"{target.parent}/.{target.name}.") + "*.partial*")
+    ]
+    for path in found:
+        path.unlink(missing_ok=True)
+    return found
+
+
+def _fill(
+    conn: duckdb.DuckDBPyConnection, partial: Path, run_id: str, redact: Callable[[str], str]
+) -> None:
+    """Create the snapshot's tables in ``partial``, from one consistent read of the warehouse."""
+    key = _pseudonym_key(conn)
+    ids = [
+        cid
+        for (cid,) in run_sql(
+            conn, "SELECT DISTINCT customer_id FROM main.comments WHERE customer_id IS NOT NULL"
+        )
+    ]
+    conn.register(
+        PSEUDONYMS,
+        pa.table(
+            {
+                "customer_id": pa.array(ids, pa.string()),
+                "pseudonym": pa.array([pseudonym(key, c) for c in ids], pa.string()),
+            }
+        ),
+    )
+    conn.create_function(
+        REDACT_FUNCTION, redact, [duckdb.sqltype("VARCHAR")], duckdb.sqltype("VARCHAR")
+    )
     quoted = str(partial).replace("'", "''")
     run_sql(conn, f"ATTACH '{quoted}' AS analyst_snapshot")
     try:
         run_sql(conn, "BEGIN TRANSACTION")  # one consistent read of every table
-        for table, select in SNAPSHOT_TABLES.items():
-            run_sql(conn, f"CREATE TABLE analyst_snapshot.main.{table} AS {select}")  # noqa: S608
-        run_sql(
-            conn,
-            "CREATE TABLE analyst_snapshot.main.snapshot_info AS "
-            "SELECT ?::VARCHAR AS run_id, now()::TIMESTAMP AS written_at",
-            [run_id],
-        )
-        run_sql(conn, "COMMIT")
-    except Exception:
-        run_sql(conn, "ROLLBACK")
+        try:
+            for table, select in SNAPSHOT_TABLES.items():
+                run_sql(conn, f"CREATE TABLE analyst_snapshot.main.{table} AS {select}")  # noqa: S608
+            run_sql(
+                conn,
+                "CREATE TABLE analyst_snapshot.main.snapshot_info AS "
+                "SELECT ?::VARCHAR AS run_id, now()::TIMESTAMP AS written_at",
+                [run_id],
+            )
+            run_sql(conn, "COMMIT")
+        except BaseException:
+            run_sql(conn, "ROLLBACK")
+            raise
+    finally:
         run_sql(conn, "DETACH analyst_snapshot")
-        partial.unlink(missing_ok=True)
-        raise
-    run_sql(conn, "DETACH analyst_snapshot")
-    with duckdb.connect(str(partial)) as snapshot:
-        install_views(snapshot)
-        run_sql(snapshot, "CHECKPOINT")
-    with open(partial, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(partial, target)
-    return target
+        conn.remove_function(REDACT_FUNCTION)
+        conn.unregister(PSEUDONYMS)
+
+
+def pseudonym(key: bytes, customer_id: str) -> str:
+    """The snapshot's stand-in for ``customer_id``: ``cust_`` + 32 hex digits of HMAC-SHA256."""
+    return "cust_" + hmac.new(key, customer_id.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _pseudonym_key(conn: duckdb.DuckDBPyConnection) -> bytes:
+    """This warehouse's pseudonym key, made (32 random bytes) the first time it is needed."""
+    rows = run_sql(conn, "SELECT key FROM main.snapshot_key LIMIT 1")
+    if rows:
+        return bytes(rows[0][0])
+    key = secrets.token_bytes(32)
+    run_sql(conn, "INSERT INTO main.snapshot_key VALUES (?, now()::TIMESTAMP)", [key])
+    return key

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from nlp.redact import redact_many, redact_pii
+from nlp.redact import redact_many, redact_pii, redact_with_words
 
 
 @pytest.mark.parametrize(
@@ -47,6 +47,89 @@ def test_non_pii_numbers_survive(text):
     assert redact_pii(text) == text
 
 
+# One real-looking example per kind the issue listed (issue 11, #10); each failed before.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # phones with no separators, and 7-digit phones
+        ("Call me on 5551234567 after six", "Call me on [phone] after six"),
+        ("my cell is 4155550199.", "my cell is [phone]."),
+        ("Ring 555-1234 any time", "Ring [phone] any time"),
+        ("reach me at 8675309 tonight", "reach me at [phone] tonight"),
+        # names after "my name is" / "call", in text and in a lower-cased hassle label
+        (
+            "Hi, my name is Jane Doe and I want a refund",
+            "Hi, my name is [name] and I want a refund",
+        ),
+        ("Please call Marcus Whitfield back", "Please call [name] back"),
+        ("call jane doe", "call [name]"),
+        ("ask for megan o'connor at the desk", "ask for [name] at the desk"),
+        ("Kind regards,\nPriya", "Kind regards,\n[name]"),
+        ("I am called Anneliese Brandt, account holder", "I am called [name], account holder"),
+        # IBANs
+        ("Refund to GB82 WEST 1234 5698 7654 32 please", "Refund to [iban] please"),
+        ("iban DE89370400440532013000", "iban [iban]"),
+        # street addresses
+        ("Ship it to 742 Evergreen Terrace, apt 4 instead", "Ship it to [address] instead"),
+        ("I live at 221B Baker Street.", "I live at [address]"),
+        ("parcel left at 1600 pennsylvania ave", "parcel left at [address]"),
+        # SSNs
+        ("My SSN is 536-22-8471.", "My SSN is [ssn]."),
+        ("social security number 536 22 8471", "social security number [ssn]"),
+        # passport numbers
+        ("passport number 533380006 was rejected", "passport number [passport] was rejected"),
+        ("Passport: X1234567", "Passport: [passport]"),
+        ("UK passport AB1234567 scanned", "UK passport [passport] scanned"),
+        # card numbers with dots
+        ("card 4111.1111.1111.1111 charged twice", "card [card] charged twice"),
+        ("Amex 3782.822463.10005", "Amex [card]"),
+        # spelled-out emails
+        ("write to bob at example dot com", "write to [email]"),
+        ("mail jane [at] mail-host [dot] co [dot] uk", "mail [email]"),
+        ("j.smith (at) example (dot) org", "[email]"),
+        # passwords
+        ("Login fails. PW: hunter2!", "Login fails. PW: [password]"),
+        ("my password is Tr0ub4dor&3 and it fails", "my password is [password] and it fails"),
+        ("pin=4821 does not work", "pin=[password] does not work"),
+        ("Locked out, PW: sunshine", "Locked out, PW: [password]"),
+        ("the card PIN is 4821.", "the card PIN is [password]."),
+        # birth dates
+        ("I was born on 12/03/1985.", "I was born on [birthdate]."),
+        ("DOB: 1985-03-12", "DOB: [birthdate]"),
+        ("date of birth 3 March 1985", "date of birth [birthdate]"),
+        ("birthday is July 4, 1990", "birthday is [birthdate]"),
+    ],
+)
+def test_each_listed_kind_is_replaced(text, expected):
+    assert redact_pii(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I had to call support again and call billing twice",  # not names
+        "Call back tomorrow, ask for help, speak to a manager",
+        "name is missing on the invoice",
+        "Regards,\nthe whole family",
+        "I looked at the dot com site and at home",  # no spelled email
+        "The password is wrong and the PIN is expired",  # no value given
+        "password reset link took 2 days",
+        "my password is 2 weeks old and the pin is wrong.",
+        "Born to complain? Delivered on 2026-11-20 at 10:30",  # a date without a birth cue
+        "My birthday gift arrived 3 weeks late",
+        "Took 2 weeks way too long; a 5 star place anyway",  # no street type
+        "It costs 3 dollars a month, 12 months a year",
+        "order 4821345 shipped in 3 boxes",  # 7 digits, no phone cue
+        "Invoice 2026-000123 and ticket #5551234567",
+        "Passport renewal took 6 weeks",
+        "rated 10/10, version 2.13.0, build 20261120",
+        "SSN field was empty at 10:30:15",
+    ],
+)
+def test_lookalikes_survive(text):
+    assert redact_pii(text) == text
+
+
 def test_cards_are_checked_before_phones():
     for card in ("4111 1111 1111 1111", "4111-1111-1111-1111", "0770090012343"):
         assert redact_pii(f"ref {card}") == "ref [card]"
@@ -58,3 +141,10 @@ def test_cards_are_checked_before_phones():
 def test_redact_many_keeps_order():
     texts = ["a@b.io", "no pii here", "call 202-555-0143"]
     assert redact_many(iter(texts)) == ["[email]", "no pii here", "call [phone]"]
+
+
+def test_redact_with_words_names_the_words_it_hid():
+    text, words = redact_with_words("The hotline says call Jane Doe or ring 555-1234")
+    assert text == "The hotline says call [name] or ring [phone]"
+    assert words == {"jane", "doe", "555", "1234"}
+    assert redact_with_words("no pii here") == ("no pii here", frozenset())

@@ -6,9 +6,11 @@ import subprocess
 import sys
 
 import duckdb
+import pytest
 from conftest import copy_workspace, demo_sources
 
-from warehouse.connection import connect_warehouse
+from nlp.redact import redact_pii
+from warehouse.connection import connect_warehouse, run_sql
 from warehouse.snapshot import SNAPSHOT_TABLES, write_snapshot
 
 READ = """
@@ -32,7 +34,7 @@ def test_analysts_read_the_snapshot_while_a_run_holds_the_warehouse(
     snapshot = tmp_path / "analyst.duckdb"
     writer = connect_warehouse(tmp_path / "warehouse.duckdb")  # as a nightly run would
     try:
-        write_snapshot(writer, snapshot, "run-1")
+        write_snapshot(writer, snapshot, "run-1", redact_pii)
         hassles = writer.execute("SELECT count(*) FROM v_latest_hassles").fetchone()[0]
 
         # The live file is locked for every other process, the snapshot is not.
@@ -45,7 +47,7 @@ def test_analysts_read_the_snapshot_while_a_run_holds_the_warehouse(
         # A reader holding the old snapshot keeps its view while a new one is swapped in.
         with duckdb.connect(str(snapshot), read_only=True) as held:
             before = held.execute("SELECT run_id FROM snapshot_info").fetchone()
-            write_snapshot(writer, snapshot, "run-2")
+            write_snapshot(writer, snapshot, "run-2", redact_pii)
             assert held.execute("SELECT run_id FROM snapshot_info").fetchone() == before
         with duckdb.connect(str(snapshot), read_only=True) as fresh:
             assert fresh.execute("SELECT run_id FROM snapshot_info").fetchone() == ("run-2",)
@@ -100,3 +102,103 @@ def test_a_failed_run_keeps_the_good_snapshot(nightly_demo, demo_dir, tmp_path, 
             "SELECT status, failed_stage, error FROM runs ORDER BY started_at DESC LIMIT 1"
         ).fetchone()
     assert last == ("failed", "rank", "RuntimeError: ranking exploded")
+
+
+# --- on a small warehouse of its own ----------------------------------------------------------
+
+COMMENT = (
+    "INSERT INTO comments (comment_id, source, channel, external_id, customer_id, created_at, "
+    "text, content_hash, source_file, source_line, ingested_at, updated_at) VALUES "
+    "(?, 'reviews', 'review', ?, ?, TIMESTAMP '2026-11-01', 'slow refund', 'h', 'r.csv', 2, "
+    "TIMESTAMP '2026-11-02', TIMESTAMP '2026-11-02')"
+)
+
+
+@pytest.fixture
+def small_warehouse(tmp_path):
+    conn = connect_warehouse(tmp_path / "warehouse.duckdb")
+    for n, customer in enumerate(["jane.doe@example.com", "cust-0007", "jane.doe@example.com"]):
+        run_sql(conn, COMMENT, [f"c{n}", f"R{n}", customer])
+    run_sql(
+        conn,
+        "INSERT INTO rejected VALUES ('reviews', 'r.csv', 9, 'R9', 'quarantined', 'bad_date', "
+        "'date: cannot read \"born 12/03/1985\" for jane.doe@example.com (call 5551234567)', "
+        "'R9,jane.doe@example.com,...', 'v1', TIMESTAMP '2026-11-02')",
+    )
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def snapshot_rows(path, sql):
+    with duckdb.connect(str(path), read_only=True) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_leftovers_of_an_interrupted_write_are_removed(small_warehouse, tmp_path):
+    target = tmp_path / "analyst.duckdb"
+    # What a write killed at another pid leaves: its partial file and that file's WAL.
+    leftovers = [
+        tmp_path / ".analyst.duckdb.4242.partial",
+        tmp_path / ".analyst.duckdb.4242.partial.wal",
+    ]
+    for path in leftovers:
+        path.write_bytes(b"half a snapshot")
+    write_snapshot(small_warehouse, target, "run-1", redact_pii)
+    assert not any(path.exists() for path in leftovers)
+    assert sorted(p.name for p in tmp_path.glob("*analyst*")) == ["analyst.duckdb"]
+    assert snapshot_rows(target, "SELECT run_id FROM snapshot_info") == [("run-1",)]
+
+
+def test_a_failed_write_leaves_no_partial_file_and_keeps_the_old_snapshot(
+    small_warehouse, tmp_path
+):
+    target = tmp_path / "analyst.duckdb"
+    write_snapshot(small_warehouse, target, "run-1", redact_pii)
+
+    def broken(text):
+        raise RuntimeError("redactor exploded")
+
+    with pytest.raises(Exception, match="redactor exploded"):
+        write_snapshot(small_warehouse, target, "run-2", broken)
+    assert sorted(p.name for p in tmp_path.glob("*analyst*")) == ["analyst.duckdb"]
+    assert snapshot_rows(target, "SELECT run_id FROM snapshot_info") == [("run-1",)]
+    # The connection is usable afterwards: the next write succeeds.
+    write_snapshot(small_warehouse, target, "run-3", redact_pii)
+    assert snapshot_rows(target, "SELECT run_id FROM snapshot_info") == [("run-3",)]
+
+
+def test_customer_ids_are_pseudonymised_with_a_key_the_snapshot_never_holds(
+    small_warehouse, tmp_path
+):
+    first, second = tmp_path / "a.duckdb", tmp_path / "b.duckdb"
+    write_snapshot(small_warehouse, first, "run-1", redact_pii)
+    write_snapshot(small_warehouse, second, "run-2", redact_pii)
+    ids = snapshot_rows(first, "SELECT comment_id, customer_id FROM comments ORDER BY 1")
+    assert [c for _, c in ids] == [ids[0][1], ids[1][1], ids[0][1]]  # same customer, same id
+    assert ids[0][1] != ids[1][1]
+    assert all(c.startswith("cust_") and len(c) == 37 for _, c in ids)
+    # Stable from one snapshot to the next: the key is kept in the warehouse.
+    assert snapshot_rows(second, "SELECT comment_id, customer_id FROM comments ORDER BY 1") == ids
+    [(key,)] = run_sql(small_warehouse, "SELECT key FROM snapshot_key")
+    assert len(key) == 32
+    with duckdb.connect(str(first), read_only=True) as conn:
+        tables = [
+            t
+            for (t,) in conn.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        ]
+        dump = " ".join(str(conn.execute(f'SELECT * FROM "{t}"').fetchall()) for t in tables)
+        customers = conn.execute("SELECT count(DISTINCT customer_id) FROM comments").fetchone()
+    assert "snapshot_key" not in tables and key.hex() not in dump and str(key) not in dump
+    assert "jane.doe@example.com" not in dump and "cust-0007" not in dump
+    assert customers == (2,)
+
+
+def test_rejected_reasons_are_redacted_and_raw_text_left_out(small_warehouse, tmp_path):
+    target = tmp_path / "analyst.duckdb"
+    write_snapshot(small_warehouse, target, "run-1", redact_pii)
+    [(reason,)] = snapshot_rows(target, "SELECT reason FROM rejected")
+    assert reason == 'date: cannot read "born [birthdate]" for [email] (call [phone])'
+    columns = {c for c, *_ in snapshot_rows(target, "DESCRIBE rejected")}
+    assert "raw_text" not in columns and "reason" in columns
