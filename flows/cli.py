@@ -81,6 +81,9 @@ def run(config: ConfigOption = None) -> None:
     """Run the nightly flow once, with progress, and print a summary."""
     settings = _settings(config)
     from flows.nightly import nightly
+    from flows.prefect_server import start_temporary_server
+
+    start_temporary_server()  # dies with this process, even on kill -9
 
     bar = Progress(
         SpinnerColumn(),

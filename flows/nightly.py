@@ -15,6 +15,7 @@ from flows.alerts import send_alerts
 from flows.cluster import cluster_into
 from flows.enrich import enrich, enrich_into, load_enrich_config
 from flows.ingest import ingest_into
+from flows.prefect_server import start_temporary_server
 from flows.publish import publish_results, rank_hassles, write_analyst_snapshot
 from warehouse.connection import connect_warehouse
 from warehouse.loaders import finish_run, mark_interrupted_runs, start_run
@@ -115,6 +116,7 @@ def serve_nightly(config_path: str | None = None) -> None:
     """
     settings = load_settings(config_path)
     load_enrich_config(settings)
+    start_temporary_server()  # with no PREFECT_API_URL: one that dies with this process
     nightly.serve(
         name=settings.schedule.deployment,
         schedules=[nightly_schedule(settings)],
