@@ -301,7 +301,7 @@ def report(
     from flows.publish import build_report
     from flows.report.render import write_report
     from warehouse.connection import open_readonly
-    from warehouse.ranking import ReportFilter
+    from warehouse.ranking import ReportFilter, latest_completed_run
 
     taxonomy = load_enrich_config(settings)
     stages = {s.key for s in taxonomy.stages}
@@ -332,10 +332,7 @@ def report(
         console.print(f"[bold red]No warehouse[/] {exc}", highlight=False)
         raise typer.Exit(code=1) from None
     try:
-        run_id = (
-            conn.execute("SELECT max(run_id) FILTER (status = 'completed') FROM runs").fetchone()
-            or [None]
-        )[0]
+        run_id = latest_completed_run(conn)
         data = build_report(
             conn, settings, taxonomy, run_id=run_id or "none", filters=filters, top=top
         )

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import signal
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta
+from pathlib import Path
 
+import duckdb
 import psutil
 import pytest
-from conftest import review_source
+from conftest import copy_workspace, demo_sources, review_source
+from typer.testing import CliRunner
+
+from warehouse.connection import connect_warehouse
 
 REVIEW_HEADER = "id,author,rating,title,body,date,product\n"
 
@@ -71,3 +78,100 @@ def test_kill_9_of_hasslemap_run_leaves_no_process_behind(tmp_path, write_config
     for process in survivors:  # never leave them behind, even when the test fails
         process.kill()
     assert [command for p, command in zip(started, commands, strict=True) if p in survivors] == []
+
+
+# --- which ranking is "previous": only completed runs count, ordered by start time ---------
+
+
+def _demo_workspace(nightly_demo, demo_dir: Path, target: Path) -> Path:
+    """A copy of the nightly demo workspace whose report is written under ``target``."""
+    folder, _, _ = nightly_demo
+    config = copy_workspace(folder, target, demo_sources(demo_dir))
+    with config.open("a", encoding="utf-8") as f:
+        f.write(f"report:\n  out_dir: {target / 'reports'}\n")
+    return config
+
+
+def _add_run(
+    conn, run_id: str, status: str, started: datetime, ranking_from: str, without: str
+) -> None:
+    """A run row, and a ranking copied from ``ranking_from`` without the hassle ``without``."""
+    conn.execute(
+        "INSERT INTO runs (run_id, flow_name, started_at, status, stage_counts) "
+        "VALUES (?, 'nightly', ?, ?, '{}')",
+        [run_id, started, status],
+    )
+    conn.execute(
+        "INSERT INTO hassle_rankings SELECT * REPLACE (?::VARCHAR AS run_id, "
+        "?::TIMESTAMP AS ranked_at) FROM hassle_rankings WHERE run_id = ? AND hassle_id <> ?",
+        [run_id, started + timedelta(minutes=5), ranking_from, without],
+    )
+
+
+def _completed_run(conn) -> tuple[str, datetime, str]:
+    """The demo workspace's one completed run: its id, start and top-ranked hassle."""
+    [(run_id, started)] = conn.execute(
+        "SELECT run_id, started_at FROM runs WHERE status = 'completed'"
+    ).fetchall()
+    [(top,)] = conn.execute(
+        "SELECT hassle_id FROM hassle_rankings WHERE run_id = ? AND rank = 1", [run_id]
+    ).fetchall()
+    return run_id, started, top
+
+
+@pytest.mark.e2e
+@pytest.mark.usefixtures("prefect_server")
+def test_a_killed_runs_ranking_is_not_the_previous_ranking(nightly_demo, demo_dir, tmp_path):
+    from flows.nightly import nightly
+
+    config = _demo_workspace(nightly_demo, demo_dir, tmp_path / "ws")
+    conn = connect_warehouse(tmp_path / "ws" / "warehouse.duckdb")
+    try:
+        completed, started, top = _completed_run(conn)
+        # A later run killed after its rank stage: its ranking (here, without the top hassle)
+        # is written, its row still says 'running'.
+        _add_run(conn, "killed-run", "running", started + timedelta(hours=1), completed, top)
+    finally:
+        conn.close()
+
+    result = nightly(str(config))
+
+    with duckdb.connect(str(tmp_path / "ws" / "warehouse.duckdb"), read_only=True) as conn:
+        changes = dict(
+            conn.execute(
+                "SELECT hassle_id, change FROM hassle_rankings WHERE run_id = ?",
+                [result["run_id"]],
+            ).fetchall()
+        )
+        killed = conn.execute("SELECT status FROM runs WHERE run_id = 'killed-run'").fetchone()
+    assert killed == ("failed",)
+    # Compared with the completed run, which ranked every hassle: none is new.
+    assert top in changes and changes[top] != "new"
+    assert result["stages"]["rank"]["new_since_last_run"] == 0
+
+
+@pytest.mark.e2e
+@pytest.mark.usefixtures("prefect_server")
+def test_the_report_command_uses_the_last_started_completed_run(nightly_demo, demo_dir, tmp_path):
+    from flows.cli import app
+
+    config = _demo_workspace(nightly_demo, demo_dir, tmp_path / "ws")
+    conn = connect_warehouse(tmp_path / "ws" / "warehouse.duckdb")
+    try:
+        completed, started, top = _completed_run(conn)
+        # An older completed run whose id sorts after every UUID; its ranking lacked the top
+        # hassle, so against it the top hassle is new.
+        older = "ffffffff-ffff-ffff-ffff-ffffffffffff"
+        _add_run(conn, older, "completed", started - timedelta(days=1), completed, top)
+    finally:
+        conn.close()
+
+    out = tmp_path / "report"
+    result = CliRunner().invoke(app, ["report", "--config", str(config), "--out", str(out)])
+
+    assert result.exit_code == 0, result.output
+    assert f"Run `{completed}`" in (out / "hasslemap-report.md").read_text(encoding="utf-8")
+    with open(out / "hasslemap-report.csv", newline="", encoding="utf-8") as f:
+        changes = {row["hassle_id"]: row["change"] for row in csv.DictReader(f)}
+    assert changes[top] == "new"
+    assert "new" not in {change for hassle, change in changes.items() if hassle != top}
