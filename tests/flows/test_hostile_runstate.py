@@ -175,3 +175,48 @@ def test_the_report_command_uses_the_last_started_completed_run(nightly_demo, de
         changes = {row["hassle_id"]: row["change"] for row in csv.DictReader(f)}
     assert changes[top] == "new"
     assert "new" not in {change for hassle, change in changes.items() if hassle != top}
+
+
+# --- a far-future date never moves the window ---------------------------------------------
+
+
+@pytest.mark.e2e
+@pytest.mark.usefixtures("prefect_server")
+def test_a_comment_dated_9999_already_in_the_warehouse_does_not_move_the_window(
+    nightly_demo, demo_dir, tmp_path
+):
+    from flows.nightly import nightly
+
+    config = _demo_workspace(nightly_demo, demo_dir, tmp_path / "ws")
+    warehouse = tmp_path / "ws" / "warehouse.duckdb"
+    conn = connect_warehouse(warehouse)
+    try:
+        [(newest, hassles_before)] = conn.execute(
+            "SELECT (SELECT max(created_at) FROM comments), (SELECT count(*) FROM hassle_rankings)"
+        ).fetchall()
+        # As an older version loaded it: a pain point dated with the "no date" sentinel.
+        conn.execute(
+            """
+            INSERT INTO comments SELECT * REPLACE ('future-1' AS comment_id,
+                'future-1' AS external_id, TIMESTAMP '9999-12-31 23:59:59' AS created_at,
+                'My refund took three weeks and nobody answered.' AS text, 'f' AS content_hash)
+            FROM comments LIMIT 1
+            """
+        )
+    finally:
+        conn.close()
+    assert hassles_before > 0
+
+    result = nightly(str(config))
+
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        [(start, end)] = conn.execute(
+            "SELECT window_start, window_end FROM cluster_runs ORDER BY clustered_at DESC LIMIT 1"
+        ).fetchall()
+        [(run_started,)] = conn.execute(
+            "SELECT started_at FROM runs WHERE run_id = ?", [result["run_id"]]
+        ).fetchall()
+    assert end == newest <= run_started
+    assert start == newest - timedelta(days=90)
+    assert result["stages"]["cluster"]["comments_after_run"] == 1
+    assert result["stages"]["rank"]["hassles_ranked"] >= 5
