@@ -91,11 +91,12 @@ def start_temporary_server() -> str | None:
     and killed by the kernel if this process is killed.
 
     Returns:
-        The server's API URL, or None when ``PREFECT_API_URL`` is set (nothing is started).
+        The server's API URL, or None when nothing was started: ``PREFECT_API_URL`` is set, or
+        ``PREFECT_SERVER_ALLOW_EPHEMERAL_MODE`` is off (Prefect then says what to set).
     """
-    from prefect.settings import PREFECT_API_URL
+    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_ALLOW_EPHEMERAL_MODE
 
-    if PREFECT_API_URL.value():
+    if PREFECT_API_URL.value() or not PREFECT_SERVER_ALLOW_EPHEMERAL_MODE.value():
         return None
     if threading.current_thread() is not threading.main_thread():
         raise RuntimeError("start the temporary Prefect server from the main thread")
