@@ -3,8 +3,8 @@
 Tasks:
 
 1. ``read_window``: the pain-point units of the rolling window (``cluster.window_days``, ending
-   at the newest comment not dated after the run), with a fingerprint. When it equals the latest clustering's, nothing changed and the stage stops:
-   a rerun recomputes nothing.
+   at the newest comment not dated after the run), with a fingerprint. When it equals the
+   latest clustering's, nothing changed and the stage stops: a rerun recomputes nothing.
 2. ``cluster_units``: stored vectors (never re-embedded) through the clusterer.
 3. ``label_clusters``: label, keyphrases, quotes, dominant stage and theme per cluster.
 4. ``track_hassle_ids``: match tonight's clusters to the live hassles, so ids persist.
