@@ -8,7 +8,9 @@ record is cleared when a later ranking no longer has it rising, so the next rise
 again). What was sent is kept in ``alerts_sent``
 (:mod:`warehouse.alerts`); an alert is recorded only after its channel accepted it, so a
 failed delivery raises, Prefect retries the task, and nothing is lost or sent twice to a
-single channel.
+single channel. Alerts still undelivered after the retries are kept in ``alerts_pending`` and
+sent by the next run (a pending ``new`` alert even once its hassle is no longer new); the
+nightly flow logs the failure and completes the run without them.
 
 :func:`choose_alerts`, :func:`stale_rising`, :func:`slack_payload` and :func:`plain_text`
 are pure, for tests and for reuse.
@@ -104,6 +106,7 @@ def qualifying_alerts(
     candidates: Iterable[dict[str, Any]],
     sent: Collection[tuple[str, str]],
     settings: Settings | AlertSettings,
+    pending: Collection[tuple[str, str]] = (),
 ) -> list[Alert]:
     """Every alert due, best rank first, before the ``max_per_run`` cap; see :func:`choose_alerts`."""
     cfg = _alert_settings(settings)
@@ -113,7 +116,8 @@ def qualifying_alerts(
             continue
         hassle_id = row["hassle_id"]
         states = []
-        if cfg.on_new and row.get("status") == NEW and _emerging(row, cfg):
+        new_now = row.get("status") == NEW and _emerging(row, cfg)
+        if cfg.on_new and (new_now or (hassle_id, NEW) in pending):
             states.append(NEW)
         ratio = row.get("trend_7d_ratio")
         if row.get("trend_7d") == RISING and ratio is not None and ratio >= cfg.rising_ratio:
@@ -143,6 +147,7 @@ def choose_alerts(
     candidates: Iterable[dict[str, Any]],
     sent: Collection[tuple[str, str]],
     settings: Settings | AlertSettings,
+    pending: Collection[tuple[str, str]] = (),
 ) -> list[Alert]:
     """The hassles to announce now, best rank first, at most ``alerts.max_per_run``.
 
@@ -153,18 +158,23 @@ def choose_alerts(
     ``rising`` when its 7-day trend is ``rising`` (already significance-guarded by the ranker)
     and its 7-day ratio is at least ``alerts.rising_ratio``. Generic hassles never alert, and a (hassle, state) already in
     ``sent`` is skipped. A hassle that qualifies for both gets one alert with both states.
+    A ``new`` alert a run could not deliver (in ``pending``) qualifies while its hassle is
+    ranked, even once the hassle is no longer new; a pending ``rising`` one only while it rises.
 
     Args:
         candidates: Rows of :func:`warehouse.alerts.read_alert_candidates`.
         sent: (hassle_id, state) pairs already alerted (a set, or the dict of
             :func:`warehouse.alerts.read_sent`).
         settings: The settings (or just their ``alerts`` part).
+        pending: (hassle_id, state) pairs due earlier but not delivered (the dict of
+            :func:`warehouse.alerts.read_pending`).
 
     Returns:
         The alerts, sorted by rank; hassles past the cap are left for a later run (while
         they still qualify).
     """
-    return qualifying_alerts(candidates, sent, settings)[: _alert_settings(settings).max_per_run]
+    due = qualifying_alerts(candidates, sent, settings, pending)
+    return due[: _alert_settings(settings).max_per_run]
 
 
 def stale_rising(
@@ -422,7 +432,8 @@ def send_alerts(
     Channels: ``alerts.webhook_url`` (a Slack-style JSON POST) and/or ``alerts.prefect_block``
     (a Prefect notification block, plain text); with neither, the alerts are logged. A channel
     that fails raises, so Prefect retries the task; only alerts a channel accepted are
-    recorded, so a retry sends just the rest. (With both channels set, a block failure after
+    recorded, so a retry sends just the rest, and the rest are kept in ``alerts_pending``
+    until a later call (the next run) delivers them. (With both channels set, a block failure after
     the webhook accepted a batch makes the retry post that batch to the webhook again.)
     Hassles alerted as rising that are no longer rising are cleared, so a new rise alerts again.
     ``alerts.max_per_run`` caps the hassles announced for ``run_id`` over all calls, so calling
@@ -443,13 +454,15 @@ def send_alerts(
     cfg = settings.alerts
     candidates = store.read_alert_candidates(conn, run_id)
     sent = store.read_sent(conn)
-    stale = stale_rising(candidates, sent)
+    pending = store.read_pending(conn)
+    stale = stale_rising(candidates, {*sent, *pending})
     cleared = store.clear_states(conn, stale, RISING)
     for hassle_id in stale:
         sent.pop((hassle_id, RISING), None)
+        pending.pop((hassle_id, RISING), None)
     # max_per_run caps what one run announces, however often it is called (a retry, a rerun).
     announced = {hassle_id for (hassle_id, _), sent_run in sent.items() if sent_run == run_id}
-    due = qualifying_alerts(candidates, sent, settings)
+    due = qualifying_alerts(candidates, sent, settings, pending)
     regrouped = regrouped_new_hassles(candidates, settings) if cfg.on_new else []
     if regrouped:
         logger.info(
@@ -483,39 +496,55 @@ def send_alerts(
         for name, on in (("webhook", cfg.webhook_url), ("prefect_block", cfg.prefect_block))
         if on
     ] or ["log"]
-    block = load_notification_block(cfg.prefect_block) if cfg.prefect_block else None
     link = cfg.report_url or (str(report_path) if report_path else None)
     days = {
         "short_days": settings.rank.trend_short_days,
         "baseline_days": settings.rank.trend_baseline_days,
     }
-    for batch in _batches(alerts, SLACK_MAX_HASSLES):
-        if cfg.webhook_url:
-            post_json(
-                cfg.webhook_url, slack_payload(batch, link, run_id, **days), cfg.timeout_seconds
+    delivered = 0  # alerts accepted so far (batches go out best rank first)
+    try:
+        block = load_notification_block(cfg.prefect_block) if cfg.prefect_block else None
+        for batch in _batches(alerts, SLACK_MAX_HASSLES):
+            if cfg.webhook_url:
+                post_json(
+                    cfg.webhook_url,
+                    slack_payload(batch, link, run_id, **days),
+                    cfg.timeout_seconds,
+                )
+            subject, body = plain_text(batch, link, run_id, **days)
+            if block is not None:
+                with block.raise_on_failure():
+                    block.notify(body, subject)
+            if channels == ["log"]:
+                logger.info("%s\n%s", subject, body)
+            stamp = now()
+            store.record_sent(
+                conn,
+                [
+                    {
+                        "hassle_id": a.hassle_id,
+                        "state": state,
+                        "run_id": run_id,
+                        "sent_at": stamp,
+                        "channel": channels[0],
+                        "payload": a.facts(),
+                    }
+                    for a in batch
+                    for state in a.states
+                ],
             )
-        subject, body = plain_text(batch, link, run_id, **days)
-        if block is not None:
-            with block.raise_on_failure():
-                block.notify(body, subject)
-        if channels == ["log"]:
-            logger.info("%s\n%s", subject, body)
-        stamp = now()
-        store.record_sent(
-            conn,
-            [
-                {
-                    "hassle_id": a.hassle_id,
-                    "state": state,
-                    "run_id": run_id,
-                    "sent_at": stamp,
-                    "channel": channels[0],
-                    "payload": a.facts(),
-                }
-                for a in batch
-                for state in a.states
-            ],
+            delivered += len(batch)
+    except Exception as exc:
+        # Keep what no channel accepted for the next run, then fail: Prefect retries the task.
+        undelivered = [(a.hassle_id, state) for a in alerts[delivered:] for state in a.states]
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        store.record_pending(conn, undelivered, run_id, now(), error)
+        logger.warning(
+            "send_alerts: %d alert(s) not delivered, kept in alerts_pending for the next try: %s",
+            len(undelivered),
+            error,
         )
+        raise
     counts = {
         "alerts_sent": len(alerts),
         "new": sum(NEW in a.states for a in alerts),

@@ -153,6 +153,10 @@ def run(config: ConfigOption = None) -> None:
         }.get(exc.kind, "check the file and its folder")
         _fail("Cannot run", f"{exc}; {hint}")
 
+    from flows.prefect_server import start_temporary_server
+
+    start_temporary_server()  # dies with this process, even on kill -9
+
     bar = Progress(
         SpinnerColumn(),
         TextColumn("[progress.description]{task.description}"),
@@ -373,7 +377,7 @@ def report(
     settings = _settings(config)
     from flows.publish import build_report
     from flows.report.render import write_report
-    from warehouse.ranking import ReportFilter
+    from warehouse.ranking import ReportFilter, latest_completed_run
 
     taxonomy = _taxonomy(settings)
     stages = {s.key for s in taxonomy.stages}
@@ -405,10 +409,7 @@ def report(
         },
     )
     try:
-        run_id = (
-            conn.execute("SELECT max(run_id) FILTER (status = 'completed') FROM runs").fetchone()
-            or [None]
-        )[0]
+        run_id = latest_completed_run(conn)
         data = build_report(
             conn, settings, taxonomy, run_id=run_id or "none", filters=filters, top=top
         )

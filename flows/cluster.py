@@ -2,9 +2,9 @@
 
 Tasks:
 
-1. ``read_window``: the pain-point units of the rolling window (``cluster.window_days``), with
-   a fingerprint. When it equals the latest clustering's, nothing changed and the stage stops:
-   a rerun recomputes nothing.
+1. ``read_window``: the pain-point units of the rolling window (``cluster.window_days``, ending
+   at the newest comment not dated after the run), with a fingerprint. When it equals the
+   latest clustering's, nothing changed and the stage stops: a rerun recomputes nothing.
 2. ``cluster_units``: stored vectors (never re-embedded) through the clusterer.
 3. ``label_clusters``: label, keyphrases, quotes, dominant stage and theme per cluster.
 4. ``track_hassle_ids``: match tonight's clusters to the live hassles, so ids persist.
@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -64,15 +65,28 @@ def _settings_key(settings: Settings) -> str:
 
 
 @task(name="read_window", cache_policy=NO_CACHE)
-def read_window(conn: duckdb.DuckDBPyConnection, settings: Settings) -> store.PainPointWindow:
-    """Read the window's pain-point units and fingerprint them."""
-    window = store.read_pain_points(conn, settings.cluster.window_days, _settings_key(settings))
-    get_run_logger().info(
+def read_window(
+    conn: duckdb.DuckDBPyConnection, settings: Settings, as_of: datetime
+) -> store.PainPointWindow:
+    """Read the window's pain-point units, up to ``as_of`` at the latest, and fingerprint them."""
+    logger = get_run_logger()
+    window = store.read_pain_points(
+        conn, settings.cluster.window_days, _settings_key(settings), as_of
+    )
+    logger.info(
         "read_window: %d pain-point units from %s to %s",
         len(window.units),
         window.window_start,
         window.window_end,
     )
+    if window.comments_after_run:
+        logger.warning(
+            "read_window: %d comment(s) dated after this run (%s) left out of the window; "
+            "query `comments` for created_at > '%s' to find and fix them at the source",
+            window.comments_after_run,
+            as_of,
+            as_of,
+        )
     return window
 
 
@@ -179,14 +193,26 @@ def write_hassles(conn: duckdb.DuckDBPyConnection, write: store.ClusteringWrite)
 
 
 def cluster_into(
-    conn: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, *, force: bool = False
+    conn: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    run_id: str,
+    *,
+    force: bool = False,
+    as_of: datetime | None = None,
 ) -> dict[str, Any]:
-    """Run the cluster tasks on an open warehouse; return the stage's counts."""
+    """Run the cluster tasks on an open warehouse; return the stage's counts.
+
+    The window ends at the newest comment dated no later than ``as_of`` (default: now).
+    """
     started = time.perf_counter()
-    window = read_window(conn, settings)
+    window = read_window(conn, settings, as_of or now())
     if not force and window.fingerprint and window.fingerprint == store.latest_fingerprint(conn):
         get_run_logger().info("cluster: the window is unchanged since the last run; skipped")
-        return {"skipped": True, "units_in": len(window.units)}
+        return {
+            "skipped": True,
+            "units_in": len(window.units),
+            "comments_after_run": window.comments_after_run,
+        }
     model_id = embedding_model_id(settings)
     vectors = store.read_unit_vectors(conn, model_id, window.units)
     tags = [f"{u.stage}/{u.theme}" for u in window.units]
@@ -206,6 +232,7 @@ def cluster_into(
         "hassles_new": write.run_row["hassles_new"],
         "hassles_retired": len(tracked.retired),
         "lineage": len(tracked.lineage),
+        "comments_after_run": window.comments_after_run,
         "cluster_seconds": round(time.perf_counter() - started, 2),
     }
 

@@ -10,13 +10,15 @@ from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote
 
-from config import load_settings
+from config import Settings, load_settings
 from config.preflight import check_ready
 from flows.alerts import send_alerts
 from flows.cluster import cluster_into
 from flows.enrich import enrich, enrich_into, load_enrich_config
 from flows.ingest import ingest_into
+from flows.prefect_server import start_temporary_server
 from flows.publish import publish_results, rank_hassles, write_analyst_snapshot
+from warehouse.alerts import read_pending
 from warehouse.connection import connect_warehouse
 from warehouse.loaders import finish_run, mark_interrupted_runs, start_run
 
@@ -38,6 +40,24 @@ def _record_failure(
     )
 
 
+def _alerts_alone(conn: Any, settings: Settings, run_id: str, report: str | None) -> dict[str, Any]:
+    """Send the alerts; a failure is logged and counted, never fails the run.
+
+    What was not delivered stays in ``alerts_pending`` for the next run (see flows/alerts.py).
+    """
+    try:
+        return send_alerts(conn, settings, run_id, report)
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        pending = len(read_pending(conn))
+        get_run_logger().error(
+            "alerts failed, the run goes on: %s; %d alert(s) pending for the next run",
+            error,
+            pending,
+        )
+        return {"failed": True, "error": error, "pending": pending}
+
+
 @flow(name="nightly", flow_run_name=_run_name)
 def nightly(config_path: str | None = None) -> dict[str, Any]:
     """Run the pipeline once: ingest, enrich, cluster, rank, publish, alerts, analyst snapshot.
@@ -45,7 +65,9 @@ def nightly(config_path: str | None = None) -> dict[str, Any]:
     The settings and the taxonomy are validated first, so a bad config stops the run before
     any work. Each run
     gets a row in ``runs`` with its status and counts per stage; a failure records the stage
-    and the error, then re-raises so Prefect marks the run failed.
+    and the error, then re-raises so Prefect marks the run failed. Alerts fail alone: their
+    failure is logged and counted (``stage_counts.alerts.failed``), the run completes, and
+    the alerts not delivered are sent by the next run.
 
     Returns:
         The counts per stage, plus the run id and warehouse path.
@@ -83,7 +105,7 @@ def nightly(config_path: str | None = None) -> dict[str, Any]:
         # walking its mentions.
         counts["publish"] = publish_results(conn, settings, taxonomy, run_id, quote(ranking))
         stage = "alerts"
-        counts["alerts"] = send_alerts(conn, settings, run_id, counts["publish"].get("report"))
+        counts["alerts"] = _alerts_alone(conn, settings, run_id, counts["publish"].get("report"))
     except Exception as exc:
         _record_failure(conn, run_id, counts, stage, exc)
         conn.close()
@@ -118,6 +140,7 @@ def serve_nightly(config_path: str | None = None) -> None:
     """
     settings = load_settings(config_path)
     load_enrich_config(settings)
+    start_temporary_server()  # with no PREFECT_API_URL: one that dies with this process
     nightly.serve(
         name=settings.schedule.deployment,
         schedules=[nightly_schedule(settings)],

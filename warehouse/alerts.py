@@ -11,12 +11,16 @@ Write behaviours:
 * ``alerts_sent`` rows of state ``rising`` are deleted (:func:`clear_states`) once a later
   ranking no longer has the hassle rising, so a new rise alerts again. ``new`` rows are never
   deleted: a hassle is new once.
+* ``alerts_pending``: merged on (``hassle_id``, ``state``): an alert that was due but that no
+  channel accepted, kept for the next run (:func:`record_pending`). Each failed attempt
+  updates its row; recording the alert as sent deletes it, in the same transaction.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 import duckdb
@@ -43,6 +47,7 @@ CANDIDATE_COLUMNS = (
     "fresh_share",
 )
 SENT_COLUMNS = ("hassle_id", "state", "run_id", "sent_at", "channel", "payload")
+_KEYS_IN = "(hassle_id, state) IN (SELECT (unnest(?::VARCHAR[]), unnest(?::VARCHAR[])))"
 
 
 def read_alert_candidates(conn: duckdb.DuckDBPyConnection, run_id: str) -> list[dict[str, Any]]:
@@ -115,8 +120,69 @@ def read_sent(conn: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str]:
     }
 
 
+def read_pending(conn: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str]:
+    """Every (hassle_id, state) due but not delivered yet, with the run that first made it due.
+
+    Args:
+        conn: The warehouse.
+
+    Returns:
+        (hassle_id, state) -> ``run_id``.
+    """
+    return {
+        (hassle_id, state): run_id
+        for hassle_id, state, run_id in run_sql(
+            conn, "SELECT hassle_id, state, run_id FROM alerts_pending"
+        )
+    }
+
+
+def _key_lists(keys: Iterable[tuple[str, str]]) -> list[list[str]]:
+    ordered = sorted(set(keys))
+    return [[h for h, _ in ordered], [s for _, s in ordered]]
+
+
+def record_pending(
+    conn: duckdb.DuckDBPyConnection,
+    keys: Sequence[tuple[str, str]],
+    run_id: str,
+    failed_at: datetime,
+    error: str,
+) -> None:
+    """Keep alerts no channel accepted in ``alerts_pending``, for the next run to send.
+
+    Args:
+        conn: The warehouse.
+        keys: The (hassle_id, state) pairs not delivered.
+        run_id: The run that tried; kept only for a pair not pending already.
+        failed_at: When the delivery failed (UTC).
+        error: Why, as the channel said it (no secret: webhook URLs are cut to their host).
+    """
+    if not keys:
+        return
+    _in_transaction(
+        conn,
+        [
+            (
+                """
+                INSERT INTO alerts_pending BY NAME
+                SELECT unnest(?::VARCHAR[]) AS hassle_id, unnest(?::VARCHAR[]) AS state,
+                       ?::VARCHAR AS run_id, ?::TIMESTAMP AS failed_at, 1 AS attempts,
+                       ?::VARCHAR AS error
+                ON CONFLICT (hassle_id, state) DO UPDATE SET
+                    failed_at = excluded.failed_at, error = excluded.error,
+                    attempts = alerts_pending.attempts + 1
+                """,
+                [*_key_lists(keys), run_id, failed_at, error],
+            )
+        ],
+    )
+
+
 def record_sent(conn: duckdb.DuckDBPyConnection, rows: Sequence[dict[str, Any]]) -> None:
     """Merge delivered alerts into ``alerts_sent`` on (hassle_id, state), in one transaction.
+
+    The same transaction deletes them from ``alerts_pending``.
 
     Args:
         conn: The warehouse.
@@ -134,11 +200,19 @@ def record_sent(conn: duckdb.DuckDBPyConnection, rows: Sequence[dict[str, Any]])
         )
         for row in rows
     ]
+    statements.append(
+        (
+            f"DELETE FROM alerts_pending WHERE {_KEYS_IN}",  # noqa: S608 - a fixed clause
+            _key_lists((row["hassle_id"], row["state"]) for row in rows),
+        )
+    )
     _in_transaction(conn, statements)
 
 
 def clear_states(conn: duckdb.DuckDBPyConnection, hassle_ids: Iterable[str], state: str) -> int:
     """Delete the ``state`` rows of ``hassle_ids`` so those hassles may alert for it again.
+
+    Their pending ``state`` alerts, if any, are dropped too: the state they announce is over.
 
     Args:
         conn: The warehouse.
@@ -146,7 +220,7 @@ def clear_states(conn: duckdb.DuckDBPyConnection, hassle_ids: Iterable[str], sta
         state: ``rising`` (or ``new``, though new hassles are normally never cleared).
 
     Returns:
-        How many rows were deleted.
+        How many ``alerts_sent`` rows were deleted.
     """
     ids = sorted(set(hassle_ids))
     if not ids:
@@ -161,10 +235,11 @@ def clear_states(conn: duckdb.DuckDBPyConnection, hassle_ids: Iterable[str], sta
         conn,
         [
             (
-                "DELETE FROM alerts_sent "
+                f"DELETE FROM {table} "  # noqa: S608 - one of two fixed table names
                 "WHERE state = ? AND hassle_id IN (SELECT unnest(?::VARCHAR[]))",
                 [state, ids],
             )
+            for table in ("alerts_sent", "alerts_pending")
         ],
     )
     return count

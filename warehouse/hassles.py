@@ -49,22 +49,30 @@ class PainPointWindow:
     window_start: datetime
     window_end: datetime
     fingerprint: str
+    comments_after_run: int = 0  # comments dated after the run, left out of the window
 
 
 def read_pain_points(
-    conn: duckdb.DuckDBPyConnection, window_days: int, settings_key: str
+    conn: duckdb.DuckDBPyConnection, window_days: int, settings_key: str, as_of: datetime
 ) -> PainPointWindow:
     """Pain-point units of comments in the last ``window_days`` before the newest comment.
 
     The window ends at the newest comment, not at the clock, so the same data always gives the
-    same window (and a late nightly run does not drop a day). Units are ordered by id, which
-    makes the clustering deterministic. The fingerprint covers each unit's id, text and tags
-    and ``settings_key`` (the model and cluster settings): equal fingerprints mean nothing the
-    clustering depends on has changed.
+    same window (and a late nightly run does not drop a day); but never after ``as_of``, the
+    run's time: a comment dated later (a "no date" sentinel such as 9999-12-31, loaded before
+    such dates were quarantined) is left out rather than moving the window past every other
+    comment. Units are ordered by id, which makes the clustering deterministic. The
+    fingerprint covers each unit's id, text and tags and ``settings_key`` (the model and
+    cluster settings): equal fingerprints mean nothing the clustering depends on has changed.
     """
-    end = run_sql(conn, "SELECT max(created_at) FROM comments")[0][0]
+    [(end, after)] = run_sql(
+        conn,
+        "SELECT max(created_at) FILTER (created_at <= ?), count(*) FILTER (created_at > ?) "
+        "FROM comments",
+        [as_of, as_of],
+    )
     if end is None:
-        return PainPointWindow([], datetime.min, datetime.min, "")
+        return PainPointWindow([], datetime.min, datetime.min, "", after)
     start = end - timedelta(days=window_days)
     rows = run_sql(
         conn,
@@ -85,7 +93,7 @@ def read_pain_points(
     digest = hashlib.sha1(settings_key.encode())
     for u in units:
         digest.update(f"\x1f{u.unit_id}\x1e{u.text_hash}\x1e{u.stage}\x1e{u.theme}".encode())
-    return PainPointWindow(units, start, end, digest.hexdigest())
+    return PainPointWindow(units, start, end, digest.hexdigest(), after)
 
 
 def read_unit_vectors(

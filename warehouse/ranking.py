@@ -184,16 +184,35 @@ def read_stage_theme_counts(
     return {(stage or "unassigned", theme or "unassigned"): n for stage, theme, n in rows}
 
 
+def latest_completed_run(conn: duckdb.DuckDBPyConnection) -> str | None:
+    """The id of the run that started last among those that completed, or None before any.
+
+    Run ids are Prefect's UUIDs: only ``started_at`` orders them.
+    """
+    rows = run_sql(
+        conn,
+        "SELECT run_id FROM runs WHERE status = 'completed' "
+        "ORDER BY started_at DESC, run_id DESC LIMIT 1",
+    )
+    return rows[0][0] if rows else None
+
+
 def read_previous_ranking(
     conn: duckdb.DuckDBPyConnection, before_run_id: str
 ) -> dict[str, tuple[int, float]]:
-    """hassle_id -> (rank, total score) in the latest ranking other than ``before_run_id``."""
+    """hassle_id -> (rank, total score) in the previous ranking, the one ``change`` compares to.
+
+    That is the ranking of the run that started last among the runs other than
+    ``before_run_id`` that completed and ranked: a killed or failed run's ranking never counts.
+    """
     rows = run_sql(
         conn,
         """
         WITH previous AS (
-            SELECT run_id FROM hassle_rankings WHERE run_id <> ?
-            ORDER BY ranked_at DESC, run_id DESC LIMIT 1
+            SELECT run_id FROM runs AS r
+            WHERE r.status = 'completed' AND r.run_id <> ?
+              AND EXISTS (SELECT 1 FROM hassle_rankings AS h WHERE h.run_id = r.run_id)
+            ORDER BY r.started_at DESC, r.run_id DESC LIMIT 1
         )
         SELECT hassle_id, rank, total_score FROM hassle_rankings SEMI JOIN previous USING (run_id)
         """,

@@ -10,6 +10,7 @@ from typing import Any
 
 import duckdb
 import pytest
+import yaml
 from conftest import WebhookServer, copy_workspace, demo_sources
 from prefect import flow
 
@@ -337,6 +338,15 @@ def test_new_hassles_alert_once_and_only_with_on_new():
     assert both.states == ("new", "rising")
 
 
+def test_a_pending_new_alert_still_goes_out_once_the_hassle_is_active():
+    pending = {("H-0001", "new"), ("H-0002", "rising")}
+    rows = [candidate(status="active"), candidate("H-0002", rank=2)]  # H-0002 no longer rises
+    [alert] = choose_alerts(rows, set(), SETTINGS, pending)
+    assert (alert.hassle_id, alert.states) == ("H-0001", ("new",))
+    assert choose_alerts(rows, {("H-0001", "new")}, SETTINGS, pending) == []
+    assert choose_alerts(rows, set(), AlertSettings(on_new=False), pending) == []
+
+
 def test_a_new_hassle_regrouped_from_older_comments_does_not_alert_as_new():
     # Measured (docs/benchmarks.md): a hassle that has just appeared has 0.33 to 1.0 of its
     # comments from after the last clustering; one HDBSCAN regrouped from older comments 0.02.
@@ -422,3 +432,77 @@ def test_labels_are_redacted_before_they_leave():
     )
     assert "4111 1111 1111 1111" not in alert.label
     assert "4111" not in json.dumps(slack_payload([alert], None, "r"))
+
+
+# --- the nightly run: alerts fail alone, and the next run sends what they could not -------
+
+
+def _alerting_workspace(nightly_demo, demo_dir: Path, folder: Path, webhook_url: str) -> Path:
+    """A copy of the demo workspace that has announced nothing yet, posting to ``webhook_url``."""
+    source, _, _ = nightly_demo
+    config = copy_workspace(source, folder, demo_sources(demo_dir))
+    _point_alerts_at(config, webhook_url)
+    with duckdb.connect(str(folder / "warehouse.duckdb")) as conn:
+        conn.execute("DELETE FROM alerts_sent")
+    return config
+
+
+def _point_alerts_at(config: Path, webhook_url: str) -> None:
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    data["report"] = {"out_dir": str(config.parent / "reports")}
+    # No cap: every due hassle goes out in the first try, so both runs try the same alerts.
+    data["alerts"] = {"webhook_url": webhook_url, "timeout_seconds": 2, "max_per_run": 40}
+    config.write_text(yaml.safe_dump(data), encoding="utf-8")
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("failure", ["answers 500", "port closed"])
+def test_a_failing_webhook_fails_alone_and_the_next_run_sends_its_alerts(
+    nightly_demo, demo_dir, tmp_path, webhook, failure
+):
+    from flows.nightly import nightly
+
+    if failure == "answers 500":
+        webhook.status = 500
+        url = f"{webhook.url}/hook"
+    else:
+        closed = WebhookServer()  # bound, then closed: nothing listens on its port
+        url = f"http://127.0.0.1:{closed.server_address[1]}/hook"
+        closed.server_close()
+    folder = tmp_path / "ws"
+    config = _alerting_workspace(nightly_demo, demo_dir, folder, url)
+
+    first = nightly(str(config))
+
+    alerts = first["stages"]["alerts"]
+    assert alerts["failed"] and (
+        "answered 500" in alerts["error"] or "unreachable" in alerts["error"]
+    )
+    with duckdb.connect(str(folder / "warehouse.duckdb"), read_only=True) as conn:
+        [(status, counts)] = conn.execute(
+            "SELECT status, stage_counts FROM runs WHERE run_id = ?", [first["run_id"]]
+        ).fetchall()
+        assert sent_rows(conn) == []
+        pending = set(conn.execute("SELECT hassle_id, state FROM alerts_pending").fetchall())
+    assert status == "completed" and json.loads(counts)["alerts"]["failed"] is True
+    assert alerts["pending"] == len(pending) > 0
+    assert Path(first["stages"]["publish"]["report"]).is_file()
+    with duckdb.connect(first["stages"]["snapshot"]["path"], read_only=True) as snapshot:
+        assert snapshot.execute("SELECT run_id FROM snapshot_info").fetchone() == (first["run_id"],)
+
+    # A later clustering makes the hassles active: only alerts_pending still knows they are news.
+    with duckdb.connect(str(folder / "warehouse.duckdb")) as conn:
+        conn.execute("UPDATE hassles SET status = 'active' WHERE status = 'new'")
+    webhook.status = 200
+    with webhook.lock:
+        webhook.posts.clear()
+    _point_alerts_at(config, f"{webhook.url}/hook")
+
+    second = nightly(str(config))
+
+    assert second["stages"]["alerts"]["alerts_sent"] == len({h for h, _ in pending})
+    assert len(webhook.bodies()) == 1
+    with duckdb.connect(str(folder / "warehouse.duckdb"), read_only=True) as conn:
+        assert {(h, s) for h, s, *_ in sent_rows(conn)} == pending
+        assert {r for _, _, r, _ in sent_rows(conn)} == {second["run_id"]}
+        assert conn.execute("SELECT count(*) FROM alerts_pending").fetchone() == (0,)
