@@ -69,7 +69,7 @@ def _settle_pending(pipeline: Any, outcome: RawLoad) -> None:
         return
     try:
         if pipeline.list_extracted_load_packages():
-            pipeline.normalize(loader_file_format="parquet")
+            pipeline.normalize()
         pipeline.load()
         outcome.replayed.extend(pending)
         logger.warning("%s: loaded %d pending package(s)", pipeline.pipeline_name, len(pending))
