@@ -88,9 +88,12 @@ def write_big_csv(path: Path, rows: int) -> None:
     with open(path, "w", encoding="utf-8") as out:
         out.write(REVIEW_HEADER)
         for i in range(rows):
-            body = f"{PHRASES[i % 4]}; {PHRASES[(i + 1) % 4]}; {PHRASES[(i + 2) % 4]} ({i})"
+            body = "; ".join(PHRASES[(i + k) % 4] for k in range(4)) + f" ({i})"
             day = 1 + i % 28
-            out.write(f"B{i:07d},cust-{i % 5000:04d},{1 + i % 5},,{body},2026-09-{day:02d},Hub\n")
+            out.write(
+                f"B{i:07d},cust-{i % 5000:04d},{1 + i % 5},Not what I expected,{body},"
+                f"2026-09-{day:02d},Hub\n"
+            )
 
 
 def write_wide_csv(path: Path, records: int, field_mb: int) -> None:

@@ -23,6 +23,7 @@ import fsspec
 import pendulum
 import pyarrow as pa
 import pyarrow.compute as pc
+from dlt.common.storages.configuration import FilesystemConfiguration
 from dlt.extract.items import DataItemWithMeta
 from dlt.sources.filesystem import FileItemDict, filesystem
 
@@ -130,26 +131,30 @@ def _unreadable(path: Path) -> str | None:
 def list_local_files(source: SourceConfig) -> Iterator[list[FileItemDict]]:
     """List a local source's files as dlt file items, one batch, unreadable ones included.
 
-    dlt's own ``filesystem`` listing stats every file and fails the whole listing on one
-    dangling symbolic link; here such a file is listed with an ``unreadable`` reason and
-    quarantined by :func:`read_source_files`, and the other files are read.
+    The same paths and URLs as dlt's ``filesystem`` listing, which stats every file and fails
+    the whole listing on one dangling symbolic link; here such a file is listed with an
+    ``unreadable`` reason and quarantined by :func:`read_source_files`, and the others read.
     """
     fs = fsspec.filesystem("file")
+    bucket_url, file_glob = split_path(source.path)
     items = []
-    for path in files_to_read(source):
-        absolute = path.resolve() if not path.is_symlink() else path.absolute()
-        status = absolute.lstat() if path.is_symlink() and not path.exists() else path.stat()
+    for name in sorted(globlib.glob(str(Path(bucket_url) / file_glob), recursive=True)):
+        path = Path(name)
+        if path.is_dir():
+            continue
+        status = path.lstat() if path.is_symlink() and not path.exists() else path.stat()
         mapping: dict[str, Any] = {
             "file_name": path.name,
-            "relative_path": path.name,
-            "file_url": absolute.as_uri(),
+            "relative_path": path.relative_to(bucket_url).as_posix(),
+            "file_url": FilesystemConfiguration.make_file_url(name),
             "mime_type": "application/octet-stream",
             "modification_date": pendulum.from_timestamp(status.st_mtime),
             "size_in_bytes": status.st_size,
         }
         reason = _unreadable(path)
         if reason:
-            mapping["unreadable"] = reason
+            # dlt's file URL resolves links: name the link itself, not its missing target
+            mapping.update(unreadable=reason, file_url=Path(os.path.abspath(name)).as_uri())
         items.append(FileItemDict(mapping, fs))  # type: ignore[arg-type]
     if items:
         yield items

@@ -1,5 +1,5 @@
 """Crash safety: kill -9 the nightly run at several points, add files, run again, get the
-result of one clean run over all the files, with no process or partial file left behind."""
+result of uninterrupted runs over the same files, with no process or partial file left."""
 
 from __future__ import annotations
 
@@ -155,16 +155,19 @@ def run_until(config: Path, hook: str, marker: str, prefect_home: Path) -> list[
     return children
 
 
-def test_killing_the_run_anywhere_then_rerunning_gives_the_result_of_one_clean_run(
-    demo_dir, tmp_path
-):
+def test_killing_the_run_anywhere_then_rerunning_gives_the_uninterrupted_result(demo_dir, tmp_path):
     data = tmp_path / "data"
     shutil.copytree(demo_dir, data)
+    # The uninterrupted history: a run over the demo files, then one after the new files came.
+    # (Run over all files at once, enrich would batch the sentences differently, and bf16
+    # vectors move in the last digits with the batch: the clustering would not be comparable.)
+    clean_config = write_config(tmp_path / "clean", data)
+    nightly(str(clean_config))
     for name in NEW_FILES:
         add_new_file(data, name)
-    clean = nightly(str(write_config(tmp_path / "clean", data)))
+    clean = nightly(str(clean_config))
     expected = state(Path(clean["warehouse"]))
-    assert any(row[3] == "N2-1" for row in expected["comments"])  # the clean run read them
+    assert {"N1-1", "N1-2", "N2-1"} <= {row[3] for row in expected["comments"]}
     for name in NEW_FILES:
         (data / "reviews" / name).unlink()
 
