@@ -200,7 +200,7 @@ def test_killing_the_run_anywhere_then_rerunning_gives_the_uninterrupted_result(
             "SELECT rank, hassle_id FROM v_latest_hassles ORDER BY rank"
         ).fetchall()
     assert ranked == [(rank, hassle) for rank, hassle, _, _ in expected["ranking"]]
-    # Nothing is left behind: no process of a killed run, no partial file.
-    assert leftovers == []
+    # Nothing is left behind: no partial file, no process of a killed run.
     partial = [str(p) for pattern in LEFTOVER_PATTERNS for p in folder.rglob(pattern)]
     assert partial == []
+    assert leftovers == []
