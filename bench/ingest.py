@@ -128,6 +128,15 @@ def write_hostile_config(workdir: Path) -> None:
     (workdir / "bench.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
 
 
+def _describe(exc: BaseException) -> str:
+    """One short line for a failure: its type, and whether DuckDB ran out of memory."""
+    text = str(exc)
+    oom = "forced out of memory" if "forced by bench" in text else "out of memory"
+    if "OutOfMemory" in text or "Out of Memory" in text:
+        return f"{type(exc).__name__}: {oom}"
+    return f"{type(exc).__name__}: {text.splitlines()[0][:80]}"
+
+
 def measure_hostile(workdir: Path, fail_load: bool) -> dict:
     """Ingest the configured source once (in this process); return figures, never raise."""
     from config import load_settings
@@ -158,12 +167,12 @@ def measure_hostile(workdir: Path, fail_load: bool) -> dict:
             pipelines_dir=settings.dlt_dir,
         )
     except Exception as exc:  # noqa: BLE001 - the failure is the measurement
-        error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:80]}"
+        error = _describe(exc)
     try:
         merge_comments(conn)
         merge_rejected(conn)
     except Exception as exc:  # noqa: BLE001
-        error = error or f"merge: {type(exc).__name__}: {str(exc).splitlines()[0][:80]}"
+        error = error or f"merge: {_describe(exc)}"
     elapsed = time.perf_counter() - started
     [(total,)] = conn.execute("SELECT count(*) FROM comments").fetchall()
     [(new_row,)] = conn.execute("SELECT count(*) FROM comments WHERE external_id = 'S1'").fetchall()
