@@ -169,6 +169,7 @@ class IngestSettings(_Strict):
     """How files are read and cleaned."""
 
     max_text_chars: int = Field(default=5000, gt=0)
+    max_raw_chars: int = Field(default=20_000, gt=0)  # raw record / rejected raw_text kept
     chunk_rows: int = Field(default=20_000, gt=0, le=1_000_000)
     retries: int = Field(default=2, ge=0, le=10)
     retry_delay_seconds: float = Field(default=2.0, ge=0)

@@ -45,12 +45,12 @@ def load_source(
     if not files and "://" not in source.path:
         logger.warning("source %s: no files match %s", source.name, source.path)
         return asdict(ReadStats())
-    total = sum(f.stat().st_size for f in files)
+    total = sum(f.stat().st_size for f in files if f.exists())
     sink = progress.current()
     key = f"ingest:{source.name}"
     sink.start(key, f"ingest {source.name}", None)
     stats = ReadStats()
-    load_raw(
+    landed = load_raw(
         conn,
         build_source_resource(
             source, settings.ingest, stats, on_progress=lambda rows: sink.advance(key, rows)
@@ -58,6 +58,14 @@ def load_source(
         pipeline_name=f"hasslemap_{source.name}",
         pipelines_dir=settings.dlt_dir,
     )
+    if landed.replayed or landed.dropped:
+        logger.warning(
+            "source %s: an earlier run left load package(s) pending: %d loaded now, %d "
+            "dropped (their files are read again)",
+            source.name,
+            len(landed.replayed),
+            len(landed.dropped),
+        )
     sink.finish(key, f"ingest {source.name}: {stats.records_usable:,} usable records")
     logger.info(
         "source %s: %d file(s) found, %d read, %d unchanged and skipped; %d records, "
@@ -72,7 +80,11 @@ def load_source(
         stats.repaired,
         f"{total:,}",
     )
-    return asdict(stats)
+    return {
+        **asdict(stats),
+        "packages_replayed": len(landed.replayed),
+        "packages_dropped": len(landed.dropped),
+    }
 
 
 @task(name="merge_comments", cache_policy=NO_CACHE)
@@ -81,39 +93,60 @@ def merge_comments_task(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
     counts = merge_comments(conn)
     rejected = merge_rejected(conn)
     get_run_logger().info(
-        "comments: %d new, %d updated; %d rejected rows recorded",
+        "comments: %d new, %d updated; %d rejected rows recorded; %d record(s) lost to the "
+        "same id in a more recently modified file",
         counts.inserted,
         counts.updated,
         rejected,
+        counts.duplicates,
     )
     return {
         "comments_new": counts.inserted,
         "comments_updated": counts.updated,
         "rejected_rows": rejected,
+        "duplicates_across_files": counts.duplicates,
     }
 
 
 def ingest_into(conn: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, Any]:
-    """Run every source's load task, then the merge; return the stage's counts."""
-    per_source = {}
+    """Run every source's load task, then the merge; return the stage's counts.
+
+    Each source fails alone: when one source's load still fails after its retries, the error
+    is recorded under ``sources_failed`` (its landing was dropped, so its files are read
+    again next run) and the other sources load and merge as usual.
+    """
+    logger = get_run_logger()
+    per_source: dict[str, dict[str, Any]] = {}
+    failed: dict[str, str] = {}
     for source in settings.sources:
         loader = load_source.with_options(
             name=f"load_source[{source.name}]",
             retries=settings.ingest.retries,
             retry_delay_seconds=settings.ingest.retry_delay_seconds,
         )
-        per_source[source.name] = loader(conn, source, settings)
+        try:
+            per_source[source.name] = loader(conn, source, settings)
+        except Exception as exc:  # one source's failure must not stop the others
+            failed[source.name] = f"{type(exc).__name__}: {exc}"
+            logger.error("source %s failed and was skipped this run: %s", source.name, exc)
     merged = merge_comments_task(conn)
     [(total,)] = conn.execute("SELECT count(*) FROM comments").fetchall()
+
+    def total_of(key: str) -> int:
+        return sum(s.get(key, 0) for s in per_source.values())
+
     return {
         **merged,
         "comments_total": int(total),
-        "records_read": sum(s["records_read"] for s in per_source.values()),
-        "quarantined": sum(s["quarantined"] for s in per_source.values()),
-        "repaired": sum(s["repaired"] for s in per_source.values()),
-        "files_read": sum(s["files_read"] for s in per_source.values()),
-        "files_skipped": sum(s["files_skipped"] for s in per_source.values()),
+        "records_read": total_of("records_read"),
+        "quarantined": total_of("quarantined"),
+        "repaired": total_of("repaired"),
+        "files_read": total_of("files_read"),
+        "files_skipped": total_of("files_skipped"),
+        "packages_replayed": total_of("packages_replayed"),
+        "packages_dropped": total_of("packages_dropped"),
         "sources": per_source,
+        "sources_failed": failed,
     }
 
 

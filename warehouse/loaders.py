@@ -41,16 +41,43 @@ class MergeCounts:
 
     inserted: int
     updated: int
+    duplicates: int = 0
+
+
+_MERGE_TEMP_TABLES = (
+    "completed_loads",
+    "current_files",
+    "candidates",
+    "changed_keys",
+    "incoming_comments",
+    "duplicate_losers",
+)
+
+
+def _ensure_load_ids(conn: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Give a raw table landed before load ids were kept its ``_dlt_load_id`` column (NULL)."""
+    [(present,)] = run_sql(
+        conn,
+        "SELECT count(*) FROM information_schema.columns "
+        "WHERE table_schema = 'raw' AND table_name = ? AND column_name = '_dlt_load_id'",
+        [table],
+    )
+    if not present:
+        run_sql(conn, f"ALTER TABLE raw.{table} ADD COLUMN _dlt_load_id VARCHAR")
 
 
 def merge_comments(conn: duckdb.DuckDBPyConnection) -> MergeCounts:
     """Merge ``raw.records`` into ``comments`` in one transaction (see merge_comments.sql).
 
     Write behaviour: merge on (source, external_id), because an edited record must update its
-    row and keep its id, and a re-run must change nothing.
+    row and keep its id, and a re-run must change nothing. When an id is in several files of
+    a source, the record from the most recently modified file wins and the others are
+    quarantined as ``duplicate_id``. Rows of a file's earlier reads are deleted from
+    ``raw.records`` once a later read of it is loaded.
     """
-    if not table_exists(conn, "raw", "records"):
+    if not (table_exists(conn, "raw", "records") and table_exists(conn, "raw", "_dlt_loads")):
         return MergeCounts(0, 0)
+    _ensure_load_ids(conn, "records")
     run_sql(conn, "BEGIN TRANSACTION")
     try:
         run_script(conn, read_sql("merge_comments"))
@@ -59,24 +86,39 @@ def merge_comments(conn: duckdb.DuckDBPyConnection) -> MergeCounts:
             "SELECT count(*) FILTER (WHERE is_new), count(*) FILTER (WHERE NOT is_new) "
             "FROM incoming_comments",
         )
-        run_sql(conn, "DROP TABLE incoming_comments")
-        run_sql(conn, "DROP TABLE changed_keys")
+        [(duplicates,)] = run_sql(conn, "SELECT count(*) FROM duplicate_losers")
+        for name in _MERGE_TEMP_TABLES:
+            run_sql(conn, f"DROP TABLE {name}")
         run_sql(conn, "COMMIT")
     except Exception:
         run_sql(conn, "ROLLBACK")
         raise
-    return MergeCounts(int(inserted), int(updated))
+    return MergeCounts(int(inserted), int(updated), int(duplicates))
 
 
 def merge_rejected(conn: duckdb.DuckDBPyConnection) -> int:
     """Copy new rows of ``raw.rejected`` into ``rejected``; return how many were added.
 
     Write behaviour: append what is not there yet, because every quarantined record must be
-    kept once, with its reason and location, and re-reading a file must not double it.
+    kept once, with its reason and location, and re-reading a file must not double it. Only
+    rows of completed loads are copied, and then deleted from ``raw.rejected``: it is a
+    landing table, and the raw text is kept once.
     """
-    if not table_exists(conn, "raw", "rejected"):
+    if not (table_exists(conn, "raw", "rejected") and table_exists(conn, "raw", "_dlt_loads")):
         return 0
-    [(added,)] = run_sql(conn, read_sql("merge_rejected"))
+    _ensure_load_ids(conn, "rejected")
+    run_sql(conn, "BEGIN TRANSACTION")
+    try:
+        [(added,)] = run_sql(conn, read_sql("merge_rejected"))
+        run_sql(
+            conn,
+            "DELETE FROM raw.rejected WHERE _dlt_load_id IS NULL OR _dlt_load_id IN "
+            "(SELECT load_id FROM raw._dlt_loads WHERE status = 0)",
+        )
+        run_sql(conn, "COMMIT")
+    except Exception:
+        run_sql(conn, "ROLLBACK")
+        raise
     return int(added)
 
 

@@ -9,7 +9,9 @@ tables: ``records`` (usable records, normalised, with the record as received) an
 from __future__ import annotations
 
 import glob as globlib
+import hashlib
 import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
@@ -17,7 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import dlt
+import fsspec
+import pendulum
 import pyarrow as pa
+import pyarrow.compute as pc
+from dlt.common.storages.configuration import FilesystemConfiguration
+from dlt.extract.items import DataItemWithMeta
 from dlt.sources.filesystem import FileItemDict, filesystem
 
 from config import IngestSettings, SourceConfig
@@ -106,8 +113,68 @@ def split_path(path: str) -> tuple[str, str]:
 
 
 def files_to_read(source: SourceConfig) -> list[Path]:
-    """Return the local files a source's path currently matches (for progress and warnings)."""
-    return sorted(Path(p) for p in globlib.glob(source.path, recursive=True) if Path(p).is_file())
+    """Return the local files a source's path currently matches, sorted.
+
+    Symbolic links are listed even when their target is gone, so that reading can quarantine
+    them; folders are not.
+    """
+    return sorted(
+        Path(p)
+        for p in globlib.glob(source.path, recursive=True)
+        if Path(p).is_file() or Path(p).is_symlink()
+    )
+
+
+def _unreadable(path: Path) -> str | None:
+    """Say why a listed local file can't be read, or None when it can."""
+    if path.is_symlink() and not path.exists():
+        return f"{path} is a symbolic link to {os.readlink(path)}, which does not exist"
+    if not path.is_file():
+        return f"{path} is not a regular file"
+    if not os.access(path, os.R_OK):
+        return f"{path} can't be read: permission denied"
+    return None
+
+
+def list_local_files(source: SourceConfig) -> Iterator[list[FileItemDict]]:
+    """List a local source's files as dlt file items, one batch, unreadable ones included.
+
+    The same paths and URLs as dlt's ``filesystem`` listing, which stats every file and fails
+    the whole listing on one dangling symbolic link; here such a file is listed with an
+    ``unreadable`` reason and quarantined by :func:`read_source_files`, and the others read.
+    """
+    fs = fsspec.filesystem("file")
+    bucket_url, file_glob = split_path(source.path)
+    items = []
+    for name in sorted(globlib.glob(str(Path(bucket_url) / file_glob), recursive=True)):
+        path = Path(name)
+        if path.is_dir():
+            continue
+        status = path.lstat() if path.is_symlink() and not path.exists() else path.stat()
+        mapping: dict[str, Any] = {
+            "file_name": path.name,
+            "relative_path": path.relative_to(bucket_url).as_posix(),
+            "file_url": FilesystemConfiguration.make_file_url(name),
+            "mime_type": "application/octet-stream",
+            "modification_date": pendulum.from_timestamp(status.st_mtime),
+            "size_in_bytes": status.st_size,
+        }
+        reason = _unreadable(path)
+        if reason:
+            # dlt's file URL resolves links: name the link itself, not its missing target
+            mapping.update(unreadable=reason, file_url=Path(os.path.abspath(name)).as_uri())
+        items.append(FileItemDict(mapping, fs))  # type: ignore[arg-type]
+    if items:
+        yield items
+
+
+def content_hash(item: FileItemDict) -> str:
+    """Hash a file's bytes as a stream (BLAKE2b), so an unchanged file is never read again."""
+    digest = hashlib.blake2b(digest_size=20)
+    with item.open(mode="rb", compression="disable") as stream:
+        while block := stream.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 class _Batch:
@@ -162,13 +229,20 @@ def read_source_files(
     stats: ReadStats,
     seen_files: dict[str, str],
     on_progress: ProgressCallback | None = None,
+    seen_hashes: dict[str, str] | None = None,
 ) -> Iterator[Any]:
     """Read the given files; yield Arrow tables marked for the records or rejected table.
 
     Files whose version (modification time, size, and the source's settings) is already in
-    ``seen_files`` are skipped; ``seen_files`` is updated once a file has been read to the end.
+    ``seen_files`` are skipped. A file whose version changed but whose content hash (with the
+    source's settings) is in ``seen_hashes`` was only touched: its new version is recorded and
+    it is skipped too. Both are updated once a file has been read to the end. A file that
+    can't be opened (a dangling link, no permission) is quarantined as ``unreadable_file`` and
+    tried again next run. The record as received and the raw text of rejected rows are cut
+    to ``ingest.max_raw_chars``.
     """
     fingerprint = source.fingerprint()
+    hashes = {} if seen_hashes is None else seen_hashes
     for item in files:
         stats.files_found += 1
         version = f"{_file_version(item)}|{fingerprint}"
@@ -176,9 +250,57 @@ def read_source_files(
         if seen_files.get(file_url) == version:
             stats.files_skipped += 1
             continue
-        yield from _read_one_file(item, file_url, version, source, ingest, stats, on_progress)
+        if "unreadable" in item:
+            stats.quarantined += 1
+            stats.count(Problem("unreadable_file", item["unreadable"], True))
+            yield _as_rejected(_unreadable_row(item, source, version))
+            continue
+        digest = f"{content_hash(item)}|{fingerprint}"
+        if hashes.get(file_url) == digest:
+            seen_files[file_url] = version
+            stats.files_skipped += 1
+            continue
+        for table in _read_one_file(item, file_url, version, source, ingest, stats, on_progress):
+            yield _bounded(table, ingest.max_raw_chars)
         seen_files[file_url] = version
+        hashes[file_url] = digest
         stats.files_read += 1
+
+
+def _unreadable_row(item: FileItemDict, source: SourceConfig, version: str) -> pa.Table:
+    reason = f"{item['unreadable']}; fix or remove the file (it is tried again next run)"
+    row = (
+        source.name,
+        item["file_url"].removeprefix("file://"),
+        0,
+        None,
+        "quarantined",
+        "unreadable_file",
+        reason,
+        "",
+        version,
+        datetime.now(UTC).replace(tzinfo=None),
+    )
+    return rows_to_table([row], REJECTED_SCHEMA)
+
+
+_RAW_COLUMNS = ("record", "raw_text")
+
+
+def _bounded(item: Any, limit: int) -> Any:
+    """Cut the raw-text columns of a yielded table to ``limit`` characters."""
+    table = item.data if isinstance(item, DataItemWithMeta) else item
+    for name in _RAW_COLUMNS:
+        index = table.schema.get_field_index(name)
+        if index < 0:
+            continue
+        if (pc.max(pc.utf8_length(table[name])).as_py() or 0) > limit:
+            column = pc.utf8_slice_codeunits(table[name], 0, limit)
+            table = table.set_column(index, table.schema.field(index), column)
+    if isinstance(item, DataItemWithMeta):
+        item.data = table
+        return item
+    return table
 
 
 def _read_one_file(
@@ -364,24 +486,33 @@ def build_source_resource(
 ) -> Any:
     """Return the dlt resource that lists and reads one source's files.
 
-    Write behaviour: ``records`` is **merged** on (source, external_id), because an edited
-    record must replace its earlier version rather than sit beside it; ``rejected`` is
-    **appended** with (source, file, file_version, line, reason_code) as its key, because each
-    read of a file version is a distinct event worth keeping.
+    Write behaviour: both tables are **appended**. ``records`` gets one row per record per
+    read of a file version: a plain COPY that streams within DuckDB's memory limit (a dlt
+    merge deduplicates over a staging table and ran out of memory on a 200 MB file).
+    warehouse/sql/merge_comments.sql picks each id's winner from the latest completed load
+    of each file and prunes the versions it supersedes. ``rejected`` is keyed on (source,
+    file, file_version, line, reason_code), because each read of a file version is a distinct
+    event worth keeping.
     """
-    bucket_url, file_glob = split_path(source.path)
-    files = filesystem(bucket_url=bucket_url, file_glob=file_glob)
+    if "://" in source.path:
+        bucket_url, file_glob = split_path(source.path)
+        files = filesystem(bucket_url=bucket_url, file_glob=file_glob)
+    else:
+        files = dlt.resource(list_local_files(source), name=f"{source.name}_listing")
 
     # Files are tracked by (path, modification time, size) rather than with a
     # modification-date cursor: a cursor would skip a new file copied in with an older mtime.
     @dlt.transformer(
         name=f"{source.name}_files",
         table_name=RECORDS_TABLE,
-        primary_key=("source", "external_id"),
-        write_disposition="merge",
+        write_disposition="append",
     )
     def read_feedback(items: list[FileItemDict]) -> Iterator[Any]:
-        seen_files = dlt.current.resource_state().setdefault("files", {})
-        yield from read_source_files(items, source, ingest, stats, seen_files, on_progress)
+        state = dlt.current.resource_state()
+        seen_files = state.setdefault("files", {})
+        seen_hashes = state.setdefault("hashes", {})
+        yield from read_source_files(
+            items, source, ingest, stats, seen_files, on_progress, seen_hashes
+        )
 
     return files | read_feedback

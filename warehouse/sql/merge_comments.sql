@@ -4,27 +4,63 @@
 -- are left alone, so re-running over the same raw data changes nothing.
 -- comments is derived from the whole of raw.records (not from "this run's" rows), so a run
 -- that died after dlt loaded but before this merge is completed by the next run.
--- raw.records holds one row per (source, external_id): dlt merges it on that key.
+-- raw.records is appended by dlt: one row per record per read of a file version. Only rows
+-- of completed loads count (a package still pending, or dropped, is not data yet), and of
+-- each (source, file) only its latest completed load: the file as it was last read.
+
+CREATE OR REPLACE TEMP TABLE completed_loads AS
+SELECT load_id FROM raw._dlt_loads WHERE status = 0;
+
+CREATE OR REPLACE TEMP TABLE current_files AS
+SELECT source, file, max(_dlt_load_id) AS load_id
+FROM raw.records
+WHERE _dlt_load_id IS NULL OR _dlt_load_id IN (SELECT load_id FROM completed_loads)
+GROUP BY source, file;
+
+-- The same id in several files of a source: the record from the most recently modified file
+-- (its modification time when it was read, so a mere touch changes nothing) wins; ties go to
+-- the later file name, then the later line. Narrow columns only; rowid fetches whole rows.
+CREATE OR REPLACE TEMP TABLE candidates AS
+SELECT
+    records.rowid AS row_ref,
+    records.source,
+    records.external_id,
+    records.file,
+    records.line,
+    records.file_version,
+    records.content_hash,
+    row_number() OVER by_recency AS pick,
+    first_value(records.file) OVER by_recency AS winner_file,
+    first_value(records.line) OVER by_recency AS winner_line
+FROM raw.records AS records
+JOIN current_files
+    ON current_files.source = records.source
+    AND current_files.file = records.file
+    AND records._dlt_load_id IS NOT DISTINCT FROM current_files.load_id
+WINDOW by_recency AS (
+    PARTITION BY records.source, records.external_id
+    ORDER BY
+        try_cast(split_part(records.file_version, '|', 1) AS TIMESTAMPTZ) DESC NULLS LAST,
+        records.file DESC,
+        records.line DESC
+);
 
 -- Compare keys and hashes first, on narrow columns; fetch whole rows only for what changed.
 CREATE OR REPLACE TEMP TABLE changed_keys AS
 SELECT
-    records.source,
-    records.external_id,
+    candidates.row_ref,
     comments.comment_id IS NULL AS is_new
-FROM raw.records AS records
+FROM candidates
 LEFT JOIN comments
-    ON comments.source = records.source
-    AND comments.external_id = records.external_id
-WHERE comments.comment_id IS NULL
-    OR comments.content_hash <> records.content_hash;
+    ON comments.source = candidates.source
+    AND comments.external_id = candidates.external_id
+WHERE candidates.pick = 1
+    AND (comments.comment_id IS NULL OR comments.content_hash <> candidates.content_hash);
 
 CREATE OR REPLACE TEMP TABLE incoming_comments AS
 SELECT records.*, changed_keys.is_new
 FROM raw.records AS records
-JOIN changed_keys
-    ON changed_keys.source = records.source
-    AND changed_keys.external_id = records.external_id;
+JOIN changed_keys ON changed_keys.row_ref = records.rowid;
 
 UPDATE comments
 SET
@@ -70,3 +106,52 @@ SELECT
     now()::TIMESTAMP AS updated_at
 FROM incoming_comments
 WHERE is_new;
+
+-- The losers are quarantined as duplicate_id, naming both locations; once per file version.
+-- (A copy at the winner's own file and line is a load job replayed after a crash, not a loser.)
+CREATE OR REPLACE TEMP TABLE duplicate_losers AS
+SELECT candidates.*
+FROM candidates
+WHERE candidates.pick > 1
+    AND (candidates.file <> candidates.winner_file OR candidates.line <> candidates.winner_line);
+
+INSERT INTO rejected BY NAME
+SELECT
+    losers.source,
+    losers.file,
+    losers.line,
+    losers.external_id,
+    'quarantined' AS action,
+    'duplicate_id' AS reason_code,
+    format(
+        'this id is also on line {} of {}, which was modified later (or at the same time and '
+        || 'sorts later); that record was kept and this one ({} line {}) was not loaded. '
+        || 'Give each record its own id, or remove the older copy',
+        losers.winner_line, losers.winner_file, losers.file, losers.line
+    ) AS reason,
+    records.record AS raw_text,
+    losers.file_version,
+    now()::TIMESTAMP AS rejected_at
+FROM duplicate_losers AS losers
+JOIN raw.records AS records ON records.rowid = losers.row_ref
+WHERE NOT EXISTS (
+    SELECT 1
+    FROM rejected AS x
+    WHERE x.source = losers.source
+        AND x.file = losers.file
+        AND x.file_version = losers.file_version
+        AND x.line = losers.line
+        AND x.reason_code = 'duplicate_id'
+);
+
+-- Bounded raw storage: a file's earlier reads are superseded by its latest completed load.
+DELETE FROM raw.records AS records
+USING current_files
+WHERE records.source = current_files.source
+    AND records.file = current_files.file
+    AND current_files.load_id IS NOT NULL
+    AND (records._dlt_load_id IS NULL OR records._dlt_load_id < current_files.load_id)
+    AND (
+        records._dlt_load_id IS NULL
+        OR records._dlt_load_id IN (SELECT load_id FROM completed_loads)
+    );

@@ -2,6 +2,7 @@
 -- Write behaviour: APPEND only what is not there yet, keyed on
 -- (source, file, file_version, line, reason_code): each read of a file version is an event
 -- worth keeping, and re-reading the same version (after a crash) must not double it.
+-- Only rows of completed dlt loads: a pending or dropped package is not data yet.
 INSERT INTO rejected BY NAME
 SELECT
     source,
@@ -15,7 +16,8 @@ SELECT
     file_version,
     rejected_at::TIMESTAMP AS rejected_at
 FROM raw.rejected AS r
-WHERE NOT EXISTS (
+WHERE (r._dlt_load_id IS NULL OR r._dlt_load_id IN (SELECT load_id FROM raw._dlt_loads WHERE status = 0))
+    AND NOT EXISTS (
     SELECT 1
     FROM rejected AS x
     WHERE x.source = r.source
