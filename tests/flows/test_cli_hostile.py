@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 
 from config import load_settings
 from flows.cli import _print_summary, app
+from nlp.redact import redact_pii
 from warehouse.connection import connect_warehouse
 from warehouse.snapshot import write_snapshot
 
@@ -82,7 +83,7 @@ def _build(folder: Path, texts: tuple[str, ...] = PAYLOADS) -> Path:
                 "product) VALUES (?, 'reviews', 'review', ?, ?, ?, 'h', 'f.csv', ?, ?, ?, ?)",
                 [f"c{number}", str(number), now, text, number, now, now, text],
             )
-        write_snapshot(conn, load_settings(config, environ={}).snapshot_path, RUN_ID)
+        write_snapshot(conn, load_settings(config, environ={}).snapshot_path, RUN_ID, redact_pii)
     finally:
         conn.close()
     return config

@@ -47,6 +47,8 @@ elif point == "load":
         run(self)
     DuckDbCopyJob.run = run_then_wait
 from flows.nightly import nightly
+from flows.prefect_server import start_temporary_server
+start_temporary_server()  # as `hasslemap run` does: the server dies with this process
 nightly(config)
 """
 
