@@ -1,0 +1,319 @@
+"""The Presidio engine behind :mod:`nlp.redact`: hasslemap's recognizers and the redactor.
+
+Imported on first need only (see :func:`nlp.redact.default_redactor`): Presidio takes seconds
+to import, and most texts never need it.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import regex
+import spacy
+from presidio_analyzer import (
+    AnalyzerEngine,
+    EntityRecognizer,
+    Pattern,
+    PatternRecognizer,
+    RecognizerRegistry,
+    RecognizerResult,
+)
+from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
+from presidio_analyzer.predefined_recognizers import (
+    IbanRecognizer,
+    PhoneRecognizer,
+    UkPassportRecognizer,
+    UsPassportRecognizer,
+    UsSsnRecognizer,
+)
+from presidio_anonymizer import AnonymizerEngine
+from presidio_anonymizer.entities import ConflictResolutionStrategy, OperatorConfig
+from spacy.lang.en.stop_words import STOP_WORDS
+from spacy.language import Language
+
+PLACEHOLDERS: dict[str, str] = {
+    "EMAIL_ADDRESS": "[email]",
+    "PHONE_NUMBER": "[phone]",
+    "CREDIT_CARD": "[card]",
+    "IBAN_CODE": "[iban]",
+    "US_SSN": "[ssn]",
+    "US_PASSPORT": "[passport]",
+    "UK_PASSPORT": "[passport]",
+    "PASSPORT": "[passport]",
+    "STREET_ADDRESS": "[address]",
+    "PERSON": "[name]",
+    "PASSWORD": "[password]",
+    "BIRTH_DATE": "[birthdate]",
+}
+# Presidio's default threshold: its phone recognizer scores 0.4, and a weak pattern with a
+# context word nearby reaches 0.4.
+SCORE_THRESHOLD = 0.4
+_CASE_SENSITIVE = regex.DOTALL | regex.MULTILINE
+_PHONE_CONTEXT = ["phone", "call", "ring", "text", "reach", "mobile", "cell", "tel", "number"]
+# Where a number without a country code is read as a phone number (libphonenumber); German
+# numbers, say, have so many lengths that order numbers pass as phones.
+_PHONE_REGIONS = ("US", "GB", "CA", "IE", "AU")
+
+
+_EMAIL = r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"
+_AT = r"(?:\s*[(\[{<]\s*at\s*[)\]}>]\s*|\s+at\s+|\s*@\s*)"
+_DOT = r"(?:\s*[(\[{<]\s*dot\s*[)\]}>]\s*|\s+dot\s+)"
+# "bob at example dot com", "bob (at) example [dot] co [dot] uk": at least one spelled "dot".
+_SPELLED_EMAIL = (
+    rf"\b[a-z0-9][\w.+-]*{_AT}[a-z0-9-]+(?:(?:{_DOT}|\.)[a-z0-9-]+)*{_DOT}[a-z]{{2,}}\b"
+)
+# Digits in a run, or in groups of four (Visa, Mastercard, ...), or 4-6-4/5 (Amex, Diners),
+# separated by spaces, dashes or dots.
+_CARD = r"""(?<!\d)(?<!\d[ .-])(?:
+        \d{13,19}
+      | \d{4}([ .-])\d{4}\1\d{4}\1\d{1,7}
+      | \d{4}([ .-])\d{6}\2\d{4,5}
+    )(?!\d)(?![ .-]\d)"""
+_PHONE = r"""(?<![\w+#])(?<!\d[-.])(?:
+        \+\d{1,3}(?:[ .-]?(?:\(\d{1,4}\)|\d{1,4})){1,6}    # +44 20 7946 0958, +1-202-555-0143
+      | (?:1[ .-])?\(\d{3}\)[ ]?\d{3}[ .-]\d{4}             # (202) 555-0143
+      | (?:1([ .-]))?\d{3}([ .-])\d{3}\2\d{4}               # 202-555-0143, 202.555.0143
+      | 0\d{4}[ ]?\d{6}                                     # 07700 900123
+      | 0\d{3}[ ]?\d{3}[ ]?\d{4}                            # 0161 496 0000
+      | 0\d{2}[ ]?\d{4}[ ]?\d{4}                            # 020 7946 0958
+      | 1?[2-9]\d{9}                                        # 5551234567 (North American)
+      | \d{3}[-.]\d{4}                                      # 555-1234
+    )(?!\w)(?![-.]\d)"""
+_SEVEN_DIGITS = r"(?<![\w+#.-])\d{7}(?![\w.-])"  # 5551234, only with a context word
+_STREET_TYPES = (
+    "street|st|avenue|ave|road|rd|lane|ln|drive|dr|boulevard|blvd|court|ct|terrace|"
+    "crescent|highway|hwy|parkway|pkwy"
+)
+_ADDRESS = (
+    rf"(?<![\w#$£€.,-])\d{{1,5}}[a-z]?\s+(?:[a-z][a-z'.-]*\s+){{1,4}}?(?:{_STREET_TYPES})\b\.?"
+    r"(?:,?\s*(?:apt|apartment|unit|suite|flat|#)\.?\s*#?\w+)?"
+)
+_PASSPORT = (
+    r"(?<=\bpassport(?:\s+(?:no|num|number|nr|id|#))?\.?\s*(?:is\s+|[:#]\s*)?)"
+    r"(?=[a-z]{0,2}\d)[a-z0-9]{6,10}\b"
+)
+_PASSWORD_MARK = r"\b(?:password|passwd|pwd|pw|passcode|pin)\s*"
+_PASSWORD = (
+    rf"(?<={_PASSWORD_MARK}[:=]\s*)[^\s,;]+"
+    rf"|(?<={_PASSWORD_MARK}(?:is|was)\s+)(?=[^\s,;]*(?:\d|[^\w\s,;.!?]))(?![\d/.-]+\b)[^\s,;]+"
+    r"|(?<=\b(?:pin|passcode)\s+(?:is|was)\s+)\d{4,8}\b"
+)
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_DATE = (
+    rf"(?:\d{{1,2}}[/.-]\d{{1,2}}[/.-]\d{{2,4}}|\d{{4}}-\d{{2}}-\d{{2}}"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH},?\s+\d{{4}}"
+    rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})"
+)
+_BIRTH_DATE = (
+    r"(?<=\b(?:born(?:\s+on)?|d\.?o\.?b\.?|date\s+of\s+birth|birth\s*date|birthday)"
+    rf"\s*(?:is\s+|was\s+|[:=-]\s*)?){_DATE}"
+)
+
+
+class _LuhnCardRecognizer(PatternRecognizer):
+    """Card-length digit runs that pass the Luhn check (so a failing order number stays)."""
+
+    def validate_result(self, pattern_text: str) -> bool:
+        digits = [int(c) for c in pattern_text if c.isdigit()]
+        if not 13 <= len(digits) <= 19:
+            return False
+        total = 0
+        for position, value in enumerate(reversed(digits)):
+            if position % 2:
+                value = value * 2 - 9 if value > 4 else value * 2
+            total += value
+        return total % 10 == 0
+
+
+class _DigitCountPhoneRecognizer(PatternRecognizer):
+    """Phone-shaped matches with 7 to 15 digits ("+12 345" is too short for a phone)."""
+
+    def invalidate_result(self, pattern_text: str) -> bool:
+        return not 7 <= sum(c.isdigit() for c in pattern_text) <= 15
+
+
+class _SpelledEmailRecognizer(PatternRecognizer):
+    """Spelled-out emails ("bob at example dot com"), unless a part is a stop word."""
+
+    def invalidate_result(self, pattern_text: str) -> bool:
+        parts = regex.split(rf"{_AT}|{_DOT}|\.", pattern_text.lower())
+        return any(part in STOP_WORDS for part in parts[:2])
+
+
+# Cues a name follows. After a strong cue any word that is not a stop word is a name; after
+# a weak one ("call support") the first word must be a known first name, or start a
+# signature line ("Regards,\nPriya"). Further words must be
+# known last names ("Regards, Sophie Thanks for ..." keeps its "Thanks").
+_STRONG_CUE = r"my\s+name\s+is|my\s+name's|name\s*:|i\s+am\s+called"
+_WEAK_CUE = (
+    r"call|ask\s+for|speak\s+(?:to|with)|talk\s+to|talked\s+to|spoke\s+(?:to|with)|ring"
+    r"|regards,?|thanks,|cheers,"
+)
+_NAME_CUE = regex.compile(rf"\b(?:(?P<strong>{_STRONG_CUE})|(?P<weak>{_WEAK_CUE}))\s+", regex.I)
+_WORD = regex.compile(r"\G(\s*)([^\W\d_][\w'-]*)")
+_WORDS = regex.compile(r"[^\W_]+")
+_NOT_NAMES = frozenset(
+    (  # noqa: SIM905 - a word list reads best as words
+        "january february march april may june july august september october november december "
+        "monday tuesday wednesday thursday friday saturday sunday today tomorrow tonight again "
+        "back center centre customer service support team agent manager billing sales help"
+    ).split()
+)
+
+
+class _NameAfterCueRecognizer(EntityRecognizer):
+    """A person's name after a cue: "my name is Jane Doe", "call jane doe", "ask for Raj"."""
+
+    def __init__(self, first_names: frozenset[str], last_names: frozenset[str]) -> None:
+        self.first_names = first_names
+        self.last_names = last_names
+        super().__init__(supported_entities=["PERSON"], name="NameAfterCue")
+
+    def load(self) -> None:
+        """Nothing to load: the name lists come with the constructor."""
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        """Find the names after each cue in ``text``."""
+        found = []
+        for cue in _NAME_CUE.finditer(text):
+            start = end = cue.end()
+            # A capitalised word alone on the line after "Regards," is a signature.
+            strong = cue.group("strong") is not None or (
+                "\n" in cue.group(0) and text[start : start + 1].isupper()
+            )
+            words = 0
+            for match in _WORD.finditer(text, pos=cue.end()):
+                space, word = match.groups()
+                if words and ("\n" in space or len(space) > 2):
+                    break
+                if not self._name_word(word, words, strong=strong):
+                    break
+                end, words = match.end(), words + 1
+                if words == 3:
+                    break
+            if words:
+                found.append(RecognizerResult("PERSON", start, end, 0.85))
+        return found
+
+    def _name_word(self, word: str, position: int, *, strong: bool) -> bool:
+        lower = word.lower().replace("'", "")  # the Census lists spell O'Connor "oconnor"
+        if lower in STOP_WORDS or lower in _NOT_NAMES:
+            return False
+        if position == 0:
+            return strong or lower in self.first_names
+        return lower in self.last_names
+
+
+def _census_names(resource: str) -> frozenset[str]:
+    """The names (first column, lower-cased) of one of the ``names`` package's Census lists."""
+    text = resources.files("names").joinpath(resource).read_text(encoding="ascii")
+    return frozenset(line.split(" ", 1)[0].lower() for line in text.splitlines() if line)
+
+
+@Language.component("hasslemap_lower_lemmas")
+def _lower_lemmas(doc: spacy.tokens.Doc) -> spacy.tokens.Doc:
+    """Use each token's lower-cased text as its lemma, for Presidio's context words."""
+    for token in doc:
+        token.lemma_ = token.lower_
+    return doc
+
+
+def _patterns(entity: str, name: str, pattern: str, score: float, **kwargs) -> PatternRecognizer:
+    cls = kwargs.pop("cls", PatternRecognizer)
+    return cls(
+        supported_entity=entity,
+        name=name,
+        patterns=[Pattern(name, pattern, score)],
+        **kwargs,
+    )
+
+
+class Redactor:
+    """Finds PII with a Presidio analyzer and replaces each span with its placeholder."""
+
+    def __init__(self, analyzer: AnalyzerEngine) -> None:
+        self.analyzer = analyzer
+        self.anonymizer = AnonymizerEngine()
+        self.operators = {
+            entity: OperatorConfig("replace", {"new_value": placeholder})
+            for entity, placeholder in PLACEHOLDERS.items()
+        }
+
+    def redact(self, text: str) -> str:
+        """Return ``text`` with each piece of PII replaced by its placeholder."""
+        return self.redact_with_words(text)[0]
+
+    def redact_with_words(self, text: str) -> tuple[str, frozenset[str]]:
+        """Return ``text`` redacted, and the lower-cased words of the PII it replaced."""
+        found = self.analyzer.analyze(
+            text, language="en", entities=list(PLACEHOLDERS), score_threshold=SCORE_THRESHOLD
+        )
+        if not found:
+            return text, frozenset()
+        redacted = self.anonymizer.anonymize(
+            text,
+            found,
+            operators=self.operators,
+            conflict_resolution=ConflictResolutionStrategy.REMOVE_INTERSECTIONS,
+        ).text
+        words = {w for r in found for w in _WORDS.findall(text[r.start : r.end].lower())}
+        return redacted, frozenset(words)
+
+
+def build_redactor(tokenizer: Language) -> Redactor:
+    """Build the redactor: Presidio's analyzer with hasslemap's recognizers.
+
+    Args:
+        tokenizer: A spaCy pipeline; only its tokens are used (for context words), so
+            ``spacy.blank("en")`` will do. A ``hasslemap_lower_lemmas`` step is added to it.
+
+    Returns:
+        The redactor.
+    """
+    if "hasslemap_lower_lemmas" not in tokenizer.pipe_names:
+        tokenizer.add_pipe("hasslemap_lower_lemmas")
+    engine = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": tokenizer.meta["name"]}])
+    engine.nlp = {"en": tokenizer}
+    registry = RecognizerRegistry(supported_languages=["en"])
+    for recognizer in (
+        _patterns("EMAIL_ADDRESS", "email", _EMAIL, 1.0),
+        _patterns(
+            "EMAIL_ADDRESS", "spelled email", _SPELLED_EMAIL, 0.8, cls=_SpelledEmailRecognizer
+        ),
+        _patterns(
+            "CREDIT_CARD",
+            "card",
+            _CARD,
+            0.5,
+            cls=_LuhnCardRecognizer,
+            global_regex_flags=regex.VERBOSE,
+        ),
+        PhoneRecognizer(context=_PHONE_CONTEXT, supported_regions=_PHONE_REGIONS, leniency=2),
+        _patterns(
+            "PHONE_NUMBER",
+            "phone",
+            _PHONE,
+            0.6,
+            cls=_DigitCountPhoneRecognizer,
+            global_regex_flags=regex.VERBOSE,
+        ),
+        _patterns("PHONE_NUMBER", "7-digit phone", _SEVEN_DIGITS, 0.05, context=_PHONE_CONTEXT),
+        IbanRecognizer(),
+        UsSsnRecognizer(),
+        UsPassportRecognizer(),
+        UkPassportRecognizer(),
+        _patterns("PASSPORT", "passport", _PASSPORT, 0.8),
+        _patterns("STREET_ADDRESS", "address", _ADDRESS, 0.6),
+        _patterns("PASSWORD", "password", _PASSWORD, 0.8),
+        _patterns("BIRTH_DATE", "birth date", _BIRTH_DATE, 0.8),
+        _NameAfterCueRecognizer(
+            _census_names("dist.female.first") | _census_names("dist.male.first"),
+            _census_names("dist.all.last"),
+        ),
+    ):
+        registry.add_recognizer(recognizer)
+    return Redactor(
+        AnalyzerEngine(nlp_engine=engine, registry=registry, supported_languages=["en"])
+    )
