@@ -334,6 +334,7 @@ def run_case(case: Case, workdir: Path, now: datetime) -> dict:
     """Write one case's files, run ``nightly`` on them, and read back what happened."""
     import duckdb
 
+    from config.settings import demo_source_dicts
     from flows.nightly import nightly
 
     folder = workdir / case.name
@@ -349,14 +350,7 @@ def run_case(case: Case, workdir: Path, now: datetime) -> dict:
             "channel": "review",
             "path": str(data / "*.csv*"),
             "format": "csv",
-            "fields": {
-                "external_id": "id",
-                "customer_id": "author",
-                "created_at": "date",
-                "text": ["title", "body"],
-                "rating": "rating",
-                "product": "product",
-            },
+            "fields": demo_source_dicts()[0]["fields"],  # the demo's review mapping
         },
         *({**s, "path": str(data / "*.jsonl")} for s in case.extra_sources),
     ]

@@ -110,19 +110,14 @@ def write_hostile_config(workdir: Path) -> None:
     """A config with one review source over ``workdir/in/*.csv`` and default limits."""
     import yaml
 
+    from config.settings import demo_source_dicts
+
     source = {
         "name": "reviews",
         "channel": "review",
         "path": str(workdir / "in" / "*.csv"),
         "format": "csv",
-        "fields": {
-            "external_id": "id",
-            "customer_id": "author",
-            "created_at": "date",
-            "text": ["title", "body"],
-            "rating": "rating",
-            "product": "product",
-        },
+        "fields": demo_source_dicts()[0]["fields"],  # the demo's review mapping
     }
     config = {"warehouse": str(workdir / "bench.duckdb"), "sources": [source]}
     (workdir / "bench.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
