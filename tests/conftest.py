@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# Tests write only under temporary folders: the model cache (models.cache_dir, var/models by
+# default) goes to one folder for the whole session, shared by the test processes it starts.
+_MODELS_CACHE = tempfile.TemporaryDirectory(prefix="hasslemap-models-")  # removed at exit
+os.environ.setdefault("HASSLEMAP_MODELS__CACHE_DIR", _MODELS_CACHE.name)
 
 import csv  # noqa: E402
 import json  # noqa: E402
@@ -45,6 +50,7 @@ def write_config(tmp_path: Path) -> Callable[..., Path]:
 
     def write(sources: list[dict[str, Any]], **settings: Any) -> Path:
         data = {"warehouse": str(tmp_path / "warehouse.duckdb"), "sources": sources, **settings}
+        data["report"] = {"out_dir": str(tmp_path / "reports"), **data.get("report", {})}
         path = tmp_path / "hasslemap.yaml"
         path.write_text(yaml.safe_dump(data), encoding="utf-8")
         return path
@@ -134,7 +140,11 @@ def nightly_demo(tmp_path_factory: pytest.TempPathFactory, demo_dir: Path, prefe
 
     folder = tmp_path_factory.mktemp("nightly_demo")
     config = folder / "hasslemap.yaml"
-    settings = {"warehouse": str(folder / "warehouse.duckdb"), "sources": demo_sources(demo_dir)}
+    settings = {
+        "warehouse": str(folder / "warehouse.duckdb"),
+        "sources": demo_sources(demo_dir),
+        "report": {"out_dir": str(folder / "reports")},
+    }
     config.write_text(yaml.safe_dump(settings), encoding="utf-8")
     return folder, config, nightly(str(config))
 
@@ -148,7 +158,11 @@ def copy_workspace(source: Path, target: Path, sources: list[dict[str, Any]]) ->
     if (source / ".dlt").is_dir():
         shutil.copytree(source / ".dlt", target / ".dlt")
     config = target / "hasslemap.yaml"
-    settings = {"warehouse": str(target / "warehouse.duckdb"), "sources": sources}
+    settings = {
+        "warehouse": str(target / "warehouse.duckdb"),
+        "sources": sources,
+        "report": {"out_dir": str(target / "reports")},
+    }
     config.write_text(yaml.safe_dump(settings), encoding="utf-8")
     return config
 
