@@ -158,11 +158,7 @@ def copy_workspace(source: Path, target: Path, sources: list[dict[str, Any]]) ->
     if (source / ".dlt").is_dir():
         shutil.copytree(source / ".dlt", target / ".dlt")
     config = target / "hasslemap.yaml"
-    settings = {
-        "warehouse": str(target / "warehouse.duckdb"),
-        "sources": sources,
-        "report": {"out_dir": str(target / "reports")},
-    }
+    settings = {"warehouse": str(target / "warehouse.duckdb"), "sources": sources}
     config.write_text(yaml.safe_dump(settings), encoding="utf-8")
     return config
 
