@@ -100,7 +100,8 @@ def measure_one_size(comments: int, workdir: Path) -> dict:
     models = workdir / "models"
     shutil.rmtree(models, ignore_errors=True)
     text = config.read_text().replace("cache_dir: var/models", f"cache_dir: {models}")
-    config.write_text(text + f"\nreport:\n  out_dir: {workdir / 'reports'}\n", encoding="utf-8")
+    text = text.replace("out_dir: var/reports", f"out_dir: {workdir / 'reports'}")
+    config.write_text(text, encoding="utf-8")
 
     from prefect import flow
     from prefect.settings import PREFECT_API_URL
