@@ -41,9 +41,9 @@ def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a * b).sum(axis=1)
 
 
-def test_default_embedder_works_offline(monkeypatch: pytest.MonkeyPatch):
+def test_default_embedder_works_offline(monkeypatch: pytest.MonkeyPatch, cache_dir: Path):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    embedder = load_embedder()
+    embedder = load_embedder(cache_dir=cache_dir)  # the default backend caches its trace
 
     vectors = embedder.encode(SENTENCES)
 
@@ -70,8 +70,10 @@ def test_bf16_agrees_with_fp32(torch_vectors: np.ndarray):
     assert cosines(embedder.encode(SENTENCES), torch_vectors).min() >= 0.99
 
 
-def test_frozen_bf16_trace_agrees_with_fp32_on_any_batch_shape(torch_vectors: np.ndarray):
-    embedder = load_embedder(backend="torch-bf16-jit", batch_size=3)
+def test_frozen_bf16_trace_agrees_with_fp32_on_any_batch_shape(
+    torch_vectors: np.ndarray, cache_dir: Path
+):
+    embedder = load_embedder(backend="torch-bf16-jit", batch_size=3, cache_dir=cache_dir)
     assert embedder.model_id == "all-MiniLM-L6-v2@torch-bf16-jit"
     assert cosines(embedder.encode(SENTENCES), torch_vectors).min() >= 0.99
     # Shapes unlike the trace's: one short text, and one past the trace's length.
