@@ -115,7 +115,8 @@ FROM candidates
 WHERE candidates.pick > 1
     AND (candidates.file <> candidates.winner_file OR candidates.line <> candidates.winner_line);
 
-INSERT INTO rejected BY NAME
+-- OR IGNORE: a loser already recorded for this file version keeps its row (rejected's key).
+INSERT OR IGNORE INTO rejected BY NAME
 SELECT
     losers.source,
     losers.file,
@@ -133,16 +134,7 @@ SELECT
     losers.file_version,
     now()::TIMESTAMP AS rejected_at
 FROM duplicate_losers AS losers
-JOIN raw.records AS records ON records.rowid = losers.row_ref
-WHERE NOT EXISTS (
-    SELECT 1
-    FROM rejected AS x
-    WHERE x.source = losers.source
-        AND x.file = losers.file
-        AND x.file_version = losers.file_version
-        AND x.line = losers.line
-        AND x.reason_code = 'duplicate_id'
-);
+JOIN raw.records AS records ON records.rowid = losers.row_ref;
 
 -- Bounded raw storage: a file's earlier reads are superseded by its latest completed load.
 DELETE FROM raw.records AS records

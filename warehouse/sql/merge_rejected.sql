@@ -1,9 +1,10 @@
 -- Copy quarantined records and repairs from raw.rejected into rejected.
 -- Write behaviour: APPEND only what is not there yet, keyed on
 -- (source, file, file_version, line, reason_code): each read of a file version is an event
--- worth keeping, and re-reading the same version (after a crash) must not double it.
+-- worth keeping, and re-reading the same version (after a crash) must not double it: rows
+-- whose key is already in rejected are ignored (OR IGNORE on its primary key).
 -- Only rows of completed dlt loads: a pending or dropped package is not data yet.
-INSERT INTO rejected BY NAME
+INSERT OR IGNORE INTO rejected BY NAME
 SELECT
     source,
     file,
@@ -16,16 +17,7 @@ SELECT
     file_version,
     rejected_at::TIMESTAMP AS rejected_at
 FROM raw.rejected AS r
-WHERE (r._dlt_load_id IS NULL OR r._dlt_load_id IN (SELECT load_id FROM raw._dlt_loads WHERE status = 0))
-    AND NOT EXISTS (
-    SELECT 1
-    FROM rejected AS x
-    WHERE x.source = r.source
-        AND x.file = r.file
-        AND x.file_version = r.file_version
-        AND x.line = r.line
-        AND x.reason_code = r.reason_code
-)
+WHERE r._dlt_load_id IS NULL OR r._dlt_load_id IN (SELECT load_id FROM raw._dlt_loads WHERE status = 0)
 QUALIFY row_number() OVER (
     PARTITION BY source, file, file_version, line, reason_code ORDER BY rejected_at
 ) = 1;
