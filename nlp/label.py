@@ -95,6 +95,8 @@ class ClusterLabel:
         stage_share: Members with that stage / all members.
         theme: Dominant theme, chosen like ``stage``.
         theme_share: Members with that theme / all members.
+        specificity: 0..1, how specific the members' sentences are (one problem, told
+            concretely); None when not measured.
     """
 
     label: str
@@ -104,6 +106,7 @@ class ClusterLabel:
     stage_share: float
     theme: str | None
     theme_share: float
+    specificity: float | None = None
 
 
 class Labeller(Protocol):
