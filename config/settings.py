@@ -108,6 +108,39 @@ class FieldMapping(_Strict):
         return names
 
 
+class NormaliseSettings(_Strict):
+    """Which rules clean a source's text before it is split and embedded (nlp/normalize.py).
+
+    A key left out takes the channel's default (:data:`CHANNEL_NORMALISE`). The text stored in
+    ``comments`` and quoted in the report is never changed: only what is split and embedded.
+    """
+
+    handles: bool | None = Field(default=None, description="@handles, wherever they are.")
+    urls: bool | None = Field(default=None, description="Links.")
+    hashtags: bool | None = Field(
+        default=None, description="'#fail' -> 'fail'; a trailing run of tags goes."
+    )
+    emoji: bool | None = Field(default=None, description="Emoji and emoticons.")
+    greetings: bool | None = Field(
+        default=None, description="Greetings, thanks-only sentences, sign-offs, mail footers."
+    )
+    quoted_replies: bool | None = Field(
+        default=None, description="The quoted thread under an e-mail or ticket reply."
+    )
+    boilerplate: bool | None = Field(
+        default=None, description="Lines recurring in a large share of the source's comments."
+    )
+
+
+# Per channel, the rules that are off by default (every other rule is on): reviews and survey
+# answers are not e-mail threads, so a line starting with ">" there is the customer's own.
+CHANNEL_NORMALISE: dict[str, dict[str, bool]] = {
+    "review": {"quoted_replies": False},
+    "ticket": {},
+    "survey": {"quoted_replies": False},
+}
+
+
 class SourceConfig(_Strict):
     """One configured feedback source: a glob of files in one format, from one channel."""
 
@@ -129,6 +162,7 @@ class SourceConfig(_Strict):
         default="auto", description="auto: gzip when the file starts with gzip's magic bytes."
     )
     day_first: bool = Field(default=False, description="Read 03/04/2026 as 3 April.")
+    normalise: NormaliseSettings = NormaliseSettings()
 
     @field_validator("name")
     @classmethod
@@ -159,9 +193,18 @@ class SourceConfig(_Strict):
             raise ValueError("fields.replies needs nested records: use format jsonl or parquet")
         return self
 
+    def normalise_rules(self) -> dict[str, bool]:
+        """Every normalisation rule, on or off: the source's own setting, else the channel's."""
+        defaults = CHANNEL_NORMALISE[self.channel]
+        return {
+            name: defaults.get(name, True) if value is None else value
+            for name, value in self.normalise.model_dump().items()
+        }
+
     def fingerprint(self) -> str:
         """Return a short hash of everything that changes how this source's files are read."""
-        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        # Normalisation changes what enrich splits, not what ingest reads (enrich_version).
+        payload = json.dumps(self.model_dump(mode="json", exclude={"normalise"}), sort_keys=True)
         return hashlib.sha1(payload.encode()).hexdigest()[:12]
 
 
@@ -534,7 +577,7 @@ def load_settings(
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, path, origins)) from None
+        raise ConfigError(_describe(exc, path, origins, data)) from None
 
 
 def _resolve_config_path(
@@ -639,7 +682,12 @@ def _unknown_variable(name: str, keys: tuple[str, ...]) -> str:
     return f"environment variable {name} is not a hasslemap setting and is ignored; {hint}"
 
 
-def _describe(exc: ValidationError, path: Path | None, origins: dict[tuple[str, ...], str]) -> str:
+def _describe(
+    exc: ValidationError,
+    path: Path | None,
+    origins: dict[tuple[str, ...], str],
+    data: Mapping[str, Any] | None = None,
+) -> str:
     lines = []
     for error in exc.errors():
         loc = tuple(str(part) for part in error["loc"])
@@ -653,8 +701,20 @@ def _describe(exc: ValidationError, path: Path | None, origins: dict[tuple[str, 
             if origin
             else (str(path) if path else "built-in defaults")
         )
-        lines.append(f"{where}: key '{key}': {_expectation(error)}")
+        source = _source_name(error["loc"], data)
+        lines.append(f"{where}: key '{key}'{source}: {_expectation(error)}")
     return "invalid configuration:\n  " + "\n  ".join(lines)
+
+
+def _source_name(loc: tuple[Any, ...], data: Mapping[str, Any] | None) -> str:
+    """' (source NAME)' for a key inside a named source: 'sources[2]' alone is hard to find."""
+    if len(loc) < 3 or loc[0] != "sources" or not isinstance(loc[1], int) or data is None:
+        return ""
+    sources = data.get("sources")
+    if not isinstance(sources, list) or loc[1] >= len(sources):
+        return ""
+    name = sources[loc[1]].get("name") if isinstance(sources[loc[1]], dict) else None
+    return f" (source {name!r})" if isinstance(name, str) else ""
 
 
 def _dotted(loc: tuple[Any, ...]) -> str:

@@ -24,7 +24,7 @@ import itertools
 import json
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
@@ -39,6 +39,7 @@ from config import Settings, load_settings
 from config.taxonomy import Taxonomy, load_taxonomy, read_labelled_examples
 from flows import progress
 from nlp.language import detect_language
+from nlp.normalize import Rules, find_boilerplate, normalise
 from nlp.severity import add_service_lexicon, score_severity
 from nlp.tag import PrototypeTagger
 from nlp.units import build_matcher, split_sentences
@@ -55,6 +56,10 @@ UNITS_CODE_VERSION = "units-v1"
 # vector depends (by up to ~5e-3) on which texts share its batch, so both paths cut the same
 # hash-ordered list of missing texts at the same places and get bit-identical vectors.
 EMBED_BATCH = 4096
+# Bump when the normalisation rules (nlp/normalize.py) change meaning: every comment is
+# re-enriched. A source's boilerplate is learnt from its newest comments, this many.
+NORMALISE_CODE_VERSION = "normalise-v1"
+BOILERPLATE_SAMPLE = 2000
 
 Row = tuple[Any, ...]
 T = TypeVar("T")
@@ -87,10 +92,38 @@ def enrich_version(settings: Settings) -> str:
             "languages": settings.enrich.supported_languages,
             "multilingual": settings.models.multilingual,
             "comment_vectors": settings.enrich.comment_vectors,
+            "normalise": [NORMALISE_CODE_VERSION, normalise_overrides(settings)],
         },
         sort_keys=True,
     )
     return hashlib.sha1(payload.encode()).hexdigest()[:12]
+
+
+def normalise_overrides(settings: Settings) -> dict[str, dict[str, bool]]:
+    """The normalisation rules sources set themselves (the rest take their channel's default).
+
+    Only these enter :func:`enrich_version`: adding a source with the defaults re-enriches
+    nothing, changing a source's rules re-enriches every comment.
+    """
+    return {
+        s.name: s.normalise.model_dump(exclude_none=True)
+        for s in settings.sources
+        if s.normalise.model_dump(exclude_none=True)
+    }
+
+
+def source_boilerplate(
+    conn: duckdb.DuckDBPyConnection, settings: Settings
+) -> dict[str, frozenset[str]]:
+    """Per source with the boilerplate rule on, the lines and sentences its template repeats.
+
+    Learnt from the source's :data:`BOILERPLATE_SAMPLE` newest comments in the warehouse
+    (not from the batch at hand), so a night with a handful of new comments strips the same
+    template as the first run did.
+    """
+    names = [s.name for s in settings.sources if s.normalise_rules()["boilerplate"]]
+    samples = store.source_samples(conn, names, BOILERPLATE_SAMPLE)
+    return {name: find_boilerplate(texts) for name, texts in samples.items()}
 
 
 class Models:
@@ -188,11 +221,17 @@ def compute_units(
     *,
     stamp: datetime,
     models: Models | None = None,
+    boilerplate: Mapping[str, Collection[str]] | None = None,
 ) -> tuple[list[Row], list[Row]]:
     """Split comments into sentence units with language and severity; touches no database.
 
     The heavy part of enrich (spaCy, langdetect, VADER), as a pure function of plain data,
     so that it runs the same in this process and on a Dask worker.
+
+    Each text is normalised first (:func:`nlp.normalize.normalise`, with its source's rules):
+    a unit's ``text`` (what is embedded and clustered) is the normalised sentence, while its
+    ``start_char``/``end_char`` point at the customer's words in the stored comment, which
+    the report quotes. Severity reads the original sentence (its emoji and "!!!" included).
 
     Args:
         comments: The comments to enrich.
@@ -200,6 +239,7 @@ def compute_units(
         taxonomy: The taxonomy whose stage and theme patterns are matched in each sentence.
         stamp: The ``enriched_at`` time written with every comment.
         models: The models to use; None: this process's cached :func:`worker_models`.
+        boilerplate: Per source, its boilerplate keys (:func:`source_boilerplate`).
 
     Returns:
         ``(enrichment_rows, unit_rows)``: tuples in the column order of
@@ -215,13 +255,18 @@ def compute_units(
     weights = settings.enrich.severity_weights
     enrichment_rows: list[Row] = []
     unit_rows: list[Row] = []
+    rules = {s.name: Rules(**s.normalise_rules()) for s in settings.sources}
+    normalised = [
+        normalise(c.text, rules.get(c.source, Rules()), (boilerplate or {}).get(c.source, ()))
+        for c in comments
+    ]
     sentences_per_comment = split_sentences(
         models.spacy,
-        (c.text for c in comments),
+        (n.text for n in normalised),
         matcher=models.matcher(taxonomy),
         batch_size=settings.enrich.spacy_batch_size,
     )
-    for comment, sentences in zip(comments, sentences_per_comment, strict=True):
+    for comment, norm, sentences in zip(comments, normalised, sentences_per_comment, strict=True):
         if comment.language:
             language, confidence = comment.language, 1.0
         else:
@@ -251,16 +296,17 @@ def compute_units(
             )
         )
         for sentence in sentences:
+            start, end = norm.original_span(sentence.start, sentence.end)
             unit_severity = score_severity(
-                sentence.text, models.sentiment, weights=weights, **signal
+                comment.text[start:end], models.sentiment, weights=weights, **signal
             )
             unit_rows.append(
                 (
                     f"{comment.comment_id}:{sentence.index}",
                     comment.comment_id,
                     sentence.index,
-                    sentence.start,
-                    sentence.end,
+                    start,
+                    end,
                     sentence.text,
                     text_hash(sentence.text),
                     list(sentence.lemmas),
@@ -391,11 +437,12 @@ def split_comments(
         return counts
     sink = progress.current()
     sink.start("enrich:split", "enrich: sentences, language, severity", len(pending))
+    boilerplate = source_boilerplate(conn, settings)
     batch = settings.enrich.batch_comments
     for first in range(0, len(pending), batch):
         chunk = pending[first : first + batch]
         enrichment_rows, unit_rows = compute_units(
-            chunk, settings, taxonomy, stamp=store.now(), models=models
+            chunk, settings, taxonomy, stamp=store.now(), models=models, boilerplate=boilerplate
         )
         write_split_batch(conn, counts, len(chunk), enrichment_rows, unit_rows, len(pending))
     sink.finish("enrich:split")
@@ -664,8 +711,12 @@ def split_comments_on_dask(
     sink = progress.current()
     sink.start("enrich:split", "enrich: sentences, language, severity (Dask)", len(pending))
 
+    boilerplate = source_boilerplate(conn, settings)
+
     def submit(part: Sequence[store.PendingComment]) -> PrefectFuture[Any]:
-        return compute_units_partition.submit(Partition(part), settings, taxonomy, store.now())
+        return compute_units_partition.submit(
+            Partition(part), settings, taxonomy, store.now(), boilerplate
+        )
 
     for part, (enrichment_rows, unit_rows) in in_window(submit, parts, window):
         write_split_batch(conn, counts, len(part), enrichment_rows, unit_rows, len(pending))

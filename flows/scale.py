@@ -85,6 +85,7 @@ def compute_units_partition(
     settings: Settings,
     taxonomy: Taxonomy,
     stamp: datetime,
+    boilerplate: dict[str, frozenset[str]] | None = None,
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """Sentence units, language and severity for one partition of comments, on a worker.
 
@@ -93,11 +94,12 @@ def compute_units_partition(
         settings: The settings of the run.
         taxonomy: The taxonomy whose patterns are matched in each sentence.
         stamp: The ``enriched_at`` time to record.
+        boilerplate: Per source, its boilerplate keys (``flows.enrich.source_boilerplate``).
 
     Returns:
         ``(enrichment_rows, unit_rows)`` for ``warehouse.enrichment.replace_units``.
     """
-    return compute_units(comments.items, settings, taxonomy, stamp=stamp)
+    return compute_units(comments.items, settings, taxonomy, stamp=stamp, boilerplate=boilerplate)
 
 
 @task(name="embed_partition", cache_policy=NO_CACHE, retries=1)

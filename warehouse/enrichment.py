@@ -115,6 +115,7 @@ class PendingComment:
     score: int | None
     score_kind: str | None
     language: str | None
+    source: str = ""
 
 
 def pending_comments(conn: duckdb.DuckDBPyConnection, enrich_version: str) -> list[PendingComment]:
@@ -122,7 +123,8 @@ def pending_comments(conn: duckdb.DuckDBPyConnection, enrich_version: str) -> li
     rows = run_sql(
         conn,
         """
-        SELECT c.comment_id, c.text, c.content_hash, c.rating, c.score, c.score_kind, c.language
+        SELECT c.comment_id, c.text, c.content_hash, c.rating, c.score, c.score_kind, c.language,
+            c.source
         FROM comments AS c
         LEFT JOIN comment_enrichment AS e USING (comment_id)
         WHERE e.comment_id IS NULL
@@ -133,6 +135,29 @@ def pending_comments(conn: duckdb.DuckDBPyConnection, enrich_version: str) -> li
         [enrich_version],
     )
     return [PendingComment(*row) for row in rows]
+
+
+def source_samples(
+    conn: duckdb.DuckDBPyConnection, sources: Sequence[str], per_source: int
+) -> dict[str, list[str]]:
+    """Per source, the texts of its ``per_source`` newest comments (ties broken by id)."""
+    if not sources:
+        return {}
+    rows = run_sql(
+        conn,
+        """
+        SELECT source, text FROM comments
+        WHERE source IN (SELECT unnest(?::VARCHAR[]))
+        QUALIFY row_number() OVER (
+            PARTITION BY source ORDER BY created_at DESC, comment_id
+        ) <= ?
+        """,
+        [list(sources), per_source],
+    )
+    out: dict[str, list[str]] = {name: [] for name in sources}
+    for source, text in rows:
+        out[source].append(text)
+    return out
 
 
 def replace_units(

@@ -1,0 +1,436 @@
+"""Normalise real channel text before it is split and embedded: pure functions, no I/O.
+
+Real customer text carries words that say nothing about the problem: brand @handles, links,
+emoji, greetings, thanks and sign-offs, the quoted thread under an e-mail reply, a form's own
+prompts. Embedded as they are, they group comments by surface (every tweet that opens with
+``@SpotifyCares`` lands in one cluster) instead of by what went wrong.
+
+Every rule only *deletes* characters, so the normalised text is the original with some spans
+taken out. :class:`Normalised` keeps those spans and maps any span of the normalised text
+back to the original (:meth:`Normalised.original_span`): a sentence split from the normalised
+text still points at the customer's own words, which the warehouse keeps as received and the
+report quotes.
+
+Rules (each can be turned off per source; see ``config/settings.py``):
+
+``quoted_replies``
+    The quoted thread of an e-mail or ticket reply is cut from its header to the end: a line
+    ``On <date>, <someone> wrote:``, ``-----Original Message-----``, ``---------- Forwarded
+    message ----------``, a ``From: ...`` line followed by ``Sent:``/``Date:``, ``Please type
+    your reply above this line``. Lines starting with ``>`` go one by one (inline replies
+    between them stay).
+``boilerplate``
+    Lines and sentences that recur in a large share of one source's comments (a template's
+    text, a form's prompts): see :func:`find_boilerplate` and its thresholds.
+``urls``
+    ``http(s)://...``, ``www....`` and bare short links (``spoti.fi/x``).
+``handles``
+    Every ``@handle`` goes, wherever it is: a leading run (``@SpotifyCares @jo hi``), a trailing
+    one, and one inside a sentence ("I messaged @SpotifyCares twice" becomes "I messaged
+    twice"). A neutral stand-in word ("support") was considered and rejected: it would become
+    the most frequent word of a whole channel and pull its sentences together again. An e-mail
+    address is not a handle.
+``emoji``
+    Emoji (the ``emoji`` package's list, skin tones, flags and joined sequences included) and
+    the common text emoticons ``:) :( :/ ;) :D <3``.
+``hashtags``
+    ``#fail`` keeps its word: ``fail``. A trailing run of hashtags (tags after the last
+    sentence, ``... #spotify #fail``) goes entirely, unless the text is nothing but tags.
+    ``#1`` and ``order #12345`` are not hashtags.
+``greetings``
+    An opening greeting ("Hi team,", "Hello @x,", "Dear Sir/Madam,", "Good morning!"); a
+    sentence that is only thanks ("Thanks in advance.", "Thank you so much for your help!",
+    "Cheers"); a sign-off at the end ("Kind regards" and a name under it, "Cheers, John", "- Sam") and
+    mail-client footers ("Sent from my iPhone", "Get Outlook for Android"). "Thanks for
+    nothing" is not thanks.
+
+Whitespace left behind by deletions is collapsed, so the result reads as a sentence.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass, fields
+
+import emoji
+
+# Boilerplate: a line or sentence is a source's boilerplate when it recurs in at least this
+# share of the source's sampled comments ...
+BOILERPLATE_MIN_SHARE = 0.2
+# ... and in at least this many of them (with fewer comments, nothing is boilerplate: a
+# complaint that five of twelve customers word the same way is not a template) ...
+BOILERPLATE_MIN_COMMENTS = 25
+# ... and it has at least this many characters once case, digits and spaces are folded
+# ("ok." or "Help!" recurring is customers talking, not a template).
+BOILERPLATE_MIN_CHARS = 10
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Which normalisation rules apply (all on by default)."""
+
+    handles: bool = True
+    urls: bool = True
+    hashtags: bool = True
+    emoji: bool = True
+    greetings: bool = True
+    quoted_replies: bool = True
+    boilerplate: bool = True
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """The rule names, in the order they are listed."""
+        return tuple(f.name for f in fields(cls))
+
+
+@dataclass(frozen=True)
+class Normalised:
+    """A normalised text and the spans of the original that were removed.
+
+    Attributes:
+        text: The normalised text (what is split, embedded and clustered).
+        original: The text as received.
+        removed: Sorted, non-overlapping ``(start, end)`` spans of ``original`` that were
+            deleted; ``text`` is ``original`` without them.
+    """
+
+    text: str
+    original: str
+    removed: tuple[tuple[int, int], ...]
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map ``text[start:end]`` (non-empty) to the span of ``original`` it came from.
+
+        The span runs from the original position of its first character to just after the
+        original position of its last, so it includes anything removed in between (an emoji
+        inside a sentence stays in the quote).
+        """
+        if not self.removed:
+            return start, end
+        return self._to_original(start), self._to_original(end - 1) + 1
+
+    def _to_original(self, position: int) -> int:
+        # Before the k-th removed span, normalised positions are shifted by the length of the
+        # spans before it: find the last span whose (normalised) start is at or before it.
+        starts, shifts = _shift_table(self.removed)
+        k = bisect.bisect_right(starts, position) - 1
+        return position + (shifts[k] if k >= 0 else 0)
+
+
+def _shift_table(removed: tuple[tuple[int, int], ...]) -> tuple[list[int], list[int]]:
+    starts, shifts, total = [], [], 0
+    for start, end in removed:
+        total += end - start
+        starts.append(start - (total - (end - start)))  # where the gap sits in the normalised text
+        shifts.append(total)
+    return starts, shifts
+
+
+class _Work:
+    """The text being normalised: the original and a mask of the characters still kept."""
+
+    def __init__(self, original: str) -> None:
+        self.original = original
+        self.keep = bytearray(b"\x01") * len(original)
+        self._cache: tuple[str, list[int]] | None = None
+
+    def current(self) -> tuple[str, list[int]]:
+        """The text as it stands, and each of its characters' position in the original."""
+        if self._cache is None:
+            index = [i for i, k in enumerate(self.keep) if k]
+            self._cache = ("".join(self.original[i] for i in index), index)
+        return self._cache
+
+    def delete(self, spans: Iterable[tuple[int, int]]) -> None:
+        """Delete spans given in the current text's coordinates."""
+        text, index = self.current()
+        changed = False
+        for start, end in spans:
+            for i in index[start:end]:
+                self.keep[i] = 0
+                changed = True
+        if changed:
+            self._cache = None
+
+    def result(self) -> Normalised:
+        """The normalised text with the original's removed spans."""
+        text, _ = self.current()
+        removed: list[tuple[int, int]] = []
+        for i, k in enumerate(self.keep):
+            if k:
+                continue
+            if removed and removed[-1][1] == i:
+                removed[-1] = (removed[-1][0], i + 1)
+            else:
+                removed.append((i, i + 1))
+        return Normalised(text, self.original, tuple(removed))
+
+
+# --- quoted replies ---------------------------------------------------------------------------
+_QUOTE_HEADER = re.compile(
+    r"^[ \t]*(?:"
+    r"On\b[^\n]{4,200}?(?:\n[^\n]{0,120}?)?\bwrote:[ \t]*$"
+    r"|-{2,}[ \t]*(?:Original Message|Forwarded message)[ \t]*-{2,}"
+    r"|_{8,}[ \t]*\n[ \t]*From:"
+    r"|From:[^\n]{1,200}\n[ \t]*(?:Sent|Date):"
+    r"|#*-*[ \t]*Please (?:type|write) your reply above this line"
+    r")",
+    re.MULTILINE | re.IGNORECASE,
+)
+_QUOTED_LINE = re.compile(r"^[ \t]*>[^\n]*(?:\n|$)", re.MULTILINE)
+
+
+def _quoted_replies(text: str) -> list[tuple[int, int]]:
+    spans = [m.span() for m in _QUOTED_LINE.finditer(text)]
+    header = _QUOTE_HEADER.search(text)
+    if header:
+        spans.append((header.start(), len(text)))
+    return spans
+
+
+# --- URLs, handles, emoji, hashtags -----------------------------------------------------------
+_URL = re.compile(
+    r"(?:https?://|www\.)\S+"
+    r"|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,6}/\S*",
+    re.IGNORECASE,
+)
+# Not after a word character: "jo@example.com" is an address, not a handle.
+_HANDLE = re.compile(r"(?<![\w@])\.?@\w{1,50}(?:'s)?")
+_EMOTICON = re.compile(r"(?<!\S)(?:[:;=][-^']?[()\[\]/\\|DPpO*3]+|<3+|\^_*\^|[xX]D)(?=\s|$|[.,!?])")
+_HASHTAG = re.compile(r"(?<![\w&#])#(?=\w*[^\W\d_])\w+")
+_TRAILING_TAGS = re.compile(r"(?:\s*#(?=\w*[^\W\d_])\w+)+[\s.!]*$")
+
+
+def _urls(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in _URL.finditer(text)]
+
+
+def _handles(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in _HANDLE.finditer(text)] if "@" in text else []
+
+
+def _emoji(text: str) -> list[tuple[int, int]]:
+    spans = [m.span() for m in _EMOTICON.finditer(text)]
+    if not text.isascii():
+        spans += [(e["match_start"], e["match_end"]) for e in emoji.emoji_list(text)]
+    return spans
+
+
+def _hashtags(text: str) -> list[tuple[int, int]]:
+    if "#" not in text:
+        return []
+    trailing = _TRAILING_TAGS.search(text)
+    if trailing and text[: trailing.start()].strip():
+        tail = [(trailing.start(), len(text))]
+        text = text[: trailing.start()]
+    else:
+        tail = []
+    # Inline tags keep their word: only the "#" goes.
+    return [(m.start(), m.start() + 1) for m in _HASHTAG.finditer(text)] + tail
+
+
+# --- greetings, thanks, sign-offs -------------------------------------------------------------
+_GREETING_WORD = (
+    r"(?:hi+|hello+|hey+|heya|hiya|howdy|hallo|dear|greetings|yo|"
+    r"good[ \t]+(?:morning|afternoon|evening|day))"
+)
+# Who is greeted: a listed word or a capitalised name, not a sentence's subject ("Hi I ...").
+_ADDRESSEE = (
+    r"(?:there|team|all|everyone|everybody|guys|folks|friends|support|sir|madam|sir/madam|"
+    r"sirs|again|to[ \t]+whom[ \t]+it[ \t]+may[ \t]+concern|"
+    r"(?-i:(?!(?:I|I'm|I've|My|The|Your|This|It|We|Why|What|How|When|So|Is|Can)\b)[A-Z][\w.'&/-]*))"
+)
+# "Hi team," / "Hello Nimbus support!" / "Good morning," / "Dear Sir/Madam,"
+_GREETING = re.compile(
+    rf"^[ \t]*{_GREETING_WORD}\b(?:[ \t]+{_ADDRESSEE}){{0,4}}[ \t]*(?:[,!:;\n]|\.(?=\s)|[ \t]-[ \t])\s*"
+    # "Hey why is ..." / "Hi there I ...": the greeting word (and a listed addressee) alone.
+    rf"|^[ \t]*{_GREETING_WORD}(?:[ \t]+(?:there(?![ \t]+(?:is|are|was|were|seems|has|'s)\b)|"
+    r"team|all|everyone|guys|folks))?[ \t]+(?=\S)",
+    re.IGNORECASE,
+)
+_THANKS_CORE = (
+    r"(?:thanks?(?:[ \t]+(?:you|u|ya|again|a[ \t]+lot|so[ \t]+much|very[ \t]+much|heaps|"
+    r"a[ \t]+million|guys|team|all|everyone))*"
+    r"|thank[ \t]*(?:you|u)(?:[ \t]+(?:so|very)[ \t]+much|[ \t]+again)*"
+    r"|thx|thnx|tnx|ty|tia|many[ \t]+thanks|much[ \t]+appreciated|cheers"
+    r"|(?:i[ \t]+)?(?:really[ \t]+)?appreciate[ \t]+(?:it|that|any[ \t]+help|your[ \t]+help|the[ \t]+help))"
+)
+_THANKS_TAIL = (
+    r"(?:[ \t]+(?:in[ \t]+advance"
+    r"|for[ \t]+(?:your|any|the|all[ \t]+(?:your|the)|all)[ \t]+(?:quick[ \t]+)?"
+    r"(?:help|time|support|assistance|reply|response|patience|understanding)"
+    r"|for[ \t]+(?:looking[ \t]+into[ \t]+(?:this|it)|reading|listening|getting[ \t]+back[ \t]+to[ \t]+me"
+    r"|your[ \t]+time|helping|the[ \t]+help)))*"
+)
+# A whole sentence that is nothing but thanks (it may start with "ok," or "and").
+_THANKS_SENTENCE = re.compile(
+    rf"(?:(?:ok(?:ay)?|oh|and|but|again)[ \t]*,?[ \t]*)?{_THANKS_CORE}{_THANKS_TAIL}[ \t]*[!.,:;)]*",
+    re.IGNORECASE,
+)
+_SIGNOFF_WORD = (
+    r"(?:(?:kind|best|warm|warmest|many|with[ \t]+kind)[ \t]+regards|regards|rgds|"
+    r"best(?:[ \t]+wishes)?|sincerely|yours[ \t]+(?:truly|sincerely|faithfully)|"
+    rf"all[ \t]+the[ \t]+best|take[ \t]+care|{_THANKS_CORE}{_THANKS_TAIL})"
+)
+_NAME = r"(?-i:[A-Z][\w.'-]*(?:[ \t]+[A-Z][\w.'-]*){0,2})"
+# A sign-off line at the end, and up to four short lines under it (name, title, phone).
+# After "Thanks!" or "Regards." only a name; after "Thanks," or "Regards" a name, a title, a
+# phone number or address, but no question or exclamation ("Thanks\nwhy is it late?" stays).
+_SIGNOFF_BLOCK = re.compile(
+    rf"(?:^|\n)[ \t]*{_SIGNOFF_WORD}[ \t]*"
+    rf"(?:[.!]+(?:[ \t]*\n[ \t]*{_NAME})?|[,-]?[ \t]*(?:{_NAME})?[ \t]*(?:\n[ \t]*[^\n!?]{{0,40}}){{0,4}})\s*$",
+    re.IGNORECASE,
+)
+# On one line: "... still broken. Cheers, John" / "... Thanks, Sam" / "... - Sam"
+_SIGNOFF_INLINE = re.compile(
+    rf"(?<=[.!?])[ \t]*(?:(?i:{_SIGNOFF_WORD})[ \t]*,?[ \t]*{_NAME}|[-–—~][ \t]?[A-Z][a-z]{{0,15}})"
+    r"[ \t.!]*$"
+)
+_CLIENT_FOOTER = re.compile(
+    r"^[ \t]*(?:sent[ \t]+from[ \t]+(?:my[ \t]+)?[\w' ]{2,40}|get[ \t]+outlook[ \t]+for[ \t]+\w+)"
+    r"[ \t]*\.?[ \t]*(?:\n|$)",
+    re.MULTILINE | re.IGNORECASE,
+)
+_SEGMENT = re.compile(r"[^\n]+?(?:[.!?]+(?=\s|$)|(?=\n)|$)")
+
+
+def _segments(text: str) -> Iterable[tuple[int, int]]:
+    """Spans of the sentences and lines of ``text``, stripped (a rough split: rules only)."""
+    for m in _SEGMENT.finditer(text):
+        start, end = m.span()
+        while start < end and text[start].isspace():
+            start += 1
+        if start < end:
+            yield start, end
+
+
+def _greetings(text: str) -> list[tuple[int, int]]:
+    spans = []
+    opening = _GREETING.match(text)
+    if opening:
+        spans.append(opening.span())
+    spans += [m.span() for m in _CLIENT_FOOTER.finditer(text)]
+    signoff = _SIGNOFF_BLOCK.search(text)
+    if signoff and signoff.start() > 0:
+        spans.append(signoff.span())
+    else:
+        inline = _SIGNOFF_INLINE.search(text)
+        if inline:
+            spans.append(inline.span())
+    for start, end in _segments(text):
+        if _THANKS_SENTENCE.fullmatch(text, start, end):
+            spans.append((start, end))
+    return spans
+
+
+# --- boilerplate ------------------------------------------------------------------------------
+_DIGITS = re.compile(r"\d+")
+_SPACES = re.compile(r"\s+")
+
+
+def boilerplate_key(segment: str) -> str:
+    """The form in which lines and sentences are compared: folded case, digits and spaces."""
+    return _SPACES.sub(" ", _DIGITS.sub("0", segment.casefold())).strip(" .!?:;,-")
+
+
+def _units_of(text: str) -> set[str]:
+    keys = {boilerplate_key(line) for line in text.splitlines()}
+    keys |= {boilerplate_key(text[s:e]) for s, e in _segments(text)}
+    return {k for k in keys if len(k) >= BOILERPLATE_MIN_CHARS}
+
+
+def find_boilerplate(
+    texts: Sequence[str],
+    *,
+    min_share: float = BOILERPLATE_MIN_SHARE,
+    min_comments: int = BOILERPLATE_MIN_COMMENTS,
+) -> frozenset[str]:
+    """The boilerplate of one source: lines and sentences that recur across its comments.
+
+    A line or sentence (compared by :func:`boilerplate_key`: case, digits and spacing folded,
+    so "Order number: 1234" and "Order number: 98" are one) is boilerplate when it occurs in at
+    least ``min_share`` of ``texts`` and in at least ``min_comments`` of them, and has at least
+    :data:`BOILERPLATE_MIN_CHARS` characters.
+
+    Args:
+        texts: A sample of one source's comment texts, as received.
+        min_share: Share of the texts a line or sentence must occur in.
+        min_comments: Texts it must occur in, at least.
+
+    Returns:
+        The keys of the boilerplate lines and sentences, for :func:`normalise`.
+    """
+    counts: Counter[str] = Counter()
+    for text in texts:
+        counts.update(_units_of(text))
+    needed = max(min_comments, min_share * len(texts))
+    return frozenset(key for key, n in counts.items() if n >= needed)
+
+
+def _boilerplate(text: str, keys: Collection[str]) -> list[tuple[int, int]]:
+    spans = []
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        if boilerplate_key(line) in keys:
+            spans.append((offset, offset + len(line)))
+        offset += len(line)
+    spans += [(s, e) for s, e in _segments(text) if boilerplate_key(text[s:e]) in keys]
+    return spans
+
+
+# --- whitespace -------------------------------------------------------------------------------
+_LOOSE_SPACE = re.compile(
+    r"^\s+|\s+$|(?<=[ \t])[ \t]+|[ \t]+(?=[.,!?;:)])|(?<=\n)[ \t]+|[ \t]+(?=\n)|(?<=\n\n)\n+"
+)
+
+
+def _tidy(work: _Work) -> None:
+    text, _ = work.current()
+    work.delete(m.span() for m in _LOOSE_SPACE.finditer(text))
+    # A line or sentence left with no word ("@x" gone from ", ." or "- ") goes too.
+    text, _ = work.current()
+    work.delete((s, e) for s, e in _segments(text) if not any(ch.isalnum() for ch in text[s:e]))
+    text, _ = work.current()
+    work.delete(m.span() for m in _LOOSE_SPACE.finditer(text))
+
+
+_STEPS: tuple[tuple[str, Callable[[str], list[tuple[int, int]]]], ...] = (
+    ("urls", _urls),
+    ("handles", _handles),
+    ("emoji", _emoji),
+    ("hashtags", _hashtags),
+)
+
+
+def normalise(
+    text: str, rules: Rules = Rules(), boilerplate: Collection[str] = frozenset()
+) -> Normalised:
+    """Normalise one comment's text for splitting and embedding.
+
+    Args:
+        text: The comment's text as stored (already cleaned by :func:`nlp.clean.clean_text`:
+            HTML entities decoded, whitespace normalised).
+        rules: Which rules apply (the source's settings).
+        boilerplate: The source's boilerplate keys from :func:`find_boilerplate`.
+
+    Returns:
+        The normalised text with the original and the removed spans. A text that is nothing
+        but greeting, thanks or handles comes out empty.
+    """
+    work = _Work(text)
+    if rules.quoted_replies and ("\n" in text or ">" in text):
+        work.delete(_quoted_replies(text))
+    if rules.boilerplate and boilerplate:
+        work.delete(_boilerplate(work.current()[0], boilerplate))
+    for name, find in _STEPS:
+        if getattr(rules, name):
+            work.delete(find(work.current()[0]))
+    if rules.greetings:
+        # Handles and emoji are gone by now, so "Hello @x," and "Thanks! 🙏" read plainly.
+        _tidy(work)
+        work.delete(_greetings(work.current()[0]))
+    _tidy(work)
+    return work.result()
