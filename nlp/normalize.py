@@ -130,43 +130,73 @@ def _shift_table(removed: tuple[tuple[int, int], ...]) -> tuple[list[int], list[
 
 
 class _Work:
-    """The text being normalised: the original and a mask of the characters still kept."""
+    """The text being normalised: the original and the runs of it still kept."""
 
     def __init__(self, original: str) -> None:
         self.original = original
-        self.keep = bytearray(b"\x01") * len(original)
-        self._cache: tuple[str, list[int]] | None = None
+        self.runs: list[tuple[int, int]] = [(0, len(original))] if original else []
+        self.text = original
+        self.tidy = True  # no deletion since the last tidy-up
 
-    def current(self) -> tuple[str, list[int]]:
-        """The text as it stands, and each of its characters' position in the original."""
-        if self._cache is None:
-            index = [i for i, k in enumerate(self.keep) if k]
-            self._cache = ("".join(self.original[i] for i in index), index)
-        return self._cache
+    def _offsets(self) -> list[int]:
+        offsets, position = [], 0
+        for start, end in self.runs:
+            offsets.append(position)
+            position += end - start
+        return offsets
 
-    def delete(self, spans: Iterable[tuple[int, int]]) -> None:
-        """Delete spans given in the current text's coordinates."""
-        text, index = self.current()
-        changed = False
-        for start, end in spans:
-            for i in index[start:end]:
-                self.keep[i] = 0
-                changed = True
-        if changed:
-            self._cache = None
+    def gaps(self) -> set[int]:
+        """Positions of the current text with something deleted just before them."""
+        offsets = self._offsets()
+        gaps = {o for o, (start, _) in zip(offsets, self.runs, strict=True) if start > 0}
+        if self.runs and self.runs[-1][1] < len(self.original):
+            gaps.add(len(self.text))
+        return gaps
+
+    def delete(self, spans: Iterable[tuple[int, int]]) -> bool:
+        """Delete spans given in the current text's coordinates; say whether any were."""
+        offsets = self._offsets()
+        cuts: list[tuple[int, int]] = []
+        for start, end in sorted(spans):
+            k = bisect.bisect_right(offsets, start) - 1
+            while start < end and 0 <= k < len(self.runs):
+                run_start, run_end = self.runs[k]
+                stop = min(end, offsets[k] + run_end - run_start)
+                if stop > start:
+                    cuts.append((run_start + start - offsets[k], run_start + stop - offsets[k]))
+                start, k = max(start, stop), k + 1
+        if not cuts:
+            return False
+        cuts.sort()
+        runs: list[tuple[int, int]] = []
+        c = 0
+        for run_start, run_end in self.runs:
+            position = run_start
+            while c < len(cuts) and cuts[c][0] < run_end:
+                cut_start, cut_end = cuts[c]
+                if cut_start > position:
+                    runs.append((position, cut_start))
+                position = max(position, cut_end)
+                if cut_end > run_end:
+                    break
+                c += 1
+            if position < run_end:
+                runs.append((position, run_end))
+        self.runs = runs
+        self.text = "".join(self.original[a:b] for a, b in runs)
+        self.tidy = False
+        return True
 
     def result(self) -> Normalised:
         """The normalised text with the original's removed spans."""
-        text, _ = self.current()
-        removed: list[tuple[int, int]] = []
-        for i, k in enumerate(self.keep):
-            if k:
-                continue
-            if removed and removed[-1][1] == i:
-                removed[-1] = (removed[-1][0], i + 1)
-            else:
-                removed.append((i, i + 1))
-        return Normalised(text, self.original, tuple(removed))
+        removed, position = [], 0
+        for start, end in self.runs:
+            if start > position:
+                removed.append((position, start))
+            position = end
+        if position < len(self.original):
+            removed.append((position, len(self.original)))
+        return Normalised(self.text, self.original, tuple(removed))
 
 
 # --- quoted replies ---------------------------------------------------------------------------
@@ -270,6 +300,10 @@ _THANKS_SENTENCE = re.compile(
     rf"(?:(?:ok(?:ay)?|oh|and|but|again)[ \t]*,?[ \t]*)?{_THANKS_CORE}{_THANKS_TAIL}[ \t]*[!.,:;)]*",
     re.IGNORECASE,
 )
+# "Thanks, hope it gets fixed" / "Thank you! Any update?": the thanks before the words.
+_THANKS_PREFIX = re.compile(
+    rf"{_THANKS_CORE}{_THANKS_TAIL}[ \t]*[,!;:-]+[ \t]*(?=[^\W_])", re.IGNORECASE
+)
 _SIGNOFF_WORD = (
     r"(?:(?:kind|best|warm|warmest|many|with[ \t]+kind)[ \t]+regards|regards|rgds|"
     r"best(?:[ \t]+wishes)?|sincerely|yours[ \t]+(?:truly|sincerely|faithfully)|"
@@ -307,12 +341,13 @@ def _segments(text: str) -> Iterable[tuple[int, int]]:
             yield start, end
 
 
-def _greetings(text: str) -> list[tuple[int, int]]:
-    spans = []
+def _opening(text: str) -> list[tuple[int, int]]:
     opening = _GREETING.match(text)
-    if opening:
-        spans.append(opening.span())
-    spans += [m.span() for m in _CLIENT_FOOTER.finditer(text)]
+    return [opening.span()] if opening else []
+
+
+def _closing_and_thanks(text: str) -> list[tuple[int, int]]:
+    spans = [m.span() for m in _CLIENT_FOOTER.finditer(text)]
     signoff = _SIGNOFF_BLOCK.search(text)
     if signoff and signoff.start() > 0:
         spans.append(signoff.span())
@@ -323,6 +358,8 @@ def _greetings(text: str) -> list[tuple[int, int]]:
     for start, end in _segments(text):
         if _THANKS_SENTENCE.fullmatch(text, start, end):
             spans.append((start, end))
+        elif prefix := _THANKS_PREFIX.match(text, start, end):
+            spans.append(prefix.span())
     return spans
 
 
@@ -387,14 +424,33 @@ _LOOSE_SPACE = re.compile(
 )
 
 
+def _tidy_spaces(work: _Work) -> None:
+    text, gaps = work.text, work.gaps()
+    work.delete(
+        m.span()
+        for m in _LOOSE_SPACE.finditer(text)
+        if m.start() in gaps or m.end() in gaps or m.start() == 0 or m.end() == len(text)
+    )
+
+
 def _tidy(work: _Work) -> None:
-    text, _ = work.current()
-    work.delete(m.span() for m in _LOOSE_SPACE.finditer(text))
-    # A line or sentence left with no word ("@x" gone from ", ." or "- ") goes too.
-    text, _ = work.current()
-    work.delete((s, e) for s, e in _segments(text) if not any(ch.isalnum() for ch in text[s:e]))
-    text, _ = work.current()
-    work.delete(m.span() for m in _LOOSE_SPACE.finditer(text))
+    """Collapse the spaces a deletion left, and drop what it left with no word in it.
+
+    Only whitespace and punctuation next to a deletion are touched: the customer's own
+    spacing elsewhere stays as cleaned.
+    """
+    if work.tidy:
+        return
+    _tidy_spaces(work)
+    # A line or sentence left with no word (", ." once "@x" is gone) goes too.
+    text, gaps = work.text, work.gaps()
+    if gaps and work.delete(
+        (s, e)
+        for s, e in _segments(text)
+        if any(s <= g <= e for g in gaps) and not any(ch.isalnum() for ch in text[s:e])
+    ):
+        _tidy_spaces(work)
+    work.tidy = True
 
 
 _STEPS: tuple[tuple[str, Callable[[str], list[tuple[int, int]]]], ...] = (
@@ -424,13 +480,15 @@ def normalise(
     if rules.quoted_replies and ("\n" in text or ">" in text):
         work.delete(_quoted_replies(text))
     if rules.boilerplate and boilerplate:
-        work.delete(_boilerplate(work.current()[0], boilerplate))
+        work.delete(_boilerplate(work.text, boilerplate))
     for name, find in _STEPS:
         if getattr(rules, name):
-            work.delete(find(work.current()[0]))
+            work.delete(find(work.text))
     if rules.greetings:
         # Handles and emoji are gone by now, so "Hello @x," and "Thanks! 🙏" read plainly.
         _tidy(work)
-        work.delete(_greetings(work.current()[0]))
+        work.delete(_opening(work.text))
+        _tidy(work)
+        work.delete(_closing_and_thanks(work.text))
     _tidy(work)
     return work.result()

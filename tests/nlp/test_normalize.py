@@ -158,6 +158,11 @@ def test_a_greeting_never_takes_the_sentence_with_it(text):
             "Still waiting on my replacement.",
         ),
         ("ok thx. the update is still stuck", "the update is still stuck"),
+        (
+            "Thanks, hope the offline mode gets fixed soon.",
+            "hope the offline mode gets fixed soon.",
+        ),
+        ("Hi, thanks, why is my family plan gone?", "why is my family plan gone?"),
     ],
 )
 def test_thanks_only_sentences_go(text, expected):
@@ -325,6 +330,11 @@ def test_a_sentence_span_keeps_what_was_removed_inside_it():
     start = result.text.index(sentence)
     a, b = result.original_span(start, start + len(sentence))
     assert result.original[a:b] == "the app 😡 crashed again @NimbusHelp."
+
+
+def test_spacing_away_from_a_deletion_stays_as_written():
+    text = "@NimbusHelp the url ends in ?id=1 : see the log ."
+    assert clean(text) == "the url ends in ?id=1 : see the log ."
 
 
 def test_nothing_to_remove_changes_nothing():
