@@ -17,8 +17,9 @@ Rules (each can be turned off per source; see ``config/settings.py``):
     The quoted thread of an e-mail or ticket reply is cut from its header to the end: a line
     ``On <date>, <someone> wrote:``, ``-----Original Message-----``, ``---------- Forwarded
     message ----------``, a ``From: ...`` line followed by ``Sent:``/``Date:``, ``Please type
-    your reply above this line``. Lines starting with ``>`` go one by one (inline replies
-    between them stay).
+    your reply above this line``. Lines starting with ``>`` go one by one, so inline answers
+    between them stay, and when an ``On ... wrote:`` header sits over ``>`` lines only the
+    header and those lines go (a later reply joined into the same ticket text stays).
 ``boilerplate``
     Lines and sentences that recur in a large share of one source's comments (a template's
     text, a form's prompts): see :func:`find_boilerplate` and its thresholds.
@@ -215,9 +216,15 @@ _QUOTED_LINE = re.compile(r"^[ \t]*>[^\n]*(?:\n|$)", re.MULTILINE)
 
 def _quoted_replies(text: str) -> list[tuple[int, int]]:
     spans = [m.span() for m in _QUOTED_LINE.finditer(text)]
-    header = _QUOTE_HEADER.search(text)
-    if header:
-        spans.append((header.start(), len(text)))
+    for header in _QUOTE_HEADER.finditer(text):
+        rest = text[header.end() :].lstrip()
+        if not rest.startswith(">"):
+            # An Outlook-style thread quotes without ">": it runs to the end of the text.
+            spans.append((header.start(), len(text)))
+            break
+        # A Gmail-style header over ">" lines: the lines go one by one, and what the customer
+        # wrote after them (a later reply joined into the same ticket) stays.
+        spans.append(header.span())
     return spans
 
 

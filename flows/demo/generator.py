@@ -834,9 +834,36 @@ def _review_title(rng: Random, c: _Comment) -> str:
     return title.upper() if c.sentiment == "complaint" and rng.random() < 0.12 else title
 
 
+# Share of English reviews and survey answers written the way people post: aimed at a brand
+# handle, with emoji, hashtags or a short sign-off around the words that matter.
+_POSTED = {"review": 0.3, "survey": 0.1}
+
+
+def _as_posted(rng: Random, text: str, c: _Comment, channel: str) -> str:
+    """Wrap a comment in what people add when they post: handles, emoji, tags, a sign-off."""
+    if c.language != "en" or rng.random() >= _POSTED[channel]:
+        return text
+    handle = rng.choice(ph.HANDLES)
+    r = rng.random()
+    if r < 0.35:
+        text = f"{handle} {text}"
+    elif r < 0.5:
+        text = f"{handle} {rng.choice([h for h in ph.HANDLES if h != handle])} {text}"
+    elif r < 0.6:
+        text = f"{rng.choice(ph.POST_GREETINGS).format(handle=handle)} {text}"
+    if rng.random() < 0.5:
+        text = f"{text} {rng.choice(ph.POST_EMOJI[c.sentiment])}"
+    if rng.random() < 0.25:
+        tags = rng.sample(ph.POST_HASHTAGS[c.sentiment], rng.choice((1, 1, 2)))
+        text = f"{text} {' '.join(tags)}"
+    elif rng.random() < 0.2:
+        text = f"{text} {rng.choice(ph.POST_SIGNOFFS).format_map(c.slots)}"
+    return text
+
+
 def _review(rng: Random, c: _Comment, ctx: _RecordContext, value: float) -> list[str]:
     title = _review_title(rng, c)
-    body = _join(rng, c.sentences)
+    body = _as_posted(rng, _join(rng, c.sentences), c, "review")
     product = ph.PRODUCTS[c.product]
     return [ctx.external_id, ctx.customer_id, str(c.rating), title, body, ctx.created, product]
 
@@ -849,7 +876,7 @@ def _survey(rng: Random, c: _Comment, ctx: _RecordContext, value: float) -> list
         survey, score = "csat", c.rating
         topic = ph.CSAT_TOPIC[c.stage] if c.stage else rng.choice(tuple(ph.CSAT_QUESTIONS))
         question = ph.CSAT_QUESTIONS[topic]
-    verbatim = " ".join(c.sentences)
+    verbatim = _as_posted(rng, " ".join(c.sentences), c, "survey")
     product = ph.PRODUCTS[c.product]
     return [
         ctx.external_id,
@@ -887,6 +914,8 @@ def _ticket_description(rng: Random, c: _Comment) -> str:
     if not foreign and c.sentiment != "praise" and rng.random() < 0.45:
         request = rng.choice(ph.REQUESTS)
     signoff = rng.choice(signoffs).format_map(c.slots) if rng.random() < 0.65 else ""
+    if not foreign and rng.random() < 0.15:
+        signoff = "\n\n".join(p for p in (signoff, rng.choice(ph.MAIL_FOOTERS)) if p)
     core = " ".join(c.sentences)
     if rng.random() < 0.06:
         html = f"<p>{greeting}</p>" if greeting else ""
@@ -925,6 +954,8 @@ def _ticket_comments(rng: Random, c: _Comment, ctx: _RecordContext) -> tuple[lis
             role, body = "agent", f"{reply}\n\n{agent}\nNimbus Support"
         else:
             role, body = "end-user", _customer_followup(rng, c)
+            if c.language == "en" and rng.random() < 0.4:
+                body += "\n\n" + _quoted(comments[-1]["body"], at - rng.randint(600, 3 * 3600))
         comments.append({"author_role": role, "body": body, "created_at": _iso(at)})
         at += rng.randint(1800, 3 * _DAY)
     if comments[-1]["author_role"] == "end-user":
@@ -933,6 +964,13 @@ def _ticket_comments(rng: Random, c: _Comment, ctx: _RecordContext) -> tuple[lis
     if rng.random() < 0.4 and c.sentiment == "complaint":
         return comments, "pending"
     return comments, "closed" if age > 28 * _DAY else "solved"
+
+
+def _quoted(previous: str, ts: int) -> str:
+    """The agent's last message as a mail client quotes it under the customer's reply."""
+    when = datetime.fromtimestamp(ts, UTC)
+    header = f"On {when:%a, %-d %b %Y at %H:%M}, {ph.SUPPORT_ADDRESS} wrote:"
+    return "\n".join([header, *(f"> {line}".rstrip() for line in previous.splitlines())])
 
 
 def _ticket(rng: Random, c: _Comment, ctx: _RecordContext, value: float) -> dict[str, Any]:

@@ -1390,3 +1390,27 @@ RANT_SENTENCES: tuple[str, ...] = (
     "I don't want a voucher, I want the thing I paid for to work.",
     "Honestly, I am close to throwing the whole lot in the bin.",
 )
+
+# What real channels wrap around a complaint (issue 12), so that the demo exercises
+# normalisation (nlp/normalize.py): posts aimed at the brand's handles, emoji and hashtags,
+# a short greeting or sign-off, mail-client footers, and e-mail replies that quote the agent.
+HANDLES: tuple[str, ...] = ("@NimbusHelp", "@nimbus", "@NimbusSupport", "@NimbusHome")
+POST_GREETINGS: tuple[str, ...] = ("Hey {handle},", "Hi {handle}", "Hello {handle}!", "Yo {handle}")
+POST_EMOJI: dict[str, tuple[str, ...]] = {
+    "complaint": ("😡", "🙄", "😤", "👎", "😩", "🤬", "😠😠", "💀"),
+    "praise": ("😍", "👍", "🙌", "❤️", "✨", "🔥"),
+    "neutral": ("🤔", "🙂", "🙏"),
+}
+POST_HASHTAGS: dict[str, tuple[str, ...]] = {
+    "complaint": ("#fail", "#NimbusFail", "#customerservice", "#notimpressed", "#smarthome"),
+    "praise": ("#happycustomer", "#smarthome", "#NimbusHome"),
+    "neutral": ("#question", "#smarthome"),
+}
+POST_SIGNOFFS: tuple[str, ...] = ("Thanks.", "Thanks in advance!", "Cheers, {name}", "Thx!")
+MAIL_FOOTERS: tuple[str, ...] = (
+    "Sent from my iPhone",
+    "Sent from my Galaxy",
+    "Get Outlook for Android",
+    "Sent from Mail for Windows",
+)
+SUPPORT_ADDRESS = "Nimbus Support <support@nimbus.example>"

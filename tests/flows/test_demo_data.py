@@ -230,6 +230,57 @@ def test_text_reads_like_real_customers(truth: list[dict[str, str]], demo: tuple
     assert sum(1 for r in reviews if not r["title"]) / len(reviews) == pytest.approx(0.2, abs=0.05)
 
 
+def test_text_carries_the_noise_of_real_channels(truth: list[dict[str, str]], demo: tuple) -> None:
+    """Handles, emoji, tags, sign-offs, mail footers and quoted replies, in moderation."""
+    _, reviews = read_csv(demo[0] / "reviews" / "reviews.csv")
+    bodies = [row["body"] for row in reviews]
+    handled = sum(1 for b in bodies if b.startswith("@")) / len(bodies)
+    assert 0.05 <= handled <= 0.25
+    assert sum(1 for b in bodies if re.search(r"(?<!\w)#[A-Za-z]", b)) > 20
+    assert sum(1 for b in bodies if not b.isascii() and any(ch in b for ch in "😡🙄😤👎😍👍")) > 40
+    tickets, _ = read_jsonl(demo[0] / "tickets" / "tickets.jsonl")
+    footers = sum(1 for t in tickets if re.search(r"Sent from|Get Outlook", t["description"]))
+    assert 0.05 <= footers / len(tickets) <= 0.25
+    replies = [c["body"] for t in tickets for c in t["comments"] if c["author_role"] == "end-user"]
+    quoting = [r for r in replies if re.search(r"^On .+ wrote:\n> ", r, re.MULTILINE)]
+    assert 0.2 <= len(quoting) / len(replies) <= 0.6
+    # Praise and a complaint in one message.
+    complaints = {r["external_id"] for r in good(truth) if r["sentiment"] == "complaint"}
+    praise = re.compile(r"I like the product|happy with Nimbus until now|I'll give it that")
+    mixed = [r for r in reviews if r["id"] in complaints and praise.search(r["body"])]
+    assert len(mixed) >= 20
+
+
+def test_normalising_the_demo_removes_the_noise_and_keeps_every_pain_sentence(
+    truth: list[dict[str, str]], demo: tuple
+) -> None:
+    from nlp.clean import clean_text, join_parts
+    from nlp.normalize import normalise
+
+    def stored(*parts: str) -> str:  # the text as ingest stores it
+        return join_parts([clean_text(p, max_chars=5000).text for p in parts])
+
+    by_id = {(r["channel"], r["external_id"]): r for r in good(truth)}
+    texts: dict[tuple[str, str], str] = {}
+    for row in read_csv(demo[0] / "reviews" / "reviews.csv")[1]:
+        texts["review", row["id"]] = stored(row["body"])
+    for row in read_csv(demo[0] / "surveys" / "surveys.csv")[1]:
+        texts["survey", row["response_id"]] = stored(row["verbatim"])
+    for ticket in read_jsonl(demo[0] / "tickets" / "tickets.jsonl")[0]:
+        replies = [c["body"] for c in ticket["comments"] if c["author_role"] == "end-user"]
+        texts["ticket", str(ticket["id"])] = stored(ticket["description"], *replies)
+    changed = 0
+    for key, text in texts.items():
+        result = normalise(text)
+        changed += bool(result.removed)
+        assert not re.search(r"@Nimbus|wrote:|^> |Sent from my|#fail", result.text, re.M), text
+        row = by_id.get(key)
+        if row and row["pain_sentence"]:
+            assert row["pain_sentence"] in text
+            assert row["pain_sentence"] in result.text, (row["pain_sentence"], result.text)
+    assert changed / len(texts) >= 0.2
+
+
 def template_regex(template: str) -> re.Pattern[str]:
     parts = re.split(r"\{[a-z_]+\}", template)
     return re.compile("^" + ".+?".join(re.escape(part) for part in parts) + "$")

@@ -218,6 +218,18 @@ def test_a_gmail_style_quoted_thread_is_cut():
     assert clean(text, ONLY["quoted_replies"]) == expected
 
 
+def test_a_later_reply_after_a_quoted_block_stays():
+    text = (
+        "Any update?\n\n"
+        "On Wed, 5 Nov 2026 at 11:30, Nimbus Support <help@nimbus.example> wrote:\n"
+        "> We have escalated this.\n\n"
+        "It is still showing the old balance."
+    )
+    assert (
+        clean(text, ONLY["quoted_replies"]) == "Any update?\n\nIt is still showing the old balance."
+    )
+
+
 def test_an_outlook_style_thread_is_cut():
     text = (
         "Nobody has called me back.\n\n"
