@@ -702,13 +702,13 @@ def _describe(
             else (str(path) if path else "built-in defaults")
         )
         source = _source_name(error["loc"], data)
-        lines.append(f"{where}: key '{key}'{source}: {_expectation(error)}")
+        lines.append(f"{where}: key '{key}': {_expectation(error)}{source}")
     return "invalid configuration:\n  " + "\n  ".join(lines)
 
 
 def _source_name(loc: tuple[Any, ...], data: Mapping[str, Any] | None) -> str:
     """' (source NAME)' for a key inside a named source: 'sources[2]' alone is hard to find."""
-    if len(loc) < 3 or loc[0] != "sources" or not isinstance(loc[1], int) or data is None:
+    if len(loc) < 2 or loc[0] != "sources" or not isinstance(loc[1], int) or data is None:
         return ""
     sources = data.get("sources")
     if not isinstance(sources, list) or loc[1] >= len(sources):

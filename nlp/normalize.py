@@ -282,9 +282,9 @@ _ADDRESSEE = (
 )
 # "Hi team," / "Hello Nimbus support!" / "Good morning," / "Dear Sir/Madam,"
 _GREETING = re.compile(
-    rf"^[ \t]*{_GREETING_WORD}\b(?:[ \t]+{_ADDRESSEE}){{0,4}}[ \t]*(?:[,!:;\n]|\.(?=\s)|[ \t]-[ \t])\s*"
+    rf"[ \t]*{_GREETING_WORD}\b(?:[ \t]+{_ADDRESSEE}){{0,4}}[ \t]*(?:[,!:;\n]|\.(?=\s)|[ \t]-[ \t])\s*"
     # "Hey why is ..." / "Hi there I ...": the greeting word (and a listed addressee) alone.
-    rf"|^[ \t]*{_GREETING_WORD}(?:[ \t]+(?:there(?![ \t]+(?:is|are|was|were|seems|has|'s)\b)|"
+    rf"|[ \t]*{_GREETING_WORD}(?:[ \t]+(?:there(?![ \t]+(?:is|are|was|were|seems|has|'s)\b)|"
     r"team|all|everyone|guys|folks))?[ \t]+(?=\S)",
     re.IGNORECASE,
 )
@@ -325,6 +325,13 @@ _SIGNOFF_BLOCK = re.compile(
     rf"(?:[.!]+(?:[ \t]*\n[ \t]*{_NAME})?|[,-]?[ \t]*(?:{_NAME})?[ \t]*(?:\n[ \t]*[^\n!?]{{0,40}}){{0,4}})\s*$",
     re.IGNORECASE,
 )
+# Anywhere (a ticket's text is its description, then the customer's replies): a line that is
+# only a sign-off, and up to two lines under it that are only a name.
+_SIGNOFF_LINES = re.compile(
+    rf"^[ \t]*{_SIGNOFF_WORD}[ \t]*[,.!-]*[ \t]*(?:{_NAME})?[ \t]*"
+    rf"(?:\n[ \t]*{_NAME}[ \t]*){{0,2}}$",
+    re.IGNORECASE | re.MULTILINE,
+)
 # On one line: "... still broken. Cheers, John" / "... Thanks, Sam" / "... - Sam"
 _SIGNOFF_INLINE = re.compile(
     rf"(?<=[.!?])[ \t]*(?:(?i:{_SIGNOFF_WORD})[ \t]*,?[ \t]*{_NAME}|[-–—~][ \t]?[A-Z][a-z]{{0,15}})"
@@ -348,13 +355,19 @@ def _segments(text: str) -> Iterable[tuple[int, int]]:
             yield start, end
 
 
+_PARAGRAPH = re.compile(r"\n[ \t]*\n")
+
+
 def _opening(text: str) -> list[tuple[int, int]]:
-    opening = _GREETING.match(text)
-    return [opening.span()] if opening else []
+    # At the start of the text or of a paragraph: a ticket's text is its subject, then the
+    # e-mail ("Refund\n\nHello team,\n\n...").
+    starts = [0, *(m.end() for m in _PARAGRAPH.finditer(text))]
+    return [m.span() for p in starts if (m := _GREETING.match(text, p))]
 
 
 def _closing_and_thanks(text: str) -> list[tuple[int, int]]:
     spans = [m.span() for m in _CLIENT_FOOTER.finditer(text)]
+    spans += [m.span() for m in _SIGNOFF_LINES.finditer(text) if m.start() > 0]
     signoff = _SIGNOFF_BLOCK.search(text)
     if signoff and signoff.start() > 0:
         spans.append(signoff.span())

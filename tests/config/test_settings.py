@@ -124,3 +124,52 @@ def test_an_invalid_webhook_url_fails_config_validation(url):
 def test_a_valid_webhook_url_is_kept_as_written():
     url = "https://hooks.slack.com/services/T000/B000/XXXX"
     assert load_settings(environ={"HASSLEMAP_ALERTS__WEBHOOK_URL": url}).alerts.webhook_url == url
+
+
+TWEETS_SOURCE = (
+    "sources:\n  - name: tweets\n    channel: review\n    path: x.csv\n    format: csv\n"
+    "    fields: {external_id: id, created_at: d, text: [t]}\n"
+)
+
+
+def test_normalisation_defaults_follow_the_channel():
+    from nlp.normalize import Rules
+
+    rules = {s.channel: s.normalise_rules() for s in load_settings(environ={}).sources}
+    assert set(rules["ticket"]) == set(Rules.names())
+    assert all(rules["ticket"].values())
+    assert rules["review"]["quoted_replies"] is False and rules["review"]["handles"] is True
+    assert rules["survey"]["quoted_replies"] is False
+
+
+def test_a_source_sets_its_own_normalisation(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text(TWEETS_SOURCE + "    normalise: {hashtags: false, quoted_replies: true}\n")
+    [source] = load_settings(path, environ={}).sources
+    rules = source.normalise_rules()
+    assert rules["hashtags"] is False and rules["quoted_replies"] is True
+    assert rules["handles"] is True
+
+
+@pytest.mark.parametrize(
+    ("normalise", "message"),
+    [
+        ("{handles: maybe}", r"key 'sources\[0\]\.normalise\.handles': .*boolean.*'maybe'"),
+        ("{greetngs: false}", r"key 'sources\[0\]\.normalise\.greetngs': unknown key"),
+        ("strip", r"key 'sources\[0\]\.normalise'"),
+    ],
+)
+def test_a_bad_normalisation_setting_names_the_source_and_key(tmp_path, normalise, message):
+    path = tmp_path / "c.yaml"
+    path.write_text(TWEETS_SOURCE + f"    normalise: {normalise}\n")
+    with pytest.raises(ConfigError, match=message + r".*\(source 'tweets'\)"):
+        load_settings(path, environ={})
+
+
+def test_normalisation_settings_do_not_change_how_files_are_read(tmp_path):
+    plain, custom = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    plain.write_text(TWEETS_SOURCE)
+    custom.write_text(TWEETS_SOURCE + "    normalise: {emoji: false}\n")
+    [a] = load_settings(plain, environ={}).sources
+    [b] = load_settings(custom, environ={}).sources
+    assert a.fingerprint() == b.fingerprint()

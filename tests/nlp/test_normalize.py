@@ -129,6 +129,7 @@ def test_emoji_off_keeps_them():
         ("hey why does the app log me out every day", "why does the app log me out every day"),
         ("Hi there I can't reset my password", "I can't reset my password"),
         ("Hiya Nimbus Support - the tracking page is blank", "the tracking page is blank"),
+        ("Refund\n\nHello team,\n\nStill no refund.", "Refund\n\nStill no refund."),
     ],
 )
 def test_greetings_go(text, expected):
@@ -192,6 +193,11 @@ def test_thanks_for_nothing_is_a_complaint_not_thanks():
 )
 def test_sign_offs_and_mail_footers_go(text, expected):
     assert clean(text) == expected
+
+
+def test_a_sign_off_before_a_later_reply_goes_and_the_reply_stays():
+    text = "Refund\n\nStill no refund.\n\nKind regards,\nPriya Raman\n\nAny update?"
+    assert clean(text) == "Refund\n\nStill no refund.\n\nAny update?"
 
 
 def test_a_question_after_thanks_is_not_a_signature():
