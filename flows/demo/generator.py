@@ -839,6 +839,15 @@ def _review_title(rng: Random, c: _Comment) -> str:
 _POSTED = {"review": 0.3, "survey": 0.1}
 
 
+def _noise_rng(ctx: _RecordContext) -> Random:
+    """The record's own stream for channel noise (handles, emoji, footers, quoted replies).
+
+    Drawn apart from the channel's stream, so the noise leaves every other choice (phrasing,
+    typos, ratings) as it was without it.
+    """
+    return Random(f"noise:{ctx.external_id}:{ctx.created}")
+
+
 def _as_posted(rng: Random, text: str, c: _Comment, channel: str) -> str:
     """Wrap a comment in what people add when they post: handles, emoji, tags, a sign-off."""
     if c.language != "en" or rng.random() >= _POSTED[channel]:
@@ -863,7 +872,7 @@ def _as_posted(rng: Random, text: str, c: _Comment, channel: str) -> str:
 
 def _review(rng: Random, c: _Comment, ctx: _RecordContext, value: float) -> list[str]:
     title = _review_title(rng, c)
-    body = _as_posted(rng, _join(rng, c.sentences), c, "review")
+    body = _as_posted(_noise_rng(ctx), _join(rng, c.sentences), c, "review")
     product = ph.PRODUCTS[c.product]
     return [ctx.external_id, ctx.customer_id, str(c.rating), title, body, ctx.created, product]
 
@@ -876,7 +885,7 @@ def _survey(rng: Random, c: _Comment, ctx: _RecordContext, value: float) -> list
         survey, score = "csat", c.rating
         topic = ph.CSAT_TOPIC[c.stage] if c.stage else rng.choice(tuple(ph.CSAT_QUESTIONS))
         question = ph.CSAT_QUESTIONS[topic]
-    verbatim = _as_posted(rng, " ".join(c.sentences), c, "survey")
+    verbatim = _as_posted(_noise_rng(ctx), " ".join(c.sentences), c, "survey")
     product = ph.PRODUCTS[c.product]
     return [
         ctx.external_id,
@@ -905,7 +914,7 @@ def _ticket_subject(rng: Random, c: _Comment) -> str:
     return subject.lower() if rng.random() < 0.08 else subject
 
 
-def _ticket_description(rng: Random, c: _Comment) -> str:
+def _ticket_description(rng: Random, c: _Comment, noise: Random) -> str:
     foreign = ph.FOREIGN_LANGUAGES.get(c.language)
     greetings = foreign.greetings if foreign else ph.GREETINGS
     signoffs = foreign.signoffs if foreign else ph.SIGNOFFS
@@ -914,8 +923,8 @@ def _ticket_description(rng: Random, c: _Comment) -> str:
     if not foreign and c.sentiment != "praise" and rng.random() < 0.45:
         request = rng.choice(ph.REQUESTS)
     signoff = rng.choice(signoffs).format_map(c.slots) if rng.random() < 0.65 else ""
-    if not foreign and rng.random() < 0.15:
-        signoff = "\n\n".join(p for p in (signoff, rng.choice(ph.MAIL_FOOTERS)) if p)
+    if not foreign and noise.random() < 0.15:
+        signoff = "\n\n".join(p for p in (signoff, noise.choice(ph.MAIL_FOOTERS)) if p)
     core = " ".join(c.sentences)
     if rng.random() < 0.06:
         html = f"<p>{greeting}</p>" if greeting else ""
@@ -934,7 +943,9 @@ def _customer_followup(rng: Random, c: _Comment) -> str:
     return rng.choice(ph.CUSTOMER_FOLLOWUPS[c.sentiment]).format_map(c.slots)
 
 
-def _ticket_comments(rng: Random, c: _Comment, ctx: _RecordContext) -> tuple[list[dict], str]:
+def _ticket_comments(
+    rng: Random, c: _Comment, ctx: _RecordContext, noise: Random
+) -> tuple[list[dict], str]:
     age = ctx.horizon - ctx.ts
     if age < _DAY and rng.random() < 0.5:
         at = min(ctx.ts + rng.randint(20, 120), ctx.horizon)
@@ -954,8 +965,8 @@ def _ticket_comments(rng: Random, c: _Comment, ctx: _RecordContext) -> tuple[lis
             role, body = "agent", f"{reply}\n\n{agent}\nNimbus Support"
         else:
             role, body = "end-user", _customer_followup(rng, c)
-            if c.language == "en" and rng.random() < 0.4:
-                body += "\n\n" + _quoted(comments[-1]["body"], at - rng.randint(600, 3 * 3600))
+            if c.language == "en" and noise.random() < 0.4:
+                body += "\n\n" + _quoted(comments[-1]["body"], at - noise.randint(600, 3 * 3600))
         comments.append({"author_role": role, "body": body, "created_at": _iso(at)})
         at += rng.randint(1800, 3 * _DAY)
     if comments[-1]["author_role"] == "end-user":
@@ -975,8 +986,9 @@ def _quoted(previous: str, ts: int) -> str:
 
 def _ticket(rng: Random, c: _Comment, ctx: _RecordContext, value: float) -> dict[str, Any]:
     subject = _ticket_subject(rng, c)
-    description = _ticket_description(rng, c)
-    comments, status = _ticket_comments(rng, c, ctx)
+    noise = _noise_rng(ctx)
+    description = _ticket_description(rng, c, noise)
+    comments, status = _ticket_comments(rng, c, ctx, noise)
     topic = ph.TICKET_TOPIC_TAGS[c.stage] if c.stage else "feedback"
     if c.sentiment == "neutral":
         topic = "question"
