@@ -338,6 +338,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--examples", type=int, default=15)
     parser.add_argument("--skip-language", action="store_true")
+    parser.add_argument("--only-language", action="store_true")
     args = parser.parse_args()
     real = args.eval / "real"
     if not real.is_dir():
@@ -352,6 +353,9 @@ def main() -> None:
     labelled, skipped = load_sentences(real)
     texts = _limit(labelled + load_reviews(real), args.limit, args.seed)
     texts += load_tweets(real, args.tweets if not args.limit else args.limit, args.seed)
+    if args.only_language:
+        print(language_table(texts, language_detectors(models)))
+        return
 
     started = time.perf_counter()
     sentences = [

@@ -7,9 +7,11 @@ wrong foreign guess drops the text. So, in order:
 1. Handles, links, ``__placeholders__``, digits and emoji are stripped: they say nothing
    about the language.
 2. A text mostly in Latin letters is English when enough of its words are frequent English
-   function or chat words (about a microsecond; most English comments stop here).
-3. A Latin-letter text of fewer than :data:`MIN_DETECT_WORDS` words is undetermined (``und``)
-   rather than foreign: too short to tell, and ``und`` is kept.
+   function or chat words, and more of them than frequent words of other languages (about a
+   microsecond; most English comments stop here).
+3. A Latin-letter text of fewer than :data:`MIN_DETECT_WORDS` words with no frequent word of
+   another language is undetermined (``und``) rather than foreign: too short to tell, and
+   ``und`` is kept.
 4. The rest goes to the detector passed in; its guess counts as foreign only with at least
    ``min_confidence``, otherwise the text is undetermined.
 """
@@ -36,6 +38,23 @@ _ENGLISH = frozenset(
     hello ok okay yeah yep yup nope lol omg btw idk im ive dont cant wont didnt doesnt isnt
     u ur sent sure done still work works working worked help fix fixed
     """.split()  # noqa: SIM905 - a word list reads better as text
+)
+# Frequent function words of the other languages customers most often write in (Spanish,
+# Portuguese, French, German, Dutch, Italian) that are not English words: a text with as many
+# of these as English ones goes to the detector ("el pedido no ha llegado" is not English).
+_OTHER = (
+    frozenset(
+        """
+        el la los las del que y en por para con una es está pero muy mi tu su lo ya porque como
+        o os um uma não com meu minha você é da do em mas isso
+        le les des et est je ne pas une pour avec mon ma du au il elle nous vous ce qui sur très
+        der die das und ist nicht ich ein eine mit auf zu den dem sie wir mein meine bitte noch
+        auch sehr nichts ganz schon
+        de het een niet ik van mijn op voor dat nog ook maar wel bij zijn heb
+        di che non per sono della questo
+        """.split()  # noqa: SIM905 - a word list reads better as text
+    )
+    - _ENGLISH
 )
 _STRIP = re.compile(r"https?://\S+|www\.\S+|@\w+|__\w+__|&\w+;|#")
 _NOISE = re.compile(r"[^\w\s'.,!?;:()-]|[\d_]")  # emoji, symbols, digits
@@ -90,15 +109,13 @@ def detect_language(
         return LanguageGuess("und", 0.0, "no-words")
     letters = [c for word in words for c in word]
     if sum(map(_is_latin, letters)) >= 0.5 * len(letters):
-        english = sum(word in _ENGLISH for word in words) / len(words)
-        if (
-            len(words) >= MIN_DETECT_WORDS
-            and english >= 0.2
-            or len(words) < MIN_DETECT_WORDS
-            and english > 0
-        ):
+        hits = sum(word in _ENGLISH for word in words)
+        other = sum(word in _OTHER for word in words)
+        english = hits / len(words)
+        short = len(words) < MIN_DETECT_WORDS
+        if hits > other and (english >= 0.2 or short):
             return LanguageGuess("en", round(min(1.0, 0.5 + english), 3), "stopwords")
-        if len(words) < MIN_DETECT_WORDS:
+        if short and not other:
             return LanguageGuess("und", 0.0, "too-short")
     if fallback is None:
         return LanguageGuess("und", 0.0, "none")
