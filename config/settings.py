@@ -260,6 +260,12 @@ class TaggingSettings(_Strict):
     )
     min_confidence: float = Field(default=0.35, gt=0, lt=1)
     pattern_boost: float = Field(default=0.08, ge=0, le=1)
+    pain_threshold: float = Field(
+        default=0.5,
+        gt=0,
+        lt=1,
+        description="A unit is a pain point from this probability of being a complaint.",
+    )
 
 
 class EnrichSettings(_Strict):
@@ -276,6 +282,12 @@ class EnrichSettings(_Strict):
     )
     spacy_batch_size: int = Field(default=256, gt=0)
     supported_languages: tuple[str, ...] = ("en",)
+    language_min_confidence: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="A detector's guess of another language below this is 'und' (kept).",
+    )
     severity_weights: dict[Literal["source", "text", "intensity"], float] = Field(
         default_factory=lambda: {"source": 0.4, "text": 0.35, "intensity": 0.25}
     )

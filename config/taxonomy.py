@@ -108,9 +108,22 @@ class Taxonomy(BaseModel):
     version: int = Field(ge=1)
     stages: tuple[Label, ...] = Field(min_length=2)
     themes: tuple[Label, ...] = Field(min_length=2)
-    no_hassle: tuple[str, ...] = Field(
-        default=(), description="Praise and neutral remarks: what a pain point is not."
+    pain_points: tuple[str, ...] = Field(
+        default=(),
+        description="Complaints in many domains: what a pain point is (with the themes' examples).",
     )
+    no_hassle: tuple[str, ...] = Field(
+        default=(),
+        description="Praise, thanks, questions, chit-chat and plain facts: what a pain point is not.",
+    )
+
+    @field_validator("pain_points", "no_hassle")
+    @classmethod
+    def _examples_have_words(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        empty = [number for number, example in enumerate(value) if not example.strip()]
+        if empty:
+            raise ValueError(f"example(s) {empty} are empty; remove them or write the phrase")
+        return value
 
     @field_validator("stages", "themes")
     @classmethod

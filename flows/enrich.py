@@ -3,7 +3,7 @@
 Three tasks, each incremental:
 
 1. ``split_comments``: comments never enriched, edited, or enriched by another pipeline
-   version get language, sentence units and severity (spaCy, langdetect, VADER).
+   version get language, sentence units and severity (spaCy, lingua, VADER).
 2. ``embed_texts``: unit and comment texts with no stored vector for the current model are
    embedded once; vectors are keyed by (model id, text hash) so nothing is embedded twice.
 3. ``tag_subjects``: units and comments with no tag, or tagged under another taxonomy version
@@ -38,7 +38,7 @@ from prefect.cache_policies import NO_CACHE
 from config import Settings, load_settings
 from config.taxonomy import Taxonomy, load_taxonomy, read_labelled_examples
 from flows import progress
-from nlp.language import detect_language
+from nlp.language import DETECTOR_LANGUAGES, detect_language
 from nlp.normalize import Rules, find_boilerplate, normalise
 from nlp.severity import add_service_lexicon, score_severity
 from nlp.tag import PrototypeTagger
@@ -52,6 +52,8 @@ if TYPE_CHECKING:
 UNSUPPORTED_LANGUAGE = "unsupported_language"
 # Bump when the unit splitting or severity code changes meaning: every comment is re-enriched.
 UNITS_CODE_VERSION = "units-v1"
+# Bump when language detection changes meaning (nlp/language.py or the detector).
+LANGUAGE_CODE_VERSION = "lingua-v1"
 # Texts per embedding call and per commit, locally and per Dask partition alike: in bfloat16 a
 # vector depends (by up to ~5e-3) on which texts share its batch, so both paths cut the same
 # hash-ordered list of missing texts at the same places and get bit-identical vectors.
@@ -93,6 +95,8 @@ def enrich_version(settings: Settings) -> str:
             "multilingual": settings.models.multilingual,
             "comment_vectors": settings.enrich.comment_vectors,
             "normalise": [NORMALISE_CODE_VERSION, normalise_overrides(settings)],
+            "language": [LANGUAGE_CODE_VERSION, settings.enrich.language_min_confidence],
+            "pain_threshold": settings.tagging.pain_threshold,
         },
         sort_keys=True,
     )
@@ -163,16 +167,20 @@ class Models:
 
     @cached_property
     def language_fallback(self) -> Callable[[str], list[tuple[str, float]]]:
-        """langdetect, seeded so the same text always gets the same answer."""
-        from langdetect import DetectorFactory, LangDetectException, detect_langs
+        """Lingua over :data:`nlp.language.DETECTOR_LANGUAGES`, with its confidence values."""
+        from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
 
-        DetectorFactory.seed = 0
+        languages = [
+            Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper()))
+            for code in DETECTOR_LANGUAGES
+        ]
+        detector = LanguageDetectorBuilder.from_languages(*languages).build()
 
         def detect(text: str) -> list[tuple[str, float]]:
-            try:
-                return [(guess.lang, guess.prob) for guess in detect_langs(text)]
-            except LangDetectException:
-                return []
+            return [
+                (value.language.iso_code_639_1.name.lower(), value.value)
+                for value in detector.compute_language_confidence_values(text)[:3]
+            ]
 
         return detect
 
@@ -225,7 +233,7 @@ def compute_units(
 ) -> tuple[list[Row], list[Row]]:
     """Split comments into sentence units with language and severity; touches no database.
 
-    The heavy part of enrich (spaCy, langdetect, VADER), as a pure function of plain data,
+    The heavy part of enrich (spaCy, lingua, VADER), as a pure function of plain data,
     so that it runs the same in this process and on a Dask worker.
 
     Each text is normalised first (:func:`nlp.normalize.normalise`, with its source's rules):
@@ -270,7 +278,11 @@ def compute_units(
         if comment.language:
             language, confidence = comment.language, 1.0
         else:
-            guess = detect_language(comment.text, models.language_fallback)
+            guess = detect_language(
+                comment.text,
+                models.language_fallback,
+                min_confidence=settings.enrich.language_min_confidence,
+            )
             language, confidence = guess.code, guess.confidence
         is_supported = settings.models.multilingual or language in supported or language == "und"
         signal = {
@@ -520,6 +532,7 @@ def build_tagger(
         min_confidence=settings.tagging.min_confidence,
         pattern_boost=settings.tagging.pattern_boost,
         labelled=labelled,
+        pain_threshold=settings.tagging.pain_threshold,
     )
 
 

@@ -6,6 +6,12 @@ and turns the scores into a confidence with a softmax whose temperature is calib
 taxonomy's own examples (leave-one-out). When labelled examples are supplied, a logistic
 regression on the embeddings replaces the similarity scores for that dimension.
 
+Whether a unit is a pain point is decided by :class:`PainClassifier`: a logistic regression on
+the embeddings of the taxonomy's complaints (``pain_points`` and every theme example) against
+what is not a complaint (``no_hassle``: praise, thanks, questions, chit-chat). Comparing theme
+similarity with no-hassle similarity, the rule before it, passed most thanks and chit-chat on
+real text (docs/benchmarks.md, issue 12).
+
 A label whose confidence is under the threshold becomes ``unassigned``. Everything here is
 pure: vectors and the taxonomy are passed in.
 """
@@ -114,6 +120,42 @@ def calibrate_temperature(prototypes: _Prototypes) -> float:
     return best
 
 
+class PainClassifier:
+    """Tells complaints from praise, thanks, questions and chit-chat, on sentence vectors.
+
+    A logistic regression fitted on the taxonomy's examples: complaints are its ``pain_points``
+    and all its theme examples; the rest is ``no_hassle``. Fitting a few hundred vectors takes
+    milliseconds, so it is fitted wherever a tagger is built.
+    """
+
+    def __init__(self, taxonomy: Taxonomy, embedder: Embedder, *, threshold: float = 0.5) -> None:
+        """Embed the examples and fit.
+
+        Args:
+            taxonomy: Its ``pain_points``, theme examples and ``no_hassle`` are the examples.
+            embedder: Turns texts into vectors (the same one used for the units).
+            threshold: The probability from which a vector is a pain point.
+        """
+        from sklearn.linear_model import LogisticRegression
+
+        self.threshold = threshold
+        complaints = list(taxonomy.pain_points) + [
+            example for label in taxonomy.themes for example in label.examples
+        ]
+        self.model: Any = None
+        if taxonomy.no_hassle:  # without counter-examples every unit stays a pain point
+            features = embedder.encode(complaints + list(taxonomy.no_hassle))
+            targets = [1] * len(complaints) + [0] * len(taxonomy.no_hassle)
+            self.model = LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced")
+            self.model.fit(features, targets)
+
+    def scores(self, vectors: np.ndarray) -> np.ndarray:
+        """The probability that each vector is a complaint (1.0 for all without a model)."""
+        if self.model is None:
+            return np.ones(len(vectors))
+        return self.model.predict_proba(vectors)[:, 1]
+
+
 class PrototypeTagger:
     """Default tagger: example similarity plus pattern hits, optionally a learned classifier."""
 
@@ -125,7 +167,7 @@ class PrototypeTagger:
         min_confidence: float = 0.35,
         pattern_boost: float = 0.08,
         labelled: Sequence[tuple[str, str, str]] = (),
-        pain_margin: float = 0.0,
+        pain_threshold: float = 0.5,
     ) -> None:
         """Embed the taxonomy's examples (and any labelled examples) and calibrate.
 
@@ -136,14 +178,13 @@ class PrototypeTagger:
             pattern_boost: Added to a label's similarity score per non-negated pattern hit.
             labelled: Extra (dimension, label, text) examples; when a dimension has any, a
                 logistic regression trained on examples plus labelled texts scores it.
-            pain_margin: A unit is a pain point when its best theme score beats its best
-                no-hassle score by more than this.
+            pain_threshold: A unit is a pain point when :class:`PainClassifier` gives it at
+                least this probability.
         """
         self.taxonomy = taxonomy
         self.taxonomy_version = taxonomy.version_id
         self.min_confidence = min_confidence
         self.pattern_boost = pattern_boost
-        self.pain_margin = pain_margin
         self.prototypes: dict[str, _Prototypes] = {}
         self.temperatures: dict[str, float] = {}
         self.classifiers: dict[str, Any] = {}
@@ -152,7 +193,7 @@ class PrototypeTagger:
             vectors = [embedder.encode(list(label.examples)) for label in labels]
             self.prototypes[dimension] = _Prototypes([label.key for label in labels], vectors)
             self.temperatures[dimension] = calibrate_temperature(self.prototypes[dimension])
-        self.no_hassle = embedder.encode(list(taxonomy.no_hassle)) if taxonomy.no_hassle else None
+        self.pain = PainClassifier(taxonomy, embedder, threshold=pain_threshold)
         methods = []
         for dimension in DIMENSIONS:
             extra = [(label, text) for dim, label, text in labelled if dim == dimension]
@@ -210,14 +251,6 @@ class PrototypeTagger:
             probs[row] /= probs[row].sum()
         return probs
 
-    def pain_scores(self, vectors: np.ndarray) -> np.ndarray:
-        """Best theme similarity minus best no-hassle similarity, per vector."""
-        theme_scores = self.prototypes["theme"].scores(vectors).max(axis=1)
-        if self.no_hassle is None:
-            return theme_scores
-        calm = _topk_mean(vectors @ self.no_hassle.T, TOP_K)
-        return theme_scores - calm
-
     def tag(
         self, vectors: np.ndarray, hits: Sequence[Sequence[PatternHit]] | None = None
     ) -> list[Tag]:
@@ -226,7 +259,7 @@ class PrototypeTagger:
             return []
         stage_keys, stage_probs = self._dimension_probs("stage", vectors, hits)
         theme_keys, theme_probs = self._dimension_probs("theme", vectors, hits)
-        pain = self.pain_scores(vectors)
+        pain = self.pain.scores(vectors)
         tags = []
         for row in range(len(vectors)):
             s, t = int(stage_probs[row].argmax()), int(theme_probs[row].argmax())
@@ -237,7 +270,7 @@ class PrototypeTagger:
                     stage_confidence=round(stage_conf, 4),
                     theme=theme_keys[t] if theme_conf >= self.min_confidence else UNASSIGNED,
                     theme_confidence=round(theme_conf, 4),
-                    is_pain_point=bool(pain[row] > self.pain_margin),
+                    is_pain_point=bool(pain[row] >= self.pain.threshold),
                     pain_score=round(float(pain[row]), 4),
                     method=self.method,
                 )

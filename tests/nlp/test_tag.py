@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from conftest import BagOfWordsEmbedder
 
-from config.taxonomy import Label, Taxonomy
-from nlp.tag import PrototypeTagger, calibrate_temperature
+from config.taxonomy import Label, Taxonomy, load_taxonomy
+from nlp.tag import PainClassifier, PrototypeTagger, calibrate_temperature
 from nlp.units import PatternHit
 
 TAXONOMY = Taxonomy(
@@ -96,3 +96,69 @@ def test_temperature_is_calibrated_on_the_examples(tagger):
 def test_the_taxonomy_version_changes_with_any_edit():
     edited = TAXONOMY.model_copy(update={"no_hassle": ("love it",)})
     assert edited.version == TAXONOMY.version and edited.version_id != TAXONOMY.version_id
+
+
+def test_without_no_hassle_examples_every_unit_is_a_pain_point():
+    bare = TAXONOMY.model_copy(update={"no_hassle": ()})
+    tags = PrototypeTagger(bare, BagOfWordsEmbedder()).tag(
+        BagOfWordsEmbedder().encode(["love it works great", "still waiting weeks"])
+    )
+    assert [t.is_pain_point for t in tags] == [True, True]
+    assert [t.pain_score for t in tags] == [1.0, 1.0]
+
+
+def test_an_empty_pain_example_is_refused():
+    with pytest.raises(ValueError, match="empty"):
+        Taxonomy.model_validate({**TAXONOMY.model_dump(), "pain_points": ("ok", " ")})
+
+
+# Sentences written for this test (none is an example in config/taxonomy.yaml), scored by the
+# real embedder against the bundled taxonomy, as enrich does.
+NOT_PAIN = [
+    "Thanks! I sent to you in dm.",
+    "thank you so much, you guys rock",
+    "Hi there, hope you're having a good week",
+    "awesome, that did the trick",
+    "Do you ship to Norway?",
+    "The staff were lovely and the room was spotless",
+    "Just followed you!",
+    "Great little cafe, we'll be back",
+    "Yes, that's my account email",
+    "Good morning from Berlin",
+    "my order arrived today, cheers",
+]
+PAIN = [
+    "I love the app but it crashes every time I open a playlist",
+    "Great hotel, but the air con was broken the whole stay",
+    "The refund still hasn't reached my account after three weeks",
+    "my flight got cancelled and nobody offered a new one",
+    "the waiter forgot our mains and never apologised",
+    "the trousers fell apart after two washes",
+    "the VPN disconnects every hour",
+    "you charged my card twice this month",
+    "my parcel is lost and support won't answer",
+    "the soup was cold and way too salty",
+    "it didn't work 😢",
+]
+
+
+@pytest.fixture(scope="module")
+def real_pain():
+    from flows.models import load_embedder
+
+    embedder = load_embedder(backend="torch")
+    return PainClassifier(load_taxonomy(), embedder), embedder
+
+
+def test_praise_thanks_and_chit_chat_are_not_pain_points(real_pain):
+    classifier, embedder = real_pain
+    scores = classifier.scores(embedder.encode(NOT_PAIN))
+    passed = [text for text, score in zip(NOT_PAIN, scores, strict=True) if score >= 0.5]
+    assert passed == []
+
+
+def test_complaints_are_pain_points_even_beside_praise(real_pain):
+    classifier, embedder = real_pain
+    scores = classifier.scores(embedder.encode(PAIN))
+    missed = [text for text, score in zip(PAIN, scores, strict=True) if score < 0.5]
+    assert missed == []
