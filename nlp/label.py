@@ -19,17 +19,26 @@ occurrences per cluster, so terms every cluster shares ("app", "customer") score
   *specific* when it holds a word that is neither a stopword, nor generic, nor corpus-wide.
 * Keyphrases: the top specific terms, dropping any whose words contain, or are contained in,
   those of a better-scored keyphrase (compared on crude stems).
-* Label: the best readable phrase (a surface phrase or a 2+ word noun chunk) that is specific,
-  holds a word of the two top keyphrases and is shared by enough members, scored by c-TF-IDF
-  times a mild bonus per extra word times a bonus for naming a problem: a negation ("not
-  received", "can't log in"), or a noun paired with a word that is not a noun ("shuffle
-  repeats", "downloads disappear"). Nouns are told apart without a tagger: a word is a noun
-  when most of its occurrences in the corpus sit inside a noun chunk. No phrase qualifying,
-  the label is ``"<keyphrase> + <keyphrase>"``; never a lone word, a handle, URL or greeting.
+* Label: a readable phrase (a surface phrase or a 2+ word noun chunk) that is specific and holds
+  a word of the two top keyphrases. Its support is the share of members holding all its
+  content words, in any wording ("music stops", "stops the music"); it needs
+  ``label_min_share``. Of the 50 best-scored phrases, the label maximises::
+
+      support * idf(phrase) * (1 + share of members holding its most common word)
+              * (1 + 0.1 per content word beyond one - 0.1 per filler stopword)
+              * (1.5 when it names a problem, else 1)
+
+  A phrase names a problem when it holds a negation ("not received", "can't log in") or pairs
+  a noun with a word that is not one ("shuffle repeats", "downloads disappear"). Nouns are told
+  apart without a tagger: a word is a noun when most units holding it hold it inside a noun
+  chunk. The most-common-word factor lets a parent's label name what its children share.
+  Without such a phrase the label is ``"<keyphrase> + <keyphrase>"``, or
+  ``NO_PROBLEM_LABEL`` when fewer than a quarter of the members name a concrete object
+  (thanks and chit-chat). Never a lone word, a handle, a URL or a greeting.
 * Specificity (0..1): how specific the members' sentences are, one problem told concretely,
   whatever the taxonomy knows. The geometric mean of three shares::
 
-      concrete  = members naming a concrete object: a noun-chunk word that is specific
+      concrete  = members naming a concrete object: a specific word heading a noun chunk
       focused   = members holding a specific word of the label or of the two top keyphrases
       coherence = clip((mean cosine of members to their centroid - 0.3) / 0.4, 0, 1)
 
@@ -439,7 +448,8 @@ def _read_unit(unit: LabelInput, handles: frozenset[str]) -> _ReadUnit:
         kept = [w for w in _unhyphen(chunk).split() if _keep_word(w, handles)]
         if kept:
             chunks.append(" ".join(kept))
-    text = _NOISE.sub(" | ", html.unescape(unit.text).replace("’", "'")).replace("#", " ")
+    text = html.unescape(unit.text) if "&" in unit.text else unit.text
+    text = _NOISE.sub(" | ", text.replace("’", "'")).replace("#", " ")
     phrases = [c for c in chunks if " " in c]
     surface: set[str] = set()
     for part in _BREAK.split(text.lower()):
@@ -485,6 +495,7 @@ class _Corpus:
             clusters.update(seen)
         self._in_chunks = in_chunks
         self._units = units
+        self._specific: dict[str, bool] = {}
         self._wide: frozenset[str] = frozenset()
         if len(members) >= 3:
             self._wide = frozenset(
@@ -500,6 +511,12 @@ class _Corpus:
 
     def is_specific_word(self, word: str) -> bool:
         """A word that may name a problem: no stopword, generic word or corpus-wide word."""
+        known = self._specific.get(word)
+        if known is None:
+            known = self._specific[word] = self._is_specific_word(word)
+        return known
+
+    def _is_specific_word(self, word: str) -> bool:
         return (
             word not in _STOP
             and word not in _GENERIC
@@ -554,6 +571,7 @@ def _unhyphen(term: str) -> str:
     return _SPACED_HYPHEN.sub("-", term)
 
 
+@functools.lru_cache(maxsize=1 << 18)
 def _is_wordlike(term: str) -> bool:
     return len(term.strip()) >= 2 and _LETTER.search(term) is not None
 
