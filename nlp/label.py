@@ -78,6 +78,7 @@ _SPACED_HYPHEN = re.compile(r"(?<=\w) - (?=\w)")
 # Surface phrases do not run across punctuation or a dash between words.
 _BREAK = re.compile(r"[.,;:!?()\[\]{}\"“”/|…]+|\s[-–—]+\s")
 _HANDLE = re.compile(r"[@＠](\w+)")
+_REDACTED = re.compile(r"x{2,}")  # what some sources redact personal data to ("XXXX")
 # Cut out of the text before phrases are read, leaving a break: URLs, handles, redaction
 # placeholders ("[email]") and symbols such as emoji. A hashtag keeps its word.
 _NOISE = re.compile(
@@ -146,6 +147,7 @@ _QUOTE_POOL = 200  # quotes are picked among this many members closest to the ce
 _CORPUS_WIDE_UNITS = 0.03
 _CORPUS_WIDE_CLUSTERS = 0.5
 _NOUN_SHARE = 0.5  # a word is a noun when at least this share of its units hold it in a chunk
+_HEAD_SHARE = 0.2  # ... and a modifier when it heads fewer than this share of those chunks
 # Coherence: the mean cosine of members to their centroid, mapped from this range onto 0..1.
 _COHERENCE_RANGE = (0.3, 0.7)
 # Without a phrase to label it, a cluster where fewer members than this name a concrete object
@@ -434,6 +436,7 @@ def _handle_names(texts: Iterable[str]) -> frozenset[str]:
 def _keep_word(word: str, handles: frozenset[str]) -> bool:
     return (
         _WORD.fullmatch(word) is not None
+        and _REDACTED.fullmatch(word) is None
         and word not in _CHAT
         and word not in handles
         and _LETTER.search(word) is not None
@@ -485,15 +488,18 @@ class _Corpus:
     def __init__(self, read: dict[int, _ReadUnit], members: list[np.ndarray]) -> None:
         units: Counter[str] = Counter()
         in_chunks: Counter[str] = Counter()
+        heads: Counter[str] = Counter()
         clusters: Counter[str] = Counter()
         for idx in members:
             seen: set[str] = set()
             for i in idx:
                 units.update(read[i].words)
                 in_chunks.update(read[i].chunk_words)
+                heads.update(read[i].heads)
                 seen |= read[i].words
             clusters.update(seen)
         self._in_chunks = in_chunks
+        self._heads = heads
         self._units = units
         self._specific: dict[str, bool] = {}
         self._wide: frozenset[str] = frozenset()
@@ -534,9 +540,15 @@ class _Corpus:
         return any(self.is_specific_word(h) and h.isalpha() for h in unit.heads)
 
     def reads_well(self, phrase: str) -> bool:
-        """No dangling particle after a noun ("songs in"): it ends a verb ("log in") only."""
+        """Whether a phrase ends where a phrase can end.
+
+        Not on a particle after a noun ("songs in"; "log in" is fine), nor on a word that
+        mostly modifies a noun ("violated my protected consumer" of "... consumer rights").
+        """
         *rest, last = phrase.split()
-        return not (last in _END_PARTICLES and self.is_noun(rest[-1]))
+        if last in _END_PARTICLES:
+            return not self.is_noun(rest[-1])
+        return not (self.is_noun(last) and self._heads[last] < _HEAD_SHARE * self._in_chunks[last])
 
     def label_weight(self, phrase: str) -> float:
         """The label score multiplier: content words and naming a problem add, fillers cost.

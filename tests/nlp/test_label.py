@@ -399,3 +399,20 @@ def test_a_parent_is_labelled_by_what_its_children_share():
     result = CtfidfLabeller().label(units, _vectors(parents), parents)
     assert "premium" in result[0].label, result[0].label
     assert "car" in result[1].label or "bluetooth" in result[1].label, result[1].label
+
+
+def test_redacted_personal_data_never_reaches_a_label():
+    # Complaint narratives come with personal data redacted to "XXXX" by their source.
+    texts = [
+        f"XXXX XXXX reported a late payment on my XXXX account in XX/XX/{year}"
+        for year in range(2010, 2020)
+    ]
+    units = [
+        _tweet(f"x{i}", t, ("xxxx xxxx", "late payment", "xxxx account"))
+        for i, t in enumerate(texts)
+    ]
+    labels = np.zeros(len(units), dtype=int)
+    result = CtfidfLabeller().label(units, _vectors(labels), labels)[0]
+    for text in (result.label, *result.keyphrases):
+        assert not re.search(r"\bxx+\b", text), text
+    assert "late payment" in result.label, result.label
