@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from nlp.label import CtfidfLabeller, LabelInput
+from nlp.label import NO_PROBLEM_LABEL, CtfidfLabeller, LabelInput
 
 _STOP = ENGLISH_STOP_WORDS
 
@@ -238,3 +238,181 @@ def test_hyphenated_words_keep_their_hyphen():
     result = CtfidfLabeller().label(units, _vectors(labels), labels)[0]
     phrases = (result.label, *result.keyphrases)
     assert not any(" - " in p for p in phrases), phrases
+
+
+# Tweets to a support handle, as customers write them: handles, greetings and thanks left in.
+SHUFFLE = [
+    "@BrandifyCares hi, shuffle keeps repeating the same two artists",
+    "Shuffle repeats the same songs every time I open my playlist @BrandifyCares",
+    "@BrandifyCares why does shuffle repeat the same artist over and over?",
+    "Hey @BrandifyCares shuffle repeats the same 10 songs on a 900 song playlist",
+    "@BrandifyCares shuffle keeps repeating tracks I heard an hour ago, thanks",
+    "shuffle repeats the same album all day, please fix @BrandifyCares",
+    "@BrandifyCares Shuffle is repeating the same three songs, so annoying",
+    "@BrandifyCares on Brandify my shuffle repeats songs constantly https://t.co/x1Y2z3",
+]
+OFFLINE = [
+    "@BrandifyCares my offline downloads disappear every time I update the app",
+    "Hi @BrandifyCares, offline downloads disappeared from my phone again",
+    "@BrandifyCares downloaded playlists disappear when I go offline on the train",
+    "Offline downloads keep disappearing on my iPhone @BrandifyCares 😡",
+    "@BrandifyCares all my offline downloads disappeared after the update, thanks a lot",
+    "@BrandifyCares why do my offline downloads disappear overnight?",
+    "Brandify offline downloads disappear after a week @BrandifyCares",
+    "@BrandifyCares offline downloads vanished, had to download 400 songs again",
+]
+REFUND_TWEETS = [
+    "@BrandifyCares refund still not received after three weeks",
+    "@BrandifyCares hello, my refund has not been received yet",
+    "Refund not received for the double charge @BrandifyCares",
+    "@BrandifyCares it's been a month and the refund is still not received",
+    "@BrandifyCares refund not received, your Brandify chat said 5 days",
+    "Thanks @BrandifyCares but the refund is still not received",
+    "@BrandifyCares refund never received after cancelling premium",
+    "@BrandifyCares still no refund received on my card",
+]
+CHAT = [
+    "@BrandifyCares yes i did",
+    "@BrandifyCares Thanks! I sent you a DM",
+    "@BrandifyCares ok thank you",
+    "@BrandifyCares yes i did, sent a dm",
+    "@BrandifyCares thank you so much!!",
+    "@BrandifyCares Sent you a DM 👍",
+    "@BrandifyCares hi, yes I did",
+    "@BrandifyCares ok thanks, sent you a dm",
+]
+VAGUE = [
+    "Frustrating.",
+    "This is terrible",
+    "Meh.",
+    "So frustrating!!",
+    "Ugh, this is terrible @BrandifyCares",
+    "Honestly terrible.",
+    "Meh, frustrating as always",
+    "Terrible, just terrible.",
+]
+TWEET_CHUNKS = {
+    0: ("@brandifycares", "shuffle", "same two artists", "same songs", "playlist"),
+    1: ("@brandifycares", "offline downloads", "phone", "update"),
+    2: ("@brandifycares", "refund", "three weeks", "double charge", "card"),
+    3: ("@brandifycares", "i", "dm", "you"),
+    4: ("this",),
+}
+_GREETING_OR_THANKS = re.compile(r"\b(hi|hello|hey|thanks?|thank you|please|cheers)\b")
+
+
+def _tweet(unit_id, text, chunks, theme=None):
+    """A unit as enrich makes it from a tweet: spaCy keeps "@handle" as one lemma.
+
+    Its noun chunks are those of ``chunks`` that occur in the text.
+    """
+    words = re.findall(r"[@\w']+", text.lower())
+    lemmas = tuple(w for w in words if w not in _STOP and not w.isdigit())
+    chunks = tuple(c for c in chunks if c in text.lower())
+    return LabelInput(unit_id, text, lemmas, chunks, stage=None, theme=theme)
+
+
+@pytest.fixture
+def tweets():
+    units, labels = [], []
+    for cluster, texts in enumerate([SHUFFLE, OFFLINE, REFUND_TWEETS, CHAT, VAGUE]):
+        for i, text in enumerate(texts):
+            units.append(_tweet(f"t{cluster}-{i}", text, TWEET_CHUNKS[cluster], "unassigned"))
+            labels.append(cluster)
+    return units, np.array(labels)
+
+
+def test_tweet_labels_are_never_a_handle_url_greeting_or_lone_word(tweets):
+    units, labels = tweets
+    result = CtfidfLabeller().label(units, _vectors(labels), labels)
+    for cl in result.values():
+        for text in (cl.label, *cl.keyphrases):
+            assert "@" not in text and "brandifycare" not in text, text
+            assert "http" not in text and "t.co" not in text, text
+            assert not _GREETING_OR_THANKS.search(text), text
+        assert len(cl.label.split()) >= 2, cl.label
+        # The brand is in most sentences of every cluster: never a label's only content.
+        content = set(re.findall(r"[a-z']+", cl.label)) - _STOP - {"app"}
+        assert content - {"brandify"}, cl.label
+
+
+def test_tweet_labels_name_the_problem(tweets):
+    units, labels = tweets
+    result = CtfidfLabeller().label(units, _vectors(labels), labels)
+    assert "shuffle" in result[0].label and "repeat" in result[0].label, result[0].label
+    assert "download" in result[1].label, result[1].label
+    assert "refund" in result[2].label, result[2].label
+    assert re.search(r"\b(not|never|no)\b", result[2].label), result[2].label
+
+
+def test_specificity_is_high_for_a_concrete_problem_and_low_for_vague_frustration(tweets):
+    units, labels = tweets
+    result = CtfidfLabeller().label(units, _vectors(labels), labels)
+    spec = {k: cl.specificity for k, cl in result.items()}
+    assert all(s is not None and 0.0 <= s <= 1.0 for s in spec.values()), spec
+    # No taxonomy theme fits shuffle (every unit is "unassigned"): it is specific all the same.
+    for concrete in (0, 1, 2):
+        assert spec[concrete] >= 0.6, spec
+    for vague in (3, 4):  # "yes i did" / "sent you a dm", and "Frustrating." / "Meh."
+        assert spec[vague] <= 0.3, spec
+    assert min(spec[k] for k in (0, 1, 2)) > max(spec[k] for k in (3, 4))
+
+
+def test_specificity_falls_when_members_scatter(tweets):
+    units, labels = tweets
+    tight = CtfidfLabeller().label(units, _vectors(labels, noise=0.1), labels)
+    loose = CtfidfLabeller().label(units, _vectors(labels, noise=1.5), labels)
+    assert loose[0].specificity < tight[0].specificity
+
+
+def test_a_cluster_of_greetings_and_thanks_says_no_problem_is_named():
+    texts = ["Thanks!", "thank you", "Hi there", "Hello!", "Cheers", "thx", "ok thanks", "ty"]
+    units = [_tweet(f"g{i}", t, ()) for i, t in enumerate(texts)]
+    units += [_tweet(f"s{i}", t, TWEET_CHUNKS[0]) for i, t in enumerate(SHUFFLE)]
+    labels = np.array([0] * len(texts) + [1] * len(SHUFFLE))
+    result = CtfidfLabeller().label(units, _vectors(labels), labels)
+    assert result[0].label == NO_PROBLEM_LABEL
+    assert result[0].specificity == 0.0
+
+
+def test_a_parent_is_labelled_by_what_its_children_share():
+    # Two parents, each grouping two children: premium billing, and playback in the car.
+    premium = [
+        "Charged twice for premium this month",
+        "Premium charged twice on my card",
+        "I was charged twice for premium",
+        "Premium cancelled but still billed",
+        "Cancelled premium and still billed again",
+        "Still billed after I cancelled premium",
+    ]
+    car = [
+        "Music stops playing in the car over bluetooth",
+        "Playback stops in my car on bluetooth",
+        "Bluetooth in the car stops the music",
+        "Car bluetooth drops and playback stops",
+        "In the car the app stops playing on bluetooth",
+        "Songs stop playing over car bluetooth",
+    ]
+    units = [_tweet(f"p{i}", t, ("premium", "card")) for i, t in enumerate(premium)]
+    units += [_tweet(f"c{i}", t, ("car", "bluetooth")) for i, t in enumerate(car)]
+    parents = np.array([0] * 6 + [1] * 6)
+    result = CtfidfLabeller().label(units, _vectors(parents), parents)
+    assert "premium" in result[0].label, result[0].label
+    assert "car" in result[1].label or "bluetooth" in result[1].label, result[1].label
+
+
+def test_redacted_personal_data_never_reaches_a_label():
+    # Complaint narratives come with personal data redacted to "XXXX" by their source.
+    texts = [
+        f"XXXX XXXX reported a late payment on my XXXX account in XX/XX/{year}"
+        for year in range(2010, 2020)
+    ]
+    units = [
+        _tweet(f"x{i}", t, ("xxxx xxxx", "late payment", "xxxx account"))
+        for i, t in enumerate(texts)
+    ]
+    labels = np.zeros(len(units), dtype=int)
+    result = CtfidfLabeller().label(units, _vectors(labels), labels)[0]
+    for text in (result.label, *result.keyphrases):
+        assert not re.search(r"\bxx+\b", text), text
+    assert "late payment" in result.label, result.label
