@@ -313,10 +313,37 @@ class ClusterSettings(_Strict):
         default=0.45, gt=0, le=1, description="Least neighbour vote for a noise unit to join."
     )
     merge_similarity: float = Field(
-        default=0.75, gt=0, le=1, description="Merge clusters whose centroids are this alike."
+        default=0.9, gt=0, le=1, description="Merge near-duplicate clusters this alike."
     )
     tag_merge_bonus: float = Field(
-        default=0.15, ge=0, le=1, description="Clusters with the same stage and theme merge sooner."
+        default=0.0, ge=0, le=1, description="Clusters with the same stage and theme merge sooner."
+    )
+    split_share: float = Field(
+        default=0.05, gt=0, le=1, description="A hassle above this share of units may be split..."
+    )
+    split_min_coherence: float = Field(
+        default=0.5, ge=-1, le=1, description="...when its members' mean cosine is below this."
+    )
+    split_max_depth: int = Field(default=3, ge=0, le=10)
+    parent_similarity: float = Field(
+        default=0.5, gt=0, le=1, description="Children under one parent are this alike."
+    )
+    min_parents: int = Field(default=10, ge=1)
+    max_parents: int = Field(default=25, ge=1)
+    incremental_max_new_share: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description="Re-cluster fully when more units than this are new since the last full run.",
+    )
+    full_every_days: float = Field(
+        default=7, gt=0, description="Re-cluster fully at least every N days of data."
+    )
+    revive_days: float = Field(
+        default=14, ge=0, description="A hassle retired within N days can get its id back."
+    )
+    label_keep_share: float = Field(
+        default=0.25, ge=0, le=1, description="Keep a label while this share of members say it."
     )
     max_fit_points: int = Field(default=25_000, ge=100)
     max_reference_points: int = Field(default=10_000, ge=100)
@@ -328,6 +355,12 @@ class ClusterSettings(_Strict):
     lineage_overlap: float = Field(default=0.25, gt=0, le=1)
     quotes: int = Field(default=5, ge=3, le=10)
     keyphrases: int = Field(default=8, ge=1, le=30)
+
+    @model_validator(mode="after")
+    def _parents_range(self) -> ClusterSettings:
+        if self.min_parents > self.max_parents:
+            raise ValueError("cluster.min_parents must not exceed cluster.max_parents")
+        return self
 
 
 class RankWeightSettings(_Strict):

@@ -27,7 +27,16 @@ embeddings), so a rerun never embeds anything. Its steps:
    several dense groups. Clusters whose centroids are closer than ``merge_similarity``
    (average linkage over centroid cosine similarity) become one. When the caller passes each
    unit's stage and theme, clusters with the same dominant pair count ``tag_merge_bonus``
-   closer: refunds of the Hub and of the Cam are one hassle. Clusters are numbered by size,
+   closer: refunds of the Hub and of the Cam are one hassle. Since hassles have two levels,
+   this step only joins near-duplicates (0.9 by default, no tag bonus): grouping related
+   hassles is the parents' job (:mod:`nlp.hierarchy`).
+7. **Split incoherent giants.** A cluster holding more than ``split_share`` of the clustered
+   units whose members are not alike (mean cosine to their centroid below
+   ``split_min_coherence``) is clustered again on its own (PCA fitted on its members, HDBSCAN,
+   ``eom`` then ``leaf`` when ``eom`` finds one group), recursively up to ``split_max_depth``
+   times. On real tweets to a support handle one cluster otherwise held over half of all pain
+   points, with offline downloads, ads, payments and crashes inside it. Members none of the
+   parts wants (vote below ``soft_threshold``) become noise. Clusters are numbered by size,
    largest first.
 
 Everything is deterministic for the same input order and seed.
@@ -38,7 +47,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
@@ -75,6 +84,11 @@ class ClusterParams:
             and theme) agree; 0 ignores tags.
         max_fit_points: Above this many distinct points HDBSCAN is fitted on a sample of this
             size.
+        split_share: A cluster above this share of the clustered units is checked for
+            coherence (step 7); 1.0 turns splitting off.
+        split_min_coherence: Least mean cosine of a cluster's members to its centroid for a
+            cluster above ``split_share`` to stay whole.
+        split_max_depth: How many times a part may be split again.
         seed: Seed for the sample and the reduction.
     """
 
@@ -86,9 +100,12 @@ class ClusterParams:
     soft_neighbours: int = 5
     soft_threshold: float = 0.45
     max_reference_points: int = 10_000
-    merge_similarity: float = 0.75
-    tag_merge_bonus: float = 0.15
+    merge_similarity: float = 0.9
+    tag_merge_bonus: float = 0.0
     max_fit_points: int = 25_000
+    split_share: float = 0.05
+    split_min_coherence: float = 0.5
+    split_max_depth: int = 3
     seed: int = 0
 
 
@@ -188,7 +205,7 @@ class HdbscanClusterer:
     ) -> Clustering:
         p = self.params
         n = vectors.shape[0]
-        mcs = p.min_cluster_size or auto_min_cluster_size(n)
+        mcs = full_mcs = p.min_cluster_size or auto_min_cluster_size(n)
         timings: dict[str, float] = {}
         if n < 2 * mcs or n < 3:
             return _all_noise(n, vectors.shape[1] if vectors.ndim == 2 else 0, mcs)
@@ -232,8 +249,15 @@ class HdbscanClusterer:
         labels, n_clusters = merge_clusters(
             vectors, labels, n_clusters, p.merge_similarity, tags=tags, bonus=p.tag_merge_bonus
         )
-        centroids = cluster_centroids(vectors, labels, n_clusters)
         timings["merge"] = time.perf_counter() - started
+        started = time.perf_counter()
+        labels, n_clusters = split_incoherent(vectors, labels, n_clusters, full_mcs, p, self.n_jobs)
+        noise = labels == NOISE
+        probabilities[noise] = 0.0
+        assigned_by[noise] = UNASSIGNED
+        labels, n_clusters = merge_clusters(vectors, labels, n_clusters, 1.0)  # renumber by size
+        centroids = cluster_centroids(vectors, labels, n_clusters)
+        timings["split"] = time.perf_counter() - started
         return Clustering(
             labels=labels,
             probabilities=probabilities,
@@ -344,6 +368,99 @@ def merge_clusters(
         renumber[g] = rank
     out = np.where(merged >= 0, renumber[np.maximum(merged, 0)], NOISE).astype(np.int32)
     return out, len(groups)
+
+
+def coherence(vectors: np.ndarray, labels: np.ndarray, n_clusters: int) -> np.ndarray:
+    """The mean cosine similarity of each cluster's rows to the cluster's centroid."""
+    centroids = cluster_centroids(vectors, labels, n_clusters)
+    members = labels >= 0
+    sums = np.zeros(n_clusters, dtype=np.float64)
+    np.add.at(sums, labels[members], np.sum(vectors[members] * centroids[labels[members]], axis=1))
+    counts = np.bincount(labels[members], minlength=n_clusters)
+    return sums / np.maximum(counts, 1)
+
+
+def split_incoherent(
+    vectors: np.ndarray,
+    labels: np.ndarray,
+    n_clusters: int,
+    min_cluster_size: int,
+    params: ClusterParams,
+    n_jobs: int = 2,
+) -> tuple[np.ndarray, int]:
+    """Cluster again, on their own, the large clusters whose members are not alike.
+
+    A cluster is split when it holds more than ``params.split_share`` of the clustered rows
+    and its :func:`coherence` is below ``params.split_min_coherence``; its parts are checked
+    the same way, at most ``params.split_max_depth`` levels down. The first part keeps the
+    cluster's number, the others get new ones; rows no part wants become noise.
+
+    Returns:
+        The new label of every row and the number of clusters (not renumbered by size).
+    """
+    labels = labels.copy()
+    clustered = int(np.sum(labels >= 0))
+    if params.split_share >= 1.0 or clustered == 0:
+        return labels, n_clusters
+    todo = [(k, 0) for k in range(n_clusters)]
+    while todo:
+        k, depth = todo.pop()
+        rows = np.flatnonzero(labels == k)
+        if (
+            depth >= params.split_max_depth
+            or len(rows) <= params.split_share * clustered
+            or len(rows) < 3 * min_cluster_size
+            or coherence(vectors[rows], np.zeros(len(rows), dtype=np.int32), 1)[0]
+            >= params.split_min_coherence
+        ):
+            continue
+        parts = _split_one(vectors[rows], min_cluster_size, params, n_jobs)
+        n_parts = int(parts.max()) + 1
+        if n_parts < 2:
+            continue
+        new_numbers = np.array([k, *range(n_clusters, n_clusters + n_parts - 1)], dtype=np.int32)
+        labels[rows] = np.where(parts >= 0, new_numbers[np.maximum(parts, 0)], NOISE)
+        n_clusters += n_parts - 1
+        todo.extend((int(j), depth + 1) for j in new_numbers)
+    return labels, n_clusters
+
+
+def _split_one(
+    vectors: np.ndarray, min_cluster_size: int, params: ClusterParams, n_jobs: int
+) -> np.ndarray:
+    """The parts of one cluster (``-1``: no part wants the row), by HDBSCAN on its own rows.
+
+    Above ``max_fit_points`` rows HDBSCAN runs on a seeded sample, as in the first pass.
+    """
+    n = len(vectors)
+    rng = np.random.default_rng(params.seed)
+    sample = np.arange(n)
+    if n > params.max_fit_points:
+        sample = np.sort(rng.choice(n, size=params.max_fit_points, replace=False))
+        min_cluster_size = max(5, round(min_cluster_size * params.max_fit_points / n))
+    reduced = reduce_vectors(vectors[sample], params)
+    for selection in ("eom", "leaf"):
+        fitted, _ = _run_hdbscan(
+            reduced, min_cluster_size, replace(params, selection=selection), n_jobs
+        )
+        n_parts = int(fitted.max()) + 1 if len(fitted) else 0
+        if n_parts >= 2:
+            break
+    else:
+        return np.full(n, NOISE, dtype=np.int32)
+    found = np.full(n, NOISE, dtype=np.int32)
+    found[sample] = fitted
+    todo = np.flatnonzero(found == NOISE)
+    core = np.flatnonzero(found != NOISE)
+    if len(core) > params.max_reference_points:
+        core = np.sort(rng.choice(core, size=params.max_reference_points, replace=False))
+    if len(todo) and params.soft_threshold < 1.0:
+        best, strength = vote_neighbours(
+            vectors[todo], vectors[core], found[core], n_parts, params.soft_neighbours
+        )
+        joins = strength >= params.soft_threshold
+        found[todo[joins]] = best[joins]
+    return found
 
 
 def _dominant_tags(

@@ -33,7 +33,11 @@ Method (:class:`OverlapCentroidTracker`):
 5. **Ids.** A matched cluster keeps its predecessor's id (status ``"active"``); an unmatched one
    gets a fresh id from ``new_id()`` (status ``"new"``), called largest cluster first, then by
    cluster number. A previous hassle with no successor is retired.
-6. **Lineage.** An edge ``P -> C`` exists when at least ``lineage_overlap`` of ``P'`` went to
+6. **Revival.** A cluster still unmatched may take back the id of a recently retired hassle
+   (the caller passes those: retired within ``cluster.revive_days``, and merged into another
+   hassle according to the lineage), on the same score and eligibility as in steps 2-4:
+   a hassle that comes back after a brief merge keeps its id and its history.
+7. **Lineage.** An edge ``P -> C`` exists when at least ``lineage_overlap`` of ``P'`` went to
    ``C``, or when at least half of ``C`` came from ``P'`` (a sub-hassle that broke off a large
    hassle takes only a small share of it); a match is always an edge. If ``P`` has two or more children, every child other than
    its own continuation is recorded as a ``"split"`` from ``P``. Otherwise, if ``C`` has two or
@@ -131,6 +135,7 @@ class TrackResult:
         lineage: Split and merge links, sorted by ``(parent_id, child_id)``.
         scores: Match score of each considered ``(previous id, cluster)`` pair: pairs sharing
             members or with similar centroids, and a score above zero.
+        revived: Retired ids that came back tonight, sorted.
     """
 
     hassle_ids: dict[int, str]
@@ -139,6 +144,7 @@ class TrackResult:
     retired: tuple[str, ...]
     lineage: tuple[Lineage, ...]
     scores: dict[tuple[str, int], float]
+    revived: tuple[str, ...] = ()
 
 
 @runtime_checkable
@@ -152,6 +158,7 @@ class HassleTracker(Protocol):
         *,
         present_units: frozenset[str],
         new_id: Callable[[], str],
+        revivable: Sequence[PreviousHassle] = (),
     ) -> TrackResult:
         """Match tonight's clusters to the previous hassles.
 
@@ -160,6 +167,7 @@ class HassleTracker(Protocol):
             current: Tonight's clusters.
             present_units: Every unit id in tonight's clustering input, clustered or noise.
             new_id: Returns a fresh, unused hassle id on each call.
+            revivable: Recently retired hassles whose id an unmatched cluster may take back.
 
         Returns:
             Ids, statuses, retirements and lineage for tonight's clusters.
@@ -213,6 +221,7 @@ class OverlapCentroidTracker:
         *,
         present_units: frozenset[str],
         new_id: Callable[[], str],
+        revivable: Sequence[PreviousHassle] = (),
     ) -> TrackResult:
         """Match tonight's clusters to the previous hassles.
 
@@ -223,6 +232,8 @@ class OverlapCentroidTracker:
                 Previous members outside it left the window and are ignored.
             new_id: Returns a fresh hassle id on each call; called once per unmatched
                 cluster, largest first, then by cluster number.
+            revivable: Recently retired hassles (ids not among ``previous``); a cluster left
+                unmatched takes back one's id when they match as a pair of ``previous`` would.
 
         Returns:
             Ids, statuses, retirements, lineage and pair scores.
@@ -253,17 +264,20 @@ class OverlapCentroidTracker:
                 if weights[i, j] > 0.0:
                     matched[j] = i
 
+        revived = self._revive(revivable, cur, matched, present_units)
+
         hassle_ids: dict[int, str] = {}
         status: dict[int, str] = {}
         matched_from: dict[int, str | None] = {}
         for j, c in enumerate(cur):
-            if j in matched:
-                hassle_ids[c.cluster] = prev[matched[j]].hassle_id
+            if j in matched or j in revived:
+                found = prev[matched[j]].hassle_id if j in matched else revived[j][0]
+                hassle_ids[c.cluster] = found
                 status[c.cluster] = STATUS_ACTIVE
-                matched_from[c.cluster] = prev[matched[j]].hassle_id
-        used = {p.hassle_id for p in prev}
+                matched_from[c.cluster] = found
+        used = {p.hassle_id for p in prev} | {r.hassle_id for r in revivable}
         for j in sorted(
-            (j for j in range(len(cur)) if j not in matched),
+            (j for j in range(len(cur)) if j not in matched and j not in revived),
             key=lambda j: (-len(cur[j].members), cur[j].cluster),
         ):
             fresh = new_id()
@@ -288,6 +302,7 @@ class OverlapCentroidTracker:
             (prev[i].hassle_id, cur[j].cluster): float(scores[i, j])
             for i, j in zip(*np.nonzero(considered & (scores > 0.0)), strict=True)
         }
+        score_map.update({(hid, cur[j].cluster): score for j, (hid, score) in revived.items()})
         return TrackResult(
             hassle_ids=hassle_ids,
             status=status,
@@ -295,7 +310,39 @@ class OverlapCentroidTracker:
             retired=retired,
             lineage=lineage,
             scores=score_map,
+            revived=tuple(sorted(hid for hid, _ in revived.values())),
         )
+
+    def _revive(
+        self,
+        revivable: Sequence[PreviousHassle],
+        cur: list[CurrentCluster],
+        matched: dict[int, int],
+        present_units: frozenset[str],
+    ) -> dict[int, tuple[str, float]]:
+        """Current index -> (retired id, score) for unmatched clusters that revive an id."""
+        left = [j for j in range(len(cur)) if j not in matched]
+        if not revivable or not left:
+            return {}
+        old = sorted(revivable, key=lambda p: p.hassle_id)
+        _check_unique([p.hassle_id for p in old], "revivable hassle id")
+        present = [p.members & present_units for p in old]
+        inter = _intersection_counts(present, [cur[j].members for j in left])
+        cosine = _cosines([p.centroid for p in old], [cur[j].centroid for j in left])
+        scores, eligible = self._score(
+            inter,
+            cosine,
+            np.array([len(m) for m in present], dtype=np.float64),
+            np.array([len(cur[j].members) for j in left], dtype=np.float64),
+        )
+        weights = np.where(eligible, scores, 0.0)
+        revived: dict[int, tuple[str, float]] = {}
+        if weights.any():
+            rows, cols = linear_sum_assignment(weights, maximize=True)
+            for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
+                if weights[i, j] > 0.0:
+                    revived[left[j]] = (old[i].hassle_id, float(scores[i, j]))
+        return revived
 
     def _score(
         self,

@@ -8,6 +8,11 @@ Write behaviours:
 * ``hassles``: merged on ``hassle_id``, because a hassle is one thing over time: its label,
   quotes and size are refreshed each night, its id and ``first_seen`` never change.
 
+Both levels live in ``hassles`` and ``hassle_runs``: children (``level = 'child'``, ids
+``H-0001``, with ``parent_id``) and parents (``level = 'parent'``, ids ``P-0001``, each with its
+own counter). ``hassle_members`` holds the children's members only; a parent's members are its
+children's. ``hassle_lineage`` links hassles of the same level.
+
 All of one run's writes happen in one transaction: analysts never see half a clustering.
 """
 
@@ -39,6 +44,7 @@ class PainPoint:
     noun_chunks: tuple[str, ...]
     stage: str | None
     theme: str | None
+    created_at: datetime | None = None  # the comment's time
 
 
 @dataclass(frozen=True)
@@ -77,7 +83,8 @@ def read_pain_points(
     rows = run_sql(
         conn,
         """
-        SELECT u.unit_id, u.text, u.text_hash, u.lemmas, u.noun_chunks, t.stage, t.theme
+        SELECT u.unit_id, u.text, u.text_hash, u.lemmas, u.noun_chunks, t.stage, t.theme,
+               c.created_at
         FROM units AS u
         JOIN tags AS t ON t.subject_kind = 'unit' AND t.subject_id = u.unit_id
         JOIN comments AS c ON c.comment_id = u.comment_id
@@ -87,8 +94,8 @@ def read_pain_points(
         [start, end],
     )
     units = [
-        PainPoint(uid, text, th, tuple(lemmas), tuple(chunks), stage, theme)
-        for uid, text, th, lemmas, chunks, stage, theme in rows
+        PainPoint(uid, text, th, tuple(lemmas), tuple(chunks), stage, theme, created)
+        for uid, text, th, lemmas, chunks, stage, theme, created in rows
     ]
     digest = hashlib.sha1(settings_key.encode())
     for u in units:
@@ -115,38 +122,132 @@ def latest_fingerprint(conn: duckdb.DuckDBPyConnection) -> str | None:
 
 @dataclass(frozen=True)
 class StoredHassle:
-    """A live hassle as the latest clustering left it."""
+    """A hassle as the latest clustering that saw it left it.
+
+    Attributes:
+        hassle_id: ``H-0001`` (child) or ``P-0001`` (parent).
+        centroid: L2-normalised centroid.
+        members: Units of its latest run (a parent's: its children's).
+        label: Its latest label.
+        parent_id: A child's parent (None for parents).
+    """
 
     hassle_id: str
     centroid: np.ndarray
     members: frozenset[str]
+    label: str = ""
+    parent_id: str | None = None
 
 
-def read_live_hassles(conn: duckdb.DuckDBPyConnection) -> list[StoredHassle]:
-    """Hassles not retired, with their centroids and the units of their latest run."""
+def read_live_hassles(conn: duckdb.DuckDBPyConnection, level: str = "child") -> list[StoredHassle]:
+    """Hassles of ``level`` not retired, with their centroids and the units of their latest run."""
+    return _read_hassles(conn, level, "h.status <> 'retired'", [])
+
+
+def read_revivable(
+    conn: duckdb.DuckDBPyConnection, level: str, since: datetime
+) -> list[StoredHassle]:
+    """Retired hassles of ``level`` whose last clustering's newest comment is after ``since``."""
+    return _read_hassles(
+        conn,
+        level,
+        "h.status = 'retired' AND h.last_run_id IN "
+        "(SELECT run_id FROM cluster_runs WHERE window_end >= ?)",
+        [since],
+    )
+
+
+def _read_hassles(
+    conn: duckdb.DuckDBPyConnection, level: str, where: str, params: list[Any]
+) -> list[StoredHassle]:
     rows = run_sql(
         conn,
-        """
-        SELECT h.hassle_id, h.centroid, list(m.unit_id ORDER BY m.unit_id)
+        f"""
+        SELECT h.hassle_id, h.centroid, h.label, h.parent_id,
+               list(m.unit_id ORDER BY m.unit_id) FILTER (m.unit_id IS NOT NULL)
         FROM hassles AS h
-        LEFT JOIN hassle_members AS m ON m.hassle_id = h.hassle_id AND m.run_id = h.last_run_id
-        WHERE h.status <> 'retired'
-        GROUP BY h.hassle_id, h.centroid
+        LEFT JOIN hassle_runs AS c
+            ON h.level = 'parent' AND c.run_id = h.last_run_id AND c.parent_id = h.hassle_id
+        LEFT JOIN hassle_members AS m
+            ON m.run_id = h.last_run_id AND m.hassle_id = coalesce(c.hassle_id, h.hassle_id)
+        WHERE coalesce(h.level, 'child') = ? AND {where}
+        GROUP BY ALL
         ORDER BY h.hassle_id
-        """,
+        """,  # noqa: S608 - only fixed clauses are formatted in; every value is bound
+        [level, *params],
     )
     return [
-        StoredHassle(hid, np.asarray(centroid, dtype=np.float32), frozenset(m or []))
-        for hid, centroid, m in rows
+        StoredHassle(hid, np.asarray(centroid, dtype=np.float32), frozenset(m or []), label, pid)
+        for hid, centroid, label, pid, m in rows
     ]
 
 
-def max_hassle_number(conn: duckdb.DuckDBPyConnection) -> int:
-    """The highest number used in a hassle id so far (0 when none): ids are never reused."""
+@dataclass(frozen=True)
+class LatestClustering:
+    """The latest clustering, and the full one it builds on, as incremental nights need them.
+
+    Attributes:
+        run_id: The latest clustering's run.
+        window_end: Its newest comment.
+        min_cluster_size: Used by the full clustering it builds on.
+        full_run_id: The full clustering it builds on.
+        full_window_end: That full clustering's newest comment.
+        full_params: That full clustering's cluster settings.
+        model_id: The embedding model of its vectors.
+        members: unit id -> (child hassle id, assigned_by, probability) in the latest
+            clustering.
+    """
+
+    run_id: str
+    window_end: datetime
+    min_cluster_size: int
+    full_run_id: str
+    full_window_end: datetime
+    full_params: dict[str, Any]
+    model_id: str
+    members: dict[str, tuple[str, str, float]]
+
+
+def read_latest_clustering(conn: duckdb.DuckDBPyConnection) -> LatestClustering | None:
+    """The latest clustering with at least one hassle, or None before the first."""
     rows = run_sql(
         conn,
-        "SELECT coalesce(max(TRY_CAST(regexp_extract(hassle_id, '^H-(\\d+)$', 1) AS BIGINT)), 0) "
-        "FROM hassles",
+        """
+        SELECT l.run_id, l.window_end, f.min_cluster_size, f.run_id, f.window_end, f.params,
+               l.model_id
+        FROM cluster_runs AS l
+        JOIN cluster_runs AS f ON f.run_id = coalesce(l.full_run_id, l.run_id)
+        WHERE l.hassles > 0
+        ORDER BY l.clustered_at DESC
+        LIMIT 1
+        """,
+    )
+    if not rows:
+        return None
+    run_id, end, mcs, full_id, full_end, params, model_id = rows[0]
+    members = {
+        unit: (hassle, kind, probability)
+        for unit, hassle, kind, probability in run_sql(
+            conn,
+            "SELECT unit_id, hassle_id, assigned_by, probability FROM hassle_members "
+            "WHERE run_id = ?",
+            [run_id],
+        )
+    }
+    return LatestClustering(
+        run_id, end, int(mcs), full_id, full_end, json.loads(params), model_id, members
+    )
+
+
+def max_hassle_number(conn: duckdb.DuckDBPyConnection, prefix: str = "H") -> int:
+    """The highest number used in an id with ``prefix`` (``H`` or ``P``) so far; 0 when none.
+
+    Ids are never reused: a retired id keeps its number.
+    """
+    rows = run_sql(
+        conn,
+        "SELECT coalesce(max(TRY_CAST(regexp_extract(hassle_id, ?, 1) AS BIGINT)), 0) FROM hassles",
+        [f"^{prefix}-(\\d+)$"],
     )
     return int(rows[0][0])
 
@@ -168,6 +269,9 @@ HASSLE_RUN_SCHEMA = pa.schema(
         ("quote_unit_ids", pa.list_(pa.string())),
         ("units", pa.int32()),
         ("units_core", pa.int32()),
+        ("level", pa.string()),
+        ("parent_id", pa.string()),
+        ("specificity", pa.float64()),
     ]
 )
 MEMBER_SCHEMA = pa.schema(
@@ -246,10 +350,13 @@ def write_clustering(conn: duckdb.DuckDBPyConnection, w: ClusteringWrite) -> Non
                     SELECT r.hassle_id, r.label, r.keyphrases, r.stage, r.stage_share, r.theme,
                            r.theme_share, r.quote_unit_ids, r.units, r.status,
                            ?::TIMESTAMP AS first_seen, ?::TIMESTAMP AS last_seen,
-                           r.run_id AS first_run_id, r.run_id AS last_run_id, c.centroid
+                           r.run_id AS first_run_id, r.run_id AS last_run_id, c.centroid,
+                           r.level, r.parent_id, r.specificity
                     FROM batch_hassle_runs AS r JOIN batch_centroids AS c USING (hassle_id)
                     ON CONFLICT (hassle_id) DO UPDATE SET
                         label = excluded.label, keyphrases = excluded.keyphrases,
+                        level = excluded.level, parent_id = excluded.parent_id,
+                        specificity = excluded.specificity,
                         stage = excluded.stage, stage_share = excluded.stage_share,
                         theme = excluded.theme, theme_share = excluded.theme_share,
                         quote_unit_ids = excluded.quote_unit_ids, units = excluded.units,

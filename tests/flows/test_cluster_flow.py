@@ -1,4 +1,5 @@
-"""The cluster stage on the demo data: planted hassles found, labelled, and their ids kept."""
+"""The cluster stage on the demo data: planted hassles found as children, grouped under parents,
+labelled, and the ids of both levels kept."""
 
 from __future__ import annotations
 
@@ -30,10 +31,13 @@ def test_planted_hassles_come_out_as_clusters_with_recognisable_labels(nightly_d
     folder, _, result = nightly_demo
     counts = result["stages"]["cluster"]
     assert counts["skipped"] is False and counts["hassles"] >= 8
+    assert counts["mode"] == "full"
     with connect(folder) as conn:
         planted = planted_units(conn, demo_dir / "truth.csv")
         members = latest_members(conn)
-        labels = dict(conn.execute("SELECT hassle_id, label FROM hassles").fetchall())
+        labels = dict(
+            conn.execute("SELECT hassle_id, label FROM hassles WHERE level = 'child'").fetchall()
+        )
     covered = [u for u in planted if u in members]
     assert len(planted) > 900
     assert len(covered) / len(planted) >= 0.75
@@ -44,6 +48,43 @@ def test_planted_hassles_come_out_as_clusters_with_recognisable_labels(nightly_d
         assert re.search(pattern, labels[dominant[hassle]]), (hassle, labels[dominant[hassle]])
     # Distinct planted hassles are distinct hassles.
     assert len({dominant[h] for h in RECOGNISABLE}) == len(RECOGNISABLE)
+
+
+def test_children_are_grouped_under_parents_with_their_own_ids_and_labels(nightly_demo):
+    folder, _, result = nightly_demo
+    counts = result["stages"]["cluster"]
+    with connect(folder) as conn:
+        children = conn.execute(
+            "SELECT hassle_id, parent_id, units FROM hassles WHERE level = 'child'"
+        ).fetchall()
+        parents = conn.execute(
+            "SELECT hassle_id, parent_id, units, label, keyphrases, quote_unit_ids, centroid "
+            "FROM hassles WHERE level = 'parent'"
+        ).fetchall()
+        runs = conn.execute(
+            "SELECT level, count(*), count(DISTINCT hassle_id) FROM hassle_runs GROUP BY level"
+        ).fetchall()
+        [(run_parents, run_children)] = conn.execute(
+            "SELECT parents, hassles FROM cluster_runs"
+        ).fetchall()
+        member_ids = {h for (h,) in conn.execute("SELECT DISTINCT hassle_id FROM hassle_members")}
+    parent_ids = {p[0] for p in parents}
+    assert all(re.fullmatch(r"H-\d{4}", c[0]) for c in children)
+    assert all(re.fullmatch(r"P-\d{4}", p) for p in parent_ids)
+    # A product owner reads fewer parents than children: related children share one.
+    assert 1 <= len(parents) < len(children)
+    assert len(parents) == counts["parents"] == run_parents and len(children) == run_children
+    assert dict((level, n) for level, n, _ in runs) == {
+        "child": len(children),
+        "parent": len(parents),
+    }
+    # Every child has a parent; every parent has a child; a parent holds its children's units.
+    assert {c[1] for c in children} == parent_ids
+    for pid, no_parent, units, label, keyphrases, quotes, centroid in parents:
+        assert no_parent is None and label and keyphrases and quotes and len(centroid) == 384
+        assert units == sum(c[2] for c in children if c[1] == pid)
+    # Leaf membership only: units belong to children.
+    assert member_ids == {c[0] for c in children}
 
 
 def test_each_hassle_has_keyphrases_quotes_and_a_dominant_stage_and_theme(nightly_demo, demo_dir):
@@ -91,13 +132,40 @@ def test_reclustering_the_same_window_keeps_every_id(nightly_demo, demo_dir, tmp
     unchanged = cluster(str(config), run_id="same-window")
     assert unchanged["skipped"] is True  # nothing changed: nothing recomputed
     forced = cluster(str(config), run_id="forced", force=True)
+    assert forced["mode"] == "incremental"  # nothing new since the full clustering
     assert forced["hassles_new"] == 0 and forced["hassles_retired"] == 0
+    assert forced["parents_new"] == 0 and forced["parents_retired"] == 0
 
     with connect(tmp_path) as conn:
         assert latest_members(conn) == before
         assert conn.execute("SELECT hassle_id FROM hassles ORDER BY 1").fetchall() == ids_before
         statuses = conn.execute(
-            "SELECT DISTINCT status, matched_from = hassle_id FROM hassle_runs WHERE run_id = 'forced'"
+            "SELECT DISTINCT level, status, matched_from = hassle_id FROM hassle_runs "
+            "WHERE run_id = 'forced' ORDER BY 1"
         ).fetchall()
-        assert statuses == [("active", True)]
+        assert statuses == [("child", "active", True), ("parent", "active", True)]
         assert conn.execute("SELECT count(*) FROM hassle_lineage").fetchone() == (0,)
+
+
+def test_a_full_recluster_of_the_same_window_keeps_the_ids_of_both_levels(
+    nightly_demo, demo_dir, tmp_path
+):
+    folder, _, _ = nightly_demo
+    config = copy_workspace(folder, tmp_path, demo_sources(demo_dir))
+    with config.open("a", encoding="utf-8") as f:
+        f.write("cluster:\n  full_every_days: 0.001\n")  # every night is a full one
+    with connect(tmp_path) as conn:
+        before = conn.execute(
+            "SELECT hassle_id, level, parent_id FROM hassles ORDER BY 1"
+        ).fetchall()
+
+    full = cluster(str(config), run_id="full-again", force=True)
+
+    assert full["mode"] == "full"
+    assert full["hassles_new"] == full["hassles_retired"] == 0
+    assert full["parents_new"] == full["parents_retired"] == 0
+    with connect(tmp_path) as conn:
+        after = conn.execute(
+            "SELECT hassle_id, level, parent_id FROM hassles ORDER BY 1"
+        ).fetchall()
+    assert after == before

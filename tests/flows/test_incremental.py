@@ -172,6 +172,10 @@ def new_days(nightly_demo, demo_dir: Path, tmp_path_factory: pytest.TempPathFact
             },
             "embeddings": conn.execute("SELECT count(*) FROM embeddings").fetchone()[0],
             "dominant": dominant_hassles(planted, latest_members(conn)),
+            "hassles": conn.execute(
+                "SELECT hassle_id, level, parent_id, label FROM hassles "
+                "WHERE status <> 'retired' ORDER BY 1"
+            ).fetchall(),
         }
     old_snapshot = snapshot_signature(snapshot)
 
@@ -280,6 +284,34 @@ def test_new_days_keep_existing_ids_and_the_new_hassle_is_new(new_days: NewDays)
     promo = dominant["promo_code_rejected"]
     assert status[promo] == "new" and first_run[promo] == new_days.result["run_id"]
     assert promo not in new_days.before["dominant"].values()
+
+
+def test_new_days_keep_the_ids_of_both_levels_no_merge_no_split(new_days: NewDays):
+    counts = stage_counts(new_days.work, new_days.result["run_id"])["cluster"]
+    # Two new days are about 2% new text: the night builds on the last full clustering.
+    assert counts["mode"] == "incremental"
+    assert counts["hassles_retired"] == 0 and counts["parents_retired"] == 0
+    with connect(new_days.work) as conn:
+        after = {
+            h: (level, parent, status, label)
+            for h, level, parent, status, label in conn.execute(
+                "SELECT hassle_id, level, parent_id, status, label FROM hassles"
+            ).fetchall()
+        }
+        lineage = conn.execute(
+            "SELECT count(*) FROM hassle_lineage WHERE run_id = ?", [new_days.result["run_id"]]
+        ).fetchone()[0]
+    assert new_days.before["hassles"] and lineage == 0
+    levels = {level for _, level, _, _ in new_days.before["hassles"]}
+    assert levels == {"child", "parent"}
+    for hassle_id, level, parent, label in new_days.before["hassles"]:
+        # Every hassle of either level is still there, at its level, under the same parent,
+        # and (the same units still saying it) with the same label.
+        assert after[hassle_id] == (level, parent, "active", label), hassle_id
+    # The new hassle (promo codes) is a new child; its parent is an existing one or new.
+    new = {h: v for h, v in after.items() if v[2] == "new"}
+    assert {v[0] for v in new.values()} <= {"child", "parent"}
+    assert sum(1 for v in new.values() if v[0] == "child") == counts["hassles_new"] >= 1
 
 
 # --- alerts: the new hassle exactly once ------------------------------------------------------

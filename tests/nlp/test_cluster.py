@@ -133,7 +133,7 @@ def test_result_arrays_line_up_with_the_input_rows():
     assert np.all((result.probabilities >= 0) & (result.probabilities <= 1 + 1e-6))
     assert result.coverage == pytest.approx(1 - noise.mean())
     assert result.fitted_on == n
-    assert set(result.timings) == {"reduce", "hdbscan", "assign", "merge"}
+    assert set(result.timings) == {"reduce", "hdbscan", "assign", "merge", "split"}
 
 
 # Soft assignment

@@ -373,3 +373,57 @@ def test_format_and_parse_examples():
 )
 def test_parse_rejects_anything_else(text):
     assert parse_hassle_number(text) is None
+
+
+# --- revival: a hassle back after a brief merge gets its old id -----------------------------
+
+
+def test_a_hassle_back_after_a_brief_merge_gets_its_old_id(base, rng):
+    previous, centroids, members = base
+    tracker = OverlapCentroidTracker()
+    present = units(1, 120)
+    # Night 1: H-0001 and H-0002 merge into one cluster; H-0002 is retired into H-0001.
+    merged_centroid = nudge(centroids[0] + centroids[1], rng, 0.0)
+    night1 = tracker.track(
+        previous,
+        as_current([merged_centroid, centroids[2]], [members[0] | members[1], members[2]]),
+        present_units=present,
+        new_id=id_factory(),
+    )
+    assert night1.hassle_ids == {0: "H-0001", 1: "H-0003"}
+    assert night1.retired == ("H-0002",)
+    assert Lineage("H-0002", "H-0001", "merge", 1.0) in night1.lineage
+
+    # Night 2: they come apart again. Without revival H-0002's group gets a new id ...
+    live = [
+        PreviousHassle("H-0001", merged_centroid, members[0] | members[1]),
+        PreviousHassle("H-0003", centroids[2], members[2]),
+    ]
+    apart = as_current(
+        [nudge(c, rng, 0.02) for c in centroids], [members[0], members[1], members[2]]
+    )
+    without = tracker.track(live, apart, present_units=present, new_id=id_factory())
+    assert without.hassle_ids[1] == "H-0100"
+    # ... with the recently retired H-0002 offered for revival, it takes its id back.
+    retired = [PreviousHassle("H-0002", centroids[1], members[1])]
+    night2 = tracker.track(
+        live, apart, present_units=present, new_id=id_factory(), revivable=retired
+    )
+    assert night2.hassle_ids == {0: "H-0001", 1: "H-0002", 2: "H-0003"}
+    assert night2.status[1] == "active" and night2.matched_from[1] == "H-0002"
+    assert night2.revived == ("H-0002",) and night2.retired == ()
+    assert night2.scores[("H-0002", 1)] > 0.9
+
+
+def test_a_retired_hassle_unlike_tonights_clusters_stays_retired(base, rng):
+    previous, centroids, members = base
+    retired = [PreviousHassle("H-0009", unit_vector(rng), units(500, 540))]
+    new = CurrentCluster(3, unit_vector(rng), units(200, 230))
+    result = OverlapCentroidTracker().track(
+        previous,
+        [*as_current(centroids, members), new],
+        present_units=units(1, 230),
+        new_id=id_factory(),
+        revivable=retired,
+    )
+    assert result.hassle_ids[3] == "H-0100" and result.revived == ()

@@ -18,3 +18,13 @@ ALTER TABLE hassle_runs ADD COLUMN specificity DOUBLE;
 ALTER TABLE hassle_rankings ADD COLUMN level VARCHAR DEFAULT 'child';
 ALTER TABLE hassle_rankings ADD COLUMN parent_id VARCHAR;
 ALTER TABLE hassle_rankings ADD COLUMN specificity DOUBLE;
+
+-- How each clustering ran (flows/cluster.py explains the modes).
+-- mode: 'full' (HDBSCAN on the whole window, ids tracked) or 'incremental' (last night's
+-- members kept, new units voted in, new children found only among the leftovers).
+-- full_run_id: the full clustering this run builds on (its own run_id when full).
+-- parents: parent hassles found; hassles_revived: retired ids that came back this run.
+ALTER TABLE cluster_runs ADD COLUMN mode VARCHAR DEFAULT 'full';
+ALTER TABLE cluster_runs ADD COLUMN full_run_id VARCHAR;
+ALTER TABLE cluster_runs ADD COLUMN parents INTEGER DEFAULT 0;
+ALTER TABLE cluster_runs ADD COLUMN hassles_revived INTEGER DEFAULT 0;

@@ -1,0 +1,257 @@
+"""Two-level hassles and nightly stability: pure functions on vectors, no I/O.
+
+Children are the specific hassles the clusterer finds (:mod:`nlp.cluster`). This module
+
+1. **groups children into parents** (:func:`group_children`): average-linkage agglomerative
+   clustering of the children's centroids (cosine distance), cut where parents are at least
+   ``parent_similarity`` alike, then held between ``min_parents`` and ``max_parents`` (fewer
+   only when there are few children). A child with no close sibling is its parent's only child.
+2. **assigns a night's units incrementally** (:func:`assign_incrementally`): units already in
+   a child stay there; every other unit is offered to the children by the kNN vote of
+   :func:`nlp.cluster.vote_neighbours`; units none of them wants are clustered among
+   themselves, and a group mostly made of new units becomes a new child, under the parent its
+   centroid is closest to (or a parent of its own). Established children neither merge nor
+   split, and no id moves.
+3. **decides when to re-cluster fully** (:func:`needs_full_recluster`);
+4. **keeps a label** while it still describes the members (:func:`keep_label`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from nlp.cluster import NOISE, ClusterParams, HdbscanClusterer, cluster_centroids, vote_neighbours
+
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
+
+
+def group_children(
+    centroids: np.ndarray,
+    *,
+    parent_similarity: float = 0.5,
+    min_parents: int = 10,
+    max_parents: int = 25,
+) -> np.ndarray:
+    """Group child centroids into parents; return each child's parent number.
+
+    Average linkage over cosine distances, cut at ``1 - parent_similarity``. When that gives
+    more than ``max_parents`` parents the tree is cut at ``max_parents``; when it gives fewer
+    than ``min(min_parents, n_children // 2)``, at that many (a handful of children need not
+    make ten parents). Parents are numbered by their first child, so the result does not
+    depend on scipy's numbering.
+
+    Args:
+        centroids: One L2-normalised row per child.
+        parent_similarity: Least average similarity of two children under one parent.
+        min_parents: Fewest parents wanted when there are enough children.
+        max_parents: Most parents wanted.
+
+    Returns:
+        The parent number of each child, ``0..n_parents-1``.
+    """
+    n = len(centroids)
+    if n <= 1:
+        return np.zeros(n, dtype=np.int32)
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import pdist
+
+    tree = linkage(pdist(np.asarray(centroids, dtype=np.float64), metric="cosine"), "average")
+    groups = fcluster(tree, t=1.0 - parent_similarity, criterion="distance")
+    fewest = max(1, min(min_parents, n // 2))
+    count = len(np.unique(groups))
+    if count > max_parents or count < fewest:
+        groups = fcluster(tree, t=min(max(count, fewest), max_parents), criterion="maxclust")
+    _, first = np.unique(groups, return_index=True)
+    order = {int(groups[i]): rank for rank, i in enumerate(sorted(first))}
+    return np.array([order[int(g)] for g in groups], dtype=np.int32)
+
+
+@dataclass(frozen=True)
+class Incremental:
+    """A night's units assigned to the existing children, and the new children found.
+
+    Attributes:
+        labels: Child number per row (``-1``: noise). Existing children keep their numbers;
+            new children are numbered from ``n_children`` on.
+        kept: Rows that stayed in last night's child.
+        joined: Rows that joined an existing child by the vote tonight.
+        strength: The vote strength of joined rows and of the rows of new children; 0 else.
+        n_new: New children found among the units no child wanted.
+        new_parents: For each new child, the existing parent it joins, or ``-1`` for a parent
+            of its own.
+        fitted_on: Leftover units HDBSCAN ran on (0 when there were too few).
+    """
+
+    labels: np.ndarray
+    kept: np.ndarray
+    joined: np.ndarray
+    strength: np.ndarray
+    n_new: int
+    new_parents: np.ndarray
+    fitted_on: int = 0
+
+
+def assign_incrementally(
+    vectors: np.ndarray,
+    previous: np.ndarray,
+    is_new: np.ndarray,
+    n_children: int,
+    parent_of_child: np.ndarray,
+    params: ClusterParams,
+    *,
+    min_cluster_size: int,
+    min_new_share: float = 0.5,
+    parent_similarity: float = 0.5,
+    n_jobs: int = 2,
+) -> Incremental:
+    """Keep last night's children; vote the other units in; find new children in the rest.
+
+    Args:
+        vectors: One L2-normalised row per unit in tonight's window.
+        previous: The unit's child number last night, ``-1`` when it was noise or is new.
+        is_new: True for units written since the last full clustering.
+        n_children: Number of existing children (``previous`` is below it).
+        parent_of_child: Parent number of each existing child.
+        params: The clusterer's parameters (soft vote and HDBSCAN of the leftovers).
+        min_cluster_size: Smallest new child: the last full clustering's value.
+        min_new_share: A group of leftovers becomes a new child only when at least this share
+            of it is new: leftovers regrouped from old units are not news, and would make a
+            hassle appear and vanish from one night to the next.
+        parent_similarity: A new child joins the closest existing parent at least this alike
+            (centroid cosine); otherwise it is a parent of its own.
+        n_jobs: Worker processes for HDBSCAN.
+
+    Returns:
+        The assignment (see :class:`Incremental`).
+    """
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    labels = np.where(previous < n_children, previous, NOISE).astype(np.int32)
+    kept = labels >= 0
+    joined = np.zeros(len(labels), dtype=bool)
+    strength = np.zeros(len(labels), dtype=np.float32)
+    todo = np.flatnonzero(~kept)
+    reference = np.flatnonzero(kept)
+    if len(todo) and len(reference) and params.soft_threshold < 1.0:
+        rng = np.random.default_rng(params.seed)
+        if len(reference) > params.max_reference_points:
+            reference = np.sort(
+                rng.choice(reference, size=params.max_reference_points, replace=False)
+            )
+        best, votes = vote_neighbours(
+            vectors[todo], vectors[reference], labels[reference], n_children, params.soft_neighbours
+        )
+        joins = votes >= params.soft_threshold
+        labels[todo[joins]] = best[joins]
+        joined[todo[joins]] = True
+        strength[todo[joins]] = votes[joins]
+
+    leftovers = np.flatnonzero(labels == NOISE)
+    n_new = 0
+    new_parents: list[int] = []
+    fitted_on = 0
+    if len(leftovers) >= 2 * min_cluster_size and is_new[leftovers].any():
+        fitted_on = len(leftovers)
+        found = HdbscanClusterer(
+            ClusterParams(
+                reduction=params.reduction,
+                n_components=params.n_components,
+                min_cluster_size=min_cluster_size,
+                min_samples=params.min_samples,
+                selection=params.selection,
+                soft_neighbours=params.soft_neighbours,
+                soft_threshold=params.soft_threshold,
+                merge_similarity=1.0,
+                split_share=1.0,
+                seed=params.seed,
+            ),
+            n_jobs=n_jobs,
+        ).cluster(vectors[leftovers])
+        parent_centroids = _parent_centroids(vectors, labels, n_children, parent_of_child)
+        for k in range(found.n_clusters):
+            rows = leftovers[found.labels == k]
+            if is_new[rows].mean() < min_new_share:
+                continue
+            labels[rows] = n_children + n_new
+            strength[rows] = found.probabilities[found.labels == k]
+            similarity = parent_centroids @ found.centroids[k] if len(parent_centroids) else []
+            best_parent = int(np.argmax(similarity)) if len(similarity) else -1
+            closest = best_parent >= 0 and similarity[best_parent] >= parent_similarity
+            new_parents.append(best_parent if closest else -1)
+            n_new += 1
+    return Incremental(
+        labels=labels,
+        kept=kept,
+        joined=joined,
+        strength=strength,
+        n_new=n_new,
+        new_parents=np.array(new_parents, dtype=np.int32),
+        fitted_on=fitted_on,
+    )
+
+
+def _parent_centroids(
+    vectors: np.ndarray, labels: np.ndarray, n_children: int, parent_of_child: np.ndarray
+) -> np.ndarray:
+    if n_children == 0:
+        return np.zeros((0, vectors.shape[1]), dtype=np.float32)
+    parents = np.where(labels >= 0, parent_of_child[np.maximum(labels, 0)], NOISE)
+    return cluster_centroids(vectors, parents, int(parent_of_child.max()) + 1)
+
+
+def needs_full_recluster(
+    *,
+    has_previous: bool,
+    same_settings: bool,
+    new_share: float,
+    days_since_full: float,
+    max_new_share: float,
+    full_every_days: float,
+) -> str | None:
+    """Why tonight must re-cluster fully, or None when an incremental night will do.
+
+    Args:
+        has_previous: A previous clustering exists (with hassles) for the same model.
+        same_settings: The cluster settings equal those of the last full clustering.
+        new_share: Share of tonight's units written since the last full clustering.
+        days_since_full: Days of data between the last full clustering's newest comment and
+            tonight's.
+        max_new_share: Above this share of new units, re-cluster.
+        full_every_days: Re-cluster at least this often (in days of data).
+
+    Returns:
+        A short reason (``"first"``, ``"settings"``, ``"new share"``, ``"period"``) or None.
+    """
+    if not has_previous:
+        return "first"
+    if not same_settings:
+        return "settings"
+    if new_share > max_new_share:
+        return "new share"
+    if days_since_full >= full_every_days:
+        return "period"
+    return None
+
+
+def words_of(text: str, lemmas: Sequence[str] = ()) -> frozenset[str]:
+    """The lower-cased words of ``text`` and its lemmas, as :func:`keep_label` compares them."""
+    return frozenset(_WORD.findall(text.lower())) | {lemma.lower() for lemma in lemmas}
+
+
+def keep_label(previous: str | None, members: Sequence[frozenset[str]], min_share: float) -> bool:
+    """Whether a kept hassle keeps its previous label tonight.
+
+    It does while at least ``min_share`` of its members (each given by :func:`words_of`)
+    contain every word of the label: the label still says what many of them say. Otherwise
+    the label the labeller found tonight is taken; the history keeps the old one.
+    """
+    if not previous or not members:
+        return False
+    words = set(_WORD.findall(previous.lower()))
+    if not words:
+        return False
+    hits = sum(1 for member in members if words <= member)
+    return hits >= min_share * len(members)

@@ -1,0 +1,212 @@
+"""Two-level hassles and stable nights on synthetic vectors: parents, no giant child,
+incremental assignment, full re-cluster decisions, label keeping."""
+
+import numpy as np
+import pytest
+from sklearn.metrics import normalized_mutual_info_score
+
+from nlp.cluster import NOISE, ClusterParams, coherence, split_incoherent
+from nlp.hierarchy import (
+    assign_incrementally,
+    group_children,
+    keep_label,
+    needs_full_recluster,
+    words_of,
+)
+
+DIM = 48
+
+
+def unit_rows(matrix):
+    return matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+
+
+def blobs(centers, sizes, spread, rng):
+    truth = np.repeat(np.arange(len(sizes)), sizes)
+    return unit_rows(centers[truth] + rng.normal(scale=spread, size=(len(truth), DIM))), truth
+
+
+# --- no giant child -----------------------------------------------------------------------------
+
+
+def test_a_large_incoherent_cluster_is_split_into_its_parts():
+    rng = np.random.default_rng(0)
+    centers = unit_rows(rng.normal(size=(7, DIM)))
+    points, truth = blobs(centers, [120] * 6 + [60], 0.03, rng)
+    # One cluster holds six unrelated topics (as one giant hassle did on real tweets); the
+    # seventh topic is a cluster of its own.
+    labels = np.where(truth < 6, 0, 1).astype(np.int32)
+    assert coherence(points, labels, 2)[0] < 0.5 < coherence(points, labels, 2)[1]
+
+    split, n = split_incoherent(points, labels, 2, 10, ClusterParams())
+
+    assert n == 7
+    assert np.all(split[truth == 6] == 1)  # the coherent one is untouched
+    big = truth < 6
+    assert normalized_mutual_info_score(truth[big], split[big]) > 0.95
+    shares = np.bincount(split[split >= 0]) / np.sum(split >= 0)
+    assert shares.max() < 0.2
+
+
+def test_a_large_coherent_cluster_stays_whole():
+    rng = np.random.default_rng(1)
+    centers = unit_rows(rng.normal(size=(2, DIM)))
+    points, truth = blobs(centers, [600, 40], 0.03, rng)
+
+    split, n = split_incoherent(points, truth.astype(np.int32), 2, 10, ClusterParams())
+
+    assert n == 2 and np.array_equal(split, truth)
+
+
+def test_splitting_can_be_turned_off():
+    rng = np.random.default_rng(2)
+    centers = unit_rows(rng.normal(size=(4, DIM)))
+    points, _ = blobs(centers, [100] * 4, 0.03, rng)
+    labels = np.zeros(len(points), dtype=np.int32)
+
+    split, n = split_incoherent(points, labels, 1, 10, ClusterParams(split_share=1.0))
+
+    assert n == 1 and np.all(split == 0)
+
+
+# --- parents ------------------------------------------------------------------------------------
+
+
+def test_related_children_share_a_parent_and_loners_are_their_own():
+    rng = np.random.default_rng(3)
+    groups = unit_rows(rng.normal(size=(4, DIM)))
+    # Three children around each of four themes, and two children unlike anything.
+    children = unit_rows(np.repeat(groups, 3, axis=0) + rng.normal(scale=0.08, size=(12, DIM)))
+    loners = unit_rows(rng.normal(size=(2, DIM)))
+    centroids = np.vstack([children, loners])
+
+    parents = group_children(centroids, parent_similarity=0.5, min_parents=1, max_parents=25)
+
+    assert len(set(parents.tolist())) == 6
+    for g in range(4):
+        assert len(set(parents[3 * g : 3 * g + 3].tolist())) == 1
+    assert len({parents[12], parents[13], *parents[:12].tolist()}) == 6
+    assert parents[0] == 0  # numbered by first child
+
+
+def test_parents_stay_within_the_wanted_range():
+    rng = np.random.default_rng(4)
+    many = unit_rows(rng.normal(size=(200, DIM)))  # unrelated children: each its own at 0.5
+    theme = np.repeat(rng.normal(size=(1, DIM)), 40, axis=0)
+    few = unit_rows(theme + rng.normal(scale=0.05, size=theme.shape))  # all alike
+
+    assert len(set(group_children(many, max_parents=25).tolist())) == 25
+    assert len(set(group_children(few, min_parents=10).tolist())) == 10
+    assert len(set(group_children(few[:6], min_parents=10).tolist())) == 3  # few children
+    assert group_children(few[:1]).tolist() == [0]
+
+
+# --- incremental nights -------------------------------------------------------------------------
+
+
+def night(seed=5):
+    """Three established children, some old noise, and tonight's new units."""
+    rng = np.random.default_rng(seed)
+    centers = unit_rows(rng.normal(size=(5, DIM)))
+    old, old_truth = blobs(centers[:3], [80, 60, 40], 0.05, rng)
+    noise = unit_rows(rng.normal(size=(30, DIM)))
+    near, near_truth = blobs(centers[:3], [5, 4, 3], 0.05, rng)  # a day more of the same
+    emerging, _ = blobs(centers[3:4], [25], 0.04, rng)  # a new hassle, all of it new
+    vectors = np.vstack([old, noise, near, emerging])
+    previous = np.concatenate([old_truth, np.full(30 + len(near) + 25, NOISE)]).astype(np.int32)
+    is_new = np.concatenate([np.zeros(len(old) + 30, bool), np.ones(len(near) + 25, bool)])
+    return vectors, previous, is_new, len(old), near_truth
+
+
+def test_an_incremental_night_keeps_every_member_and_votes_the_new_ones_in():
+    vectors, previous, is_new, n_old, near_truth = night()
+
+    found = assign_incrementally(
+        vectors, previous, is_new, 3, np.array([0, 0, 1]), ClusterParams(), min_cluster_size=10
+    )
+
+    assert np.array_equal(found.labels[:n_old], previous[:n_old])
+    assert found.kept.sum() == n_old
+    near = slice(n_old + 30, n_old + 30 + len(near_truth))
+    assert np.array_equal(found.labels[near], near_truth) and found.joined[near].all()
+    # The emerging group is one new child, numbered after the existing ones, with a parent
+    # of its own (it is like none of the existing ones).
+    assert found.n_new == 1
+    assert np.all(found.labels[-25:] == 3)
+    assert found.new_parents.tolist() == [-1]
+    # Old noise stays noise: regrouped old units are not a new hassle.
+    assert np.all(found.labels[n_old : n_old + 30] == NOISE)
+
+
+def test_leftovers_that_are_mostly_old_make_no_new_child():
+    vectors, previous, is_new, n_old, _ = night()
+    is_new[:] = False  # the emerging group was already there at the last full clustering
+
+    found = assign_incrementally(
+        vectors, previous, is_new, 3, np.array([0, 0, 1]), ClusterParams(), min_cluster_size=10
+    )
+
+    assert found.n_new == 0 and np.all(found.labels[-25:] == NOISE)
+
+
+def test_a_new_child_close_to_a_parent_joins_it():
+    rng = np.random.default_rng(6)
+    centers = unit_rows(rng.normal(size=(2, DIM)))
+    old, truth = blobs(centers, [60, 60], 0.03, rng)
+    # A new group close to child 1 (cosine about 0.8), too far for the vote to take it in.
+    shifted = unit_rows(centers[1:2] + 0.75 * unit_rows(rng.normal(size=(1, DIM))))
+    new, _ = blobs(shifted, [30], 0.03, rng)
+    noise = unit_rows(rng.normal(size=(30, DIM)))
+    vectors = np.vstack([old, noise, new])
+    previous = np.concatenate([truth, np.full(60, NOISE)]).astype(np.int32)
+    is_new = np.arange(len(vectors)) >= 150
+
+    found = assign_incrementally(
+        vectors,
+        previous,
+        is_new,
+        2,
+        np.array([0, 1]),
+        ClusterParams(soft_threshold=0.95),
+        min_cluster_size=10,
+        parent_similarity=0.5,
+    )
+
+    assert found.n_new == 1 and found.new_parents.tolist() == [1]
+
+
+def test_when_to_recluster_fully():
+    common = {"max_new_share": 0.05, "full_every_days": 7}
+    ok = {"has_previous": True, "same_settings": True, "new_share": 0.01, "days_since_full": 1}
+    assert needs_full_recluster(**ok, **common) is None
+    assert needs_full_recluster(**{**ok, "has_previous": False}, **common) == "first"
+    assert needs_full_recluster(**{**ok, "same_settings": False}, **common) == "settings"
+    assert needs_full_recluster(**{**ok, "new_share": 0.06}, **common) == "new share"
+    assert needs_full_recluster(**{**ok, "days_since_full": 7}, **common) == "period"
+
+
+# --- labels -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("label", "kept"),
+    [("shuffle", True), ("Shuffle play", False), ("playlist", False), ("", False)],
+)
+def test_a_label_is_kept_while_enough_members_still_say_it(label, kept):
+    texts = [
+        "shuffle keeps playing the same two artists",
+        "Shuffle plays songs in order",
+        "my playlist shuffle is broken",
+        "the app crashes when I open a playlist",
+        "shuffle is not random at all",
+        "why does shuffle repeat songs",
+        "songs repeat on shuffle",
+        "cannot play my downloads offline",
+    ]
+    members = [words_of(t) for t in texts]
+
+    assert keep_label(label, members, 0.5) is kept
+
+
+def test_label_words_match_lemmas_too():
+    assert keep_label("song skip", [words_of("songs skipping", ("song", "skip"))], 1.0)
