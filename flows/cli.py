@@ -449,9 +449,11 @@ def report(
         _fail("Nothing ranked yet", "run `hasslemap run` first")
     paths = write_report(data, target)
     filters_text = "; ".join(f"{key}: {value}" for key, value in data.filters.items())
-    console.print(
-        f"{len(data.hassles)} hassles; filters: {escape(filters_text or 'none')}", highlight=False
-    )
+    shown = f"{len(data.hassles)} hassles"
+    if data.two_level:
+        children = sum(len(h.children) for h in data.hassles)
+        shown = f"{len(data.hassles)} hassle groups with {children} specific hassles"
+    console.print(f"{shown}; filters: {escape(filters_text or 'none')}", highlight=False)
     for fmt, path in paths.items():
         console.print(f"{fmt}: [bold]{escape(str(path.resolve()))}[/]", soft_wrap=True)
 
