@@ -391,8 +391,11 @@ class RankSettings(_Strict):
     trend_min_mentions: int = Field(default=5, ge=1)
     trend_alpha: float = Field(default=0.05, gt=0, lt=1)
     trend_min_change: float = Field(default=0.25, ge=0)
-    min_focus: float = Field(
-        default=0.3, ge=0, le=1, description="Below this stage/theme share a hassle is generic."
+    min_specificity: float = Field(
+        default=0.35,
+        ge=0,
+        le=1,
+        description="Below this specificity a hassle is too unspecific to act on (generic).",
     )
 
 

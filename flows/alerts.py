@@ -1,5 +1,9 @@
 """The ``alerts`` stage: tell people when a hassle is new, or rising past a threshold.
 
+Alerts are about the specific hassles (children, ``H-0001``), the ones a team can act on: a
+parent hassle never alerts on its own (its new or rising children do), and the rank an alert
+shows is the hassle's rank among the specific hassles.
+
 After a run's ranking is stored, :func:`send_alerts` picks the hassles worth a message and
 sends one Slack-style message (a webhook), a Prefect notification block's message, or log
 lines when neither is configured. Each hassle alerts at most once per state change: once when

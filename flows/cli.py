@@ -271,33 +271,63 @@ def _print_cluster_summary(counts: dict[str, Any]) -> None:
 
 
 def _print_top_hassles(settings: Settings, top: int = 10) -> None:
+    """The top hassles; with two levels, the top parents, each with its top children."""
+    from flows.publish import SUMMARY_CHILDREN
+
+    columns = "rank, hassle_id, label, stage, theme, total_score, customers, trend, change"
     conn = _open(Path(settings.warehouse))
     try:
-        rows = conn.execute(
-            "SELECT rank, hassle_id, label, stage, theme, total_score, customers, trend, change "
-            "FROM v_latest_hassles ORDER BY rank LIMIT ?",
-            [top],
+        parents = conn.execute(
+            f"SELECT {columns}, list_slice(child_ids, 1, ?) "  # noqa: S608 - fixed columns
+            "FROM v_latest_parent_hassles ORDER BY rank LIMIT ?",
+            [SUMMARY_CHILDREN, top],
         ).fetchall()
+        if parents:
+            children = {
+                row[1]: row
+                for row in conn.execute(
+                    f"SELECT {columns} FROM v_latest_hassles "  # noqa: S608 - fixed columns
+                    "WHERE hassle_id IN (SELECT unnest(?::VARCHAR[]))",
+                    [[c for *_, ids in parents for c in ids]],
+                ).fetchall()
+            }
+            rows = [(p[:-1], [children[c] for c in p[-1] if c in children]) for p in parents]
+        else:
+            rows = [
+                (row, [])
+                for row in conn.execute(
+                    f"SELECT {columns} FROM v_latest_hassles ORDER BY rank LIMIT ?",  # noqa: S608
+                    [top],
+                ).fetchall()
+            ]
     finally:
         conn.close()
-    table = Table(title=f"Top {len(rows)} hassles to eliminate first", title_justify="left")
+    title = f"Top {len(rows)} hassles to eliminate first"
+    if parents:
+        title = (
+            f"Top {len(rows)} hassle groups to eliminate first, each with its top "
+            f"{SUMMARY_CHILDREN} specific hassles (↳, ranked among all specific hassles)"
+        )
+    table = Table(title=title, title_justify="left")
     for column in ("#", "id", "hassle", "stage", "theme", "score", "customers", "trend", "change"):
         table.add_column(
             column, justify="right" if column in ("#", "score", "customers") else "left"
         )
-    for rank, hassle_id, label, stage, theme, score, customers, trend, change in rows:
-        # Labels are made of customers' words: Text() shows them as typed, never as markup.
-        table.add_row(
-            str(rank),
-            Text(hassle_id),
-            Text(label),
-            Text(stage or ""),
-            Text(theme or ""),
-            f"{100 * score:.0f}",
-            f"{customers:,}",
-            Text(trend or ""),
-            Text(change or ""),
-        )
+    for row, kids in rows:
+        for item, child in ((row, False), *((k, True) for k in kids)):
+            rank, hassle_id, label, stage, theme, score, customers, trend, change = item
+            # Labels are made of customers' words: Text() shows them as typed, never as markup.
+            table.add_row(
+                str(rank),
+                Text(hassle_id),
+                Text(f"↳ {label}" if child else label),
+                Text(stage or ""),
+                Text(theme or ""),
+                f"{100 * score:.0f}",
+                f"{customers:,}",
+                Text(trend or ""),
+                Text(change or ""),
+            )
     Console(width=max(console.width, 140)).print(table)
 
 
@@ -419,9 +449,11 @@ def report(
         _fail("Nothing ranked yet", "run `hasslemap run` first")
     paths = write_report(data, target)
     filters_text = "; ".join(f"{key}: {value}" for key, value in data.filters.items())
-    console.print(
-        f"{len(data.hassles)} hassles; filters: {escape(filters_text or 'none')}", highlight=False
-    )
+    shown = f"{len(data.hassles)} hassles"
+    if data.two_level:
+        children = sum(len(h.children) for h in data.hassles)
+        shown = f"{len(data.hassles)} hassle groups with {children} specific hassles"
+    console.print(f"{shown}; filters: {escape(filters_text or 'none')}", highlight=False)
     for fmt, path in paths.items():
         console.print(f"{fmt}: [bold]{escape(str(path.resolve()))}[/]", soft_wrap=True)
 

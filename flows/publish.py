@@ -1,7 +1,9 @@
 """The ``rank`` and ``publish`` stages: score the hassles, then show them to people.
 
 * ``rank_hassles`` scores every hassle of the latest clustering with the ranker
-  (:mod:`nlp.rank`) and stores the run's ranking in ``hassle_rankings``.
+  (:mod:`nlp.rank`) and stores the run's ranking in ``hassle_rankings``: the specific hassles
+  (children) ranked among themselves and, when the clustering grouped them, their parents
+  ranked among parents (:func:`nlp.rank.rank_levels`).
 * ``publish_results`` redacts new comment text for the views, writes the HTML, Markdown and
   CSV report, and publishes the top hassles as Prefect artifacts.
 
@@ -13,7 +15,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,7 @@ from nlp.rank import (
     ScoredComment,
     TransparentRanker,
     TrendSettings,
+    rank_levels,
 )
 from nlp.redact import redact_pii
 from warehouse import ranking as store
@@ -48,16 +51,35 @@ PART_LABELS = {
     "impact": "Score impact",
 }
 QUOTE_CONTEXT_CHARS = 240
+# Specific hassles shown under each parent in the run's summary (CLI, Prefect markdown).
+SUMMARY_CHILDREN = 3
 
 
 @dataclass(frozen=True)
 class Ranking:
-    """A ranking and what it was built from."""
+    """A ranking and what it was built from.
+
+    ``scores`` are the specific hassles (children), ranked among themselves; ``parents`` the
+    parent hassles ranked among parents (empty when the clustering has one level), and
+    ``parent_of`` maps each ranked child that has a ranked parent to it.
+    """
 
     cluster_run: store.ClusterRun
     scores: list[HassleScore]
     info: dict[str, tuple[Any, ...]]  # hassle_id -> read_hassle_info row
-    mentions: list[Mention]
+    mentions: list[Mention]  # of the children
+    parents: list[HassleScore] = field(default_factory=list)
+    parent_of: dict[str, str] = field(default_factory=dict)
+    levels: dict[str, store.HassleLevel] = field(default_factory=dict)
+
+    def children_of(self, parent_id: str) -> list[HassleScore]:
+        """The ranked children of ``parent_id``, in rank order."""
+        return [s for s in self.scores if self.parent_of.get(s.hassle_id) == parent_id]
+
+    def specificity(self, hassle_id: str) -> float | None:
+        """The hassle's specificity in the clustering, or None when not measured."""
+        level = self.levels.get(hassle_id)
+        return level.specificity if level else None
 
 
 def make_ranker(settings: Settings) -> TransparentRanker:
@@ -73,7 +95,7 @@ def make_ranker(settings: Settings) -> TransparentRanker:
             alpha=r.trend_alpha,
             min_change=r.trend_min_change,
         ),
-        min_focus=r.min_focus,
+        min_specificity=r.min_specificity,
     )
 
 
@@ -88,10 +110,21 @@ def compute_ranking(
     window = (run.window_start, run.window_end)
     scored = [ScoredComment(*row) for row in store.read_scored_comments(conn, window, filters)]
     info = {row[0]: row for row in store.read_hassle_info(conn)}
-    present = {m.hassle_id for m in mentions}
-    hassles = [HassleInfo(h, info[h][3] or 0.0, info[h][5] or 0.0) for h in sorted(present)]
-    scores = make_ranker(settings).rank(mentions, hassles, scored, as_of=run.window_end)
-    return Ranking(run, scores, info, mentions)
+    levels = store.read_hassle_levels(conn, run.run_id)
+    children = []
+    for h in sorted({m.hassle_id for m in mentions}):
+        level = levels.get(h)
+        parent = level.parent_id if level and level.parent_id in info else None
+        children.append(HassleInfo(h, level.specificity if level else None, parent))
+    parents = [
+        HassleInfo(p, levels[p].specificity if p in levels else None)
+        for p in sorted({c.parent_id for c in children if c.parent_id is not None})
+    ]
+    ranked = rank_levels(
+        make_ranker(settings), mentions, children, parents, scored, as_of=run.window_end
+    )
+    parent_of = {c.hassle_id: c.parent_id for c in children if c.parent_id is not None}
+    return Ranking(run, ranked.children, info, mentions, ranked.parents, parent_of, levels)
 
 
 def _change(score: HassleScore, previous: dict[str, tuple[int, float]]) -> str:
@@ -103,16 +136,20 @@ def _change(score: HassleScore, previous: dict[str, tuple[int, float]]) -> str:
 def ranking_rows(
     ranking: Ranking, run_id: str, previous: dict[str, tuple[int, float]]
 ) -> list[dict[str, Any]]:
-    """The ``hassle_rankings`` rows of a ranking."""
+    """The ``hassle_rankings`` rows of a ranking: the children, then the parents."""
     stamp = now()
     rows = []
-    for s in ranking.scores:
+    levels = [("child", s) for s in ranking.scores] + [("parent", s) for s in ranking.parents]
+    for level, s in levels:
         info = ranking.info[s.hassle_id]
         rows.append(
             {
                 "run_id": run_id,
                 "rank": s.rank,
                 "hassle_id": s.hassle_id,
+                "level": level,
+                "parent_id": ranking.parent_of.get(s.hassle_id),
+                "specificity": ranking.specificity(s.hassle_id),
                 "label": info[1],
                 "stage": info[2],
                 "theme": info[4],
@@ -166,12 +203,20 @@ def rank_hassles(
     previous = store.read_previous_ranking(conn, run_id)
     rows = ranking_rows(ranking, run_id, previous)
     store.write_rankings(conn, run_id, rows)
-    top = [f"{r['rank']}. {r['label']} ({r['total_score']:.2f})" for r in rows[:5]]
-    logger.info("rank_hassles: %d hassles ranked; top: %s", len(rows), "; ".join(top))
+    children = [r for r in rows if r["level"] == "child"]
+    parents = [r for r in rows if r["level"] == "parent"]
+    top = [f"{r['rank']}. {r['label']} ({r['total_score']:.2f})" for r in (parents or children)[:5]]
+    logger.info(
+        "rank_hassles: %d hassles ranked, %d parents; top: %s",
+        len(children),
+        len(parents),
+        "; ".join(top),
+    )
     counts = {
-        "hassles_ranked": len(rows),
-        "rising": sum(r["trend"] == "rising" for r in rows),
-        "new_since_last_run": sum(r["change"] == "new" for r in rows),
+        "hassles_ranked": len(children),
+        "parents_ranked": len(parents),
+        "rising": sum(r["trend"] == "rising" for r in children),
+        "new_since_last_run": sum(r["change"] == "new" for r in children),
     }
     return counts, ranking
 
@@ -239,7 +284,12 @@ def build_report(
     top: int | None = None,
     ranking: Ranking | None = None,
 ) -> ReportData | None:
-    """Everything the report shows, ranked over the filtered comments; None before any run."""
+    """Everything the report shows, ranked over the filtered comments; None before any run.
+
+    With two levels, the report's hassles are the top ``top`` parents, each holding all its
+    ranked children in rank order; children without a parent follow the parents. With one
+    level, they are the top ``top`` hassles, as before.
+    """
     filters = filters or store.ReportFilter()
     ranking = ranking or compute_ranking(conn, settings, filters)
     if ranking is None:
@@ -247,54 +297,61 @@ def build_report(
     run = ranking.cluster_run
     top = top or settings.report.top
     previous = store.read_previous_ranking(conn, run_id)
-    chosen = ranking.scores[:top]
-    quote_ids = [u for s in chosen for u in (ranking.info[s.hassle_id][8] or [])]
+    if ranking.parents:
+        orphans = [s for s in ranking.scores if s.hassle_id not in ranking.parent_of]
+        chosen = [(s, ranking.children_of(s.hassle_id)) for s in ranking.parents]
+        chosen = (chosen + [(s, []) for s in orphans])[:top]
+    else:
+        chosen = [(s, []) for s in ranking.scores[:top]]
+    shown = [s for parent, children in chosen for s in (parent, *children)]
+    quote_ids = [u for s in shown for u in (ranking.info[s.hassle_id][8] or [])]
     quotes = store.read_quotes(conn, quote_ids)
-    by_hassle: dict[str, Counter[date]] = {}
-    for m in ranking.mentions:
-        by_hassle.setdefault(m.hassle_id, Counter())[m.created_at.date()] += 1
     days = _days(run.window_start.date() + timedelta(days=1), run.window_end.date())
-    hassles = []
-    for s in chosen:
+    by_hassle = _daily_mentions(ranking)
+
+    def ranked(s: HassleScore, children: tuple[RankedHassle, ...] = ()) -> RankedHassle:
         info = ranking.info[s.hassle_id]
         counts = by_hassle.get(s.hassle_id, Counter())
-        hassles.append(
-            RankedHassle(
-                rank=s.rank,
-                hassle_id=s.hassle_id,
-                label=redact_pii(info[1]),
-                stage=info[2],
-                theme=info[4],
-                score=s.total,
-                parts=tuple(
-                    ScorePart(
-                        key=key,
-                        label=PART_LABELS.get(key, key),
-                        value=s.parts[key],
-                        weight=s.weights[key],
-                        contribution=s.parts[key] * s.weights[key],
-                        detail=_part_detail(key, s),
-                    )
-                    for key in PART_LABELS
-                    if key in s.parts
-                ),
-                customers=s.customers,
-                comments=s.comments,
-                severity_mean=s.severity_mean,
-                trend_label=s.trend_label,
-                trend_detail=f"{_trend_detail(s.trend_7d, '7')}; {_trend_detail(s.trend_30d, '30')}",
-                daily_counts=tuple((d, counts.get(d, 0)) for d in days),
-                channel_mix=dict(sorted(s.channels.items())),
-                quotes=tuple(
-                    _quote(quotes[u])
-                    for u in (info[8] or [])[: settings.report.quotes]
-                    if u in quotes
-                ),
-                change=_change(s, previous),
-                keyphrases=tuple(redact_pii(k) for k in (info[7] or [])[:6]),
-                generic=s.generic,
-            )
+        return RankedHassle(
+            rank=s.rank,
+            hassle_id=s.hassle_id,
+            label=redact_pii(info[1]),
+            stage=info[2],
+            theme=info[4],
+            score=s.total,
+            parts=tuple(
+                ScorePart(
+                    key=key,
+                    label=PART_LABELS.get(key, key),
+                    value=s.parts[key],
+                    weight=s.weights[key],
+                    contribution=s.parts[key] * s.weights[key],
+                    detail=_part_detail(key, s),
+                )
+                for key in PART_LABELS
+                if key in s.parts
+            ),
+            customers=s.customers,
+            comments=s.comments,
+            severity_mean=s.severity_mean,
+            trend_label=s.trend_label,
+            trend_detail=f"{_trend_detail(s.trend_7d, '7')}; {_trend_detail(s.trend_30d, '30')}",
+            daily_counts=tuple((d, counts.get(d, 0)) for d in days),
+            channel_mix=dict(sorted(s.channels.items())),
+            quotes=tuple(
+                _quote(quotes[u]) for u in (info[8] or [])[: settings.report.quotes] if u in quotes
+            ),
+            change=_change(s, previous),
+            keyphrases=tuple(redact_pii(k) for k in (info[7] or [])[:6]),
+            generic=s.generic,
+            level="parent" if s.hassle_id in parent_ids else "child",
+            parent_id=ranking.parent_of.get(s.hassle_id),
+            specificity=ranking.specificity(s.hassle_id),
+            children=children,
         )
+
+    parent_ids = {s.hassle_id for s in ranking.parents}
+    hassles = [ranked(parent, tuple(ranked(c) for c in children)) for parent, children in chosen]
     resolved = tuple(
         (hid, redact_pii(row[1]))
         for hid, row in ranking.info.items()
@@ -302,6 +359,14 @@ def build_report(
     )
     figures = store.read_run_figures(conn, run)
     coverage = run.units_clustered / run.units_in if run.units_in else 0.0
+    level_counts = Counter(level.level for level in ranking.levels.values())
+    if level_counts["parent"]:
+        hassle_figures = {
+            "Hassle groups (parents)": f"{level_counts['parent']:,}",
+            "Specific hassles": f"{level_counts['child']:,}",
+        }
+    else:
+        hassle_figures = {"Recurring hassles": f"{run.hassles:,}"}
     return ReportData(
         title=settings.report.title,
         generated_at=datetime.now(UTC).replace(tzinfo=None, microsecond=0),
@@ -318,7 +383,7 @@ def build_report(
             "Customers": f"{figures['customers']:,}",
             "Pain-point sentences": f"{run.units_in:,}",
             "In a recurring hassle (coverage)": f"{coverage:.0%}",
-            "Recurring hassles": f"{run.hassles:,}",
+            **hassle_figures,
             "Pain points with no journey stage": f"{figures['pain_points_unassigned_stage']:,}",
             "Sentences in an unsupported language": f"{figures['units_unsupported_language']:,}",
             "Records quarantined / repaired": f"{figures['quarantined']:,} / {figures['repaired']:,}",
@@ -327,12 +392,29 @@ def build_report(
     )
 
 
+def _daily_mentions(ranking: Ranking) -> dict[str, Counter[date]]:
+    """hassle_id -> comments a day, for every child and parent (a comment once per parent)."""
+    by_hassle: dict[str, Counter[date]] = {}
+    counted: set[tuple[str, str]] = set()
+    for m in ranking.mentions:
+        day = m.created_at.date()
+        by_hassle.setdefault(m.hassle_id, Counter())[day] += 1
+        parent = ranking.parent_of.get(m.hassle_id)
+        if parent is not None and (parent, m.comment_id) not in counted:
+            counted.add((parent, m.comment_id))
+            by_hassle.setdefault(parent, Counter())[day] += 1
+    return by_hassle
+
+
 def _days(first: date, last: date) -> list[date]:
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
 def summary_markdown(data: ReportData, report_path: Path | None) -> str:
-    """A short Markdown summary of the top hassles, for the Prefect UI."""
+    """A short Markdown summary of the top hassles, for the Prefect UI.
+
+    With two levels: each parent, then its top :data:`SUMMARY_CHILDREN` children (``↳``).
+    """
     lines = [
         f"# {data.title}",
         f"Window {data.window_start} to {data.window_end}, run `{data.run_id}`.",
@@ -341,34 +423,48 @@ def summary_markdown(data: ReportData, report_path: Path | None) -> str:
         "|---:|---|---|---|---:|---:|---|---|",
     ]
     for h in data.hassles:
-        label = h.label.replace("|", "\\|").replace("<", "&lt;")
-        lines.append(
-            f"| {h.rank} | {label} | {h.stage or ''} | {h.theme or ''} | {100 * h.score:.0f} | "
-            f"{h.customers:,} | {h.trend_label} | {h.change} |"
-        )
+        for item, child in ((h, False), *((c, True) for c in h.children[:SUMMARY_CHILDREN])):
+            label = item.label.replace("|", "\\|").replace("<", "&lt;")
+            label = f"↳ {label}" if child else label
+            lines.append(
+                f"| {item.rank} | {label} | {item.stage or ''} | {item.theme or ''} | "
+                f"{100 * item.score:.0f} | {item.customers:,} | {item.trend_label} | "
+                f"{item.change} |"
+            )
+    if data.two_level:
+        lines += ["", "Groups are ranked among groups; ↳ ranks are among all specific hassles."]
     if report_path:
         lines += ["", f"Full report: `{report_path}`"]
     return "\n".join(lines)
 
 
 def artifact_rows(data: ReportData) -> list[dict[str, Any]]:
-    """The top hassles as table-artifact rows (redacted labels, plain values)."""
-    return [
-        {
-            "rank": h.rank,
-            "hassle_id": h.hassle_id,
-            "label": h.label,
-            "stage": h.stage,
-            "theme": h.theme,
-            "score": round(100 * h.score, 1),
-            "customers": h.customers,
-            "comments": h.comments,
-            "trend": h.trend_label,
-            "change": h.change,
-            "why": json.dumps({p.key: round(p.contribution, 3) for p in h.parts}),
-        }
-        for h in data.hassles
-    ]
+    """The top hassles as table-artifact rows (redacted labels, plain values).
+
+    With two levels: each parent followed by all its children, with ``level`` and
+    ``parent_id`` columns.
+    """
+    rows = []
+    for h in data.hassles:
+        for item in (h, *h.children):
+            row: dict[str, Any] = {"rank": item.rank, "hassle_id": item.hassle_id}
+            if data.two_level:
+                row |= {"level": item.level, "parent_id": item.parent_id}
+            rows.append(
+                row
+                | {
+                    "label": item.label,
+                    "stage": item.stage,
+                    "theme": item.theme,
+                    "score": round(100 * item.score, 1),
+                    "customers": item.customers,
+                    "comments": item.comments,
+                    "trend": item.trend_label,
+                    "change": item.change,
+                    "why": json.dumps({p.key: round(p.contribution, 3) for p in item.parts}),
+                }
+            )
+    return rows
 
 
 @task(name="publish_results", cache_policy=NO_CACHE)

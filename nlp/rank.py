@@ -1,7 +1,7 @@
 """Rank hassles by what they cost customers: one transparent score per hassle, parts kept.
 
 Pure functions and classes: no files, no database. The caller passes the window's mentions
-(one :class:`Mention` per comment per hassle), the hassles' focus shares and every scored
+(one :class:`Mention` per comment per hassle), the hassles' specificity and every scored
 comment of the window.
 
 The ranking is **the customer's view first**: how much hassle, worry and money a pain point
@@ -40,8 +40,17 @@ Method (:class:`TransparentRanker`). Every component is a number in ``[0, 1]``:
 :class:`RankWeights` after dropping unavailable components and renormalising to sum 1.
 
 A hassle is **generic** (too unspecific to act on, e.g. a cluster of "Frustrating." and "Meh.")
-when ``max(stage_share, theme_share) < min_focus``. It keeps its score but ranks after every
-non-generic hassle. Ranks run 1..n by (generic, -total, hassle_id).
+when its ``specificity < min_specificity``: the labeller (:mod:`nlp.label`) measures how
+specific its sentences are (one problem, told concretely), whether or not the taxonomy knows
+the problem. A hassle without a specificity (``None``: not measured) is not generic. A generic
+hassle keeps its score but ranks after every non-generic hassle. Ranks run 1..n by
+(generic, -total, hassle_id).
+
+**Two levels** (:func:`rank_levels`): specific hassles (children) are ranked among children;
+parent hassles among parents, with the same parts computed over the mentions of all their
+children, each comment once per parent (a comment in two children of one parent is one
+mention of the parent, at its highest severity). A parent is generic only when every one of its
+children is.
 """
 
 from __future__ import annotations
@@ -117,17 +126,19 @@ class ScoredComment:
 
 @dataclass(frozen=True)
 class HassleInfo:
-    """How focused a hassle is.
+    """How specific a hassle is, and (for a specific hassle) the parent it is grouped under.
 
     Attributes:
         hassle_id: The hassle.
-        stage_share: Share of the hassle's units carrying its dominant journey stage (0..1).
-        theme_share: Share of the hassle's units carrying its dominant theme (0..1).
+        specificity: How specific its sentences are, 0..1 (the labeller's measure); ``None``
+            when not measured, which never makes a hassle generic.
+        parent_id: A child's parent hassle (used by :func:`rank_levels`); ``None`` on parents
+            and on hassles of a one-level clustering.
     """
 
     hassle_id: str
-    stage_share: float
-    theme_share: float
+    specificity: float | None = None
+    parent_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -237,7 +248,8 @@ class HassleScore:
         nps_impact: NPS points gained if this hassle's comments were gone (``None`` without
             NPS data, or when every NPS comment is one of its mentions).
         csat_impact: CSAT percentage points gained likewise.
-        generic: Too unspecific to act on: ``max(stage_share, theme_share) < min_focus``.
+        generic: Too unspecific to act on: ``specificity < min_specificity`` (a parent: every
+            child is generic).
     """
 
     hassle_id: str
@@ -291,7 +303,7 @@ class Ranker(Protocol):
 
         Args:
             mentions: One per comment per hassle, for the window.
-            hassles: Focus shares of the hassles to rank.
+            hassles: Specificity of the hassles to rank.
             scored: Every comment in the window with an NPS or CSAT score.
             as_of: End of the window (trend windows end here).
 
@@ -403,20 +415,20 @@ class TransparentRanker:
     Attributes:
         weights: Component weights before dropping unavailable components.
         trend: Trend windows and significance guard.
-        min_focus: A hassle with ``max(stage_share, theme_share)`` below this is generic.
+        min_specificity: A hassle whose specificity is below this is generic.
     """
 
     def __init__(
         self,
         weights: RankWeights = RankWeights(),
         trend: TrendSettings = TrendSettings(),
-        min_focus: float = 0.3,
+        min_specificity: float = 0.35,
     ) -> None:
-        if not 0.0 <= min_focus <= 1.0:
-            raise ValueError(f"min_focus must be within [0, 1], got {min_focus}")
+        if not 0.0 <= min_specificity <= 1.0:
+            raise ValueError(f"min_specificity must be within [0, 1], got {min_specificity}")
         self.weights = weights
         self.trend = trend
-        self.min_focus = float(min_focus)
+        self.min_specificity = float(min_specificity)
 
     def rank(
         self,
@@ -429,12 +441,13 @@ class TransparentRanker:
         """Score and rank every hassle in ``hassles`` or ``mentions``.
 
         A hassle in ``hassles`` without mentions scores zero on every count-based part; a
-        hassle in ``mentions`` without a :class:`HassleInfo` is treated as focused (not
-        generic). Mentions after ``as_of`` count everywhere except in the trends.
+        hassle in ``mentions`` without a :class:`HassleInfo`, or with a specificity of
+        ``None``, is not generic. Mentions after ``as_of`` count everywhere except in the
+        trends.
 
         Args:
             mentions: One per comment per hassle, for the window.
-            hassles: Focus shares of the hassles.
+            hassles: Specificity of the hassles.
             scored: Every comment in the window with an NPS or CSAT score.
             as_of: End of the window (trend windows end here).
 
@@ -505,7 +518,11 @@ class TransparentRanker:
             parts = {c: min(1.0, max(0.0, candidates[c])) for c in weights}
             total = min(1.0, max(0.0, sum(weights[c] * parts[c] for c in weights)))
             info = infos.get(hid)
-            generic = info is not None and max(info.stage_share, info.theme_share) < self.min_focus
+            generic = (
+                info is not None
+                and info.specificity is not None
+                and info.specificity < self.min_specificity
+            )
             results.append(
                 HassleScore(
                     hassle_id=hid,
@@ -528,8 +545,7 @@ class TransparentRanker:
                 )
             )
 
-        results.sort(key=lambda r: (r.generic, -round(r.total, _TOTAL_DECIMALS), r.hassle_id))
-        return [_with_rank(r, i) for i, r in enumerate(results, start=1)]
+        return _ordered(results)
 
     def _used_weights(self, has_value: bool, has_scores: bool) -> dict[str, float]:
         """Weights of the available components with a positive weight, renormalised to 1."""
@@ -544,7 +560,81 @@ class TransparentRanker:
         return {c: w / total for c, w in raw.items() if w > 0}
 
 
+@dataclass(frozen=True)
+class LevelRanking:
+    """Both levels of a two-level ranking, each ranked within its level.
+
+    Attributes:
+        children: The specific hassles, ranked among themselves.
+        parents: The parent hassles, ranked among themselves (empty for one level).
+    """
+
+    children: list[HassleScore]
+    parents: list[HassleScore]
+
+
+def rank_levels(
+    ranker: Ranker,
+    mentions: Sequence[Mention],
+    children: Sequence[HassleInfo],
+    parents: Sequence[HassleInfo],
+    scored: Sequence[ScoredComment],
+    *,
+    as_of: datetime,
+) -> LevelRanking:
+    """Rank specific hassles among themselves, and their parents among themselves.
+
+    A parent's mentions are those of its children (``HassleInfo.parent_id``), re-keyed to the
+    parent: a comment in two children of one parent is one mention of the parent (at its
+    highest severity), so every part is computed over the parent's distinct comments and
+    customers. A parent is generic only when it has children and every one of them is generic;
+    its own specificity is not used for that. A child without a parent is ranked among the
+    children only. Without parents this is ``ranker.rank`` on the children.
+
+    Args:
+        ranker: Scores and ranks one level.
+        mentions: One per comment per child hassle, for the window.
+        children: The specific hassles, each with its specificity and parent.
+        parents: The parent hassles (specificity is informational here).
+        scored: Every comment in the window with an NPS or CSAT score.
+        as_of: End of the window.
+
+    Returns:
+        Both levels, each ordered by rank.
+    """
+    child_scores = ranker.rank(mentions, children, scored, as_of=as_of)
+    parent_of = {c.hassle_id: c.parent_id for c in children if c.parent_id is not None}
+    if not parents and not parent_of:
+        return LevelRanking(child_scores, [])
+    grouped = [
+        replace(m, hassle_id=parent_of[m.hassle_id]) for m in mentions if m.hassle_id in parent_of
+    ]
+    # The ranker sees no specificity for parents: their generic flag comes from the children.
+    plain = [HassleInfo(p.hassle_id) for p in parents]
+    parent_scores = ranker.rank(grouped, plain, scored, as_of=as_of)
+    generic_children: dict[str, list[bool]] = {}
+    for score in child_scores:
+        if score.hassle_id in parent_of:
+            generic_children.setdefault(parent_of[score.hassle_id], []).append(score.generic)
+    flagged = [
+        replace(
+            s,
+            generic=bool(generic_children.get(s.hassle_id)) and all(generic_children[s.hassle_id]),
+        )
+        for s in parent_scores
+    ]
+    return LevelRanking(child_scores, _ordered(flagged))
+
+
 # --- private helpers -----------------------------------------------------------------------
+
+
+def _ordered(results: Sequence[HassleScore]) -> list[HassleScore]:
+    """Ranks 1..n: non-generic first, then by total (highest first), ties by hassle id."""
+    ordered = sorted(
+        results, key=lambda r: (r.generic, -round(r.total, _TOTAL_DECIMALS), r.hassle_id)
+    )
+    return [_with_rank(r, i) for i, r in enumerate(ordered, start=1)]
 
 
 def _trend_part(trend: Trend) -> float:

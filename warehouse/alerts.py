@@ -51,7 +51,10 @@ _KEYS_IN = "(hassle_id, state) IN (SELECT (unnest(?::VARCHAR[]), unnest(?::VARCH
 
 
 def read_alert_candidates(conn: duckdb.DuckDBPyConnection, run_id: str) -> list[dict[str, Any]]:
-    """The ranking of ``run_id``, best first, each row with its hassle's current status.
+    """The ranking of ``run_id``'s specific hassles, best first, each with its current status.
+
+    Alerts are about specific hassles (children): parent hassles (``level = 'parent'``) are
+    left out, and ``rank`` is the position among the children.
 
     Args:
         conn: The warehouse.
@@ -95,7 +98,7 @@ def read_alert_candidates(conn: duckdb.DuckDBPyConnection, run_id: str) -> list[
         FROM hassle_rankings AS r
         LEFT JOIN hassles AS h USING (hassle_id)
         LEFT JOIN fresh AS f USING (hassle_id)
-        WHERE r.run_id = ?
+        WHERE r.run_id = ? AND coalesce(r.level, 'child') = 'child'
         ORDER BY r.rank, r.hassle_id
         """,
         [run_id],

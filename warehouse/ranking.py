@@ -4,7 +4,8 @@ Write behaviours:
 
 * ``hassle_rankings``: appended per run, keyed by (run_id, hassle_id), because "what changed
   since the last run" and trend questions need every night's ranking. Writing a run again
-  replaces that run's rows (a retry never doubles them).
+  replaces that run's rows (a retry never doubles them). Both levels share the table: a row's
+  ``level`` says which, and ``rank`` is its position within that level.
 * ``comments_redacted``: merged on ``comment_id`` and only for comments new or changed since
   (their ``content_hash``), because redacting is the only way text reaches views and reports
   and doing it again for unchanged comments would be wasted work.
@@ -23,6 +24,7 @@ import pyarrow as pa
 
 from warehouse.connection import run_sql
 from warehouse.enrichment import _in_transaction, rows_to_table
+from warehouse.loaders import read_sql
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,24 @@ def read_hassle_info(conn: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
     )
 
 
+@dataclass(frozen=True)
+class HassleLevel:
+    """Where a hassle sits in one clustering: its level, parent and specificity."""
+
+    hassle_id: str
+    level: str  # 'child' (a specific hassle) or 'parent' (a group of children)
+    parent_id: str | None  # a child's parent; None on parents and in a one-level clustering
+    specificity: float | None  # 0..1 from the labeller; None when not measured
+
+
+def read_hassle_levels(
+    conn: duckdb.DuckDBPyConnection, cluster_run_id: str
+) -> dict[str, HassleLevel]:
+    """hassle_id -> its level, parent and specificity in the clustering ``cluster_run_id``."""
+    rows = run_sql(conn, read_sql("read_hassle_levels"), [cluster_run_id])
+    return {row[0]: HassleLevel(*row) for row in rows}
+
+
 def read_quotes(
     conn: duckdb.DuckDBPyConnection, unit_ids: Sequence[str]
 ) -> dict[str, tuple[Any, ...]]:
@@ -262,6 +282,9 @@ RANKING_COLUMNS = (
     "run_id",
     "rank",
     "hassle_id",
+    "level",
+    "parent_id",
+    "specificity",
     "label",
     "stage",
     "theme",

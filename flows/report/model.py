@@ -54,7 +54,12 @@ class RankedHassle:
     quotes: tuple[Quote, ...]  # up to 3
     change: str  # since the last run: "new", "rising", "falling", "steady", "resolved"
     keyphrases: tuple[str, ...] = ()
-    generic: bool = False  # too unspecific to act on (mostly no stage or theme)
+    generic: bool = False  # too unspecific to act on: its sentences name no concrete problem
+    level: str = "child"  # "child" (a specific hassle) or "parent" (a group of children)
+    parent_id: str | None = None  # a child's parent, when the clustering has two levels
+    specificity: float | None = None  # 0..1, how specific its sentences are; None: not measured
+    # A parent's ranked children, in rank order (their ranks are among all children).
+    children: tuple[RankedHassle, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,9 @@ class ReportData:
     window_start: date
     window_end: date
     filters: dict[str, str]  # e.g. {"channel": "ticket"}; empty when none
-    hassles: tuple[RankedHassle, ...]  # in rank order, already cut to --top
+    # In rank order, already cut to --top: the parents (each with its children) when the
+    # clustering has two levels, then any child without a parent; else the hassles.
+    hassles: tuple[RankedHassle, ...]
     stages: tuple[
         tuple[str, str], ...
     ]  # (key, display name) in journey order, need awareness .. need end
@@ -76,3 +83,8 @@ class ReportData:
     figures: dict[str, str]  # run coverage and quality figures, display name -> value
     resolved: tuple[tuple[str, str], ...] = ()  # (hassle id, label) retired since the last run
     notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def two_level(self) -> bool:
+        """Whether the report shows parent hassles with their children."""
+        return any(h.level == "parent" for h in self.hassles)

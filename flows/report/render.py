@@ -233,11 +233,15 @@ def _hassle_view(h: RankedHassle, stage_names: dict, theme_names: dict) -> dict[
                 "comment_id": q.comment_id,
             }
         )
+    classes = ["parent" if h.level == "parent" else "", "generic" if h.generic else ""]
     return {
         "h": h,
         "rank": h.rank,
         "id": h.hassle_id,
         "label": h.label,
+        "classes": " ".join(c for c in classes if c),
+        "specificity": None if h.specificity is None else f"{h.specificity:.2f}",
+        "children": [_hassle_view(c, stage_names, theme_names) for c in h.children],
         "stage": stage_names.get(h.stage, h.stage) if h.stage else None,
         "theme": theme_names.get(h.theme, h.theme) if h.theme else None,
         "score": h.score * 100,
@@ -282,6 +286,7 @@ def _view(data: ReportData) -> dict[str, Any]:
         "window": f"{data.window_start.isoformat()} – {data.window_end.isoformat()}",
         "generated": _when(data.generated_at),
         "hassles": [_hassle_view(h, stage_names, theme_names) for h in data.hassles],
+        "two_level": data.two_level,
         "heatmap": {
             "themes": [name for _, name in data.themes],
             "rows": rows,
@@ -396,18 +401,27 @@ def _cell(value: object) -> object:
 
 def _csv_columns(data: ReportData) -> tuple[list[str], list[str]]:
     part_keys: list[str] = []
-    for h in data.hassles:
+    for h in _in_order(data):
         for p in h.parts:
             if p.key not in part_keys:
                 part_keys.append(p.key)
     channels = list(CHANNELS) + sorted(
-        {c for h in data.hassles for c in h.channel_mix} - set(CHANNELS)
+        {c for h in _in_order(data) for c in h.channel_mix} - set(CHANNELS)
     )
     return part_keys, channels
 
 
+def _in_order(data: ReportData) -> list[RankedHassle]:
+    """Every hassle of the report: each one, followed by its children."""
+    return [item for h in data.hassles for item in (h, *h.children)]
+
+
 def render_csv(data: ReportData) -> str:
     """Render the ranking as CSV, one row per hassle.
+
+    With two levels, each parent's row is followed by its children's rows, and two columns
+    follow ``hassle_id``: ``level`` (``parent`` or ``child``) and ``parent_id`` (a child's
+    parent). Ranks are within the level. Without parents the columns are as follows.
 
     Columns: rank, hassle_id, label, stage, theme (display names), score (0-100), customers,
     comments, severity_mean, trend_label, change; then ``part_<key>`` (the part's value,
@@ -425,9 +439,11 @@ def render_csv(data: ReportData) -> str:
     part_keys, channels = _csv_columns(data)
     stage_names = dict(data.stages)
     theme_names = dict(data.themes)
+    levels = ["level", "parent_id"] if data.two_level else []
     header = [
         "rank",
         "hassle_id",
+        *levels,
         "label",
         "stage",
         "theme",
@@ -446,11 +462,12 @@ def render_csv(data: ReportData) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
-    for h in data.hassles:
+    for h in _in_order(data):
         parts = {p.key: p for p in h.parts}
         row: list[object] = [
             h.rank,
             h.hassle_id,
+            *([h.level, h.parent_id or ""] if levels else []),
             h.label,
             stage_names.get(h.stage, h.stage) if h.stage else "",
             theme_names.get(h.theme, h.theme) if h.theme else "",

@@ -80,7 +80,8 @@ def due_hassles(conn: duckdb.DuckDBPyConnection, run_id: str) -> list[tuple[Any,
         conn,
         "SELECT r.rank, r.hassle_id, r.label, r.stage, r.theme FROM hassle_rankings AS r "
         "JOIN hassles AS h USING (hassle_id) "
-        "WHERE r.run_id = ? AND NOT r.generic AND h.status = 'new' ORDER BY r.rank",
+        "WHERE r.run_id = ? AND NOT r.generic AND h.status = 'new' AND r.level = 'child' "
+        "ORDER BY r.rank",
         [run_id],
     )
 
@@ -93,6 +94,27 @@ def test_the_nightly_run_logs_its_alerts_when_no_channel_is_set(nightly_demo):
     _, _, result = nightly_demo
     alerts = result["stages"]["alerts"]
     assert alerts["channel"] == "log" and alerts["alerts_sent"] == 10  # alerts.max_per_run
+
+
+def test_parent_hassles_never_alert_on_their_own(two_level_demo):
+    """Alerts are about specific hassles: a new parent is not announced, its children are."""
+    folder, _, result = two_level_demo
+    with duckdb.connect(str(folder / "warehouse.duckdb"), read_only=True) as conn:
+        candidates = store.read_alert_candidates(conn, result["run_id"])
+        levels = dict(run_sql(conn, "SELECT hassle_id, level FROM hassles"))
+        # New, non-generic parents that would qualify as new if parents were candidates.
+        qualifying_parents = run_sql(
+            conn,
+            "SELECT count(*) FROM hassle_rankings AS r JOIN hassles AS h USING (hassle_id) "
+            "WHERE r.run_id = ? AND r.level = 'parent' AND h.status = 'new' AND NOT r.generic",
+            [result["run_id"]],
+        )[0][0]
+        sent = run_sql(conn, "SELECT hassle_id, run_id FROM alerts_sent")
+    assert qualifying_parents > 0
+    assert candidates and {levels[row["hassle_id"]] for row in candidates} == {"child"}
+    assert [row["rank"] for row in candidates] == list(range(1, len(candidates) + 1))
+    assert result["stages"]["alerts"]["alerts_sent"] > 0  # the run announced more children
+    assert {levels[h] for h, run in sent if run == result["run_id"]} == {"child"}
 
 
 def test_the_first_run_announces_its_new_hassles_once_as_slack_json(workspace, webhook, tmp_path):

@@ -49,7 +49,8 @@ def test_the_ranking_recovers_the_planted_order_and_flags_the_growing_hassle(
             "FROM v_latest_hassles ORDER BY rank"
         ).fetchall()
         stored = conn.execute(
-            "SELECT count(*) FROM hassle_rankings WHERE run_id = ?", [result["run_id"]]
+            "SELECT count(*) FROM hassle_rankings WHERE run_id = ? AND level = 'child'",
+            [result["run_id"]],
         ).fetchone()[0]
     assert stored == len(ranking) == result["stages"]["rank"]["hassles_ranked"]
     # Planted reach x severity: refund_delay (9%, high), app_logout (7%, high), hidden_fee (5.5%, high).
@@ -89,7 +90,12 @@ def test_nightly_writes_the_report_and_publishes_prefect_artifacts(nightly_demo)
         rows = list(csv.DictReader(f))
     with connect(folder) as conn:
         top = conn.execute("SELECT label FROM v_latest_hassles ORDER BY rank LIMIT 10").fetchall()
+        groups = conn.execute(
+            "SELECT label, child_labels FROM v_latest_parent_hassles ORDER BY rank LIMIT 10"
+        ).fetchall()
     labels = [label for (label,) in top]
+    if groups:  # two levels: the top 10 parents, each followed by its children
+        labels = [label for parent, kids in groups for label in (parent, *kids)]
     assert [r["label"] for r in rows] == labels
     assert labels[0] in html and labels[0] in markdown
     assert "<script" not in html.lower() and "http://" not in html and "https://" not in html
@@ -197,7 +203,8 @@ def test_report_command_filters_and_refuses_bad_options(nightly_demo, tmp_path):
     assert result.exit_code == 0, result.output
     with open(out / "hasslemap-report.csv", newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
-    assert 1 <= len(rows) <= 5
+    # --top counts the parents when there are two levels; every child of theirs is listed.
+    assert 1 <= len([r for r in rows if r.get("level", "parent") == "parent"]) <= 5
     assert all(
         int(r["channel_review"] or 0) == 0 and int(r["channel_survey"] or 0) == 0 for r in rows
     )
@@ -223,3 +230,116 @@ def test_the_demo_report_in_headless_chromium(nightly_demo, tmp_path):
     assert dom_facts(dom).body_attrs is not None and "<script" not in dom
     if os.environ.get("HASSLEMAP_UPDATE_SCREENSHOT") == "1":
         shutil.copyfile(shot, REPO / "docs" / "report-screenshot.png")
+
+
+# --- two levels: the demo's hassles grouped under parents (tests/conftest.py) --------------
+
+
+def test_both_levels_are_ranked_each_within_its_level(two_level_demo):
+    folder, _, result = two_level_demo
+    with connect(folder) as conn:
+        rows = conn.execute(
+            "SELECT level, rank, hassle_id, parent_id, generic, specificity, comments, customers "
+            "FROM hassle_rankings WHERE run_id = ? ORDER BY level, rank",
+            [result["run_id"]],
+        ).fetchall()
+        # Distinct comments and customers of each parent's children, straight from the members.
+        truth = dict(
+            (parent, (comments, customers))
+            for parent, comments, customers in conn.execute(
+                """
+                SELECT r.parent_id, count(DISTINCT c.comment_id),
+                       count(DISTINCT coalesce(c.customer_id, c.comment_id))
+                FROM hassle_members AS m
+                JOIN hassle_runs AS r USING (run_id, hassle_id)
+                JOIN units AS u USING (unit_id)
+                JOIN comments AS c ON c.comment_id = u.comment_id
+                WHERE m.run_id = (SELECT max_by(run_id, clustered_at) FROM cluster_runs)
+                GROUP BY r.parent_id
+                """
+            ).fetchall()
+        )
+        counts = conn.execute(
+            "SELECT (SELECT count(*) FROM v_latest_hassles), "
+            "(SELECT count(*) FROM v_latest_parent_hassles)"
+        ).fetchone()
+    children = [r for r in rows if r[0] == "child"]
+    parents = [r for r in rows if r[0] == "parent"]
+    stage = result["stages"]["rank"]
+    assert len(parents) >= 2 and counts == (len(children), len(parents))
+    assert (stage["hassles_ranked"], stage["parents_ranked"]) == counts
+    assert [r[1] for r in children] == list(range(1, len(children) + 1))
+    assert [r[1] for r in parents] == list(range(1, len(parents) + 1))
+    assert all(r[3] is None for r in parents) and all(r[3] for r in children)
+    for _, _, hassle_id, _, generic, _, comments, customers in parents:
+        # A comment (and a customer) in two children of a parent counts once for the parent.
+        assert (comments, customers) == truth[hassle_id]
+        kids = [r for r in children if r[3] == hassle_id]
+        assert sum(r[6] for r in kids) >= comments >= max(r[6] for r in kids)
+        assert generic == all(r[4] for r in kids)
+    for *_, generic, specificity, _, _ in children:
+        assert specificity is not None and generic == (specificity < 0.35)
+    assert any(r[4] for r in children) and not all(r[4] for r in children)
+
+
+def test_the_report_opens_each_parent_into_its_children(two_level_demo):
+    folder, _, result = two_level_demo
+    publish = result["stages"]["publish"]
+    html = Path(publish["report"]).read_text(encoding="utf-8")
+    markdown = Path(publish["report_markdown"]).read_text(encoding="utf-8")
+    with open(publish["report_csv"], newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    with connect(folder) as conn:
+        parents = conn.execute(
+            "SELECT hassle_id, label, child_ids FROM v_latest_parent_hassles ORDER BY rank LIMIT 10"
+        ).fetchall()
+    expected = [
+        row
+        for parent, _, kids in parents
+        for row in [(parent, "parent", ""), *((k, "child", parent) for k in kids)]
+    ]
+    assert [(r["hassle_id"], r["level"], r["parent_id"]) for r in rows] == expected
+    for parent, label, kids in parents:
+        section = html[html.index(f'id="{parent}"') :]
+        details = section[section.index("<details") : section.index("</details>")]
+        assert [details.index(f'id="{k}"') for k in kids] == sorted(
+            details.index(f'id="{k}"') for k in kids
+        )
+        assert f"## #{parents.index((parent, label, kids)) + 1} " in markdown
+    assert "<script" not in html.lower() and "http://" not in html and "https://" not in html
+
+
+def test_the_run_summary_shows_parents_with_their_top_children(two_level_demo, capsys):
+    from config import load_settings
+    from flows.cli import _print_top_hassles
+    from flows.enrich import load_enrich_config
+    from flows.publish import SUMMARY_CHILDREN, artifact_rows, build_report, summary_markdown
+
+    folder, config, result = two_level_demo
+    settings = load_settings(str(config))
+    _print_top_hassles(settings, 3)
+    printed = capsys.readouterr().out
+    with connect(folder) as conn:
+        parents = conn.execute(
+            "SELECT hassle_id, label, child_ids FROM v_latest_parent_hassles ORDER BY rank LIMIT 4"
+        ).fetchall()
+        data = build_report(
+            conn, settings, load_enrich_config(settings), run_id=result["run_id"], top=3
+        )
+    assert "Top 3 hassle groups" in printed and "↳" in printed
+    positions = [printed.index(p) for p, _, _ in parents[:3]]
+    assert positions == sorted(positions) and parents[3][0] not in printed
+    for parent, _, kids in parents[:3]:
+        shown = [printed.index(k) for k in kids[:SUMMARY_CHILDREN]]
+        assert printed.index(parent) < min(shown) and shown == sorted(shown)
+        assert all(k not in printed for k in kids[SUMMARY_CHILDREN:])
+    # The Prefect artifacts: the markdown summary likewise, the table with every child.
+    summary = summary_markdown(data, None)
+    assert summary.splitlines()[5].startswith(f"| 1 | {parents[0][1]} |")
+    assert summary.count("| ↳ ") == sum(min(len(k), SUMMARY_CHILDREN) for *_, k in parents[:3])
+    table = artifact_rows(data)
+    assert [(r["hassle_id"], r["level"]) for r in table] == [
+        row
+        for parent, _, kids in parents[:3]
+        for row in [(parent, "parent"), *((k, "child") for k in kids)]
+    ]

@@ -631,3 +631,186 @@ def test_report_in_headless_chromium(report: ReportData, tmp_path: Path):
     assert "&lt;script&gt;document.body.setAttribute('data-pwned','1')&lt;/script&gt;" in dom
     assert "<mark>The app crashed and took my settings with it.</mark>" in dom
     assert "<script" not in dom and "<img" not in dom
+
+
+# --- two levels -----------------------------------------------------------------------
+
+
+def group(rank: int, hassle_id: str, label: str, children: tuple[RankedHassle, ...], **kw):
+    """A parent hassle over ``children``, with a score part per part of theirs."""
+    first = children[0]
+    values = {p.key: p.value for p in first.parts}
+    details = {p.key: p.detail for p in first.parts}
+    kids = tuple(dataclasses.replace(c, parent_id=hassle_id) for c in children)
+    fields = {
+        "stage": first.stage,
+        "theme": first.theme,
+        "customers": sum(c.customers for c in children),
+        "comments": sum(c.comments for c in children),
+        "severity_mean": first.severity_mean,
+        "trend_label": first.trend_label,
+        "trend_detail": first.trend_detail,
+        "daily_counts": first.daily_counts,
+        "channel_mix": first.channel_mix,
+        "quotes": first.quotes[:1],
+        "change": "steady",
+        **kw,
+    }
+    return hassle(
+        rank, hassle_id, label, values, details=details, level="parent", children=kids, **fields
+    )
+
+
+def make_two_level_report() -> ReportData:
+    """Three parents over the four hassles of :func:`make_report`; the last one generic."""
+    data = make_report()
+    refund, logout, tracking, vague = data.hassles
+    parents = (
+        group(1, "P-0001", "Returns & refunds", (refund, tracking)),
+        group(2, "P-0002", "App sign-in", (logout,)),
+        group(3, "P-0003", "General <dissatisfaction>", (vague,), generic=True),
+    )
+    return dataclasses.replace(data, hassles=parents)
+
+
+def with_child_label(data: ReportData, hassle_id: str, label: str) -> ReportData:
+    def relabel(h: RankedHassle) -> RankedHassle:
+        children = tuple(relabel(c) for c in h.children)
+        h = dataclasses.replace(h, children=children)
+        return dataclasses.replace(h, label=label) if h.hassle_id == hassle_id else h
+
+    return dataclasses.replace(data, hassles=tuple(relabel(h) for h in data.hassles))
+
+
+@pytest.fixture
+def two_level() -> ReportData:
+    return make_two_level_report()
+
+
+def test_one_level_report_shows_no_groups(report: ReportData):
+    assert not report.two_level
+    page, md = render_html(report), render_markdown(report)
+    assert "<details" not in page and "specific hassle" not in page
+    assert "specific hassle" not in md and "↳" not in md
+
+
+def test_html_shows_each_parent_with_its_children_under_it(two_level: ReportData):
+    assert two_level.two_level
+    page = render_html(two_level)
+
+    summary = page[page.index('<table class="summary">') : page.index("</table>")]
+    rows = re.findall(r'<tr class="([^"]*)">\s*<td class="num rank">(\d+)</td>', summary)
+    assert rows == [
+        ("parent", "1"),
+        ("child", "1"),
+        ("child", "3"),
+        ("parent", "2"),
+        ("child", "2"),
+        ("parent generic", "3"),
+        ("child generic", "4"),
+    ]
+    assert "Returns &amp; refunds" in summary and "2 specific hassles" in summary
+    assert "General &lt;dissatisfaction&gt;" in page and "<dissatisfaction>" not in page
+    # Each parent's section holds its children's full sections inside a <details>.
+    first = page[page.index('id="P-0001"') : page.index('id="P-0002"')]
+    assert first.count("<details") == 1 and "2 specific hassles in this group" in first
+    inner = first[first.index("<details") :]
+    assert inner.index('id="h-refund-delay"') < inner.index('id="h-tracking"')
+    assert inner.count('<section class="hassle" id=') == 2
+    assert f"<mark>{TOP_SENTENCE.replace(chr(39), '&#39;')}</mark>" in inner
+    assert "ticket <b>301</b>" in inner  # a child keeps its channel mix, parts and quotes
+    # A parent is generic because all its children are; the note says so.
+    assert '<section class="hassle parent generic" id="P-0003">' in page
+    assert "every specific hassle in this group is" in page
+    # Score bars: parts and channels, for every parent and every child.
+    assert page.count('<svg class="bar"') == 2 * (3 + 4)
+    assert "<script" not in page.lower()
+
+
+def test_html_escapes_a_child_label_and_quote(two_level: ReportData):
+    sentence = "It <b>broke</b> & stayed broken."
+    q = Quote(
+        "evil",
+        "ticket",
+        datetime(2025, 5, 30, tzinfo=UTC),
+        f"{WINDOW_PAYLOAD} {sentence}",
+        len(WINDOW_PAYLOAD) + 1,
+        len(WINDOW_PAYLOAD) + 1 + len(sentence),
+    )
+    data = with_child_label(two_level, "h-tracking", f"Tracking {IMG_PAYLOAD}")
+    parents = list(data.hassles)
+    kids = list(parents[0].children)
+    kids[1] = dataclasses.replace(kids[1], quotes=(q,))
+    parents[0] = dataclasses.replace(parents[0], children=tuple(kids))
+    page = render_html(dataclasses.replace(data, hassles=tuple(parents)))
+
+    assert "<script" not in page and "<img" not in page and "<b>broke" not in page
+    assert "Tracking &lt;img src=x onerror=&#34;document.title=&#39;PWNED&#39;&#34;&gt;" in page
+    assert "<mark>It &lt;b&gt;broke&lt;/b&gt; &amp; stayed broken.</mark>" in page
+
+
+def test_markdown_shows_each_parent_with_its_children(two_level: ReportData):
+    data = with_child_label(two_level, "h-tracking", "# <b>x</b> | [link](javascript:x)")
+    md = render_markdown(data)
+
+    rows = [line for line in md.splitlines() if re.match(r"^\| \d+ \| ", line)]
+    assert [row.split(" | ")[0:2] for row in rows] == [
+        ["| 1", "**Returns & refunds** (2 specific)"],
+        ["| 1", "↳ Refund not received after returning the camera"],
+        ["| 3", "↳ \\# &lt;b>x&lt;/b> \\| \\[link\\](javascript:x)"],
+        ["| 2", "**App sign-in** (1 specific)"],
+        ["| 2", "↳ App logs out after the 4.2 update"],
+        ["| 3", "**General &lt;dissatisfaction>** (1 specific) _(too unspecific to act on)_"],
+        ["| 4", "↳ Not happy with the service _(too unspecific to act on)_"],
+    ]
+    assert "| 3 | ↳ \\# &lt;b>x&lt;/b> \\| \\[link\\](javascript:x) |" in md
+    assert "<b>" not in md and "<dissatisfaction>" not in md
+    # Parent sections at ##, their children one level down, with parts and quotes.
+    heads = [line for line in md.splitlines() if re.match(r"^#{2,3} #\d", line)]
+    assert heads == [
+        "## #1 Returns & refunds",
+        "### #1 Refund not received after returning the camera",
+        "### #3 \\# &lt;b>x&lt;/b> \\| \\[link\\](javascript:x)",
+        "## #2 App sign-in",
+        "### #2 App logs out after the 4.2 update",
+        "## #3 General &lt;dissatisfaction>",
+        "### #4 Not happy with the service",
+    ]
+    assert "### 2 specific hassles in Returns & refunds" in md
+    assert "#### Why it ranks here" in md and "#### What customers say" in md
+    assert f"> I sent the camera back on the 2nd as instructed. **{TOP_SENTENCE}** Nobody" in md
+    assert "_Too unspecific to act on: every specific hassle in this group is._" in md
+    assert "\n\n\n" not in md
+
+
+def test_csv_lists_each_parent_then_its_children(two_level: ReportData):
+    rows = list(csv.DictReader(io.StringIO(render_csv(two_level))))
+
+    assert list(rows[0])[:5] == ["rank", "hassle_id", "level", "parent_id", "label"]
+    assert [(r["rank"], r["hassle_id"], r["level"], r["parent_id"]) for r in rows] == [
+        ("1", "P-0001", "parent", ""),
+        ("1", "h-refund-delay", "child", "P-0001"),
+        ("3", "h-tracking", "child", "P-0001"),
+        ("2", "P-0002", "parent", ""),
+        ("2", "h-app-logout", "child", "P-0002"),
+        ("3", "P-0003", "parent", ""),
+        ("4", "h-generic", "child", "P-0003"),
+    ]
+    assert rows[1]["quote_1"] == two_level.hassles[0].children[0].quotes[0].text
+    data = with_child_label(two_level, "h-app-logout", "=HYPERLINK(1)")
+    assert list(csv.DictReader(io.StringIO(render_csv(data))))[4]["label"] == "'=HYPERLINK(1)"
+
+
+def test_two_level_report_in_headless_chromium(two_level: ReportData, tmp_path: Path):
+    binary = chromium()
+    data = with_child_label(two_level, "h-tracking", f"Tracking {SCRIPT_PAYLOAD} {IMG_PAYLOAD}")
+    page = tmp_path / "report.html"
+    page.write_text(render_html(data), encoding="utf-8")
+
+    dom = run_chromium(binary, tmp_path, "dom", "--dump-dom", page.as_uri()).stdout
+
+    facts = dom_facts(dom)
+    assert facts.title == data.title
+    assert facts.body_attrs is not None and "data-pwned" not in facts.body_attrs
+    assert "<script" not in dom and "<img" not in dom
+    assert dom.count("<details") == 3 and "Returns &amp; refunds" in dom

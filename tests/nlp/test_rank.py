@@ -8,6 +8,7 @@ import pytest
 from nlp.rank import (
     HassleInfo,
     HassleScore,
+    LevelRanking,
     Mention,
     Ranker,
     RankWeights,
@@ -17,6 +18,7 @@ from nlp.rank import (
     TrendSettings,
     csat,
     nps,
+    rank_levels,
     trend_test,
 )
 
@@ -73,8 +75,8 @@ def mention(
     )
 
 
-def info(hassle, stage=0.8, theme=0.8):
-    return HassleInfo(hassle_id=hassle, stage_share=stage, theme_share=theme)
+def info(hassle, specificity=0.8, parent=None):
+    return HassleInfo(hassle_id=hassle, specificity=specificity, parent_id=parent)
 
 
 def by_id(results):
@@ -115,8 +117,8 @@ def scenario():
         ms.append(mention("C", f"cold{i}", f"cco{i}", channel="review", days_ago=days))
     for i in range(40):
         ms.append(mention("D", f"d{i}", f"cd{i}", channel=CHANNELS[i % 3], days_ago=0.5 + 0.85 * i))
-    hassles = [info("A", 0.8, 0.6), info("B", 0.6, 0.5), info("C", 0.5, 0.7)]
-    hassles.append(info("D", stage=0.1, theme=0.2))
+    hassles = [info("A", 0.8), info("B", 0.6), info("C", 0.5)]
+    hassles.append(info("D", specificity=0.1))
     return ms, hassles
 
 
@@ -497,11 +499,29 @@ def test_hassle_without_mentions_is_ranked_with_zero_counts():
     assert res["D"].rank == 5
 
 
-def test_min_focus_controls_generic():
+def test_min_specificity_controls_generic():
     ms, hassles = scenario()
-    res = by_id(TransparentRanker(min_focus=0.1).rank(ms, hassles, [], as_of=AS_OF))
-    assert not res["D"].generic
-    assert res["D"].rank == 1  # the biggest hassle, once it counts as focused
+    res = by_id(TransparentRanker(min_specificity=0.1).rank(ms, hassles, [], as_of=AS_OF))
+    assert not res["D"].generic  # 0.1 is not below 0.1
+    assert res["D"].rank == 1  # the biggest hassle, once it counts as specific
+    res = by_id(TransparentRanker(min_specificity=0.65).rank(ms, hassles, [], as_of=AS_OF))
+    assert [h for h in "ABCD" if res[h].generic] == ["B", "C", "D"]
+
+
+def test_generic_comes_from_specificity_not_from_the_taxonomy():
+    """A specific hassle the taxonomy does not know is not generic; a vague one is."""
+    ms = [mention(h, f"{h}{i}", f"{h}u{i}") for h in ("shuffle", "meh") for i in range(4)]
+    hassles = [info("shuffle", specificity=0.9), info("meh", specificity=0.2)]
+    res = by_id(TransparentRanker().rank(ms, hassles, [], as_of=AS_OF))
+    assert not res["shuffle"].generic and res["meh"].generic
+    assert TransparentRanker().min_specificity == 0.35
+
+
+def test_null_specificity_is_never_generic():
+    ms = [mention(h, f"{h}{i}", f"{h}u{i}") for h in ("old", "none") for i in range(3)]
+    hassles = [info("old", specificity=None)]  # "none" has no HassleInfo at all
+    res = TransparentRanker(min_specificity=1.0).rank(ms, hassles, [], as_of=AS_OF)
+    assert not any(r.generic for r in res)
 
 
 def test_deterministic_under_input_order():
@@ -528,7 +548,7 @@ def test_rejects_bad_configuration_and_data():
     with pytest.raises(ValueError):
         TrendSettings(alpha=1.5)
     with pytest.raises(ValueError):
-        TransparentRanker(min_focus=1.5)
+        TransparentRanker(min_specificity=1.5)
     ms = [mention("H", "1", "u")]
     with pytest.raises(ValueError, match="score_kind"):
         TransparentRanker().rank(ms, [], [ScoredComment("1", 5, "ces")], as_of=AS_OF)
@@ -544,3 +564,89 @@ def test_rejects_bad_configuration_and_data():
 def test_result_type(ranked):
     assert all(isinstance(r, HassleScore) for r in ranked.values())
     assert sorted(r.rank for r in ranked.values()) == [1, 2, 3, 4]
+
+
+# --- two levels ----------------------------------------------------------------------------
+
+
+def two_level_scenario():
+    """Parent P holds children a and b, parent Q holds c; x has no parent.
+
+    Comments k0..k3 each have a sentence in both a and b (one customer each); a also has a0..a3.
+    """
+    ms = []
+    for i in range(4):
+        ms.append(mention("a", f"k{i}", f"ck{i}", severity=0.25))
+        ms.append(mention("b", f"k{i}", f"ck{i}", severity=0.75, channel="review"))
+        ms.append(mention("a", f"a{i}", f"ca{i}", severity=0.25, channel="ticket"))
+    ms += [mention("c", f"c{i}", f"cc{i}", severity=0.5) for i in range(6)]
+    ms += [mention("x", f"x{i}", f"cx{i}") for i in range(2)]
+    children = [info("a", 0.9, "P"), info("b", 0.8, "P"), info("c", 0.7, "Q"), info("x", 0.9)]
+    parents = [info("P", 0.6), info("Q", 0.4)]
+    return ms, children, parents
+
+
+def test_a_parent_counts_a_comment_in_two_of_its_children_once():
+    ms, children, parents = two_level_scenario()
+    levels = rank_levels(TransparentRanker(), ms, children, parents, [], as_of=AS_OF)
+    assert isinstance(levels, LevelRanking)
+    kids, folks = by_id(levels.children), by_id(levels.parents)
+    assert (kids["a"].comments, kids["b"].comments) == (8, 4)
+    # P: k0..k3 once each (not twice) plus a0..a3.
+    assert folks["P"].comments == 8 and folks["P"].customers == 8
+    assert folks["Q"].comments == 6 and folks["Q"].customers == 6
+    # A shared comment counts at its highest severity: 4 x 0.75 and 4 x 0.25.
+    assert folks["P"].severity_mean == pytest.approx(0.5)
+    assert folks["P"].channels == {"review": 4, "ticket": 4}
+    # x has no parent: it is ranked among the children and in no parent.
+    assert set(kids) == {"a", "b", "c", "x"} and set(folks) == {"P", "Q"}
+
+
+def test_each_level_is_ranked_within_itself():
+    ms, children, parents = two_level_scenario()
+    levels = rank_levels(TransparentRanker(), ms, children, parents, [], as_of=AS_OF)
+    assert [r.rank for r in levels.children] == [1, 2, 3, 4]
+    assert [r.rank for r in levels.parents] == [1, 2]
+    assert levels.parents[0].hassle_id == "P"  # 8 customers against 6
+    # Reach is a share of the biggest in the level: P is 1.0 among parents, a among children.
+    folks, kids = by_id(levels.parents), by_id(levels.children)
+    assert folks["P"].parts["reach"] == 1.0 and kids["a"].parts["reach"] == 1.0
+    assert folks["Q"].parts["reach"] == pytest.approx(6 / 8)
+    # The children's scores are those of ranking them alone.
+    alone = TransparentRanker().rank(ms, children, [], as_of=AS_OF)
+    assert [(r.hassle_id, r.total) for r in alone] == [
+        (r.hassle_id, r.total) for r in levels.children
+    ]
+
+
+def test_a_parent_is_generic_only_when_all_its_children_are():
+    ms, children, parents = two_level_scenario()
+    children = [info("a", 0.1, "P"), info("b", 0.9, "P"), info("c", 0.2, "Q"), info("x", 0.9)]
+    # The parents' own specificity does not decide it: P is vague, Q specific.
+    parents = [info("P", 0.05), info("Q", 0.95)]
+    levels = rank_levels(TransparentRanker(), ms, children, parents, [], as_of=AS_OF)
+    folks = by_id(levels.parents)
+    assert not folks["P"].generic  # b is specific
+    assert folks["Q"].generic  # its only child c is generic
+    assert [r.hassle_id for r in levels.parents] == ["P", "Q"]
+    # A child with no specificity is not generic, so neither is its parent.
+    children = [info("a", 0.1, "P"), info("b", None, "P"), info("c", 0.2, "Q")]
+    levels = rank_levels(TransparentRanker(), ms, children, parents, [], as_of=AS_OF)
+    assert [r.generic for r in sorted(levels.parents, key=lambda r: r.hassle_id)] == [False, True]
+
+
+def test_generic_parent_ranks_after_the_others():
+    ms, children, parents = two_level_scenario()
+    children = [info("a", 0.1, "P"), info("b", 0.1, "P"), info("c", 0.9, "Q")]
+    levels = rank_levels(TransparentRanker(), ms, children, parents, [], as_of=AS_OF)
+    assert [(r.hassle_id, r.rank, r.generic) for r in levels.parents] == [
+        ("Q", 1, False),
+        ("P", 2, True),
+    ]
+
+
+def test_without_parents_only_the_children_are_ranked():
+    ms, hassles = scenario()
+    levels = rank_levels(TransparentRanker(), ms, hassles, [], [], as_of=AS_OF)
+    assert levels.parents == []
+    assert levels.children == TransparentRanker().rank(ms, hassles, [], as_of=AS_OF)

@@ -1,8 +1,10 @@
 """docs/warehouse.md stays true: its example queries run, and every column is documented.
 
 The doc is parsed at import time, so each ```sql block becomes its own test, named by the
-``### question`` heading above it. Queries run against the nightly demo warehouse (the
-``nightly_demo`` fixture), opened read-only as an analyst would.
+``### question`` heading above it. Queries run against the nightly demo warehouse with its
+hassles grouped under parents (the ``two_level_demo`` fixture), opened read-only as an analyst
+would, and must also run on a one-level warehouse (``nightly_demo``). The views' two levels are
+checked against ``hassle_members`` and ``hassle_runs`` directly.
 """
 
 from __future__ import annotations
@@ -77,21 +79,33 @@ def test_the_doc_has_eight_to_ten_example_queries() -> None:
 
 
 @pytest.fixture(scope="module")
-def demo_warehouse(nightly_demo) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The nightly demo warehouse, read-only."""
-    folder, _config, _result = nightly_demo
+def demo_warehouse(two_level_demo) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The two-level demo warehouse, read-only."""
+    folder, _config, _result = two_level_demo
     conn = duckdb.connect(str(folder / "warehouse.duckdb"), read_only=True)
     yield conn
     conn.close()
 
 
 @pytest.fixture(scope="module")
-def analyst_snapshot(nightly_demo) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The analyst snapshot the nightly demo run wrote, read-only."""
-    _folder, _config, result = nightly_demo
+def analyst_snapshot(two_level_demo) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The analyst snapshot the two-level demo run wrote, read-only."""
+    _folder, _config, result = two_level_demo
     conn = duckdb.connect(result["stages"]["snapshot"]["path"], read_only=True)
     yield conn
     conn.close()
+
+
+@pytest.mark.parametrize(
+    "sql", [sql for _, sql in EXAMPLES], ids=[heading for heading, _ in EXAMPLES]
+)
+def test_example_query_runs_on_a_one_level_warehouse(nightly_demo, sql: str) -> None:
+    folder, _config, _result = nightly_demo
+    with duckdb.connect(str(folder / "warehouse.duckdb"), read_only=True) as conn:
+        parents = conn.execute("SELECT count(*) FROM v_latest_parent_hassles").fetchone()[0]
+        rows = conn.execute(sql).fetchall()
+    if "v_latest_parent_hassles" not in sql:
+        assert rows or parents, "without parents, only the parent examples may be empty"
 
 
 @pytest.mark.parametrize(
@@ -140,3 +154,79 @@ def test_every_column_is_documented(demo_warehouse: duckdb.DuckDBPyConnection, k
             if f"`{column}`" not in section:
                 missing.append(f"{relation}.{column}")
     assert not missing, f"not in docs/warehouse.md's column reference: {missing}"
+
+
+def _latest_parent_of(conn: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    return dict(
+        conn.execute(
+            "SELECT hassle_id, parent_id FROM hassle_runs WHERE parent_id IS NOT NULL AND run_id = "
+            "(SELECT max_by(run_id, clustered_at) FROM cluster_runs)"
+        ).fetchall()
+    )
+
+
+def test_the_hassle_views_show_both_levels(demo_warehouse: duckdb.DuckDBPyConnection) -> None:
+    conn = demo_warehouse
+    parent_of = _latest_parent_of(conn)
+    assert parent_of, "the two-level demo has parents"
+    children = conn.execute(
+        "SELECT hassle_id, level, parent_id, parent_label, parent_rank FROM v_latest_hassles"
+    ).fetchall()
+    parents = {
+        row[0]: row[1:]
+        for row in conn.execute(
+            "SELECT hassle_id, label, rank, children, child_ids FROM v_latest_parent_hassles"
+        ).fetchall()
+    }
+    assert {level for _, level, *_ in children} == {"child"}
+    for hassle_id, _, parent_id, parent_label, parent_rank in children:
+        assert parent_id == parent_of[hassle_id]
+        assert (parent_label, parent_rank) == parents[parent_id][:2]
+    for parent_id, (_, _, count, child_ids) in parents.items():
+        assert child_ids == [
+            h
+            for (h,) in conn.execute(
+                "SELECT hassle_id FROM v_latest_hassles WHERE parent_id = ? ORDER BY rank",
+                [parent_id],
+            ).fetchall()
+        ]
+        assert count == len(child_ids) > 0
+    assert sum(p[2] for p in parents.values()) == len(children)
+
+
+def test_trend_examples_and_journeys_cover_parents(
+    demo_warehouse: duckdb.DuckDBPyConnection,
+) -> None:
+    conn = demo_warehouse
+    parent_of = _latest_parent_of(conn)
+    # A parent's daily comments: each comment once, however many of its children it mentions.
+    expected = conn.execute(
+        """
+        SELECT r.parent_id, c.created_at::DATE, count(DISTINCT c.comment_id)
+        FROM hassle_members AS m
+        JOIN hassle_runs AS r USING (run_id, hassle_id)
+        JOIN units AS u USING (unit_id)
+        JOIN comments AS c ON c.comment_id = u.comment_id
+        WHERE m.run_id = (SELECT max_by(run_id, clustered_at) FROM cluster_runs)
+        GROUP BY ALL
+        """
+    ).fetchall()
+    trend = conn.execute(
+        "SELECT hassle_id, day, comments FROM v_hassle_trend WHERE level = 'parent'"
+    ).fetchall()
+    assert sorted(trend) == sorted(expected)
+    children_trend = conn.execute(
+        "SELECT count(DISTINCT hassle_id) FROM v_hassle_trend WHERE level = 'child'"
+    ).fetchone()[0]
+    assert children_trend == len(parent_of)
+    # Quotes of both levels; journeys and the matrix name the parents too.
+    levels = conn.execute("SELECT DISTINCT level FROM v_hassle_examples").fetchall()
+    assert sorted(levels) == [("child",), ("parent",)]
+    for hassle_ids, parent_ids in conn.execute(
+        "SELECT hassle_ids, parent_hassle_ids FROM v_customer_journeys WHERE len(hassle_ids) > 0"
+    ).fetchall():
+        assert parent_ids == sorted({parent_of[h] for h in hassle_ids})
+    [(hassles, parents)] = conn.execute(
+        "SELECT max(hassles), max(parent_hassles) FROM v_stage_theme_matrix"
+    ).fetchall()
+    assert 0 < parents <= hassles

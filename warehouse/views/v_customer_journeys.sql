@@ -1,14 +1,20 @@
 -- Each customer's comments across channels and journey stages, in time order: the view across
--- silos. Text is PII-redacted; hassle_ids are the latest clustering's hassles in the comment.
+-- silos. Text is PII-redacted; hassle_ids are the latest clustering's specific hassles in the
+-- comment, parent_hassle_ids their parents.
 CREATE OR REPLACE VIEW v_customer_journeys AS
 WITH latest AS (
     SELECT run_id FROM cluster_runs ORDER BY clustered_at DESC, run_id DESC LIMIT 1
 ),
 comment_hassles AS (
-    SELECT u.comment_id, list(DISTINCT m.hassle_id ORDER BY m.hassle_id) AS hassle_ids
+    SELECT
+        u.comment_id,
+        list(DISTINCT m.hassle_id ORDER BY m.hassle_id) AS hassle_ids,
+        list(DISTINCT r.parent_id ORDER BY r.parent_id) FILTER (r.parent_id IS NOT NULL)
+            AS parent_hassle_ids
     FROM hassle_members AS m
     SEMI JOIN latest USING (run_id)
     JOIN units AS u USING (unit_id)
+    LEFT JOIN hassle_runs AS r ON r.run_id = m.run_id AND r.hassle_id = m.hassle_id
     GROUP BY u.comment_id
 )
 SELECT
@@ -27,6 +33,7 @@ SELECT
     c.score,
     c.score_kind,
     coalesce(h.hassle_ids, []) AS hassle_ids,
+    coalesce(h.parent_hassle_ids, []) AS parent_hassle_ids,
     r.text
 FROM comments AS c
 JOIN comments_redacted AS r USING (comment_id)

@@ -1,17 +1,33 @@
--- Daily mentions of each hassle in the latest clustering's window: comments and customers a day.
+-- Daily mentions of each hassle in the latest clustering's window: comments and customers a day,
+-- for every specific hassle (level 'child') and every parent (level 'parent': the comments of
+-- all its children, each comment once a day however many of its children it mentions).
 CREATE OR REPLACE VIEW v_hassle_trend AS
 WITH latest AS (
     SELECT run_id FROM cluster_runs ORDER BY clustered_at DESC, run_id DESC LIMIT 1
 ),
-mentions AS (
+child_mentions AS (
     SELECT DISTINCT m.hassle_id, u.comment_id
     FROM hassle_members AS m
     SEMI JOIN latest USING (run_id)
     JOIN units AS u USING (unit_id)
+),
+parent_of AS (
+    SELECT hassle_id, parent_id
+    FROM hassle_runs
+    SEMI JOIN latest USING (run_id)
+    WHERE parent_id IS NOT NULL
+),
+mentions AS (
+    SELECT hassle_id, comment_id FROM child_mentions
+    UNION
+    SELECT p.parent_id AS hassle_id, m.comment_id
+    FROM child_mentions AS m
+    JOIN parent_of AS p USING (hassle_id)
 )
 SELECT
     m.hassle_id,
     h.label,
+    coalesce(h.level, 'child') AS level,
     c.created_at::DATE AS day,
     count(*) AS comments,
     count(DISTINCT coalesce(c.customer_id, c.comment_id)) AS customers

@@ -1,5 +1,6 @@
 -- Pain points by journey stage and hassle theme (comments, customers, hassles, mean severity),
 -- across the whole journey from need awareness to need end, in the latest clustering window.
+-- hassles counts the specific hassles the pain points fall in, parent_hassles their parents.
 CREATE OR REPLACE VIEW v_stage_theme_matrix AS
 WITH latest AS (
     SELECT run_id, window_start, window_end
@@ -19,9 +20,11 @@ SELECT
     count(DISTINCT p.comment_id) AS comments,
     count(DISTINCT coalesce(p.customer_id, p.comment_id)) AS customers,
     count(DISTINCT m.hassle_id) AS hassles,
+    count(DISTINCT r.parent_id) AS parent_hassles,
     round(avg(p.severity), 3) AS mean_severity
 FROM pain AS p
 LEFT JOIN hassle_members AS m
     ON m.unit_id = p.unit_id AND m.run_id = (SELECT run_id FROM latest)
+LEFT JOIN hassle_runs AS r ON r.run_id = m.run_id AND r.hassle_id = m.hassle_id
 GROUP BY ALL
 ORDER BY p.stage, p.theme;
