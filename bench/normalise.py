@@ -79,7 +79,9 @@ def main() -> None:
     print(f"left empty: {sum(not r.text for r in results):,}")
     print(f"boilerplate keys: {sorted(boilerplate)}")
     print(f"characters removed: {before - after:,} of {before:,} ({(before - after) / before:.1%})")
-    print(f"normalise: {len(texts) / seconds:,.0f} texts/s ({1e6 * seconds / len(texts):.0f} us each)")
+    print(
+        f"normalise: {len(texts) / seconds:,.0f} texts/s ({1e6 * seconds / len(texts):.0f} us each)"
+    )
 
     sample = random.Random(0).sample(range(len(texts)), min(args.sentences, len(texts)))
     s_before = count_sentences([texts[i] for i in sample])
