@@ -1,6 +1,6 @@
 """Cluster labels that name the problem, and how specific each cluster is (c-TF-IDF based).
 
-Each unit contributes candidate terms: its lemmas, lemma bigrams, noun chunks, and 2-5 word
+Each unit contributes candidate terms: its lemmas, lemma bigrams, noun chunks, and 2-4 word
 surface phrases of its text ("logs me out", "refund not received", "can't log in"). Before
 that, the text is cleaned of what never names a problem: @handles (and the same names written
 without "@"), URLs, emoji, redaction placeholders ("[email]"), and greeting, thanks and chit-chat
@@ -135,7 +135,7 @@ _GENERIC = frozenset(
 )
 # Particles that may end a phrase after a verb ("logs me out", "can't log in"), never start one.
 _END_PARTICLES = frozenset({"out", "up", "down", "off", "back", "in", "on"})
-_MAX_PHRASE_WORDS = 5
+_MAX_PHRASE_WORDS = 4
 _MAX_LABEL_WORDS = 6
 _LENGTH_BONUS = 0.1  # label score multiplier per content word beyond one
 _FILLER_PENALTY = 0.1  # label score penalty per stopword (but negations and particles)
@@ -275,7 +275,11 @@ class CtfidfLabeller:
             return {}
         members = np.split(kept[np.argsort(labels[kept], kind="stable")], np.cumsum(sizes)[:-1])
         handles = _handle_names(units[i].text for i in kept)
-        read = {int(i): _read_unit(units[i], handles) for i in kept}
+        read: dict[int, _ReadUnit] = {}
+        seen: dict[tuple[str, tuple[str, ...], tuple[str, ...]], _ReadUnit] = {}
+        for i in kept.tolist():  # equal units (a repeated "Thanks!") are read once
+            key = (units[i].text, units[i].lemmas, units[i].noun_chunks)
+            read[i] = seen.get(key) or seen.setdefault(key, _read_unit(units[i], handles))
         corpus = _Corpus(read, members)
 
         # Units of each cluster containing each term (a term counts once per unit), and totals.
@@ -445,39 +449,39 @@ def _keep_word(word: str, handles: frozenset[str]) -> bool:
 
 def _read_unit(unit: LabelInput, handles: frozenset[str]) -> _ReadUnit:
     """Read a unit's candidate terms, phrases and words, without handles, URLs or chit-chat."""
-    lemmas = [w for w in map(_unhyphen, unit.lemmas) if _keep_word(w, handles)]
+    # Every word kept holds a letter (_keep_word), so every term is wordlike once 2+ long.
+    lemmas = [w for w in unit.lemmas if len(w) >= 2 and _keep_word(w, handles)]
     chunks = []
     for chunk in unit.noun_chunks:
         kept = [w for w in _unhyphen(chunk).split() if _keep_word(w, handles)]
-        if kept:
+        if kept and (len(kept) > 1 or len(kept[0]) >= 2):
             chunks.append(" ".join(kept))
     text = html.unescape(unit.text) if "&" in unit.text else unit.text
     text = _NOISE.sub(" | ", text.replace("’", "'")).replace("#", " ")
     phrases = [c for c in chunks if " " in c]
     surface: set[str] = set()
     for part in _BREAK.split(text.lower()):
-        words = _WORD.findall(part)
-        surface.update(words)
         # Chit-chat and handle names break a phrase, as punctuation does.
-        kept = [w if _keep_word(w, handles) else "" for w in words]
+        kept = [w if _keep_word(w, handles) else "" for w in _WORD.findall(part)]
+        surface.update(kept)
         edge = [bool(w) and w not in _STOP and not w.isdigit() for w in kept]
-        for i in range(len(kept) - 1):
+        n = len(kept)
+        for i in range(n - 1):
             if edge[i] or kept[i] in _NEGATIONS:
-                for j in range(i + 1, min(i + _MAX_PHRASE_WORDS, len(kept))):
+                for j in range(i + 1, min(i + _MAX_PHRASE_WORDS, n)):
                     if not kept[j]:
                         break
                     if edge[j] or (kept[j] in _END_PARTICLES and edge[j - 1]):
                         phrases.append(" ".join(kept[i : j + 1]))
+    surface.discard("")
     bigrams = map(" ".join, zip(lemmas, lemmas[1:], strict=False))
-    terms = {t for t in (*lemmas, *bigrams, *chunks, *phrases) if _is_wordlike(t)}
-    words = frozenset(w for w in surface if _keep_word(w, handles)) | frozenset(lemmas)
-    chunk_words = frozenset(w for c in chunks for w in c.split())
+    words = frozenset(surface.union(lemmas))
     return _ReadUnit(
-        terms=frozenset(terms),
+        terms=frozenset((*lemmas, *bigrams, *chunks, *phrases)),
         phrases=tuple(phrases),
         words=words,
         stems=frozenset(map(_stem, words)),
-        chunk_words=chunk_words,
+        chunk_words=frozenset(w for c in chunks for w in c.split()),
         heads=frozenset(c.rsplit(" ", 1)[-1] for c in chunks),
     )
 
@@ -580,7 +584,7 @@ def _specificity(*, concrete: float, focused: float, coherence: float) -> float:
 
 
 def _unhyphen(term: str) -> str:
-    return _SPACED_HYPHEN.sub("-", term)
+    return _SPACED_HYPHEN.sub("-", term) if " - " in term else term
 
 
 @functools.lru_cache(maxsize=1 << 18)
