@@ -14,7 +14,8 @@ where ``f(t)`` is the count of ``t`` over all clusters and ``A`` the average num
 occurrences per cluster, so terms every cluster shares ("app", "customer") score low.
 
 * Corpus-wide words: words in at least 3% of the units and present in at least half of the
-  clusters (of three or more), such as the brand ("spotify") or the product ("app"). A generic
+  clusters (of three or more), such as the product ("app"); and the brand: a word that begins
+  a handle in at least 1% of the units ("spotify" of "@SpotifyCares"). A generic
   word is one of a short list ("issue", "problem", "help", "time", "message", ...). A term is
   *specific* when it holds a word that is neither a stopword, nor generic, nor corpus-wide.
 * Keyphrases: the top specific terms, dropping any whose words contain, or are contained in,
@@ -146,6 +147,7 @@ _QUOTE_POOL = 200  # quotes are picked among this many members closest to the ce
 # it and it is present in at least this share of the clusters (counted from three clusters).
 _CORPUS_WIDE_UNITS = 0.03
 _CORPUS_WIDE_CLUSTERS = 0.5
+_BRAND_HANDLE_UNITS = 0.01  # a handle in this share of the units is the brand's
 _NOUN_SHARE = 0.5  # a word is a noun when at least this share of its units hold it in a chunk
 _HEAD_SHARE = 0.2  # ... and a modifier when it heads fewer than this share of those chunks
 # Coherence: the mean cosine of members to their centroid, mapped from this range onto 0..1.
@@ -274,13 +276,13 @@ class CtfidfLabeller:
         if not len(cluster_ids):
             return {}
         members = np.split(kept[np.argsort(labels[kept], kind="stable")], np.cumsum(sizes)[:-1])
-        handles = _handle_names(units[i].text for i in kept)
+        handles, brand_handles = _handle_names([units[i].text for i in kept])
         read: dict[int, _ReadUnit] = {}
         seen: dict[tuple[str, tuple[str, ...], tuple[str, ...]], _ReadUnit] = {}
         for i in kept.tolist():  # equal units (a repeated "Thanks!") are read once
             key = (units[i].text, units[i].lemmas, units[i].noun_chunks)
             read[i] = seen.get(key) or seen.setdefault(key, _read_unit(units[i], handles))
-        corpus = _Corpus(read, members)
+        corpus = _Corpus(read, members, brand_handles)
 
         # Units of each cluster containing each term (a term counts once per unit), and totals.
         counters: list[Counter[str]] = []
@@ -424,16 +426,18 @@ class _ReadUnit:
     heads: frozenset[str]  # the last word of each noun chunk
 
 
-def _handle_names(texts: Iterable[str]) -> frozenset[str]:
-    """The @handles in ``texts``, lower case, with "s" dropped too (spaCy's lemma of them)."""
-    names: set[str] = set()
+def _handle_names(texts: Sequence[str]) -> tuple[frozenset[str], frozenset[str]]:
+    """The @handles in ``texts``, and the brand handles among them, lower case.
+
+    Each handle comes with "s" dropped too (spaCy's lemma of "@SpotifyCares"). A brand handle
+    is one in at least ``_BRAND_HANDLE_UNITS`` of the texts (the support account written to).
+    """
+    counts: Counter[str] = Counter()
     for text in texts:
-        for name in _HANDLE.findall(text):
-            name = name.lower()
-            names.add(name)
-            if name.endswith("s"):
-                names.add(name[:-1])
-    return frozenset(names)
+        counts.update({name.lower() for name in _HANDLE.findall(text)})
+    names = set(counts) | {name[:-1] for name in counts if name.endswith("s")}
+    brands = {name for name, n in counts.items() if n >= _BRAND_HANDLE_UNITS * len(texts)}
+    return frozenset(names), frozenset(brands)
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -489,7 +493,9 @@ def _read_unit(unit: LabelInput, handles: frozenset[str]) -> _ReadUnit:
 class _Corpus:
     """Word statistics over all clustered units: corpus-wide words and which words are nouns."""
 
-    def __init__(self, read: dict[int, _ReadUnit], members: list[np.ndarray]) -> None:
+    def __init__(
+        self, read: dict[int, _ReadUnit], members: list[np.ndarray], brand_handles: frozenset[str]
+    ) -> None:
         units: Counter[str] = Counter()
         in_chunks: Counter[str] = Counter()
         heads: Counter[str] = Counter()
@@ -506,9 +512,12 @@ class _Corpus:
         self._heads = heads
         self._units = units
         self._specific: dict[str, bool] = {}
-        self._wide: frozenset[str] = frozenset()
+        # The brand's own name begins its support handle: "spotify" of "@SpotifyCares".
+        self._wide = frozenset(
+            w for w in units if len(w) >= 4 and any(h.startswith(w) for h in brand_handles)
+        )
         if len(members) >= 3:
-            self._wide = frozenset(
+            self._wide |= frozenset(
                 w
                 for w, n in units.items()
                 if n >= _CORPUS_WIDE_UNITS * len(read)
