@@ -18,7 +18,9 @@ the fine clusters of two-level hassles), and the clusters are labelled by the la
 
 Printed per set: the share of labels that are a handle, URL, greeting, thanks or a lone word
 (every one-word label is listed), the top labels by size side by side, the labelling time, and
-the specificity of the most and least specific clusters with two sample sentences each.
+the specificity of the most and least specific clusters with two sample sentences each, and
+``--parents`` parent groups (average linkage on the cluster centroids) labelled by the same
+labeller, beside their children's labels.
 """
 
 from __future__ import annotations
@@ -184,6 +186,8 @@ def run_set(name: str, args: argparse.Namespace, before) -> None:
         spec = "-" if a.specificity is None else f"{a.specificity:.2f}"
         print(f"  {sizes[k]:5d}  {results['before'][k].label!r:32} | {a.label!r} ({spec}){human}")
 
+    if args.parents:
+        print_parents(units_after(sentences), vectors, labels, results["after"], args.parents)
     scored = [(cl.specificity, k) for k, cl in results["after"].items()]
     if any(s is None for s, _ in scored):
         return
@@ -204,6 +208,43 @@ def run_set(name: str, args: argparse.Namespace, before) -> None:
             print(f"  {spec:.2f} {sizes[k]:4d} {results['after'][k].label!r}: {quotes}")
 
 
+def units_after(sentences):
+    """The sentences as the working tree's labeller reads them."""
+    from nlp.label import LabelInput
+
+    return [
+        LabelInput(f"u{i}", text, tuple(lemmas), tuple(chunks), None, None)
+        for i, (text, lemmas, chunks, _) in enumerate(sentences)
+    ]
+
+
+def print_parents(units, vectors, labels, children, n_parents: int) -> None:
+    """Group the clusters into parents (average-linkage on centroids) and label the parents.
+
+    The same labeller labels the parents, called with each unit's parent number, as the
+    two-level hassles do.
+    """
+    import numpy as np
+    from sklearn.cluster import AgglomerativeClustering
+
+    from nlp.cluster import cluster_centroids
+    from nlp.label import CtfidfLabeller
+
+    n_clusters = int(labels.max()) + 1
+    centroids = cluster_centroids(vectors, labels, n_clusters)
+    grouping = AgglomerativeClustering(
+        n_clusters=min(n_parents, n_clusters), metric="cosine", linkage="average"
+    ).fit_predict(centroids)
+    parent_of_unit = np.where(labels >= 0, grouping[np.maximum(labels, 0)], -1)
+    parents = CtfidfLabeller().label(units, vectors, parent_of_unit)
+    sizes = np.bincount(parent_of_unit[parent_of_unit >= 0])
+    print(f"\nparents ({len(parents)}, grouping the clusters' centroids): label (specificity)")
+    for p in np.argsort(-sizes, kind="stable"):
+        kids = [children[k].label for k in np.flatnonzero(grouping == p)]
+        shown = "; ".join(kids[:6]) + ("; ..." if len(kids) > 6 else "")
+        print(f"  {sizes[p]:5d} {parents[p].label!r} ({parents[p].specificity:.2f}) <- {shown}")
+
+
 def main() -> None:
     """Parse the arguments and run every set."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -215,6 +256,7 @@ def main() -> None:
     parser.add_argument("--selection", default="leaf", choices=("eom", "leaf"))
     parser.add_argument("--min-cluster-size", type=int, default=None)
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--parents", type=int, default=20, help="parents to group into; 0: none")
     args = parser.parse_args()
     before = old_labeller(args.before)
     for name in args.sets.split(","):

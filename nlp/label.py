@@ -1,6 +1,6 @@
 """Cluster labels that name the problem, and how specific each cluster is (c-TF-IDF based).
 
-Each unit contributes candidate terms: its lemmas, lemma bigrams, noun chunks, and 2-5 word
+Each unit contributes candidate terms: its lemmas, lemma bigrams, noun chunks, and 2-4 word
 surface phrases of its text ("logs me out", "refund not received", "can't log in"). Before
 that, the text is cleaned of what never names a problem: @handles (and the same names written
 without "@"), URLs, emoji, redaction placeholders ("[email]"), and greeting, thanks and chit-chat
@@ -14,7 +14,8 @@ where ``f(t)`` is the count of ``t`` over all clusters and ``A`` the average num
 occurrences per cluster, so terms every cluster shares ("app", "customer") score low.
 
 * Corpus-wide words: words in at least 3% of the units and present in at least half of the
-  clusters (of three or more), such as the brand ("spotify") or the product ("app"). A generic
+  clusters (of three or more), such as the product ("app"); and the brand: a word that begins
+  a handle in at least 1% of the units ("spotify" of "@SpotifyCares"). A generic
   word is one of a short list ("issue", "problem", "help", "time", "message", ...). A term is
   *specific* when it holds a word that is neither a stopword, nor generic, nor corpus-wide.
 * Keyphrases: the top specific terms, dropping any whose words contain, or are contained in,
@@ -135,7 +136,7 @@ _GENERIC = frozenset(
 )
 # Particles that may end a phrase after a verb ("logs me out", "can't log in"), never start one.
 _END_PARTICLES = frozenset({"out", "up", "down", "off", "back", "in", "on"})
-_MAX_PHRASE_WORDS = 5
+_MAX_PHRASE_WORDS = 4
 _MAX_LABEL_WORDS = 6
 _LENGTH_BONUS = 0.1  # label score multiplier per content word beyond one
 _FILLER_PENALTY = 0.1  # label score penalty per stopword (but negations and particles)
@@ -146,6 +147,7 @@ _QUOTE_POOL = 200  # quotes are picked among this many members closest to the ce
 # it and it is present in at least this share of the clusters (counted from three clusters).
 _CORPUS_WIDE_UNITS = 0.03
 _CORPUS_WIDE_CLUSTERS = 0.5
+_BRAND_HANDLE_UNITS = 0.01  # a handle in this share of the units is the brand's
 _NOUN_SHARE = 0.5  # a word is a noun when at least this share of its units hold it in a chunk
 _HEAD_SHARE = 0.2  # ... and a modifier when it heads fewer than this share of those chunks
 # Coherence: the mean cosine of members to their centroid, mapped from this range onto 0..1.
@@ -274,9 +276,13 @@ class CtfidfLabeller:
         if not len(cluster_ids):
             return {}
         members = np.split(kept[np.argsort(labels[kept], kind="stable")], np.cumsum(sizes)[:-1])
-        handles = _handle_names(units[i].text for i in kept)
-        read = {int(i): _read_unit(units[i], handles) for i in kept}
-        corpus = _Corpus(read, members)
+        handles, brand_handles = _handle_names([units[i].text for i in kept])
+        read: dict[int, _ReadUnit] = {}
+        seen: dict[tuple[str, tuple[str, ...], tuple[str, ...]], _ReadUnit] = {}
+        for i in kept.tolist():  # equal units (a repeated "Thanks!") are read once
+            key = (units[i].text, units[i].lemmas, units[i].noun_chunks)
+            read[i] = seen.get(key) or seen.setdefault(key, _read_unit(units[i], handles))
+        corpus = _Corpus(read, members, brand_handles)
 
         # Units of each cluster containing each term (a term counts once per unit), and totals.
         counters: list[Counter[str]] = []
@@ -420,16 +426,18 @@ class _ReadUnit:
     heads: frozenset[str]  # the last word of each noun chunk
 
 
-def _handle_names(texts: Iterable[str]) -> frozenset[str]:
-    """The @handles in ``texts``, lower case, with "s" dropped too (spaCy's lemma of them)."""
-    names: set[str] = set()
+def _handle_names(texts: Sequence[str]) -> tuple[frozenset[str], frozenset[str]]:
+    """The @handles in ``texts``, and the brand handles among them, lower case.
+
+    Each handle comes with "s" dropped too (spaCy's lemma of "@SpotifyCares"). A brand handle
+    is one in at least ``_BRAND_HANDLE_UNITS`` of the texts (the support account written to).
+    """
+    counts: Counter[str] = Counter()
     for text in texts:
-        for name in _HANDLE.findall(text):
-            name = name.lower()
-            names.add(name)
-            if name.endswith("s"):
-                names.add(name[:-1])
-    return frozenset(names)
+        counts.update({name.lower() for name in _HANDLE.findall(text)})
+    names = set(counts) | {name[:-1] for name in counts if name.endswith("s")}
+    brands = {name for name, n in counts.items() if n >= _BRAND_HANDLE_UNITS * len(texts)}
+    return frozenset(names), frozenset(brands)
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -445,39 +453,39 @@ def _keep_word(word: str, handles: frozenset[str]) -> bool:
 
 def _read_unit(unit: LabelInput, handles: frozenset[str]) -> _ReadUnit:
     """Read a unit's candidate terms, phrases and words, without handles, URLs or chit-chat."""
-    lemmas = [w for w in map(_unhyphen, unit.lemmas) if _keep_word(w, handles)]
+    # Every word kept holds a letter (_keep_word), so every term is wordlike once 2+ long.
+    lemmas = [w for w in unit.lemmas if len(w) >= 2 and _keep_word(w, handles)]
     chunks = []
     for chunk in unit.noun_chunks:
         kept = [w for w in _unhyphen(chunk).split() if _keep_word(w, handles)]
-        if kept:
+        if kept and (len(kept) > 1 or len(kept[0]) >= 2):
             chunks.append(" ".join(kept))
     text = html.unescape(unit.text) if "&" in unit.text else unit.text
     text = _NOISE.sub(" | ", text.replace("’", "'")).replace("#", " ")
     phrases = [c for c in chunks if " " in c]
     surface: set[str] = set()
     for part in _BREAK.split(text.lower()):
-        words = _WORD.findall(part)
-        surface.update(words)
         # Chit-chat and handle names break a phrase, as punctuation does.
-        kept = [w if _keep_word(w, handles) else "" for w in words]
+        kept = [w if _keep_word(w, handles) else "" for w in _WORD.findall(part)]
+        surface.update(kept)
         edge = [bool(w) and w not in _STOP and not w.isdigit() for w in kept]
-        for i in range(len(kept) - 1):
+        n = len(kept)
+        for i in range(n - 1):
             if edge[i] or kept[i] in _NEGATIONS:
-                for j in range(i + 1, min(i + _MAX_PHRASE_WORDS, len(kept))):
+                for j in range(i + 1, min(i + _MAX_PHRASE_WORDS, n)):
                     if not kept[j]:
                         break
                     if edge[j] or (kept[j] in _END_PARTICLES and edge[j - 1]):
                         phrases.append(" ".join(kept[i : j + 1]))
+    surface.discard("")
     bigrams = map(" ".join, zip(lemmas, lemmas[1:], strict=False))
-    terms = {t for t in (*lemmas, *bigrams, *chunks, *phrases) if _is_wordlike(t)}
-    words = frozenset(w for w in surface if _keep_word(w, handles)) | frozenset(lemmas)
-    chunk_words = frozenset(w for c in chunks for w in c.split())
+    words = frozenset(surface.union(lemmas))
     return _ReadUnit(
-        terms=frozenset(terms),
+        terms=frozenset((*lemmas, *bigrams, *chunks, *phrases)),
         phrases=tuple(phrases),
         words=words,
         stems=frozenset(map(_stem, words)),
-        chunk_words=chunk_words,
+        chunk_words=frozenset(w for c in chunks for w in c.split()),
         heads=frozenset(c.rsplit(" ", 1)[-1] for c in chunks),
     )
 
@@ -485,7 +493,9 @@ def _read_unit(unit: LabelInput, handles: frozenset[str]) -> _ReadUnit:
 class _Corpus:
     """Word statistics over all clustered units: corpus-wide words and which words are nouns."""
 
-    def __init__(self, read: dict[int, _ReadUnit], members: list[np.ndarray]) -> None:
+    def __init__(
+        self, read: dict[int, _ReadUnit], members: list[np.ndarray], brand_handles: frozenset[str]
+    ) -> None:
         units: Counter[str] = Counter()
         in_chunks: Counter[str] = Counter()
         heads: Counter[str] = Counter()
@@ -502,9 +512,12 @@ class _Corpus:
         self._heads = heads
         self._units = units
         self._specific: dict[str, bool] = {}
-        self._wide: frozenset[str] = frozenset()
+        # The brand's own name begins its support handle: "spotify" of "@SpotifyCares".
+        self._wide = frozenset(
+            w for w in units if len(w) >= 4 and any(h.startswith(w) for h in brand_handles)
+        )
         if len(members) >= 3:
-            self._wide = frozenset(
+            self._wide |= frozenset(
                 w
                 for w, n in units.items()
                 if n >= _CORPUS_WIDE_UNITS * len(read)
@@ -580,7 +593,7 @@ def _specificity(*, concrete: float, focused: float, coherence: float) -> float:
 
 
 def _unhyphen(term: str) -> str:
-    return _SPACED_HYPHEN.sub("-", term)
+    return _SPACED_HYPHEN.sub("-", term) if " - " in term else term
 
 
 @functools.lru_cache(maxsize=1 << 18)
