@@ -276,7 +276,7 @@ class ClusterSettings(_Strict):
     min_parents: int = Field(default=10, ge=1)
     max_parents: int = Field(default=25, ge=1)
     incremental_max_new_share: float = Field(
-        default=0.05,
+        default=0.1,
         ge=0,
         le=1,
         description="Re-cluster fully when more units than this are new since the last full run.",
