@@ -313,10 +313,10 @@ class ClusterSettings(_Strict):
         default=0.45, gt=0, le=1, description="Least neighbour vote for a noise unit to join."
     )
     merge_similarity: float = Field(
-        default=0.9, gt=0, le=1, description="Merge near-duplicate clusters this alike."
+        default=0.75, gt=0, le=1, description="Merge clusters whose centroids are this alike."
     )
     tag_merge_bonus: float = Field(
-        default=0.0, ge=0, le=1, description="Clusters with the same stage and theme merge sooner."
+        default=0.15, ge=0, le=1, description="Clusters with the same stage and theme merge sooner."
     )
     split_share: float = Field(
         default=0.05, gt=0, le=1, description="A hassle above this share of units may be split..."
@@ -331,7 +331,7 @@ class ClusterSettings(_Strict):
     min_parents: int = Field(default=10, ge=1)
     max_parents: int = Field(default=25, ge=1)
     incremental_max_new_share: float = Field(
-        default=0.05,
+        default=0.1,
         ge=0,
         le=1,
         description="Re-cluster fully when more units than this are new since the last full run.",

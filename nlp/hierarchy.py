@@ -38,7 +38,8 @@ def group_children(
 ) -> np.ndarray:
     """Group child centroids into parents; return each child's parent number.
 
-    Average linkage over cosine distances, cut at ``1 - parent_similarity``. When that gives
+    Average linkage over cosine distances between the centroids centred on their mean, cut at
+    ``1 - parent_similarity``. When that gives
     more than ``max_parents`` parents the tree is cut at ``max_parents``; when it gives fewer
     than ``min(min_parents, n_children // 2)``, at that many (a handful of children need not
     make ten parents). Parents are numbered by their first child, so the result does not
@@ -59,7 +60,11 @@ def group_children(
     from scipy.cluster.hierarchy import fcluster, linkage
     from scipy.spatial.distance import pdist
 
-    tree = linkage(pdist(np.asarray(centroids, dtype=np.float64), metric="cosine"), "average")
+    # Centred on the mean child: what every child shares (a brand's @handle starting every
+    # tweet) would otherwise pull unrelated children under one parent.
+    points = np.asarray(centroids, dtype=np.float64)
+    points = points - points.mean(axis=0)
+    tree = linkage(pdist(points, metric="cosine"), "average")
     groups = fcluster(tree, t=1.0 - parent_similarity, criterion="distance")
     fewest = max(1, min(min_parents, n // 2))
     count = len(np.unique(groups))
