@@ -274,6 +274,7 @@ class SetRows:
     reasons: dict[str, list[str]]  # reason column -> label per row
     ratings: list[int | None]
     dates_readable: float | None = None  # share of the file's own dates hasslemap can parse
+    subsampled: bool = False  # --limit kept fewer rows than the files hold
 
 
 def _absa(record: dict, key: str) -> tuple[bool | None, str]:
@@ -307,13 +308,10 @@ def read_set(spec: RealSet, eval_dir: Path, limit: int | None, seed: int) -> Set
             frame = pd.read_csv(path, dtype=str, keep_default_na=False)
         frame["_file"] = Path(file).stem
         frames.append(frame)
-    if limit:
-        total = sum(len(f) for f in frames)
-        if limit < total:
-            whole = pd.concat(frames, ignore_index=True).sample(n=limit, random_state=seed)
-            frames = [
-                whole[whole["_file"] == Path(f).stem].reset_index(drop=True) for f in spec.files
-            ]
+    subsampled = bool(limit) and limit < sum(len(f) for f in frames)
+    if subsampled:
+        whole = pd.concat(frames, ignore_index=True).sample(n=limit, random_state=seed)
+        frames = [whole[whole["_file"] == Path(f).stem].sort_index() for f in spec.files]
     ids, texts, complaint, ratings = [], [], [], []
     reasons: dict[str, list[str]] = {r: [] for r in spec.reasons}
     readable = []
@@ -354,7 +352,7 @@ def read_set(spec: RealSet, eval_dir: Path, limit: int | None, seed: int) -> Set
                 readable.append(parse_timestamp(row[spec.date]) is not None)
     if len(set(ids)) != len(ids):
         raise SystemExit(f"{spec.name}: external ids are not unique")
-    rows = SetRows(spec, frames, ids, texts, complaint, reasons, ratings)
+    rows = SetRows(spec, frames, ids, texts, complaint, reasons, ratings, subsampled=subsampled)
     if readable:
         rows.dates_readable = sum(readable) / len(readable)
     return rows
@@ -720,8 +718,7 @@ def run_set(spec: RealSet, args: argparse.Namespace, workroot: Path, embedder_bo
     workdir = workroot / spec.name
     workdir.mkdir(parents=True)
     channel = channel_for(spec.channel)
-    whole = not args.limit or args.limit >= len(rows.ids)
-    as_is = whole and not spec.strip_prompt and bool(spec.external_id and spec.date)
+    as_is = not rows.subsampled and not spec.strip_prompt and bool(spec.external_id and spec.date)
     as_is = as_is and not spec.date_format and len(spec.files) == 1
     path, fields, window = write_inputs(rows, workdir / "data", as_is)
     path = path or str(args.eval / spec.files[0])
@@ -783,6 +780,12 @@ def score_set(
         progress(f"{spec.name}: BERTopic done in {bertopic['seconds']:.0f} s")
     if spec.name == "twcs":
         out["labels"] = label_quality(published, spec.brands)
+    for reason, methods in out["methods"].items():
+        for method, m in methods.items():
+            progress(
+                f"{spec.name} {reason} {method}: coverage {_f(m['coverage'])}, NMI all "
+                f"{_f(m['nmi_all'])}, reasons {m['recall_k']} of {m['recall_n']}"
+            )
     return out
 
 
@@ -1087,7 +1090,7 @@ def main() -> None:
         workroot = Path(temporary.name)
     results, replayed, embedder_box = [], None, []
     try:
-        with prefect_test_harness(server_startup_timeout=120):
+        with prefect_test_harness(server_startup_timeout=600):
             warm_up()
             os.environ["PREFECT_API_URL"] = PREFECT_API_URL.value()
             for name in names:
