@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import resource
 import shutil
 import subprocess
@@ -64,3 +65,111 @@ def write_demo_workspace(workdir: Path, comments: int) -> int:
     )
     (workdir / "bench.yaml").write_text(config)
     return sum(summary.counts.values())
+
+
+# --- hassle labels that name no problem (issue 12) ------------------------------------------
+
+# A label that is only one of these words names no problem a product owner could act on.
+GENERIC_WORDS = frozenset(
+    [
+        "help",
+        "fix",
+        "dm",
+        "dms",
+        "app",
+        "apps",
+        "issue",
+        "issues",
+        "problem",
+        "problems",
+        "hold",
+        "wait",
+        "waiting",
+        "account",
+        "accounts",
+        "email",
+        "emails",
+        "support",
+        "thanks",
+        "thank",
+        "please",
+        "yes",
+        "no",
+        "ok",
+        "okay",
+        "hi",
+        "hello",
+        "hey",
+        "error",
+        "errors",
+        "question",
+        "questions",
+        "thing",
+        "things",
+        "stuff",
+        "service",
+        "services",
+        "update",
+        "updates",
+        "customer",
+        "customers",
+        "team",
+        "message",
+        "messages",
+        "reply",
+        "response",
+        "info",
+        "information",
+        "order",
+        "orders",
+        "time",
+        "today",
+        "day",
+        "week",
+        "way",
+        "work",
+        "working",
+        "check",
+        "sorry",
+        "hope",
+        "sure",
+    ]
+)
+GREETING_WORDS = frozenset({"hi", "hello", "hey", "dear", "greetings", "hiya", "morning", "yo"})
+_HANDLE = re.compile(r"(?<![\w.])@\w")
+_URL = re.compile(r"https?://|\bwww\.|\b[\w-]+\.(?:com|co|ly|me|io|net|org)/", re.IGNORECASE)
+_THANKS = re.compile(
+    r"\b(?:thanks?|thank you|thankyou|thx|ty|cheers|appreciated?)\b", re.IGNORECASE
+)
+_GREETING_START = re.compile(
+    r"^\s*(?:hi|hello|hey|dear|greetings|hiya|good (?:morning|afternoon|evening))\b", re.IGNORECASE
+)
+_WORD = re.compile(r"[\w'’-]+")
+
+
+def label_words(label: str) -> list[str]:
+    """The words of a label, lower case, without the punctuation around them."""
+    return [w.strip("'’-").lower() for w in _WORD.findall(label) if w.strip("'’-")]
+
+
+def label_problems(label: str, brands: tuple[str, ...] = ()) -> list[str]:
+    """Why a hassle label names no problem: handle, url, greeting, thanks, brand, generic word.
+
+    Empty when none of these applies. ``brands`` are names that alone are no problem either
+    (e.g. ``spotify``). A lone generic word is one of :data:`GENERIC_WORDS`.
+    """
+    problems = []
+    if _HANDLE.search(label):
+        problems.append("handle")
+    if _URL.search(label):
+        problems.append("url")
+    words = label_words(label)
+    if _GREETING_START.match(label) or (words and set(words) <= GREETING_WORDS):
+        problems.append("greeting")
+    if _THANKS.search(label):
+        problems.append("thanks")
+    if words and set(words) <= {b.lower() for b in brands}:
+        problems.append("brand")
+    if len(words) == 1 and words[0] in GENERIC_WORDS:
+        problems.append("generic word")
+    return problems
