@@ -27,6 +27,7 @@ _UNAMBIGUOUS = (
     "%b %d, %Y",
     "%B %d, %Y",
     "%a, %d %b %Y %H:%M:%S %z",
+    "%a %b %d %H:%M:%S %z %Y",  # Twitter's created_at: "Wed Oct 11 06:55:44 +0000 2017"
 )
 _EPOCH_MS = 10**11  # numbers above this are milliseconds since the epoch
 

@@ -20,6 +20,7 @@ SURVEYS = SourceConfig(name="s", channel="survey", path="x", format="csv", field
         ("09/14/2026", datetime(2026, 9, 14)),
         ("14.09.2026", datetime(2026, 9, 14)),
         ("Sep 14, 2026", datetime(2026, 9, 14)),
+        ("Mon Sep 14 10:31:00 +0200 2026", datetime(2026, 9, 14, 8, 31)),  # Twitter's format
         (1789374660, datetime(2026, 9, 14, 8, 31)),
         (1789374660000, datetime(2026, 9, 14, 8, 31)),
         ("last tuesday", None),
