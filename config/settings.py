@@ -392,7 +392,7 @@ class RankSettings(_Strict):
     trend_alpha: float = Field(default=0.05, gt=0, lt=1)
     trend_min_change: float = Field(default=0.25, ge=0)
     min_specificity: float = Field(
-        default=0.35,
+        default=0.5,
         ge=0,
         le=1,
         description="Below this specificity a hassle is too unspecific to act on (generic).",
