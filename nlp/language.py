@@ -7,8 +7,8 @@ wrong foreign guess drops the text. So, in order:
 1. Handles, links, ``__placeholders__``, digits and emoji are stripped: they say nothing
    about the language.
 2. A text mostly in Latin letters is English when enough of its words are frequent English
-   function or chat words, and more of them than frequent words of other languages (about a
-   microsecond; most English comments stop here).
+   function or chat words, and more of them than frequent words of other languages and words
+   with accented letters (about a microsecond; most English comments stop here).
 3. A Latin-letter text of fewer than :data:`MIN_DETECT_WORDS` words with no frequent word of
    another language is undetermined (``und``) rather than foreign: too short to tell, and
    ``und`` is kept.
@@ -46,11 +46,11 @@ _OTHER = (
     frozenset(
         """
         el la los las del que y en por para con una es está pero muy mi tu su lo ya porque como
-        o os um uma não com meu minha você é da do em mas isso
+        o os um uma não com meu minha você é da do em mas isso muito foi sempre
         le les des et est je ne pas une pour avec mon ma du au il elle nous vous ce qui sur très
         der die das und ist nicht ich ein eine mit auf zu den dem sie wir mein meine bitte noch
-        auch sehr nichts ganz schon
-        de het een niet ik van mijn op voor dat nog ook maar wel bij zijn heb
+        auch sehr nichts ganz schon geht
+        de het een niet ik van mijn op voor dat nog ook maar wel bij zijn heb er geen
         di che non per sono della questo
         """.split()  # noqa: SIM905 - a word list reads better as text
     )
@@ -110,7 +110,7 @@ def detect_language(
     letters = [c for word in words for c in word]
     if sum(map(_is_latin, letters)) >= 0.5 * len(letters):
         hits = sum(word in _ENGLISH for word in words)
-        other = sum(word in _OTHER for word in words)
+        other = sum(word in _OTHER or not word.isascii() for word in words)
         english = hits / len(words)
         short = len(words) < MIN_DETECT_WORDS
         if hits > other and (english >= 0.2 or short):
