@@ -261,7 +261,7 @@ class TaggingSettings(_Strict):
     min_confidence: float = Field(default=0.35, gt=0, lt=1)
     pattern_boost: float = Field(default=0.08, ge=0, le=1)
     pain_threshold: float = Field(
-        default=0.5,
+        default=0.35,
         gt=0,
         lt=1,
         description="A unit is a pain point from this probability of being a complaint.",

@@ -128,7 +128,7 @@ class PainClassifier:
     milliseconds, so it is fitted wherever a tagger is built.
     """
 
-    def __init__(self, taxonomy: Taxonomy, embedder: Embedder, *, threshold: float = 0.5) -> None:
+    def __init__(self, taxonomy: Taxonomy, embedder: Embedder, *, threshold: float = 0.35) -> None:
         """Embed the examples and fit.
 
         Args:
@@ -167,7 +167,7 @@ class PrototypeTagger:
         min_confidence: float = 0.35,
         pattern_boost: float = 0.08,
         labelled: Sequence[tuple[str, str, str]] = (),
-        pain_threshold: float = 0.5,
+        pain_threshold: float = 0.35,
     ) -> None:
         """Embed the taxonomy's examples (and any labelled examples) and calibrate.
 
