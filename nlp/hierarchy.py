@@ -113,7 +113,7 @@ def assign_incrementally(
     parent_similarity: float = 0.5,
     n_jobs: int = 2,
 ) -> Incremental:
-    """Keep last night's children; vote the other units in; find new children in the rest.
+    """Keep last night's children; vote the new units in; find new children in the rest.
 
     Args:
         vectors: One L2-normalised row per unit in tonight's window.
@@ -138,7 +138,9 @@ def assign_incrementally(
     kept = labels >= 0
     joined = np.zeros(len(labels), dtype=bool)
     strength = np.zeros(len(labels), dtype=np.float32)
-    todo = np.flatnonzero(~kept)
+    # Only new units are voted in: an old unit that was noise stays noise until the next full
+    # clustering, so a night without new text changes no membership.
+    todo = np.flatnonzero(~kept & is_new)
     reference = np.flatnonzero(kept)
     if len(todo) and len(reference) and params.soft_threshold < 1.0:
         rng = np.random.default_rng(params.seed)

@@ -67,7 +67,9 @@ def test_children_are_grouped_under_parents_with_their_own_ids_and_labels(nightl
         [(run_parents, run_children)] = conn.execute(
             "SELECT parents, hassles FROM cluster_runs"
         ).fetchall()
-        member_ids = {h for (h,) in conn.execute("SELECT DISTINCT hassle_id FROM hassle_members")}
+        member_ids = {
+            h for (h,) in conn.execute("SELECT DISTINCT hassle_id FROM hassle_members").fetchall()
+        }
     parent_ids = {p[0] for p in parents}
     assert all(re.fullmatch(r"H-\d{4}", c[0]) for c in children)
     assert all(re.fullmatch(r"P-\d{4}", p) for p in parent_ids)
@@ -153,7 +155,8 @@ def test_a_full_recluster_of_the_same_window_keeps_the_ids_of_both_levels(
     folder, _, _ = nightly_demo
     config = copy_workspace(folder, tmp_path, demo_sources(demo_dir))
     with config.open("a", encoding="utf-8") as f:
-        f.write("cluster:\n  full_every_days: 0.001\n")  # every night is a full one
+        # A clustering setting that changes nothing on this window forces a full re-cluster.
+        f.write("cluster:\n  max_reference_points: 10001\n")
     with connect(tmp_path) as conn:
         before = conn.execute(
             "SELECT hassle_id, level, parent_id FROM hassles ORDER BY 1"
