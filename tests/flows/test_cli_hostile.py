@@ -57,14 +57,20 @@ def _build(folder: Path, texts: tuple[str, ...] = PAYLOADS) -> Path:
             [RUN_ID, now, now],
         )
         conn.execute(
-            "INSERT INTO cluster_runs VALUES (?, 'fp', ?, ?, 'm', 0, 0, 0, 0, ?, 0, 0, 10, 0, "
+            "INSERT INTO cluster_runs (run_id, input_fingerprint, window_start, window_end, "
+            "model_id, units_in, units_clustered, units_core, coverage, hassles, hassles_new, "
+            "hassles_retired, min_cluster_size, fitted_on, params, timings, clustered_at) "
+            "VALUES (?, 'fp', ?, ?, 'm', 0, 0, 0, 0, ?, 0, 0, 10, 0, "
             "'{}', '{}', ?)",
             [RUN_ID, datetime(2026, 8, 1), now, len(texts), now],
         )
         for number, text in enumerate(texts, start=1):
             hassle_id = f"H-{number:04d}"
             conn.execute(
-                "INSERT INTO hassles VALUES (?, ?, [?], 'checkout', 1, 'errors', 1, [], 3, "
+                "INSERT INTO hassles (hassle_id, label, keyphrases, stage, stage_share, theme, "
+                "theme_share, quote_unit_ids, units, status, first_seen, last_seen, "
+                "first_run_id, last_run_id, centroid) "
+                "VALUES (?, ?, [?], 'checkout', 1, 'errors', 1, [], 3, "
                 "'new', ?, ?, ?, ?, [1.0])",
                 [hassle_id, text, text, now, now, RUN_ID, RUN_ID],
             )
