@@ -36,8 +36,8 @@ support handle is a support request); the choice is printed.
 Copies (temporary folder only): a set without its own id column gets ``row_id`` (file and
 row number); a set without a date gets ``received`` (today, as an export date would be); the
 tweets' ``created_at`` (``Wed Oct 11 06:55:44 +0000 2017``) is written as ISO 8601 beside
-it in ``created_utc``, because hasslemap reads no date-format setting and does not parse
-Twitter's format (the share of dates readable as they are is printed per set); IBM's prompt
+it in ``created_utc``, so that commits from before hasslemap read Twitter's format (issue
+12) can be measured the same way (the share of dates readable as they are is printed per set); IBM's prompt
 is stripped; ``--limit`` writes a seeded subsample. cfpb_raw without ``--limit`` is read
 straight from the shared file. ``cluster.window_days`` is widened to a set's date span
 where that exceeds 90 days, so that every text is in the window; all else is the default.
