@@ -114,7 +114,8 @@ def _completed_run(conn) -> tuple[str, datetime, str]:
         "SELECT run_id, started_at FROM runs WHERE status = 'completed'"
     ).fetchall()
     [(top,)] = conn.execute(
-        "SELECT hassle_id FROM hassle_rankings WHERE run_id = ? AND rank = 1", [run_id]
+        "SELECT hassle_id FROM hassle_rankings WHERE run_id = ? AND level = 'child' AND rank = 1",
+        [run_id],
     ).fetchall()
     return run_id, started, top
 
