@@ -286,7 +286,7 @@ def assign_units(
     last = np.array(
         [NOISE if b is None else child_number.get(b[0], NOISE) for b in before], dtype=np.int32
     )
-    is_new = _new_since(window, latest.full_window_end)
+    is_new = _new_since(window, latest)
     c = settings.cluster
     found = assign_incrementally(
         vectors,
@@ -336,9 +336,21 @@ def assign_units(
     return result
 
 
-def _new_since(window: store.PainPointWindow, end: datetime) -> np.ndarray:
-    """Per unit: written after ``end`` (a unit with no time counts as new)."""
-    return np.array([u.created_at is None or u.created_at > end for u in window.units], dtype=bool)
+def _new_since(window: store.PainPointWindow, latest: store.LatestClustering) -> np.ndarray:
+    """Per unit: new since the full clustering ``latest`` builds on.
+
+    New means dated after that clustering's newest comment, or loaded into the warehouse after
+    it ran (a late export of older comments is news too); a unit with no time counts as new.
+    """
+    return np.array(
+        [
+            u.created_at is None
+            or u.created_at > latest.full_window_end
+            or (u.ingested_at is not None and u.ingested_at > latest.full_clustered_at)
+            for u in window.units
+        ],
+        dtype=bool,
+    )
 
 
 def plan(
@@ -357,7 +369,7 @@ def plan(
     return needs_full_recluster(
         has_previous=True,
         same_settings=same,
-        new_share=float(_new_since(window, latest.full_window_end).mean()) if window.units else 0.0,
+        new_share=float(_new_since(window, latest).mean()) if window.units else 0.0,
         days_since_full=(window.window_end - latest.full_window_end).total_seconds() / 86400,
         max_new_share=c.incremental_max_new_share,
         full_every_days=c.full_every_days,

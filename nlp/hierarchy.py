@@ -170,7 +170,9 @@ def assign_incrementally(
                 min_samples=params.min_samples,
                 selection=params.selection,
                 soft_neighbours=params.soft_neighbours,
-                soft_threshold=params.soft_threshold,
+                # No soft assignment among leftovers: it would pull old noise into a new group
+                # of new units until the group no longer looked new.
+                soft_threshold=1.0,
                 merge_similarity=1.0,
                 split_share=1.0,
                 seed=params.seed,

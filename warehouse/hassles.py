@@ -45,6 +45,7 @@ class PainPoint:
     stage: str | None
     theme: str | None
     created_at: datetime | None = None  # the comment's time
+    ingested_at: datetime | None = None  # when the comment reached the warehouse
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ def read_pain_points(
         conn,
         """
         SELECT u.unit_id, u.text, u.text_hash, u.lemmas, u.noun_chunks, t.stage, t.theme,
-               c.created_at
+               c.created_at, c.ingested_at
         FROM units AS u
         JOIN tags AS t ON t.subject_kind = 'unit' AND t.subject_id = u.unit_id
         JOIN comments AS c ON c.comment_id = u.comment_id
@@ -94,8 +95,8 @@ def read_pain_points(
         [start, end],
     )
     units = [
-        PainPoint(uid, text, th, tuple(lemmas), tuple(chunks), stage, theme, created)
-        for uid, text, th, lemmas, chunks, stage, theme, created in rows
+        PainPoint(uid, text, th, tuple(lemmas), tuple(chunks), stage, theme, created, ingested)
+        for uid, text, th, lemmas, chunks, stage, theme, created, ingested in rows
     ]
     digest = hashlib.sha1(settings_key.encode())
     for u in units:
@@ -192,6 +193,7 @@ class LatestClustering:
         min_cluster_size: Used by the full clustering it builds on.
         full_run_id: The full clustering it builds on.
         full_window_end: That full clustering's newest comment.
+        full_clustered_at: When that full clustering ran.
         full_params: That full clustering's cluster settings.
         model_id: The embedding model of its vectors.
         members: unit id -> (child hassle id, assigned_by, probability) in the latest
@@ -203,6 +205,7 @@ class LatestClustering:
     min_cluster_size: int
     full_run_id: str
     full_window_end: datetime
+    full_clustered_at: datetime
     full_params: dict[str, Any]
     model_id: str
     members: dict[str, tuple[str, str, float]]
@@ -213,8 +216,8 @@ def read_latest_clustering(conn: duckdb.DuckDBPyConnection) -> LatestClustering 
     rows = run_sql(
         conn,
         """
-        SELECT l.run_id, l.window_end, f.min_cluster_size, f.run_id, f.window_end, f.params,
-               l.model_id
+        SELECT l.run_id, l.window_end, f.min_cluster_size, f.run_id, f.window_end,
+               f.clustered_at, f.params, l.model_id
         FROM cluster_runs AS l
         JOIN cluster_runs AS f ON f.run_id = coalesce(l.full_run_id, l.run_id)
         WHERE l.hassles > 0
@@ -224,7 +227,7 @@ def read_latest_clustering(conn: duckdb.DuckDBPyConnection) -> LatestClustering 
     )
     if not rows:
         return None
-    run_id, end, mcs, full_id, full_end, params, model_id = rows[0]
+    run_id, end, mcs, full_id, full_end, full_at, params, model_id = rows[0]
     members = {
         unit: (hassle, kind, probability)
         for unit, hassle, kind, probability in run_sql(
@@ -235,7 +238,7 @@ def read_latest_clustering(conn: duckdb.DuckDBPyConnection) -> LatestClustering 
         )
     }
     return LatestClustering(
-        run_id, end, int(mcs), full_id, full_end, json.loads(params), model_id, members
+        run_id, end, int(mcs), full_id, full_end, full_at, json.loads(params), model_id, members
     )
 
 
