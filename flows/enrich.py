@@ -572,7 +572,8 @@ def tag_subjects(
                 conn, embedder.model_id, taggable, settings.enrich.comment_vectors
             )
             hits = [[PatternHit(**hit) for hit in s.pattern_hits] for s in taggable]
-            for subject, tag in zip(taggable, tagger.tag(vectors, hits), strict=True):
+            texts = [s.text for s in taggable]
+            for subject, tag in zip(taggable, tagger.tag(vectors, hits, texts), strict=True):
                 rows.append(
                     (
                         subject.kind,

@@ -10,7 +10,10 @@ Whether a unit is a pain point is decided by :class:`PainClassifier`: a logistic
 the embeddings of the taxonomy's complaints (``pain_points`` and every theme example) against
 what is not a complaint (``no_hassle``: praise, thanks, questions, chit-chat). Comparing theme
 similarity with no-hassle similarity, the rule before it, passed most thanks and chit-chat on
-real text (docs/benchmarks.md, issue 12).
+real text (docs/benchmarks.md, issue 12). A sentence that denies having a problem ("I had no
+problem with delivery", :func:`denies_a_problem`) is never a pain point: its problem word
+pulls its vector towards the complaints, and counter-examples that teach the classifier
+otherwise cost the demo's planted hassles coverage and purity (measured: NMI 0.886 to 0.844).
 
 A label whose confidence is under the threshold becomes ``unassigned``. Everything here is
 pure: vectors and the taxonomy are passed in.
@@ -18,6 +21,7 @@ pure: vectors and the taxonomy are passed in.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -54,6 +58,27 @@ class Tag:
     method: str
 
 
+_PROBLEM_DENIED = re.compile(
+    r"\b(?:no|never(?: had)?(?: a| an| any)?|not (?:a|any|one)|without(?: a| an| any)?|nothing|zero)"
+    r"\s+(?:[\w'-]+\s+){0,2}?(?:problems?|issues?|trouble|complaints?|hassles?|wrong|difficult(?:y|ies))\b",
+    re.IGNORECASE,
+)
+_CONTRAST = re.compile(
+    r"\b(?:but|however|though|although|except|apart from|other than|until|yet|still)\b",
+    re.IGNORECASE,
+)
+
+
+def denies_a_problem(text: str) -> bool:
+    """Whether ``text`` says there was no problem, and nothing in it turns that around.
+
+    "I had no problem with delivery", "never had an issue with billing", "nothing wrong with the
+    app": yes. "No problem with delivery, but the box was crushed", "never had an issue until
+    this week", "no one fixed my problem": no.
+    """
+    return bool(_PROBLEM_DENIED.search(text)) and not _CONTRAST.search(text)
+
+
 class Tagger(Protocol):
     """Tags vectors (with optional pattern hits) against a taxonomy."""
 
@@ -61,9 +86,12 @@ class Tagger(Protocol):
     taxonomy_version: str
 
     def tag(
-        self, vectors: np.ndarray, hits: Sequence[Sequence[PatternHit]] | None = None
+        self,
+        vectors: np.ndarray,
+        hits: Sequence[Sequence[PatternHit]] | None = None,
+        texts: Sequence[str | None] | None = None,
     ) -> list[Tag]:
-        """Return one tag per row of ``vectors``."""
+        """Return one tag per row of ``vectors`` (``texts``: the sentences, where known)."""
 
 
 def _topk_mean(similarities: np.ndarray, k: int) -> np.ndarray:
@@ -252,9 +280,16 @@ class PrototypeTagger:
         return probs
 
     def tag(
-        self, vectors: np.ndarray, hits: Sequence[Sequence[PatternHit]] | None = None
+        self,
+        vectors: np.ndarray,
+        hits: Sequence[Sequence[PatternHit]] | None = None,
+        texts: Sequence[str | None] | None = None,
     ) -> list[Tag]:
-        """Tag each row of ``vectors`` (units or comments) with a stage and a theme."""
+        """Tag each row of ``vectors`` (units or comments) with a stage and a theme.
+
+        ``texts`` (one sentence or None per row) lets a sentence that denies a problem
+        (:func:`denies_a_problem`) out of the pain points, whatever its score.
+        """
         if len(vectors) == 0:
             return []
         stage_keys, stage_probs = self._dimension_probs("stage", vectors, hits)
@@ -270,7 +305,8 @@ class PrototypeTagger:
                     stage_confidence=round(stage_conf, 4),
                     theme=theme_keys[t] if theme_conf >= self.min_confidence else UNASSIGNED,
                     theme_confidence=round(theme_conf, 4),
-                    is_pain_point=bool(pain[row] >= self.pain.threshold),
+                    is_pain_point=bool(pain[row] >= self.pain.threshold)
+                    and not (texts is not None and texts[row] and denies_a_problem(texts[row])),
                     pain_score=round(float(pain[row]), 4),
                     method=self.method,
                 )

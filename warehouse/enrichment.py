@@ -290,6 +290,7 @@ class Subject:
     text_hash: str
     pattern_hits: list[dict[str, Any]]
     language_supported: bool
+    text: str | None = None  # a unit's sentence; None for a comment
 
 
 def unit_hashes_by_comment(
@@ -318,13 +319,15 @@ def subjects_to_tag(
         """
         WITH subjects AS (
             SELECT 'unit' AS kind, u.unit_id AS subject_id, u.comment_id, u.text_hash,
-                   u.pattern_hits, e.language_supported
+                   u.pattern_hits, e.language_supported, u.text
             FROM units AS u JOIN comment_enrichment AS e USING (comment_id)
             UNION ALL
-            SELECT 'comment', e.comment_id, e.comment_id, e.text_hash, NULL, e.language_supported
+            SELECT 'comment', e.comment_id, e.comment_id, e.text_hash, NULL, e.language_supported,
+                   NULL
             FROM comment_enrichment AS e
         )
-        SELECT s.kind, s.subject_id, s.comment_id, s.text_hash, s.pattern_hits, s.language_supported
+        SELECT s.kind, s.subject_id, s.comment_id, s.text_hash, s.pattern_hits, s.language_supported,
+               s.text
         FROM subjects AS s
         LEFT JOIN tags AS t ON t.subject_kind = s.kind AND t.subject_id = s.subject_id
         WHERE t.subject_id IS NULL OR t.taxonomy_version <> ? OR t.model_id <> ?
@@ -346,8 +349,9 @@ def subjects_to_tag(
             text_hash,
             json.loads(hits) if kind == "unit" else comment_hits.get(comment_id, []),
             bool(supported),
+            text,
         )
-        for kind, subject_id, comment_id, text_hash, hits, supported in rows
+        for kind, subject_id, comment_id, text_hash, hits, supported, text in rows
     ]
 
 

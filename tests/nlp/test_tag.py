@@ -3,7 +3,7 @@ import pytest
 from conftest import BagOfWordsEmbedder
 
 from config.taxonomy import Label, Taxonomy, load_taxonomy
-from nlp.tag import PainClassifier, PrototypeTagger, calibrate_temperature
+from nlp.tag import PainClassifier, PrototypeTagger, calibrate_temperature, denies_a_problem
 from nlp.units import PatternHit
 
 TAXONOMY = Taxonomy(
@@ -64,6 +64,50 @@ def test_praise_is_not_a_pain_point(tagger):
         )
     )
     assert pain.is_pain_point and not praise.is_pain_point
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I had no problem with delivery.",
+        "Never had an issue with billing.",
+        "Nothing wrong with the app so far",
+        "no complaints about the support team",
+        "Setup went fine, not a single problem",
+        "Honestly zero issues since I switched",
+    ],
+)
+def test_a_sentence_denying_a_problem_is_recognised(text):
+    assert denies_a_problem(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "No problem with delivery, but the box was crushed",
+        "never had an issue until this week's update",
+        "no one fixed my problem",
+        "There is no way to fix this problem",
+        "still no refund and the problem is not solved",
+        "the problem is that nothing works",
+        "I have a problem with my bill",
+    ],
+)
+def test_a_sentence_with_a_problem_is_not_taken_for_a_denial(text):
+    assert not denies_a_problem(text)
+
+
+def test_a_denied_problem_is_never_a_pain_point_whatever_its_score(tagger):
+    texts = [
+        "my parcel arrived late, no problem with the bill though",
+        "no problem with the late parcel",
+    ]
+    vectors = BagOfWordsEmbedder().encode(texts)
+    scored = tagger.tag(vectors)
+    assert [t.is_pain_point for t in scored] == [True, True]  # both score as complaints
+    with_texts = tagger.tag(vectors, texts=texts)
+    assert [t.is_pain_point for t in with_texts] == [True, False]
+    assert [t.pain_score for t in with_texts] == [t.pain_score for t in scored]
 
 
 def test_a_pattern_hit_counts_only_when_not_negated(tagger):
