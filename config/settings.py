@@ -343,7 +343,7 @@ class ClusterSettings(_Strict):
         default=14, ge=0, description="A hassle retired within N days can get its id back."
     )
     label_keep_share: float = Field(
-        default=0.25, ge=0, le=1, description="Keep a label while this share of members say it."
+        default=0.25, ge=0, le=1, description="Keep a label while this share of members say it, or no label says more."
     )
     max_fit_points: int = Field(default=25_000, ge=100)
     max_reference_points: int = Field(default=10_000, ge=100)

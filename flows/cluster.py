@@ -28,8 +28,8 @@ Tasks:
 4. ``track_hassle_ids``: ids of both levels; retired ones; lineage within each level.
 5. ``write_hassles``: one transaction for the run's hassles (both levels), members and lineage.
 
-A kept hassle keeps its label while at least ``cluster.label_keep_share`` of its members
-contain all of the label's words; ``hassle_runs`` keeps every night's label.
+A kept hassle keeps its label until tonight's is clearly better (:func:`nlp.hierarchy.keep_label`);
+``hassle_runs`` keeps every night's label.
 """
 
 from __future__ import annotations
@@ -647,7 +647,7 @@ def _kept_label(
 ) -> str:
     """Tonight's label, or the previous one while it still describes the members."""
     before = level.previous_labels.get(level.matched_from[number] or "")
-    return before if before and keep_label(before, member_words, min_share) else label
+    return before if before and keep_label(before, label, member_words, min_share) else label
 
 
 def _clustering_write(

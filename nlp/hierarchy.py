@@ -250,17 +250,31 @@ def words_of(text: str, lemmas: Sequence[str] = ()) -> frozenset[str]:
     return frozenset(_WORD.findall(text.lower())) | {lemma.lower() for lemma in lemmas}
 
 
-def keep_label(previous: str | None, members: Sequence[frozenset[str]], min_share: float) -> bool:
-    """Whether a kept hassle keeps its previous label tonight.
+def keep_label(
+    previous: str | None,
+    candidate: str,
+    members: Sequence[frozenset[str]],
+    min_share: float,
+) -> bool:
+    """Whether a kept hassle keeps its previous label tonight instead of ``candidate``.
 
-    It does while at least ``min_share`` of its members (each given by :func:`words_of`)
-    contain every word of the label: the label still says what many of them say. Otherwise
-    the label the labeller found tonight is taken; the history keeps the old one.
+    A label's share is the share of members (each given by :func:`words_of`) that contain
+    every word of it. The previous label stays while its share is at least ``min_share``, or
+    while tonight's ``candidate`` is no clearer: below ``min_share`` itself, or not at least
+    twice the previous share. Only a clearly better label replaces an established one; the
+    history keeps the old one.
     """
     if not previous or not members:
         return False
-    words = set(_WORD.findall(previous.lower()))
+    before = _label_share(previous, members)
+    if before >= min_share:
+        return True
+    after = _label_share(candidate, members)
+    return after < min_share or after < 2 * before
+
+
+def _label_share(label: str, members: Sequence[frozenset[str]]) -> float:
+    words = set(_WORD.findall(label.lower()))
     if not words:
-        return False
-    hits = sum(1 for member in members if words <= member)
-    return hits >= min_share * len(members)
+        return 0.0
+    return sum(1 for member in members if words <= member) / len(members)
