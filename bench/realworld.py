@@ -100,6 +100,7 @@ import time
 import typing
 import warnings
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -420,9 +421,20 @@ def write_inputs(
 
 
 def write_config(
-    workdir: Path, name: str, channel: str, path: str, fields: dict, window: int, fmt: str
+    workdir: Path,
+    name: str,
+    channel: str,
+    path: str,
+    fields: dict,
+    window: int,
+    fmt: str,
+    overrides: Sequence[str] = (),
 ) -> Path:
-    """Write the sources config a user would write; the warehouse goes into ``workdir``."""
+    """Write the sources config a user would write; the warehouse goes into ``workdir``.
+
+    ``overrides`` are ``section.key=value`` settings (``--set``; the value is read as YAML),
+    for comparing a setting's values on real text.
+    """
     import yaml
 
     settings = {
@@ -436,6 +448,13 @@ def write_config(
     }
     if window != 90:
         settings["cluster"] = {"window_days": window}
+    for override in overrides:
+        dotted, _, value = override.partition("=")
+        *sections, key = dotted.split(".")
+        target = settings
+        for section in sections:
+            target = target.setdefault(section, {})
+        target[key] = yaml.safe_load(value)
     config = workdir / "hasslemap.yaml"
     config.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
     return config
@@ -723,7 +742,7 @@ def run_set(spec: RealSet, args: argparse.Namespace, workroot: Path, embedder_bo
     path, fields, window = write_inputs(rows, workdir / "data", as_is)
     path = path or str(args.eval / spec.files[0])
     fmt = "jsonl" if spec.files[0].endswith(".jsonl") else "csv"
-    config = write_config(workdir, spec.name, channel, path, fields, window, fmt)
+    config = write_config(workdir, spec.name, channel, path, fields, window, fmt, args.set)
     progress(f"{spec.name}: nightly run ({channel}, {path})")
     result, seconds = run_nightly(config)
     progress(f"{spec.name}: nightly done in {seconds:.0f} s ({stage_seconds(result)})")
@@ -832,7 +851,7 @@ def replay(args: argparse.Namespace, workroot: Path) -> dict[str, Any]:
         "text": ["text"],
     }
     config = write_config(
-        workdir, "twcs", channel_for("social"), str(data / "*.csv"), fields, 90, "csv"
+        workdir, "twcs", channel_for("social"), str(data / "*.csv"), fields, 90, "csv", args.set
     )
     batches = [("night 0", frame[frame["_day"] <= days[d0][0]])]
     batches += [
@@ -1052,6 +1071,13 @@ def main() -> None:
     parser.add_argument("--skip-bertopic", action="store_true")
     parser.add_argument(
         "--nights", type=int, default=7, help="replay nights after night 0; 0: none"
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="a setting for every run, e.g. cluster.soft_threshold=0.4 (repeatable)",
     )
     parser.add_argument("--markdown", action="store_true", help="(tables are always markdown)")
     parser.add_argument(
