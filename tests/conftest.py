@@ -35,6 +35,20 @@ from config.settings import demo_source_dicts  # noqa: E402
 REVIEW_FIELDS, TICKET_FIELDS, SURVEY_FIELDS = (source["fields"] for source in demo_source_dicts())
 
 
+# A test that starts a real server, loads a real model or runs a flow is end to end. Everything
+# else is a pure unit test: `make test-fast` (`pytest -m "not e2e"`) runs those alone.
+_END_TO_END_FIXTURES = {"prefect_server", "spacy_nlp", "nightly_demo", "two_level_demo"}
+_FLOWS_TESTS = Path(__file__).parent / "flows"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test of tests/flows/ and every test using a real server or model as ``e2e``."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & _END_TO_END_FIXTURES or _FLOWS_TESTS in Path(item.path).parents:
+            item.add_marker(pytest.mark.e2e)
+
+
 @pytest.fixture(scope="session")
 def prefect_server() -> Iterator[None]:
     """A real, temporary Prefect API server shared by every test that runs a flow."""

@@ -194,6 +194,7 @@ def real_pain():
     return PainClassifier(load_taxonomy(), embedder), embedder
 
 
+@pytest.mark.e2e
 def test_praise_thanks_and_chit_chat_are_not_pain_points(real_pain):
     classifier, embedder = real_pain
     scores = classifier.scores(embedder.encode(NOT_PAIN))
@@ -201,6 +202,7 @@ def test_praise_thanks_and_chit_chat_are_not_pain_points(real_pain):
     assert passed == []
 
 
+@pytest.mark.e2e
 def test_complaints_are_pain_points_even_beside_praise(real_pain):
     classifier, embedder = real_pain
     scores = classifier.scores(embedder.encode(PAIN))
