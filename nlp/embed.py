@@ -1,14 +1,13 @@
 """Sentence embeddings: pure functions and a thin wrapper around an already-loaded model.
 
 Nothing here reads files or databases; models are loaded by :mod:`flows.models` and passed in.
-Vectors are cached by ``(model_id, text_hash(text))``, so :func:`embed_missing` encodes only the
-texts the cache does not hold yet, each distinct text once.
+Vectors are cached by ``(model_id, text_hash(text))``.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -145,38 +144,6 @@ def text_hash(text: str) -> str:
         40 lower-case hex characters.
     """
     return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def embed_missing(
-    texts: Sequence[str], embedder: Embedder, known: Mapping[str, np.ndarray]
-) -> dict[str, np.ndarray]:
-    """Embed the texts whose vectors are not known yet.
-
-    Args:
-        texts: Texts to cover; repeats are fine.
-        embedder: The embedder whose ``model_id`` ``known`` belongs to.
-        known: Vectors already cached for this ``model_id``, keyed by :func:`text_hash`
-            (only membership is checked, so a set-like view of the keys also works).
-
-    Returns:
-        One float32 vector per distinct text hash in ``texts`` that is not in ``known``, keyed by
-        its hash. Each distinct text is encoded once, in a single ``encode`` call; nothing is
-        encoded when every text is known.
-    """
-    pending: dict[str, str] = {}
-    for text in texts:
-        key = text_hash(text)
-        if key not in known and key not in pending:
-            pending[key] = text
-    if not pending:
-        return {}
-    vectors = np.asarray(embedder.encode(list(pending.values())), dtype=np.float32)
-    if vectors.shape != (len(pending), embedder.dimension):
-        raise ValueError(
-            f"{embedder.model_id} returned vectors of shape {vectors.shape} for "
-            f"{len(pending)} texts; expected ({len(pending)}, {embedder.dimension})"
-        )
-    return dict(zip(pending, vectors, strict=True))
 
 
 def _embedding_dimension(model: Any) -> int:

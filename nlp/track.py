@@ -48,7 +48,6 @@ Method (:class:`OverlapCentroidTracker`):
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -71,8 +70,6 @@ _ABSORBED_OVERLAP = 0.5
 # A child at least this much made of one parent's members descends from it, however small a
 # share of that parent it took.
 _MOSTLY_FROM_PARENT = 0.5
-
-_HASSLE_ID = re.compile(r"H-([0-9]{4,})")
 
 
 @dataclass(frozen=True)
@@ -421,25 +418,6 @@ def format_hassle_id(number: int) -> str:
     if number < 0:
         raise ValueError(f"hassle numbers are non-negative, got {number}")
     return f"H-{number:04d}"
-
-
-def parse_hassle_number(hassle_id: str) -> int | None:
-    """Return the number in a hassle id (``"H-0042"`` -> ``42``), or ``None`` for anything else.
-
-    Only ids exactly as :func:`format_hassle_id` writes them are accepted, so ``"H-42"`` and
-    ``"H-00042"`` give ``None``.
-
-    Args:
-        hassle_id: The id to parse.
-
-    Returns:
-        The hassle number, or ``None`` when ``hassle_id`` is not a canonical hassle id.
-    """
-    match = _HASSLE_ID.fullmatch(hassle_id) if isinstance(hassle_id, str) else None
-    if match is None:
-        return None
-    number = int(match.group(1))
-    return number if format_hassle_id(number) == hassle_id else None
 
 
 def _check_unique(values: Sequence[object], what: str) -> None:

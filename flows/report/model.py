@@ -5,7 +5,7 @@ Every customer text here is already PII-redacted; the HTML renderer still escape
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 
@@ -82,7 +82,6 @@ class ReportData:
     heatmap: dict[tuple[str, str], int]  # (stage key, theme key) -> pain-point comments
     figures: dict[str, str]  # run coverage and quality figures, display name -> value
     resolved: tuple[tuple[str, str], ...] = ()  # (hassle id, label) retired since the last run
-    notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def two_level(self) -> bool:

@@ -299,7 +299,6 @@ def make_report() -> ReportData:
             "Clusters kept": "23",
         },
         resolved=(("h-promo-code", "Promo code rejected at checkout"),),
-        notes=("Survey import for 2025-05-19 was late; that day is counted on 2025-05-20.",),
     )
 
 
@@ -367,14 +366,13 @@ def test_html_has_every_hassle_in_rank_order(report: ReportData):
     for h in report.hassles:
         assert f'href="#{h.hassle_id}"' in page
         assert f"#{h.rank}</span>" in page
-    # Header, overview, resolved, notes.
+    # Header, overview, resolved.
     assert "run-20250602-0615" in page
     assert "2025-05-05 – 2025-06-01" in page
     assert "channel: review, ticket, survey" in page
     assert "Everyday use" in page and "Policy rigidity" in page
     assert "Pain-point comments" in page and "1,794 (37%)" in page
     assert "Resolved since the last run" in page and "Promo code rejected at checkout" in page
-    assert "Survey import for 2025-05-19 was late" in page
     assert "too unspecific to act on" in page
     assert '<section class="hassle generic" id="h-generic">' in page
     # Trend arrows and change badges.
@@ -450,7 +448,6 @@ def test_html_survives_odd_highlight_spans(report: ReportData):
         hassles=(dataclasses.replace(report.hassles[0], quotes=(q,)),),
         filters={},
         resolved=(),
-        notes=(),
     )
     page = render_html(data)
     assert "<p>short text</p>" in page  # nothing to mark, nothing lost

@@ -6,7 +6,6 @@ import pytest
 from nlp.embed import (
     Embedder,
     SentenceTransformerEmbedder,
-    embed_missing,
     length_sorted_batches,
     text_hash,
 )
@@ -125,28 +124,6 @@ def test_a_model_returning_the_wrong_shape_is_an_error():
 
     with pytest.raises(ValueError, match="shape"):
         SentenceTransformerEmbedder(Broken(), model_id="broken@test").encode(["a", "b"])
-
-
-def test_embed_missing_encodes_each_distinct_text_once_and_skips_known():
-    embedder = CountingEmbedder()
-    known = {text_hash("known"): np.zeros(3, dtype=np.float32)}
-    texts = ["new", "known", "new", "other", "other", "new"]
-
-    vectors = embed_missing(texts, embedder, known)
-
-    assert len(embedder.calls) == 1
-    assert sorted(embedder.calls[0]) == ["new", "other"]
-    assert set(vectors) == {text_hash("new"), text_hash("other")}
-    np.testing.assert_array_equal(vectors[text_hash("other")], [5.0, 1.0, 0.0])
-    assert vectors[text_hash("new")].dtype == np.float32
-
-
-def test_embed_missing_does_not_call_the_model_when_everything_is_known():
-    embedder = CountingEmbedder()
-    known = {text_hash("a"): np.zeros(3), text_hash("b"): np.zeros(3)}
-    assert embed_missing(["a", "b", "a"], embedder, known) == {}
-    assert embed_missing([], embedder, {}) == {}
-    assert embedder.calls == []
 
 
 def test_the_default_embedder_satisfies_the_protocol():
