@@ -140,7 +140,7 @@ def base_taxonomy():
     return Taxonomy.model_validate(yaml.safe_load(raw))
 
 
-def before_rule(embedder) -> Callable[[np.ndarray], np.ndarray]:
+def before_rule(embedder) -> Callable[[np.ndarray, Sequence[str]], np.ndarray]:
     """The base commit's rule: best theme score minus best no-hassle score, above 0."""
     from nlp.tag import TOP_K, _Prototypes, _topk_mean
 
@@ -151,21 +151,21 @@ def before_rule(embedder) -> Callable[[np.ndarray], np.ndarray]:
     )
     calm = embedder.encode(list(taxonomy.no_hassle))
 
-    def rule(vectors: np.ndarray) -> np.ndarray:
+    def rule(vectors: np.ndarray, texts: Sequence[str]) -> np.ndarray:
         return themes.scores(vectors).max(axis=1) - _topk_mean(vectors @ calm.T, TOP_K) > 0
 
     return rule
 
 
-def after_rule(settings, embedder) -> Callable[[np.ndarray], np.ndarray]:
+def after_rule(settings, embedder) -> Callable[[np.ndarray, Sequence[str]], np.ndarray]:
     """Today's rule: the tagger enrich builds from the current config."""
     from config.taxonomy import load_taxonomy
     from flows.enrich import build_tagger, resolve_taxonomy_path
 
     tagger = build_tagger(settings, load_taxonomy(resolve_taxonomy_path(settings)), embedder)
 
-    def rule(vectors: np.ndarray) -> np.ndarray:
-        return np.array([tag.is_pain_point for tag in tagger.tag(vectors)], dtype=bool)
+    def rule(vectors: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+        return np.array([tag.is_pain_point for tag in tagger.tag(vectors, texts=texts)], dtype=bool)
 
     return rule
 
@@ -178,7 +178,7 @@ def text_flags(
 ) -> tuple[np.ndarray, dict[str, bool]]:
     """Per text: has any pain-point sentence; and each distinct sentence's verdict."""
     unique = list(vectors)
-    verdict = dict(zip(unique, rule(np.vstack([vectors[s] for s in unique])), strict=True))
+    verdict = dict(zip(unique, rule(np.vstack([vectors[s] for s in unique]), unique), strict=True))
     return np.array([any(verdict[s] for s in sents) for sents in sentences]), verdict
 
 
