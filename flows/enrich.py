@@ -101,7 +101,7 @@ def split_comments(
     sink = progress.current()
     sink.start("enrich:split", f"enrich: sentences, language, severity{where}", len(pending))
     boilerplate = source_boilerplate(conn, settings)
-    for part, (enrichments, units) in executor.split(parts, settings, taxonomy, boilerplate):
+    for part, (enrichments, units) in executor.split(parts, taxonomy, boilerplate):
         store.replace_units(conn, enrichments, units)
         counts["comments_enriched"] += len(part)
         counts["units_written"] += len(units)
@@ -138,7 +138,7 @@ def embed_texts(
     sink = progress.current()
     sink.start("enrich:embed", f"enrich: embedding ({model_id}{where})", len(todo))
     done = 0
-    for _, (hashes, vectors) in executor.embed(partitions(todo, EMBED_BATCH), settings):
+    for _, (hashes, vectors) in executor.embed(partitions(todo, EMBED_BATCH)):
         store.insert_embeddings(conn, model_id, hashes, vectors)
         done += len(hashes)
         sink.advance("enrich:embed", len(hashes))
@@ -277,8 +277,8 @@ def enrich_with(
     """Run the three enrich steps with ``executor`` doing the heavy ones; return the counts.
 
     Locally (:func:`enrich_into`) each step is a task of the flow run. On Dask the split and
-    embed steps run inline in the flow (their ``.fn``): they submit the partition tasks
-    themselves, and Prefect gives tasks submitted from a task not the flow's Dask runner.
+    embed steps run inline in the ``enrich-on-dask`` flow (their ``.fn``), so that the
+    partition tasks they submit go to that flow's Dask task runner.
     """
     model_id = embedding_model_id(settings)
     inline = executor.place is not None

@@ -15,7 +15,6 @@ from typing import Protocol, TypeVar
 
 import numpy as np
 
-from config import Settings
 from config.taxonomy import Taxonomy
 from flows.enrich_models import Models, encode_texts
 from nlp.enrich import CommentEnrichment, Unit, compute_units
@@ -29,6 +28,12 @@ Split = tuple[list[CommentEnrichment], list[Unit]]
 Vectors = tuple[list[str], np.ndarray]
 """What embedding a partition of texts gives: their hashes and one float32 row each."""
 Boilerplate = Mapping[str, Collection[str]]
+Comments = Sequence[Sequence[PendingComment]]
+"""Partitions of the comments to split."""
+Texts = Sequence[Sequence[TextToEmbed]]
+"""Partitions of the texts to embed."""
+SplitResults = Iterator[tuple[Sequence[PendingComment], Split]]
+EmbedResults = Iterator[tuple[Sequence[TextToEmbed], Vectors]]
 
 
 def partitions(items: Sequence[T], size: int) -> list[Sequence[T]]:
@@ -51,19 +56,11 @@ class EnrichExecutor(Protocol):
         """A log line saying where the split runs, or None for nothing to say."""
         ...
 
-    def split(
-        self,
-        parts: Sequence[Sequence[PendingComment]],
-        settings: Settings,
-        taxonomy: Taxonomy,
-        boilerplate: Boilerplate,
-    ) -> Iterator[tuple[Sequence[PendingComment], Split]]:
+    def split(self, parts: Comments, taxonomy: Taxonomy, boilerplate: Boilerplate) -> SplitResults:
         """Yield each partition of comments with its rows (:func:`nlp.enrich.compute_units`)."""
         ...
 
-    def embed(
-        self, parts: Sequence[Sequence[TextToEmbed]], settings: Settings
-    ) -> Iterator[tuple[Sequence[TextToEmbed], Vectors]]:
+    def embed(self, parts: Texts) -> EmbedResults:
         """Yield each partition of texts with its vectors."""
         ...
 
@@ -75,36 +72,27 @@ class LocalExecutor:
 
     def __init__(self, models: Models) -> None:
         self.models = models
+        self.settings = models.settings
         self.split_batch = models.settings.enrich.batch_comments
 
     def plan(self, comments: int, parts: int) -> str | None:
         """Nothing to say: the work runs here."""
         return None
 
-    def split(
-        self,
-        parts: Sequence[Sequence[PendingComment]],
-        settings: Settings,
-        taxonomy: Taxonomy,
-        boilerplate: Boilerplate,
-    ) -> Iterator[tuple[Sequence[PendingComment], Split]]:
+    def split(self, parts: Comments, taxonomy: Taxonomy, boilerplate: Boilerplate) -> SplitResults:
         """Yield each partition of comments with its rows, computed here."""
         for part in parts:
-            yield (
+            rows = compute_units(
                 part,
-                compute_units(
-                    part,
-                    settings,
-                    taxonomy,
-                    stamp=now(),
-                    models=self.models,
-                    boilerplate=boilerplate,
-                ),
+                self.settings,
+                taxonomy,
+                stamp=now(),
+                models=self.models,
+                boilerplate=boilerplate,
             )
+            yield part, rows
 
-    def embed(
-        self, parts: Sequence[Sequence[TextToEmbed]], settings: Settings
-    ) -> Iterator[tuple[Sequence[TextToEmbed], Vectors]]:
+    def embed(self, parts: Texts) -> EmbedResults:
         """Yield each partition of texts with its vectors, computed here."""
         for part in parts:
             yield part, encode_texts(self.models.embedder, part)

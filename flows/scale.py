@@ -27,7 +27,7 @@ from prefect.futures import PrefectFuture, as_completed
 from config import Settings
 from config.taxonomy import Taxonomy
 from flows.enrich_models import encode_texts, worker_models
-from flows.executor import Boilerplate, Split, Vectors
+from flows.executor import Boilerplate, Comments, EmbedResults, Split, SplitResults, Texts, Vectors
 from nlp.enrich import compute_units
 from warehouse.core import now
 from warehouse.enrichment import PendingComment, TextToEmbed
@@ -186,6 +186,7 @@ class DaskExecutor:
     place = "Dask"
 
     def __init__(self, settings: Settings) -> None:
+        self.settings = settings
         self.address = settings.scale.dask_address
         self.split_batch = settings.scale.partition_comments
 
@@ -196,28 +197,20 @@ class DaskExecutor:
             f"({cluster_window()} in flight)"
         )
 
-    def split(
-        self,
-        parts: Sequence[Sequence[PendingComment]],
-        settings: Settings,
-        taxonomy: Taxonomy,
-        boilerplate: Boilerplate,
-    ) -> Iterator[tuple[Sequence[PendingComment], Split]]:
+    def split(self, parts: Comments, taxonomy: Taxonomy, boilerplate: Boilerplate) -> SplitResults:
         """Yield each partition of comments with its rows, computed on the cluster."""
 
         def submit(part: Sequence[PendingComment]) -> PrefectFuture[Any]:
             return compute_units_partition.submit(
-                Partition(part), settings, taxonomy, now(), boilerplate
+                Partition(part), self.settings, taxonomy, now(), boilerplate
             )
 
         yield from in_window(submit, parts, cluster_window())
 
-    def embed(
-        self, parts: Sequence[Sequence[TextToEmbed]], settings: Settings
-    ) -> Iterator[tuple[Sequence[TextToEmbed], Vectors]]:
+    def embed(self, parts: Texts) -> EmbedResults:
         """Yield each partition of texts with its vectors, computed on the cluster."""
 
         def submit(part: Sequence[TextToEmbed]) -> PrefectFuture[Any]:
-            return embed_partition.submit(Partition(part), settings)
+            return embed_partition.submit(Partition(part), self.settings)
 
         yield from in_window(submit, parts, cluster_window())
