@@ -159,8 +159,8 @@ def before_rule(embedder) -> Callable[[np.ndarray, Sequence[str]], np.ndarray]:
 
 def after_rule(settings, embedder) -> Callable[[np.ndarray, Sequence[str]], np.ndarray]:
     """Today's rule: the tagger enrich builds from the current config."""
-    from config.taxonomy import load_taxonomy
-    from flows.enrich import build_tagger, resolve_taxonomy_path
+    from config.taxonomy import load_taxonomy, resolve_taxonomy_path
+    from flows.enrich import build_tagger
 
     tagger = build_tagger(settings, load_taxonomy(resolve_taxonomy_path(settings)), embedder)
 
@@ -345,7 +345,7 @@ def main() -> None:
         sys.exit(f"{real}: not found; pass --eval with the folder holding real/")
 
     from config import load_settings
-    from flows.enrich import Models
+    from flows.enrich_models import Models
     from nlp.units import split_sentences
 
     settings = load_settings(None)

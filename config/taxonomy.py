@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from config.settings import ConfigError, _describe, _read_yaml
+from config.settings import ConfigError, Settings, _describe, _read_yaml
 
 UNASSIGNED = "unassigned"
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -213,3 +213,21 @@ def read_labelled_examples(path: Path, taxonomy: Taxonomy) -> list[tuple[str, st
                 )
             rows.append((dimension, label, text))
     return rows
+
+
+def resolve_taxonomy_path(settings: Settings) -> Path:
+    """The taxonomy file to use: the configured one, or the bundled default when absent."""
+    path = settings.tagging.taxonomy
+    if path.is_file():
+        return path
+    if path == Path("config/taxonomy.yaml"):
+        return BUNDLED_TAXONOMY
+    return path  # load_taxonomy reports the missing file with the key to fix
+
+
+def load_enrich_config(settings: Settings) -> Taxonomy:
+    """Read the taxonomy (and labelled examples) so a bad one fails before any work."""
+    taxonomy = load_taxonomy(resolve_taxonomy_path(settings))
+    if settings.tagging.labelled_examples:
+        read_labelled_examples(settings.tagging.labelled_examples, taxonomy)
+    return taxonomy

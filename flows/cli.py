@@ -20,7 +20,6 @@ from rich.progress import (  # noqa: E402
     MofNCompleteColumn,
     Progress,
     SpinnerColumn,
-    TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
@@ -29,7 +28,9 @@ from rich.text import Text  # noqa: E402
 
 from config import ConfigError, Settings, load_settings  # noqa: E402
 from config.settings import ConfigWarning  # noqa: E402
+from config.taxonomy import load_enrich_config  # noqa: E402
 from flows import progress  # noqa: E402
+from flows.summary import cluster_line, enrich_line, pain_point_table  # noqa: E402
 
 if TYPE_CHECKING:
     import duckdb
@@ -77,8 +78,6 @@ def _warn(message: str) -> None:
 
 
 def _taxonomy(settings: Settings) -> Taxonomy:
-    from flows.enrich import load_enrich_config
-
     try:
         return load_enrich_config(settings)
     except ConfigError as exc:
@@ -101,34 +100,6 @@ def _open(
     except WarehouseUnavailable as exc:
         hint = (hints or {}).get(exc.kind)
         _fail("Cannot open", f"{exc}; {hint}" if hint else str(exc))
-
-
-class RichProgress:
-    """Draws one progress line per step with rich."""
-
-    def __init__(self, bar: Progress) -> None:
-        self.bar = bar
-        self.tasks: dict[str, TaskID] = {}
-
-    def start(self, key: str, description: str, total: float | None) -> None:
-        """Add a line for a step."""
-        self.tasks[key] = self.bar.add_task(description, total=total)
-
-    def advance(self, key: str, amount: float) -> None:
-        """Move a step's line on."""
-        if key in self.tasks:
-            self.bar.advance(self.tasks[key], amount)
-
-    def finish(self, key: str, description: str | None = None) -> None:
-        """Mark a step's line done."""
-        if key in self.tasks:
-            task = self.bar.tasks[self.tasks[key]]
-            self.bar.update(
-                self.tasks[key],
-                total=task.completed or 1,
-                completed=task.completed or 1,
-                description=description or task.description,
-            )
 
 
 @app.command()
@@ -167,7 +138,7 @@ def run(config: ConfigOption = None) -> None:
         transient=False,
     )
     with bar:
-        progress.install(RichProgress(bar))
+        progress.install(progress.RichProgress(bar))
         try:
             with warnings.catch_warnings():
                 # Shown once above already, when the settings were read.
@@ -213,7 +184,7 @@ def _print_summary(result: dict[str, Any], settings: Settings) -> None:
     if "enrich" in result["stages"]:
         _print_enrich_summary(result["stages"]["enrich"], settings)
     if "cluster" in result["stages"]:
-        _print_cluster_summary(result["stages"]["cluster"])
+        console.print(cluster_line(result["stages"]["cluster"]))
     console.print(f"run id: {escape(str(result['run_id']))}")
     console.print(f"warehouse: [bold]{escape(result['warehouse'])}[/]")
     console.print(
@@ -227,47 +198,17 @@ def _print_summary(result: dict[str, Any], settings: Settings) -> None:
 
 
 def _print_enrich_summary(enrich: dict[str, Any], settings: Settings) -> None:
-    console.print(
-        f"enrich: {enrich['comments_enriched']:,} comments, {enrich['units_written']:,} sentences, "
-        f"{enrich['texts_embedded']:,} texts embedded, {enrich['tags_written']:,} tags "
-        f"({enrich['unsupported_language']:,} comments in an unsupported language)"
-    )
+    from warehouse.enrichment import pain_point_counts
+
+    console.print(enrich_line(enrich))
     taxonomy = _taxonomy(settings)
     conn = _open(Path(settings.warehouse))
     try:
-        counts = {
-            (stage, theme): n
-            for stage, theme, n in conn.execute(
-                "SELECT stage, theme, count(*) FROM tags "
-                "WHERE subject_kind = 'unit' AND is_pain_point GROUP BY ALL"
-            ).fetchall()
-        }
+        counts = pain_point_counts(conn)
     finally:
         conn.close()
-    themes = [t.key for t in taxonomy.themes] + ["unassigned"]
-    table = Table(title="Pain points by journey stage and hassle theme", title_justify="left")
-    table.add_column("stage")
-    for theme in themes:
-        table.add_column(Text(theme.replace("_", " ")), justify="right")
-    for stage in [s.key for s in taxonomy.stages] + ["unassigned"]:
-        table.add_row(
-            Text(stage), *(f"{counts.get((stage, theme), 0):,}" or "" for theme in themes)
-        )
     # Ten stages by ten columns need more than the 80 columns a pipe reports.
-    Console(width=max(console.width, 150)).print(table)
-
-
-def _print_cluster_summary(counts: dict[str, Any]) -> None:
-    if counts.get("skipped"):
-        console.print(
-            "cluster: the window is unchanged since the last run; hassles kept as they are"
-        )
-    else:
-        console.print(
-            f"cluster: {counts['units_in']:,} pain points, {counts['hassles']:,} hassles "
-            f"({counts['hassles_new']:,} new, {counts['hassles_retired']:,} retired), "
-            f"coverage {counts['coverage']:.0%}"
-        )
+    Console(width=max(console.width, 150)).print(pain_point_table(taxonomy, counts))
 
 
 def _print_top_hassles(settings: Settings, top: int = 10) -> None:
@@ -458,9 +399,6 @@ def report(
         console.print(f"{fmt}: [bold]{escape(str(path.resolve()))}[/]", soft_wrap=True)
 
 
-EXPORT_SUFFIXES = (".csv", ".parquet", ".json")
-
-
 @app.command()
 def sql(
     query: Annotated[str, typer.Argument(help="SQL to run against the warehouse (read-only).")],
@@ -482,6 +420,8 @@ def sql(
     ATTACH, no settings. Results go to a file only through --out.
     """
     import duckdb
+
+    from warehouse.export import write_export
 
     settings = _settings(config)
     if out is not None:
@@ -526,54 +466,26 @@ def sql(
     if len(rows) > max_rows:
         console.print(f"(first {max_rows} rows shown; use --max-rows for more)")
     if out is not None:
-        _write_export(result, out)
+        write_export(result, out)
         console.print(f"wrote {result.num_rows:,} rows to [bold]{escape(str(out))}[/]")
 
 
 def _check_export_target(out: Path, settings: Settings) -> None:
     """Refuse an export file that would replace the warehouse, the snapshot or a report."""
+    from warehouse.export import EXPORT_SUFFIXES, overwrites
+
     if out.suffix.lower() not in EXPORT_SUFFIXES:
         _fail("Unknown export format", f"{out}: name a .csv, .parquet or .json file", code=2)
     if out.is_dir():
         _fail("Not a file", f"{out} is a folder; --out names a file", code=2)
-    warehouse = Path(settings.warehouse)
-    protected = [
-        warehouse,
-        warehouse.with_name(warehouse.name + ".wal"),
-        settings.snapshot_path,
-        settings.snapshot_path.with_name(settings.snapshot_path.name + ".wal"),
-        *(settings.report.out_dir / f"hasslemap-report.{ext}" for ext in ("html", "md", "csv")),
-    ]
-    target = out.resolve()
-    if any(target == p.resolve() for p in protected):
+    reports = [settings.report.out_dir / f"hasslemap-report.{ext}" for ext in ("html", "md", "csv")]
+    if overwrites(out, [Path(settings.warehouse), settings.snapshot_path], reports):
         _fail(
             "Refused",
             f"{out} is hasslemap's own file (the warehouse, the analyst snapshot or the "
             "report); pick another file name",
             code=2,
         )
-
-
-def _write_export(result: Any, out: Path) -> None:
-    """Write an Arrow table as CSV, Parquet or JSON (by suffix), replacing ``out`` atomically."""
-    import json
-
-    import pyarrow.csv
-    import pyarrow.parquet
-
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(f".{out.name}.partial")
-    suffix = out.suffix.lower()
-    if suffix == ".csv":
-        pyarrow.csv.write_csv(result, partial)
-    elif suffix == ".parquet":
-        pyarrow.parquet.write_table(result, partial)
-    else:
-        partial.write_text(
-            json.dumps(result.to_pylist(), default=str, ensure_ascii=False, indent=1),
-            encoding="utf-8",
-        )
-    os.replace(partial, out)
 
 
 if __name__ == "__main__":

@@ -12,9 +12,10 @@ from prefect.utilities.annotations import quote
 
 from config import Settings, load_settings
 from config.preflight import check_ready
+from config.taxonomy import load_enrich_config
 from flows.alerts import send_alerts
 from flows.cluster import cluster_into
-from flows.enrich import enrich, enrich_into, load_enrich_config
+from flows.enrich import enrich, enrich_into
 from flows.ingest import ingest_into
 from flows.prefect_server import start_temporary_server
 from flows.publish import publish_results, rank_hassles, write_analyst_snapshot

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from rich.progress import Progress, TaskID
+
 
 class ProgressSink(Protocol):
     """Receives progress of named steps."""
@@ -45,3 +47,31 @@ def install(sink: ProgressSink | None) -> None:
 def current() -> ProgressSink:
     """Return the installed sink."""
     return _sink
+
+
+class RichProgress:
+    """Draws one progress line per step with rich."""
+
+    def __init__(self, bar: Progress) -> None:
+        self.bar = bar
+        self.tasks: dict[str, TaskID] = {}
+
+    def start(self, key: str, description: str, total: float | None) -> None:
+        """Add a line for a step."""
+        self.tasks[key] = self.bar.add_task(description, total=total)
+
+    def advance(self, key: str, amount: float) -> None:
+        """Move a step's line on."""
+        if key in self.tasks:
+            self.bar.advance(self.tasks[key], amount)
+
+    def finish(self, key: str, description: str | None = None) -> None:
+        """Mark a step's line done."""
+        if key in self.tasks:
+            task = self.bar.tasks[self.tasks[key]]
+            self.bar.update(
+                self.tasks[key],
+                total=task.completed or 1,
+                completed=task.completed or 1,
+                description=description or task.description,
+            )

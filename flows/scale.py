@@ -2,10 +2,10 @@
 
 Only the heavy, pure parts of enrich run on the cluster: :func:`compute_units_partition`
 (spaCy sentences, language, severity) and :func:`embed_partition` (sentence vectors). They
-take plain data and return plain rows and arrays; they never open the warehouse. The flow
-process (:func:`flows.enrich.enrich_on_dask`) submits them, writes what comes back to DuckDB
-and tags locally. Each worker process loads its models once, on its first partition, and keeps
-them (:func:`flows.enrich.worker_models`).
+take plain data and return plain rows and arrays; they never open the warehouse. The
+:class:`DaskExecutor` submits them for the enrich tasks (:mod:`flows.enrich`), which write what
+comes back to DuckDB and tag locally. Each worker process loads its models once, on its first
+partition, and keeps them (:func:`flows.enrich_models.worker_models`).
 
 Workers need the project installed (``pip install -e .`` or the wheel) with the same models,
 and must reach the Prefect API the flow uses. See docs/scale-out.md.
@@ -13,20 +13,27 @@ and must reach the Prefect API the flow uses. See docs/scale-out.md.
 
 from __future__ import annotations
 
+import itertools
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-import numpy as np
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from prefect_dask import DaskTaskRunner
+from prefect.context import FlowRunContext
+from prefect.futures import PrefectFuture, as_completed
 
 from config import Settings
 from config.taxonomy import Taxonomy
-from flows.enrich import compute_units, embed_pairs
-from warehouse.enrichment import PendingComment
+from flows.enrich_models import encode_texts, worker_models
+from flows.executor import Boilerplate, Comments, EmbedResults, Split, SplitResults, Texts, Vectors
+from nlp.enrich import compute_units
+from warehouse.core import now
+from warehouse.enrichment import PendingComment, TextToEmbed
+
+if TYPE_CHECKING:
+    from prefect_dask import DaskTaskRunner
 
 T = TypeVar("T")
 
@@ -73,6 +80,8 @@ def dask_task_runner(settings: Settings) -> DaskTaskRunner | None:
         A ``DaskTaskRunner`` that connects to that scheduler (it never starts a cluster of its
         own), or None when ``scale.dask_address`` is not set.
     """
+    from prefect_dask import DaskTaskRunner  # dask and distributed: only when configured
+
     address = settings.scale.dask_address
     if not address:
         return None
@@ -85,8 +94,8 @@ def compute_units_partition(
     settings: Settings,
     taxonomy: Taxonomy,
     stamp: datetime,
-    boilerplate: dict[str, frozenset[str]] | None = None,
-) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    boilerplate: Boilerplate | None = None,
+) -> Split:
     """Sentence units, language and severity for one partition of comments, on a worker.
 
     Args:
@@ -97,23 +106,111 @@ def compute_units_partition(
         boilerplate: Per source, its boilerplate keys (``flows.enrich.source_boilerplate``).
 
     Returns:
-        ``(enrichment_rows, unit_rows)`` for ``warehouse.enrichment.replace_units``.
+        ``(enrichments, units)`` for ``warehouse.enrichment.replace_units``.
     """
-    return compute_units(comments.items, settings, taxonomy, stamp=stamp, boilerplate=boilerplate)
+    models = worker_models(settings)
+    with models.lock:  # threads of one worker share the models: load them once
+        models.matcher(taxonomy)
+    return compute_units(
+        comments.items, settings, taxonomy, stamp=stamp, models=models, boilerplate=boilerplate
+    )
 
 
 @task(name="embed_partition", cache_policy=NO_CACHE, retries=1)
-def embed_partition(
-    pairs: Partition[tuple[str, str]], settings: Settings
-) -> tuple[list[str], np.ndarray]:
-    """Vectors for one partition of (text_hash, text) pairs, on a worker.
+def embed_partition(texts: Partition[TextToEmbed], settings: Settings) -> Vectors:
+    """Vectors for one partition of texts with no stored vector, on a worker.
 
     Args:
-        pairs: The texts to embed, each with its hash.
+        texts: The texts to embed, each with its hash.
         settings: The settings of the run (``settings.models`` picks the embedder).
 
     Returns:
         The hashes and a float32 array of their vectors, for
         ``warehouse.enrichment.insert_embeddings``.
     """
-    return embed_pairs(pairs.items, settings)
+    models = worker_models(settings)
+    with models.lock:
+        models.embedder  # noqa: B018  (load it once, under the lock)
+    return encode_texts(models.embedder, texts.items)
+
+
+def in_window(
+    submit: Callable[[T], PrefectFuture[Any]], items: Iterable[T], window: int
+) -> Iterator[tuple[T, Any]]:
+    """Submit ``items`` with at most ``window`` in flight; yield (item, result) as each ends.
+
+    Args:
+        submit: Submits one item to the flow's task runner and returns its future.
+        items: The work, e.g. partitions of comments.
+        window: Most submissions in flight at once; bounds what the scheduler and the
+            workers hold before this process has written it.
+
+    Yields:
+        Each item with its task's result, in the order the tasks complete.
+
+    Raises:
+        Exception: The error of a task that failed after its retries.
+    """
+    queue = iter(items)
+    in_flight: list[tuple[PrefectFuture[Any], T]] = []
+
+    def top_up() -> None:
+        for item in itertools.islice(queue, max(1, window) - len(in_flight)):
+            in_flight.append((submit(item), item))
+
+    top_up()
+    while in_flight:
+        done = next(as_completed([future for future, _ in in_flight]))
+        position = next(i for i, (future, _) in enumerate(in_flight) if future is done)
+        _, item = in_flight.pop(position)
+        yield item, done.result()
+        top_up()
+
+
+def cluster_window() -> int:
+    """Partitions to keep in flight: twice the Dask cluster's worker threads (at least 2)."""
+    context = FlowRunContext.get()
+    client = getattr(getattr(context, "task_runner", None), "client", None)
+    threads = sum(client.nthreads().values()) if client is not None else 0
+    return max(2, 2 * threads)
+
+
+class DaskExecutor:
+    """Computes enrich's partitions on the Dask cluster the flow's task runner is connected to.
+
+    Use it inside a flow run with a ``DaskTaskRunner`` (:func:`dask_task_runner`). Each
+    partition is a task; at most :func:`cluster_window` are in flight, and each result is
+    yielded as soon as it comes back, so a run that stops half way keeps what was written.
+    """
+
+    place = "Dask"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.address = settings.scale.dask_address
+        self.split_batch = settings.scale.partition_comments
+
+    def plan(self, comments: int, parts: int) -> str | None:
+        """Say how many partitions go to which cluster."""
+        return (
+            f"{comments} comments in {parts} partitions on {self.address} "
+            f"({cluster_window()} in flight)"
+        )
+
+    def split(self, parts: Comments, taxonomy: Taxonomy, boilerplate: Boilerplate) -> SplitResults:
+        """Yield each partition of comments with its rows, computed on the cluster."""
+
+        def submit(part: Sequence[PendingComment]) -> PrefectFuture[Any]:
+            return compute_units_partition.submit(
+                Partition(part), self.settings, taxonomy, now(), boilerplate
+            )
+
+        yield from in_window(submit, parts, cluster_window())
+
+    def embed(self, parts: Texts) -> EmbedResults:
+        """Yield each partition of texts with its vectors, computed on the cluster."""
+
+        def submit(part: Sequence[TextToEmbed]) -> PrefectFuture[Any]:
+            return embed_partition.submit(Partition(part), self.settings)
+
+        yield from in_window(submit, parts, cluster_window())

@@ -29,20 +29,12 @@ from typing import Any, Protocol
 import numpy as np
 
 from config.taxonomy import UNASSIGNED, Taxonomy
+from nlp.embed import Embedder
 from nlp.units import PatternHit
 
 DIMENSIONS = ("stage", "theme")
 TOP_K = 3
 TEMPERATURES = np.geomspace(0.005, 0.5, 40)
-
-
-class Embedder(Protocol):
-    """Anything that turns texts into L2-normalised float32 vectors."""
-
-    model_id: str
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Return one vector per text."""
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,8 @@ from typing import Any
 
 import duckdb
 
-from warehouse.connection import run_sql
-from warehouse.enrichment import _in_transaction
+from warehouse.core import run_sql
+from warehouse.core import transaction as _in_transaction
 
 CANDIDATE_COLUMNS = (
     "rank",

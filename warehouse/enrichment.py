@@ -15,14 +15,17 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 
-from warehouse.connection import run_sql
+from warehouse.core import now, records_to_table, rows_to_table, run_sql, transaction
+
+if TYPE_CHECKING:
+    from nlp.enrich import CommentEnrichment, Unit
 
 UNIT_SCHEMA = pa.schema(
     [
@@ -77,31 +80,31 @@ TAG_SCHEMA = pa.schema(
 )
 
 
-def now() -> datetime:
-    """The current UTC time, naive (as the warehouse stores it)."""
-    return datetime.now(UTC).replace(tzinfo=None)
+@dataclass(frozen=True)
+class TagRow:
+    """One row of ``tags``: a unit's or comment's stage, theme and pain point (None: untagged)."""
+
+    subject_kind: str
+    subject_id: str
+    comment_id: str
+    stage: str | None
+    stage_confidence: float | None
+    theme: str | None
+    theme_confidence: float | None
+    is_pain_point: bool | None
+    pain_score: float | None
+    method: str
+    taxonomy_version: str
+    model_id: str
+    tagged_at: datetime
 
 
-def rows_to_table(rows: Sequence[tuple[Any, ...]], schema: pa.Schema) -> pa.Table:
-    """Build an Arrow table from row tuples in ``schema``'s column order."""
-    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in schema]
-    return pa.Table.from_arrays(
-        [pa.array(list(c), type=f.type) for c, f in zip(columns, schema, strict=True)],
-        schema=schema,
-    )
+@dataclass(frozen=True)
+class TextToEmbed:
+    """A unit or comment text with no stored vector yet, and its hash."""
 
-
-def _in_transaction(
-    conn: duckdb.DuckDBPyConnection, statements: list[tuple[str, list[Any] | None]]
-) -> None:
-    run_sql(conn, "BEGIN TRANSACTION")
-    try:
-        for sql, params in statements:
-            run_sql(conn, sql, params)
-        run_sql(conn, "COMMIT")
-    except Exception:
-        run_sql(conn, "ROLLBACK")
-        raise
+    text_hash: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -162,20 +165,18 @@ def source_samples(
 
 def replace_units(
     conn: duckdb.DuckDBPyConnection,
-    enrichment_rows: Sequence[tuple[Any, ...]],
-    unit_rows: Sequence[tuple[Any, ...]],
+    enrichments: Sequence[CommentEnrichment],
+    units: Sequence[Unit],
 ) -> None:
     """Replace the units, enrichment and tags of the given comments, in one transaction."""
-    if not enrichment_rows:
+    if not enrichments:
         return
-    ids = rows_to_table(
-        [(row[0],) for row in enrichment_rows], pa.schema([("comment_id", pa.string())])
-    )
+    ids = pa.table({"comment_id": pa.array([e.comment_id for e in enrichments], pa.string())})
     conn.register("batch_ids", ids)
-    conn.register("batch_units", rows_to_table(unit_rows, UNIT_SCHEMA))
-    conn.register("batch_enrichment", rows_to_table(enrichment_rows, ENRICHMENT_SCHEMA))
+    conn.register("batch_units", records_to_table(units, UNIT_SCHEMA))
+    conn.register("batch_enrichment", records_to_table(enrichments, ENRICHMENT_SCHEMA))
     try:
-        _in_transaction(
+        transaction(
             conn,
             [
                 ("DELETE FROM tags WHERE comment_id IN (SELECT comment_id FROM batch_ids)", None),
@@ -195,9 +196,9 @@ def replace_units(
 
 def texts_without_vectors(
     conn: duckdb.DuckDBPyConnection, model_id: str, *, include_comments: bool = True
-) -> list[tuple[str, str]]:
-    """(text_hash, text) of every unit (and comment) text that has no vector for ``model_id``."""
-    return run_sql(
+) -> list[TextToEmbed]:
+    """Every unit (and comment) text that has no vector for ``model_id``, in hash order."""
+    rows = run_sql(
         conn,
         """
         WITH wanted AS (
@@ -218,6 +219,24 @@ def texts_without_vectors(
         """,
         [include_comments, model_id],
     )
+    return [TextToEmbed(text_hash, text) for text_hash, text in rows]
+
+
+def hashes_without_vectors(
+    conn: duckdb.DuckDBPyConnection, model_id: str, hashes: Sequence[str]
+) -> set[str]:
+    """Those of ``hashes`` that have no stored vector for ``model_id``."""
+    conn.register("probe_hashes", pa.table({"text_hash": pa.array(sorted(set(hashes)))}))
+    try:
+        rows = run_sql(
+            conn,
+            "SELECT p.text_hash FROM probe_hashes AS p WHERE NOT EXISTS ("
+            "SELECT 1 FROM embeddings AS v WHERE v.model_id = ? AND v.text_hash = p.text_hash)",
+            [model_id],
+        )
+    finally:
+        conn.unregister("probe_hashes")
+    return {h for (h,) in rows}
 
 
 def insert_embeddings(
@@ -355,14 +374,22 @@ def subjects_to_tag(
     ]
 
 
-def write_tags(conn: duckdb.DuckDBPyConnection, rows: Sequence[tuple[Any, ...]]) -> None:
-    """Insert or overwrite tags (rows in :data:`TAG_SCHEMA` order), in one transaction."""
-    if not rows:
+def write_tags(conn: duckdb.DuckDBPyConnection, tags: Sequence[TagRow]) -> None:
+    """Insert or overwrite tags, in one transaction."""
+    if not tags:
         return
-    conn.register("batch_tags", rows_to_table(rows, TAG_SCHEMA))
+    conn.register("batch_tags", records_to_table(tags, TAG_SCHEMA))
     try:
-        _in_transaction(
-            conn, [("INSERT OR REPLACE INTO tags BY NAME SELECT * FROM batch_tags", None)]
-        )
+        transaction(conn, [("INSERT OR REPLACE INTO tags BY NAME SELECT * FROM batch_tags", None)])
     finally:
         conn.unregister("batch_tags")
+
+
+def pain_point_counts(conn: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], int]:
+    """How many units are pain points, per (stage, theme)."""
+    rows = run_sql(
+        conn,
+        "SELECT stage, theme, count(*) FROM tags "
+        "WHERE subject_kind = 'unit' AND is_pain_point GROUP BY ALL",
+    )
+    return {(stage, theme): n for stage, theme, n in rows}

@@ -29,8 +29,9 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from warehouse.connection import run_sql
-from warehouse.enrichment import _in_transaction, load_vectors, rows_to_table
+from warehouse.core import rows_to_table, run_sql
+from warehouse.core import transaction as _in_transaction
+from warehouse.enrichment import load_vectors
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from warehouse.connection import run_script, run_sql
+from warehouse.core import run_script, run_sql
 
 
 def read_sql(name: str) -> str:

@@ -9,7 +9,7 @@ from importlib import resources
 
 import duckdb
 
-from warehouse.connection import run_script, run_sql
+from warehouse.core import run_script, run_sql
 
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 

@@ -22,9 +22,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from warehouse.connection import run_sql
-from warehouse.enrichment import _in_transaction, rows_to_table
-from warehouse.loaders import read_sql
+from warehouse.core import read_sql, rows_to_table, run_sql
+from warehouse.core import transaction as _in_transaction
 
 
 @dataclass(frozen=True)

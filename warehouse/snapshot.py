@@ -35,37 +35,63 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from warehouse.connection import run_sql
+from warehouse.core import run_sql, transaction
 from warehouse.views import install_views
 
 # Registered on the warehouse connection while the snapshot is written; the SELECTs use them.
 REDACT_FUNCTION = "snapshot_redact"
 PSEUDONYMS = "snapshot_customer_pseudonyms"
 
-# Table -> the SELECT that fills it in the snapshot.
+# Table -> the statement that creates and fills it in the snapshot (attached as
+# ``analyst_snapshot``): whole statements, so no table name is formatted into SQL.
 SNAPSHOT_TABLES: dict[str, str] = {
     "comments": (
-        "SELECT c.* EXCLUDE (text) REPLACE (p.pseudonym AS customer_id) FROM main.comments AS c "
-        "LEFT JOIN snapshot_customer_pseudonyms AS p ON p.customer_id = c.customer_id ORDER BY c.comment_id"
+        "CREATE TABLE analyst_snapshot.main.comments AS SELECT c.* EXCLUDE (text) REPLACE "
+        "(p.pseudonym AS customer_id) FROM main.comments AS c LEFT JOIN "
+        "snapshot_customer_pseudonyms AS p ON p.customer_id = c.customer_id ORDER BY "
+        "c.comment_id"
     ),
-    "comments_redacted": "SELECT * FROM main.comments_redacted",
-    "comment_enrichment": "SELECT * FROM main.comment_enrichment",
-    "units": "SELECT * EXCLUDE (text, lemmas, noun_chunks) FROM main.units",
-    "tags": "SELECT * FROM main.tags",
-    "cluster_runs": "SELECT * FROM main.cluster_runs",
+    "comments_redacted": (
+        "CREATE TABLE analyst_snapshot.main.comments_redacted AS SELECT * FROM "
+        "main.comments_redacted"
+    ),
+    "comment_enrichment": (
+        "CREATE TABLE analyst_snapshot.main.comment_enrichment AS SELECT * FROM "
+        "main.comment_enrichment"
+    ),
+    "units": (
+        "CREATE TABLE analyst_snapshot.main.units AS SELECT * EXCLUDE (text, lemmas, "
+        "noun_chunks) FROM main.units"
+    ),
+    "tags": "CREATE TABLE analyst_snapshot.main.tags AS SELECT * FROM main.tags",
+    "cluster_runs": (
+        "CREATE TABLE analyst_snapshot.main.cluster_runs AS SELECT * FROM main.cluster_runs"
+    ),
     "hassles": (
-        "SELECT * EXCLUDE (centroid) REPLACE (snapshot_redact(label) AS label, "
-        "list_transform(keyphrases, k -> snapshot_redact(k)) AS keyphrases) FROM main.hassles"
+        "CREATE TABLE analyst_snapshot.main.hassles AS SELECT * EXCLUDE (centroid) "
+        "REPLACE (snapshot_redact(label) AS label, list_transform(keyphrases, k -> "
+        "snapshot_redact(k)) AS keyphrases) FROM main.hassles"
     ),
-    "hassle_runs": "SELECT * FROM main.hassle_runs",
-    "hassle_members": "SELECT * FROM main.hassle_members",
-    "hassle_lineage": "SELECT * FROM main.hassle_lineage",
+    "hassle_runs": (
+        "CREATE TABLE analyst_snapshot.main.hassle_runs AS SELECT * FROM main.hassle_runs"
+    ),
+    "hassle_members": (
+        "CREATE TABLE analyst_snapshot.main.hassle_members AS SELECT * FROM main.hassle_members"
+    ),
+    "hassle_lineage": (
+        "CREATE TABLE analyst_snapshot.main.hassle_lineage AS SELECT * FROM main.hassle_lineage"
+    ),
     "hassle_rankings": (
-        "SELECT * REPLACE (snapshot_redact(label) AS label) FROM main.hassle_rankings"
+        "CREATE TABLE analyst_snapshot.main.hassle_rankings AS SELECT * REPLACE "
+        "(snapshot_redact(label) AS label) FROM main.hassle_rankings"
     ),
-    "runs": "SELECT * REPLACE (snapshot_redact(error) AS error) FROM main.runs",
+    "runs": (
+        "CREATE TABLE analyst_snapshot.main.runs AS SELECT * REPLACE "
+        "(snapshot_redact(error) AS error) FROM main.runs"
+    ),
     "rejected": (
-        "SELECT * EXCLUDE (raw_text) REPLACE (snapshot_redact(reason) AS reason) FROM main.rejected"
+        "CREATE TABLE analyst_snapshot.main.rejected AS SELECT * EXCLUDE (raw_text) "
+        "REPLACE (snapshot_redact(reason) AS reason) FROM main.rejected"
     ),
 }
 
@@ -144,20 +170,17 @@ def _fill(
     quoted = str(partial).replace("'", "''")
     run_sql(conn, f"ATTACH '{quoted}' AS analyst_snapshot")
     try:
-        run_sql(conn, "BEGIN TRANSACTION")  # one consistent read of every table
-        try:
-            for table, select in SNAPSHOT_TABLES.items():
-                run_sql(conn, f"CREATE TABLE analyst_snapshot.main.{table} AS {select}")  # noqa: S608
-            run_sql(
-                conn,
-                "CREATE TABLE analyst_snapshot.main.snapshot_info AS "
-                "SELECT ?::VARCHAR AS run_id, now()::TIMESTAMP AS written_at",
-                [run_id],
-            )
-            run_sql(conn, "COMMIT")
-        except BaseException:
-            run_sql(conn, "ROLLBACK")
-            raise
+        transaction(  # one consistent read of every table
+            conn,
+            [
+                *((create, None) for create in SNAPSHOT_TABLES.values()),
+                (
+                    "CREATE TABLE analyst_snapshot.main.snapshot_info AS "
+                    "SELECT ?::VARCHAR AS run_id, now()::TIMESTAMP AS written_at",
+                    [run_id],
+                ),
+            ],
+        )
     finally:
         run_sql(conn, "DETACH analyst_snapshot")
         conn.remove_function(REDACT_FUNCTION)

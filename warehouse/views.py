@@ -10,7 +10,7 @@ from importlib import resources
 
 import duckdb
 
-from warehouse.connection import run_script
+from warehouse.core import run_script
 
 
 def view_files() -> dict[str, str]:

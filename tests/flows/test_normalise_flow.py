@@ -154,7 +154,7 @@ def test_the_report_quote_shows_what_the_customer_wrote_redacted(enriched):
 
 def test_changing_a_sources_rules_re_enriches_and_adding_a_default_source_does_not():
     from config.settings import Settings
-    from flows.enrich import enrich_version
+    from nlp.enrich import enrich_version
 
     base = Settings()
     sources = [s.model_dump() for s in base.sources]

@@ -68,9 +68,9 @@ def test_without_a_detector_unsure_texts_are_undetermined():
 
 @pytest.fixture(scope="module")
 def lingua():
-    """The detector enrich uses (flows.enrich.Models.language_fallback)."""
+    """The detector enrich uses (flows.enrich_models.Models.language_fallback)."""
     from config import load_settings
-    from flows.enrich import Models
+    from flows.enrich_models import Models
 
     return Models(load_settings(None)).language_fallback
 

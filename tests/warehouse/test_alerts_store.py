@@ -9,7 +9,8 @@ import duckdb
 import pytest
 
 from warehouse import alerts as store
-from warehouse.connection import connect_warehouse, run_sql
+from warehouse.connection import connect_warehouse
+from warehouse.core import run_sql
 
 
 def sent(hassle_id: str, state: str, run_id: str = "run-1", **extra) -> dict:

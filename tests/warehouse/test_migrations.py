@@ -1,7 +1,8 @@
 import pytest
 
 from warehouse import migrate
-from warehouse.connection import connect_warehouse, run_sql
+from warehouse.connection import connect_warehouse
+from warehouse.core import run_sql
 
 
 def test_migrations_are_applied_once_and_recorded(tmp_path):

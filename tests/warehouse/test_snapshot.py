@@ -10,7 +10,8 @@ import pytest
 from conftest import copy_workspace, demo_sources
 
 from nlp.redact import redact_pii
-from warehouse.connection import connect_warehouse, run_sql
+from warehouse.connection import connect_warehouse
+from warehouse.core import run_sql
 from warehouse.snapshot import SNAPSHOT_TABLES, write_snapshot
 
 READ = """

@@ -1,0 +1,98 @@
+"""Where enrich's two heavy steps run: one contract, two places.
+
+The enrich tasks (:mod:`flows.enrich`) cut their work into partitions and hand them to an
+:class:`EnrichExecutor`, then write each partition's rows as it comes back. The
+:class:`LocalExecutor` computes them in this process, one after another;
+``flows.scale.DaskExecutor`` computes them on a Dask cluster. Both call the same pure
+functions (:func:`nlp.enrich.compute_units`, :func:`flows.enrich_models.encode_texts`) on the
+same partitions, so both write the same rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from typing import Protocol, TypeVar
+
+import numpy as np
+
+from config.taxonomy import Taxonomy
+from flows.enrich_models import Models, encode_texts
+from nlp.enrich import CommentEnrichment, Unit, compute_units
+from warehouse.core import now
+from warehouse.enrichment import PendingComment, TextToEmbed
+
+T = TypeVar("T")
+
+Split = tuple[list[CommentEnrichment], list[Unit]]
+"""What splitting a partition of comments gives: their enrichment rows and unit rows."""
+Vectors = tuple[list[str], np.ndarray]
+"""What embedding a partition of texts gives: their hashes and one float32 row each."""
+Boilerplate = Mapping[str, Collection[str]]
+Comments = Sequence[Sequence[PendingComment]]
+"""Partitions of the comments to split."""
+Texts = Sequence[Sequence[TextToEmbed]]
+"""Partitions of the texts to embed."""
+SplitResults = Iterator[tuple[Sequence[PendingComment], Split]]
+EmbedResults = Iterator[tuple[Sequence[TextToEmbed], Vectors]]
+
+
+def partitions(items: Sequence[T], size: int) -> list[Sequence[T]]:
+    """Cut ``items`` into consecutive slices of at most ``size``."""
+    return [items[first : first + size] for first in range(0, len(items), size)]
+
+
+class EnrichExecutor(Protocol):
+    """Runs enrich's partitions somewhere and yields each one's result as it is ready.
+
+    Attributes:
+        place: Shown in progress lines: None in this process, e.g. ``"Dask"`` elsewhere.
+        split_batch: Comments per split partition.
+    """
+
+    place: str | None
+    split_batch: int
+
+    def plan(self, comments: int, parts: int) -> str | None:
+        """A log line saying where the split runs, or None for nothing to say."""
+        ...
+
+    def split(self, parts: Comments, taxonomy: Taxonomy, boilerplate: Boilerplate) -> SplitResults:
+        """Yield each partition of comments with its rows (:func:`nlp.enrich.compute_units`)."""
+        ...
+
+    def embed(self, parts: Texts) -> EmbedResults:
+        """Yield each partition of texts with its vectors."""
+        ...
+
+
+class LocalExecutor:
+    """Computes every partition in this process, in order, with this run's models."""
+
+    place = None
+
+    def __init__(self, models: Models) -> None:
+        self.models = models
+        self.settings = models.settings
+        self.split_batch = models.settings.enrich.batch_comments
+
+    def plan(self, comments: int, parts: int) -> str | None:
+        """Nothing to say: the work runs here."""
+        return None
+
+    def split(self, parts: Comments, taxonomy: Taxonomy, boilerplate: Boilerplate) -> SplitResults:
+        """Yield each partition of comments with its rows, computed here."""
+        for part in parts:
+            rows = compute_units(
+                part,
+                self.settings,
+                taxonomy,
+                stamp=now(),
+                models=self.models,
+                boilerplate=boilerplate,
+            )
+            yield part, rows
+
+    def embed(self, parts: Texts) -> EmbedResults:
+        """Yield each partition of texts with its vectors, computed here."""
+        for part in parts:
+            yield part, encode_texts(self.models.embedder, part)

@@ -1,0 +1,45 @@
+"""What ``hasslemap run`` prints about the enrich and cluster stages: lines and tables."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+
+from config.taxonomy import Taxonomy
+
+
+def enrich_line(enrich: Mapping[str, Any]) -> str:
+    """One line of the enrich stage's counts."""
+    return (
+        f"enrich: {enrich['comments_enriched']:,} comments, {enrich['units_written']:,} sentences, "
+        f"{enrich['texts_embedded']:,} texts embedded, {enrich['tags_written']:,} tags "
+        f"({enrich['unsupported_language']:,} comments in an unsupported language)"
+    )
+
+
+def pain_point_table(taxonomy: Taxonomy, counts: Mapping[tuple[str, str], int]) -> Table:
+    """Pain points per journey stage (rows) and hassle theme (columns), unassigned last."""
+    themes = [t.key for t in taxonomy.themes] + ["unassigned"]
+    table = Table(title="Pain points by journey stage and hassle theme", title_justify="left")
+    table.add_column("stage")
+    for theme in themes:
+        table.add_column(Text(theme.replace("_", " ")), justify="right")
+    for stage in [s.key for s in taxonomy.stages] + ["unassigned"]:
+        table.add_row(
+            Text(stage), *(f"{counts.get((stage, theme), 0):,}" or "" for theme in themes)
+        )
+    return table
+
+
+def cluster_line(counts: Mapping[str, Any]) -> str:
+    """One line of the cluster stage's counts (or that it kept the hassles as they were)."""
+    if counts.get("skipped"):
+        return "cluster: the window is unchanged since the last run; hassles kept as they are"
+    return (
+        f"cluster: {counts['units_in']:,} pain points, {counts['hassles']:,} hassles "
+        f"({counts['hassles_new']:,} new, {counts['hassles_retired']:,} retired), "
+        f"coverage {counts['coverage']:.0%}"
+    )
