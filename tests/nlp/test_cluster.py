@@ -6,15 +6,12 @@ import pytest
 from sklearn.datasets import make_blobs
 from sklearn.metrics import normalized_mutual_info_score
 
-from nlp.cluster import (
-    NOISE,
-    Clusterer,
+from nlp.cluster import NOISE, Clusterer, merge_clusters, vote_neighbours
+from nlp.clusterers.hdbscan import (
     ClusterParams,
     HdbscanClusterer,
     auto_min_cluster_size,
-    merge_clusters,
     reduce_vectors,
-    vote_neighbours,
 )
 
 DIM = 32
