@@ -21,6 +21,7 @@ import os
 import re
 import warnings
 from collections.abc import Mapping
+from dataclasses import asdict, fields
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -34,8 +35,11 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
     field_validator,
+    model_serializer,
     model_validator,
 )
+
+from nlp.cluster import DEFAULT_METHOD, clusterer_spec
 
 ENV_PREFIX = "HASSLEMAP_"
 CONFIG_ENV = "HASSLEMAP_CONFIG"
@@ -294,37 +298,19 @@ class EnrichSettings(_Strict):
 
 
 class ClusterSettings(_Strict):
-    """The cluster stage: which units, how HDBSCAN runs, how noise is assigned, id matching."""
+    """The cluster stage: which units, which cluster method, parents, id matching.
 
+    ``method`` names a registered cluster method (:func:`nlp.cluster.register_clusterer`); the
+    section's other keys that are not the stage's own are the fields of that method's
+    parameter dataclass (for ``hdbscan``, :class:`nlp.clusterers.hdbscan.ClusterParams`),
+    validated against it and kept in ``params``. Dumped, the section is flat again.
+    """
+
+    method: str = Field(default=DEFAULT_METHOD, description="A registered cluster method.")
+    params: dict[str, Any] = Field(default_factory=dict, description="The method's parameters.")
     window_days: int = Field(
         default=90, gt=0, description="Re-cluster the pain points of the last N days."
     )
-    reduction: Literal["pca", "umap", "none"] = Field(
-        default="pca", description="Before HDBSCAN: pca (default, measured), umap (extra), none."
-    )
-    n_components: int = Field(default=32, ge=2, le=1024)
-    min_cluster_size: int | None = Field(
-        default=None, ge=2, description="None: max(10, sqrt(units) / 8)."
-    )
-    min_samples: int | None = Field(default=None, ge=1, description="None: min_cluster_size / 4.")
-    selection: Literal["eom", "leaf"] = "eom"
-    soft_neighbours: int = Field(default=5, ge=1, le=100)
-    soft_threshold: float = Field(
-        default=0.45, gt=0, le=1, description="Least neighbour vote for a noise unit to join."
-    )
-    merge_similarity: float = Field(
-        default=0.75, gt=0, le=1, description="Merge clusters whose centroids are this alike."
-    )
-    tag_merge_bonus: float = Field(
-        default=0.15, ge=0, le=1, description="Clusters with the same stage and theme merge sooner."
-    )
-    split_share: float = Field(
-        default=0.05, gt=0, le=1, description="A hassle above this share of units may be split..."
-    )
-    split_min_coherence: float = Field(
-        default=0.5, ge=-1, le=1, description="...when its members' mean cosine is below this."
-    )
-    split_max_depth: int = Field(default=3, ge=0, le=10)
     parent_similarity: float = Field(
         default=0.5, gt=0, le=1, description="Children under one parent are this alike."
     )
@@ -343,11 +329,11 @@ class ClusterSettings(_Strict):
         default=14, ge=0, description="A hassle retired within N days can get its id back."
     )
     label_keep_share: float = Field(
-        default=0.25, ge=0, le=1, description="Keep a label while this share of members say it, or no label says more."
+        default=0.25,
+        ge=0,
+        le=1,
+        description="Keep a label while this share of members say it, or no label says more.",
     )
-    max_fit_points: int = Field(default=25_000, ge=100)
-    max_reference_points: int = Field(default=10_000, ge=100)
-    seed: int = 0
     match_threshold: float = Field(
         default=0.55, gt=0, le=1, description="Least score for tonight's cluster to keep an id."
     )
@@ -355,6 +341,45 @@ class ClusterSettings(_Strict):
     lineage_overlap: float = Field(default=0.25, gt=0, le=1)
     quotes: int = Field(default=5, ge=3, le=10)
     keyphrases: int = Field(default=8, ge=1, le=30)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _method_params(cls, data: Any) -> Any:
+        """Validate the keys that are not the stage's own against the method's dataclass."""
+        if not isinstance(data, Mapping):
+            return data
+        own = {k: v for k, v in data.items() if k in cls.model_fields and k != "params"}
+        given = {k: v for k, v in data.items() if k not in own}
+        given = {**given.pop("params", {}), **given}
+        method = own.get("method", DEFAULT_METHOD)
+        try:
+            spec = clusterer_spec(str(method))
+        except KeyError as exc:
+            raise ValueError(f"key 'method': {exc.args[0]}") from None
+        allowed = [f.name for f in fields(spec.params)]
+        for key in given:
+            if key not in allowed:
+                close = difflib.get_close_matches(key, allowed + list(cls.model_fields), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise ValueError(f"unknown key {key!r} for cluster method {method!r}{hint}")
+        try:
+            params = TypeAdapter(spec.params).validate_python(given)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"key '{_dotted(e['loc'])}': {_expectation(e)}" for e in exc.errors()
+            )
+            raise ValueError(f"cluster method {method!r}: {problems}") from None
+        return {**own, "params": asdict(params)}
+
+    @model_serializer(mode="wrap")
+    def _flat(self, handler: Any) -> dict[str, Any]:
+        """Dump the method's parameters beside the stage's keys, as they are written."""
+        dumped = handler(self)
+        return {**{k: v for k, v in dumped.items() if k != "params"}, **dumped["params"]}
+
+    def method_params(self) -> Any:
+        """The method's parameter dataclass, filled from these settings."""
+        return clusterer_spec(self.method).params(**self.params)
 
     @model_validator(mode="after")
     def _parents_range(self) -> ClusterSettings:

@@ -50,9 +50,10 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
+from annotated_types import Ge, Gt, Le
 
 from nlp.cluster import (
     CORE,
@@ -77,6 +78,8 @@ Selection = Literal["eom", "leaf"]
 @dataclass(frozen=True)
 class ClusterParams:
     """How HDBSCAN clusters: the keys of the ``cluster`` settings when ``method`` is ``hdbscan``.
+
+    The bounds (``Annotated``) are checked when the settings are read.
 
     Attributes:
         reduction: ``pca``, ``umap`` or ``none``.
@@ -107,19 +110,19 @@ class ClusterParams:
     """
 
     reduction: Reduction = "pca"
-    n_components: int = 32
-    min_cluster_size: int | None = None
-    min_samples: int | None = None
+    n_components: Annotated[int, Ge(2), Le(1024)] = 32
+    min_cluster_size: Annotated[int, Ge(2)] | None = None
+    min_samples: Annotated[int, Ge(1)] | None = None
     selection: Selection = "eom"
-    soft_neighbours: int = 5
-    soft_threshold: float = 0.45
-    max_reference_points: int = 10_000
-    merge_similarity: float = 0.75
-    tag_merge_bonus: float = 0.15
-    max_fit_points: int = 25_000
-    split_share: float = 0.05
-    split_min_coherence: float = 0.5
-    split_max_depth: int = 3
+    soft_neighbours: Annotated[int, Ge(1), Le(100)] = 5
+    soft_threshold: Annotated[float, Gt(0), Le(1)] = 0.45
+    max_reference_points: Annotated[int, Ge(100)] = 10_000
+    merge_similarity: Annotated[float, Gt(0), Le(1)] = 0.75
+    tag_merge_bonus: Annotated[float, Ge(0), Le(1)] = 0.15
+    max_fit_points: Annotated[int, Ge(100)] = 25_000
+    split_share: Annotated[float, Gt(0), Le(1)] = 0.05
+    split_min_coherence: Annotated[float, Ge(-1), Le(1)] = 0.5
+    split_max_depth: Annotated[int, Ge(0), Le(10)] = 3
     seed: int = 0
 
 
