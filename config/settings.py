@@ -39,6 +39,7 @@ from pydantic import (
     model_validator,
 )
 
+from config.channels import CHANNEL_NAMES, Channel, normalise_defaults
 from nlp.cluster import DEFAULT_METHOD, clusterer_spec
 
 ENV_PREFIX = "HASSLEMAP_"
@@ -47,7 +48,6 @@ DEFAULT_CONFIG_FILE = Path("config/hasslemap.yaml")
 # HASSLEMAP_* variables that are not settings: no "unknown variable" warning for these.
 OTHER_ENV_VARIABLES = frozenset({CONFIG_ENV, "HASSLEMAP_UPDATE_SCREENSHOT"})
 
-Channel = Literal["review", "ticket", "survey"]
 FileFormat = Literal["csv", "jsonl", "parquet"]
 ScoreKind = Literal["nps", "csat"]
 
@@ -136,13 +136,8 @@ class NormaliseSettings(_Strict):
     )
 
 
-# Per channel, the rules that are off by default (every other rule is on): reviews and survey
-# answers are not e-mail threads, so a line starting with ">" there is the customer's own.
-CHANNEL_NORMALISE: dict[str, dict[str, bool]] = {
-    "review": {"quoted_replies": False},
-    "ticket": {},
-    "survey": {"quoted_replies": False},
-}
+# Per channel, the rules that are off by default (every other rule is on): config/channels.py.
+CHANNEL_NORMALISE: dict[str, dict[str, bool]] = {c: normalise_defaults(c) for c in CHANNEL_NAMES}
 
 
 class SourceConfig(_Strict):
