@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, fields
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -34,6 +34,7 @@ from pydantic import (
     HttpUrl,
     TypeAdapter,
     ValidationError,
+    WrapValidator,
     field_validator,
     model_serializer,
     model_validator,
@@ -141,24 +142,19 @@ CHANNEL_NORMALISE: dict[str, dict[str, bool]] = {c: normalise_defaults(c) for c 
 
 
 class SourceConfig(_Strict):
-    """One configured feedback source: a glob of files in one format, from one channel."""
+    """What every configured feedback source has, whatever its type: a name, a channel, a mapping.
 
+    A source type (``type``; ``files`` by default) adds its own fields in a subclass registered
+    with :func:`register_source_settings` (flows/sources/base.py registers a type's reader and
+    settings together); :class:`FilesSourceConfig` is the built-in one.
+    """
+
+    type: str = Field(default="files", description="The source type: files, or a registered one.")
     name: str
     channel: Channel
-    path: str = Field(description="File path or glob, relative to the working directory.")
-    format: FileFormat
     fields: FieldMapping
     score_kind: ScoreKind | None = Field(
         default=None, description="Fixed score kind when the records carry no score_kind field."
-    )
-    delimiter: str = Field(
-        default=",",
-        min_length=1,
-        description="CSV field separator: one character, or 'auto' to pick , ; tab or | "
-        "from the header row.",
-    )
-    compression: Literal["auto", "none", "gzip"] = Field(
-        default="auto", description="auto: gzip when the file starts with gzip's magic bytes."
     )
     day_first: bool = Field(default=False, description="Read 03/04/2026 as 3 April.")
     normalise: NormaliseSettings = NormaliseSettings()
@@ -172,15 +168,6 @@ class SourceConfig(_Strict):
             )
         return value
 
-    @field_validator("delimiter")
-    @classmethod
-    def _one_character_or_auto(cls, value: str) -> str:
-        if len(value) != 1 and value != "auto":
-            raise ValueError("expected one character (such as ',' ';' or '\\t') or 'auto'")
-        if value in ('"', "\n", "\r"):
-            raise ValueError("a quote or line break cannot separate fields")
-        return value
-
     @model_validator(mode="after")
     def _scores_are_interpretable(self) -> SourceConfig:
         if self.fields.score and not (self.fields.score_kind or self.score_kind):
@@ -188,8 +175,6 @@ class SourceConfig(_Strict):
                 "fields.score is mapped, so set score_kind (nps or csat) on the source "
                 "or map fields.score_kind to a field holding it"
             )
-        if self.fields.replies and self.format == "csv":
-            raise ValueError("fields.replies needs nested records: use format jsonl or parquet")
         return self
 
     def normalise_rules(self) -> dict[str, bool]:
@@ -201,10 +186,66 @@ class SourceConfig(_Strict):
         }
 
     def fingerprint(self) -> str:
-        """Return a short hash of everything that changes how this source's files are read."""
-        # Normalisation changes what enrich splits, not what ingest reads (enrich_version).
-        payload = json.dumps(self.model_dump(mode="json", exclude={"normalise"}), sort_keys=True)
+        """Return a short hash of everything that changes how this source's records are read."""
+        # Normalisation changes what enrich splits, not what ingest reads (enrich_version); the
+        # type is implied by the other fields (and leaving it out kept the files' hashes).
+        exclude = {"normalise", "type"}
+        payload = json.dumps(self.model_dump(mode="json", exclude=exclude), sort_keys=True)
         return hashlib.sha1(payload.encode()).hexdigest()[:12]
+
+
+class FilesSourceConfig(SourceConfig):
+    """A source of type ``files`` (the default): a glob of files in one format."""
+
+    type: Literal["files"] = "files"
+    path: str = Field(description="File path or glob, relative to the working directory.")
+    format: FileFormat
+    delimiter: str = Field(
+        default=",",
+        min_length=1,
+        description="CSV field separator: one character, or 'auto' to pick , ; tab or | "
+        "from the header row.",
+    )
+    compression: Literal["auto", "none", "gzip"] = Field(
+        default="auto", description="auto: gzip when the file starts with gzip's magic bytes."
+    )
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_character_or_auto(cls, value: str) -> str:
+        if len(value) != 1 and value != "auto":
+            raise ValueError("expected one character (such as ',' ';' or '\\t') or 'auto'")
+        if value in ('"', "\n", "\r"):
+            raise ValueError("a quote or line break cannot separate fields")
+        return value
+
+    @model_validator(mode="after")
+    def _replies_need_nesting(self) -> FilesSourceConfig:
+        if self.fields.replies and self.format == "csv":
+            raise ValueError("fields.replies needs nested records: use format jsonl or parquet")
+        return self
+
+
+# Source type name -> its settings model. flows/sources/base.py registers each type's reader.
+SOURCE_SETTINGS: dict[str, type[SourceConfig]] = {"files": FilesSourceConfig}
+
+
+def register_source_settings(name: str, model: type[SourceConfig]) -> None:
+    """Let sources with ``type: NAME`` be validated by ``model`` (a :class:`SourceConfig`)."""
+    if not issubclass(model, SourceConfig):
+        raise TypeError(f"the settings of source type {name!r} must subclass SourceConfig")
+    SOURCE_SETTINGS[name] = model
+
+
+def _as_source_type(value: Any, handler: Any) -> SourceConfig:
+    """Validate one source with its type's model (``files`` when no type is given)."""
+    if not isinstance(value, Mapping):
+        return handler(value)
+    kind = value.get("type", "files")
+    if kind not in SOURCE_SETTINGS:
+        known = ", ".join(sorted(SOURCE_SETTINGS))
+        raise ValueError(f"unknown source type {kind!r}; known types: {known}")
+    return SOURCE_SETTINGS[kind].model_validate(value)
 
 
 class IngestSettings(_Strict):
@@ -595,8 +636,8 @@ class Settings(_Strict):
     alerts: AlertSettings = AlertSettings()
     scale: ScaleSettings = ScaleSettings()
     demo: DemoSettings = DemoSettings()
-    sources: tuple[SourceConfig, ...] = Field(
-        default_factory=lambda: tuple(SourceConfig(**s) for s in demo_source_dicts())
+    sources: tuple[Annotated[SourceConfig, WrapValidator(_as_source_type)], ...] = Field(
+        default_factory=lambda: tuple(FilesSourceConfig(**s) for s in demo_source_dicts())
     )
 
     @field_validator("sources")
