@@ -8,8 +8,9 @@ Two modes, so that one more day of data neither merges, splits nor renumbers has
 
 * **full** (the first night; when the cluster settings or the model changed; when more than
   ``cluster.incremental_max_new_share`` of the window's units were written since the last full
-  clustering; or when that one is ``cluster.full_every_days`` days of data old): the clusterer
-  (:mod:`nlp.cluster`) finds the children, :func:`nlp.hierarchy.group_children` the parents,
+  clustering; when that one is ``cluster.full_every_days`` days of data old; every changed
+  night for a method not registered as incremental): the method named by ``cluster.method``
+  (registry: :mod:`nlp.cluster`; default :mod:`nlp.clusterers.hdbscan`) finds the children, :func:`nlp.hierarchy.group_children` the parents,
   and :class:`nlp.track.OverlapCentroidTracker` carries the ids of both levels over, reviving
   an id retired in the last ``cluster.revive_days`` days when its hassle comes back.
 * **incremental** (every other night): :func:`nlp.hierarchy.assign_incrementally` keeps every

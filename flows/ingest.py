@@ -15,7 +15,7 @@ from flows import progress
 from flows.sources.base import ReadStats, open_source
 from flows.sources.resource import build_source_resource
 from warehouse.connection import connect_warehouse
-from warehouse.loaders import merge_comments, merge_rejected
+from warehouse.loaders import count_comments, merge_comments, merge_rejected
 from warehouse.raw import load_raw
 
 
@@ -128,14 +128,13 @@ def ingest_into(conn: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str
             failed[source.name] = f"{type(exc).__name__}: {exc}"
             logger.error("source %s failed and was skipped this run: %s", source.name, exc)
     merged = merge_comments_task(conn)
-    [(total,)] = conn.execute("SELECT count(*) FROM comments").fetchall()
 
     def total_of(key: str) -> int:
         return sum(s.get(key, 0) for s in per_source.values())
 
     return {
         **merged,
-        "comments_total": int(total),
+        "comments_total": count_comments(conn),
         "records_read": total_of("records_read"),
         "quarantined": total_of("quarantined"),
         "repaired": total_of("repaired"),
