@@ -115,7 +115,7 @@ def measure(n: int, sigma: float, seed: int) -> dict:
     """Build N vectors and cluster them, in this process; return the measurements."""
     from sklearn.metrics import normalized_mutual_info_score
 
-    from nlp.cluster import ClusterParams, HdbscanClusterer
+    from nlp.clusterers.hdbscan import ClusterParams, HdbscanClusterer
 
     vectors, truth, n_real = build_vectors(n, sigma, seed)
     rss_before = peak_rss_mb()

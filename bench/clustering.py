@@ -129,7 +129,7 @@ def embeddings(name: str, texts: list[str], labels: list[str], embedder_box: lis
 
 def run_hasslemap(vectors, **params) -> tuple[object, float, dict]:
     """Labels, seconds and seconds per step of the project's clusterer with these parameters."""
-    from nlp.cluster import ClusterParams, HdbscanClusterer
+    from nlp.clusterers.hdbscan import ClusterParams, HdbscanClusterer
 
     started = time.perf_counter()
     clustering = HdbscanClusterer(ClusterParams(**params)).cluster(vectors)

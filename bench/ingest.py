@@ -39,7 +39,8 @@ from _common import git_revision, machine, peak_rss_mb, today, write_demo_worksp
 def measure(workdir: Path) -> dict:
     """Run one ingest of the configured sources (in this process) and return its figures."""
     from config import load_settings
-    from flows.sources.resource import ReadStats, build_source_resource
+    from flows.sources.base import ReadStats
+    from flows.sources.resource import build_source_resource
     from warehouse.connection import connect_warehouse
     from warehouse.loaders import merge_comments, merge_rejected
     from warehouse.raw import load_raw
@@ -135,7 +136,8 @@ def _describe(exc: BaseException) -> str:
 def measure_hostile(workdir: Path, fail_load: bool) -> dict:
     """Ingest the configured source once (in this process); return figures, never raise."""
     from config import load_settings
-    from flows.sources.resource import ReadStats, build_source_resource
+    from flows.sources.base import ReadStats
+    from flows.sources.resource import build_source_resource
     from warehouse.connection import connect_warehouse
     from warehouse.loaders import merge_comments, merge_rejected
     from warehouse.raw import load_raw

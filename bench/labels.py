@@ -134,7 +134,7 @@ def run_set(name: str, args: argparse.Namespace, before) -> None:
     import numpy as np
 
     import nlp.label as after
-    from nlp.cluster import ClusterParams, HdbscanClusterer
+    from nlp.clusterers.hdbscan import ClusterParams, HdbscanClusterer
 
     sentences, vectors = prepare(Path(args.real), name, args.limit)
     started = time.perf_counter()

@@ -3,6 +3,7 @@
 from config.settings import (
     ConfigError,
     FieldMapping,
+    FilesSourceConfig,
     IngestSettings,
     Settings,
     SourceConfig,
@@ -12,6 +13,7 @@ from config.settings import (
 __all__ = [
     "ConfigError",
     "FieldMapping",
+    "FilesSourceConfig",
     "IngestSettings",
     "Settings",
     "SourceConfig",

@@ -13,7 +13,7 @@ import importlib.util
 import tempfile
 from pathlib import Path
 
-from config.settings import ConfigError, Settings
+from config.settings import ConfigError, FilesSourceConfig, Settings
 
 
 def check_ready(settings: Settings) -> list[str]:
@@ -31,8 +31,8 @@ def check_ready(settings: Settings) -> list[str]:
     problems: list[str] = []
     warnings: list[str] = []
     for index, source in enumerate(settings.sources):
-        if "://" in source.path:
-            continue  # a remote path: nothing to check locally
+        if not isinstance(source, FilesSourceConfig) or "://" in source.path:
+            continue  # another source type, or a remote path: nothing to check locally
         if any(Path(p).is_file() for p in globlib.iglob(source.path, recursive=True)):
             continue
         folder = _fixed_folder(source.path)

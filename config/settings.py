@@ -21,9 +21,10 @@ import os
 import re
 import warnings
 from collections.abc import Mapping
+from dataclasses import asdict, fields
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -33,9 +34,14 @@ from pydantic import (
     HttpUrl,
     TypeAdapter,
     ValidationError,
+    WrapValidator,
     field_validator,
+    model_serializer,
     model_validator,
 )
+
+from config.channels import CHANNEL_NAMES, Channel, normalise_defaults
+from nlp.cluster import DEFAULT_METHOD, clusterer_spec
 
 ENV_PREFIX = "HASSLEMAP_"
 CONFIG_ENV = "HASSLEMAP_CONFIG"
@@ -43,7 +49,6 @@ DEFAULT_CONFIG_FILE = Path("config/hasslemap.yaml")
 # HASSLEMAP_* variables that are not settings: no "unknown variable" warning for these.
 OTHER_ENV_VARIABLES = frozenset({CONFIG_ENV, "HASSLEMAP_UPDATE_SCREENSHOT"})
 
-Channel = Literal["review", "ticket", "survey"]
 FileFormat = Literal["csv", "jsonl", "parquet"]
 ScoreKind = Literal["nps", "csat"]
 
@@ -132,34 +137,24 @@ class NormaliseSettings(_Strict):
     )
 
 
-# Per channel, the rules that are off by default (every other rule is on): reviews and survey
-# answers are not e-mail threads, so a line starting with ">" there is the customer's own.
-CHANNEL_NORMALISE: dict[str, dict[str, bool]] = {
-    "review": {"quoted_replies": False},
-    "ticket": {},
-    "survey": {"quoted_replies": False},
-}
+# Per channel, the rules that are off by default (every other rule is on): config/channels.py.
+CHANNEL_NORMALISE: dict[str, dict[str, bool]] = {c: normalise_defaults(c) for c in CHANNEL_NAMES}
 
 
 class SourceConfig(_Strict):
-    """One configured feedback source: a glob of files in one format, from one channel."""
+    """What every configured feedback source has, whatever its type: a name, a channel, a mapping.
 
+    A source type (``type``; ``files`` by default) adds its own fields in a subclass registered
+    with :func:`register_source_settings` (flows/sources/base.py registers a type's reader and
+    settings together); :class:`FilesSourceConfig` is the built-in one.
+    """
+
+    type: str = Field(default="files", description="The source type: files, or a registered one.")
     name: str
     channel: Channel
-    path: str = Field(description="File path or glob, relative to the working directory.")
-    format: FileFormat
     fields: FieldMapping
     score_kind: ScoreKind | None = Field(
         default=None, description="Fixed score kind when the records carry no score_kind field."
-    )
-    delimiter: str = Field(
-        default=",",
-        min_length=1,
-        description="CSV field separator: one character, or 'auto' to pick , ; tab or | "
-        "from the header row.",
-    )
-    compression: Literal["auto", "none", "gzip"] = Field(
-        default="auto", description="auto: gzip when the file starts with gzip's magic bytes."
     )
     day_first: bool = Field(default=False, description="Read 03/04/2026 as 3 April.")
     normalise: NormaliseSettings = NormaliseSettings()
@@ -173,15 +168,6 @@ class SourceConfig(_Strict):
             )
         return value
 
-    @field_validator("delimiter")
-    @classmethod
-    def _one_character_or_auto(cls, value: str) -> str:
-        if len(value) != 1 and value != "auto":
-            raise ValueError("expected one character (such as ',' ';' or '\\t') or 'auto'")
-        if value in ('"', "\n", "\r"):
-            raise ValueError("a quote or line break cannot separate fields")
-        return value
-
     @model_validator(mode="after")
     def _scores_are_interpretable(self) -> SourceConfig:
         if self.fields.score and not (self.fields.score_kind or self.score_kind):
@@ -189,8 +175,6 @@ class SourceConfig(_Strict):
                 "fields.score is mapped, so set score_kind (nps or csat) on the source "
                 "or map fields.score_kind to a field holding it"
             )
-        if self.fields.replies and self.format == "csv":
-            raise ValueError("fields.replies needs nested records: use format jsonl or parquet")
         return self
 
     def normalise_rules(self) -> dict[str, bool]:
@@ -202,10 +186,66 @@ class SourceConfig(_Strict):
         }
 
     def fingerprint(self) -> str:
-        """Return a short hash of everything that changes how this source's files are read."""
-        # Normalisation changes what enrich splits, not what ingest reads (enrich_version).
-        payload = json.dumps(self.model_dump(mode="json", exclude={"normalise"}), sort_keys=True)
+        """Return a short hash of everything that changes how this source's records are read."""
+        # Normalisation changes what enrich splits, not what ingest reads (enrich_version); the
+        # type is implied by the other fields (and leaving it out kept the files' hashes).
+        exclude = {"normalise", "type"}
+        payload = json.dumps(self.model_dump(mode="json", exclude=exclude), sort_keys=True)
         return hashlib.sha1(payload.encode()).hexdigest()[:12]
+
+
+class FilesSourceConfig(SourceConfig):
+    """A source of type ``files`` (the default): a glob of files in one format."""
+
+    type: Literal["files"] = "files"
+    path: str = Field(description="File path or glob, relative to the working directory.")
+    format: FileFormat
+    delimiter: str = Field(
+        default=",",
+        min_length=1,
+        description="CSV field separator: one character, or 'auto' to pick , ; tab or | "
+        "from the header row.",
+    )
+    compression: Literal["auto", "none", "gzip"] = Field(
+        default="auto", description="auto: gzip when the file starts with gzip's magic bytes."
+    )
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_character_or_auto(cls, value: str) -> str:
+        if len(value) != 1 and value != "auto":
+            raise ValueError("expected one character (such as ',' ';' or '\\t') or 'auto'")
+        if value in ('"', "\n", "\r"):
+            raise ValueError("a quote or line break cannot separate fields")
+        return value
+
+    @model_validator(mode="after")
+    def _replies_need_nesting(self) -> FilesSourceConfig:
+        if self.fields.replies and self.format == "csv":
+            raise ValueError("fields.replies needs nested records: use format jsonl or parquet")
+        return self
+
+
+# Source type name -> its settings model. flows/sources/base.py registers each type's reader.
+SOURCE_SETTINGS: dict[str, type[SourceConfig]] = {"files": FilesSourceConfig}
+
+
+def register_source_settings(name: str, model: type[SourceConfig]) -> None:
+    """Let sources with ``type: NAME`` be validated by ``model`` (a :class:`SourceConfig`)."""
+    if not issubclass(model, SourceConfig):
+        raise TypeError(f"the settings of source type {name!r} must subclass SourceConfig")
+    SOURCE_SETTINGS[name] = model
+
+
+def _as_source_type(value: Any, handler: Any) -> SourceConfig:
+    """Validate one source with its type's model (``files`` when no type is given)."""
+    if not isinstance(value, Mapping):
+        return handler(value)
+    kind = value.get("type", "files")
+    if kind not in SOURCE_SETTINGS:
+        known = ", ".join(sorted(SOURCE_SETTINGS))
+        raise ValueError(f"unknown source type {kind!r}; known types: {known}")
+    return SOURCE_SETTINGS[kind].model_validate(value)
 
 
 class IngestSettings(_Strict):
@@ -294,37 +334,19 @@ class EnrichSettings(_Strict):
 
 
 class ClusterSettings(_Strict):
-    """The cluster stage: which units, how HDBSCAN runs, how noise is assigned, id matching."""
+    """The cluster stage: which units, which cluster method, parents, id matching.
 
+    ``method`` names a registered cluster method (:func:`nlp.cluster.register_clusterer`); the
+    section's other keys that are not the stage's own are the fields of that method's
+    parameter dataclass (for ``hdbscan``, :class:`nlp.clusterers.hdbscan.ClusterParams`),
+    validated against it and kept in ``params``. Dumped, the section is flat again.
+    """
+
+    method: str = Field(default=DEFAULT_METHOD, description="A registered cluster method.")
+    params: dict[str, Any] = Field(default_factory=dict, description="The method's parameters.")
     window_days: int = Field(
         default=90, gt=0, description="Re-cluster the pain points of the last N days."
     )
-    reduction: Literal["pca", "umap", "none"] = Field(
-        default="pca", description="Before HDBSCAN: pca (default, measured), umap (extra), none."
-    )
-    n_components: int = Field(default=32, ge=2, le=1024)
-    min_cluster_size: int | None = Field(
-        default=None, ge=2, description="None: max(10, sqrt(units) / 8)."
-    )
-    min_samples: int | None = Field(default=None, ge=1, description="None: min_cluster_size / 4.")
-    selection: Literal["eom", "leaf"] = "eom"
-    soft_neighbours: int = Field(default=5, ge=1, le=100)
-    soft_threshold: float = Field(
-        default=0.45, gt=0, le=1, description="Least neighbour vote for a noise unit to join."
-    )
-    merge_similarity: float = Field(
-        default=0.75, gt=0, le=1, description="Merge clusters whose centroids are this alike."
-    )
-    tag_merge_bonus: float = Field(
-        default=0.15, ge=0, le=1, description="Clusters with the same stage and theme merge sooner."
-    )
-    split_share: float = Field(
-        default=0.05, gt=0, le=1, description="A hassle above this share of units may be split..."
-    )
-    split_min_coherence: float = Field(
-        default=0.5, ge=-1, le=1, description="...when its members' mean cosine is below this."
-    )
-    split_max_depth: int = Field(default=3, ge=0, le=10)
     parent_similarity: float = Field(
         default=0.5, gt=0, le=1, description="Children under one parent are this alike."
     )
@@ -343,11 +365,11 @@ class ClusterSettings(_Strict):
         default=14, ge=0, description="A hassle retired within N days can get its id back."
     )
     label_keep_share: float = Field(
-        default=0.25, ge=0, le=1, description="Keep a label while this share of members say it, or no label says more."
+        default=0.25,
+        ge=0,
+        le=1,
+        description="Keep a label while this share of members say it, or no label says more.",
     )
-    max_fit_points: int = Field(default=25_000, ge=100)
-    max_reference_points: int = Field(default=10_000, ge=100)
-    seed: int = 0
     match_threshold: float = Field(
         default=0.55, gt=0, le=1, description="Least score for tonight's cluster to keep an id."
     )
@@ -355,6 +377,45 @@ class ClusterSettings(_Strict):
     lineage_overlap: float = Field(default=0.25, gt=0, le=1)
     quotes: int = Field(default=5, ge=3, le=10)
     keyphrases: int = Field(default=8, ge=1, le=30)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _method_params(cls, data: Any) -> Any:
+        """Validate the keys that are not the stage's own against the method's dataclass."""
+        if not isinstance(data, Mapping):
+            return data
+        own = {k: v for k, v in data.items() if k in cls.model_fields and k != "params"}
+        given = {k: v for k, v in data.items() if k not in own}
+        given = {**given.pop("params", {}), **given}
+        method = own.get("method", DEFAULT_METHOD)
+        try:
+            spec = clusterer_spec(str(method))
+        except KeyError as exc:
+            raise ValueError(f"key 'method': {exc.args[0]}") from None
+        allowed = [f.name for f in fields(spec.params)]
+        for key in given:
+            if key not in allowed:
+                close = difflib.get_close_matches(key, allowed + list(cls.model_fields), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise ValueError(f"unknown key {key!r} for cluster method {method!r}{hint}")
+        try:
+            params = TypeAdapter(spec.params).validate_python(given)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"key '{_dotted(e['loc'])}': {_expectation(e)}" for e in exc.errors()
+            )
+            raise ValueError(f"cluster method {method!r}: {problems}") from None
+        return {**own, "params": asdict(params)}
+
+    @model_serializer(mode="wrap")
+    def _flat(self, handler: Any) -> dict[str, Any]:
+        """Dump the method's parameters beside the stage's keys, as they are written."""
+        dumped = handler(self)
+        return {**{k: v for k, v in dumped.items() if k != "params"}, **dumped["params"]}
+
+    def method_params(self) -> Any:
+        """The method's parameter dataclass, filled from these settings."""
+        return clusterer_spec(self.method).params(**self.params)
 
     @model_validator(mode="after")
     def _parents_range(self) -> ClusterSettings:
@@ -575,8 +636,8 @@ class Settings(_Strict):
     alerts: AlertSettings = AlertSettings()
     scale: ScaleSettings = ScaleSettings()
     demo: DemoSettings = DemoSettings()
-    sources: tuple[SourceConfig, ...] = Field(
-        default_factory=lambda: tuple(SourceConfig(**s) for s in demo_source_dicts())
+    sources: tuple[Annotated[SourceConfig, WrapValidator(_as_source_type)], ...] = Field(
+        default_factory=lambda: tuple(FilesSourceConfig(**s) for s in demo_source_dicts())
     )
 
     @field_validator("sources")

@@ -27,6 +27,7 @@ from rich.table import Table  # noqa: E402
 from rich.text import Text  # noqa: E402
 
 from config import ConfigError, Settings, load_settings  # noqa: E402
+from config.channels import CHANNEL_NAMES, channel_names  # noqa: E402
 from config.settings import ConfigWarning  # noqa: E402
 from config.taxonomy import load_enrich_config  # noqa: E402
 from flows import progress  # noqa: E402
@@ -336,7 +337,7 @@ def report(
         datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Last day (YYYY-MM-DD).")
     ] = None,
     channel: Annotated[
-        list[str] | None, typer.Option(help="Only these channels (review, ticket, survey).")
+        list[str] | None, typer.Option(help=f"Only these channels ({', '.join(CHANNEL_NAMES)}).")
     ] = None,
     stage: Annotated[list[str] | None, typer.Option(help="Only hassles in these stages.")] = None,
     product: Annotated[
@@ -356,8 +357,8 @@ def report(
         if value not in stages:
             _fail("Unknown stage", f"{value!r}: use one of {', '.join(sorted(stages))}", code=2)
     for value in channel or []:
-        if value not in ("review", "ticket", "survey"):
-            _fail("Unknown channel", f"{value!r}: use review, ticket or survey", code=2)
+        if value not in CHANNEL_NAMES:
+            _fail("Unknown channel", f"{value!r}: use {channel_names()}", code=2)
     if since and until and since > until:
         _fail("--since is after --until", "", code=2)
     target = out or settings.report.out_dir

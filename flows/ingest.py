@@ -12,9 +12,10 @@ from prefect.cache_policies import NO_CACHE
 
 from config import Settings, SourceConfig, load_settings
 from flows import progress
-from flows.sources.resource import ReadStats, build_source_resource, files_to_read
+from flows.sources.base import ReadStats, open_source
+from flows.sources.resource import build_source_resource
 from warehouse.connection import connect_warehouse
-from warehouse.loaders import merge_comments, merge_rejected
+from warehouse.loaders import count_comments, merge_comments, merge_rejected
 from warehouse.raw import load_raw
 
 
@@ -39,13 +40,8 @@ def _retry_on_file_errors(task: Any, task_run: Any, state: Any) -> bool:
 def load_source(
     conn: duckdb.DuckDBPyConnection, source: SourceConfig, settings: Settings
 ) -> dict[str, Any]:
-    """Read one source's new or changed files and land them in ``raw`` with dlt."""
+    """Read what is new in one source (of any type) and land it in ``raw`` with dlt."""
     logger = get_run_logger()
-    files = files_to_read(source)
-    if not files and "://" not in source.path:
-        logger.warning("source %s: no files match %s", source.name, source.path)
-        return asdict(ReadStats())
-    total = sum(f.stat().st_size for f in files if f.exists())
     sink = progress.current()
     key = f"ingest:{source.name}"
     sink.start(key, f"ingest {source.name}", None)
@@ -67,9 +63,12 @@ def load_source(
             len(landed.dropped),
         )
     sink.finish(key, f"ingest {source.name}: {stats.records_usable:,} usable records")
+    if not stats.files_found:
+        where = open_source(source, settings.ingest).where()
+        logger.warning("source %s: nothing found at %s", source.name, where)
     logger.info(
         "source %s: %d file(s) found, %d read, %d unchanged and skipped; %d records, "
-        "%d usable, %d quarantined, %d repaired (%s bytes listed)",
+        "%d usable, %d quarantined, %d repaired",
         source.name,
         stats.files_found,
         stats.files_read,
@@ -78,7 +77,6 @@ def load_source(
         stats.records_usable,
         stats.quarantined,
         stats.repaired,
-        f"{total:,}",
     )
     return {
         **asdict(stats),
@@ -130,14 +128,13 @@ def ingest_into(conn: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str
             failed[source.name] = f"{type(exc).__name__}: {exc}"
             logger.error("source %s failed and was skipped this run: %s", source.name, exc)
     merged = merge_comments_task(conn)
-    [(total,)] = conn.execute("SELECT count(*) FROM comments").fetchall()
 
     def total_of(key: str) -> int:
         return sum(s.get(key, 0) for s in per_source.values())
 
     return {
         **merged,
-        "comments_total": int(total),
+        "comments_total": count_comments(conn),
         "records_read": total_of("records_read"),
         "quarantined": total_of("quarantined"),
         "repaired": total_of("repaired"),

@@ -1,124 +1,30 @@
-"""Group recurring pain points: optional reduction, HDBSCAN, then a soft assignment of the noise.
+"""What every cluster method shares: the :class:`Clusterer` contract, its registry, helpers.
 
-The clusterer takes vectors that were computed and stored before (the enrich stage's sentence
-embeddings), so a rerun never embeds anything. Its steps:
+A cluster method groups L2-normalised vectors (the stored sentence embeddings of pain-point
+units) into clusters: the children of the two-level hassles. Each method is one class behind
+:class:`Clusterer`, registered by name with its parameter dataclass
+(:func:`register_clusterer`) and chosen in the settings: ``cluster: {method: hdbscan, ...}``,
+where the other method keys are the fields of that dataclass. The built-in methods live in
+``nlp/clusterers/``, one file each (HDBSCAN, the default: :mod:`nlp.clusterers.hdbscan`).
 
-1. **Distinct vectors.** Identical vectors (the same sentence written twice; the default model
-   is uncased, so "Refund still not here" and "refund still not here" too) are clustered once
-   and share the result. Copies would otherwise build false density peaks: every stock phrase
-   its own micro-cluster, and the hassle behind several phrasings split among them.
-2. **Sample.** Above ``max_fit_points`` vectors, HDBSCAN is fitted on a seeded random sample;
-   every other vector is assigned afterwards (step 4). This is how one million units fit in
-   memory and time: HDBSCAN's cost grows faster than linearly, nearest-centroid assignment
-   linearly.
-3. **Reduce** (``reduction``): ``pca`` to ``n_components`` dimensions (the default, measured in
-   docs/benchmarks.md), ``umap`` (needs the ``umap`` extra), or ``none``. Density estimates in
-   384 dimensions are poor; a few dozen principal components keep most of the signal.
-4. **HDBSCAN** on the reduced sample. ``min_cluster_size`` scales with the data when not set.
-5. **Soft assignment.** HDBSCAN leaves many points as noise (BERTopic's users lose 30-50% of
-   their documents this way). Each noise or unsampled point looks up its ``soft_neighbours``
-   most similar HDBSCAN members, in the original embedding space, and each neighbour votes for
-   its cluster with its cosine similarity. The point joins the winning cluster if the winner's
-   votes, divided by ``soft_neighbours``, reach ``soft_threshold``; otherwise it stays noise.
-   A vote of near neighbours follows a cluster's shape, where a single centroid does not:
-   on banking77 it gives 0.03 more NMI than nearest-centroid at the same coverage
-   (docs/benchmarks.md). The share of points in a cluster is reported as the coverage.
-6. **Merge near-identical clusters.** HDBSCAN splits one hassle told in different words into
-   several dense groups. Clusters whose centroids are closer than ``merge_similarity``
-   (average linkage over centroid cosine similarity) become one. When the caller passes each
-   unit's stage and theme, clusters with the same dominant pair count ``tag_merge_bonus``
-   closer: refunds of the Hub and of the Cam are one hassle. (Merging only near-duplicates,
-   0.9 with no bonus, and leaving the grouping to the parents was measured and rejected: the
-   demo's planted-hassle NMI fell from 0.89 to 0.73, banking77 moved by +0.004, and real
-   support tweets got the same 42 children once step 7 split their giant.)
-7. **Split incoherent giants.** A cluster holding more than ``split_share`` of the clustered
-   units whose members are not alike (mean cosine to their centroid below
-   ``split_min_coherence``) is clustered again on its own (PCA fitted on its members, HDBSCAN,
-   ``eom`` then ``leaf`` when ``eom`` finds one group), recursively up to ``split_max_depth``
-   times, judging coherence on vectors centred on the mean of everything clustered. On real
-   tweets to a support handle one cluster otherwise held 56% of all pain points, with offline
-   downloads, ads, payments and crashes inside it, alike only in the handle every tweet starts
-   with. Members HDBSCAN leaves out of the parts join the part their neighbours vote for.
-   Clusters are numbered by size, largest first.
-
-Everything is deterministic for the same input order and seed.
+The helpers here are shared by the methods and by the incremental nights
+(:mod:`nlp.hierarchy`): centroids, the neighbour vote for noise, merging near-identical
+clusters, and the coherence of a cluster.
 """
 
 from __future__ import annotations
 
-import math
-import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from typing import Literal, Protocol, runtime_checkable
+import importlib
+import pkgutil
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, is_dataclass
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
-
-Reduction = Literal["none", "pca", "umap"]
-Selection = Literal["eom", "leaf"]
 
 NOISE = -1
 CORE, SOFT, UNASSIGNED = "core", "soft", "noise"
 _ASSIGN_CHUNK = 4096
-
-
-@dataclass(frozen=True)
-class ClusterParams:
-    """How to cluster; every field comes from the ``cluster`` settings.
-
-    Attributes:
-        reduction: ``pca``, ``umap`` or ``none``.
-        n_components: Dimensions after reduction.
-        min_cluster_size: Smallest group HDBSCAN reports; None scales it with the data
-            (:func:`auto_min_cluster_size`).
-        min_samples: HDBSCAN's density smoothing; None uses a quarter of ``min_cluster_size``.
-        selection: HDBSCAN's ``cluster_selection_method``: ``leaf`` gives finer, more
-            homogeneous groups than ``eom`` (the default; measured in docs/benchmarks.md).
-        soft_neighbours: HDBSCAN members consulted for each noise point.
-        soft_threshold: Least vote strength (mean cosine similarity of the neighbours that
-            belong to the winning cluster, counting the others as 0) for a noise point to join
-            a cluster; 1.0 turns soft assignment off.
-        max_reference_points: HDBSCAN members kept as neighbours to vote (a seeded sample
-            above this), which bounds the cost of assigning a million points.
-        merge_similarity: Clusters whose centroids (average linkage) are at least this
-            similar are merged; 1.0 turns merging off.
-        tag_merge_bonus: How much closer two clusters count when their dominant tags (stage
-            and theme) agree; 0 ignores tags.
-        max_fit_points: Above this many distinct points HDBSCAN is fitted on a sample of this
-            size.
-        split_share: A cluster above this share of the clustered units is checked for
-            coherence (step 7); 1.0 turns splitting off.
-        split_min_coherence: Least mean cosine of a cluster's members to its centroid for a
-            cluster above ``split_share`` to stay whole.
-        split_max_depth: How many times a part may be split again.
-        seed: Seed for the sample and the reduction.
-    """
-
-    reduction: Reduction = "pca"
-    n_components: int = 32
-    min_cluster_size: int | None = None
-    min_samples: int | None = None
-    selection: Selection = "eom"
-    soft_neighbours: int = 5
-    soft_threshold: float = 0.45
-    max_reference_points: int = 10_000
-    merge_similarity: float = 0.75
-    tag_merge_bonus: float = 0.15
-    max_fit_points: int = 25_000
-    split_share: float = 0.05
-    split_min_coherence: float = 0.5
-    split_max_depth: int = 3
-    seed: int = 0
-
-
-def auto_min_cluster_size(n_points: int) -> int:
-    """A ``min_cluster_size`` that grows with the square root of the data, at least 10.
-
-    10 for up to 6,400 points, 14 for 13,000 (banking77), 40 for 100,000, 125 for a million:
-    a recurring hassle needs more mentions in a bigger window, but not proportionally more,
-    or the rarer hassles would vanish into their neighbours.
-    """
-    return max(10, round(math.sqrt(max(n_points, 0)) / 8))
 
 
 @dataclass(frozen=True)
@@ -127,13 +33,14 @@ class Clustering:
 
     Attributes:
         labels: Cluster number per input row, ``-1`` for noise.
-        probabilities: HDBSCAN's membership strength for its own members; the vote strength
-            for soft-assigned rows; 0 for noise.
-        assigned_by: ``core`` (HDBSCAN member), ``soft`` (joined by its neighbours' vote) or
-            ``noise``.
+        probabilities: The method's membership strength (1.0 when it has none); the vote
+            strength for soft-assigned rows; 0 for noise.
+        assigned_by: ``core`` (found by the method), ``soft`` (joined by its neighbours' vote)
+            or ``noise``.
         centroids: One L2-normalised centroid per cluster, in the input space.
-        min_cluster_size: The value used (after scaling).
-        fitted_on: Rows HDBSCAN was fitted on (all of them, or the sample).
+        min_cluster_size: The smallest cluster the method allowed (after scaling), when it
+            has such a parameter.
+        fitted_on: Rows the method was fitted on (all of them, or a sample).
         timings: Seconds per step.
     """
 
@@ -141,8 +48,8 @@ class Clustering:
     probabilities: np.ndarray
     assigned_by: np.ndarray
     centroids: np.ndarray
-    min_cluster_size: int
-    fitted_on: int
+    min_cluster_size: int | None = None
+    fitted_on: int = 0
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -169,156 +76,109 @@ class Clusterer(Protocol):
         ...
 
 
-class HdbscanClusterer:
-    """The default :class:`Clusterer`: sample, reduce, HDBSCAN, soft-assign the noise."""
+@dataclass(frozen=True)
+class ClustererSpec:
+    """One registered cluster method.
 
-    def __init__(self, params: ClusterParams | None = None, *, n_jobs: int = 2) -> None:
-        """Keep the parameters; nothing is fitted until :meth:`cluster`."""
-        self.params = params or ClusterParams()
-        self.n_jobs = n_jobs
+    Attributes:
+        name: What ``cluster.method`` names it by.
+        params: Its parameter dataclass: the keys of the ``cluster`` settings beside the
+            stage's own are its fields, and it is built with an instance of it.
+        build: Makes the clusterer from its parameters.
+        incremental: True when nights between full clusterings may build on its clustering
+            (:func:`nlp.hierarchy.assign_incrementally`, which needs HDBSCAN's
+            :class:`~nlp.clusterers.hdbscan.ClusterParams`); otherwise every night that sees
+            new units clusters fully.
+    """
 
-    def cluster(self, vectors: np.ndarray, tags: Sequence[str | None] | None = None) -> Clustering:
-        """Cluster ``vectors`` (rows L2-normalised); see the module docstring for the steps.
-
-        Args:
-            vectors: One L2-normalised row per unit.
-            tags: Optional category per row (e.g. ``"billing/surprise_cost"``; None or one
-                holding ``unassigned`` means unknown). Clusters that share their dominant
-                category merge ``tag_merge_bonus`` more readily.
-        """
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        if vectors.ndim != 2 or len(vectors) == 0:
-            return _all_noise(len(vectors), vectors.shape[1] if vectors.ndim == 2 else 0, 0)
-        distinct, inverse, first = _distinct_rows(vectors)
-        distinct_tags = None if tags is None else [tags[i] for i in first]
-        found = self._cluster_distinct(distinct, distinct_tags)
-        return Clustering(
-            labels=found.labels[inverse],
-            probabilities=found.probabilities[inverse],
-            assigned_by=found.assigned_by[inverse],
-            centroids=cluster_centroids(vectors, found.labels[inverse], found.n_clusters),
-            min_cluster_size=found.min_cluster_size,
-            fitted_on=found.fitted_on,
-            timings=found.timings,
-        )
-
-    def _cluster_distinct(
-        self, vectors: np.ndarray, tags: Sequence[str | None] | None
-    ) -> Clustering:
-        p = self.params
-        n = vectors.shape[0]
-        mcs = full_mcs = p.min_cluster_size or auto_min_cluster_size(n)
-        timings: dict[str, float] = {}
-        if n < 2 * mcs or n < 3:
-            return _all_noise(n, vectors.shape[1] if vectors.ndim == 2 else 0, mcs)
-
-        started = time.perf_counter()
-        rng = np.random.default_rng(p.seed)
-        if n > p.max_fit_points:
-            sample = np.sort(rng.choice(n, size=p.max_fit_points, replace=False))
-            mcs = max(5, round(mcs * p.max_fit_points / n))
-        else:
-            sample = np.arange(n)
-        reduced = reduce_vectors(vectors[sample], p)
-        timings["reduce"] = time.perf_counter() - started
-
-        started = time.perf_counter()
-        sample_labels, sample_probs = _run_hdbscan(reduced, mcs, p, self.n_jobs)
-        timings["hdbscan"] = time.perf_counter() - started
-
-        started = time.perf_counter()
-        labels = np.full(n, NOISE, dtype=np.int32)
-        probabilities = np.zeros(n, dtype=np.float32)
-        assigned_by = np.full(n, UNASSIGNED, dtype=object)
-        labels[sample] = sample_labels
-        probabilities[sample] = sample_probs
-        assigned_by[sample[sample_labels != NOISE]] = CORE
-        n_clusters = int(sample_labels.max()) + 1 if len(sample_labels) else 0
-        todo = np.flatnonzero(labels == NOISE)
-        if n_clusters and len(todo) and p.soft_threshold < 1.0:
-            core = np.flatnonzero(labels != NOISE)
-            if len(core) > p.max_reference_points:
-                core = np.sort(rng.choice(core, size=p.max_reference_points, replace=False))
-            best, strength = vote_neighbours(
-                vectors[todo], vectors[core], labels[core], n_clusters, p.soft_neighbours
-            )
-            joins = strength >= p.soft_threshold
-            labels[todo[joins]] = best[joins]
-            probabilities[todo[joins]] = strength[joins]
-            assigned_by[todo[joins]] = SOFT
-        timings["assign"] = time.perf_counter() - started
-        started = time.perf_counter()
-        labels, n_clusters = merge_clusters(
-            vectors, labels, n_clusters, p.merge_similarity, tags=tags, bonus=p.tag_merge_bonus
-        )
-        timings["merge"] = time.perf_counter() - started
-        started = time.perf_counter()
-        labels, n_clusters = split_incoherent(vectors, labels, n_clusters, full_mcs, p, self.n_jobs)
-        noise = labels == NOISE
-        probabilities[noise] = 0.0
-        assigned_by[noise] = UNASSIGNED
-        labels, n_clusters = merge_clusters(vectors, labels, n_clusters, 1.0)  # renumber by size
-        centroids = cluster_centroids(vectors, labels, n_clusters)
-        timings["split"] = time.perf_counter() - started
-        return Clustering(
-            labels=labels,
-            probabilities=probabilities,
-            assigned_by=assigned_by,
-            centroids=centroids,
-            min_cluster_size=mcs,
-            fitted_on=len(sample),
-            timings={k: round(v, 3) for k, v in timings.items()},
-        )
+    name: str
+    params: type
+    build: Callable[[Any], Clusterer]
+    incremental: bool = False
 
 
-def reduce_vectors(vectors: np.ndarray, params: ClusterParams) -> np.ndarray:
-    """Project ``vectors`` to ``params.n_components`` dimensions (or return them unchanged)."""
-    if params.reduction not in ("none", "pca", "umap"):
-        raise ValueError(f"unknown reduction {params.reduction!r}; use pca, umap or none")
-    dims = min(params.n_components, vectors.shape[1], max(1, vectors.shape[0] - 1))
-    if params.reduction == "none" or dims >= vectors.shape[1]:
-        return vectors
-    if params.reduction == "pca":
-        from sklearn.decomposition import PCA
+_CLUSTERERS: dict[str, ClustererSpec] = {}
+BUILT_IN_PACKAGE = "nlp.clusterers"
+DEFAULT_METHOD = "hdbscan"
 
-        reduced = PCA(n_components=dims, random_state=params.seed).fit_transform(vectors)
-        return _normalise(reduced.astype(np.float32))
-    if params.reduction == "umap":
-        try:
-            from umap import UMAP
-        except ImportError as exc:  # the optional extra is not installed
-            raise ImportError(
-                "cluster.reduction is 'umap' but umap-learn is not installed; "
-                "pip install 'hasslemap[umap]' or set cluster.reduction to 'pca'"
-            ) from exc
-        model = UMAP(
-            n_neighbors=15,
-            n_components=dims,
-            min_dist=0.0,
-            metric="cosine",
-            random_state=params.seed,
-        )
-        return np.asarray(model.fit_transform(vectors), dtype=np.float32)
-    raise ValueError(f"unknown reduction {params.reduction!r}; use pca, umap or none")
+_Build = TypeVar("_Build", bound=Callable[..., Any])
 
 
-def _run_hdbscan(
-    points: np.ndarray, min_cluster_size: int, params: ClusterParams, n_jobs: int
-) -> tuple[np.ndarray, np.ndarray]:
-    import hdbscan
+def register_clusterer(
+    name: str, params: type, *, incremental: bool = False
+) -> Callable[[_Build], _Build]:
+    """Register a clusterer (a class or a factory taking its ``params``) under ``name``.
 
-    min_samples = params.min_samples or max(1, math.ceil(min_cluster_size / 4))
-    model = hdbscan.HDBSCAN(
-        min_cluster_size=min_cluster_size,
-        min_samples=min_samples,
-        cluster_selection_method=params.selection,
-        # Prim's on a k-d tree: the same clusters as the default Boruvka here, in about half the
-        # time in 32 dimensions (banking77: 4.7 s against 8.0 s).
-        algorithm="prims_kdtree",
-        core_dist_n_jobs=n_jobs,
+    Example::
+
+        @dataclass(frozen=True)
+        class KMeansParams:
+            k: int = 20
+
+        @register_clusterer("kmeans", KMeansParams)
+        class KMeansClusterer:
+            def __init__(self, params: KMeansParams) -> None: ...
+            def cluster(self, vectors, tags=None) -> Clustering: ...
+
+    and ``cluster: {method: kmeans, k: 30}`` in the settings.
+    """
+    if not is_dataclass(params):
+        raise TypeError(f"the parameters of cluster method {name!r} must be a dataclass")
+
+    def register(build: _Build) -> _Build:
+        _CLUSTERERS[name] = ClustererSpec(name, params, build, incremental)
+        return build
+
+    return register
+
+
+def clusterer_spec(name: str) -> ClustererSpec:
+    """The registered method ``name``; a built-in one (``nlp/clusterers/NAME.py``) is loaded.
+
+    Raises:
+        KeyError: No such method, with the known names.
+    """
+    if name not in _CLUSTERERS and name in built_in_methods():
+        # Built-in methods register themselves when their module is first imported.
+        importlib.import_module(f"{BUILT_IN_PACKAGE}.{name}")
+    if name not in _CLUSTERERS:
+        known = ", ".join(sorted({*_CLUSTERERS, *built_in_methods()}))
+        raise KeyError(f"unknown cluster method {name!r}; known methods: {known}")
+    return _CLUSTERERS[name]
+
+
+def built_in_methods() -> list[str]:
+    """The names of the cluster methods shipped in ``nlp/clusterers/``."""
+    package = importlib.import_module(BUILT_IN_PACKAGE)
+    return sorted(m.name for m in pkgutil.iter_modules(package.__path__))
+
+
+def build_clusterer(name: str, params: Mapping[str, Any] | None = None) -> Clusterer:
+    """Build method ``name`` with ``params`` (its parameter dataclass's fields; defaults else)."""
+    spec = clusterer_spec(name)
+    return spec.build(spec.params(**(params or {})))
+
+
+def clustering_from_labels(
+    vectors: np.ndarray, labels: np.ndarray, probabilities: np.ndarray | None = None
+) -> Clustering:
+    """A :class:`Clustering` from one cluster number (or -1) per row, numbered by size.
+
+    For a method that only assigns labels: every labelled row counts as ``core``, with
+    ``probabilities`` (1.0 when not given) as its strength.
+    """
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    labels = np.asarray(labels, dtype=np.int32)
+    n_found = int(labels.max()) + 1 if len(labels) else 0
+    labels, n_clusters = merge_clusters(vectors, labels, n_found, 1.0)
+    strength = np.ones(len(labels), np.float32) if probabilities is None else probabilities
+    return Clustering(
+        labels=labels,
+        probabilities=np.where(labels >= 0, strength, 0.0).astype(np.float32),
+        assigned_by=np.where(labels >= 0, CORE, UNASSIGNED).astype(object),
+        centroids=cluster_centroids(vectors, labels, n_clusters),
+        fitted_on=len(labels),
     )
-    labels = model.fit_predict(points.astype(np.float64))
-    return labels.astype(np.int32), model.probabilities_.astype(np.float32)
 
 
 def merge_clusters(
@@ -382,96 +242,6 @@ def coherence(vectors: np.ndarray, labels: np.ndarray, n_clusters: int) -> np.nd
     return sums / np.maximum(counts, 1)
 
 
-def split_incoherent(
-    vectors: np.ndarray,
-    labels: np.ndarray,
-    n_clusters: int,
-    min_cluster_size: int,
-    params: ClusterParams,
-    n_jobs: int = 2,
-) -> tuple[np.ndarray, int]:
-    """Cluster again, on their own, the large clusters whose members are not alike.
-
-    A cluster is split when it holds more than ``params.split_share`` of the clustered rows
-    and its :func:`coherence`, on rows centred on the mean of all clustered rows, is below
-    ``params.split_min_coherence``; its parts are checked
-    the same way, at most ``params.split_max_depth`` levels down. The first part keeps the
-    cluster's number, the others get new ones; HDBSCAN's noise among its rows joins the part
-    its neighbours vote for.
-
-    Returns:
-        The new label of every row and the number of clusters (not renumbered by size).
-    """
-    labels = labels.copy()
-    clustered = int(np.sum(labels >= 0))
-    if params.split_share >= 1.0 or clustered == 0:
-        return labels, n_clusters
-    # Coherence is judged on vectors centred on the mean of everything clustered: what all the
-    # sentences share (a brand's @handle at the start of every tweet) does not make a cluster's
-    # members alike. On real support tweets the cluster holding 56% of them had a mean cosine
-    # of 0.74 to its centroid, nearly all of it the handle (0.24 centred).
-    centred = _normalise(vectors - vectors[labels >= 0].mean(axis=0))
-    todo = [(k, 0) for k in range(n_clusters)]
-    while todo:
-        k, depth = todo.pop()
-        rows = np.flatnonzero(labels == k)
-        if (
-            depth >= params.split_max_depth
-            or len(rows) <= params.split_share * clustered
-            or len(rows) < 3 * min_cluster_size
-            or coherence(centred[rows], np.zeros(len(rows), dtype=np.int32), 1)[0]
-            >= params.split_min_coherence
-        ):
-            continue
-        parts = _split_one(vectors[rows], min_cluster_size, params, n_jobs)
-        n_parts = int(parts.max()) + 1
-        if n_parts < 2:
-            continue
-        new_numbers = np.array([k, *range(n_clusters, n_clusters + n_parts - 1)], dtype=np.int32)
-        labels[rows] = np.where(parts >= 0, new_numbers[np.maximum(parts, 0)], NOISE)
-        n_clusters += n_parts - 1
-        todo.extend((int(j), depth + 1) for j in new_numbers)
-    return labels, n_clusters
-
-
-def _split_one(
-    vectors: np.ndarray, min_cluster_size: int, params: ClusterParams, n_jobs: int
-) -> np.ndarray:
-    """The parts of one cluster by HDBSCAN on its own rows (all ``-1`` when it finds one).
-
-    Above ``max_fit_points`` rows HDBSCAN runs on a seeded sample, as in the first pass.
-    """
-    n = len(vectors)
-    rng = np.random.default_rng(params.seed)
-    sample = np.arange(n)
-    if n > params.max_fit_points:
-        sample = np.sort(rng.choice(n, size=params.max_fit_points, replace=False))
-        min_cluster_size = max(5, round(min_cluster_size * params.max_fit_points / n))
-    reduced = reduce_vectors(vectors[sample], params)
-    for selection in ("eom", "leaf"):
-        fitted, _ = _run_hdbscan(
-            reduced, min_cluster_size, replace(params, selection=selection), n_jobs
-        )
-        n_parts = int(fitted.max()) + 1 if len(fitted) else 0
-        if n_parts >= 2:
-            break
-    else:
-        return np.full(n, NOISE, dtype=np.int32)
-    found = np.full(n, NOISE, dtype=np.int32)
-    found[sample] = fitted
-    todo = np.flatnonzero(found == NOISE)
-    core = np.flatnonzero(found != NOISE)
-    if len(core) > params.max_reference_points:
-        core = np.sort(rng.choice(core, size=params.max_reference_points, replace=False))
-    if len(todo):
-        # Every row was a member of the cluster: it goes to the part its neighbours vote for,
-        # however weak the vote, so splitting never loses coverage.
-        found[todo], _ = vote_neighbours(
-            vectors[todo], vectors[core], found[core], n_parts, params.soft_neighbours
-        )
-    return found
-
-
 def _dominant_tags(
     labels: np.ndarray, tags: Sequence[str | None], n_clusters: int
 ) -> list[str | None]:
@@ -483,7 +253,7 @@ def _dominant_tags(
     return [min(c, key=lambda t: (-c[t], t)) if c else None for c in counts]
 
 
-def _distinct_rows(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def distinct_rows(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distinct rows (first-seen order), each row's index among them, each one's first row."""
     keys = np.ascontiguousarray(vectors).view(
         np.dtype((np.void, vectors.dtype.itemsize * vectors.shape[1]))
@@ -501,7 +271,7 @@ def cluster_centroids(vectors: np.ndarray, labels: np.ndarray, n_clusters: int) 
     sums = np.zeros((n_clusters, dim), dtype=np.float64)
     members = labels >= 0
     np.add.at(sums, labels[members], vectors[members])
-    return _normalise(sums.astype(np.float32))
+    return normalise_rows(sums.astype(np.float32))
 
 
 def vote_neighbours(
@@ -546,12 +316,14 @@ def _top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return values.numpy(), indices.numpy()
 
 
-def _normalise(matrix: np.ndarray) -> np.ndarray:
+def normalise_rows(matrix: np.ndarray) -> np.ndarray:
+    """Each row divided by its L2 norm (zero rows stay zero)."""
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     return matrix / np.where(norms == 0, 1, norms)
 
 
-def _all_noise(n: int, dim: int, min_cluster_size: int) -> Clustering:
+def all_noise(n: int, dim: int, min_cluster_size: int | None = None) -> Clustering:
+    """A clustering of ``n`` rows of ``dim`` dimensions in which every row is noise."""
     return Clustering(
         labels=np.full(n, NOISE, dtype=np.int32),
         probabilities=np.zeros(n, dtype=np.float32),

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nlp.cluster import NOISE, ClusterParams, HdbscanClusterer, cluster_centroids, vote_neighbours
+from nlp.cluster import NOISE, cluster_centroids, vote_neighbours
+from nlp.clusterers.hdbscan import ClusterParams, HdbscanClusterer
 
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 

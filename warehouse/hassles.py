@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -191,7 +191,8 @@ class LatestClustering:
     Attributes:
         run_id: The latest clustering's run.
         window_end: Its newest comment.
-        min_cluster_size: Used by the full clustering it builds on.
+        min_cluster_size: Used by the full clustering it builds on (None when its method
+            has no such parameter).
         full_run_id: The full clustering it builds on.
         full_window_end: That full clustering's newest comment.
         full_clustered_at: When that full clustering ran.
@@ -203,7 +204,7 @@ class LatestClustering:
 
     run_id: str
     window_end: datetime
-    min_cluster_size: int
+    min_cluster_size: int | None
     full_run_id: str
     full_window_end: datetime
     full_clustered_at: datetime
@@ -239,7 +240,15 @@ def read_latest_clustering(conn: duckdb.DuckDBPyConnection) -> LatestClustering 
         )
     }
     return LatestClustering(
-        run_id, end, int(mcs), full_id, full_end, full_at, json.loads(params), model_id, members
+        run_id,
+        end,
+        None if mcs is None else int(mcs),
+        full_id,
+        full_end,
+        full_at,
+        json.loads(params),
+        model_id,
+        members,
     )
 
 
@@ -300,25 +309,109 @@ CENTROID_SCHEMA = pa.schema([("hassle_id", pa.string()), ("centroid", pa.list_(p
 
 
 @dataclass(frozen=True)
+class ClusterRunRow:
+    """One row of ``cluster_runs`` (warehouse/migrations/003_cluster.sql, 008, 010)."""
+
+    run_id: str
+    input_fingerprint: str
+    window_start: datetime
+    window_end: datetime
+    model_id: str
+    units_in: int
+    units_clustered: int
+    units_core: int
+    coverage: float
+    hassles: int
+    hassles_new: int
+    hassles_retired: int
+    hassles_revived: int
+    parents: int
+    mode: str
+    full_run_id: str
+    min_cluster_size: int | None  # the method's, when it has one
+    fitted_on: int
+    params: dict[str, Any]  # the cluster settings: method, its parameters, the stage's keys
+    timings: dict[str, float]
+    clustered_at: datetime
+
+
+@dataclass(frozen=True)
+class HassleRunRow:
+    """One row of ``hassle_runs``: a hassle as one run saw it."""
+
+    run_id: str
+    hassle_id: str
+    cluster: int
+    status: str
+    matched_from: str | None
+    match_score: float | None
+    label: str
+    keyphrases: list[str]
+    stage: str | None
+    stage_share: float | None
+    theme: str | None
+    theme_share: float | None
+    quote_unit_ids: list[str]
+    units: int
+    units_core: int
+    level: str
+    parent_id: str | None
+    specificity: float | None
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    """One row of ``hassle_members``: a unit in a child hassle."""
+
+    run_id: str
+    unit_id: str
+    hassle_id: str
+    probability: float
+    assigned_by: str
+
+
+@dataclass(frozen=True)
+class LineageRow:
+    """One row of ``hassle_lineage``: units of one hassle moving to another."""
+
+    run_id: str
+    parent_id: str
+    child_id: str
+    kind: str
+    overlap: float
+
+
+@dataclass(frozen=True)
 class ClusteringWrite:
     """Everything one clustering writes."""
 
-    run_id: str
-    run_row: dict[str, Any]
-    hassle_runs: list[tuple[Any, ...]]  # HASSLE_RUN_SCHEMA order
-    members: list[tuple[Any, ...]]  # MEMBER_SCHEMA order
-    lineage: list[tuple[Any, ...]]  # LINEAGE_SCHEMA order
+    run: ClusterRunRow
+    hassle_runs: list[HassleRunRow]
+    members: list[MemberRow]
+    lineage: list[LineageRow]
     centroids: dict[str, np.ndarray]  # hassle id -> centroid
     retired: list[str]
-    clustered_at: datetime
+
+    @property
+    def run_id(self) -> str:
+        """The run this clustering belongs to."""
+        return self.run.run_id
+
+
+def _values(rows: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """The field values of dataclass rows, in field order (no deep copy, unlike ``astuple``)."""
+    if not rows:
+        return []
+    names = [f.name for f in fields(rows[0])]
+    return [tuple(getattr(row, name) for name in names) for row in rows]
 
 
 def write_clustering(conn: duckdb.DuckDBPyConnection, w: ClusteringWrite) -> None:
     """Write one run's clustering, and refresh ``hassles``, in one transaction."""
     tables = {
-        "batch_hassle_runs": rows_to_table(w.hassle_runs, HASSLE_RUN_SCHEMA),
-        "batch_members": rows_to_table(w.members, MEMBER_SCHEMA),
-        "batch_lineage": rows_to_table(w.lineage, LINEAGE_SCHEMA),
+        "batch_hassle_runs": rows_to_table(_values(w.hassle_runs), HASSLE_RUN_SCHEMA),
+        "batch_members": rows_to_table(_values(w.members), MEMBER_SCHEMA),
+        "batch_lineage": rows_to_table(_values(w.lineage), LINEAGE_SCHEMA),
         "batch_centroids": pa.table(
             {
                 "hassle_id": pa.array(list(w.centroids), pa.string()),
@@ -332,7 +425,7 @@ def write_clustering(conn: duckdb.DuckDBPyConnection, w: ClusteringWrite) -> Non
     }
     for name, table in tables.items():
         conn.register(name, table)
-    row = w.run_row
+    row = {f.name: getattr(w.run, f.name) for f in fields(w.run)}
     columns = ", ".join(row)
     marks = ", ".join("?" for _ in row)
     params = [json.dumps(v) if isinstance(v, dict) else v for v in row.values()]
@@ -367,7 +460,7 @@ def write_clustering(conn: duckdb.DuckDBPyConnection, w: ClusteringWrite) -> Non
                         status = excluded.status, last_seen = excluded.last_seen,
                         last_run_id = excluded.last_run_id, centroid = excluded.centroid
                     """,
-                    [w.clustered_at, w.clustered_at],
+                    [w.run.clustered_at, w.run.clustered_at],
                 ),
                 (
                     "UPDATE hassles SET status = 'retired' "

@@ -122,6 +122,12 @@ def merge_rejected(conn: duckdb.DuckDBPyConnection) -> int:
     return int(added)
 
 
+def count_comments(conn: duckdb.DuckDBPyConnection) -> int:
+    """How many comments the warehouse holds."""
+    [(total,)] = run_sql(conn, "SELECT count(*) FROM comments")
+    return int(total)
+
+
 def start_run(conn: duckdb.DuckDBPyConnection, run_id: str, flow_name: str) -> None:
     """Record that a flow run started.
 

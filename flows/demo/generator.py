@@ -25,11 +25,13 @@ from pathlib import Path
 from random import Random
 from typing import Any, NamedTuple, TextIO
 
+from config.channels import CHANNEL_NAMES
 from flows.demo import phrases as ph
 from flows.demo.phrases import NEW_HASSLES, PLANTED_HASSLES, Hassle
 
-CHANNELS: tuple[str, ...] = ("review", "ticket", "survey")
 COUNT_KEYS: dict[str, str] = {"review": "reviews", "ticket": "tickets", "survey": "surveys"}
+# The channels the demo writes: those of config/channels.py it has files for, in that order.
+CHANNELS: tuple[str, ...] = tuple(c for c in CHANNEL_NAMES if c in COUNT_KEYS)
 FILES: dict[tuple[str, bool], str] = {
     ("review", False): "reviews/reviews.csv",
     ("ticket", False): "tickets/tickets.jsonl",

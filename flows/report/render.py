@@ -23,6 +23,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup, escape
 
+from config.channels import CHANNELS as KNOWN_CHANNELS
 from flows.report.model import Quote, RankedHassle, ReportData, ScorePart
 
 __all__ = [
@@ -53,7 +54,7 @@ PART_COLOURS = {
 }
 CHANNEL_COLOURS = {"review": "#4e79a7", "ticket": "#f28e2b", "survey": "#59a14f"}
 _SPARE_COLOURS = ("#9c755f", "#bab0ac", "#ff9da7", "#86bcb6", "#d4a6c8")
-CHANNELS = ("review", "ticket", "survey")
+CHANNELS = tuple(c.name for c in KNOWN_CHANNELS.values() if c.report_column)
 
 _HEAT_LOW = (244, 246, 249)  # heatmap colour at 0
 _HEAT_HIGH = (47, 93, 138)  # heatmap colour at the largest count

@@ -40,7 +40,7 @@ def test_a_bad_environment_value_names_the_variable():
         ("warehous: x.duckdb\n", r"key 'warehous': unknown key"),
         (
             "sources:\n  - {name: a, channel: email, path: x, format: csv, fields: {external_id: id, created_at: d, text: [t]}}\n",
-            r"key 'sources\[0\]\.channel': expected one of 'review', 'ticket' or 'survey', got 'email'",
+            r"key 'sources\[0\]\.channel': expected one of 'review', 'ticket', 'survey' or 'social', got 'email'",
         ),
         (
             "sources:\n  - {name: a, channel: review, path: x, format: csv, fields: {external_id: id, text: [t]}}\n",

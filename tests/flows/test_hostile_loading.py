@@ -16,7 +16,8 @@ from dlt.destinations.impl.duckdb.duck import DuckDbCopyJob
 
 from config import load_settings
 from flows.ingest import ingest
-from flows.sources.resource import ReadStats, build_source_resource
+from flows.sources.base import ReadStats
+from flows.sources.resource import build_source_resource
 from warehouse.connection import connect_warehouse
 
 pytestmark = pytest.mark.usefixtures("prefect_server")

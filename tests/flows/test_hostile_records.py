@@ -118,9 +118,9 @@ def test_any_exception_while_reading_one_record_quarantines_that_record_alone(
 def test_a_reader_failing_mid_file_keeps_what_was_read_and_the_run_goes_on(
     tmp_path, write_config, monkeypatch
 ):
-    import flows.sources.resource as resource
+    import flows.sources.files as files
 
-    real = resource.iter_csv
+    real = files.iter_csv
 
     def failing(*args, **kwargs):
         for item in real(*args, **kwargs):
@@ -128,7 +128,7 @@ def test_a_reader_failing_mid_file_keeps_what_was_read_and_the_run_goes_on(
                 raise ValueError("the reader broke")
             yield item
 
-    monkeypatch.setattr(resource, "iter_csv", failing)
+    monkeypatch.setattr(files, "iter_csv", failing)
     broken = write_csv(tmp_path / "in" / "a.csv", good_reviews(4))
     other = write_csv(tmp_path / "other" / "b.csv", good_reviews(2, start=10))
     config = write_config([review_source(broken), review_source(other, "other")])

@@ -5,6 +5,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from config import FilesSourceConfig, IngestSettings, SourceConfig
+from flows.sources.base import ReadStats, open_source
+from flows.sources.files import FilesSource
 from flows.sources.readers import (
     FileProblem,
     decompression_checked,
@@ -181,3 +184,43 @@ def test_a_parquet_row_python_cannot_hold_is_a_problem_item_not_a_crash():
         (3, 3),
     ]
     assert "10000-01-01" in items[1].raw_text
+
+
+# --- source types -----------------------------------------------------------------------------
+
+
+def files_source(path):
+    fields = {"external_id": "id", "created_at": "date", "text": ["body"]}
+    return FilesSourceConfig(
+        name="r", channel="review", path=str(path), format="csv", fields=fields
+    )
+
+
+def test_files_is_the_registered_type_of_a_source_without_one(tmp_path):
+    source_type = open_source(files_source(tmp_path / "*.csv"), IngestSettings())
+    assert isinstance(source_type, FilesSource)
+    assert source_type.where() == str(tmp_path / "*.csv")
+
+
+def test_an_unregistered_source_type_names_the_known_ones():
+    fields = {"external_id": "id", "created_at": "date", "text": ["body"]}
+    source = SourceConfig(type="ftp", name="r", channel="review", fields=fields)
+    with pytest.raises(KeyError, match="unknown source type 'ftp'; known types: .*files"):
+        open_source(source, IngestSettings())
+
+
+def test_the_files_type_lists_only_what_is_new_since_its_state(tmp_path):
+    (tmp_path / "a.csv").write_text(HEADER + "1,t,first,2026-01-01\n", encoding="utf-8")
+    source_type = open_source(files_source(tmp_path / "*.csv"), IngestSettings())
+    state: dict = {}
+    [item] = source_type.list_new(state, ReadStats())
+    assert [r.record["body"] for r in source_type.read(item)] == ["first"]
+    source_type.mark_read(state, item)
+
+    stats = ReadStats()
+    assert list(source_type.list_new(state, stats)) == []
+    assert (stats.files_found, stats.files_skipped) == (1, 1)
+    (tmp_path / "b.csv").write_text(HEADER + "2,t,second,2026-01-02\n", encoding="utf-8")
+    assert [i.location for i in source_type.list_new(state, ReadStats())] == [
+        str(tmp_path / "b.csv")
+    ]

@@ -3,12 +3,16 @@ from datetime import datetime
 import pytest
 from conftest import REVIEW_FIELDS, SURVEY_FIELDS
 
-from config import SourceConfig
+from config import FilesSourceConfig
 from flows.sources.records import DateRange, normalise_record, parse_timestamp
 
 DATES = DateRange(earliest=datetime(2000, 1, 1), latest=datetime(2026, 11, 30))
-REVIEWS = SourceConfig(name="r", channel="review", path="x", format="csv", fields=REVIEW_FIELDS)
-SURVEYS = SourceConfig(name="s", channel="survey", path="x", format="csv", fields=SURVEY_FIELDS)
+REVIEWS = FilesSourceConfig(
+    name="r", channel="review", path="x", format="csv", fields=REVIEW_FIELDS
+)
+SURVEYS = FilesSourceConfig(
+    name="s", channel="survey", path="x", format="csv", fields=SURVEY_FIELDS
+)
 
 
 @pytest.mark.parametrize(
@@ -128,7 +132,7 @@ def test_survey_scores_are_checked_against_their_kind():
 
 
 def test_ticket_text_joins_subject_description_and_customer_replies_only():
-    tickets = SourceConfig(
+    tickets = FilesSourceConfig(
         name="t",
         channel="ticket",
         path="x",
@@ -185,7 +189,7 @@ def test_dates_outside_the_plausible_range_are_quarantined(value, loads):
         assert "ingest.earliest_date" in fatal.reason and "ingest.max_future_days" in fatal.reason
 
 
-TICKETS = SourceConfig(
+TICKETS = FilesSourceConfig(
     name="t",
     channel="ticket",
     path="x",
@@ -280,7 +284,7 @@ def test_surrounding_whitespace_in_an_id_is_trimmed_without_a_repair_flag():
 )
 def test_source_delimiter_and_compression_settings_are_validated(settings, ok):
     def build():
-        return SourceConfig(
+        return FilesSourceConfig(
             name="r", channel="review", path="x", format="csv", fields=REVIEW_FIELDS, **settings
         )
 

@@ -6,15 +6,12 @@ import pytest
 from sklearn.datasets import make_blobs
 from sklearn.metrics import normalized_mutual_info_score
 
-from nlp.cluster import (
-    NOISE,
-    Clusterer,
+from nlp.cluster import NOISE, Clusterer, merge_clusters, vote_neighbours
+from nlp.clusterers.hdbscan import (
     ClusterParams,
     HdbscanClusterer,
     auto_min_cluster_size,
-    merge_clusters,
     reduce_vectors,
-    vote_neighbours,
 )
 
 DIM = 32
@@ -578,3 +575,56 @@ def test_umap_reduction_recovers_blobs_when_umap_is_installed():
     assert result.n_clusters == 3
     assert result.coverage >= 0.9
     assert nmi_on_covered(truth, result) >= 0.95
+
+
+# --- the registry of cluster methods -------------------------------------------------------
+
+
+def test_hdbscan_is_the_built_in_default_method():
+    from nlp.cluster import DEFAULT_METHOD, build_clusterer, built_in_methods, clusterer_spec
+
+    assert DEFAULT_METHOD == "hdbscan" and "hdbscan" in built_in_methods()
+    spec = clusterer_spec("hdbscan")
+    assert spec.params is ClusterParams and spec.incremental
+    clusterer = build_clusterer("hdbscan", {"min_cluster_size": 12})
+    assert isinstance(clusterer, HdbscanClusterer) and clusterer.params.min_cluster_size == 12
+
+
+def test_an_unknown_method_names_the_known_ones():
+    from nlp.cluster import clusterer_spec
+
+    with pytest.raises(KeyError, match="unknown cluster method 'nope'; known methods: .*hdbscan"):
+        clusterer_spec("nope")
+
+
+def test_a_method_registered_from_outside_is_built_with_its_own_parameters():
+    from dataclasses import dataclass
+
+    from nlp.cluster import build_clusterer, clustering_from_labels, register_clusterer
+
+    @dataclass(frozen=True)
+    class HalvesParams:
+        axis: int = 0
+
+    @register_clusterer("test_halves", HalvesParams)
+    class Halves:
+        def __init__(self, params: HalvesParams) -> None:
+            self.params = params
+
+        def cluster(self, vectors, tags=None):
+            return clustering_from_labels(vectors, (vectors[:, self.params.axis] > 0).astype(int))
+
+    vectors = unit_rows([[1, 0], [0.9, 0.1], [0.8, 0.3], [-1, 0], [-0.9, 0.2]])
+    found = build_clusterer("test_halves", {"axis": 0}).cluster(vectors)
+
+    assert isinstance(build_clusterer("test_halves"), Clusterer)
+    assert found.labels.tolist() == [0, 0, 0, 1, 1]  # numbered by size, largest first
+    assert found.assigned_by.tolist() == ["core"] * 5 and found.min_cluster_size is None
+    assert found.n_clusters == 2 and found.coverage == 1.0
+
+
+def test_a_registered_method_must_have_a_parameter_dataclass():
+    from nlp.cluster import register_clusterer
+
+    with pytest.raises(TypeError, match="must be a dataclass"):
+        register_clusterer("test_bad", dict)

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import normalized_mutual_info_score
 
-from nlp.cluster import NOISE, ClusterParams, coherence, split_incoherent
+from nlp.cluster import NOISE, coherence
+from nlp.clusterers.hdbscan import ClusterParams, split_incoherent
 from nlp.hierarchy import (
     assign_incrementally,
     group_children,
