@@ -63,6 +63,7 @@ SNAPSHOT_TABLES: dict[str, str] = {
     "hassle_rankings": (
         "SELECT * REPLACE (snapshot_redact(label) AS label) FROM main.hassle_rankings"
     ),
+    "hassle_ranking_parts": "SELECT * FROM main.hassle_ranking_parts",
     "runs": "SELECT * REPLACE (snapshot_redact(error) AS error) FROM main.runs",
     "rejected": (
         "SELECT * EXCLUDE (raw_text) REPLACE (snapshot_redact(reason) AS reason) FROM main.rejected"
