@@ -8,7 +8,10 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
+import prefect.blocks.notifications  # noqa: F401 - registers the bundled notification blocks
 from prefect.blocks.abstract import NotificationBlock
+from prefect.blocks.core import Block
+from prefect.client.orchestration import get_client
 
 from flows.alerts.messages import is_web_link
 
@@ -69,9 +72,6 @@ def load_notification_block(name: str) -> NotificationBlock:
     Returns:
         The block, ready for ``notify(body, subject)``.
     """
-    import prefect.blocks.notifications  # noqa: F401 - registers the bundled notification blocks
-    from prefect.blocks.core import Block
-
     slug = name if "/" in name else _notification_block_slug(name)
     block = Block.load(slug)
     if not isinstance(block, NotificationBlock):
@@ -82,8 +82,6 @@ def load_notification_block(name: str) -> NotificationBlock:
 
 
 def _notification_block_slug(name: str) -> str:
-    from prefect.client.orchestration import get_client
-
     found: set[str] = set()
     page = 200
     with get_client(sync_client=True) as client:

@@ -43,6 +43,11 @@ def ratio_text(alert: Alert, *, short_days: int = 7, baseline_days: int = 28) ->
     return f"too few mentions to compare the last {short_days} days with the {baseline_days} before"
 
 
+def why_text(alert: Alert) -> str:
+    """The alert's largest score parts in words, e.g. ``Reach +30 · Severity +21``."""
+    return " · ".join(f"{label} +{points:.0f}" for label, points in alert.why)
+
+
 def _summary(alerts: Sequence[Alert]) -> str:
     new = sum(NEW in a.states for a in alerts)
     rising = sum(RISING in a.states for a in alerts)
@@ -99,6 +104,8 @@ def slack_payload(
             f"Last {short_days} days: "
             f"{ratio_text(a, short_days=short_days, baseline_days=baseline_days)}",
         ]
+        if a.why:
+            lines.append(f"Why: {escape_mrkdwn(why_text(a))}")
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}})
     context = f"Run `{escape_mrkdwn(run_id)}`"
     if report_link:
@@ -138,6 +145,7 @@ def plain_text(
         f"theme {a.theme or 'unassigned'} - score {100 * a.score:.0f}/100, "
         f"{a.customers:,} customers, {a.comments:,} comments - last {short_days} days: "
         f"{ratio_text(a, short_days=short_days, baseline_days=baseline_days)}"
+        + (f" - why: {why_text(a)}" if a.why else "")
         for a in alerts
     ]
     if report_link:

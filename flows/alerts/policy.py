@@ -6,17 +6,21 @@ The rules are in :func:`choose_alerts`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from config import Settings
 from config.settings import AlertSettings
+from nlp.factors import FACTORS
 from nlp.redact import redact_pii
 
 NEW = "new"
 RISING = "rising"
 LABEL_MAX_CHARS = 200
+# Score parts an alert names as the reason for the hassle's rank.
+WHY_PARTS = 3
 
 
 @dataclass(frozen=True)
@@ -34,10 +38,31 @@ class Alert:
     comments: int
     trend_7d: str
     trend_7d_ratio: float | None
+    # The largest score parts: (factor label, points of the 0-100 score), largest first.
+    why: tuple[tuple[str, float], ...] = ()
 
     def facts(self) -> dict[str, Any]:
         """The alert as plain values, for ``alerts_sent.payload``."""
-        return {**asdict(self), "states": list(self.states)}
+        return {**asdict(self), "states": list(self.states), "why": [list(w) for w in self.why]}
+
+
+def top_parts(row: dict[str, Any], count: int = WHY_PARTS) -> tuple[tuple[str, float], ...]:
+    """A ranked row's ``count`` largest score parts, as (factor label, points of 0-100).
+
+    Reads ``parts`` (factor -> value) and ``weights`` (factor -> weight, or its JSON) and
+    loops over the factor registry, so a new factor shows without a change here. Ties keep
+    the registry's order; a row without parts has none.
+    """
+    parts = row.get("parts") or {}
+    weights = row.get("weights") or {}
+    if isinstance(weights, str):
+        weights = json.loads(weights)
+    points = [
+        (f.label, 100 * parts[f.name] * float(weights.get(f.name, 0.0)))
+        for f in FACTORS
+        if f.name in parts
+    ]
+    return tuple(sorted(points, key=lambda p: -p[1])[:count])
 
 
 def _alert_settings(settings: Settings | AlertSettings) -> AlertSettings:
@@ -107,6 +132,7 @@ def qualifying_alerts(
                 comments=int(row["comments"]),
                 trend_7d=str(row.get("trend_7d")),
                 trend_7d_ratio=None if ratio is None else float(ratio),
+                why=top_parts(row),
             )
         )
     return alerts
