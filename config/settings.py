@@ -369,7 +369,7 @@ class RankSettings(_Strict):
     """The rank stage: weights, trend significance, generic hassles."""
 
     weights: dict[str, float] = Field(
-        default_factory=dict,
+        default_factory=lambda: dict(RankWeights()),
         description="Weight of each ranking factor by name (nlp/factors.py, docs/ranking.md); "
         "a factor not named keeps its default weight. Renormalised to sum 1.",
     )
@@ -392,7 +392,7 @@ class RankSettings(_Strict):
         weights = RankWeights(value)  # refuses unknown factors and negative weights by name
         if not any(weights.values()):
             raise ValueError("at least one weight must be above 0")
-        return value
+        return dict(weights)
 
 
 class ReportSettings(_Strict):
