@@ -42,6 +42,7 @@ from pydantic import (
 
 from config.channels import CHANNEL_NAMES, Channel, normalise_defaults
 from nlp.cluster import DEFAULT_METHOD, clusterer_spec
+from nlp.factors import RankWeights
 
 ENV_PREFIX = "HASSLEMAP_"
 CONFIG_ENV = "HASSLEMAP_CONFIG"
@@ -424,28 +425,14 @@ class ClusterSettings(_Strict):
         return self
 
 
-class RankWeightSettings(_Strict):
-    """Weights of the score parts (docs/ranking.md); they are renormalised to sum 1."""
-
-    reach: float = Field(default=0.30, ge=0)
-    severity: float = Field(default=0.25, ge=0)
-    repeat: float = Field(default=0.10, ge=0)
-    spread: float = Field(default=0.10, ge=0)
-    trend: float = Field(default=0.10, ge=0)
-    value: float = Field(default=0.075, ge=0)
-    impact: float = Field(default=0.075, ge=0)
-
-    @model_validator(mode="after")
-    def _not_all_zero(self) -> RankWeightSettings:
-        if not any(self.model_dump().values()):
-            raise ValueError("at least one weight must be above 0")
-        return self
-
-
 class RankSettings(_Strict):
     """The rank stage: weights, trend significance, generic hassles."""
 
-    weights: RankWeightSettings = RankWeightSettings()
+    weights: dict[str, float] = Field(
+        default_factory=lambda: dict(RankWeights()),
+        description="Weight of each ranking factor by name (nlp/factors.py, docs/ranking.md); "
+        "a factor not named keeps its default weight. Renormalised to sum 1.",
+    )
     trend_short_days: int = Field(default=7, gt=0)
     trend_baseline_days: int = Field(default=28, gt=0)
     trend_long_days: int = Field(default=30, gt=0)
@@ -458,6 +445,14 @@ class RankSettings(_Strict):
         le=1,
         description="Below this specificity a hassle is too unspecific to act on (generic).",
     )
+
+    @field_validator("weights")
+    @classmethod
+    def _registered_factors(cls, value: dict[str, float]) -> dict[str, float]:
+        weights = RankWeights(value)  # refuses unknown factors and negative weights by name
+        if not any(weights.values()):
+            raise ValueError("at least one weight must be above 0")
+        return dict(weights)
 
 
 class ReportSettings(_Strict):

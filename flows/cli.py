@@ -214,62 +214,32 @@ def _print_enrich_summary(enrich: dict[str, Any], settings: Settings) -> None:
 
 def _print_top_hassles(settings: Settings, top: int = 10) -> None:
     """The top hassles; with two levels, the top parents, each with its top children."""
-    from flows.publish import SUMMARY_CHILDREN
+    from flows.report.artifacts import SUMMARY_CHILDREN
+    from flows.report.build import stored_top_hassles
+    from flows.report.columns import CLI, columns_for
+    from warehouse.ranking import read_latest_ranking
 
-    columns = "rank, hassle_id, label, stage, theme, total_score, customers, trend, change"
     conn = _open(Path(settings.warehouse))
     try:
-        parents = conn.execute(
-            f"SELECT {columns}, list_slice(child_ids, 1, ?) "  # noqa: S608 - fixed columns
-            "FROM v_latest_parent_hassles ORDER BY rank LIMIT ?",
-            [SUMMARY_CHILDREN, top],
-        ).fetchall()
-        if parents:
-            children = {
-                row[1]: row
-                for row in conn.execute(
-                    f"SELECT {columns} FROM v_latest_hassles "  # noqa: S608 - fixed columns
-                    "WHERE hassle_id IN (SELECT unnest(?::VARCHAR[]))",
-                    [[c for *_, ids in parents for c in ids]],
-                ).fetchall()
-            }
-            rows = [(p[:-1], [children[c] for c in p[-1] if c in children]) for p in parents]
-        else:
-            rows = [
-                (row, [])
-                for row in conn.execute(
-                    f"SELECT {columns} FROM v_latest_hassles ORDER BY rank LIMIT ?",  # noqa: S608
-                    [top],
-                ).fetchall()
-            ]
+        hassles = stored_top_hassles(read_latest_ranking(conn), top, SUMMARY_CHILDREN)
     finally:
         conn.close()
-    title = f"Top {len(rows)} hassles to eliminate first"
-    if parents:
+    two_level = any(h.level == "parent" for h in hassles)
+    title = f"Top {len(hassles)} hassles to eliminate first"
+    if two_level:
         title = (
-            f"Top {len(rows)} hassle groups to eliminate first, each with its top "
+            f"Top {len(hassles)} hassle groups to eliminate first, each with its top "
             f"{SUMMARY_CHILDREN} specific hassles (↳, ranked among all specific hassles)"
         )
     table = Table(title=title, title_justify="left")
-    for column in ("#", "id", "hassle", "stage", "theme", "score", "customers", "trend", "change"):
-        table.add_column(
-            column, justify="right" if column in ("#", "score", "customers") else "left"
-        )
-    for row, kids in rows:
-        for item, child in ((row, False), *((k, True) for k in kids)):
-            rank, hassle_id, label, stage, theme, score, customers, trend, change = item
+    columns = columns_for(CLI, two_level=two_level)
+    for column in columns:
+        table.add_column(column.short, justify="right" if column.numeric else "left")
+    for h in hassles:
+        for item, child in ((h, False), *((k, True) for k in h.children)):
+            marks = {"label": "↳ "} if child else {}
             # Labels are made of customers' words: Text() shows them as typed, never as markup.
-            table.add_row(
-                str(rank),
-                Text(hassle_id),
-                Text(f"↳ {label}" if child else label),
-                Text(stage or ""),
-                Text(theme or ""),
-                f"{100 * score:.0f}",
-                f"{customers:,}",
-                Text(trend or ""),
-                Text(change or ""),
-            )
+            table.add_row(*(Text(marks.get(c.name, "") + c.cell(item)) for c in columns))
     Console(width=max(console.width, 140)).print(table)
 
 
@@ -347,7 +317,7 @@ def report(
 ) -> None:
     """Write the ranked-hassle report (HTML, Markdown, CSV) from the warehouse, with filters."""
     settings = _settings(config)
-    from flows.publish import build_report
+    from flows.report.build import build_report
     from flows.report.render import write_report
     from warehouse.ranking import ReportFilter, latest_completed_run
 

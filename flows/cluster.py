@@ -49,8 +49,9 @@ from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
 from config import Settings, load_settings
+from config.taxonomy import load_enrich_config
 from flows import progress
-from flows.enrich import embedding_model_id, load_enrich_config
+from flows.enrich_models import embedding_model_id
 from nlp.cluster import (
     CORE,
     NOISE,
@@ -83,7 +84,7 @@ from nlp.two_level import (
 )
 from warehouse import hassles as store
 from warehouse.connection import connect_warehouse
-from warehouse.enrichment import now
+from warehouse.core import now
 
 # Stage settings that shape a full clustering besides the method and its parameters: when one
 # differs from the last full clustering's, tonight re-clusters fully rather than building on it.

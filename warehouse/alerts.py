@@ -25,8 +25,7 @@ from typing import Any
 
 import duckdb
 
-from warehouse.core import run_sql
-from warehouse.core import transaction as _in_transaction
+from warehouse.core import run_sql, transaction
 
 CANDIDATE_COLUMNS = (
     "rank",
@@ -45,6 +44,8 @@ CANDIDATE_COLUMNS = (
     "change",
     "status",
     "fresh_share",
+    "weights",
+    "parts",
 )
 SENT_COLUMNS = ("hassle_id", "state", "run_id", "sent_at", "channel", "payload")
 _KEYS_IN = "(hassle_id, state) IN (SELECT (unnest(?::VARCHAR[]), unnest(?::VARCHAR[])))"
@@ -68,7 +69,8 @@ def read_alert_candidates(conn: duckdb.DuckDBPyConnection, run_id: str) -> list[
         it saw (its window end): near 1 for a hassle that has just appeared, near the
         background rate for one regrouped from older comments; None before there are two
         clusterings, or for a hassle absent from the latest one. It always compares the
-        latest two clusterings, which is what the run being alerted on used.
+        latest two clusterings, which is what the run being alerted on used. ``weights`` (JSON)
+        and ``parts`` (factor -> value) are the hassle's score parts in that ranking.
     """
     rows = run_sql(
         conn,
@@ -79,6 +81,10 @@ def read_alert_candidates(conn: duckdb.DuckDBPyConnection, run_id: str) -> list[
             FROM cluster_runs
         ),
         previous_end AS (SELECT window_end FROM clusterings WHERE n = 2),
+        parts AS (
+            SELECT hassle_id, map(list(factor ORDER BY factor), list(value ORDER BY factor)) AS parts
+            FROM hassle_ranking_parts WHERE run_id = $1 GROUP BY hassle_id
+        ),
         fresh AS (
             -- NULL (no share) when there is no clustering before the latest one.
             SELECT m.hassle_id,
@@ -94,11 +100,12 @@ def read_alert_candidates(conn: duckdb.DuckDBPyConnection, run_id: str) -> list[
         )
         SELECT r.rank, r.hassle_id, r.label, r.stage, r.theme, r.generic, r.total_score,
                r.customers, r.comments, r.trend, r.trend_7d, r.trend_7d_ratio, r.trend_7d_p,
-               r.change, h.status, f.share
+               r.change, h.status, f.share, r.weights, coalesce(p.parts, MAP {})
         FROM hassle_rankings AS r
         LEFT JOIN hassles AS h USING (hassle_id)
         LEFT JOIN fresh AS f USING (hassle_id)
-        WHERE r.run_id = ? AND coalesce(r.level, 'child') = 'child'
+        LEFT JOIN parts AS p USING (hassle_id)
+        WHERE r.run_id = $1 AND coalesce(r.level, 'child') = 'child'
         ORDER BY r.rank, r.hassle_id
         """,
         [run_id],
@@ -163,7 +170,7 @@ def record_pending(
     """
     if not keys:
         return
-    _in_transaction(
+    transaction(
         conn,
         [
             (
@@ -209,7 +216,7 @@ def record_sent(conn: duckdb.DuckDBPyConnection, rows: Sequence[dict[str, Any]])
             _key_lists((row["hassle_id"], row["state"]) for row in rows),
         )
     )
-    _in_transaction(conn, statements)
+    transaction(conn, statements)
 
 
 def clear_states(conn: duckdb.DuckDBPyConnection, hassle_ids: Iterable[str], state: str) -> int:
@@ -234,7 +241,7 @@ def clear_states(conn: duckdb.DuckDBPyConnection, hassle_ids: Iterable[str], sta
         "WHERE state = ? AND hassle_id IN (SELECT unnest(?::VARCHAR[]))",
         [state, ids],
     )
-    _in_transaction(
+    transaction(
         conn,
         [
             (

@@ -29,8 +29,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from warehouse.core import rows_to_table, run_sql
-from warehouse.core import transaction as _in_transaction
+from warehouse.core import rows_to_table, run_sql, transaction
 from warehouse.enrichment import load_vectors
 
 
@@ -430,7 +429,7 @@ def write_clustering(conn: duckdb.DuckDBPyConnection, w: ClusteringWrite) -> Non
     marks = ", ".join("?" for _ in row)
     params = [json.dumps(v) if isinstance(v, dict) else v for v in row.values()]
     try:
-        _in_transaction(
+        transaction(
             conn,
             [
                 *[

@@ -7,18 +7,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from importlib import resources
 from typing import Any
 
 import duckdb
 
-from warehouse.core import run_script, run_sql
-
-
-def read_sql(name: str) -> str:
-    """Return the text of ``warehouse/sql/<name>.sql``."""
-    return (resources.files("warehouse") / "sql" / f"{name}.sql").read_text(encoding="utf-8")
+from warehouse.core import now, read_sql, run_script, run_sql
 
 
 def table_exists(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
@@ -29,10 +22,6 @@ def table_exists(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> bo
         [schema, table],
     )
     return bool(rows[0][0])
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
@@ -139,7 +128,7 @@ def start_run(conn: duckdb.DuckDBPyConnection, run_id: str, flow_name: str) -> N
         INSERT OR REPLACE INTO runs (run_id, flow_name, started_at, status, stage_counts)
         VALUES (?, ?, ?, 'running', '{}')
         """,
-        [run_id, flow_name, _now()],
+        [run_id, flow_name, now()],
     )
 
 
@@ -157,7 +146,7 @@ def mark_interrupted_runs(conn: duckdb.DuckDBPyConnection) -> int:
             "UPDATE runs SET status = 'failed', ended_at = coalesce(ended_at, ?), "
             "error = 'interrupted: the process ended before the run finished' "
             "WHERE status = 'running'",
-            [_now()],
+            [now()],
         )
     return int(count)
 
@@ -179,5 +168,5 @@ def finish_run(
         SET ended_at = ?, status = ?, stage_counts = ?, failed_stage = ?, error = ?
         WHERE run_id = ?
         """,
-        [_now(), status, json.dumps(stage_counts, default=str), failed_stage, error, run_id],
+        [now(), status, json.dumps(stage_counts, default=str), failed_stage, error, run_id],
     )

@@ -6,6 +6,9 @@ Write behaviours:
   since the last run" and trend questions need every night's ranking. Writing a run again
   replaces that run's rows (a retry never doubles them). Both levels share the table: a row's
   ``level`` says which, and ``rank`` is its position within that level.
+* ``hassle_ranking_parts``: the score parts long-form, one row per (run_id, hassle_id,
+  factor), written and replaced with the run's ``hassle_rankings`` rows, so a new ranking
+  factor needs no migration. ``v_hassle_ranking_parts`` pivots them for analysts.
 * ``comments_redacted``: merged on ``comment_id`` and only for comments new or changed since
   (their ``content_hash``), because redacting is the only way text reaches views and reports
   and doing it again for unchanged comments would be wasted work.
@@ -15,15 +18,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from warehouse.core import read_sql, rows_to_table, run_sql
-from warehouse.core import transaction as _in_transaction
+from nlp.evidence import Mention, ScoredComment
+from warehouse.core import read_sql, rows_to_table, run_sql, transaction
 
 
 @dataclass(frozen=True)
@@ -75,78 +78,52 @@ def latest_cluster_run(conn: duckdb.DuckDBPyConnection) -> ClusterRun | None:
     return ClusterRun(*rows[0]) if rows else None
 
 
-def _comment_filter(f: ReportFilter, alias: str = "c") -> tuple[str, list[Any]]:
-    """SQL conditions (with bound parameters) selecting the filtered comments."""
-    clauses, params = [], []
-    if f.since:
-        clauses.append(f"{alias}.created_at >= ?")
-        params.append(datetime.combine(f.since, datetime.min.time()))
-    if f.until:
-        clauses.append(f"{alias}.created_at < ?")
-        params.append(datetime.combine(f.until + timedelta(days=1), datetime.min.time()))
-    if f.channels:
-        clauses.append(f"{alias}.channel IN (SELECT unnest(?::VARCHAR[]))")
-        params.append(list(f.channels))
-    if f.products:
-        clauses.append(f"{alias}.product IN (SELECT unnest(?::VARCHAR[]))")
-        params.append(list(f.products))
-    return (" AND ".join(clauses) or "TRUE"), params
+def _filter_params(f: ReportFilter) -> list[Any]:
+    """The bound values ``$1`` .. ``$4`` of the report filter in warehouse/sql/read_*.sql."""
+    since = datetime.combine(f.since, datetime.min.time()) if f.since else None
+    until = datetime.combine(f.until + timedelta(days=1), datetime.min.time()) if f.until else None
+    return [since, until, list(f.channels) or None, list(f.products) or None]
 
 
 def read_mentions(
     conn: duckdb.DuckDBPyConnection, cluster_run_id: str, f: ReportFilter
-) -> list[tuple[Any, ...]]:
-    """One row per (hassle, comment) of the clustering, filtered.
+) -> list[Mention]:
+    """One mention per (hassle, comment) of the clustering, filtered (read_mentions.sql).
 
-    Columns: hassle_id, comment_id, customer_id, channel, created_at, severity (the highest of
-    the comment's units in the hassle), score, score_kind, customer_value.
+    A mention's severity is the highest of the comment's units in the hassle.
     """
-    where, params = _comment_filter(f)
-    stage_clause = ""
-    if f.stages:
-        stage_clause = "AND h.stage IN (SELECT unnest(?::VARCHAR[]))"
-        params.append(list(f.stages))
-    return run_sql(
-        conn,
-        f"""
-        SELECT m.hassle_id, c.comment_id, c.customer_id, c.channel, c.created_at,
-               max(u.severity), c.score, c.score_kind, c.customer_value
-        FROM hassle_members AS m
-        JOIN units AS u USING (unit_id)
-        JOIN comments AS c ON c.comment_id = u.comment_id
-        JOIN hassles AS h ON h.hassle_id = m.hassle_id
-        WHERE m.run_id = ? AND {where} {stage_clause}
-        GROUP BY ALL
-        ORDER BY m.hassle_id, c.comment_id
-        """,  # noqa: S608 - only fixed clauses are formatted in; every value is bound
-        [cluster_run_id, *params],
-    )
+    params = [*_filter_params(f), list(f.stages) or None, cluster_run_id]
+    return [Mention(*row) for row in run_sql(conn, read_sql("read_mentions"), params)]
 
 
 def read_scored_comments(
     conn: duckdb.DuckDBPyConnection, window: tuple[datetime, datetime], f: ReportFilter
-) -> list[tuple[str, int, str]]:
-    """(comment_id, score, score_kind) of every scored comment in the window, filtered."""
-    where, params = _comment_filter(f)
-    return run_sql(
-        conn,
-        f"""
-        SELECT c.comment_id, c.score, c.score_kind FROM comments AS c
-        WHERE c.score IS NOT NULL AND c.score_kind IS NOT NULL
-          AND c.created_at > ? AND c.created_at <= ? AND {where}
-        ORDER BY c.comment_id
-        """,  # noqa: S608 - only fixed clauses are formatted in; every value is bound
-        [window[0], window[1], *params],
-    )
+) -> list[ScoredComment]:
+    """Every scored comment in the window, filtered (read_scored_comments.sql)."""
+    params = [*_filter_params(f), window[0], window[1]]
+    return [ScoredComment(*row) for row in run_sql(conn, read_sql("read_scored_comments"), params)]
 
 
-def read_hassle_info(conn: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
-    """hassle_id, label, stage, stage_share, theme, theme_share, status, keyphrases, quotes."""
-    return run_sql(
-        conn,
-        "SELECT hassle_id, label, stage, stage_share, theme, theme_share, status, keyphrases, "
-        "quote_unit_ids FROM hassles ORDER BY hassle_id",
-    )
+@dataclass(frozen=True)
+class HassleRow:
+    """A hassle as the report shows it (its current row in ``hassles``)."""
+
+    hassle_id: str
+    label: str
+    stage: str | None
+    stage_share: float | None
+    theme: str | None
+    theme_share: float | None
+    status: str  # new, active or retired
+    keyphrases: list[str] | None
+    quote_unit_ids: list[str] | None
+
+
+def read_hassle_info(conn: duckdb.DuckDBPyConnection) -> dict[str, HassleRow]:
+    """Every hassle by id, in id order."""
+    columns = ", ".join(f.name for f in fields(HassleRow))
+    rows = run_sql(conn, f"SELECT {columns} FROM hassles ORDER BY hassle_id")  # noqa: S608 - fixed
+    return {row[0]: HassleRow(*row) for row in rows}
 
 
 @dataclass(frozen=True)
@@ -167,10 +144,21 @@ def read_hassle_levels(
     return {row[0]: HassleLevel(*row) for row in rows}
 
 
-def read_quotes(
-    conn: duckdb.DuckDBPyConnection, unit_ids: Sequence[str]
-) -> dict[str, tuple[Any, ...]]:
-    """unit_id -> (comment_id, channel, created_at, comment text, start_char, end_char)."""
+@dataclass(frozen=True)
+class QuoteRow:
+    """A pain-point sentence and the comment it was cut from (full text: redact before use)."""
+
+    unit_id: str
+    comment_id: str
+    channel: str
+    created_at: datetime
+    text: str  # the whole comment
+    start_char: int  # the sentence's span in ``text``
+    end_char: int
+
+
+def read_quotes(conn: duckdb.DuckDBPyConnection, unit_ids: Sequence[str]) -> dict[str, QuoteRow]:
+    """unit_id -> its sentence and comment, for the units given."""
     if not unit_ids:
         return {}
     rows = run_sql(
@@ -180,26 +168,15 @@ def read_quotes(
         "WHERE u.unit_id IN (SELECT unnest(?::VARCHAR[]))",
         [list(unit_ids)],
     )
-    return {row[0]: row[1:] for row in rows}
+    return {row[0]: QuoteRow(*row) for row in rows}
 
 
 def read_stage_theme_counts(
     conn: duckdb.DuckDBPyConnection, window: tuple[datetime, datetime], f: ReportFilter
 ) -> dict[tuple[str, str], int]:
     """(stage, theme) -> pain-point comments in the window, filtered."""
-    where, params = _comment_filter(f)
-    rows = run_sql(
-        conn,
-        f"""
-        SELECT t.stage, t.theme, count(DISTINCT u.comment_id)
-        FROM tags AS t
-        JOIN units AS u ON t.subject_kind = 'unit' AND t.subject_id = u.unit_id
-        JOIN comments AS c ON c.comment_id = u.comment_id
-        WHERE t.is_pain_point AND c.created_at > ? AND c.created_at <= ? AND {where}
-        GROUP BY ALL
-        """,  # noqa: S608 - only fixed clauses are formatted in; every value is bound
-        [window[0], window[1], *params],
-    )
+    params = [*_filter_params(f), window[0], window[1]]
+    rows = run_sql(conn, read_sql("read_stage_theme_counts"), params)
     return {(stage or "unassigned", theme or "unassigned"): n for stage, theme, n in rows}
 
 
@@ -240,7 +217,21 @@ def read_previous_ranking(
     return {hassle_id: (rank, score) for hassle_id, rank, score in rows}
 
 
-def read_run_figures(conn: duckdb.DuckDBPyConnection, run: ClusterRun) -> dict[str, Any]:
+@dataclass(frozen=True)
+class RunFigures:
+    """Counts for the report's coverage and quality figures, over a clustering's window."""
+
+    comments: int
+    customers: int
+    quarantined: int  # records set aside by ingest (all time)
+    repaired: int
+    units: int  # sentences
+    pain_points: int
+    pain_points_unassigned_stage: int
+    units_unsupported_language: int
+
+
+def read_run_figures(conn: duckdb.DuckDBPyConnection, run: ClusterRun) -> RunFigures:
     """Counts for the report's coverage and quality figures."""
     [(comments, customers)] = run_sql(
         conn,
@@ -265,81 +256,107 @@ def read_run_figures(conn: duckdb.DuckDBPyConnection, run: ClusterRun) -> dict[s
         """,
         [run.window_start, run.window_end],
     )
-    return {
-        "comments": comments,
-        "customers": customers,
-        "quarantined": quarantined,
-        "repaired": repaired,
-        "units": units,
-        "pain_points": pain,
-        "pain_points_unassigned_stage": unassigned,
-        "units_unsupported_language": unsupported,
-    }
+    return RunFigures(
+        comments=comments,
+        customers=customers,
+        quarantined=quarantined,
+        repaired=repaired,
+        units=units,
+        pain_points=pain,
+        pain_points_unassigned_stage=unassigned,
+        units_unsupported_language=unsupported,
+    )
 
 
-RANKING_COLUMNS = (
-    "run_id",
-    "rank",
-    "hassle_id",
-    "level",
-    "parent_id",
-    "specificity",
-    "label",
-    "stage",
-    "theme",
-    "generic",
-    "total_score",
-    "reach_score",
-    "severity_score",
-    "trend_score",
-    "spread_score",
-    "repeat_score",
-    "value_score",
-    "impact_score",
-    "weights",
-    "customers",
-    "comments",
-    "severity_mean",
-    "severity_p90",
-    "trend",
-    "trend_7d",
-    "trend_7d_ratio",
-    "trend_7d_p",
-    "trend_30d",
-    "trend_30d_ratio",
-    "trend_30d_p",
-    "channels",
-    "channel_count",
-    "repeat_customers",
-    "value_at_risk",
-    "nps_impact",
-    "csat_impact",
-    "change",
-    "example_unit_ids",
-    "ranked_at",
-)
+@dataclass(frozen=True)
+class RankingRow:
+    """One hassle's row of a run's ranking (``hassle_rankings``) and its score parts."""
+
+    run_id: str
+    rank: int  # within its level
+    hassle_id: str
+    level: str  # child or parent
+    parent_id: str | None
+    specificity: float | None
+    label: str
+    stage: str | None
+    theme: str | None
+    generic: bool
+    total_score: float
+    weights: dict[str, float]  # the weights used, by factor (sum 1)
+    customers: int
+    comments: int
+    severity_mean: float
+    severity_p90: float
+    trend: str
+    trend_7d: str
+    trend_7d_ratio: float | None
+    trend_7d_p: float | None
+    trend_30d: str
+    trend_30d_ratio: float | None
+    trend_30d_p: float | None
+    channels: dict[str, int]
+    channel_count: int
+    repeat_customers: int
+    value_at_risk: float | None
+    nps_impact: float | None
+    csat_impact: float | None
+    change: str
+    example_unit_ids: list[str]
+    ranked_at: datetime
+    # Factor -> part 0..1, stored long-form in hassle_ranking_parts (not a column).
+    parts: dict[str, float] = field(default_factory=dict)
+
+
+RANKING_COLUMNS = tuple(f.name for f in fields(RankingRow) if f.name != "parts")
+_JSON_COLUMNS = ("weights", "channels")
 
 
 def write_rankings(
-    conn: duckdb.DuckDBPyConnection, run_id: str, rows: Sequence[dict[str, Any]]
+    conn: duckdb.DuckDBPyConnection, run_id: str, rows: Sequence[RankingRow]
 ) -> None:
-    """Replace ``run_id``'s ranking with ``rows`` (dicts keyed by column), in one transaction."""
-    records = [
-        tuple(
-            json.dumps(row[c]) if c in ("weights", "channels") else row[c] for c in RANKING_COLUMNS
-        )
-        for row in rows
-    ]
+    """Replace ``run_id``'s ranking and its score parts with ``rows``, in one transaction."""
     columns = ", ".join(RANKING_COLUMNS)
     marks = ", ".join("?" for _ in RANKING_COLUMNS)
+    insert = f"INSERT INTO hassle_rankings ({columns}) VALUES ({marks})"  # noqa: S608 - fixed
     statements: list[tuple[str, list[Any] | None]] = [
-        ("DELETE FROM hassle_rankings WHERE run_id = ?", [run_id])
+        ("DELETE FROM hassle_ranking_parts WHERE run_id = ?", [run_id]),
+        ("DELETE FROM hassle_rankings WHERE run_id = ?", [run_id]),
     ]
-    statements += [
-        (f"INSERT INTO hassle_rankings ({columns}) VALUES ({marks})", list(record))  # noqa: S608
-        for record in records
+    for row in rows:
+        record = [
+            json.dumps(getattr(row, c)) if c in _JSON_COLUMNS else getattr(row, c)
+            for c in RANKING_COLUMNS
+        ]
+        statements.append((insert, record))
+    parts = [
+        [row.run_id, row.hassle_id, factor, value]
+        for row in rows
+        for factor, value in row.parts.items()
     ]
-    _in_transaction(conn, statements)
+    if parts:
+        statements.append(
+            (
+                "INSERT INTO hassle_ranking_parts (run_id, hassle_id, factor, value) "
+                "SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
+                "unnest(?::DOUBLE[])",
+                [list(column) for column in zip(*parts, strict=True)],
+            )
+        )
+    transaction(conn, statements)
+
+
+def read_latest_ranking(conn: duckdb.DuckDBPyConnection) -> list[RankingRow]:
+    """Every row of the latest stored ranking, both levels, by level and rank; [] before any."""
+    cursor = conn.execute(read_sql("read_latest_ranking"))
+    names = [d[0] for d in cursor.description]
+    rows = []
+    for values in cursor.fetchall():
+        row = dict(zip(names, values, strict=True))
+        for column in _JSON_COLUMNS:
+            row[column] = json.loads(row[column]) if row[column] else {}
+        rows.append(RankingRow(**{f.name: row[f.name] for f in fields(RankingRow)}))
+    return rows
 
 
 def refresh_redacted_text(
@@ -362,7 +379,7 @@ def refresh_redacted_text(
         chunk = [(cid, h, redact(text)) for cid, h, text in rows[first : first + batch]]
         conn.register("batch_redacted", rows_to_table(chunk, schema))
         try:
-            _in_transaction(
+            transaction(
                 conn,
                 [
                     (

@@ -89,6 +89,10 @@ SNAPSHOT_TABLES: dict[str, str] = {
         "CREATE TABLE analyst_snapshot.main.runs AS SELECT * REPLACE "
         "(snapshot_redact(error) AS error) FROM main.runs"
     ),
+    "hassle_ranking_parts": (
+        "CREATE TABLE analyst_snapshot.main.hassle_ranking_parts AS SELECT * FROM "
+        "main.hassle_ranking_parts"
+    ),
     "rejected": (
         "CREATE TABLE analyst_snapshot.main.rejected AS SELECT * EXCLUDE (raw_text) "
         "REPLACE (snapshot_redact(reason) AS reason) FROM main.rejected"

@@ -15,16 +15,23 @@ import io
 import os
 import re
 import uuid
-from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import jinja2
-from markupsafe import Markup, escape
 
 from config.channels import CHANNELS as KNOWN_CHANNELS
+from flows.report.charts import (
+    CHANNEL_COLOURS,
+    pick_colour,
+    sparkline_svg,
+    sparkline_text,
+    stacked_bar_svg,
+)
+from flows.report.columns import COLUMNS, CSV, HTML, MARKDOWN, Names, columns_for
 from flows.report.model import Quote, RankedHassle, ReportData, ScorePart
+from nlp.factors import FACTORS
 
 __all__ = [
     "CSP",
@@ -40,20 +47,6 @@ CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 """The page's Content-Security-Policy: no script, no fetches, only inline styles and data: images."""
 
 TREND_ARROWS = {"rising": "▲", "falling": "▼", "new": "●", "steady": "–"}
-SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
-
-# A muted palette (Tableau 10), one colour per score part and per channel.
-PART_COLOURS = {
-    "reach": "#4e79a7",
-    "severity": "#e15759",
-    "trend": "#f28e2b",
-    "spread": "#76b7b2",
-    "repeat": "#59a14f",
-    "value": "#b07aa1",
-    "impact": "#edc948",
-}
-CHANNEL_COLOURS = {"review": "#4e79a7", "ticket": "#f28e2b", "survey": "#59a14f"}
-_SPARE_COLOURS = ("#9c755f", "#bab0ac", "#ff9da7", "#86bcb6", "#d4a6c8")
 CHANNELS = tuple(c.name for c in KNOWN_CHANNELS.values() if c.report_column)
 
 _HEAT_LOW = (244, 246, 249)  # heatmap colour at 0
@@ -70,103 +63,7 @@ _ENV = jinja2.Environment(
 )
 
 
-# --- small charts ---------------------------------------------------------------------
-
-
-def sparkline_svg(counts: Sequence[int], width: int = 120, height: int = 24) -> str:
-    """Draw daily counts as a small inline SVG line chart.
-
-    Args:
-        counts: The counts, oldest first.
-        width: The drawing's width in CSS pixels.
-        height: The drawing's height in CSS pixels.
-
-    Returns:
-        An ``<svg>`` element (as safe markup) with a polyline scaled from 0 to the largest
-        count and a dot on the latest value; an empty frame when there are no counts.
-    """
-    pad = 2.0
-    values = [max(0, int(c)) for c in counts]
-    label = f"daily counts, {len(values)} days, latest {values[-1]}" if values else "no data"
-    head = (
-        f'<svg class="spark" width="{width}" '
-        f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="{escape(label)}">'
-    )
-    if not values:
-        return Markup(head + "</svg>")
-    top = max(values) or 1
-    span_x = width - 2 * pad
-    span_y = height - 2 * pad
-    step = span_x / (len(values) - 1) if len(values) > 1 else 0.0
-    points = [
-        (pad + i * step if len(values) > 1 else width / 2, height - pad - v / top * span_y)
-        for i, v in enumerate(values)
-    ]
-    if len(points) == 1:  # one day: draw it as a flat line across
-        points = [(pad, points[0][1]), (width - pad, points[0][1])]
-    coords = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
-    base = height - pad
-    area = f"{pad:.1f},{base:.1f} {coords} {points[-1][0]:.1f},{base:.1f}"
-    last_x, last_y = points[-1]
-    return Markup(
-        head
-        + f'<polygon points="{area}" fill="#4e79a7" fill-opacity="0.12"/>'
-        + f'<polyline points="{coords}" fill="none" stroke="#4e79a7" stroke-width="1.5" '
-        'stroke-linejoin="round" stroke-linecap="round"/>'
-        + f'<circle cx="{last_x:.1f}" cy="{last_y:.1f}" r="2" fill="#2f5d8a"/>'
-        + "</svg>"
-    )
-
-
-def sparkline_text(counts: Sequence[int]) -> str:
-    """Draw daily counts as unicode blocks (``▁▂▃▄▅▆▇█``), scaled from 0 to the largest.
-
-    Args:
-        counts: The counts, oldest first.
-
-    Returns:
-        One block character per count; an empty string when there are none.
-    """
-    values = [max(0, int(c)) for c in counts]
-    top = max(values, default=0)
-    if top == 0:
-        return SPARK_BLOCKS[0] * len(values)
-    last = len(SPARK_BLOCKS) - 1
-    return "".join(SPARK_BLOCKS[min(last, round(v / top * last))] for v in values)
-
-
-def _stacked_bar_svg(segments: Sequence[tuple[float, str, str]], total: float = 1.0) -> Markup:
-    """A horizontal bar of ``(size, colour, label)`` segments on a track as long as ``total``."""
-    width, height = 1000, 22
-    # Interpolated into f-strings (plain str), never added to one: str + Markup escapes the str.
-    label = escape(", ".join(f"{name} {size:.3g}" for size, _, name in segments))
-    out = [
-        f'<svg class="bar" viewBox="0 0 {width} {height}" preserveAspectRatio="none" '
-        f'role="img" aria-label="{label}">',
-        f'<rect x="0" y="0" width="{width}" height="{height}" rx="3" fill="#eceff3"/>',
-    ]
-    x = 0.0
-    scale = width / total if total > 0 else 0.0
-    for size, colour, _ in segments:
-        w = max(0.0, size) * scale
-        if w <= 0:
-            continue
-        w = min(w, width - x)
-        out.append(
-            f'<rect x="{x:.2f}" y="0" width="{w:.2f}" height="{height}" '
-            f'fill="{escape(colour)}" stroke="#ffffff" stroke-width="1"/>'
-        )
-        x += w
-    out.append("</svg>")
-    return Markup("".join(out))
-
-
 # --- the view: what both templates draw -----------------------------------------------
-
-
-def _colour(key: str, palette: dict[str, str], index: int) -> str:
-    return palette.get(key, _SPARE_COLOURS[index % len(_SPARE_COLOURS)])
 
 
 def _heat_colour(count: int, top: int) -> tuple[str, str]:
@@ -201,11 +98,11 @@ def _part_view(part: ScorePart, index: int) -> dict[str, Any]:
         "contribution": part.contribution,
         "points": part.contribution * 100,
         "detail": part.detail,
-        "colour": _colour(part.key, PART_COLOURS, index),
+        "colour": pick_colour(part.key, {f.name: f.colour for f in FACTORS}, index),
     }
 
 
-def _hassle_view(h: RankedHassle, stage_names: dict, theme_names: dict) -> dict[str, Any]:
+def _hassle_view(h: RankedHassle, names: Names, two_level: bool) -> dict[str, Any]:
     counts = [c for _, c in h.daily_counts]
     parts = [_part_view(p, i) for i, p in enumerate(h.parts)]
     total_channels = sum(h.channel_mix.values())
@@ -217,7 +114,7 @@ def _hassle_view(h: RankedHassle, stage_names: dict, theme_names: dict) -> dict[
             "name": name,
             "count": h.channel_mix[name],
             "share": h.channel_mix[name] / total_channels if total_channels else 0.0,
-            "colour": _colour(name, CHANNEL_COLOURS, i),
+            "colour": pick_colour(name, CHANNEL_COLOURS, i),
         }
         for i, name in enumerate(ordered)
     ]
@@ -242,9 +139,10 @@ def _hassle_view(h: RankedHassle, stage_names: dict, theme_names: dict) -> dict[
         "label": h.label,
         "classes": " ".join(c for c in classes if c),
         "specificity": None if h.specificity is None else f"{h.specificity:.2f}",
-        "children": [_hassle_view(c, stage_names, theme_names) for c in h.children],
-        "stage": stage_names.get(h.stage, h.stage) if h.stage else None,
-        "theme": theme_names.get(h.theme, h.theme) if h.theme else None,
+        "children": [_hassle_view(c, names, two_level) for c in h.children],
+        "stage": names.stage(h.stage),
+        "theme": names.theme(h.theme),
+        "cells": {c.name: c.cell(h, names) for c in COLUMNS},
         "score": h.score * 100,
         "arrow": TREND_ARROWS.get(h.trend_label, "·"),
         "counts": counts,
@@ -255,20 +153,17 @@ def _hassle_view(h: RankedHassle, stage_names: dict, theme_names: dict) -> dict[
         "spark_large": sparkline_svg(counts, width=320, height=64),
         "spark_text": sparkline_text(counts),
         "parts": parts,
-        "parts_bar": _stacked_bar_svg(
-            [(p["contribution"], p["colour"], p["label"]) for p in parts]
-        ),
+        "parts_bar": stacked_bar_svg([(p["contribution"], p["colour"], p["label"]) for p in parts]),
         "channels": channels,
-        "channels_bar": _stacked_bar_svg(
+        "channels_bar": stacked_bar_svg(
             [(c["count"], c["colour"], c["name"]) for c in channels], total=total_channels
         ),
         "quotes": quotes,
     }
 
 
-def _view(data: ReportData) -> dict[str, Any]:
-    stage_names = dict(data.stages)
-    theme_names = dict(data.themes)
+def _view(data: ReportData, target: str) -> dict[str, Any]:
+    names = Names(dict(data.stages), dict(data.themes))
     top = max(data.heatmap.values(), default=0)
     rows = []
     for stage_key, stage_name in data.stages:
@@ -286,7 +181,8 @@ def _view(data: ReportData) -> dict[str, Any]:
         "csp": CSP,
         "window": f"{data.window_start.isoformat()} – {data.window_end.isoformat()}",
         "generated": _when(data.generated_at),
-        "hassles": [_hassle_view(h, stage_names, theme_names) for h in data.hassles],
+        "hassles": [_hassle_view(h, names, data.two_level) for h in data.hassles],
+        "columns": columns_for(target, two_level=data.two_level),
         "two_level": data.two_level,
         "heatmap": {
             "themes": [name for _, name in data.themes],
@@ -314,7 +210,7 @@ def render_html(data: ReportData) -> str:
     Returns:
         The HTML document.
     """
-    return _ENV.get_template("report.html.j2").render(**_view(data))
+    return _ENV.get_template("report.html.j2").render(**_view(data, HTML))
 
 
 # --- Markdown -------------------------------------------------------------------------
@@ -346,6 +242,11 @@ def _md_inline(text: object) -> str:
     return _md(" ".join(str(text).split()))
 
 
+def _md_cell(text: object) -> str:
+    """Escape text for a Markdown table cell, which never starts a line: inline syntax only."""
+    return _MD_INLINE.sub(r"\\\1", " ".join(str(text).split()).replace("<", "&lt;"))
+
+
 def _md_quote_part(text: str) -> str:
     """Escape a piece of a quote, keeping the spaces at its ends (the pieces are joined)."""
     collapsed = re.sub(r"\s+", " ", text)
@@ -369,6 +270,7 @@ def _md_quote(quote: dict[str, Any]) -> str:
 
 _ENV.filters["md"] = _md_inline
 _ENV.filters["md_quote"] = _md_quote
+_ENV.filters["md_cell"] = _md_cell
 
 
 def render_markdown(data: ReportData) -> str:
@@ -384,7 +286,7 @@ def render_markdown(data: ReportData) -> str:
     Returns:
         The Markdown document.
     """
-    text = _ENV.get_template("report.md.j2").render(**_view(data))
+    text = _ENV.get_template("report.md.j2").render(**_view(data, MARKDOWN))
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
 
@@ -420,16 +322,15 @@ def _in_order(data: ReportData) -> list[RankedHassle]:
 def render_csv(data: ReportData) -> str:
     """Render the ranking as CSV, one row per hassle.
 
-    With two levels, each parent's row is followed by its children's rows, and two columns
-    follow ``hassle_id``: ``level`` (``parent`` or ``child``) and ``parent_id`` (a child's
-    parent). Ranks are within the level. Without parents the columns are as follows.
-
-    Columns: rank, hassle_id, label, stage, theme (display names), score (0-100), customers,
-    comments, severity_mean, trend_label, change; then ``part_<key>`` (the part's value,
-    0-1) and ``contribution_<key>`` (its points of the 0-100 score) for every part any hassle
-    has; ``channel_review``, ``channel_ticket``, ``channel_survey`` (and any other channel
-    seen); ``quote_1`` .. ``quote_3``. Text cells that start with ``= + - @`` (or a tab or
-    carriage return) get a leading ``'`` so spreadsheets do not run them as formulas.
+    With two levels, each parent's row is followed by its children's rows. The columns are
+    the report columns shown in CSV (:data:`flows.report.columns.COLUMNS`: rank, hassle_id,
+    with two levels ``level`` and ``parent_id``, label, stage, theme (display names), score
+    (0-100), customers, comments, severity_mean, trend_label, change, then any column added);
+    then ``part_<key>`` (the part's value, 0-1) and ``contribution_<key>`` (its points of the
+    0-100 score) for every part any hassle has; ``channel_review``, ``channel_ticket``,
+    ``channel_survey`` (and any other channel seen); ``quote_1`` .. ``quote_3``. Text cells that
+    start with ``= + - @`` (or a tab or carriage return) get a leading ``'`` so spreadsheets do
+    not run them as formulas.
 
     Args:
         data: The report.
@@ -438,23 +339,9 @@ def render_csv(data: ReportData) -> str:
         The CSV text, with CRLF line ends as the csv module writes them.
     """
     part_keys, channels = _csv_columns(data)
-    stage_names = dict(data.stages)
-    theme_names = dict(data.themes)
-    levels = ["level", "parent_id"] if data.two_level else []
-    header = [
-        "rank",
-        "hassle_id",
-        *levels,
-        "label",
-        "stage",
-        "theme",
-        "score",
-        "customers",
-        "comments",
-        "severity_mean",
-        "trend_label",
-        "change",
-    ]
+    names = Names(dict(data.stages), dict(data.themes))
+    columns = columns_for(CSV, two_level=data.two_level)
+    header = [c.name for c in columns]
     for key in part_keys:
         header += [f"part_{key}", f"contribution_{key}"]
     header += [f"channel_{c}" for c in channels]
@@ -465,20 +352,7 @@ def render_csv(data: ReportData) -> str:
     writer.writerow(header)
     for h in _in_order(data):
         parts = {p.key: p for p in h.parts}
-        row: list[object] = [
-            h.rank,
-            h.hassle_id,
-            *([h.level, h.parent_id or ""] if levels else []),
-            h.label,
-            stage_names.get(h.stage, h.stage) if h.stage else "",
-            theme_names.get(h.theme, h.theme) if h.theme else "",
-            round(h.score * 100, 1),
-            h.customers,
-            h.comments,
-            round(h.severity_mean, 3),
-            h.trend_label,
-            h.change,
-        ]
+        row: list[object] = [_csv_value(c.value(h, names)) for c in columns]
         for key in part_keys:
             part = parts.get(key)
             row += [round(part.value, 4), round(part.contribution * 100, 2)] if part else ["", ""]
@@ -487,6 +361,10 @@ def render_csv(data: ReportData) -> str:
         row += quotes + [""] * (3 - len(quotes))
         writer.writerow([_cell(v) for v in row])
     return buffer.getvalue()
+
+
+def _csv_value(value: object) -> object:
+    return "" if value is None else value
 
 
 # --- files ----------------------------------------------------------------------------

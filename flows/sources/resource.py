@@ -22,7 +22,7 @@ from config import IngestSettings, SourceConfig
 from flows.sources.base import ReadStats, SourceItem, SourceType, open_source
 from flows.sources.readers import FileProblem, RawItem
 from flows.sources.records import DateRange, Problem, normalise_record, readable_id, shown
-from warehouse.enrichment import rows_to_table
+from warehouse.core import rows_to_table
 
 RECORDS_TABLE = "records"
 REJECTED_TABLE = "rejected"

@@ -528,3 +528,18 @@ def test_a_failing_webhook_fails_alone_and_the_next_run_sends_its_alerts(
         assert {(h, s) for h, s, *_ in sent_rows(conn)} == pending
         assert {r for _, _, r, _ in sent_rows(conn)} == {second["run_id"]}
         assert conn.execute("SELECT count(*) FROM alerts_pending").fetchone() == (0,)
+
+
+def test_an_alert_names_its_largest_score_parts_from_the_factor_registry():
+    weights = {"reach": 0.5, "severity": 0.3, "trend": 0.2}
+    parts = {"reach": 0.6, "severity": 0.9, "trend": 0.1}
+    rows = [candidate(weights=json.dumps(weights), parts=parts, **RISING)]
+    [alert] = choose_alerts(rows, set(), SETTINGS)
+    assert alert.why == (("Reach", 30.0), ("Severity", pytest.approx(27.0)), ("Trend", 2.0))
+    text = slack_payload([alert], None, "r")["blocks"][1]["text"]["text"]
+    assert text.endswith("Why: Reach +30 · Severity +27 · Trend +2")
+    assert "- why: Reach +30 · Severity +27 · Trend +2" in plain_text([alert], None, "r")[1]
+    assert json.loads(json.dumps(alert.facts()))["why"][0] == ["Reach", 30.0]
+    # Without parts (as before any ranking stored them) the message is as it was.
+    [plain] = choose_alerts([candidate(**RISING)], set(), SETTINGS)
+    assert plain.why == () and "Why:" not in json.dumps(slack_payload([plain], None, "r"))

@@ -19,7 +19,7 @@ from conftest import review_source, ticket_source, write_jsonl
 
 from flows.enrich import enrich
 from flows.ingest import ingest
-from flows.publish import _quote
+from flows.report.build import cut_quote
 from warehouse import ranking
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("prefect_server")]
@@ -144,7 +144,7 @@ def test_the_report_quote_shows_what_the_customer_wrote_redacted(enriched):
     unit_ids = [u[0] for u in units_of(enriched, "T2")]
     with duckdb.connect(str(enriched / "warehouse.duckdb"), read_only=True) as conn:
         rows = ranking.read_quotes(conn, unit_ids)
-    quote = _quote(rows[unit_ids[1]])
+    quote = cut_quote(rows[unit_ids[1]])
     assert quote.text.startswith("Hi @NimbusHelp, the app logs me out")
     assert quote.text.endswith("Thanks in advance!")
     assert "jo.bloggs@example.com" not in quote.text

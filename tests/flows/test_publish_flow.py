@@ -312,8 +312,9 @@ def test_the_report_opens_each_parent_into_its_children(two_level_demo):
 def test_the_run_summary_shows_parents_with_their_top_children(two_level_demo, capsys):
     from config import load_settings
     from flows.cli import _print_top_hassles
-    from flows.enrich import load_enrich_config
-    from flows.publish import SUMMARY_CHILDREN, artifact_rows, build_report, summary_markdown
+    from config.taxonomy import load_enrich_config
+    from flows.report.artifacts import SUMMARY_CHILDREN, artifact_rows, summary_markdown
+    from flows.report.build import build_report
 
     folder, config, result = two_level_demo
     settings = load_settings(str(config))

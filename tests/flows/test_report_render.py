@@ -6,12 +6,15 @@ import csv
 import dataclasses
 import io
 import re
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from conftest import chromium, dom_facts, run_chromium
 
+from flows.report.artifacts import artifact_rows, summary_markdown
+from flows.report.columns import COLUMNS, Column, columns_for
 from flows.report.model import Quote, RankedHassle, ReportData, ScorePart
 from flows.report.render import (
     CSP,
@@ -811,3 +814,75 @@ def test_two_level_report_in_headless_chromium(two_level: ReportData, tmp_path: 
     assert facts.body_attrs is not None and "data-pwned" not in facts.body_attrs
     assert "<script" not in dom and "<img" not in dom
     assert dom.count("<details") == 3 and "Returns &amp; refunds" in dom
+
+
+# --- the column registry ----------------------------------------------------------------
+
+
+@pytest.fixture
+def per_customer() -> Iterator[Column]:
+    column = COLUMNS.register(
+        Column(
+            "comments_per_customer",
+            "Comments | customer",
+            value=lambda h, names: round(h.comments / max(1, h.customers), 2),
+            numeric=True,
+        )
+    )
+    try:
+        yield column
+    finally:
+        COLUMNS.unregister(column.name)
+
+
+def test_a_registered_column_shows_in_every_table(report: ReportData, per_customer: Column):
+    top = report.hassles[0]
+    expected = f"{round(top.comments / top.customers, 2)}"
+
+    summary = render_html(report)
+    summary = summary[summary.index('<table class="summary">') : summary.index("</table>")]
+    assert '<th class="num">Comments | customer</th>' in summary
+    assert f'<td class="num">{expected}</td>' in summary
+    md = render_markdown(report)
+    assert "| Daily | Comments \\| customer |\n|--:|:--|:--|:--|--:|--:|:--|:--|:--|--:|" in md
+    assert [line for line in md.splitlines() if line.startswith("| 1 |")][0].endswith(
+        f"| {expected} |"
+    )
+    rows = list(csv.DictReader(io.StringIO(render_csv(report))))
+    assert list(rows[0]).index("comments_per_customer") == list(rows[0]).index("change") + 1
+    assert rows[0]["comments_per_customer"] == expected
+    assert artifact_rows(report)[0]["comments_per_customer"] == float(expected)
+    assert summary_markdown(report, None).splitlines()[3].endswith("| comments | customer |")
+
+
+def test_the_built_in_columns_and_their_tables():
+    assert [c.name for c in columns_for("csv")] == [
+        "rank",
+        "hassle_id",
+        "label",
+        "stage",
+        "theme",
+        "score",
+        "customers",
+        "comments",
+        "severity_mean",
+        "trend_label",
+        "change",
+    ]
+    assert [c.name for c in columns_for("csv", two_level=True)][2:4] == ["level", "parent_id"]
+    assert [c.artifact_name for c in columns_for("artifact")][-3:] == ["trend", "change", "why"]
+    assert [c.short for c in columns_for("cli")] == [
+        "#",
+        "id",
+        "hassle",
+        "stage",
+        "theme",
+        "score",
+        "customers",
+        "trend",
+        "change",
+    ]
+    with pytest.raises(ValueError, match="unknown targets"):
+        Column("x", "X", lambda h, n: 1, targets=frozenset({"pdf"}))
+    with pytest.raises(ValueError, match="already registered"):
+        COLUMNS.register(Column("rank", "#", lambda h, n: h.rank))

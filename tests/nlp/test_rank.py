@@ -556,7 +556,8 @@ def test_rejects_bad_configuration_and_data():
         TransparentRanker().rank(ms, [], [ScoredComment("1", 11, "nps")], as_of=AS_OF)
     with pytest.raises(ValueError, match="duplicate"):
         TransparentRanker().rank(ms, [info("H"), info("H")], [], as_of=AS_OF)
-    zero = RankWeights(0, 0, 0, 0, 0, 1.0, 1.0)  # only value and impact, both unavailable
+    # Only value and impact, both unavailable.
+    zero = RankWeights(reach=0, severity=0, repeat=0, spread=0, trend=0, value=1.0, impact=1.0)
     with pytest.raises(ValueError):
         TransparentRanker(zero).rank(ms, [], [], as_of=AS_OF)
 

@@ -1,16 +1,18 @@
 -- The latest ranking of the parent hassles, the groups a product owner reads first: one row per
--- parent, rank 1 first (rank is the position among the parents), with the same score parts as
--- v_latest_hassles computed over all its children's comments (a comment once per parent), and
--- its ranked children: how many, their ids and labels in rank order. Drill into a parent's
--- children with v_latest_hassles WHERE parent_id = hassle_id. Empty when the latest
--- clustering has one level.
+-- parent, rank 1 first (rank is the position among the parents), with the same score parts
+-- (columns and parts map) as v_latest_hassles computed over all its children's comments (a
+-- comment once per parent), and its ranked children: how many, their ids and labels in rank
+-- order. Drill into a parent's children with v_latest_hassles WHERE parent_id = hassle_id.
+-- Empty when the latest clustering has one level.
 CREATE OR REPLACE VIEW v_latest_parent_hassles AS
 WITH latest AS (
     SELECT run_id FROM hassle_rankings ORDER BY ranked_at DESC, run_id DESC LIMIT 1
 ),
 ranked AS (
-    SELECT r.* REPLACE (coalesce(r.level, 'child') AS level)
-    FROM hassle_rankings AS r SEMI JOIN latest USING (run_id)
+    SELECT r.* REPLACE (coalesce(r.level, 'child') AS level), s.* EXCLUDE (run_id, hassle_id)
+    FROM hassle_rankings AS r
+    LEFT JOIN v_hassle_ranking_parts AS s USING (run_id, hassle_id)
+    WHERE r.run_id = (SELECT run_id FROM latest)
 ),
 children AS (
     SELECT
@@ -25,7 +27,7 @@ children AS (
 SELECT
     r.rank, r.hassle_id, r.label, r.stage, r.theme, r.generic, r.specificity,
     r.total_score, r.reach_score, r.severity_score, r.trend_score, r.spread_score,
-    r.repeat_score, r.value_score, r.impact_score, r.weights,
+    r.repeat_score, r.value_score, r.impact_score, r.parts, r.weights,
     r.customers, r.comments, r.severity_mean, r.severity_p90,
     r.trend, r.trend_7d, r.trend_7d_ratio, r.trend_30d, r.trend_30d_ratio,
     r.channels, r.channel_count, r.repeat_customers, r.value_at_risk, r.nps_impact, r.csat_impact,

@@ -1,0 +1,104 @@
+"""Alert delivery at the edge: a JSON POST to a webhook, or a Prefect notification block."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any
+
+import prefect.blocks.notifications  # noqa: F401 - registers the bundled notification blocks
+from prefect.blocks.abstract import NotificationBlock
+from prefect.blocks.core import Block
+from prefect.client.orchestration import get_client
+
+from flows.alerts.messages import is_web_link
+
+
+class AlertDeliveryError(RuntimeError):
+    """A channel did not accept the alerts (Prefect retries the task)."""
+
+
+def _safe_url(url: str) -> str:
+    """The URL without its path and query (a webhook's path is its secret), for messages."""
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}/…"
+
+
+def post_json(url: str, payload: dict[str, Any], timeout: float) -> int:
+    """POST ``payload`` as JSON; raise :class:`AlertDeliveryError` unless the answer is 2xx.
+
+    Args:
+        url: An http(s) URL.
+        payload: The JSON body.
+        timeout: Seconds to wait for the connection and the answer.
+
+    Returns:
+        The HTTP status.
+    """
+    if not is_web_link(url):
+        raise AlertDeliveryError(f"alerts.webhook_url must be an http(s) URL, got {url[:8]!r}...")
+    request = urllib.request.Request(  # noqa: S310 - the scheme is checked above
+        url,
+        data=json.dumps(payload).encode("utf-8"),
+        headers={"Content-Type": "application/json; charset=utf-8"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            response.read()
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        detail = exc.read()[:200].decode("utf-8", "replace")
+        raise AlertDeliveryError(
+            f"webhook {_safe_url(url)} answered {exc.code}: {detail}"
+        ) from None
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise AlertDeliveryError(f"webhook {_safe_url(url)} unreachable: {reason}") from None
+    if not 200 <= status < 300:
+        raise AlertDeliveryError(f"webhook {_safe_url(url)} answered {status}")
+    return status
+
+
+def load_notification_block(name: str) -> NotificationBlock:
+    """Load a saved Prefect notification block by ``type-slug/name`` or by its name alone.
+
+    Args:
+        name: ``slack-webhook/team-alerts``, or ``team-alerts`` when exactly one notification
+            block has that name.
+
+    Returns:
+        The block, ready for ``notify(body, subject)``.
+    """
+    slug = name if "/" in name else _notification_block_slug(name)
+    block = Block.load(slug)
+    if not isinstance(block, NotificationBlock):
+        raise TypeError(
+            f"alerts.prefect_block {name!r} is a {type(block).__name__}, which cannot notify"
+        )
+    return block
+
+
+def _notification_block_slug(name: str) -> str:
+    found: set[str] = set()
+    page = 200
+    with get_client(sync_client=True) as client:
+        offset = 0
+        while True:
+            docs = client.read_block_documents(offset=offset, limit=page, include_secrets=False)
+            for doc in docs:
+                capabilities = doc.block_schema.capabilities if doc.block_schema else []
+                if doc.name == name and doc.block_type and "notify" in capabilities:
+                    found.add(f"{doc.block_type.slug}/{doc.name}")
+            if len(docs) < page:
+                break
+            offset += page
+    if len(found) != 1:
+        which = "none" if not found else ", ".join(sorted(found))
+        raise ValueError(
+            f"alerts.prefect_block {name!r}: expected one notification block of that name, "
+            f"found {which}; write it as <block-type-slug>/<name>, e.g. slack-webhook/{name}"
+        )
+    return found.pop()

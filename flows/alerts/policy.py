@@ -1,0 +1,190 @@
+"""Which hassles to announce: new (and emerging) or rising past a threshold, once each.
+
+Pure: rows of :func:`warehouse.alerts.read_alert_candidates` and what was sent in, alerts out.
+The rules are in :func:`choose_alerts`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from config import Settings
+from config.settings import AlertSettings
+from nlp.factors import FACTORS
+from nlp.redact import redact_pii
+
+NEW = "new"
+RISING = "rising"
+LABEL_MAX_CHARS = 200
+# Score parts an alert names as the reason for the hassle's rank.
+WHY_PARTS = 3
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One hassle to announce, and why: ``states`` holds ``new`` and/or ``rising``."""
+
+    hassle_id: str
+    states: tuple[str, ...]
+    rank: int
+    label: str  # redacted
+    stage: str | None
+    theme: str | None
+    score: float  # 0..1
+    customers: int
+    comments: int
+    trend_7d: str
+    trend_7d_ratio: float | None
+    # The largest score parts: (factor label, points of the 0-100 score), largest first.
+    why: tuple[tuple[str, float], ...] = ()
+
+    def facts(self) -> dict[str, Any]:
+        """The alert as plain values, for ``alerts_sent.payload``."""
+        return {**asdict(self), "states": list(self.states), "why": [list(w) for w in self.why]}
+
+
+def top_parts(row: dict[str, Any], count: int = WHY_PARTS) -> tuple[tuple[str, float], ...]:
+    """A ranked row's ``count`` largest score parts, as (factor label, points of 0-100).
+
+    Reads ``parts`` (factor -> value) and ``weights`` (factor -> weight, or its JSON) and
+    loops over the factor registry, so a new factor shows without a change here. Ties keep
+    the registry's order; a row without parts has none.
+    """
+    parts = row.get("parts") or {}
+    weights = row.get("weights") or {}
+    if isinstance(weights, str):
+        weights = json.loads(weights)
+    points = [
+        (f.label, 100 * parts[f.name] * float(weights.get(f.name, 0.0)))
+        for f in FACTORS
+        if f.name in parts
+    ]
+    return tuple(sorted(points, key=lambda p: -p[1])[:count])
+
+
+def _alert_settings(settings: Settings | AlertSettings) -> AlertSettings:
+    return settings.alerts if isinstance(settings, Settings) else settings
+
+
+def regrouped_new_hassles(
+    candidates: Iterable[dict[str, Any]], settings: Settings | AlertSettings
+) -> list[tuple[str, float]]:
+    """New, non-generic hassles that do not alert as new: regrouped from older comments.
+
+    Args:
+        candidates: Rows of :func:`warehouse.alerts.read_alert_candidates`.
+        settings: The settings (or just their ``alerts`` part).
+
+    Returns:
+        (hassle_id, fresh_share) pairs, by rank.
+    """
+    cfg = _alert_settings(settings)
+    return [
+        (row["hassle_id"], float(row["fresh_share"]))
+        for row in sorted(candidates, key=lambda r: (r["rank"], r["hassle_id"]))
+        if row.get("status") == NEW and not row["generic"] and not _emerging(row, cfg)
+    ]
+
+
+def _emerging(row: dict[str, Any], cfg: AlertSettings) -> bool:
+    # A new cluster made of comments the last clustering already had is a regrouping (HDBSCAN
+    # redraws its borders as the window moves), not a hassle that has just appeared.
+    fresh = row.get("fresh_share")
+    return fresh is None or fresh >= cfg.new_min_fresh_share
+
+
+def qualifying_alerts(
+    candidates: Iterable[dict[str, Any]],
+    sent: Collection[tuple[str, str]],
+    settings: Settings | AlertSettings,
+    pending: Collection[tuple[str, str]] = (),
+) -> list[Alert]:
+    """Every alert due, best rank first, before the ``max_per_run`` cap; see :func:`choose_alerts`."""
+    cfg = _alert_settings(settings)
+    alerts = []
+    for row in sorted(candidates, key=lambda r: (r["rank"], r["hassle_id"])):
+        if row["generic"]:
+            continue
+        hassle_id = row["hassle_id"]
+        states = []
+        new_now = row.get("status") == NEW and _emerging(row, cfg)
+        if cfg.on_new and (new_now or (hassle_id, NEW) in pending):
+            states.append(NEW)
+        ratio = row.get("trend_7d_ratio")
+        if row.get("trend_7d") == RISING and ratio is not None and ratio >= cfg.rising_ratio:
+            states.append(RISING)
+        states = [s for s in states if (hassle_id, s) not in sent]
+        if not states:
+            continue
+        alerts.append(
+            Alert(
+                hassle_id=hassle_id,
+                states=tuple(states),
+                rank=int(row["rank"]),
+                label=redact_pii(str(row["label"]))[:LABEL_MAX_CHARS],
+                stage=row.get("stage"),
+                theme=row.get("theme"),
+                score=float(row["total_score"]),
+                customers=int(row["customers"]),
+                comments=int(row["comments"]),
+                trend_7d=str(row.get("trend_7d")),
+                trend_7d_ratio=None if ratio is None else float(ratio),
+                why=top_parts(row),
+            )
+        )
+    return alerts
+
+
+def choose_alerts(
+    candidates: Iterable[dict[str, Any]],
+    sent: Collection[tuple[str, str]],
+    settings: Settings | AlertSettings,
+    pending: Collection[tuple[str, str]] = (),
+) -> list[Alert]:
+    """The hassles to announce now, best rank first, at most ``alerts.max_per_run``.
+
+    A hassle qualifies as ``new`` when its ``hassles.status`` is ``new`` (first found by the
+    latest clustering), ``alerts.on_new`` is set, and it is emerging: at least
+    ``alerts.new_min_fresh_share`` of its units come from comments newer than the clustering
+    before (``fresh_share``; None, as on the first clustering, counts as emerging); as
+    ``rising`` when its 7-day trend is ``rising`` (already significance-guarded by the ranker)
+    and its 7-day ratio is at least ``alerts.rising_ratio``. Generic hassles never alert, and a (hassle, state) already in
+    ``sent`` is skipped. A hassle that qualifies for both gets one alert with both states.
+    A ``new`` alert a run could not deliver (in ``pending``) qualifies while its hassle is
+    ranked, even once the hassle is no longer new; a pending ``rising`` one only while it rises.
+
+    Args:
+        candidates: Rows of :func:`warehouse.alerts.read_alert_candidates`.
+        sent: (hassle_id, state) pairs already alerted (a set, or the dict of
+            :func:`warehouse.alerts.read_sent`).
+        settings: The settings (or just their ``alerts`` part).
+        pending: (hassle_id, state) pairs due earlier but not delivered (the dict of
+            :func:`warehouse.alerts.read_pending`).
+
+    Returns:
+        The alerts, sorted by rank; hassles past the cap are left for a later run (while
+        they still qualify).
+    """
+    due = qualifying_alerts(candidates, sent, settings, pending)
+    return due[: _alert_settings(settings).max_per_run]
+
+
+def stale_rising(
+    candidates: Sequence[dict[str, Any]], sent: Collection[tuple[str, str]]
+) -> list[str]:
+    """Hassles alerted as rising that this ranking no longer has rising (or no longer ranks).
+
+    Args:
+        candidates: Rows of the run's ranking (an empty ranking clears nothing).
+        sent: (hassle_id, state) pairs already alerted.
+
+    Returns:
+        The hassle ids whose ``rising`` record should be cleared, sorted.
+    """
+    if not candidates:
+        return []
+    still_rising = {r["hassle_id"] for r in candidates if r.get("trend_7d") == RISING}
+    return sorted(h for h, state in sent if state == RISING and h not in still_rising)

@@ -1,0 +1,158 @@
+"""Rank the latest clustering's hassles: warehouse readers in, :mod:`nlp.rank` out.
+
+:func:`compute_ranking` reads the clustering's mentions, scored comments and hassle levels,
+and ranks both levels with the configured ranker; :func:`ranking_rows` turns the result into
+the rows :func:`warehouse.ranking.write_rankings` stores (the parts long-form, by factor).
+Shared by the ``rank`` stage, the report and ``hasslemap report``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import duckdb
+
+from config import Settings
+from nlp.rank import (
+    HassleInfo,
+    HassleScore,
+    Mention,
+    RankWeights,
+    TransparentRanker,
+    TrendSettings,
+    rank_levels,
+)
+from warehouse import ranking as store
+from warehouse.core import now
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """A ranking and what it was built from.
+
+    ``scores`` are the specific hassles (children), ranked among themselves; ``parents`` the
+    parent hassles ranked among parents (empty when the clustering has one level), and
+    ``parent_of`` maps each ranked child that has a ranked parent to it.
+    """
+
+    cluster_run: store.ClusterRun
+    scores: list[HassleScore]
+    info: dict[str, store.HassleRow]
+    mentions: list[Mention]  # of the children
+    parents: list[HassleScore] = field(default_factory=list)
+    parent_of: dict[str, str] = field(default_factory=dict)
+    levels: dict[str, store.HassleLevel] = field(default_factory=dict)
+
+    def children_of(self, parent_id: str) -> list[HassleScore]:
+        """The ranked children of ``parent_id``, in rank order."""
+        return [s for s in self.scores if self.parent_of.get(s.hassle_id) == parent_id]
+
+    def specificity(self, hassle_id: str) -> float | None:
+        """The hassle's specificity in the clustering, or None when not measured."""
+        level = self.levels.get(hassle_id)
+        return level.specificity if level else None
+
+
+def make_ranker(settings: Settings) -> TransparentRanker:
+    """The default ranker, with weights and trend settings from config."""
+    r = settings.rank
+    return TransparentRanker(
+        weights=RankWeights(r.weights),
+        trend=TrendSettings(
+            short_days=r.trend_short_days,
+            long_days=r.trend_long_days,
+            baseline_days=r.trend_baseline_days,
+            min_mentions=r.trend_min_mentions,
+            alpha=r.trend_alpha,
+            min_change=r.trend_min_change,
+        ),
+        min_specificity=r.min_specificity,
+    )
+
+
+def compute_ranking(
+    conn: duckdb.DuckDBPyConnection, settings: Settings, filters: store.ReportFilter
+) -> Ranking | None:
+    """Rank the latest clustering's hassles over the filtered comments (None before any)."""
+    run = store.latest_cluster_run(conn)
+    if run is None:
+        return None
+    mentions = store.read_mentions(conn, run.run_id, filters)
+    scored = store.read_scored_comments(conn, (run.window_start, run.window_end), filters)
+    info = store.read_hassle_info(conn)
+    levels = store.read_hassle_levels(conn, run.run_id)
+    children = []
+    for h in sorted({m.hassle_id for m in mentions}):
+        level = levels.get(h)
+        parent = level.parent_id if level and level.parent_id in info else None
+        children.append(HassleInfo(h, level.specificity if level else None, parent))
+    parents = [
+        HassleInfo(p, levels[p].specificity if p in levels else None)
+        for p in sorted({c.parent_id for c in children if c.parent_id is not None})
+    ]
+    ranked = rank_levels(
+        make_ranker(settings), mentions, children, parents, scored, as_of=run.window_end
+    )
+    parent_of = {c.hassle_id: c.parent_id for c in children if c.parent_id is not None}
+    return Ranking(run, ranked.children, info, mentions, ranked.parents, parent_of, levels)
+
+
+def change_since(score: HassleScore, previous: dict[str, tuple[int, float]]) -> str:
+    """``new`` when the previous ranking lacks the hassle, else rising, falling or steady."""
+    if score.hassle_id not in previous:
+        return "new"
+    return score.trend_label if score.trend_label in ("rising", "falling") else "steady"
+
+
+def ranking_rows(
+    ranking: Ranking, run_id: str, previous: dict[str, tuple[int, float]]
+) -> list[store.RankingRow]:
+    """The rows to store for a ranking: the children, then the parents."""
+    stamp = now()
+    levels = [("child", s) for s in ranking.scores] + [("parent", s) for s in ranking.parents]
+    rows = []
+    for level, s in levels:
+        info = ranking.info[s.hassle_id]
+        rows.append(
+            store.RankingRow(
+                run_id=run_id,
+                rank=s.rank,
+                hassle_id=s.hassle_id,
+                level=level,
+                parent_id=ranking.parent_of.get(s.hassle_id),
+                specificity=ranking.specificity(s.hassle_id),
+                label=info.label,
+                stage=info.stage,
+                theme=info.theme,
+                generic=s.generic,
+                total_score=s.total,
+                weights=s.weights,
+                customers=s.customers,
+                comments=s.comments,
+                severity_mean=s.severity_mean,
+                severity_p90=s.severity_p90,
+                trend=s.trend_label,
+                trend_7d=s.trend_7d.label,
+                trend_7d_ratio=_finite(s.trend_7d.ratio),
+                trend_7d_p=s.trend_7d.p_value,
+                trend_30d=s.trend_30d.label,
+                trend_30d_ratio=_finite(s.trend_30d.ratio),
+                trend_30d_p=s.trend_30d.p_value,
+                channels=s.channels,
+                channel_count=len(s.channels),
+                repeat_customers=s.repeat_customers,
+                value_at_risk=s.value_at_risk,
+                nps_impact=s.nps_impact,
+                csat_impact=s.csat_impact,
+                change=change_since(s, previous),
+                example_unit_ids=list(info.quote_unit_ids or [])[:5],
+                ranked_at=stamp,
+                parts=dict(s.parts),
+            )
+        )
+    return rows
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None

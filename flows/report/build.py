@@ -1,0 +1,242 @@
+"""The report's read model: a :class:`~flows.report.model.ReportData` from a ranking.
+
+:func:`build_report` ranks (or reuses a ranking), reads the quotes, heatmap and figures from
+the warehouse and redacts every customer text. Each hassle's score parts come from the factor
+registry (:data:`nlp.factors.FACTORS`): label, value, weight and the evidence in words.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+
+import duckdb
+
+from config import Settings
+from config.taxonomy import Taxonomy
+from flows.ranking import Ranking, change_since, compute_ranking
+from flows.report.model import Quote, RankedHassle, ReportData, ScorePart
+from nlp.factors import FACTORS, describe_trends
+from nlp.rank import HassleScore
+from nlp.redact import redact_pii
+from warehouse import ranking as store
+
+QUOTE_CONTEXT_CHARS = 240
+
+
+def score_parts(s: HassleScore) -> tuple[ScorePart, ...]:
+    """The hassle's score parts in registry order, each with its evidence in words."""
+    return tuple(
+        ScorePart(
+            key=f.name,
+            label=f.label,
+            value=s.parts[f.name],
+            weight=s.weights[f.name],
+            contribution=s.parts[f.name] * s.weights[f.name],
+            detail=f.explain(s.evidence) if s.evidence else "",
+        )
+        for f in FACTORS
+        if f.name in s.parts
+    )
+
+
+def cut_quote(row: store.QuoteRow) -> Quote:
+    """A redacted quote, cut around its pain-point sentence, with the sentence's span."""
+    text, start, end = row.text, row.start_char, row.end_char
+    head, sentence, tail = text[:start], text[start:end], text[end:]
+    if len(head) > QUOTE_CONTEXT_CHARS:
+        head = "…" + head[-QUOTE_CONTEXT_CHARS:].split(" ", 1)[-1]
+    if len(tail) > QUOTE_CONTEXT_CHARS:
+        tail = tail[:QUOTE_CONTEXT_CHARS].rsplit(" ", 1)[0] + "…"
+    # Redact each part on its own, so the highlight still covers exactly the sentence.
+    head, sentence, tail = redact_pii(head), redact_pii(sentence), redact_pii(tail)
+    return Quote(
+        comment_id=row.comment_id,
+        channel=row.channel,
+        created_at=row.created_at,
+        text=head + sentence + tail,
+        highlight_start=len(head),
+        highlight_end=len(head) + len(sentence),
+    )
+
+
+def build_report(
+    conn: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    taxonomy: Taxonomy,
+    *,
+    run_id: str,
+    filters: store.ReportFilter | None = None,
+    top: int | None = None,
+    ranking: Ranking | None = None,
+) -> ReportData | None:
+    """Everything the report shows, ranked over the filtered comments; None before any run.
+
+    With two levels, the report's hassles are the top ``top`` parents, each holding all its
+    ranked children in rank order; children without a parent follow the parents. With one
+    level, they are the top ``top`` hassles, as before.
+    """
+    filters = filters or store.ReportFilter()
+    ranking = ranking or compute_ranking(conn, settings, filters)
+    if ranking is None:
+        return None
+    run = ranking.cluster_run
+    top = top or settings.report.top
+    previous = store.read_previous_ranking(conn, run_id)
+    if ranking.parents:
+        orphans = [s for s in ranking.scores if s.hassle_id not in ranking.parent_of]
+        chosen = [(s, ranking.children_of(s.hassle_id)) for s in ranking.parents]
+        chosen = (chosen + [(s, []) for s in orphans])[:top]
+    else:
+        chosen = [(s, []) for s in ranking.scores[:top]]
+    shown = [s for parent, children in chosen for s in (parent, *children)]
+    quote_ids = [u for s in shown for u in (ranking.info[s.hassle_id].quote_unit_ids or [])]
+    quotes = store.read_quotes(conn, quote_ids)
+    days = _days(run.window_start.date() + timedelta(days=1), run.window_end.date())
+    by_hassle = _daily_mentions(ranking)
+
+    def ranked(s: HassleScore, children: tuple[RankedHassle, ...] = ()) -> RankedHassle:
+        info = ranking.info[s.hassle_id]
+        counts = by_hassle.get(s.hassle_id, Counter())
+        return RankedHassle(
+            rank=s.rank,
+            hassle_id=s.hassle_id,
+            label=redact_pii(info.label),
+            stage=info.stage,
+            theme=info.theme,
+            score=s.total,
+            parts=score_parts(s),
+            customers=s.customers,
+            comments=s.comments,
+            severity_mean=s.severity_mean,
+            trend_label=s.trend_label,
+            trend_detail=describe_trends(s.evidence) if s.evidence else "",
+            daily_counts=tuple((d, counts.get(d, 0)) for d in days),
+            channel_mix=dict(sorted(s.channels.items())),
+            quotes=tuple(
+                cut_quote(quotes[u])
+                for u in (info.quote_unit_ids or [])[: settings.report.quotes]
+                if u in quotes
+            ),
+            change=change_since(s, previous),
+            keyphrases=tuple(redact_pii(k) for k in (info.keyphrases or [])[:6]),
+            generic=s.generic,
+            level="parent" if s.hassle_id in parent_ids else "child",
+            parent_id=ranking.parent_of.get(s.hassle_id),
+            specificity=ranking.specificity(s.hassle_id),
+            children=children,
+        )
+
+    parent_ids = {s.hassle_id for s in ranking.parents}
+    hassles = [ranked(parent, tuple(ranked(c) for c in children)) for parent, children in chosen]
+    resolved = tuple(
+        (hid, redact_pii(row.label))
+        for hid, row in ranking.info.items()
+        if row.status == "retired" and hid in previous
+    )
+    figures = store.read_run_figures(conn, run)
+    coverage = run.units_clustered / run.units_in if run.units_in else 0.0
+    level_counts = Counter(level.level for level in ranking.levels.values())
+    if level_counts["parent"]:
+        hassle_figures = {
+            "Hassle groups (parents)": f"{level_counts['parent']:,}",
+            "Specific hassles": f"{level_counts['child']:,}",
+        }
+    else:
+        hassle_figures = {"Recurring hassles": f"{run.hassles:,}"}
+    return ReportData(
+        title=settings.report.title,
+        generated_at=datetime.now(UTC).replace(tzinfo=None, microsecond=0),
+        run_id=run_id,
+        window_start=run.window_start.date(),
+        window_end=run.window_end.date(),
+        filters=filters.describe(),
+        hassles=tuple(hassles),
+        stages=tuple((s.key, s.name) for s in taxonomy.stages),
+        themes=tuple((t.key, t.name) for t in taxonomy.themes),
+        heatmap=store.read_stage_theme_counts(conn, (run.window_start, run.window_end), filters),
+        figures={
+            "Comments in the window": f"{figures.comments:,}",
+            "Customers": f"{figures.customers:,}",
+            "Pain-point sentences": f"{run.units_in:,}",
+            "In a recurring hassle (coverage)": f"{coverage:.0%}",
+            **hassle_figures,
+            "Pain points with no journey stage": f"{figures.pain_points_unassigned_stage:,}",
+            "Sentences in an unsupported language": f"{figures.units_unsupported_language:,}",
+            "Records quarantined / repaired": f"{figures.quarantined:,} / {figures.repaired:,}",
+        },
+        resolved=resolved,
+    )
+
+
+def _daily_mentions(ranking: Ranking) -> dict[str, Counter[date]]:
+    """hassle_id -> comments a day, for every child and parent (a comment once per parent)."""
+    by_hassle: dict[str, Counter[date]] = {}
+    counted: set[tuple[str, str]] = set()
+    for m in ranking.mentions:
+        day = m.created_at.date()
+        by_hassle.setdefault(m.hassle_id, Counter())[day] += 1
+        parent = ranking.parent_of.get(m.hassle_id)
+        if parent is not None and (parent, m.comment_id) not in counted:
+            counted.add((parent, m.comment_id))
+            by_hassle.setdefault(parent, Counter())[day] += 1
+    return by_hassle
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def stored_hassle(row: store.RankingRow) -> RankedHassle:
+    """A stored ranking row as a ranked hassle (no quotes, daily counts or part details)."""
+    return RankedHassle(
+        rank=row.rank,
+        hassle_id=row.hassle_id,
+        label=row.label,
+        stage=row.stage,
+        theme=row.theme,
+        score=row.total_score,
+        parts=tuple(
+            ScorePart(
+                key=name,
+                label=FACTORS[name].label if name in FACTORS else name,
+                value=value,
+                weight=row.weights.get(name, 0.0),
+                contribution=value * row.weights.get(name, 0.0),
+                detail="",
+            )
+            for name, value in row.parts.items()
+        ),
+        customers=row.customers,
+        comments=row.comments,
+        severity_mean=row.severity_mean,
+        trend_label=row.trend,
+        trend_detail="",
+        daily_counts=(),
+        channel_mix=dict(row.channels),
+        quotes=(),
+        change=row.change,
+        generic=row.generic,
+        level=row.level,
+        parent_id=row.parent_id,
+        specificity=row.specificity,
+    )
+
+
+def stored_top_hassles(
+    rows: Sequence[store.RankingRow], top: int, children: int
+) -> list[RankedHassle]:
+    """The top ``top`` of a stored ranking: parents with their top ``children``, else hassles."""
+    parents = [r for r in rows if r.level == "parent"][:top]
+    kids = [r for r in rows if r.level == "child"]
+    if not parents:
+        return [stored_hassle(r) for r in kids[:top]]
+    return [
+        replace(
+            stored_hassle(p),
+            children=tuple(stored_hassle(k) for k in kids if k.parent_id == p.hassle_id)[:children],
+        )
+        for p in parents
+    ]

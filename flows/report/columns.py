@@ -1,0 +1,174 @@
+"""The columns of the ranking tables, each declared once in :data:`COLUMNS`.
+
+The report's summary table (HTML and Markdown), the CSV, the Prefect table artifact, the
+Prefect Markdown summary and the CLI table all loop over :data:`COLUMNS`, each showing the
+columns whose ``targets`` name it. Adding a column is one entry::
+
+    COLUMNS.register(
+        Column("comments_per_customer", "Comments per customer",
+               value=lambda h, names: round(h.comments / max(1, h.customers), 2),
+               numeric=True)
+    )
+
+A few built-in columns have their own markup in the HTML and Markdown templates (the label
+with its link and notes, the chips, the score bar, the trend arrow, the sparkline); every
+other column is drawn from its ``text``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flows.report.charts import sparkline_text
+from flows.report.model import RankedHassle
+from nlp.registry import Registry
+
+HTML = "html"  # the report page's summary table
+MARKDOWN = "md"  # the Markdown report's summary table
+CSV = "csv"  # the CSV report
+ARTIFACT = "artifact"  # the Prefect table artifact
+SUMMARY = "summary"  # the Prefect Markdown summary
+CLI = "cli"  # the table ``hasslemap run`` prints
+TABLES = frozenset({HTML, MARKDOWN, CSV, ARTIFACT, SUMMARY, CLI})
+
+
+@dataclass(frozen=True)
+class Names:
+    """Display names of stage and theme keys; empty: the keys themselves are shown."""
+
+    stages: dict[str, str] = field(default_factory=dict)
+    themes: dict[str, str] = field(default_factory=dict)
+
+    def stage(self, key: str | None) -> str | None:
+        """The stage's display name (its key when unknown; None stays None)."""
+        return self.stages.get(key, key) if key else key
+
+    def theme(self, key: str | None) -> str | None:
+        """The theme's display name (its key when unknown; None stays None)."""
+        return self.themes.get(key, key) if key else key
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the ranking tables.
+
+    Attributes:
+        name: Its CSV header and artifact key (unless ``artifact_name``).
+        header: Its header in the report, e.g. ``"Since last run"``.
+        value: The plain value for a ranked hassle (a CSV cell, an artifact value).
+        text: The hassle's cell as shown in the report, the Prefect summary and the CLI
+            (default: ``value`` as text, empty for None).
+        numeric: Right-aligned.
+        optional: Hidden first on narrow screens (HTML).
+        targets: The tables that show it (default: every table).
+        two_level_only: Shown only when the report has parent hassles.
+        short: Its header in the Prefect summary and the CLI (default: ``header`` lower-cased).
+        artifact_name: Its key in the Prefect table artifact, when not ``name``.
+    """
+
+    name: str
+    header: str
+    value: Callable[[RankedHassle, Names], object]
+    text: Callable[[RankedHassle, Names], str] | None = None
+    numeric: bool = False
+    optional: bool = False
+    targets: frozenset[str] = TABLES
+    two_level_only: bool = False
+    short: str = ""
+    artifact_name: str = ""
+
+    def __post_init__(self) -> None:
+        unknown = self.targets - TABLES
+        if unknown:
+            raise ValueError(f"column {self.name!r}: unknown targets {sorted(unknown)}")
+        if not self.short:
+            object.__setattr__(self, "short", self.header.lower())
+        if not self.artifact_name:
+            object.__setattr__(self, "artifact_name", self.name)
+
+    def shows_in(self, target: str, *, two_level: bool) -> bool:
+        """Whether the table ``target`` shows this column (for a report with two levels or not)."""
+        return target in self.targets and (two_level or not self.two_level_only)
+
+    def cell(self, hassle: RankedHassle, names: Names = Names()) -> str:  # noqa: B008 - frozen
+        """The hassle's cell as text."""
+        if self.text is not None:
+            return self.text(hassle, names)
+        value = self.value(hassle, names)
+        return "" if value is None else str(value)
+
+
+COLUMNS: Registry[Column] = Registry("report column")
+"""Every column of the ranking tables, in table order."""
+
+
+def columns_for(target: str, *, two_level: bool = False) -> list[Column]:
+    """The columns the table ``target`` shows, in order."""
+    return [c for c in COLUMNS if c.shows_in(target, two_level=two_level)]
+
+
+def _score_value(h: RankedHassle, names: Names) -> float:
+    return round(100 * h.score, 1)
+
+
+def _why(h: RankedHassle, names: Names) -> str:
+    return json.dumps({p.key: round(p.contribution, 3) for p in h.parts})
+
+
+for _column in (
+    Column("rank", "#", lambda h, n: h.rank, numeric=True),
+    Column("hassle_id", "Id", lambda h, n: h.hassle_id, targets=frozenset({CSV, ARTIFACT, CLI})),
+    Column(
+        "level",
+        "Level",
+        lambda h, n: h.level,
+        targets=frozenset({CSV, ARTIFACT}),
+        two_level_only=True,
+    ),
+    Column(
+        "parent_id",
+        "Parent",
+        lambda h, n: h.parent_id,
+        targets=frozenset({CSV, ARTIFACT}),
+        two_level_only=True,
+    ),
+    Column("label", "Hassle", lambda h, n: h.label),
+    Column("stage", "Stage", lambda h, n: n.stage(h.stage), optional=True),
+    Column("theme", "Theme", lambda h, n: n.theme(h.theme), optional=True),
+    Column("score", "Score", _score_value, text=lambda h, n: f"{100 * h.score:.0f}", numeric=True),
+    Column(
+        "customers",
+        "Customers",
+        lambda h, n: h.customers,
+        text=lambda h, n: f"{h.customers:,}",
+        numeric=True,
+    ),
+    Column(
+        "comments",
+        "Comments",
+        lambda h, n: h.comments,
+        text=lambda h, n: f"{h.comments:,}",
+        numeric=True,
+        targets=frozenset({CSV, ARTIFACT}),
+    ),
+    Column(
+        "severity_mean",
+        "Mean severity",
+        lambda h, n: round(h.severity_mean, 3),
+        numeric=True,
+        targets=frozenset({CSV}),
+    ),
+    Column("trend_label", "Trend", lambda h, n: h.trend_label, artifact_name="trend"),
+    Column("change", "Since last run", lambda h, n: h.change, short="change"),
+    Column(
+        "daily",
+        "Daily",
+        lambda h, n: sparkline_text([c for _, c in h.daily_counts]),
+        optional=True,
+        targets=frozenset({HTML, MARKDOWN}),
+    ),
+    Column("why", "Why", _why, targets=frozenset({ARTIFACT})),
+):
+    COLUMNS.register(_column)

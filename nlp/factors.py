@@ -1,0 +1,286 @@
+"""The ranking factors ("score parts"), each declared once in :data:`FACTORS`.
+
+A factor is a pure function from one level's :class:`~nlp.evidence.Evidence` (every hassle
+ranked together) to one value per hassle in ``[0, 1]``, or ``None`` when the level holds no
+data for it (the factor is then left out and the other weights renormalised), plus a default
+weight. The ranker (:mod:`nlp.rank`), the stored ranking, the report, the Prefect artifact and
+the CLI all loop over :data:`FACTORS`; ``rank.weights`` in the config overrides the default
+weights by name.
+
+Adding a factor is one decorated function here (or anywhere imported before the run)::
+
+    @factor(weight=0.05, label="Volume")
+    def volume(level: Sequence[Evidence]) -> list[float]:
+        \"\"\"Comments, as a share of the most-mentioned hassle's.\"\"\"
+        top = max(e.comments for e in level)
+        return [share(e.comments, top) for e in level]
+
+The built-in factors (docs/ranking.md gives the formulas) put the customer's view first:
+reach, severity, repeat, spread and trend; value at risk and score impact are secondary.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+from nlp.evidence import TREND_FALLING, TREND_NEW, TREND_RISING, Evidence, Trend
+from nlp.registry import Registry
+
+Score = Callable[[Sequence[Evidence]], Sequence[float] | None]
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One ranking factor: a named, weighted score part.
+
+    Attributes:
+        name: Its key in ``rank.weights``, in storage and in the CSV (``part_<name>``): a
+            lower-case identifier.
+        score: Level evidence -> one value per hassle, in the same order, each clipped to
+            ``[0, 1]`` by the ranker; ``None`` when the level has no data for it.
+        default_weight: Its weight when ``rank.weights`` does not set one (>= 0).
+        label: How the report names it.
+        description: One line on what it measures.
+        detail: The evidence behind one hassle's value, in words, for the report.
+        colour: Its colour in the report's charts (a spare colour when ``None``).
+    """
+
+    name: str
+    score: Score
+    default_weight: float
+    label: str = ""
+    description: str = ""
+    detail: Callable[[Evidence], str] | None = None
+    colour: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.name.isidentifier() or self.name != self.name.lower():
+            raise ValueError(f"factor name must be a lower-case identifier, got {self.name!r}")
+        _check_weight(self.name, self.default_weight)
+        if not self.label:
+            object.__setattr__(self, "label", self.name.replace("_", " ").capitalize())
+
+    def explain(self, evidence: Evidence) -> str:
+        """The evidence behind ``evidence``'s value, in words (empty without ``detail``)."""
+        return self.detail(evidence) if self.detail else ""
+
+
+FACTORS: Registry[Factor] = Registry("ranking factor")
+"""Every ranking factor, in report order."""
+
+
+def factor(
+    *,
+    weight: float,
+    label: str = "",
+    detail: Callable[[Evidence], str] | None = None,
+    colour: str | None = None,
+) -> Callable[[Score], Score]:
+    """Register the decorated function as the factor of its name (its docstring describes it).
+
+    Args:
+        weight: The default weight.
+        label: How the report names it (default: the name, capitalised).
+        detail: The evidence behind a value, in words.
+        colour: Its colour in the report's charts.
+
+    Returns:
+        A decorator that registers the function and returns it unchanged.
+    """
+
+    def register(score: Score) -> Score:
+        doc = (score.__doc__ or "").strip().splitlines()
+        FACTORS.register(
+            Factor(
+                name=score.__name__,
+                score=score,
+                default_weight=weight,
+                label=label,
+                description=doc[0] if doc else "",
+                detail=detail,
+                colour=colour,
+            )
+        )
+        return score
+
+    return register
+
+
+class RankWeights(Mapping[str, float]):
+    """The weight of every registered factor: the factor's default unless set here.
+
+    Read at lookup time, so a factor registered after the weights were made still has its
+    default. Weights need not sum to 1: the ranker renormalises them over the factors used.
+
+    Args:
+        weights: Weights by factor name (e.g. ``rank.weights`` from the config).
+        **overrides: More weights by name, e.g. ``RankWeights(trend=0.0)``.
+
+    Raises:
+        ValueError: On a name that is no registered factor, or a negative or non-finite weight.
+    """
+
+    def __init__(self, weights: Mapping[str, float] | None = None, /, **overrides: float) -> None:
+        given = {**(weights or {}), **overrides}
+        unknown = sorted(set(given) - set(FACTORS.names()))
+        if unknown:
+            raise ValueError(
+                f"unknown ranking factor(s) {', '.join(unknown)}; "
+                f"registered: {', '.join(FACTORS.names())}"
+            )
+        for name, value in given.items():
+            _check_weight(name, value)
+        self._given = {name: float(value) for name, value in given.items()}
+
+    def __getitem__(self, name: str) -> float:
+        if name in self._given:
+            return self._given[name]
+        return float(FACTORS[name].default_weight)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(FACTORS.names())
+
+    def __len__(self) -> int:
+        return len(FACTORS)
+
+    def __repr__(self) -> str:
+        return f"RankWeights({dict(self)!r})"
+
+
+def share(value: float, maximum: float) -> float:
+    """``value / maximum``, or 0 when ``maximum`` is not positive."""
+    return value / maximum if maximum > 0 else 0.0
+
+
+def trend_part(trend: Trend) -> float:
+    """Turn one window's trend into a 0..1 value.
+
+    Steady 0.5; rising ``0.5 + 0.5 * min(1, log2(ratio) / 2)`` (a 4x rise or more gives 1.0);
+    falling ``0.5 - 0.5 * min(1, -log2(ratio) / 2)`` (down to a quarter or less gives 0.0);
+    new 1.0.
+    """
+    if trend.label == TREND_NEW:
+        return 1.0
+    if trend.label == TREND_RISING and trend.ratio is not None:
+        return 0.5 + 0.5 * min(1.0, math.log2(trend.ratio) / 2.0)
+    if trend.label == TREND_FALLING and trend.ratio is not None:
+        if trend.ratio <= 0:
+            return 0.0
+        return 0.5 - 0.5 * min(1.0, -math.log2(trend.ratio) / 2.0)
+    return 0.5
+
+
+def describe_trend(trend: Trend, days: int | str) -> str:
+    """One window's trend in words, e.g. ``+80% a day in the last 7 days vs the days before``."""
+    if trend.label == TREND_NEW:
+        return f"{trend.recent} mentions in the last {days} days, none before"
+    if trend.ratio is None or not math.isfinite(trend.ratio):
+        return f"{trend.recent} mentions in the last {days} days"
+    change = (trend.ratio - 1) * 100
+    p = f", p = {trend.p_value:.3f}" if trend.p_value is not None else ""
+    return f"{change:+.0f}% a day in the last {days} days vs the days before ({trend.label}{p})"
+
+
+def describe_trends(e: Evidence) -> str:
+    """Both windows' trends in words: the 7-day one, then the 30-day one."""
+    return f"{describe_trend(e.trend_7d, '7')}; {describe_trend(e.trend_30d, '30')}"
+
+
+def _check_weight(name: str, weight: float) -> None:
+    if not math.isfinite(weight) or weight < 0:
+        raise ValueError(f"weight {name} must be finite and >= 0, got {weight}")
+
+
+# --- the built-in factors, in report order ---------------------------------------------
+
+
+@factor(
+    weight=0.30,
+    detail=lambda e: f"{e.customers:,} customers, {e.comments:,} comments",
+    colour="#4e79a7",
+)
+def reach(level: Sequence[Evidence]) -> list[float]:
+    """Distinct customers, as a share of the biggest hassle's."""
+    top = max(e.customers for e in level)
+    return [share(e.customers, top) for e in level]
+
+
+@factor(
+    weight=0.25,
+    detail=lambda e: f"mean {e.severity_mean:.2f}, 90th percentile {e.severity_p90:.2f}",
+    colour="#e15759",
+)
+def severity(level: Sequence[Evidence]) -> list[float]:
+    """How badly it hurts: half the mean, half the 90th percentile of mention severity."""
+    return [0.5 * e.severity_mean + 0.5 * e.severity_p90 for e in level]
+
+
+@factor(
+    weight=0.10,
+    label="Repeat contacts",
+    detail=lambda e: f"{e.repeat_customers:,} of {e.customers:,} customers raised it again",
+    colour="#59a14f",
+)
+def repeat(level: Sequence[Evidence]) -> list[float]:
+    """Share of its customers who raised it more than once."""
+    return [share(e.repeat_customers, e.customers) for e in level]
+
+
+@factor(
+    weight=0.10,
+    label="Spread across channels",
+    detail=lambda e: ", ".join(f"{c} {n:,}" for c, n in sorted(e.channels.items())),
+    colour="#76b7b2",
+)
+def spread(level: Sequence[Evidence]) -> list[float]:
+    """Share of the data's channels it really shows up in."""
+    return [share(e.channels_used, e.channels_in_data) for e in level]
+
+
+@factor(weight=0.10, detail=describe_trends, colour="#f28e2b")
+def trend(level: Sequence[Evidence]) -> list[float]:
+    """Whether it is growing: the mean of the 7-day and the 30-day trend's values."""
+    return [(trend_part(e.trend_7d) + trend_part(e.trend_30d)) / 2 for e in level]
+
+
+def _value_detail(e: Evidence) -> str:
+    return f"{e.value_at_risk:,.0f} customer value" if e.value_at_risk is not None else "n/a"
+
+
+@factor(weight=0.075, label="Value at risk", detail=_value_detail, colour="#b07aa1")
+def value(level: Sequence[Evidence]) -> list[float] | None:
+    """Customer value at risk, as a share of the biggest; left out without customer values."""
+    if all(e.value_at_risk is None for e in level):
+        return None
+    top = max(max(0.0, e.value_at_risk or 0.0) for e in level)
+    return [share(max(0.0, e.value_at_risk or 0.0), top) for e in level]
+
+
+def _impact_detail(e: Evidence) -> str:
+    bits = []
+    if e.nps_impact is not None:
+        bits.append(f"NPS +{e.nps_impact:.1f} without it")
+    if e.csat_impact is not None:
+        bits.append(f"CSAT +{e.csat_impact:.1f} pts without it")
+    return ", ".join(bits) or "no scores"
+
+
+@factor(weight=0.075, label="Score impact", detail=_impact_detail, colour="#edc948")
+def impact(level: Sequence[Evidence]) -> list[float] | None:
+    """NPS/CSAT points it costs, each as a share of the largest, averaged over the kinds."""
+    first = level[0]
+    if not (first.nps_in_window or first.csat_in_window):
+        return None
+    kinds: list[list[float | None]] = []
+    if first.nps_in_window:
+        kinds.append([e.nps_impact for e in level])
+    if first.csat_in_window:
+        kinds.append([e.csat_impact for e in level])
+    tops = [max((max(0.0, v) for v in kind if v is not None), default=0.0) for kind in kinds]
+    return [
+        sum(share(max(0.0, kind[i] or 0.0), top) for kind, top in zip(kinds, tops, strict=True))
+        / len(kinds)
+        for i in range(len(level))
+    ]

@@ -1,0 +1,391 @@
+"""Measure each hassle of a level: the evidence every ranking factor scores.
+
+Pure functions: no files, no database. :func:`measure_level` groups the window's mentions by
+hassle (a comment once per hassle, at its highest severity) and measures customers, repeats,
+severity, both trends, channels, value at risk and NPS/CSAT impact (docs/ranking.md gives the
+formulas). :func:`nps`, :func:`csat` and :func:`trend_test` are the statistics behind them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+from scipy.stats import binomtest
+
+from nlp.evidence import (
+    TREND_FALLING,
+    TREND_NEW,
+    TREND_RISING,
+    TREND_STEADY,
+    Evidence,
+    Mention,
+    ScoredComment,
+    Trend,
+    TrendSettings,
+)
+
+# A channel counts towards spread with at least this many of a hassle's mentions ...
+_SPREAD_MIN_MENTIONS = 2
+# ... and at least this share of them.
+_SPREAD_MIN_SHARE = 0.05
+_DAY = timedelta(days=1)
+
+
+def nps(scores: Sequence[int]) -> float:
+    """Net Promoter Score: % promoters (9-10) minus % detractors (0-6).
+
+    Args:
+        scores: NPS answers, each an integer 0..10.
+
+    Returns:
+        The NPS, -100..100.
+
+    Raises:
+        ValueError: If ``scores`` is empty or a score is outside 0..10.
+    """
+    if len(scores) == 0:
+        raise ValueError("nps() needs at least one score")
+    promoters = detractors = 0
+    for s in scores:
+        category = _nps_category(s)
+        promoters += category == 1
+        detractors += category == -1
+    return _net(promoters - detractors, len(scores))
+
+
+def csat(scores: Sequence[int]) -> float:
+    """Customer satisfaction: % of answers that are 4 or 5 on a 1-5 scale.
+
+    Args:
+        scores: CSAT answers, each an integer 1..5.
+
+    Returns:
+        The CSAT, 0..100.
+
+    Raises:
+        ValueError: If ``scores`` is empty or a score is outside 1..5.
+    """
+    if len(scores) == 0:
+        raise ValueError("csat() needs at least one score")
+    satisfied = sum(_csat_satisfied(s) for s in scores)
+    return _net(satisfied, len(scores))
+
+
+def trend_test(
+    recent: int,
+    baseline: int,
+    recent_days: int,
+    baseline_days: int,
+    settings: TrendSettings,
+) -> Trend:
+    """Compare mentions in a window with the period before it, with a significance guard.
+
+    Under H0 (same daily rate in both periods), given ``n = recent + baseline``,
+    ``recent ~ Binomial(n, recent_days / (recent_days + baseline_days))``; the two-sided
+    exact p-value comes from :func:`scipy.stats.binomtest`. Labels:
+
+    * ``"new"``: ``baseline == 0`` and ``recent >= min_mentions``;
+    * ``"rising"`` / ``"falling"``: ``n >= min_mentions``, ``p < alpha`` and
+      ``|ratio - 1| >= min_change``;
+    * ``"steady"`` otherwise: 2 -> 4 mentions in two equal weeks is ratio 2.0 but p = 0.69.
+
+    Args:
+        recent: Mentions in the window.
+        baseline: Mentions in the baseline period.
+        recent_days: Length of the window in days.
+        baseline_days: Length of the baseline period in days.
+        settings: ``min_mentions``, ``alpha`` and ``min_change``.
+
+    Returns:
+        Counts, per-day rate ratio (``None`` when the baseline is 0), p-value (``None`` when
+        there are no mentions) and label.
+
+    Raises:
+        ValueError: If a count is negative or a period is not positive.
+    """
+    if recent < 0 or baseline < 0:
+        raise ValueError(f"counts must be >= 0, got {recent} and {baseline}")
+    if recent_days <= 0 or baseline_days <= 0:
+        raise ValueError(f"periods must be > 0 days, got {recent_days} and {baseline_days}")
+    recent, baseline = int(recent), int(baseline)
+    n = recent + baseline
+    ratio = (recent / recent_days) / (baseline / baseline_days) if baseline > 0 else None
+    p_value = None
+    if n > 0:
+        p_value = float(binomtest(recent, n, recent_days / (recent_days + baseline_days)).pvalue)
+    label = TREND_STEADY
+    if baseline == 0 and recent >= settings.min_mentions:
+        label = TREND_NEW
+    elif (
+        ratio is not None
+        and p_value is not None
+        and n >= settings.min_mentions
+        and p_value < settings.alpha
+        and abs(ratio - 1.0) >= settings.min_change
+    ):
+        label = TREND_RISING if ratio > 1.0 else TREND_FALLING
+    return Trend(recent=recent, baseline=baseline, ratio=ratio, p_value=p_value, label=label)
+
+
+def measure_level(
+    mentions: Sequence[Mention],
+    hassle_ids: Iterable[str],
+    scored: Sequence[ScoredComment],
+    *,
+    as_of: datetime,
+    trend: TrendSettings,
+) -> list[Evidence]:
+    """The evidence of every hassle in ``hassle_ids`` or ``mentions``, sorted by hassle id.
+
+    A hassle without mentions has zero counts. Mentions after ``as_of`` count everywhere
+    except in the trends.
+
+    Args:
+        mentions: One per comment per hassle, for the window.
+        hassle_ids: Hassles to measure even without mentions.
+        scored: Every comment in the window with an NPS or CSAT score.
+        as_of: End of the window (trend windows end here).
+        trend: Trend windows and the significance guard.
+
+    Returns:
+        One :class:`~nlp.evidence.Evidence` per hassle.
+
+    Raises:
+        ValueError: On an unknown ``score_kind`` or an out-of-range score.
+    """
+    nps_cat, csat_sat = _score_maps(scored)
+    groups, channels_in_data, has_value = _group(mentions, nps_cat, csat_sat, as_of)
+    for hassle_id in hassle_ids:
+        groups.setdefault(hassle_id, _Group())
+    ids = sorted(groups)
+    nps_all = _Tally.of(nps_cat.values(), positive=1, negative=-1)
+    csat_all = _Tally.of(csat_sat.values(), positive=True, negative=None)
+    level = []
+    for hid in ids:
+        g = groups[hid]
+        s = g.stats(has_value)
+        level.append(
+            Evidence(
+                hassle_id=hid,
+                mentions=tuple(g.mentions),
+                customers=s.customers,
+                comments=s.comments,
+                repeat_customers=s.repeat_customers,
+                severity_mean=s.severity_mean,
+                severity_p90=s.severity_p90,
+                trend_7d=trend_test(
+                    g.count_ages(0, trend.short_days),
+                    g.count_ages(trend.short_days, trend.short_days + trend.baseline_days),
+                    trend.short_days,
+                    trend.baseline_days,
+                    trend,
+                ),
+                trend_30d=trend_test(
+                    g.count_ages(0, trend.long_days),
+                    g.count_ages(trend.long_days, 3 * trend.long_days),
+                    trend.long_days,
+                    2 * trend.long_days,
+                    trend,
+                ),
+                channels=dict(sorted(g.channels.items())),
+                channels_used=g.channels_used(),
+                channels_in_data=len(channels_in_data),
+                value_at_risk=s.value_at_risk,
+                nps_impact=nps_all.impact(g.nps) if nps_cat else None,
+                csat_impact=csat_all.impact(g.csat) if csat_sat else None,
+                nps_in_window=bool(nps_cat),
+                csat_in_window=bool(csat_sat),
+            )
+        )
+    return level
+
+
+# --- private helpers -----------------------------------------------------------------------
+
+
+def _net(count: int, n: int) -> float:
+    return 100.0 * count / n
+
+
+def _nps_category(score: int) -> int:
+    """1 promoter, 0 passive, -1 detractor."""
+    if not 0 <= score <= 10:
+        raise ValueError(f"NPS score must be within 0..10, got {score}")
+    if score >= 9:
+        return 1
+    return -1 if score <= 6 else 0
+
+
+def _csat_satisfied(score: int) -> bool:
+    if not 1 <= score <= 5:
+        raise ValueError(f"CSAT score must be within 1..5, got {score}")
+    return score >= 4
+
+
+def _score_maps(
+    scored: Sequence[ScoredComment],
+) -> tuple[dict[str, int], dict[str, bool]]:
+    """comment_id -> NPS category, and comment_id -> CSAT satisfied (first score wins)."""
+    nps_cat: dict[str, int] = {}
+    csat_sat: dict[str, bool] = {}
+    for sc in scored:
+        if sc.score_kind == "nps":
+            nps_cat.setdefault(sc.comment_id, _nps_category(sc.score))
+        elif sc.score_kind == "csat":
+            csat_sat.setdefault(sc.comment_id, _csat_satisfied(sc.score))
+        else:
+            raise ValueError(f"unknown score_kind {sc.score_kind!r} for {sc.comment_id!r}")
+    return nps_cat, csat_sat
+
+
+@dataclass
+class _Tally:
+    """Counts of scored comments: total, positive (promoter/satisfied), negative (detractor)."""
+
+    n: int = 0
+    positive: int = 0
+    negative: int = 0
+
+    @classmethod
+    def of(cls, values, *, positive, negative) -> _Tally:
+        t = cls()
+        for v in values:
+            t.add(v, positive=positive, negative=negative)
+        return t
+
+    def add(self, value, *, positive, negative) -> None:
+        self.n += 1
+        self.positive += value == positive
+        self.negative += negative is not None and value == negative
+
+    def score(self) -> float:
+        return _net(self.positive - self.negative, self.n)
+
+    def impact(self, part: _Tally) -> float | None:
+        """Score without ``part``'s comments minus the score of all; None if nothing is left."""
+        rest = _Tally(self.n - part.n, self.positive - part.positive, self.negative - part.negative)
+        if rest.n <= 0:
+            return None
+        return rest.score() - self.score()
+
+
+class _Group:
+    """Everything one hassle's mentions contribute, accumulated in one pass."""
+
+    __slots__ = (
+        "severities",
+        "ages",
+        "channels",
+        "customers",
+        "nps",
+        "csat",
+        "mentions",
+        "_ages_array",
+    )
+
+    def __init__(self) -> None:
+        self.severities: list[float] = []
+        self.ages: list[float] = []  # days before as_of
+        self.channels: dict[str, int] = {}
+        # customer key -> [comments, highest customer_value or None]
+        self.customers: dict[object, list] = {}
+        self.nps = _Tally()
+        self.csat = _Tally()
+        self.mentions: list[Mention] = []
+        self._ages_array: np.ndarray | None = None
+
+    def count_ages(self, start: float, stop: float) -> int:
+        """Mentions written ``start`` to ``stop`` days before ``as_of`` (``start <= age < stop``)."""
+        if self._ages_array is None:
+            self._ages_array = np.sort(np.asarray(self.ages, dtype=float))
+        a = self._ages_array
+        return int(np.searchsorted(a, stop, "left") - np.searchsorted(a, start, "left"))
+
+    def channels_used(self) -> int:
+        total = sum(self.channels.values())
+        return sum(
+            1
+            for count in self.channels.values()
+            if count >= _SPREAD_MIN_MENTIONS and count >= _SPREAD_MIN_SHARE * total
+        )
+
+    def stats(self, has_value: bool) -> _Stats:
+        if self.severities:
+            sev = np.clip(np.asarray(self.severities, dtype=float), 0.0, 1.0)
+            sev_mean, sev_p90 = float(sev.mean()), float(np.percentile(sev, 90))
+        else:
+            sev_mean = sev_p90 = 0.0
+        value_at_risk = None
+        if has_value:
+            values = [v for _, v in self.customers.values() if v is not None]
+            value_at_risk = float(math.fsum(values))
+        return _Stats(
+            customers=len(self.customers),
+            comments=len(self.severities),
+            repeat_customers=sum(1 for c, _ in self.customers.values() if c > 1),
+            severity_mean=sev_mean,
+            severity_p90=sev_p90,
+            value_at_risk=value_at_risk,
+        )
+
+
+@dataclass(frozen=True)
+class _Stats:
+    customers: int
+    comments: int
+    repeat_customers: int
+    severity_mean: float
+    severity_p90: float
+    value_at_risk: float | None
+
+
+def _group(
+    mentions: Sequence[Mention],
+    nps_cat: dict[str, int],
+    csat_sat: dict[str, bool],
+    as_of: datetime,
+) -> tuple[dict[str, _Group], set[str], bool]:
+    """Group deduplicated mentions by hassle; also the channels present and whether any value."""
+    unique: dict[tuple[str, str], Mention] = {}
+    for m in mentions:
+        key = (m.hassle_id, m.comment_id)
+        kept = unique.get(key)
+        if kept is None or m.severity > kept.severity:
+            unique[key] = m
+
+    groups: dict[str, _Group] = {}
+    channels_in_data: set[str] = set()
+    has_value = False
+    for m in unique.values():
+        g = groups.get(m.hassle_id)
+        if g is None:
+            g = groups[m.hassle_id] = _Group()
+        g.mentions.append(m)
+        g.severities.append(float(m.severity))
+        g.ages.append((as_of - m.created_at) / _DAY)
+        g.channels[m.channel] = g.channels.get(m.channel, 0) + 1
+        channels_in_data.add(m.channel)
+        # Anonymous: a customer of its own, keyed apart from any real customer id.
+        cust_key = ("id", m.customer_id) if m.customer_id is not None else ("anon", m.comment_id)
+        value = m.customer_value
+        if value is not None:
+            has_value = True
+            value = float(value)
+        entry = g.customers.get(cust_key)
+        if entry is None:
+            g.customers[cust_key] = [1, value]
+        else:
+            entry[0] += 1
+            if value is not None and (entry[1] is None or value > entry[1]):
+                entry[1] = value
+        category = nps_cat.get(m.comment_id)
+        if category is not None:
+            g.nps.add(category, positive=1, negative=-1)
+        satisfied = csat_sat.get(m.comment_id)
+        if satisfied is not None:
+            g.csat.add(satisfied, positive=True, negative=None)
+    return groups, channels_in_data, has_value

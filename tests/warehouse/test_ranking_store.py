@@ -1,0 +1,150 @@
+"""hassle_rankings with its parts long-form: written per run, pivoted for analysts, migrated."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+
+import duckdb
+import pytest
+
+from warehouse import migrate
+from warehouse import ranking as store
+from warehouse.connection import connect_warehouse, run_sql
+from warehouse.views import install_views
+
+STAMP = datetime(2026, 3, 1, 2, 0)
+
+
+def row(hassle_id: str, rank: int, run_id: str = "run-1", **parts: float) -> store.RankingRow:
+    return store.RankingRow(
+        run_id=run_id,
+        rank=rank,
+        hassle_id=hassle_id,
+        level="child",
+        parent_id=None,
+        specificity=0.8,
+        label=f"label of {hassle_id}",
+        stage="checkout",
+        theme="errors",
+        generic=False,
+        total_score=sum(parts.values()) / max(1, len(parts)),
+        weights={name: 1 / len(parts) for name in parts},
+        customers=3,
+        comments=4,
+        severity_mean=0.5,
+        severity_p90=0.7,
+        trend="steady",
+        trend_7d="steady",
+        trend_7d_ratio=1.0,
+        trend_7d_p=0.9,
+        trend_30d="steady",
+        trend_30d_ratio=None,
+        trend_30d_p=None,
+        channels={"review": 4},
+        channel_count=1,
+        repeat_customers=1,
+        value_at_risk=None,
+        nps_impact=None,
+        csat_impact=None,
+        change="new",
+        example_unit_ids=["u1"],
+        ranked_at=STAMP,
+        parts=parts,
+    )
+
+
+@pytest.fixture
+def conn(tmp_path):
+    conn = connect_warehouse(tmp_path / "w.duckdb")
+    run_sql(
+        conn,
+        "INSERT INTO hassles (hassle_id, label, keyphrases, quote_unit_ids, units, status, "
+        "first_seen, last_seen, first_run_id, last_run_id, centroid) VALUES "
+        "('H-0001', 'a', [], [], 3, 'new', now(), now(), 'c-1', 'c-1', [1.0]), "
+        "('H-0002', 'b', [], [], 3, 'active', now(), now(), 'c-1', 'c-1', [1.0])",
+    )
+    yield conn
+    conn.close()
+
+
+def test_parts_are_stored_long_form_and_pivoted_for_analysts(conn):
+    rows = [
+        row("H-0001", 1, reach=1.0, severity=0.5, volume=0.25),
+        row("H-0002", 2, reach=0.5, severity=0.25),
+    ]
+    store.write_rankings(conn, "run-1", rows)
+    stored = run_sql(conn, "SELECT hassle_id, factor, value FROM hassle_ranking_parts ORDER BY ALL")
+    assert stored == [
+        ("H-0001", "reach", 1.0),
+        ("H-0001", "severity", 0.5),
+        ("H-0001", "volume", 0.25),
+        ("H-0002", "reach", 0.5),
+        ("H-0002", "severity", 0.25),
+    ]
+    view = run_sql(
+        conn,
+        "SELECT hassle_id, reach_score, severity_score, value_score, parts['volume'] "
+        "FROM v_latest_hassles ORDER BY rank",
+    )
+    assert view == [("H-0001", 1.0, 0.5, None, 0.25), ("H-0002", 0.5, 0.25, None, None)]
+    latest = store.read_latest_ranking(conn)
+    assert [r.hassle_id for r in latest] == ["H-0001", "H-0002"]
+    assert latest[0] == rows[0]  # every column and part reads back as written
+
+
+def test_writing_a_run_again_replaces_its_rows_and_parts(conn):
+    store.write_rankings(conn, "run-1", [row("H-0001", 1, reach=1.0, severity=0.5)])
+    store.write_rankings(conn, "run-2", [row("H-0001", 1, "run-2", reach=0.5)])
+    store.write_rankings(conn, "run-1", [row("H-0002", 1, reach=0.25)])
+    counts = run_sql(
+        conn,
+        "SELECT run_id, hassle_id, count(*) FROM hassle_ranking_parts GROUP BY ALL ORDER BY ALL",
+    )
+    assert counts == [("run-1", "H-0002", 1), ("run-2", "H-0001", 1)]
+    assert run_sql(conn, "SELECT run_id, hassle_id FROM hassle_rankings ORDER BY ALL") == [
+        ("run-1", "H-0002"),
+        ("run-2", "H-0001"),
+    ]
+
+
+def test_migration_009_moves_the_part_columns_into_the_long_form(tmp_path, monkeypatch):
+    every = migrate.list_migrations()
+    assert every[-1].name == "ranking_parts"
+    conn = duckdb.connect(str(tmp_path / "old.duckdb"))
+    monkeypatch.setattr(migrate, "list_migrations", lambda: every[:-1])
+    migrate.apply_migrations(conn)
+    run_sql(
+        conn,
+        "INSERT INTO hassle_rankings (run_id, rank, hassle_id, label, generic, total_score, "
+        "reach_score, severity_score, value_score, weights, customers, comments, severity_mean, "
+        "severity_p90, trend, trend_7d, trend_30d, channels, channel_count, repeat_customers, "
+        "change, example_unit_ids, ranked_at) VALUES ('r', 1, 'H-0001', 'x', false, 0.6, 0.8, "
+        "0.4, NULL, '{}', 4, 5, 0.5, 0.6, 'steady', 'steady', 'steady', '{}', 1, 0, 'new', [], "
+        "now())",
+    )
+    monkeypatch.setattr(migrate, "list_migrations", lambda: every)
+    migrate.apply_migrations(conn)
+    install_views(conn)
+    assert run_sql(conn, "SELECT factor, value FROM hassle_ranking_parts ORDER BY factor") == [
+        ("reach", 0.8),
+        ("severity", 0.4),
+    ]
+    columns = {
+        name for (name,) in run_sql(conn, "SELECT name FROM pragma_table_info('hassle_rankings')")
+    }
+    assert "total_score" in columns and not any(
+        c.endswith("_score") and c != "total_score" for c in columns
+    )
+    assert run_sql(
+        conn, "SELECT reach_score, severity_score, value_score FROM v_hassle_ranking_parts"
+    ) == [(0.8, 0.4, None)]
+    conn.close()
+
+
+def test_typed_rows_have_the_columns_of_the_table(conn):
+    table = [
+        name for (name,) in run_sql(conn, "SELECT name FROM pragma_table_info('hassle_rankings')")
+    ]
+    assert sorted(store.RANKING_COLUMNS) == sorted(table)
+    assert "parts" in {f.name for f in dataclasses.fields(store.RankingRow)}
