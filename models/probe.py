@@ -44,14 +44,18 @@ PROBE_SENTENCES = (
 )
 
 
-def probe_texts(count: int = 384) -> list[str]:
-    """Return ``count`` texts of one to four of :data:`PROBE_SENTENCES`, always the same.
+_SIZES = (1, 1, 2, 1, 1, 3, 1, 1, 2, 1)
 
-    Every 50th text is a long one of twelve sentences, as the odd long review is.
+
+def probe_texts(count: int = 384) -> list[str]:
+    """Return ``count`` texts of :data:`PROBE_SENTENCES`, always the same.
+
+    Mostly one sentence, as the units enrich embeds are; some of two or three, and every
+    50th text a long one of twelve, as the odd comment embedded whole is.
     """
     n = len(PROBE_SENTENCES)
     texts = []
     for i in range(count):
-        size = 12 if i % 50 == 49 else 1 + i % 4
+        size = 12 if i % 50 == 49 else _SIZES[i % len(_SIZES)]
         texts.append(" ".join(PROBE_SENTENCES[(i * 7 + k * 13) % n] for k in range(size)))
     return texts
