@@ -56,8 +56,11 @@ def write_real_workspace(workdir: Path, limit: int | None = None) -> int:
     """
     import csv
     from datetime import UTC, datetime
+    from typing import get_args
 
     import yaml
+
+    from config.settings import Channel
 
     data = workdir / "data"
     data.mkdir(parents=True, exist_ok=True)
@@ -80,7 +83,7 @@ def write_real_workspace(workdir: Path, limit: int | None = None) -> int:
         "sources": [
             {
                 "name": "support_tweets",
-                "channel": "social",
+                "channel": "social" if "social" in get_args(Channel) else "ticket",
                 "path": str(data / "*.csv"),
                 "format": "csv",
                 "fields": {
@@ -104,7 +107,7 @@ def run_enrich(workdir: Path) -> dict:
     from flows.ingest import ingest
 
     config = str(workdir / "bench.yaml")
-    with prefect_test_harness(server_startup_timeout=120):
+    with prefect_test_harness(server_startup_timeout=300):
         ingest(config)
         started = time.perf_counter()
         counts = enrich(config)
