@@ -6,7 +6,7 @@ Usage: python bench/clustering.py [--eval ../shared/eval] [--datasets banking77,
 Datasets (from ``--eval``, see its README): banking77 (``all.csv``, 13,083 rows), clinc150
 (``clinc150_full.csv``, the 22,500 in-scope rows) and the three DSTC11 intent-clustering sets
 (insurance, banking, finance). Every text is embedded once with the default embedder
-(``flows.models.load_embedder()``) and the vectors are cached under
+(``models.load_embedder()``) and the vectors are cached under
 ``var/bench/clustering/<dataset>.npy`` (with the texts and labels in ``<dataset>.csv``); a cache
 whose texts or labels differ from the dataset is recomputed. All methods get the same vectors,
 and embedding time is not counted.
@@ -112,7 +112,7 @@ def embeddings(name: str, texts: list[str], labels: list[str], embedder_box: lis
             return vectors, 0.0
         print(f"{name}: cache is stale, re-embedding", file=sys.stderr)
     if not embedder_box:
-        from flows.models import load_embedder
+        from models import load_embedder
 
         embedder_box.append(load_embedder())
     started = time.perf_counter()

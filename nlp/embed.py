@@ -1,6 +1,6 @@
 """Sentence embeddings: pure functions and a thin wrapper around an already-loaded model.
 
-Nothing here reads files or databases; models are loaded by :mod:`flows.models` and passed in.
+Nothing here reads files or databases; models are loaded by :mod:`models` and passed in.
 Vectors are cached by ``(model_id, text_hash(text))``.
 """
 

@@ -12,6 +12,9 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 # default) goes to one folder for the whole session, shared by the test processes it starts.
 _MODELS_CACHE = tempfile.TemporaryDirectory(prefix="hasslemap-models-")  # removed at exit
 os.environ.setdefault("HASSLEMAP_MODELS__CACHE_DIR", _MODELS_CACHE.name)
+# The flows' tests run one fixed backend: `auto` would time every backend in each session and
+# could choose differently from run to run (tests/models/test_auto.py covers auto itself).
+os.environ.setdefault("HASSLEMAP_MODELS__BACKEND", "torch-bf16-jit")
 
 import csv  # noqa: E402
 import json  # noqa: E402

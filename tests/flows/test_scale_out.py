@@ -89,7 +89,7 @@ def runs(tmp_path_factory, small_demo, dask_cluster) -> dict[str, Any]:
             Client(dask_cluster, set_as_default=False) as client,
             pytest.MonkeyPatch.context() as flow_process,
         ):
-            flow_process.setattr("flows.models.load_spacy", no_spacy_here)  # not the workers'
+            flow_process.setattr("models.load_spacy", no_spacy_here)  # not the workers'
             with get_task_stream(client=client) as stream:
                 started = time.perf_counter()
                 dask_result = enrich(str(dask_config))

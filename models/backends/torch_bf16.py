@@ -1,0 +1,48 @@
+"""``torch-bf16``: PyTorch in bfloat16; fast on CPUs with AVX512-BF16 or AMX, and on GPUs."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from models.backends.base import LoadRequest, load_sentence_transformer, register_backend
+from models.machine import cpu_flags
+
+logger = logging.getLogger(__name__)
+
+
+class TorchBf16Backend:
+    """The model's weights and activations in bfloat16."""
+
+    name = "torch-bf16"
+    requires = ("torch",)
+    install_hint = "pip install torch"
+
+    def runs_on(self, device: str) -> bool:
+        """Any device torch sees (slow on CPUs without native bfloat16, which ``auto`` measures)."""
+        return True
+
+    def load(self, request: LoadRequest) -> Any:
+        """Load the model and cast it to bfloat16."""
+        import torch
+
+        warn_without_native_bf16(request.device, self.name)
+        model = load_sentence_transformer(request.path, request.device)
+        model.to(torch.bfloat16)
+        return model
+
+
+def warn_without_native_bf16(device: str, backend: str) -> None:
+    """Log a warning when ``device`` is a CPU without bfloat16 instructions."""
+    if device != "cpu":
+        return
+    flags = cpu_flags()
+    if flags and not flags & {"avx512_bf16", "amx_bf16"}:
+        logger.warning(
+            "models.backend is %s but this CPU has no native bfloat16 (avx512_bf16/amx_bf16); "
+            "it may be slower than float32. Consider `models.backend: auto`.",
+            backend,
+        )
+
+
+register_backend(TorchBf16Backend())

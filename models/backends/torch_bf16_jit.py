@@ -1,0 +1,108 @@
+"""``torch-bf16-jit``: bfloat16, traced and frozen with TorchScript.
+
+Freezing lets oneDNN fuse the bf16 matrix work. On CPU the frozen trace is cached in
+``cache_dir`` once it has encoded a probe set bit-identically, and later processes load it
+without sentence-transformers (see :class:`models.cache.CachedTraceModel`).
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from models.backends.base import LoadRequest, load_sentence_transformer, register_backend
+from models.backends.torch_bf16 import warn_without_native_bf16
+from models.cache import load_cached_trace, save_trace, trace_cache_folder
+from models.paths import ModelSettingError
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+
+class TorchBf16JitBackend:
+    """bfloat16 with the transformer traced and frozen; the trace cached on CPU."""
+
+    name = "torch-bf16-jit"
+    requires = ("torch",)
+    install_hint = "pip install torch"
+
+    def runs_on(self, device: str) -> bool:
+        """Any device torch sees; only CPU loads reuse a cached trace."""
+        return True
+
+    def load(self, request: LoadRequest) -> Any:
+        """Load the cached trace on CPU if there is one; else trace (and on CPU, cache) it."""
+        import torch
+
+        warn_without_native_bf16(request.device, self.name)
+        folder = None
+        if request.device == "cpu":
+            folder = trace_cache_folder(request.path, Path(request.cache_dir), request.label)
+            cached = load_cached_trace(folder, request.path)
+            if cached is not None:
+                return cached
+        model = load_sentence_transformer(request.path, request.device)
+        model.to(torch.bfloat16)
+        use_frozen_trace(model)
+        if folder is not None:
+            save_trace(model, request.path, folder)
+        return model
+
+
+def use_frozen_trace(st_model: SentenceTransformer) -> None:
+    """Swap the transformer inside ``st_model`` for a traced, frozen TorchScript copy.
+
+    Freezing lets oneDNN fuse the bf16 matrix work (measured 1.4x over eager bf16 here). The
+    trace is checked against the eager model on a batch of another shape, and refused if the
+    two disagree, so a shape-dependent branch frozen by tracing can never pass silently.
+    """
+    import torch
+
+    module = st_model[0]
+    eager = module.model.eval()
+    tokenizer = st_model.tokenizer
+    sample = tokenizer(
+        ["trace me", "a slightly longer sentence to trace"], padding=True, return_tensors="pt"
+    )
+    probe = tokenizer(
+        ["one", "a probe batch of another shape, longer than the sample", "three words here"],
+        padding=True,
+        return_tensors="pt",
+    )
+    device = next(eager.parameters()).device
+    with torch.inference_mode(), warnings.catch_warnings():
+        # Tracing warns about Python branches it freezes; the probe check below is the guard.
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        traced = torch.jit.trace(
+            eager,
+            (sample["input_ids"].to(device), sample["attention_mask"].to(device)),
+            strict=False,
+        )
+        frozen = torch.jit.freeze(traced)
+        args = (probe["input_ids"].to(device), probe["attention_mask"].to(device))
+        expected = eager(*args, return_dict=True)["last_hidden_state"].float()
+        got = frozen(*args)
+        got = (got["last_hidden_state"] if isinstance(got, dict) else got[0]).float()
+    if got.shape != expected.shape or not torch.allclose(got, expected, atol=0.05, rtol=0.05):
+        raise ModelSettingError(
+            "models.backend torch-bf16-jit: the traced model disagrees with the eager one for "
+            "this model; use torch-bf16"
+        )
+
+    class FrozenTransformer(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.frozen = frozen
+            self.config = eager.config  # sentence-transformers reads a few fields from it
+
+        def forward(self, **features: Any) -> dict[str, Any]:
+            out = self.frozen(features["input_ids"], features["attention_mask"])
+            return {
+                "last_hidden_state": out["last_hidden_state"] if isinstance(out, dict) else out[0]
+            }
+
+    module.model = FrozenTransformer()
+
+
+register_backend(TorchBf16JitBackend())
