@@ -60,7 +60,7 @@ def write_real_workspace(workdir: Path, limit: int | None = None) -> int:
 
     import yaml
 
-    from config.settings import Channel
+    from config.channels import Channel
 
     data = workdir / "data"
     data.mkdir(parents=True, exist_ok=True)

@@ -334,7 +334,7 @@ def run_case(case: Case, workdir: Path, now: datetime) -> dict:
     """Write one case's files, run ``nightly`` on them, and read back what happened."""
     import duckdb
 
-    from config.settings import demo_source_dicts
+    from config.sources import demo_source_dicts
     from flows.nightly import nightly
 
     folder = workdir / case.name

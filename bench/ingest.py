@@ -111,7 +111,7 @@ def write_hostile_config(workdir: Path) -> None:
     """A config with one review source over ``workdir/in/*.csv`` and default limits."""
     import yaml
 
-    from config.settings import demo_source_dicts
+    from config.sources import demo_source_dicts
 
     source = {
         "name": "reviews",

@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from config.settings import CHANNEL_NORMALISE  # noqa: E402
+from config.sources import CHANNEL_NORMALISE  # noqa: E402
 from flows.enrich import BOILERPLATE_SAMPLE  # noqa: E402
 from nlp.clean import clean_text  # noqa: E402
 from nlp.normalize import Rules, find_boilerplate, normalise  # noqa: E402

@@ -255,7 +255,7 @@ def progress(message: str) -> None:
 
 def channel_for(wanted: str) -> str:
     """``wanted`` when the settings accept that channel, else ``ticket``."""
-    from config.settings import Channel
+    from config.channels import Channel
 
     return wanted if wanted in typing.get_args(Channel) else "ticket"
 

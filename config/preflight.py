@@ -13,7 +13,9 @@ import importlib.util
 import tempfile
 from pathlib import Path
 
-from config.settings import ConfigError, FilesSourceConfig, Settings
+from config.base import ConfigError
+from config.settings import Settings
+from config.sources import FilesSourceConfig
 
 
 def check_ready(settings: Settings) -> list[str]:

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from config.settings import ConfigError, Settings, _describe, _read_yaml
+from config.settings import ConfigError, Settings, describe_errors, read_yaml
 
 UNASSIGNED = "unassigned"
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -163,10 +163,10 @@ def load_taxonomy(path: Path | None = None) -> Taxonomy:
     if not path.is_file():
         raise ConfigError(f"{path}: taxonomy file not found; check the `taxonomy` setting")
     try:
-        return Taxonomy.model_validate(_read_yaml(path))
+        return Taxonomy.model_validate(read_yaml(path))
     except ValidationError as exc:
         raise ConfigError(
-            _describe(exc, path, {}).replace("invalid configuration", "invalid taxonomy")
+            describe_errors(exc, path, {}).replace("invalid configuration", "invalid taxonomy")
         ) from None
     except yaml.YAMLError as exc:  # pragma: no cover - _read_yaml already converts these
         raise ConfigError(f"{path}: {exc}") from None

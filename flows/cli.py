@@ -27,8 +27,8 @@ from rich.table import Table  # noqa: E402
 from rich.text import Text  # noqa: E402
 
 from config import ConfigError, Settings, load_settings  # noqa: E402
+from config.base import ConfigWarning  # noqa: E402
 from config.channels import CHANNEL_NAMES, channel_names  # noqa: E402
-from config.settings import ConfigWarning  # noqa: E402
 from config.taxonomy import load_enrich_config  # noqa: E402
 from flows import progress  # noqa: E402
 from flows.summary import cluster_line, enrich_line, pain_point_table  # noqa: E402

@@ -32,7 +32,7 @@ from typing import Any  # noqa: E402
 import pytest  # noqa: E402
 import yaml  # noqa: E402
 
-from config.settings import demo_source_dicts  # noqa: E402
+from config.sources import demo_source_dicts  # noqa: E402
 
 # The bundled demo mappings, one per channel; tests point them at their own files.
 REVIEW_FIELDS, TICKET_FIELDS, SURVEY_FIELDS = (source["fields"] for source in demo_source_dicts())

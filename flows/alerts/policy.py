@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from config import Settings
-from config.settings import AlertSettings
+from config.stages import AlertSettings
 from nlp.factors import FACTORS
 from nlp.redact import redact_pii
 

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from config import IngestSettings, SourceConfig
-from config.settings import register_source_settings
+from config.sources import register_source_settings
 from flows.sources.readers import RawItem
 from flows.sources.records import Problem
 

@@ -9,7 +9,8 @@ import pytest
 
 from config import ConfigError, FilesSourceConfig, SourceConfig, load_settings
 from config.channels import CHANNEL_NAMES, CHANNELS, normalise_defaults
-from config.settings import CHANNEL_NORMALISE, ClusterSettings, register_source_settings
+from config.sources import CHANNEL_NORMALISE, register_source_settings
+from config.stages import ClusterSettings
 from nlp.cluster import register_clusterer
 from nlp.clusterers.hdbscan import ClusterParams
 

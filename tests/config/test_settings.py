@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from config import ConfigError, load_settings
-from config.settings import ConfigWarning
+from config.base import ConfigWarning
 
 
 def test_defaults_need_no_config_file(tmp_path, monkeypatch):

@@ -15,7 +15,7 @@ from conftest import WebhookServer, copy_workspace, demo_sources
 from prefect import flow
 
 from config import Settings, load_settings
-from config.settings import AlertSettings
+from config.stages import AlertSettings
 from flows.alerts import (
     AlertDeliveryError,
     choose_alerts,

@@ -32,7 +32,7 @@ from conftest import (
     running_webhook,
 )
 
-from config.settings import AlertSettings
+from config.stages import AlertSettings
 from flows.alerts import escape_mrkdwn
 from flows.demo import DemoSpec, write_demo_data
 from flows.nightly import nightly

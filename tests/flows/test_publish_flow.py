@@ -311,8 +311,8 @@ def test_the_report_opens_each_parent_into_its_children(two_level_demo):
 
 def test_the_run_summary_shows_parents_with_their_top_children(two_level_demo, capsys):
     from config import load_settings
-    from flows.cli import _print_top_hassles
     from config.taxonomy import load_enrich_config
+    from flows.cli import _print_top_hassles
     from flows.report.artifacts import SUMMARY_CHILDREN, artifact_rows, summary_markdown
     from flows.report.build import build_report
 

@@ -18,7 +18,7 @@ from typing import get_args
 import duckdb
 import pytest
 
-from config.settings import Channel
+from config.channels import Channel
 from flows.nightly import nightly
 
 pytestmark = [pytest.mark.usefixtures("prefect_server"), pytest.mark.e2e]

@@ -1,0 +1,50 @@
+"""What every settings module shares: the error types and the strict section base."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class ConfigError(ValueError):
+    """A configuration problem, worded for the person who has to fix it."""
+
+
+class ConfigWarning(UserWarning):
+    """A setting that is probably a mistake but does not stop the run (e.g. a mistyped variable)."""
+
+
+class StrictModel(BaseModel):
+    """A settings section: unknown keys are refused, values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def dotted_key(loc: tuple[Any, ...]) -> str:
+    """A pydantic error location as the key a person writes: ``sources[0].fields.text``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def describe_problem(error: Mapping[str, Any]) -> str:
+    """What a pydantic error expects, worded for the person fixing the config."""
+    kind = error["type"]
+    given = error.get("input")
+    if kind == "extra_forbidden":
+        return "unknown key; remove it or check its spelling against config/hasslemap.yaml"
+    if kind == "missing":
+        return "required but missing; add it"
+    if kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        return f"expected one of {expected}, got {given!r}"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if given is not None and not isinstance(given, dict | list):
+        return f"{message} (got {given!r})"
+    return message
