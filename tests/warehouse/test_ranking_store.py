@@ -110,9 +110,9 @@ def test_writing_a_run_again_replaces_its_rows_and_parts(conn):
 
 def test_migration_009_moves_the_part_columns_into_the_long_form(tmp_path, monkeypatch):
     every = migrate.list_migrations()
-    assert every[-1].name == "ranking_parts"
+    before = [m.name for m in every].index("ranking_parts")
     conn = duckdb.connect(str(tmp_path / "old.duckdb"))
-    monkeypatch.setattr(migrate, "list_migrations", lambda: every[:-1])
+    monkeypatch.setattr(migrate, "list_migrations", lambda: every[:before])
     migrate.apply_migrations(conn)
     run_sql(
         conn,
