@@ -25,8 +25,6 @@ LONG_BY_DESIGN = {"flows/demo/phrases.py"}  # lists of demo phrases, not code
 KNOWN_LONG = {
     "config/settings.py": "the lead splits config/settings.py at merge time",
     "flows/demo/generator.py": "the demo generator becomes a subpackage of its own",
-    "nlp/label.py": "not reshaped yet",
-    "nlp/normalize.py": "not reshaped yet",
 }
 KNOWN_SQL = {
 }
