@@ -26,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from config.sources import CHANNEL_NORMALISE  # noqa: E402
 from flows.enrich import BOILERPLATE_SAMPLE  # noqa: E402
 from nlp.clean import clean_text  # noqa: E402
-from nlp.normalize import Rules, find_boilerplate, normalise  # noqa: E402
+from nlp.normalize import Rules, normalise  # noqa: E402
+from nlp.normalize_rules import find_boilerplate  # noqa: E402
 
 DEFAULT_CSV = Path("../shared/eval/real/twcs/twcs_spotifycares_inbound_15096.csv")
 

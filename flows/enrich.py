@@ -38,7 +38,7 @@ from flows.enrich_models import Models, StoredEmbedder, embedding_model_id
 from flows.executor import EnrichExecutor, LocalExecutor, partitions
 from flows.scale import DaskExecutor, dask_task_runner
 from nlp.enrich import enrich_version, unsupported_count
-from nlp.normalize import find_boilerplate
+from nlp.normalize_rules import find_boilerplate
 from nlp.tag import PrototypeTagger, Tag
 from nlp.units import PatternHit
 from warehouse import enrichment as store

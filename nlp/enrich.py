@@ -27,7 +27,7 @@ from nlp.units import split_sentences
 UNITS_CODE_VERSION = "units-v1"
 # Bump when language detection changes meaning (nlp/language.py or the detector).
 LANGUAGE_CODE_VERSION = "lingua-v1"
-# Bump when the normalisation rules (nlp/normalize.py) change meaning: every comment is
+# Bump when the normalisation rules (nlp/normalize_rules.py) change meaning: every comment is
 # re-enriched.
 NORMALISE_CODE_VERSION = "normalise-v1"
 
@@ -156,7 +156,7 @@ def compute_units(
         taxonomy: The taxonomy whose stage and theme patterns are matched in each sentence.
         stamp: The ``enriched_at`` time written with every comment.
         models: The loaded models (spaCy, VADER, the language detector).
-        boilerplate: Per source, its boilerplate keys (:func:`nlp.normalize.find_boilerplate`).
+        boilerplate: Per source, its boilerplate keys (:func:`nlp.normalize_rules.find_boilerplate`).
 
     Returns:
         ``(enrichments, units)``: one :class:`CommentEnrichment` per comment and one

@@ -22,10 +22,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-# Frequent English function words and chat words: a text made mostly of Latin-letter words with
-# several of these is English, and the slower detector is skipped.
-_ENGLISH = frozenset(
-    """
+from nlp.wordlists import GREETINGS, THANKS
+
+# Frequent English function words and chat words (greetings and thanks among them): a text
+# made mostly of Latin-letter words with several of these is English, and the slower detector
+# is skipped.
+_ENGLISH = (
+    frozenset(
+        """
     the a an and or but if so as than then because i my me mine we our us you your yours he him
     his she her it its they them their this that these those there here what when where why how
     who which is was are were be been being am have has had do did does done doing not no yes
@@ -34,10 +38,13 @@ _ENGLISH = frozenset(
     don't didn't doesn't isn't aren't wasn't weren't haven't hasn't hadn't i'm i've i'll i'd
     it's that's there's what's you're you've we're they're let's get got getting go going
     all any some every each more most other only same now up out off down back even never
-    ever always anyone anything nothing something please thanks thank thx ty pls plz hi hey
-    hello ok okay yeah yep yup nope lol omg btw idk im ive dont cant wont didnt doesnt isnt
+    ever always anyone anything nothing something please pls plz
+    ok okay yeah yep yup nope lol omg btw idk im ive dont cant wont didnt doesnt isnt
     u ur sent sure done still work works working worked help fix fixed
     """.split()  # noqa: SIM905 - a word list reads better as text
+    )
+    | GREETINGS
+    | THANKS
 )
 # Frequent function words of the other languages customers most often write in (Spanish,
 # Portuguese, French, German, Dutch, Italian) that are not English words: a text with as many

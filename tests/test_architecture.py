@@ -21,13 +21,6 @@ PACKAGES = ("flows", "nlp", "warehouse", "config", "models")
 MAX_LINES = 500
 LONG_BY_DESIGN = {"flows/demo/phrases.py"}  # lists of demo phrases, not code
 
-# Other helpers of issue 13 are reshaping these; the lead removes each mark after merging.
-KNOWN_LONG = {
-    "nlp/label.py": "not reshaped yet",
-    "nlp/normalize.py": "not reshaped yet",
-}
-KNOWN_SQL = {}
-KNOWN_CYCLES: dict[frozenset[str], str] = {}
 
 # SQL in a string: a statement's keyword followed by the word that makes it a statement.
 # Upper case only, as every query of this project is written: prose ("select the rows
@@ -156,12 +149,6 @@ def sql_strings(path: Path) -> list[tuple[int, str]]:
     return hits
 
 
-def known(cases: dict[str, str], key: str) -> pytest.ParameterSet:
-    """``key`` as a test case, marked xfail (strict) when it is a known offender."""
-    marks = [pytest.mark.xfail(strict=True, reason=cases[key])] if key in cases else []
-    return pytest.param(key, marks=marks, id=key)
-
-
 def test_the_checks_find_what_they_look_for():
     """The heuristics themselves: a cycle, SQL (also in f-strings), and prose that is not SQL."""
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
@@ -179,29 +166,15 @@ def test_the_import_graph_sees_function_level_imports():
     assert "warehouse.migrate" in import_graph()["warehouse.connection"]
 
 
-@pytest.mark.parametrize(
-    "cycle",
-    [
-        pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=r), id="+".join(sorted(c)))
-        for c, r in KNOWN_CYCLES.items()
-    ]
-    or [pytest.param(None, id="none-known")],
-)
-def test_known_cycles_are_still_there(cycle):
-    """Each known cycle is still a cycle (the mark goes when it is broken)."""
-    if cycle is not None:
-        assert cycle not in import_cycles(import_graph())
-
-
 def test_no_import_cycles():
     """No two project modules import each other, directly or round a loop."""
-    cycles = [c for c in import_cycles(import_graph()) if c not in KNOWN_CYCLES]
+    cycles = import_cycles(import_graph())
     assert not cycles, [sorted(c) for c in cycles]
 
 
 @pytest.mark.parametrize(
     "path",
-    [known(KNOWN_SQL, str(p)) for p in python_files() if p.parts[0] == "flows"],
+    [str(p) for p in python_files() if p.parts[0] == "flows"],
 )
 def test_no_sql_in_flows(path):
     """flows/ only wires: its SQL lives in warehouse/ (readers and loaders, .sql files)."""
@@ -210,7 +183,7 @@ def test_no_sql_in_flows(path):
 
 @pytest.mark.parametrize(
     "path",
-    [known(KNOWN_LONG, str(p)) for p in python_files() if str(p) not in LONG_BY_DESIGN],
+    [str(p) for p in python_files() if str(p) not in LONG_BY_DESIGN],
 )
 def test_no_module_over_500_lines(path):
     """Every module fits in 500 lines; a longer one holds two things that want two modules."""

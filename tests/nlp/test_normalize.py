@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from nlp.normalize import Normalised, Rules, boilerplate_key, find_boilerplate, normalise
+from nlp.normalize import Normalised, Rules, normalise
+from nlp.normalize_rules import boilerplate_key, find_boilerplate
 
 ALL = Rules()
 ONLY = {name: Rules(**{n: n == name for n in Rules.names()}) for name in Rules.names()}

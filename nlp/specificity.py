@@ -1,0 +1,130 @@
+"""Which words are specific, and how specific a cluster's sentences are.
+
+* Corpus-wide words: words in at least 3% of the units and present in at least half of the
+  clusters (of three or more), such as the product ("app"); and the brand: a word that begins
+  a handle in at least 1% of the units ("spotify" of "@SpotifyCares"). A generic word is one of
+  :data:`nlp.wordlists.GENERIC` ("issue", "problem", "help", "time", "message", ...). A term is
+  *specific* when it holds a word that is neither a stopword, nor generic, nor corpus-wide.
+* Nouns are told apart without a tagger: a word is a noun when most units holding it hold it
+  inside a noun chunk.
+* Specificity (0..1): how specific the members' sentences are, one problem told concretely,
+  whatever the taxonomy knows. The geometric mean of three shares::
+
+      concrete  = members naming a concrete object: a specific word heading a noun chunk
+      focused   = members holding a specific word of the label or of the two top keyphrases
+      coherence = clip((mean cosine of members to their centroid - 0.3) / 0.4, 0, 1)
+
+      specificity = (concrete * focused * coherence) ** (1 / 3)
+
+  "Shuffle repeats the same two artists" scores high though no taxonomy theme fits it;
+  "Frustrating." or "This is terrible" score near 0 (no concrete object), and so does a
+  grab-bag cluster (few members share its label's words, members far from the centroid).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+from nlp.terms import ReadUnit
+from nlp.wordlists import GENERIC, STOP
+
+# A word is corpus-wide (the brand, the product) when at least this share of the units holds
+# it and it is present in at least this share of the clusters (counted from three clusters).
+_CORPUS_WIDE_UNITS = 0.03
+_CORPUS_WIDE_CLUSTERS = 0.5
+_NOUN_SHARE = 0.5  # a word is a noun when at least this share of its units hold it in a chunk
+_HEAD_SHARE = 0.2  # ... and a modifier when it heads fewer than this share of those chunks
+# Coherence: the mean cosine of members to their centroid, mapped from this range onto 0..1.
+_COHERENCE_RANGE = (0.3, 0.7)
+
+
+class Corpus:
+    """Word statistics over all clustered units: corpus-wide words and which words are nouns.
+
+    Args:
+        read: Each clustered unit as read (:func:`nlp.terms.read_unit`), by position.
+        members: The positions of each cluster's units.
+        brand_handles: Handles of the brand (:func:`nlp.terms.find_handle_names`).
+    """
+
+    def __init__(
+        self, read: dict[int, ReadUnit], members: list[np.ndarray], brand_handles: frozenset[str]
+    ) -> None:
+        units: Counter[str] = Counter()
+        in_chunks: Counter[str] = Counter()
+        heads: Counter[str] = Counter()
+        clusters: Counter[str] = Counter()
+        for idx in members:
+            seen: set[str] = set()
+            for i in idx:
+                units.update(read[i].words)
+                in_chunks.update(read[i].chunk_words)
+                heads.update(read[i].heads)
+                seen |= read[i].words
+            clusters.update(seen)
+        self._in_chunks = in_chunks
+        self._heads = heads
+        self._units = units
+        self._specific: dict[str, bool] = {}
+        # The brand's own name begins its support handle: "spotify" of "@SpotifyCares".
+        self._wide = frozenset(
+            w for w in units if len(w) >= 4 and any(h.startswith(w) for h in brand_handles)
+        )
+        if len(members) >= 3:
+            self._wide |= frozenset(
+                w
+                for w, n in units.items()
+                if n >= _CORPUS_WIDE_UNITS * len(read)
+                and clusters[w] >= _CORPUS_WIDE_CLUSTERS * len(members)
+            )
+
+    def is_noun(self, word: str) -> bool:
+        """Whether most units holding ``word`` hold it inside a noun chunk."""
+        return self._in_chunks[word] >= _NOUN_SHARE * max(self._units[word], 1)
+
+    def is_modifier(self, word: str) -> bool:
+        """Whether ``word`` is a noun that mostly modifies another: it heads few of its chunks.
+
+        "consumer" of "consumer rights" is one.
+        """
+        return self.is_noun(word) and self._heads[word] < _HEAD_SHARE * self._in_chunks[word]
+
+    def is_specific_word(self, word: str) -> bool:
+        """A word that may name a problem: no stopword, generic word or corpus-wide word."""
+        known = self._specific.get(word)
+        if known is None:
+            known = self._specific[word] = self._is_specific_word(word)
+        return known
+
+    def _is_specific_word(self, word: str) -> bool:
+        return (
+            word not in STOP
+            and word not in GENERIC
+            and word not in self._wide
+            and not word.isdigit()
+            and len(word) >= 2
+        )
+
+    def is_specific(self, term: str) -> bool:
+        """Whether a term holds a specific word."""
+        return any(map(self.is_specific_word, term.split()))
+
+    def is_concrete(self, unit: ReadUnit) -> bool:
+        """Whether a unit names a concrete object: a specific noun heading a noun chunk."""
+        return any(self.is_specific_word(h) and h.isalpha() for h in unit.heads)
+
+
+def coherence(vectors: np.ndarray, idx: np.ndarray) -> float:
+    """Mean cosine of the members ``vectors[idx]`` to their centroid, mapped onto 0..1."""
+    member_vectors = np.asarray(vectors[idx], dtype=np.float32)
+    centroid = member_vectors.mean(axis=0)
+    centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
+    low, high = _COHERENCE_RANGE
+    return float(np.clip((float(np.mean(member_vectors @ centroid)) - low) / (high - low), 0, 1))
+
+
+def specificity(*, concrete: float, focused: float, coherence: float) -> float:
+    """The geometric mean of the three shares (module docstring), rounded to 3 places."""
+    return round(float((concrete * focused * coherence) ** (1 / 3)), 3)

@@ -1,0 +1,149 @@
+"""What the labeller reads from one unit: candidate terms, readable phrases, words and stems.
+
+Each unit contributes candidate terms: its lemmas, lemma bigrams, noun chunks, and 2-4 word
+surface phrases of its text ("logs me out", "refund not received", "can't log in"). Before
+that, the text is cleaned of what never names a problem: @handles (and the same names written
+without "@"), URLs, emoji, redaction placeholders ("[email]"), and greeting, thanks and chit-chat
+words (:data:`nlp.wordlists.CHAT`), which break a phrase like punctuation.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from nlp.wordlists import CHAT, END_PARTICLES, NEGATIONS, STOP
+
+WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
+"""A lower-case word: "don't" and "long-time" are one word."""
+# A term must hold a letter and two characters: a lone symbol or number ("€", "%", "30") says
+# nothing as a label, while "5g" or "2fa" do.
+_LETTER = re.compile(r"[^\W\d_]")
+# spaCy splits "long-time" into "long - time"; labels and keyphrases put the hyphen back.
+_SPACED_HYPHEN = re.compile(r"(?<=\w) - (?=\w)")
+# Surface phrases do not run across punctuation or a dash between words.
+_BREAK = re.compile(r"[.,;:!?()\[\]{}\"“”/|…]+|\s[-–—]+\s")
+_HANDLE = re.compile(r"[@＠](\w+)")
+_REDACTED = re.compile(r"x{2,}")  # what some sources redact personal data to ("XXXX")
+# Cut out of the text before phrases are read, leaving a break: URLs, handles, redaction
+# placeholders ("[email]") and symbols such as emoji. A hashtag keeps its word.
+_NOISE = re.compile(
+    r"https?://\S*|www\.\S*|\b\S+\.(?:com|net|org|ly|co|me)(?:/\S*)?"
+    r"|[@＠]\w+|\[\w+\]|[^\w\s'’.,;:!?()\[\]{}\"“”/|…#-]+"
+)
+_MAX_PHRASE_WORDS = 4
+_BRAND_HANDLE_UNITS = 0.01  # a handle in this share of the units is the brand's
+
+
+@dataclass(frozen=True)
+class ReadUnit:
+    """What the labeller reads from one unit once handles, URLs and chit-chat are cut out.
+
+    Attributes:
+        terms: Candidate terms: lemmas, lemma bigrams, noun chunks, phrases.
+        phrases: The readable ones among them, which a label may use.
+        words: Surface words and lemmas.
+        stems: Crude stems of ``words``.
+        chunk_words: Words inside noun chunks.
+        heads: The last word of each noun chunk.
+    """
+
+    terms: frozenset[str]
+    phrases: tuple[str, ...]
+    words: frozenset[str]
+    stems: frozenset[str]
+    chunk_words: frozenset[str]
+    heads: frozenset[str]
+
+
+def find_handle_names(texts: Sequence[str]) -> tuple[frozenset[str], frozenset[str]]:
+    """The @handles in ``texts``, and the brand handles among them, lower case.
+
+    Each handle comes with "s" dropped too (spaCy's lemma of "@SpotifyCares"). A brand handle
+    is one in at least ``_BRAND_HANDLE_UNITS`` of the texts (the support account written to).
+    """
+    counts: Counter[str] = Counter()
+    for text in texts:
+        counts.update({name.lower() for name in _HANDLE.findall(text)})
+    names = set(counts) | {name[:-1] for name in counts if name.endswith("s")}
+    brands = {name for name, n in counts.items() if n >= _BRAND_HANDLE_UNITS * len(texts)}
+    return frozenset(names), frozenset(brands)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _keep_word(word: str, handles: frozenset[str]) -> bool:
+    return (
+        WORD.fullmatch(word) is not None
+        and _REDACTED.fullmatch(word) is None
+        and word not in CHAT
+        and word not in handles
+        and _LETTER.search(word) is not None
+    )
+
+
+def read_unit(
+    text: str, lemmas: Sequence[str], noun_chunks: Sequence[str], handles: frozenset[str]
+) -> ReadUnit:
+    """Read a unit's candidate terms, phrases and words, without handles, URLs or chit-chat.
+
+    Args:
+        text: The sentence, as the customer wrote it.
+        lemmas: Its content-word lemmas, lower case, in order.
+        noun_chunks: Its lower-case noun chunks.
+        handles: Handle names to cut out (:func:`find_handle_names`).
+    """
+    # Every word kept holds a letter (_keep_word), so every term is wordlike once 2+ long.
+    kept_lemmas = [w for w in lemmas if len(w) >= 2 and _keep_word(w, handles)]
+    chunks = []
+    for chunk in noun_chunks:
+        kept = [w for w in _unhyphen(chunk).split() if _keep_word(w, handles)]
+        if kept and (len(kept) > 1 or len(kept[0]) >= 2):
+            chunks.append(" ".join(kept))
+    text = html.unescape(text) if "&" in text else text
+    text = _NOISE.sub(" | ", text.replace("’", "'")).replace("#", " ")
+    phrases = [c for c in chunks if " " in c]
+    surface: set[str] = set()
+    for part in _BREAK.split(text.lower()):
+        # Chit-chat and handle names break a phrase, as punctuation does.
+        kept = [w if _keep_word(w, handles) else "" for w in WORD.findall(part)]
+        surface.update(kept)
+        edge = [bool(w) and w not in STOP and not w.isdigit() for w in kept]
+        n = len(kept)
+        for i in range(n - 1):
+            if edge[i] or kept[i] in NEGATIONS:
+                for j in range(i + 1, min(i + _MAX_PHRASE_WORDS, n)):
+                    if not kept[j]:
+                        break
+                    if edge[j] or (kept[j] in END_PARTICLES and edge[j - 1]):
+                        phrases.append(" ".join(kept[i : j + 1]))
+    surface.discard("")
+    bigrams = map(" ".join, zip(kept_lemmas, kept_lemmas[1:], strict=False))
+    words = frozenset(surface.union(kept_lemmas))
+    return ReadUnit(
+        terms=frozenset((*kept_lemmas, *bigrams, *chunks, *phrases)),
+        phrases=tuple(phrases),
+        words=words,
+        stems=frozenset(map(stem, words)),
+        chunk_words=frozenset(w for c in chunks for w in c.split()),
+        heads=frozenset(c.rsplit(" ", 1)[-1] for c in chunks),
+    )
+
+
+def _unhyphen(term: str) -> str:
+    return _SPACED_HYPHEN.sub("-", term) if " - " in term else term
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def stem(word: str) -> str:
+    """Crude suffix stripping, only to spot repeated keyphrases ("takes" ~ "take")."""
+    for suffix in ("ing", "ed", "es", "s", "e"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            root = word[: -len(suffix)]
+            if suffix in ("ing", "ed") and len(root) > 3 and root[-1] == root[-2]:
+                root = root[:-1]  # "logged" -> "log"
+            return root
+    return word

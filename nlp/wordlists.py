@@ -1,0 +1,72 @@
+"""Word lists of the text stages: greetings and thanks, and the labeller's word classes.
+
+Greeting and thanks words are listed once here. Each stage adds what only it needs:
+:mod:`nlp.normalize_rules` deletes greetings and thanks (elongated ones too, "hiii"),
+:mod:`nlp.language` counts them as English, and the labeller never puts them in a label
+(:data:`CHAT`).
+"""
+
+from __future__ import annotations
+
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+GREETINGS = frozenset({"hi", "hello", "hey"})
+"""Greeting words every text stage knows."""
+THANKS = frozenset({"thanks", "thank", "thx", "ty"})
+"""Thanks words every text stage knows."""
+
+# Words that may not start or end a phrase. sklearn's list holds a few words customers use as
+# content ("bill", "call", "system"); those stay allowed.
+_CONTRACTIONS = {"i'm", "i've", "i'd", "i'll", "don't", "doesn't", "didn't", "won't", "can't"}
+_CONTRACTIONS |= {"isn't", "wasn't", "aren't", "weren't", "haven't", "hadn't", "wouldn't"}
+_CONTRACTIONS |= {"shouldn't", "couldn't", "it's", "that's", "there's", "you're", "they're"}
+_CONTRACTIONS |= {"we've", "you've", "let's", "he's", "she's", "we're", "hasn't"}
+STOP = (
+    ENGLISH_STOP_WORDS
+    | _CONTRACTIONS
+    | {c.replace("'", "") for c in _CONTRACTIONS}
+    | {"just", "really", "u", "ur", "ok", "im", "ive", "actually", "also", "still", "got"}
+) - {"bill", "call", "system", "amount", "detail", "interest", "empty", "full", "front", "name"}
+"""Stopwords of the labeller: a phrase neither starts nor ends on one."""
+NEGATIONS = frozenset(
+    {"not", "no", "never", "cannot", "without", "nothing", "nobody", "none", "still"}
+    | {c for c in _CONTRACTIONS if c.endswith("n't")}
+    | {c.replace("'", "") for c in _CONTRACTIONS if c.endswith("n't")}
+)
+"""Negations: they may start a phrase ("not received", "can't log in") and mark a problem."""
+CHAT = frozenset(
+    GREETINGS
+    | THANKS
+    | {"heya", "hiya", "yo", "dear", "morning", "evening", "afternoon"}
+    | {"thankyou", "thanx", "thnx", "tysm", "cheers", "regards"}
+    | {"appreciate", "appreciated", "grateful", "please", "pls", "plz", "sorry", "welcome"}
+    | {"yes", "yeah", "yep", "yup", "ya", "yea", "nope", "nah", "okay", "okey", "sure"}
+    | {"alright", "lol", "lmao", "haha", "hahaha", "omg", "wow", "cool", "great", "awesome"}
+    | {"amazing", "nice", "perfect", "brilliant", "fantastic", "love", "lovely", "guys"}
+    | {"folks", "bye", "anyways", "anyway", "btw", "hope", "hopefully", "xx", "xoxo"}
+    | {"cheer", "yay", "ha", "oh", "uh", "ah", "hmm", "aww", "babe", "bae", "luck", "pleasure"}
+    | {"thanku", "tyvm", "congrat", "congrats", "congratulations", "woo", "yess", "fam"}
+)
+"""Greetings, thanks, courtesy, assent and chit-chat: never part of a label; a phrase breaks
+there."""
+GENERIC = frozenset(
+    {"app", "apps", "application", "service", "services", "issue", "issues", "problem"}
+    | {"problems", "thing", "things", "stuff", "experience", "company", "customer", "support"}
+    | {"customers", "help", "time", "times", "day", "days", "week", "weeks", "month", "months"}
+    | {"year", "years", "hour", "hours", "minute", "minutes", "today", "yesterday", "moment"}
+    | {"way", "lot", "bit", "people", "person", "guy", "everything", "anything", "something"}
+    | {"one", "ones", "question", "questions", "answer", "answers", "info", "information"}
+    | {"details", "reason", "matter", "situation", "case", "example", "fix", "work", "works"}
+    | {"working", "worked", "try", "tried", "trying", "use", "using", "dm", "dms", "pm"}
+    | {"message", "messages", "reply", "replies", "response", "tweet", "tweets", "email"}
+    | {"option", "options", "request", "idea", "point", "fact", "kind", "sort", "type"}
+    | {"part", "end", "team", "product", "products", "business", "place", "number", "level"}
+    | {"need", "want", "know", "think", "like", "happen", "happens", "happened", "happening"}
+    | {"having", "getting", "going", "doing", "make", "let", "come", "say", "said", "says"}
+    | {"tell", "look", "looking", "wait", "waiting", "contact", "check", "sense", "understand"}
+)
+"""Words too general to name a problem on their own, or a concrete object: a label needs a
+word beside them ("payment issue"), and they never make a sentence concrete."""
+END_PARTICLES = frozenset({"out", "up", "down", "off", "back", "in", "on"})
+"""Particles that may end a phrase after a verb ("logs me out", "can't log in"), never start
+one."""
