@@ -50,6 +50,6 @@ def test_stored_embedder_embeds_a_text_once(tmp_path):
         conn.close()
 
 
-def test_the_model_id_is_the_loaded_embedders():
-    settings = Settings()
-    assert embedding_model_id(settings) == f"all-MiniLM-L6-v2@{settings.models.backend}"
+def test_the_model_id_names_the_model_and_the_backend():
+    settings = Settings(models={"backend": "torch-bf16-jit"})
+    assert embedding_model_id(settings) == "all-MiniLM-L6-v2@torch-bf16-jit"

@@ -75,7 +75,7 @@ def test_the_snapshot_carries_no_raw_customer_text(nightly_demo):
     assert tables == set(SNAPSHOT_TABLES) | {"snapshot_info"}
     assert "embeddings" not in tables and "text" not in comment_columns
     assert not {"text", "lemmas", "noun_chunks"} & unit_columns
-    assert views == 6 and ranked > 0  # v_latest_parent_hassles is the sixth
+    assert views == 7 and ranked > 0  # v_hassle_ranking_parts is the seventh
 
 
 def test_a_failed_run_keeps_the_good_snapshot(nightly_demo, demo_dir, tmp_path, monkeypatch):
