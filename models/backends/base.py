@@ -121,3 +121,14 @@ def load_sentence_transformer(path: str, device: str) -> SentenceTransformer:
             f"could not load the embedding model from {path} (setting `models.embedding`): "
             f"{exc}. Point `models.embedding` at a complete sentence-transformers model folder."
         ) from exc
+
+
+class TorchBackendBase:
+    """What the PyTorch backends share: they need torch and run on any device torch sees."""
+
+    requires: tuple[str, ...] = ("torch",)
+    install_hint = "pip install torch"
+
+    def runs_on(self, device: str) -> bool:
+        """Any device torch sees."""
+        return True

@@ -5,22 +5,21 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from models.backends.base import LoadRequest, load_sentence_transformer, register_backend
+from models.backends.base import (
+    LoadRequest,
+    TorchBackendBase,
+    load_sentence_transformer,
+    register_backend,
+)
 from models.machine import cpu_flags
 
 logger = logging.getLogger(__name__)
 
 
-class TorchBf16Backend:
-    """The model's weights and activations in bfloat16."""
+class TorchBf16Backend(TorchBackendBase):
+    """The model's weights and activations in bfloat16 (``auto`` measures it on every CPU)."""
 
     name = "torch-bf16"
-    requires = ("torch",)
-    install_hint = "pip install torch"
-
-    def runs_on(self, device: str) -> bool:
-        """Any device torch sees (slow on CPUs without native bfloat16, which ``auto`` measures)."""
-        return True
 
     def load(self, request: LoadRequest) -> Any:
         """Load the model and cast it to bfloat16."""

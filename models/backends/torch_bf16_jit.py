@@ -11,7 +11,12 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from models.backends.base import LoadRequest, load_sentence_transformer, register_backend
+from models.backends.base import (
+    LoadRequest,
+    TorchBackendBase,
+    load_sentence_transformer,
+    register_backend,
+)
 from models.backends.torch_bf16 import warn_without_native_bf16
 from models.cache import load_cached_trace, save_trace, trace_cache_folder
 from models.paths import ModelSettingError
@@ -20,16 +25,10 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 
-class TorchBf16JitBackend:
-    """bfloat16 with the transformer traced and frozen; the trace cached on CPU."""
+class TorchBf16JitBackend(TorchBackendBase):
+    """bfloat16 with the transformer traced and frozen; only CPU loads cache and reuse the trace."""
 
     name = "torch-bf16-jit"
-    requires = ("torch",)
-    install_hint = "pip install torch"
-
-    def runs_on(self, device: str) -> bool:
-        """Any device torch sees; only CPU loads reuse a cached trace."""
-        return True
 
     def load(self, request: LoadRequest) -> Any:
         """Load the cached trace on CPU if there is one; else trace (and on CPU, cache) it."""

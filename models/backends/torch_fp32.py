@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from models.backends.base import LoadRequest, load_sentence_transformer, register_backend
+from models.backends.base import (
+    LoadRequest,
+    TorchBackendBase,
+    load_sentence_transformer,
+    register_backend,
+)
 
 
-class TorchBackend:
+class TorchBackend(TorchBackendBase):
     """sentence-transformers as it comes: float32 on the chosen device."""
 
     name = "torch"
-    requires = ("torch",)
-    install_hint = "pip install torch"
-
-    def runs_on(self, device: str) -> bool:
-        """Any device torch sees."""
-        return True
 
     def load(self, request: LoadRequest) -> Any:
         """Load the model in float32."""
