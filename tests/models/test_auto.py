@@ -113,12 +113,26 @@ def test_time_backends_measures_rate_and_cosine_against_fp32(clock: FakeClock):
     assert trials["quick"].texts_per_second == pytest.approx(400)
     assert trials["quick"].cosine == pytest.approx(1.0)
     assert trials["wrong"].cosine < 0.99
+    assert trials["quick"].cosine_p5 == pytest.approx(1.0)
+    assert not trials["wrong"].faithful
 
 
 def test_auto_picks_the_fastest_eligible_backend_and_refuses_an_unfaithful_faster_one():
-    trials = [Trial("torch", 100, 1.0), Trial("fast", 300, 0.995), Trial("fastest", 900, 0.97)]
+    trials = [
+        Trial("torch", 100, 1.0, 1.0),
+        Trial("fast", 300, 0.995, 0.99),
+        Trial("fastest", 900, 0.97, 0.95),
+    ]
     assert pick_fastest(trials).backend == "fast"
-    assert pick_fastest([Trial("torch", 100, 1.0), Trial("slow", 50, 1.0)]).backend == "torch"
+    slower = [Trial("torch", 100, 1.0, 1.0), Trial("slow", 50, 1.0, 1.0)]
+    assert pick_fastest(slower).backend == "torch"
+
+
+def test_auto_refuses_a_backend_whose_mean_passes_but_whose_tail_strays():
+    # onnx-int8 on the probe: mean 0.9909, 5th percentile 0.9815; on real tweets mean 0.9873
+    trials = [Trial("torch", 100, 1.0, 1.0), Trial("onnx-int8", 250, 0.9909, 0.9815)]
+    assert pick_fastest(trials).backend == "torch"
+    assert not trials[1].faithful
 
 
 def test_a_backend_that_fails_to_load_is_left_out(clock: FakeClock):
@@ -137,7 +151,7 @@ def test_the_choice_is_cached_and_reused(tmp_path: Path):
 
     def measure():
         calls.append(1)
-        return [Trial("torch", 100, 1.0), Trial("onnx-int8", 250, 0.993)]
+        return [Trial("torch", 100, 1.0, 1.0), Trial("onnx-int8", 250, 0.993, 0.988)]
 
     first = choose_backend(file, fingerprint, measure)
     second = choose_backend(file, fingerprint, measure)
@@ -160,7 +174,7 @@ def test_the_cached_choice_is_measured_again_when_the_machine_or_versions_change
 
     def measure():
         calls.append(1)
-        return [Trial("torch", 100, 1.0), Trial("torch-bf16", 75 * len(calls), 0.999)]
+        return [Trial("torch", 100, 1.0, 1.0), Trial("torch-bf16", 75 * len(calls), 0.999, 0.998)]
 
     assert choose_backend(file, fingerprint, measure).backend == "torch"
     again = choose_backend(file, {**fingerprint, **change}, measure)
