@@ -15,10 +15,10 @@ from typing import Protocol
 import numpy as np
 
 from nlp.cluster import CORE, NOISE, SOFT, UNASSIGNED, Clustering, cluster_centroids
-from nlp.hassle_row import HassleRow
 from nlp.hierarchy import Incremental, keep_label
 from nlp.label import ClusterLabel, LabelInput
 from nlp.redact import redact_pii, redact_with_words
+from nlp.rows import HassleRow
 from nlp.track import (
     STATUS_ACTIVE,
     STATUS_NEW,

@@ -29,7 +29,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from nlp.hassle_row import HassleRow
+from nlp.rows import HassleRow
 from warehouse.core import rows_to_table, run_sql, transaction
 from warehouse.enrichment import load_vectors
 

@@ -1,12 +1,26 @@
-"""One hassle as one run sees it: the row both the cluster step and the warehouse speak.
+"""Rows that nlp/ computes on and warehouse/ reads or writes, in one place for both.
 
-Pure data, no imports of the project, so that warehouse/ can hold it without pulling in the
-NLP models (two_level imports redaction, which loads Presidio).
+Pure data, no imports of the project, so that warehouse/ can hold them without pulling in the
+NLP code (enrich loads language detection; two_level loads redaction, which loads Presidio).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PendingComment:
+    """A stored comment that needs (re-)enrichment, as enrich reads it."""
+
+    comment_id: str
+    text: str
+    content_hash: str
+    rating: int | None
+    score: int | None
+    score_kind: str | None
+    language: str | None
+    source: str = ""
 
 
 @dataclass(frozen=True)
