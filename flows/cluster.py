@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -429,7 +429,6 @@ def _clustering_write(
     versions = hassle_versions(
         vectors, found, labels, tracked, words, settings.cluster.label_keep_share
     )
-    hassle_runs = [store.HassleRunRow(run_id, **asdict(v.row)) for v in versions]
     centroids = {v.row.hassle_id: v.centroid for v in versions}
     core = found.assigned_by == CORE
     children = tracked.children
@@ -461,7 +460,7 @@ def _clustering_write(
     )
     return store.ClusteringWrite(
         run=run,
-        hassle_runs=hassle_runs,
+        hassle_runs=[v.row for v in versions],
         members=members,
         lineage=[
             store.LineageRow(run_id, link.parent_id, link.child_id, link.kind, link.overlap)

@@ -20,6 +20,7 @@ from config.taxonomy import Taxonomy
 from nlp.embed import text_hash
 from nlp.language import detect_language
 from nlp.normalize import Rules, normalise
+from nlp.rows import PendingComment
 from nlp.severity import score_severity
 from nlp.units import split_sentences
 
@@ -30,19 +31,6 @@ LANGUAGE_CODE_VERSION = "lingua-v1"
 # Bump when the normalisation rules (nlp/normalize_rules.py) change meaning: every comment is
 # re-enriched.
 NORMALISE_CODE_VERSION = "normalise-v1"
-
-
-class CommentToEnrich(Protocol):
-    """A stored comment as enrich reads it (``warehouse.enrichment.PendingComment``)."""
-
-    comment_id: str
-    text: str
-    content_hash: str
-    rating: int | None
-    score: int | None
-    score_kind: str | None
-    language: str | None
-    source: str
 
 
 class EnrichModels(Protocol):
@@ -135,7 +123,7 @@ def enrich_version(settings: Settings) -> str:
 
 
 def compute_units(
-    comments: Sequence[CommentToEnrich],
+    comments: Sequence[PendingComment],
     settings: Settings,
     taxonomy: Taxonomy,
     *,

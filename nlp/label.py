@@ -164,16 +164,7 @@ class CtfidfLabeller:
     def label(
         self, units: Sequence[LabelInput], vectors: np.ndarray, labels: np.ndarray
     ) -> dict[int, ClusterLabel]:
-        """Label every cluster and measure how specific it is.
-
-        Args:
-            units: The units; ``units[i]`` has vector ``vectors[i]`` and cluster ``labels[i]``.
-            vectors: L2-normalised float32 vectors, one row per unit.
-            labels: Cluster id per unit; -1 is noise and is ignored.
-
-        Returns:
-            One :class:`ClusterLabel` per cluster id >= 0.
-        """
+        """Label every cluster and measure how specific it is (arguments: :meth:`Labeller.label`)."""
         labels = np.asarray(labels)
         kept = np.flatnonzero(labels >= 0)
         cluster_ids, sizes = np.unique(labels[kept], return_counts=True)

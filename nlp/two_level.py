@@ -18,6 +18,7 @@ from nlp.cluster import CORE, NOISE, SOFT, UNASSIGNED, Clustering, cluster_centr
 from nlp.hierarchy import Incremental, keep_label
 from nlp.label import ClusterLabel, LabelInput
 from nlp.redact import redact_pii, redact_with_words
+from nlp.rows import HassleRow
 from nlp.track import (
     STATUS_ACTIVE,
     STATUS_NEW,
@@ -196,29 +197,6 @@ def kept_label(
     """Tonight's label, or the previous one while it still describes the members."""
     before = level.previous_labels.get(level.matched_from[number] or "")
     return before if before and keep_label(before, label, member_words, min_share) else label
-
-
-@dataclass(frozen=True)
-class HassleRow:
-    """One hassle as tonight sees it, in the columns of ``hassle_runs`` (but the run id)."""
-
-    hassle_id: str
-    cluster: int
-    status: str
-    matched_from: str | None
-    match_score: float | None
-    label: str
-    keyphrases: list[str]
-    stage: str | None
-    stage_share: float | None
-    theme: str | None
-    theme_share: float | None
-    quote_unit_ids: list[str]
-    units: int
-    units_core: int
-    level: str
-    parent_id: str | None
-    specificity: float | None
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from nlp.rows import PendingComment
 from warehouse.core import now, records_to_table, rows_to_table, run_sql, transaction
 
 if TYPE_CHECKING:
@@ -105,20 +106,6 @@ class TextToEmbed:
 
     text_hash: str
     text: str
-
-
-@dataclass(frozen=True)
-class PendingComment:
-    """A comment that needs (re-)enrichment."""
-
-    comment_id: str
-    text: str
-    content_hash: str
-    rating: int | None
-    score: int | None
-    score_kind: str | None
-    language: str | None
-    source: str = ""
 
 
 def pending_comments(conn: duckdb.DuckDBPyConnection, enrich_version: str) -> list[PendingComment]:

@@ -29,6 +29,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from nlp.rows import HassleRow
 from warehouse.core import rows_to_table, run_sql, transaction
 from warehouse.enrichment import load_vectors
 
@@ -335,30 +336,6 @@ class ClusterRunRow:
 
 
 @dataclass(frozen=True)
-class HassleRunRow:
-    """One row of ``hassle_runs``: a hassle as one run saw it."""
-
-    run_id: str
-    hassle_id: str
-    cluster: int
-    status: str
-    matched_from: str | None
-    match_score: float | None
-    label: str
-    keyphrases: list[str]
-    stage: str | None
-    stage_share: float | None
-    theme: str | None
-    theme_share: float | None
-    quote_unit_ids: list[str]
-    units: int
-    units_core: int
-    level: str
-    parent_id: str | None
-    specificity: float | None
-
-
-@dataclass(frozen=True)
 class MemberRow:
     """One row of ``hassle_members``: a unit in a child hassle."""
 
@@ -385,7 +362,7 @@ class ClusteringWrite:
     """Everything one clustering writes."""
 
     run: ClusterRunRow
-    hassle_runs: list[HassleRunRow]
+    hassle_runs: list[HassleRow]  # written with the run id in front
     members: list[MemberRow]
     lineage: list[LineageRow]
     centroids: dict[str, np.ndarray]  # hassle id -> centroid
@@ -408,7 +385,9 @@ def _values(rows: Sequence[Any]) -> list[tuple[Any, ...]]:
 def write_clustering(conn: duckdb.DuckDBPyConnection, w: ClusteringWrite) -> None:
     """Write one run's clustering, and refresh ``hassles``, in one transaction."""
     tables = {
-        "batch_hassle_runs": rows_to_table(_values(w.hassle_runs), HASSLE_RUN_SCHEMA),
+        "batch_hassle_runs": rows_to_table(
+            [(w.run_id, *values) for values in _values(w.hassle_runs)], HASSLE_RUN_SCHEMA
+        ),
         "batch_members": rows_to_table(_values(w.members), MEMBER_SCHEMA),
         "batch_lineage": rows_to_table(_values(w.lineage), LINEAGE_SCHEMA),
         "batch_centroids": pa.table(
