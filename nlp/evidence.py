@@ -29,7 +29,7 @@ class Mention:
         created_at: When it was written (same timezone convention as ``as_of``).
         severity: 0..1, the highest severity among the comment's units in this hassle.
         score: Survey score of the comment, if any (informational; score impact uses the
-            ``scored`` comments passed to :meth:`Ranker.rank`).
+            ``scored`` comments passed to :meth:`~nlp.rank.TransparentRanker.rank`).
         score_kind: ``"nps"`` (0-10) or ``"csat"`` (1-5), if scored.
         customer_value: Per-customer value from the source (e.g. annual revenue), if any.
     """

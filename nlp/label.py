@@ -41,7 +41,6 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 
@@ -110,27 +109,8 @@ class ClusterLabel:
     specificity: float | None = None
 
 
-class Labeller(Protocol):
-    """Anything that labels clusters of units."""
-
-    def label(
-        self, units: Sequence[LabelInput], vectors: np.ndarray, labels: np.ndarray
-    ) -> dict[int, ClusterLabel]:
-        """Label every cluster.
-
-        Args:
-            units: The units; ``units[i]`` has vector ``vectors[i]`` and cluster ``labels[i]``.
-            vectors: L2-normalised float32 vectors, one row per unit.
-            labels: Cluster id per unit; -1 is noise and is ignored.
-
-        Returns:
-            One :class:`ClusterLabel` per cluster id >= 0.
-        """
-        ...
-
-
 class CtfidfLabeller:
-    """The default :class:`Labeller`: c-TF-IDF keyphrases and labels, centroid quotes.
+    """The labeller: c-TF-IDF keyphrases and labels, centroid quotes.
 
     Args:
         top_keyphrases: Keyphrases kept per cluster.
@@ -164,7 +144,16 @@ class CtfidfLabeller:
     def label(
         self, units: Sequence[LabelInput], vectors: np.ndarray, labels: np.ndarray
     ) -> dict[int, ClusterLabel]:
-        """Label every cluster and measure how specific it is (arguments: :meth:`Labeller.label`)."""
+        """Label every cluster and measure how specific it is.
+
+        Args:
+            units: The units; ``units[i]`` has vector ``vectors[i]`` and cluster ``labels[i]``.
+            vectors: L2-normalised float32 vectors, one row per unit.
+            labels: Cluster id per unit; -1 is noise and is ignored.
+
+        Returns:
+            One :class:`ClusterLabel` per cluster id >= 0.
+        """
         labels = np.asarray(labels)
         kept = np.flatnonzero(labels >= 0)
         cluster_ids, sizes = np.unique(labels[kept], return_counts=True)

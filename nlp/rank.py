@@ -36,7 +36,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Protocol, runtime_checkable
 
 from nlp.evidence import (
     TREND_FALLING,
@@ -59,7 +58,6 @@ __all__ = [
     "LevelRanking",
     "Mention",
     "RankWeights",
-    "Ranker",
     "ScoredComment",
     "TransparentRanker",
     "Trend",
@@ -137,32 +135,6 @@ class HassleScore:
         if TREND_FALLING in labels and TREND_RISING not in labels:
             return TREND_FALLING
         return TREND_STEADY
-
-
-@runtime_checkable
-class Ranker(Protocol):
-    """Anything that scores and ranks hassles."""
-
-    def rank(
-        self,
-        mentions: Sequence[Mention],
-        hassles: Sequence[HassleInfo],
-        scored: Sequence[ScoredComment],
-        *,
-        as_of: datetime,
-    ) -> list[HassleScore]:
-        """Score and rank hassles.
-
-        Args:
-            mentions: One per comment per hassle, for the window.
-            hassles: Specificity of the hassles to rank.
-            scored: Every comment in the window with an NPS or CSAT score.
-            as_of: End of the window (trend windows end here).
-
-        Returns:
-            One score per hassle, ordered by rank.
-        """
-        ...
 
 
 class TransparentRanker:
@@ -275,7 +247,7 @@ class LevelRanking:
 
 
 def rank_levels(
-    ranker: Ranker,
+    ranker: TransparentRanker,
     mentions: Sequence[Mention],
     children: Sequence[HassleInfo],
     parents: Sequence[HassleInfo],

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
@@ -69,21 +69,6 @@ def denies_a_problem(text: str) -> bool:
     this week", "no one fixed my problem": no.
     """
     return bool(_PROBLEM_DENIED.search(text)) and not _CONTRAST.search(text)
-
-
-class Tagger(Protocol):
-    """Tags vectors (with optional pattern hits) against a taxonomy."""
-
-    method: str
-    taxonomy_version: str
-
-    def tag(
-        self,
-        vectors: np.ndarray,
-        hits: Sequence[Sequence[PatternHit]] | None = None,
-        texts: Sequence[str | None] | None = None,
-    ) -> list[Tag]:
-        """Return one tag per row of ``vectors`` (``texts``: the sentences, where known)."""
 
 
 def _topk_mean(similarities: np.ndarray, k: int) -> np.ndarray:

@@ -51,7 +51,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -142,34 +141,6 @@ class TrackResult:
     lineage: tuple[Lineage, ...]
     scores: dict[tuple[str, int], float]
     revived: tuple[str, ...] = ()
-
-
-@runtime_checkable
-class HassleTracker(Protocol):
-    """Anything that carries hassle ids over from the previous run to tonight's clusters."""
-
-    def track(
-        self,
-        previous: Sequence[PreviousHassle],
-        current: Sequence[CurrentCluster],
-        *,
-        present_units: frozenset[str],
-        new_id: Callable[[], str],
-        revivable: Sequence[PreviousHassle] = (),
-    ) -> TrackResult:
-        """Match tonight's clusters to the previous hassles.
-
-        Args:
-            previous: The previous run's hassles.
-            current: Tonight's clusters.
-            present_units: Every unit id in tonight's clustering input, clustered or noise.
-            new_id: Returns a fresh, unused hassle id on each call.
-            revivable: Recently retired hassles whose id an unmatched cluster may take back.
-
-        Returns:
-            Ids, statuses, retirements and lineage for tonight's clusters.
-        """
-        ...
 
 
 class OverlapCentroidTracker:

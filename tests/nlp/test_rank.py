@@ -10,7 +10,6 @@ from nlp.rank import (
     HassleScore,
     LevelRanking,
     Mention,
-    Ranker,
     RankWeights,
     ScoredComment,
     TransparentRanker,
@@ -210,10 +209,6 @@ def test_trend_test_rejects_bad_input():
 
 
 # --- ranking -------------------------------------------------------------------------------
-
-
-def test_ranker_satisfies_protocol():
-    assert isinstance(TransparentRanker(), Ranker)
 
 
 def test_many_severe_customers_rank_above_few_mild(ranked):

@@ -5,7 +5,6 @@ import pytest
 
 from nlp.track import (
     CurrentCluster,
-    HassleTracker,
     Lineage,
     OverlapCentroidTracker,
     PreviousHassle,
@@ -330,10 +329,6 @@ def test_invalid_parameters_are_rejected():
         OverlapCentroidTracker(centroid_weight=1.5)
     with pytest.raises(ValueError):
         OverlapCentroidTracker(lineage_overlap=0.0)
-
-
-def test_tracker_satisfies_the_protocol():
-    assert isinstance(OverlapCentroidTracker(), HassleTracker)
 
 
 def test_large_renumbered_input_keeps_every_id():
