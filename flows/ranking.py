@@ -59,13 +59,9 @@ def make_ranker(settings: Settings) -> TransparentRanker:
     r = settings.rank
     return TransparentRanker(
         weights=RankWeights(r.weights),
+        # rank.trend_<name> settings are TrendSettings' fields, so a new one needs no mapping
         trend=TrendSettings(
-            short_days=r.trend_short_days,
-            long_days=r.trend_long_days,
-            baseline_days=r.trend_baseline_days,
-            min_mentions=r.trend_min_mentions,
-            alpha=r.trend_alpha,
-            min_change=r.trend_min_change,
+            **{name.removeprefix("trend_"): value for name, value in r if name.startswith("trend_")}
         ),
         min_specificity=r.min_specificity,
     )
