@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from flows.report.charts import sparkline_text
 from flows.report.model import RankedHassle
@@ -117,42 +118,33 @@ def _why(h: RankedHassle, names: Names) -> str:
     return json.dumps({p.key: round(p.contribution, 3) for p in h.parts})
 
 
+_TWO_LEVEL_DATA: dict[str, Any] = {"targets": frozenset({CSV, ARTIFACT}), "two_level_only": True}
+"""Where a hassle's level and parent show: the data outputs, when there are two levels."""
+
+
+def _count_column(name: str, header: str, **options: Any) -> Column:
+    """A column of one of the hassle's counts (``RankedHassle.<name>``), shown as 1,234."""
+    return Column(
+        name,
+        header,
+        lambda h, n: getattr(h, name),
+        text=lambda h, n: f"{getattr(h, name):,}",
+        numeric=True,
+        **options,
+    )
+
+
 for _column in (
     Column("rank", "#", lambda h, n: h.rank, numeric=True),
     Column("hassle_id", "Id", lambda h, n: h.hassle_id, targets=frozenset({CSV, ARTIFACT, CLI})),
-    Column(
-        "level",
-        "Level",
-        lambda h, n: h.level,
-        targets=frozenset({CSV, ARTIFACT}),
-        two_level_only=True,
-    ),
-    Column(
-        "parent_id",
-        "Parent",
-        lambda h, n: h.parent_id,
-        targets=frozenset({CSV, ARTIFACT}),
-        two_level_only=True,
-    ),
+    Column("level", "Level", lambda h, n: h.level, **_TWO_LEVEL_DATA),
+    Column("parent_id", "Parent", lambda h, n: h.parent_id, **_TWO_LEVEL_DATA),
     Column("label", "Hassle", lambda h, n: h.label),
     Column("stage", "Stage", lambda h, n: n.stage(h.stage), optional=True),
     Column("theme", "Theme", lambda h, n: n.theme(h.theme), optional=True),
     Column("score", "Score", _score_value, text=lambda h, n: f"{100 * h.score:.0f}", numeric=True),
-    Column(
-        "customers",
-        "Customers",
-        lambda h, n: h.customers,
-        text=lambda h, n: f"{h.customers:,}",
-        numeric=True,
-    ),
-    Column(
-        "comments",
-        "Comments",
-        lambda h, n: h.comments,
-        text=lambda h, n: f"{h.comments:,}",
-        numeric=True,
-        targets=frozenset({CSV, ARTIFACT}),
-    ),
+    _count_column("customers", "Customers"),
+    _count_column("comments", "Comments", targets=frozenset({CSV, ARTIFACT})),
     Column(
         "severity_mean",
         "Mean severity",
