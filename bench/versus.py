@@ -9,6 +9,8 @@ script, against its own code) and here, in turns (before, after, before, after, 
 ``--rounds`` rounds), with the same arguments and environment, each in a fresh process. It
 prints each run's output under a heading, then the wall seconds of every run.
 
+``--carry var/bench/clustering`` copies a folder of this checkout (a cache of inputs that
+is slow to build) into each side's worktree first, so neither side spends its time building it.
 Environment variables are passed through, so ``HASSLEMAP_MODELS__BACKEND=torch-bf16-jit``
 pins both sides to one backend. Paths in the arguments are relative to each checkout.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -62,6 +65,9 @@ def main() -> None:
     )
     parser.add_argument("--before", required=True, help="commit to compare with (git rev)")
     parser.add_argument("--after", help="commit to measure as 'after' (default: this checkout)")
+    parser.add_argument(
+        "--carry", action="append", default=[], help="folder of this checkout to copy to each side"
+    )
     parser.add_argument("--rounds", type=int, default=1, help="before/after pairs to run")
     parser.add_argument("script", help="a script in bench/, e.g. nightly.py")
     parser.add_argument("args", nargs=argparse.REMAINDER, help="its arguments, after --")
@@ -74,6 +80,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="hasslemap-versus-") as tmp:
         before = add_worktree(Path(tmp) / "before", options.before)
         after = add_worktree(Path(tmp) / "after", options.after) if options.after else ROOT
+        for folder in options.carry:
+            for checkout in {before, after} - {ROOT}:
+                shutil.copytree(ROOT / folder, checkout / folder, dirs_exist_ok=True)
         times: list[tuple[str, int, float]] = []
         try:
             for round_number in range(1, options.rounds + 1):
