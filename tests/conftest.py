@@ -23,16 +23,19 @@ import subprocess  # noqa: E402
 import threading  # noqa: E402
 from collections import Counter, defaultdict  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
+from contextlib import AbstractContextManager, contextmanager  # noqa: E402
 from html.parser import HTMLParser  # noqa: E402
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+from typing import TYPE_CHECKING, Any, TypeVar  # noqa: E402
 
 import pytest  # noqa: E402
 import yaml  # noqa: E402
 
 from config.sources import demo_source_dicts  # noqa: E402
+
+if TYPE_CHECKING:
+    from flows.report.columns import Column
 
 # The bundled demo mappings, one per channel; tests point them at their own files.
 REVIEW_FIELDS, TICKET_FIELDS, SURVEY_FIELDS = (source["fields"] for source in demo_source_dicts())
@@ -180,12 +183,48 @@ def copy_workspace(source: Path, target: Path, sources: list[dict[str, Any]]) ->
     return config
 
 
+def published_report(publish: dict[str, Any]) -> tuple[str, str, list[dict[str, str]]]:
+    """The report a publish stage wrote (its counts ``publish``): HTML, Markdown, CSV rows."""
+    html = Path(publish["report"]).read_text(encoding="utf-8")
+    markdown = Path(publish["report_markdown"]).read_text(encoding="utf-8")
+    with open(publish["report_csv"], newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    return html, markdown, rows
+
+
+def comments_per_customer_column(title: str) -> Column:
+    """A column the package does not have: comments per customer (2 places), under ``title``."""
+    from flows.report.columns import Column
+
+    return Column(
+        "comments_per_customer",
+        title,
+        value=lambda h, names: round(h.comments / max(1, h.customers), 2),
+        numeric=True,
+    )
+
+
 # --- a tiny webhook receiver on 127.0.0.1, for alert tests ----------------------------------
 
 MAX_BODY_BYTES = 1_000_000
 
 
-class _Recorder(BaseHTTPRequestHandler):
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler for a test server: answers with :meth:`reply`, logs nothing."""
+
+    def reply(self, status: int, content_type: str, body: bytes) -> None:
+        """Send ``body`` as the whole response, with ``status`` and ``content_type``."""
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+
+class _Recorder(QuietHandler):
     timeout = 10  # seconds a connection may idle: a stuck client cannot hang the test
 
     def do_POST(self) -> None:  # noqa: N802 - the http.server name
@@ -195,15 +234,7 @@ class _Recorder(BaseHTTPRequestHandler):
         with server.lock:
             server.posts.append((self.path, body))
             status = server.statuses.pop(0) if server.statuses else server.status
-        answer = b"ok" if status < 300 else b"internal_error"
-        self.send_response(status)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer)
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        pass
+        self.reply(status, "text/plain", b"ok" if status < 300 else b"internal_error")
 
 
 class WebhookServer(ThreadingHTTPServer):
@@ -237,13 +268,15 @@ _PROXY_VARIABLES = (
 )
 
 
+_Server = TypeVar("_Server", bound=ThreadingHTTPServer)
+
+
 @contextmanager
-def running_webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[WebhookServer]:
-    """Serve a :class:`WebhookServer` on 127.0.0.1, with proxies bypassed, until exit."""
+def serving_locally(server: _Server, monkeypatch: pytest.MonkeyPatch) -> Iterator[_Server]:
+    """Serve ``server`` (bound to 127.0.0.1) on a thread, with proxies bypassed, until exit."""
     for name in _PROXY_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    server = WebhookServer()
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.daemon = True
     thread.start()
@@ -253,6 +286,11 @@ def running_webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[WebhookServer]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def running_webhook(monkeypatch: pytest.MonkeyPatch) -> AbstractContextManager[WebhookServer]:
+    """Serve a :class:`WebhookServer` on 127.0.0.1, with proxies bypassed, until exit."""
+    return serving_locally(WebhookServer(), monkeypatch)
 
 
 @pytest.fixture
