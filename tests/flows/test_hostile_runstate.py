@@ -120,20 +120,34 @@ def _completed_run(conn) -> tuple[str, datetime, str]:
     return run_id, started, top
 
 
+def _workspace_with_another_run(
+    nightly_demo, demo_dir: Path, target: Path, run_id: str, status: str, offset: timedelta
+) -> tuple[Path, str, str]:
+    """A demo workspace (:func:`_demo_workspace`) with one more run, ``run_id``, in ``status``.
+
+    That run started ``offset`` after the completed one and ranked as it did, without its top
+    hassle. Returns the config, the completed run's id and that top hassle.
+    """
+    config = _demo_workspace(nightly_demo, demo_dir, target)
+    conn = connect_warehouse(target / "warehouse.duckdb")
+    try:
+        completed, started, top = _completed_run(conn)
+        _add_run(conn, run_id, status, started + offset, completed, top)
+    finally:
+        conn.close()
+    return config, completed, top
+
+
 @pytest.mark.e2e
 @pytest.mark.usefixtures("prefect_server")
 def test_a_killed_runs_ranking_is_not_the_previous_ranking(nightly_demo, demo_dir, tmp_path):
     from flows.nightly import nightly
 
-    config = _demo_workspace(nightly_demo, demo_dir, tmp_path / "ws")
-    conn = connect_warehouse(tmp_path / "ws" / "warehouse.duckdb")
-    try:
-        completed, started, top = _completed_run(conn)
-        # A later run killed after its rank stage: its ranking (here, without the top hassle)
-        # is written, its row still says 'running'.
-        _add_run(conn, "killed-run", "running", started + timedelta(hours=1), completed, top)
-    finally:
-        conn.close()
+    # A later run killed after its rank stage: its ranking (here, without the top hassle)
+    # is written, its row still says 'running'.
+    config, _, top = _workspace_with_another_run(
+        nightly_demo, demo_dir, tmp_path / "ws", "killed-run", "running", timedelta(hours=1)
+    )
 
     result = nightly(str(config))
 
@@ -156,16 +170,12 @@ def test_a_killed_runs_ranking_is_not_the_previous_ranking(nightly_demo, demo_di
 def test_the_report_command_uses_the_last_started_completed_run(nightly_demo, demo_dir, tmp_path):
     from flows.cli import app
 
-    config = _demo_workspace(nightly_demo, demo_dir, tmp_path / "ws")
-    conn = connect_warehouse(tmp_path / "ws" / "warehouse.duckdb")
-    try:
-        completed, started, top = _completed_run(conn)
-        # An older completed run whose id sorts after every UUID; its ranking lacked the top
-        # hassle, so against it the top hassle is new.
-        older = "ffffffff-ffff-ffff-ffff-ffffffffffff"
-        _add_run(conn, older, "completed", started - timedelta(days=1), completed, top)
-    finally:
-        conn.close()
+    # An older completed run whose id sorts after every UUID; its ranking lacked the top
+    # hassle, so against it the top hassle is new.
+    older = "ffffffff-ffff-ffff-ffff-ffffffffffff"
+    config, completed, top = _workspace_with_another_run(
+        nightly_demo, demo_dir, tmp_path / "ws", older, "completed", -timedelta(days=1)
+    )
 
     out = tmp_path / "report"
     result = CliRunner().invoke(app, ["report", "--config", str(config), "--out", str(out)])
