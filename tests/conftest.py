@@ -19,8 +19,10 @@ os.environ.setdefault("HASSLEMAP_MODELS__BACKEND", "torch-bf16-jit")
 import csv  # noqa: E402
 import json  # noqa: E402
 import shutil  # noqa: E402
+import signal  # noqa: E402
 import subprocess  # noqa: E402
 import threading  # noqa: E402
+import time  # noqa: E402
 from collections import Counter, defaultdict  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
 from contextlib import AbstractContextManager, contextmanager  # noqa: E402
@@ -35,6 +37,8 @@ import yaml  # noqa: E402
 from config.sources import demo_source_dicts  # noqa: E402
 
 if TYPE_CHECKING:
+    import psutil
+
     from flows.report.columns import Column
 
 # The bundled demo mappings, one per channel; tests point them at their own files.
@@ -298,6 +302,48 @@ def webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[WebhookServer]:
     """A webhook receiver for one test."""
     with running_webhook(monkeypatch) as server:
         yield server
+
+
+# --- kill -9 a run midway, for crash tests -------------------------------------------------
+
+KILL_DEADLINE_SECONDS = 600
+
+
+def kill_9_when_logged(
+    args: list[str], env: dict[str, str], marker: str, cwd: Path | None = None
+) -> list[tuple[psutil.Process, str]]:
+    """Run ``args`` and kill -9 it as soon as a line of its output holds ``marker``.
+
+    Returns the processes it had started by then, each with its command line (read before
+    the kill; empty for one already gone). Fails when it never logs ``marker`` (or takes over
+    ``KILL_DEADLINE_SECONDS`` to) or did not die of the kill.
+    """
+    import psutil
+
+    process = subprocess.Popen(
+        args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    seen: list[str] = []
+    started: list[tuple[psutil.Process, str]] = []
+    deadline = time.monotonic() + KILL_DEADLINE_SECONDS
+    try:
+        for line in process.stdout:
+            seen.append(line)
+            if marker in line:
+                for child in psutil.Process(process.pid).children(recursive=True):
+                    try:
+                        started.append((child, " ".join(child.cmdline())))
+                    except psutil.NoSuchProcess:
+                        started.append((child, ""))
+                process.send_signal(signal.SIGKILL)
+                break
+            assert time.monotonic() < deadline, "the run never reached " + marker
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=60)
+    assert process.returncode == -signal.SIGKILL, "".join(seen[-30:])
+    return started
 
 
 # --- headless Chromium, for tests of the published report ----------------------------------
