@@ -187,6 +187,9 @@ def copy_workspace(source: Path, target: Path, sources: list[dict[str, Any]]) ->
     return config
 
 
+# --- the published report, and a report column the package does not have ------------------
+
+
 def published_report(publish: dict[str, Any]) -> tuple[str, str, list[dict[str, str]]]:
     """The report a publish stage wrote (its counts ``publish``): HTML, Markdown, CSV rows."""
     html = Path(publish["report"]).read_text(encoding="utf-8")
