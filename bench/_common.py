@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import re
@@ -10,6 +11,17 @@ import shutil
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
+
+EVAL_DIR = Path(__file__).resolve().parents[2] / "shared" / "eval"
+
+
+def eval_parser(doc: str) -> argparse.ArgumentParser:
+    """A parser that shows ``doc`` as written, with ``--eval`` (the shared evaluation folder)."""
+    parser = argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--eval", type=Path, default=EVAL_DIR)
+    return parser
 
 
 def machine() -> str:

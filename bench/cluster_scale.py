@@ -33,9 +33,8 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _common import machine, peak_rss_mb, today  # noqa: E402
+from _common import eval_parser, machine, peak_rss_mb, today  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ("banking77", "clinc150")
 _CHUNK = 65_536
 
@@ -145,10 +144,7 @@ def measure(n: int, sigma: float, seed: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--eval", type=Path, default=ROOT.parent / "shared" / "eval")
+    parser = eval_parser(__doc__)
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--sigma", type=float, default=0.02)
     parser.add_argument("--seed", type=int, default=0)

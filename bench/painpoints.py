@@ -124,20 +124,24 @@ def _limit(texts: list[Text], limit: int | None, seed: int) -> list[Text]:
 # ------------------------------------------------------------------------------- rules
 
 
+def _at_base(path: str) -> str:
+    """The text of ``path`` (from the repository root) at the base commit, read from git."""
+    return subprocess.run(
+        ["git", "show", f"{BASE_COMMIT}:{path}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
 def base_taxonomy():
     """The taxonomy of the base commit, read from git (the 'before' rule's examples)."""
     import yaml
 
     from config.taxonomy import Taxonomy
 
-    raw = subprocess.run(
-        ["git", "show", f"{BASE_COMMIT}:config/taxonomy.yaml"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return Taxonomy.model_validate(yaml.safe_load(raw))
+    return Taxonomy.model_validate(yaml.safe_load(_at_base("config/taxonomy.yaml")))
 
 
 def before_rule(embedder) -> Callable[[np.ndarray, Sequence[str]], np.ndarray]:
@@ -313,13 +317,7 @@ def _base_language_module():
     """nlp/language.py as it was at the base commit, loaded as a module of its own."""
     import types
 
-    source = subprocess.run(
-        ["git", "show", f"{BASE_COMMIT}:nlp/language.py"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    source = _at_base("nlp/language.py")
     module = types.ModuleType("base_language")
     sys.modules["base_language"] = module  # dataclasses look their module up
     exec(compile(source, "base_language.py", "exec"), module.__dict__)  # noqa: S102

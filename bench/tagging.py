@@ -17,7 +17,6 @@ short, so treat the scores as an upper bound for real comments.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import random
 import sys
@@ -27,9 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import git_revision, machine, today  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
+from _common import eval_parser, git_revision, machine, today  # noqa: E402
 
 
 def load_rows(eval_dir: Path) -> list[tuple[str, str]]:
@@ -92,10 +89,7 @@ class _Cached:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--eval", type=Path, default=ROOT.parent / "shared" / "eval")
+    parser = eval_parser(__doc__)
     parser.add_argument("--backends", default="torch-bf16,torch")
     parser.add_argument("--shots", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)

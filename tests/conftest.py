@@ -19,20 +19,27 @@ os.environ.setdefault("HASSLEMAP_MODELS__BACKEND", "torch-bf16-jit")
 import csv  # noqa: E402
 import json  # noqa: E402
 import shutil  # noqa: E402
+import signal  # noqa: E402
 import subprocess  # noqa: E402
 import threading  # noqa: E402
+import time  # noqa: E402
 from collections import Counter, defaultdict  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
+from contextlib import AbstractContextManager, contextmanager  # noqa: E402
 from html.parser import HTMLParser  # noqa: E402
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+from typing import TYPE_CHECKING, Any, TypeVar  # noqa: E402
 
 import pytest  # noqa: E402
 import yaml  # noqa: E402
 
 from config.sources import demo_source_dicts  # noqa: E402
+
+if TYPE_CHECKING:
+    import psutil
+
+    from flows.report.columns import Column
 
 # The bundled demo mappings, one per channel; tests point them at their own files.
 REVIEW_FIELDS, TICKET_FIELDS, SURVEY_FIELDS = (source["fields"] for source in demo_source_dicts())
@@ -180,12 +187,51 @@ def copy_workspace(source: Path, target: Path, sources: list[dict[str, Any]]) ->
     return config
 
 
+# --- the published report, and a report column the package does not have ------------------
+
+
+def published_report(publish: dict[str, Any]) -> tuple[str, str, list[dict[str, str]]]:
+    """The report a publish stage wrote (its counts ``publish``): HTML, Markdown, CSV rows."""
+    html = Path(publish["report"]).read_text(encoding="utf-8")
+    markdown = Path(publish["report_markdown"]).read_text(encoding="utf-8")
+    with open(publish["report_csv"], newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    return html, markdown, rows
+
+
+def comments_per_customer_column(title: str) -> Column:
+    """A column the package does not have: comments per customer (2 places), under ``title``."""
+    from flows.report.columns import Column
+
+    return Column(
+        "comments_per_customer",
+        title,
+        value=lambda h, names: round(h.comments / max(1, h.customers), 2),
+        numeric=True,
+    )
+
+
 # --- a tiny webhook receiver on 127.0.0.1, for alert tests ----------------------------------
 
 MAX_BODY_BYTES = 1_000_000
 
 
-class _Recorder(BaseHTTPRequestHandler):
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler for a test server: answers with :meth:`reply`, logs nothing."""
+
+    def reply(self, status: int, content_type: str, body: bytes) -> None:
+        """Send ``body`` as the whole response, with ``status`` and ``content_type``."""
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+
+class _Recorder(QuietHandler):
     timeout = 10  # seconds a connection may idle: a stuck client cannot hang the test
 
     def do_POST(self) -> None:  # noqa: N802 - the http.server name
@@ -195,15 +241,7 @@ class _Recorder(BaseHTTPRequestHandler):
         with server.lock:
             server.posts.append((self.path, body))
             status = server.statuses.pop(0) if server.statuses else server.status
-        answer = b"ok" if status < 300 else b"internal_error"
-        self.send_response(status)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer)
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        pass
+        self.reply(status, "text/plain", b"ok" if status < 300 else b"internal_error")
 
 
 class WebhookServer(ThreadingHTTPServer):
@@ -237,13 +275,15 @@ _PROXY_VARIABLES = (
 )
 
 
+_Server = TypeVar("_Server", bound=ThreadingHTTPServer)
+
+
 @contextmanager
-def running_webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[WebhookServer]:
-    """Serve a :class:`WebhookServer` on 127.0.0.1, with proxies bypassed, until exit."""
+def serving_locally(server: _Server, monkeypatch: pytest.MonkeyPatch) -> Iterator[_Server]:
+    """Serve ``server`` (bound to 127.0.0.1) on a thread, with proxies bypassed, until exit."""
     for name in _PROXY_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    server = WebhookServer()
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.daemon = True
     thread.start()
@@ -255,11 +295,58 @@ def running_webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[WebhookServer]:
         thread.join(timeout=5)
 
 
+def running_webhook(monkeypatch: pytest.MonkeyPatch) -> AbstractContextManager[WebhookServer]:
+    """Serve a :class:`WebhookServer` on 127.0.0.1, with proxies bypassed, until exit."""
+    return serving_locally(WebhookServer(), monkeypatch)
+
+
 @pytest.fixture
 def webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[WebhookServer]:
     """A webhook receiver for one test."""
     with running_webhook(monkeypatch) as server:
         yield server
+
+
+# --- kill -9 a run midway, for crash tests -------------------------------------------------
+
+KILL_DEADLINE_SECONDS = 600
+
+
+def kill_9_when_logged(
+    args: list[str], env: dict[str, str], marker: str, cwd: Path | None = None
+) -> list[tuple[psutil.Process, str]]:
+    """Run ``args`` and kill -9 it as soon as a line of its output holds ``marker``.
+
+    Returns the processes it had started by then, each with its command line (read before
+    the kill; empty for one already gone). Fails when it never logs ``marker`` (or takes over
+    ``KILL_DEADLINE_SECONDS`` to) or did not die of the kill.
+    """
+    import psutil
+
+    process = subprocess.Popen(
+        args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    seen: list[str] = []
+    started: list[tuple[psutil.Process, str]] = []
+    deadline = time.monotonic() + KILL_DEADLINE_SECONDS
+    try:
+        for line in process.stdout:
+            seen.append(line)
+            if marker in line:
+                for child in psutil.Process(process.pid).children(recursive=True):
+                    try:
+                        started.append((child, " ".join(child.cmdline())))
+                    except psutil.NoSuchProcess:
+                        started.append((child, ""))
+                process.send_signal(signal.SIGKILL)
+                break
+            assert time.monotonic() < deadline, "the run never reached " + marker
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=60)
+    assert process.returncode == -signal.SIGKILL, "".join(seen[-30:])
+    return started
 
 
 # --- headless Chromium, for tests of the published report ----------------------------------

@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import duckdb
 import psutil
 import pytest
 import yaml
-from conftest import demo_sources
+from conftest import demo_sources, kill_9_when_logged
 
 from flows.nightly import nightly
 
@@ -131,30 +128,8 @@ def run_until(config: Path, hook: str, marker: str, prefect_home: Path) -> list[
         PREFECT_HOME=str(prefect_home),
         PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="300",
     )
-    process = subprocess.Popen(
-        [sys.executable, "-c", PRELUDE, hook, str(config)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    seen: list[str] = []
-    children: list[psutil.Process] = []
-    deadline = time.monotonic() + 600
-    try:
-        for line in process.stdout:
-            seen.append(line)
-            if marker in line:
-                children = psutil.Process(process.pid).children(recursive=True)
-                process.send_signal(signal.SIGKILL)
-                break
-            assert time.monotonic() < deadline, "the run never reached " + marker
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=60)
-    assert process.returncode == -signal.SIGKILL, "".join(seen[-20:])
-    return children
+    started = kill_9_when_logged([sys.executable, "-c", PRELUDE, hook, str(config)], env, marker)
+    return [process for process, _ in started]
 
 
 def test_killing_the_run_anywhere_then_rerunning_gives_the_uninterrupted_result(demo_dir, tmp_path):

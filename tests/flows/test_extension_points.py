@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import csv
 import json
-import threading
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,7 +21,7 @@ import duckdb
 import numpy as np
 import pytest
 import yaml
-from conftest import REVIEW_FIELDS
+from conftest import REVIEW_FIELDS, QuietHandler, serving_locally
 
 from config import IngestSettings, SourceConfig
 from flows.nightly import nightly
@@ -104,21 +102,14 @@ class JsonApiSource:
         state["after"] = max(int(r["seq"]) for r in item.handle)
 
 
-class _Api(BaseHTTPRequestHandler):
+class _Api(QuietHandler):
     server: CommentApi
 
     def do_GET(self) -> None:  # noqa: N802 - the http.server name
         after = int(urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)["after"][0])
         self.server.asked.append(after)
         body = json.dumps([r for r in self.server.comments if r["seq"] > after]).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        pass
+        self.reply(200, "application/json", body)
 
 
 class CommentApi(ThreadingHTTPServer):
@@ -134,23 +125,6 @@ class CommentApi(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}/comments"
 
 
-@contextmanager
-def serving(comments: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch):
-    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    server = CommentApi(comments)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.daemon = True
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
 def demo_reviews(demo_dir: Path, n: int) -> list[dict[str, Any]]:
     """The first ``n`` demo reviews as API records, numbered by ``seq``."""
     with (demo_dir / "reviews" / "reviews.csv").open(encoding="utf-8", newline="") as f:
@@ -162,7 +136,7 @@ def test_nightly_runs_a_clusterer_and_a_source_type_registered_outside_the_packa
     tmp_path, demo_dir, monkeypatch
 ):
     comments = demo_reviews(demo_dir, 600)
-    with serving(comments, monkeypatch) as api:
+    with serving_locally(CommentApi(comments), monkeypatch) as api:
         source = {
             "type": "test_json_api",
             "name": "posts_api",

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 import os
-import signal
-import subprocess
 import sys
 import time
 from datetime import datetime, timedelta
@@ -14,7 +12,7 @@ from pathlib import Path
 import duckdb
 import psutil
 import pytest
-from conftest import copy_workspace, demo_sources, review_source
+from conftest import copy_workspace, demo_sources, kill_9_when_logged, review_source
 from typer.testing import CliRunner
 
 from warehouse.connection import connect_warehouse
@@ -45,39 +43,23 @@ def test_kill_9_of_hasslemap_run_leaves_no_process_behind(tmp_path, write_config
     # No Prefect API configured: `hasslemap run` starts Prefect's temporary server itself.
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env.update(PREFECT_HOME=str(tmp_path / "prefect"), PYTHONUNBUFFERED="1", COLUMNS="200")
-    run = subprocess.Popen(
+    # Killed mid-run, when the flow is running on the server.
+    started = kill_9_when_logged(
         [sys.executable, "-m", "flows.cli", "run", "--config", str(config)],
+        env,
+        "source reviews:",
         cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
     )
-    seen: list[str] = []
-    started: list[psutil.Process] = []
-    commands: list[str] = []
-    try:
-        for line in run.stdout:
-            seen.append(line)
-            if "source reviews:" in line:  # mid-run: the flow is running on the server
-                started = psutil.Process(run.pid).children(recursive=True)
-                commands = [" ".join(p.cmdline()) for p in started]
-                run.send_signal(signal.SIGKILL)
-                break
-    finally:
-        if run.poll() is None:
-            run.kill()
-        run.wait(timeout=60)
-    assert run.returncode == -signal.SIGKILL, "".join(seen[-30:])
-    assert any("uvicorn" in command for command in commands), "no Prefect server seen"
+    assert any("uvicorn" in command for _, command in started), "no Prefect server seen"
+    processes = [process for process, _ in started]
 
     deadline = time.monotonic() + 60  # a bound, not a measure: the kernel acts at once
-    while _alive(started) and time.monotonic() < deadline:
+    while _alive(processes) and time.monotonic() < deadline:
         time.sleep(0.2)
-    survivors = _alive(started)
+    survivors = _alive(processes)
     for process in survivors:  # never leave them behind, even when the test fails
         process.kill()
-    assert [command for p, command in zip(started, commands, strict=True) if p in survivors] == []
+    assert [command for p, command in started if p in survivors] == []
 
 
 # --- which ranking is "previous": only completed runs count, ordered by start time ---------
@@ -120,20 +102,34 @@ def _completed_run(conn) -> tuple[str, datetime, str]:
     return run_id, started, top
 
 
+def _workspace_with_another_run(
+    nightly_demo, demo_dir: Path, target: Path, run_id: str, status: str, offset: timedelta
+) -> tuple[Path, str, str]:
+    """A demo workspace (:func:`_demo_workspace`) with one more run, ``run_id``, in ``status``.
+
+    That run started ``offset`` after the completed one and ranked as it did, without its top
+    hassle. Returns the config, the completed run's id and that top hassle.
+    """
+    config = _demo_workspace(nightly_demo, demo_dir, target)
+    conn = connect_warehouse(target / "warehouse.duckdb")
+    try:
+        completed, started, top = _completed_run(conn)
+        _add_run(conn, run_id, status, started + offset, completed, top)
+    finally:
+        conn.close()
+    return config, completed, top
+
+
 @pytest.mark.e2e
 @pytest.mark.usefixtures("prefect_server")
 def test_a_killed_runs_ranking_is_not_the_previous_ranking(nightly_demo, demo_dir, tmp_path):
     from flows.nightly import nightly
 
-    config = _demo_workspace(nightly_demo, demo_dir, tmp_path / "ws")
-    conn = connect_warehouse(tmp_path / "ws" / "warehouse.duckdb")
-    try:
-        completed, started, top = _completed_run(conn)
-        # A later run killed after its rank stage: its ranking (here, without the top hassle)
-        # is written, its row still says 'running'.
-        _add_run(conn, "killed-run", "running", started + timedelta(hours=1), completed, top)
-    finally:
-        conn.close()
+    # A later run killed after its rank stage: its ranking (here, without the top hassle)
+    # is written, its row still says 'running'.
+    config, _, top = _workspace_with_another_run(
+        nightly_demo, demo_dir, tmp_path / "ws", "killed-run", "running", timedelta(hours=1)
+    )
 
     result = nightly(str(config))
 
@@ -156,16 +152,12 @@ def test_a_killed_runs_ranking_is_not_the_previous_ranking(nightly_demo, demo_di
 def test_the_report_command_uses_the_last_started_completed_run(nightly_demo, demo_dir, tmp_path):
     from flows.cli import app
 
-    config = _demo_workspace(nightly_demo, demo_dir, tmp_path / "ws")
-    conn = connect_warehouse(tmp_path / "ws" / "warehouse.duckdb")
-    try:
-        completed, started, top = _completed_run(conn)
-        # An older completed run whose id sorts after every UUID; its ranking lacked the top
-        # hassle, so against it the top hassle is new.
-        older = "ffffffff-ffff-ffff-ffff-ffffffffffff"
-        _add_run(conn, older, "completed", started - timedelta(days=1), completed, top)
-    finally:
-        conn.close()
+    # An older completed run whose id sorts after every UUID; its ranking lacked the top
+    # hassle, so against it the top hassle is new.
+    older = "ffffffff-ffff-ffff-ffff-ffffffffffff"
+    config, completed, top = _workspace_with_another_run(
+        nightly_demo, demo_dir, tmp_path / "ws", older, "completed", -timedelta(days=1)
+    )
 
     out = tmp_path / "report"
     result = CliRunner().invoke(app, ["report", "--config", str(config), "--out", str(out)])

@@ -18,6 +18,7 @@ from conftest import (
     dominant_hassles,
     latest_members,
     planted_units,
+    published_report,
     review_source,
     run_chromium,
 )
@@ -84,10 +85,7 @@ def test_every_score_part_is_stored_and_adds_up_to_the_total(nightly_demo):
 def test_nightly_writes_the_report_and_publishes_prefect_artifacts(nightly_demo):
     folder, _, result = nightly_demo
     publish = result["stages"]["publish"]
-    html = Path(publish["report"]).read_text(encoding="utf-8")
-    markdown = Path(publish["report_markdown"]).read_text(encoding="utf-8")
-    with open(publish["report_csv"], newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
+    html, markdown, rows = published_report(publish)
     with connect(folder) as conn:
         top = conn.execute("SELECT label FROM v_latest_hassles ORDER BY rank LIMIT 10").fetchall()
         groups = conn.execute(
@@ -285,10 +283,7 @@ def test_both_levels_are_ranked_each_within_its_level(two_level_demo):
 def test_the_report_opens_each_parent_into_its_children(two_level_demo):
     folder, _, result = two_level_demo
     publish = result["stages"]["publish"]
-    html = Path(publish["report"]).read_text(encoding="utf-8")
-    markdown = Path(publish["report_markdown"]).read_text(encoding="utf-8")
-    with open(publish["report_csv"], newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
+    html, markdown, rows = published_report(publish)
     with connect(folder) as conn:
         parents = conn.execute(
             "SELECT hassle_id, label, child_ids FROM v_latest_parent_hassles ORDER BY rank LIMIT 10"

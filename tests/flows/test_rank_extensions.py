@@ -7,17 +7,15 @@ with them on a copy of the demo workspace.
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 
 import duckdb
 import pytest
 import yaml
-from conftest import copy_workspace, demo_sources
+from conftest import comments_per_customer_column, copy_workspace, demo_sources, published_report
 
-from flows.report.columns import COLUMNS, Column
+from flows.report.columns import COLUMNS
 from nlp.evidence import Evidence
 from nlp.factors import FACTORS, Factor, share
 
@@ -37,14 +35,7 @@ def extended() -> Iterator[None]:
     FACTORS.register(
         Factor("volume", volume, 0.05, label="Volume", detail=lambda e: f"{e.comments} comments")
     )
-    COLUMNS.register(
-        Column(
-            "comments_per_customer",
-            "Comments per customer",
-            value=lambda h, names: round(h.comments / max(1, h.customers), 2),
-            numeric=True,
-        )
-    )
+    COLUMNS.register(comments_per_customer_column("Comments per customer"))
     try:
         yield
     finally:
@@ -89,10 +80,7 @@ def test_a_new_factor_and_column_run_through_nightly(extended, nightly_demo, dem
     assert all(in_view[h] == parts[h]["volume"] for h in in_view)
 
     publish = result["stages"]["publish"]
-    html = Path(publish["report"]).read_text(encoding="utf-8")
-    markdown = Path(publish["report_markdown"]).read_text(encoding="utf-8")
-    with open(publish["report_csv"], newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
+    html, markdown, rows = published_report(publish)
     assert '<th class="num">Comments per customer</th>' in html
     assert "| Comments per customer |" in markdown
     assert "Volume" in html and "| Volume |" in markdown  # the part, explained in each section

@@ -100,32 +100,19 @@ def test_repairs_keep_the_row_and_say_what_was_done():
 
 
 def test_survey_scores_are_checked_against_their_kind():
-    ok, _ = normalise_record(
-        {
-            "response_id": "S1",
+    def answer(response_id: str, kind: str):
+        record = {
+            "response_id": response_id,
             "respondent": "c",
-            "survey": "nps",
+            "survey": kind,
             "score": "9",
             "verbatim": "ok",
             "submitted_at": "2026-09-01",
-        },
-        SURVEYS,
-        max_text_chars=100,
-        dates=DATES,
-    )
-    bad, problems = normalise_record(
-        {
-            "response_id": "S2",
-            "respondent": "c",
-            "survey": "csat",
-            "score": "9",
-            "verbatim": "ok",
-            "submitted_at": "2026-09-01",
-        },
-        SURVEYS,
-        max_text_chars=100,
-        dates=DATES,
-    )
+        }
+        return normalise_record(record, SURVEYS, max_text_chars=100, dates=DATES)
+
+    ok, _ = answer("S1", "nps")
+    bad, problems = answer("S2", "csat")
     assert (ok.score, ok.score_kind) == (9, "nps")
     assert (bad.score, bad.score_kind) == (None, "csat")
     assert [p.code for p in problems] == ["score_out_of_range"]

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import chromium, dom_facts, run_chromium
+from conftest import chromium, comments_per_customer_column, dom_facts, run_chromium
 
 from flows.report.artifacts import artifact_rows, summary_markdown
 from flows.report.columns import COLUMNS, Column, columns_for
@@ -821,14 +821,7 @@ def test_two_level_report_in_headless_chromium(two_level: ReportData, tmp_path: 
 
 @pytest.fixture
 def per_customer() -> Iterator[Column]:
-    column = COLUMNS.register(
-        Column(
-            "comments_per_customer",
-            "Comments | customer",
-            value=lambda h, names: round(h.comments / max(1, h.customers), 2),
-            numeric=True,
-        )
-    )
+    column = COLUMNS.register(comments_per_customer_column("Comments | customer"))
     try:
         yield column
     finally:

@@ -146,22 +146,38 @@ def test_dask_and_local_give_the_same_counts(runs):
     assert on_dask["comments_enriched"] > COMMENTS  # the base window, plus extras and bad records
 
 
-def test_dask_and_local_write_the_same_units_and_enrichment(runs):
-    (dask_folder, _), (local_folder, _) = runs["dask"], runs["local"]
-    units = (
+# Per table: the rows a dask run and a local run must share, and whether there are more of
+# them than comments in the base window (a row per unit or per tag, not per comment).
+SAME_ROWS = {
+    "units": (
         "SELECT unit_id, comment_id, unit_index, start_char, end_char, text, text_hash, lemmas, "
         "noun_chunks, negated, pattern_hits, round(sentiment, 9), round(severity, 9), "
-        "severity_parts FROM units ORDER BY unit_id"
-    )
-    expected = query(local_folder, units)
-    assert len(expected) > COMMENTS
-    assert query(dask_folder, units) == expected
-    enrichment = (
+        "severity_parts FROM units ORDER BY unit_id",
+        True,
+    ),
+    "comment_enrichment": (
         "SELECT comment_id, content_hash, enrich_version, language, "
         "round(language_confidence, 9), language_supported, text_hash, round(sentiment, 9), "
-        "round(severity, 9), severity_parts, unit_count FROM comment_enrichment ORDER BY comment_id"
-    )
-    assert query(dask_folder, enrichment) == query(local_folder, enrichment)
+        "round(severity, 9), severity_parts, unit_count FROM comment_enrichment ORDER BY comment_id",
+        False,
+    ),
+    "tags": (
+        "SELECT subject_kind, subject_id, comment_id, stage, round(stage_confidence, 4), theme, "
+        "round(theme_confidence, 4), is_pain_point, round(pain_score, 4), method, "
+        "taxonomy_version, model_id FROM tags ORDER BY subject_kind, subject_id",
+        True,
+    ),
+}
+
+
+@pytest.mark.parametrize("table", list(SAME_ROWS))
+def test_dask_and_local_write_the_same_rows(runs, table):
+    (dask_folder, _), (local_folder, _) = runs["dask"], runs["local"]
+    sql, more_than_comments = SAME_ROWS[table]
+    expected = query(local_folder, sql)
+    if more_than_comments:
+        assert len(expected) > COMMENTS
+    assert query(dask_folder, sql) == expected
 
 
 def test_dask_and_local_store_the_same_vectors(runs):
@@ -173,18 +189,6 @@ def test_dask_and_local_store_the_same_vectors(runs):
         np.array([row[2] for row in on_dask]) - np.array([row[2] for row in local])
     ).max()
     assert difference <= 1e-5  # in practice 0: the same texts share each batch
-
-
-def test_dask_and_local_write_the_same_tags(runs):
-    (dask_folder, _), (local_folder, _) = runs["dask"], runs["local"]
-    sql = (
-        "SELECT subject_kind, subject_id, comment_id, stage, round(stage_confidence, 4), theme, "
-        "round(theme_confidence, 4), is_pain_point, round(pain_score, 4), method, "
-        "taxonomy_version, model_id FROM tags ORDER BY subject_kind, subject_id"
-    )
-    expected = query(local_folder, sql)
-    assert len(expected) > COMMENTS
-    assert query(dask_folder, sql) == expected
 
 
 def test_a_second_dask_run_recomputes_nothing(runs):

@@ -85,37 +85,33 @@ def by_id(results):
 CHANNELS = ("review", "ticket", "survey")
 
 
+def series(hassle, n, *, first, step, channels=("review",), severity=0.5):
+    """``n`` mentions of ``hassle`` by as many customers, ``step`` days apart from ``first``
+    days ago, written in ``channels`` in turn."""
+    key = hassle.lower()
+    return [
+        mention(
+            hassle,
+            f"{key}{i}",
+            f"c{key}{i}",
+            channel=channels[i % len(channels)],
+            days_ago=first + step * i,
+            severity=severity,
+        )
+        for i in range(n)
+    ]
+
+
 def scenario():
     """A: many customers, severe, steady. B: fewer, mild. C: growing. D: generic, biggest."""
-    ms = []
-    for i in range(20):  # 4 in the last 7 days, 16 in the 28 before: steady
-        ms.append(
-            mention(
-                "A",
-                f"a{i}",
-                f"ca{i}",
-                channel=CHANNELS[i % 3],
-                days_ago=0.5 + 1.75 * i,
-                severity=0.875,
-            )
-        )
-    for i in range(6):
-        ms.append(mention("B", f"b{i}", f"cb{i}", days_ago=10 + i, severity=0.375))
-    for i in range(15):  # 15 in the last 7 days ...
-        ms.append(
-            mention(
-                "C",
-                f"c{i}",
-                f"cc{i}",
-                channel=CHANNELS[i % 2],
-                days_ago=0.2 + 0.4 * i,
-                severity=0.625,
-            )
-        )
-    for i, days in enumerate((10, 20)):  # ... against 2 in the 28 days before
+    # A: 4 in the last 7 days, 16 in the 28 before: steady.
+    ms = series("A", 20, first=0.5, step=1.75, channels=CHANNELS, severity=0.875)
+    ms += series("B", 6, first=10, step=1, severity=0.375)
+    # C: 15 in the last 7 days, against 2 in the 28 days before.
+    ms += series("C", 15, first=0.2, step=0.4, channels=CHANNELS[:2], severity=0.625)
+    for i, days in enumerate((10, 20)):
         ms.append(mention("C", f"cold{i}", f"cco{i}", channel="review", days_ago=days))
-    for i in range(40):
-        ms.append(mention("D", f"d{i}", f"cd{i}", channel=CHANNELS[i % 3], days_ago=0.5 + 0.85 * i))
+    ms += series("D", 40, first=0.5, step=0.85, channels=CHANNELS)
     hassles = [info("A", 0.8), info("B", 0.6), info("C", 0.5)]
     hassles.append(info("D", specificity=0.1))
     return ms, hassles
@@ -170,23 +166,27 @@ def test_four_this_week_against_two_a_week_before_is_steady_with_default_windows
     assert t.label == "steady"
 
 
-def test_too_few_mentions_are_never_rising_even_when_significant():
-    # 3 in one day against 1 in the 100 before: ratio 300 and p < 1e-4, but n = 4 < 5.
-    t = trend_test(3, 1, 1, 100, TrendSettings())
-    assert t.ratio == pytest.approx(300.0)
-    assert t.p_value < 1e-4
+@pytest.mark.parametrize(
+    ("counts", "ratio", "p_below", "rising_with"),
+    [
+        # 3 in one day against 1 in the 100 before: ratio 300 and p < 1e-4, but n = 4 < 5.
+        pytest.param((3, 1, 1, 100), 300.0, 1e-4, {"min_mentions": 4}, id="too-few-mentions"),
+        # 1,200 vs 4,000 per 28 days: ratio 1.2, very significant, below min_change 0.25.
+        pytest.param((1200, 4000, 7, 28), 1.2, 1e-6, {"min_change": 0.1}, id="small-change"),
+    ],
+)
+def test_a_significant_change_is_steady_with_too_few_mentions_or_too_small_a_change(
+    counts, ratio, p_below, rising_with
+):
+    t = trend_test(*counts, TrendSettings())
+    assert t.ratio == pytest.approx(ratio)
+    assert t.p_value < p_below
     assert t.label == "steady"
-    assert trend_test(3, 1, 1, 100, TrendSettings(min_mentions=4)).label == "rising"
+    assert trend_test(*counts, TrendSettings(**rising_with)).label == "rising"
+
+
+def test_none_this_week_against_forty_before_is_falling():
     assert trend_test(0, 40, 7, 28, TrendSettings()).label == "falling"
-
-
-def test_significant_but_small_change_is_steady():
-    # 1,200 vs 4,000 per 28 days: ratio 1.2, very significant, below min_change 0.25.
-    t = trend_test(1200, 4000, 7, 28, TrendSettings())
-    assert t.ratio == pytest.approx(1.2)
-    assert t.p_value < 1e-6
-    assert t.label == "steady"
-    assert trend_test(1200, 4000, 7, 28, TrendSettings(min_change=0.1)).label == "rising"
 
 
 def test_zero_baseline_with_enough_mentions_is_new():
