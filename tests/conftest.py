@@ -41,6 +41,9 @@ if TYPE_CHECKING:
 
     from flows.report.columns import Column
 
+# Fails the run, naming the files, when a test wrote into the working tree (tests/worktree_guard.py).
+pytest_plugins = ["worktree_guard"]
+
 # The bundled demo mappings, one per channel; tests point them at their own files.
 REVIEW_FIELDS, TICKET_FIELDS, SURVEY_FIELDS = (source["fields"] for source in demo_source_dicts())
 
