@@ -106,8 +106,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from config import load_settings
-    from config.taxonomy import load_taxonomy
-    from flows.enrich import Models, resolve_taxonomy_path
+    from config.taxonomy import load_taxonomy, resolve_taxonomy_path
+    from flows.enrich_models import Models
     from nlp.language import detect_language
     from nlp.normalize import Rules, normalise
     from nlp.severity import score_severity
