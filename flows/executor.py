@@ -10,6 +10,8 @@ same partitions, so both write the same rows.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Protocol, TypeVar
 
@@ -34,6 +36,28 @@ Texts = Sequence[Sequence[TextToEmbed]]
 """Partitions of the texts to embed."""
 SplitResults = Iterator[tuple[Sequence[PendingComment], Split]]
 EmbedResults = Iterator[tuple[Sequence[TextToEmbed], Vectors]]
+
+
+PARALLEL_SPLIT_MIN = 1_000
+"""Fewer comments than this are parsed in one process: starting more costs more than it saves."""
+MAX_SPACY_PROCESSES = 4
+
+
+def spacy_processes(setting: int, comments: int) -> int:
+    """How many processes spaCy parses a partition of ``comments`` in, in this process.
+
+    ``setting`` is ``enrich.spacy_processes``: a number is used as it is; 0 means one per CPU
+    core (at most :data:`MAX_SPACY_PROCESSES`) for a partition of at least
+    :data:`PARALLEL_SPLIT_MIN` comments. A daemonic process (a Dask worker) may not start
+    processes, so it always parses in one.
+    """
+    if multiprocessing.current_process().daemon:
+        return 1
+    if setting:
+        return setting
+    if comments < PARALLEL_SPLIT_MIN:
+        return 1
+    return max(1, min(os.cpu_count() or 1, MAX_SPACY_PROCESSES))
 
 
 def partitions(items: Sequence[T], size: int) -> list[Sequence[T]]:
@@ -66,7 +90,11 @@ class EnrichExecutor(Protocol):
 
 
 class LocalExecutor:
-    """Computes every partition in this process, in order, with this run's models."""
+    """Computes every partition in this process, in order, with this run's models.
+
+    spaCy may parse a large partition in several processes (:func:`spacy_processes`): the
+    split step is single-threaded, so on a machine with more than one core the others idle.
+    """
 
     place = None
 
@@ -89,6 +117,7 @@ class LocalExecutor:
                 stamp=now(),
                 models=self.models,
                 boilerplate=boilerplate,
+                n_process=spacy_processes(self.settings.enrich.spacy_processes, len(part)),
             )
             yield part, rows
 

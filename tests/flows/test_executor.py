@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import multiprocessing
+from datetime import UTC, datetime
+
 import numpy as np
+import pytest
 from conftest import BagOfWordsEmbedder
 
 from config import Settings
+from config.taxonomy import load_taxonomy, resolve_taxonomy_path
 from flows.enrich_models import Models, StoredEmbedder, embedding_model_id
-from flows.executor import LocalExecutor, partitions
+from flows.executor import PARALLEL_SPLIT_MIN, LocalExecutor, partitions, spacy_processes
+from nlp.enrich import compute_units
 from warehouse.connection import connect_warehouse
 from warehouse.core import run_sql
-from warehouse.enrichment import TextToEmbed
+from warehouse.enrichment import PendingComment, TextToEmbed
 
 
 def models_with(embedder: BagOfWordsEmbedder) -> Models:
@@ -53,3 +59,47 @@ def test_stored_embedder_embeds_a_text_once(tmp_path):
 def test_the_model_id_names_the_model_and_the_backend():
     settings = Settings(models={"backend": "torch-bf16-jit"})
     assert embedding_model_id(settings) == "all-MiniLM-L6-v2@torch-bf16-jit"
+
+
+@pytest.mark.parametrize(
+    ("setting", "comments", "expected"),
+    [
+        (1, 50_000, 1),  # one, as set
+        (3, 10, 3),  # a number is used as it is
+        (0, PARALLEL_SPLIT_MIN - 1, 1),  # auto, a small partition: not worth a process
+        (0, PARALLEL_SPLIT_MIN, "cores"),  # auto, a large one: one per core, at most 4
+    ],
+)
+def test_spacy_processes_follows_the_setting_and_the_partition_size(
+    monkeypatch, setting, comments, expected
+):
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    want = 4 if expected == "cores" else expected
+    assert spacy_processes(setting, comments) == want
+
+
+def test_spacy_processes_is_one_in_a_daemonic_process(monkeypatch):
+    monkeypatch.setattr(multiprocessing.current_process(), "daemon", True)
+    assert spacy_processes(0, 50_000) == 1
+    assert spacy_processes(4, 50_000) == 1
+
+
+def test_the_split_gives_the_same_rows_in_one_or_two_spacy_processes():
+    settings = Settings()
+    models = Models(settings)
+    taxonomy = load_taxonomy(resolve_taxonomy_path(settings))
+    texts = [
+        "The app logged me out again. Support never answered!",
+        "Refund still not here after three weeks, but the staff were kind.",
+        "Love it. Works perfectly.",
+        "I waited 40 minutes on hold and then the call dropped :(",
+    ]
+    comments = [
+        PendingComment(f"c{i}", texts[i % len(texts)], f"h{i}", None, None, None, None, "reviews")
+        for i in range(40)
+    ]
+    stamp = datetime(2026, 11, 30, tzinfo=UTC)
+    one = compute_units(comments, settings, taxonomy, stamp=stamp, models=models, n_process=1)
+    two = compute_units(comments, settings, taxonomy, stamp=stamp, models=models, n_process=2)
+    assert len(one[1]) > len(comments)  # sentences were split
+    assert one == two
