@@ -53,6 +53,20 @@ THEMES = (
     ("policy_rigidity", "Policy rigidity"),
     ("availability", "Availability"),
 )
+CSV_HASSLE_COLUMNS = [
+    "rank",
+    "hassle_id",
+    "label",
+    "stage",
+    "theme",
+    "score",
+    "customers",
+    "comments",
+    "severity_mean",
+    "trend_label",
+    "change",
+]
+"""The built-in columns of the CSV report, in order (the score parts and channels follow)."""
 WEIGHTS = {"reach": 0.30, "severity": 0.25, "trend": 0.20, "spread": 0.10, "repeat": 0.15}
 LABELS = {
     "reach": "Reach",
@@ -513,17 +527,7 @@ def test_csv_has_one_row_per_hassle(report: ReportData):
     assert len(rows) == len(report.hassles)
     keys = list(WEIGHTS)
     assert list(rows[0]) == [
-        "rank",
-        "hassle_id",
-        "label",
-        "stage",
-        "theme",
-        "score",
-        "customers",
-        "comments",
-        "severity_mean",
-        "trend_label",
-        "change",
+        *CSV_HASSLE_COLUMNS,
         *[col for key in keys for col in (f"part_{key}", f"contribution_{key}")],
         "channel_review",
         "channel_ticket",
@@ -849,19 +853,7 @@ def test_a_registered_column_shows_in_every_table(report: ReportData, per_custom
 
 
 def test_the_built_in_columns_and_their_tables():
-    assert [c.name for c in columns_for("csv")] == [
-        "rank",
-        "hassle_id",
-        "label",
-        "stage",
-        "theme",
-        "score",
-        "customers",
-        "comments",
-        "severity_mean",
-        "trend_label",
-        "change",
-    ]
+    assert [c.name for c in columns_for("csv")] == CSV_HASSLE_COLUMNS
     assert [c.name for c in columns_for("csv", two_level=True)][2:4] == ["level", "parent_id"]
     assert [c.artifact_name for c in columns_for("artifact")][-3:] == ["trend", "change", "why"]
     assert [c.short for c in columns_for("cli")] == [
