@@ -52,7 +52,7 @@ def per_comment(label: str, seconds: float, n: int) -> str:
     return f"| {label} | {seconds:.2f} | {seconds / n * 1000:.3f} | {n / seconds:,.0f} |"
 
 
-def spacy_variant(nlp, texts, matcher, *, batch_size, n_process=1, components=None):
+def spacy_variant(nlp, texts, matcher, *, batch_size, components=None):
     """Run the unit analysis with a variant of the pipeline; return (seconds, sentences)."""
     from nlp import units
 
@@ -65,11 +65,7 @@ def spacy_variant(nlp, texts, matcher, *, batch_size, n_process=1, components=No
             nlp.enable_pipe(name)
     try:
         started = time.perf_counter()
-        result = list(
-            units.split_sentences(
-                nlp, texts, matcher=matcher, batch_size=batch_size, n_process=n_process
-            )
-        )
+        result = list(units.split_sentences(nlp, texts, matcher=matcher, batch_size=batch_size))
         return time.perf_counter() - started, result
     finally:
         units.NEEDED_COMPONENTS = needed
@@ -136,8 +132,6 @@ def main() -> None:
         components=("tok2vec", "tagger", "attribute_ruler", "lemmatizer", "senter"),
     )
     rows.append(("spaCy, senter instead of the parser", seconds, agreement(base, got)))
-    seconds, got = spacy_variant(models.spacy, normalised, matcher, batch_size=256, n_process=2)
-    rows.append(("spaCy, batch 256, 2 processes", seconds, agreement(base, got)))
 
     fallback = models.language_fallback
     started = time.perf_counter()

@@ -83,12 +83,13 @@ class EnrichSettings(StrictModel):
         ),
     )
     spacy_batch_size: int = Field(default=256, gt=0)
-    spacy_processes: int = Field(
+    split_processes: int = Field(
         default=0,
         ge=0,
         description=(
-            "Processes spaCy parses a partition in, in the local run: 0 = one per CPU core "
-            "(at most 4) for partitions of 1,000 comments or more, else 1. Dask workers use 1."
+            "Processes the split step (spaCy, language, severity) runs in, in the local run: "
+            "0 = one per CPU core (at most 4) for 1,000 comments or more, else 1. Dask workers "
+            "use 1."
         ),
     )
     supported_languages: tuple[str, ...] = ("en",)

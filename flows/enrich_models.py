@@ -105,6 +105,14 @@ class Models:
             )
         return self._matchers[key]
 
+    def load_for_split(self, taxonomy: Taxonomy) -> None:
+        """Load spaCy, VADER and the taxonomy's matcher now.
+
+        The language detector still loads on first use: most runs never need it.
+        """
+        self.sentiment  # noqa: B018 - a cached property: reading it loads the model
+        self.matcher(taxonomy)
+
 
 # One Models per model configuration per process: a Dask worker loads each model once, on
 # its first partition, and keeps it for the next ones (and the next runs).

@@ -13,6 +13,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Collection, Iterator, Mapping, Sequence
+from datetime import datetime
 from typing import Protocol, TypeVar
 
 import numpy as np
@@ -39,17 +40,20 @@ EmbedResults = Iterator[tuple[Sequence[TextToEmbed], Vectors]]
 
 
 PARALLEL_SPLIT_MIN = 1_000
-"""Fewer comments than this are parsed in one process: starting more costs more than it saves."""
-MAX_SPACY_PROCESSES = 4
+"""Fewer comments than this are split in one process: starting more costs more than it saves."""
+MAX_SPLIT_PROCESSES = 4
+PIECES_PER_PROCESS = 4
+"""Each partition is cut into this many pieces per process, so that no process waits long for
+the slowest: a piece of long texts takes longer than one of tweets."""
 
 
-def spacy_processes(setting: int, comments: int) -> int:
-    """How many processes spaCy parses a partition of ``comments`` in, in this process.
+def split_processes(setting: int, comments: int) -> int:
+    """How many processes the split step runs ``comments`` in, from this process.
 
-    ``setting`` is ``enrich.spacy_processes``: a number is used as it is; 0 means one per CPU
-    core (at most :data:`MAX_SPACY_PROCESSES`) for a partition of at least
-    :data:`PARALLEL_SPLIT_MIN` comments. A daemonic process (a Dask worker) may not start
-    processes, so it always parses in one.
+    ``setting`` is ``enrich.split_processes``: a number is used as it is; 0 means one per CPU
+    core (at most :data:`MAX_SPLIT_PROCESSES`) for at least :data:`PARALLEL_SPLIT_MIN`
+    comments. A daemonic process (a Dask worker) may not start processes, so it always splits
+    in one.
     """
     if multiprocessing.current_process().daemon:
         return 1
@@ -57,7 +61,7 @@ def spacy_processes(setting: int, comments: int) -> int:
         return setting
     if comments < PARALLEL_SPLIT_MIN:
         return 1
-    return max(1, min(os.cpu_count() or 1, MAX_SPACY_PROCESSES))
+    return max(1, min(os.cpu_count() or 1, MAX_SPLIT_PROCESSES))
 
 
 def partitions(items: Sequence[T], size: int) -> list[Sequence[T]]:
@@ -90,10 +94,11 @@ class EnrichExecutor(Protocol):
 
 
 class LocalExecutor:
-    """Computes every partition in this process, in order, with this run's models.
+    """Computes every partition from this process, in order, with this run's models.
 
-    spaCy may parse a large partition in several processes (:func:`spacy_processes`): the
-    split step is single-threaded, so on a machine with more than one core the others idle.
+    The split step is single-threaded Python and spaCy, so on a machine with more than one core
+    it runs in a pool of forked processes (:func:`split_processes`) that share the models this
+    process loaded; each returns finished rows, which are small beside spaCy's parsed docs.
     """
 
     place = None
@@ -108,20 +113,68 @@ class LocalExecutor:
         return None
 
     def split(self, parts: Comments, taxonomy: Taxonomy, boilerplate: Boilerplate) -> SplitResults:
-        """Yield each partition of comments with its rows, computed here."""
-        for part in parts:
-            rows = compute_units(
-                part,
-                self.settings,
-                taxonomy,
-                stamp=now(),
-                models=self.models,
-                boilerplate=boilerplate,
-                n_process=spacy_processes(self.settings.enrich.spacy_processes, len(part)),
-            )
-            yield part, rows
+        """Yield each partition of comments with its rows, in order, as each is ready."""
+        processes = split_processes(
+            self.settings.enrich.split_processes, sum(len(part) for part in parts)
+        )
+        if processes == 1:
+            for part in parts:
+                yield part, _split_piece((part, now()), self.models, taxonomy, boilerplate)
+            return
+        self.models.load_for_split(taxonomy)  # before the fork: the processes share them
+        pieces = [partitions(p, -(-len(p) // (processes * PIECES_PER_PROCESS))) for p in parts]
+        context = multiprocessing.get_context("fork")
+        with context.Pool(
+            processes, _hold_split_inputs, (self.models, taxonomy, boilerplate)
+        ) as pool:
+            done = pool.imap(_split_held_piece, _stamped(pieces))
+            for part, part_pieces in zip(parts, pieces, strict=True):
+                rows = [next(done) for _ in part_pieces]
+                yield (
+                    part,
+                    (
+                        [e for enrichments, _ in rows for e in enrichments],
+                        [u for _, units in rows for u in units],
+                    ),
+                )
 
     def embed(self, parts: Texts) -> EmbedResults:
         """Yield each partition of texts with its vectors, computed here."""
         for part in parts:
             yield part, encode_texts(self.models.embedder, part)
+
+
+def _stamped(
+    pieces: list[list[Sequence[PendingComment]]],
+) -> Iterator[tuple[Sequence[PendingComment], datetime]]:
+    """Each piece with its partition's ``enriched_at``, taken when the partition starts."""
+    for part_pieces in pieces:
+        stamp = now()
+        for piece in part_pieces:
+            yield piece, stamp
+
+
+def _split_piece(
+    job: tuple[Sequence[PendingComment], datetime],
+    models: Models,
+    taxonomy: Taxonomy,
+    boilerplate: Boilerplate,
+) -> Split:
+    comments, stamp = job
+    return compute_units(
+        comments, models.settings, taxonomy, stamp=stamp, models=models, boilerplate=boilerplate
+    )
+
+
+# The inputs of a forked split process, set once when it starts (fork copies them, unpickled).
+_held: tuple[Models, Taxonomy, Boilerplate] | None = None
+
+
+def _hold_split_inputs(models: Models, taxonomy: Taxonomy, boilerplate: Boilerplate) -> None:
+    global _held
+    _held = (models, taxonomy, boilerplate)
+
+
+def _split_held_piece(job: tuple[Sequence[PendingComment], datetime]) -> Split:
+    assert _held is not None, "a split process starts with _hold_split_inputs"
+    return _split_piece(job, *_held)

@@ -130,7 +130,6 @@ def compute_units(
     stamp: datetime,
     models: EnrichModels,
     boilerplate: Mapping[str, Collection[str]] | None = None,
-    n_process: int = 1,
 ) -> tuple[list[CommentEnrichment], list[Unit]]:
     """Split comments into sentence units with language and severity; touches no database.
 
@@ -146,7 +145,6 @@ def compute_units(
         stamp: The ``enriched_at`` time written with every comment.
         models: The loaded models (spaCy, VADER, the language detector).
         boilerplate: Per source, its boilerplate keys (:func:`nlp.normalize_rules.find_boilerplate`).
-        n_process: Processes spaCy parses in; the rows are the same for any number.
 
     Returns:
         ``(enrichments, units)``: one :class:`CommentEnrichment` per comment and one
@@ -167,7 +165,6 @@ def compute_units(
         (n.text for n in normalised),
         matcher=models.matcher(taxonomy),
         batch_size=settings.enrich.spacy_batch_size,
-        n_process=n_process,
     )
     for comment, norm, sentences in zip(comments, normalised, sentences_per_comment, strict=True):
         if comment.language:

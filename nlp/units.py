@@ -112,7 +112,6 @@ def split_sentences(
     *,
     matcher: Any = None,
     batch_size: int = 256,
-    n_process: int = 1,
 ) -> Iterator[list[Sentence]]:
     """Yield, for each text, its sentences (skipping ones with no word in them).
 
@@ -122,11 +121,10 @@ def split_sentences(
         texts: The comments' texts.
         matcher: Optional spaCy ``Matcher`` from :func:`build_matcher`.
         batch_size: Texts per ``nlp.pipe`` batch.
-        n_process: Processes ``nlp.pipe`` parses in (spaCy's own multiprocessing).
     """
     unneeded = [name for name in nlp.pipe_names if name not in NEEDED_COMPONENTS]
     with nlp.select_pipes(disable=unneeded):
-        for doc in nlp.pipe(texts, batch_size=batch_size, n_process=n_process):
+        for doc in nlp.pipe(texts, batch_size=batch_size):
             matches = list(matcher(doc)) if matcher is not None else []
             sentences = []
             for sent in doc.sents:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -12,8 +13,7 @@ from conftest import BagOfWordsEmbedder
 from config import Settings
 from config.taxonomy import load_taxonomy, resolve_taxonomy_path
 from flows.enrich_models import Models, StoredEmbedder, embedding_model_id
-from flows.executor import PARALLEL_SPLIT_MIN, LocalExecutor, partitions, spacy_processes
-from nlp.enrich import compute_units
+from flows.executor import PARALLEL_SPLIT_MIN, LocalExecutor, partitions, split_processes
 from warehouse.connection import connect_warehouse
 from warehouse.core import run_sql
 from warehouse.enrichment import PendingComment, TextToEmbed
@@ -66,40 +66,56 @@ def test_the_model_id_names_the_model_and_the_backend():
     [
         (1, 50_000, 1),  # one, as set
         (3, 10, 3),  # a number is used as it is
-        (0, PARALLEL_SPLIT_MIN - 1, 1),  # auto, a small partition: not worth a process
-        (0, PARALLEL_SPLIT_MIN, "cores"),  # auto, a large one: one per core, at most 4
+        (0, PARALLEL_SPLIT_MIN - 1, 1),  # auto, few comments: not worth a process
+        (0, PARALLEL_SPLIT_MIN, "cores"),  # auto, many: one per core, at most 4
     ],
 )
-def test_spacy_processes_follows_the_setting_and_the_partition_size(
+def test_split_processes_follow_the_setting_and_the_comment_count(
     monkeypatch, setting, comments, expected
 ):
     monkeypatch.setattr("os.cpu_count", lambda: 8)
     want = 4 if expected == "cores" else expected
-    assert spacy_processes(setting, comments) == want
+    assert split_processes(setting, comments) == want
 
 
-def test_spacy_processes_is_one_in_a_daemonic_process(monkeypatch):
+def test_split_processes_are_one_in_a_daemonic_process(monkeypatch):
     monkeypatch.setattr(multiprocessing.current_process(), "daemon", True)
-    assert spacy_processes(0, 50_000) == 1
-    assert spacy_processes(4, 50_000) == 1
+    assert split_processes(0, 50_000) == 1
+    assert split_processes(4, 50_000) == 1
 
 
-def test_the_split_gives_the_same_rows_in_one_or_two_spacy_processes():
-    settings = Settings()
-    models = Models(settings)
-    taxonomy = load_taxonomy(resolve_taxonomy_path(settings))
+def test_the_split_gives_the_same_rows_in_order_in_one_or_two_processes():
+    taxonomy = load_taxonomy(resolve_taxonomy_path(Settings()))
     texts = [
         "The app logged me out again. Support never answered!",
         "Refund still not here after three weeks, but the staff were kind.",
         "Love it. Works perfectly.",
         "I waited 40 minutes on hold and then the call dropped :(",
+        "El pedido no ha llegado todavía y nadie contesta.",  # reaches the language detector
     ]
     comments = [
         PendingComment(f"c{i}", texts[i % len(texts)], f"h{i}", None, None, None, None, "reviews")
-        for i in range(40)
+        for i in range(72)
     ]
+    parts = [comments[:40], comments[40:47], comments[47:]]
     stamp = datetime(2026, 11, 30, tzinfo=UTC)
-    one = compute_units(comments, settings, taxonomy, stamp=stamp, models=models, n_process=1)
-    two = compute_units(comments, settings, taxonomy, stamp=stamp, models=models, n_process=2)
-    assert len(one[1]) > len(comments)  # sentences were split
+
+    def split_in(processes: int) -> list[tuple[list[str], list, list]]:
+        executor = LocalExecutor(Models(Settings(enrich={"split_processes": processes})))
+        return [
+            (
+                [c.comment_id for c in part],
+                [replace(e, enriched_at=stamp) for e in enrichments],
+                units,
+            )
+            for part, (enrichments, units) in executor.split(parts, taxonomy, {})
+        ]
+
+    one, two = split_in(1), split_in(2)
+    assert [ids for ids, _, _ in two] == [[c.comment_id for c in part] for part in parts]
+    for ids, enrichments, units in two:
+        assert [e.comment_id for e in enrichments] == ids
+        assert {u.comment_id for u in units} == set(ids)
+    assert sum(len(units) for _, _, units in one) > len(comments)  # sentences were split
+    assert {e.language for _, enrichments, _ in one for e in enrichments} == {"en", "es"}
     assert one == two
