@@ -99,6 +99,10 @@ class CachedTraceModel:
         """The length of each vector."""
         return self.dimension
 
+    def token_counts(self, sentences: list[str]) -> list[int]:
+        """How many tokens (special tokens included, truncated) the model reads of each."""
+        return [sum(e.attention_mask) for e in self.tokenizer.encode_batch(sentences)]
+
     def encode(self, sentences: Sequence[str], **_: Any) -> torch.Tensor:
         """Embed ``sentences`` as one batch; bf16 rows of unit length, in input order."""
         import torch

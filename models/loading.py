@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from models.auto import (
     AUTO,
@@ -21,6 +21,7 @@ from models.auto import (
     time_backends,
 )
 from models.backends import LoadRequest, get_backend
+from models.cache import CachedTraceModel
 from models.paths import (
     DEFAULT_EMBEDDING_MODEL,
     DEFAULT_SPACY_MODEL,
@@ -81,12 +82,35 @@ def load_embedder(
     if backend == AUTO:
         backend = resolve_backend(AUTO, model=model, device=device, cache_dir=cache_dir)
     request = LoadRequest(path, resolved_device, Path(cache_dir), label)
+    loaded = get_backend(backend).load(request)
     return SentenceTransformerEmbedder(
-        get_backend(backend).load(request),
+        loaded,
         model_id=f"{label}@{backend}",
         batch_size=batch_size or default_batch_size(resolved_device),
         on_progress=on_progress,
+        count_tokens=token_counter(loaded),
     )
+
+
+def token_counter(model: Any) -> Callable[[list[str]], list[int]] | None:
+    """How to count the tokens ``model`` reads of each text, to batch texts of equal length.
+
+    A cached trace counts with its own tokenizer; a ``SentenceTransformer`` with its
+    ``tokenizer``, truncated at its ``max_seq_length``; None for a model with neither.
+    """
+    if isinstance(model, CachedTraceModel):
+        return model.token_counts
+    tokenizer = getattr(model, "tokenizer", None)
+    if tokenizer is None:
+        return None
+    limit = model.max_seq_length
+
+    def count(texts: list[str]) -> list[int]:
+        return [
+            len(ids) for ids in tokenizer(texts, truncation=True, max_length=limit)["input_ids"]
+        ]
+
+    return count
 
 
 def default_batch_size(device: str) -> int:
@@ -130,10 +154,12 @@ def choose_for(model: str, device: str, cache_dir: Path) -> Choice:
 
 def encoder(backend: str, request: LoadRequest) -> Callable[[Sequence[str]], object]:
     """Load ``backend`` for ``request`` and return its embedder's ``encode``."""
+    loaded = get_backend(backend).load(request)
     embedder = SentenceTransformerEmbedder(
-        get_backend(backend).load(request),
+        loaded,
         model_id=f"{request.label}@{backend}",
         batch_size=default_batch_size(request.device),
+        count_tokens=token_counter(loaded),
     )
     return embedder.encode
 

@@ -152,6 +152,20 @@ def test_the_frozen_trace_is_cached_and_later_loads_encode_bit_identically(tmp_p
     assert np.array_equal(cached.encode(texts), traced.encode(texts))
 
 
+def test_the_traced_and_the_cached_model_count_the_same_tokens(tmp_path: Path):
+    texts = [*varied_texts(60), "@AppSupport 😡😡 https://t.co/x1Y2z3 ???", "ok"]
+    traced = load_embedder(backend=JIT, cache_dir=tmp_path)
+    cached = load_embedder(backend=JIT, cache_dir=tmp_path)
+    assert isinstance(cached.model, CachedTraceModel)
+
+    counts = cached.count_tokens(texts)
+
+    assert counts == traced.count_tokens(texts)
+    assert max(counts) == traced.model.max_seq_length  # the 300-word texts are truncated
+    assert counts[-1] == 3  # [CLS] ok [SEP]
+    assert counts[-2] > len(texts[-2].split()) * 2  # a link and emoji are many tokens
+
+
 def test_a_damaged_trace_cache_is_traced_again(tmp_path: Path):
     texts = varied_texts(40)
     expected = load_embedder(backend=JIT, cache_dir=tmp_path).encode(texts)

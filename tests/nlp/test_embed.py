@@ -110,11 +110,29 @@ def test_progress_is_reported_per_batch():
 
 
 def test_length_sorted_batches_cover_every_index_once():
-    texts = ["xx", "x", "xxxx", "xxx", "x"]
-    batches = length_sorted_batches(texts, 2)
-    assert sorted(i for batch in batches for i in batch) == list(range(len(texts)))
-    lengths = [len(texts[i]) for batch in batches for i in batch]
-    assert lengths == sorted(lengths, reverse=True)
+    lengths = [2, 1, 4, 3, 1]
+    batches = length_sorted_batches(lengths, 2)
+    assert sorted(i for batch in batches for i in batch) == list(range(len(lengths)))
+    seen = [lengths[i] for batch in batches for i in batch]
+    assert seen == sorted(seen, reverse=True)
+
+
+def test_batches_follow_the_token_count_when_the_model_gives_one():
+    texts = ["😡😡😡 app", "the app crashes when I open it", "ok", "😡😡😡 bank", "hi"]
+    tokens = {"😡😡😡 app": 12, "😡😡😡 bank": 12, "the app crashes when I open it": 8}
+    model = FakeModel()
+    embedder = SentenceTransformerEmbedder(
+        model,
+        model_id="fake@test",
+        batch_size=2,
+        count_tokens=lambda batch: [tokens.get(t, 1) for t in batch],
+    )
+    vectors = embedder.encode(texts)
+    # The two emoji texts are the longest in tokens, though not in characters: one batch.
+    assert sorted(model.batches[0]) == ["😡😡😡 app", "😡😡😡 bank"]
+    assert model.batches[1][0] == "the app crashes when I open it"
+    for text, vector in zip(texts, vectors, strict=True):  # in the input order
+        np.testing.assert_allclose(vector, expected(model, text), rtol=1e-6)
 
 
 def test_a_model_returning_the_wrong_shape_is_an_error():
