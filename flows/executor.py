@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol, TypeVar
@@ -124,19 +125,19 @@ class LocalExecutor:
         self.models.load_for_split(taxonomy)  # before the fork: the processes share them
         pieces = [partitions(p, -(-len(p) // (processes * PIECES_PER_PROCESS))) for p in parts]
         context = multiprocessing.get_context("fork")
-        with context.Pool(
-            processes, _hold_split_inputs, (self.models, taxonomy, boilerplate)
-        ) as pool:
+        pool = context.Pool(processes, _hold_split_inputs, (self.models, taxonomy, boilerplate))
+        try:
             done = pool.imap(_split_held_piece, _stamped(pieces))
             for part, part_pieces in zip(parts, pieces, strict=True):
                 rows = [next(done) for _ in part_pieces]
-                yield (
-                    part,
-                    (
-                        [e for enrichments, _ in rows for e in enrichments],
-                        [u for _, units in rows for u in units],
-                    ),
-                )
+                enrichments = [e for piece_enrichments, _ in rows for e in piece_enrichments]
+                yield part, (enrichments, [u for _, units in rows for u in units])
+            pool.close()  # every piece is done: the processes exit on their own
+        except BaseException:  # an error, or the caller stopped reading (GeneratorExit)
+            pool.terminate()
+            raise
+        finally:
+            pool.join()
 
     def embed(self, parts: Texts) -> EmbedResults:
         """Yield each partition of texts with its vectors, computed here."""
@@ -173,6 +174,9 @@ _held: tuple[Models, Taxonomy, Boilerplate] | None = None
 def _hold_split_inputs(models: Models, taxonomy: Taxonomy, boilerplate: Boilerplate) -> None:
     global _held
     _held = (models, taxonomy, boilerplate)
+    # A fork keeps the parent's Python signal handlers (Prefect's, in a flow run); the pool
+    # stops its processes with SIGTERM, which must end them, not run such a handler.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _split_held_piece(job: tuple[Sequence[PendingComment], datetime]) -> Split:

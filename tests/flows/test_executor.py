@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import multiprocessing
+import signal
+import threading
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -119,3 +121,35 @@ def test_the_split_gives_the_same_rows_in_order_in_one_or_two_processes():
     assert sum(len(units) for _, _, units in one) > len(comments)  # sentences were split
     assert {e.language for _, enrichments, _ in one for e in enrichments} == {"en", "es"}
     assert one == two
+
+
+@pytest.mark.parametrize("read", ["all", "one"])
+def test_the_split_processes_end_even_under_a_python_sigterm_handler(read):
+    """A flow run's process has Python signal handlers, which forked processes inherit: the
+    pool must still end when every piece is read, and when the reader stops after one."""
+    taxonomy = load_taxonomy(resolve_taxonomy_path(Settings()))
+    comments = [
+        PendingComment(f"c{i}", f"Refund {i} still missing.", f"h{i}", None, None, None, None, "x")
+        for i in range(30)
+    ]
+    executor = LocalExecutor(Models(Settings(enrich={"split_processes": 2})))
+    previous = signal.signal(signal.SIGTERM, lambda *_: None)
+    finished = threading.Event()
+
+    def split() -> None:
+        results = executor.split([comments[:15], comments[15:]], taxonomy, {})
+        if read == "all":
+            assert len(list(results)) == 2
+        else:
+            next(results)
+            results.close()
+        finished.set()
+
+    try:
+        worker = threading.Thread(target=split, daemon=True)
+        worker.start()
+        worker.join(timeout=120)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert finished.is_set(), "the split's processes did not end"
+    assert not multiprocessing.active_children()
