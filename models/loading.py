@@ -82,11 +82,23 @@ def load_embedder(
     if backend == AUTO:
         backend = resolve_backend(AUTO, model=model, device=device, cache_dir=cache_dir)
     request = LoadRequest(path, resolved_device, Path(cache_dir), label)
+    return wrap_backend(
+        backend, request, batch_size or default_batch_size(resolved_device), on_progress
+    )
+
+
+def wrap_backend(
+    backend: str,
+    request: LoadRequest,
+    batch_size: int,
+    on_progress: Callable[[int], None] | None = None,
+) -> SentenceTransformerEmbedder:
+    """Load ``backend`` for ``request`` and wrap it, batching texts by its token counts."""
     loaded = get_backend(backend).load(request)
     return SentenceTransformerEmbedder(
         loaded,
-        model_id=f"{label}@{backend}",
-        batch_size=batch_size or default_batch_size(resolved_device),
+        model_id=f"{request.label}@{backend}",
+        batch_size=batch_size,
         on_progress=on_progress,
         count_tokens=token_counter(loaded),
     )
@@ -154,14 +166,7 @@ def choose_for(model: str, device: str, cache_dir: Path) -> Choice:
 
 def encoder(backend: str, request: LoadRequest) -> Callable[[Sequence[str]], object]:
     """Load ``backend`` for ``request`` and return its embedder's ``encode``."""
-    loaded = get_backend(backend).load(request)
-    embedder = SentenceTransformerEmbedder(
-        loaded,
-        model_id=f"{request.label}@{backend}",
-        batch_size=default_batch_size(request.device),
-        count_tokens=token_counter(loaded),
-    )
-    return embedder.encode
+    return wrap_backend(backend, request, default_batch_size(request.device)).encode
 
 
 def load_spacy(
