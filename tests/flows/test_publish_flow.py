@@ -46,17 +46,28 @@ def test_the_ranking_recovers_the_planted_order_and_flags_the_growing_hassle(
             planted_units(conn, demo_dir / "truth.csv"), latest_members(conn)
         )
         ranking = conn.execute(
-            "SELECT hassle_id, trend, total_score, reach_score + severity_score > 0 "
-            "FROM v_latest_hassles ORDER BY rank"
+            "SELECT hassle_id, trend, total_score, reach_score FROM v_latest_hassles ORDER BY rank"
         ).fetchall()
         stored = conn.execute(
             "SELECT count(*) FROM hassle_rankings WHERE run_id = ? AND level = 'child'",
             [result["run_id"]],
         ).fetchone()[0]
     assert stored == len(ranking) == result["stages"]["rank"]["hassles_ranked"]
-    # Planted reach x severity: refund_delay (9%, high), app_logout (7%, high), hidden_fee (5.5%, high).
+    # Planted: refund_delay (9%, high), app_logout (7% and tripling, high), hidden_fee (5.5%,
+    # steady, high). Which of the first two leads is a trade of reach against growth that the
+    # plant leaves within clustering noise (0.006 apart one night, 0.02 the other way after a
+    # bf16 change), so the order asserted is the one the plant fixes: those three on top, the
+    # steady smaller one third, and reach in planted order.
     top3 = [hassle_id for hassle_id, *_ in ranking[:3]]
-    assert top3 == [dominant["refund_delay"], dominant["app_logout"], dominant["hidden_fee"]]
+    assert set(top3[:2]) == {dominant["refund_delay"], dominant["app_logout"]}
+    assert top3[2] == dominant["hidden_fee"]
+    reach = {hassle_id: r for hassle_id, _, _, r in ranking}
+    assert (
+        reach[dominant["refund_delay"]]
+        > reach[dominant["app_logout"]]
+        > reach[dominant["hidden_fee"]]
+        > 0
+    )
     trend = {hassle_id: t for hassle_id, t, *_ in ranking}
     assert trend[dominant["app_logout"]] == "rising"  # planted to triple over the last month
     assert trend[dominant["hidden_fee"]] != "rising"

@@ -566,8 +566,7 @@ def test_umap_reduction_passes_dimensions_metric_and_seed_to_umap(monkeypatch):
 
 
 @pytest.mark.filterwarnings("ignore:n_jobs value:UserWarning")
-def test_umap_reduction_recovers_blobs_when_umap_is_installed():
-    pytest.importorskip("umap")
+def test_umap_reduction_recovers_blobs():
     points, truth = direction_blobs([60, 60, 60], spread=0.05, dim=24, seed=14)
 
     result = cluster(points, reduction="umap", n_components=5)
