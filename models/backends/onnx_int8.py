@@ -6,6 +6,7 @@ The quantized file is made once, beside the float32 export, with the recipe for 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,11 @@ class OnnxInt8Backend:
     name = "onnx-int8"
     requires = ("onnxruntime", "onnx")
     install_hint = ONNX_EXTRA_HINT
+    recipe = "qint8"
+
+    def float32_nodes(self, onnx_file: Path) -> list[str]:
+        """Nodes of the export to leave in float32: none, every MatMul is quantized."""
+        return []
 
     def runs_on(self, device: str) -> bool:
         """CPU only: int8 dynamic quantization is a CPU recipe."""
@@ -39,10 +45,11 @@ class OnnxInt8Backend:
         fp32 = export_file(model, request)
         config = int8_config()
         folder = onnx_cache_folder(request.path, self.name, request.cache_dir, request.label)
-        int8 = folder / f"model_qint8_{config}.onnx"
+        int8 = folder / f"model_{self.recipe}_{config}.onnx"
         if not int8.exists():
             logger.info("quantizing %s to int8 (%s) in %s (once)", fp32, config, int8.parent)
-            write_export(int8, lambda target: quantize_int8(fp32, target))
+            keep = self.float32_nodes(fp32)
+            write_export(int8, lambda target: quantize_int8(fp32, target, keep))
         use_onnx_runtime(model, int8, request.device)
         return model
 
@@ -52,11 +59,12 @@ def int8_config() -> str:
     return "avx512_vnni" if "avx512_vnni" in cpu_flags() else "avx2"
 
 
-def quantize_int8(source: Path, target: Path) -> None:
+def quantize_int8(source: Path, target: Path, float32_nodes: Sequence[str] = ()) -> None:
     """Dynamic int8 quantization, as optimum's ``AutoQuantizationConfig.<cpu>(is_static=False)``.
 
     avx512_vnni: signed symmetric int8 weights per channel; avx2: unsigned weights per tensor
-    with reduced range (its u8 x s8 multiply can saturate with full-range weights).
+    with reduced range (its u8 x s8 multiply can saturate with full-range weights). The nodes
+    named in ``float32_nodes`` stay float32.
     """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -72,6 +80,7 @@ def quantize_int8(source: Path, target: Path) -> None:
             reduce_range=not vnni,
             weight_type=QuantType.QInt8 if vnni else QuantType.QUInt8,
             extra_options={"WeightSymmetric": vnni, "ActivationSymmetric": False},
+            nodes_to_exclude=list(float32_nodes),
         )
     finally:
         root.removeFilter(hint)
