@@ -60,7 +60,7 @@ def load_embedder(
         model: The ``models.embedding`` setting (see :func:`resolve_model_path`).
         backend: The ``models.backend`` setting: ``auto`` (the default: measured, see
             :func:`resolve_backend`) or a backend's name (``torch``, ``torch-bf16``,
-            ``torch-bf16-jit``, ``onnx``, ``onnx-int8``), which always wins.
+            ``torch-bf16-jit``, ``onnx``, ``onnx-int8``, ``onnx-int8-mixed``), which always wins.
         device: The ``models.device`` setting (see :func:`resolve_device`).
         batch_size: Texts per forward pass; None means 128 on CPU and 256 on CUDA.
         cache_dir: Where ONNX exports, the frozen bf16 trace and auto's choice are kept.

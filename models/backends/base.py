@@ -8,7 +8,7 @@ wraps it; ``auto`` times every backend that :meth:`EmbeddingBackend.runs_on` the
 To add a backend: write a module in this package with a class keeping
 :class:`EmbeddingBackend`, call :func:`register_backend` on an instance there, import the
 module in ``models/backends/__init__.py`` and add its name to ``models.backend`` in
-config/settings.py.
+config/stages.py.
 """
 
 from __future__ import annotations

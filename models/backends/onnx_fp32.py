@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 ONNX_EXTRA_HINT = "pip install 'hasslemap[onnx]' (or: pip install onnxruntime onnx)"
-EXPORT_FORMAT = "1"  # bump when the ONNX export or quantization recipe changes
+EXPORT_FORMAT = "2"  # bump when the ONNX export or a quantization recipe changes (2: int8-mixed)
 _WEIGHT_FILES = ("*.safetensors", "*.bin", "config.json", "modules.json")
 
 
@@ -75,7 +75,7 @@ def onnx_cache_folder(path: str, backend: str, cache_dir: Path, name: str | None
 
     Args:
         path: The model folder (from :func:`resolve_model_path`).
-        backend: ``onnx`` or ``onnx-int8``.
+        backend: ``onnx``, ``onnx-int8`` or ``onnx-int8-mixed``.
         cache_dir: The root of the export cache.
         name: Readable prefix of the folder name; defaults to the model folder's name.
     """

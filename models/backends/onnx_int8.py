@@ -30,6 +30,7 @@ class OnnxInt8Backend:
     requires = ("onnxruntime", "onnx")
     install_hint = ONNX_EXTRA_HINT
     recipe = "qint8"
+    op_types: tuple[str, ...] | None = None  # None: onnxruntime's default (MatMul, Gather, ...)
 
     def float32_nodes(self, onnx_file: Path) -> list[str]:
         """Nodes of the export to leave in float32: none, every MatMul is quantized."""
@@ -49,7 +50,7 @@ class OnnxInt8Backend:
         if not int8.exists():
             logger.info("quantizing %s to int8 (%s) in %s (once)", fp32, config, int8.parent)
             keep = self.float32_nodes(fp32)
-            write_export(int8, lambda target: quantize_int8(fp32, target, keep))
+            write_export(int8, lambda target: quantize_int8(fp32, target, keep, self.op_types))
         use_onnx_runtime(model, int8, request.device)
         return model
 
@@ -59,12 +60,17 @@ def int8_config() -> str:
     return "avx512_vnni" if "avx512_vnni" in cpu_flags() else "avx2"
 
 
-def quantize_int8(source: Path, target: Path, float32_nodes: Sequence[str] = ()) -> None:
+def quantize_int8(
+    source: Path,
+    target: Path,
+    float32_nodes: Sequence[str] = (),
+    op_types: Sequence[str] | None = None,
+) -> None:
     """Dynamic int8 quantization, as optimum's ``AutoQuantizationConfig.<cpu>(is_static=False)``.
 
     avx512_vnni: signed symmetric int8 weights per channel; avx2: unsigned weights per tensor
     with reduced range (its u8 x s8 multiply can saturate with full-range weights). The nodes
-    named in ``float32_nodes`` stay float32.
+    named in ``float32_nodes`` stay float32; ``op_types`` limits the kinds of node quantized.
     """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -81,6 +87,7 @@ def quantize_int8(source: Path, target: Path, float32_nodes: Sequence[str] = ())
             weight_type=QuantType.QInt8 if vnni else QuantType.QUInt8,
             extra_options={"WeightSymmetric": vnni, "ActivationSymmetric": False},
             nodes_to_exclude=list(float32_nodes),
+            **({"op_types_to_quantize": list(op_types)} if op_types else {}),
         )
     finally:
         root.removeFilter(hint)

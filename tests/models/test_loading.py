@@ -104,7 +104,11 @@ def test_onnx_backends_agree_with_fp32_and_reuse_their_export(
     assert int8_cosines.mean() >= 0.98
     assert int8_cosines.min() >= 0.95  # int8 hurts most on very short texts ("ok": ~0.96)
     exports = sorted(p.relative_to(cache_dir).parts[1:] for p in cache_dir.rglob("*.onnx"))
-    assert {"onnx", "onnx-int8"} <= {parts[0] for parts in exports}  # auto's tests may add more
+    # One file in each of their folders (auto's tests may have added other backends' folders).
+    assert [parts[0] for parts in exports if parts[0] in ("onnx", "onnx-int8")] == [
+        "onnx",
+        "onnx-int8",
+    ]
 
     def no_export(*args, **kwargs):
         raise AssertionError("the cached export should have been reused")
@@ -116,8 +120,8 @@ def test_onnx_backends_agree_with_fp32_and_reuse_their_export(
 
 
 def test_the_mixed_int8_keeps_its_worst_layers_float32_and_is_closer_to_fp32(cache_dir: Path):
-    import onnx
-
+    pytest.importorskip("onnxruntime")
+    onnx = pytest.importorskip("onnx")
     from models.probe import probe_texts
 
     texts = probe_texts()
@@ -127,16 +131,18 @@ def test_the_mixed_int8_keeps_its_worst_layers_float32_and_is_closer_to_fp32(cac
     mixed = cosines(mixed_embedder.encode(texts), reference)
 
     assert mixed_embedder.model_id == "all-MiniLM-L6-v2@onnx-int8-mixed"
-    # Measured on this probe: int8 0.9914 / 0.9756, mixed 0.9950 / 0.9862 (mean / 5th pct).
+    # Measured on this probe: int8 0.9914 / 0.9756, mixed 0.9956 / 0.9890 (mean / 5th pct).
     assert mixed.mean() > int8.mean() and np.percentile(mixed, 5) > np.percentile(int8, 5)
     [mixed_file] = cache_dir.rglob("model_qint8_mixed_*.onnx")
     nodes = {node.name: node.op_type for node in onnx.load(str(mixed_file)).graph.node}
     down = [f"/model/encoder/layer.{i}/output/dense/MatMul" for i in range(6)]
     assert all(nodes.get(name) == "MatMul" for name in down)  # left float32
-    quantized = [
-        name for name, op in nodes.items() if op in ("DynamicQuantizeMatMul", "MatMulInteger")
-    ]
-    assert quantized and not any("/layer.0/" in name for name in quantized)
+    quantized = [name for name, op in nodes.items() if op == "MatMulInteger"]
+    assert not any("/layer.0/" in name for name in quantized)
+    # Every other weight MatMul is int8: layers 1-5 x (query, key, value, attention output,
+    # intermediate).
+    assert len(quantized) == 25
+    assert any("/layer.3/intermediate/dense/" in name for name in quantized)
 
 
 def varied_texts(n: int = 300) -> list[str]:
