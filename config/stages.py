@@ -46,7 +46,11 @@ class ModelSettings(StrictModel):
         ),
     )
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    batch_size: int | None = Field(default=None, gt=0, description="None: 128 on cpu, 256 on cuda.")
+    batch_size: int | None = Field(
+        default=None,
+        gt=0,
+        description="None: the backend's own on cpu (128 torch, 64 onnx), 256 on cuda.",
+    )
     multilingual: bool = Field(
         default=False,
         description="True when the embedding model understands languages other than English.",

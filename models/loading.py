@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 
 DEFAULT_BACKEND = AUTO
 """``auto``: the fastest backend within cosine 0.99 of float32, measured once per machine."""
-CPU_BATCH_SIZE = 128  # bf16 on an AMX Xeon: 1,205 texts/s at 32, 1,581 at 64, 1,727 at 128
 CUDA_BATCH_SIZE = 256
 DEFAULT_CACHE_DIR = Path("var/models")
 
@@ -62,7 +61,8 @@ def load_embedder(
             :func:`resolve_backend`) or a backend's name (``torch``, ``torch-bf16``,
             ``torch-bf16-jit``, ``onnx``, ``onnx-int8``, ``onnx-int8-mixed``), which always wins.
         device: The ``models.device`` setting (see :func:`resolve_device`).
-        batch_size: Texts per forward pass; None means 128 on CPU and 256 on CUDA.
+        batch_size: Texts per forward pass; None means the backend's own on CPU (128 for
+            torch, 64 for ONNX) and 256 on CUDA.
         cache_dir: Where ONNX exports, the frozen bf16 trace and auto's choice are kept.
         on_progress: Passed to the embedder: called with the number of texts after each batch.
 
@@ -83,7 +83,7 @@ def load_embedder(
         backend = resolve_backend(AUTO, model=model, device=device, cache_dir=cache_dir)
     request = LoadRequest(path, resolved_device, Path(cache_dir), label)
     return wrap_backend(
-        backend, request, batch_size or default_batch_size(resolved_device), on_progress
+        backend, request, batch_size or default_batch_size(resolved_device, backend), on_progress
     )
 
 
@@ -125,9 +125,9 @@ def token_counter(model: Any) -> Callable[[list[str]], list[int]] | None:
     return count
 
 
-def default_batch_size(device: str) -> int:
-    """Texts per forward pass when ``models.batch_size`` is not set."""
-    return CUDA_BATCH_SIZE if device.startswith("cuda") else CPU_BATCH_SIZE
+def default_batch_size(device: str, backend: str) -> int:
+    """Texts per forward pass of ``backend`` on ``device`` when ``models.batch_size`` is not set."""
+    return CUDA_BATCH_SIZE if device.startswith("cuda") else get_backend(backend).cpu_batch_size
 
 
 def resolve_backend(
@@ -166,7 +166,7 @@ def choose_for(model: str, device: str, cache_dir: Path) -> Choice:
 
 def encoder(backend: str, request: LoadRequest) -> Callable[[Sequence[str]], object]:
     """Load ``backend`` for ``request`` and return its embedder's ``encode``."""
-    return wrap_backend(backend, request, default_batch_size(request.device)).encode
+    return wrap_backend(backend, request, default_batch_size(request.device, backend)).encode
 
 
 def load_spacy(

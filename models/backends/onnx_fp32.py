@@ -29,6 +29,9 @@ logger = logging.getLogger(__name__)
 
 ONNX_EXTRA_HINT = "pip install 'hasslemap[onnx]' (or: pip install onnxruntime onnx)"
 EXPORT_FORMAT = "2"  # bump when the ONNX export or a quantization recipe changes (2: int8-mixed)
+CPU_BATCH_SIZE = 64
+"""ONNX Runtime on 3,000 real tweet sentences, with AMX refused, two rounds, texts/s at 64 and
+128: int8 958, 961 and 943, 823; float32 585, 576 and 529, 514 (``bench/batch_sizes.py``)."""
 _WEIGHT_FILES = ("*.safetensors", "*.bin", "config.json", "modules.json")
 
 
@@ -38,6 +41,7 @@ class OnnxBackend:
     name = "onnx"
     requires = ("onnxruntime", "onnx")
     install_hint = ONNX_EXTRA_HINT
+    cpu_batch_size = CPU_BATCH_SIZE
 
     def runs_on(self, device: str) -> bool:
         """CPU always; CUDA where onnxruntime has its CUDA provider."""

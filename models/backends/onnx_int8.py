@@ -12,6 +12,7 @@ from typing import Any
 
 from models.backends.base import LoadRequest, load_sentence_transformer, register_backend
 from models.backends.onnx_fp32 import (
+    CPU_BATCH_SIZE,
     ONNX_EXTRA_HINT,
     export_file,
     onnx_cache_folder,
@@ -29,6 +30,7 @@ class OnnxInt8Backend:
     name = "onnx-int8"
     requires = ("onnxruntime", "onnx")
     install_hint = ONNX_EXTRA_HINT
+    cpu_batch_size = CPU_BATCH_SIZE
     recipe = "qint8"
     op_types: tuple[str, ...] | None = None  # None: onnxruntime's default (MatMul, Gather, ...)
 

@@ -54,6 +54,7 @@ class FakeBackend:
 
     requires = ()
     install_hint = "nothing"
+    cpu_batch_size = 7
 
     def __init__(self, name: str, clock: FakeClock, texts_per_second: float, faithful: bool = True):
         self.name, self.clock = name, clock
@@ -189,6 +190,7 @@ def test_load_embedder_auto_chooses_caches_and_reuses_with_registered_backends(
     embedder = load_embedder(cache_dir=tmp_path, device="cpu")
 
     assert embedder.model_id == "all-MiniLM-L6-v2@fake-fast"
+    assert embedder.batch_size == 7  # the chosen backend's own CPU batch size
     assert embedder.encode(["hello"]).shape == (1, DIMENSION)
     [file] = tmp_path.glob("*.auto-cpu.json")
     saved = json.loads(file.read_text())

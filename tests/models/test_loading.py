@@ -56,7 +56,7 @@ def test_default_embedder_works_offline(monkeypatch: pytest.MonkeyPatch, cache_d
     assert chosen in BACKENDS
     assert embedder.model_id == f"all-MiniLM-L6-v2@{chosen}"
     assert embedder.dimension == 384
-    assert embedder.batch_size == 128  # the documented CPU default
+    assert embedder.batch_size == BACKENDS[chosen].cpu_batch_size  # the chosen backend's own
     assert vectors.shape == (len(SENTENCES), 384)
     assert vectors.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
