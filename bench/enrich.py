@@ -178,10 +178,11 @@ def compare_backends(workdir: Path, sample: int) -> list[dict]:
 
 def cpu_line() -> str:
     """The CPU model and which of the flags that matter to the backends it has."""
-    from models.machine import cpu_flags, cpu_model
+    from models.machine import amx_granted, cpu_flags, cpu_model
 
     flags = cpu_flags()
-    return f"{cpu_model()}; flags: " + " ".join(f if f in flags else f"no-{f}" for f in FLAGS)
+    listed = " ".join(f if f in flags else f"no-{f}" for f in FLAGS)
+    return f"{cpu_model()}; flags: {listed}; AMX granted: {'yes' if amx_granted() else 'no'}"
 
 
 def print_run(name: str, label: str, r: dict) -> None:

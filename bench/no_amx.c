@@ -10,9 +10,9 @@
  *   LD_PRELOAD=/tmp/no_amx.so .venv/bin/python bench/enrich.py --before models.backend=onnx-int8
  *
  * Check it took: a bf16 512x512 matmul in torch (one thread) goes from about 0.7 ms to 3.4 ms,
- * onnx-int8 from about 1,000 to 800 texts/s. auto's cached choice is keyed on the CPU flags,
- * which still list AMX: point models.cache_dir elsewhere (or move var/models aside) so that
- * auto measures again, and move it back afterwards.
+ * onnx-int8 from about 1,000 to 800 texts/s. auto's cached choice holds whether AMX is granted
+ * (models.machine.amx_granted makes the same request, so it sees this refusal too): a choice
+ * made with AMX is measured again without it, and the other way round.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>

@@ -23,7 +23,7 @@ import numpy as np
 
 from models.backends import BACKENDS, missing_requirements
 from models.cache import replace_atomically
-from models.machine import cpu_flags, cpu_model, library_versions
+from models.machine import amx_granted, cpu_flags, cpu_model, library_versions
 
 logger = logging.getLogger(__name__)
 
@@ -148,7 +148,7 @@ def time_backends(
 
 
 def machine_fingerprint(path: str, device: str) -> dict[str, Any]:
-    """Return what a choice holds for: device, CPU model and flags, versions, model files."""
+    """Return what a choice holds for: device, CPU model and flags, AMX, versions, model files."""
     folder = Path(path).resolve()
     files = hashlib.sha1()
     for file in sorted(f for f in folder.rglob("*") if f.is_file()):
@@ -159,6 +159,7 @@ def machine_fingerprint(path: str, device: str) -> dict[str, Any]:
         "device": device,
         "cpu": cpu_model(),
         "flags": " ".join(sorted(cpu_flags())),
+        "amx_granted": amx_granted(),
         "versions": library_versions(LIBRARIES),
         "model": f"{folder}:{files.hexdigest()[:16]}",
     }

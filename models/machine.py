@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import platform
 from importlib.metadata import PackageNotFoundError, version
 
@@ -24,6 +25,29 @@ def read_cpuinfo() -> dict[str, str]:
 def cpu_flags() -> set[str]:
     """Return the CPU feature flags (``avx512_bf16``, ``amx_int8``, ...); empty where unknown."""
     return set(read_cpuinfo().get("flags", "").split())
+
+
+_SYS_ARCH_PRCTL = 158  # x86-64 Linux
+_ARCH_REQ_XCOMP_PERM = 0x1023
+_XFEATURE_XTILEDATA = 18
+
+
+def amx_granted() -> bool:
+    """Whether this process may use AMX: the CPU lists it *and* Linux grants its tile state.
+
+    A CPU can list ``amx_tile`` while the kernel (too old, or a container's seccomp profile)
+    refuses the state; then oneDNN and onnxruntime quietly run their AVX-512 kernels and the
+    bf16 backends lose most of their speed. The request is the one those libraries make before
+    they use AMX (``arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA)``); asking is harmless
+    and, once granted, lasts for the process.
+    """
+    if "amx_tile" not in cpu_flags() or platform.system() != "Linux":
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.syscall(_SYS_ARCH_PRCTL, _ARCH_REQ_XCOMP_PERM, _XFEATURE_XTILEDATA) == 0
+    except (OSError, AttributeError):
+        return False
 
 
 def cpu_model() -> str:

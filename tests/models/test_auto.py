@@ -216,6 +216,20 @@ def test_the_cache_is_invalidated_when_cpu_flags_change(
     assert fakes["torch"].loads == timed + 1  # measured again
 
 
+def test_the_cache_is_invalidated_when_amx_is_no_longer_granted(
+    fakes: dict[str, FakeBackend], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(auto, "amx_granted", lambda: True)
+    resolve_backend("auto", cache_dir=tmp_path)
+    timed = fakes["torch"].loads
+    loading._CHOICES.clear()
+    # the same CPU and flags, but the kernel (or a container) now refuses AMX's tile state
+    monkeypatch.setattr(auto, "amx_granted", lambda: False)
+
+    assert resolve_backend("auto", cache_dir=tmp_path) == "fake-fast"
+    assert fakes["torch"].loads == timed + 1  # measured again
+
+
 def test_an_explicit_backend_wins_over_auto(fakes: dict[str, FakeBackend], tmp_path: Path):
     embedder = load_embedder(backend="torch", cache_dir=tmp_path, device="cpu")
 

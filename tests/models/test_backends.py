@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from models import machine
 from models.backends import BACKENDS
 from models.backends.onnx_int8_mixed import keeps_float32
 from models.loading import default_batch_size
@@ -46,3 +47,25 @@ def test_the_default_batch_size_is_the_backends_own_on_cpu(
     device: str, backend: str, expected: int
 ):
     assert default_batch_size(device, backend) == expected
+
+
+def test_amx_is_not_granted_on_a_cpu_that_does_not_list_it(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(machine, "cpu_flags", lambda: {"avx2", "avx512f", "avx512_bf16"})
+
+    assert machine.amx_granted() is False
+
+
+def test_amx_is_granted_only_when_linux_grants_the_tile_state(monkeypatch: pytest.MonkeyPatch):
+    asked = []
+
+    class FakeLibc:
+        def syscall(self, *args: int) -> int:
+            asked.append(args)
+            return -1  # refused, as a seccomp profile or bench/no_amx.c refuses it
+
+    monkeypatch.setattr(machine, "cpu_flags", lambda: {"amx_tile", "amx_bf16"})
+    monkeypatch.setattr(machine.platform, "system", lambda: "Linux")
+    monkeypatch.setattr(machine.ctypes, "CDLL", lambda *a, **k: FakeLibc())
+
+    assert machine.amx_granted() is False
+    assert asked == [(158, 0x1023, 18)]  # arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA)
