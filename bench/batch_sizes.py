@@ -6,8 +6,8 @@ Usage: python bench/batch_sizes.py [--backends onnx-int8,torch-bf16-jit] [--size
 Reads the dated support tweets of ``twcs/`` in the real evaluation sets at run time (never
 copied into the project), cuts them into sentences at ``.``, ``!`` and ``?`` (close to the
 units enrich embeds; spaCy is not needed to time the embedder) and keeps the first ``--texts``
-distinct ones. Every backend is loaded once per size and timed in turns (each backend and size
-once per round), so a burst of load from elsewhere slows every row alike; the table shows
+distinct ones. Every backend is loaded once and timed in turns at each size (each backend and
+size once per round), so a burst of load from elsewhere slows every row alike; the table shows
 texts/s of each round. What it decides: each backend's ``cpu_batch_size`` in
 ``models/backends``. Run it with ``LD_PRELOAD`` of ``bench/no_amx.c`` for a CPU without AMX.
 """
@@ -52,27 +52,31 @@ def main() -> None:
 
     texts = unit_texts(args.texts)
     sizes = [int(s) for s in args.sizes.split(",")]
+    backends = args.backends.split(",")
     embedders = {
-        (backend, size): load_embedder(backend=backend, batch_size=size, cache_dir=args.cache_dir)
-        for backend in args.backends.split(",")
-        for size in sizes
+        backend: load_embedder(backend=backend, cache_dir=args.cache_dir) for backend in backends
     }
     for embedder in embedders.values():
+        embedder.batch_size = max(sizes)
         embedder.encode(texts[: max(sizes)])  # warm-up: allocations, kernel choice, trace shapes
-    rates: dict[tuple[str, int], list[float]] = {key: [] for key in embedders}
+    rates: dict[tuple[str, int], list[float]] = {(b, s): [] for b in backends for s in sizes}
     for round_ in range(args.rounds):
-        for key, embedder in embedders.items():
+        for backend, size in rates:
+            embedder = embedders[backend]
+            embedder.batch_size = size  # only the embedder's batching reads it
             started = time.perf_counter()
             embedder.encode(texts)
-            rates[key].append(len(texts) / (time.perf_counter() - started))
-            print(f"round {round_ + 1}: {key[0]} at {key[1]}: {rates[key][-1]:,.0f} texts/s")
+            rates[(backend, size)].append(len(texts) / (time.perf_counter() - started))
+            print(
+                f"round {round_ + 1}: {backend} at {size}: {rates[(backend, size)][-1]:,.0f} texts/s"
+            )
 
     print(f"\n**{today()}**, commit {git_revision()}, {machine()}")
     print(cpu_line())
     print(f"{len(texts):,} distinct real tweet sentences, {args.rounds} rounds\n")
     print("| backend | " + " | ".join(f"batch {s} texts/s" for s in sizes) + " |")
     print("|---|" + "---:|" * len(sizes))
-    for backend in args.backends.split(","):
+    for backend in backends:
         cells = [", ".join(f"{r:,.0f}" for r in rates[(backend, s)]) for s in sizes]
         print(f"| {backend} | " + " | ".join(cells) + " |")
 

@@ -41,7 +41,9 @@ def amx_granted() -> bool:
     they use AMX (``arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA)``); asking is harmless
     and, once granted, lasts for the process.
     """
-    if "amx_tile" not in cpu_flags() or platform.system() != "Linux":
+    if (
+        "amx_tile" not in cpu_flags() or platform.system() != "Linux"
+    ):  # the syscall is x86-64 Linux's
         return False
     try:
         libc = ctypes.CDLL(None, use_errno=True)
