@@ -10,10 +10,12 @@ same partitions, so both write the same rows.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
 from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Protocol, TypeVar
 
@@ -124,8 +126,10 @@ class LocalExecutor:
             return
         self.models.load_for_split(taxonomy)  # before the fork: the processes share them
         pieces = [partitions(p, -(-len(p) // (processes * PIECES_PER_PROCESS))) for p in parts]
-        context = multiprocessing.get_context("fork")
-        pool = context.Pool(processes, _hold_split_inputs, (self.models, taxonomy, boilerplate))
+        with objects_kept_from_forks():
+            pool = multiprocessing.get_context("fork").Pool(
+                processes, _hold_split_inputs, (self.models, taxonomy, boilerplate)
+            )
         try:
             done = pool.imap(_split_held_piece, _stamped(pieces))
             for part, part_pieces in zip(parts, pieces, strict=True):
@@ -143,6 +147,24 @@ class LocalExecutor:
         """Yield each partition of texts with its vectors, computed here."""
         for part in parts:
             yield part, encode_texts(self.models.embedder, part)
+
+
+@contextmanager
+def objects_kept_from_forks() -> Iterator[None]:
+    """Fork inside this block so that no forked process frees an object of this one.
+
+    Garbage is collected here first, then every object left is frozen (:func:`gc.freeze`)
+    while the processes are forked, so their garbage collector never visits what they
+    inherited. Freeing an inherited native object in a fork can hang it for ever: an
+    onnxruntime session that auto's probe timed and dropped waits, as it is destroyed, on
+    a condition variable of a thread pool that exists only in this process.
+    """
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _stamped(
