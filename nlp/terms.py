@@ -122,15 +122,26 @@ def read_unit(
                         phrases.append(" ".join(kept[i : j + 1]))
     surface.discard("")
     bigrams = map(" ".join, zip(kept_lemmas, kept_lemmas[1:], strict=False))
+    # Tickets pasted from forms repeat words ("cable cable", "password password reset"):
+    # a phrase saying a word twice names nothing more than the word.
+    phrases = [p for p in phrases if not _repeats_a_word(p)]
     words = frozenset(surface.union(kept_lemmas))
     return ReadUnit(
-        terms=frozenset((*kept_lemmas, *bigrams, *chunks, *phrases)),
+        terms=frozenset(
+            t for t in (*kept_lemmas, *bigrams, *chunks, *phrases) if not _repeats_a_word(t)
+        ),
         phrases=tuple(phrases),
         words=words,
         stems=frozenset(map(stem, words)),
         chunk_words=frozenset(w for c in chunks for w in c.split()),
         heads=frozenset(c.rsplit(" ", 1)[-1] for c in chunks),
     )
+
+
+def _repeats_a_word(term: str) -> bool:
+    """Whether a multi-word term holds one content word twice (compared on crude stems)."""
+    content = [stem(w) for w in term.split() if w not in STOP]
+    return len(set(content)) < len(content)
 
 
 def _unhyphen(term: str) -> str:

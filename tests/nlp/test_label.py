@@ -227,6 +227,23 @@ def test_symbols_and_numbers_never_become_labels_or_keyphrases():
     assert "€" not in label.keyphrases
 
 
+def test_a_label_never_says_a_word_twice():
+    # Helpdesk tickets filled in from a form repeat the field's word in its value: on real
+    # tickets the labels read "cable cable", "password password" and "job job fail job".
+    texts = [
+        f"cable  cable broken at desk {n} . monitor no signal , cable cable replace please"
+        for n in range(10)
+    ] + [f"password password reset for user {n} , password expired" for n in range(10)]
+    units = [_unit(f"t{i}", text) for i, text in enumerate(texts)]
+    labels = np.array([0] * 10 + [1] * 10)
+    result = CtfidfLabeller().label(units, _vectors(labels), labels)
+    for label in result.values():
+        for phrase in (label.label, *label.keyphrases):
+            words = phrase.replace(" + ", " ").split()
+            assert len(set(words)) == len(words), phrase
+    assert "cable" in result[0].label and "password" in result[1].label
+
+
 def test_hyphenated_words_keep_their_hyphen():
     texts = [f"As a long-time customer I waited {n} days for my parcel." for n in range(3, 13)]
     units = _spacy_like(
