@@ -125,11 +125,10 @@ def read_unit(
     # Tickets pasted from forms repeat words ("cable cable", "password password reset"):
     # a phrase saying a word twice names nothing more than the word.
     phrases = [p for p in phrases if not _repeats_a_word(p)]
+    lemma_terms = [t for t in (*bigrams, *chunks) if not _repeats_a_word(t)]
     words = frozenset(surface.union(kept_lemmas))
     return ReadUnit(
-        terms=frozenset(
-            t for t in (*kept_lemmas, *bigrams, *chunks, *phrases) if not _repeats_a_word(t)
-        ),
+        terms=frozenset((*kept_lemmas, *lemma_terms, *phrases)),
         phrases=tuple(phrases),
         words=words,
         stems=frozenset(map(stem, words)),
@@ -140,6 +139,8 @@ def read_unit(
 
 def _repeats_a_word(term: str) -> bool:
     """Whether a multi-word term holds one content word twice (compared on crude stems)."""
+    if " " not in term:
+        return False
     content = [stem(w) for w in term.split() if w not in STOP]
     return len(set(content)) < len(content)
 
