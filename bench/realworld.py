@@ -75,11 +75,12 @@ ranked too unspecific (``hassle_rankings.generic``).
 Replay (``--nights N``, default 7, 0 to skip): the tweets split by UTC day; night 0 is
 everything up to a day D0, then one day per night. D0 is chosen so that the N following days
 each add as even and small a share as possible (the largest daily share is minimised; ties:
-the latest D0). Per night: tweets added, the child hassles holding >= 1% of the pain points
-(units in the window) and how many of those kept their id, are new or retired, merge-then-
-resplit events (a >= 1% id of two nights ago gone last night with most of its units in
-another hassle, and tonight most of them under an id new tonight), parents and parent ids
-kept, and label changes of the kept >= 1% ids.
+the latest D0). Per night: tweets added, how the night clustered (``full``; ``incremental``,
+the day voted into last night's hassles; or ``skipped``), the child hassles holding >= 1% of
+the pain points (units in the window) and how many of those kept their id, are new or
+retired, merge-then-resplit events (a >= 1% id of two nights ago gone last night with most
+of its units in another hassle, and tonight most of them under an id new tonight), parents
+and parent ids kept, and label changes of the kept >= 1% ids.
 
 Targets (issue 12), per labelled set: NMI all >= BERTopic default + 0.05, reason recall >=
 BERTopic default's, coverage >= 0.75; pain-point F1 >= 0.85 on the sentiment sentences;
@@ -868,7 +869,8 @@ def replay(args: argparse.Namespace, workroot: Path) -> dict[str, Any]:
         result, seconds = run_nightly(config)
         published = read_published(workdir / "warehouse.duckdb")
         nights.append(night_row(number, name, len(batch), published, history, seen, seconds))
-        nights[-1]["clustering_skipped"] = bool(result["stages"]["cluster"].get("skipped"))
+        cluster = result["stages"]["cluster"]
+        nights[-1]["clustering"] = "skipped" if cluster.get("skipped") else cluster.get("mode", "?")
         history.append(published)
         seen |= {h["id"] for h in published.hassles}
         progress(f"replay night {number}: done in {seconds:.0f} s")
@@ -1034,13 +1036,15 @@ def print_report(results: list[dict], replayed: dict | None, header: str) -> Non
         )
         print()
         print(
-            "| night | day | tweets added | pain units | children | big | big kept | big new "
-            "| big retired | merge-then-resplit | parents | parents kept | kept relabelled | s |"
+            "| night | day | tweets added | clustering | pain units | children | big | big kept "
+            "| big new | big retired | merge-then-resplit | parents | parents kept "
+            "| kept relabelled | s |"
         )
-        print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        print("|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for n in replayed["nights"]:
             print(
-                f"| {n['night']} | {n['day']} | {n['added']:,} | {n['units_in']:,} "
+                f"| {n['night']} | {n['day']} | {n['added']:,} | {n['clustering']} "
+                f"| {n['units_in']:,} "
                 f"| {n['children']} | {n['big']} | {n.get('kept', '–')} | {n['new']} "
                 f"| {n.get('retired', '–')} | {len(n['resplit'])} | {n['parents']} "
                 f"| {n.get('parents_kept', '–')} | {len(n['relabelled']) if 'relabelled' in n else '–'} "
