@@ -41,9 +41,8 @@ def amx_granted() -> bool:
     they use AMX (``arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA)``); asking is harmless
     and, once granted, lasts for the process.
     """
-    if (
-        "amx_tile" not in cpu_flags() or platform.system() != "Linux"
-    ):  # the syscall is x86-64 Linux's
+    # amx_tile is an x86 flag, and the syscall number below is x86-64 Linux's.
+    if "amx_tile" not in cpu_flags() or platform.system() != "Linux":
         return False
     try:
         libc = ctypes.CDLL(None, use_errno=True)

@@ -121,14 +121,16 @@ def read_unit(
                     if edge[j] or (kept[j] in END_PARTICLES and edge[j - 1]):
                         phrases.append(" ".join(kept[i : j + 1]))
     surface.discard("")
-    bigrams = map(" ".join, zip(kept_lemmas, kept_lemmas[1:], strict=False))
     # Tickets pasted from forms repeat words ("cable cable", "password password reset"):
-    # a phrase saying a word twice names nothing more than the word.
+    # a phrase saying a word twice names nothing more than the word. The multi-word noun
+    # chunks are among the phrases, so each term is checked once.
     phrases = [p for p in phrases if not _repeats_a_word(p)]
-    lemma_terms = [t for t in (*bigrams, *chunks) if not _repeats_a_word(t)]
+    pairs = map(" ".join, zip(kept_lemmas, kept_lemmas[1:], strict=False))
+    bigrams = [b for b in pairs if not _repeats_a_word(b)]
+    single_chunks = [c for c in chunks if " " not in c]
     words = frozenset(surface.union(kept_lemmas))
     return ReadUnit(
-        terms=frozenset((*kept_lemmas, *lemma_terms, *phrases)),
+        terms=frozenset((*kept_lemmas, *bigrams, *single_chunks, *phrases)),
         phrases=tuple(phrases),
         words=words,
         stems=frozenset(map(stem, words)),
@@ -139,8 +141,6 @@ def read_unit(
 
 def _repeats_a_word(term: str) -> bool:
     """Whether a multi-word term holds one content word twice (compared on crude stems)."""
-    if " " not in term:
-        return False
     content = [stem(w) for w in term.split() if w not in STOP]
     return len(set(content)) < len(content)
 
