@@ -14,6 +14,8 @@ real text (docs/benchmarks.md, issue 12). A sentence that denies having a proble
 problem with delivery", :func:`denies_a_problem`) is never a pain point: its problem word
 pulls its vector towards the complaints, and counter-examples that teach the classifier
 otherwise cost the demo's planted hassles coverage and purity (measured: NMI 0.886 to 0.844).
+Nor is a sentence that reports the problem fixed ("support sorted my issue in one call",
+:func:`reports_a_fix`), the commonest praise that passed on real support tweets.
 
 A label whose confidence is under the threshold becomes ``unassigned``. Everything here is
 pure: vectors and the taxonomy are passed in.
@@ -61,6 +63,41 @@ _CONTRAST = re.compile(
 )
 
 
+_FIX_REPORTED = re.compile(
+    r"\b(?:fixed|sorted|solved|resolved)(?:\s+out)?\s+(?:[\w'-]+\s+){0,2}?"
+    r"(?:it|issue|issues|problem|problems|that|this|everything|things)\b"
+    r"|\b(?:it|that|this|issue|problem|everything)(?:'s|\s+is|\s+was|\s+has\s+been|\s+got)"
+    r"\s+(?:now\s+|all\s+)?(?:fixed|sorted|solved|resolved|working)\b"
+    r"|\b(?:it|that|this|everything)\s+(?:works|worked)\s*(?:now|fine|perfectly|great)?\s*(?:[!.,]|$)",
+    re.IGNORECASE,
+)
+# What turns a reported fix back into a hassle: a contrast, a negation, a question, the wait
+# it took ("finally fixed it after three weeks"), a fix only asked for ("I'd like this
+# resolved this week"), claimed ("they said it was resolved") or imagined ("a lining might
+# have solved the problem"), one that holds only now and then ("the rare instance that it
+# worked"), or one the customer had to make ("I fixed it myself").
+_FIX_UNDONE = re.compile(
+    r"\b(?:but|however|though|although|except|until|yet|still|not|no|never|nothing|nobody|"
+    r"without|finally|after|took|only|again|stopped|broke|broken|said|says|told|claim|claimed|"
+    r"claims|supposedly|apparently|supposed|myself|ourselves|might|would|could|should|rare|"
+    r"rarely|sometimes|occasionally|like|want|wants|wanted|need|needs|hope|hoping|please|wish|"
+    r"expect|expecting|waiting|will|asap|soon)\b|n't\b|'ll\b|'d\b|\?",
+    re.IGNORECASE,
+)
+
+
+def reports_a_fix(text: str) -> bool:
+    """Whether ``text`` reports the problem fixed, and nothing in it turns that around.
+
+    "Support sorted my issue in one call", "the latest update fixed it, thanks", "it worked!",
+    "all good, everything is working now": yes. "They fixed it but it broke again", "finally
+    sorted after three weeks", "has it been fixed?", "it worked until the update", "nobody
+    fixed my problem", "I'd like this resolved this week", "they said it was resolved", "I
+    fixed it myself": no.
+    """
+    return bool(_FIX_REPORTED.search(text)) and not _FIX_UNDONE.search(text)
+
+
 def denies_a_problem(text: str) -> bool:
     """Whether ``text`` says there was no problem, and nothing in it turns that around.
 
@@ -69,6 +106,10 @@ def denies_a_problem(text: str) -> bool:
     this week", "no one fixed my problem": no.
     """
     return bool(_PROBLEM_DENIED.search(text)) and not _CONTRAST.search(text)
+
+
+def _says_all_is_well(text: str) -> bool:
+    return denies_a_problem(text) or reports_a_fix(text)
 
 
 def _topk_mean(similarities: np.ndarray, k: int) -> np.ndarray:
@@ -283,7 +324,7 @@ class PrototypeTagger:
                     theme=theme_keys[t] if theme_conf >= self.min_confidence else UNASSIGNED,
                     theme_confidence=round(theme_conf, 4),
                     is_pain_point=bool(pain[row] >= self.pain.threshold)
-                    and not (texts is not None and texts[row] and denies_a_problem(texts[row])),
+                    and not (texts is not None and texts[row] and _says_all_is_well(texts[row])),
                     pain_score=round(float(pain[row]), 4),
                     method=self.method,
                 )

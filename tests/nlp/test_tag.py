@@ -3,7 +3,13 @@ import pytest
 from conftest import BagOfWordsEmbedder
 
 from config.taxonomy import Label, Taxonomy, load_taxonomy
-from nlp.tag import PainClassifier, PrototypeTagger, calibrate_temperature, denies_a_problem
+from nlp.tag import (
+    PainClassifier,
+    PrototypeTagger,
+    calibrate_temperature,
+    denies_a_problem,
+    reports_a_fix,
+)
 from nlp.units import PatternHit
 
 TAXONOMY = Taxonomy(
@@ -108,6 +114,56 @@ def test_a_denied_problem_is_never_a_pain_point_whatever_its_score(tagger):
     with_texts = tagger.tag(vectors, texts=texts)
     assert [t.is_pain_point for t in with_texts] == [True, False]
     assert [t.pain_score for t in with_texts] == [t.pain_score for t in scored]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Support sorted my issue in one call.",
+        "The latest update fixed it, thanks for your work",
+        "It worked! Thank you so much",
+        "All good now, everything is working now",
+        "Logging out and back in solved it.",
+        "the issue is resolved, thank you",
+        "it's fixed now, cheers",
+    ],
+)
+def test_a_sentence_reporting_a_fix_is_recognised(text):
+    assert reports_a_fix(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "They fixed it but it broke again",
+        "finally sorted after three weeks",
+        "Has it been fixed?",
+        "it worked until the update",
+        "nobody fixed my problem",
+        "I fixed it myself by reinstalling, your app is garbage",
+        "It fixed nothing",
+        "it worked for a day",
+        "They said it was resolved and closed the ticket",
+        "I was told the problem was fixed",
+        "the agent solved it only after two hours on hold",
+        "a lining might have solved the problem of the itchy fabric",
+        "the wifi was fine, the rare times that it worked",
+        "I'd like this resolved this week.",
+        "please get it sorted asap",
+        "I need this fixed before Friday",
+    ],
+)
+def test_a_sentence_with_a_hassle_is_not_taken_for_a_fix(text):
+    assert not reports_a_fix(text)
+
+
+def test_a_reported_fix_is_never_a_pain_point_whatever_its_score(tagger):
+    texts = ["support sorted my issue but my parcel is still late", "support sorted my issue"]
+    vectors = BagOfWordsEmbedder().encode(texts)
+    with_texts = tagger.tag(vectors, texts=texts)
+    assert [t.pain_score for t in with_texts] == [t.pain_score for t in tagger.tag(vectors)]
+    assert [t.is_pain_point for t in tagger.tag(vectors)] == [True, True]
+    assert [t.is_pain_point for t in with_texts] == [True, False]
 
 
 def test_a_pattern_hit_counts_only_when_not_negated(tagger):
