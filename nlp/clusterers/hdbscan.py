@@ -121,7 +121,7 @@ class ClusterParams:
     tag_merge_bonus: Annotated[float, Ge(0), Le(1)] = 0.15
     max_fit_points: Annotated[int, Ge(100)] = 25_000
     split_share: Annotated[float, Gt(0), Le(1)] = 0.05
-    split_min_coherence: Annotated[float, Ge(-1), Le(1)] = 0.5
+    split_min_coherence: Annotated[float, Ge(-1), Le(1)] = 0.45
     split_max_depth: Annotated[int, Ge(0), Le(10)] = 3
     seed: int = 0
 
