@@ -71,17 +71,17 @@ _FIX_REPORTED = re.compile(
     r"|\b(?:it|that|this|everything)\s+(?:works|worked)\s*(?:now|fine|perfectly|great)?\s*(?:[!.,]|$)",
     re.IGNORECASE,
 )
-# What turns a reported fix back into a hassle: a contrast, a negation, a question, the wait
-# it took ("finally fixed it after three weeks"), a fix only asked for ("I'd like this
-# resolved this week"), claimed ("they said it was resolved") or imagined ("a lining might
-# have solved the problem"), one that holds only now and then ("the rare instance that it
-# worked"), or one the customer had to make ("I fixed it myself").
+# What turns a reported fix back into a hassle, besides a contrast (_CONTRAST): a negation, a
+# question, the wait it took ("finally fixed it after three weeks"), a fix only asked for
+# ("I'd like this resolved this week"), claimed ("they said it was resolved") or imagined ("a
+# lining might have solved the problem"), one that holds only now and then ("the rare
+# instance that it worked"), or one the customer had to make ("I fixed it myself").
 _FIX_UNDONE = re.compile(
-    r"\b(?:but|however|though|although|except|until|yet|still|not|no|never|nothing|nobody|"
-    r"without|finally|after|took|only|again|stopped|broke|broken|said|says|told|claim|claimed|"
-    r"claims|supposedly|apparently|supposed|myself|ourselves|might|would|could|should|rare|"
-    r"rarely|sometimes|occasionally|like|want|wants|wanted|need|needs|hope|hoping|please|wish|"
-    r"expect|expecting|waiting|will|asap|soon)\b|n't\b|'ll\b|'d\b|\?",
+    r"\b(?:not|no|never|nothing|nobody|without|finally|after|took|only|again|stopped|broke|"
+    r"broken|said|says|told|claim|claimed|claims|supposedly|apparently|supposed|myself|"
+    r"ourselves|might|would|could|should|rare|rarely|sometimes|occasionally|like|want|wants|"
+    r"wanted|need|needs|hope|hoping|please|wish|expect|expecting|waiting|will|asap|soon)\b"
+    r"|n't\b|'ll\b|'d\b|\?",
     re.IGNORECASE,
 )
 
@@ -95,7 +95,11 @@ def reports_a_fix(text: str) -> bool:
     fixed my problem", "I'd like this resolved this week", "they said it was resolved", "I
     fixed it myself": no.
     """
-    return bool(_FIX_REPORTED.search(text)) and not _FIX_UNDONE.search(text)
+    return (
+        bool(_FIX_REPORTED.search(text))
+        and not _CONTRAST.search(text)
+        and not _FIX_UNDONE.search(text)
+    )
 
 
 def denies_a_problem(text: str) -> bool:
