@@ -32,6 +32,7 @@ from models.paths import (
 )
 from models.probe import probe_texts
 from nlp.embed import SentenceTransformerEmbedder
+from nlp.redact import import_presidio_without_transformers
 
 if TYPE_CHECKING:
     import spacy
@@ -187,6 +188,7 @@ def load_spacy(
     """
     import spacy
 
+    import_presidio_without_transformers()
     try:
         return spacy.load(name, disable=list(disable))
     except OSError as exc:

@@ -32,8 +32,11 @@ first use, by :func:`default_redactor` (the engine lives in :mod:`nlp.pii_engine
 
 from __future__ import annotations
 
+import _imp
 import functools
+import importlib
 import re
+import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -48,6 +51,36 @@ _MAYBE_PII = re.compile(
 )
 
 
+# Presidio's Hugging Face token pipe, a spaCy factory entry point: spaCy imports it when it
+# builds its first pipeline, and it imports `transformers.pipeline` (1.7 s) when it can.
+_PRESIDIO_HF_PIPE = "presidio_analyzer.nlp_engine.huggingface_token_pipe"
+
+
+def import_presidio_without_transformers() -> None:
+    """Import Presidio's Hugging Face token pipe with ``transformers`` out of its reach.
+
+    Call before the process's first spaCy pipeline or Presidio import. The pipe is a spaCy
+    factory that hasslemap never uses, but spaCy imports every factory entry point, and the
+    pipe's module imports ``transformers.pipeline`` if it can: 1.7 s in each fresh process,
+    where the nightly run otherwise needs no ``transformers`` at all (the cached trace embeds
+    without it). Seen through a ``None`` in ``sys.modules``, ``transformers`` is missing, which
+    the module handles by disabling the pipe. Where ``transformers`` is already imported, its
+    cost is paid and nothing changes. The global import lock keeps other threads from
+    importing meanwhile.
+    """
+    _imp.acquire_lock()
+    try:
+        if _PRESIDIO_HF_PIPE in sys.modules or "transformers" in sys.modules:
+            return
+        sys.modules["transformers"] = None  # type: ignore[assignment]
+        try:
+            importlib.import_module(_PRESIDIO_HF_PIPE)
+        finally:
+            del sys.modules["transformers"]
+    finally:
+        _imp.release_lock()
+
+
 @functools.cache
 def default_redactor() -> Redactor:
     """The process's redactor, built on first use over ``spacy.blank("en")``.
@@ -55,6 +88,7 @@ def default_redactor() -> Redactor:
     Presidio is imported here, not at module level: it costs seconds, and a night whose texts
     all fail the cheap pre-check never needs it.
     """
+    import_presidio_without_transformers()
     import spacy
 
     from nlp.pii_engine import build_redactor

