@@ -12,7 +12,9 @@ Reads the real sets in ``<eval>/real`` at run time (nothing of them is stored or
 * Spotify support tweets (a seeded sample): the share of tweets with a pain point, and passed
   tweets that read as praise, thanks or chit-chat for a person to check.
 
-Every text is split with the pipeline's spaCy model and embedded with its embedder, as enrich
+Every text is cleaned and normalised as ingest and enrich read it from a source of its channel
+(``social`` for the tweets, ``review`` for the rest: handles, URLs, emoji, greetings and thanks
+out), then split with the pipeline's spaCy model and embedded with its embedder, as enrich
 does. A text has a pain point when any of its sentences is one. Two rules, side by side:
 
 * ``before``: the rule of commit 88ebb23, rebuilt here: best theme similarity (mean of the top 3
@@ -109,6 +111,17 @@ def load_tweets(real: Path, sample: int, seed: int) -> list[Text]:
     rows = _csv(real / "twcs" / "twcs_spotifycares_inbound_15096.csv")
     rows = random.Random(seed).sample(rows, min(sample, len(rows)))
     return [Text("twcs_spotify", r["text"], None) for r in rows]
+
+
+def as_enrich_reads(text: Text, max_chars: int) -> str:
+    """``text`` as the flow splits it: cleaned at ingest, normalised by its channel's rules."""
+    from config.sources import CHANNEL_NORMALISE
+    from nlp.clean import clean_text
+    from nlp.normalize import Rules, normalise
+
+    channel = "social" if text.dataset == "twcs_spotify" else "review"
+    rules = Rules(**{**dict.fromkeys(Rules.names(), True), **CHANNEL_NORMALISE[channel]})
+    return normalise(clean_text(text.text, max_chars=max_chars).text, rules).text
 
 
 def _limit(texts: list[Text], limit: int | None, seed: int) -> list[Text]:
@@ -356,9 +369,9 @@ def main() -> None:
         return
 
     started = time.perf_counter()
+    read = [as_enrich_reads(t, settings.ingest.max_text_chars) for t in texts]
     sentences = [
-        [s.text for s in sents]
-        for sents in split_sentences(models.spacy, (t.text for t in texts), batch_size=256)
+        [s.text for s in sents] for sents in split_sentences(models.spacy, read, batch_size=256)
     ]
     unique = list(dict.fromkeys(s for sents in sentences for s in sents))
     vectors = dict(zip(unique, models.embedder.encode(unique), strict=True))
