@@ -19,7 +19,10 @@ does. A text has a pain point when any of its sentences is one. Two rules, side 
 
 * ``before``: the rule of commit 88ebb23, rebuilt here: best theme similarity (mean of the top 3
   example similarities) minus the same for the taxonomy's no-hassle examples, above 0.
-* ``after``: the tagger enrich builds now (``flows.enrich.build_tagger``) with today's config.
+* ``after``: the tagger enrich builds now (``flows.enrich.build_tagger``) with today's config;
+  a rated review's sentences are weighed by its stars (``nlp.tag.weigh_by_rating``), as enrich
+  weighs a source's rating field. ``after, ratings unweighed`` is the same tagger with
+  ``tagging.pain_prior_delighted`` and ``pain_prior_furious`` at 0.5, side by side.
 
 The language part runs each detector on every text of the English sets and reports the share
 marked as another language (neither English nor undetermined), and detections per second.
@@ -168,21 +171,22 @@ def before_rule(embedder) -> Callable[[np.ndarray, Sequence[str]], np.ndarray]:
     )
     calm = embedder.encode(list(taxonomy.no_hassle))
 
-    def rule(vectors: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+    def rule(vectors: np.ndarray, texts: Sequence[str], verdicts: Sequence) -> np.ndarray:
         return themes.scores(vectors).max(axis=1) - _topk_mean(vectors @ calm.T, TOP_K) > 0
 
     return rule
 
 
 def after_rule(settings, embedder) -> Callable[[np.ndarray, Sequence[str]], np.ndarray]:
-    """Today's rule: the tagger enrich builds from the current config."""
+    """Today's rule: the tagger enrich builds from the current config, ratings weighed in."""
     from config.taxonomy import load_taxonomy, resolve_taxonomy_path
     from flows.enrich import build_tagger
 
     tagger = build_tagger(settings, load_taxonomy(resolve_taxonomy_path(settings)), embedder)
 
-    def rule(vectors: np.ndarray, texts: Sequence[str]) -> np.ndarray:
-        return np.array([tag.is_pain_point for tag in tagger.tag(vectors, texts=texts)], dtype=bool)
+    def rule(vectors: np.ndarray, texts: Sequence[str], verdicts: Sequence) -> np.ndarray:
+        tags = tagger.tag(vectors, texts=texts, dissatisfaction=verdicts)
+        return np.array([tag.is_pain_point for tag in tags], dtype=bool)
 
     return rule
 
@@ -191,12 +195,34 @@ def after_rule(settings, embedder) -> Callable[[np.ndarray, Sequence[str]], np.n
 
 
 def text_flags(
-    sentences: Sequence[Sequence[str]], vectors: dict[str, np.ndarray], rule: Callable
+    texts: Sequence[Text],
+    sentences: Sequence[Sequence[str]],
+    vectors: dict[str, np.ndarray],
+    rule: Callable,
 ) -> tuple[np.ndarray, dict[str, bool]]:
-    """Per text: has any pain-point sentence; and each distinct sentence's verdict."""
-    unique = list(vectors)
-    verdict = dict(zip(unique, rule(np.vstack([vectors[s] for s in unique]), unique), strict=True))
-    return np.array([any(verdict[s] for s in sents) for sents in sentences]), verdict
+    """Per text: has any pain-point sentence; and each distinct sentence's verdict.
+
+    A sentence is judged once per rating it comes with (the tagger weighs the writer's rating,
+    as enrich does with a source's rating field).
+    """
+    from nlp.severity import source_signal
+
+    pairs = list(
+        dict.fromkeys(
+            (s, t.rating) for t, sents in zip(texts, sentences, strict=True) for s in sents
+        )
+    )
+    flags = rule(
+        np.vstack([vectors[s] for s, _ in pairs]),
+        [s for s, _ in pairs],
+        [source_signal(rating, None, None) for _, rating in pairs],
+    )
+    verdict = dict(zip(pairs, flags, strict=True))
+    has_pain = [
+        any(verdict[(s, t.rating)] for s in sents)
+        for t, sents in zip(texts, sentences, strict=True)
+    ]
+    return np.array(has_pain), {s: bool(v) for (s, _), v in verdict.items()}
 
 
 def prf(gold: np.ndarray, predicted: np.ndarray) -> tuple[float, float, float]:
@@ -377,13 +403,19 @@ def main() -> None:
     vectors = dict(zip(unique, models.embedder.encode(unique), strict=True))
     prepared = time.perf_counter() - started
 
+    unweighed = settings.tagging.model_copy(
+        update={"pain_prior_delighted": 0.5, "pain_prior_furious": 0.5}
+    )
     rules = {
         "before": before_rule(models.embedder),
+        "after, ratings unweighed": after_rule(
+            settings.model_copy(update={"tagging": unweighed}), models.embedder
+        ),
         "after": after_rule(settings, models.embedder),
     }
     flags, verdicts = {}, {}
     for name, rule in rules.items():
-        flags[name], verdicts[name] = text_flags(sentences, vectors, rule)
+        flags[name], verdicts[name] = text_flags(texts, sentences, vectors, rule)
 
     print(f"# Pain points and language on real text ({today()}, {git_revision()})")
     print(f"{machine()}; {len(texts)} texts, {len(unique)} distinct sentences ")

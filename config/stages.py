@@ -73,6 +73,21 @@ class TaggingSettings(StrictModel):
         lt=1,
         description="A unit is a pain point from this probability of being a complaint.",
     )
+    pain_prior_delighted: float = Field(
+        default=0.1,
+        gt=0,
+        lt=1,
+        description=(
+            "How likely a sentence is a complaint when its writer gave the top rating (5 stars, "
+            "NPS 10, CSAT 5): weighs the classifier's probability. 0.5 leaves it as it is."
+        ),
+    )
+    pain_prior_furious: float = Field(
+        default=0.8,
+        gt=0,
+        lt=1,
+        description="The same at the lowest rating (1 star, NPS 0, CSAT 1).",
+    )
 
 
 class EnrichSettings(StrictModel):

@@ -19,6 +19,8 @@ process alone writes them to DuckDB, then tags. See docs/scale-out.md.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, fields
@@ -39,7 +41,8 @@ from flows.executor import EnrichExecutor, LocalExecutor, partitions
 from flows.scale import DaskExecutor, dask_task_runner
 from nlp.enrich import enrich_version, unsupported_count
 from nlp.normalize_rules import find_boilerplate
-from nlp.tag import PrototypeTagger, Tag
+from nlp.severity import source_signal
+from nlp.tag import TAGGER_CODE_VERSION, PrototypeTagger, Tag
 from nlp.units import PatternHit
 from warehouse import enrichment as store
 from warehouse.connection import connect_warehouse
@@ -173,6 +176,17 @@ def subject_vectors(
     return out
 
 
+def tag_version(settings: Settings, taxonomy: Taxonomy) -> str:
+    """What tags are made with, recorded with each (``tags.taxonomy_version``).
+
+    The taxonomy's version, the tagger's code version and a hash of the tagging settings: a
+    change to any of them tags every unit and comment again on the next run.
+    """
+    tagging = settings.tagging.model_dump(mode="json", exclude={"taxonomy"})
+    key = hashlib.sha1(json.dumps(tagging, sort_keys=True).encode()).hexdigest()[:8]
+    return f"{taxonomy.version_id}+{TAGGER_CODE_VERSION}-{key}"
+
+
 def build_tagger(
     settings: Settings, taxonomy: Taxonomy, embedder: StoredEmbedder
 ) -> PrototypeTagger:
@@ -187,6 +201,7 @@ def build_tagger(
         pattern_boost=settings.tagging.pattern_boost,
         labelled=labelled,
         pain_threshold=settings.tagging.pain_threshold,
+        pain_prior=(settings.tagging.pain_prior_delighted, settings.tagging.pain_prior_furious),
     )
 
 
@@ -204,7 +219,8 @@ def tag_rows(
     tagged: list[tuple[store.Subject, dict[str, Any]]] = []
     if taggable:
         hits = [[PatternHit(**hit) for hit in s.pattern_hits] for s in taggable]
-        tags = tagger.tag(vectors, hits, [s.text for s in taggable])
+        verdicts = [source_signal(s.rating, s.score, s.score_kind) for s in taggable]
+        tags = tagger.tag(vectors, hits, [s.text for s in taggable], verdicts)
         tagged = [(s, asdict(tag)) for s, tag in zip(taggable, tags, strict=True)]
     tagged += [(s, UNTAGGED) for s in subjects if not s.language_supported]
     return [
@@ -231,12 +247,10 @@ def tag_subjects(
     """Tag units and comments that are untagged or tagged under another taxonomy or model."""
     logger = get_run_logger()
     started = time.perf_counter()
-    version = taxonomy.version_id  # a hash of the whole taxonomy: compute it once, not per row
+    version = tag_version(settings, taxonomy)  # compute it once, not per row
     subjects = store.subjects_to_tag(conn, version, embedder.model_id)
     if not subjects:
-        logger.info(
-            "tag_subjects: every unit and comment is tagged with taxonomy %s", taxonomy.version_id
-        )
+        logger.info("tag_subjects: every unit and comment is tagged with %s", version)
         return {"tags_written": 0, "examples_embedded": 0}
     before = embedder.computed
     tagger = build_tagger(settings, taxonomy, embedder)
@@ -288,7 +302,7 @@ def enrich_with(
     counts.update(split(conn, settings, taxonomy, executor))
     counts.update(embed(conn, settings, executor, model_id))
     counts.update(tag_subjects(conn, settings, taxonomy, StoredEmbedder(conn, models, model_id)))
-    counts["taxonomy_version"] = taxonomy.version_id
+    counts["taxonomy_version"] = tag_version(settings, taxonomy)
     counts["model_id"] = model_id
     return counts
 

@@ -57,6 +57,10 @@ _PROBLEM_DENIED = re.compile(
     r"\s+(?:[\w'-]+\s+){0,2}?(?:problems?|issues?|trouble|complaints?|hassles?|wrong|difficult(?:y|ies))\b",
     re.IGNORECASE,
 )
+TAGGER_CODE_VERSION = "tagger-v2"
+"""Bumped when the tagger's code changes what it decides; recorded with every tag (v2: pain
+scores weighed by the writer's rating)."""
+
 _CONTRAST = re.compile(
     r"\b(?:but|however|though|although|except|apart from|other than|until|yet|still)\b",
     re.IGNORECASE,
@@ -178,17 +182,30 @@ class PainClassifier:
     milliseconds, so it is fitted wherever a tagger is built.
     """
 
-    def __init__(self, taxonomy: Taxonomy, embedder: Embedder, *, threshold: float = 0.35) -> None:
+    def __init__(
+        self,
+        taxonomy: Taxonomy,
+        embedder: Embedder,
+        *,
+        threshold: float = 0.35,
+        prior_delighted: float = 0.5,
+        prior_furious: float = 0.5,
+    ) -> None:
         """Embed the examples and fit.
 
         Args:
             taxonomy: Its ``pain_points``, theme examples and ``no_hassle`` are the examples.
             embedder: Turns texts into vectors (the same one used for the units).
             threshold: The probability from which a vector is a pain point.
+            prior_delighted: How likely a sentence is a complaint when its writer gave the
+                top rating (see :func:`weigh_by_rating`); 0.5 gives the rating no weight.
+            prior_furious: The same at the lowest rating.
         """
         from sklearn.linear_model import LogisticRegression
 
         self.threshold = threshold
+        self.prior_delighted = prior_delighted
+        self.prior_furious = prior_furious
         complaints = list(taxonomy.pain_points) + [
             example for label in taxonomy.themes for example in label.examples
         ]
@@ -199,11 +216,49 @@ class PainClassifier:
             self.model = LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced")
             self.model.fit(features, targets)
 
-    def scores(self, vectors: np.ndarray) -> np.ndarray:
-        """The probability that each vector is a complaint (1.0 for all without a model)."""
+    def scores(
+        self, vectors: np.ndarray, dissatisfaction: Sequence[float | None] | None = None
+    ) -> np.ndarray:
+        """The probability that each vector is a complaint (1.0 for all without a model).
+
+        ``dissatisfaction`` (per row: 0 delighted .. 1 furious, from the writer's own rating,
+        or None) weighs each probability by :func:`weigh_by_rating`.
+        """
         if self.model is None:
             return np.ones(len(vectors))
-        return self.model.predict_proba(vectors)[:, 1]
+        scores = self.model.predict_proba(vectors)[:, 1]
+        if dissatisfaction is None:
+            return scores
+        return weigh_by_rating(
+            scores, dissatisfaction, delighted=self.prior_delighted, furious=self.prior_furious
+        )
+
+
+def weigh_by_rating(
+    probabilities: np.ndarray,
+    dissatisfaction: Sequence[float | None],
+    *,
+    delighted: float,
+    furious: float,
+) -> np.ndarray:
+    """Each complaint probability weighed by the writer's own rating (Bayes' rule).
+
+    The classifier learns from balanced examples, so its probability is the evidence of the
+    sentence alone. A rating says how likely any sentence of its writer is a complaint: the
+    prior is ``delighted`` at dissatisfaction 0 (5 stars), 0.5 at 0.5 (3 stars) and ``furious``
+    at 1 (1 star), linear in between; a row without a rating (None) keeps 0.5. The result is
+    the posterior: ``odds = odds(probability) * odds(prior)``. With the defaults (0.1, 0.8) a
+    5-star reviewer's "the fabric is a bit thin" (0.6) drops to 0.14, their "sold out
+    everywhere" (0.92) stays at 0.56, and a 1-star reviewer's flat "we checked out on Sunday"
+    (0.2) rises to 0.5.
+    """
+    d = np.array([0.5 if v is None else min(max(v, 0.0), 1.0) for v in dissatisfaction])
+    prior = np.where(
+        d < 0.5, 0.5 - (0.5 - d) * 2 * (0.5 - delighted), 0.5 + (d - 0.5) * 2 * (furious - 0.5)
+    )
+    p = np.clip(np.asarray(probabilities, dtype=np.float64), 1e-9, 1 - 1e-9)
+    odds = p / (1 - p) * prior / (1 - prior)
+    return odds / (1 + odds)
 
 
 class PrototypeTagger:
@@ -218,6 +273,7 @@ class PrototypeTagger:
         pattern_boost: float = 0.08,
         labelled: Sequence[tuple[str, str, str]] = (),
         pain_threshold: float = 0.35,
+        pain_prior: tuple[float, float] = (0.5, 0.5),
     ) -> None:
         """Embed the taxonomy's examples (and any labelled examples) and calibrate.
 
@@ -230,6 +286,8 @@ class PrototypeTagger:
                 logistic regression trained on examples plus labelled texts scores it.
             pain_threshold: A unit is a pain point when :class:`PainClassifier` gives it at
                 least this probability.
+            pain_prior: How likely a sentence is a complaint at the top and at the lowest
+                rating (:func:`weigh_by_rating`); ``(0.5, 0.5)`` gives ratings no weight.
         """
         self.taxonomy = taxonomy
         self.taxonomy_version = taxonomy.version_id
@@ -243,7 +301,13 @@ class PrototypeTagger:
             vectors = [embedder.encode(list(label.examples)) for label in labels]
             self.prototypes[dimension] = _Prototypes([label.key for label in labels], vectors)
             self.temperatures[dimension] = calibrate_temperature(self.prototypes[dimension])
-        self.pain = PainClassifier(taxonomy, embedder, threshold=pain_threshold)
+        self.pain = PainClassifier(
+            taxonomy,
+            embedder,
+            threshold=pain_threshold,
+            prior_delighted=pain_prior[0],
+            prior_furious=pain_prior[1],
+        )
         methods = []
         for dimension in DIMENSIONS:
             extra = [(label, text) for dim, label, text in labelled if dim == dimension]
@@ -306,17 +370,21 @@ class PrototypeTagger:
         vectors: np.ndarray,
         hits: Sequence[Sequence[PatternHit]] | None = None,
         texts: Sequence[str | None] | None = None,
+        dissatisfaction: Sequence[float | None] | None = None,
     ) -> list[Tag]:
         """Tag each row of ``vectors`` (units or comments) with a stage and a theme.
 
         ``texts`` (one sentence or None per row) lets a sentence that denies a problem
-        (:func:`denies_a_problem`) out of the pain points, whatever its score.
+        (:func:`denies_a_problem`) or reports it fixed out of the pain points, whatever its
+        score. ``dissatisfaction`` (per row, from the writer's rating: 0 delighted .. 1
+        furious, or None) weighs the pain score (:func:`weigh_by_rating`); the weighed score is
+        the one recorded.
         """
         if len(vectors) == 0:
             return []
         stage_keys, stage_probs = self._dimension_probs("stage", vectors, hits)
         theme_keys, theme_probs = self._dimension_probs("theme", vectors, hits)
-        pain = self.pain.scores(vectors)
+        pain = self.pain.scores(vectors, dissatisfaction)
         tags = []
         for row in range(len(vectors)):
             s, t = int(stage_probs[row].argmax()), int(theme_probs[row].argmax())

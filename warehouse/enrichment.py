@@ -297,6 +297,9 @@ class Subject:
     pattern_hits: list[dict[str, Any]]
     language_supported: bool
     text: str | None = None  # a unit's sentence; None for a comment
+    rating: int | None = None  # the comment's stars, NPS or CSAT: its writer's own verdict
+    score: int | None = None
+    score_kind: str | None = None
 
 
 def unit_hashes_by_comment(
@@ -333,8 +336,9 @@ def subjects_to_tag(
             FROM comment_enrichment AS e
         )
         SELECT s.kind, s.subject_id, s.comment_id, s.text_hash, s.pattern_hits, s.language_supported,
-               s.text
+               s.text, c.rating, c.score, c.score_kind
         FROM subjects AS s
+        JOIN comments AS c ON c.comment_id = s.comment_id
         LEFT JOIN tags AS t ON t.subject_kind = s.kind AND t.subject_id = s.subject_id
         WHERE t.subject_id IS NULL OR t.taxonomy_version <> ? OR t.model_id <> ?
         ORDER BY s.kind, s.subject_id
@@ -356,8 +360,22 @@ def subjects_to_tag(
             json.loads(hits) if kind == "unit" else comment_hits.get(comment_id, []),
             bool(supported),
             text,
+            rating,
+            score,
+            score_kind,
         )
-        for kind, subject_id, comment_id, text_hash, hits, supported, text in rows
+        for (
+            kind,
+            subject_id,
+            comment_id,
+            text_hash,
+            hits,
+            supported,
+            text,
+            rating,
+            score,
+            score_kind,
+        ) in rows
     ]
 
 

@@ -213,6 +213,35 @@ def test_adding_a_theme_to_the_taxonomy_retags_on_the_next_run(enriched, tmp_pat
     assert query(tmp_path, "SELECT count(*) FROM tags WHERE theme = 'privacy'")[0][0] >= 1
 
 
+def test_a_changed_rating_prior_retags_and_weighs_the_rated_comments_only(enriched, tmp_path):
+    folder, config, _ = enriched
+    shutil.copy(folder / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
+    scores_sql = (
+        "SELECT t.subject_id, t.pain_score, c.rating IS NOT NULL OR c.score IS NOT NULL "
+        "FROM tags t JOIN comments c USING (comment_id) "
+        "WHERE t.subject_kind = 'unit' AND t.pain_score IS NOT NULL ORDER BY 1"
+    )
+    before = query(tmp_path, scores_sql)
+    settings = yaml.safe_load(config.read_text())
+    settings["warehouse"] = str(tmp_path / "warehouse.duckdb")
+    settings["tagging"] = {"pain_prior_delighted": 0.5, "pain_prior_furious": 0.5}
+    (tmp_path / "hasslemap.yaml").write_text(yaml.safe_dump(settings))
+
+    result = enrich(str(tmp_path / "hasslemap.yaml"))
+
+    [(subjects,)] = query(tmp_path, "SELECT count(*) FROM tags")
+    assert result["comments_enriched"] == 0 and result["tags_written"] == subjects
+    assert query(tmp_path, "SELECT DISTINCT taxonomy_version FROM tags") == [
+        (result["taxonomy_version"],)
+    ]
+    after = query(tmp_path, scores_sql)
+    assert [row[0] for row in after] == [row[0] for row in before]
+    changed = [b[2] for b, a in zip(before, after, strict=True) if abs(b[1] - a[1]) > 1e-6]
+    # Unrated comments (tickets) keep their scores; rated ones (reviews, surveys) move.
+    assert changed and all(changed)
+    assert any(not rated for _, _, rated in before)
+
+
 def test_comment_vectors_are_sentence_means_by_default_and_can_be_embedded(enriched, tmp_path):
     folder, config, _ = enriched
     [(comments, tagged)] = query(

@@ -9,6 +9,7 @@ from nlp.tag import (
     calibrate_temperature,
     denies_a_problem,
     reports_a_fix,
+    weigh_by_rating,
 )
 from nlp.units import PatternHit
 
@@ -164,6 +165,35 @@ def test_a_reported_fix_is_never_a_pain_point_whatever_its_score(tagger):
     assert [t.pain_score for t in with_texts] == [t.pain_score for t in tagger.tag(vectors)]
     assert [t.is_pain_point for t in tagger.tag(vectors)] == [True, True]
     assert [t.is_pain_point for t in with_texts] == [True, False]
+
+
+def test_a_rating_weighs_the_complaint_probability_by_bayes_rule():
+    probabilities = np.array([0.6, 0.92, 0.2, 0.5, 0.6, 0.6])
+    dissatisfaction = [0.0, 0.0, 1.0, None, 0.5, 0.25]  # 5 stars, 5, 1, none, 3, 4
+    weighed = weigh_by_rating(probabilities, dissatisfaction, delighted=0.1, furious=0.8)
+    # 5 stars: prior 0.1, odds 1.5 * 1/9; 1 star: odds 0.25 * 4; 4 stars: prior 0.3.
+    assert weighed == pytest.approx(
+        [1 / 7, 0.92 * 0.1 / (0.92 * 0.1 + 0.08 * 0.9), 0.5, 0.5, 0.6, 0.39134], abs=1e-4
+    )
+    # No rating and a middling one leave the probability as it is; 0.5 priors change nothing.
+    assert weigh_by_rating(probabilities, [0.0] * 6, delighted=0.5, furious=0.5) == pytest.approx(
+        probabilities
+    )
+
+
+def test_the_tagger_weighs_pain_by_the_writers_rating_and_records_the_weighed_score():
+    tagger = PrototypeTagger(TAXONOMY, BagOfWordsEmbedder(), pain_prior=(0.1, 0.8))
+    texts = ["the parcel arrived late", "the parcel arrived late", "the parcel arrived late"]
+    vectors = BagOfWordsEmbedder().encode(texts)
+    plain = tagger.tag(vectors, texts=texts)
+    rated = tagger.tag(vectors, texts=texts, dissatisfaction=[0.0, None, 1.0])
+    assert plain[0].pain_score == rated[1].pain_score  # no rating: as without
+    assert rated[0].pain_score < rated[1].pain_score < rated[2].pain_score
+    assert rated[0].is_pain_point is (rated[0].pain_score >= tagger.pain.threshold)
+    unweighed = PrototypeTagger(TAXONOMY, BagOfWordsEmbedder())  # (0.5, 0.5) by default
+    assert [t.pain_score for t in unweighed.tag(vectors, dissatisfaction=[0.0, None, 1.0])] == [
+        plain[0].pain_score
+    ] * 3
 
 
 def test_a_pattern_hit_counts_only_when_not_negated(tagger):
