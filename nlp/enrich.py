@@ -25,7 +25,7 @@ from nlp.severity import score_severity
 from nlp.units import split_sentences
 
 # Bump when the unit splitting or severity code changes meaning: every comment is re-enriched.
-UNITS_CODE_VERSION = "units-v1"
+UNITS_CODE_VERSION = "units-v2"  # v2: noun chunks keep a negating determiner ("no refund")
 # Bump when language detection changes meaning (nlp/language.py or the detector).
 LANGUAGE_CODE_VERSION = "lingua-v1"
 # Bump when the normalisation rules (nlp/normalize_rules.py) change meaning: every comment is

@@ -87,10 +87,15 @@ def _sentence(sent: Any, index: int, matches: list[tuple[int, int, int]], string
     )
     try:
         # Determiners and pronouns add nothing to a keyphrase: "the app" -> "app", "I" -> dropped.
+        # A negating one is the point of it: "still no refund" must not become "still refund".
         chunks = tuple(
             phrase
             for chunk in sent.noun_chunks
-            if (phrase := " ".join(t.lower_ for t in chunk if t.pos_ not in ("DET", "PRON")))
+            if (
+                phrase := " ".join(
+                    t.lower_ for t in chunk if t.pos_ not in ("DET", "PRON") or _is_negation(t)
+                )
+            )
         )
     except ValueError:  # a pipeline without a parser has no noun chunks
         chunks = ()

@@ -25,6 +25,15 @@ def test_sentences_keep_offsets_into_the_comment(spacy_nlp):
     assert "crash" in sentences[0].lemmas and "app" in sentences[0].noun_chunks
 
 
+def test_noun_chunks_drop_determiners_but_keep_a_negating_one(spacy_nlp):
+    texts = ["Still no refund.", "The app logs me out.", "No cancel option in my account."]
+    chunks = [sentences[0].noun_chunks for sentences in split_sentences(spacy_nlp, texts)]
+    assert any("no refund" in chunk for chunk in chunks[0])
+    assert "still refund" not in chunks[0]
+    assert "app" in chunks[1] and "the app" not in chunks[1]
+    assert "account" in chunks[2]
+
+
 def test_pattern_hits_are_negation_aware(spacy_nlp):
     matcher = build_matcher(spacy_nlp, PATTERNS)
     texts = [
