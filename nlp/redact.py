@@ -122,4 +122,16 @@ def redact_with_words(text: str) -> tuple[str, frozenset[str]]:
     """
     if not text or not _MAYBE_PII.search(text):
         return text, frozenset()
+    if len(text) > _REMEMBERED_CHARS:
+        return default_redactor().redact_with_words(text)
+    return _redact_short(text)
+
+
+# Sentences recur (the labeller redacts every clustered unit each night, and "Thanks, Anna"
+# comes back): the analyzer runs once per distinct short text in a process.
+_REMEMBERED_CHARS = 500
+
+
+@functools.lru_cache(maxsize=1 << 15)
+def _redact_short(text: str) -> tuple[str, frozenset[str]]:
     return default_redactor().redact_with_words(text)

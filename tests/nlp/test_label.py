@@ -192,6 +192,19 @@ def test_noise_is_ignored(corpus):
     assert result == CtfidfLabeller().label(units, vectors, labels)
 
 
+def test_a_labeller_labels_a_second_grouping_as_a_fresh_one_would(corpus):
+    # The flow labels the children, then the parents, with one labeller that reads each unit
+    # once; the second labelling must not depend on the first.
+    units, labels = corpus
+    vectors = _vectors(labels)
+    parents = np.where(labels == 2, 1, labels)  # clusters 1 and 2 under one parent
+    labeller = CtfidfLabeller()
+    assert labeller.label(units, vectors, labels) == CtfidfLabeller().label(units, vectors, labels)
+    assert labeller.label(units, vectors, parents) == CtfidfLabeller().label(
+        units, vectors, parents
+    )
+
+
 def test_deterministic_and_empty(corpus):
     units, labels = corpus
     vectors = _vectors(labels)
