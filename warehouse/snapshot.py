@@ -9,6 +9,8 @@ and a reader that has the old file open keeps reading it. A failed run never get
 never replaces a good snapshot.
 
 Write behaviour: replace, whole, because a snapshot is one consistent state of the warehouse.
+``published_redactions`` (in the warehouse) is appended to: each text redacted on the way in is
+redacted once, then looked up at later snapshots.
 
 Raw customer text stays out: comments and units lose their text (the redacted text is in
 ``comments_redacted``), rejected rows lose ``raw_text``, and there are no embeddings. What
@@ -168,8 +170,18 @@ def _fill(
             }
         ),
     )
+    known = dict(run_sql(conn, "SELECT text, redacted FROM published_redactions"))
+    fresh: dict[str, str] = {}
+
+    def redact_once(text: str) -> str:
+        if text in known:
+            return known[text]
+        if text not in fresh:
+            fresh[text] = redact(text)
+        return fresh[text]
+
     conn.create_function(
-        REDACT_FUNCTION, redact, [duckdb.sqltype("VARCHAR")], duckdb.sqltype("VARCHAR")
+        REDACT_FUNCTION, redact_once, [duckdb.sqltype("VARCHAR")], duckdb.sqltype("VARCHAR")
     )
     quoted = str(partial).replace("'", "''")
     run_sql(conn, f"ATTACH '{quoted}' AS analyst_snapshot")
@@ -189,6 +201,34 @@ def _fill(
         run_sql(conn, "DETACH analyst_snapshot")
         conn.remove_function(REDACT_FUNCTION)
         conn.unregister(PSEUDONYMS)
+    remember_redactions(conn, fresh)
+
+
+def remember_redactions(conn: duckdb.DuckDBPyConnection, redacted: dict[str, str]) -> None:
+    """Record each text's published redaction (``published_redactions``).
+
+    Append only: a text's redaction holds until the redactor changes, and then a migration
+    empties the table.
+    """
+    if not redacted:
+        return
+    conn.register(
+        "new_redactions",
+        pa.table({"text": list(redacted), "redacted": list(redacted.values())}),
+    )
+    try:
+        transaction(
+            conn,
+            [
+                (
+                    "INSERT OR IGNORE INTO published_redactions BY NAME "
+                    "SELECT * FROM new_redactions",
+                    None,
+                )
+            ],
+        )
+    finally:
+        conn.unregister("new_redactions")
 
 
 def pseudonym(key: bytes, customer_id: str) -> str:

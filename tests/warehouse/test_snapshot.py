@@ -161,6 +161,8 @@ def test_a_failed_write_leaves_no_partial_file_and_keeps_the_old_snapshot(
     def broken(text):
         raise RuntimeError("redactor exploded")
 
+    # A text no snapshot has redacted yet reaches the broken redactor.
+    run_sql(small_warehouse, "UPDATE rejected SET reason = reason || ' (again)'")
     with pytest.raises(Exception, match="redactor exploded"):
         write_snapshot(small_warehouse, target, "run-2", broken)
     assert sorted(p.name for p in tmp_path.glob("*analyst*")) == ["analyst.duckdb"]
@@ -194,6 +196,32 @@ def test_customer_ids_are_pseudonymised_with_a_key_the_snapshot_never_holds(
     assert "snapshot_key" not in tables and key.hex() not in dump and str(key) not in dump
     assert "jane.doe@example.com" not in dump and "cust-0007" not in dump
     assert customers == (2,)
+
+
+def test_each_text_is_redacted_once_and_looked_up_at_later_snapshots(small_warehouse, tmp_path):
+    seen: list[str] = []
+
+    def counting(text: str) -> str:
+        seen.append(text)
+        return redact_pii(text)
+
+    first, second = tmp_path / "a.duckdb", tmp_path / "b.duckdb"
+    write_snapshot(small_warehouse, first, "run-1", counting)
+    assert seen and len(seen) == len(set(seen))
+    redacted_first = len(seen)
+    write_snapshot(small_warehouse, second, "run-2", counting)
+    assert len(seen) == redacted_first  # nothing new to redact
+    reasons = "SELECT reason FROM rejected ORDER BY 1"
+    assert snapshot_rows(second, reasons) == snapshot_rows(first, reasons)
+    # A new reason is redacted once more, and only it.
+    run_sql(
+        small_warehouse,
+        "INSERT INTO rejected SELECT * REPLACE (line + 1 AS line, 'call 555-0199' AS reason) "
+        "FROM rejected LIMIT 1",
+    )
+    write_snapshot(small_warehouse, first, "run-3", counting)
+    assert seen[redacted_first:] == ["call 555-0199"]
+    assert ("call [phone]",) in snapshot_rows(first, reasons)
 
 
 def test_rejected_reasons_are_redacted_and_raw_text_left_out(small_warehouse, tmp_path):
