@@ -118,12 +118,12 @@ def load_tweets(real: Path, sample: int, seed: int) -> list[Text]:
 
 def as_enrich_reads(text: Text, max_chars: int) -> str:
     """``text`` as the flow splits it: cleaned at ingest, normalised by its channel's rules."""
-    from config.sources import CHANNEL_NORMALISE
+    from config.sources import channel_normalise_rules
     from nlp.clean import clean_text
     from nlp.normalize import Rules, normalise
 
     channel = "social" if text.dataset == "twcs_spotify" else "review"
-    rules = Rules(**{**dict.fromkeys(Rules.names(), True), **CHANNEL_NORMALISE[channel]})
+    rules = Rules(**channel_normalise_rules(channel))
     return normalise(clean_text(text.text, max_chars=max_chars).text, rules).text
 
 

@@ -101,6 +101,13 @@ class NormaliseSettings(StrictModel):
 CHANNEL_NORMALISE: dict[str, dict[str, bool]] = {c: normalise_defaults(c) for c in CHANNEL_NAMES}
 
 
+def channel_normalise_rules(channel: str) -> dict[str, bool]:
+    """Every normalisation rule, on or off, for a source of ``channel`` that sets none."""
+    return {
+        name: CHANNEL_NORMALISE[channel].get(name, True) for name in NormaliseSettings.model_fields
+    }
+
+
 class SourceConfig(StrictModel):
     """What every configured feedback source has, whatever its type: a name, a channel, a mapping.
 
@@ -139,9 +146,9 @@ class SourceConfig(StrictModel):
 
     def normalise_rules(self) -> dict[str, bool]:
         """Every normalisation rule, on or off: the source's own setting, else the channel's."""
-        defaults = CHANNEL_NORMALISE[self.channel]
+        defaults = channel_normalise_rules(self.channel)
         return {
-            name: defaults.get(name, True) if value is None else value
+            name: defaults[name] if value is None else value
             for name, value in self.normalise.model_dump().items()
         }
 

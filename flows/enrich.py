@@ -251,7 +251,7 @@ def tag_subjects(
     subjects = store.subjects_to_tag(conn, version, embedder.model_id)
     if not subjects:
         logger.info("tag_subjects: every unit and comment is tagged with %s", version)
-        return {"tags_written": 0, "examples_embedded": 0}
+        return {"tags_written": 0, "examples_embedded": 0, "taxonomy_version": version}
     before = embedder.computed
     tagger = build_tagger(settings, taxonomy, embedder)
     examples_embedded = embedder.computed - before
@@ -278,6 +278,7 @@ def tag_subjects(
         "tags_written": written,
         "examples_embedded": examples_embedded,
         "tag_seconds": round(time.perf_counter() - started, 2),
+        "taxonomy_version": version,
     }
 
 
@@ -302,7 +303,6 @@ def enrich_with(
     counts.update(split(conn, settings, taxonomy, executor))
     counts.update(embed(conn, settings, executor, model_id))
     counts.update(tag_subjects(conn, settings, taxonomy, StoredEmbedder(conn, models, model_id)))
-    counts["taxonomy_version"] = tag_version(settings, taxonomy)
     counts["model_id"] = model_id
     return counts
 
