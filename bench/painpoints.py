@@ -397,7 +397,14 @@ def main() -> None:
     started = time.perf_counter()
     read = [as_enrich_reads(t, settings.ingest.max_text_chars) for t in texts]
     sentences = [
-        [s.text for s in sents] for sents in split_sentences(models.spacy, read, batch_size=256)
+        [s.text for s in sents]
+        for sents in split_sentences(
+            models.spacy,
+            read,
+            batch_size=256,
+            run_on_words=settings.enrich.run_on_words,
+            clause_words=settings.enrich.clause_words,
+        )
     ]
     unique = list(dict.fromkeys(s for sents in sentences for s in sents))
     vectors = dict(zip(unique, models.embedder.encode(unique), strict=True))

@@ -119,6 +119,18 @@ class EnrichSettings(StrictModel):
         le=1,
         description="A detector's guess of another language below this is 'und' (kept).",
     )
+    run_on_words: int | None = Field(
+        default=60,
+        gt=0,
+        description=(
+            "A sentence of more words than this (run-on text, comma-spliced reviews) is cut into "
+            "clauses at commas, semicolons, dashes and 'but', each of at least `clause_words` "
+            "words, so one complaint is not diluted in a long vector; null keeps sentences whole."
+        ),
+    )
+    clause_words: int = Field(
+        default=12, gt=0, description="The fewest words a clause cut from a run-on sentence keeps."
+    )
     severity_weights: dict[Literal["source", "text", "intensity"], float] = Field(
         default_factory=lambda: {"source": 0.4, "text": 0.35, "intensity": 0.25}
     )

@@ -25,7 +25,8 @@ from nlp.severity import score_severity
 from nlp.units import split_sentences
 
 # Bump when the unit splitting or severity code changes meaning: every comment is re-enriched.
-UNITS_CODE_VERSION = "units-v2"  # v2: noun chunks keep a negating determiner ("no refund")
+# v2: noun chunks keep a negating determiner ("no refund"); v3: run-on sentences cut into clauses
+UNITS_CODE_VERSION = "units-v3"
 # Bump when language detection changes meaning (nlp/language.py or the detector).
 LANGUAGE_CODE_VERSION = "lingua-v1"
 # Bump when the normalisation rules (nlp/normalize_rules.py) change meaning: every comment is
@@ -115,6 +116,7 @@ def enrich_version(settings: Settings) -> str:
             "comment_vectors": settings.enrich.comment_vectors,
             "normalise": [NORMALISE_CODE_VERSION, normalise_overrides(settings)],
             "language": [LANGUAGE_CODE_VERSION, settings.enrich.language_min_confidence],
+            "run_on": [settings.enrich.run_on_words, settings.enrich.clause_words],
             "pain_threshold": settings.tagging.pain_threshold,
         },
         sort_keys=True,
@@ -165,6 +167,8 @@ def compute_units(
         (n.text for n in normalised),
         matcher=models.matcher(taxonomy),
         batch_size=settings.enrich.spacy_batch_size,
+        run_on_words=settings.enrich.run_on_words,
+        clause_words=settings.enrich.clause_words,
     )
     for comment, norm, sentences in zip(comments, normalised, sentences_per_comment, strict=True):
         if comment.language:

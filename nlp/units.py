@@ -18,6 +18,9 @@ NEGATION_WINDOW = 4
 # spaCy components the unit analysis needs: sentences and negation come from the parser,
 # lemmas from the tagger, attribute ruler and lemmatizer. Everything else is disabled.
 NEEDED_COMPONENTS = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter")
+# Where a run-on sentence may be cut: after these punctuation marks, or before these words.
+CLAUSE_PUNCT = frozenset({",", ";", ":", "-", "\u2013", "\u2014"})
+CLAUSE_WORDS = frozenset({"but", "however", "although", "though"})
 
 
 @dataclass(frozen=True)
@@ -111,12 +114,48 @@ def _sentence(sent: Any, index: int, matches: list[tuple[int, int, int]], string
     )
 
 
+def _word_count(span: Any) -> int:
+    return sum(1 for t in span if t.is_alpha)
+
+
+def cut_run_on(sent: Any, max_words: int, min_words: int) -> list[Any]:
+    """Cut a sentence of more than ``max_words`` words into clauses of ``min_words`` or more.
+
+    Run-on text ("nice hotel, room smelled musty, carpet stained, staff lovely") reaches the
+    embedder as one long vector in which each complaint is a small part. The cuts fall after a
+    comma, semicolon, colon or dash, or before "but"/"however"/"although"/"though", and only
+    where both sides keep at least ``min_words`` words; a sentence without such a place stays
+    whole. A sentence of ``max_words`` or fewer is returned as it is.
+    """
+    if _word_count(sent) <= max_words:
+        return [sent]
+    doc = sent.doc
+    pieces, start = [], sent.start
+    for token in sent:
+        if token.text in CLAUSE_PUNCT:
+            end, next_start = token.i + 1, token.i + 1
+        elif token.lower_ in CLAUSE_WORDS:
+            end, next_start = token.i, token.i
+        else:
+            continue
+        if (
+            _word_count(doc[start:end]) >= min_words
+            and _word_count(doc[next_start : sent.end]) >= min_words
+        ):
+            pieces.append(doc[start:end])
+            start = next_start
+    pieces.append(doc[start : sent.end])
+    return pieces
+
+
 def split_sentences(
     nlp: Any,
     texts: Iterable[str],
     *,
     matcher: Any = None,
     batch_size: int = 256,
+    run_on_words: int | None = None,
+    clause_words: int = 12,
 ) -> Iterator[list[Sentence]]:
     """Yield, for each text, its sentences (skipping ones with no word in them).
 
@@ -126,6 +165,9 @@ def split_sentences(
         texts: The comments' texts.
         matcher: Optional spaCy ``Matcher`` from :func:`build_matcher`.
         batch_size: Texts per ``nlp.pipe`` batch.
+        run_on_words: A sentence of more words than this is cut into clauses
+            (:func:`cut_run_on`); ``None`` keeps every sentence whole.
+        clause_words: The fewest words a clause cut from a run-on sentence keeps.
     """
     unneeded = [name for name in nlp.pipe_names if name not in NEEDED_COMPONENTS]
     with nlp.select_pipes(disable=unneeded):
@@ -135,5 +177,9 @@ def split_sentences(
             for sent in doc.sents:
                 if not any(t.is_alpha for t in sent):
                     continue
-                sentences.append(_sentence(sent, len(sentences), matches, nlp.vocab.strings))
+                pieces = (
+                    [sent] if run_on_words is None else cut_run_on(sent, run_on_words, clause_words)
+                )
+                for piece in pieces:
+                    sentences.append(_sentence(piece, len(sentences), matches, nlp.vocab.strings))
             yield sentences

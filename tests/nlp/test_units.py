@@ -53,3 +53,38 @@ def test_sentences_without_words_are_skipped(spacy_nlp):
     assert [s.text for s in sentences] == ["Great."] or all(
         any(c.isalpha() for c in s.text) for s in sentences
     )
+
+
+RUN_ON = (
+    "stayed four nights for a conference and the location near the convention centre was handy, "
+    "the room smelled musty and the carpet by the window had a stain nobody had cleaned, "
+    "but the front desk staff were friendly and moved us to another floor the next morning"
+)
+
+
+def test_a_run_on_sentence_is_cut_into_clauses_that_keep_their_offsets(spacy_nlp):
+    [whole] = list(split_sentences(spacy_nlp, [RUN_ON]))
+    [cut] = list(split_sentences(spacy_nlp, [RUN_ON], run_on_words=30, clause_words=8))
+    assert len(whole) == 1
+    assert [s.text.split()[0] for s in cut] == ["stayed", "the", "but"]
+    assert cut[1].text.startswith("the room smelled musty") and cut[1].text.endswith("cleaned,")
+    assert [s.index for s in cut] == [0, 1, 2]
+    for s in cut:
+        assert RUN_ON[s.start : s.end] == s.text
+        assert sum(w.isalpha() for w in s.text.split()) >= 8
+    assert "carpet" in cut[1].noun_chunks and "carpet" not in cut[0].noun_chunks
+
+
+def test_a_sentence_within_the_limit_or_without_a_cut_stays_whole(spacy_nlp):
+    short = "The room smelled musty, the carpet was stained, and the wifi kept dropping."
+    no_place = " ".join(["word"] * 40)
+    texts = [short, no_place]
+    results = list(split_sentences(spacy_nlp, texts, run_on_words=30, clause_words=8))
+    assert [[s.text for s in sentences] for sentences in results] == [[short], [no_place]]
+
+
+def test_a_cut_never_leaves_a_clause_shorter_than_the_minimum(spacy_nlp):
+    text = RUN_ON + ", thanks"
+    [cut] = list(split_sentences(spacy_nlp, [text], run_on_words=30, clause_words=8))
+    assert cut[-1].text.endswith("thanks")
+    assert all(sum(w.isalpha() for w in s.text.split()) >= 8 for s in cut)
