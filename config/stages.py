@@ -9,7 +9,7 @@ import difflib
 from collections.abc import Mapping
 from dataclasses import asdict, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     Field,
@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from config.base import StrictModel, describe_problem, dotted_key
+from config.channels import Channel
 from nlp.cluster import DEFAULT_METHOD, clusterer_spec
 from nlp.factors import RankWeights
 
@@ -87,6 +88,14 @@ class TaggingSettings(StrictModel):
         gt=0,
         lt=1,
         description="The same at the lowest rating (1 star, NPS 0, CSAT 1).",
+    )
+    channel_pain_prior: dict[Channel, Annotated[float, Field(gt=0, lt=1)]] = Field(
+        default_factory=dict,
+        description=(
+            "Per channel, how likely a sentence of a comment without a rating is a complaint, "
+            "e.g. {ticket: 0.7} where every ticket is a contact the customer had to make; a "
+            "channel not named keeps 0.5 (no weight)."
+        ),
     )
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
@@ -212,15 +212,21 @@ def tag_rows(
     *,
     taxonomy_version: str,
     model_id: str,
+    channel_priors: Mapping[str, float] | None = None,
 ) -> list[store.TagRow]:
-    """The tags of one batch of subjects: tagged when in a supported language, else marked."""
+    """The tags of one batch of subjects: tagged when in a supported language, else marked.
+
+    A subject's pain score is weighed by its writer's rating, or, without one, by its
+    channel's prior (``channel_priors``, from ``tagging.channel_pain_prior``; 0.5 if absent).
+    """
     stamp = now()
     taggable = [s for s in subjects if s.language_supported]
     tagged: list[tuple[store.Subject, dict[str, Any]]] = []
     if taggable:
         hits = [[PatternHit(**hit) for hit in s.pattern_hits] for s in taggable]
         verdicts = [source_signal(s.rating, s.score, s.score_kind) for s in taggable]
-        tags = tagger.tag(vectors, hits, [s.text for s in taggable], verdicts)
+        priors = [(channel_priors or {}).get(s.channel, 0.5) for s in taggable]
+        tags = tagger.tag(vectors, hits, [s.text for s in taggable], verdicts, priors)
         tagged = [(s, asdict(tag)) for s, tag in zip(taggable, tags, strict=True)]
     tagged += [(s, UNTAGGED) for s in subjects if not s.language_supported]
     return [
@@ -267,7 +273,12 @@ def tag_subjects(
                 conn, embedder.model_id, taggable, settings.enrich.comment_vectors
             )
         rows = tag_rows(
-            chunk, tagger, vectors, taxonomy_version=version, model_id=embedder.model_id
+            chunk,
+            tagger,
+            vectors,
+            taxonomy_version=version,
+            model_id=embedder.model_id,
+            channel_priors=settings.tagging.channel_pain_prior,
         )
         store.write_tags(conn, rows)
         written += len(rows)

@@ -57,9 +57,9 @@ _PROBLEM_DENIED = re.compile(
     r"\s+(?:[\w'-]+\s+){0,2}?(?:problems?|issues?|trouble|complaints?|hassles?|wrong|difficult(?:y|ies))\b",
     re.IGNORECASE,
 )
-TAGGER_CODE_VERSION = "tagger-v2"
+TAGGER_CODE_VERSION = "tagger-v3"
 """Bumped when the tagger's code changes what it decides; recorded with every tag (v2: pain
-scores weighed by the writer's rating)."""
+scores weighed by the writer's rating; v3: an unrated comment's by its channel's prior)."""
 
 _CONTRAST = re.compile(
     r"\b(?:but|however|though|although|except|apart from|other than|until|yet|still)\b",
@@ -217,20 +217,28 @@ class PainClassifier:
             self.model.fit(features, targets)
 
     def scores(
-        self, vectors: np.ndarray, dissatisfaction: Sequence[float | None] | None = None
+        self,
+        vectors: np.ndarray,
+        dissatisfaction: Sequence[float | None] | None = None,
+        unrated_prior: Sequence[float] | None = None,
     ) -> np.ndarray:
         """The probability that each vector is a complaint (1.0 for all without a model).
 
         ``dissatisfaction`` (per row: 0 delighted .. 1 furious, from the writer's own rating,
-        or None) weighs each probability by :func:`weigh_by_rating`.
+        or None) and ``unrated_prior`` (per row: the prior of a row without a rating, from its
+        channel) weigh each probability by :func:`weigh_by_rating`.
         """
         if self.model is None:
             return np.ones(len(vectors))
         scores = self.model.predict_proba(vectors)[:, 1]
-        if dissatisfaction is None:
+        if dissatisfaction is None and unrated_prior is None:
             return scores
         return weigh_by_rating(
-            scores, dissatisfaction, delighted=self.prior_delighted, furious=self.prior_furious
+            scores,
+            [None] * len(scores) if dissatisfaction is None else dissatisfaction,
+            delighted=self.prior_delighted,
+            furious=self.prior_furious,
+            unrated=0.5 if unrated_prior is None else unrated_prior,
         )
 
 
@@ -240,22 +248,26 @@ def weigh_by_rating(
     *,
     delighted: float,
     furious: float,
+    unrated: float | Sequence[float] = 0.5,
 ) -> np.ndarray:
     """Each complaint probability weighed by the writer's own rating (Bayes' rule).
 
     The classifier learns from balanced examples, so its probability is the evidence of the
     sentence alone. A rating says how likely any sentence of its writer is a complaint: the
     prior is ``delighted`` at dissatisfaction 0 (5 stars), 0.5 at 0.5 (3 stars) and ``furious``
-    at 1 (1 star), linear in between; a row without a rating (None) keeps 0.5. The result is
-    the posterior: ``odds = odds(probability) * odds(prior)``. With the defaults (0.1, 0.8) a
-    5-star reviewer's "the fabric is a bit thin" (0.6) drops to 0.14, their "sold out
-    everywhere" (0.92) stays at 0.56, and a 1-star reviewer's flat "we checked out on Sunday"
-    (0.2) rises to 0.5.
+    at 1 (1 star), linear in between. A row without a rating (None) takes ``unrated`` (one
+    value, or one per row: its channel's prior, e.g. 0.8 for a ticket; 0.5 changes nothing).
+    The result is the posterior: ``odds = odds(probability) * odds(prior)``. With the defaults
+    (0.1, 0.8) a 5-star reviewer's "the fabric is a bit thin" (0.6) drops to 0.14, their "sold
+    out everywhere" (0.92) stays at 0.56, and a 1-star reviewer's flat "we checked out on
+    Sunday" (0.2) rises to 0.5.
     """
+    rated = np.array([v is not None for v in dissatisfaction], dtype=bool)
     d = np.array([0.5 if v is None else min(max(v, 0.0), 1.0) for v in dissatisfaction])
-    prior = np.where(
+    by_rating = np.where(
         d < 0.5, 0.5 - (0.5 - d) * 2 * (0.5 - delighted), 0.5 + (d - 0.5) * 2 * (furious - 0.5)
     )
+    prior = np.where(rated, by_rating, np.broadcast_to(np.asarray(unrated, float), d.shape))
     p = np.clip(np.asarray(probabilities, dtype=np.float64), 1e-9, 1 - 1e-9)
     odds = p / (1 - p) * prior / (1 - prior)
     return odds / (1 + odds)
@@ -371,20 +383,22 @@ class PrototypeTagger:
         hits: Sequence[Sequence[PatternHit]] | None = None,
         texts: Sequence[str | None] | None = None,
         dissatisfaction: Sequence[float | None] | None = None,
+        unrated_prior: Sequence[float] | None = None,
     ) -> list[Tag]:
         """Tag each row of ``vectors`` (units or comments) with a stage and a theme.
 
         ``texts`` (one sentence or None per row) lets a sentence that denies a problem
         (:func:`denies_a_problem`) or reports it fixed out of the pain points, whatever its
         score. ``dissatisfaction`` (per row, from the writer's rating: 0 delighted .. 1
-        furious, or None) weighs the pain score (:func:`weigh_by_rating`); the weighed score is
-        the one recorded.
+        furious, or None) weighs the pain score (:func:`weigh_by_rating`), and so does
+        ``unrated_prior`` (per row, the channel's prior, for a row without a rating); the
+        weighed score is the one recorded.
         """
         if len(vectors) == 0:
             return []
         stage_keys, stage_probs = self._dimension_probs("stage", vectors, hits)
         theme_keys, theme_probs = self._dimension_probs("theme", vectors, hits)
-        pain = self.pain.scores(vectors, dissatisfaction)
+        pain = self.pain.scores(vectors, dissatisfaction, unrated_prior)
         tags = []
         for row in range(len(vectors)):
             s, t = int(stage_probs[row].argmax()), int(theme_probs[row].argmax())

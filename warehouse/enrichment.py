@@ -300,6 +300,7 @@ class Subject:
     rating: int | None = None  # the comment's stars, NPS or CSAT: its writer's own verdict
     score: int | None = None
     score_kind: str | None = None
+    channel: str | None = None  # the comment's channel: its pain prior when it has no rating
 
 
 def unit_hashes_by_comment(
@@ -336,7 +337,7 @@ def subjects_to_tag(
             FROM comment_enrichment AS e
         )
         SELECT s.kind, s.subject_id, s.comment_id, s.text_hash, s.pattern_hits, s.language_supported,
-               s.text, c.rating, c.score, c.score_kind
+               s.text, c.rating, c.score, c.score_kind, c.channel
         FROM subjects AS s
         JOIN comments AS c ON c.comment_id = s.comment_id
         LEFT JOIN tags AS t ON t.subject_kind = s.kind AND t.subject_id = s.subject_id
@@ -363,6 +364,7 @@ def subjects_to_tag(
             rating,
             score,
             score_kind,
+            channel,
         )
         for (
             kind,
@@ -375,6 +377,7 @@ def subjects_to_tag(
             rating,
             score,
             score_kind,
+            channel,
         ) in rows
     ]
 

@@ -58,6 +58,14 @@ def test_a_bad_environment_value_names_the_variable():
             "ingest: {max_text_chars: 0}\n",
             r"key 'ingest\.max_text_chars': Input should be greater than 0",
         ),
+        (
+            "tagging: {channel_pain_prior: {email: 0.6}}\n",
+            r"key 'tagging\.channel_pain_prior\.email\.\[key\]': expected one of 'review'",
+        ),
+        (
+            "tagging: {channel_pain_prior: {ticket: 1.2}}\n",
+            r"key 'tagging\.channel_pain_prior\.ticket': Input should be less than 1",
+        ),
         ("sources: [\n", r"line \d+, column \d+: not valid YAML"),
         ("- just\n- a list\n", r"expected a mapping of settings"),
     ],

@@ -242,6 +242,36 @@ def test_a_changed_rating_prior_retags_and_weighs_the_rated_comments_only(enrich
     assert any(not rated for _, _, rated in before)
 
 
+def test_a_changed_channel_prior_retags_and_moves_only_that_channels_unrated_units(
+    enriched, tmp_path
+):
+    folder, config, _ = enriched
+    shutil.copy(folder / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
+    scores_sql = (
+        "SELECT t.subject_id, t.pain_score, c.channel, c.rating IS NULL AND c.score IS NULL "
+        "FROM tags t JOIN comments c USING (comment_id) "
+        "WHERE t.subject_kind = 'unit' AND t.pain_score IS NOT NULL ORDER BY 1"
+    )
+    before = query(tmp_path, scores_sql)
+    settings = yaml.safe_load(config.read_text())
+    settings["warehouse"] = str(tmp_path / "warehouse.duckdb")
+    settings["tagging"] = {"channel_pain_prior": {"ticket": 0.7}}
+    (tmp_path / "hasslemap.yaml").write_text(yaml.safe_dump(settings))
+
+    result = enrich(str(tmp_path / "hasslemap.yaml"))
+
+    [(subjects,)] = query(tmp_path, "SELECT count(*) FROM tags")
+    assert result["comments_enriched"] == 0 and result["tags_written"] == subjects
+    after = query(tmp_path, scores_sql)
+    assert [row[0] for row in after] == [row[0] for row in before]
+    moved = [(b[2], b[3]) for b, a in zip(before, after, strict=True) if abs(b[1] - a[1]) > 1e-6]
+    # At 0.5 (the default) a ticket's unrated sentence is the sentence alone; at 0.7 it is more
+    # likely a complaint, and no other channel's score moves.
+    assert moved and set(moved) == {("ticket", True)}
+    raised = [a[1] > b[1] for b, a in zip(before, after, strict=True) if b[2] == "ticket"]
+    assert raised and all(raised)
+
+
 def test_comment_vectors_are_sentence_means_by_default_and_can_be_embedded(enriched, tmp_path):
     folder, config, _ = enriched
     [(comments, tagged)] = query(

@@ -181,6 +181,32 @@ def test_a_rating_weighs_the_complaint_probability_by_bayes_rule():
     )
 
 
+def test_a_row_without_a_rating_takes_its_channels_prior_and_a_rated_row_ignores_it():
+    probabilities = [0.2, 0.2, 0.2]
+    weighed = weigh_by_rating(
+        probabilities, [None, None, 1.0], delighted=0.1, furious=0.8, unrated=[0.8, 0.5, 0.5]
+    )
+    # odds 0.25 * 4 = 1 for the ticket; unchanged at 0.5; the 1-star row takes its rating.
+    assert weighed == pytest.approx([0.5, 0.2, 0.5])
+    one_value = weigh_by_rating(
+        probabilities, [None, 0.0, None], delighted=0.1, furious=0.8, unrated=0.8
+    )
+    assert one_value[0] == one_value[2] == pytest.approx(0.5)
+    assert one_value[1] == pytest.approx(0.25 * (1 / 9) / (1 + 0.25 / 9))
+
+
+def test_the_tagger_weighs_an_unrated_row_by_its_prior():
+    tagger = PrototypeTagger(TAXONOMY, BagOfWordsEmbedder(), pain_prior=(0.1, 0.8))
+    texts = ["the parcel arrived late"] * 3
+    vectors = BagOfWordsEmbedder().encode(texts)
+    plain = tagger.tag(vectors, texts=texts)
+    weighed = tagger.tag(
+        vectors, texts=texts, dissatisfaction=[None, None, 0.0], unrated_prior=[0.8, 0.5, 0.8]
+    )
+    assert weighed[1].pain_score == pytest.approx(plain[1].pain_score)
+    assert weighed[0].pain_score > plain[0].pain_score > weighed[2].pain_score
+
+
 def test_the_tagger_weighs_pain_by_the_writers_rating_and_records_the_weighed_score():
     tagger = PrototypeTagger(TAXONOMY, BagOfWordsEmbedder(), pain_prior=(0.1, 0.8))
     texts = ["the parcel arrived late", "the parcel arrived late", "the parcel arrived late"]
