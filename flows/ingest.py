@@ -92,17 +92,19 @@ def merge_comments_task(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
     rejected = merge_rejected(conn)
     get_run_logger().info(
         "comments: %d new, %d updated; %d rejected rows recorded; %d record(s) lost to the "
-        "same id in a more recently modified file",
+        "same id in a more recently modified file; %d exact copies in older files (not lost)",
         counts.inserted,
         counts.updated,
         rejected,
         counts.duplicates,
+        counts.copies,
     )
     return {
         "comments_new": counts.inserted,
         "comments_updated": counts.updated,
         "rejected_rows": rejected,
         "duplicates_across_files": counts.duplicates,
+        "copies_across_files": counts.copies,
     }
 
 

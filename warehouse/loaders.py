@@ -30,7 +30,8 @@ class MergeCounts:
 
     inserted: int
     updated: int
-    duplicates: int = 0
+    duplicates: int = 0  # records lost to the same id in a newer file, with other content
+    copies: int = 0  # the same record (same content) in an older file as well: nothing lost
 
 
 _MERGE_TEMP_TABLES = (
@@ -61,7 +62,9 @@ def merge_comments(conn: duckdb.DuckDBPyConnection) -> MergeCounts:
     Write behaviour: merge on (source, external_id), because an edited record must update its
     row and keep its id, and a re-run must change nothing. When an id is in several files of
     a source, the record from the most recently modified file wins and the others are
-    quarantined as ``duplicate_id``. Rows of a file's earlier reads are deleted from
+    quarantined as ``duplicate_id``, unless their content is the winner's (overlapping
+    exports): such a copy loses nothing and is only counted. Rows of a file's earlier reads
+    are deleted from
     ``raw.records`` once a later read of it is loaded.
     """
     if not (table_exists(conn, "raw", "records") and table_exists(conn, "raw", "_dlt_loads")):
@@ -75,14 +78,18 @@ def merge_comments(conn: duckdb.DuckDBPyConnection) -> MergeCounts:
             "SELECT count(*) FILTER (WHERE is_new), count(*) FILTER (WHERE NOT is_new) "
             "FROM incoming_comments",
         )
-        [(duplicates,)] = run_sql(conn, "SELECT count(*) FROM duplicate_losers")
+        [(duplicates, copies)] = run_sql(
+            conn,
+            "SELECT count(*) FILTER (WHERE NOT is_copy), count(*) FILTER (WHERE is_copy) "
+            "FROM duplicate_losers",
+        )
         for name in _MERGE_TEMP_TABLES:
             run_sql(conn, f"DROP TABLE {name}")
         run_sql(conn, "COMMIT")
     except Exception:
         run_sql(conn, "ROLLBACK")
         raise
-    return MergeCounts(int(inserted), int(updated), int(duplicates))
+    return MergeCounts(int(inserted), int(updated), int(duplicates), int(copies))
 
 
 def merge_rejected(conn: duckdb.DuckDBPyConnection) -> int:

@@ -156,6 +156,35 @@ def test_the_same_id_in_two_files_keeps_the_newest_file_and_records_the_loser(
     assert [(Path(f).name, n) for f, n in losers] == [("a.csv", 2), ("b.csv", 3)]
 
 
+def test_overlapping_exports_keep_one_comment_and_quarantine_only_what_differs(
+    tmp_path, write_config
+):
+    now = time.time()
+    # Each night's export repeats the day before: A and B are in both files, B edited since.
+    write(
+        tmp_path / "in" / "day1.csv",
+        [review("A", "app crashes"), review("B", "refund late")],
+        mtime=now - 100,
+    )
+    write(
+        tmp_path / "in" / "day2.csv",
+        [review("A", "app crashes"), review("B", "refund still late"), review("C", "no parcel")],
+        mtime=now - 50,
+    )
+    config = write_config([review_source(tmp_path / "in" / "*.csv")])
+
+    result = ingest(str(config))
+
+    assert texts(tmp_path) == {"A": "app crashes", "B": "refund still late", "C": "no parcel"}
+    assert query(tmp_path, "SELECT external_id, file FROM rejected") == [
+        ("B", str((tmp_path / "in" / "day1.csv").resolve()))
+    ]
+    assert result["copies_across_files"] == 1 and result["duplicates_across_files"] == 1
+
+    ingest(str(config))  # a re-run changes nothing
+    assert query(tmp_path, "SELECT count(*) FROM rejected") == [(1,)]
+
+
 def test_touching_an_unchanged_file_reads_nothing_and_raw_text_is_bounded(tmp_path, write_config):
     huge = "word " * 20_000  # 100,000 characters in one field
     path = write(tmp_path / "in" / "a.csv", [review("H1", huge), review("H2", "short")])

@@ -31,7 +31,8 @@ SELECT
     records.content_hash,
     row_number() OVER by_recency AS pick,
     first_value(records.file) OVER by_recency AS winner_file,
-    first_value(records.line) OVER by_recency AS winner_line
+    first_value(records.line) OVER by_recency AS winner_line,
+    first_value(records.content_hash) OVER by_recency AS winner_hash
 FROM raw.records AS records
 JOIN current_files
     ON current_files.source = records.source
@@ -109,8 +110,10 @@ WHERE is_new;
 
 -- The losers are quarantined as duplicate_id, naming both locations; once per file version.
 -- (A copy at the winner's own file and line is a load job replayed after a crash, not a loser.)
+-- A loser with the winner's content (overlapping exports: yesterday's file and today's both
+-- hold the record) loses nothing: it is counted as a copy, not quarantined.
 CREATE OR REPLACE TEMP TABLE duplicate_losers AS
-SELECT candidates.*
+SELECT candidates.*, candidates.content_hash = candidates.winner_hash AS is_copy
 FROM candidates
 WHERE candidates.pick > 1
     AND (candidates.file <> candidates.winner_file OR candidates.line <> candidates.winner_line);
@@ -134,7 +137,8 @@ SELECT
     losers.file_version,
     now()::TIMESTAMP AS rejected_at
 FROM duplicate_losers AS losers
-JOIN raw.records AS records ON records.rowid = losers.row_ref;
+JOIN raw.records AS records ON records.rowid = losers.row_ref
+WHERE NOT losers.is_copy;
 
 -- Bounded raw storage: a file's earlier reads are superseded by its latest completed load.
 DELETE FROM raw.records AS records
