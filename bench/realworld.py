@@ -1,7 +1,7 @@
 """Benchmark: hassles on real customer text, scored against human labels, beside BERTopic.
 
 Usage: python bench/realworld.py [--eval ../shared/eval/real] [--sets a,b] [--limit N]
-       [--skip-bertopic] [--nights N] [--markdown] [--workdir DIR]
+       [--skip-bertopic] [--nights N] [--perturb N] [--markdown] [--workdir DIR]
 
 Every set under ``--eval`` (its README.md documents the files) is run as a new user would run
 it: a sources config naming the set's own file, columns and date field, then the real
@@ -71,6 +71,13 @@ run of its own. The share of hassle labels (both levels) that are a handle, URL,
 brand alone or a lone generic word (``bench/_common.py``: ``label_problems``,
 ``GENERIC_WORDS``), the one-word labels, and the share of clustered pain points in hassles
 ranked too unspecific (``hassle_rankings.generic``).
+
+Spread (``--perturb N``): each labelled set is run N more times, each leaving a seeded
+``--perturb-share`` (0.5%) of its rows out, hasslemap and BERTopic alike; a table gives the
+mean, standard deviation and range of NMI all, coverage and reasons over the run and its
+reruns, and of the NMI gap to BERTopic run by run. HDBSCAN's result moves with a handful of
+rows (docs/benchmarks.md, the noise floor), so a difference smaller than this spread is not a
+measured difference.
 
 Replay (``--nights N``, default 7, 0 to skip): the tweets split by UTC day; night 0 is
 everything up to a day D0, then one day per night. D0 is chosen so that the N following days
@@ -291,8 +298,14 @@ def _absa(record: dict, key: str) -> tuple[bool | None, str]:
     return None, ""
 
 
-def read_set(spec: RealSet, eval_dir: Path, limit: int | None, seed: int) -> SetRows:
-    """Read a set's files; a ``limit`` keeps a seeded subsample of that many rows."""
+def read_set(
+    spec: RealSet, eval_dir: Path, limit: int | None, seed: int, drop: tuple[float, int] = (0, 0)
+) -> SetRows:
+    """Read a set's files; a ``limit`` keeps a seeded subsample of that many rows.
+
+    ``drop`` (share, seed) then leaves out that share of the rows (at least one), seeded: the
+    same subsample less a handful of rows, for ``--perturb``.
+    """
     import pandas as pd
 
     from flows.sources.records import parse_timestamp
@@ -314,6 +327,12 @@ def read_set(spec: RealSet, eval_dir: Path, limit: int | None, seed: int) -> Set
     if subsampled:
         whole = pd.concat(frames, ignore_index=True).sample(n=limit, random_state=seed)
         frames = [whole[whole["_file"] == Path(f).stem].sort_index() for f in spec.files]
+    if drop[0] > 0:
+        whole = pd.concat(frames, ignore_index=False, keys=range(len(frames)))
+        left_out = whole.sample(n=max(1, round(drop[0] * len(whole))), random_state=drop[1])
+        whole = whole.drop(left_out.index)
+        frames = [whole.xs(k).sort_index() for k in range(len(frames))]
+        subsampled = True
     ids, texts, complaint, ratings = [], [], [], []
     reasons: dict[str, list[str]] = {r: [] for r in spec.reasons}
     readable = []
@@ -731,11 +750,20 @@ def _topic_labels(model: Any) -> list[str]:
 # --- one set --------------------------------------------------------------------------------
 
 
-def run_set(spec: RealSet, args: argparse.Namespace, workroot: Path, embedder_box: list) -> dict:
-    """Run, read back and score one set; return everything the tables print."""
-    rows = read_set(spec, args.eval, args.limit, args.seed)
+def run_set(
+    spec: RealSet,
+    args: argparse.Namespace,
+    workroot: Path,
+    embedder_box: list,
+    drop: tuple[float, int] = (0, 0),
+) -> dict:
+    """Run, read back and score one set; return everything the tables print.
+
+    ``drop`` (share, seed) leaves a seeded handful of rows out (:func:`read_set`).
+    """
+    rows = read_set(spec, args.eval, args.limit, args.seed, drop)
     progress(f"{spec.name}: {len(rows.ids):,} rows read")
-    workdir = workroot / spec.name
+    workdir = workroot / (f"{spec.name}-drop{drop[1]}" if drop[0] else spec.name)
     workdir.mkdir(parents=True)
     channel = channel_for(spec.channel)
     as_is = not rows.subsampled and not spec.strip_prompt and bool(spec.external_id and spec.date)
@@ -955,6 +983,62 @@ def _pct(value: Any) -> str:
     return f"{100 * value:.1f}%"
 
 
+def _spread(values: list[float]) -> str:
+    """``mean ± sd (min–max)`` of a few runs' values."""
+    import numpy as np
+
+    a = np.asarray(values, dtype=float)
+    return (
+        f"{a.mean():.3f} ± {a.std(ddof=1) if len(a) > 1 else 0:.3f} ({a.min():.3f}–{a.max():.3f})"
+    )
+
+
+def print_spread(results: list[dict], perturbed: dict[str, list[dict]], share: float) -> None:
+    """Per labelled set, reason and method: the scores over the run and its perturbed reruns.
+
+    Each rerun leaves a seeded ``share`` of the rows out, so the spread is what a handful of
+    rows does to each method: a difference between two single runs smaller than it says
+    little.
+    """
+    reruns = len(next(iter(perturbed.values())))
+    print(
+        f"**Spread over the run and {reruns} reruns, each leaving a seeded {share:.1%} of the "
+        "rows out** (mean ± sd (min–max))"
+    )
+    print()
+    print(
+        "| set | reason | method | runs | NMI all | coverage | reasons owning a pure hassle "
+        "| NMI all − BERTopic default's, run by run |"
+    )
+    print("|---|---|---|---:|---|---|---|---|")
+    for r in results:
+        runs = [r, *perturbed.get(r["name"], [])]
+        if len(runs) < 2:
+            continue
+        for reason, methods in r["methods"].items():
+            for method in methods:
+                if method == "hasslemap parents" or method.startswith("BERTopic reduced"):
+                    continue
+                scores = [run["methods"][reason][method] for run in runs]
+                gap = "–"
+                if method != "BERTopic default" and "BERTopic default" in methods:
+                    gap = _spread(
+                        [
+                            run["methods"][reason][method]["nmi_all"]
+                            - run["methods"][reason]["BERTopic default"]["nmi_all"]
+                            for run in runs
+                        ]
+                    )
+                owned = sorted(m["recall_k"] for m in scores)
+                print(
+                    f"| {r['name']} | {reason} | {method} | {len(runs)} "
+                    f"| {_spread([m['nmi_all'] for m in scores])} "
+                    f"| {_spread([m['coverage'] for m in scores])} "
+                    f"| {owned[0]}–{owned[-1]} of {scores[0]['recall_n']} | {gap} |"
+                )
+    print()
+
+
 def print_report(results: list[dict], replayed: dict | None, header: str) -> None:
     """The tables: clustering per set and method, pain points and language, labels, replay."""
     print(header)
@@ -1083,6 +1167,15 @@ def main() -> None:
         metavar="SECTION.KEY=VALUE",
         help="a setting for every run, e.g. cluster.soft_threshold=0.4 (repeatable)",
     )
+    parser.add_argument(
+        "--perturb",
+        type=int,
+        default=0,
+        metavar="N",
+        help="rerun each labelled set N times, each leaving a seeded --perturb-share of its "
+        "rows out, and print the spread of the scores (the noise floor of a comparison)",
+    )
+    parser.add_argument("--perturb-share", type=float, default=0.005)
     parser.add_argument("--markdown", action="store_true", help="(tables are always markdown)")
     parser.add_argument(
         "--workdir", type=Path, help="keep the warehouses here (default: temporary)"
@@ -1119,6 +1212,7 @@ def main() -> None:
         temporary = tempfile.TemporaryDirectory(prefix="hasslemap-realworld-")
         workroot = Path(temporary.name)
     results, replayed, embedder_box = [], None, []
+    perturbed: dict[str, list[dict]] = {}
     try:
         with prefect_test_harness(server_startup_timeout=600):
             warm_up()
@@ -1127,6 +1221,11 @@ def main() -> None:
                 if name == "twcs" and args.nights > 0:
                     continue  # scored on the replay's last night, below
                 results.append(run_set(SETS[name], args, workroot / "sets", embedder_box))
+                for k in range(1, args.perturb + 1) if SETS[name].reasons else ():
+                    drop = (args.perturb_share, k)
+                    perturbed.setdefault(name, []).append(
+                        run_set(SETS[name], args, workroot / "sets", embedder_box, drop)
+                    )
             if "twcs" in names and args.nights > 0:
                 replayed = replay(args, workroot)
                 seconds = sum(n["seconds"] for n in replayed["nights"])
@@ -1138,6 +1237,8 @@ def main() -> None:
         if temporary:
             temporary.cleanup()
     print_report(results, replayed, header)
+    if perturbed:
+        print_spread(results, perturbed, args.perturb_share)
     print(f"total {time.perf_counter() - started:.0f} s")
 
 
