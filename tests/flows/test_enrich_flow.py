@@ -213,18 +213,18 @@ def test_adding_a_theme_to_the_taxonomy_retags_on_the_next_run(enriched, tmp_pat
     assert query(tmp_path, "SELECT count(*) FROM tags WHERE theme = 'privacy'")[0][0] >= 1
 
 
-def test_a_changed_rating_prior_retags_and_weighs_the_rated_comments_only(enriched, tmp_path):
+def retag_with(enriched, tmp_path, tagging: dict, scores_sql: str) -> tuple[list, list, dict]:
+    """Enrich a copy of the enriched warehouse again with other ``tagging`` settings.
+
+    Returns the rows of ``scores_sql`` before and after, and the enrich result; checks that
+    every subject was tagged again under one new version and nothing was re-enriched.
+    """
     folder, config, _ = enriched
     shutil.copy(folder / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
-    scores_sql = (
-        "SELECT t.subject_id, t.pain_score, c.rating IS NOT NULL OR c.score IS NOT NULL "
-        "FROM tags t JOIN comments c USING (comment_id) "
-        "WHERE t.subject_kind = 'unit' AND t.pain_score IS NOT NULL ORDER BY 1"
-    )
     before = query(tmp_path, scores_sql)
     settings = yaml.safe_load(config.read_text())
     settings["warehouse"] = str(tmp_path / "warehouse.duckdb")
-    settings["tagging"] = {"pain_prior_delighted": 0.5, "pain_prior_furious": 0.5}
+    settings["tagging"] = tagging
     (tmp_path / "hasslemap.yaml").write_text(yaml.safe_dump(settings))
 
     result = enrich(str(tmp_path / "hasslemap.yaml"))
@@ -236,6 +236,17 @@ def test_a_changed_rating_prior_retags_and_weighs_the_rated_comments_only(enrich
     ]
     after = query(tmp_path, scores_sql)
     assert [row[0] for row in after] == [row[0] for row in before]
+    return before, after, result
+
+
+def test_a_changed_rating_prior_retags_and_weighs_the_rated_comments_only(enriched, tmp_path):
+    scores_sql = (
+        "SELECT t.subject_id, t.pain_score, c.rating IS NOT NULL OR c.score IS NOT NULL "
+        "FROM tags t JOIN comments c USING (comment_id) "
+        "WHERE t.subject_kind = 'unit' AND t.pain_score IS NOT NULL ORDER BY 1"
+    )
+    tagging = {"pain_prior_delighted": 0.5, "pain_prior_furious": 0.5}
+    before, after, _ = retag_with(enriched, tmp_path, tagging, scores_sql)
     changed = [b[2] for b, a in zip(before, after, strict=True) if abs(b[1] - a[1]) > 1e-6]
     # Unrated comments (tickets) keep their scores; rated ones (reviews, surveys) move.
     assert changed and all(changed)
@@ -245,25 +256,13 @@ def test_a_changed_rating_prior_retags_and_weighs_the_rated_comments_only(enrich
 def test_a_changed_channel_prior_retags_and_moves_only_that_channels_unrated_units(
     enriched, tmp_path
 ):
-    folder, config, _ = enriched
-    shutil.copy(folder / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
     scores_sql = (
         "SELECT t.subject_id, t.pain_score, c.channel, c.rating IS NULL AND c.score IS NULL "
         "FROM tags t JOIN comments c USING (comment_id) "
         "WHERE t.subject_kind = 'unit' AND t.pain_score IS NOT NULL ORDER BY 1"
     )
-    before = query(tmp_path, scores_sql)
-    settings = yaml.safe_load(config.read_text())
-    settings["warehouse"] = str(tmp_path / "warehouse.duckdb")
-    settings["tagging"] = {"channel_pain_prior": {"ticket": 0.7}}
-    (tmp_path / "hasslemap.yaml").write_text(yaml.safe_dump(settings))
-
-    result = enrich(str(tmp_path / "hasslemap.yaml"))
-
-    [(subjects,)] = query(tmp_path, "SELECT count(*) FROM tags")
-    assert result["comments_enriched"] == 0 and result["tags_written"] == subjects
-    after = query(tmp_path, scores_sql)
-    assert [row[0] for row in after] == [row[0] for row in before]
+    tagging = {"channel_pain_prior": {"ticket": 0.7}}
+    before, after, _ = retag_with(enriched, tmp_path, tagging, scores_sql)
     moved = [(b[2], b[3]) for b, a in zip(before, after, strict=True) if abs(b[1] - a[1]) > 1e-6]
     # At 0.5 (the default) a ticket's unrated sentence is the sentence alone; at 0.7 it is more
     # likely a complaint, and no other channel's score moves.
