@@ -256,7 +256,8 @@ def weigh_by_rating(
     sentence alone. A rating says how likely any sentence of its writer is a complaint: the
     prior is ``delighted`` at dissatisfaction 0 (5 stars), 0.5 at 0.5 (3 stars) and ``furious``
     at 1 (1 star), linear in between. A row without a rating (None) takes ``unrated`` (one
-    value, or one per row: its channel's prior, e.g. 0.8 for a ticket; 0.5 changes nothing).
+    value, or one per row: its channel's prior, ``tagging.channel_pain_prior``; 0.5 changes
+    nothing).
     The result is the posterior: ``odds = odds(probability) * odds(prior)``. With the defaults
     (0.1, 0.8) a 5-star reviewer's "the fabric is a bit thin" (0.6) drops to 0.14, their "sold
     out everywhere" (0.92) stays at 0.56, and a 1-star reviewer's flat "we checked out on

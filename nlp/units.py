@@ -114,10 +114,6 @@ def _sentence(sent: Any, index: int, matches: list[tuple[int, int, int]], string
     )
 
 
-def _word_count(span: Any) -> int:
-    return sum(1 for t in span if t.is_alpha)
-
-
 def cut_run_on(sent: Any, max_words: int, min_words: int) -> list[Any]:
     """Cut a sentence of more than ``max_words`` words into clauses of ``min_words`` or more.
 
@@ -127,21 +123,24 @@ def cut_run_on(sent: Any, max_words: int, min_words: int) -> list[Any]:
     where both sides keep at least ``min_words`` words; a sentence without such a place stays
     whole. A sentence of ``max_words`` or fewer is returned as it is.
     """
-    if _word_count(sent) <= max_words:
+    # words_before[k]: words in the sentence's first k tokens (one pass, not one per cut).
+    words_before = [0]
+    for token in sent:
+        words_before.append(words_before[-1] + token.is_alpha)
+    total = words_before[-1]
+    if total <= max_words:
         return [sent]
-    doc = sent.doc
-    pieces, start = [], sent.start
+    doc, first = sent.doc, sent.start
+    pieces, start = [], first
     for token in sent:
         if token.text in CLAUSE_PUNCT:
-            end, next_start = token.i + 1, token.i + 1
+            end = next_start = token.i + 1
         elif token.lower_ in CLAUSE_WORDS:
-            end, next_start = token.i, token.i
+            end = next_start = token.i
         else:
             continue
-        if (
-            _word_count(doc[start:end]) >= min_words
-            and _word_count(doc[next_start : sent.end]) >= min_words
-        ):
+        taken = words_before[end - first] - words_before[start - first]
+        if taken >= min_words and total - words_before[next_start - first] >= min_words:
             pieces.append(doc[start:end])
             start = next_start
     pieces.append(doc[start : sent.end])
