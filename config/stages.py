@@ -173,6 +173,21 @@ class ClusterSettings(StrictModel):
     full_every_days: float = Field(
         default=7, gt=0, description="Re-cluster fully at least every N days of data."
     )
+    anchor_routine_full: bool = Field(
+        default=True,
+        description=(
+            "On a routine full re-clustering (period or new share), keep the established "
+            "hassles: one the clustering merged away or dissolved takes its members back, and "
+            "a new one found mostly in text the last full clustering saw joins the kept hassle "
+            "at least `late_find_similarity` alike. Off: the full clustering stands as found."
+        ),
+    )
+    late_find_similarity: float = Field(
+        default=0.75,
+        ge=-1,
+        le=1,
+        description="Least centroid cosine at which a late find joins a kept hassle.",
+    )
     revive_days: float = Field(
         default=14, ge=0, description="A hassle retired within N days can get its id back."
     )

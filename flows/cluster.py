@@ -12,7 +12,10 @@ Two modes, so that one more day of data neither merges, splits nor renumbers has
   night for a method not registered as incremental): the method named by ``cluster.method``
   (registry: :mod:`nlp.cluster`; default :mod:`nlp.clusterers.hdbscan`) finds the children, :func:`nlp.hierarchy.group_children` the parents,
   and :class:`nlp.track.OverlapCentroidTracker` carries the ids of both levels over, reviving
-  an id retired in the last ``cluster.revive_days`` days when its hassle comes back.
+  an id retired in the last ``cluster.revive_days`` days when its hassle comes back. On a
+  routine full night (period or new share), the clustering is held to the kept children: one
+  merged away or dissolved takes its members back, and a new child found in text the last full
+  clustering already saw joins the kept child it resembles (:func:`nlp.hierarchy.anchor_to_kept`).
 * **incremental** (every other night): :func:`nlp.hierarchy.assign_incrementally` keeps every
   unit still in the window in last night's child, votes the other units into the children,
   and makes new children only from leftovers that are mostly new; parents stay as they are.
@@ -35,9 +38,7 @@ A kept hassle keeps its label until tonight's is clearly better (:func:`nlp.hier
 
 from __future__ import annotations
 
-import json
 import time
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -51,23 +52,27 @@ from prefect.utilities.annotations import quote
 from config import Settings, load_settings
 from config.taxonomy import load_enrich_config
 from flows import progress
+from flows.cluster_plan import (
+    Previous,
+    anchor_routine_full,
+    build_tracker,
+    plan,
+    settings_key,
+)
 from flows.enrich_models import embedding_model_id
 from nlp.cluster import (
     CORE,
     NOISE,
     build_clusterer,
-    clusterer_spec,
 )
 from nlp.hierarchy import (
     assign_incrementally,
     group_children,
-    needs_full_recluster,
     words_of,
 )
 from nlp.label import ClusterLabel, CtfidfLabeller
 from nlp.track import (
     STATUS_NEW,
-    OverlapCentroidTracker,
     PreviousHassle,
 )
 from nlp.two_level import (
@@ -86,23 +91,6 @@ from warehouse import hassles as store
 from warehouse.connection import connect_warehouse
 from warehouse.core import now
 
-# Stage settings that shape a full clustering besides the method and its parameters: when one
-# differs from the last full clustering's, tonight re-clusters fully rather than building on it.
-PARENT_KEYS = ("parent_similarity", "min_parents", "max_parents")
-
-
-def full_clustering_settings(settings: Settings) -> dict[str, Any]:
-    """The settings a full clustering depends on: the method, its parameters, the parents'."""
-    c = settings.cluster
-    return {"method": c.method, **c.params, **{k: getattr(c, k) for k in PARENT_KEYS}}
-
-
-def _settings_key(settings: Settings) -> str:
-    return json.dumps(
-        {"model": embedding_model_id(settings), "cluster": settings.cluster.model_dump()},
-        sort_keys=True,
-    )
-
 
 @task(name="read_window", cache_policy=NO_CACHE)
 def read_window(
@@ -111,7 +99,7 @@ def read_window(
     """Read the window's pain-point units, up to ``as_of`` at the latest, and fingerprint them."""
     logger = get_run_logger()
     window = store.read_pain_points(
-        conn, settings.cluster.window_days, _settings_key(settings), as_of
+        conn, settings.cluster.window_days, settings_key(settings), as_of
     )
     logger.info(
         "read_window: %d pain-point units from %s to %s",
@@ -130,27 +118,37 @@ def read_window(
     return window
 
 
-@dataclass(frozen=True)
-class Previous:
-    """What tonight builds on: the latest clustering and the live hassles of both levels."""
-
-    latest: store.LatestClustering | None
-    children: list[store.StoredHassle]
-    parents: list[store.StoredHassle]
-
-
 @task(name="cluster_units", cache_policy=NO_CACHE)
 def cluster_units(
-    vectors: np.ndarray, tags: list[str | None], settings: Settings, reason: str
+    window: store.PainPointWindow,
+    vectors: np.ndarray,
+    previous: Previous,
+    settings: Settings,
+    reason: str,
 ) -> TwoLevel:
-    """Full clustering: children by the configured method, parents by their centroids."""
+    """Full clustering: children by the configured method, parents by their centroids.
+
+    On a routine re-clustering (:data:`nlp.hierarchy.ROUTINE_RECLUSTER`) the clustering is held
+    to the kept children (:func:`anchor_routine_full`).
+    """
     logger = get_run_logger()
     sink = progress.current()
-    method = settings.cluster.method
-    sink.start("cluster:fit", f"cluster: {method} on {len(vectors):,} units", 1)
-    clustering = build_clusterer(method, settings.cluster.params).cluster(vectors, tags)
-    started = time.perf_counter()
     c = settings.cluster
+    method = c.method
+    sink.start("cluster:fit", f"cluster: {method} on {len(vectors):,} units", 1)
+    tags = [f"{u.stage}/{u.theme}" for u in window.units]
+    clustering = build_clusterer(method, c.params).cluster(vectors, tags)
+    started = time.perf_counter()
+    anchored = anchor_routine_full(clustering, window, vectors, previous, settings, reason)
+    clustering = anchored.clustering
+    if anchored.folded or anchored.restored:
+        logger.info(
+            "cluster_units: held to the kept hassles (cluster.anchor_routine_full): %d late "
+            "find(s) in old text joined the kept hassle they resemble, %d kept hassle(s) the "
+            "clustering merged away or dissolved took their members back",
+            anchored.folded,
+            anchored.restored,
+        )
     parent_of_child = group_children(
         clustering.centroids,
         parent_similarity=c.parent_similarity,
@@ -226,35 +224,6 @@ def assign_units(
     return result
 
 
-def plan(
-    window: store.PainPointWindow, previous: Previous, settings: Settings, model_id: str
-) -> str | None:
-    """Why tonight must re-cluster fully, or None for an incremental night."""
-    latest = previous.latest
-    if latest is None or not previous.children or latest.model_id != model_id:
-        return "first" if latest is None or not previous.children else "model"
-    parents = {h.hassle_id for h in previous.parents}
-    if any(h.parent_id not in parents for h in previous.children):
-        return "parents"  # hassles from before two levels
-    c = settings.cluster
-    if not clusterer_spec(c.method).incremental:
-        return "method"  # its clusterings cannot be built on: every changed window is full
-    before = {"method": "hdbscan", **latest.full_params}  # runs before methods were hdbscan
-    same = all(before.get(k) == v for k, v in full_clustering_settings(settings).items())
-    return needs_full_recluster(
-        has_previous=True,
-        same_settings=same,
-        new_share=float(
-            new_since(window.units, latest.full_window_end, latest.full_clustered_at).mean()
-        )
-        if window.units
-        else 0.0,
-        days_since_full=(window.window_end - latest.full_window_end).total_seconds() / 86400,
-        max_new_share=c.incremental_max_new_share,
-        full_every_days=c.full_every_days,
-    )
-
-
 @task(name="label_clusters", cache_policy=NO_CACHE)
 def label_clusters(
     window: store.PainPointWindow, vectors: np.ndarray, found: TwoLevel, settings: Settings
@@ -288,11 +257,7 @@ def track_hassle_ids(
     ids = np.array([u.unit_id for u in window.units], dtype=object)
     present = frozenset(ids.tolist())
     c = settings.cluster
-    tracker = OverlapCentroidTracker(
-        match_threshold=c.match_threshold,
-        min_centroid_similarity=c.min_centroid_similarity,
-        lineage_overlap=c.lineage_overlap,
-    )
+    tracker = build_tracker(settings)
     since = window.window_end - timedelta(days=c.revive_days)
     incremental = found.mode == "incremental"
     levels = []
@@ -373,8 +338,7 @@ def cluster_into(
     if reason is None:
         found = assign_units(quote(window), quote(vectors), quote(previous), settings)
     else:
-        tags = [f"{u.stage}/{u.theme}" for u in window.units]
-        found = cluster_units(quote(vectors), quote(tags), settings, reason)
+        found = cluster_units(quote(window), quote(vectors), quote(previous), settings, reason)
     labels = label_clusters(quote(window), quote(vectors), quote(found), settings)
     tracked = track_hassle_ids(
         conn, quote(window), quote(vectors), quote(found), quote(previous), settings
