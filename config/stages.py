@@ -177,9 +177,10 @@ class ClusterSettings(StrictModel):
         default=True,
         description=(
             "On a routine full re-clustering (period or new share), keep the established "
-            "hassles: one the clustering merged away or dissolved takes its members back, and "
-            "a new one found mostly in text the last full clustering saw joins the kept hassle "
-            "at least `late_find_similarity` alike. Off: the full clustering stands as found."
+            "hassles: one the clustering merged away or dissolved takes its members back, a "
+            "new one found mostly in text the last full clustering saw joins the kept hassle "
+            "at least `late_find_similarity` alike, and kept children keep their parents. "
+            "Off: the full clustering stands as found and parents are regrouped."
         ),
     )
     late_find_similarity: float = Field(

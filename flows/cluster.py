@@ -14,8 +14,9 @@ Two modes, so that one more day of data neither merges, splits nor renumbers has
   and :class:`nlp.track.OverlapCentroidTracker` carries the ids of both levels over, reviving
   an id retired in the last ``cluster.revive_days`` days when its hassle comes back. On a
   routine full night (period or new share), the clustering is held to the kept children: one
-  merged away or dissolved takes its members back, and a new child found in text the last full
-  clustering already saw joins the kept child it resembles (:func:`nlp.hierarchy.anchor_to_kept`).
+  merged away or dissolved takes its members back, a new child found in text the last full
+  clustering already saw joins the kept child it resembles (:func:`nlp.hierarchy.anchor_to_kept`),
+  and kept children keep their parents (:func:`nlp.hierarchy.keep_parents`).
 * **incremental** (every other night): :func:`nlp.hierarchy.assign_incrementally` keeps every
   unit still in the window in last night's child, votes the other units into the children,
   and makes new children only from leftovers that are mostly new; parents stay as they are.
@@ -128,8 +129,8 @@ def cluster_units(
 ) -> TwoLevel:
     """Full clustering: children by the configured method, parents by their centroids.
 
-    On a routine re-clustering (:data:`nlp.hierarchy.ROUTINE_RECLUSTER`) the clustering is held
-    to the kept children (:func:`anchor_routine_full`).
+    On a routine re-clustering (:data:`nlp.hierarchy.ROUTINE_RECLUSTER`) the clustering and the
+    parents are held to the kept hassles (:func:`flows.cluster_plan.anchor_routine_full`).
     """
     logger = get_run_logger()
     sink = progress.current()
@@ -139,22 +140,23 @@ def cluster_units(
     tags = [f"{u.stage}/{u.theme}" for u in window.units]
     clustering = build_clusterer(method, c.params).cluster(vectors, tags)
     started = time.perf_counter()
-    anchored = anchor_routine_full(clustering, window, vectors, previous, settings, reason)
-    clustering = anchored.clustering
-    if anchored.folded or anchored.restored:
+    held = anchor_routine_full(clustering, window, vectors, previous, settings, reason)
+    if held is None:
+        parent_of_child = group_children(
+            clustering.centroids,
+            parent_similarity=c.parent_similarity,
+            min_parents=c.min_parents,
+            max_parents=c.max_parents,
+        )
+    else:
+        clustering, parent_of_child, anchored = held
         logger.info(
             "cluster_units: held to the kept hassles (cluster.anchor_routine_full): %d late "
             "find(s) in old text joined the kept hassle they resemble, %d kept hassle(s) the "
-            "clustering merged away or dissolved took their members back",
+            "clustering merged away or dissolved took their members back; parents kept",
             anchored.folded,
             anchored.restored,
         )
-    parent_of_child = group_children(
-        clustering.centroids,
-        parent_similarity=c.parent_similarity,
-        min_parents=c.min_parents,
-        max_parents=c.max_parents,
-    )
     sink.advance("cluster:fit", 1)
     sink.finish("cluster:fit")
     found = full_two_level(clustering, parent_of_child, reason, time.perf_counter() - started)
@@ -202,6 +204,7 @@ def assign_units(
         settings.cluster.method_params(),
         min_cluster_size=latest.min_cluster_size or 0,
         parent_similarity=c.parent_similarity,
+        max_parents=c.max_parents,
     )
     result = incremental_two_level(
         found,

@@ -19,7 +19,13 @@ import numpy as np
 from config import Settings
 from flows.enrich_models import embedding_model_id
 from nlp.cluster import Clustering, clusterer_spec
-from nlp.hierarchy import ROUTINE_RECLUSTER, Anchored, anchor_to_kept, needs_full_recluster
+from nlp.hierarchy import (
+    ROUTINE_RECLUSTER,
+    Anchored,
+    anchor_to_kept,
+    keep_parents,
+    needs_full_recluster,
+)
 from nlp.track import OverlapCentroidTracker, PreviousHassle
 from nlp.two_level import new_since
 from warehouse import hassles as store
@@ -59,16 +65,19 @@ def anchor_routine_full(
     previous: Previous,
     settings: Settings,
     reason: str,
-) -> Anchored:
-    """On a routine full night, hold the clustering to the kept hassles; else change nothing.
+) -> tuple[Clustering, np.ndarray, Anchored] | None:
+    """On a routine full night, hold the clustering and parents to the kept hassles.
 
-    See :func:`nlp.hierarchy.anchor_to_kept`; ``cluster.anchor_routine_full`` turns it off.
+    Returns the held clustering, each child's parent number and what changed; None on a night
+    that rebuilds (not routine, or ``cluster.anchor_routine_full`` off): then the clustering
+    stands as found and its children are grouped afresh. See
+    :func:`nlp.hierarchy.anchor_to_kept` and :func:`nlp.hierarchy.keep_parents`.
     """
     c = settings.cluster
     latest = previous.latest
     if reason not in ROUTINE_RECLUSTER or not c.anchor_routine_full or latest is None:
-        return Anchored(clustering, 0, 0)
-    return anchor_to_kept(
+        return None
+    anchored = anchor_to_kept(
         clustering,
         vectors,
         np.array([u.unit_id for u in window.units], dtype=object),
@@ -77,6 +86,18 @@ def anchor_routine_full(
         build_tracker(settings),
         min_similarity=c.late_find_similarity,
     )
+    held = anchored.clustering
+    parent_number = {h.hassle_id: i for i, h in enumerate(previous.parents)}
+    parent_of = {h.hassle_id: parent_number.get(h.parent_id) for h in previous.children}
+    parent_of_child = keep_parents(
+        vectors,
+        held.labels,
+        held.n_clusters,
+        [parent_of.get(anchored.continues.get(k, "")) for k in range(held.n_clusters)],
+        parent_similarity=c.parent_similarity,
+        max_parents=c.max_parents,
+    )
+    return held, parent_of_child, anchored
 
 
 def plan(

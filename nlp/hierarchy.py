@@ -15,8 +15,8 @@ Children are the specific hassles the clusterer finds (:mod:`nlp.cluster`). This
 3. **decides when to re-cluster fully** (:func:`needs_full_recluster`);
 4. **anchors a routine full re-clustering** (:func:`anchor_to_kept`): a child found in text
    the last full clustering already saw, close to a child that keeps its id, joins that child
-   rather than becoming a new hassle, and a child the clustering merged away or dissolved
-   takes its members back;
+   rather than becoming a new hassle, a child the clustering merged away or dissolved takes
+   its members back, and parents stay as they were (:func:`keep_parents`);
 5. **keeps a label** while it still describes the members (:func:`keep_label`).
 """
 
@@ -45,6 +45,7 @@ from nlp.track import (
     CurrentCluster,
     OverlapCentroidTracker,
     PreviousHassle,
+    TrackResult,
 )
 
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
@@ -132,6 +133,7 @@ def assign_incrementally(
     min_cluster_size: int,
     min_new_share: float = 0.5,
     parent_similarity: float = 0.5,
+    max_parents: int | None = None,
     n_jobs: int = 2,
 ) -> Incremental:
     """Keep last night's children; vote the new units in; find new children in the rest.
@@ -148,7 +150,9 @@ def assign_incrementally(
             of it is new: leftovers regrouped from old units are not news, and would make a
             hassle appear and vanish from one night to the next.
         parent_similarity: A new child joins the closest existing parent at least this alike
-            (centroid cosine); otherwise it is a parent of its own.
+            (centroid cosine); otherwise it is a parent of its own, unless that would make
+            more than ``max_parents``.
+        max_parents: Most parents (None: no limit); a new child past it joins the closest.
         n_jobs: Worker processes for HDBSCAN.
 
     Returns:
@@ -201,6 +205,7 @@ def assign_incrementally(
             n_jobs=n_jobs,
         ).cluster(vectors[leftovers])
         parent_centroids = _parent_centroids(vectors, labels, n_children, parent_of_child)
+        in_use = len(set(parent_of_child.tolist()))
         for k in range(found.n_clusters):
             rows = leftovers[found.labels == k]
             if is_new[rows].mean() < min_new_share:
@@ -209,8 +214,10 @@ def assign_incrementally(
             strength[rows] = found.probabilities[found.labels == k]
             similarity = parent_centroids @ found.centroids[k] if len(parent_centroids) else []
             best_parent = int(np.argmax(similarity)) if len(similarity) else -1
-            closest = best_parent >= 0 and similarity[best_parent] >= parent_similarity
+            full = max_parents is not None and in_use >= max_parents
+            closest = best_parent >= 0 and (similarity[best_parent] >= parent_similarity or full)
             new_parents.append(best_parent if closest else -1)
+            in_use += not closest
             n_new += 1
     return Incremental(
         labels=labels,
@@ -278,11 +285,13 @@ class Anchored:
         clustering: The clustering, renumbered by size, centroids recomputed.
         folded: Late finds that joined a kept child.
         restored: Kept children taken back out of the clusters (or noise) that absorbed them.
+        continues: Cluster number -> the previous child's id, for each cluster that keeps one.
     """
 
     clustering: Clustering
     folded: int
     restored: int
+    continues: dict[int, str]
 
 
 def anchor_to_kept(
@@ -330,7 +339,7 @@ def anchor_to_kept(
     present = frozenset(unit_ids.tolist())
     names = count()
 
-    def track(labels: np.ndarray, n: int) -> tuple[np.ndarray, dict[int, str], tuple[str, ...]]:
+    def track(labels: np.ndarray, n: int) -> tuple[np.ndarray, TrackResult]:
         centroids = cluster_centroids(vectors, labels, n)
         current = [
             CurrentCluster(k, centroids[k], frozenset(unit_ids[labels == k].tolist()))
@@ -340,11 +349,15 @@ def anchor_to_kept(
         found = tracker.track(
             previous, current, present_units=present, new_id=lambda: f"anchor-{next(names)}"
         )
-        return centroids, found.status, found.retired
+        return centroids, found
+
+    def kept_ids(found: TrackResult) -> dict[int, str]:
+        return {k: found.hassle_ids[k] for k, s in found.status.items() if s == STATUS_ACTIVE}
 
     labels = clustering.labels.copy()
     n = clustering.n_clusters
-    centroids, status, _ = track(labels, n)
+    centroids, found = track(labels, n)
+    status = found.status
     kept = [k for k, s in status.items() if s == STATUS_ACTIVE]
     folded = 0
     for k, s in status.items():
@@ -357,7 +370,8 @@ def anchor_to_kept(
             labels[rows] = kept[best]
             folded += 1
 
-    _, _, retired = track(labels, n)
+    _, found = track(labels, n)
+    retired = found.retired
     row_of = {unit: i for i, unit in enumerate(unit_ids.tolist())}
     probabilities = clustering.probabilities.copy()
     assigned_by = clustering.assigned_by.copy()
@@ -374,7 +388,7 @@ def anchor_to_kept(
         probabilities[from_noise] = np.clip(vectors[from_noise] @ hassle.centroid, 0.0, 1.0)
 
     if not folded and not restored:
-        return Anchored(clustering, 0, 0)
+        return Anchored(clustering, 0, 0, kept_ids(found))
     labels, n = merge_clusters(vectors, labels, n, 1.0)  # renumber by size
     anchored = replace(
         clustering,
@@ -383,7 +397,56 @@ def anchor_to_kept(
         assigned_by=assigned_by,
         centroids=cluster_centroids(vectors, labels, n),
     )
-    return Anchored(anchored, folded, restored)
+    return Anchored(anchored, folded, restored, kept_ids(track(labels, n)[1]))
+
+
+def keep_parents(
+    vectors: np.ndarray,
+    labels: np.ndarray,
+    n_children: int,
+    previous_parent: Sequence[int | None],
+    *,
+    parent_similarity: float,
+    max_parents: int,
+) -> np.ndarray:
+    """Parents of a routine full night: kept children keep theirs, a new one joins the closest.
+
+    As on an incremental night (:func:`assign_incrementally`): a new child joins the previous
+    parent whose centroid (of tonight's units in its kept children) is at least
+    ``parent_similarity`` alike, or becomes a parent of its own, unless that would make more
+    than ``max_parents``: then it joins the closest. Regrouping every child
+    (:func:`group_children`) would renumber a parent whenever a few of its children moved.
+
+    Args:
+        vectors: One L2-normalised row per unit.
+        labels: Tonight's child number per unit (``-1``: noise).
+        n_children: Tonight's children.
+        previous_parent: Per child, the number of the previous parent of the child it
+            continues, or None for a new child.
+        parent_similarity: Least centroid cosine for a new child to join a parent.
+        max_parents: Most parents; a new child past it joins the closest parent.
+
+    Returns:
+        The parent number of each child, ``0..n_parents-1``, previous parents first.
+    """
+    parent_of_child = np.array([-1 if p is None else p for p in previous_parent], dtype=np.int64)
+    kept = parent_of_child >= 0
+    n_previous = int(parent_of_child.max()) + 1 if kept.any() else 0
+    unit_parent = np.where(labels >= 0, parent_of_child[np.maximum(labels, 0)], NOISE)
+    parent_centroids = cluster_centroids(vectors, unit_parent, n_previous)
+    centroids = cluster_centroids(vectors, labels, n_children)
+    next_parent = n_previous
+    in_use = len(set(parent_of_child[kept].tolist()))
+    for k in np.flatnonzero(~kept):
+        similarity = parent_centroids @ centroids[k]
+        best = int(np.argmax(similarity)) if n_previous else -1
+        if best >= 0 and (similarity[best] >= parent_similarity or in_use >= max_parents):
+            parent_of_child[k] = best
+        else:
+            parent_of_child[k] = next_parent
+            next_parent += 1
+            in_use += 1
+    return np.unique(parent_of_child, return_inverse=True)[1].astype(np.int32)
 
 
 def words_of(text: str, lemmas: Sequence[str] = ()) -> frozenset[str]:

@@ -1,7 +1,7 @@
-"""A routine full re-clustering folds late finds into kept hassles; other full nights do not.
+"""A routine full re-clustering is held to the kept hassles and parents; other full nights are not.
 
 ``flows.cluster_plan.anchor_routine_full`` on a small window: which units are new comes from their
-dates against the last full clustering, and only the routine reasons anchor.
+dates against the last full clustering, and only the routine reasons hold the night.
 """
 
 from __future__ import annotations
@@ -25,42 +25,70 @@ def unit_rows(matrix: np.ndarray) -> np.ndarray:
 
 
 def night(rng: np.random.Generator):
-    """Kept hassle A; tonight also C, old text close to A, and D, new text close to A."""
-    a = unit_rows(rng.normal(size=(1, DIM)))
+    """Kept hassles A (parent P-0001) and B (P-0002), and tonight's three more.
+
+    C: old text close to A (a late find). D: new text close to A. E: new text like nothing.
+    """
+    a, b, e = unit_rows(rng.normal(size=(3, DIM)))
     near = unit_rows(a + 0.6 * unit_rows(rng.normal(size=(2, DIM))))
-    centers = np.vstack([a, near])
-    truth = np.repeat([0, 1, 2], [40, 20, 20])
+    centers = np.vstack([a, near, b, e])
+    truth = np.repeat([0, 1, 2, 3, 4], [40, 20, 20, 40, 20])
     vectors = unit_rows(centers[truth] + rng.normal(scale=0.02, size=(len(truth), DIM)))
-    dated = [FULL_END + timedelta(days=1) if k == 2 else FULL_END for k in truth]
+    dated = [FULL_END + timedelta(days=1) if k in (2, 4) else FULL_END for k in truth]
     units = [
         PainPoint(f"u{i}", "text", f"h{i}", (), (), None, None, created_at=when, ingested_at=when)
         for i, when in enumerate(dated)
     ]
     window = PainPointWindow(units, FULL_END - timedelta(days=90), FULL_END, "fingerprint")
-    kept = StoredHassle("H-0001", a[0], frozenset(f"u{i}" for i in range(40)), "refund")
+    ids = np.array([u.unit_id for u in units])
+    children = [
+        StoredHassle(hid, center, frozenset(ids[truth == k]), label, parent)
+        for hid, center, k, label, parent in (
+            ("H-0001", a, 0, "refund", "P-0001"),
+            ("H-0002", b, 3, "login", "P-0002"),
+        )
+    ]
+    parents = [
+        StoredHassle(pid, h.centroid, h.members, h.label)
+        for pid, h in zip(["P-0001", "P-0002"], children, strict=True)
+    ]
     latest = LatestClustering(
         "last", FULL_END, 10, "last", FULL_END, FULL_END + timedelta(hours=1), {}, "model", {}
     )
-    return vectors, truth, window, Previous(latest, [kept], [])
+    return vectors, truth, window, Previous(latest, children, parents)
 
 
-@pytest.mark.parametrize(
-    ("reason", "folds"),
-    [("period", True), ("new share", True), ("settings", False), ("first", False)],
-)
-def test_only_a_routine_full_night_folds_the_late_find(reason, folds):
+@pytest.mark.parametrize("reason", ["period", "new share"])
+def test_a_routine_full_night_holds_children_and_parents(reason):
     vectors, truth, window, previous = night(np.random.default_rng(3))
     found = clustering_from_labels(vectors, truth)
 
-    result = anchor_routine_full(found, window, vectors, previous, load_settings(None), reason)
+    held = anchor_routine_full(found, window, vectors, previous, load_settings(None), reason)
 
-    folded, labels = result.folded, result.clustering.labels
-    a, c, d = (labels[truth == k] for k in range(3))
-    assert (folded, np.all(c == a[0])) == ((1, True) if folds else (0, False))
-    assert np.all(d == d[0]) and d[0] != a[0]  # new text close to A is news either way
+    assert held is not None
+    clustering, parent_of_child, anchored = held
+    assert (anchored.folded, anchored.restored) == (1, 0)
+    a, c, d, b, e = (clustering.labels[truth == k][0] for k in range(5))
+    assert c == a  # the late find joined A; D, new text, stays its own
+    assert len({a, d, b, e}) == 4
+    assert sorted(anchored.continues.items()) == sorted({a: "H-0001", b: "H-0002"}.items())
+    parent = parent_of_child.tolist()
+    assert parent[d] == parent[a] != parent[b]  # the new child joins the parent it is like
+    assert parent[e] not in (parent[a], parent[b])  # one like no parent gets its own
+    assert sorted(set(parent)) == [0, 1, 2]
 
 
-def test_late_finds_can_be_turned_off():
+@pytest.mark.parametrize("reason", ["settings", "first", "model", "parents"])
+def test_a_night_that_rebuilds_is_not_held(reason):
+    vectors, truth, window, previous = night(np.random.default_rng(3))
+    found = clustering_from_labels(vectors, truth)
+
+    assert (
+        anchor_routine_full(found, window, vectors, previous, load_settings(None), reason) is None
+    )
+
+
+def test_holding_can_be_turned_off():
     vectors, truth, window, previous = night(np.random.default_rng(3))
     found = clustering_from_labels(vectors, truth)
     settings = load_settings(None)
@@ -68,5 +96,4 @@ def test_late_finds_can_be_turned_off():
         update={"cluster": settings.cluster.model_copy(update={"anchor_routine_full": False})}
     )
 
-    result = anchor_routine_full(found, window, vectors, previous, off, "period")
-    assert result.clustering is found and (result.folded, result.restored) == (0, 0)
+    assert anchor_routine_full(found, window, vectors, previous, off, "period") is None

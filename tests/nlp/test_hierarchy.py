@@ -14,6 +14,7 @@ from nlp.hierarchy import (
     assign_incrementally,
     group_children,
     keep_label,
+    keep_parents,
     needs_full_recluster,
     words_of,
 )
@@ -145,6 +146,23 @@ def test_an_incremental_night_keeps_every_member_and_votes_the_new_ones_in():
     assert np.all(found.labels[n_old : n_old + 30] == NOISE)
 
 
+def test_a_new_child_joins_the_closest_parent_rather_than_make_too_many():
+    vectors, previous, is_new, _, _ = night()
+
+    found = assign_incrementally(
+        vectors,
+        previous,
+        is_new,
+        3,
+        np.array([0, 0, 1]),
+        ClusterParams(),
+        min_cluster_size=10,
+        max_parents=2,
+    )
+
+    assert found.n_new == 1 and found.new_parents.tolist()[0] in (0, 1)
+
+
 def test_leftovers_that_are_mostly_old_make_no_new_child():
     vectors, previous, is_new, n_old, _ = night()
     is_new[:] = False  # the emerging group was already there at the last full clustering
@@ -267,6 +285,23 @@ def test_a_hassle_with_too_few_members_left_retires():
     )
 
     assert result.restored == 0 and np.all(result.clustering.labels[truth == 1] == NOISE)
+
+
+def test_kept_children_keep_their_parents_and_a_new_one_joins_the_closest():
+    rng = np.random.default_rng(9)
+    centers = unit_rows(rng.normal(size=(2, DIM)))
+    near_first = unit_rows(centers[:1] + 0.5 * unit_rows(rng.normal(size=(1, DIM))))
+    points, truth = blobs(np.vstack([centers, near_first]), [30, 30, 20], 0.02, rng)
+
+    # Children 0 and 1 continue children of previous parents 2 and 0; parent 1 has none left.
+    def parents(similarity, most=25):
+        return keep_parents(
+            points, truth, 3, [2, 0, None], parent_similarity=similarity, max_parents=most
+        ).tolist()
+
+    assert parents(0.5) == [1, 0, 1]  # renumbered 0..n-1, in the previous parents' order
+    assert parents(0.99) == [1, 0, 2]  # like no parent enough: its own
+    assert parents(0.99, most=2) == [1, 0, 1]  # ... unless that makes too many
 
 
 def test_when_to_recluster_fully():
