@@ -177,20 +177,25 @@ def label_problems(label: str, brands: tuple[str, ...] = ()) -> list[str]:
     """Why a hassle label names no problem: handle, url, greeting, thanks, brand, generic word.
 
     Empty when none of these applies. ``brands`` are names that alone are no problem either
-    (e.g. ``spotify``). A lone generic word is one of :data:`GENERIC_WORDS`.
+    (e.g. ``spotify``). A lone generic word is one of :data:`GENERIC_WORDS`. Function words
+    do not count ("spotify on" is the brand alone, "the app" a lone generic word); negations
+    do ("not spotify").
     """
+    from nlp.wordlists import NEGATIONS, STOP
+
     problems = []
     if _HANDLE.search(label):
         problems.append("handle")
     if _URL.search(label):
         problems.append("url")
     words = label_words(label)
+    content = [w for w in words if w not in STOP or w in NEGATIONS] or words
     if _GREETING_START.match(label) or (words and set(words) <= GREETING_WORDS):
         problems.append("greeting")
     if _THANKS.search(label):
         problems.append("thanks")
-    if words and set(words) <= {b.lower() for b in brands}:
+    if content and set(content) <= {b.lower() for b in brands}:
         problems.append("brand")
-    if len(words) == 1 and words[0] in GENERIC_WORDS:
+    if len(content) == 1 and content[0] in GENERIC_WORDS:
         problems.append("generic word")
     return problems
