@@ -72,6 +72,7 @@ from nlp.hierarchy import (
     words_of,
 )
 from nlp.label import ClusterLabel, CtfidfLabeller
+from nlp.terms import BRAND_HANDLE_SHARE
 from nlp.track import (
     STATUS_NEW,
     PreviousHassle,
@@ -229,9 +230,17 @@ def assign_units(
 
 @task(name="label_clusters", cache_policy=NO_CACHE)
 def label_clusters(
-    window: store.PainPointWindow, vectors: np.ndarray, found: TwoLevel, settings: Settings
+    window: store.PainPointWindow,
+    vectors: np.ndarray,
+    found: TwoLevel,
+    settings: Settings,
+    brand_handles: frozenset[str],
 ) -> tuple[dict[int, ClusterLabel], dict[int, ClusterLabel]]:
-    """Label each child and each parent: label, keyphrases, quotes, dominant stage and theme."""
+    """Label each child and each parent: label, keyphrases, quotes, dominant stage and theme.
+
+    ``brand_handles``: the accounts the window's comments are written to (their names are
+    no hassle's subject).
+    """
     labeller = CtfidfLabeller(
         top_keyphrases=settings.cluster.keyphrases, quotes=settings.cluster.quotes
     )
@@ -239,8 +248,8 @@ def label_clusters(
         redacted_label_input(u.unit_id, u.text, u.lemmas, u.noun_chunks, u.stage, u.theme)
         for u in window.units
     ]
-    children = published_labels(labeller.label(units, vectors, found.labels))
-    parents = published_labels(labeller.label(units, vectors, found.parent_labels))
+    children = published_labels(labeller.label(units, vectors, found.labels, brand_handles))
+    parents = published_labels(labeller.label(units, vectors, found.parent_labels, brand_handles))
     get_run_logger().info(
         "label_clusters: %d children and %d parents labelled", len(children), len(parents)
     )
@@ -342,7 +351,8 @@ def cluster_into(
         found = assign_units(quote(window), quote(vectors), quote(previous), settings)
     else:
         found = cluster_units(quote(window), quote(vectors), quote(previous), settings, reason)
-    labels = label_clusters(quote(window), quote(vectors), quote(found), settings)
+    brands = store.read_brand_handles(conn, window, BRAND_HANDLE_SHARE)
+    labels = label_clusters(quote(window), quote(vectors), quote(found), settings, brands)
     tracked = track_hassle_ids(
         conn, quote(window), quote(vectors), quote(found), quote(previous), settings
     )

@@ -146,7 +146,11 @@ class CtfidfLabeller:
         self._read: dict[frozenset[str], dict[_UnitKey, ReadUnit]] = {}
 
     def label(
-        self, units: Sequence[LabelInput], vectors: np.ndarray, labels: np.ndarray
+        self,
+        units: Sequence[LabelInput],
+        vectors: np.ndarray,
+        labels: np.ndarray,
+        brand_handles: frozenset[str] = frozenset(),
     ) -> dict[int, ClusterLabel]:
         """Label every cluster and measure how specific it is.
 
@@ -154,6 +158,9 @@ class CtfidfLabeller:
             units: The units; ``units[i]`` has vector ``vectors[i]`` and cluster ``labels[i]``.
             vectors: L2-normalised float32 vectors, one row per unit.
             labels: Cluster id per unit; -1 is noise and is ignored.
+            brand_handles: Handles of the brand found where the units' text no longer has them
+                (lower case, e.g. ``spotifycares``): the brand's name, the start of one, is then
+                no specific word, as for handles found in the units.
 
         Returns:
             One :class:`ClusterLabel` per cluster id >= 0.
@@ -164,13 +171,13 @@ class CtfidfLabeller:
         if not len(cluster_ids):
             return {}
         members = np.split(kept[np.argsort(labels[kept], kind="stable")], np.cumsum(sizes)[:-1])
-        handles, brand_handles = find_handle_names([units[i].text for i in kept])
+        handles, found_brands = find_handle_names([units[i].text for i in kept])
         read: dict[int, ReadUnit] = {}
         seen = self._read.setdefault(handles, {})
         for i in kept.tolist():  # equal units (a repeated "Thanks!") are read once
             key = (units[i].text, units[i].lemmas, units[i].noun_chunks)
             read[i] = seen.get(key) or seen.setdefault(key, read_unit(*key, handles))
-        corpus = Corpus(read, members, brand_handles)
+        corpus = Corpus(read, members, found_brands | brand_handles)
 
         # Units of each cluster containing each term (a term counts once per unit), and totals.
         counters: list[Counter[str]] = []

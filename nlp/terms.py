@@ -36,7 +36,7 @@ _NOISE = re.compile(
     r"|[@＠]\w+|\[\w+\]|[^\w\s'’.,;:!?()\[\]{}\"“”/|…#-]+"
 )
 _MAX_PHRASE_WORDS = 4
-_BRAND_HANDLE_UNITS = 0.01  # a handle in this share of the units is the brand's
+BRAND_HANDLE_SHARE = 0.01  # a handle in this share of the texts is the brand's
 
 
 @dataclass(frozen=True)
@@ -64,13 +64,13 @@ def find_handle_names(texts: Sequence[str]) -> tuple[frozenset[str], frozenset[s
     """The @handles in ``texts``, and the brand handles among them, lower case.
 
     Each handle comes with "s" dropped too (spaCy's lemma of "@SpotifyCares"). A brand handle
-    is one in at least ``_BRAND_HANDLE_UNITS`` of the texts (the support account written to).
+    is one in at least ``BRAND_HANDLE_SHARE`` of the texts (the support account written to).
     """
     counts: Counter[str] = Counter()
     for text in texts:
         counts.update({name.lower() for name in _HANDLE.findall(text)})
     names = set(counts) | {name[:-1] for name in counts if name.endswith("s")}
-    brands = {name for name, n in counts.items() if n >= _BRAND_HANDLE_UNITS * len(texts)}
+    brands = {name for name, n in counts.items() if n >= BRAND_HANDLE_SHARE * len(texts)}
     return frozenset(names), frozenset(brands)
 
 

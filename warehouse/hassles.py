@@ -105,6 +105,37 @@ def read_pain_points(
     return PainPointWindow(units, start, end, digest.hexdigest(), after)
 
 
+def read_brand_handles(
+    conn: duckdb.DuckDBPyConnection, window: PainPointWindow, min_share: float
+) -> frozenset[str]:
+    """The @handles (lower case) written in at least ``min_share`` of the window's comments.
+
+    Read from the comments as customers wrote them: normalisation cuts handles out of the
+    units, so the labeller alone cannot see the account everyone writes to ("@SpotifyCares"),
+    whose name ("spotify") then passes for a specific word. An e-mail address is no handle.
+    """
+    if not window.units:
+        return frozenset()
+    span = [window.window_start, window.window_end]
+    rows = run_sql(
+        conn,
+        r"""
+        WITH handles AS (
+            SELECT DISTINCT comment_id,
+                   lower(unnest(regexp_extract_all(text, '(?:^|[^\w.])[@＠](\w+)', 1))) AS handle
+            FROM comments
+            WHERE created_at > ? AND created_at <= ?
+        )
+        SELECT handle FROM handles
+        GROUP BY handle
+        HAVING count(*) >= ? * (SELECT count(*) FROM comments WHERE created_at > ? AND created_at <= ?)
+        ORDER BY handle
+        """,
+        [*span, min_share, *span],
+    )
+    return frozenset(handle for (handle,) in rows)
+
+
 def read_unit_vectors(
     conn: duckdb.DuckDBPyConnection, model_id: str, units: Sequence[PainPoint]
 ) -> np.ndarray:

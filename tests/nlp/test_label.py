@@ -446,3 +446,44 @@ def test_redacted_personal_data_never_reaches_a_label():
     for text in (result.label, *result.keyphrases):
         assert not re.search(r"\bxx+\b", text), text
     assert "late payment" in result.label, result.label
+
+
+def test_the_brand_is_no_subject_when_its_handle_was_cut_before_labelling():
+    # Units as the flow makes them: normalisation cut "@BrandifyCares" out of every tweet, so
+    # only the caller (who read the comments as written) knows whom they were written to.
+    mentions = [
+        "Brandify 8.4.26 on iOS 11",
+        "Brandify on my phone, version 8.4",
+        "I use Brandify on Windows 10",
+        "Brandify on android 7, same thing",
+        "Brandify on my mac desktop",
+        "Brandify on iPhone 8 plus",
+        "reinstalled Brandify on my phone",
+        "Brandify on my laptop and phone",
+    ]
+    others = [SHUFFLE, OFFLINE, REFUND_TWEETS]
+    clusters = [mentions] + [
+        [
+            t
+            for t in (re.sub(r"\s*@BrandifyCares,?\s*", " ", x).strip() for x in texts)
+            if "Brandify" not in t
+        ]
+        for texts in others
+    ]
+    chunks = [("brandify", "phone", "version"), *(TWEET_CHUNKS[k] for k in range(3))]
+    units = [
+        _tweet(f"c{k}-{i}", text, chunks[k])
+        for k, texts in enumerate(clusters)
+        for i, text in enumerate(texts)
+    ]
+    labels = np.repeat(np.arange(len(clusters)), [len(t) for t in clusters])
+    vectors = _vectors(labels)
+
+    blind = CtfidfLabeller().label(units, vectors, labels)
+    told = CtfidfLabeller().label(units, vectors, labels, frozenset({"brandifycares"}))
+
+    assert "brandify" in blind[0].label  # the brand passes for the subject, and specific
+    # Told, the cluster is what it is: devices and versions, no problem named, not specific.
+    assert told[0].label == NO_PROBLEM_LABEL and "brandify" not in told[0].keyphrases
+    assert told[0].specificity < 0.5 < blind[0].specificity
+    assert [told[k].label for k in (1, 2, 3)] == [blind[k].label for k in (1, 2, 3)]

@@ -1,0 +1,50 @@
+"""Readers of the cluster stage: the brand handles of the window, read from comments as written."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from warehouse import hassles as store
+from warehouse.connection import connect_warehouse, run_sql
+
+END = datetime(2026, 3, 1)
+
+
+@pytest.fixture
+def conn(tmp_path):
+    conn = connect_warehouse(tmp_path / "w.duckdb")
+    texts = [f"@SpotifyCares song {i} skips" for i in range(97)]
+    texts += ["@Spotify also @spotifycares", "ask @friend", "mail me at me@example.org"]
+    rows = [(f"c{i}", f"e{i}", END - timedelta(days=1), text) for i, text in enumerate(texts)]
+    rows.append(("old", "e-old", END - timedelta(days=200), "@OldBrand " * 3))
+    for comment_id, external_id, created, text in rows:
+        run_sql(
+            conn,
+            "INSERT INTO comments (comment_id, source, channel, external_id, created_at, text, "
+            "content_hash, source_file, source_line, ingested_at, updated_at) "
+            "VALUES (?, 'tweets', 'review', ?, ?, ?, 'h', 'f.csv', 1, ?, ?)",
+            [comment_id, external_id, created, text, created, created],
+        )
+    yield conn
+    conn.close()
+
+
+def window(units: int = 1) -> store.PainPointWindow:
+    unit = store.PainPoint("u", "song skips", "h", (), (), None, None)
+    return store.PainPointWindow([unit] * units, END - timedelta(days=90), END, "f")
+
+
+def test_brand_handles_are_those_most_comments_in_the_window_write_to(conn):
+    # 98 of 100 comments in the window name @SpotifyCares (once counted per comment, in any
+    # case); @Spotify and @friend one each; an e-mail address is no handle; @OldBrand is
+    # outside the window.
+    brands = store.read_brand_handles(conn, window(), 0.01)
+    assert brands == {"spotifycares", "spotify", "friend"}
+    assert store.read_brand_handles(conn, window(), 0.02) == {"spotifycares"}
+    assert store.read_brand_handles(conn, window(), 0.99) == frozenset()
+
+
+def test_an_empty_window_has_no_brand(conn):
+    assert store.read_brand_handles(conn, window(units=0), 0.01) == frozenset()
