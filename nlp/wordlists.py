@@ -64,6 +64,7 @@ GENERIC = frozenset(
     | {"need", "want", "know", "think", "like", "happen", "happens", "happened", "happening"}
     | {"having", "getting", "going", "doing", "make", "let", "come", "say", "said", "says"}
     | {"tell", "look", "looking", "wait", "waiting", "contact", "check", "sense", "understand"}
+    | {"update", "updates"}  # the cause told, not the problem: "last update" says neither
 )
 """Words too general to name a problem on their own, or a concrete object: a label needs a
 word beside them ("payment issue"), and they never make a sentence concrete."""
