@@ -166,6 +166,10 @@ _GREETING_START = re.compile(
     r"^\s*(?:hi|hello|hey|dear|greetings|hiya|good (?:morning|afternoon|evening))\b", re.IGNORECASE
 )
 _WORD = re.compile(r"[\w'’-]+")
+# Stopwords that say what happened in a label ("spotify down", "charged twice", "log back").
+_SAYS_SOMETHING = frozenset(
+    {"down", "off", "out", "up", "back", "again", "keep", "last", "first", "twice", "once"}
+)
 
 
 def label_words(label: str) -> list[str]:
@@ -179,17 +183,18 @@ def label_problems(label: str, brands: tuple[str, ...] = ()) -> list[str]:
     Empty when none of these applies. ``brands`` are names that alone are no problem either
     (e.g. ``spotify``). A lone generic word is one of :data:`GENERIC_WORDS`. Function words
     do not count ("spotify on" is the brand alone, "the app" a lone generic word); negations
-    do ("not spotify").
+    and the stopwords that say what happened do ("not spotify", "spotify down").
     """
     from nlp.wordlists import NEGATIONS, STOP
 
+    function_words = STOP - NEGATIONS - _SAYS_SOMETHING
     problems = []
     if _HANDLE.search(label):
         problems.append("handle")
     if _URL.search(label):
         problems.append("url")
     words = label_words(label)
-    content = [w for w in words if w not in STOP or w in NEGATIONS] or words
+    content = [w for w in words if w not in function_words] or words
     if _GREETING_START.match(label) or (words and set(words) <= GREETING_WORDS):
         problems.append("greeting")
     if _THANKS.search(label):

@@ -15,8 +15,8 @@ Two modes, so that one more day of data neither merges, splits nor renumbers has
   an id retired in the last ``cluster.revive_days`` days when its hassle comes back. On a
   routine full night (period or new share), the clustering is held to the kept children: one
   merged away or dissolved takes its members back, a new child found in text the last full
-  clustering already saw joins the kept child it resembles (:func:`nlp.hierarchy.anchor_to_kept`),
-  and kept children keep their parents (:func:`nlp.hierarchy.keep_parents`).
+  clustering already saw joins the kept child it resembles (:func:`nlp.anchor.anchor_to_kept`),
+  and kept children keep their parents (:func:`nlp.anchor.keep_parents`).
 * **incremental** (every other night): :func:`nlp.hierarchy.assign_incrementally` keeps every
   unit still in the window in last night's child, votes the other units into the children,
   and makes new children only from leftovers that are mostly new; parents stay as they are.
@@ -142,25 +142,29 @@ def cluster_units(
     clustering = build_clusterer(method, c.params).cluster(vectors, tags)
     started = time.perf_counter()
     held = anchor_routine_full(clustering, window, vectors, previous, settings, reason)
-    if held is None:
+    parent_of_child, held_counts = None, {}
+    if held is not None:
+        clustering, parent_of_child, anchored = held
+        held_counts = {"late_finds_folded": anchored.folded, "hassles_restored": anchored.restored}
+        logger.info(
+            "cluster_units: held to the kept hassles (cluster.anchor_routine_full): %d late "
+            "find(s) in old text joined the kept hassle they resemble, %d kept hassle(s) the "
+            "clustering merged away or dissolved took their members back",
+            anchored.folded,
+            anchored.restored,
+        )
+    if parent_of_child is None:
         parent_of_child = group_children(
             clustering.centroids,
             parent_similarity=c.parent_similarity,
             min_parents=c.min_parents,
             max_parents=c.max_parents,
         )
-    else:
-        clustering, parent_of_child, anchored = held
-        logger.info(
-            "cluster_units: held to the kept hassles (cluster.anchor_routine_full): %d late "
-            "find(s) in old text joined the kept hassle they resemble, %d kept hassle(s) the "
-            "clustering merged away or dissolved took their members back; parents kept",
-            anchored.folded,
-            anchored.restored,
-        )
     sink.advance("cluster:fit", 1)
     sink.finish("cluster:fit")
-    found = full_two_level(clustering, parent_of_child, reason, time.perf_counter() - started)
+    found = full_two_level(
+        clustering, parent_of_child, reason, time.perf_counter() - started, held_counts
+    )
     logger.info(
         "cluster_units: full (%s, %s): %d children in %d parents, coverage %.1f%% "
         "(%.1f%% core members), min_cluster_size %s, fitted on %d units, %s",
@@ -363,6 +367,8 @@ def cluster_into(
     return {
         "skipped": False,
         "mode": found.mode,
+        "reason": found.reason,
+        **found.held,
         "units_in": len(window.units),
         "units_clustered": write.run.units_clustered,
         "coverage": round(found.coverage, 4),

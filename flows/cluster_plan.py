@@ -18,14 +18,9 @@ import numpy as np
 
 from config import Settings
 from flows.enrich_models import embedding_model_id
+from nlp.anchor import Anchored, anchor_to_kept, keep_parents
 from nlp.cluster import Clustering, clusterer_spec
-from nlp.hierarchy import (
-    ROUTINE_RECLUSTER,
-    Anchored,
-    anchor_to_kept,
-    keep_parents,
-    needs_full_recluster,
-)
+from nlp.hierarchy import ROUTINE_RECLUSTER, needs_full_recluster
 from nlp.track import OverlapCentroidTracker, PreviousHassle
 from nlp.two_level import new_since
 from warehouse import hassles as store
@@ -65,13 +60,14 @@ def anchor_routine_full(
     previous: Previous,
     settings: Settings,
     reason: str,
-) -> tuple[Clustering, np.ndarray, Anchored] | None:
+) -> tuple[Clustering, np.ndarray | None, Anchored] | None:
     """On a routine full night, hold the clustering and parents to the kept hassles.
 
-    Returns the held clustering, each child's parent number and what changed; None on a night
+    Returns the held clustering, each child's parent number (None when no child kept its id:
+    then the children are grouped afresh) and what changed; None on a night
     that rebuilds (not routine, or ``cluster.anchor_routine_full`` off): then the clustering
     stands as found and its children are grouped afresh. See
-    :func:`nlp.hierarchy.anchor_to_kept` and :func:`nlp.hierarchy.keep_parents`.
+    :func:`nlp.anchor.anchor_to_kept` and :func:`nlp.anchor.keep_parents`.
     """
     c = settings.cluster
     latest = previous.latest
@@ -87,6 +83,8 @@ def anchor_routine_full(
         min_similarity=c.late_find_similarity,
     )
     held = anchored.clustering
+    if not anchored.continues:  # no child kept its id: nothing to hold the parents to
+        return held, None, anchored
     parent_number = {h.hassle_id: i for i, h in enumerate(previous.parents)}
     parent_of = {h.hassle_id: parent_number.get(h.parent_id) for h in previous.children}
     parent_of_child = keep_parents(

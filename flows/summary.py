@@ -38,8 +38,16 @@ def cluster_line(counts: Mapping[str, Any]) -> str:
     """One line of the cluster stage's counts (or that it kept the hassles as they were)."""
     if counts.get("skipped"):
         return "cluster: the window is unchanged since the last run; hassles kept as they are"
-    return (
+    line = (
         f"cluster: {counts['units_in']:,} pain points, {counts['hassles']:,} hassles "
         f"({counts['hassles_new']:,} new, {counts['hassles_retired']:,} retired), "
         f"coverage {counts['coverage']:.0%}"
     )
+    if counts.get("mode") == "full" and counts.get("reason"):
+        line += f"; clustered afresh ({counts['reason']})"
+    if "late_finds_folded" in counts:
+        line += (
+            f", held to the kept hassles: {counts['late_finds_folded']} late find(s) joined "
+            f"one, {counts['hassles_restored']} merged-away hassle(s) restored"
+        )
+    return line

@@ -13,40 +13,23 @@ Children are the specific hassles the clusterer finds (:mod:`nlp.cluster`). This
    centroid is closest to (or a parent of its own). Established children neither merge nor
    split, and no id moves.
 3. **decides when to re-cluster fully** (:func:`needs_full_recluster`);
-4. **anchors a routine full re-clustering** (:func:`anchor_to_kept`): a child found in text
-   the last full clustering already saw, close to a child that keeps its id, joins that child
-   rather than becoming a new hassle, a child the clustering merged away or dissolved takes
-   its members back, and parents stay as they were (:func:`keep_parents`);
-5. **keeps a label** while it still describes the members (:func:`keep_label`).
+4. **keeps a label** while it still describes the members (:func:`keep_label`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from itertools import count
+from dataclasses import dataclass
 
 import numpy as np
 
 from nlp.cluster import (
     NOISE,
-    SOFT,
-    UNASSIGNED,
-    Clustering,
     cluster_centroids,
-    merge_clusters,
     vote_neighbours,
 )
 from nlp.clusterers.hdbscan import ClusterParams, HdbscanClusterer
-from nlp.track import (
-    STATUS_ACTIVE,
-    STATUS_NEW,
-    CurrentCluster,
-    OverlapCentroidTracker,
-    PreviousHassle,
-    TrackResult,
-)
 
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 
@@ -275,178 +258,6 @@ def needs_full_recluster(
     if days_since_full >= full_every_days:
         return "period"
     return None
-
-
-@dataclass(frozen=True)
-class Anchored:
-    """A routine full clustering after :func:`anchor_to_kept`.
-
-    Attributes:
-        clustering: The clustering, renumbered by size, centroids recomputed.
-        folded: Late finds that joined a kept child.
-        restored: Kept children taken back out of the clusters (or noise) that absorbed them.
-        continues: Cluster number -> the previous child's id, for each cluster that keeps one.
-    """
-
-    clustering: Clustering
-    folded: int
-    restored: int
-    continues: dict[int, str]
-
-
-def anchor_to_kept(
-    clustering: Clustering,
-    vectors: np.ndarray,
-    unit_ids: np.ndarray,
-    is_new: np.ndarray,
-    previous: Sequence[PreviousHassle],
-    tracker: OverlapCentroidTracker,
-    *,
-    min_similarity: float,
-    min_new_share: float = 0.5,
-) -> Anchored:
-    """Hold a routine full re-clustering to the established children where no news moved them.
-
-    A routine full re-clustering sees last week's text plus a few days, but HDBSCAN's density
-    tree shifts with every point. On real support tweets one more week (11% new units) made a
-    new hassle of 226 sentences, 201 of which the last full clustering had already seen as
-    noise or in other hassles, beside a kept hassle 0.84 alike; on other weeks it merged kept
-    hassles of 100-200 sentences into their neighbours ("can't log back" into "password
-    reset"). Neither is news, and each would renumber what a product owner follows. So:
-
-    1. **Late finds fold in.** A new child less than ``min_new_share`` new text joins the
-       child that keeps an id, is closest and at least ``min_similarity`` alike (centroid
-       cosine), as :func:`assign_incrementally` keeps old leftovers out of new children. A
-       child mostly of new text, or unlike every kept child, stays new.
-    2. **Absorbed children come back.** A previous child that tonight's clustering would
-       retire, with at least ``min_cluster_size`` members still in the window, takes those
-       members back from wherever they went: they are the sentences it held last night, and
-       only the text around them changed.
-
-    Args:
-        clustering: Tonight's full clustering of ``vectors``.
-        vectors: One L2-normalised row per unit.
-        unit_ids: The unit id of each row.
-        is_new: True for units written since the last full clustering.
-        previous: The live children before tonight (members and centroids).
-        tracker: The id tracker tonight's ids will come from (decides which children are kept).
-        min_similarity: Least centroid cosine between a late find and the kept child it joins.
-        min_new_share: A child at least this much new text is news and stays as found.
-
-    Returns:
-        The anchored clustering and what changed (see :class:`Anchored`).
-    """
-    present = frozenset(unit_ids.tolist())
-    names = count()
-
-    def track(labels: np.ndarray, n: int) -> tuple[np.ndarray, TrackResult]:
-        centroids = cluster_centroids(vectors, labels, n)
-        current = [
-            CurrentCluster(k, centroids[k], frozenset(unit_ids[labels == k].tolist()))
-            for k in range(n)
-            if np.any(labels == k)
-        ]
-        found = tracker.track(
-            previous, current, present_units=present, new_id=lambda: f"anchor-{next(names)}"
-        )
-        return centroids, found
-
-    def kept_ids(found: TrackResult) -> dict[int, str]:
-        return {k: found.hassle_ids[k] for k, s in found.status.items() if s == STATUS_ACTIVE}
-
-    labels = clustering.labels.copy()
-    n = clustering.n_clusters
-    centroids, found = track(labels, n)
-    status = found.status
-    kept = [k for k, s in status.items() if s == STATUS_ACTIVE]
-    folded = 0
-    for k, s in status.items():
-        rows = clustering.labels == k
-        if s != STATUS_NEW or not kept or is_new[rows].mean() >= min_new_share:
-            continue
-        similarity = centroids[kept] @ centroids[k]
-        best = int(np.argmax(similarity))
-        if similarity[best] >= min_similarity:
-            labels[rows] = kept[best]
-            folded += 1
-
-    _, found = track(labels, n)
-    retired = found.retired
-    row_of = {unit: i for i, unit in enumerate(unit_ids.tolist())}
-    probabilities = clustering.probabilities.copy()
-    assigned_by = clustering.assigned_by.copy()
-    restored = 0
-    for hassle in sorted(previous, key=lambda p: p.hassle_id):
-        rows = np.array(sorted(row_of[u] for u in hassle.members if u in row_of), dtype=np.int64)
-        if hassle.hassle_id not in retired or len(rows) < max(clustering.min_cluster_size or 0, 2):
-            continue
-        labels[rows] = n
-        n += 1
-        restored += 1
-        from_noise = rows[assigned_by[rows] == UNASSIGNED]
-        assigned_by[from_noise] = SOFT
-        probabilities[from_noise] = np.clip(vectors[from_noise] @ hassle.centroid, 0.0, 1.0)
-
-    if not folded and not restored:
-        return Anchored(clustering, 0, 0, kept_ids(found))
-    labels, n = merge_clusters(vectors, labels, n, 1.0)  # renumber by size
-    anchored = replace(
-        clustering,
-        labels=labels,
-        probabilities=probabilities,
-        assigned_by=assigned_by,
-        centroids=cluster_centroids(vectors, labels, n),
-    )
-    return Anchored(anchored, folded, restored, kept_ids(track(labels, n)[1]))
-
-
-def keep_parents(
-    vectors: np.ndarray,
-    labels: np.ndarray,
-    n_children: int,
-    previous_parent: Sequence[int | None],
-    *,
-    parent_similarity: float,
-    max_parents: int,
-) -> np.ndarray:
-    """Parents of a routine full night: kept children keep theirs, a new one joins the closest.
-
-    As on an incremental night (:func:`assign_incrementally`): a new child joins the previous
-    parent whose centroid (of tonight's units in its kept children) is at least
-    ``parent_similarity`` alike, or becomes a parent of its own, unless that would make more
-    than ``max_parents``: then it joins the closest. Regrouping every child
-    (:func:`group_children`) would renumber a parent whenever a few of its children moved.
-
-    Args:
-        vectors: One L2-normalised row per unit.
-        labels: Tonight's child number per unit (``-1``: noise).
-        n_children: Tonight's children.
-        previous_parent: Per child, the number of the previous parent of the child it
-            continues, or None for a new child.
-        parent_similarity: Least centroid cosine for a new child to join a parent.
-        max_parents: Most parents; a new child past it joins the closest parent.
-
-    Returns:
-        The parent number of each child, ``0..n_parents-1``, previous parents first.
-    """
-    parent_of_child = np.array([-1 if p is None else p for p in previous_parent], dtype=np.int64)
-    kept = parent_of_child >= 0
-    n_previous = int(parent_of_child.max()) + 1 if kept.any() else 0
-    unit_parent = np.where(labels >= 0, parent_of_child[np.maximum(labels, 0)], NOISE)
-    parent_centroids = cluster_centroids(vectors, unit_parent, n_previous)
-    centroids = cluster_centroids(vectors, labels, n_children)
-    next_parent = n_previous
-    in_use = len(set(parent_of_child[kept].tolist()))
-    for k in np.flatnonzero(~kept):
-        similarity = parent_centroids @ centroids[k]
-        best = int(np.argmax(similarity)) if n_previous else -1
-        if best >= 0 and (similarity[best] >= parent_similarity or in_use >= max_parents):
-            parent_of_child[k] = best
-        else:
-            parent_of_child[k] = next_parent
-            next_parent += 1
-            in_use += 1
-    return np.unique(parent_of_child, return_inverse=True)[1].astype(np.int32)
 
 
 def words_of(text: str, lemmas: Sequence[str] = ()) -> frozenset[str]:

@@ -68,9 +68,12 @@ class Corpus:
         self._heads = heads
         self._units = units
         self._specific: dict[str, bool] = {}
-        # The brand's own name begins its support handle: "spotify" of "@SpotifyCares".
+        # The brand's own name begins its support handle: "spotify" of "@SpotifyCares"; a word
+        # that begins only a short part of it ("spot") is not the brand's name.
         self._wide = frozenset(
-            w for w in units if len(w) >= 4 and any(h.startswith(w) for h in brand_handles)
+            w
+            for w in units
+            if len(w) >= 4 and any(h.startswith(w) and 2 * len(w) >= len(h) for h in brand_handles)
         )
         if len(members) >= 3:
             self._wide |= frozenset(

@@ -47,6 +47,8 @@ class TwoLevel:
         timings: Seconds per step.
         known_children: Child number -> id of last night's children (incremental only).
         known_parents: Parent number -> id of last night's parents (incremental only).
+        held: On a routine full night held to the kept hassles (:mod:`nlp.anchor`): late
+            finds folded into kept children, and kept children restored (else empty).
     """
 
     mode: str
@@ -62,6 +64,7 @@ class TwoLevel:
     timings: dict[str, float]
     known_children: dict[int, str] = field(default_factory=dict)
     known_parents: dict[int, str] = field(default_factory=dict)
+    held: dict[str, int] = field(default_factory=dict)
 
     @property
     def parent_labels(self) -> np.ndarray:
@@ -374,7 +377,11 @@ def current_clusters(
 
 
 def full_two_level(
-    clustering: Clustering, parent_of_child: np.ndarray, reason: str, parents_seconds: float
+    clustering: Clustering,
+    parent_of_child: np.ndarray,
+    reason: str,
+    parents_seconds: float,
+    held: dict[str, int] | None = None,
 ) -> TwoLevel:
     """Tonight's :class:`TwoLevel` from a full clustering and its children's parents."""
     return TwoLevel(
@@ -389,4 +396,5 @@ def full_two_level(
         min_cluster_size=clustering.min_cluster_size,
         fitted_on=clustering.fitted_on,
         timings={**clustering.timings, "parents": round(parents_seconds, 3)},
+        held=held or {},
     )

@@ -122,7 +122,7 @@ def read_brand_handles(
         r"""
         WITH handles AS (
             SELECT DISTINCT comment_id,
-                   lower(unnest(regexp_extract_all(text, '(?:^|[^\w.])[@＠](\w+)', 1))) AS handle
+                   lower(unnest(regexp_extract_all(text, '(?:^|\W)[@＠](\w+)', 1))) AS handle
             FROM comments
             WHERE created_at > ? AND created_at <= ?
         )

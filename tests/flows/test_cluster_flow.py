@@ -4,6 +4,7 @@ labelled, and the ids of both levels kept."""
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -19,6 +20,8 @@ from conftest import (
 from sklearn.metrics import normalized_mutual_info_score
 
 from flows.cluster import cluster
+from flows.demo import DemoSpec, write_demo_data
+from flows.nightly import nightly
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -172,3 +175,43 @@ def test_a_full_recluster_of_the_same_window_keeps_the_ids_of_both_levels(
             "SELECT hassle_id, level, parent_id FROM hassles ORDER BY 1"
         ).fetchall()
     assert after == before
+
+
+def test_a_routine_full_night_keeps_every_id_and_parent_and_finds_the_new_hassle(
+    nightly_demo, demo_dir, tmp_path
+):
+    folder, _, _ = nightly_demo
+    data, work, more = tmp_path / "demo", tmp_path / "work", tmp_path / "more"
+    shutil.copytree(demo_dir, data)
+    config = copy_workspace(folder, work, demo_sources(data))
+    with config.open("a", encoding="utf-8") as f:
+        f.write(f"report:\n  out_dir: {work / 'reports'}\n")
+    nightly(str(config))  # the copied files sit at a new path: read again, nothing new
+    write_demo_data(more, DemoSpec(extra_days=2))  # two days that plant promo-code complaints
+    for extra in sorted(more.glob("*/*_extra.*")):
+        shutil.copy2(extra, data / extra.parent.name / extra.name)
+    with connect(work) as conn:
+        before = conn.execute(
+            "SELECT hassle_id, level, parent_id FROM hassles WHERE status <> 'retired'"
+        ).fetchall()
+    # Two days are about 2% new text; any new text re-clusters fully: a routine full night.
+    with config.open("a", encoding="utf-8") as f:
+        f.write("cluster:\n  incremental_max_new_share: 0.001\n")
+
+    counts = nightly(str(config))["stages"]["cluster"]
+
+    assert (counts["mode"], counts["reason"]) == ("full", "new share")
+    assert {"late_finds_folded", "hassles_restored"} <= set(counts)
+    assert counts["hassles_retired"] == counts["parents_retired"] == 0
+    with connect(work) as conn:
+        after = {
+            h: (level, parent, status)
+            for h, level, parent, status in conn.execute(
+                "SELECT hassle_id, level, parent_id, status FROM hassles"
+            ).fetchall()
+        }
+        planted = planted_units(conn, more / "truth.csv")
+        promo = dominant_hassles(planted, latest_members(conn))["promo_code_rejected"]
+    for hassle_id, level, parent in before:
+        assert after[hassle_id] == (level, parent, "active"), hassle_id
+    assert after[promo][0] == "child" and after[promo][2] == "new"

@@ -6,6 +6,7 @@ dates against the last full clustering, and only the routine reasons hold the ni
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -97,3 +98,22 @@ def test_holding_can_be_turned_off():
     )
 
     assert anchor_routine_full(found, window, vectors, previous, off, "period") is None
+
+
+def test_with_no_child_kept_the_parents_are_grouped_afresh():
+    vectors, truth, window, previous = night(np.random.default_rng(3))
+    elsewhere = unit_rows(np.random.default_rng(4).normal(size=(2, DIM)))
+    strangers = [
+        replace(h, members=frozenset({"gone"}), centroid=c)
+        for h, c in zip(previous.children, elsewhere, strict=True)
+    ]
+    found = clustering_from_labels(vectors, truth)
+
+    held = anchor_routine_full(
+        found, window, vectors, replace(previous, children=strangers), load_settings(None), "period"
+    )
+
+    assert held is not None
+    clustering, parent_of_child, anchored = held
+    assert parent_of_child is None and anchored.continues == {}
+    assert clustering is found

@@ -7,6 +7,8 @@ import pytest
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from nlp.label import NO_PROBLEM_LABEL, CtfidfLabeller, LabelInput
+from nlp.specificity import Corpus
+from nlp.terms import read_unit
 
 _STOP = ENGLISH_STOP_WORDS
 
@@ -487,3 +489,12 @@ def test_the_brand_is_no_subject_when_its_handle_was_cut_before_labelling():
     assert told[0].label == NO_PROBLEM_LABEL and "brandify" not in told[0].keyphrases
     assert told[0].specificity < 0.5 < blind[0].specificity
     assert [told[k].label for k in (1, 2, 3)] == [blind[k].label for k in (1, 2, 3)]
+
+
+def test_the_brand_name_is_a_word_that_covers_most_of_its_handle():
+    texts = ["spotify skips my spot in the song", "spot the bug in spotify", "spotify again"]
+    read = {i: read_unit(t, tuple(t.split()), (), frozenset()) for i, t in enumerate(texts)}
+    corpus = Corpus(read, [np.array([0, 1, 2])], frozenset({"spotifycares"}))
+
+    assert not corpus.is_specific_word("spotify")  # the brand of @SpotifyCares
+    assert corpus.is_specific_word("spot")  # begins the handle, but is no name of the brand

@@ -16,7 +16,7 @@ END = datetime(2026, 3, 1)
 def conn(tmp_path):
     conn = connect_warehouse(tmp_path / "w.duckdb")
     texts = [f"@SpotifyCares song {i} skips" for i in range(97)]
-    texts += ["@Spotify also @spotifycares", "ask @friend", "mail me at me@example.org"]
+    texts += ["@Spotify also @spotifycares", "ask .@friend", "mail me at me@example.org"]
     rows = [(f"c{i}", f"e{i}", END - timedelta(days=1), text) for i, text in enumerate(texts)]
     rows.append(("old", "e-old", END - timedelta(days=200), "@OldBrand " * 3))
     for comment_id, external_id, created, text in rows:
@@ -38,7 +38,7 @@ def window(units: int = 1) -> store.PainPointWindow:
 
 def test_brand_handles_are_those_most_comments_in_the_window_write_to(conn):
     # 98 of 100 comments in the window name @SpotifyCares (once counted per comment, in any
-    # case); @Spotify and @friend one each; an e-mail address is no handle; @OldBrand is
+    # case); @Spotify and .@friend one each; an e-mail address is no handle; @OldBrand is
     # outside the window.
     brands = store.read_brand_handles(conn, window(), 0.01)
     assert brands == {"spotifycares", "spotify", "friend"}

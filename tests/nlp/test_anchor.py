@@ -1,0 +1,167 @@
+"""Routine full nights held to the kept hassles, on synthetic vectors: late finds fold into
+the kept child they resemble, absorbed children come back, parents stay."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from nlp.anchor import anchor_to_kept, keep_parents
+from nlp.cluster import NOISE, clustering_from_labels
+from nlp.track import OverlapCentroidTracker, PreviousHassle
+
+DIM = 48
+
+
+def unit_rows(matrix):
+    return matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+
+
+def blobs(centers, sizes, spread, rng):
+    truth = np.repeat(np.arange(len(sizes)), sizes)
+    return unit_rows(centers[truth] + rng.normal(scale=spread, size=(len(truth), DIM))), truth
+
+
+def full_night(rng):
+    """Last week's two hassles (A, B), and tonight's full clustering of A, B and three more.
+
+    C: old text close to A (cosine about 0.85), a late find. D: close to A too, but new text.
+    E: old text like no kept hassle.
+    """
+    centers = unit_rows(rng.normal(size=(3, DIM)))
+    near_a = unit_rows(centers[:1] + 0.6 * unit_rows(rng.normal(size=(2, DIM))))
+    points, truth = blobs(
+        np.vstack([centers[:2], near_a, centers[2:]]), [60, 60, 25, 25, 25], 0.02, rng
+    )
+    ids = np.array([f"u{i}" for i in range(len(points))], dtype=object)
+    is_new = truth == 3
+    previous = [
+        PreviousHassle(name, centers[k], frozenset(ids[truth == k].tolist()))
+        for k, name in enumerate(["H-A", "H-B"])
+    ]
+    return points, ids, truth, is_new, previous
+
+
+def test_a_late_find_joins_the_kept_hassle_it_resembles():
+    points, ids, truth, is_new, previous = full_night(np.random.default_rng(8))
+    found = clustering_from_labels(points, truth)
+    cos = found.centroids @ found.centroids.T
+    assert 0.75 < cos[found.labels[60 * 2], found.labels[0]] < 0.95  # C is close to A
+
+    result = anchor_to_kept(
+        found, points, ids, is_new, previous, OverlapCentroidTracker(), min_similarity=0.75
+    )
+
+    assert (result.folded, result.restored) == (1, 0)
+    anchored = result.clustering
+    labels = anchored.labels
+    a, c, d, e = (labels[truth == k] for k in (0, 2, 3, 4))
+    assert np.all(c == a[0])  # the late find joined A
+    assert len(set(d)) == 1 and d[0] != a[0]  # new text stays its own, however close
+    assert len(set(e)) == 1 and e[0] != a[0]  # old text like nothing kept stays its own
+    assert anchored.n_clusters == 4
+    assert np.bincount(labels).tolist() == sorted(np.bincount(labels), reverse=True)
+    joined = points[(truth == 0) | (truth == 2)].mean(axis=0)
+    assert np.allclose(anchored.centroids[a[0]], joined / np.linalg.norm(joined), atol=1e-5)
+
+
+def test_late_finds_stay_new_below_the_similarity():
+    points, ids, truth, is_new, previous = full_night(np.random.default_rng(8))
+    found = clustering_from_labels(points, truth)
+
+    result = anchor_to_kept(
+        found, points, ids, is_new, previous, OverlapCentroidTracker(), min_similarity=0.99
+    )
+
+    assert (result.folded, result.restored) == (0, 0) and result.clustering is found
+
+
+@pytest.mark.parametrize("absorbed_into", ["A", "noise"])
+def test_a_kept_hassle_merged_away_or_dissolved_takes_its_members_back(absorbed_into):
+    points, ids, truth, is_new, previous = full_night(np.random.default_rng(8))
+    # Tonight's clustering puts B's members into A's cluster, or leaves them as noise.
+    merged = np.where(truth == 1, 0 if absorbed_into == "A" else NOISE, truth)
+    found = clustering_from_labels(points, merged)
+    assert not np.any(found.labels[truth == 1] == found.labels[truth == 3][0])
+
+    result = anchor_to_kept(
+        found, points, ids, is_new, previous, OverlapCentroidTracker(), min_similarity=0.99
+    )
+
+    assert (result.folded, result.restored) == (0, 1)
+    labels = result.clustering.labels
+    a, b = labels[truth == 0], labels[truth == 1]
+    assert len(set(b)) == 1 and b[0] != a[0] and b[0] != NOISE
+    assert np.all(a == a[0])  # A keeps its own members
+    assert set(result.clustering.assigned_by[truth == 1]) <= {"core", "soft"}
+    assert np.all(result.clustering.probabilities[truth == 1] > 0)
+
+
+def test_a_late_find_that_would_cost_the_kept_hassle_its_id_stays_apart():
+    rng = np.random.default_rng(8)
+    a = unit_rows(rng.normal(size=(1, DIM)))
+    near = unit_rows(a + 0.7 * unit_rows(rng.normal(size=(1, DIM))))
+    points, truth = blobs(np.vstack([a, near]), [40, 600], 0.02, rng)
+    ids = np.array([f"u{i}" for i in range(len(points))], dtype=object)
+    previous = [PreviousHassle("H-A", a[0], frozenset(ids[truth == 0].tolist()))]
+    found = clustering_from_labels(points, truth)
+
+    result = anchor_to_kept(
+        found, points, ids, truth < 0, previous, OverlapCentroidTracker(), min_similarity=0.75
+    )
+
+    labels = result.clustering.labels
+    assert (result.folded, result.restored) == (0, 0)
+    assert labels[0] != labels[-1] and result.continues == {labels[0]: "H-A"}
+
+
+def test_what_a_restored_hassle_leaves_behind_is_a_cluster_or_noise():
+    points, ids, truth, is_new, previous = full_night(np.random.default_rng(8))
+    b_rows = np.flatnonzero(truth == 1)
+    tonight = truth.copy()
+    tonight[b_rows[:30]] = 0  # half of B merged into A
+    tonight[b_rows[30:50]] = 4  # a third into E (25 units of its own)
+    tonight[b_rows[50:]] = NOISE
+    found = replace(clustering_from_labels(points, tonight), min_cluster_size=30)
+
+    result = anchor_to_kept(
+        found, points, ids, is_new, previous, OverlapCentroidTracker(), min_similarity=0.99
+    )
+
+    assert result.restored == 1
+    labels = result.clustering.labels
+    assert len(set(labels[b_rows])) == 1 and labels[b_rows[0]] != NOISE
+    assert np.all(labels[truth == 4] == NOISE)  # E kept 25 units, under the minimum of 30
+    assert np.all(result.clustering.assigned_by[truth == 4] == "noise")
+    d = labels[truth == 3]
+    assert d[0] >= 0 and np.all(d == d[0])  # D was not robbed
+    assert sorted(result.continues.values()) == ["H-A", "H-B"]
+
+
+def test_a_hassle_with_too_few_members_left_retires():
+    points, ids, truth, is_new, previous = full_night(np.random.default_rng(8))
+    found = clustering_from_labels(points, np.where(truth == 1, NOISE, truth))
+    found = replace(found, min_cluster_size=61)  # B has 60 members in the window
+
+    result = anchor_to_kept(
+        found, points, ids, is_new, previous, OverlapCentroidTracker(), min_similarity=0.99
+    )
+
+    assert result.restored == 0 and np.all(result.clustering.labels[truth == 1] == NOISE)
+
+
+def test_kept_children_keep_their_parents_and_a_new_one_joins_the_closest():
+    rng = np.random.default_rng(9)
+    centers = unit_rows(rng.normal(size=(2, DIM)))
+    near_first = unit_rows(centers[:1] + 0.5 * unit_rows(rng.normal(size=(1, DIM))))
+    points, truth = blobs(np.vstack([centers, near_first]), [30, 30, 20], 0.02, rng)
+
+    # Children 0 and 1 continue children of previous parents 2 and 0; parent 1 has none left.
+    def parents(similarity, most=25):
+        return keep_parents(
+            points, truth, 3, [2, 0, None], parent_similarity=similarity, max_parents=most
+        ).tolist()
+
+    assert parents(0.5) == [1, 0, 1]  # renumbered 0..n-1, in the previous parents' order
+    assert parents(0.99) == [1, 0, 2]  # like no parent enough: its own
+    assert parents(0.99, most=2) == [1, 0, 1]  # ... unless that makes too many
