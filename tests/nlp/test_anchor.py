@@ -5,21 +5,13 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from conftest import blobs, unit_rows
 
 from nlp.anchor import anchor_to_kept, keep_parents
 from nlp.cluster import NOISE, clustering_from_labels
 from nlp.track import OverlapCentroidTracker, PreviousHassle
 
 DIM = 48
-
-
-def unit_rows(matrix):
-    return matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
-
-
-def blobs(centers, sizes, spread, rng):
-    truth = np.repeat(np.arange(len(sizes)), sizes)
-    return unit_rows(centers[truth] + rng.normal(scale=spread, size=(len(truth), DIM))), truth
 
 
 def full_night(rng):

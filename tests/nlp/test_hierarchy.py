@@ -3,6 +3,7 @@ incremental assignment, full re-cluster decisions, label keeping."""
 
 import numpy as np
 import pytest
+from conftest import blobs, unit_rows
 from sklearn.metrics import normalized_mutual_info_score
 
 from nlp.cluster import NOISE, coherence
@@ -16,15 +17,6 @@ from nlp.hierarchy import (
 )
 
 DIM = 48
-
-
-def unit_rows(matrix):
-    return matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
-
-
-def blobs(centers, sizes, spread, rng):
-    truth = np.repeat(np.arange(len(sizes)), sizes)
-    return unit_rows(centers[truth] + rng.normal(scale=spread, size=(len(truth), DIM))), truth
 
 
 # --- no giant child -----------------------------------------------------------------------------
