@@ -82,8 +82,10 @@ measured difference.
 Replay (``--nights N``, default 7, 0 to skip): the tweets split by UTC day; night 0 is
 everything up to a day D0, then one day per night. D0 is chosen so that the N following days
 each add as even and small a share as possible (the largest daily share is minimised; ties:
-the latest D0). Per night: tweets added, how the night clustered (``full``; ``incremental``,
-the day voted into last night's hassles; or ``skipped``), the child hassles holding >= 1% of
+the latest D0). Per night: tweets added, how the night clustered (``full`` with its reason,
+and on a routine full night how many late finds were folded into kept hassles and kept
+hassles restored; ``incremental``, the day voted into last night's hassles; or ``skipped``),
+the child hassles holding >= 1% of
 the pain points (units in the window) and how many of those kept their id, are new or
 retired, merge-then-resplit events (a >= 1% id of two nights ago gone last night with most
 of its units in another hassle, and tonight most of them under an id new tonight), parents
@@ -898,11 +900,25 @@ def replay(args: argparse.Namespace, workroot: Path) -> dict[str, Any]:
         published = read_published(workdir / "warehouse.duckdb")
         nights.append(night_row(number, name, len(batch), published, history, seen, seconds))
         cluster = result["stages"]["cluster"]
-        nights[-1]["clustering"] = "skipped" if cluster.get("skipped") else cluster.get("mode", "?")
+        nights[-1]["clustering"] = clustering_cell(cluster)
         history.append(published)
         seen |= {h["id"] for h in published.hassles}
         progress(f"replay night {number}: done in {seconds:.0f} s")
     return {"d0": days[d0][0], "nights": nights, "rows": rows, "published": history[-1]}
+
+
+def clustering_cell(cluster: dict[str, Any]) -> str:
+    """How a night clustered: skipped, incremental, or full with its reason and what was held."""
+    if cluster.get("skipped"):
+        return "skipped"
+    cell = cluster.get("mode", "?")
+    if cluster.get("reason"):
+        cell += f" ({cluster['reason']})"
+    if "late_finds_folded" in cluster:
+        cell += (
+            f", held: {cluster['late_finds_folded']} folded, {cluster['hassles_restored']} restored"
+        )
+    return cell
 
 
 def _big(published: Published) -> set[str]:
