@@ -12,6 +12,8 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
+from nlp.wordlists import NEGATIONS, STOP
+
 EVAL_DIR = Path(__file__).resolve().parents[2] / "shared" / "eval"
 
 
@@ -166,9 +168,12 @@ _GREETING_START = re.compile(
     r"^\s*(?:hi|hello|hey|dear|greetings|hiya|good (?:morning|afternoon|evening))\b", re.IGNORECASE
 )
 _WORD = re.compile(r"[\w'’-]+")
-# Stopwords that say what happened in a label ("spotify down", "charged twice", "log back").
-_SAYS_SOMETHING = frozenset(
-    {"down", "off", "out", "up", "back", "again", "keep", "last", "first", "twice", "once"}
+# The labeller's stopwords, but negations and those that say what happened in a label
+# ("spotify down", "charged twice", "log back"): words that add nothing to a label's subject.
+_FUNCTION_WORDS = (
+    STOP
+    - NEGATIONS
+    - {"down", "off", "out", "up", "back", "again", "keep", "last", "first", "twice", "once"}
 )
 
 
@@ -185,16 +190,13 @@ def label_problems(label: str, brands: tuple[str, ...] = ()) -> list[str]:
     do not count ("spotify on" is the brand alone, "the app" a lone generic word); negations
     and the stopwords that say what happened do ("not spotify", "spotify down").
     """
-    from nlp.wordlists import NEGATIONS, STOP
-
-    function_words = STOP - NEGATIONS - _SAYS_SOMETHING
     problems = []
     if _HANDLE.search(label):
         problems.append("handle")
     if _URL.search(label):
         problems.append("url")
     words = label_words(label)
-    content = [w for w in words if w not in function_words] or words
+    content = [w for w in words if w not in _FUNCTION_WORDS] or words
     if _GREETING_START.match(label) or (words and set(words) <= GREETING_WORDS):
         problems.append("greeting")
     if _THANKS.search(label):

@@ -22,14 +22,15 @@ from itertools import count
 import numpy as np
 
 from nlp.cluster import NOISE, SOFT, UNASSIGNED, Clustering, cluster_centroids, merge_clusters
+from nlp.hierarchy import join_parent, parent_centroids
 from nlp.track import (
     STATUS_ACTIVE,
     STATUS_NEW,
-    CurrentCluster,
     OverlapCentroidTracker,
     PreviousHassle,
     TrackResult,
 )
+from nlp.two_level import current_clusters
 
 
 @dataclass(frozen=True)
@@ -96,17 +97,12 @@ def anchor_to_kept(
     present = frozenset(unit_ids.tolist())
     names = count()
 
-    def track(labels: np.ndarray, n: int) -> tuple[np.ndarray, TrackResult]:
-        centroids = cluster_centroids(vectors, labels, n)
-        current = [
-            CurrentCluster(k, centroids[k], frozenset(unit_ids[labels == k].tolist()))
-            for k in range(n)
-            if np.any(labels == k)
-        ]
+    def track(labels: np.ndarray, n: int) -> tuple[dict[int, np.ndarray], TrackResult]:
+        current = current_clusters(vectors, labels, n, unit_ids)
         found = tracker.track(
             previous, current, present_units=present, new_id=lambda: f"anchor-{next(names)}"
         )
-        return centroids, found
+        return {c.cluster: c.centroid for c in current}, found
 
     def kept_ids(found: TrackResult) -> dict[int, str]:
         return {k: found.hassle_ids[k] for k, s in found.status.items() if s == STATUS_ACTIVE}
@@ -122,12 +118,13 @@ def anchor_to_kept(
         rows = clustering.labels == k
         if s != STATUS_NEW or not targets or is_new[rows].mean() >= min_new_share:
             continue
-        similarity = centroids[targets] @ centroids[k]
+        similarity = np.array([centroids[t] @ centroids[k] for t in targets])
         best = int(np.argmax(similarity))
         if similarity[best] >= min_similarity:
             labels[rows] = targets[best]
             into.setdefault(targets[best], []).append(k)
-    _, found = track(labels, n)
+    if into:
+        _, found = track(labels, n)
     # A kept child that the late finds made unlike itself (it lost its id) takes none of them.
     undone = [target for target in into if kept[target] in found.retired]
     for target in undone:
@@ -209,21 +206,20 @@ def keep_parents(
     """
     parent_of_child = np.array([-1 if p is None else p for p in previous_parent], dtype=np.int64)
     kept = parent_of_child >= 0
-    n_previous = int(parent_of_child.max()) + 1 if kept.any() else 0
-    unit_parent = np.where(labels >= 0, parent_of_child[np.maximum(labels, 0)], NOISE)
-    parent_centroids = cluster_centroids(vectors, unit_parent, n_previous)
-    # A previous parent none of whose children is here tonight takes no new child either.
-    gone = np.bincount(unit_parent[unit_parent >= 0], minlength=n_previous) == 0
+    previous_centroids = parent_centroids(vectors, labels, parent_of_child)
+    # A previous parent none of whose children is here tonight (a zero centroid) takes no
+    # new child either.
+    gone = ~previous_centroids.any(axis=1)
     centroids = cluster_centroids(vectors, labels, n_children)
-    next_parent = n_previous
+    next_parent = len(previous_centroids)
     in_use = len(set(parent_of_child[kept].tolist()))
     for k in np.flatnonzero(~kept):
-        similarity = np.where(gone, -np.inf, parent_centroids @ centroids[k])
-        best = int(np.argmax(similarity)) if n_previous and not gone.all() else -1
-        if best >= 0 and (similarity[best] >= parent_similarity or in_use >= max_parents):
-            parent_of_child[k] = best
-        else:
-            parent_of_child[k] = next_parent
-            next_parent += 1
-            in_use += 1
+        parent = join_parent(
+            np.where(gone, -np.inf, previous_centroids @ centroids[k]),
+            parent_similarity=parent_similarity,
+            full=in_use >= max_parents,
+        )
+        if parent < 0:
+            parent, next_parent, in_use = next_parent, next_parent + 1, in_use + 1
+        parent_of_child[k] = parent
     return np.unique(parent_of_child, return_inverse=True)[1].astype(np.int32)

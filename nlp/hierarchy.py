@@ -187,7 +187,7 @@ def assign_incrementally(
             ),
             n_jobs=n_jobs,
         ).cluster(vectors[leftovers])
-        parent_centroids = _parent_centroids(vectors, labels, n_children, parent_of_child)
+        centroids_of_parents = parent_centroids(vectors, labels, parent_of_child)
         in_use = len(set(parent_of_child.tolist()))
         for k in range(found.n_clusters):
             rows = leftovers[found.labels == k]
@@ -195,12 +195,13 @@ def assign_incrementally(
                 continue
             labels[rows] = n_children + n_new
             strength[rows] = found.probabilities[found.labels == k]
-            similarity = parent_centroids @ found.centroids[k] if len(parent_centroids) else []
-            best_parent = int(np.argmax(similarity)) if len(similarity) else -1
-            full = max_parents is not None and in_use >= max_parents
-            closest = best_parent >= 0 and (similarity[best_parent] >= parent_similarity or full)
-            new_parents.append(best_parent if closest else -1)
-            in_use += not closest
+            parent = join_parent(
+                centroids_of_parents @ found.centroids[k],
+                parent_similarity=parent_similarity,
+                full=max_parents is not None and in_use >= max_parents,
+            )
+            new_parents.append(parent)
+            in_use += parent < 0
             n_new += 1
     return Incremental(
         labels=labels,
@@ -213,13 +214,30 @@ def assign_incrementally(
     )
 
 
-def _parent_centroids(
-    vectors: np.ndarray, labels: np.ndarray, n_children: int, parent_of_child: np.ndarray
+def parent_centroids(
+    vectors: np.ndarray, labels: np.ndarray, parent_of_child: np.ndarray
 ) -> np.ndarray:
-    if n_children == 0:
+    """The centroid of each parent's units; a zero row for a parent with none tonight.
+
+    ``parent_of_child`` gives each child's parent number, ``-1`` for a child with none yet.
+    """
+    if not len(parent_of_child) or parent_of_child.max() < 0:
         return np.zeros((0, vectors.shape[1]), dtype=np.float32)
     parents = np.where(labels >= 0, parent_of_child[np.maximum(labels, 0)], NOISE)
     return cluster_centroids(vectors, parents, int(parent_of_child.max()) + 1)
+
+
+def join_parent(similarity: np.ndarray, *, parent_similarity: float, full: bool) -> int:
+    """The parent a new child joins, or ``-1`` for a parent of its own.
+
+    The most alike parent (``similarity``: centroid cosine per parent; ``-inf`` rules one out)
+    when it is at least ``parent_similarity`` alike, or whatever its similarity when there are
+    already as many parents as allowed (``full``).
+    """
+    if not np.isfinite(similarity).any():
+        return -1
+    best = int(np.argmax(similarity))
+    return best if full or similarity[best] >= parent_similarity else -1
 
 
 # Reasons for a full re-clustering that are routine: the same settings and model, more text.
