@@ -288,22 +288,34 @@ def vote_neighbours(
     reference_labels: np.ndarray,
     n_clusters: int,
     k: int,
+    *,
+    exclude: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Let each point's ``k`` most similar reference rows vote for their clusters.
+
+    A reference row labelled ``NOISE`` is a neighbour that votes for no cluster: a point
+    among such rows wins only a weak vote. ``exclude`` (per point, a reference row or -1)
+    keeps a point from being its own neighbour when it is in ``reference`` too.
 
     Returns:
         The winning cluster of each point, and its vote strength: the summed cosine
         similarity of the neighbours in that cluster, divided by ``k``.
     """
-    k = max(1, min(k, len(reference)))
+    k = max(1, min(k, len(reference) - (exclude is not None)))
+    # NOISE rows vote into an extra last column, which no point can win.
+    voters = np.where(reference_labels >= 0, reference_labels, n_clusters)
     best = np.empty(len(points), dtype=np.int32)
     strength = np.empty(len(points), dtype=np.float32)
     for first in range(0, len(points), _ASSIGN_CHUNK):
         scores = points[first : first + _ASSIGN_CHUNK] @ reference.T
         rows = np.arange(len(scores))[:, None]
+        if exclude is not None:
+            own = exclude[first : first + len(scores)]
+            scores[np.flatnonzero(own >= 0), own[own >= 0]] = -np.inf
         similarity, nearest = _top_k(scores, k)
-        votes = np.zeros((len(scores), n_clusters), dtype=np.float32)
-        np.add.at(votes, (rows, reference_labels[nearest]), np.maximum(similarity, 0))
+        votes = np.zeros((len(scores), n_clusters + 1), dtype=np.float32)
+        np.add.at(votes, (rows, voters[nearest]), np.maximum(similarity, 0))
+        votes = votes[:, :n_clusters]
         best[first : first + len(scores)] = votes.argmax(axis=1)
         strength[first : first + len(scores)] = votes.max(axis=1) / k
     return best, strength

@@ -7,11 +7,12 @@ Children are the specific hassles the clusterer finds (:mod:`nlp.cluster`). This
    ``parent_similarity`` alike, then held between ``min_parents`` and ``max_parents`` (fewer
    only when there are few children). A child with no close sibling is its parent's only child.
 2. **assigns a night's units incrementally** (:func:`assign_incrementally`): units already in
-   a child stay there; every other unit is offered to the children by the kNN vote of
-   :func:`nlp.cluster.vote_neighbours`; units none of them wants are clustered among
-   themselves, and a group mostly made of new units becomes a new child, under the parent its
-   centroid is closest to (or a parent of its own). Established children neither merge nor
-   split, and no id moves.
+   a child stay there; every new unit is offered to the children by the kNN vote of
+   :func:`nlp.cluster.vote_neighbours` among all the window's units, where the unclustered and
+   the other new units vote for no child; units none of them wants are clustered among
+   themselves, and a group that is news (:func:`is_emerging`) becomes a new child, under the
+   parent its centroid is closest to (or a parent of its own). Established children neither
+   merge nor split, and no id moves.
 3. **decides when to re-cluster fully** (:func:`needs_full_recluster`);
 4. **keeps a label** while it still describes the members (:func:`keep_label`).
 """
@@ -32,6 +33,13 @@ from nlp.cluster import (
 from nlp.clusterers.hdbscan import ClusterParams, HdbscanClusterer
 
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
+
+LEFTOVER_PCA_COMPONENTS = 32
+"""Dimensions of the leftovers' PCA when the full clustering reduces with UMAP."""
+
+EMERGING_LIFT = 3.0
+"""How many times the leftovers' own share of new units a group's share must reach to be news
+when it is not mostly new (:func:`is_emerging`)."""
 
 
 def group_children(
@@ -129,9 +137,10 @@ def assign_incrementally(
         parent_of_child: Parent number of each existing child.
         params: The clusterer's parameters (soft vote and HDBSCAN of the leftovers).
         min_cluster_size: Smallest new child: the last full clustering's value.
-        min_new_share: A group of leftovers becomes a new child only when at least this share
-            of it is new: leftovers regrouped from old units are not news, and would make a
-            hassle appear and vanish from one night to the next.
+        min_new_share: A group of leftovers becomes a new child when at least this share
+            of it is new, or by :func:`is_emerging`'s second rule: leftovers regrouped from old
+            units are not news, and would make a hassle appear and vanish from one night to
+            the next.
         parent_similarity: A new child joins the closest existing parent at least this alike
             (centroid cosine); otherwise it is a parent of its own, unless that would make
             more than ``max_parents``.
@@ -149,15 +158,24 @@ def assign_incrementally(
     # Only new units are voted in: an old unit that was noise stays noise until the next full
     # clustering, so a night without new text changes no membership.
     todo = np.flatnonzero(~kept & is_new)
-    reference = np.flatnonzero(kept)
-    if len(todo) and len(reference) and params.soft_threshold < 1.0:
+    # Every other unit of the window is a neighbour, the unclustered and the new included: a
+    # new unit among other new ones (a hassle emerging) is not pulled into the nearest child.
+    reference = np.arange(len(labels))
+    if len(todo) and kept.any() and params.soft_threshold < 1.0:
         rng = np.random.default_rng(params.seed)
         if len(reference) > params.max_reference_points:
             reference = np.sort(
                 rng.choice(reference, size=params.max_reference_points, replace=False)
             )
+        column = np.full(len(labels), -1)
+        column[reference] = np.arange(len(reference))
         best, votes = vote_neighbours(
-            vectors[todo], vectors[reference], labels[reference], n_children, params.soft_neighbours
+            vectors[todo],
+            vectors[reference],
+            labels[reference],
+            n_children,
+            params.soft_neighbours,
+            exclude=column[todo],
         )
         joins = votes >= params.soft_threshold
         labels[todo[joins]] = best[joins]
@@ -170,10 +188,15 @@ def assign_incrementally(
     fitted_on = 0
     if len(leftovers) >= 2 * min_cluster_size and is_new[leftovers].any():
         fitted_on = len(leftovers)
+        background = float(is_new[leftovers].mean())
         found = HdbscanClusterer(
             ClusterParams(
-                reduction=params.reduction,
-                n_components=params.n_components,
+                # A few hundred leftovers make a thin neighbour graph, which UMAP folds into two
+                # or three lumps (330 demo leftovers: groups of 190 and 125); PCA keeps them apart.
+                reduction="pca" if params.reduction == "umap" else params.reduction,
+                n_components=LEFTOVER_PCA_COMPONENTS
+                if params.reduction == "umap"
+                else params.n_components,
                 min_cluster_size=min_cluster_size,
                 min_samples=params.min_samples,
                 selection=params.selection,
@@ -191,7 +214,12 @@ def assign_incrementally(
         in_use = len(set(parent_of_child.tolist()))
         for k in range(found.n_clusters):
             rows = leftovers[found.labels == k]
-            if is_new[rows].mean() < min_new_share:
+            if not is_emerging(
+                is_new[rows],
+                background=background,
+                min_new_share=min_new_share,
+                min_cluster_size=min_cluster_size,
+            ):
                 continue
             labels[rows] = n_children + n_new
             strength[rows] = found.probabilities[found.labels == k]
@@ -211,6 +239,22 @@ def assign_incrementally(
         n_new=n_new,
         new_parents=np.array(new_parents, dtype=np.int32),
         fitted_on=fitted_on,
+    )
+
+
+def is_emerging(
+    new: np.ndarray, *, background: float, min_new_share: float, min_cluster_size: int
+) -> bool:
+    """Whether a group of leftovers is a hassle emerging tonight, not old noise regrouped.
+
+    It is when at least ``min_new_share`` of it is new (``new``: one flag per member), or when
+    its new members alone are ``min_cluster_size`` and their share is ``EMERGING_LIFT`` times
+    ``background`` (the share of new units among all the leftovers): old units that no hassle
+    wanted gather round a new complaint, and a rule on the share alone would miss it.
+    """
+    share = float(new.mean()) if len(new) else 0.0
+    return share >= min_new_share or (
+        int(new.sum()) >= min_cluster_size and share >= EMERGING_LIFT * background
     )
 
 

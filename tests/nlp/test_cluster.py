@@ -225,6 +225,22 @@ def test_vote_neighbours_counts_negative_similarities_as_zero():
     assert strength[0] == pytest.approx(0.5 / 3, rel=1e-5)
 
 
+def test_unclustered_neighbours_vote_for_no_cluster_and_a_point_is_not_its_own_neighbour():
+    # Rows 0-1 are noise (or other new points), row 2 is cluster 0, row 3 is the point itself.
+    reference = unit_rows([[1.0, 0.1, 0.0], [1.0, 0.0, 0.1], [0.6, 0.8, 0.0], [1.0, 0.0, 0.0]])
+    point = reference[3:4]
+    sims = reference @ point[0]
+
+    best, strength = vote_neighbours(
+        point, reference, np.array([NOISE, NOISE, 0, NOISE]), 1, k=3, exclude=np.array([3])
+    )
+
+    # Its own row would be the nearest; without it the 3 nearest are rows 0, 1 and 2, of
+    # which only row 2 votes: a point among unclustered ones wins only a weak vote.
+    assert best[0] == 0
+    assert strength[0] == pytest.approx(sims[2] / 3, rel=1e-5)
+
+
 # Identical vectors
 
 

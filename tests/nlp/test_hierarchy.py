@@ -11,6 +11,7 @@ from nlp.clusterers.hdbscan import ClusterParams, split_incoherent
 from nlp.hierarchy import (
     assign_incrementally,
     group_children,
+    is_emerging,
     keep_label,
     needs_full_recluster,
     words_of,
@@ -159,6 +160,48 @@ def test_leftovers_that_are_mostly_old_make_no_new_child():
     )
 
     assert found.n_new == 0 and np.all(found.labels[-25:] == NOISE)
+
+
+def test_a_new_hassle_beside_a_child_is_news_not_a_day_more_of_the_child():
+    rng = np.random.default_rng(7)
+    center = unit_rows(rng.normal(size=(1, DIM)))
+    old, truth = blobs(center, [80], 0.05, rng)
+    # Tonight's new complaint is close to the child (cosine about 0.7), and each of its units
+    # is far closer to the others: the child's members alone would vote it in.
+    beside = unit_rows(center + 0.9 * unit_rows(rng.normal(size=(1, DIM))))
+    new, _ = blobs(beside, [15], 0.03, rng)
+    noise = unit_rows(rng.normal(size=(30, DIM)))
+    vectors = np.vstack([old, noise, new])
+    previous = np.concatenate([truth, np.full(45, NOISE)]).astype(np.int32)
+    is_new = np.arange(len(vectors)) >= 110
+    assert 0.5 < float((new @ center.T).mean()) < 0.9
+
+    found = assign_incrementally(
+        vectors, previous, is_new, 1, np.array([0]), ClusterParams(), min_cluster_size=10
+    )
+
+    assert not found.joined.any()
+    assert found.n_new == 1 and np.all(found.labels[-15:] == 1)
+
+
+@pytest.mark.parametrize(
+    ("new_members", "size", "background", "emerging"),
+    [
+        (6, 10, 0.05, True),  # mostly new
+        (12, 40, 0.05, True),  # 30% new where the leftovers are 5% new: old noise round it
+        (12, 40, 0.15, False),  # 30% new is not three times 15%
+        (8, 25, 0.05, False),  # too few new units to be a hassle of their own
+        (3, 40, 0.01, False),
+    ],
+)
+def test_a_group_of_leftovers_is_news_when_mostly_new_or_far_newer_than_the_rest(
+    new_members, size, background, emerging
+):
+    new = np.arange(size) < new_members
+
+    found = is_emerging(new, background=background, min_new_share=0.5, min_cluster_size=10)
+
+    assert found is emerging
 
 
 def test_a_new_child_close_to_a_parent_joins_it():
