@@ -10,7 +10,8 @@
 * Specificity (0..1): how specific the members' sentences are, one problem told concretely,
   whatever the taxonomy knows. The geometric mean of three shares::
 
-      concrete  = members naming a concrete object: a specific word heading a noun chunk
+      concrete  = members naming a concrete object: a specific word heading a noun chunk,
+                  in a sentence of two or more content words
       focused   = members holding a specific word of the label or of the two top keyphrases
       coherence = clip((mean cosine of members to their centroid - 0.3) / 0.4, 0, 1)
 

@@ -135,7 +135,11 @@ def read_unit(
         words=words,
         stems=frozenset(map(stem, words)),
         chunk_words=frozenset(w for c in chunks for w in c.split()),
-        heads=frozenset(c.rsplit(" ", 1)[-1] for c in chunks),
+        # A one-word sentence ("Avoid.", "Frustrating.") names no object, whatever spaCy made
+        # of it: parsed alone, an imperative or an adjective comes out as a noun chunk.
+        heads=frozenset(c.rsplit(" ", 1)[-1] for c in chunks)
+        if len(kept_lemmas) > 1
+        else frozenset(),
     )
 
 

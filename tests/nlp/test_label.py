@@ -407,6 +407,20 @@ def test_a_cluster_of_greetings_and_thanks_says_no_problem_is_named():
     assert result[0].specificity == 0.0
 
 
+def test_a_one_word_sentence_parsed_as_a_noun_chunk_names_no_object():
+    # spaCy parses "Avoid." alone as a noun chunk; a third of this vague cluster says it.
+    vague = ["Avoid."] * 4 + ["Really frustrating.", "Frustrating.", "So annoying.", "Annoying!"]
+    units = [_tweet(f"v{i}", t, ("avoid",)) for i, t in enumerate(vague)]
+    units += [_tweet(f"s{i}", t, TWEET_CHUNKS[0]) for i, t in enumerate(SHUFFLE)]
+    labels = np.array([0] * len(vague) + [1] * len(SHUFFLE))
+
+    result = CtfidfLabeller().label(units, _vectors(labels), labels)
+
+    assert result[0].label == NO_PROBLEM_LABEL
+    assert result[0].specificity == 0.0
+    assert result[1].specificity >= 0.6
+
+
 def test_a_parent_is_labelled_by_what_its_children_share():
     # Two parents, each grouping two children: premium billing, and playback in the car.
     premium = [
