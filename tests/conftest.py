@@ -451,7 +451,8 @@ RECOGNISABLE = {
     "hidden_fee": r"fee|charge",
     "cancel_hard": r"cancel|subscription",
     "late_delivery": r"deliver|late|parcel",
-    "repeat_explain": r"explain|agent|repeat|story",
+    # "read": the hassle's own sentences say nobody read the thread ("hasn't read the conversation").
+    "repeat_explain": r"explain|agent|repeat|story|read",
 }
 
 
