@@ -221,10 +221,18 @@ def assign_incrementally(
                 min_cluster_size=min_cluster_size,
             ):
                 continue
+            members = found.labels == k
+            centroid = found.centroids[k]
+            if is_new[rows].mean() < min_new_share:
+                # News gathered old noise round it: the new units are the hassle, and the old
+                # stay noise until the next full clustering (they would name the hassle).
+                members &= is_new[leftovers]
+                rows = leftovers[members]
+                centroid = cluster_centroids(vectors[rows], np.zeros(len(rows), np.int32), 1)[0]
             labels[rows] = n_children + n_new
-            strength[rows] = found.probabilities[found.labels == k]
+            strength[rows] = found.probabilities[members]
             parent = join_parent(
-                centroids_of_parents @ found.centroids[k],
+                centroids_of_parents @ centroid,
                 parent_similarity=parent_similarity,
                 full=max_parents is not None and in_use >= max_parents,
             )
@@ -250,7 +258,8 @@ def is_emerging(
     It is when at least ``min_new_share`` of it is new (``new``: one flag per member), or when
     its new members alone are ``min_cluster_size`` and their share is ``EMERGING_LIFT`` times
     ``background`` (the share of new units among all the leftovers): old units that no hassle
-    wanted gather round a new complaint, and a rule on the share alone would miss it.
+    wanted gather round a new complaint, and a rule on the share alone would miss it. In that
+    second case only the new members make the new child.
     """
     share = float(new.mean()) if len(new) else 0.0
     return share >= min_new_share or (

@@ -184,6 +184,28 @@ def test_a_new_hassle_beside_a_child_is_news_not_a_day_more_of_the_child():
     assert found.n_new == 1 and np.all(found.labels[-15:] == 1)
 
 
+def test_news_that_gathers_old_noise_is_a_new_child_of_its_new_units_only():
+    rng = np.random.default_rng(8)
+    centers = unit_rows(rng.normal(size=(2, DIM)))
+    old, truth = blobs(centers[:1], [80], 0.05, rng)
+    # Twenty old sentences no hassle wanted, and tonight twelve new ones on the same subject:
+    # the group is 38% new, where all the leftovers are 7% new.
+    old_near, _ = blobs(centers[1:], [20], 0.05, rng)
+    noise = unit_rows(rng.normal(size=(150, DIM)))
+    new, _ = blobs(centers[1:], [12], 0.05, rng)
+    vectors = np.vstack([old, old_near, noise, new])
+    previous = np.concatenate([truth, np.full(182, NOISE)]).astype(np.int32)
+    is_new = np.arange(len(vectors)) >= 250
+
+    found = assign_incrementally(
+        vectors, previous, is_new, 1, np.array([0]), ClusterParams(), min_cluster_size=10
+    )
+
+    assert found.n_new == 1
+    assert np.all(found.labels[-12:] == 1)
+    assert np.all(found.labels[80:250] == NOISE)  # the old stay where they were
+
+
 @pytest.mark.parametrize(
     ("new_members", "size", "background", "emerging"),
     [
