@@ -11,7 +11,8 @@ L2-normalised again, so the data has the near-duplicates real comments have.
 Each size runs in a fresh process, so its peak memory is its own. The process builds the
 vectors (not timed; their memory, 1.5 GB at a million, counts in the peak since the clusterer
 needs them in memory), then runs ``HdbscanClusterer(ClusterParams())`` and reports seconds per
-step (``Clustering.timings``: ``reduce`` includes drawing the sample), the total, peak RSS, the
+step (``Clustering.timings``: ``reduce`` includes drawing the sample and, with the default
+UMAP, numba compiling it, about 24 s, as every fresh nightly process does), the total, peak RSS, the
 clusters, the coverage, and the NMI on covered rows against the intent of the row each vector
 was drawn from.
 

@@ -13,9 +13,10 @@ and embedding time is not counted.
 
 Methods:
 
-* ``hasslemap (default)``: ``HdbscanClusterer(ClusterParams())`` (PCA to 32 dims, HDBSCAN,
+* ``hasslemap (default)``: ``HdbscanClusterer(ClusterParams())`` (UMAP to 5 dims, HDBSCAN,
   kNN-vote soft assignment of the noise);
-* ``hasslemap umap``: the same with ``reduction="umap", n_components=5``;
+* ``hasslemap pca``: the same with ``reduction="pca"`` (32 dims), the default before
+  session 16;
 * ``hasslemap none``: no reduction, HDBSCAN in 384 dimensions; only on sets of at most
   ``--none-max-rows`` rows (it is slow), otherwise reported as skipped;
 * ``BERTopic default``: ``BERTopic(calculate_probabilities=False)`` with its default UMAP
@@ -317,7 +318,7 @@ def main() -> None:
         results: list[Result] = []
         for method, params in (
             ("hasslemap (default)", {}),
-            ("hasslemap umap", {"reduction": "umap", "n_components": 5}),
+            ("hasslemap pca", {"reduction": "pca"}),
             ("hasslemap none", {"reduction": "none"}),
         ):
             if params.get("reduction") == "none" and len(texts) > args.none_max_rows:

@@ -19,7 +19,8 @@ Two modes, so that one more day of data neither merges, splits nor renumbers has
   and kept children keep their parents (:func:`nlp.anchor.keep_parents`).
 * **incremental** (every other night): :func:`nlp.hierarchy.assign_incrementally` keeps every
   unit still in the window in last night's child, votes the other units into the children,
-  and makes new children only from leftovers that are mostly new; parents stay as they are.
+  and makes new children only from leftovers that are news (:func:`nlp.hierarchy.is_emerging`);
+  parents stay as they are.
 
 Tasks:
 

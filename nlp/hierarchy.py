@@ -34,9 +34,6 @@ from nlp.clusterers.hdbscan import ClusterParams, HdbscanClusterer
 
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 
-LEFTOVER_PCA_COMPONENTS = 32
-"""Dimensions of the leftovers' PCA when the full clustering reduces with UMAP."""
-
 EMERGING_LIFT = 3.0
 """How many times the leftovers' own share of new units a group's share must reach to be news
 when it is not mostly new (:func:`is_emerging`)."""
@@ -160,6 +157,8 @@ def assign_incrementally(
     todo = np.flatnonzero(~kept & is_new)
     # Every other unit of the window is a neighbour, the unclustered and the new included: a
     # new unit among other new ones (a hassle emerging) is not pulled into the nearest child.
+    # Above max_reference_points the neighbours are a uniform sample, which keeps the densities
+    # but can thin a small new group below soft_neighbours of its own.
     reference = np.arange(len(labels))
     if len(todo) and kept.any() and params.soft_threshold < 1.0:
         rng = np.random.default_rng(params.seed)
@@ -194,9 +193,7 @@ def assign_incrementally(
                 # A few hundred leftovers make a thin neighbour graph, which UMAP folds into two
                 # or three lumps (330 demo leftovers: groups of 190 and 125); PCA keeps them apart.
                 reduction="pca" if params.reduction == "umap" else params.reduction,
-                n_components=LEFTOVER_PCA_COMPONENTS
-                if params.reduction == "umap"
-                else params.n_components,
+                n_components=None if params.reduction == "umap" else params.n_components,
                 min_cluster_size=min_cluster_size,
                 min_samples=params.min_samples,
                 selection=params.selection,
@@ -263,7 +260,7 @@ def is_emerging(
     """
     share = float(new.mean()) if len(new) else 0.0
     return share >= min_new_share or (
-        int(new.sum()) >= min_cluster_size and share >= EMERGING_LIFT * background
+        int(new.sum()) >= max(min_cluster_size, 2) and share >= EMERGING_LIFT * background
     )
 
 

@@ -11,7 +11,7 @@
   whatever the taxonomy knows. The geometric mean of three shares::
 
       concrete  = members naming a concrete object: a specific word heading a noun chunk,
-                  in a sentence of two or more content words
+                  in a sentence of two or more words
       focused   = members holding a specific word of the label or of the two top keyphrases
       coherence = clip((mean cosine of members to their centroid - 0.3) / 0.4, 0, 1)
 

@@ -138,7 +138,7 @@ def read_unit(
         # A one-word sentence ("Avoid.", "Frustrating.") names no object, whatever spaCy made
         # of it: parsed alone, an imperative or an adjective comes out as a noun chunk.
         heads=frozenset(c.rsplit(" ", 1)[-1] for c in chunks)
-        if len(kept_lemmas) > 1
+        if len(WORD.findall(text.lower())) > 1
         else frozenset(),
     )
 

@@ -11,8 +11,8 @@ embeddings), so a rerun never embeds anything. Its steps:
    every other vector is assigned afterwards (step 4). This is how one million units fit in
    memory and time: HDBSCAN's cost grows faster than linearly, nearest-centroid assignment
    linearly.
-3. **Reduce** (``reduction``): ``umap`` to ``n_components`` (5) dimensions (the default),
-   ``pca``, or ``none``. Density estimates in 384 dimensions are poor. UMAP keeps each point's
+3. **Reduce** (``reduction``): ``umap`` (the default) or ``pca`` to ``n_components``
+   dimensions (unset: 5 for UMAP, 32 for PCA: :data:`DEFAULT_COMPONENTS`), or ``none``. Density estimates in 384 dimensions are poor. UMAP keeps each point's
    15 nearest neighbours together, which on every labelled real set gave HDBSCAN more of the
    complaints and purer groups than 32 principal components (docs/benchmarks.md, "UMAP, the
    default"); PCA is faster and keeps the small template groups of synthetic text apart.
@@ -35,7 +35,7 @@ embeddings), so a rerun never embeds anything. Its steps:
    support tweets got the same 42 children once step 7 split their giant.)
 7. **Split incoherent giants.** A cluster holding more than ``split_share`` of the clustered
    units whose members are not alike (mean cosine to their centroid below
-   ``split_min_coherence``) is clustered again on its own (PCA fitted on its members, HDBSCAN,
+   ``split_min_coherence``) is clustered again on its own (reduced as above, on its members; HDBSCAN,
    ``eom`` then ``leaf`` when ``eom`` finds one group), recursively up to ``split_max_depth``
    times, judging coherence on vectors centred on the mean of everything clustered. On real
    tweets to a support handle one cluster otherwise held 56% of all pain points, with offline
@@ -74,6 +74,10 @@ from nlp.cluster import (
 )
 
 Reduction = Literal["none", "pca", "umap"]
+DEFAULT_COMPONENTS = {"umap": 5, "pca": 32}
+"""Dimensions each reduction keeps when ``n_components`` is unset: the measured ones
+(docs/benchmarks.md). UMAP keeps neighbourhoods in a few; PCA needs a few dozen for the
+variance."""
 Selection = Literal["eom", "leaf"]
 
 
@@ -85,7 +89,8 @@ class ClusterParams:
 
     Attributes:
         reduction: ``pca``, ``umap`` or ``none``.
-        n_components: Dimensions after reduction.
+        n_components: Dimensions after reduction; None takes the reduction's own
+            (:data:`DEFAULT_COMPONENTS`).
         min_cluster_size: Smallest group HDBSCAN reports; None scales it with the data
             (:func:`auto_min_cluster_size`).
         min_samples: HDBSCAN's density smoothing; None uses a quarter of ``min_cluster_size``.
@@ -112,7 +117,7 @@ class ClusterParams:
     """
 
     reduction: Reduction = "umap"
-    n_components: Annotated[int, Ge(2), Le(1024)] = 5
+    n_components: Annotated[int, Ge(2), Le(1024)] | None = None
     min_cluster_size: Annotated[int, Ge(2)] | None = None
     min_samples: Annotated[int, Ge(1)] | None = None
     selection: Selection = "eom"
@@ -245,7 +250,8 @@ def reduce_vectors(vectors: np.ndarray, params: ClusterParams) -> np.ndarray:
     """Project ``vectors`` to ``params.n_components`` dimensions (or return them unchanged)."""
     if params.reduction not in ("none", "pca", "umap"):
         raise ValueError(f"unknown reduction {params.reduction!r}; use pca, umap or none")
-    dims = min(params.n_components, vectors.shape[1], max(1, vectors.shape[0] - 1))
+    wanted = params.n_components or DEFAULT_COMPONENTS.get(params.reduction, vectors.shape[1])
+    dims = min(wanted, vectors.shape[1], max(1, vectors.shape[0] - 1))
     if params.reduction == "none" or dims >= vectors.shape[1]:
         return vectors
     if params.reduction == "pca":

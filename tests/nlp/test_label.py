@@ -421,6 +421,24 @@ def test_a_one_word_sentence_parsed_as_a_noun_chunk_names_no_object():
     assert result[1].specificity >= 0.6
 
 
+@pytest.mark.parametrize(
+    ("text", "heads"),
+    [
+        ("Where is my refund?", {"refund"}),  # one content word, and still an object
+        ("Avoid.", set()),
+        ("@BrandifyCares Avoid.", set()),  # the handle is not a word of the sentence
+    ],
+)
+def test_only_a_one_word_sentence_loses_its_noun_chunk(text, heads):
+    lower = text.lower()
+    chunks = tuple(c for c in ("refund", "avoid") if c in lower)
+
+    lemmas = tuple(w for w in re.findall(r"[a-z]+", lower) if w not in _STOP)  # content words
+    read = read_unit(text, lemmas, chunks, frozenset({"brandifycares"}))
+
+    assert set(read.heads) == heads
+
+
 def test_a_parent_is_labelled_by_what_its_children_share():
     # Two parents, each grouping two children: premium billing, and playback in the car.
     premium = [
