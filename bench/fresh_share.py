@@ -11,6 +11,7 @@ or more (docs/benchmarks.md has the measurements behind the default).
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -22,12 +23,19 @@ from warehouse.alerts import read_alert_candidates  # noqa: E402
 
 
 def main() -> None:
-    if len(sys.argv) < 2:
-        sys.exit(__doc__)
+    """Print the fresh share of every new hassle in each warehouse given."""
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("warehouses", nargs="+", type=Path, metavar="WAREHOUSE")
+    args = parser.parse_args()
+    missing = [str(p) for p in args.warehouses if not p.is_file()]
+    if missing:
+        parser.error(f"no warehouse at {', '.join(missing)}; pass the .duckdb file a run wrote")
     print("| warehouse | new hassle | units | fresh share |")
     print("|---|---|---:|---:|")
-    for path in sys.argv[1:]:
-        with duckdb.connect(path, read_only=True) as conn:
+    for path in args.warehouses:
+        with duckdb.connect(str(path), read_only=True) as conn:
             [(run_id,)] = conn.execute(
                 "SELECT run_id FROM hassle_rankings ORDER BY ranked_at DESC, run_id DESC LIMIT 1"
             ).fetchall()
