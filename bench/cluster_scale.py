@@ -12,9 +12,9 @@ Each size runs in a fresh process, so its peak memory is its own. The process bu
 vectors (not timed; their memory, 1.5 GB at a million, counts in the peak since the clusterer
 needs them in memory), then runs ``HdbscanClusterer(ClusterParams())`` and reports seconds per
 step (``Clustering.timings``: ``reduce`` includes drawing the sample and, with the default
-UMAP, numba compiling it, about 24 s, as every fresh nightly process does), the total, peak RSS, the
-clusters, the coverage, and the NMI on covered rows against the intent of the row each vector
-was drawn from.
+UMAP, numba compiling it, about 24 s, as every fresh nightly process does), the total, peak
+RSS, the clusters, the coverage, and the NMI on covered rows against the intent of the row
+each vector was drawn from.
 
 Targets (issue 4): 100,000 units in under 2 minutes with peak memory under 4 GB on this 2-core
 machine; 1,000,000 units possible (fit on a sample, assign the rest).

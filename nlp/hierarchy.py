@@ -210,17 +210,18 @@ def assign_incrementally(
         centroids_of_parents = parent_centroids(vectors, labels, parent_of_child)
         in_use = len(set(parent_of_child.tolist()))
         for k in range(found.n_clusters):
-            rows = leftovers[found.labels == k]
+            members = found.labels == k
+            new = is_new[leftovers[members]]
             if not is_emerging(
-                is_new[rows],
+                new,
                 background=background,
                 min_new_share=min_new_share,
                 min_cluster_size=min_cluster_size,
             ):
                 continue
-            members = found.labels == k
+            rows = leftovers[members]
             centroid = found.centroids[k]
-            if is_new[rows].mean() < min_new_share:
+            if new.mean() < min_new_share:
                 # News gathered old noise round it: the new units are the hassle, and the old
                 # stay noise until the next full clustering (they would name the hassle).
                 members &= is_new[leftovers]

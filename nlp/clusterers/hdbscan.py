@@ -12,8 +12,9 @@ embeddings), so a rerun never embeds anything. Its steps:
    memory and time: HDBSCAN's cost grows faster than linearly, nearest-centroid assignment
    linearly.
 3. **Reduce** (``reduction``): ``umap`` (the default) or ``pca`` to ``n_components``
-   dimensions (unset: 5 for UMAP, 32 for PCA: :data:`DEFAULT_COMPONENTS`), or ``none``. Density estimates in 384 dimensions are poor. UMAP keeps each point's
-   15 nearest neighbours together, which on every labelled real set gave HDBSCAN more of the
+   dimensions (unset: 5 for UMAP, 32 for PCA: :data:`DEFAULT_COMPONENTS`), or ``none``.
+   Density estimates in 384 dimensions are poor. UMAP keeps each point's 15 nearest
+   neighbours together, which on every labelled real set gave HDBSCAN more of the
    complaints and purer groups than 32 principal components (docs/benchmarks.md, "UMAP, the
    default"); PCA is faster and keeps the small template groups of synthetic text apart.
 4. **HDBSCAN** on the reduced sample. ``min_cluster_size`` scales with the data when not set.
@@ -35,9 +36,9 @@ embeddings), so a rerun never embeds anything. Its steps:
    support tweets got the same 42 children once step 7 split their giant.)
 7. **Split incoherent giants.** A cluster holding more than ``split_share`` of the clustered
    units whose members are not alike (mean cosine to their centroid below
-   ``split_min_coherence``) is clustered again on its own (reduced as above, on its members; HDBSCAN,
-   ``eom`` then ``leaf`` when ``eom`` finds one group), recursively up to ``split_max_depth``
-   times, judging coherence on vectors centred on the mean of everything clustered. On real
+   ``split_min_coherence``) is clustered again on its own (reduced as above, fitted on its
+   members; HDBSCAN, ``eom`` then ``leaf`` when ``eom`` finds one group), recursively up to
+   ``split_max_depth`` times, judging coherence on vectors centred on the mean of everything clustered. On real
    tweets to a support handle one cluster otherwise held 56% of all pain points, with offline
    downloads, ads, payments and crashes inside it, alike only in the handle every tweet starts
    with. Members HDBSCAN leaves out of the parts join the part their neighbours vote for.
@@ -262,7 +263,7 @@ def reduce_vectors(vectors: np.ndarray, params: ClusterParams) -> np.ndarray:
     if params.reduction == "umap":
         try:
             from umap import UMAP
-        except ImportError as exc:  # the optional extra is not installed
+        except ImportError as exc:  # a broken install (umap-learn is a dependency)
             raise ImportError(
                 "cluster.reduction is 'umap' but umap-learn does not import; reinstall "
                 "hasslemap (pip install -e .) or set cluster.reduction to 'pca'"
