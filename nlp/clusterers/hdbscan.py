@@ -261,6 +261,7 @@ def reduce_vectors(vectors: np.ndarray, params: ClusterParams) -> np.ndarray:
         reduced = PCA(n_components=dims, random_state=params.seed).fit_transform(vectors)
         return normalise_rows(reduced.astype(np.float32))
     if params.reduction == "umap":
+        keep_numba_off_openmp()
         try:
             from umap import UMAP
         except ImportError as exc:  # a broken install (umap-learn is a dependency)
@@ -277,6 +278,20 @@ def reduce_vectors(vectors: np.ndarray, params: ClusterParams) -> np.ndarray:
         )
         return np.asarray(model.fit_transform(vectors), dtype=np.float32)
     raise ValueError(f"unknown reduction {params.reduction!r}; use pca, umap or none")
+
+
+def keep_numba_off_openmp() -> None:
+    """Have numba (UMAP's compiler) run its parallel code on its own work queue, not OpenMP.
+
+    Once numba's OpenMP pool has started, the bfloat16 embedder encodes the same texts a few
+    bits differently (cosine 0.99998) for the rest of the process, so a night's clusters
+    depended on whether a UMAP fit had run earlier in the process. A seeded UMAP runs on one
+    thread, so the work queue costs nothing. The choice takes effect only before numba's
+    first parallel run in the process; later it changes nothing.
+    """
+    import numba
+
+    numba.config.THREADING_LAYER = "workqueue"
 
 
 def _run_hdbscan(
