@@ -49,6 +49,8 @@ Everything is deterministic for the same input order and seed.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import math
 import time
 from collections.abc import Sequence
@@ -281,17 +283,35 @@ def reduce_vectors(vectors: np.ndarray, params: ClusterParams) -> np.ndarray:
 
 
 def keep_numba_off_openmp() -> None:
-    """Have numba (UMAP's compiler) run its parallel code on its own work queue, not OpenMP.
+    """Have numba (UMAP's compiler) run its parallel code on TBB rather than OpenMP.
 
     Once numba's OpenMP pool has started, the bfloat16 embedder encodes the same texts a few
     bits differently (cosine 0.99998) for the rest of the process, so a night's clusters
-    depended on whether a UMAP fit had run earlier in the process. A seeded UMAP runs on one
-    thread, so the work queue costs nothing. The choice takes effect only before numba's
-    first parallel run in the process; later it changes nothing.
+    depended on whether a UMAP fit had run earlier in the process. TBB (a dependency on
+    x86-64) leaves the embedder alone and, unlike numba's own work queue, lets two threads fit
+    UMAP at once. Without TBB, numba falls back to OpenMP. The choice takes effect only before
+    numba's first parallel run in the process; later it changes nothing.
     """
     import numba
 
-    numba.config.THREADING_LAYER = "workqueue"
+    _preload_tbb()
+    numba.config.THREADING_LAYER = "threadsafe"
+
+
+def _preload_tbb() -> None:
+    # pip puts libtbb in the environment's lib folder, which numba's TBB pool does not search;
+    # once loaded by its path, the pool finds it by name.
+    from importlib import metadata
+
+    try:
+        files = metadata.files("tbb") or []
+    except metadata.PackageNotFoundError:
+        return
+    for file in files:
+        if file.name in ("libtbb.so.12", "tbb12.dll"):
+            with contextlib.suppress(OSError):  # a broken install: numba falls back to OpenMP
+                ctypes.CDLL(str(file.locate()), mode=ctypes.RTLD_GLOBAL)
+            return
 
 
 def _run_hdbscan(

@@ -1,5 +1,7 @@
 import math
+import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -600,6 +602,29 @@ def test_umap_reduction_recovers_blobs():
     assert result.n_clusters == 3
     assert result.coverage >= 0.9
     assert nmi_on_covered(truth, result) >= 0.95
+
+
+def test_two_threads_can_fit_umap_at_once():
+    # numba's own work queue aborts the whole process when two threads run parallel code at
+    # once; the thread pool keep_numba_off_openmp chooses must not. A fresh process, since an
+    # abort would end pytest and an earlier fit fixes the pool.
+    script = (
+        "import threading, numpy as np\n"
+        "from nlp.clusterers.hdbscan import ClusterParams, reduce_vectors\n"
+        "rng = np.random.default_rng(0)\n"
+        "data = [rng.normal(size=(500, 24)).astype(np.float32) for _ in range(2)]\n"
+        "out = []\n"
+        "fit = lambda points: out.append(reduce_vectors(points, ClusterParams()).shape)\n"
+        "threads = [threading.Thread(target=fit, args=(points,)) for points in data]\n"
+        "[thread.start() for thread in threads]\n"
+        "[thread.join() for thread in threads]\n"
+        "print(out)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    ran = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True)
+
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert ran.stdout.splitlines() == ["[(500, 5), (500, 5)]"]
 
 
 # --- the registry of cluster methods -------------------------------------------------------
