@@ -16,6 +16,11 @@ UMAP, numba compiling it, about 24 s, as every fresh nightly process does), the 
 RSS, the clusters, the coverage, and the NMI on covered rows against the intent of the row
 each vector was drawn from.
 
+Then the same process runs a night with 1% new text (``nlp.hierarchy.assign_incrementally``):
+the last 1% of the rows count as new and unassigned, every other row keeps its cluster, and
+the new rows are voted in or left for new clusters. It reports the night's seconds, the share
+of new rows voted into a cluster, and the peak RSS after it.
+
 Targets (issue 4): 100,000 units in under 2 minutes with peak memory under 4 GB on this 2-core
 machine; 1,000,000 units possible (fit on a sample, assign the rest).
 """
@@ -113,9 +118,11 @@ class WorkerWatch:
 
 def measure(n: int, sigma: float, seed: int) -> dict:
     """Build N vectors and cluster them, in this process; return the measurements."""
+    import numpy as np
     from sklearn.metrics import normalized_mutual_info_score
 
     from nlp.clusterers.hdbscan import ClusterParams, HdbscanClusterer
+    from nlp.hierarchy import assign_incrementally
 
     vectors, truth, n_real = build_vectors(n, sigma, seed)
     rss_before = peak_rss_mb()
@@ -125,8 +132,23 @@ def measure(n: int, sigma: float, seed: int) -> dict:
     total = time.perf_counter() - started
     peak = peak_rss_mb()
     workers = watch.stop()
+    is_new = np.arange(n) >= n - max(1, n // 100)
+    started = time.perf_counter()
+    night = assign_incrementally(
+        vectors,
+        np.where(is_new, -1, clustering.labels),
+        is_new,
+        clustering.n_clusters,
+        np.zeros(clustering.n_clusters, dtype=np.int32),
+        ClusterParams(),
+        min_cluster_size=clustering.min_cluster_size or 10,
+    )
+    night_s = time.perf_counter() - started
     covered = clustering.labels != -1
     return {
+        "night_s": round(night_s, 2),
+        "night_joined": float(night.joined[is_new].mean()),
+        "night_peak_rss_mb": round(peak_rss_mb()),
         "n": n,
         "n_real": n_real,
         "timings": clustering.timings,
@@ -199,9 +221,9 @@ def main() -> None:
         "| units | fitted on | min_cluster_size | "
         + " | ".join(f"{k} s" for k in steps)
         + " | other s | total s | RSS before MiB | peak RSS MiB | + workers MiB | clusters "
-        "| coverage | NMI covered |"
+        "| coverage | NMI covered | 1%-new night s | new voted in | peak RSS after night MiB |"
     )
-    print("|" + "---:|" * (11 + len(steps)))
+    print("|" + "---:|" * (14 + len(steps)))
     for r in results:
         cells = [f"{r['n']:,}", f"{r['fitted_on']:,}", str(r["min_cluster_size"])]
         cells += [f"{r['timings'].get(k, 0):.1f}" for k in steps]
@@ -214,6 +236,9 @@ def main() -> None:
             str(r["clusters"]),
             f"{r['coverage']:.3f}",
             f"{r['nmi_covered']:.3f}",
+            f"**{r['night_s']:.1f}**",
+            f"{r['night_joined']:.3f}",
+            f"{r['night_peak_rss_mb']:,}",
         ]
         print("| " + " | ".join(cells) + " |")
     print(

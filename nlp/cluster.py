@@ -306,8 +306,10 @@ def vote_neighbours(
     voters = np.where(reference_labels >= 0, reference_labels, n_clusters)
     best = np.empty(len(points), dtype=np.int32)
     strength = np.empty(len(points), dtype=np.float32)
-    for first in range(0, len(points), _ASSIGN_CHUNK):
-        scores = points[first : first + _ASSIGN_CHUNK] @ reference.T
+    # Rows per block: a block of scores stays within _ASSIGN_CHUNK x 10,000 floats (160 MB).
+    chunk = max(1, min(_ASSIGN_CHUNK, _ASSIGN_CHUNK * 10_000 // max(len(reference), 1)))
+    for first in range(0, len(points), chunk):
+        scores = points[first : first + chunk] @ reference.T
         rows = np.arange(len(scores))[:, None]
         if exclude is not None:
             own = exclude[first : first + len(scores)]

@@ -104,7 +104,9 @@ class ClusterParams:
             belong to the winning cluster, counting the others as 0) for a noise point to join
             a cluster; 1.0 turns soft assignment off.
         max_reference_points: HDBSCAN members kept as neighbours to vote (a seeded sample
-            above this), which bounds the cost of assigning a million points.
+            above this), which bounds the cost of assigning a million points. On an
+            incremental night every unit of the window is a neighbour unless more than this
+            many new units need a vote.
         merge_similarity: Clusters whose centroids (average linkage) are at least this
             similar are merged; 1.0 turns merging off.
         tag_merge_bonus: How much closer two clusters count when their dominant tags (stage

@@ -251,6 +251,29 @@ def test_unclustered_neighbours_vote_for_no_cluster_and_a_point_is_not_its_own_n
     assert strength[0] == pytest.approx(sims[2] / 3, rel=1e-5)
 
 
+def test_a_vote_against_a_large_reference_is_the_same_in_every_block():
+    # Against 41,000 rows a block holds 999 points: rows on both sides of each block's edge
+    # get the same vote as one computed alone, and a point excluded in a later block is too.
+    rng = np.random.default_rng(3)
+    reference = unit_rows(rng.normal(size=(41_000, 8)).astype(np.float32))
+    labels = rng.integers(-1, 4, size=len(reference))
+    points = reference[:2_500]
+    exclude = np.arange(2_500)
+
+    best, strength = vote_neighbours(points, reference, labels, 4, 5, exclude=exclude)
+
+    for row in (0, 998, 999, 1_000, 1_998, 1_999, 2_499):
+        sims = reference @ points[row]
+        sims[row] = -np.inf
+        nearest = np.argsort(-sims)[:5]
+        votes = np.zeros(5)
+        np.add.at(
+            votes, np.where(labels[nearest] >= 0, labels[nearest], 4), np.maximum(sims[nearest], 0)
+        )
+        assert best[row] == votes[:4].argmax()
+        assert strength[row] == pytest.approx(votes[:4].max() / 5, rel=1e-5)
+
+
 # Identical vectors
 
 

@@ -184,6 +184,34 @@ def test_a_new_hassle_beside_a_child_is_news_not_a_day_more_of_the_child():
     assert found.n_new == 1 and np.all(found.labels[-15:] == 1)
 
 
+def test_a_new_hassle_in_a_window_above_the_reference_limit_is_still_news():
+    # The same night in a window 20 times the reference limit: a uniform sample of the window
+    # would keep one or two of the fifteen new units, and the child's members would vote the
+    # rest in. With few new units to vote, every unit of the window is a neighbour.
+    rng = np.random.default_rng(7)
+    center = unit_rows(rng.normal(size=(1, DIM)))
+    old, truth = blobs(center, [4000], 0.05, rng)
+    beside = unit_rows(center + 0.9 * unit_rows(rng.normal(size=(1, DIM))))
+    new, _ = blobs(beside, [15], 0.03, rng)
+    noise = unit_rows(rng.normal(size=(30, DIM)))
+    vectors = np.vstack([old, noise, new])
+    previous = np.concatenate([truth, np.full(45, NOISE)]).astype(np.int32)
+    is_new = np.arange(len(vectors)) >= 4030
+
+    found = assign_incrementally(
+        vectors,
+        previous,
+        is_new,
+        1,
+        np.array([0]),
+        ClusterParams(max_reference_points=200),
+        min_cluster_size=10,
+    )
+
+    assert not found.joined.any()
+    assert found.n_new == 1 and np.all(found.labels[-15:] == 1)
+
+
 def test_news_that_gathers_old_noise_is_a_new_child_of_its_new_units_only():
     rng = np.random.default_rng(8)
     centers = unit_rows(rng.normal(size=(2, DIM)))
