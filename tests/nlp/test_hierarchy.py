@@ -162,23 +162,27 @@ def test_leftovers_that_are_mostly_old_make_no_new_child():
     assert found.n_new == 0 and np.all(found.labels[-25:] == NOISE)
 
 
-def test_a_new_hassle_beside_a_child_is_news_not_a_day_more_of_the_child():
+def news_beside_a_child(n_old: int, params: ClusterParams):
+    """A child of ``n_old`` units, 30 old noise units and 15 new ones beside the child, run."""
     rng = np.random.default_rng(7)
     center = unit_rows(rng.normal(size=(1, DIM)))
-    old, truth = blobs(center, [80], 0.05, rng)
+    old, truth = blobs(center, [n_old], 0.05, rng)
     # Tonight's new complaint is close to the child (cosine about 0.7), and each of its units
     # is far closer to the others: the child's members alone would vote it in.
     beside = unit_rows(center + 0.9 * unit_rows(rng.normal(size=(1, DIM))))
     new, _ = blobs(beside, [15], 0.03, rng)
+    assert 0.5 < float((new @ center.T).mean()) < 0.9
     noise = unit_rows(rng.normal(size=(30, DIM)))
     vectors = np.vstack([old, noise, new])
     previous = np.concatenate([truth, np.full(45, NOISE)]).astype(np.int32)
-    is_new = np.arange(len(vectors)) >= 110
-    assert 0.5 < float((new @ center.T).mean()) < 0.9
-
-    found = assign_incrementally(
-        vectors, previous, is_new, 1, np.array([0]), ClusterParams(), min_cluster_size=10
+    is_new = np.arange(len(vectors)) >= n_old + 30
+    return assign_incrementally(
+        vectors, previous, is_new, 1, np.array([0]), params, min_cluster_size=10
     )
+
+
+def test_a_new_hassle_beside_a_child_is_news_not_a_day_more_of_the_child():
+    found = news_beside_a_child(80, ClusterParams())
 
     assert not found.joined.any()
     assert found.n_new == 1 and np.all(found.labels[-15:] == 1)
@@ -188,25 +192,7 @@ def test_a_new_hassle_in_a_window_above_the_reference_limit_is_still_news():
     # The same night in a window 20 times the reference limit: a uniform sample of the window
     # would keep one or two of the fifteen new units, and the child's members would vote the
     # rest in. With few new units to vote, every unit of the window is a neighbour.
-    rng = np.random.default_rng(7)
-    center = unit_rows(rng.normal(size=(1, DIM)))
-    old, truth = blobs(center, [4000], 0.05, rng)
-    beside = unit_rows(center + 0.9 * unit_rows(rng.normal(size=(1, DIM))))
-    new, _ = blobs(beside, [15], 0.03, rng)
-    noise = unit_rows(rng.normal(size=(30, DIM)))
-    vectors = np.vstack([old, noise, new])
-    previous = np.concatenate([truth, np.full(45, NOISE)]).astype(np.int32)
-    is_new = np.arange(len(vectors)) >= 4030
-
-    found = assign_incrementally(
-        vectors,
-        previous,
-        is_new,
-        1,
-        np.array([0]),
-        ClusterParams(max_reference_points=200),
-        min_cluster_size=10,
-    )
+    found = news_beside_a_child(4000, ClusterParams(max_reference_points=200))
 
     assert not found.joined.any()
     assert found.n_new == 1 and np.all(found.labels[-15:] == 1)
