@@ -26,6 +26,7 @@ from scipy.sparse import csr_matrix
 NOISE = -1
 CORE, SOFT, UNASSIGNED = "core", "soft", "noise"
 _ASSIGN_CHUNK = 4096
+_ASSIGN_BLOCK_SCORES = _ASSIGN_CHUNK * 10_000  # scores held at once when voting: 160 MB
 _CENTROID_BLOCK = 16_384  # rows summed at a time for the centroids
 
 
@@ -306,8 +307,7 @@ def vote_neighbours(
     voters = np.where(reference_labels >= 0, reference_labels, n_clusters)
     best = np.empty(len(points), dtype=np.int32)
     strength = np.empty(len(points), dtype=np.float32)
-    # Rows per block: a block of scores stays within _ASSIGN_CHUNK x 10,000 floats (160 MB).
-    chunk = max(1, min(_ASSIGN_CHUNK, _ASSIGN_CHUNK * 10_000 // max(len(reference), 1)))
+    chunk = max(1, min(_ASSIGN_CHUNK, _ASSIGN_BLOCK_SCORES // max(len(reference), 1)))
     for first in range(0, len(points), chunk):
         scores = points[first : first + chunk] @ reference.T
         rows = np.arange(len(scores))[:, None]

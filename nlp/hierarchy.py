@@ -161,22 +161,24 @@ def assign_incrementally(
     # soft_neighbours of its own (15 new sentences among 4,045, 200 kept: the child beside them
     # voted them in). So the whole window votes unless more than max_reference_points new
     # units need a vote, which bounds the cost as the full clustering's vote for its noise is.
-    reference = np.arange(len(labels))
     if len(todo) and kept.any() and params.soft_threshold < 1.0:
-        rng = np.random.default_rng(params.seed)
         if len(todo) > params.max_reference_points:
+            rng = np.random.default_rng(params.seed)
             reference = np.sort(
-                rng.choice(reference, size=params.max_reference_points, replace=False)
+                rng.choice(len(labels), size=params.max_reference_points, replace=False)
             )
-        column = np.full(len(labels), -1)
-        column[reference] = np.arange(len(reference))
+            column = np.full(len(labels), -1)
+            column[reference] = np.arange(len(reference))
+            voters, voter_labels, own_rows = vectors[reference], labels[reference], column[todo]
+        else:  # the window itself, not a copy of it
+            voters, voter_labels, own_rows = vectors, labels, todo
         best, votes = vote_neighbours(
             vectors[todo],
-            vectors[reference],
-            labels[reference],
+            voters,
+            voter_labels,
             n_children,
             params.soft_neighbours,
-            exclude=column[todo],
+            exclude=own_rows,
         )
         joins = votes >= params.soft_threshold
         labels[todo[joins]] = best[joins]

@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import math
 import time
 from collections.abc import Sequence
@@ -265,7 +266,6 @@ def reduce_vectors(vectors: np.ndarray, params: ClusterParams) -> np.ndarray:
         reduced = PCA(n_components=dims, random_state=params.seed).fit_transform(vectors)
         return normalise_rows(reduced.astype(np.float32))
     if params.reduction == "umap":
-        keep_numba_off_openmp()
         try:
             from umap import UMAP
         except ImportError as exc:  # a broken install (umap-learn is a dependency)
@@ -273,6 +273,7 @@ def reduce_vectors(vectors: np.ndarray, params: ClusterParams) -> np.ndarray:
                 "cluster.reduction is 'umap' but umap-learn does not import; reinstall "
                 "hasslemap (pip install -e .) or set cluster.reduction to 'pca'"
             ) from exc
+        load_tbb_for_numba()
         model = UMAP(
             n_neighbors=15,
             n_components=dims,
@@ -284,25 +285,21 @@ def reduce_vectors(vectors: np.ndarray, params: ClusterParams) -> np.ndarray:
     raise ValueError(f"unknown reduction {params.reduction!r}; use pca, umap or none")
 
 
-def keep_numba_off_openmp() -> None:
-    """Have numba (UMAP's compiler) run its parallel code on TBB rather than OpenMP.
+@functools.cache
+def load_tbb_for_numba() -> None:
+    """Load TBB so that numba (UMAP's compiler) runs its parallel code on it, not on OpenMP.
 
     Once numba's OpenMP pool has started, the bfloat16 embedder encodes the same texts a few
     bits differently (cosine 0.99998) for the rest of the process, so a night's clusters
-    depended on whether a UMAP fit had run earlier in the process. TBB (a dependency on
-    x86-64) leaves the embedder alone and, unlike numba's own work queue, lets two threads fit
-    UMAP at once. Without TBB, numba falls back to OpenMP. The choice takes effect only before
-    numba's first parallel run in the process; later it changes nothing.
+    depended on whether a UMAP fit had run earlier in the process. TBB leaves the embedder
+    alone and, unlike numba's own work queue, lets two threads fit UMAP at once.
+
+    numba prefers TBB when it can load it, but pip puts libtbb (the ``tbb`` dependency, on
+    x86-64 Linux and Windows) in the environment's lib folder, where numba does not look.
+    Loaded here by its path, numba finds it by name. Elsewhere, or with
+    ``NUMBA_THREADING_LAYER`` set, numba keeps its own order: TBB, OpenMP, its work queue.
+    It helps only before numba's first parallel run in the process.
     """
-    import numba
-
-    _preload_tbb()
-    numba.config.THREADING_LAYER = "threadsafe"
-
-
-def _preload_tbb() -> None:
-    # pip puts libtbb in the environment's lib folder, which numba's TBB pool does not search;
-    # once loaded by its path, the pool finds it by name.
     from importlib import metadata
 
     try:
@@ -311,7 +308,7 @@ def _preload_tbb() -> None:
         return
     for file in files:
         if file.name in ("libtbb.so.12", "tbb12.dll"):
-            with contextlib.suppress(OSError):  # a broken install: numba falls back to OpenMP
+            with contextlib.suppress(OSError):  # a broken install: numba uses OpenMP
                 ctypes.CDLL(str(file.locate()), mode=ctypes.RTLD_GLOBAL)
             return
 

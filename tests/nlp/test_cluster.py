@@ -251,16 +251,27 @@ def test_unclustered_neighbours_vote_for_no_cluster_and_a_point_is_not_its_own_n
     assert strength[0] == pytest.approx(sims[2] / 3, rel=1e-5)
 
 
-def test_a_vote_against_a_large_reference_is_the_same_in_every_block():
-    # Against 41,000 rows a block holds 999 points: rows on both sides of each block's edge
-    # get the same vote as one computed alone, and a point excluded in a later block is too.
+def test_a_vote_against_a_large_reference_is_the_same_in_every_block(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    # Against 41,000 rows a block holds 999 points (160 MB of scores): rows on both sides of
+    # each block's edge get the same vote as one computed alone, excluded rows included.
+    import nlp.cluster
+
     rng = np.random.default_rng(3)
     reference = unit_rows(rng.normal(size=(41_000, 8)).astype(np.float32))
     labels = rng.integers(-1, 4, size=len(reference))
     points = reference[:2_500]
     exclude = np.arange(2_500)
+    blocks = []
+    top_k = nlp.cluster._top_k
+    monkeypatch.setattr(
+        nlp.cluster, "_top_k", lambda scores, k: blocks.append(scores.shape) or top_k(scores, k)
+    )
 
     best, strength = vote_neighbours(points, reference, labels, 4, 5, exclude=exclude)
+
+    assert blocks == [(999, 41_000), (999, 41_000), (502, 41_000)]
 
     for row in (0, 998, 999, 1_000, 1_998, 1_999, 2_499):
         sims = reference @ points[row]
@@ -629,8 +640,8 @@ def test_umap_reduction_recovers_blobs():
 
 def test_two_threads_can_fit_umap_at_once():
     # numba's own work queue aborts the whole process when two threads run parallel code at
-    # once; the thread pool keep_numba_off_openmp chooses must not. A fresh process, since an
-    # abort would end pytest and an earlier fit fixes the pool.
+    # once; TBB (load_tbb_for_numba) and OpenMP do not. A fresh process, since an abort would
+    # end pytest and an earlier fit fixes the pool.
     script = (
         "import threading, numpy as np\n"
         "from nlp.clusterers.hdbscan import ClusterParams, reduce_vectors\n"

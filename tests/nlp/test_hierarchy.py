@@ -162,7 +162,7 @@ def test_leftovers_that_are_mostly_old_make_no_new_child():
     assert found.n_new == 0 and np.all(found.labels[-25:] == NOISE)
 
 
-def news_beside_a_child(n_old: int, params: ClusterParams):
+def run_news_beside_a_child(n_old: int, params: ClusterParams):
     """A child of ``n_old`` units, 30 old noise units and 15 new ones beside the child, run."""
     rng = np.random.default_rng(7)
     center = unit_rows(rng.normal(size=(1, DIM)))
@@ -182,7 +182,7 @@ def news_beside_a_child(n_old: int, params: ClusterParams):
 
 
 def test_a_new_hassle_beside_a_child_is_news_not_a_day_more_of_the_child():
-    found = news_beside_a_child(80, ClusterParams())
+    found = run_news_beside_a_child(80, ClusterParams())
 
     assert not found.joined.any()
     assert found.n_new == 1 and np.all(found.labels[-15:] == 1)
@@ -192,10 +192,33 @@ def test_a_new_hassle_in_a_window_above_the_reference_limit_is_still_news():
     # The same night in a window 20 times the reference limit: a uniform sample of the window
     # would keep one or two of the fifteen new units, and the child's members would vote the
     # rest in. With few new units to vote, every unit of the window is a neighbour.
-    found = news_beside_a_child(4000, ClusterParams(max_reference_points=200))
+    found = run_news_beside_a_child(4000, ClusterParams(max_reference_points=200))
 
     assert not found.joined.any()
     assert found.n_new == 1 and np.all(found.labels[-15:] == 1)
+
+
+def test_a_night_with_more_new_units_than_the_limit_votes_them_among_a_sample():
+    # 150 new units of a known hassle, limit 100: the vote is among a uniform sample of the
+    # window (new units outside it need no exclusion), and it still finds their child.
+    rng = np.random.default_rng(11)
+    center = unit_rows(rng.normal(size=(1, DIM)))
+    vectors, truth = blobs(center, [2150], 0.05, rng)
+    is_new = np.arange(2150) >= 2000
+    previous = np.where(is_new, NOISE, truth).astype(np.int32)
+
+    found = assign_incrementally(
+        vectors,
+        previous,
+        is_new,
+        1,
+        np.array([0]),
+        ClusterParams(max_reference_points=100),
+        min_cluster_size=10,
+    )
+
+    assert found.joined[is_new].mean() >= 0.9 and not found.joined[~is_new].any()
+    assert np.all(found.labels[found.joined] == 0) and found.n_new == 0
 
 
 def test_news_that_gathers_old_noise_is_a_new_child_of_its_new_units_only():
