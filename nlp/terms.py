@@ -107,9 +107,11 @@ def read_unit(
     text = _NOISE.sub(" | ", text.replace("’", "'")).replace("#", " ")
     phrases = [c for c in chunks if " " in c]
     surface: set[str] = set()
+    n_words = 0
     for part in _BREAK.split(text.lower()):
         # Chit-chat and handle names break a phrase, as punctuation does.
         kept = [w if _keep_word(w, handles) else "" for w in WORD.findall(part)]
+        n_words += len(kept)
         surface.update(kept)
         edge = [bool(w) and w not in STOP and not w.isdigit() for w in kept]
         n = len(kept)
@@ -137,9 +139,7 @@ def read_unit(
         chunk_words=frozenset(w for c in chunks for w in c.split()),
         # A one-word sentence ("Avoid.", "Frustrating.") names no object, whatever spaCy made
         # of it: parsed alone, an imperative or an adjective comes out as a noun chunk.
-        heads=frozenset(c.rsplit(" ", 1)[-1] for c in chunks)
-        if len(WORD.findall(text.lower())) > 1
-        else frozenset(),
+        heads=frozenset(c.rsplit(" ", 1)[-1] for c in chunks) if n_words > 1 else frozenset(),
     )
 
 

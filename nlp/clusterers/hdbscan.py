@@ -38,10 +38,11 @@ embeddings), so a rerun never embeds anything. Its steps:
    units whose members are not alike (mean cosine to their centroid below
    ``split_min_coherence``) is clustered again on its own (reduced as above, fitted on its
    members; HDBSCAN, ``eom`` then ``leaf`` when ``eom`` finds one group), recursively up to
-   ``split_max_depth`` times, judging coherence on vectors centred on the mean of everything clustered. On real
-   tweets to a support handle one cluster otherwise held 56% of all pain points, with offline
-   downloads, ads, payments and crashes inside it, alike only in the handle every tweet starts
-   with. Members HDBSCAN leaves out of the parts join the part their neighbours vote for.
+   ``split_max_depth`` times, judging coherence on vectors centred on the mean of everything
+   clustered. On real tweets to a support handle one cluster otherwise held 56% of all pain
+   points, with offline downloads, ads, payments and crashes inside it, alike only in the
+   handle every tweet starts with. Members HDBSCAN leaves out of the parts join the part their
+   neighbours vote for.
    Clusters are numbered by size, largest first.
 
 Everything is deterministic for the same input order and seed.
