@@ -1,6 +1,7 @@
 """Benchmark: pain points and language detection on real customer text (issue 12, items 7-8).
 
 Usage: python bench/painpoints.py [--eval ../shared/eval] [--tweets 2000] [--limit N] [--seed 0]
+       [--ceiling] [--skip-language | --only-language]
 
 Reads the real sets in ``<eval>/real`` at run time (nothing of them is stored or trained on):
 
@@ -11,6 +12,11 @@ Reads the real sets in ``<eval>/real`` at run time (nothing of them is stored or
   least one pain-point sentence, and of 5-star reviews with one.
 * Spotify support tweets (a seeded sample): the share of tweets with a pain point, and passed
   tweets that read as praise, thanks or chit-chat for a person to check.
+* ``--ceiling``: how far any linear classifier on these sentence vectors could go. Per
+  sentence set, a logistic regression is fitted on that set's own labels and scored by 5-fold
+  cross-validation (each text scored by a model that never saw it), on the mean vector of the
+  text's sentences, then with the project's VADER scores of the text beside it. This trains on
+  the scoring sets, so it is a measurement only: nothing of it is stored or shipped.
 
 Every text is cleaned and normalised as ingest and enrich read it from a source of its channel
 (``social`` for the tweets, ``review`` for the rest: handles, URLs, emoji, greetings and thanks
@@ -281,6 +287,57 @@ def pain_tables(texts: list[Text], sentences: list[list[str]], flags: dict[str, 
     return "\n".join(lines)
 
 
+def ceiling_table(
+    texts: list[Text],
+    sentences: list[list[str]],
+    vectors: dict[str, np.ndarray],
+    analyzer,
+    shipped: np.ndarray,
+    seed: int,
+) -> str:
+    """Per sentence set: the shipped classifier beside one fitted on the set's own labels.
+
+    The fitted ones are scored by stratified 5-fold cross-validation on the mean sentence
+    vector of each text, alone and with VADER's compound, negative, neutral and positive
+    scores of the whole text (``analyzer``, the project's sentiment model) beside it.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    lines = [
+        "Ceiling: a logistic regression fitted on each set's own labels, 5-fold "
+        "cross-validated (measurement only; P / R / F1)",
+        "",
+        "| set | texts | shipped (own examples) | own labels, vectors | own labels, vectors "
+        "+ VADER |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=seed)
+    datasets = dict.fromkeys(t.dataset for t in texts if t.dataset.startswith(("uci", "semeval")))
+    for name in datasets:
+        rows = [i for i, t in enumerate(texts) if t.dataset == name and sentences[i]]
+        gold = np.array([texts[i].gold for i in rows], dtype=bool)
+        mean = np.vstack([np.mean([vectors[s] for s in sentences[i]], axis=0) for i in rows])
+        vader = np.array(
+            [
+                [score[k] for k in ("compound", "neg", "neu", "pos")]
+                for score in (analyzer.polarity_scores(texts[i].text) for i in rows)
+            ]
+        )
+        cells = []
+        for features in (mean, np.hstack([mean, vader])):
+            model = LogisticRegression(C=10.0, max_iter=3000, class_weight="balanced")
+            scores = cross_val_predict(model, features, gold, cv=folds, method="predict_proba")
+            cells.append(prf(gold, scores[:, 1] >= 0.5))
+        cells.insert(0, prf(gold, shipped[rows]))
+        lines.append(
+            f"| {name} | {len(rows)} | "
+            + " | ".join(f"{p:.2f} / {r:.2f} / **{f:.2f}**" for p, r, f in cells)
+            + " |"
+        )
+    return "\n".join(lines)
+
+
 # ------------------------------------------------------------------------------- language
 
 
@@ -376,6 +433,11 @@ def main() -> None:
     parser.add_argument("--examples", type=int, default=15)
     parser.add_argument("--skip-language", action="store_true")
     parser.add_argument("--only-language", action="store_true")
+    parser.add_argument(
+        "--ceiling",
+        action="store_true",
+        help="also fit a classifier on each sentence set's own labels, cross-validated",
+    )
     args = parser.parse_args()
     real = args.eval / "real"
     if not real.is_dir():
@@ -438,6 +500,9 @@ def main() -> None:
     for i in calm[: args.examples]:
         hit = [s for s in sentences[i] if verdicts["after"][s]]
         print(f"  - {texts[i].text[:110]!r}  <- {hit[0][:60]!r}")
+
+    if args.ceiling:
+        print("\n" + ceiling_table(texts, sentences, vectors, sentiment, flags["after"], args.seed))
 
     if not args.skip_language:
         print("\n" + language_table(texts, language_detectors(models)))
