@@ -55,7 +55,7 @@ import ctypes
 import functools
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Annotated, Literal
 
@@ -255,35 +255,47 @@ class HdbscanClusterer:
 
 def reduce_vectors(vectors: np.ndarray, params: ClusterParams) -> np.ndarray:
     """Project ``vectors`` to ``params.n_components`` dimensions (or return them unchanged)."""
-    if params.reduction not in ("none", "pca", "umap"):
-        raise ValueError(f"unknown reduction {params.reduction!r}; use pca, umap or none")
+    if params.reduction != "none" and params.reduction not in REDUCERS:
+        raise ValueError(
+            f"unknown reduction {params.reduction!r}; use {', '.join(REDUCERS)} or none"
+        )
     wanted = params.n_components or DEFAULT_COMPONENTS.get(params.reduction, vectors.shape[1])
     dims = min(wanted, vectors.shape[1], max(1, vectors.shape[0] - 1))
     if params.reduction == "none" or dims >= vectors.shape[1]:
         return vectors
-    if params.reduction == "pca":
-        from sklearn.decomposition import PCA
+    return REDUCERS[params.reduction](vectors, dims, params.seed)
 
-        reduced = PCA(n_components=dims, random_state=params.seed).fit_transform(vectors)
-        return normalise_rows(reduced.astype(np.float32))
-    if params.reduction == "umap":
-        try:
-            from umap import UMAP
-        except ImportError as exc:  # a broken install (umap-learn is a dependency)
-            raise ImportError(
-                "cluster.reduction is 'umap' but umap-learn does not import; reinstall "
-                "hasslemap (pip install -e .) or set cluster.reduction to 'pca'"
-            ) from exc
-        load_tbb_for_numba()
-        model = UMAP(
-            n_neighbors=15,
-            n_components=dims,
-            min_dist=0.0,
-            metric="cosine",
-            random_state=params.seed,
-        )
-        return np.asarray(model.fit_transform(vectors), dtype=np.float32)
-    raise ValueError(f"unknown reduction {params.reduction!r}; use pca, umap or none")
+
+def reduce_with_pca(vectors: np.ndarray, dims: int, seed: int) -> np.ndarray:
+    """The ``pca`` reduction: ``dims`` principal components, rows normalised again."""
+    from sklearn.decomposition import PCA
+
+    reduced = PCA(n_components=dims, random_state=seed).fit_transform(vectors)
+    return normalise_rows(reduced.astype(np.float32))
+
+
+def reduce_with_umap(vectors: np.ndarray, dims: int, seed: int) -> np.ndarray:
+    """The ``umap`` reduction: cosine UMAP on 15 neighbours to ``dims`` dimensions."""
+    try:
+        from umap import UMAP
+    except ImportError as exc:  # a broken install (umap-learn is a dependency)
+        raise ImportError(
+            "cluster.reduction is 'umap' but umap-learn does not import; reinstall "
+            "hasslemap (pip install -e .) or set cluster.reduction to 'pca'"
+        ) from exc
+    load_tbb_for_numba()
+    model = UMAP(
+        n_neighbors=15, n_components=dims, min_dist=0.0, metric="cosine", random_state=seed
+    )
+    return np.asarray(model.fit_transform(vectors), dtype=np.float32)
+
+
+REDUCERS: dict[str, Callable[[np.ndarray, int, int], np.ndarray]] = {
+    "pca": reduce_with_pca,
+    "umap": reduce_with_umap,
+}
+"""Each reduction by its ``cluster.reduction`` name (besides ``none``): vectors, dimensions
+and seed in, reduced vectors out. :data:`Reduction` must list the same names."""
 
 
 @functools.cache

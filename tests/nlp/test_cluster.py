@@ -1,6 +1,7 @@
 import math
 import subprocess
 import sys
+import typing
 from pathlib import Path
 
 import numpy as np
@@ -10,8 +11,11 @@ from sklearn.metrics import normalized_mutual_info_score
 
 from nlp.cluster import NOISE, Clusterer, merge_clusters, vote_neighbours
 from nlp.clusterers.hdbscan import (
+    DEFAULT_COMPONENTS,
+    REDUCERS,
     ClusterParams,
     HdbscanClusterer,
+    Reduction,
     auto_min_cluster_size,
     reduce_vectors,
 )
@@ -582,6 +586,13 @@ def test_unknown_reduction_is_rejected():
 
     with pytest.raises(ValueError, match="unknown reduction"):
         reduce_vectors(points, ClusterParams(reduction="tsne", n_components=8))
+
+
+def test_every_reduction_the_settings_accept_has_a_reducer_and_default_dimensions():
+    accepted = set(typing.get_args(Reduction))
+
+    assert accepted == {"none", *REDUCERS}
+    assert set(DEFAULT_COMPONENTS) == set(REDUCERS)
 
 
 def test_umap_reduction_without_umap_explains_how_to_fall_back_to_pca(monkeypatch):
