@@ -273,25 +273,29 @@ def track_hassle_ids(
     """Match tonight's children and parents to the live ones: matched ones keep their id."""
     ids = np.array([u.unit_id for u in window.units], dtype=object)
     present = frozenset(ids.tolist())
-    c = settings.cluster
     tracker = build_tracker(settings)
-    since = window.window_end - timedelta(days=c.revive_days)
     incremental = found.mode == "incremental"
     levels = []
-    for level, labels, n, known, live, prefix in (
-        ("child", found.labels, found.n_children, found.known_children, previous.children, "H"),
+    for labels, n, known, live, revivable, prefix in (
         (
-            "parent",
+            found.labels,
+            found.n_children,
+            found.known_children,
+            previous.children,
+            previous.revivable_children,
+            "H",
+        ),
+        (
             found.parent_labels,
             found.n_parents,
             found.known_parents,
             previous.parents,
+            previous.revivable_parents,
             "P",
         ),
     ):
         current = current_clusters(vectors, labels, n, ids)
         counter = iter(range(store.max_hassle_number(conn, prefix) + 1, 10**9))
-        revivable = store.read_revivable(conn, level, since)
         levels.append(
             track_level(
                 tracker,
@@ -344,10 +348,13 @@ def cluster_into(
         }
     model_id = embedding_model_id(settings)
     vectors = store.read_unit_vectors(conn, model_id, window.units)
+    since = window.window_end - timedelta(days=settings.cluster.revive_days)
     previous = Previous(
         store.read_latest_clustering(conn),
         store.read_live_hassles(conn, "child"),
         store.read_live_hassles(conn, "parent"),
+        store.read_revivable(conn, "child", since),
+        store.read_revivable(conn, "parent", since),
     )
     reason = plan(window, previous, settings, model_id) if window.units else "first"
     # quote(): Prefect would otherwise walk every unit and array of these arguments looking

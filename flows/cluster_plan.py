@@ -11,7 +11,7 @@ readers, the computation from ``nlp.hierarchy`` and ``nlp.track``.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -46,11 +46,17 @@ def settings_key(settings: Settings) -> str:
 
 @dataclass(frozen=True)
 class Previous:
-    """What tonight builds on: the latest clustering and the live hassles of both levels."""
+    """What tonight builds on: the latest clustering and the hassles of both levels.
+
+    ``children`` and ``parents`` are the live ones; ``revivable_*`` those retired recently
+    enough (``cluster.revive_days``) to take their id back.
+    """
 
     latest: store.LatestClustering | None
     children: list[store.StoredHassle]
     parents: list[store.StoredHassle]
+    revivable_children: list[store.StoredHassle] = field(default_factory=list)
+    revivable_parents: list[store.StoredHassle] = field(default_factory=list)
 
 
 def anchor_routine_full(
@@ -81,6 +87,9 @@ def anchor_routine_full(
         [PreviousHassle(h.hassle_id, h.centroid, h.members) for h in previous.children],
         build_tracker(settings),
         min_similarity=c.late_find_similarity,
+        revivable=[
+            PreviousHassle(h.hassle_id, h.centroid, h.members) for h in previous.revivable_children
+        ],
     )
     held = anchored.clustering
     if not anchored.continues:  # no child kept its id: nothing to hold the parents to

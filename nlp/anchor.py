@@ -60,6 +60,7 @@ def anchor_to_kept(
     *,
     min_similarity: float,
     min_new_share: float = 0.5,
+    revivable: Sequence[PreviousHassle] = (),
 ) -> Anchored:
     """Hold a routine full re-clustering to the established children where no news moved them.
 
@@ -75,6 +76,8 @@ def anchor_to_kept(
        cosine), as :func:`assign_incrementally` keeps old leftovers out of new children. A
        child mostly of new text, or unlike every kept child, stays new.
        A kept child that the late finds would make unlike itself (losing its id) takes none.
+       A child that takes back a recently retired id (``revivable``) is no late find: it
+       stays apart, and the id tracking revives that id.
     2. **Absorbed children come back.** A previous child that tonight's clustering would
        retire, with at least ``min_cluster_size`` members still in the window, takes those
        members back from wherever they went: they are the sentences it held last night, and
@@ -90,6 +93,8 @@ def anchor_to_kept(
         tracker: The id tracker tonight's ids will come from (decides which children are kept).
         min_similarity: Least centroid cosine between a late find and the kept child it joins.
         min_new_share: A child at least this much new text is news and stays as found.
+        revivable: Recently retired children (``cluster.revive_days``), as the id tracking
+            after this step is given them.
 
     Returns:
         The anchored clustering and what changed (see :class:`Anchored`).
@@ -100,12 +105,23 @@ def anchor_to_kept(
     def track(labels: np.ndarray, n: int) -> tuple[dict[int, np.ndarray], TrackResult]:
         current = current_clusters(vectors, labels, n, unit_ids)
         found = tracker.track(
-            previous, current, present_units=present, new_id=lambda: f"anchor-{next(names)}"
+            previous,
+            current,
+            present_units=present,
+            new_id=lambda: f"anchor-{next(names)}",
+            revivable=revivable,
         )
         return {c.cluster: c.centroid for c in current}, found
 
+    live = {p.hassle_id for p in previous}
+
     def kept_ids(found: TrackResult) -> dict[int, str]:
-        return {k: found.hassle_ids[k] for k, s in found.status.items() if s == STATUS_ACTIVE}
+        """Clusters that continue a live child (a revived one is active too, but not kept)."""
+        return {
+            k: found.hassle_ids[k]
+            for k, s in found.status.items()
+            if s == STATUS_ACTIVE and found.hassle_ids[k] in live
+        }
 
     labels = clustering.labels.copy()
     n = clustering.n_clusters

@@ -79,6 +79,32 @@ def test_a_routine_full_night_holds_children_and_parents(reason):
     assert sorted(set(parent)) == [0, 1, 2]
 
 
+def test_a_late_find_that_revives_a_retired_hassle_is_not_folded_in():
+    vectors, truth, window, previous = night(np.random.default_rng(3))
+    ids = np.array([u.unit_id for u in window.units])
+    centroid = vectors[truth == 1].mean(axis=0)
+    retired = StoredHassle(
+        "H-0003", centroid / np.linalg.norm(centroid), frozenset(ids[truth == 1]), "refund form"
+    )
+    found = clustering_from_labels(vectors, truth)
+
+    held = anchor_routine_full(
+        found,
+        window,
+        vectors,
+        replace(previous, revivable_children=[retired]),
+        load_settings(None),
+        "period",
+    )
+
+    assert held is not None
+    clustering, _, anchored = held
+    assert (anchored.folded, anchored.restored) == (0, 0)
+    a, c = (clustering.labels[truth == k][0] for k in range(2))
+    assert c != a  # C stays apart, so that the id tracking gives it H-0003 back
+    assert sorted(anchored.continues.values()) == ["H-0001", "H-0002"]
+
+
 @pytest.mark.parametrize("reason", ["settings", "first", "model", "parents"])
 def test_a_night_that_rebuilds_is_not_held(reason):
     vectors, truth, window, previous = night(np.random.default_rng(3))

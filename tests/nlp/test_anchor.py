@@ -57,6 +57,31 @@ def test_a_late_find_joins_the_kept_hassle_it_resembles():
     assert np.allclose(anchored.centroids[a[0]], joined / np.linalg.norm(joined), atol=1e-5)
 
 
+def test_a_late_find_that_revives_a_retired_hassle_keeps_apart_for_its_old_id():
+    points, ids, truth, is_new, previous = full_night(np.random.default_rng(8))
+    found = clustering_from_labels(points, truth)
+    # C was a hassle of its own until it was merged away last week: its id may come back.
+    c_rows = truth == 2
+    centroid = points[c_rows].mean(axis=0)
+    retired = PreviousHassle(
+        "H-C", centroid / np.linalg.norm(centroid), frozenset(ids[c_rows].tolist())
+    )
+
+    result = anchor_to_kept(
+        found,
+        points,
+        ids,
+        is_new,
+        previous,
+        OverlapCentroidTracker(),
+        min_similarity=0.75,
+        revivable=[retired],
+    )
+
+    assert (result.folded, result.restored) == (0, 0) and result.clustering is found
+    assert sorted(result.continues.values()) == ["H-A", "H-B"]
+
+
 def test_late_finds_stay_new_below_the_similarity():
     points, ids, truth, is_new, previous = full_night(np.random.default_rng(8))
     found = clustering_from_labels(points, truth)
