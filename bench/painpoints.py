@@ -12,6 +12,9 @@ Reads the real sets in ``<eval>/real`` at run time (nothing of them is stored or
   least one pain-point sentence, and of 5-star reviews with one.
 * Spotify support tweets (a seeded sample): the share of tweets with a pain point, and passed
   tweets that read as praise, thanks or chit-chat for a person to check.
+* ``--pain-model PATH``: the pain points as enrich finds them with ``models.pain_embedding``
+  set to PATH (the same classifier, on that model's vectors; fp32 ``torch`` backend here):
+  the column ``after, <model>``, with that model's sentences per second.
 * ``--ceiling``: how far any linear classifier on these sentence vectors could go. Per
   sentence set, a logistic regression is fitted on that set's own labels and scored by 5-fold
   cross-validation (each text scored by a model that never saw it), on the mean vector of the
@@ -195,6 +198,27 @@ def after_rule(settings, embedder) -> Callable[[np.ndarray, Sequence[str]], np.n
         return np.array([tag.is_pain_point for tag in tags], dtype=bool)
 
     return rule
+
+
+def other_model_flags(
+    settings, model: Path, texts: list[Text], sentences: list[list[str]], unique: list[str]
+) -> tuple[np.ndarray, dict[str, bool], float]:
+    """``after`` with ``model`` as the embedder: per-text flags, verdicts, sentences/s."""
+    from flows.enrich_models import Models
+
+    other = settings.model_copy(
+        update={
+            "models": settings.models.model_copy(
+                update={"embedding": str(model), "backend": "torch"}
+            )
+        }
+    )
+    embedder = Models(other).embedder
+    started = time.perf_counter()
+    vectors = dict(zip(unique, embedder.encode(unique), strict=True))
+    per_second = len(unique) / (time.perf_counter() - started)
+    flags, verdicts = text_flags(texts, sentences, vectors, after_rule(other, embedder))
+    return flags, verdicts, per_second
 
 
 # ------------------------------------------------------------------------------- scoring
@@ -434,6 +458,12 @@ def main() -> None:
     parser.add_argument("--skip-language", action="store_true")
     parser.add_argument("--only-language", action="store_true")
     parser.add_argument(
+        "--pain-model",
+        type=Path,
+        default=None,
+        help="also run the tagger on this sentence-transformers model's vectors",
+    )
+    parser.add_argument(
         "--ceiling",
         action="store_true",
         help="also fit a classifier on each sentence set's own labels, cross-validated",
@@ -485,6 +515,12 @@ def main() -> None:
     flags, verdicts = {}, {}
     for name, rule in rules.items():
         flags[name], verdicts[name] = text_flags(texts, sentences, vectors, rule)
+    if args.pain_model:
+        name = f"after, {args.pain_model.name}"
+        flags[name], verdicts[name], per_second = other_model_flags(
+            settings, args.pain_model, texts, sentences, unique
+        )
+        print(f"{args.pain_model.name}: {per_second:.0f} sentences/s (fp32 torch)")
 
     print(f"# Pain points and language on real text ({today()}, {git_revision()})")
     print(f"{machine()}; {len(texts)} texts, {len(unique)} distinct sentences ")

@@ -87,10 +87,14 @@ def _model_problems(settings: Settings) -> list[str]:
     from models.auto import AUTO
     from models.backends import BACKENDS
 
-    try:
-        resolve_model_path(settings.models.embedding)
-    except ConfigError as exc:
-        problems.append(f"key 'models.embedding': {exc}")
+    for key in ("embedding", "pain_embedding"):
+        model = getattr(settings.models, key)
+        if model is None:
+            continue
+        try:
+            resolve_model_path(model, f"models.{key}")
+        except ConfigError as exc:
+            problems.append(f"key 'models.{key}': {exc}")
     backend = settings.models.backend
     if backend != AUTO and backend not in BACKENDS:
         problems.append(

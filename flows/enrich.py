@@ -36,7 +36,7 @@ from prefect.settings import get_current_settings
 from config import Settings, load_settings
 from config.taxonomy import Taxonomy, load_enrich_config, read_labelled_examples
 from flows import progress
-from flows.enrich_models import Models, StoredEmbedder, embedding_model_id
+from flows.enrich_models import Models, StoredEmbedder, embedding_model_id, pain_model_settings
 from flows.executor import EnrichExecutor, LocalExecutor, partitions
 from flows.scale import DaskExecutor, dask_task_runner
 from nlp.enrich import enrich_version, unsupported_count
@@ -179,18 +179,29 @@ def subject_vectors(
 def tag_version(settings: Settings, taxonomy: Taxonomy) -> str:
     """What tags are made with, recorded with each (``tags.taxonomy_version``).
 
-    The taxonomy's version, the tagger's code version and a hash of the tagging settings: a
-    change to any of them tags every unit and comment again on the next run.
+    The taxonomy's version, the tagger's code version and a hash of the tagging settings (and
+    of the pain model, when ``models.pain_embedding`` is set): a change to any of them tags
+    every unit and comment again on the next run.
     """
     tagging = settings.tagging.model_dump(mode="json", exclude={"taxonomy"})
+    pain = pain_model_settings(settings)
+    if pain is not None:
+        tagging["pain_model"] = embedding_model_id(pain)
     key = hashlib.sha1(json.dumps(tagging, sort_keys=True).encode()).hexdigest()[:8]
     return f"{taxonomy.version_id}+{TAGGER_CODE_VERSION}-{key}"
 
 
 def build_tagger(
-    settings: Settings, taxonomy: Taxonomy, embedder: StoredEmbedder
+    settings: Settings,
+    taxonomy: Taxonomy,
+    embedder: StoredEmbedder,
+    pain_embedder: StoredEmbedder | None = None,
 ) -> PrototypeTagger:
-    """The default tagger, with the labelled examples from config when there are any."""
+    """The default tagger, with the labelled examples from config when there are any.
+
+    ``pain_embedder`` is the ``models.pain_embedding`` model, when one is set: the pain-point
+    classifier reads its vectors.
+    """
     labelled = []
     if settings.tagging.labelled_examples:
         labelled = read_labelled_examples(settings.tagging.labelled_examples, taxonomy)
@@ -202,6 +213,7 @@ def build_tagger(
         labelled=labelled,
         pain_threshold=settings.tagging.pain_threshold,
         pain_prior=(settings.tagging.pain_prior_delighted, settings.tagging.pain_prior_furious),
+        pain_embedder=pain_embedder,
     )
 
 
@@ -213,11 +225,13 @@ def tag_rows(
     taxonomy_version: str,
     model_id: str,
     channel_priors: Mapping[str, float] | None = None,
+    pain_vectors: np.ndarray | None = None,
 ) -> list[store.TagRow]:
     """The tags of one batch of subjects: tagged when in a supported language, else marked.
 
     A subject's pain score is weighed by its writer's rating, or, without one, by its
     channel's prior (``channel_priors``, from ``tagging.channel_pain_prior``; 0.5 if absent).
+    ``pain_vectors`` (rows as ``vectors``) are the pain model's, when one is set.
     """
     stamp = now()
     taggable = [s for s in subjects if s.language_supported]
@@ -226,7 +240,7 @@ def tag_rows(
         hits = [[PatternHit(**hit) for hit in s.pattern_hits] for s in taggable]
         verdicts = [source_signal(s.rating, s.score, s.score_kind) for s in taggable]
         priors = [(channel_priors or {}).get(s.channel, 0.5) for s in taggable]
-        tags = tagger.tag(vectors, hits, [s.text for s in taggable], verdicts, priors)
+        tags = tagger.tag(vectors, hits, [s.text for s in taggable], verdicts, priors, pain_vectors)
         tagged = [(s, asdict(tag)) for s, tag in zip(taggable, tags, strict=True)]
     tagged += [(s, UNTAGGED) for s in subjects if not s.language_supported]
     return [
@@ -249,8 +263,13 @@ def tag_subjects(
     settings: Settings,
     taxonomy: Taxonomy,
     embedder: StoredEmbedder,
+    pain_embedder: StoredEmbedder | None = None,
 ) -> dict[str, int]:
-    """Tag units and comments that are untagged or tagged under another taxonomy or model."""
+    """Tag units and comments that are untagged or tagged under another taxonomy or model.
+
+    With ``pain_embedder`` (``models.pain_embedding``), whose vectors the embed step stored,
+    the pain-point classifier reads that model's vectors.
+    """
     logger = get_run_logger()
     started = time.perf_counter()
     version = tag_version(settings, taxonomy)  # compute it once, not per row
@@ -259,19 +278,23 @@ def tag_subjects(
         logger.info("tag_subjects: every unit and comment is tagged with %s", version)
         return {"tags_written": 0, "examples_embedded": 0, "taxonomy_version": version}
     before = embedder.computed
-    tagger = build_tagger(settings, taxonomy, embedder)
+    pain_before = pain_embedder.computed if pain_embedder else 0
+    tagger = build_tagger(settings, taxonomy, embedder, pain_embedder)
     examples_embedded = embedder.computed - before
+    if pain_embedder:
+        examples_embedded += pain_embedder.computed - pain_before
     sink = progress.current()
     sink.start("enrich:tag", "enrich: tagging", len(subjects))
     written = 0
     for first in range(0, len(subjects), TAG_BATCH):
         chunk = subjects[first : first + TAG_BATCH]
         taggable = [s for s in chunk if s.language_supported]
-        vectors = None
+        vectors = pain_vectors = None
         if taggable:
-            vectors = subject_vectors(
-                conn, embedder.model_id, taggable, settings.enrich.comment_vectors
-            )
+            mode = settings.enrich.comment_vectors
+            vectors = subject_vectors(conn, embedder.model_id, taggable, mode)
+            if pain_embedder:
+                pain_vectors = subject_vectors(conn, pain_embedder.model_id, taggable, mode)
         rows = tag_rows(
             chunk,
             tagger,
@@ -279,6 +302,7 @@ def tag_subjects(
             taxonomy_version=version,
             model_id=embedder.model_id,
             channel_priors=settings.tagging.channel_pain_prior,
+            pain_vectors=pain_vectors,
         )
         store.write_tags(conn, rows)
         written += len(rows)
@@ -313,7 +337,17 @@ def enrich_with(
     counts: dict[str, Any] = {}
     counts.update(split(conn, settings, taxonomy, executor))
     counts.update(embed(conn, settings, executor, model_id))
-    counts.update(tag_subjects(conn, settings, taxonomy, StoredEmbedder(conn, models, model_id)))
+    pain_embedder = None
+    if (pain := pain_model_settings(settings)) is not None:
+        # The pain model embeds in this process, on any executor: it reads the same texts.
+        pain_models = Models(pain)
+        pain_id = embedding_model_id(pain)
+        pain_counts = embed(conn, settings, LocalExecutor(pain_models), pain_id)
+        counts.update({f"pain_{key}": value for key, value in pain_counts.items()})
+        counts["pain_model_id"] = pain_id
+        pain_embedder = StoredEmbedder(conn, pain_models, pain_id)
+    embedder = StoredEmbedder(conn, models, model_id)
+    counts.update(tag_subjects(conn, settings, taxonomy, embedder, pain_embedder))
     counts["model_id"] = model_id
     return counts
 

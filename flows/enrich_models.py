@@ -38,6 +38,20 @@ def embedding_model_id(settings: Settings) -> str:
     return f"{model_loading.model_label(m.embedding, m.embedding)}@{backend}"
 
 
+def pain_model_settings(settings: Settings) -> Settings | None:
+    """The settings whose embedding model is ``models.pain_embedding``; None when it is unset.
+
+    With them, :class:`Models` loads the pain model as its ``embedder`` and
+    :func:`embedding_model_id` names it, with the same backend, device and batch settings.
+    """
+    pain = settings.models.pain_embedding
+    if pain is None:
+        return None
+    return settings.model_copy(
+        update={"models": settings.models.model_copy(update={"embedding": pain})}
+    )
+
+
 class Models:
     """The models enrich needs, each loaded on first use only.
 

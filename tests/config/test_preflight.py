@@ -59,6 +59,15 @@ def test_a_missing_embedding_model_folder_is_an_error(tmp_path):
         check_ready(settings)
 
 
+def test_a_missing_pain_model_is_an_error_naming_its_own_setting(tmp_path):
+    settings = _settings(tmp_path, [], models={"pain_embedding": str(tmp_path / "no-model")})
+    with pytest.raises(ConfigError) as info:
+        check_ready(settings)
+    message = str(info.value)
+    assert "key 'models.pain_embedding'" in message and "no-model" in message
+    assert "set `models.pain_embedding` to" in message and "models.embedding" not in message
+
+
 def test_every_problem_is_reported_at_once(tmp_path):
     (tmp_path / "reports").write_text("x")
     settings = _settings(

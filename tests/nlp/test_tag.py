@@ -73,6 +73,35 @@ def test_praise_is_not_a_pain_point(tagger):
     assert pain.is_pain_point and not praise.is_pain_point
 
 
+class SmallBagOfWordsEmbedder(BagOfWordsEmbedder):
+    """Another model: vectors of another length, so that mixing the two up fails loudly."""
+
+    model_id = "small-bag-of-words@test"
+    dimension = 64
+
+
+def test_a_pain_model_scores_pain_and_the_embedding_model_the_stage_and_theme():
+    pain_model = SmallBagOfWordsEmbedder()
+    tagger = PrototypeTagger(
+        TAXONOMY, BagOfWordsEmbedder(), min_confidence=0.6, pain_embedder=pain_model
+    )
+    # Each row's stage and theme come from one sentence, its pain score from another.
+    told = ["my parcel arrived late again", "a hidden fee on my bill"]
+    judged = ["love it, thank you so much", "still waiting weeks for my parcel"]
+
+    first, second = tagger.tag(
+        BagOfWordsEmbedder().encode(told), pain_vectors=pain_model.encode(judged)
+    )
+
+    assert (first.stage, first.theme) == ("delivery", "waiting")
+    assert (second.stage, second.theme) == ("billing", "surprise_cost")
+    assert not first.is_pain_point and second.is_pain_point
+    assert tagger.pain.scores(pain_model.encode(judged)).tolist() == [
+        pytest.approx(first.pain_score, abs=1e-4),
+        pytest.approx(second.pain_score, abs=1e-4),
+    ]
+
+
 @pytest.mark.parametrize(
     "text",
     [
