@@ -15,7 +15,7 @@ Reads the real sets in ``<eval>/real`` at run time (nothing of them is stored or
 * ``--pain-model PATH``: the pain points as enrich finds them with ``models.pain_embedding``
   set to PATH (the same classifier, on that model's vectors; fp32 ``torch`` backend here):
   the column ``after, <model>``, with that model's sentences per second.
-* ``--ceiling``: how far any linear classifier on these sentence vectors could go. Per
+* ``--ceiling``: how far a logistic regression on these sentence vectors could go. Per
   sentence set, a logistic regression is fitted on that set's own labels and scored by 5-fold
   cross-validation (each text scored by a model that never saw it), on the mean vector of the
   text's sentences, then with the project's VADER scores of the text beside it. This trains on
@@ -203,16 +203,15 @@ def after_rule(settings, embedder) -> Callable[[np.ndarray, Sequence[str]], np.n
 def other_model_flags(
     settings, model: Path, texts: list[Text], sentences: list[list[str]], unique: list[str]
 ) -> tuple[np.ndarray, dict[str, bool], float]:
-    """``after`` with ``model`` as the embedder: per-text flags, verdicts, sentences/s."""
-    from flows.enrich_models import Models
+    """``after`` with ``model`` as ``models.pain_embedding``: flags, verdicts, sentences/s.
 
-    other = settings.model_copy(
-        update={
-            "models": settings.models.model_copy(
-                update={"embedding": str(model), "backend": "torch"}
-            )
-        }
-    )
+    Only the pain score decides a flag, and it reads the pain model alone, so the tagger is
+    built on the pain model's settings (:func:`flows.enrich_models.pain_model_settings`).
+    """
+    from flows.enrich_models import Models, pain_model_settings
+
+    models = settings.models.model_copy(update={"pain_embedding": str(model), "backend": "torch"})
+    other = pain_model_settings(settings.model_copy(update={"models": models}))
     embedder = Models(other).embedder
     started = time.perf_counter()
     vectors = dict(zip(unique, embedder.encode(unique), strict=True))
@@ -348,12 +347,11 @@ def ceiling_table(
                 for score in (analyzer.polarity_scores(texts[i].text) for i in rows)
             ]
         )
-        cells = []
+        cells = [prf(gold, shipped[rows])]
         for features in (mean, np.hstack([mean, vader])):
             model = LogisticRegression(C=10.0, max_iter=3000, class_weight="balanced")
             scores = cross_val_predict(model, features, gold, cv=folds, method="predict_proba")
             cells.append(prf(gold, scores[:, 1] >= 0.5))
-        cells.insert(0, prf(gold, shipped[rows]))
         lines.append(
             f"| {name} | {len(rows)} | "
             + " | ".join(f"{p:.2f} / {r:.2f} / **{f:.2f}**" for p, r, f in cells)

