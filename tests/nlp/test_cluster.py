@@ -10,6 +10,7 @@ from sklearn.datasets import make_blobs
 from sklearn.metrics import normalized_mutual_info_score
 
 from nlp.cluster import NOISE, Clusterer, merge_clusters, vote_neighbours
+from nlp.clusterers import hdbscan as hdbscan_module
 from nlp.clusterers.hdbscan import (
     DEFAULT_COMPONENTS,
     REDUCERS,
@@ -209,6 +210,76 @@ def test_outliers_orthogonal_to_every_cluster_stay_noise():
     assert np.all(result.labels[outliers] == NOISE)
     assert np.all(result.assigned_by[outliers] == "noise")
     assert np.all(result.probabilities[outliers] == 0)
+
+
+def dense_blobs_and_loose_groups(seed=0):
+    """Three tight blobs in the first DIM coordinates and two loose groups of 40 in the last 8.
+
+    Every loose row has cosine 0 to every blob row, so no soft vote can take it into a blob.
+    Truth: 0-2 for the blobs, 3-4 for the loose groups.
+    """
+    rng = np.random.default_rng(seed)
+    blobs, truth = direction_blobs([150, 150, 150], seed=seed)
+    loose = np.zeros((80, DIM + 8))
+    centers = rng.normal(size=(2, 8))
+    loose[:, DIM:] = np.repeat(centers, 40, axis=0) + rng.normal(scale=0.4, size=(80, 8))
+    points = np.vstack([np.hstack([blobs, np.zeros((len(blobs), 8))]), unit_rows(loose)])
+    return points.astype(np.float32), np.concatenate([truth, np.repeat([3, 4], 40)])
+
+
+def fake_hdbscan_dense_first(monkeypatch, truth_of):
+    """HDBSCAN that finds only the blobs in the first fit and the loose groups in a later one.
+
+    ``truth_of`` maps a row's bytes to its truth, so the fake knows which rows it was given.
+    Returns the list of row counts each fit was given.
+    """
+    fits = []
+
+    def fake(points, min_cluster_size, params, n_jobs):
+        truth = np.array([truth_of[row.tobytes()] for row in points])
+        wanted = truth <= 2 if not fits else truth >= 3
+        fits.append(len(points))
+        groups = {t: i for i, t in enumerate(sorted(set(truth[wanted])))}
+        labels = np.array([groups[t] if w else NOISE for t, w in zip(truth, wanted, strict=True)])
+        return labels.astype(np.int32), wanted.astype(np.float32)
+
+    monkeypatch.setattr(hdbscan_module, "_run_hdbscan", fake)
+    return fits
+
+
+@pytest.mark.parametrize("passes", [0, 1])
+def test_a_noise_pass_clusters_the_rows_the_first_fit_and_the_vote_left_out(monkeypatch, passes):
+    points, truth = dense_blobs_and_loose_groups()
+    truth_of = {row.tobytes(): t for row, t in zip(points, truth, strict=True)}
+    fits = fake_hdbscan_dense_first(monkeypatch, truth_of)
+
+    result = cluster(points, reduction="none", noise_passes=passes)
+
+    blobs, loose = truth <= 2, truth >= 3
+    # The blobs come out of the first fit the same way with or without the pass.
+    assert normalized_mutual_info_score(truth[blobs], result.labels[blobs]) == 1.0
+    assert np.all(result.assigned_by[blobs] == "core")
+    if passes == 0:
+        assert fits == [len(points)]
+        assert result.n_clusters == 3
+        assert np.all(result.labels[loose] == NOISE)
+    else:
+        # The second fit saw exactly the rows still noise: the two loose groups.
+        assert fits == [len(points), int(loose.sum())]
+        assert result.n_clusters == 5
+        assert normalized_mutual_info_score(truth[loose], result.labels[loose]) == 1.0
+        assert not set(result.labels[loose]) & set(result.labels[blobs])
+        assert np.all(result.assigned_by[loose] == "core")
+
+
+def test_a_noise_pass_with_too_few_rows_left_changes_nothing():
+    points, _ = haloed_blobs_with_outliers(seed=2, n_outliers=6)
+
+    without = cluster(points, reduction="none")
+    with_pass = cluster(points, reduction="none", noise_passes=2)
+
+    assert np.array_equal(without.labels, with_pass.labels)
+    assert np.array_equal(without.assigned_by, with_pass.assigned_by)
 
 
 def test_vote_neighbours_sums_similarities_of_the_k_nearest_per_cluster():
