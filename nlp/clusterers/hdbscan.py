@@ -26,11 +26,9 @@ embeddings), so a rerun never embeds anything. Its steps:
    A vote of near neighbours follows a cluster's shape, where a single centroid does not:
    on banking77 it gives 0.03 more NMI than nearest-centroid at the same coverage
    (docs/benchmarks.md). The share of points in a cluster is reported as the coverage.
-   With ``noise_passes`` (0 by default) the points still noise are clustered again on their
-   own, reduced afresh, and so is the noise of that pass: density is relative, so a hassle
-   told sparsely, at the edge of denser ones, can stand out among the leftovers. Each new group
-   gets the same soft vote and goes on to the merge and split steps like the first pass's. On
-   real text this covers more complaints (docs/benchmarks.md, "A second look at the noise").
+   ``noise_passes`` (0 by default) clusters what is still noise again, on its own, with its
+   own soft vote: density is relative, so a sparsely told hassle can stand out among the
+   leftovers (docs/benchmarks.md, "A second look at the noise").
 6. **Merge near-identical clusters.** HDBSCAN splits one hassle told in different words into
    several dense groups. Clusters whose centroids are closer than ``merge_similarity``
    (average linkage over centroid cosine similarity) become one. When the caller passes each
