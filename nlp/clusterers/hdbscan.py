@@ -236,11 +236,11 @@ class HdbscanClusterer:
             assigned_by[todo[joins]] = SOFT
         for _ in range(p.noise_passes):
             rest = np.flatnonzero(labels == NOISE)
-            if len(rest) < 2 * mcs:
+            if len(rest) < 2 * full_mcs:
                 break
             found, found_probs, found_core = _fit_rows(
                 vectors[rest],
-                mcs,
+                full_mcs,  # the leftovers are not sampled: _fit_rows scales it if it samples
                 p,
                 self.n_jobs,
                 selections=(p.selection,),

@@ -272,6 +272,30 @@ def test_a_noise_pass_clusters_the_rows_the_first_fit_and_the_vote_left_out(monk
         assert np.all(result.assigned_by[loose] == "core")
 
 
+def test_a_noise_pass_after_a_sampled_fit_uses_the_unscaled_min_cluster_size(monkeypatch):
+    points, truth = dense_blobs_and_loose_groups()
+    fake_hdbscan_dense_first(
+        monkeypatch, {row.tobytes(): t for row, t in zip(points, truth, strict=True)}
+    )
+    sizes = []
+    run_hdbscan = hdbscan_module._run_hdbscan
+    monkeypatch.setattr(
+        hdbscan_module,
+        "_run_hdbscan",
+        lambda pts, size, params, n_jobs: (
+            sizes.append(size) or run_hdbscan(pts, size, params, n_jobs)
+        ),
+    )
+
+    cluster(points, reduction="none", max_fit_points=200, noise_passes=1)
+
+    full = auto_min_cluster_size(len(points))
+    # The first fit sees a sample of 200 rows, so its size is scaled down to the sample; the
+    # leftovers are every row still noise, at the data's own density, so theirs is not.
+    assert sizes[0] == max(5, round(full * 200 / len(points))) < full
+    assert sizes[1] == full
+
+
 def test_a_noise_pass_with_too_few_rows_left_changes_nothing():
     points, _ = haloed_blobs_with_outliers(seed=2, n_outliers=6)
 
