@@ -172,6 +172,11 @@ class ClusterSettings(StrictModel):
     )
     min_parents: int = Field(default=10, ge=1)
     max_parents: int = Field(default=25, ge=1)
+    children_per_parent: float = Field(
+        default=2.0,
+        ge=1,
+        description="Fewest children a parent holds on average: fewer parents for few children.",
+    )
     incremental_max_new_share: float = Field(
         default=0.1,
         ge=0,

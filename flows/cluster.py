@@ -160,6 +160,7 @@ def cluster_units(
             parent_similarity=c.parent_similarity,
             min_parents=c.min_parents,
             max_parents=c.max_parents,
+            children_per_parent=c.children_per_parent,
         )
     sink.advance("cluster:fit", 1)
     sink.finish("cluster:fit")

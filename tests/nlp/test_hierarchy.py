@@ -97,6 +97,18 @@ def test_parents_stay_within_the_wanted_range():
     assert group_children(few[:1]).tolist() == [0]
 
 
+def test_few_unrelated_children_still_share_parents_two_on_average():
+    rng = np.random.default_rng(5)
+    unrelated = unit_rows(rng.normal(size=(22, DIM)))  # no two alike: each its own at 0.5
+
+    paired = group_children(unrelated, min_parents=10, max_parents=25)
+    flat = group_children(unrelated, min_parents=10, max_parents=25, children_per_parent=1)
+
+    assert len(set(paired.tolist())) == 11  # 22 children, two a parent on average
+    assert len(set(flat.tolist())) == 22
+    assert len(set(group_children(unrelated[:7], min_parents=1).tolist())) == 3
+
+
 # --- incremental nights -------------------------------------------------------------------------
 
 
