@@ -254,8 +254,14 @@ def label_clusters(
         redacted_label_input(u.unit_id, u.text, u.lemmas, u.noun_chunks, u.stage, u.theme)
         for u in window.units
     ]
-    children = published_labels(labeller.label(units, vectors, found.labels, brand_handles))
-    parents = published_labels(labeller.label(units, vectors, found.parent_labels, brand_handles))
+    labelled = labeller.label(units, vectors, found.labels, brand_handles)
+    offered: dict[int, list[str]] = {}
+    for child, label in labelled.items():
+        offered.setdefault(int(found.parent_of_child[child]), []).append(label.label)
+    children = published_labels(labelled)
+    parents = published_labels(
+        labeller.label(units, vectors, found.parent_labels, brand_handles, offered=offered)
+    )
     get_run_logger().info(
         "label_clusters: %d children and %d parents labelled", len(children), len(parents)
     )

@@ -24,7 +24,10 @@ terms are *specific*, and the cluster's specificity, are measured in :mod:`nlp.s
 
   A phrase names a problem when it holds a negation ("not received", "can't log in") or pairs
   a noun with a word that is not one ("shuffle repeats", "downloads disappear"). The
-  most-common-word factor lets a parent's label name what its children share.
+  most-common-word factor lets a parent's label name what its children share. A parent is
+  also offered its children's labels and takes one when more of its members hold its words
+  than hold its own label's (:func:`most_held_label`): what most of the parent says, not what
+  sets its smallest child apart.
   Without such a phrase the label is ``"<keyphrase> + <keyphrase>"``, or
   ``NO_PROBLEM_LABEL`` when fewer than a quarter of the members name a concrete object
   (thanks and chit-chat). Never a lone word, a handle, a URL or a greeting.
@@ -39,7 +42,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -151,6 +154,7 @@ class CtfidfLabeller:
         vectors: np.ndarray,
         labels: np.ndarray,
         brand_handles: frozenset[str] = frozenset(),
+        offered: Mapping[int, Sequence[str]] | None = None,
     ) -> dict[int, ClusterLabel]:
         """Label every cluster and measure how specific it is.
 
@@ -161,6 +165,10 @@ class CtfidfLabeller:
             brand_handles: Handles of the brand found where the units' text no longer has them
                 (lower case, e.g. ``spotifycares``): the brand's name, the start of one, is then
                 no specific word, as for handles found in the units.
+            offered: Labels offered to some clusters (a parent's children's labels). Such a
+                cluster takes the one, of these and its own, whose content words the most of its
+                members hold; a tie keeps its own. A parent thus says what most of its members
+                say, not what sets its smallest child apart.
 
         Returns:
             One :class:`ClusterLabel` per cluster id >= 0.
@@ -239,6 +247,9 @@ class CtfidfLabeller:
                 label = keyphrases[0]
             else:
                 label = f"{keyphrases[0]} (no detail given)"
+            offers = offered.get(int(cluster_ids[row])) if offered else None
+            if offers and (chosen := most_held_label(label, offers, stems)) != label:
+                label, candidates = chosen, [(0.0, chosen)]  # its words are then the focus
             idx = members[row]
             stage, stage_share = _dominant([units[i].stage for i in idx])
             theme, theme_share = _dominant([units[i].theme for i in idx])
@@ -367,3 +378,24 @@ def _dominant(values: list[str | None]) -> tuple[str | None, float]:
         return None, 1.0
     value, count = min(counts.items(), key=lambda item: (-item[1], item[0]))
     return value, count / len(values)
+
+
+def most_held_label(own: str, offered: Sequence[str], stems: Sequence[frozenset[str]]) -> str:
+    """Of ``own`` and ``offered``, the label whose content words most members hold all of.
+
+    ``stems`` holds each member's word stems (:attr:`nlp.terms.ReadUnit.stems`). A tie keeps
+    ``own``. ``NO_PROBLEM_LABEL`` is never offered nor replaced: a group whose sentences name
+    no problem says so, rather than borrow what a few of its members say.
+    """
+    if own == NO_PROBLEM_LABEL:
+        return own
+
+    def held(label: str) -> int:
+        needed = {stem(w) for w in WORD.findall(label) if w not in STOP}
+        return sum(needed <= unit for unit in stems) if needed and label != NO_PROBLEM_LABEL else -1
+
+    best, best_held = own, held(own)
+    for label in offered:
+        if (count := held(label)) > best_held:
+            best, best_held = label, count
+    return best

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from nlp.label import NO_PROBLEM_LABEL, CtfidfLabeller, LabelInput
+from nlp.label import NO_PROBLEM_LABEL, CtfidfLabeller, LabelInput, most_held_label
 from nlp.specificity import Corpus
 from nlp.terms import read_unit
 
@@ -463,6 +463,37 @@ def test_a_parent_is_labelled_by_what_its_children_share():
     result = CtfidfLabeller().label(units, _vectors(parents), parents)
     assert "premium" in result[0].label, result[0].label
     assert "car" in result[1].label or "bluetooth" in result[1].label, result[1].label
+
+
+def test_a_parent_takes_the_offered_child_label_most_of_its_members_hold():
+    parcel = [f"My parcel never arrived, day {d}" for d in range(8)]
+    order = [
+        "Wrong order number on my receipt",
+        "Order number wrong again",
+        "Order number is wrong",
+    ]
+    units = [_unit(f"u{i}", text) for i, text in enumerate(parcel + order)]
+    stems = [read_unit(u.text, u.lemmas, u.noun_chunks, frozenset()).stems for u in units]
+
+    assert (
+        most_held_label("order number", ["parcel never arrived"], stems) == "parcel never arrived"
+    )
+    assert (
+        most_held_label("parcel never arrived", ["order number"], stems) == "parcel never arrived"
+    )
+    assert most_held_label("screen flickers", [NO_PROBLEM_LABEL], stems) == "screen flickers"
+    assert most_held_label(NO_PROBLEM_LABEL, ["order number"], stems) == NO_PROBLEM_LABEL
+
+
+def test_a_parent_keeps_its_own_label_when_no_offer_is_held_more():
+    units = [_unit(f"p{i}", t) for i, t in enumerate(REFUND)]
+    parent = np.zeros(len(units), dtype=np.int32)
+    labeller = CtfidfLabeller()
+    own = labeller.label(units, _vectors(parent), parent)[0].label
+
+    offered = {0: ["screen flickers", NO_PROBLEM_LABEL]}
+
+    assert labeller.label(units, _vectors(parent), parent, offered=offered)[0].label == own
 
 
 def test_redacted_personal_data_never_reaches_a_label():
