@@ -177,6 +177,12 @@ class ClusterSettings(StrictModel):
         ge=1,
         description="Fewest children a parent holds on average: fewer parents for few children.",
     )
+    parent_min_similarity: float = Field(
+        default=0.2,
+        gt=-1,
+        le=1,
+        description="Children joined to meet children_per_parent are at least this alike.",
+    )
     incremental_max_new_share: float = Field(
         default=0.1,
         ge=0,

@@ -161,6 +161,7 @@ def cluster_units(
             min_parents=c.min_parents,
             max_parents=c.max_parents,
             children_per_parent=c.children_per_parent,
+            parent_min_similarity=c.parent_min_similarity,
         )
     sink.advance("cluster:fit", 1)
     sink.finish("cluster:fit")

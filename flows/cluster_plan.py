@@ -27,7 +27,13 @@ from warehouse import hassles as store
 
 # Stage settings that shape a full clustering besides the method and its parameters: when one
 # differs from the last full clustering's, tonight re-clusters fully rather than building on it.
-PARENT_KEYS = ("parent_similarity", "min_parents", "max_parents", "children_per_parent")
+PARENT_KEYS = (
+    "parent_similarity",
+    "min_parents",
+    "max_parents",
+    "children_per_parent",
+    "parent_min_similarity",
+)
 
 
 def full_clustering_settings(settings: Settings) -> dict[str, Any]:

@@ -5,8 +5,8 @@ Children are the specific hassles the clusterer finds (:mod:`nlp.cluster`). This
 1. **groups children into parents** (:func:`group_children`): average-linkage agglomerative
    clustering of the children's centroids (cosine distance), cut where parents are at least
    ``parent_similarity`` alike, then held between ``min_parents`` and ``max_parents`` and to
-   at least ``children_per_parent`` children a parent on average (fewer parents when there are
-   few children). A child with no close sibling may be its parent's only child.
+   at least ``children_per_parent`` children a parent on average while the children joined are
+   ``parent_min_similarity`` alike (fewer parents when there are few children). A child with no close sibling may be its parent's only child.
 2. **assigns a night's units incrementally** (:func:`assign_incrementally`): units already in
    a child stay there; every new unit is offered to the children by the kNN vote of
    :func:`nlp.cluster.vote_neighbours` among all the window's units, where the unclustered and
@@ -48,19 +48,23 @@ def group_children(
     min_parents: int = 10,
     max_parents: int = 25,
     children_per_parent: float = 2.0,
+    parent_min_similarity: float = 0.2,
 ) -> np.ndarray:
     """Group child centroids into parents; return each child's parent number.
 
     Average linkage over cosine distances between the centroids centred on their mean, cut at
     ``1 - parent_similarity``. When that gives more parents than ``max_parents`` or than
-    ``n_children / children_per_parent``, the tree is cut at the smaller of the two; when it
+    ``n_children / children_per_parent``, the tree is cut at the smaller of the two, but for
+    ``children_per_parent`` never below ``parent_min_similarity``; when it
     gives fewer than ``min(min_parents, n_children // 2)``, at that many (a handful of children
     need not make ten parents). Parents are numbered by their first child, so the result does
     not depend on scipy's numbering.
 
     The cut alone rarely joins children: centred, two children of one theme are seldom 0.5
     alike, so on the demo's 22 children it made 21 parents, each holding the hassle again
-    under its own name. ``children_per_parent`` keeps the upper level a grouping.
+    under its own name. ``children_per_parent`` keeps the upper level a grouping; its floor
+    keeps a hassle unlike every other one a parent of its own rather than the tail of a
+    grab-bag (on the demo, joins below 0.2 put "hidden fees" under "three plugs").
 
     Args:
         centroids: One L2-normalised row per child.
@@ -69,6 +73,8 @@ def group_children(
         max_parents: Most parents wanted.
         children_per_parent: Fewest children a parent holds on average; 1 lets every child
             be a parent of its own.
+        parent_min_similarity: Least average similarity of children joined to meet
+            ``children_per_parent``.
 
     Returns:
         The parent number of each child, ``0..n_parents-1``.
@@ -86,7 +92,8 @@ def group_children(
     tree = linkage(pdist(points, metric="cosine"), "average")
     groups = fcluster(tree, t=1.0 - parent_similarity, criterion="distance")
     fewest = max(1, min(min_parents, n // 2))
-    most = max(fewest, min(max_parents, math.floor(n / children_per_parent)))
+    alike = len(np.unique(fcluster(tree, t=1.0 - parent_min_similarity, criterion="distance")))
+    most = max(fewest, min(max_parents, max(math.floor(n / children_per_parent), alike)))
     count = len(np.unique(groups))
     if count > most or count < fewest:
         groups = fcluster(tree, t=min(max(count, fewest), most), criterion="maxclust")

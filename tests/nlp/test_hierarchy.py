@@ -97,16 +97,23 @@ def test_parents_stay_within_the_wanted_range():
     assert group_children(few[:1]).tolist() == [0]
 
 
-def test_few_unrelated_children_still_share_parents_two_on_average():
-    rng = np.random.default_rng(5)
-    unrelated = unit_rows(rng.normal(size=(22, DIM)))  # no two alike: each its own at 0.5
+def test_few_children_share_parents_two_on_average_but_only_the_alike():
+    # 11 pairs: the two children of a pair are 0.35 alike, below the 0.5 cut, above the floor.
+    basis = np.linalg.qr(np.random.default_rng(5).normal(size=(DIM, DIM)))[0][:33]
+    shared, own = basis[:11], basis[11:]
+    pairs = unit_rows(np.sqrt(0.35) * np.repeat(shared, 2, axis=0) + np.sqrt(0.65) * own)
+    unrelated = basis[11:]  # 22 orthogonal children: none alike
 
-    paired = group_children(unrelated, min_parents=10, max_parents=25)
-    flat = group_children(unrelated, min_parents=10, max_parents=25, children_per_parent=1)
+    paired = group_children(pairs, min_parents=10, max_parents=25)
+    flat = group_children(pairs, min_parents=10, max_parents=25, children_per_parent=1)
+    apart = group_children(unrelated, min_parents=10, max_parents=25)
+    scattered = unit_rows(np.random.default_rng(6).normal(size=(22, DIM)))
+    forced = group_children(scattered, min_parents=10, parent_min_similarity=-1.0)
 
-    assert len(set(paired.tolist())) == 11  # 22 children, two a parent on average
+    assert paired.tolist() == np.repeat(np.arange(11), 2).tolist()  # each pair one parent
     assert len(set(flat.tolist())) == 22
-    assert len(set(group_children(unrelated[:7], min_parents=1).tolist())) == 3
+    assert len(set(apart.tolist())) == 22  # none alike enough to join for the average
+    assert len(set(forced.tolist())) == 11
 
 
 # --- incremental nights -------------------------------------------------------------------------
