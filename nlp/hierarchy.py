@@ -6,7 +6,8 @@ Children are the specific hassles the clusterer finds (:mod:`nlp.cluster`). This
    clustering of the children's centroids (cosine distance), cut where parents are at least
    ``parent_similarity`` alike, then held between ``min_parents`` and ``max_parents`` and to
    at least ``children_per_parent`` children a parent on average while the children joined are
-   ``parent_min_similarity`` alike (fewer parents when there are few children). A child with no close sibling may be its parent's only child.
+   ``parent_min_similarity`` alike (fewer parents when there are few children). A child with
+   no close sibling may be its parent's only child.
 2. **assigns a night's units incrementally** (:func:`assign_incrementally`): units already in
    a child stay there; every new unit is offered to the children by the kNN vote of
    :func:`nlp.cluster.vote_neighbours` among all the window's units, where the unclustered and
