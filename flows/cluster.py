@@ -72,7 +72,7 @@ from nlp.hierarchy import (
     group_children,
     words_of,
 )
-from nlp.label import ClusterLabel, CtfidfLabeller
+from nlp.label import ClusterLabel, CtfidfLabeller, labels_by_parent
 from nlp.terms import BRAND_HANDLE_SHARE
 from nlp.track import (
     STATUS_NEW,
@@ -256,9 +256,7 @@ def label_clusters(
         for u in window.units
     ]
     labelled = labeller.label(units, vectors, found.labels, brand_handles)
-    offered: dict[int, list[str]] = {}
-    for child, label in labelled.items():
-        offered.setdefault(int(found.parent_of_child[child]), []).append(label.label)
+    offered = labels_by_parent(labelled, found.parent_of_child)
     children = published_labels(labelled)
     parents = published_labels(
         labeller.label(units, vectors, found.parent_labels, brand_handles, offered=offered)

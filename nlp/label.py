@@ -228,7 +228,7 @@ class CtfidfLabeller:
             stem_counts = Counter(stem for unit in stems for stem in unit)
             shared = []
             for _, term in sorted(candidates)[:_LABEL_POOL]:
-                needed = {stem(w) for w in term.split() if w not in STOP}
+                needed = _content_stems(term)
                 support = sum(needed <= unit for unit in stems)
                 if support >= min_count:
                     common = max(stem_counts[stem] for stem in needed) / sizes[row]
@@ -380,6 +380,16 @@ def _dominant(values: list[str | None]) -> tuple[str | None, float]:
     return value, count / len(values)
 
 
+def labels_by_parent(
+    children: Mapping[int, ClusterLabel], parent_of_child: np.ndarray
+) -> dict[int, list[str]]:
+    """Each parent's children's labels, to offer the parent (``CtfidfLabeller.label``)."""
+    offered: dict[int, list[str]] = {}
+    for child, labelled in children.items():
+        offered.setdefault(int(parent_of_child[child]), []).append(labelled.label)
+    return offered
+
+
 def most_held_label(own: str, offered: Sequence[str], stems: Sequence[frozenset[str]]) -> str:
     """Of ``own`` and ``offered``, the label whose content words most members hold all of.
 
@@ -391,7 +401,7 @@ def most_held_label(own: str, offered: Sequence[str], stems: Sequence[frozenset[
         return own
 
     def held(label: str) -> int:
-        needed = {stem(w) for w in WORD.findall(label) if w not in STOP}
+        needed = _content_stems(label)
         return sum(needed <= unit for unit in stems) if needed and label != NO_PROBLEM_LABEL else -1
 
     best, best_held = own, held(own)
@@ -399,3 +409,8 @@ def most_held_label(own: str, offered: Sequence[str], stems: Sequence[frozenset[
         if (count := held(label)) > best_held:
             best, best_held = label, count
     return best
+
+
+def _content_stems(phrase: str) -> set[str]:
+    """The stems a member must hold to share ``phrase``: its words but the stopwords."""
+    return {stem(w) for w in WORD.findall(phrase) if w not in STOP}
