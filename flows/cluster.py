@@ -85,6 +85,7 @@ from nlp.two_level import (
     full_two_level,
     hassle_versions,
     incremental_two_level,
+    keep_generic_apart,
     new_since,
     published_labels,
     redacted_label_input,
@@ -242,11 +243,12 @@ def label_clusters(
     found: TwoLevel,
     settings: Settings,
     brand_handles: frozenset[str],
-) -> tuple[dict[int, ClusterLabel], dict[int, ClusterLabel]]:
+) -> tuple[TwoLevel, tuple[dict[int, ClusterLabel], dict[int, ClusterLabel]]]:
     """Label each child and each parent: label, keyphrases, quotes, dominant stage and theme.
 
     ``brand_handles``: the accounts the window's comments are written to (their names are
-    no hassle's subject).
+    no hassle's subject). Returns ``found`` with tonight's parents regrouped so that generic
+    children stand apart (:func:`nlp.two_level.keep_generic_apart`), and the labels.
     """
     labeller = CtfidfLabeller(
         top_keyphrases=settings.cluster.keyphrases, quotes=settings.cluster.quotes
@@ -256,6 +258,8 @@ def label_clusters(
         for u in window.units
     ]
     labelled = labeller.label(units, vectors, found.labels, brand_handles)
+    if found.mode == "full" and not found.held:
+        found = keep_generic_apart(found, labelled, settings.rank.min_specificity)
     offered = labels_by_parent(labelled, found.parent_of_child)
     children = published_labels(labelled)
     parents = published_labels(
@@ -264,7 +268,7 @@ def label_clusters(
     get_run_logger().info(
         "label_clusters: %d children and %d parents labelled", len(children), len(parents)
     )
-    return children, parents
+    return found, (children, parents)
 
 
 @task(name="track_hassle_ids", cache_policy=NO_CACHE)
@@ -370,7 +374,7 @@ def cluster_into(
     else:
         found = cluster_units(quote(window), quote(vectors), quote(previous), settings, reason)
     brands = store.read_brand_handles(conn, window, BRAND_HANDLE_SHARE)
-    labels = label_clusters(quote(window), quote(vectors), quote(found), settings, brands)
+    found, labels = label_clusters(quote(window), quote(vectors), quote(found), settings, brands)
     tracked = track_hassle_ids(
         conn, quote(window), quote(vectors), quote(found), quote(previous), settings
     )

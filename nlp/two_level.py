@@ -376,6 +376,37 @@ def current_clusters(
     ]
 
 
+def keep_generic_apart(
+    found: TwoLevel, children: dict[int, ClusterLabel], min_specificity: float
+) -> TwoLevel:
+    """Tonight's parents regrouped so that none holds both generic and specific children.
+
+    A child too unspecific to act on (``specificity < min_specificity``: "Frustrating.",
+    "Please advise.") can lie near a specific one ("not what I expected from the Nimbus").
+    Under one parent the generic child's many members named the parent and made its reach,
+    and the parent ranked as specific, since a parent is generic only when every child is.
+    The generic children of such a parent move to a parent of their own, numbered after the
+    others. Only for parents grouped tonight: a night that keeps last night's parents keeps
+    them as they are.
+    """
+    generic = np.array(
+        [
+            (s := children[k].specificity if k in children else None) is not None
+            and s < min_specificity
+            for k in range(len(found.parent_of_child))
+        ],
+        dtype=bool,
+    )
+    parent_of_child = found.parent_of_child.copy()
+    n_parents = found.n_parents
+    for parent in range(found.n_parents):
+        mine = found.parent_of_child == parent
+        if generic[mine].any() and not generic[mine].all():
+            parent_of_child[mine & generic] = n_parents
+            n_parents += 1
+    return replace(found, parent_of_child=parent_of_child, n_parents=n_parents)
+
+
 def full_two_level(
     clustering: Clustering,
     parent_of_child: np.ndarray,

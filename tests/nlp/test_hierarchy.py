@@ -6,7 +6,7 @@ import pytest
 from conftest import blobs, unit_rows
 from sklearn.metrics import normalized_mutual_info_score
 
-from nlp.cluster import NOISE, coherence
+from nlp.cluster import CORE, NOISE, coherence
 from nlp.clusterers.hdbscan import ClusterParams, split_incoherent
 from nlp.hierarchy import (
     assign_incrementally,
@@ -16,6 +16,8 @@ from nlp.hierarchy import (
     needs_full_recluster,
     words_of,
 )
+from nlp.label import ClusterLabel
+from nlp.two_level import TwoLevel, keep_generic_apart
 
 DIM = 48
 
@@ -114,6 +116,45 @@ def test_few_children_share_parents_two_on_average_but_only_the_alike():
     assert len(set(flat.tolist())) == 22
     assert len(set(apart.tolist())) == 22  # none alike enough to join for the average
     assert len(set(forced.tolist())) == 11
+
+
+def _two_level(parent_of_child: list[int], mode: str = "full", held=None) -> TwoLevel:
+    labels = np.arange(len(parent_of_child), dtype=np.int32)
+    return TwoLevel(
+        mode=mode,
+        reason="first" if mode == "full" else None,
+        labels=labels,
+        probabilities=np.ones(len(labels)),
+        assigned_by=np.full(len(labels), CORE),
+        n_children=len(labels),
+        parent_of_child=np.array(parent_of_child),
+        n_parents=max(parent_of_child) + 1,
+        min_cluster_size=10,
+        fitted_on=len(labels),
+        timings={},
+        held=held or {},
+    )
+
+
+def _labels(specificities: list[float | None]) -> dict[int, ClusterLabel]:
+    return {
+        k: ClusterLabel(f"child {k}", (), (), None, 0.0, None, 0.0, s)
+        for k, s in enumerate(specificities)
+    }
+
+
+def test_a_generic_child_leaves_a_parent_it_shares_with_specific_ones():
+    # Parent 0: "no problem named" (0.18) beside "expected from nimbus" (0.55), as on the demo.
+    # Parent 1: two generic children stay together. Parent 2: specific ones and one unmeasured.
+    found = _two_level([0, 0, 1, 1, 2, 2, 0])
+    children = _labels([0.18, 0.55, 0.2, 0.3, 0.9, None, 0.1])
+
+    apart = keep_generic_apart(found, children, min_specificity=0.5)
+
+    assert apart.parent_of_child.tolist() == [3, 0, 1, 1, 2, 2, 3]
+    assert apart.n_parents == 4
+    assert apart.parent_labels.tolist() == [3, 0, 1, 1, 2, 2, 3]
+    assert found.parent_of_child.tolist() == [0, 0, 1, 1, 2, 2, 0]  # the input is unchanged
 
 
 # --- incremental nights -------------------------------------------------------------------------
