@@ -85,10 +85,10 @@ from nlp.two_level import (
     full_two_level,
     hassle_versions,
     incremental_two_level,
-    keep_generic_apart,
     new_since,
     published_labels,
     redacted_label_input,
+    specific_parent_labels,
     track_level,
 )
 from warehouse import hassles as store
@@ -243,12 +243,12 @@ def label_clusters(
     found: TwoLevel,
     settings: Settings,
     brand_handles: frozenset[str],
-) -> tuple[TwoLevel, tuple[dict[int, ClusterLabel], dict[int, ClusterLabel]]]:
+) -> tuple[dict[int, ClusterLabel], dict[int, ClusterLabel]]:
     """Label each child and each parent: label, keyphrases, quotes, dominant stage and theme.
 
     ``brand_handles``: the accounts the window's comments are written to (their names are
-    no hassle's subject). Returns ``found`` with tonight's parents regrouped so that generic
-    children stand apart (:func:`nlp.two_level.keep_generic_apart`), and the labels.
+    no hassle's subject). A parent is named by its specific children
+    (:func:`nlp.two_level.specific_parent_labels`).
     """
     labeller = CtfidfLabeller(
         top_keyphrases=settings.cluster.keyphrases, quotes=settings.cluster.quotes
@@ -258,17 +258,16 @@ def label_clusters(
         for u in window.units
     ]
     labelled = labeller.label(units, vectors, found.labels, brand_handles)
-    if found.mode == "full" and not found.held:
-        found = keep_generic_apart(found, labelled, settings.rank.min_specificity)
     offered = labels_by_parent(labelled, found.parent_of_child)
+    named_by = specific_parent_labels(found, labelled, settings.rank.min_specificity)
     children = published_labels(labelled)
     parents = published_labels(
-        labeller.label(units, vectors, found.parent_labels, brand_handles, offered=offered)
+        labeller.label(units, vectors, named_by, brand_handles, offered=offered)
     )
     get_run_logger().info(
         "label_clusters: %d children and %d parents labelled", len(children), len(parents)
     )
-    return found, (children, parents)
+    return children, parents
 
 
 @task(name="track_hassle_ids", cache_policy=NO_CACHE)
@@ -374,7 +373,7 @@ def cluster_into(
     else:
         found = cluster_units(quote(window), quote(vectors), quote(previous), settings, reason)
     brands = store.read_brand_handles(conn, window, BRAND_HANDLE_SHARE)
-    found, labels = label_clusters(quote(window), quote(vectors), quote(found), settings, brands)
+    labels = label_clusters(quote(window), quote(vectors), quote(found), settings, brands)
     tracked = track_hassle_ids(
         conn, quote(window), quote(vectors), quote(found), quote(previous), settings
     )

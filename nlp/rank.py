@@ -25,10 +25,10 @@ hassle keeps its score but ranks after every non-generic hassle. Ranks run 1..n 
 (generic, -total, hassle_id).
 
 **Two levels** (:func:`rank_levels`): specific hassles (children) are ranked among children;
-parent hassles among parents, with the same parts computed over the mentions of all their
+parent hassles among parents, with the same parts computed over the mentions of their
 children, each comment once per parent (a comment in two children of one parent is one
 mention of the parent, at its highest severity). A parent is generic only when every one of its
-children is.
+children is; otherwise only its specific children's mentions count.
 """
 
 from __future__ import annotations
@@ -260,9 +260,12 @@ def rank_levels(
     A parent's mentions are those of its children (``HassleInfo.parent_id``), re-keyed to the
     parent: a comment in two children of one parent is one mention of the parent (at its
     highest severity), so every part is computed over the parent's distinct comments and
-    customers. A parent is generic only when it has children and every one of them is generic;
-    its own specificity is not used for that. A child without a parent is ranked among the
-    children only. Without parents this is ``ranker.rank`` on the children.
+    customers. A parent that holds a specific child counts the mentions of its specific
+    children only: a big generic child ("Frustrating.", "Please advise.") beside a specific one
+    does not lift the parent. A parent is generic only when it has children and every one of
+    them is generic (it then counts them all); its own specificity is not used for that. A
+    child without a parent is ranked among the children only. Without parents this is
+    ``ranker.rank`` on the children.
 
     Args:
         ranker: Scores and ranks one level.
@@ -279,8 +282,13 @@ def rank_levels(
     parent_of = {c.hassle_id: c.parent_id for c in children if c.parent_id is not None}
     if not parents and not parent_of:
         return LevelRanking(child_scores, [])
+    generic = {s.hassle_id for s in child_scores if s.generic}
+    with_specific = {p for c, p in parent_of.items() if c not in generic}
     grouped = [
-        replace(m, hassle_id=parent_of[m.hassle_id]) for m in mentions if m.hassle_id in parent_of
+        replace(m, hassle_id=parent_of[m.hassle_id])
+        for m in mentions
+        if m.hassle_id in parent_of
+        and (m.hassle_id not in generic or parent_of[m.hassle_id] not in with_specific)
     ]
     # The ranker sees no specificity for parents: their generic flag comes from the children.
     plain = [HassleInfo(p.hassle_id) for p in parents]

@@ -376,35 +376,34 @@ def current_clusters(
     ]
 
 
-def keep_generic_apart(
+def specific_parent_labels(
     found: TwoLevel, children: dict[int, ClusterLabel], min_specificity: float
-) -> TwoLevel:
-    """Tonight's parents regrouped so that none holds both generic and specific children.
+) -> np.ndarray:
+    """Parent number per unit to name the parents by: a parent is named by its specific children.
 
     A child too unspecific to act on (``specificity < min_specificity``: "Frustrating.",
-    "Please advise.") can lie near a specific one ("not what I expected from the Nimbus").
-    Under one parent the generic child's many members named the parent and made its reach,
-    and the parent ranked as specific, since a parent is generic only when every child is.
-    The generic children of such a parent move to a parent of their own, numbered after the
-    others. Only for parents grouped tonight: a night that keeps last night's parents keeps
-    them as they are.
+    "Please advise.") can lie near a specific one ("not what I expected from the Nimbus"), and
+    share its parent. Its many members then named the parent ("not what i expected"). So the
+    units of a generic child count as noise here when their parent also holds a specific child
+    (a child whose specificity was not measured counts as specific); a parent of generic
+    children only is named by all of them. Membership (:attr:`TwoLevel.parent_labels`) is
+    unchanged; :func:`nlp.rank.rank_levels` ranks such a parent by its specific children too.
     """
     generic = np.array(
         [
-            (s := children[k].specificity if k in children else None) is not None
-            and s < min_specificity
+            k in children
+            and children[k].specificity is not None
+            and children[k].specificity < min_specificity
             for k in range(len(found.parent_of_child))
         ],
         dtype=bool,
     )
-    parent_of_child = found.parent_of_child.copy()
-    n_parents = found.n_parents
-    for parent in range(found.n_parents):
-        mine = found.parent_of_child == parent
-        if generic[mine].any() and not generic[mine].all():
-            parent_of_child[mine & generic] = n_parents
-            n_parents += 1
-    return replace(found, parent_of_child=parent_of_child, n_parents=n_parents)
+    with_specific = np.zeros(found.n_parents + 1, dtype=bool)
+    with_specific[found.parent_of_child[~generic]] = True
+    parents = found.parent_labels
+    child = np.maximum(found.labels, 0)
+    masked = (found.labels >= 0) & generic[child] & with_specific[parents]
+    return np.where(masked, NOISE, parents).astype(np.int32)
 
 
 def full_two_level(

@@ -17,7 +17,7 @@ from nlp.hierarchy import (
     words_of,
 )
 from nlp.label import ClusterLabel
-from nlp.two_level import TwoLevel, keep_generic_apart
+from nlp.two_level import TwoLevel, specific_parent_labels
 
 DIM = 48
 
@@ -118,43 +118,34 @@ def test_few_children_share_parents_two_on_average_but_only_the_alike():
     assert len(set(forced.tolist())) == 11
 
 
-def _two_level(parent_of_child: list[int], mode: str = "full", held=None) -> TwoLevel:
-    labels = np.arange(len(parent_of_child), dtype=np.int32)
-    return TwoLevel(
-        mode=mode,
-        reason="first" if mode == "full" else None,
+def test_a_parent_is_named_by_its_specific_children():
+    # Children 0..6 in parents [0, 0, 1, 1, 2, 2, 0]; each child holds two units, and one unit
+    # is noise. Parent 0 holds "no problem named" (0.18) beside "expected from nimbus" (0.55),
+    # as on the demo; parent 1 two generic children; parent 2 a specific and an unmeasured one.
+    labels = np.array([0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, NOISE], dtype=np.int32)
+    found = TwoLevel(
+        mode="full",
+        reason="first",
         labels=labels,
         probabilities=np.ones(len(labels)),
         assigned_by=np.full(len(labels), CORE),
-        n_children=len(labels),
-        parent_of_child=np.array(parent_of_child),
-        n_parents=max(parent_of_child) + 1,
-        min_cluster_size=10,
+        n_children=7,
+        parent_of_child=np.array([0, 0, 1, 1, 2, 2, 0]),
+        n_parents=3,
+        min_cluster_size=2,
         fitted_on=len(labels),
         timings={},
-        held=held or {},
     )
-
-
-def _labels(specificities: list[float | None]) -> dict[int, ClusterLabel]:
-    return {
+    children = {
         k: ClusterLabel(f"child {k}", (), (), None, 0.0, None, 0.0, s)
-        for k, s in enumerate(specificities)
+        for k, s in enumerate([0.18, 0.55, 0.2, 0.3, 0.9, None, 0.1])
     }
 
+    named_by = specific_parent_labels(found, children, min_specificity=0.5)
 
-def test_a_generic_child_leaves_a_parent_it_shares_with_specific_ones():
-    # Parent 0: "no problem named" (0.18) beside "expected from nimbus" (0.55), as on the demo.
-    # Parent 1: two generic children stay together. Parent 2: specific ones and one unmeasured.
-    found = _two_level([0, 0, 1, 1, 2, 2, 0])
-    children = _labels([0.18, 0.55, 0.2, 0.3, 0.9, None, 0.1])
-
-    apart = keep_generic_apart(found, children, min_specificity=0.5)
-
-    assert apart.parent_of_child.tolist() == [3, 0, 1, 1, 2, 2, 3]
-    assert apart.n_parents == 4
-    assert apart.parent_labels.tolist() == [3, 0, 1, 1, 2, 2, 3]
-    assert found.parent_of_child.tolist() == [0, 0, 1, 1, 2, 2, 0]  # the input is unchanged
+    # Parent 0 by child 1 alone; parent 1 by both generic children; parent 2 by both.
+    assert named_by.tolist() == [-1, -1, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, -1, -1, NOISE]
+    assert found.parent_labels.tolist() == [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 0, 0, NOISE]
 
 
 # --- incremental nights -------------------------------------------------------------------------

@@ -631,6 +631,21 @@ def test_a_parent_is_generic_only_when_all_its_children_are():
     assert [r.generic for r in sorted(levels.parents, key=lambda r: r.hassle_id)] == [False, True]
 
 
+def test_a_parent_with_a_specific_child_counts_only_its_specific_children():
+    ms, children, parents = two_level_scenario()
+    # a (8 comments) is generic, b (4) specific: P counts b's 4 comments, and Q (6) leads.
+    children = [info("a", 0.1, "P"), info("b", 0.9, "P"), info("c", 0.9, "Q")]
+    levels = rank_levels(TransparentRanker(), ms, children, parents, [], as_of=AS_OF)
+    folks = by_id(levels.parents)
+    assert (folks["P"].comments, folks["P"].customers) == (4, 4)
+    assert folks["P"].channels == {"review": 4}
+    assert [r.hassle_id for r in levels.parents] == ["Q", "P"]
+    # Every child of P generic: P counts them all (8 comments) and ranks as generic, last.
+    children = [info("a", 0.1, "P"), info("b", 0.2, "P"), info("c", 0.9, "Q")]
+    folks = by_id(rank_levels(TransparentRanker(), ms, children, parents, [], as_of=AS_OF).parents)
+    assert folks["P"].comments == 8 and folks["P"].generic
+
+
 def test_generic_parent_ranks_after_the_others():
     ms, children, parents = two_level_scenario()
     children = [info("a", 0.1, "P"), info("b", 0.1, "P"), info("c", 0.9, "Q")]
