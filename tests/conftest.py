@@ -35,6 +35,8 @@ import pytest  # noqa: E402
 import yaml  # noqa: E402
 
 from config.sources import demo_source_dicts  # noqa: E402
+from flows.demo.truth import dominant_hassles  # noqa: E402, F401  (the flow tests import it here)
+from flows.demo.truth import planted_units as match_planted  # noqa: E402
 
 if TYPE_CHECKING:
     import psutil
@@ -459,21 +461,11 @@ RECOGNISABLE = {
 def planted_units(conn, truth_csv: Path) -> dict[str, str]:
     """unit id -> planted hassle, for the pain sentence the generator planted in a comment."""
     with open(truth_csv, newline="", encoding="utf-8") as f:
-        truth = {
-            (r["channel"], r["external_id"]): r
-            for r in csv.DictReader(f)
-            if r["planted_hassle"] and r["pain_sentence"]
-        }
-    found = {}
-    for unit_id, channel, external_id, text in conn.execute(
+        truth = list(csv.DictReader(f))
+    units = conn.execute(
         "SELECT u.unit_id, c.channel, c.external_id, u.text FROM units u JOIN comments c USING (comment_id)"
-    ).fetchall():
-        row = truth.get((channel, external_id))
-        if row:
-            pain, text = row["pain_sentence"].strip().lower(), text.strip().lower()
-            if pain[:40] in text or text[:40] in pain:
-                found[unit_id] = row["planted_hassle"]
-    return found
+    ).fetchall()
+    return match_planted(truth, units)
 
 
 def latest_members(conn) -> dict[str, str]:
@@ -484,15 +476,6 @@ def latest_members(conn) -> dict[str, str]:
             "(SELECT run_id FROM cluster_runs ORDER BY clustered_at DESC LIMIT 1)"
         ).fetchall()
     )
-
-
-def dominant_hassles(planted: dict[str, str], members: dict[str, str]) -> dict[str, str]:
-    """planted hassle -> the hassle holding most of its sentences."""
-    by_planted: dict[str, Counter] = defaultdict(Counter)
-    for unit, hassle in planted.items():
-        if unit in members:
-            by_planted[hassle][members[unit]] += 1
-    return {p: c.most_common(1)[0][0] for p, c in by_planted.items()}
 
 
 # --- two-level hassles, written directly (until the cluster stage writes both levels) ------

@@ -354,3 +354,38 @@ def test_spec_is_validated() -> None:
         DemoSpec(n_comments=0)
     with pytest.raises(ValueError):
         DemoSpec(extra_days=-1)
+
+
+def test_a_planted_sentence_is_found_in_the_unit_that_holds_it() -> None:
+    from flows.demo.truth import dominant_hassles, planted_units
+
+    truth = [
+        {
+            "channel": "review",
+            "external_id": "r1",
+            "planted_hassle": "refund_delay",
+            "pain_sentence": "Refund still not here after three weeks of waiting for it.",
+        },
+        {
+            "channel": "ticket",
+            "external_id": "t1",
+            "planted_hassle": "app_logout",
+            "pain_sentence": "The app logs me out every time I switch to another app.",
+        },
+        {"channel": "review", "external_id": "r2", "planted_hassle": "", "pain_sentence": ""},
+    ]
+    units = [
+        ("u1", "review", "r1", "Hi team, "),  # the greeting before it is another unit
+        ("u2", "review", "r1", "Refund still not here after three weeks of waiting for it."),
+        ("u3", "ticket", "t1", "The app logs me out every time I switch to another app"),
+        ("u4", "survey", "t1", "The app logs me out every time I switch to another app."),
+        ("u5", "review", "r2", "Love it."),
+    ]
+    planted = planted_units(truth, units)
+    assert planted == {"u2": "refund_delay", "u3": "app_logout"}  # not another channel's t1
+    assert dominant_hassles(
+        {**planted, "u9": "refund_delay"}, {"u2": "H1", "u3": "H2", "u9": "H1"}
+    ) == {
+        "refund_delay": "H1",
+        "app_logout": "H2",
+    }
