@@ -389,6 +389,8 @@ def specific_parent_labels(
     children only is named by all of them. Membership (:attr:`TwoLevel.parent_labels`) is
     unchanged; :func:`nlp.rank.rank_levels` ranks such a parent by its specific children too.
     """
+    if not len(found.parent_of_child):
+        return found.parent_labels
     generic = np.array(
         [
             k in children
@@ -398,7 +400,8 @@ def specific_parent_labels(
         ],
         dtype=bool,
     )
-    with_specific = np.zeros(found.n_parents + 1, dtype=bool)
+    # One slot more than the highest parent number: index -1 (noise) lands there, never set.
+    with_specific = np.zeros(int(found.parent_of_child.max()) + 2, dtype=bool)
     with_specific[found.parent_of_child[~generic]] = True
     parents = found.parent_labels
     child = np.maximum(found.labels, 0)

@@ -1,6 +1,8 @@
 """Two-level hassles and stable nights on synthetic vectors: parents, no giant child,
 incremental assignment, full re-cluster decisions, label keeping."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from conftest import blobs, unit_rows
@@ -146,6 +148,15 @@ def test_a_parent_is_named_by_its_specific_children():
     # Parent 0 by child 1 alone; parent 1 by both generic children; parent 2 by both.
     assert named_by.tolist() == [-1, -1, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, -1, -1, NOISE]
     assert found.parent_labels.tolist() == [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 0, 0, NOISE]
+    # A night without children (every unit noise) names no parent.
+    none = replace(
+        found,
+        labels=np.full(3, NOISE, dtype=np.int32),
+        n_children=0,
+        parent_of_child=np.array([], dtype=np.int32),
+        n_parents=0,
+    )
+    assert specific_parent_labels(none, {}, min_specificity=0.5).tolist() == [NOISE] * 3
 
 
 # --- incremental nights -------------------------------------------------------------------------
