@@ -64,6 +64,7 @@ __all__ = [
     "TrendSettings",
     "csat",
     "nps",
+    "is_generic",
     "rank_levels",
     "trend_test",
 ]
@@ -200,11 +201,7 @@ class TransparentRanker:
             parts = {name: min(1.0, max(0.0, values[name][i])) for name in weights}
             total = min(1.0, max(0.0, sum(weights[n] * parts[n] for n in weights)))
             info = infos.get(e.hassle_id)
-            generic = (
-                info is not None
-                and info.specificity is not None
-                and info.specificity < self.min_specificity
-            )
+            generic = info is not None and is_generic(info.specificity, self.min_specificity)
             results.append(_score(e, total, parts, dict(weights), generic))
         return _ordered(results)
 
@@ -283,7 +280,8 @@ def rank_levels(
     if not parents and not parent_of:
         return LevelRanking(child_scores, [])
     generic = {s.hassle_id for s in child_scores if s.generic}
-    with_specific = {p for c, p in parent_of.items() if c not in generic}
+    with_children = {parent_of[s.hassle_id] for s in child_scores if s.hassle_id in parent_of}
+    with_specific = {parent_of[c] for c in parent_of if c not in generic} & with_children
     grouped = [
         replace(m, hassle_id=parent_of[m.hassle_id])
         for m in mentions
@@ -293,18 +291,16 @@ def rank_levels(
     # The ranker sees no specificity for parents: their generic flag comes from the children.
     plain = [HassleInfo(p.hassle_id) for p in parents]
     parent_scores = ranker.rank(grouped, plain, scored, as_of=as_of)
-    generic_children: dict[str, list[bool]] = {}
-    for score in child_scores:
-        if score.hassle_id in parent_of:
-            generic_children.setdefault(parent_of[score.hassle_id], []).append(score.generic)
     flagged = [
-        replace(
-            s,
-            generic=bool(generic_children.get(s.hassle_id)) and all(generic_children[s.hassle_id]),
-        )
+        replace(s, generic=s.hassle_id in with_children and s.hassle_id not in with_specific)
         for s in parent_scores
     ]
     return LevelRanking(child_scores, _ordered(flagged))
+
+
+def is_generic(specificity: float | None, min_specificity: float) -> bool:
+    """Too unspecific to act on: measured and below ``min_specificity`` (None is not generic)."""
+    return specificity is not None and specificity < min_specificity
 
 
 # --- private helpers -----------------------------------------------------------------------

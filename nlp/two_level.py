@@ -17,6 +17,7 @@ import numpy as np
 from nlp.cluster import CORE, NOISE, SOFT, UNASSIGNED, Clustering, cluster_centroids
 from nlp.hierarchy import Incremental, keep_label
 from nlp.label import ClusterLabel, LabelInput
+from nlp.rank import is_generic
 from nlp.redact import redact_pii, redact_with_words
 from nlp.rows import HassleRow
 from nlp.track import (
@@ -393,9 +394,7 @@ def specific_parent_labels(
         return found.parent_labels
     generic = np.array(
         [
-            k in children
-            and children[k].specificity is not None
-            and children[k].specificity < min_specificity
+            k in children and is_generic(children[k].specificity, min_specificity)
             for k in range(len(found.parent_of_child))
         ],
         dtype=bool,
