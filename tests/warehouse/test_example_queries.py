@@ -10,6 +10,7 @@ checked against ``hassle_members`` and ``hassle_runs`` directly.
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -194,13 +195,27 @@ def test_the_hassle_views_show_both_levels(demo_warehouse: duckdb.DuckDBPyConnec
     assert sum(p[2] for p in parents.values()) == len(children)
 
 
-def test_trend_examples_and_journeys_cover_parents(
-    demo_warehouse: duckdb.DuckDBPyConnection,
-) -> None:
-    conn = demo_warehouse
-    parent_of = _latest_parent_of(conn)
-    # A parent's daily comments: each comment once, however many of its children it mentions.
-    expected = conn.execute(
+def _parent_trend(conn: duckdb.DuckDBPyConnection) -> list[tuple]:
+    return conn.execute(
+        "SELECT hassle_id, day, comments FROM v_hassle_trend WHERE level = 'parent'"
+    ).fetchall()
+
+
+def _parent_mentions_a_day(
+    conn: duckdb.DuckDBPyConnection, parent_of: dict[str, str]
+) -> list[tuple]:
+    """A parent's comments a day, each once, over the children it is ranked on: its specific
+    children when it has one, else all of them (docs/ranking.md)."""
+    generic = {
+        h
+        for (h,) in conn.execute(
+            "SELECT hassle_id FROM hassle_rankings WHERE generic AND run_id = "
+            "(SELECT max_by(run_id, ranked_at) FROM hassle_rankings)"
+        ).fetchall()
+    }
+    with_specific = {parent_of[h] for h in parent_of if h not in generic}
+    ranked_on = [h for h, p in parent_of.items() if h not in generic or p not in with_specific]
+    return conn.execute(
         """
         SELECT r.parent_id, c.created_at::DATE, count(DISTINCT c.comment_id)
         FROM hassle_members AS m
@@ -208,13 +223,64 @@ def test_trend_examples_and_journeys_cover_parents(
         JOIN units AS u USING (unit_id)
         JOIN comments AS c ON c.comment_id = u.comment_id
         WHERE m.run_id = (SELECT max_by(run_id, clustered_at) FROM cluster_runs)
+            AND m.hassle_id IN (SELECT unnest(?::VARCHAR[]))
         GROUP BY ALL
+        """,
+        [ranked_on],
+    ).fetchall()
+
+
+def test_a_parents_trend_leaves_out_generic_children_beside_specific_ones(
+    two_level_demo, tmp_path: Path
+) -> None:
+    folder, _config, _result = two_level_demo
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(folder / "warehouse.duckdb", copy)
+    with duckdb.connect(str(copy)) as conn:
+        parent_of = _latest_parent_of(conn)
+        children_of: dict[str, list[str]] = {}
+        for child, parent in sorted(parent_of.items()):
+            children_of.setdefault(parent, []).append(child)
+        mixed, *rest = [kids for kids in children_of.values() if len(kids) > 1]
+        all_generic = rest[0] if rest else []
+        # One child of a parent too unspecific beside its specific siblings; every child of
+        # another parent too unspecific (that parent still counts them all).
+        conn.execute(
+            "UPDATE hassle_rankings SET generic = hassle_id IN (SELECT unnest(?::VARCHAR[])) "
+            "WHERE run_id = (SELECT max_by(run_id, ranked_at) FROM hassle_rankings)",
+            [[mixed[0], *all_generic]],
+        )
+        trend = _parent_trend(conn)
+        assert sorted(trend) == sorted(_parent_mentions_a_day(conn, parent_of))
+        [(with_generic,)] = conn.execute(
+            "SELECT count(DISTINCT u.comment_id) FROM hassle_members AS m "
+            "JOIN units AS u USING (unit_id) WHERE m.hassle_id IN (SELECT unnest(?::VARCHAR[])) "
+            "AND m.run_id = (SELECT max_by(run_id, clustered_at) FROM cluster_runs)",
+            [mixed],
+        ).fetchall()
+        counted = sum(n for parent, _day, n in trend if parent == parent_of[mixed[0]])
+        assert 0 < counted < with_generic
+
+
+def test_trend_examples_and_journeys_cover_parents(
+    demo_warehouse: duckdb.DuckDBPyConnection,
+) -> None:
+    conn = demo_warehouse
+    parent_of = _latest_parent_of(conn)
+    assert sorted(_parent_trend(conn)) == sorted(_parent_mentions_a_day(conn, parent_of))
+    # So a hassle's days add up to the comments its ranking counts, at both levels.
+    totals = conn.execute(
+        """
+        SELECT t.hassle_id, t.comments, r.comments
+        FROM (SELECT hassle_id, sum(comments) AS comments FROM v_hassle_trend GROUP BY 1) AS t
+        JOIN (
+            SELECT hassle_id, comments FROM v_latest_hassles
+            UNION ALL SELECT hassle_id, comments FROM v_latest_parent_hassles
+        ) AS r USING (hassle_id)
         """
     ).fetchall()
-    trend = conn.execute(
-        "SELECT hassle_id, day, comments FROM v_hassle_trend WHERE level = 'parent'"
-    ).fetchall()
-    assert sorted(trend) == sorted(expected)
+    assert len(totals) == len(parent_of) + len(set(parent_of.values()))
+    assert [(h, a) for h, a, b in totals if a != b] == []
     children_trend = conn.execute(
         "SELECT count(DISTINCT hassle_id) FROM v_hassle_trend WHERE level = 'child'"
     ).fetchone()[0]
