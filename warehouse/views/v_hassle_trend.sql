@@ -3,7 +3,9 @@
 -- the comments of the children it is ranked on, each comment once a day however many of them it
 -- mentions: its specific children only when it has one, all its children when every one is too
 -- unspecific to act on (the latest ranking's `generic`), so that a parent's days add up to its
--- `comments` in v_latest_parent_hassles.
+-- `comments` in v_latest_parent_hassles. The rule is nlp.rank.rank_levels'; the rankings do not
+-- store which children a parent was ranked on, so it is restated here (ranked_on), and
+-- tests/warehouse/test_example_queries.py holds the two to the same totals.
 CREATE OR REPLACE VIEW v_hassle_trend AS
 WITH latest AS (
     SELECT run_id FROM cluster_runs ORDER BY clustered_at DESC, run_id DESC LIMIT 1

@@ -2,8 +2,7 @@
 -- parent, rank 1 first (rank is the position among the parents), with the same score parts
 -- (columns and parts map) as v_latest_hassles computed over its specific children's comments
 -- (all its children's when every one is generic; a comment once per parent), and its ranked
--- children: how many, their ids and labels in rank
--- order. Drill into a parent's children with v_latest_hassles WHERE parent_id = hassle_id.
+-- children: how many, their ids and labels in rank order. Drill into a parent's children with v_latest_hassles WHERE parent_id = hassle_id.
 -- Empty when the latest clustering has one level.
 CREATE OR REPLACE VIEW v_latest_parent_hassles AS
 WITH latest AS (
