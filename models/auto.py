@@ -36,8 +36,8 @@ MIN_COSINE_P5 = 0.985
 0.9909 on the first probe but 0.9873 on real support-tweet units; its 5th percentile (0.9815
 on that probe, 0.9718 on today's) gives it away (bf16: 0.9999)."""
 # Bump when the probe, the timing, the candidates or the file changes (5: onnx-int8-mixed;
-# 6: each backend timed at its own CPU batch size).
-CHOICE_FORMAT = "6"
+# 6: each backend timed at its own CPU batch size; 7: avx2's int8 per channel).
+CHOICE_FORMAT = "7"
 LIBRARIES = ("torch", "transformers", "sentence-transformers", "tokenizers", "onnxruntime", "onnx")
 REPEATS = 2  # each backend encodes the probe this often; the fastest pass counts (noisy hosts)
 

@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 ONNX_EXTRA_HINT = "pip install 'hasslemap[onnx]' (or: pip install onnxruntime onnx)"
-EXPORT_FORMAT = "2"  # bump when the ONNX export or a quantization recipe changes (2: int8-mixed)
+# Bump when the ONNX export or a quantization recipe changes (3: avx2 int8 per channel).
+EXPORT_FORMAT = "3"
 CPU_BATCH_SIZE = 64
 """ONNX Runtime on 3,000 real tweet sentences, with AMX refused, two rounds, texts/s at 64 and
 128: int8 958, 961 and 943, 823; float32 585, 576 and 529, 514 (``bench/batch_sizes.py``)."""

@@ -70,8 +70,10 @@ def quantize_int8(
 ) -> None:
     """Dynamic int8 quantization, as optimum's ``AutoQuantizationConfig.<cpu>(is_static=False)``.
 
-    avx512_vnni: signed symmetric int8 weights per channel; avx2: unsigned weights per tensor
-    with reduced range (its u8 x s8 multiply can saturate with full-range weights). The nodes
+    Weights are quantized per channel on both: per tensor, avx2's vectors lost most of their
+    agreement with float32 (mean cosine 0.930, "ok" 0.817, on an AMD EPYC; per channel 0.987).
+    avx512_vnni: signed symmetric int8 weights; avx2: unsigned weights with reduced range (its
+    u8 x s8 multiply can saturate with full-range weights). The nodes
     named in ``float32_nodes`` stay float32; ``op_types`` limits the kinds of node quantized.
     """
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -84,7 +86,7 @@ def quantize_int8(
         quantize_dynamic(
             source,
             target,
-            per_channel=vnni,
+            per_channel=True,
             reduce_range=not vnni,
             weight_type=QuantType.QInt8 if vnni else QuantType.QUInt8,
             extra_options={"WeightSymmetric": vnni, "ActivationSymmetric": False},
