@@ -27,6 +27,14 @@ def cpu_flags() -> set[str]:
     return set(read_cpuinfo().get("flags", "").split())
 
 
+NATIVE_BF16_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
+
+
+def native_bf16() -> bool:
+    """Whether this CPU computes in bfloat16 natively (elsewhere bf16 is emulated, and slow)."""
+    return bool(cpu_flags() & NATIVE_BF16_FLAGS)
+
+
 _SYS_ARCH_PRCTL = 158  # x86-64 Linux
 _ARCH_REQ_XCOMP_PERM = 0x1023
 _XFEATURE_XTILEDATA = 18

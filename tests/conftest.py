@@ -12,9 +12,13 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 # default) goes to one folder for the whole session, shared by the test processes it starts.
 _MODELS_CACHE = tempfile.TemporaryDirectory(prefix="hasslemap-models-")  # removed at exit
 os.environ.setdefault("HASSLEMAP_MODELS__CACHE_DIR", _MODELS_CACHE.name)
-# The flows' tests run one fixed backend: `auto` would time every backend in each session and
-# could choose differently from run to run (tests/models/test_auto.py covers auto itself).
-os.environ.setdefault("HASSLEMAP_MODELS__BACKEND", "torch-bf16-jit")
+# The flows' tests run one fixed backend per kind of CPU: `auto` would time every backend in each
+# session and could choose differently from run to run (tests/models/test_auto.py covers auto
+# itself). Where bfloat16 is native, the frozen bf16 trace (what `auto` picks there); elsewhere
+# float32 ONNX, since emulated bf16 took CI past 47 minutes on an AMD EPYC with AVX2 alone.
+from models.machine import native_bf16  # noqa: E402
+
+os.environ.setdefault("HASSLEMAP_MODELS__BACKEND", "torch-bf16-jit" if native_bf16() else "onnx")
 
 import csv  # noqa: E402
 import json  # noqa: E402

@@ -11,7 +11,7 @@ from models.backends.base import (
     load_sentence_transformer,
     register_backend,
 )
-from models.machine import cpu_flags
+from models.machine import cpu_flags, native_bf16
 
 logger = logging.getLogger(__name__)
 
@@ -35,8 +35,7 @@ def warn_without_native_bf16(device: str, backend: str) -> None:
     """Log a warning when ``device`` is a CPU without bfloat16 instructions."""
     if device != "cpu":
         return
-    flags = cpu_flags()
-    if flags and not flags & {"avx512_bf16", "amx_bf16"}:
+    if cpu_flags() and not native_bf16():
         logger.warning(
             "models.backend is %s but this CPU has no native bfloat16 (avx512_bf16/amx_bf16); "
             "it may be slower than float32. Consider `models.backend: auto`.",
