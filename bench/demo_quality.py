@@ -4,8 +4,8 @@ Usage: python bench/demo_quality.py [--seeds 5] [--workdir var/bench/demo_qualit
 
 The demo plants hassles in its comments (``flows/demo``). The tests read one nightly run with
 ``cluster.seed`` 0: ``tests/flows/test_cluster_flow.py`` asks for a planted-hassle NMI of at
-least 0.8 over the covered planted sentences, ``tests/flows/test_publish_flow.py`` for the
-planted top 3 (refund and app logout first, hidden fees third). UMAP's layout, and with it
+least 0.75 over the covered planted sentences, ``tests/flows/test_publish_flow.py`` for the
+planted top 3 (refund, app logout and hidden fees, in any order). UMAP's layout, and with it
 every cluster boundary, moves with the seed, so one seed is one draw: a change to the code
 can pass or fail those tests by its draw alone. This script writes the tests' demo data
 (``DemoSpec()``), runs the real nightly flow once, then again with ``cluster.seed`` 1, 2, ...
@@ -14,7 +14,8 @@ and prints per seed:
 
 - the planted NMI and the share of planted sentences in a hassle, as the test computes them;
 - children and parents;
-- whether the three top-ranked children are the planted top 3, as the test asks.
+- whether the three top-ranked children are the planted top 3, as the test asks, and whether
+  they also come in the order refund and app logout (either way), then hidden fees.
 
 Then the mean and standard deviation of the NMI. With ``bench/versus.py`` it compares two
 commits in one run (``versus.py --before REV -- demo_quality.py``). Pin the embedder's backend
@@ -40,9 +41,10 @@ from _common import git_revision, machine, today
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
-# The planted top 3 the ranking test asks for: these two first (either order), then this one.
+# The planted top 3 the ranking test asks for, in any order; by reach, these two lead, then this.
 TOP_TWO = frozenset({"refund_delay", "app_logout"})
 THIRD = "hidden_fee"
+NMI_BAR = 0.75  # tests/flows/test_cluster_flow.py
 
 
 def score_night(warehouse: Path, truth_csv: Path) -> dict:
@@ -78,7 +80,8 @@ def score_night(warehouse: Path, truth_csv: Path) -> dict:
     covered = [u for u in planted if u in members]
     dominant = dominant_hassles(planted, members)
     nmi = normalized_mutual_info_score([planted[u] for u in covered], [members[u] for u in covered])
-    planted_top = {dominant.get(p) for p in TOP_TWO} == set(top3[:2]) and top3[2:3] == [
+    planted_top = {dominant.get(p) for p in (*TOP_TWO, THIRD)} == set(top3[:3])
+    in_order = {dominant.get(p) for p in TOP_TWO} == set(top3[:2]) and top3[2:3] == [
         dominant.get(THIRD)
     ]
     return {
@@ -87,6 +90,7 @@ def score_night(warehouse: Path, truth_csv: Path) -> dict:
         "children": levels.get("child", 0),
         "parents": levels.get("parent", 0),
         "top3": planted_top,
+        "in_order": in_order,
     }
 
 
@@ -123,20 +127,23 @@ def run_seeds(workdir: Path, seeds: int) -> list[dict]:
 def table(rows: list[dict]) -> str:
     """The Markdown table of the seeds, and their mean and spread."""
     lines = [
-        "| cluster.seed | planted NMI | planted covered | children | parents | planted top 3 | s |",
-        "|---:|---:|---:|---:|---:|---|---:|",
+        "| cluster.seed | planted NMI | planted covered | children | parents | planted top 3 "
+        "| ... in planted order | s |",
+        "|---:|---:|---:|---:|---:|---|---|---:|",
     ]
     for r in rows:
         lines.append(
             f"| {r['seed']} | {r['nmi']:.3f} | {r['coverage']:.3f} | {r['children']} | "
-            f"{r['parents']} | {'yes' if r['top3'] else 'no'} | {r['seconds']:.0f} |"
+            f"{r['parents']} | {'yes' if r['top3'] else 'no'} | {'yes' if r['in_order'] else 'no'} | "
+            f"{r['seconds']:.0f} |"
         )
     nmis = [r["nmi"] for r in rows]
     spread = statistics.stdev(nmis) if len(nmis) > 1 else 0.0
     lines.append(
         f"\nplanted NMI {statistics.mean(nmis):.3f} ± {spread:.3f} (min {min(nmis):.3f}); "
-        f"at least 0.8 in {sum(n >= 0.8 for n in nmis)} of {len(nmis)} seeds; planted top 3 "
-        f"in {sum(r['top3'] for r in rows)} of {len(rows)}"
+        f"at least {NMI_BAR} in {sum(n >= NMI_BAR for n in nmis)} of {len(nmis)} seeds; planted "
+        f"top 3 in {sum(r['top3'] for r in rows)} of {len(rows)}, in planted order in "
+        f"{sum(r['in_order'] for r in rows)}"
     )
     return "\n".join(lines)
 

@@ -45,7 +45,11 @@ def test_planted_hassles_come_out_as_clusters_with_recognisable_labels(nightly_d
     assert len(planted) > 900
     assert len(covered) / len(planted) >= 0.75
     nmi = normalized_mutual_info_score([planted[u] for u in covered], [members[u] for u in covered])
-    assert nmi >= 0.8, f"NMI against the planted hassles: {nmi:.3f}"
+    # 0.779 to 0.814 over cluster.seed 0-7 in float32 (onnx), 0.829 in AMX bf16: UMAP's layout
+    # moves every boundary with the seed and the last digits of the vectors, so the bar sits
+    # below that spread; a change that loses planted structure falls through it (see
+    # bench/demo_quality.py and docs/benchmarks.md, "Session 23").
+    assert nmi >= 0.75, f"NMI against the planted hassles: {nmi:.3f}"
     dominant = dominant_hassles(planted, members)
     for hassle, pattern in RECOGNISABLE.items():
         assert re.search(pattern, labels[dominant[hassle]]), (hassle, labels[dominant[hassle]])
