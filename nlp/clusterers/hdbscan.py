@@ -53,12 +53,9 @@ Everything is deterministic for the same input order and seed.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import functools
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Annotated, Literal
 
@@ -80,6 +77,7 @@ from nlp.cluster import (
     register_clusterer,
     vote_neighbours,
 )
+from nlp.clusterers.reduce import REDUCERS
 
 Reduction = Literal["none", "pca", "umap"]
 DEFAULT_COMPONENTS = {"umap": 5, "pca": 32}
@@ -160,10 +158,17 @@ def auto_min_cluster_size(n_points: int) -> int:
 class HdbscanClusterer:
     """The default :class:`Clusterer`: sample, reduce, HDBSCAN, soft-assign the noise."""
 
-    def __init__(self, params: ClusterParams | None = None, *, n_jobs: int = 2) -> None:
-        """Keep the parameters; nothing is fitted until :meth:`cluster`."""
+    def __init__(
+        self, params: ClusterParams | None = None, *, n_jobs: int = 2, lone_group: bool = False
+    ) -> None:
+        """Keep the parameters; nothing is fitted until :meth:`cluster`.
+
+        ``lone_group``: one dense group among noise is a cluster (HDBSCAN's
+        ``allow_single_cluster``); without it HDBSCAN reports a group only beside another.
+        """
         self.params = params or ClusterParams()
         self.n_jobs = n_jobs
+        self.lone_group = lone_group
 
     def cluster(self, vectors: np.ndarray, tags: Sequence[str | None] | None = None) -> Clustering:
         """Cluster ``vectors`` (rows L2-normalised); see the module docstring for the steps.
@@ -211,7 +216,7 @@ class HdbscanClusterer:
         timings["reduce"] = time.perf_counter() - started
 
         started = time.perf_counter()
-        sample_labels, sample_probs = _run_hdbscan(reduced, mcs, p, self.n_jobs)
+        sample_labels, sample_probs = _run_hdbscan(reduced, mcs, p, self.n_jobs, self.lone_group)
         timings["hdbscan"] = time.perf_counter() - started
 
         started = time.perf_counter()
@@ -292,68 +297,12 @@ def reduce_vectors(vectors: np.ndarray, params: ClusterParams) -> np.ndarray:
     return REDUCERS[params.reduction](vectors, dims, params.seed)
 
 
-def reduce_with_pca(vectors: np.ndarray, dims: int, seed: int) -> np.ndarray:
-    """The ``pca`` reduction: ``dims`` principal components, rows normalised again."""
-    from sklearn.decomposition import PCA
-
-    reduced = PCA(n_components=dims, random_state=seed).fit_transform(vectors)
-    return normalise_rows(reduced.astype(np.float32))
-
-
-def reduce_with_umap(vectors: np.ndarray, dims: int, seed: int) -> np.ndarray:
-    """The ``umap`` reduction: cosine UMAP on 15 neighbours to ``dims`` dimensions."""
-    try:
-        from umap import UMAP
-    except ImportError as exc:  # a broken install (umap-learn is a dependency)
-        raise ImportError(
-            "cluster.reduction is 'umap' but umap-learn does not import; reinstall "
-            "hasslemap (pip install -e .) or set cluster.reduction to 'pca'"
-        ) from exc
-    load_tbb_for_numba()
-    model = UMAP(
-        n_neighbors=15, n_components=dims, min_dist=0.0, metric="cosine", random_state=seed
-    )
-    return np.asarray(model.fit_transform(vectors), dtype=np.float32)
-
-
-REDUCERS: dict[str, Callable[[np.ndarray, int, int], np.ndarray]] = {
-    "pca": reduce_with_pca,
-    "umap": reduce_with_umap,
-}
-"""Each reduction by its ``cluster.reduction`` name (besides ``none``): vectors, dimensions
-and seed in, reduced vectors out. :data:`Reduction` must list the same names."""
-
-
-@functools.cache
-def load_tbb_for_numba() -> None:
-    """Load TBB so that numba (UMAP's compiler) runs its parallel code on it, not on OpenMP.
-
-    Once numba's OpenMP pool has started, the bfloat16 embedder encodes the same texts a few
-    bits differently (cosine 0.99998) for the rest of the process, so a night's clusters
-    depended on whether a UMAP fit had run earlier in the process. TBB leaves the embedder
-    alone and, unlike numba's own work queue, lets two threads fit UMAP at once.
-
-    numba prefers TBB when it can load it, but pip puts libtbb (the ``tbb`` dependency, on
-    x86-64 Linux and Windows) in the environment's lib folder, where numba does not look.
-    Loaded here by its path, numba finds it by name. Elsewhere, or with
-    ``NUMBA_THREADING_LAYER`` set, numba keeps its own order: TBB, OpenMP, its work queue.
-    It helps only before numba's first parallel run in the process.
-    """
-    from importlib import metadata
-
-    try:
-        files = metadata.files("tbb") or []
-    except metadata.PackageNotFoundError:
-        return
-    for file in files:
-        if file.name in ("libtbb.so.12", "tbb12.dll"):
-            with contextlib.suppress(OSError):  # a broken install: numba uses OpenMP
-                ctypes.CDLL(str(file.locate()), mode=ctypes.RTLD_GLOBAL)
-            return
-
-
 def _run_hdbscan(
-    points: np.ndarray, min_cluster_size: int, params: ClusterParams, n_jobs: int
+    points: np.ndarray,
+    min_cluster_size: int,
+    params: ClusterParams,
+    n_jobs: int,
+    lone_group: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     import hdbscan
 
@@ -366,6 +315,7 @@ def _run_hdbscan(
         # time in 32 dimensions (banking77: 4.7 s against 8.0 s).
         algorithm="prims_kdtree",
         core_dist_n_jobs=n_jobs,
+        allow_single_cluster=lone_group,
     )
     labels = model.fit_predict(points.astype(np.float64))
     return labels.astype(np.int32), model.probabilities_.astype(np.float32)

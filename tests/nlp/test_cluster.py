@@ -235,7 +235,7 @@ def fake_hdbscan_dense_first(monkeypatch, truth_of):
     """
     fits = []
 
-    def fake(points, min_cluster_size, params, n_jobs):
+    def fake(points, min_cluster_size, params, n_jobs, lone_group=False):
         truth = np.array([truth_of[row.tobytes()] for row in points])
         wanted = truth <= 2 if not fits else truth >= 3
         fits.append(len(points))
@@ -282,8 +282,8 @@ def test_a_noise_pass_after_a_sampled_fit_uses_the_unscaled_min_cluster_size(mon
     monkeypatch.setattr(
         hdbscan_module,
         "_run_hdbscan",
-        lambda pts, size, params, n_jobs: (
-            sizes.append(size) or run_hdbscan(pts, size, params, n_jobs)
+        lambda pts, size, params, n_jobs, lone_group=False: (
+            sizes.append(size) or run_hdbscan(pts, size, params, n_jobs, lone_group)
         ),
     )
 

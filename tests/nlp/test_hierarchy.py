@@ -305,6 +305,28 @@ def test_news_that_gathers_old_noise_is_a_new_child_of_its_new_units_only():
     assert np.all(found.labels[80:250] == NOISE)  # the old stay where they were
 
 
+def test_a_new_hassle_that_is_the_only_group_among_the_leftovers_is_found():
+    # HDBSCAN reports a group only beside another: fifteen new sentences alike among two
+    # hundred scattered old ones were left as noise until a lone group was allowed.
+    rng = np.random.default_rng(11)
+    centers = unit_rows(rng.normal(size=(2, DIM)))
+    old, truth = blobs(centers[:1], [80], 0.05, rng)
+    noise = unit_rows(rng.normal(size=(200, DIM)))
+    new, _ = blobs(centers[1:], [15], 0.12, rng)  # mean cosine among them about 0.6
+    vectors = np.vstack([old, noise, new])
+    previous = np.concatenate([truth, np.full(215, NOISE)]).astype(np.int32)
+    is_new = np.arange(len(vectors)) >= 280
+
+    found = assign_incrementally(
+        vectors, previous, is_new, 1, np.array([0]), ClusterParams(), min_cluster_size=10
+    )
+
+    assert found.n_new == 1
+    # A lone group is its dense core (HDBSCAN's single cluster), at least min_cluster_size.
+    assert np.sum(found.labels[-15:] == 1) >= 10
+    assert np.all(found.labels[80:280] == NOISE)
+
+
 @pytest.mark.parametrize(
     ("new_members", "size", "background", "emerging"),
     [
