@@ -58,7 +58,7 @@ class EmbeddingBackend(Protocol):
     cpu_batch_size: int
 
     def runs_on(self, device: str) -> bool:
-        """Whether this backend can run on ``device`` (``"cpu"``, ``"cuda"``, ``"cuda:N"``)."""
+        """Whether ``auto`` should time this backend on ``device`` (``"cpu"``, ``"cuda:N"``)."""
         ...
 
     def load(self, request: LoadRequest) -> Any:
