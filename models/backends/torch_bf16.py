@@ -16,14 +16,24 @@ from models.machine import cpu_flags, native_bf16
 logger = logging.getLogger(__name__)
 
 
-class TorchBf16Backend(TorchBackendBase):
-    """The model's weights and activations in bfloat16 (``auto`` times it where bfloat16 is native)."""
+class NativeBf16Only:
+    """Mixin of the bfloat16 backends: ``auto`` times them on a CPU only where bf16 is native.
 
-    name = "torch-bf16"
+    Any other device torch sees is timed. Emulated, bfloat16 never beats float32 and costs
+    minutes to time (the support tweets' enrich took 599 s in torch-bf16-jit on an AVX2-only
+    AMD EPYC, their whole night 165-184 s in onnx). Set by name in ``models.backend`` it still
+    loads.
+    """
 
     def runs_on(self, device: str) -> bool:
-        """Any device torch sees, but a CPU only with native bfloat16 (:func:`bf16_runs_on`)."""
-        return bf16_runs_on(device)
+        """False on a CPU without native bfloat16; True elsewhere."""
+        return device != "cpu" or native_bf16()
+
+
+class TorchBf16Backend(NativeBf16Only, TorchBackendBase):
+    """The model's weights and activations in bfloat16 (``auto`` times it where bf16 is native)."""
+
+    name = "torch-bf16"
 
     def load(self, request: LoadRequest) -> Any:
         """Load the model and cast it to bfloat16."""
@@ -33,16 +43,6 @@ class TorchBf16Backend(TorchBackendBase):
         model = load_sentence_transformer(request.path, request.device)
         model.to(torch.bfloat16)
         return model
-
-
-def bf16_runs_on(device: str) -> bool:
-    """Whether a bfloat16 backend is worth ``auto``'s timing on ``device``.
-
-    Not on a CPU without native bfloat16: emulated, it never beats float32 and costs minutes to
-    time (the support tweets' enrich took 599 s in torch-bf16-jit on an AVX2-only AMD EPYC,
-    their whole night 165-184 s in onnx). Set by name in ``models.backend`` it still loads.
-    """
-    return device != "cpu" or native_bf16()
 
 
 def warn_without_native_bf16(device: str, backend: str) -> None:

@@ -17,7 +17,7 @@ from models.backends.base import (
     load_sentence_transformer,
     register_backend,
 )
-from models.backends.torch_bf16 import bf16_runs_on, warn_without_native_bf16
+from models.backends.torch_bf16 import NativeBf16Only, warn_without_native_bf16
 from models.cache import load_cached_trace, save_trace, trace_cache_folder
 from models.paths import ModelSettingError
 
@@ -25,14 +25,10 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 
-class TorchBf16JitBackend(TorchBackendBase):
+class TorchBf16JitBackend(NativeBf16Only, TorchBackendBase):
     """bfloat16 with the transformer traced and frozen; only CPU loads cache and reuse the trace."""
 
     name = "torch-bf16-jit"
-
-    def runs_on(self, device: str) -> bool:
-        """Any device torch sees, but a CPU only with native bfloat16 (:func:`bf16_runs_on`)."""
-        return bf16_runs_on(device)
 
     def load(self, request: LoadRequest) -> Any:
         """Load the cached trace on CPU if there is one; else trace (and on CPU, cache) it."""

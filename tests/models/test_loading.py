@@ -151,7 +151,7 @@ def test_the_mixed_int8_keeps_its_worst_layers_float32_and_is_closer_to_fp32(cac
 # Where bfloat16 is emulated (no AMX or AVX512-BF16) it is slow: the bit-identity checks encode
 # fewer texts there (still every length, from empty to past max_seq_length), as the 300 took
 # 6 minutes of a CI run on an AVX2-only AMD EPYC.
-EMULATED_TEXTS = 60
+BIT_IDENTITY_TEXTS = 300 if native_bf16() else 60
 
 
 def varied_texts(n: int = 300) -> list[str]:
@@ -177,7 +177,7 @@ def varied_texts(n: int = 300) -> list[str]:
 
 
 def test_the_frozen_trace_is_cached_and_later_loads_encode_bit_identically(tmp_path: Path):
-    texts = varied_texts(EMULATED_TEXTS if not native_bf16() else 300)
+    texts = varied_texts(BIT_IDENTITY_TEXTS)
     traced = load_embedder(backend=JIT, cache_dir=tmp_path)  # traces, checks, and caches
     [folder] = [p.parent for p in tmp_path.rglob("trace.json")]
     assert (folder / "model.pt").is_file()
@@ -205,7 +205,7 @@ def test_an_earlier_umap_fit_leaves_bf16_vectors_bit_identical(cache_dir: Path):
         "    print(numba.threading_layer())\n"
         f"embedder = load_embedder(backend={JIT!r}, cache_dir=Path(sys.argv[1]))\n"
         "texts = [f'Parcel {i} never arrived and nobody answers the phone. ' * (1 + i % 9)\n"
-        f"         for i in range({300 if native_bf16() else EMULATED_TEXTS})]\n"
+        f"         for i in range({BIT_IDENTITY_TEXTS})]\n"
         "print(hashlib.sha256(embedder.encode(texts).tobytes()).hexdigest())\n"
     )
     root = Path(__file__).resolve().parents[2]
