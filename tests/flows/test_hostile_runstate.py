@@ -42,7 +42,14 @@ def test_kill_9_of_hasslemap_run_leaves_no_process_behind(tmp_path, write_config
     config = write_config([review_source(reviews)], report={"out_dir": str(tmp_path / "reports")})
     # No Prefect API configured: `hasslemap run` starts Prefect's temporary server itself.
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env.update(PREFECT_HOME=str(tmp_path / "prefect"), PYTHONUNBUFFERED="1", COLUMNS="200")
+    env.update(
+        PREFECT_HOME=str(tmp_path / "prefect"),
+        PYTHONUNBUFFERED="1",
+        COLUMNS="200",
+        # Prefect waits 20 s for its server by default; a fresh one, migrating its database on a
+        # busy CI machine, once took longer (the run failed before the kill).
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="300",
+    )
     # Killed mid-run, when the flow is running on the server.
     started = kill_9_when_logged(
         [sys.executable, "-m", "flows.cli", "run", "--config", str(config)],

