@@ -24,8 +24,12 @@ demo: $(STAMP)
 	$(BIN)/hasslemap demo-data
 	$(BIN)/hasslemap run
 
+# Two workers: much of the suite waits on servers and subprocesses, which a second worker
+# overlaps (docs/benchmarks.md, "Session 24"). TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 2
+
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # The pure unit tests alone: no Prefect server, no real model, no flow run.
 test-fast: $(STAMP)
