@@ -24,6 +24,9 @@ from typing import Any
 from prefect.server.api.server import SubprocessASGIServer
 
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+STARTUP_TIMEOUT_SECONDS = 120
+"""The least time the server is given to start. Prefect's own default, 20 s, is too short for a
+first start on a busy two-core machine, where the server also creates its database."""
 
 
 def _die_with_parent() -> Callable[[], None] | None:
@@ -88,18 +91,28 @@ def start_temporary_server() -> str | None:
 
     Call it from the main thread, before the first flow runs. The server is registered where
     Prefect looks for its temporary server, so flows use it; it is stopped at exit as before,
-    and killed by the kernel if this process is killed.
+    and killed by the kernel if this process is killed. It is given at least
+    :data:`STARTUP_TIMEOUT_SECONDS` to start (more if
+    ``PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS`` says so).
 
     Returns:
         The server's API URL, or None when nothing was started: ``PREFECT_API_URL`` is set, or
         ``PREFECT_SERVER_ALLOW_EPHEMERAL_MODE`` is off (Prefect then says what to set).
     """
-    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_ALLOW_EPHEMERAL_MODE
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_SERVER_ALLOW_EPHEMERAL_MODE,
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+    )
 
     if PREFECT_API_URL.value() or not PREFECT_SERVER_ALLOW_EPHEMERAL_MODE.value():
         return None
     if threading.current_thread() is not threading.main_thread():
         raise RuntimeError("start the temporary Prefect server from the main thread")
     server = TemporaryServer()  # Prefect's SubprocessASGIServer() now returns this instance
-    server.start()
+    server.start(
+        timeout=max(
+            STARTUP_TIMEOUT_SECONDS, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()
+        )
+    )
     return server.api_url
