@@ -65,6 +65,7 @@ GENERIC = frozenset(
     | {"having", "getting", "going", "doing", "make", "let", "come", "say", "said", "says"}
     | {"tell", "look", "looking", "wait", "waiting", "contact", "check", "sense", "understand"}
     | {"update", "updates"}  # the cause told, not the problem: "last update" says neither
+    | {"feel", "feels", "felt", "seem", "seems", "seemed"}  # hedges: "feels like support"
 )
 """Words too general to name a problem on their own, or a concrete object: a label needs a
 word beside them ("payment issue"), and they never make a sentence concrete."""

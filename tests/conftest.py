@@ -465,8 +465,9 @@ RECOGNISABLE = {
     "hidden_fee": r"fee|charge",
     "cancel_hard": r"cancel|subscription",
     "late_delivery": r"deliver|late|parcel",
-    # "read": the hassle's own sentences say nobody read the thread ("hasn't read the conversation").
-    "repeat_explain": r"explain|agent|repeat|story|read",
+    # "read", "memory": the hassle's own sentences say nobody read the thread ("hasn't read the
+    # conversation") or that "support has no memory".
+    "repeat_explain": r"explain|agent|repeat|story|read|memory",
 }
 
 

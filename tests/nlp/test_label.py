@@ -561,3 +561,27 @@ def test_the_brand_name_is_a_word_that_covers_most_of_its_handle():
 
     assert not corpus.is_specific_word("spotify")  # the brand of @SpotifyCares
     assert corpus.is_specific_word("spot")  # begins the handle, but is no name of the brand
+
+
+def test_a_hedge_is_no_keyphrase_and_names_no_problem():
+    # In the demo under float32 ONNX, "It feels like support has no memory" gave the label
+    # "feels like support": "feels" counted as the word saying what goes wrong.
+    texts = [
+        "It feels like support has no memory, every call starts at zero.",
+        "Feels like support has no memory of my last call.",
+        "It feels like support has no memory at all.",
+        "Honestly it feels like support has no memory.",
+        "It feels like support has no memory, I start over each time.",
+        "Seems like support has no memory of what I said.",
+        "It feels like support has no memory, again.",
+        "Feels like support has no memory whatsoever.",
+    ]
+    others = ["The app logs me out every day.", "The app logged me out again.", "Logged out twice."]
+    units = [_unit(f"a{i}", t, ("support", "no memory", "every call")) for i, t in enumerate(texts)]
+    units += [_unit(f"b{i}", t, ("app",)) for i, t in enumerate(others)]
+    labels = np.array([0] * len(texts) + [1] * len(others))
+
+    result = CtfidfLabeller().label(units, _vectors(labels), labels)[0]
+
+    assert "memory" in result.label
+    assert not {"feels", "seems", "feel", "seem"} & set(" ".join(result.keyphrases).split())
