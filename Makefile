@@ -29,7 +29,7 @@ demo: $(STAMP)
 TEST_WORKERS ?= 2
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 # The pure unit tests alone: no Prefect server, no real model, no flow run.
 test-fast: $(STAMP)

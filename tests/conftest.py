@@ -60,20 +60,12 @@ _END_TO_END_FIXTURES = {"prefect_server", "spacy_nlp", "nightly_demo", "two_leve
 _FLOWS_TESTS = Path(__file__).parent / "flows"
 
 
-# The demo nights, built once per test process: under pytest-xdist (`make test` runs two
-# workers) the tests that read them form one group, so one worker builds them and no other does.
-_DEMO_FIXTURES = {"nightly_demo", "two_level_demo"}
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test of tests/flows/ and every test using a real server or model as ``e2e``;
-    put every test reading a demo night in one xdist group."""
+    """Mark every test of tests/flows/ and every test using a real server or model as ``e2e``."""
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
         if fixtures & _END_TO_END_FIXTURES or _FLOWS_TESTS in Path(item.path).parents:
             item.add_marker(pytest.mark.e2e)
-        if fixtures & _DEMO_FIXTURES:
-            item.add_marker(pytest.mark.xdist_group("demo nights"))
 
 
 @pytest.fixture(scope="session")
