@@ -5,6 +5,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pytest
@@ -47,14 +48,21 @@ def torch_vectors() -> np.ndarray:
     return load_embedder(backend="torch").encode(SENTENCES)
 
 
+class Trace(NamedTuple):
+    """The module's bf16 trace: the cache folder it was saved in, and the load that traced it."""
+
+    cache: Path
+    first_load: SentenceTransformerEmbedder
+
+
 @pytest.fixture(scope="module")
-def traced(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SentenceTransformerEmbedder]:
+def traced(tmp_path_factory: pytest.TempPathFactory) -> Trace:
     """The bf16 trace, made once for the module: a load into an empty cache traces and saves it.
 
     Tracing takes a minute where bfloat16 is emulated, so the trace tests share this one.
     """
     folder = tmp_path_factory.mktemp("trace")
-    return folder, load_embedder(backend=JIT, cache_dir=folder)
+    return Trace(folder, load_embedder(backend=JIT, cache_dir=folder))
 
 
 def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -93,9 +101,9 @@ def test_bf16_agrees_with_fp32(torch_vectors: np.ndarray):
 
 
 def test_frozen_bf16_trace_agrees_with_fp32_on_any_batch_shape(
-    torch_vectors: np.ndarray, traced: tuple[Path, SentenceTransformerEmbedder]
+    torch_vectors: np.ndarray, traced: Trace
 ):
-    embedder = load_embedder(backend=JIT, batch_size=3, cache_dir=traced[0])
+    embedder = load_embedder(backend=JIT, batch_size=3, cache_dir=traced.cache)
     assert embedder.model_id == "all-MiniLM-L6-v2@torch-bf16-jit"
     assert cosines(embedder.encode(SENTENCES), torch_vectors).min() >= 0.99
     # Shapes unlike the trace's: one short text, and one past the trace's length.
@@ -189,24 +197,24 @@ def varied_texts(n: int = 300) -> list[str]:
 
 
 def test_the_frozen_trace_is_cached_and_later_loads_encode_bit_identically(
-    traced: tuple[Path, SentenceTransformerEmbedder],
+    traced: Trace,
 ):
     texts = varied_texts(BIT_IDENTITY_TEXTS)
-    cache, traced = traced  # the first load traced, checked, and cached
-    [folder] = [p.parent for p in cache.rglob("trace.json")]
+    first = traced.first_load  # it traced, checked, and cached
+    [folder] = [p.parent for p in traced.cache.rglob("trace.json")]
     assert (folder / "model.pt").is_file()
-    assert type(traced.model).__name__ == "SentenceTransformer"
+    assert type(first.model).__name__ == "SentenceTransformer"
 
-    cached = load_embedder(backend=JIT, cache_dir=cache)
+    cached = load_embedder(backend=JIT, cache_dir=traced.cache)
 
     assert isinstance(cached.model, CachedTraceModel)
-    assert cached.model_id == traced.model_id and cached.dimension == traced.dimension
+    assert cached.model_id == first.model_id and cached.dimension == first.dimension
     # Bit-identical, batch for batch: vectors under one model_id never mix two numerics.
-    assert np.array_equal(cached.encode(texts), traced.encode(texts))
+    assert np.array_equal(cached.encode(texts), first.encode(texts))
 
 
 def test_an_earlier_umap_fit_leaves_bf16_vectors_bit_identical(
-    traced: tuple[Path, SentenceTransformerEmbedder],
+    traced: Trace,
 ):
     # Numba's OpenMP pool, once started by a UMAP fit, changed every later bfloat16 encode in
     # the process. Fresh processes, one fitting UMAP first, show it whatever earlier tests ran.
@@ -227,7 +235,7 @@ def test_an_earlier_umap_fit_leaves_bf16_vectors_bit_identical(
     root = Path(__file__).resolve().parents[2]
     printed = {
         order: subprocess.run(
-            [sys.executable, "-c", script, str(traced[0]), order],
+            [sys.executable, "-c", script, str(traced.cache), order],
             cwd=root,
             capture_output=True,
             text=True,
@@ -243,27 +251,24 @@ def test_an_earlier_umap_fit_leaves_bf16_vectors_bit_identical(
 
 
 def test_the_traced_and_the_cached_model_count_the_same_tokens(
-    traced: tuple[Path, SentenceTransformerEmbedder],
+    traced: Trace,
 ):
     texts = [*varied_texts(60), "@AppSupport 😡😡 https://t.co/x1Y2z3 ???", "ok"]
-    cache, traced = traced
-    cached = load_embedder(backend=JIT, cache_dir=cache)
+    cached = load_embedder(backend=JIT, cache_dir=traced.cache)
     assert isinstance(cached.model, CachedTraceModel)
 
     counts = cached.count_tokens(texts)
 
-    assert counts == traced.count_tokens(texts)
-    assert max(counts) == traced.model.max_seq_length  # the 300-word texts are truncated
+    assert counts == traced.first_load.count_tokens(texts)
+    assert max(counts) == traced.first_load.model.max_seq_length  # the 300-word texts are truncated
     assert counts[-1] == 3  # [CLS] ok [SEP]
     assert counts[-2] > len(texts[-2].split()) * 2  # a link and emoji are many tokens
 
 
-def test_a_damaged_trace_cache_is_traced_again(
-    traced: tuple[Path, SentenceTransformerEmbedder], tmp_path: Path
-):
+def test_a_damaged_trace_cache_is_traced_again(traced: Trace, tmp_path: Path):
     texts = varied_texts(40)
-    expected = traced[1].encode(texts)
-    shutil.copytree(traced[0], tmp_path, dirs_exist_ok=True)
+    expected = traced.first_load.encode(texts)
+    shutil.copytree(traced.cache, tmp_path, dirs_exist_ok=True)
     [model_file] = tmp_path.rglob("model.pt")
     model_file.write_bytes(b"not a torchscript file")
 
