@@ -253,7 +253,7 @@ def test_a_noise_pass_clusters_the_rows_the_first_fit_and_the_vote_left_out(monk
     truth_of = {row.tobytes(): t for row, t in zip(points, truth, strict=True)}
     fits = fake_hdbscan_dense_first(monkeypatch, truth_of)
 
-    result = cluster(points, reduction="none", noise_passes=passes)
+    result = cluster(points, reduction="none", noise_passes=passes, noise_pass_share=0)
 
     blobs, loose = truth <= 2, truth >= 3
     # The blobs come out of the first fit the same way with or without the pass.
@@ -287,7 +287,7 @@ def test_a_noise_pass_after_a_sampled_fit_uses_the_unscaled_min_cluster_size(mon
         ),
     )
 
-    cluster(points, reduction="none", max_fit_points=200, noise_passes=1)
+    cluster(points, reduction="none", max_fit_points=200, noise_passes=1, noise_pass_share=0)
 
     full = auto_min_cluster_size(len(points))
     # The first fit sees a sample of 200 rows, so its size is scaled down to the sample; the
@@ -296,11 +296,33 @@ def test_a_noise_pass_after_a_sampled_fit_uses_the_unscaled_min_cluster_size(mon
     assert sizes[1] == full
 
 
+@pytest.mark.parametrize(("share", "passes_run"), [(0.1, True), (0.2, False)])
+def test_noise_passes_run_only_when_more_than_noise_pass_share_is_left(
+    monkeypatch, share, passes_run
+):
+    points, truth = dense_blobs_and_loose_groups()
+    fits = fake_hdbscan_dense_first(
+        monkeypatch, {row.tobytes(): t for row, t in zip(points, truth, strict=True)}
+    )
+
+    result = cluster(points, reduction="none", noise_passes=2, noise_pass_share=share)
+
+    loose = truth >= 3
+    # The first fit and the vote leave the two loose groups, 80 of 530 rows (15%), as noise.
+    assert 0.1 < loose.mean() < 0.2
+    if passes_run:
+        assert fits == [len(points), int(loose.sum())]
+        assert np.all(result.labels[loose] != NOISE)
+    else:
+        assert fits == [len(points)]
+        assert np.all(result.labels[loose] == NOISE)
+
+
 def test_a_noise_pass_with_too_few_rows_left_changes_nothing():
     points, _ = haloed_blobs_with_outliers(seed=2, n_outliers=6)
 
     without = cluster(points, reduction="none")
-    with_pass = cluster(points, reduction="none", noise_passes=2)
+    with_pass = cluster(points, reduction="none", noise_passes=2, noise_pass_share=0)
 
     assert np.array_equal(without.labels, with_pass.labels)
     assert np.array_equal(without.assigned_by, with_pass.assigned_by)
