@@ -227,6 +227,8 @@ def assign_incrementally(
                 # No soft assignment among leftovers: it would pull old noise into a new group
                 # of new units until the group no longer looked new.
                 soft_threshold=1.0,
+                # A new hassle is a dense group of tonight's leftovers, not a fringe of them.
+                noise_passes=0,
                 merge_similarity=1.0,
                 split_share=1.0,
                 split_min_coherence=params.split_min_coherence,
