@@ -57,9 +57,20 @@ _PROBLEM_DENIED = re.compile(
     r"\s+(?:[\w'-]+\s+){0,2}?(?:problems?|issues?|trouble|complaints?|hassles?|wrong|difficult(?:y|ies))\b",
     re.IGNORECASE,
 )
-TAGGER_CODE_VERSION = "tagger-v3"
+# Praise told as a denied letdown ("never been disappointed", "you can't go wrong here"):
+# its disappointment word pulls the vector towards the complaints, as a denied problem does.
+_LETDOWN_DENIED = re.compile(
+    r"\b(?:never|not|cannot|(?:won|wouldn|didn|doesn|don|wasn|weren|isn|aren|haven|hasn|hadn|"
+    r"can|couldn)['’]t)\s+(?:(?:be|been|ever|once|even|at|all|really|one|bit)\s+){0,3}"
+    r"(?:disappoint(?:s|ed|ing)?|a disappointment|regret(?:s|ted)?|let (?:me|us|you) down)\b"
+    r"|\b(?:can['’]?t|cannot|can not|won['’]t|couldn['’]t|could not)\s+go wrong\b"
+    r"|\bno regrets?\b",
+    re.IGNORECASE,
+)
+TAGGER_CODE_VERSION = "tagger-v4"
 """Bumped when the tagger's code changes what it decides; recorded with every tag (v2: pain
-scores weighed by the writer's rating; v3: an unrated comment's by its channel's prior)."""
+scores weighed by the writer's rating; v3: an unrated comment's by its channel's prior; v4:
+a denied letdown, "never been disappointed", is no pain point)."""
 
 _CONTRAST = re.compile(
     r"\b(?:but|however|though|although|except|apart from|other than|until|yet|still)\b",
@@ -110,10 +121,13 @@ def denies_a_problem(text: str) -> bool:
     """Whether ``text`` says there was no problem, and nothing in it turns that around.
 
     "I had no problem with delivery", "never had an issue with billing", "nothing wrong with the
-    app": yes. "No problem with delivery, but the box was crushed", "never had an issue until
-    this week", "no one fixed my problem": no.
+    app", "we have never been disappointed", "you can't go wrong with the basic plan": yes. "No
+    problem with delivery, but the box was crushed", "never had an issue until this week", "no
+    one fixed my problem", "I have never been so disappointed", "I can't believe how
+    disappointing it was": no.
     """
-    return bool(_PROBLEM_DENIED.search(text)) and not _CONTRAST.search(text)
+    denied = _PROBLEM_DENIED.search(text) or _LETDOWN_DENIED.search(text)
+    return bool(denied) and not _CONTRAST.search(text)
 
 
 def _says_all_is_well(text: str) -> bool:

@@ -111,6 +111,12 @@ def test_a_pain_model_scores_pain_and_the_embedding_model_the_stage_and_theme():
         "no complaints about the support team",
         "Setup went fine, not a single problem",
         "Honestly zero issues since I switched",
+        "We have never been disappointed with their delivery.",
+        "You can't go wrong with the basic plan",
+        "The new app didn't disappoint",
+        "It has never let us down in five years",
+        "Order it, you won’t be disappointed!",
+        "No regrets switching to the annual plan",
     ],
 )
 def test_a_sentence_denying_a_problem_is_recognised(text):
@@ -127,6 +133,11 @@ def test_a_sentence_denying_a_problem_is_recognised(text):
         "still no refund and the problem is not solved",
         "the problem is that nothing works",
         "I have a problem with my bill",
+        "I have never been so disappointed",
+        "never been more disappointed in a bank",
+        "I can't believe how disappointing the upgrade was",
+        "you will not only regret it, you'll pay twice",
+        "Never disappointed before, but this update is awful",
     ],
 )
 def test_a_sentence_with_a_problem_is_not_taken_for_a_denial(text):
