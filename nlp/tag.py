@@ -59,21 +59,21 @@ _PROBLEM_DENIED = re.compile(
 )
 # Praise told as a denied letdown ("never been disappointed", "you can't go wrong here"):
 # its disappointment word pulls the vector towards the complaints, as a denied problem does.
+# Not "no regrets": a customer who left says it too ("cancelled my account, no regrets").
 _LETDOWN_DENIED = re.compile(
     r"\b(?:never|not|cannot|(?:won|wouldn|didn|doesn|don|wasn|weren|isn|aren|haven|hasn|hadn|"
     r"can|couldn)['’]t)\s+(?:(?:be|been|ever|once|even|at|all|really|one|bit)\s+){0,3}"
-    r"(?:disappoint(?:s|ed|ing)?|a disappointment|regret(?:s|ted)?|let (?:me|us|you) down)\b"
-    r"|\b(?:can['’]?t|cannot|can not|won['’]t|couldn['’]t|could not)\s+go wrong\b"
-    r"|\bno regrets?\b",
+    r"(?:disappoint(?:s|ed|ing)?|a disappointment|let (?:me|us|you) down)\b"
+    r"|\b(?:can['’]?t|cannot|can not|won['’]t|couldn['’]t|could not)\s+go wrong\b",
     re.IGNORECASE,
 )
 TAGGER_CODE_VERSION = "tagger-v4"
 """Bumped when the tagger's code changes what it decides; recorded with every tag (v2: pain
 scores weighed by the writer's rating; v3: an unrated comment's by its channel's prior; v4:
-a denied letdown, "never been disappointed", is no pain point)."""
+a denied letdown, "never been disappointed", is no pain point; "unless" is a contrast)."""
 
 _CONTRAST = re.compile(
-    r"\b(?:but|however|though|although|except|apart from|other than|until|yet|still)\b",
+    r"\b(?:but|however|though|although|except|apart from|other than|until|unless|yet|still)\b",
     re.IGNORECASE,
 )
 

@@ -29,9 +29,10 @@ embeddings), so a rerun never embeds anything. Its steps:
    ``noise_passes`` (2 by default) clusters what is still noise again, on its own, with its
    own soft vote: density is relative, so a sparsely told hassle can stand out among the
    leftovers (docs/benchmarks.md, "A second look at the noise"). The passes run only when
-   more than ``noise_pass_share`` of the points is still noise after the vote: where little
-   is left (3-8% on the demo and the intent sets) it is the odd sentence out, and clustering
-   it on its own only cuts fringe groups off the real ones.
+   more than ``noise_pass_share`` of the distinct points is still noise after the vote:
+   where little is left (at most 8% on the demo and the intent sets) it is the odd sentence
+   out, and clustering it on its own only cuts fringe groups off the real ones
+   (docs/benchmarks.md, "The noise passes, where a fifth is left").
 6. **Merge near-identical clusters.** HDBSCAN splits one hassle told in different words into
    several dense groups. Clusters whose centroids are closer than ``merge_similarity``
    (average linkage over centroid cosine similarity) become one. When the caller passes each
@@ -126,8 +127,9 @@ class ClusterParams:
         split_max_depth: How many times a part may be split again.
         noise_passes: How many times HDBSCAN runs again on the points left as noise after
             the soft vote (step 5); 0 turns it off.
-        noise_pass_share: The noise passes run only when more than this share of the points
-            is noise after the soft vote; 0 runs them whenever there is noise enough.
+        noise_pass_share: The noise passes run only when more than this share of the distinct
+            points is noise after the soft vote; 0 runs them whenever there is noise enough,
+            1 never.
         seed: Seed for the sample and the reduction.
     """
 
@@ -245,7 +247,8 @@ class HdbscanClusterer:
             labels[todo[joins]] = best[joins]
             probabilities[todo[joins]] = strength[joins]
             assigned_by[todo[joins]] = SOFT
-        many_left = float(np.mean(labels == NOISE)) > p.noise_pass_share
+        # With no cluster found everything is noise, and a pass would refit the same rows.
+        many_left = n_clusters > 0 and float(np.mean(labels == NOISE)) > p.noise_pass_share
         for _ in range(p.noise_passes if many_left else 0):
             rest = np.flatnonzero(labels == NOISE)
             if len(rest) < 2 * full_mcs:

@@ -8,6 +8,7 @@ import pytest
 from conftest import blobs, unit_rows
 from sklearn.metrics import normalized_mutual_info_score
 
+import nlp.hierarchy as hierarchy_module
 from nlp.cluster import CORE, NOISE, coherence
 from nlp.clusterers.hdbscan import ClusterParams, split_incoherent
 from nlp.hierarchy import (
@@ -194,6 +195,32 @@ def test_an_incremental_night_keeps_every_member_and_votes_the_new_ones_in():
     assert found.new_parents.tolist() == [-1]
     # Old noise stays noise: regrouped old units are not a new hassle.
     assert np.all(found.labels[n_old : n_old + 30] == NOISE)
+
+
+def test_an_incremental_nights_leftovers_get_no_noise_pass(monkeypatch):
+    vectors, previous, is_new, _, _ = night()
+    seen = []
+    real_cluster_leftovers = hierarchy_module.cluster_leftovers
+
+    def spy(leftovers, params, **kwargs):
+        seen.append(params)
+        return real_cluster_leftovers(leftovers, params, **kwargs)
+
+    monkeypatch.setattr(hierarchy_module, "cluster_leftovers", spy)
+
+    found = assign_incrementally(
+        vectors,
+        previous,
+        is_new,
+        3,
+        np.array([0, 0, 1]),
+        ClusterParams(noise_passes=2, noise_pass_share=0),
+        min_cluster_size=10,
+    )
+
+    # Tonight's leftovers are clustered once, densely: a fringe of them is no new hassle.
+    assert [p.noise_passes for p in seen] == [0]
+    assert found.n_new == 1
 
 
 def test_a_new_child_joins_the_closest_parent_rather_than_make_too_many():
