@@ -15,7 +15,8 @@ terms are *specific*, and the cluster's specificity, are measured in :mod:`nlp.s
   those of a better-scored keyphrase (compared on crude stems).
 * Label: a readable phrase (a surface phrase or a 2+ word noun chunk) that is specific and holds
   a word of the two top keyphrases. Its support is the share of members holding all its
-  content words, in any wording ("music stops", "stops the music"); it needs
+  content words, in any wording ("music stops", "stops the music"), and for a negated
+  phrase one of them negated ("no refund" is not said by "the refund came"); it needs
   ``label_min_share``. Of the 50 best-scored phrases, the label maximises::
 
       support * idf(phrase) * (1 + share of members holding its most common word)
@@ -42,7 +43,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,6 +62,9 @@ _QUOTE_POOL = 200  # quotes are picked among this many members closest to the ce
 # Without a phrase to label it, a cluster where fewer members than this name a concrete object
 # is labelled NO_PROBLEM_LABEL rather than by two of its keyphrases ("woo + cute").
 _FALLBACK_MIN_CONCRETE = 0.25
+_ABSENCE = frozenset({"no", "none", "nothing", "without", "zero"})  # words claiming an absence
+# Stopwords that say something in a label: how much, how often, that it went wrong.
+_NOT_FILLER = NEGATIONS | END_PARTICLES | {"too", "more", "less", "much", "again", "twice", "once"}
 _UnitKey = tuple[str, tuple[str, ...], tuple[str, ...]]  # text, lemmas, noun chunks
 NO_PROBLEM_LABEL = "no problem named"
 """The label of a cluster whose members name nothing but handles, greetings or chit-chat."""
@@ -216,6 +220,7 @@ class CtfidfLabeller:
                 for k in np.flatnonzero(present >= min(2, sizes[row]))
                 if (term := terms[k]) in readable
                 and 1 <= term.count(" ") < _MAX_LABEL_WORDS
+                and _says_two_things(term)
                 and anchors & {stem(w) for w in term.split()}
                 and _reads_well(corpus, term)
             ]
@@ -224,12 +229,12 @@ class CtfidfLabeller:
             # members, the label is the one scoring best on that share, its idf, its weight
             # and how common its most common word is (a parent's label names what its
             # children share).
-            stems = [read[i].stems for i in members[row]]
-            stem_counts = Counter(stem for unit in stems for stem in unit)
+            held = [read[i] for i in members[row]]
+            stem_counts = Counter(stem for unit in held for stem in unit.stems)
             shared = []
             for _, term in sorted(candidates)[:_LABEL_POOL]:
                 needed = _content_stems(term)
-                support = sum(needed <= unit for unit in stems)
+                support = sum(map(_holder(term), held))
                 if support >= min_count:
                     common = max(stem_counts[stem] for stem in needed) / sizes[row]
                     idf = math.log1p(average / total[term])
@@ -248,7 +253,7 @@ class CtfidfLabeller:
             else:
                 label = f"{keyphrases[0]} (no detail given)"
             offers = offered.get(int(cluster_ids[row])) if offered else None
-            if offers and (chosen := most_held_label(label, offers, stems)) != label:
+            if offers and (chosen := most_held_label(label, offers, held)) != label:
                 label, candidates = chosen, [(0.0, chosen)]  # its words are then the focus
             idx = members[row]
             stage, stage_share = _dominant([units[i].stage for i in idx])
@@ -332,6 +337,15 @@ def _reads_well(corpus: Corpus, phrase: str) -> bool:
     return not corpus.is_modifier(last)
 
 
+def _says_two_things(phrase: str) -> bool:
+    """Whether a phrase has two words that are not fillers: not "one playlist", "same error".
+
+    A negation, a particle and a word saying how or how often count ("not solve", "logs me
+    out", "charged twice").
+    """
+    return sum(w not in STOP or w in _NOT_FILLER for w in phrase.split()) >= 2
+
+
 def _label_weight(corpus: Corpus, phrase: str) -> float:
     """The label score multiplier: content words and naming a problem add, fillers cost.
 
@@ -390,10 +404,10 @@ def labels_by_parent(
     return offered
 
 
-def most_held_label(own: str, offered: Sequence[str], stems: Sequence[frozenset[str]]) -> str:
-    """Of ``own`` and ``offered``, the label whose content words most members hold all of.
+def most_held_label(own: str, offered: Sequence[str], members: Sequence[ReadUnit]) -> str:
+    """Of ``own`` and ``offered``, the label the most members say (:func:`_holder`).
 
-    ``stems`` holds each member's word stems (:attr:`nlp.terms.ReadUnit.stems`). A tie keeps
+    ``members`` holds what each member reads as (:func:`nlp.terms.read_unit`). A tie keeps
     ``own``. ``NO_PROBLEM_LABEL`` is never offered nor replaced: a group whose sentences name
     no problem says so, rather than borrow what a few of its members say.
     """
@@ -401,14 +415,28 @@ def most_held_label(own: str, offered: Sequence[str], stems: Sequence[frozenset[
         return own
 
     def held(label: str) -> int:
-        needed = _content_stems(label)
-        return sum(needed <= unit for unit in stems) if needed and label != NO_PROBLEM_LABEL else -1
+        if not _content_stems(label) or label == NO_PROBLEM_LABEL:
+            return -1
+        return sum(map(_holder(label), members))
 
     best, best_held = own, held(own)
     for label in offered:
         if (count := held(label)) > best_held:
             best, best_held = label, count
     return best
+
+
+def _holder(phrase: str) -> Callable[[ReadUnit], bool]:
+    """Whether a member says ``phrase``: holds all its content words, in any wording.
+
+    A phrase claiming something is absent ("no errors", "no refund") also needs one of them
+    negated in the member: "no errors" is said by "no error shows", not by "error 17 again";
+    otherwise the rare wording would borrow the support of every member naming the thing.
+    """
+    needed = _content_stems(phrase)
+    if phrase.split(" ", 1)[0] not in _ABSENCE:
+        return lambda unit: needed <= unit.stems
+    return lambda unit: needed <= unit.stems and not needed.isdisjoint(unit.negated_stems)
 
 
 def _content_stems(phrase: str) -> set[str]:

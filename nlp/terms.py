@@ -48,6 +48,9 @@ class ReadUnit:
         phrases: The readable ones among them, which a label may use.
         words: Surface words and lemmas.
         stems: Crude stems of ``words``.
+        negated_stems: Stems of the content words a negation puts in doubt: those after a
+            negation in the phrase it starts ("song" and "play" in "no songs play"; none in
+            "songs are fine").
         chunk_words: Words inside noun chunks.
         heads: The last word of each noun chunk.
     """
@@ -56,6 +59,7 @@ class ReadUnit:
     phrases: tuple[str, ...]
     words: frozenset[str]
     stems: frozenset[str]
+    negated_stems: frozenset[str]
     chunk_words: frozenset[str]
     heads: frozenset[str]
 
@@ -107,6 +111,7 @@ def read_unit(
     text = _NOISE.sub(" | ", text.replace("’", "'")).replace("#", " ")
     phrases = [c for c in chunks if " " in c]
     surface: set[str] = set()
+    negated: set[str] = set()
     n_words = 0
     for part in _BREAK.split(text.lower()):
         # Chit-chat and handle names break a phrase, as punctuation does.
@@ -122,6 +127,8 @@ def read_unit(
                         break
                     if edge[j] or (kept[j] in END_PARTICLES and edge[j - 1]):
                         phrases.append(" ".join(kept[i : j + 1]))
+                    if edge[j] and kept[i] in NEGATIONS:
+                        negated.add(stem(kept[j]))
     surface.discard("")
     # Tickets pasted from forms repeat words ("cable cable", "password password reset"):
     # a phrase saying a word twice names nothing more than the word. The multi-word noun
@@ -131,12 +138,18 @@ def read_unit(
     bigrams = [b for b in pairs if not _repeats_a_word(b)]
     single_chunks = [c for c in chunks if " " not in c]
     words = frozenset(surface.union(kept_lemmas))
+    # A chunk's words in their lemma too ("song" of "my songs"): the corpus counts a word's
+    # units by surface and lemma, so it must count its chunks the same way.
+    chunk_words = {w for c in chunks for w in c.split()}
+    chunk_stems = {stem(w) for w in chunk_words}
+    chunk_words.update(w for w in kept_lemmas if stem(w) in chunk_stems)
     return ReadUnit(
         terms=frozenset((*kept_lemmas, *bigrams, *single_chunks, *phrases)),
         phrases=tuple(phrases),
         words=words,
         stems=frozenset(map(stem, words)),
-        chunk_words=frozenset(w for c in chunks for w in c.split()),
+        negated_stems=frozenset(negated),
+        chunk_words=frozenset(chunk_words),
         # A one-word sentence ("Avoid.", "Frustrating.") names no object, whatever spaCy made
         # of it: parsed alone, an imperative or an adjective comes out as a noun chunk.
         heads=frozenset(c.rsplit(" ", 1)[-1] for c in chunks) if n_words > 1 else frozenset(),
