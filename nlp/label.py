@@ -15,8 +15,9 @@ terms are *specific*, and the cluster's specificity, are measured in :mod:`nlp.s
   those of a better-scored keyphrase (compared on crude stems).
 * Label: a readable phrase (a surface phrase or a 2+ word noun chunk) that is specific and holds
   a word of the two top keyphrases. Its support is the share of members holding all its
-  content words, in any wording ("music stops", "stops the music"), and for a negated
-  phrase one of them negated ("no refund" is not said by "the refund came"); it needs
+  content words, in any wording ("music stops", "stops the music"), and for a phrase
+  claiming an absence one of them negated ("no refund" is not said by "the refund came");
+  it needs two words that are not fillers (not "one playlist") and
   ``label_min_share``. Of the 50 best-scored phrases, the label maximises::
 
       support * idf(phrase) * (1 + share of members holding its most common word)
