@@ -70,15 +70,15 @@ from nlp.cluster import (
 from nlp.hierarchy import (
     assign_incrementally,
     group_children,
-    words_of,
 )
-from nlp.label import ClusterLabel, CtfidfLabeller, labels_by_parent
+from nlp.label import CtfidfLabeller, labels_by_parent
 from nlp.terms import BRAND_HANDLE_SHARE
 from nlp.track import (
     STATUS_NEW,
     PreviousHassle,
 )
 from nlp.two_level import (
+    Labels,
     Tracked,
     TwoLevel,
     current_clusters,
@@ -243,7 +243,7 @@ def label_clusters(
     found: TwoLevel,
     settings: Settings,
     brand_handles: frozenset[str],
-) -> tuple[dict[int, ClusterLabel], dict[int, ClusterLabel]]:
+) -> Labels:
     """Label each child and each parent: label, keyphrases, quotes, dominant stage and theme.
 
     ``brand_handles``: the accounts the window's comments are written to (their names are
@@ -267,7 +267,7 @@ def label_clusters(
     get_run_logger().info(
         "label_clusters: %d children and %d parents labelled", len(children), len(parents)
     )
-    return children, parents
+    return Labels(children, parents, labeller.read(units, found.labels)[0])
 
 
 @task(name="track_hassle_ids", cache_policy=NO_CACHE)
@@ -407,7 +407,7 @@ def _clustering_write(
     window: store.PainPointWindow,
     vectors: np.ndarray,
     found: TwoLevel,
-    labels: tuple[dict[int, ClusterLabel], dict[int, ClusterLabel]],
+    labels: Labels,
     tracked: Tracked,
     previous: Previous,
     settings: Settings,
@@ -425,10 +425,7 @@ def _clustering_write(
         for i, k in enumerate(found.labels)
         if k != NOISE
     ]
-    words = [words_of(u.text, u.lemmas) for u in window.units]
-    versions = hassle_versions(
-        vectors, found, labels, tracked, words, settings.cluster.label_keep_share
-    )
+    versions = hassle_versions(vectors, found, labels, tracked, settings.cluster.label_keep_share)
     centroids = {v.row.hassle_id: v.centroid for v in versions}
     core = found.assigned_by == CORE
     children = tracked.children

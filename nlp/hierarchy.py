@@ -15,15 +15,14 @@ Children are the specific hassles the clusterer finds (:mod:`nlp.cluster`). This
    themselves, and a group that is news (:func:`is_emerging`) becomes a new child, under the
    parent its centroid is closest to (or a parent of its own). Established children neither
    merge nor split, and no id moves.
-3. **decides when to re-cluster fully** (:func:`needs_full_recluster`);
-4. **keeps a label** while it still describes the members (:func:`keep_label`).
+3. **decides when to re-cluster fully** (:func:`needs_full_recluster`).
+
+A kept hassle's label is judged where labels are made (:func:`nlp.label.keep_label`).
 """
 
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,8 +36,6 @@ from nlp.cluster import (
     vote_neighbours,
 )
 from nlp.clusterers.hdbscan import ClusterParams, HdbscanClusterer
-
-_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 
 EMERGING_LIFT = 3.0
 """How many times the leftovers' own share of new units a group's share must reach to be news
@@ -379,38 +376,3 @@ def needs_full_recluster(
     if days_since_full >= full_every_days:
         return "period"
     return None
-
-
-def words_of(text: str, lemmas: Sequence[str] = ()) -> frozenset[str]:
-    """The lower-cased words of ``text`` and its lemmas, as :func:`keep_label` compares them."""
-    return frozenset(_WORD.findall(text.lower())) | {lemma.lower() for lemma in lemmas}
-
-
-def keep_label(
-    previous: str | None,
-    candidate: str,
-    members: Sequence[frozenset[str]],
-    min_share: float,
-) -> bool:
-    """Whether a kept hassle keeps its previous label tonight instead of ``candidate``.
-
-    A label's share is the share of members (each given by :func:`words_of`) that contain
-    every word of it. The previous label stays while its share is at least ``min_share``, or
-    while tonight's ``candidate`` is no clearer: below ``min_share`` itself, or not at least
-    twice the previous share. Only a clearly better label replaces an established one; the
-    history keeps the old one.
-    """
-    if not previous or not members:
-        return False
-    before = _label_share(previous, members)
-    if before >= min_share:
-        return True
-    after = _label_share(candidate, members)
-    return after < min_share or after < 2 * before
-
-
-def _label_share(label: str, members: Sequence[frozenset[str]]) -> float:
-    words = set(_WORD.findall(label.lower()))
-    if not words:
-        return 0.0
-    return sum(1 for member in members if words <= member) / len(members)

@@ -67,6 +67,10 @@ _ABSENCE = frozenset({"no", "none", "nothing", "without", "zero"})  # words clai
 # Stopwords that say something in a label: how much, how often, that it went wrong.
 _NOT_FILLER = NEGATIONS | END_PARTICLES | {"too", "more", "less", "much", "again", "twice", "once"}
 _UnitKey = tuple[str, tuple[str, ...], tuple[str, ...]]  # text, lemmas, noun chunks
+_AND = " + "  # between two keyphrases, the label of a cluster no phrase describes
+_NO_DETAIL = " (no detail given)"  # after a lone keyphrase, the same
+LABEL_MIN_SHARE = 0.08
+"""The share of a cluster's members that must say a phrase for it to be the label."""
 NO_PROBLEM_LABEL = "no problem named"
 """The label of a cluster whose members name nothing but handles, greetings or chit-chat."""
 
@@ -141,7 +145,7 @@ class CtfidfLabeller:
         min_quotes: int = 3,
         near_duplicate_cosine: float = 0.92,
         near_duplicate_jaccard: float = 0.6,
-        label_min_share: float = 0.08,
+        label_min_share: float = LABEL_MIN_SHARE,
     ) -> None:
         self.top_keyphrases = top_keyphrases
         self.quotes = quotes
@@ -184,12 +188,7 @@ class CtfidfLabeller:
         if not len(cluster_ids):
             return {}
         members = np.split(kept[np.argsort(labels[kept], kind="stable")], np.cumsum(sizes)[:-1])
-        handles, found_brands = find_handle_names([units[i].text for i in kept])
-        read: dict[int, ReadUnit] = {}
-        seen = self._read.setdefault(handles, {})
-        for i in kept.tolist():  # equal units (a repeated "Thanks!") are read once
-            key = (units[i].text, units[i].lemmas, units[i].noun_chunks)
-            read[i] = seen.get(key) or seen.setdefault(key, read_unit(*key, handles))
+        read, found_brands = self.read(units, labels)
         corpus = Corpus(read, members, found_brands | brand_handles)
 
         # Units of each cluster containing each term (a term counts once per unit), and totals.
@@ -248,11 +247,11 @@ class CtfidfLabeller:
             elif concrete < _FALLBACK_MIN_CONCRETE or not keyphrases:
                 label = NO_PROBLEM_LABEL
             elif len(keyphrases) >= 2:
-                label = f"{keyphrases[0]} + {keyphrases[1]}"
+                label = f"{keyphrases[0]}{_AND}{keyphrases[1]}"
             elif " " in keyphrases[0]:
                 label = keyphrases[0]
             else:
-                label = f"{keyphrases[0]} (no detail given)"
+                label = f"{keyphrases[0]}{_NO_DETAIL}"
             offers = offered.get(int(cluster_ids[row])) if offered else None
             if offers and (chosen := most_held_label(label, offers, held)) != label:
                 label, candidates = chosen, [(0.0, chosen)]  # its words are then the focus
@@ -280,6 +279,24 @@ class CtfidfLabeller:
                 ),
             )
         return result
+
+    def read(
+        self, units: Sequence[LabelInput], labels: np.ndarray
+    ) -> tuple[dict[int, ReadUnit], frozenset[str]]:
+        """What each clustered unit reads as, by index, and the brand handles found.
+
+        The handles are those of the clustered units (``labels >= 0``), cut out of each. A
+        unit is read once per set of handles however often it is asked for, so reading the
+        same units again, to judge a kept label (:func:`keep_label`), costs a lookup each.
+        """
+        kept = np.flatnonzero(np.asarray(labels) >= 0)
+        handles, found_brands = find_handle_names([units[i].text for i in kept])
+        read: dict[int, ReadUnit] = {}
+        seen = self._read.setdefault(handles, {})
+        for i in kept.tolist():  # equal units (a repeated "Thanks!") are read once
+            key = (units[i].text, units[i].lemmas, units[i].noun_chunks)
+            read[i] = seen.get(key) or seen.setdefault(key, read_unit(*key, handles))
+        return read, found_brands
 
     def _keyphrases(self, ranked: Iterable[str]) -> tuple[str, ...]:
         chosen: list[tuple[str, frozenset[str]]] = []
@@ -425,6 +442,44 @@ def most_held_label(own: str, offered: Sequence[str], members: Sequence[ReadUnit
         if (count := held(label)) > best_held:
             best, best_held = label, count
     return best
+
+
+def keep_label(
+    previous: str | None, candidate: str, members: Sequence[ReadUnit], min_share: float
+) -> bool:
+    """Whether a kept hassle keeps its previous label tonight instead of ``candidate``.
+
+    A label's share is the share of ``members`` that say it (:func:`_holder`), as tonight's
+    labels are chosen. The previous label stays while its share is at least ``min_share``,
+    or while ``candidate`` is no clearer: below ``min_share`` itself, or not at least twice
+    the previous share. Only a clearly better label replaces an established one; the history
+    keeps the old one. A previous label that could not be tonight's is replaced: one that
+    says too little (one word and a filler, "one playlist"; a lone word from an older
+    labeller), or a phrase that fewer than ``LABEL_MIN_SHARE`` of the members say (an
+    absence claim, "no errors", where few members deny an error; a pair of keyphrases,
+    "refund + weeks", needs no such share). So is ``NO_PROBLEM_LABEL``, by a label that names
+    a problem.
+    """
+    if not previous or not members:
+        return False
+    if previous == candidate:
+        return True
+    if previous == NO_PROBLEM_LABEL or not _says_two_things(previous.lower()):
+        return False
+    before = label_share(previous, members)
+    if before < LABEL_MIN_SHARE and _AND not in previous and not previous.endswith(_NO_DETAIL):
+        return False
+    if before >= min_share:
+        return True
+    after = label_share(candidate, members) if candidate != NO_PROBLEM_LABEL else 0.0
+    return after < min_share or after < 2 * before
+
+
+def label_share(label: str, members: Sequence[ReadUnit]) -> float:
+    """The share of ``members`` that say ``label`` (:func:`_holder`); 0 for a label of stopwords."""
+    if not members or not _content_stems(label.lower()):
+        return 0.0
+    return sum(map(_holder(label.lower()), members)) / len(members)
 
 
 def _holder(phrase: str) -> Callable[[ReadUnit], bool]:

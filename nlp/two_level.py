@@ -7,7 +7,7 @@ label while it still fits (:func:`kept_label`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
@@ -15,11 +15,12 @@ from typing import Protocol
 import numpy as np
 
 from nlp.cluster import CORE, NOISE, SOFT, UNASSIGNED, Clustering, cluster_centroids
-from nlp.hierarchy import Incremental, keep_label
-from nlp.label import ClusterLabel, LabelInput
+from nlp.hierarchy import Incremental
+from nlp.label import ClusterLabel, LabelInput, keep_label
 from nlp.rank import is_generic
 from nlp.redact import redact_pii, redact_with_words
 from nlp.rows import HassleRow
+from nlp.terms import ReadUnit
 from nlp.track import (
     STATUS_ACTIVE,
     STATUS_NEW,
@@ -191,16 +192,25 @@ class Tracked:
     parents: LevelIds
 
 
+@dataclass(frozen=True)
+class Labels:
+    """Tonight's labels of both levels, by number, and what each clustered unit reads as.
+
+    ``read`` maps a unit's index to what the labeller read in it
+    (:meth:`nlp.label.CtfidfLabeller.read`): a kept label is judged on it as tonight's are.
+    """
+
+    children: dict[int, ClusterLabel]
+    parents: dict[int, ClusterLabel]
+    read: Mapping[int, ReadUnit]
+
+
 def kept_label(
-    number: int,
-    label: str,
-    level: LevelIds,
-    member_words: list[frozenset[str]],
-    min_share: float,
+    number: int, label: str, level: LevelIds, members: Sequence[ReadUnit], min_share: float
 ) -> str:
     """Tonight's label, or the previous one while it still describes the members."""
     before = level.previous_labels.get(level.matched_from[number] or "")
-    return before if before and keep_label(before, label, member_words, min_share) else label
+    return before if before and keep_label(before, label, members, min_share) else label
 
 
 @dataclass(frozen=True)
@@ -214,9 +224,8 @@ class HassleVersion:
 def hassle_versions(
     vectors: np.ndarray,
     found: TwoLevel,
-    labels: tuple[dict[int, ClusterLabel], dict[int, ClusterLabel]],
+    labels: Labels,
     tracked: Tracked,
-    words: list[frozenset[str]],
     label_keep_share: float,
 ) -> list[HassleVersion]:
     """Every child and parent with an id tonight: its counts, label (kept or new), centroid.
@@ -224,22 +233,21 @@ def hassle_versions(
     Args:
         vectors: One row per unit.
         found: Tonight's children and parents.
-        labels: The labels of the children and of the parents, by number.
+        labels: The labels of both levels, and what each unit reads as (to judge a kept one).
         tracked: The ids of both levels.
-        words: Each unit's words (:func:`nlp.hierarchy.words_of`), to judge a kept label.
         label_keep_share: ``cluster.label_keep_share``.
     """
     core = found.assigned_by == CORE
     out = []
     for level_name, per_unit, level, level_labels, n in (
-        ("child", found.labels, tracked.children, labels[0], found.n_children),
-        ("parent", found.parent_labels, tracked.parents, labels[1], found.n_parents),
+        ("child", found.labels, tracked.children, labels.children, found.n_children),
+        ("parent", found.parent_labels, tracked.parents, labels.parents, found.n_parents),
     ):
         level_centroids = cluster_centroids(vectors, per_unit, n)
         for k, hassle_id in level.ids.items():
             label = level_labels[k]
             in_k = per_unit == k
-            member_words = [words[i] for i in np.flatnonzero(in_k)]
+            members = [labels.read[i] for i in np.flatnonzero(in_k).tolist()]
             parent = found.parent_of_child[k] if level_name == "child" else None
             row = HassleRow(
                 hassle_id=hassle_id,
@@ -247,7 +255,7 @@ def hassle_versions(
                 status=level.status[k],
                 matched_from=level.matched_from[k],
                 match_score=level.scores.get(k),
-                label=kept_label(k, label.label, level, member_words, label_keep_share),
+                label=kept_label(k, label.label, level, members, label_keep_share),
                 keyphrases=list(label.keyphrases),
                 stage=label.stage,
                 stage_share=label.stage_share,

@@ -1,5 +1,5 @@
 """Two-level hassles and stable nights on synthetic vectors: parents, no giant child,
-incremental assignment, full re-cluster decisions, label keeping."""
+incremental assignment, full re-cluster decisions."""
 
 from dataclasses import replace
 
@@ -15,9 +15,7 @@ from nlp.hierarchy import (
     assign_incrementally,
     group_children,
     is_emerging,
-    keep_label,
     needs_full_recluster,
-    words_of,
 )
 from nlp.label import ClusterLabel
 from nlp.two_level import TwoLevel, specific_parent_labels
@@ -408,38 +406,3 @@ def test_when_to_recluster_fully():
     assert needs_full_recluster(**{**ok, "same_settings": False}, **common) == "settings"
     assert needs_full_recluster(**{**ok, "new_share": 0.06}, **common) == "new share"
     assert needs_full_recluster(**{**ok, "days_since_full": 7}, **common) == "period"
-
-
-# --- labels -------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("label", "candidate", "kept"),
-    [
-        ("shuffle", "songs repeat", True),
-        ("Shuffle play", "shuffle", False),
-        ("playlist", "shuffle", False),
-        ("", "shuffle", False),
-        # Neither says what half the members say: the established label stays.
-        ("Shuffle play", "playlist", True),
-        ("playlist", "songs repeat", True),
-    ],
-)
-def test_a_label_is_kept_until_a_clearly_better_one_comes(label, candidate, kept):
-    texts = [
-        "shuffle keeps playing the same two artists",
-        "Shuffle plays songs in order",
-        "my playlist shuffle is broken",
-        "the app crashes when I open a playlist",
-        "shuffle is not random at all",
-        "why does shuffle repeat songs",
-        "songs repeat on shuffle",
-        "cannot play my downloads offline",
-    ]
-    members = [words_of(t) for t in texts]
-
-    assert keep_label(label, candidate, members, 0.5) is kept
-
-
-def test_label_words_match_lemmas_too():
-    assert keep_label("song skip", "skip", [words_of("songs skipping", ("song", "skip"))], 1.0)
