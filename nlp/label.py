@@ -453,26 +453,30 @@ def keep_label(
     labels are chosen. The previous label stays while its share is at least ``min_share``,
     or while ``candidate`` is no clearer: below ``min_share`` itself, or not at least twice
     the previous share. Only a clearly better label replaces an established one; the history
-    keeps the old one. A previous label that could not be tonight's is replaced: one that
-    says too little (one word and a filler, "one playlist"; a lone word from an older
-    labeller), or a phrase that fewer than ``LABEL_MIN_SHARE`` of the members say (an
-    absence claim, "no errors", where few members deny an error; a pair of keyphrases,
-    "refund + weeks", needs no such share). So is ``NO_PROBLEM_LABEL``, by a label that names
-    a problem.
+    keeps the old one. A previous label that could not be tonight's gives way: one that says
+    too little (one word and a filler, "one playlist"; a lone word from an older labeller),
+    and a phrase that fewer than ``LABEL_MIN_SHARE`` of the members say (an absence claim,
+    "no errors", where few deny an error) when tonight's is a phrase too. ``NO_PROBLEM_LABEL``
+    is said by none.
     """
     if not previous or not members:
         return False
     if previous == candidate:
         return True
-    if previous == NO_PROBLEM_LABEL or not _says_two_things(previous.lower()):
+    if not _says_two_things(previous.lower()):
         return False
-    before = label_share(previous, members)
-    if before < LABEL_MIN_SHARE and _AND not in previous and not previous.endswith(_NO_DETAIL):
+    before = 0.0 if previous == NO_PROBLEM_LABEL else label_share(previous, members)
+    if before < LABEL_MIN_SHARE and _is_phrase(previous) and _is_phrase(candidate):
         return False
     if before >= min_share:
         return True
     after = label_share(candidate, members) if candidate != NO_PROBLEM_LABEL else 0.0
     return after < min_share or after < 2 * before
+
+
+def _is_phrase(label: str) -> bool:
+    """Whether a label is a phrase members say, not a pair of keyphrases or no problem named."""
+    return label != NO_PROBLEM_LABEL and _AND not in label and not label.endswith(_NO_DETAIL)
 
 
 def label_share(label: str, members: Sequence[ReadUnit]) -> float:

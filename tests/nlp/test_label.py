@@ -692,10 +692,11 @@ def _read(texts):
         ("playlist shuffle", NO_PROBLEM_LABEL, True),
         ("shuffle + repeat", "app crashes", True),
         ("", "app crashes", False),
+        (NO_PROBLEM_LABEL, "app crashes", True),
+        (NO_PROBLEM_LABEL, "shuffle repeats songs", False),
         # Labels tonight's labeller would never give are replaced, even by a weaker one.
         ("shuffle", "app crashes", False),
         ("one playlist", "app crashes", False),
-        (NO_PROBLEM_LABEL, "app crashes", False),
     ],
 )
 def test_a_label_is_kept_until_a_clearly_better_one_comes(previous, candidate, kept):
@@ -712,3 +713,5 @@ def test_a_kept_absence_claim_is_replaced_when_few_members_deny_the_thing():
     assert label_share("song stops", members) == pytest.approx(10 / 18)
     assert not keep_label("no errors", "app logs", members, 0.75)
     assert keep_label("song stops", "app logs", members, 0.75)
+    # Tonight's is no phrase either ("error + code"): the old phrase stays till one comes.
+    assert keep_label("no errors", "error + code", members, 0.75)
