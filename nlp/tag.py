@@ -57,20 +57,29 @@ _PROBLEM_DENIED = re.compile(
     r"\s+(?:[\w'-]+\s+){0,2}?(?:problems?|issues?|trouble|complaints?|hassles?|wrong|difficult(?:y|ies))\b",
     re.IGNORECASE,
 )
-# Praise told as a denied letdown ("never been disappointed", "you can't go wrong here"):
-# its disappointment word pulls the vector towards the complaints, as a denied problem does.
-# Not "no regrets": a customer who left says it too ("cancelled my account, no regrets").
+# Praise told as a denied letdown ("never been disappointed", "you can't go wrong here",
+# "not once has a dish disappointed", "you won't be sorry") or in a negated idiom ("the price
+# can't be beat", "the photos don't do it justice"): its negative words pull the vector
+# towards the complaints, as a denied problem does. Not "no regrets": a customer who left says
+# it too ("cancelled my account, no regrets").
 _LETDOWN_DENIED = re.compile(
     r"\b(?:never|not|cannot|(?:won|wouldn|didn|doesn|don|wasn|weren|isn|aren|haven|hasn|hadn|"
     r"can|couldn)['’]t)\s+(?:(?:be|been|ever|once|even|at|all|really|one|bit)\s+){0,3}"
     r"(?:disappoint(?:s|ed|ing)?|a disappointment|let (?:me|us|you) down)\b"
-    r"|\b(?:can['’]?t|cannot|can not|won['’]t|couldn['’]t|could not)\s+go wrong\b",
+    r"|\bnot once\s+(?:has|have|had|did|does|do|was|were)\s+(?:[\w'’-]+\s+){0,6}?"
+    r"disappoint(?:s|ed)?\b"
+    r"|\b(?:won['’]t|will not)\s+be\s+sorry\b"
+    r"|\b(?:can['’]?t|cannot|can not|won['’]t|couldn['’]t|could not)\s+(?:go wrong|be\s+beat(?:en)?"
+    r"|beat\s+(?:(?:the|their|its|that|this|these|those|our)\s+)?(?:prices?|value|deals?))\b"
+    r"|\b(?:don['’]?t|doesn['’]?t|didn['’]?t|do not|does not|did not|can['’]?t|cannot)\s+do\s+"
+    r"(?:(?:the|this|that|these|those|my|our|your)\s+)?[\w'’-]+\s+justice\b",
     re.IGNORECASE,
 )
-TAGGER_CODE_VERSION = "tagger-v4"
+TAGGER_CODE_VERSION = "tagger-v5"
 """Bumped when the tagger's code changes what it decides; recorded with every tag (v2: pain
 scores weighed by the writer's rating; v3: an unrated comment's by its channel's prior; v4:
-a denied letdown, "never been disappointed", is no pain point; "unless" is a contrast)."""
+a denied letdown, "never been disappointed", is no pain point; "unless" is a contrast; v5:
+nor is praise in a negated idiom, "can't be beat", "the photos don't do it justice")."""
 
 _CONTRAST = re.compile(
     r"\b(?:but|however|though|although|except|apart from|other than|until|unless|yet|still)\b",

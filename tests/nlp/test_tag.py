@@ -116,6 +116,12 @@ def test_a_pain_model_scores_pain_and_the_embedding_model_the_stage_and_theme():
         "The new app didn't disappoint",
         "It has never let us down in five years",
         "Order it, you won’t be disappointed!",
+        "Three visits and not once has a delivery disappointed",
+        "Try the family plan, you won't be sorry",
+        "For the price, the plan can't be beat",
+        "you cant beat their prices",
+        "The pasta cannot be beaten",
+        "The photos really don't do the jacket justice",
     ],
 )
 def test_a_sentence_denying_a_problem_is_recognised(text):
@@ -140,6 +146,9 @@ def test_a_sentence_denying_a_problem_is_recognised(text):
         "Cancelled my account, no regrets",
         "Switched banks and never regretted it",
         "You can't go wrong with them unless you need support",
+        "Not once did support answer, I'm disappointed",
+        "I can't beat this level since the update",
+        "Nice photos, but they don't do the sizing chart justice",
     ],
 )
 def test_a_sentence_with_a_problem_is_not_taken_for_a_denial(text):
