@@ -17,7 +17,7 @@ Children are the specific hassles the clusterer finds (:mod:`nlp.cluster`). This
    merge nor split, and no id moves.
 3. **decides when to re-cluster fully** (:func:`needs_full_recluster`).
 
-A kept hassle's label is judged where labels are made (:func:`nlp.label.keep_label`).
+A kept hassle's label is judged where labels are made (:func:`nlp.label_support.keep_label`).
 """
 
 from __future__ import annotations

@@ -44,12 +44,22 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from config.taxonomy import UNASSIGNED
+from nlp.label_support import (
+    KEYPHRASE_AND,
+    LABEL_MIN_SHARE,
+    NO_DETAIL,
+    NO_PROBLEM_LABEL,
+    content_stems,
+    most_held_label,
+    says,
+    says_two_things,
+)
 from nlp.specificity import Corpus, coherence, specificity
 from nlp.terms import WORD, ReadUnit, find_handle_names, read_unit, stem
 from nlp.wordlists import END_PARTICLES, GENERIC, NEGATIONS, STOP
@@ -63,16 +73,7 @@ _QUOTE_POOL = 200  # quotes are picked among this many members closest to the ce
 # Without a phrase to label it, a cluster where fewer members than this name a concrete object
 # is labelled NO_PROBLEM_LABEL rather than by two of its keyphrases ("woo + cute").
 _FALLBACK_MIN_CONCRETE = 0.25
-_ABSENCE = frozenset({"no", "none", "nothing", "without", "zero"})  # words claiming an absence
-# Stopwords that say something in a label: how much, how often, that it went wrong.
-_NOT_FILLER = NEGATIONS | END_PARTICLES | {"too", "more", "less", "much", "again", "twice", "once"}
 _UnitKey = tuple[str, tuple[str, ...], tuple[str, ...]]  # text, lemmas, noun chunks
-_AND = " + "  # between two keyphrases, the label of a cluster no phrase describes
-_NO_DETAIL = " (no detail given)"  # after a lone keyphrase, the same
-LABEL_MIN_SHARE = 0.08
-"""The share of a cluster's members that must say a phrase for it to be the label."""
-NO_PROBLEM_LABEL = "no problem named"
-"""The label of a cluster whose members name nothing but handles, greetings or chit-chat."""
 
 
 @dataclass(frozen=True)
@@ -220,7 +221,7 @@ class CtfidfLabeller:
                 for k in np.flatnonzero(present >= min(2, sizes[row]))
                 if (term := terms[k]) in readable
                 and 1 <= term.count(" ") < _MAX_LABEL_WORDS
-                and _says_two_things(term)
+                and says_two_things(term)
                 and anchors & {stem(w) for w in term.split()}
                 and _reads_well(corpus, term)
             ]
@@ -233,8 +234,8 @@ class CtfidfLabeller:
             stem_counts = Counter(stem for unit in held for stem in unit.stems)
             shared = []
             for _, term in sorted(candidates)[:_LABEL_POOL]:
-                needed = _content_stems(term)
-                support = sum(map(_holder(term), held))
+                needed = content_stems(term)
+                support = sum(map(says(term), held))
                 if support >= min_count:
                     common = max(stem_counts[stem] for stem in needed) / sizes[row]
                     idf = math.log1p(average / total[term])
@@ -247,11 +248,11 @@ class CtfidfLabeller:
             elif concrete < _FALLBACK_MIN_CONCRETE or not keyphrases:
                 label = NO_PROBLEM_LABEL
             elif len(keyphrases) >= 2:
-                label = f"{keyphrases[0]}{_AND}{keyphrases[1]}"
+                label = f"{keyphrases[0]}{KEYPHRASE_AND}{keyphrases[1]}"
             elif " " in keyphrases[0]:
                 label = keyphrases[0]
             else:
-                label = f"{keyphrases[0]}{_NO_DETAIL}"
+                label = f"{keyphrases[0]}{NO_DETAIL}"
             offers = offered.get(int(cluster_ids[row])) if offered else None
             if offers and (chosen := most_held_label(label, offers, held)) != label:
                 label, candidates = chosen, [(0.0, chosen)]  # its words are then the focus
@@ -355,15 +356,6 @@ def _reads_well(corpus: Corpus, phrase: str) -> bool:
     return not corpus.is_modifier(last)
 
 
-def _says_two_things(phrase: str) -> bool:
-    """Whether a phrase has two words that are not fillers: not "one playlist", "same error".
-
-    A negation, a particle and a word saying how or how often count ("not solve", "logs me
-    out", "charged twice").
-    """
-    return sum(w not in STOP or w in _NOT_FILLER for w in phrase.split()) >= 2
-
-
 def _label_weight(corpus: Corpus, phrase: str) -> float:
     """The label score multiplier: content words and naming a problem add, fillers cost.
 
@@ -420,85 +412,3 @@ def labels_by_parent(
     for child, labelled in children.items():
         offered.setdefault(int(parent_of_child[child]), []).append(labelled.label)
     return offered
-
-
-def most_held_label(own: str, offered: Sequence[str], members: Sequence[ReadUnit]) -> str:
-    """Of ``own`` and ``offered``, the label the most members say (:func:`_holder`).
-
-    ``members`` holds what each member reads as (:func:`nlp.terms.read_unit`). A tie keeps
-    ``own``. ``NO_PROBLEM_LABEL`` is never offered nor replaced: a group whose sentences name
-    no problem says so, rather than borrow what a few of its members say.
-    """
-    if own == NO_PROBLEM_LABEL:
-        return own
-
-    def held(label: str) -> int:
-        if not _content_stems(label) or label == NO_PROBLEM_LABEL:
-            return -1
-        return sum(map(_holder(label), members))
-
-    best, best_held = own, held(own)
-    for label in offered:
-        if (count := held(label)) > best_held:
-            best, best_held = label, count
-    return best
-
-
-def keep_label(
-    previous: str | None, candidate: str, members: Sequence[ReadUnit], min_share: float
-) -> bool:
-    """Whether a kept hassle keeps its previous label tonight instead of ``candidate``.
-
-    A label's share is the share of ``members`` that say it (:func:`_holder`), as tonight's
-    labels are chosen. The previous label stays while its share is at least ``min_share``,
-    or while ``candidate`` is no clearer: below ``min_share`` itself, or not at least twice
-    the previous share. Only a clearly better label replaces an established one; the history
-    keeps the old one. A previous label that could not be tonight's gives way: one that says
-    too little (one word and a filler, "one playlist"; a lone word from an older labeller),
-    and a phrase that fewer than ``LABEL_MIN_SHARE`` of the members say (an absence claim,
-    "no errors", where few deny an error) when tonight's is a phrase too. ``NO_PROBLEM_LABEL``
-    is said by none.
-    """
-    if not previous or not members:
-        return False
-    if previous == candidate:
-        return True
-    if not _says_two_things(previous.lower()):
-        return False
-    before = 0.0 if previous == NO_PROBLEM_LABEL else label_share(previous, members)
-    if before < LABEL_MIN_SHARE and _is_phrase(previous) and _is_phrase(candidate):
-        return False
-    if before >= min_share:
-        return True
-    after = label_share(candidate, members) if candidate != NO_PROBLEM_LABEL else 0.0
-    return after < min_share or after < 2 * before
-
-
-def _is_phrase(label: str) -> bool:
-    """Whether a label is a phrase members say, not a pair of keyphrases or no problem named."""
-    return label != NO_PROBLEM_LABEL and _AND not in label and not label.endswith(_NO_DETAIL)
-
-
-def label_share(label: str, members: Sequence[ReadUnit]) -> float:
-    """The share of ``members`` that say ``label`` (:func:`_holder`); 0 for a label of stopwords."""
-    if not members or not _content_stems(label.lower()):
-        return 0.0
-    return sum(map(_holder(label.lower()), members)) / len(members)
-
-
-def _holder(phrase: str) -> Callable[[ReadUnit], bool]:
-    """Whether a member says ``phrase``: holds all its content words, in any wording.
-
-    A phrase claiming something is absent ("no errors", "no refund") also needs one of them
-    negated in the member: "no errors" is said by "no error shows", not by "error 17 again";
-    otherwise the rare wording would borrow the support of every member naming the thing.
-    """
-    needed = _content_stems(phrase)
-    if phrase.split(" ", 1)[0] not in _ABSENCE:
-        return lambda unit: needed <= unit.stems
-    return lambda unit: needed <= unit.stems and not needed.isdisjoint(unit.negated_stems)
-
-
-def _content_stems(phrase: str) -> set[str]:
-    """The stems a member must hold to share ``phrase``: its words but the stopwords."""
-    return {stem(w) for w in WORD.findall(phrase) if w not in STOP}

@@ -16,7 +16,8 @@ import numpy as np
 
 from nlp.cluster import CORE, NOISE, SOFT, UNASSIGNED, Clustering, cluster_centroids
 from nlp.hierarchy import Incremental
-from nlp.label import ClusterLabel, LabelInput, keep_label
+from nlp.label import ClusterLabel, LabelInput
+from nlp.label_support import keep_label
 from nlp.rank import is_generic
 from nlp.redact import redact_pii, redact_with_words
 from nlp.rows import HassleRow

@@ -6,14 +6,8 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from nlp.label import (
-    NO_PROBLEM_LABEL,
-    CtfidfLabeller,
-    LabelInput,
-    keep_label,
-    label_share,
-    most_held_label,
-)
+from nlp.label import CtfidfLabeller, LabelInput
+from nlp.label_support import NO_PROBLEM_LABEL, most_held_label
 from nlp.specificity import Corpus
 from nlp.terms import read_unit
 
@@ -658,60 +652,3 @@ def test_a_hedge_is_no_keyphrase_and_names_no_problem():
 
     assert "memory" in result.label
     assert not {"feels", "seems", "feel", "seem"} & set(" ".join(result.keyphrases).split())
-
-
-# --- a kept hassle's label ------------------------------------------------------------------
-
-SHUFFLE = [
-    "Shuffle keeps repeating the same two songs",
-    "shuffle repeats songs from one artist",
-    "Shuffle repeats the same songs every day",
-    "why does shuffle repeat songs so often",
-    "Shuffle plays songs in album order",
-    "my playlist shuffle is broken",
-    "the app crashes when I open a playlist",
-    "cannot play my downloads offline",
-]
-
-
-def _read(texts):
-    return [
-        read_unit(u.text, u.lemmas, u.noun_chunks, frozenset()) for u in map(_unit, texts, texts)
-    ]
-
-
-@pytest.mark.parametrize(
-    ("previous", "candidate", "kept"),
-    [
-        # Half the members say it, in any wording ("repeating"): it stays.
-        ("shuffle repeats songs", "app crashes", True),
-        # An eighth say it; tonight's is said by half, at least twice as many: replaced.
-        ("playlist shuffle", "shuffle repeats songs", False),
-        # Tonight's is no clearer: the established one stays.
-        ("playlist shuffle", "app crashes", True),
-        ("playlist shuffle", NO_PROBLEM_LABEL, True),
-        ("shuffle + repeat", "app crashes", True),
-        ("", "app crashes", False),
-        (NO_PROBLEM_LABEL, "app crashes", True),
-        (NO_PROBLEM_LABEL, "shuffle repeats songs", False),
-        # Labels tonight's labeller would never give are replaced, even by a weaker one.
-        ("shuffle", "app crashes", False),
-        ("one playlist", "app crashes", False),
-    ],
-)
-def test_a_label_is_kept_until_a_clearly_better_one_comes(previous, candidate, kept):
-    assert keep_label(previous, candidate, _read(SHUFFLE), 0.25) is kept
-
-
-def test_a_kept_absence_claim_is_replaced_when_few_members_deny_the_thing():
-    errors = [f"Error code {n} when a song stops" for n in range(10, 19)]
-    others = [f"The app logs me out on device {n}" for n in range(8)]
-    members = _read([*errors, *others, "No error message, the song just stops"])
-
-    # Nearly every member names an error, one denies one: "no errors" is said by 1 in 18.
-    assert label_share("no errors", members) == pytest.approx(1 / 18)
-    assert label_share("song stops", members) == pytest.approx(10 / 18)
-    assert not keep_label("no errors", "app logs", members, 0.75)
-    assert keep_label("song stops", "app logs", members, 0.75)
-    # Tonight's is no phrase either ("error + code"): the old phrase stays till one comes.
-    assert keep_label("no errors", "error + code", members, 0.75)

@@ -1,0 +1,121 @@
+"""Who says a label: the members that hold its words, and the labels kept night to night.
+
+A member says a phrase when it holds all the phrase's content words, in any wording ("music
+stops", "stops the music"), and for a phrase claiming an absence ("no errors") one of them
+negated. The labeller (:mod:`nlp.label`) chooses labels by this support; a kept hassle keeps
+its label by the same measure (:func:`keep_label`).
+
+Pure: phrases and what each member reads as (:class:`nlp.terms.ReadUnit`) in, numbers out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from nlp.terms import WORD, ReadUnit, stem
+from nlp.wordlists import END_PARTICLES, NEGATIONS, STOP
+
+LABEL_MIN_SHARE = 0.08
+"""The share of a cluster's members that must say a phrase for it to be the label."""
+NO_PROBLEM_LABEL = "no problem named"
+"""The label of a cluster whose members name nothing but handles, greetings or chit-chat."""
+KEYPHRASE_AND = " + "
+"""Between two keyphrases: the label of a cluster no phrase describes."""
+NO_DETAIL = " (no detail given)"
+"""After a lone keyphrase: the same."""
+_ABSENCE = frozenset({"no", "none", "nothing", "without", "zero"})  # words claiming an absence
+# Stopwords that say something in a label: how much, how often, that it went wrong.
+_NOT_FILLER = NEGATIONS | END_PARTICLES | {"too", "more", "less", "much", "again", "twice", "once"}
+
+
+def says_two_things(phrase: str) -> bool:
+    """Whether a phrase has two words that are not fillers: not "one playlist", "same error".
+
+    A negation, a particle and a word saying how or how often count ("not solve", "logs me
+    out", "charged twice").
+    """
+    return sum(w not in STOP or w in _NOT_FILLER for w in phrase.split()) >= 2
+
+
+def most_held_label(own: str, offered: Sequence[str], members: Sequence[ReadUnit]) -> str:
+    """Of ``own`` and ``offered``, the label the most members say (:func:`says`).
+
+    ``members`` holds what each member reads as (:func:`nlp.terms.read_unit`). A tie keeps
+    ``own``. ``NO_PROBLEM_LABEL`` is never offered nor replaced: a group whose sentences name
+    no problem says so, rather than borrow what a few of its members say.
+    """
+    if own == NO_PROBLEM_LABEL:
+        return own
+
+    def held(label: str) -> int:
+        if not content_stems(label) or label == NO_PROBLEM_LABEL:
+            return -1
+        return sum(map(says(label), members))
+
+    best, best_held = own, held(own)
+    for label in offered:
+        if (count := held(label)) > best_held:
+            best, best_held = label, count
+    return best
+
+
+def keep_label(
+    previous: str | None, candidate: str, members: Sequence[ReadUnit], min_share: float
+) -> bool:
+    """Whether a kept hassle keeps its previous label tonight instead of ``candidate``.
+
+    A label's share is the share of ``members`` that say it (:func:`says`), as tonight's
+    labels are chosen. The previous label stays while its share is at least ``min_share``,
+    or while ``candidate`` is no clearer: below ``min_share`` itself, or not at least twice
+    the previous share. Only a clearly better label replaces an established one; the history
+    keeps the old one. A previous label that could not be tonight's gives way: one that says
+    too little (one word and a filler, "one playlist"; a lone word from an older labeller),
+    and a phrase that fewer than ``LABEL_MIN_SHARE`` of the members say (an absence claim,
+    "no errors", where few deny an error) when tonight's is a phrase too. ``NO_PROBLEM_LABEL``
+    is said by none.
+    """
+    if not previous or not members:
+        return False
+    if previous == candidate:
+        return True
+    if not says_two_things(previous.lower()):
+        return False
+    before = 0.0 if previous == NO_PROBLEM_LABEL else label_share(previous, members)
+    if before < LABEL_MIN_SHARE and _is_phrase(previous) and _is_phrase(candidate):
+        return False
+    if before >= min_share:
+        return True
+    after = label_share(candidate, members) if candidate != NO_PROBLEM_LABEL else 0.0
+    return after < min_share or after < 2 * before
+
+
+def _is_phrase(label: str) -> bool:
+    """Whether a label is a phrase members say, not a pair of keyphrases or no problem named."""
+    return (
+        label != NO_PROBLEM_LABEL and KEYPHRASE_AND not in label and not label.endswith(NO_DETAIL)
+    )
+
+
+def label_share(label: str, members: Sequence[ReadUnit]) -> float:
+    """The share of ``members`` that say ``label`` (:func:`says`); 0 for a label of stopwords."""
+    if not members or not content_stems(label.lower()):
+        return 0.0
+    return sum(map(says(label.lower()), members)) / len(members)
+
+
+def says(phrase: str) -> Callable[[ReadUnit], bool]:
+    """Whether a member says ``phrase``: holds all its content words, in any wording.
+
+    A phrase claiming something is absent ("no errors", "no refund") also needs one of them
+    negated in the member: "no errors" is said by "no error shows", not by "error 17 again";
+    otherwise the rare wording would borrow the support of every member naming the thing.
+    """
+    needed = content_stems(phrase)
+    if phrase.split(" ", 1)[0] not in _ABSENCE:
+        return lambda unit: needed <= unit.stems
+    return lambda unit: needed <= unit.stems and not needed.isdisjoint(unit.negated_stems)
+
+
+def content_stems(phrase: str) -> set[str]:
+    """The stems a member must hold to share ``phrase``: its words but the stopwords."""
+    return {stem(w) for w in WORD.findall(phrase) if w not in STOP}

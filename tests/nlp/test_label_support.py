@@ -1,0 +1,74 @@
+"""Who says a label, and when a kept hassle keeps its label (nlp.label_support)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS as _STOP
+
+from nlp.label_support import NO_PROBLEM_LABEL, keep_label, label_share
+from nlp.terms import read_unit
+
+# --- a kept hassle's label ------------------------------------------------------------------
+
+SHUFFLE = [
+    "Shuffle keeps repeating the same two songs",
+    "shuffle repeats songs from one artist",
+    "Shuffle repeats the same songs every day",
+    "why does shuffle repeat songs so often",
+    "Shuffle plays songs in album order",
+    "my playlist shuffle is broken",
+    "the app crashes when I open a playlist",
+    "cannot play my downloads offline",
+]
+
+
+def _read(texts):
+    """What each text reads as; its words outside sklearn's stop list stand in for lemmas."""
+    return [
+        read_unit(
+            t,
+            tuple(w for w in re.findall(r"[a-z']+", t.lower()) if w not in _STOP),
+            (),
+            frozenset(),
+        )
+        for t in texts
+    ]
+
+
+@pytest.mark.parametrize(
+    ("previous", "candidate", "kept"),
+    [
+        # Half the members say it, in any wording ("repeating"): it stays.
+        ("shuffle repeats songs", "app crashes", True),
+        # An eighth say it; tonight's is said by half, at least twice as many: replaced.
+        ("playlist shuffle", "shuffle repeats songs", False),
+        # Tonight's is no clearer: the established one stays.
+        ("playlist shuffle", "app crashes", True),
+        ("playlist shuffle", NO_PROBLEM_LABEL, True),
+        ("shuffle + repeat", "app crashes", True),
+        ("", "app crashes", False),
+        (NO_PROBLEM_LABEL, "app crashes", True),
+        (NO_PROBLEM_LABEL, "shuffle repeats songs", False),
+        # Labels tonight's labeller would never give are replaced, even by a weaker one.
+        ("shuffle", "app crashes", False),
+        ("one playlist", "app crashes", False),
+    ],
+)
+def test_a_label_is_kept_until_a_clearly_better_one_comes(previous, candidate, kept):
+    assert keep_label(previous, candidate, _read(SHUFFLE), 0.25) is kept
+
+
+def test_a_kept_absence_claim_is_replaced_when_few_members_deny_the_thing():
+    errors = [f"Error code {n} when a song stops" for n in range(10, 19)]
+    others = [f"The app logs me out on device {n}" for n in range(8)]
+    members = _read([*errors, *others, "No error message, the song just stops"])
+
+    # Nearly every member names an error, one denies one: "no errors" is said by 1 in 18.
+    assert label_share("no errors", members) == pytest.approx(1 / 18)
+    assert label_share("song stops", members) == pytest.approx(10 / 18)
+    assert not keep_label("no errors", "app logs", members, 0.75)
+    assert keep_label("song stops", "app logs", members, 0.75)
+    # Tonight's is no phrase either ("error + code"): the old phrase stays till one comes.
+    assert keep_label("no errors", "error + code", members, 0.75)
