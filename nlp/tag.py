@@ -60,14 +60,15 @@ _PROBLEM_DENIED = re.compile(
 # Praise told as a denied letdown ("never been disappointed", "you can't go wrong here",
 # "not once has a dish disappointed", "you won't be sorry") or in a negated idiom ("the price
 # can't be beat", "the photos don't do it justice"): its negative words pull the vector
-# towards the complaints, as a denied problem does. Not "no regrets": a customer who left says
+# towards the complaints, as a denied problem does. Customers' spellings count too
+# ("never been disapointed", "dissapointed"). Not "no regrets": a customer who left says
 # it too ("cancelled my account, no regrets").
 _LETDOWN_DENIED = re.compile(
     r"\b(?:never|not|cannot|(?:won|wouldn|didn|doesn|don|wasn|weren|isn|aren|haven|hasn|hadn|"
     r"can|couldn)['’]t)\s+(?:(?:be|been|ever|once|even|at|all|really|one|bit)\s+){0,3}"
-    r"(?:disappoint(?:s|ed|ing)?|a disappointment|let (?:me|us|you) down)\b"
+    r"(?:dis+ap+oint(?:s|ed|ing)?|a dis+ap+ointment|let (?:me|us|you) down)\b"
     r"|\bnot once\s+(?:has|have|had|did|does|do|was|were)\s+(?:[\w'’-]+\s+){0,6}?"
-    r"disappoint(?:s|ed)?\b"
+    r"dis+ap+oint(?:s|ed)?\b"
     r"|\b(?:won['’]t|will not)\s+be\s+sorry\b"
     r"|\b(?:can['’]?t|cannot|can not|won['’]t|couldn['’]t|could not)\s+(?:go wrong|be\s+beat(?:en)?"
     r"|beat\s+(?:(?:the|their|its|that|this|these|those|our)\s+)?(?:prices?|value|deals?))\b"
@@ -75,11 +76,12 @@ _LETDOWN_DENIED = re.compile(
     r"(?:(?:the|this|that|these|those|my|our|your)\s+)?[\w'’-]+\s+justice\b",
     re.IGNORECASE,
 )
-TAGGER_CODE_VERSION = "tagger-v5"
+TAGGER_CODE_VERSION = "tagger-v6"
 """Bumped when the tagger's code changes what it decides; recorded with every tag (v2: pain
 scores weighed by the writer's rating; v3: an unrated comment's by its channel's prior; v4:
 a denied letdown, "never been disappointed", is no pain point; "unless" is a contrast; v5:
-nor is praise in a negated idiom, "can't be beat", "the photos don't do it justice")."""
+nor is praise in a negated idiom, "can't be beat", "the photos don't do it justice"; v6: nor a
+denied letdown misspelt, "never been disapointed")."""
 
 _CONTRAST = re.compile(
     r"\b(?:but|however|though|although|except|apart from|other than|until|unless|yet|still)\b",

@@ -122,6 +122,8 @@ def test_a_pain_model_scores_pain_and_the_embedding_model_the_stage_and_theme():
         "you cant beat their prices",
         "The pasta cannot be beaten",
         "The photos really don't do the jacket justice",
+        "never been disapointed by this shop",
+        "The app has not dissapointed me once",
     ],
 )
 def test_a_sentence_denying_a_problem_is_recognised(text):
@@ -149,6 +151,7 @@ def test_a_sentence_denying_a_problem_is_recognised(text):
         "Not once did support answer, I'm disappointed",
         "I can't beat this level since the update",
         "Nice photos, but they don't do the sizing chart justice",
+        "Really dissapointed, the app never loads",
     ],
 )
 def test_a_sentence_with_a_problem_is_not_taken_for_a_denial(text):
