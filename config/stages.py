@@ -148,6 +148,16 @@ class EnrichSettings(StrictModel):
     clause_words: int = Field(
         default=12, gt=0, description="The fewest words a clause cut from a run-on sentence keeps."
     )
+    contrast_words: int | None = Field(
+        default=None,
+        gt=0,
+        description=(
+            "Also cut every sentence before 'but', 'however', 'although' or 'though' where both "
+            "sides keep this many words, so praise and a complaint in one sentence ('the staff "
+            "were lovely, but the app logs me out') are read apart; null (the default) never. Finds "
+            "more complaints in reviews, and more mild ones in 5-star reviews."
+        ),
+    )
     severity_weights: dict[Literal["source", "text", "intensity"], float] = Field(
         default_factory=lambda: {"source": 0.4, "text": 0.35, "intensity": 0.25}
     )

@@ -117,6 +117,8 @@ def enrich_version(settings: Settings) -> str:
             "normalise": [NORMALISE_CODE_VERSION, normalise_overrides(settings)],
             "language": [LANGUAGE_CODE_VERSION, settings.enrich.language_min_confidence],
             "run_on": [settings.enrich.run_on_words, settings.enrich.clause_words],
+            # Only when set, so that a warehouse enriched before the option is not redone.
+            **({"contrast": contrast} if (contrast := settings.enrich.contrast_words) else {}),
             "pain_threshold": settings.tagging.pain_threshold,
         },
         sort_keys=True,
@@ -169,6 +171,7 @@ def compute_units(
         batch_size=settings.enrich.spacy_batch_size,
         run_on_words=settings.enrich.run_on_words,
         clause_words=settings.enrich.clause_words,
+        contrast_words=settings.enrich.contrast_words,
     )
     for comment, norm, sentences in zip(comments, normalised, sentences_per_comment, strict=True):
         if comment.language:

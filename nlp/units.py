@@ -147,6 +147,29 @@ def cut_run_on(sent: Any, max_words: int, min_words: int) -> list[Any]:
     return pieces
 
 
+def cut_at_contrast(sent: Any, min_words: int) -> list[Any]:
+    """Cut a sentence before each "but"/"however"/"although"/"though" with ``min_words`` a side.
+
+    Praise and a complaint often share one sentence ("Nice ambience, but highly overrated
+    place"; "They fixed it but it broke again"): whole, its vector is neither. Each side of the
+    contrast becomes a unit of its own, so the complaint is read, quoted and clustered alone.
+    """
+    words_before = [0]
+    for token in sent:
+        words_before.append(words_before[-1] + token.is_alpha)
+    total, doc, first = words_before[-1], sent.doc, sent.start
+    pieces, start = [], first
+    for token in sent:
+        if token.lower_ not in CLAUSE_WORDS:
+            continue
+        taken = words_before[token.i - first] - words_before[start - first]
+        if taken >= min_words and total - words_before[token.i - first] >= min_words:
+            pieces.append(doc[start : token.i])
+            start = token.i
+    pieces.append(doc[start : sent.end])
+    return pieces
+
+
 def split_sentences(
     nlp: Any,
     texts: Iterable[str],
@@ -155,6 +178,7 @@ def split_sentences(
     batch_size: int = 256,
     run_on_words: int | None = None,
     clause_words: int = 12,
+    contrast_words: int | None = None,
 ) -> Iterator[list[Sentence]]:
     """Yield, for each text, its sentences (skipping ones with no word in them).
 
@@ -167,6 +191,8 @@ def split_sentences(
         run_on_words: A sentence of more words than this is cut into clauses
             (:func:`cut_run_on`); ``None`` keeps every sentence whole.
         clause_words: The fewest words a clause cut from a run-on sentence keeps.
+        contrast_words: Each sentence (or clause) is also cut before a contrast word where
+            both sides keep this many words (:func:`cut_at_contrast`); ``None``: never.
     """
     unneeded = [name for name in nlp.pipe_names if name not in NEEDED_COMPONENTS]
     with nlp.select_pipes(disable=unneeded):
@@ -179,6 +205,8 @@ def split_sentences(
                 pieces = (
                     [sent] if run_on_words is None else cut_run_on(sent, run_on_words, clause_words)
                 )
+                if contrast_words is not None:
+                    pieces = [c for p in pieces for c in cut_at_contrast(p, contrast_words)]
                 for piece in pieces:
                     sentences.append(_sentence(piece, len(sentences), matches, nlp.vocab.strings))
             yield sentences

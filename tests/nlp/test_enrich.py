@@ -17,7 +17,7 @@ def test_enrich_version_changes_with_what_changes_units_only():
         update={"enrich": base.enrich.model_copy(update={"severity_weights": weights})}
     )
     assert enrich_version(changed) != enrich_version(base)
-    for run_on in ({"run_on_words": None}, {"clause_words": 20}):
+    for run_on in ({"run_on_words": None}, {"clause_words": 20}, {"contrast_words": 3}):
         cut = base.model_copy(update={"enrich": base.enrich.model_copy(update=run_on)})
         assert enrich_version(cut) != enrich_version(base)
     other_report = base.model_copy(update={"report": base.report.model_copy(update={"top": 3})})

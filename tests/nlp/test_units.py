@@ -88,3 +88,22 @@ def test_a_cut_never_leaves_a_clause_shorter_than_the_minimum(spacy_nlp):
     [cut] = list(split_sentences(spacy_nlp, [text], run_on_words=30, clause_words=8))
     assert cut[-1].text.endswith("thanks")
     assert all(sum(w.isalpha() for w in s.text.split()) >= 8 for s in cut)
+
+
+def test_praise_and_a_complaint_in_one_sentence_are_cut_at_the_contrast(spacy_nlp):
+    texts = [
+        "The staff are lovely, but the app logs me out every day.",
+        "They fixed it but it broke again.",
+        "Good, but slow.",
+        "Although the parcel came late I like the case.",
+    ]
+    results = list(split_sentences(spacy_nlp, texts, contrast_words=3))
+    assert [[s.text for s in sentences] for sentences in results] == [
+        ["The staff are lovely,", "but the app logs me out every day."],
+        ["They fixed it", "but it broke again."],
+        ["Good, but slow."],  # fewer than three words a side: whole
+        ["Although the parcel came late I like the case."],  # nothing before the contrast
+    ]
+    for text, sentences in zip(texts, results, strict=True):
+        assert all(text[s.start : s.end] == s.text for s in sentences)
+    assert [[s.text for s in ss] for ss in split_sentences(spacy_nlp, texts[:1])] == [texts[:1]]
