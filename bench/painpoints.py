@@ -494,6 +494,7 @@ def main() -> None:
             batch_size=256,
             run_on_words=settings.enrich.run_on_words,
             clause_words=settings.enrich.clause_words,
+            contrast_words=settings.enrich.contrast_words,
         )
     ]
     unique = list(dict.fromkeys(s for sents in sentences for s in sents))

@@ -34,7 +34,7 @@ Tasks:
 4. ``track_hassle_ids``: ids of both levels; retired ones; lineage within each level.
 5. ``write_hassles``: one transaction for the run's hassles (both levels), members and lineage.
 
-A kept hassle keeps its label until tonight's is clearly better (:func:`nlp.hierarchy.keep_label`);
+A kept hassle keeps its label until tonight's is clearly better (:func:`nlp.label_support.keep_label`);
 ``hassle_runs`` keeps every night's label.
 """
 

@@ -117,8 +117,9 @@ def enrich_version(settings: Settings) -> str:
             "normalise": [NORMALISE_CODE_VERSION, normalise_overrides(settings)],
             "language": [LANGUAGE_CODE_VERSION, settings.enrich.language_min_confidence],
             "run_on": [settings.enrich.run_on_words, settings.enrich.clause_words],
-            # Only when set, so that a warehouse enriched before the option is not redone.
-            **({"contrast": contrast} if (contrast := settings.enrich.contrast_words) else {}),
+            # Only when set, so that a warehouse enriched before the option is not redone; 2: the
+            # cut's version (v2 skips "nothing but", "even though").
+            **({"contrast": [2, contrast]} if (contrast := settings.enrich.contrast_words) else {}),
             "pain_threshold": settings.tagging.pain_threshold,
         },
         sort_keys=True,

@@ -288,7 +288,8 @@ class CtfidfLabeller:
 
         The handles are those of the clustered units (``labels >= 0``), cut out of each. A
         unit is read once per set of handles however often it is asked for, so reading the
-        same units again, to judge a kept label (:func:`keep_label`), costs a lookup each.
+        same units again, to judge a kept label (:func:`nlp.label_support.keep_label`), costs
+        a lookup each.
         """
         kept = np.flatnonzero(np.asarray(labels) >= 0)
         handles, found_brands = find_handle_names([units[i].text for i in kept])

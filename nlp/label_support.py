@@ -34,7 +34,8 @@ def says_two_things(phrase: str) -> bool:
     A negation, a particle and a word saying how or how often count ("not solve", "logs me
     out", "charged twice").
     """
-    return sum(w not in STOP or w in _NOT_FILLER for w in phrase.split()) >= 2
+    words = [w for w in phrase.split() if w != KEYPHRASE_AND.strip()]
+    return sum(w not in STOP or w in _NOT_FILLER for w in words) >= 2
 
 
 def most_held_label(own: str, offered: Sequence[str], members: Sequence[ReadUnit]) -> str:
@@ -71,21 +72,22 @@ def keep_label(
     keeps the old one. A previous label that could not be tonight's gives way: one that says
     too little (one word and a filler, "one playlist"; a lone word from an older labeller),
     and a phrase that fewer than ``LABEL_MIN_SHARE`` of the members say (an absence claim,
-    "no errors", where few deny an error) when tonight's is a phrase too. ``NO_PROBLEM_LABEL``
-    is said by none.
+    "no errors", where few deny an error) when tonight's is a phrase that more of them say.
+    ``NO_PROBLEM_LABEL`` is said by none; labels are compared in lower case.
     """
     if not previous or not members:
         return False
     if previous == candidate:
         return True
-    if not says_two_things(previous.lower()):
+    previous, candidate = previous.lower(), candidate.lower()
+    if not says_two_things(previous):
         return False
     before = 0.0 if previous == NO_PROBLEM_LABEL else label_share(previous, members)
+    after = label_share(candidate, members) if candidate != NO_PROBLEM_LABEL else 0.0
     if before < LABEL_MIN_SHARE and _is_phrase(previous) and _is_phrase(candidate):
-        return False
+        return after <= before  # a parent's candidate is chosen on its specific children only
     if before >= min_share:
         return True
-    after = label_share(candidate, members) if candidate != NO_PROBLEM_LABEL else 0.0
     return after < min_share or after < 2 * before
 
 
@@ -97,10 +99,14 @@ def _is_phrase(label: str) -> bool:
 
 
 def label_share(label: str, members: Sequence[ReadUnit]) -> float:
-    """The share of ``members`` that say ``label`` (:func:`says`); 0 for a label of stopwords."""
-    if not members or not content_stems(label.lower()):
+    """The share of ``members`` that say ``label`` (:func:`says`); 0 for a label of stopwords.
+
+    A keyphrase labelled "(no detail given)" is measured on the keyphrase.
+    """
+    label = label.lower().removesuffix(NO_DETAIL)  # the members say the keyphrase, not the note
+    if not members or not content_stems(label):
         return 0.0
-    return sum(map(says(label.lower()), members)) / len(members)
+    return sum(map(says(label), members)) / len(members)
 
 
 def says(phrase: str) -> Callable[[ReadUnit], bool]:

@@ -67,26 +67,36 @@ _LETDOWN_DENIED = re.compile(
     r"\b(?:never|not|cannot|(?:won|wouldn|didn|doesn|don|wasn|weren|isn|aren|haven|hasn|hadn|"
     r"can|couldn)['’]t)\s+(?:(?:be|been|ever|once|even|at|all|really|one|bit)\s+){0,3}"
     r"(?:dis+ap+oint(?:s|ed|ing)?|a dis+ap+ointment|let (?:me|us|you) down)\b"
-    r"|\bnot once\s+(?:has|have|had|did|does|do|was|were)\s+(?:[\w'’-]+\s+){0,6}?"
-    r"dis+ap+oint(?:s|ed)?\b"
-    r"|\b(?:won['’]t|will not)\s+be\s+sorry\b"
+    r"|\bnot once\s+(?:has|have|had|did|does|do|was|were)\s+"
+    r"(?:(?!(?:so|very|really|extremely|totally|super|quite|im|i'm|am|me|us|failed|fail|to)\b)"
+    r"[\w'’-]+\s+){0,5}?dis+ap+oint(?:s|ed)?\b"
+    r"|\b(?:won['’]?t|will not)\s+be\s+sorry\b(?!\s+(?:to|when|if|that|you|for|about|i|we)\b)"
     r"|\b(?:can['’]?t|cannot|can not|won['’]t|couldn['’]t|could not)\s+(?:go wrong|be\s+beat(?:en)?"
     r"|beat\s+(?:(?:the|their|its|that|this|these|those|our)\s+)?(?:prices?|value|deals?))\b"
     r"|\b(?:don['’]?t|doesn['’]?t|didn['’]?t|do not|does not|did not|can['’]?t|cannot)\s+do\s+"
-    r"(?:(?:the|this|that|these|those|my|our|your)\s+)?[\w'’-]+\s+justice\b",
+    r"(?:it|them|him|her|this|these)\s+justice\b",
     re.IGNORECASE,
 )
-TAGGER_CODE_VERSION = "tagger-v6"
+TAGGER_CODE_VERSION = "tagger-v7"
 """Bumped when the tagger's code changes what it decides; recorded with every tag (v2: pain
 scores weighed by the writer's rating; v3: an unrated comment's by its channel's prior; v4:
 a denied letdown, "never been disappointed", is no pain point; "unless" is a contrast; v5:
 nor is praise in a negated idiom, "can't be beat", "the photos don't do it justice"; v6: nor a
-denied letdown misspelt, "never been disapointed")."""
+denied letdown misspelt, "never been disapointed"; v7: the idioms narrowed, and a contrast
+word that only opens the sentence, "but we were never disappointed", undoes nothing)."""
 
 _CONTRAST = re.compile(
     r"\b(?:but|however|though|although|except|apart from|other than|until|unless|yet|still)\b",
     re.IGNORECASE,
 )
+# A "but" or "however" that opens the text turns nothing within it: it is what is left of a
+# sentence cut at its contrast ("... , but we were never disappointed"; enrich.contrast_words).
+_OPENING_CONTRAST = re.compile(r"^\W*(?:but|however)\b", re.IGNORECASE)
+
+
+def _turns(text: str) -> bool:
+    """Whether a contrast word within ``text`` turns what it says around."""
+    return bool(_CONTRAST.search(_OPENING_CONTRAST.sub("", text, count=1)))
 
 
 _FIX_REPORTED = re.compile(
@@ -121,11 +131,7 @@ def reports_a_fix(text: str) -> bool:
     fixed my problem", "I'd like this resolved this week", "they said it was resolved", "I
     fixed it myself": no.
     """
-    return (
-        bool(_FIX_REPORTED.search(text))
-        and not _CONTRAST.search(text)
-        and not _FIX_UNDONE.search(text)
-    )
+    return bool(_FIX_REPORTED.search(text)) and not _turns(text) and not _FIX_UNDONE.search(text)
 
 
 def denies_a_problem(text: str) -> bool:
@@ -138,7 +144,7 @@ def denies_a_problem(text: str) -> bool:
     disappointing it was": no.
     """
     denied = _PROBLEM_DENIED.search(text) or _LETDOWN_DENIED.search(text)
-    return bool(denied) and not _CONTRAST.search(text)
+    return bool(denied) and not _turns(text)
 
 
 def _says_all_is_well(text: str) -> bool:

@@ -21,6 +21,9 @@ NEEDED_COMPONENTS = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatiz
 # Where a run-on sentence may be cut: after these punctuation marks, or before these words.
 CLAUSE_PUNCT = frozenset({",", ";", ":", "-", "\u2013", "\u2014"})
 CLAUSE_WORDS = frozenset({"but", "however", "although", "though"})
+# Before these the word makes no contrast: "nothing but problems", "even though", "as though",
+# "can't help but".
+_NO_CONTRAST_BEFORE = frozenset({"nothing", "anything", "all", "even", "as", "help"})
 
 
 @dataclass(frozen=True)
@@ -160,10 +163,13 @@ def cut_at_contrast(sent: Any, min_words: int) -> list[Any]:
     total, doc, first = words_before[-1], sent.doc, sent.start
     pieces, start = [], first
     for token in sent:
-        if token.lower_ not in CLAUSE_WORDS:
+        if token.lower_ not in CLAUSE_WORDS or (
+            token.i > first and doc[token.i - 1].lower_ in _NO_CONTRAST_BEFORE
+        ):
             continue
         taken = words_before[token.i - first] - words_before[start - first]
-        if taken >= min_words and total - words_before[token.i - first] >= min_words:
+        after = total - words_before[token.i - first + 1]  # the contrast word not counted
+        if taken >= min_words and after >= min_words:
             pieces.append(doc[start : token.i])
             start = token.i
     pieces.append(doc[start : sent.end])

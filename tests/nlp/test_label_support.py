@@ -48,6 +48,8 @@ def _read(texts):
         ("playlist shuffle", "app crashes", True),
         ("playlist shuffle", NO_PROBLEM_LABEL, True),
         ("shuffle + repeat", "app crashes", True),
+        ("shuffle (no detail given)", "app crashes", True),  # said by six of eight
+        ("Playlist Shuffle", "shuffle repeats songs", False),
         ("", "app crashes", False),
         (NO_PROBLEM_LABEL, "app crashes", True),
         (NO_PROBLEM_LABEL, "shuffle repeats songs", False),
@@ -72,3 +74,10 @@ def test_a_kept_absence_claim_is_replaced_when_few_members_deny_the_thing():
     assert keep_label("song stops", "app logs", members, 0.75)
     # Tonight's is no phrase either ("error + code"): the old phrase stays till one comes.
     assert keep_label("no errors", "error + code", members, 0.75)
+
+
+def test_a_previous_phrase_under_the_floor_gives_way_only_to_one_said_more():
+    members = _read([*SHUFFLE, *(f"The app crashes on launch, day {d}" for d in range(14))])
+    # "playlist shuffle": 1 of 22; "downloads offline": 1 of 22, no more: the old one stays.
+    assert keep_label("playlist shuffle", "downloads offline", members, 0.25)
+    assert not keep_label("playlist shuffle", "app crashes", members, 0.25)

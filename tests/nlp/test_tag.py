@@ -121,7 +121,9 @@ def test_a_pain_model_scores_pain_and_the_embedding_model_the_stage_and_theme():
         "For the price, the plan can't be beat",
         "you cant beat their prices",
         "The pasta cannot be beaten",
-        "The photos really don't do the jacket justice",
+        "The photos really don't do it justice",
+        "order it, you wont be sorry",
+        "but we have never been disappointed by the food",
         "never been disapointed by this shop",
         "The app has not dissapointed me once",
     ],
@@ -152,6 +154,10 @@ def test_a_sentence_denying_a_problem_is_recognised(text):
         "I can't beat this level since the update",
         "Nice photos, but they don't do the sizing chart justice",
         "Really dissapointed, the app never loads",
+        "Not once has the app worked im so dissapointed",
+        "Not once have they failed to disappoint",
+        "I won't be sorry to leave this bank",
+        "The photos don't do the damage justice",
     ],
 )
 def test_a_sentence_with_a_problem_is_not_taken_for_a_denial(text):
@@ -181,6 +187,7 @@ def test_a_denied_problem_is_never_a_pain_point_whatever_its_score(tagger):
         "Logging out and back in solved it.",
         "the issue is resolved, thank you",
         "it's fixed now, cheers",
+        "but the latest update fixed it",
     ],
 )
 def test_a_sentence_reporting_a_fix_is_recognised(text):
@@ -191,6 +198,7 @@ def test_a_sentence_reporting_a_fix_is_recognised(text):
     "text",
     [
         "They fixed it but it broke again",
+        "But they fixed it, but it broke again",
         "finally sorted after three weeks",
         "Has it been fixed?",
         "it worked until the update",

@@ -107,3 +107,13 @@ def test_praise_and_a_complaint_in_one_sentence_are_cut_at_the_contrast(spacy_nl
     for text, sentences in zip(texts, results, strict=True):
         assert all(text[s.start : s.end] == s.text for s in sentences)
     assert [[s.text for s in ss] for ss in split_sentences(spacy_nlp, texts[:1])] == [texts[:1]]
+
+
+def test_a_contrast_cut_counts_words_after_the_contrast_and_skips_idioms(spacy_nlp):
+    texts = [
+        "The staff were lovely but very slow.",  # two words after "but": whole
+        "I have had nothing but problems with this phone lately.",
+        "The app crashed even though I had just updated it.",
+    ]
+    results = list(split_sentences(spacy_nlp, texts, contrast_words=3))
+    assert [[s.text for s in sentences] for sentences in results] == [[t] for t in texts]
