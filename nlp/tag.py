@@ -86,7 +86,8 @@ denied letdown misspelt, "never been disapointed"; v7: the idioms narrowed, and 
 word that only opens the sentence, "but we were never disappointed", undoes nothing)."""
 
 _CONTRAST = re.compile(
-    r"\b(?:but|however|though|although|except|apart from|other than|until|unless|yet|still)\b",
+    r"\b(?:but|however|though|although|even if|except|apart from|other than|until|unless|yet|"
+    r"still)\b",
     re.IGNORECASE,
 )
 # A "but" or "however" that opens the text turns nothing within it: it is what is left of a

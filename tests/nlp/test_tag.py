@@ -156,6 +156,7 @@ def test_a_sentence_denying_a_problem_is_recognised(text):
         "Really dissapointed, the app never loads",
         "Not once has the app worked im so dissapointed",
         "Not once have they failed to disappoint",
+        "But it is never disappointing, even if the fees are over the top",
         "I won't be sorry to leave this bank",
         "The photos don't do the damage justice",
     ],
