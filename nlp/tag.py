@@ -82,23 +82,14 @@ TAGGER_CODE_VERSION = "tagger-v7"
 scores weighed by the writer's rating; v3: an unrated comment's by its channel's prior; v4:
 a denied letdown, "never been disappointed", is no pain point; "unless" is a contrast; v5:
 nor is praise in a negated idiom, "can't be beat", "the photos don't do it justice"; v6: nor a
-denied letdown misspelt, "never been disapointed"; v7: the idioms narrowed, and a contrast
-word that only opens the sentence, "but we were never disappointed", undoes nothing)."""
+denied letdown misspelt, "never been disapointed"; v7: the idioms narrowed; "even if" is a
+contrast)."""
 
 _CONTRAST = re.compile(
     r"\b(?:but|however|though|although|even if|except|apart from|other than|until|unless|yet|"
     r"still)\b",
     re.IGNORECASE,
 )
-# A "but" or "however" that opens the text turns nothing within it: it is what is left of a
-# sentence cut at its contrast ("... , but we were never disappointed"; enrich.contrast_words).
-_OPENING_CONTRAST = re.compile(r"^\W*(?:but|however)\b", re.IGNORECASE)
-
-
-def _turns(text: str) -> bool:
-    """Whether a contrast word within ``text`` turns what it says around."""
-    return bool(_CONTRAST.search(_OPENING_CONTRAST.sub("", text, count=1)))
-
 
 _FIX_REPORTED = re.compile(
     r"\b(?:fixed|sorted|solved|resolved)(?:\s+out)?\s+(?:[\w'-]+\s+){0,2}?"
@@ -132,7 +123,11 @@ def reports_a_fix(text: str) -> bool:
     fixed my problem", "I'd like this resolved this week", "they said it was resolved", "I
     fixed it myself": no.
     """
-    return bool(_FIX_REPORTED.search(text)) and not _turns(text) and not _FIX_UNDONE.search(text)
+    return (
+        bool(_FIX_REPORTED.search(text))
+        and not _CONTRAST.search(text)
+        and not _FIX_UNDONE.search(text)
+    )
 
 
 def denies_a_problem(text: str) -> bool:
@@ -145,7 +140,7 @@ def denies_a_problem(text: str) -> bool:
     disappointing it was": no.
     """
     denied = _PROBLEM_DENIED.search(text) or _LETDOWN_DENIED.search(text)
-    return bool(denied) and not _turns(text)
+    return bool(denied) and not _CONTRAST.search(text)
 
 
 def _says_all_is_well(text: str) -> bool:

