@@ -9,6 +9,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS as _STOP
 
 from nlp.label_support import NO_PROBLEM_LABEL, keep_label, label_share
 from nlp.terms import read_unit
+from nlp.two_level import LevelIds, kept_label
 
 # --- a kept hassle's label ------------------------------------------------------------------
 
@@ -81,3 +82,21 @@ def test_a_previous_phrase_under_the_floor_gives_way_only_to_one_said_more():
     # "playlist shuffle": 1 of 22; "downloads offline": 1 of 22, no more: the old one stays.
     assert keep_label("playlist shuffle", "downloads offline", members, 0.25)
     assert not keep_label("playlist shuffle", "app crashes", members, 0.25)
+
+
+def test_a_kept_id_keeps_its_previous_label_and_a_new_one_takes_tonights():
+    level = LevelIds(
+        ids={0: "H-0001", 1: "H-0002", 2: "H-0003"},
+        status={0: "active", 1: "active", 2: "new"},
+        matched_from={0: "H-0001", 1: "H-0002", 2: None},
+        scores={0: 1.0, 1: 1.0, 2: None},
+        retired=[],
+        revived=[],
+        lineage=[],
+        previous_labels={"H-0001": "shuffle repeats songs", "H-0002": "one playlist"},
+    )
+    members = _read(SHUFFLE)
+
+    assert kept_label(0, "app crashes", level, members, 0.25) == "shuffle repeats songs"
+    assert kept_label(1, "app crashes", level, members, 0.25) == "app crashes"
+    assert kept_label(2, "app crashes", level, members, 0.25) == "app crashes"
