@@ -117,6 +117,14 @@ def _sentence(sent: Any, index: int, matches: list[tuple[int, int, int]], string
     )
 
 
+def _words_before(sent: Any) -> list[int]:
+    """``[k]``: the words in the sentence's first k tokens (one pass, not one per cut)."""
+    counts = [0]
+    for token in sent:
+        counts.append(counts[-1] + token.is_alpha)
+    return counts
+
+
 def cut_run_on(sent: Any, max_words: int, min_words: int) -> list[Any]:
     """Cut a sentence of more than ``max_words`` words into clauses of ``min_words`` or more.
 
@@ -126,10 +134,7 @@ def cut_run_on(sent: Any, max_words: int, min_words: int) -> list[Any]:
     where both sides keep at least ``min_words`` words; a sentence without such a place stays
     whole. A sentence of ``max_words`` or fewer is returned as it is.
     """
-    # words_before[k]: words in the sentence's first k tokens (one pass, not one per cut).
-    words_before = [0]
-    for token in sent:
-        words_before.append(words_before[-1] + token.is_alpha)
+    words_before = _words_before(sent)
     total = words_before[-1]
     if total <= max_words:
         return [sent]
@@ -157,9 +162,7 @@ def cut_at_contrast(sent: Any, min_words: int) -> list[Any]:
     place"; "They fixed it but it broke again"): whole, its vector is neither. Each side of the
     contrast becomes a unit of its own, so the complaint is read, quoted and clustered alone.
     """
-    words_before = [0]
-    for token in sent:
-        words_before.append(words_before[-1] + token.is_alpha)
+    words_before = _words_before(sent)
     total, doc, first = words_before[-1], sent.doc, sent.start
     pieces, start = [], first
     for token in sent:
