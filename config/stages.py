@@ -208,7 +208,8 @@ class ClusterSettings(StrictModel):
             "On a routine full re-clustering (period or new share), keep the established "
             "hassles: one the clustering merged away or dissolved takes its members back, a "
             "new one found mostly in text the last full clustering saw joins the kept hassle "
-            "at least `late_find_similarity` alike, and kept children keep their parents. "
+            "at least `late_find_similarity` alike, or the one that held more than half of "
+            "its members, and kept children keep their parents. "
             "Off: the full clustering stands as found and parents are regrouped."
         ),
     )

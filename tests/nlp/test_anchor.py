@@ -82,6 +82,51 @@ def test_a_late_find_that_revives_a_retired_hassle_keeps_apart_for_its_old_id():
     assert sorted(result.continues.values()) == ["H-A", "H-B"]
 
 
+@pytest.mark.parametrize(("held_by_a", "rejoins"), [(25, True), (13, True), (12, False)])
+def test_a_piece_cut_out_of_a_kept_hassle_rejoins_it_however_unlike(held_by_a, rejoins):
+    points, ids, truth, is_new, previous = full_night(np.random.default_rng(8))
+    # E (25 units, old text like nothing kept) was partly A's last week; tonight it is apart.
+    e_ids = ids[truth == 4][:held_by_a].tolist()
+    a = previous[0]
+    previous = [replace(a, members=a.members | frozenset(e_ids)), previous[1]]
+    found = clustering_from_labels(points, truth)
+    assert found.centroids[found.labels[truth == 4][0]] @ a.centroid < 0.5
+
+    result = anchor_to_kept(
+        found, points, ids, is_new, previous, OverlapCentroidTracker(), min_similarity=0.99
+    )
+
+    labels = result.clustering.labels
+    assert np.all(labels[truth == 4] == labels[truth == 4][0])
+    assert bool(labels[truth == 4][0] == labels[0]) is rejoins
+    assert result.folded == int(rejoins)
+    assert result.continues[labels[0]] == "H-A"
+
+
+def test_what_a_restored_hassle_leaves_of_a_piece_cut_out_of_a_kept_one_rejoins_it():
+    points, ids, truth, is_new, previous = full_night(np.random.default_rng(8))
+    # E was 10 of A's units and 15 of B's last week; tonight B dissolves but for those 15, so
+    # E is only 40% A's until B takes its members back.
+    e_ids = ids[truth == 4]
+    a, b = previous
+    previous = [
+        replace(a, members=a.members | frozenset(e_ids[:10].tolist())),
+        replace(b, members=b.members | frozenset(e_ids[10:].tolist())),
+    ]
+    found = clustering_from_labels(points, np.where(truth == 1, NOISE, truth))
+
+    result = anchor_to_kept(
+        found, points, ids, is_new, previous, OverlapCentroidTracker(), min_similarity=0.99
+    )
+
+    assert (result.folded, result.restored) == (1, 1)
+    labels = result.clustering.labels
+    a_rows = (truth == 0) | np.isin(ids, e_ids[:10])
+    b_rows = (truth == 1) | np.isin(ids, e_ids[10:])
+    assert np.all(labels[a_rows] == labels[0]) and np.all(labels[b_rows] == labels[b_rows][0])
+    assert {result.continues[labels[0]], result.continues[labels[b_rows][0]]} == {"H-A", "H-B"}
+
+
 def test_late_finds_stay_new_below_the_similarity():
     points, ids, truth, is_new, previous = full_night(np.random.default_rng(8))
     found = clustering_from_labels(points, truth)
