@@ -217,7 +217,10 @@ class ClusterSettings(StrictModel):
         default=0.75,
         ge=-1,
         le=1,
-        description="Least centroid cosine at which a late find joins a kept hassle.",
+        description=(
+            "Least centroid cosine at which a late find joins a kept hassle (one cut mostly "
+            "out of a kept hassle rejoins it however unlike)."
+        ),
     )
     revive_days: float = Field(
         default=14, ge=0, description="A hassle retired within N days can get its id back."

@@ -150,8 +150,8 @@ def cluster_units(
         held_counts = {"late_finds_folded": anchored.folded, "hassles_restored": anchored.restored}
         logger.info(
             "cluster_units: held to the kept hassles (cluster.anchor_routine_full): %d late "
-            "find(s) in old text joined the kept hassle they resemble, %d kept hassle(s) the "
-            "clustering merged away or dissolved took their members back",
+            "find(s) in old text joined the kept hassle they resemble or were cut out of, %d "
+            "kept hassle(s) the clustering merged away or dissolved took their members back",
             anchored.folded,
             anchored.restored,
         )

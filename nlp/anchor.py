@@ -81,16 +81,18 @@ def anchor_to_kept(
        sentences and 59 of "songs won't play"'s 471 into two new hassles, cosine under 0.75 to
        their own.) A child mostly of new text, or unlike every kept child and cut out of none,
        stays new.
-       A kept child that the late finds would make unlike itself (losing its id) takes none.
+       A kept child that the late finds would make unlike itself (losing its id) gives back
+       those that only resembled it; if it still loses its id, the pieces cut out of it too.
        A child that takes back a recently retired id (``revivable``) is no late find: it
        stays apart, and the id tracking revives that id.
     2. **Absorbed children come back.** A previous child that tonight's clustering would
        retire, with at least ``min_cluster_size`` members still in the window, takes those
        members back from wherever they went: they are the sentences it held last night, and
        only the text around them changed. A cluster left under ``min_cluster_size`` by that is
-       noise, and what is left of a new cluster is judged again as in 1 (taking back 21
-       sentences of one child left a piece mostly another kept child's). Every unit moved is
-       a soft member, with its cosine to its new centroid.
+       noise. Then 1 runs again: what is left of a new cluster may now be mostly another kept
+       child's (taking back 21 sentences of one child left a piece 61% another's), and a
+       restored child is kept, so a late find may now resemble it. Every unit moved is a soft
+       member, with its cosine to its new centroid.
 
     Args:
         clustering: Tonight's full clustering of ``vectors``.
@@ -99,7 +101,8 @@ def anchor_to_kept(
         is_new: True for units written since the last full clustering.
         previous: The live children before tonight (members and centroids).
         tracker: The id tracker tonight's ids will come from (decides which children are kept).
-        min_similarity: Least centroid cosine between a late find and the kept child it joins.
+        min_similarity: Least centroid cosine between a late find and the kept child it joins
+            (a piece cut mostly out of a kept child rejoins it however unlike).
         min_new_share: A child at least this much new text is news and stays as found.
         revivable: Recently retired children (``cluster.revive_days``), as the id tracking
             after this step is given them.
@@ -134,7 +137,10 @@ def anchor_to_kept(
     held_by = {unit: p.hassle_id for p in previous for unit in p.members}
 
     def fold_late_finds(labels: np.ndarray, n: int) -> tuple[int, TrackResult]:
-        """Fold late finds and pieces cut out of a kept child into it (in place); count them."""
+        """Fold late finds and pieces cut out of a kept child into it (in place).
+
+        Returns how many stayed folded and the tracking of the labels as they end.
+        """
         centroids, found = track(labels, n)
         kept = kept_ids(found)
         cluster_of = {hassle_id: k for k, hassle_id in kept.items()}
@@ -189,7 +195,8 @@ def anchor_to_kept(
             if left.sum() < smallest:
                 labels[left] = NOISE
     if restored:
-        # What a restored child left of a new cluster may now be mostly another kept child's.
+        # Rule 1 again, restored children kept. Its folds only add to kept children and undo
+        # what costs one its id, so nothing needs restoring after it.
         folded += fold_late_finds(labels, n)[0]
 
     if not folded and not restored:

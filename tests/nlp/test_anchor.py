@@ -127,6 +127,46 @@ def test_what_a_restored_hassle_leaves_of_a_piece_cut_out_of_a_kept_one_rejoins_
     assert {result.continues[labels[0]], result.continues[labels[b_rows][0]]} == {"H-A", "H-B"}
 
 
+def test_a_kept_hassle_about_to_lose_its_id_gives_back_what_only_resembled_it_first():
+    rng = np.random.default_rng(3)
+    centers = unit_rows(rng.normal(size=(2, DIM)))
+    near_a = unit_rows(centers[:1] + 0.6 * unit_rows(rng.normal(size=(1, DIM))))
+    # A (60), C: 600 old units close to A, E: 25 units A held last week, unlike A.
+    points, truth = blobs(np.vstack([centers[:1], near_a, centers[1:]]), [60, 600, 25], 0.02, rng)
+    ids = np.array([f"u{i}" for i in range(len(points))], dtype=object)
+    previous = [PreviousHassle("H-A", centers[0], frozenset(ids[truth != 1].tolist()))]
+    found = clustering_from_labels(points, truth)
+
+    result = anchor_to_kept(
+        found, points, ids, truth < 0, previous, OverlapCentroidTracker(), min_similarity=0.75
+    )
+
+    labels = result.clustering.labels
+    assert result.folded == 1  # C would have cost A its id; E rejoins A
+    assert np.all(labels[truth == 2] == labels[0]) and labels[truth == 1][0] != labels[0]
+    assert result.continues[labels[0]] == "H-A"
+
+
+def test_a_late_find_may_join_a_restored_hassle_it_resembles():
+    points, ids, truth, is_new, previous = full_night(np.random.default_rng(8))
+    # C (old text) lies close to B this time; tonight B dissolves into noise.
+    rng = np.random.default_rng(8)
+    c_rows = truth == 2
+    near_b = unit_rows(previous[1].centroid[None] + 0.6 * unit_rows(rng.normal(size=(1, DIM))))
+    points = points.copy()
+    points[c_rows] = unit_rows(near_b + rng.normal(scale=0.02, size=(c_rows.sum(), DIM)))
+    found = clustering_from_labels(points, np.where(truth == 1, NOISE, truth))
+
+    result = anchor_to_kept(
+        found, points, ids, is_new, previous, OverlapCentroidTracker(), min_similarity=0.75
+    )
+
+    assert (result.folded, result.restored) == (1, 1)
+    labels = result.clustering.labels
+    b = labels[truth == 1][0]
+    assert np.all(labels[c_rows] == b) and result.continues[b] == "H-B"
+
+
 def test_late_finds_stay_new_below_the_similarity():
     points, ids, truth, is_new, previous = full_night(np.random.default_rng(8))
     found = clustering_from_labels(points, truth)
