@@ -54,15 +54,17 @@ class Tag:
 
 _PROBLEM_DENIED = re.compile(
     r"\b(?:no|never(?: had)?(?: a| an| any)?|not (?:a|any|one)|without(?: a| an| any)?|nothing|zero)"
-    r"\s+(?:[\w'-]+\s+){0,2}?(?:problems?|issues?|trouble|complaints?|hassles?|wrong|difficult(?:y|ies))\b",
+    r"[\s-]+(?:[\w'-]+\s+){0,2}?"
+    r"(?:problems?|issues?|trouble|complaints?|hassles?|fuss|wrong|difficult(?:y|ies))\b",
     re.IGNORECASE,
 )
 # Praise told as a denied letdown ("never been disappointed", "you can't go wrong here",
 # "not once has a dish disappointed", "you won't be sorry") or in a negated idiom ("the price
 # can't be beat", "the photos don't do it justice"): its negative words pull the vector
 # towards the complaints, as a denied problem does. Customers' spellings count too
-# ("never been disapointed", "dissapointed"). Not "no regrets": a customer who left says
-# it too ("cancelled my account, no regrets").
+# ("never been disapointed", "dissapointed"). So is "worth every penny", whose sentence
+# may name what went wrong before ("they swapped my faulty cam, worth every penny"). Not "no
+# regrets": a customer who left says it too ("cancelled my account, no regrets").
 _LETDOWN_DENIED = re.compile(
     r"\b(?:never|not|cannot|(?:won|wouldn|didn|doesn|don|wasn|weren|isn|aren|haven|hasn|hadn|"
     r"can|couldn)['’]t)\s+(?:(?:be|been|ever|once|even|at|all|really|one|bit)\s+){0,3}"
@@ -74,16 +76,17 @@ _LETDOWN_DENIED = re.compile(
     r"|\b(?:can['’]?t|cannot|can not|won['’]t|couldn['’]t|could not)\s+(?:go wrong|be\s+beat(?:en)?"
     r"|beat\s+(?:(?:the|their|its|that|this|these|those|our)\s+)?(?:prices?|value|deals?))\b"
     r"|\b(?:don['’]?t|doesn['’]?t|didn['’]?t|do not|does not|did not|can['’]?t|cannot)\s+do\s+"
-    r"(?:it|them|him|her|this|these)\s+justice\b",
+    r"(?:it|them|him|her|this|these)\s+justice\b"
+    r"|(?<!not )(?<!n't )(?<!n’t )\bworth every (?:single )?(?:penny|cent|dollar|pound|euro)\b",
     re.IGNORECASE,
 )
-TAGGER_CODE_VERSION = "tagger-v7"
+TAGGER_CODE_VERSION = "tagger-v8"
 """Bumped when the tagger's code changes what it decides; recorded with every tag (v2: pain
 scores weighed by the writer's rating; v3: an unrated comment's by its channel's prior; v4:
 a denied letdown, "never been disappointed", is no pain point; "unless" is a contrast; v5:
 nor is praise in a negated idiom, "can't be beat", "the photos don't do it justice"; v6: nor a
 denied letdown misspelt, "never been disapointed"; v7: the idioms narrowed; "even if" is a
-contrast)."""
+contrast; v8: "no fuss", "worth every penny")."""
 
 _CONTRAST = re.compile(
     r"\b(?:but|however|though|although|even if|except|apart from|other than|until|unless|yet|"

@@ -125,6 +125,9 @@ def test_a_pain_model_scores_pain_and_the_embedding_model_the_stage_and_theme():
         "order it, you wont be sorry",
         "never been disapointed by this shop",
         "The app has not dissapointed me once",
+        "They swapped the faulty charger without any fuss",
+        "It's no-fuss, quick and cheap",
+        "The plan was worth every penny",
     ],
 )
 def test_a_sentence_denying_a_problem_is_recognised(text):
@@ -158,6 +161,9 @@ def test_a_sentence_denying_a_problem_is_recognised(text):
         "But it is never disappointing, even if the fees are over the top",
         "I won't be sorry to leave this bank",
         "The photos don't do the damage justice",
+        "It isn't worth every penny they charge",
+        "Worth every penny until the strap broke",
+        "They made such a fuss about my refund",
     ],
 )
 def test_a_sentence_with_a_problem_is_not_taken_for_a_denial(text):
