@@ -54,8 +54,9 @@ class Tag:
 
 _PROBLEM_DENIED = re.compile(
     r"\b(?:no|never(?: had)?(?: a| an| any)?|not (?:a|any|one)|without(?: a| an| any)?|nothing|zero)"
-    r"[\s-]+(?:[\w'-]+\s+){0,2}?"
-    r"(?:problems?|issues?|trouble|complaints?|hassles?|fuss|wrong|difficult(?:y|ies))\b",
+    r"\s+(?:[\w'-]+\s+){0,2}?"
+    r"(?:problems?|issues?|trouble|complaints?|hassles?|fuss|wrong|difficult(?:y|ies))\b"
+    r"|\bno-(?:fuss|hassle|problems?|issues?)\b",
     re.IGNORECASE,
 )
 # Praise told as a denied letdown ("never been disappointed", "you can't go wrong here",

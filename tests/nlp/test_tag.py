@@ -164,6 +164,7 @@ def test_a_sentence_denying_a_problem_is_recognised(text):
         "It isn't worth every penny they charge",
         "Worth every penny until the strap broke",
         "They made such a fuss about my refund",
+        "A never-ending list of problems with this hotel",
     ],
 )
 def test_a_sentence_with_a_problem_is_not_taken_for_a_denial(text):
