@@ -57,6 +57,7 @@ from nlp.label_support import (
     NO_PROBLEM_LABEL,
     content_stems,
     most_held_label,
+    negates_a_noun,
     says,
     says_two_things,
 )
@@ -346,11 +347,14 @@ class CtfidfLabeller:
 
 
 def _reads_well(corpus: Corpus, phrase: str) -> bool:
-    """Whether a phrase ends where a phrase can end.
+    """Whether a phrase ends where a phrase can end, and reads as English.
 
     Not on a particle after a noun ("songs in"; "log in" is fine), nor on a word that
-    mostly modifies a noun ("violated my protected consumer" of "... consumer rights").
+    mostly modifies a noun ("violated my protected consumer" of "... consumer rights"), nor
+    with "not" right before a noun (:func:`nlp.label_support.negates_a_noun`).
     """
+    if negates_a_noun(phrase, corpus.is_noun):
+        return False
     *rest, last = phrase.split()
     if last in END_PARTICLES:
         return not corpus.is_noun(rest[-1])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from nlp.specificity import NOUN_SHARE
 from nlp.terms import WORD, ReadUnit, stem
 from nlp.wordlists import END_PARTICLES, NEGATIONS, STOP
 
@@ -36,6 +37,29 @@ def says_two_things(phrase: str) -> bool:
     """
     words = [w for w in phrase.split() if w != KEYPHRASE_AND.strip()]
     return sum(w not in STOP or w in _NOT_FILLER for w in words) >= 2
+
+
+def negates_a_noun(phrase: str, is_noun: Callable[[str], bool]) -> bool:
+    """Whether ``phrase`` has "not" right before a noun: "not song" of "it's not song specific".
+
+    Such a phrase reads as no English problem ("not" negates a verb or an adjective; a noun
+    takes "no"), yet every member naming the noun says it and "not" makes it a problem, so
+    it would outscore the phrases that say what is wrong.
+    """
+    words = phrase.split()
+    return any(w == "not" and is_noun(n) for w, n in zip(words, words[1:], strict=False))
+
+
+def _noun_among(members: Sequence[ReadUnit]) -> Callable[[str], bool]:
+    """Whether most of ``members`` holding a word hold it in a noun chunk."""
+
+    def is_noun(word: str) -> bool:
+        holding = [m for m in members if word in m.words]
+        return bool(holding) and sum(word in m.chunk_words for m in holding) >= NOUN_SHARE * len(
+            holding
+        )
+
+    return is_noun
 
 
 def most_held_label(own: str, offered: Sequence[str], members: Sequence[ReadUnit]) -> str:
@@ -71,6 +95,7 @@ def keep_label(
     the previous share. Only a clearly better label replaces an established one; the history
     keeps the old one. A previous label that could not be tonight's gives way: one that says
     too little (one word and a filler, "one playlist"; a lone word from an older labeller),
+    one with "not" before a noun ("not song", :func:`negates_a_noun`),
     and a phrase that fewer than ``LABEL_MIN_SHARE`` of the members say (an absence claim,
     "no errors", where few deny an error) when tonight's is a phrase that more of them say.
     ``NO_PROBLEM_LABEL`` is said by none; labels are compared in lower case.
@@ -80,7 +105,7 @@ def keep_label(
     if previous == candidate:
         return True
     previous, candidate = previous.lower(), candidate.lower()
-    if not says_two_things(previous):
+    if not says_two_things(previous) or negates_a_noun(previous, _noun_among(members)):
         return False
     before = 0.0 if previous == NO_PROBLEM_LABEL else label_share(previous, members)
     after = label_share(candidate, members) if candidate != NO_PROBLEM_LABEL else 0.0

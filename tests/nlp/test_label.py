@@ -652,3 +652,26 @@ def test_a_hedge_is_no_keyphrase_and_names_no_problem():
 
     assert "memory" in result.label
     assert not {"feels", "seems", "feel", "seem"} & set(" ".join(result.keyphrases).split())
+
+
+def test_not_right_before_a_noun_is_no_label():
+    # Two members say "not song ..." in passing; the rest say what is wrong with the songs.
+    texts = [
+        "It's not song specific, any track fails",
+        "Not song related, the album is greyed out too",
+        "The song is greyed out on my phone",
+        "This song is greyed out for me",
+        "A song I saved is greyed out now",
+        "Half my songs show greyed out",
+        "Every song in the album is greyed out",
+        "My favourite song went grey",
+    ]
+    units = [
+        _unit(f"u{i}", t, ("song",) if "song" in t.lower() else ()) for i, t in enumerate(texts)
+    ]
+    others = [_unit(f"r{i}", t) for i, t in enumerate(REFUND + LOGOUT)]
+    labels = np.array([0] * len(units) + [1] * 10 + [2] * 10, dtype=np.int32)
+
+    label = CtfidfLabeller().label(units + others, _vectors(labels), labels)[0].label
+
+    assert label != "not song" and "grey" in label, label

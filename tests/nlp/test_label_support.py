@@ -77,6 +77,20 @@ def test_a_kept_absence_claim_is_replaced_when_few_members_deny_the_thing():
     assert keep_label("no errors", "error + code", members, 0.75)
 
 
+def test_a_kept_label_with_not_before_a_noun_gives_way():
+    texts = [f"Song {n} is greyed out on my phone" for n in range(6)]
+    members = [
+        read_unit(t, tuple(w for w in t.lower().split() if w not in _STOP), ("song",), frozenset())
+        for t in [*texts, "It's not song specific, any track fails"]
+    ]
+    # Every member says "not song" (its one content word), but "song" is a noun here.
+    assert label_share("not song", members) == 1.0
+    assert not keep_label("not song", "song is greyed", members, 0.25)
+    # "not" before a word most members use outside a noun chunk reads well: it stays.
+    verbs = _read(["It does not play", "Songs do not play", "Albums not playing at all"])
+    assert keep_label("not play", "albums + songs", verbs, 0.25)
+
+
 def test_a_previous_phrase_under_the_floor_gives_way_only_to_one_said_more():
     members = _read([*SHUFFLE, *(f"The app crashes on launch, day {d}" for d in range(14))])
     # "playlist shuffle": 1 of 22; "downloads offline": 1 of 22, no more: the old one stays.
