@@ -353,7 +353,7 @@ def _reads_well(corpus: Corpus, phrase: str) -> bool:
     mostly modifies a noun ("violated my protected consumer" of "... consumer rights"), nor
     with "not" right before a noun (:func:`nlp.label_support.negates_a_noun`).
     """
-    if negates_a_noun(phrase, corpus.is_noun):
+    if negates_a_noun(phrase, corpus.noun_share):
         return False
     *rest, last = phrase.split()
     if last in END_PARTICLES:

@@ -7,7 +7,7 @@ import re
 import pytest
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS as _STOP
 
-from nlp.label_support import NO_PROBLEM_LABEL, keep_label, label_share
+from nlp.label_support import NO_PROBLEM_LABEL, keep_label, label_share, negates_a_noun
 from nlp.terms import read_unit
 from nlp.two_level import LevelIds, kept_label
 
@@ -89,6 +89,22 @@ def test_a_kept_label_with_not_before_a_noun_gives_way():
     # "not" before a word most members use outside a noun chunk reads well: it stays.
     verbs = _read(["It does not play", "Songs do not play", "Albums not playing at all"])
     assert keep_label("not play", "albums + songs", verbs, 0.25)
+
+
+@pytest.mark.parametrize(
+    ("phrase", "negates"),
+    [
+        ("not song", True),  # "song": in a noun chunk in 98% of the units holding it
+        ("songs not song", True),
+        ("not print", False),  # a ticket's "print job" puts "print" in chunks 71% of the time
+        ("not my phone", False),  # "not" before "my": reads "it's not my phone"
+        ("no song", False),  # a noun takes "no"
+        ("not playing", False),
+    ],
+)
+def test_not_right_before_a_word_nearly_always_a_noun_is_flagged(phrase, negates):
+    shares = {"song": 0.98, "songs": 0.98, "print": 0.71, "phone": 0.97, "playing": 0.1}
+    assert negates_a_noun(phrase, lambda w: shares.get(w, 0.0)) is negates
 
 
 def test_a_previous_phrase_under_the_floor_gives_way_only_to_one_said_more():
