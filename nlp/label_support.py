@@ -10,7 +10,8 @@ Pure: phrases and what each member reads as (:class:`nlp.terms.ReadUnit`) in, nu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 
 from nlp.terms import WORD, ReadUnit, stem
 from nlp.wordlists import END_PARTICLES, NEGATIONS, STOP
@@ -43,9 +44,9 @@ def says_two_things(phrase: str) -> bool:
 def negates_a_noun(phrase: str, noun_share: Callable[[str], float]) -> bool:
     """Whether ``phrase`` has "not" right before a noun: "not song" of "it's not song specific".
 
-    Such a phrase reads as no English problem ("not" negates a verb or an adjective; a noun
-    takes "no"), yet every member naming the noun says it and "not" makes it a problem, so
-    it would outscore the phrases that say what is wrong. A noun here is a word nearly always
+    Such a phrase rarely reads as a problem on its own (it is cut from "not song specific",
+    "not your fault"), yet every member naming the noun says it and "not" makes it a problem,
+    so it would outscore the phrases that say what is wrong. A noun here is a word nearly always
     in a noun chunk (``noun_share``, :data:`ALWAYS_NOUN_SHARE`): in tickets' clipped language
     the chunker puts verbs in chunks too ("print" 71%, "work" 62% of IT tickets; "song" 98%
     and "account" 96% of support tweets), and "not print" must stay.
@@ -57,14 +58,18 @@ def negates_a_noun(phrase: str, noun_share: Callable[[str], float]) -> bool:
     )
 
 
-def _noun_share_among(members: Sequence[ReadUnit]) -> Callable[[str], float]:
-    """The share of ``members`` holding a word that hold it in a noun chunk."""
+def noun_shares(read: Iterable[ReadUnit]) -> Callable[[str], float]:
+    """Per word, the share of the units holding it that hold it in a noun chunk.
 
-    def noun_share(word: str) -> float:
-        holding = [m for m in members if word in m.words]
-        return sum(word in m.chunk_words for m in holding) / max(len(holding), 1)
-
-    return noun_share
+    Over the clustered units, as :meth:`nlp.specificity.Corpus.noun_share` counts them, so a
+    kept label is judged by the measure tonight's labels are chosen by.
+    """
+    holding: Counter[str] = Counter()
+    in_chunks: Counter[str] = Counter()
+    for unit in read:
+        holding.update(unit.words)
+        in_chunks.update(unit.chunk_words)
+    return lambda word: in_chunks[word] / max(holding[word], 1)
 
 
 def most_held_label(own: str, offered: Sequence[str], members: Sequence[ReadUnit]) -> str:
@@ -90,7 +95,12 @@ def most_held_label(own: str, offered: Sequence[str], members: Sequence[ReadUnit
 
 
 def keep_label(
-    previous: str | None, candidate: str, members: Sequence[ReadUnit], min_share: float
+    previous: str | None,
+    candidate: str,
+    members: Sequence[ReadUnit],
+    min_share: float,
+    *,
+    noun_share: Callable[[str], float],
 ) -> bool:
     """Whether a kept hassle keeps its previous label tonight instead of ``candidate``.
 
@@ -100,7 +110,8 @@ def keep_label(
     the previous share. Only a clearly better label replaces an established one; the history
     keeps the old one. A previous label that could not be tonight's gives way: one that says
     too little (one word and a filler, "one playlist"; a lone word from an older labeller),
-    one with "not" before a noun ("not song", :func:`negates_a_noun`),
+    one with "not" before a noun ("not song", :func:`negates_a_noun`, by ``noun_share``:
+    :func:`noun_shares` of the night's clustered units),
     and a phrase that fewer than ``LABEL_MIN_SHARE`` of the members say (an absence claim,
     "no errors", where few deny an error) when tonight's is a phrase that more of them say.
     ``NO_PROBLEM_LABEL`` is said by none; labels are compared in lower case.
@@ -110,7 +121,7 @@ def keep_label(
     if previous == candidate:
         return True
     previous, candidate = previous.lower(), candidate.lower()
-    if not says_two_things(previous) or negates_a_noun(previous, _noun_share_among(members)):
+    if not says_two_things(previous) or negates_a_noun(previous, noun_share):
         return False
     before = 0.0 if previous == NO_PROBLEM_LABEL else label_share(previous, members)
     after = label_share(candidate, members) if candidate != NO_PROBLEM_LABEL else 0.0

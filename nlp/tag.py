@@ -55,8 +55,10 @@ class Tag:
 _PROBLEM_DENIED = re.compile(
     r"\b(?:no|never(?: had)?(?: a| an| any)?|not (?:a|any|one)|without(?: a| an| any)?|nothing|zero)"
     r"\s+(?:[\w'-]+\s+){0,2}?"
-    r"(?:problems?|issues?|trouble|complaints?|hassles?|fuss|wrong|difficult(?:y|ies))\b"
-    r"|\bno-(?:fuss|hassle|problems?|issues?)\b",
+    r"(?:problems?|issues?|trouble|complaints?|hassles?|wrong|difficult(?:y|ies))\b"
+    # A fuss only right after the denial: "never made a fuss" and "made no fuss" are the
+    # customer's, told before a complaint.
+    r"|(?<!made )(?<!make )(?<!making )\b(?:no|without(?: a| any| the)?|zero)[\s-]fuss\b",
     re.IGNORECASE,
 )
 # Praise told as a denied letdown ("never been disappointed", "you can't go wrong here",
@@ -64,8 +66,9 @@ _PROBLEM_DENIED = re.compile(
 # can't be beat", "the photos don't do it justice"): its negative words pull the vector
 # towards the complaints, as a denied problem does. Customers' spellings count too
 # ("never been disapointed", "dissapointed"). So is "worth every penny", whose sentence
-# may name what went wrong before ("they swapped my faulty cam, worth every penny"). Not "no
-# regrets": a customer who left says it too ("cancelled my account, no regrets").
+# may name what went wrong before ("they swapped my faulty cam, worth every penny"), unless
+# _WORTH_UNDONE turns it. Not "no regrets": a customer who left says it too ("cancelled my
+# account, no regrets").
 _LETDOWN_DENIED = re.compile(
     r"\b(?:never|not|cannot|(?:won|wouldn|didn|doesn|don|wasn|weren|isn|aren|haven|hasn|hadn|"
     r"can|couldn)['’]t)\s+(?:(?:be|been|ever|once|even|at|all|really|one|bit)\s+){0,3}"
@@ -78,7 +81,15 @@ _LETDOWN_DENIED = re.compile(
     r"|beat\s+(?:(?:the|their|its|that|this|these|those|our)\s+)?(?:prices?|value|deals?))\b"
     r"|\b(?:don['’]?t|doesn['’]?t|didn['’]?t|do not|does not|did not|can['’]?t|cannot)\s+do\s+"
     r"(?:it|them|him|her|this|these)\s+justice\b"
-    r"|(?<!not )(?<!n't )(?<!n’t )\bworth every (?:single )?(?:penny|cent|dollar|pound|euro)\b",
+    r"|\bworth every (?:single )?(?:penny|cent|dollar|pound|euro)\b",
+    re.IGNORECASE,
+)
+# What turns "worth every penny" around: a negation a few words before ("isnt even worth
+# every penny", "no longer worth every penny"), a past it no longer has ("used to be worth
+# every penny") or a question ("is it worth every penny?").
+_WORTH_UNDONE = re.compile(
+    r"(?:\b(?:not|never|no longer|hardly|barely|used to|cannot)|(?:isn|wasn|aren|weren|ain|"
+    r"wouldn|couldn|doesn|didn|don|won|can)['’]?t)\b(?:\W+\w+){0,3}?\W+worth every\b|\?",
     re.IGNORECASE,
 )
 TAGGER_CODE_VERSION = "tagger-v8"
@@ -138,12 +149,15 @@ def denies_a_problem(text: str) -> bool:
     """Whether ``text`` says there was no problem, and nothing in it turns that around.
 
     "I had no problem with delivery", "never had an issue with billing", "nothing wrong with the
-    app", "we have never been disappointed", "you can't go wrong with the basic plan": yes. "No
-    problem with delivery, but the box was crushed", "never had an issue until this week", "no
-    one fixed my problem", "I have never been so disappointed", "I can't believe how
-    disappointing it was": no.
+    app", "we have never been disappointed", "you can't go wrong with the basic plan",
+    "returned it with no fuss", "worth every penny": yes. "No problem with delivery, but the
+    box was crushed", "never had an issue until this week", "no one fixed my problem", "I have
+    never been so disappointed", "I can't believe how disappointing it was", "I made no fuss
+    the first time", "it used to be worth every penny": no.
     """
     denied = _PROBLEM_DENIED.search(text) or _LETDOWN_DENIED.search(text)
+    if denied and denied.group().lower().startswith("worth") and _WORTH_UNDONE.search(text):
+        return False
     return bool(denied) and not _CONTRAST.search(text)
 
 

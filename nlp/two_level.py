@@ -17,7 +17,7 @@ import numpy as np
 from nlp.cluster import CORE, NOISE, SOFT, UNASSIGNED, Clustering, cluster_centroids
 from nlp.hierarchy import Incremental
 from nlp.label import ClusterLabel, LabelInput
-from nlp.label_support import keep_label
+from nlp.label_support import keep_label, noun_shares
 from nlp.rank import is_generic
 from nlp.redact import redact_pii, redact_with_words
 from nlp.rows import HassleRow
@@ -207,11 +207,17 @@ class Labels:
 
 
 def kept_label(
-    number: int, label: str, level: LevelIds, members: Sequence[ReadUnit], min_share: float
+    number: int,
+    label: str,
+    level: LevelIds,
+    members: Sequence[ReadUnit],
+    min_share: float,
+    noun_share: Callable[[str], float],
 ) -> str:
     """Tonight's label, or the previous one while it still describes the members."""
     before = level.previous_labels.get(level.matched_from[number] or "")
-    return before if before and keep_label(before, label, members, min_share) else label
+    keep = bool(before) and keep_label(before, label, members, min_share, noun_share=noun_share)
+    return before if keep else label
 
 
 @dataclass(frozen=True)
@@ -239,6 +245,7 @@ def hassle_versions(
         label_keep_share: ``cluster.label_keep_share``.
     """
     core = found.assigned_by == CORE
+    noun_share = noun_shares(labels.read.values())
     out = []
     for level_name, per_unit, level, level_labels, n in (
         ("child", found.labels, tracked.children, labels.children, found.n_children),
@@ -256,7 +263,7 @@ def hassle_versions(
                 status=level.status[k],
                 matched_from=level.matched_from[k],
                 match_score=level.scores.get(k),
-                label=kept_label(k, label.label, level, members, label_keep_share),
+                label=kept_label(k, label.label, level, members, label_keep_share, noun_share),
                 keyphrases=list(label.keyphrases),
                 stage=label.stage,
                 stage_share=label.stage_share,
