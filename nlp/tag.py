@@ -92,13 +92,14 @@ _WORTH_UNDONE = re.compile(
     r"wouldn|couldn|doesn|didn|don|won|can)['’]?t)\b(?:\W+\w+){0,3}?\W+worth every\b|\?",
     re.IGNORECASE,
 )
-TAGGER_CODE_VERSION = "tagger-v8"
+TAGGER_CODE_VERSION = "tagger-v9"
 """Bumped when the tagger's code changes what it decides; recorded with every tag (v2: pain
 scores weighed by the writer's rating; v3: an unrated comment's by its channel's prior; v4:
 a denied letdown, "never been disappointed", is no pain point; "unless" is a contrast; v5:
 nor is praise in a negated idiom, "can't be beat", "the photos don't do it justice"; v6: nor a
 denied letdown misspelt, "never been disapointed"; v7: the idioms narrowed; "even if" is a
-contrast; v8: "no fuss", "worth every penny")."""
+contrast; v8: "no fuss", "worth every penny"; v9: those narrowed: not "made no fuss", "used
+to be worth every penny")."""
 
 _CONTRAST = re.compile(
     r"\b(?:but|however|though|although|even if|except|apart from|other than|until|unless|yet|"
