@@ -10,9 +10,11 @@ Pure: phrases and what each member reads as (:class:`nlp.terms.ReadUnit`) in, nu
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 
+import numpy as np
+
+from nlp.specificity import Corpus
 from nlp.terms import WORD, ReadUnit, stem
 from nlp.wordlists import END_PARTICLES, NEGATIONS, STOP
 
@@ -61,15 +63,12 @@ def negates_a_noun(phrase: str, noun_share: Callable[[str], float]) -> bool:
 def noun_shares(read: Iterable[ReadUnit]) -> Callable[[str], float]:
     """Per word, the share of the units holding it that hold it in a noun chunk.
 
-    Over the clustered units, as :meth:`nlp.specificity.Corpus.noun_share` counts them, so a
-    kept label is judged by the measure tonight's labels are chosen by.
+    :meth:`nlp.specificity.Corpus.noun_share` over the clustered units (how they group into
+    clusters does not change it), so a kept label is judged by the measure tonight's labels
+    are chosen by.
     """
-    holding: Counter[str] = Counter()
-    in_chunks: Counter[str] = Counter()
-    for unit in read:
-        holding.update(unit.words)
-        in_chunks.update(unit.chunk_words)
-    return lambda word: in_chunks[word] / max(holding[word], 1)
+    units = dict(enumerate(read))
+    return Corpus(units, [np.arange(len(units))], frozenset()).noun_share
 
 
 def most_held_label(own: str, offered: Sequence[str], members: Sequence[ReadUnit]) -> str:
