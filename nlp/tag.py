@@ -65,10 +65,8 @@ _PROBLEM_DENIED = re.compile(
 # "not once has a dish disappointed", "you won't be sorry") or in a negated idiom ("the price
 # can't be beat", "the photos don't do it justice"): its negative words pull the vector
 # towards the complaints, as a denied problem does. Customers' spellings count too
-# ("never been disapointed", "dissapointed"). So is "worth every penny", whose sentence
-# may name what went wrong before ("they swapped my faulty cam, worth every penny"), unless
-# _WORTH_UNDONE turns it. Not "no regrets": a customer who left says it too ("cancelled my
-# account, no regrets").
+# ("never been disapointed", "dissapointed"). Not "no regrets": a customer who left says it
+# too ("cancelled my account, no regrets").
 _LETDOWN_DENIED = re.compile(
     r"\b(?:never|not|cannot|(?:won|wouldn|didn|doesn|don|wasn|weren|isn|aren|haven|hasn|hadn|"
     r"can|couldn)['’]t)\s+(?:(?:be|been|ever|once|even|at|all|really|one|bit)\s+){0,3}"
@@ -80,9 +78,13 @@ _LETDOWN_DENIED = re.compile(
     r"|\b(?:can['’]?t|cannot|can not|won['’]t|couldn['’]t|could not)\s+(?:go wrong|be\s+beat(?:en)?"
     r"|beat\s+(?:(?:the|their|its|that|this|these|those|our)\s+)?(?:prices?|value|deals?))\b"
     r"|\b(?:don['’]?t|doesn['’]?t|didn['’]?t|do not|does not|did not|can['’]?t|cannot)\s+do\s+"
-    r"(?:it|them|him|her|this|these)\s+justice\b"
-    r"|\bworth every (?:single )?(?:penny|cent|dollar|pound|euro)\b",
+    r"(?:it|them|him|her|this|these)\s+justice\b",
     re.IGNORECASE,
+)
+# "Worth every penny" is praise whose sentence may name what went wrong before ("they swapped
+# my faulty cam, worth every penny"), unless _WORTH_UNDONE turns it.
+_WORTH_IT = re.compile(
+    r"\bworth every (?:single )?(?:penny|cent|dollar|pound|euro)\b", re.IGNORECASE
 )
 # What turns "worth every penny" around: a negation a few words before ("isnt even worth
 # every penny", "no longer worth every penny"), a past it no longer has ("used to be worth
@@ -92,14 +94,15 @@ _WORTH_UNDONE = re.compile(
     r"wouldn|couldn|doesn|didn|don|won|can)['’]?t)\b(?:\W+\w+){0,3}?\W+worth every\b|\?",
     re.IGNORECASE,
 )
-TAGGER_CODE_VERSION = "tagger-v9"
+TAGGER_CODE_VERSION = "tagger-v10"
 """Bumped when the tagger's code changes what it decides; recorded with every tag (v2: pain
 scores weighed by the writer's rating; v3: an unrated comment's by its channel's prior; v4:
 a denied letdown, "never been disappointed", is no pain point; "unless" is a contrast; v5:
 nor is praise in a negated idiom, "can't be beat", "the photos don't do it justice"; v6: nor a
 denied letdown misspelt, "never been disapointed"; v7: the idioms narrowed; "even if" is a
 contrast; v8: "no fuss", "worth every penny"; v9: those narrowed: not "made no fuss", "used
-to be worth every penny")."""
+to be worth every penny"; v10: a turned "worth every penny" no longer hides another denied
+letdown in its sentence)."""
 
 _CONTRAST = re.compile(
     r"\b(?:but|however|though|although|even if|except|apart from|other than|until|unless|yet|"
@@ -156,9 +159,11 @@ def denies_a_problem(text: str) -> bool:
     never been so disappointed", "I can't believe how disappointing it was", "I made no fuss
     the first time", "it used to be worth every penny": no.
     """
-    denied = _PROBLEM_DENIED.search(text) or _LETDOWN_DENIED.search(text)
-    if denied and denied.group().lower().startswith("worth") and _WORTH_UNDONE.search(text):
-        return False
+    denied = (
+        _PROBLEM_DENIED.search(text)
+        or _LETDOWN_DENIED.search(text)
+        or (_WORTH_IT.search(text) and not _WORTH_UNDONE.search(text))
+    )
     return bool(denied) and not _CONTRAST.search(text)
 
 
