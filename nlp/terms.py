@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from nlp.wordlists import CHAT, END_PARTICLES, NEGATIONS, STOP
+from nlp.wordlists import CHAT, DEGREE, END_PARTICLES, NEGATIONS, STOP
 
 WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
 """A lower-case word: "don't" and "long-time" are one word."""
@@ -118,7 +118,7 @@ def read_unit(
         kept = [w if _keep_word(w, handles) else "" for w in WORD.findall(part)]
         n_words += len(kept)
         surface.update(kept)
-        edge = [bool(w) and w not in STOP and not w.isdigit() for w in kept]
+        edge = [bool(w) and w not in STOP and w not in DEGREE and not w.isdigit() for w in kept]
         n = len(kept)
         for i in range(n - 1):
             if edge[i] or kept[i] in NEGATIONS:

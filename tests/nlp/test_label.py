@@ -675,3 +675,27 @@ def test_not_right_before_a_noun_is_no_label():
     label = CtfidfLabeller().label(units + others, _vectors(labels), labels)[0].label
 
     assert label != "not song" and "grey" in label, label
+
+
+def test_a_label_never_ends_on_a_degree_word():
+    # The demo labelled this cluster "cam is a bit": "a bit" modifies what follows.
+    texts = [
+        "The cam is a bit bigger than I expected.",
+        "The cam is a bit bigger than I expected, it sticks out.",
+        "Honestly the cam is a bit bigger than I expected.",
+        "The cam is a tad bigger than I expected.",
+        "The cam is a bit bigger than I expected on the shelf.",
+        "My cam is a bit bigger than I expected.",
+    ]
+    others = ["The app logs me out every day.", "The app logged me out again.", "Logged out twice."]
+    units = [_unit(f"a{i}", t, ("cam",)) for i, t in enumerate(texts)]
+    units += [_unit(f"b{i}", t, ("app",)) for i, t in enumerate(others)]
+    labels = np.array([0] * len(texts) + [1] * len(others))
+
+    result = CtfidfLabeller().label(units, _vectors(labels), labels)[0]
+
+    assert result.label.split()[-1] not in {"bit", "tad"}
+    assert "bigger" in result.label
+    for text in texts:
+        phrases = read_unit(text, (), (), frozenset()).phrases
+        assert not {"bit", "tad"} & {w for p in phrases for w in (p.split()[0], p.split()[-1])}
