@@ -70,8 +70,9 @@ GENERIC = frozenset(
 """Words too general to name a problem on their own, or a concrete object: a label needs a
 word beside them ("payment issue"), and they never make a sentence concrete."""
 DEGREE = frozenset({"bit", "tad"})
-"""Degree words ("a bit bigger", "a tad slow"): they modify what follows, so a phrase neither
-starts nor ends on one ("cam is a bit" of "the cam is a bit bigger than I expected")."""
+"""Degree words ("a bit bigger", "a tad slow"): they modify what follows, so a phrase read off
+the sentence's words neither starts nor ends on one ("cam is a bit" of "the cam is a bit bigger
+than I expected"); a noun chunk keeps its own ("64 bit version")."""
 END_PARTICLES = frozenset({"out", "up", "down", "off", "back", "in", "on"})
 """Particles that may end a phrase after a verb ("logs me out", "can't log in"), never start
 one."""
