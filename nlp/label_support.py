@@ -29,8 +29,10 @@ KEYPHRASE_AND = " + "
 NO_DETAIL = " (no detail given)"
 """After a lone keyphrase: the same."""
 _ABSENCE = frozenset({"no", "none", "nothing", "without", "zero"})  # words claiming an absence
+# Stopwords saying how much or how often ("too much fabric", "charged twice").
+_QUANTITY = frozenset({"too", "more", "less", "much", "again", "twice", "once"})
 # Stopwords that say something in a label: how much, how often, that it went wrong.
-_NOT_FILLER = NEGATIONS | END_PARTICLES | {"too", "more", "less", "much", "again", "twice", "once"}
+_NOT_FILLER = NEGATIONS | END_PARTICLES | _QUANTITY
 
 
 def says_two_things(phrase: str) -> bool:
@@ -154,12 +156,22 @@ def says(phrase: str) -> Callable[[ReadUnit], bool]:
 
     A phrase claiming something is absent ("no errors", "no refund") also needs one of them
     negated in the member: "no errors" is said by "no error shows", not by "error 17 again";
-    otherwise the rare wording would borrow the support of every member naming the thing.
+    otherwise the rare wording would borrow the support of every member naming the thing. For
+    the same reason a phrase saying how much or how often ("more songs", "too much fabric",
+    "charged twice") needs one of those words in the member too.
     """
     needed = content_stems(phrase)
-    if phrase.split(" ", 1)[0] not in _ABSENCE:
-        return lambda unit: needed <= unit.stems
-    return lambda unit: needed <= unit.stems and not needed.isdisjoint(unit.negated_stems)
+    quantity = _QUANTITY.intersection(WORD.findall(phrase))
+    absent = phrase.split(" ", 1)[0] in _ABSENCE
+
+    def said(unit: ReadUnit) -> bool:
+        return (
+            needed <= unit.stems
+            and (not quantity or not quantity.isdisjoint(unit.words))
+            and (not absent or not needed.isdisjoint(unit.negated_stems))
+        )
+
+    return said
 
 
 def content_stems(phrase: str) -> set[str]:

@@ -11,6 +11,7 @@ from nlp.label_support import (
     NO_PROBLEM_LABEL,
     keep_label,
     label_share,
+    most_held_label,
     negates_a_noun,
     noun_shares,
 )
@@ -162,3 +163,23 @@ def test_a_kept_label_is_judged_by_the_nights_noun_measure_not_its_members_alone
     assert keep_label(
         "not update", "app crashes", members, 0.25, noun_share=noun_shares(members + elsewhere)
     )
+
+
+def test_a_phrase_saying_how_much_is_said_only_by_members_with_that_word():
+    # The largest parent of the support tweets (2,418 units about songs) was "more songs": a
+    # phrase's support was its content words, so every member naming a song said it.
+    members = [read_unit(t, (), (), frozenset()) for t in PLAYBACK]
+    assert label_share("more songs", members) == pytest.approx(1 / len(PLAYBACK))
+    assert label_share("songs wont play", members) > label_share("more songs", members)
+    assert most_held_label("more songs", ["songs wont play"], members) == "songs wont play"
+    fabric = [read_unit(t, (), (), frozenset()) for t in ("way too much fabric", "so much fabric")]
+    assert label_share("too much fabric", fabric) == 1.0  # one of its quantity words is enough
+
+
+PLAYBACK = [
+    "My songs wont play since the update",
+    "Downloaded songs wont play offline",
+    "Songs wont play on my iphone",
+    "Half my songs wont play in the car",
+    "Please add more songs from this artist",
+]
