@@ -699,3 +699,24 @@ def test_a_label_never_ends_on_a_degree_word():
     for text in texts:
         phrases = read_unit(text, (), (), frozenset()).phrases
         assert not {"bit", "tad"} & {w for p in phrases for w in (p.split()[0], p.split()[-1])}
+
+
+def test_a_label_never_cuts_a_relative_clause_short():
+    # The demo labelled this cluster "agent i spoke" (of "every agent I spoke to").
+    texts = [
+        "Every agent I spoke to was rude.",
+        "The agent I spoke to was rude and hung up.",
+        "The last agent I spoke to was rude to me.",
+        "Each agent I spoke to was rude.",
+        "The agent I spoke to yesterday was rude.",
+        "Agent I spoke to was rude and unhelpful.",
+    ]
+    others = ["The app logs me out every day.", "The app logged me out again.", "Logged out twice."]
+    units = [_unit(f"a{i}", t, ("agent",)) for i, t in enumerate(texts)]
+    units += [_unit(f"b{i}", t, ("app",)) for i, t in enumerate(others)]
+    labels = np.array([0] * len(texts) + [1] * len(others))
+
+    result = CtfidfLabeller().label(units, _vectors(labels), labels)[0]
+
+    assert not re.search(r"\bagent i\b", result.label)
+    assert "rude" in result.label
