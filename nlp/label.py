@@ -56,6 +56,7 @@ from nlp.label_support import (
     NO_DETAIL,
     NO_PROBLEM_LABEL,
     content_stems,
+    cuts_a_relative_clause,
     most_held_label,
     negates_a_noun,
     says,
@@ -74,7 +75,6 @@ _QUOTE_POOL = 200  # quotes are picked among this many members closest to the ce
 # Without a phrase to label it, a cluster where fewer members than this name a concrete object
 # is labelled NO_PROBLEM_LABEL rather than by two of its keyphrases ("woo + cute").
 _FALLBACK_MIN_CONCRETE = 0.25
-_SUBJECT_PRONOUNS = frozenset({"i", "we", "you", "they", "he", "she"})
 _UnitKey = tuple[str, tuple[str, ...], tuple[str, ...]]  # text, lemmas, noun chunks
 
 
@@ -353,19 +353,13 @@ def _reads_well(corpus: Corpus, phrase: str) -> bool:
     Not on a particle after a noun ("songs in"; "log in" is fine), nor on a word that
     mostly modifies a noun ("violated my protected consumer" of "... consumer rights"), nor
     with "not" right before a noun (:func:`nlp.label_support.negates_a_noun`), nor with a
-    relative clause cut short ("agent i spoke", "transfer form he changed").
+    relative clause cut short (:func:`nlp.label_support.cuts_a_relative_clause`).
     """
     if negates_a_noun(phrase, corpus.noun_share):
         return False
-    words = phrase.split()
-    # A noun then a subject pronoun begins a relative clause the phrase cuts off before its
-    # point: "agent i spoke" of "every agent I spoke to was rude".
-    if any(
-        w in _SUBJECT_PRONOUNS and corpus.is_noun(before)
-        for before, w in zip(words, words[1:], strict=False)
-    ):
+    if cuts_a_relative_clause(phrase, corpus.noun_share):
         return False
-    *rest, last = words
+    *rest, last = phrase.split()
     if last in END_PARTICLES:
         return not corpus.is_noun(rest[-1])
     return not corpus.is_modifier(last)

@@ -1,8 +1,8 @@
 """Who says a label: the members that hold its words, and the labels kept night to night.
 
 A member says a phrase when it holds all the phrase's content words, in any wording ("music
-stops", "stops the music"), and for a phrase claiming an absence ("no errors") one of them
-negated. The labeller (:mod:`nlp.label`) chooses labels by this support; a kept hassle keeps
+stops", "stops the music"), for a phrase claiming an absence ("no errors") one of them
+negated, and for a phrase saying how much or how often ("more songs") one of those words. The labeller (:mod:`nlp.label`) chooses labels by this support; a kept hassle keeps
 its label by the same measure (:func:`keep_label`).
 
 Pure: phrases and what each member reads as (:class:`nlp.terms.ReadUnit`) in, numbers out.
@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
-from nlp.specificity import Corpus
+from nlp.specificity import NOUN_SHARE, Corpus
 from nlp.terms import WORD, ReadUnit, stem
 from nlp.wordlists import END_PARTICLES, NEGATIONS, STOP
 
@@ -28,6 +28,7 @@ KEYPHRASE_AND = " + "
 """Between two keyphrases: the label of a cluster no phrase describes."""
 NO_DETAIL = " (no detail given)"
 """After a lone keyphrase: the same."""
+_SUBJECT_PRONOUNS = frozenset({"i", "we", "you", "they", "he", "she"})
 _ABSENCE = frozenset({"no", "none", "nothing", "without", "zero"})  # words claiming an absence
 # Stopwords saying how much or how often ("too much fabric", "charged twice").
 _QUANTITY = frozenset({"too", "more", "less", "much", "again", "twice", "once"})
@@ -59,6 +60,20 @@ def negates_a_noun(phrase: str, noun_share: Callable[[str], float]) -> bool:
     return any(
         w == "not" and noun_share(n) >= ALWAYS_NOUN_SHARE
         for w, n in zip(words, words[1:], strict=False)
+    )
+
+
+def cuts_a_relative_clause(phrase: str, noun_share: Callable[[str], float]) -> bool:
+    """Whether ``phrase`` has a noun then a subject pronoun: "agent i spoke".
+
+    That begins a relative clause ("every agent I spoke to was rude"), which a phrase of a
+    few words cuts off before its point. A noun is a word most units hold inside a noun chunk
+    (``noun_share`` at least :data:`nlp.specificity.NOUN_SHARE`, the corpus's own test).
+    """
+    words = phrase.split()
+    return any(
+        w in _SUBJECT_PRONOUNS and noun_share(before) >= NOUN_SHARE
+        for before, w in zip(words, words[1:], strict=False)
     )
 
 
@@ -112,7 +127,8 @@ def keep_label(
     keeps the old one. A previous label that could not be tonight's gives way: one that says
     too little (one word and a filler, "one playlist"; a lone word from an older labeller),
     one with "not" before a noun ("not song", :func:`negates_a_noun`, by ``noun_share``:
-    :func:`noun_shares` of the night's clustered units),
+    :func:`noun_shares` of the night's clustered units) or a relative clause cut short
+    ("agent i spoke", :func:`cuts_a_relative_clause`),
     and a phrase that fewer than ``LABEL_MIN_SHARE`` of the members say (an absence claim,
     "no errors", where few deny an error) when tonight's is a phrase that more of them say.
     ``NO_PROBLEM_LABEL`` is said by none; labels are compared in lower case.
@@ -122,7 +138,11 @@ def keep_label(
     if previous == candidate:
         return True
     previous, candidate = previous.lower(), candidate.lower()
-    if not says_two_things(previous) or negates_a_noun(previous, noun_share):
+    if (
+        not says_two_things(previous)
+        or negates_a_noun(previous, noun_share)
+        or cuts_a_relative_clause(previous, noun_share)
+    ):
         return False
     before = 0.0 if previous == NO_PROBLEM_LABEL else label_share(previous, members)
     after = label_share(candidate, members) if candidate != NO_PROBLEM_LABEL else 0.0

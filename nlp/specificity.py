@@ -35,7 +35,7 @@ from nlp.wordlists import GENERIC, STOP
 # it and it is present in at least this share of the clusters (counted from three clusters).
 _CORPUS_WIDE_UNITS = 0.03
 _CORPUS_WIDE_CLUSTERS = 0.5
-_NOUN_SHARE = 0.5  # a word is a noun when at least this share of its units hold it in a chunk
+NOUN_SHARE = 0.5  # a word is a noun when at least this share of its units hold it in a chunk
 _HEAD_SHARE = 0.2  # ... and a modifier when it heads fewer than this share of those chunks
 # Coherence: the mean cosine of members to their centroid, mapped from this range onto 0..1.
 _COHERENCE_RANGE = (0.3, 0.7)
@@ -86,7 +86,7 @@ class Corpus:
 
     def is_noun(self, word: str) -> bool:
         """Whether most units holding ``word`` hold it inside a noun chunk."""
-        return self.noun_share(word) >= _NOUN_SHARE
+        return self.noun_share(word) >= NOUN_SHARE
 
     def noun_share(self, word: str) -> float:
         """The share of the units holding ``word`` that hold it inside a noun chunk."""

@@ -103,6 +103,17 @@ def test_a_kept_label_with_not_before_a_noun_gives_way():
     assert _keep("not play", "albums + songs", verbs, 0.25)
 
 
+def test_a_kept_label_that_cuts_a_relative_clause_short_gives_way():
+    texts = [f"The agent I spoke to on day {n} was rude" for n in range(6)]
+    members = [
+        read_unit(t, tuple(w for w in t.lower().split() if w not in _STOP), ("agent",), frozenset())
+        for t in texts
+    ]
+    assert label_share("agent i spoke", members) == 1.0
+    assert not _keep("agent i spoke", "agent was rude", members, 0.25)
+    assert _keep("agent was rude", "agent i spoke", members, 0.25)
+
+
 @pytest.mark.parametrize(
     ("phrase", "negates"),
     [
