@@ -630,6 +630,15 @@ def test_the_brand_name_is_a_word_that_covers_most_of_its_handle():
     assert corpus.is_specific_word("spot")  # begins the handle, but is no name of the brand
 
 
+def _label_beside_logouts(texts, chunks):
+    """The label of ``texts`` (each with noun ``chunks``), clustered beside three logouts."""
+    others = ["The app logs me out every day.", "The app logged me out again.", "Logged out twice."]
+    units = [_unit(f"a{i}", t, chunks) for i, t in enumerate(texts)]
+    units += [_unit(f"b{i}", t, ("app",)) for i, t in enumerate(others)]
+    labels = np.array([0] * len(texts) + [1] * len(others))
+    return CtfidfLabeller().label(units, _vectors(labels), labels)[0]
+
+
 def test_a_hedge_is_no_keyphrase_and_names_no_problem():
     # In the demo under float32 ONNX, "It feels like support has no memory" gave the label
     # "feels like support": "feels" counted as the word saying what goes wrong.
@@ -643,12 +652,7 @@ def test_a_hedge_is_no_keyphrase_and_names_no_problem():
         "It feels like support has no memory, again.",
         "Feels like support has no memory whatsoever.",
     ]
-    others = ["The app logs me out every day.", "The app logged me out again.", "Logged out twice."]
-    units = [_unit(f"a{i}", t, ("support", "no memory", "every call")) for i, t in enumerate(texts)]
-    units += [_unit(f"b{i}", t, ("app",)) for i, t in enumerate(others)]
-    labels = np.array([0] * len(texts) + [1] * len(others))
-
-    result = CtfidfLabeller().label(units, _vectors(labels), labels)[0]
+    result = _label_beside_logouts(texts, ("support", "no memory", "every call"))
 
     assert "memory" in result.label
     assert not {"feels", "seems", "feel", "seem"} & set(" ".join(result.keyphrases).split())
@@ -687,12 +691,7 @@ def test_a_label_never_ends_on_a_degree_word():
         "The cam is a bit bigger than I expected on the shelf.",
         "My cam is a bit bigger than I expected.",
     ]
-    others = ["The app logs me out every day.", "The app logged me out again.", "Logged out twice."]
-    units = [_unit(f"a{i}", t, ("cam",)) for i, t in enumerate(texts)]
-    units += [_unit(f"b{i}", t, ("app",)) for i, t in enumerate(others)]
-    labels = np.array([0] * len(texts) + [1] * len(others))
-
-    result = CtfidfLabeller().label(units, _vectors(labels), labels)[0]
+    result = _label_beside_logouts(texts, ("cam",))
 
     assert result.label.split()[-1] not in {"bit", "tad"}
     assert "bigger" in result.label
@@ -711,12 +710,7 @@ def test_a_label_never_cuts_a_relative_clause_short():
         "The agent I spoke to yesterday was rude.",
         "Agent I spoke to was rude and unhelpful.",
     ]
-    others = ["The app logs me out every day.", "The app logged me out again.", "Logged out twice."]
-    units = [_unit(f"a{i}", t, ("agent",)) for i, t in enumerate(texts)]
-    units += [_unit(f"b{i}", t, ("app",)) for i, t in enumerate(others)]
-    labels = np.array([0] * len(texts) + [1] * len(others))
-
-    result = CtfidfLabeller().label(units, _vectors(labels), labels)[0]
+    result = _label_beside_logouts(texts, ("agent",))
 
     assert not re.search(r"\bagent i\b", result.label)
     assert "rude" in result.label
