@@ -212,7 +212,7 @@ _BARE_ASK = re.compile(
     r"|what[ \t]+(?:are|is)[ \t]+(?:my|our|the)[ \t]+options?"
     r"|what[ \t]+(?:can|should|could|do|shall)[ \t]+(?:you|i|we)[ \t]+do"
     r"(?:[ \t]+(?:about[ \t]+(?:it|this|that)|now|next|here))?"
-    r"|what[ \t]+(?:now|next)|now[ \t]+what"
+    r"|what[ \t]+(?:now|next)"
     r"|any[ \t]+(?:ideas|suggestions|advice|thoughts|help)"
     r"|(?:can|could|would|will)[ \t]+(?:you|someone|somebody|anyone|anybody)[ \t]+(?:please[ \t]+)?"
     r"(?:help(?:[ \t]+(?:me|us))?|advise|look[ \t]+into[ \t]+(?:it|this|that)))"
