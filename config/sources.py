@@ -87,8 +87,7 @@ class NormaliseSettings(StrictModel):
     )
     emoji: bool | None = Field(default=None, description="Emoji and emoticons.")
     greetings: bool | None = Field(
-        default=None,
-        description="Greetings, thanks-only sentences, bare asks for help, sign-offs, mail footers.",
+        default=None, description="Greetings, thanks-only sentences, sign-offs, mail footers."
     )
     quoted_replies: bool | None = Field(
         default=None, description="The quoted thread under an e-mail or ticket reply."

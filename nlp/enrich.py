@@ -32,8 +32,8 @@ UNITS_CODE_VERSION = "units-v5"
 # Bump when language detection changes meaning (nlp/language.py or the detector).
 LANGUAGE_CODE_VERSION = "lingua-v1"
 # Bump when the normalisation rules (nlp/normalize_rules.py) change meaning: every comment is
-# re-enriched. v2: a sentence that only asks for help ("What are my options?") goes.
-NORMALISE_CODE_VERSION = "normalise-v2"
+# re-enriched.
+NORMALISE_CODE_VERSION = "normalise-v1"
 
 
 class EnrichModels(Protocol):

@@ -202,23 +202,6 @@ _SIGNOFF_INLINE = re.compile(
     rf"(?<=[.!?])[ \t]*(?:(?i:{_SIGNOFF_WORD})[ \t]*,?[ \t]*{_NAME}|[-–—~][ \t]?[A-Z][a-z]{{0,15}})"
     r"[ \t.!]*$"
 )
-# A whole sentence that only asks for help and names nothing ("What are my options?", "Please
-# advise.", "Can someone look into this?"): cut from its paragraph (units end at line breaks),
-# it passes for a complaint and gathers with any hassle. A chase ("Any update?") names the wait
-# and stays, as does an ask that names its object ("What can you do about the fee?").
-_BARE_ASK = re.compile(
-    r"(?:(?:so|and|ok(?:ay)?|now)[ \t]*,?[ \t]+)?(?:please[ \t]+)?"
-    r"(?:advise|help(?:[ \t]+(?:me|us))?"
-    r"|what[ \t]+(?:are|is)[ \t]+(?:my|our|the)[ \t]+options?"
-    r"|what[ \t]+(?:can|should|could|do|shall)[ \t]+(?:you|i|we)[ \t]+do"
-    r"(?:[ \t]+(?:about[ \t]+(?:it|this|that)|now|next|here))?"
-    r"|what[ \t]+(?:now|next)"
-    r"|any[ \t]+(?:ideas|suggestions|advice|thoughts|help)"
-    r"|(?:can|could|would|will)[ \t]+(?:you|someone|somebody|anyone|anybody)[ \t]+(?:please[ \t]+)?"
-    r"(?:help(?:[ \t]+(?:me|us))?|advise|look[ \t]+into[ \t]+(?:it|this|that)))"
-    r"(?:[ \t]*,?[ \t]+please)?[ \t]*[?!.]*",
-    re.IGNORECASE,
-)
 _CLIENT_FOOTER = re.compile(
     r"^[ \t]*(?:sent[ \t]+from[ \t]+(?:my[ \t]+)?[\w' ]{2,40}|get[ \t]+outlook[ \t]+for[ \t]+\w+)"
     r"[ \t]*\.?[ \t]*(?:\n|$)",
@@ -249,7 +232,7 @@ def find_opening_greetings(text: str) -> list[tuple[int, int]]:
 
 
 def find_thanks_and_signoffs(text: str) -> list[tuple[int, int]]:
-    """Spans of thanks, bare asks for help, sign-offs and mail footers (rule ``greetings``)."""
+    """Spans of thanks sentences, sign-offs and mail-client footers (rule ``greetings``)."""
     spans = [m.span() for m in _CLIENT_FOOTER.finditer(text)]
     spans += [m.span() for m in _SIGNOFF_LINES.finditer(text) if m.start() > 0]
     signoff = _SIGNOFF_BLOCK.search(text)
@@ -260,7 +243,7 @@ def find_thanks_and_signoffs(text: str) -> list[tuple[int, int]]:
         if inline:
             spans.append(inline.span())
     for start, end in find_segments(text):
-        if _THANKS_SENTENCE.fullmatch(text, start, end) or _BARE_ASK.fullmatch(text, start, end):
+        if _THANKS_SENTENCE.fullmatch(text, start, end):
             spans.append((start, end))
         elif prefix := _THANKS_PREFIX.match(text, start, end):
             spans.append(prefix.span())

@@ -171,42 +171,6 @@ def test_thanks_only_sentences_go(text, expected):
     assert clean(text) == expected
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        (
-            "Refund\n\nWhat are my options?\n\nStill no refund after 3 weeks.",
-            "Refund\n\nStill no refund after 3 weeks.",
-        ),
-        (
-            "The app keeps logging me out. What can you do about it?",
-            "The app keeps logging me out.",
-        ),
-        ("Card charged twice for one order. Please advise.", "Card charged twice for one order."),
-        (
-            "Can someone look into this please? The hub drops wifi nightly.",
-            "The hub drops wifi nightly.",
-        ),
-        ("My parcel is lost. Any ideas?", "My parcel is lost."),
-    ],
-)
-def test_a_bare_ask_for_help_goes(text, expected):
-    assert clean(text) == expected
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Still no refund. Any update?",  # a chase names the wait
-        "What can you do about the hidden fee?",
-        "Help me understand why I was charged twice.",
-        "Please help me get my money back.",
-    ],
-)
-def test_an_ask_that_names_its_object_stays(text):
-    assert clean(text) == text
-
-
 def test_thanks_for_nothing_is_a_complaint_not_thanks():
     text = "Thanks for nothing. Third week without a working router."
     assert clean(text) == text
