@@ -138,11 +138,9 @@ def _trimmed(span: Any) -> Any:
 
 
 def _breaks_the_line(token: Any) -> bool:
-    r"""Whether the whitespace ``token`` ends a unit.
-
-    A blank line does; a line break does after . ! ? … or : (a closing quote or bracket between
-    them counts as nothing) or before a capital ("Version 1.0.63\nDell Inspiron 5520").
-    """
+    """Whether the whitespace ``token`` ends a unit: a blank line, or a line break after . ! ?
+    … or : (a closing quote or bracket between them counts as nothing) or before a capital
+    ("Version 1.0.63\nDell Inspiron 5520")."""
     if not token.is_space or "\n" not in token.text:
         return False
     if token.text.count("\n") >= 2:
@@ -156,7 +154,7 @@ def _breaks_the_line(token: Any) -> bool:
 
 
 def cut_at_line_breaks(sent: Any) -> list[Any]:
-    r"""Cut a sentence where the customer broke the line, and trim the whitespace at its ends.
+    """Cut a sentence where the customer broke the line, and trim the whitespace at its ends.
 
     spaCy's parser reads "What are my options?\n\nStill waiting for an answer." as one
     sentence, and a ticket's replies or an email's paragraphs would reach the embedder and the
