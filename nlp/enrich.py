@@ -26,9 +26,8 @@ from nlp.units import split_sentences
 
 # Bump when the unit splitting or severity code changes meaning: every comment is re-enriched.
 # v2: noun chunks keep a negating determiner ("no refund"); v3: run-on sentences cut into clauses;
-# v4: a unit ends where the customer broke the line, and keeps no whitespace at its ends; v5: so
-# does a piece of a run-on or contrast cut, and a quote after the full stop ends the line too
-UNITS_CODE_VERSION = "units-v5"
+# v4: a unit ends where the customer broke the line, and keeps no whitespace at its ends
+UNITS_CODE_VERSION = "units-v4"
 # Bump when language detection changes meaning (nlp/language.py or the detector).
 LANGUAGE_CODE_VERSION = "lingua-v1"
 # Bump when the normalisation rules (nlp/normalize_rules.py) change meaning: every comment is
