@@ -138,18 +138,14 @@ def _trimmed(span: Any) -> Any:
 
 
 def _breaks_the_line(token: Any) -> bool:
-    """Whether the whitespace ``token`` ends a unit: a blank line, or a line break after . ! ?
-    … or : (a closing quote or bracket between them counts as nothing) or before a capital
-    ("Version 1.0.63\nDell Inspiron 5520")."""
+    """Whether the whitespace ``token`` ends a unit: a blank line, or a line break after the
+    end of a sentence or before a capital ("Version 1.0.63\nDell Inspiron 5520")."""
     if not token.is_space or "\n" not in token.text:
         return False
     if token.text.count("\n") >= 2:
         return True
-    doc, k = token.doc, token.i - 1
-    while k >= 0 and (doc[k].is_quote or doc[k].is_right_punct):
-        k -= 1
-    before = doc[k].text if k >= 0 else ""
-    after = doc[token.i + 1].text if token.i + 1 < len(doc) else ""
+    before = token.nbor(-1).text if token.i > 0 else ""
+    after = token.nbor(1).text if token.i + 1 < len(token.doc) else ""
     return before[-1:] in _LINE_END_PUNCT or after[:1].isupper()
 
 
@@ -159,8 +155,8 @@ def cut_at_line_breaks(sent: Any) -> list[Any]:
     spaCy's parser reads "What are my options?\n\nStill waiting for an answer." as one
     sentence, and a ticket's replies or an email's paragraphs would reach the embedder and the
     report glued together. A blank line always ends a unit; a single line break does after
-    . ! ? … or : (:func:`_breaks_the_line`) or before a capital; before a lower-case line,
-    more likely a hard-wrapped email, it does not. Pieces without a word are dropped.
+    . ! ? … or : and before a capital; a lower-case next line is more likely a hard-wrapped
+    email and stays. Pieces without a word are dropped.
     """
     pieces, start = [], sent.start
     for token in sent:
@@ -263,6 +259,6 @@ def split_sentences(
                 )
                 if contrast_words is not None:
                     pieces = [c for p in pieces for c in cut_at_contrast(p, contrast_words)]
-                for piece in map(_trimmed, pieces):
+                for piece in pieces:
                     sentences.append(_sentence(piece, len(sentences), matches, nlp.vocab.strings))
             yield sentences

@@ -125,7 +125,6 @@ def test_a_unit_ends_where_the_customer_broke_the_line(spacy_nlp):
         "Frustrating.\n\n",
         "Version 1.0.63\nDell Inspiron 5520 running Windows 7",
         "ok.\n \nThe app logs me out every morning",
-        'The agent said "restart it."\nthen it froze again',
     ]
     results = list(split_sentences(spacy_nlp, texts))
     assert [[s.text for s in sentences] for sentences in results] == [
@@ -133,20 +132,13 @@ def test_a_unit_ends_where_the_customer_broke_the_line(spacy_nlp):
         ["Frustrating."],
         ["Version 1.0.63", "Dell Inspiron 5520 running Windows 7"],
         ["ok.", "The app logs me out every morning"],
-        ['The agent said "restart it."', "then it froze again"],
     ]
     for text, sentences in zip(texts, results, strict=True):
         assert all(text[s.start : s.end] == s.text for s in sentences)
         assert [s.index for s in sentences] == list(range(len(sentences)))
 
 
-def test_a_hard_wrapped_line_stays_one_unit_and_its_cuts_keep_no_line_break(spacy_nlp):
+def test_a_hard_wrapped_line_stays_one_unit(spacy_nlp):
     text = "I rang the helpline three times and\nnobody could tell me where my parcel is"
     [sentences] = list(split_sentences(spacy_nlp, [text]))
     assert [s.text for s in sentences] == [text]
-    text = "I liked the look of it and the price\nbut it broke after two days of use"
-    [sentences] = list(split_sentences(spacy_nlp, [text], contrast_words=3))
-    assert [s.text for s in sentences] == [
-        "I liked the look of it and the price",
-        "but it broke after two days of use",
-    ]
