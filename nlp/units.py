@@ -24,8 +24,6 @@ CLAUSE_WORDS = frozenset({"but", "however", "although", "though"})
 # Before these the word makes no contrast: "nothing but problems", "even though", "as though",
 # "can't help but".
 _NO_CONTRAST_BEFORE = frozenset({"nothing", "anything", "all", "even", "as", "help"})
-# A single line break ends a unit after these (a blank line always does).
-_LINE_END_PUNCT = frozenset({".", "!", "?", "\u2026", ":"})
 
 
 @dataclass(frozen=True)
@@ -127,46 +125,6 @@ def _words_before(sent: Any) -> list[int]:
     return counts
 
 
-def _trimmed(span: Any) -> Any:
-    """``span`` without the whitespace tokens at its ends (a blank line, a trailing newline)."""
-    start, end = span.start, span.end
-    while start < end and span.doc[start].is_space:
-        start += 1
-    while end > start and span.doc[end - 1].is_space:
-        end -= 1
-    return span.doc[start:end]
-
-
-def _breaks_the_line(token: Any) -> bool:
-    """Whether the whitespace ``token`` ends a unit: a blank line, or a line break after the
-    end of a sentence or before a capital ("Version 1.0.63\nDell Inspiron 5520")."""
-    if not token.is_space or "\n" not in token.text:
-        return False
-    if token.text.count("\n") >= 2:
-        return True
-    before = token.nbor(-1).text if token.i > 0 else ""
-    after = token.nbor(1).text if token.i + 1 < len(token.doc) else ""
-    return before[-1:] in _LINE_END_PUNCT or after[:1].isupper()
-
-
-def cut_at_line_breaks(sent: Any) -> list[Any]:
-    """Cut a sentence where the customer broke the line, and trim the whitespace at its ends.
-
-    spaCy's parser reads "What are my options?\n\nStill waiting for an answer." as one
-    sentence, and a ticket's replies or an email's paragraphs would reach the embedder and the
-    report glued together. A blank line always ends a unit; a single line break does after
-    . ! ? … or : and before a capital; a lower-case next line is more likely a hard-wrapped
-    email and stays. Pieces without a word are dropped.
-    """
-    pieces, start = [], sent.start
-    for token in sent:
-        if _breaks_the_line(token):
-            pieces.append(sent.doc[start : token.i])
-            start = token.i + 1
-    pieces.append(sent.doc[start : sent.end])
-    return [_trimmed(p) for p in pieces if any(t.is_alpha for t in p)]
-
-
 def cut_run_on(sent: Any, max_words: int, min_words: int) -> list[Any]:
     """Cut a sentence of more than ``max_words`` words into clauses of ``min_words`` or more.
 
@@ -233,9 +191,6 @@ def split_sentences(
 ) -> Iterator[list[Sentence]]:
     """Yield, for each text, its sentences (skipping ones with no word in them).
 
-    A sentence is also cut where the customer broke the line (:func:`cut_at_line_breaks`), and
-    no unit keeps the whitespace at its ends.
-
     Args:
         nlp: A loaded spaCy pipeline; components not in :data:`NEEDED_COMPONENTS` are disabled
             for the run.
@@ -253,9 +208,11 @@ def split_sentences(
         for doc in nlp.pipe(texts, batch_size=batch_size):
             matches = list(matcher(doc)) if matcher is not None else []
             sentences = []
-            for line in (line for sent in doc.sents for line in cut_at_line_breaks(sent)):
+            for sent in doc.sents:
+                if not any(t.is_alpha for t in sent):
+                    continue
                 pieces = (
-                    [line] if run_on_words is None else cut_run_on(line, run_on_words, clause_words)
+                    [sent] if run_on_words is None else cut_run_on(sent, run_on_words, clause_words)
                 )
                 if contrast_words is not None:
                     pieces = [c for p in pieces for c in cut_at_contrast(p, contrast_words)]

@@ -117,28 +117,3 @@ def test_a_contrast_cut_counts_words_after_the_contrast_and_skips_idioms(spacy_n
     ]
     results = list(split_sentences(spacy_nlp, texts, contrast_words=3))
     assert [[s.text for s in sentences] for sentences in results] == [[t] for t in texts]
-
-
-def test_a_unit_ends_where_the_customer_broke_the_line(spacy_nlp):
-    texts = [
-        "What are my options?\n\nStill waiting for a refund after 25 days.",
-        "Frustrating.\n\n",
-        "Version 1.0.63\nDell Inspiron 5520 running Windows 7",
-        "ok.\n \nThe app logs me out every morning",
-    ]
-    results = list(split_sentences(spacy_nlp, texts))
-    assert [[s.text for s in sentences] for sentences in results] == [
-        ["What are my options?", "Still waiting for a refund after 25 days."],
-        ["Frustrating."],
-        ["Version 1.0.63", "Dell Inspiron 5520 running Windows 7"],
-        ["ok.", "The app logs me out every morning"],
-    ]
-    for text, sentences in zip(texts, results, strict=True):
-        assert all(text[s.start : s.end] == s.text for s in sentences)
-        assert [s.index for s in sentences] == list(range(len(sentences)))
-
-
-def test_a_hard_wrapped_line_stays_one_unit(spacy_nlp):
-    text = "I rang the helpline three times and\nnobody could tell me where my parcel is"
-    [sentences] = list(split_sentences(spacy_nlp, [text]))
-    assert [s.text for s in sentences] == [text]
