@@ -56,9 +56,8 @@ from nlp.label_support import (
     NO_DETAIL,
     NO_PROBLEM_LABEL,
     content_stems,
-    cuts_a_relative_clause,
+    is_fragment,
     most_held_label,
-    negates_a_noun,
     says,
     says_two_things,
 )
@@ -352,12 +351,10 @@ def _reads_well(corpus: Corpus, phrase: str) -> bool:
 
     Not on a particle after a noun ("songs in"; "log in" is fine), nor on a word that
     mostly modifies a noun ("violated my protected consumer" of "... consumer rights"), nor
-    with "not" right before a noun (:func:`nlp.label_support.negates_a_noun`), nor with a
-    relative clause cut short (:func:`nlp.label_support.cuts_a_relative_clause`).
+    cut from a sentence so that it reads as a fragment (:func:`nlp.label_support.is_fragment`:
+    "not" before a noun, a relative clause cut short).
     """
-    if negates_a_noun(phrase, corpus.noun_share):
-        return False
-    if cuts_a_relative_clause(phrase, corpus.noun_share):
+    if is_fragment(phrase, corpus.noun_share):
         return False
     *rest, last = phrase.split()
     if last in END_PARTICLES:

@@ -2,8 +2,9 @@
 
 A member says a phrase when it holds all the phrase's content words, in any wording ("music
 stops", "stops the music"), for a phrase claiming an absence ("no errors") one of them
-negated, and for a phrase saying how much or how often ("more songs") one of those words. The labeller (:mod:`nlp.label`) chooses labels by this support; a kept hassle keeps
-its label by the same measure (:func:`keep_label`).
+negated, and for a phrase saying how much or how often ("more songs") one of those words. The
+labeller (:mod:`nlp.label`) chooses labels by this support; a kept hassle keeps its label by
+the same measure (:func:`keep_label`).
 
 Pure: phrases and what each member reads as (:class:`nlp.terms.ReadUnit`) in, numbers out.
 """
@@ -77,6 +78,15 @@ def cuts_a_relative_clause(phrase: str, noun_share: Callable[[str], float]) -> b
     )
 
 
+def is_fragment(phrase: str, noun_share: Callable[[str], float]) -> bool:
+    """Whether ``phrase`` is a fragment cut from a sentence, no label tonight nor kept.
+
+    "not" before a noun (:func:`negates_a_noun`) or a relative clause cut short
+    (:func:`cuts_a_relative_clause`).
+    """
+    return negates_a_noun(phrase, noun_share) or cuts_a_relative_clause(phrase, noun_share)
+
+
 def noun_shares(read: Iterable[ReadUnit]) -> Callable[[str], float]:
     """Per word, the share of the units holding it that hold it in a noun chunk.
 
@@ -138,11 +148,7 @@ def keep_label(
     if previous == candidate:
         return True
     previous, candidate = previous.lower(), candidate.lower()
-    if (
-        not says_two_things(previous)
-        or negates_a_noun(previous, noun_share)
-        or cuts_a_relative_clause(previous, noun_share)
-    ):
+    if not says_two_things(previous) or is_fragment(previous, noun_share):
         return False
     before = 0.0 if previous == NO_PROBLEM_LABEL else label_share(previous, members)
     after = label_share(candidate, members) if candidate != NO_PROBLEM_LABEL else 0.0
