@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from nlp.wordlists import CHAT, DEGREE, END_PARTICLES, NEGATIONS, STOP
 
+_NO_EDGE = STOP | DEGREE  # words a phrase read off the sentence neither starts nor ends on
 WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
 """A lower-case word: "don't" and "long-time" are one word."""
 # A term must hold a letter and two characters: a lone symbol or number ("€", "%", "30") says
@@ -118,7 +119,7 @@ def read_unit(
         kept = [w if _keep_word(w, handles) else "" for w in WORD.findall(part)]
         n_words += len(kept)
         surface.update(kept)
-        edge = [bool(w) and w not in STOP and w not in DEGREE and not w.isdigit() for w in kept]
+        edge = [bool(w) and w not in _NO_EDGE and not w.isdigit() for w in kept]
         n = len(kept)
         for i in range(n - 1):
             if edge[i] or kept[i] in NEGATIONS:
