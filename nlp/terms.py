@@ -16,9 +16,18 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from nlp.wordlists import CHAT, DEGREE, END_PARTICLES, NEGATIONS, STOP
+from nlp.wordlists import (
+    CHAT,
+    DEGREE,
+    END_PARTICLES,
+    HOLLOW_EDGES,
+    NEGATIONS,
+    OBJECT_PRONOUNS,
+    OBJECT_STARTS,
+    STOP,
+)
 
-_NO_EDGE = STOP | DEGREE  # words a phrase read off the sentence neither starts nor ends on
+_NO_EDGE = STOP | DEGREE | HOLLOW_EDGES  # a phrase read off the words neither starts nor ends on
 WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
 """A lower-case word: "don't" and "long-time" are one word."""
 # A term must hold a letter and two characters: a lone symbol or number ("€", "%", "30") says
@@ -126,7 +135,7 @@ def read_unit(
                 for j in range(i + 1, min(i + _MAX_PHRASE_WORDS, n)):
                     if not kept[j]:
                         break
-                    if edge[j] or (kept[j] in END_PARTICLES and edge[j - 1]):
+                    if edge[j] or _ends_on_particle(kept, edge, j):
                         phrases.append(" ".join(kept[i : j + 1]))
                     if edge[j] and kept[i] in NEGATIONS:
                         negated.add(stem(kept[j]))
@@ -155,6 +164,20 @@ def read_unit(
         # of it: parsed alone, an imperative or an adjective comes out as a noun chunk.
         heads=frozenset(c.rsplit(" ", 1)[-1] for c in chunks) if n_words > 1 else frozenset(),
     )
+
+
+def _ends_on_particle(kept: Sequence[str], edge: Sequence[bool], j: int) -> bool:
+    """Whether a phrase may end on ``kept[j]``, a particle after its verb.
+
+    The verb comes right before it ("log in") or before an object pronoun ("logs me out"). A
+    particle with an object after it ("short on me", "available in my country") is a
+    preposition, and a phrase ending there is cut short.
+    """
+    if kept[j] not in END_PARTICLES:
+        return False
+    if j + 1 < len(kept) and kept[j + 1] in OBJECT_STARTS:
+        return False
+    return edge[j - 1] or (j >= 2 and kept[j - 1] in OBJECT_PRONOUNS and edge[j - 2])
 
 
 def _repeats_a_word(term: str) -> bool:

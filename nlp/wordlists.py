@@ -73,6 +73,16 @@ DEGREE = frozenset({"bit", "tad"})
 """Degree words ("a bit bigger", "a tad slow"): they modify what follows, so a phrase read off
 the sentence's words neither starts nor ends on one ("cam is a bit" of "the cam is a bit bigger
 than I expected"); a noun chunk keeps its own ("64 bit version")."""
+HOLLOW_EDGES = frozenset({"like", "does", "did"})
+"""Words, not stopwords, that a phrase read off the sentence neither starts nor ends on: "like"
+is a preposition or a verb of liking, so a phrase on its edge is cut short or praise ("tasted
+like", "like the dress"), and "does" and "did" are auxiliaries sklearn's stopwords lack ("does
+on the model" of "it doesn't look like it does on the model")."""
 END_PARTICLES = frozenset({"out", "up", "down", "off", "back", "in", "on"})
 """Particles that may end a phrase after a verb ("logs me out", "can't log in"), never start
 one."""
+OBJECT_PRONOUNS = frozenset({"me", "us", "him", "her", "them", "it"})
+"""Pronouns that may stand between a verb and its particle ("logs me out", "cut us off")."""
+OBJECT_STARTS = OBJECT_PRONOUNS | {"my", "our", "your", "his", "their", "its", "the", "a", "an"}
+"""Words that start the object of a preposition: a particle before one is a preposition whose
+object was cut ("short on" of "short on me", "available in" of "available in my country")."""
