@@ -63,7 +63,7 @@ from nlp.label_support import (
 )
 from nlp.specificity import Corpus, coherence, specificity
 from nlp.terms import WORD, ReadUnit, find_handle_names, read_unit, stem
-from nlp.wordlists import END_PARTICLES, GENERIC, NEGATIONS, STOP
+from nlp.wordlists import END_PARTICLES, GENERIC, NEGATIONS, OBJECT_PRONOUNS, STOP
 
 _MAX_LABEL_WORDS = 6
 _LENGTH_BONUS = 0.1  # label score multiplier per content word beyond one
@@ -363,17 +363,25 @@ def _reads_well(corpus: Corpus, phrase: str) -> bool:
 
 
 def _label_weight(corpus: Corpus, phrase: str) -> float:
-    """The label score multiplier: content words and naming a problem add, fillers cost.
+    """The label score multiplier: content words, particles and naming a problem add, fillers cost.
 
-    A filler is a stopword other than a negation or particle ("using it on my windows").
+    A filler is a stopword other than a negation, a particle or the pronoun between a verb and
+    its particle ("using it on my windows" has three; "logs me out" none).
     """
     words = phrase.split()
     content = [w for w in words if w not in STOP]
-    filler = sum(w in STOP and w not in NEGATIONS and w not in END_PARTICLES for w in words)
+    filler = sum(
+        w in STOP
+        and w not in NEGATIONS
+        and w not in END_PARTICLES
+        and not (w in OBJECT_PRONOUNS and after in END_PARTICLES)
+        for w, after in zip(words, [*words[1:], ""], strict=True)
+    )
     noun = any(map(corpus.is_noun, content))
     predicate = any(not corpus.is_noun(w) and w not in GENERIC for w in content)
     problem = any(w in NEGATIONS for w in words) or (noun and predicate)
-    length = 1 + _LENGTH_BONUS * (len(content) - 1) - _FILLER_PENALTY * filler
+    said = len(content) + sum(w in END_PARTICLES for w in words)  # "log in" says more than "log"
+    length = 1 + _LENGTH_BONUS * (said - 1) - _FILLER_PENALTY * filler
     return length * (1 + _PROBLEM_BONUS * problem)
 
 
