@@ -363,7 +363,7 @@ def _reads_well(corpus: Corpus, phrase: str) -> bool:
 
 
 def _label_weight(corpus: Corpus, phrase: str) -> float:
-    """The label score multiplier: content words, particles and naming a problem add, fillers cost.
+    """The label score multiplier: content words, an end particle, naming a problem add; fillers cost.
 
     A filler is a stopword other than a negation, a particle or the pronoun between a verb and
     its particle ("using it on my windows" has three; "logs me out" none).
@@ -380,7 +380,7 @@ def _label_weight(corpus: Corpus, phrase: str) -> float:
     noun = any(map(corpus.is_noun, content))
     predicate = any(not corpus.is_noun(w) and w not in GENERIC for w in content)
     problem = any(w in NEGATIONS for w in words) or (noun and predicate)
-    said = len(content) + sum(w in END_PARTICLES for w in words)  # "log in" says more than "log"
+    said = len(content) + (words[-1] in END_PARTICLES)  # "log in" says more than "log"
     length = 1 + _LENGTH_BONUS * (said - 1) - _FILLER_PENALTY * filler
     return length * (1 + _PROBLEM_BONUS * problem)
 

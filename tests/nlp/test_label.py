@@ -714,3 +714,12 @@ def test_a_label_never_cuts_a_relative_clause_short():
 
     assert not re.search(r"\bagent i\b", result.label)
     assert "rude" in result.label
+
+
+def test_a_phrasal_verb_keeps_its_particle(corpus):
+    # The demo's largest hassle read "app logs": a phrase cut before "me out".
+    units, labels = corpus
+
+    label = CtfidfLabeller().label(units, _vectors(labels), labels)[1].label
+
+    assert label.endswith("logs me out"), label
