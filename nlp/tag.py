@@ -10,12 +10,12 @@ Whether a unit is a pain point is decided by :class:`PainClassifier`: a logistic
 the embeddings of the taxonomy's complaints (``pain_points`` and every theme example) against
 what is not a complaint (``no_hassle``: praise, thanks, questions, chit-chat). Comparing theme
 similarity with no-hassle similarity, the rule before it, passed most thanks and chit-chat on
-real text (docs/benchmarks.md, issue 12). A sentence that denies having a problem ("I had no
-problem with delivery", :func:`denies_a_problem`) is never a pain point: its problem word
-pulls its vector towards the complaints, and counter-examples that teach the classifier
+real text (docs/benchmarks.md, issue 12). A sentence that says all is well is never a pain
+point (:mod:`nlp.all_is_well`): one denying a problem ("I had no problem with delivery"),
+reporting it fixed ("support sorted my issue in one call", the commonest praise that passed on
+real support tweets) or praising a process as easy ("returning it was easy"). Its complaint
+words pull its vector towards the complaints, and counter-examples that teach the classifier
 otherwise cost the demo's planted hassles coverage and purity (measured: NMI 0.886 to 0.844).
-Nor is a sentence that reports the problem fixed ("support sorted my issue in one call",
-:func:`reports_a_fix`), the commonest praise that passed on real support tweets.
 
 A label whose confidence is under the threshold becomes ``unassigned``. Everything here is
 pure: vectors and the taxonomy are passed in.
@@ -23,7 +23,6 @@ pure: vectors and the taxonomy are passed in.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from config.taxonomy import UNASSIGNED, Taxonomy
+from nlp.all_is_well import says_all_is_well
 from nlp.embed import Embedder
 from nlp.units import PatternHit
 
@@ -52,49 +52,7 @@ class Tag:
     method: str
 
 
-_PROBLEM_DENIED = re.compile(
-    r"\b(?:no|never(?: had)?(?: a| an| any)?|not (?:a|any|one)|without(?: a| an| any)?|nothing|zero)"
-    r"\s+(?:[\w'-]+\s+){0,2}?"
-    r"(?:problems?|issues?|trouble|complaints?|hassles?|wrong|difficult(?:y|ies))\b"
-    # A fuss only right after the denial: "never made a fuss" and "made no fuss" are the
-    # customer's, told before a complaint.
-    r"|(?<!made )(?<!make )(?<!making )\b(?:no|without(?: a| any| the)?|zero)[\s-]fuss\b",
-    re.IGNORECASE,
-)
-# Praise told as a denied letdown ("never been disappointed", "you can't go wrong here",
-# "not once has a dish disappointed", "you won't be sorry") or in a negated idiom ("the price
-# can't be beat", "the photos don't do it justice"): its negative words pull the vector
-# towards the complaints, as a denied problem does. Customers' spellings count too
-# ("never been disapointed", "dissapointed"). Not "no regrets": a customer who left says it
-# too ("cancelled my account, no regrets").
-_LETDOWN_DENIED = re.compile(
-    r"\b(?:never|not|cannot|(?:won|wouldn|didn|doesn|don|wasn|weren|isn|aren|haven|hasn|hadn|"
-    r"can|couldn)['’]t)\s+(?:(?:be|been|ever|once|even|at|all|really|one|bit)\s+){0,3}"
-    r"(?:dis+ap+oint(?:s|ed|ing)?|a dis+ap+ointment|let (?:me|us|you) down)\b"
-    r"|\bnot once\s+(?:has|have|had|did|does|do|was|were)\s+"
-    r"(?:(?!(?:so|very|really|extremely|totally|super|quite|im|i'm|am|me|us|failed|fail|to)\b)"
-    r"[\w'’-]+\s+){0,5}?dis+ap+oint(?:s|ed)?\b"
-    r"|\b(?:won['’]?t|will not)\s+be\s+sorry\b(?!\s+(?:to|when|if|that|you|for|about|i|we)\b)"
-    r"|\b(?:can['’]?t|cannot|can not|won['’]t|couldn['’]t|could not)\s+(?:go wrong|be\s+beat(?:en)?"
-    r"|beat\s+(?:(?:the|their|its|that|this|these|those|our)\s+)?(?:prices?|value|deals?))\b"
-    r"|\b(?:don['’]?t|doesn['’]?t|didn['’]?t|do not|does not|did not|can['’]?t|cannot)\s+do\s+"
-    r"(?:it|them|him|her|this|these)\s+justice\b",
-    re.IGNORECASE,
-)
-# "Worth every penny" is praise whose sentence may name what went wrong before ("they swapped
-# my faulty cam, worth every penny"), unless _WORTH_UNDONE turns it.
-_WORTH_IT = re.compile(
-    r"\bworth every (?:single )?(?:penny|cent|dollar|pound|euro)\b", re.IGNORECASE
-)
-# What turns "worth every penny" around: a negation a few words before ("isnt even worth
-# every penny", "no longer worth every penny"), a past it no longer has ("used to be worth
-# every penny") or a question ("is it worth every penny?").
-_WORTH_UNDONE = re.compile(
-    r"(?:\b(?:not|never|no longer|hardly|barely|used to|cannot)|(?:isn|wasn|aren|weren|ain|"
-    r"wouldn|couldn|doesn|didn|don|won|can)['’]?t)\b(?:\W+\w+){0,3}?\W+worth every\b|\?",
-    re.IGNORECASE,
-)
-TAGGER_CODE_VERSION = "tagger-v10"
+TAGGER_CODE_VERSION = "tagger-v11"
 """Bumped when the tagger's code changes what it decides; recorded with every tag (v2: pain
 scores weighed by the writer's rating; v3: an unrated comment's by its channel's prior; v4:
 a denied letdown, "never been disappointed", is no pain point; "unless" is a contrast; v5:
@@ -102,73 +60,8 @@ nor is praise in a negated idiom, "can't be beat", "the photos don't do it justi
 denied letdown misspelt, "never been disapointed"; v7: the idioms narrowed; "even if" is a
 contrast; v8: "no fuss", "worth every penny"; v9: those narrowed: not "made no fuss", "used
 to be worth every penny"; v10: a turned "worth every penny" no longer hides another denied
-letdown in its sentence)."""
-
-_CONTRAST = re.compile(
-    r"\b(?:but|however|though|although|even if|except|apart from|other than|until|unless|yet|"
-    r"still)\b",
-    re.IGNORECASE,
-)
-
-_FIX_REPORTED = re.compile(
-    r"\b(?:fixed|sorted|solved|resolved)(?:\s+out)?\s+(?:[\w'-]+\s+){0,2}?"
-    r"(?:it|issue|issues|problem|problems|that|this|everything|things)\b"
-    r"|\b(?:it|that|this|issue|problem|everything)(?:'s|\s+is|\s+was|\s+has\s+been|\s+got)"
-    r"\s+(?:now\s+|all\s+)?(?:fixed|sorted|solved|resolved|working)\b"
-    r"|\b(?:it|that|this|everything)\s+(?:works|worked)\s*(?:now|fine|perfectly|great)?\s*(?:[!.,]|$)",
-    re.IGNORECASE,
-)
-# What turns a reported fix back into a hassle, besides a contrast (_CONTRAST): a negation, a
-# question, the wait it took ("finally fixed it after three weeks"), a fix only asked for
-# ("I'd like this resolved this week"), claimed ("they said it was resolved") or imagined ("a
-# lining might have solved the problem"), one that holds only now and then ("the rare
-# instance that it worked"), or one the customer had to make ("I fixed it myself").
-_FIX_UNDONE = re.compile(
-    r"\b(?:not|no|never|nothing|nobody|without|finally|after|took|only|again|stopped|broke|"
-    r"broken|said|says|told|claim|claimed|claims|supposedly|apparently|supposed|myself|"
-    r"ourselves|might|would|could|should|rare|rarely|sometimes|occasionally|like|want|wants|"
-    r"wanted|need|needs|hope|hoping|please|wish|expect|expecting|waiting|will|asap|soon)\b"
-    r"|n't\b|'ll\b|'d\b|\?",
-    re.IGNORECASE,
-)
-
-
-def reports_a_fix(text: str) -> bool:
-    """Whether ``text`` reports the problem fixed, and nothing in it turns that around.
-
-    "Support sorted my issue in one call", "the latest update fixed it, thanks", "it worked!",
-    "all good, everything is working now": yes. "They fixed it but it broke again", "finally
-    sorted after three weeks", "has it been fixed?", "it worked until the update", "nobody
-    fixed my problem", "I'd like this resolved this week", "they said it was resolved", "I
-    fixed it myself": no.
-    """
-    return (
-        bool(_FIX_REPORTED.search(text))
-        and not _CONTRAST.search(text)
-        and not _FIX_UNDONE.search(text)
-    )
-
-
-def denies_a_problem(text: str) -> bool:
-    """Whether ``text`` says there was no problem, and nothing in it turns that around.
-
-    "I had no problem with delivery", "never had an issue with billing", "nothing wrong with the
-    app", "we have never been disappointed", "you can't go wrong with the basic plan",
-    "returned it with no fuss", "worth every penny": yes. "No problem with delivery, but the
-    box was crushed", "never had an issue until this week", "no one fixed my problem", "I have
-    never been so disappointed", "I can't believe how disappointing it was", "I made no fuss
-    the first time", "it used to be worth every penny": no.
-    """
-    denied = (
-        _PROBLEM_DENIED.search(text)
-        or _LETDOWN_DENIED.search(text)
-        or (_WORTH_IT.search(text) and not _WORTH_UNDONE.search(text))
-    )
-    return bool(denied) and not _CONTRAST.search(text)
-
-
-def _says_all_is_well(text: str) -> bool:
-    return denies_a_problem(text) or reports_a_fix(text)
+letdown in its sentence; v11: a process praised as easy, "returning it was easy", and "it
+actually worked")."""
 
 
 def _topk_mean(similarities: np.ndarray, k: int) -> np.ndarray:
@@ -470,7 +363,7 @@ class PrototypeTagger:
                     theme=theme_keys[t] if theme_conf >= self.min_confidence else UNASSIGNED,
                     theme_confidence=round(theme_conf, 4),
                     is_pain_point=bool(pain[row] >= self.pain.threshold)
-                    and not (texts is not None and texts[row] and _says_all_is_well(texts[row])),
+                    and not (texts is not None and texts[row] and says_all_is_well(texts[row])),
                     pain_score=round(float(pain[row]), 4),
                     method=self.method,
                 )
