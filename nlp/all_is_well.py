@@ -129,12 +129,13 @@ _EASE = re.compile(
     r"|\btook (?:only |just )?(?:one|two|three|1|2|3|a few|a couple of) clicks?\b",
     re.IGNORECASE,
 )
-# What turns it around, a few words before it: a negation ("nothing was easy"), a past that no
-# longer holds ("it used to be so easy"), or a wish, a claim or an expectation ("it should be
+# What turns it around, a few words before it: a negation ("nothing was easy", "the only time
+# she was fast"), a past that no longer holds ("it used to be so easy"), or a wish, a claim or an expectation ("it should be
 # quick", "they said it was easy", "I expected it to be simple").
 _EASE_UNDONE = re.compile(
-    r"\b(?:not|never|nothing|no longer|hardly|barely|used to|should|would|could|supposed|meant|"
-    r"will|might|may|must|hope|hoped|wish|expected|thought|said|claim|claimed|claims|promised)\b"
+    r"\b(?:not|never|nothing|neither|nor|only|no longer|hardly|barely|used to|should|would|could|"
+    r"supposed|meant|will|might|may|must|hope|hoped|wish|expected|thought|said|claim|claimed|"
+    r"claims|promised)\b"
     r"|n['’]t\b",
     re.IGNORECASE,
 )

@@ -155,6 +155,8 @@ def test_a_process_praised_as_easy_is_recognised(text):
         "Was the return easy for you?",
         "This is very urgent and should be fast-tracked",
         "Loading took three minutes.",
+        "The only time she was fast was when we asked for the bill",  # SemEval, a complaint
+        "Neither the app is fast nor the site",
     ],
 )
 def test_a_process_not_praised_as_easy_is_not_taken_for_praise(text):
