@@ -140,7 +140,8 @@ def keep_label(
     :func:`noun_shares` of the night's clustered units) or a relative clause cut short
     ("agent i spoke", :func:`cuts_a_relative_clause`),
     and a phrase that fewer than ``LABEL_MIN_SHARE`` of the members say (an absence claim,
-    "no errors", where few deny an error) when tonight's is a phrase that more of them say.
+    "no errors", where few deny an error; a parent's label, chosen on its children) when
+    tonight's is a phrase that at least twice as many of them say.
     ``NO_PROBLEM_LABEL`` is said by none; labels are compared in lower case.
     """
     if not previous or not members:
@@ -153,7 +154,7 @@ def keep_label(
     before = 0.0 if previous == NO_PROBLEM_LABEL else label_share(previous, members)
     after = label_share(candidate, members) if candidate != NO_PROBLEM_LABEL else 0.0
     if before < LABEL_MIN_SHARE and _is_phrase(previous) and _is_phrase(candidate):
-        return after <= before  # a parent's candidate is chosen on its specific children only
+        return after < 2 * before  # a parent's candidate is chosen on its specific children only
     if before >= min_share:
         return True
     return after < min_share or after < 2 * before

@@ -194,3 +194,16 @@ PLAYBACK = [
     "Half my songs wont play in the car",
     "Please add more songs from this artist",
 ]
+
+
+def test_a_label_few_members_say_gives_way_only_to_one_said_twice_as_often():
+    # The demo's camera parent flipped "returned camera" (7.5% of its members) to "getting the
+    # cam" (8.0%) on a night of two new days; a kept label changes only for a clearly better one.
+    filler = ["The box was fine."] * 33
+    close = _read(
+        ["I returned the camera."] * 3 + ["Getting the cam online took ages."] * 4 + filler
+    )
+    clear = _read(["I returned the camera."] + ["Getting the cam online took ages."] * 4 + filler)
+
+    assert _keep("returned camera", "getting the cam", close, 0.25)
+    assert not _keep("returned camera", "getting the cam", clear, 0.25)
