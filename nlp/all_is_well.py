@@ -77,7 +77,8 @@ _FIX_UNDONE = re.compile(
     r"\b(?:not|no|never|nothing|nobody|without|finally|after|took|only|again|stopped|broke|"
     r"broken|said|says|told|claim|claimed|claims|supposedly|apparently|supposed|myself|"
     r"ourselves|might|would|could|should|rare|rarely|sometimes|occasionally|like|want|wants|"
-    r"wanted|need|needs|hope|hoping|please|wish|expect|expecting|waiting|will|asap|soon)\b"
+    r"wanted|need|needs|hope|hoping|please|wish|expect|expecting|waiting|will|asap|soon|doubt|"
+    r"wonder|whether|if)\b"
     r"|n't\b|'ll\b|'d\b|\?",
     re.IGNORECASE,
 )
@@ -120,26 +121,31 @@ def denies_a_problem(text: str) -> bool:
 # A process praised as easy or quick ("returning the plug was easy", "closing my account was
 # quick", "cancelling took two clicks"): returns, refunds and cancellations are the topics of
 # so many complaints that the classifier scores such praise 0.97 (the demo's, session 30). Not
-# "easy to break", "quick to blame" (what follows turns it) nor "fast forwarding".
+# "easy to break", "quick to blame", "quick with the charges" (what follows turns it). Not
+# "fast" either: "my battery drain is really fast" is a complaint.
 _EASE = re.compile(
-    r"\b(?:was|is|were|are|went|been|be|it's|it['’]s|felt)\s+(?:(?:so|very|really|super|quite|"
-    r"pretty|extremely|incredibly|surprisingly|nice and)\s+)?(?:easy|quick|painless|simple|smooth|"
-    r"effortless|seamless|hassle[- ]free|straightforward|fast|a breeze)(?![\w-])"
-    r"(?!\s+(?:to|enough|for|at|as|forward\w*)\b)"
+    r"\b(?:was|is|were|are|been|be|it['’]s|felt)\s+(?:(?:so|very|really|super|quite|pretty|"
+    r"extremely|incredibly|surprisingly|nice and)\s+)?(?:easy|quick|painless|simple|smooth|"
+    r"effortless|seamless|hassle[- ]free|straightforward|a breeze)(?![\w-])"
+    r"(?!\s+(?:to|enough|for|at|as|with)\b)"
     r"|\btook (?:only |just )?(?:one|two|three|1|2|3|a few|a couple of) clicks?\b",
     re.IGNORECASE,
 )
-# What turns it around, a few words before it: a negation ("nothing was easy", "the only time
-# she was fast"), a past that no longer holds ("it used to be so easy"), or a wish, a claim or an expectation ("it should be
-# quick", "they said it was easy", "I expected it to be simple").
+# What turns it around, a few words before it: a negation ("nothing was easy", "the only thing
+# that was easy"), a past that no longer holds ("it used to be so easy"), or a wish, a claim or
+# an expectation ("it should be quick", "they said it was easy", "I want cancelling to be
+# simple", "I was told it was easy").
 _EASE_UNDONE = re.compile(
     r"\b(?:not|never|nothing|neither|nor|only|no longer|hardly|barely|used to|should|would|could|"
-    r"supposed|meant|will|might|may|must|hope|hoped|wish|expected|thought|said|claim|claimed|"
-    r"claims|promised)\b"
+    r"ought|supposed|meant|will|might|may|must|hope|hoped|wish|want|wants|wanted|expect|expected|"
+    r"thought|said|told|claim|claimed|claims|promised)\b"
     r"|n['’]t\b",
     re.IGNORECASE,
 )
 _EASE_UNDONE_REACH = 40  # characters before the praise searched for what turns it around
+# After it, a second clause that may say what went wrong ("ordering was easy, cancelling is
+# impossible", "the call was quick because they hung up").
+_CLAUSE_AFTER = re.compile(r"[,;:–—]|\s-\s|\b(?:because|since|as|so|then)\b", re.IGNORECASE)
 
 
 def praises_the_ease(text: str) -> bool:
@@ -148,12 +154,14 @@ def praises_the_ease(text: str) -> bool:
     "Returning the extra plug was easy and the money was back within two days", "closing my
     account was quick", "stopping the subscription took two clicks": yes. "It was easy to
     break", "it used to be so easy", "they said the refund would be quick", "setup was easy
-    but the app crashes", "was it quick for you?": no.
+    but the app crashes", "ordering was easy, cancelling is impossible", "was it quick for
+    you?": no.
     """
     found = _EASE.search(text)
     return (
         found is not None
         and not _EASE_UNDONE.search(text[: found.start()][-_EASE_UNDONE_REACH:])
+        and not _CLAUSE_AFTER.search(text, found.end())
         and "?" not in text
         and not _CONTRAST.search(text)
     )

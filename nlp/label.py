@@ -365,22 +365,20 @@ def _reads_well(corpus: Corpus, phrase: str) -> bool:
 def _label_weight(corpus: Corpus, phrase: str) -> float:
     """The label score multiplier: content words, an end particle, naming a problem add; fillers cost.
 
-    A filler is a stopword other than a negation, a particle or the pronoun between a verb and
-    its particle ("using it on my windows" has three; "logs me out" none).
+    A filler is a stopword other than a negation, a particle or the pronoun before the particle
+    that ends the phrase ("using it on my windows" has two; "logs me out" none).
     """
     words = phrase.split()
     content = [w for w in words if w not in STOP]
-    filler = sum(
-        w in STOP
-        and w not in NEGATIONS
-        and w not in END_PARTICLES
-        and not (w in OBJECT_PRONOUNS and after in END_PARTICLES)
-        for w, after in zip(words, [*words[1:], ""], strict=True)
-    )
+    ends_on_particle = words[-1] in END_PARTICLES
+    filler = sum(w in STOP and w not in NEGATIONS and w not in END_PARTICLES for w in words)
+    before = words[:-2] if words[-2:-1] == ["back"] else words[:-1]  # "turn it back on"
+    if ends_on_particle and before and before[-1] in OBJECT_PRONOUNS:
+        filler -= 1  # "me" of "logs me out" belongs to the verb
     noun = any(map(corpus.is_noun, content))
     predicate = any(not corpus.is_noun(w) and w not in GENERIC for w in content)
     problem = any(w in NEGATIONS for w in words) or (noun and predicate)
-    said = len(content) + (words[-1] in END_PARTICLES)  # "log in" says more than "log"
+    said = len(content) + ends_on_particle  # "log in" says more than "log"
     length = 1 + _LENGTH_BONUS * (said - 1) - _FILLER_PENALTY * filler
     return length * (1 + _PROBLEM_BONUS * problem)
 

@@ -154,7 +154,9 @@ def keep_label(
     before = 0.0 if previous == NO_PROBLEM_LABEL else label_share(previous, members)
     after = label_share(candidate, members) if candidate != NO_PROBLEM_LABEL else 0.0
     if before < LABEL_MIN_SHARE and _is_phrase(previous) and _is_phrase(candidate):
-        return after < 2 * before  # a parent's candidate is chosen on its specific children only
+        # A parent's candidate is chosen on its specific children only; one no member says
+        # never replaces another.
+        return after < 2 * before or after <= before
     if before >= min_share:
         return True
     return after < min_share or after < 2 * before

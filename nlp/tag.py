@@ -337,9 +337,9 @@ class PrototypeTagger:
     ) -> list[Tag]:
         """Tag each row of ``vectors`` (units or comments) with a stage and a theme.
 
-        ``texts`` (one sentence or None per row) lets a sentence that denies a problem
-        (:func:`denies_a_problem`) or reports it fixed out of the pain points, whatever its
-        score. ``dissatisfaction`` (per row, from the writer's rating: 0 delighted .. 1
+        ``texts`` (one sentence or None per row) lets a sentence that says all is well
+        (:func:`nlp.all_is_well.says_all_is_well`: a problem denied, a fix reported, a process
+        praised as easy) out of the pain points, whatever its score. ``dissatisfaction`` (per row, from the writer's rating: 0 delighted .. 1
         furious, or None) weighs the pain score (:func:`weigh_by_rating`), and so does
         ``unrated_prior`` (per row, the channel's prior, for a row without a rating); the
         weighed score is the one recorded. ``pain_vectors`` (the same rows, from the tagger's

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from nlp.wordlists import (
     CHAT,
+    CLAUSE_GOES_ON,
     DEGREE,
     END_PARTICLES,
     HOLLOW_EDGES,
@@ -167,17 +168,24 @@ def read_unit(
 
 
 def _ends_on_particle(kept: Sequence[str], edge: Sequence[bool], j: int) -> bool:
-    """Whether a phrase may end on ``kept[j]``, a particle after its verb.
+    """Whether a phrase may end on ``kept[j]``, a particle that ends its verb's clause.
 
-    The verb comes right before it ("log in") or before an object pronoun ("logs me out"). A
-    particle with an object after it ("short on me", "available in my country") is a
-    preposition, and a phrase ending there is cut short.
+    The verb comes right before it ("log in"), before an object pronoun ("logs me out") or
+    before "back" ("log back in", "turn it back on"). What follows must end the clause: a
+    break, a stopword that starts no object ("log in to", "logs me out every day"), an adverb
+    ("constantly", "today"). A particle with its object after it ("short on me", "available
+    in this country", "charged me in euros", "delivered on saturday") is a preposition, and a
+    phrase ending there is cut short.
     """
-    if kept[j] not in END_PARTICLES:
+    after = kept[j + 1] if j + 1 < len(kept) else ""
+    if kept[j] not in END_PARTICLES or (kept[j] == "back" and after in END_PARTICLES):
+        return False  # "logs me back" of "logs me back in" is cut short
+    if after in OBJECT_STARTS or not (
+        after in STOP or after in CLAUSE_GOES_ON or after.endswith("ly") or not after
+    ):
         return False
-    if j + 1 < len(kept) and kept[j + 1] in OBJECT_STARTS:
-        return False
-    return edge[j - 1] or (j >= 2 and kept[j - 1] in OBJECT_PRONOUNS and edge[j - 2])
+    verb = j - 2 if j >= 2 and kept[j - 1] == "back" else j - 1
+    return edge[verb] or (verb >= 1 and kept[verb] in OBJECT_PRONOUNS and edge[verb - 1])
 
 
 def _repeats_a_word(term: str) -> bool:

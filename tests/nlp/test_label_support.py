@@ -207,3 +207,5 @@ def test_a_label_few_members_say_gives_way_only_to_one_said_twice_as_often():
 
     assert _keep("returned camera", "getting the cam", close, 0.25)
     assert not _keep("returned camera", "getting the cam", clear, 0.25)
+    # Neither said at all: the kept one stays.
+    assert _keep("returned camera", "songs skip randomly", _read(filler), 0.25)
