@@ -78,7 +78,7 @@ _FIX_UNDONE = re.compile(
     r"broken|said|says|told|claim|claimed|claims|supposedly|apparently|supposed|myself|"
     r"ourselves|might|would|could|should|rare|rarely|sometimes|occasionally|like|want|wants|"
     r"wanted|need|needs|hope|hoping|please|wish|expect|expecting|waiting|will|asap|soon|doubt|"
-    r"wonder|whether|if)\b"
+    r"wonder|whether)\b"
     r"|n't\b|'ll\b|'d\b|\?",
     re.IGNORECASE,
 )
