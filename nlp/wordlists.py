@@ -88,6 +88,8 @@ OBJECT_STARTS |= {"this", "that", "these", "those", "any", "some"}
 """Stopwords that start the object of a preposition: a particle before one is a preposition
 whose object was cut ("short on" of "short on me", "available in" of "available in my
 country"). A content word after a particle is its object too ("charged me in euros")."""
-CLAUSE_GOES_ON = frozenset({"today", "tonight", "yesterday", "anymore", "overnight"})
+CLAUSE_GOES_ON = frozenset({"today", "tonight", "yesterday", "anymore", "overnight", "online"})
+CLAUSE_GOES_ON |= {"everywhere"}
 """Content words after a particle that do not make it a preposition, as an adverb in "-ly"
-("logs me out constantly") does not: when it happens ("can't log in today")."""
+("logs me out constantly") does not: when or where it happens ("can't log in today", "sold
+out online")."""

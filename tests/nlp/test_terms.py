@@ -51,6 +51,7 @@ def test_a_particle_with_its_object_after_it_ends_no_phrase(text, cut):
         ("Sadly not available in my country.", "not available"),
         ("I can't log in to my account.", "can't log in"),
         ("I can't log in today.", "can't log in"),
+        ("It was sold out online in most sizes.", "sold out"),
         ("The music turns off when I lock the phone.", "music turns off"),
         ("It logs me out constantly.", "logs me out"),
         ("Can't log back in since the update.", "can't log back in"),
