@@ -62,7 +62,7 @@ from nlp.label_support import (
     says_two_things,
 )
 from nlp.specificity import Corpus, coherence, specificity
-from nlp.terms import WORD, ReadUnit, find_handle_names, read_unit, stem
+from nlp.terms import WORD, ReadUnit, find_handle_names, read_unit, stem, word_before_particle
 from nlp.wordlists import END_PARTICLES, GENERIC, NEGATIONS, OBJECT_PRONOUNS, STOP
 
 _MAX_LABEL_WORDS = 6
@@ -372,9 +372,8 @@ def _label_weight(corpus: Corpus, phrase: str) -> float:
     content = [w for w in words if w not in STOP]
     ends_on_particle = words[-1] in END_PARTICLES
     filler = sum(w in STOP and w not in NEGATIONS and w not in END_PARTICLES for w in words)
-    before = words[:-2] if words[-2:-1] == ["back"] else words[:-1]  # "turn it back on"
-    if ends_on_particle and before and before[-1] in OBJECT_PRONOUNS:
-        filler -= 1  # "me" of "logs me out" belongs to the verb
+    if ends_on_particle and words[word_before_particle(words, len(words) - 1)] in OBJECT_PRONOUNS:
+        filler -= 1  # "me" of "logs me out" (or "it" of "turn it back on") belongs to the verb
     noun = any(map(corpus.is_noun, content))
     predicate = any(not corpus.is_noun(w) and w not in GENERIC for w in content)
     problem = any(w in NEGATIONS for w in words) or (noun and predicate)

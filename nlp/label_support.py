@@ -156,7 +156,7 @@ def keep_label(
     if before < LABEL_MIN_SHARE and _is_phrase(previous) and _is_phrase(candidate):
         # A parent's candidate is chosen on its specific children only; one no member says
         # never replaces another.
-        return after < 2 * before or after <= before
+        return after == 0 or after < 2 * before
     if before >= min_share:
         return True
     return after < min_share or after < 2 * before

@@ -180,12 +180,26 @@ def _ends_on_particle(kept: Sequence[str], edge: Sequence[bool], j: int) -> bool
     after = kept[j + 1] if j + 1 < len(kept) else ""
     if kept[j] not in END_PARTICLES or (kept[j] == "back" and after in END_PARTICLES):
         return False  # "logs me back" of "logs me back in" is cut short
-    if after in OBJECT_STARTS or not (
-        after in STOP or after in CLAUSE_GOES_ON or after.endswith("ly") or not after
-    ):
+    if _starts_an_object(after):
         return False
-    verb = j - 2 if j >= 2 and kept[j - 1] == "back" else j - 1
+    verb = word_before_particle(kept, j)
     return edge[verb] or (verb >= 1 and kept[verb] in OBJECT_PRONOUNS and edge[verb - 1])
+
+
+def word_before_particle(words: Sequence[str], j: int) -> int:
+    """The index of the word the particle ``words[j]`` follows, past a "back" ("log back in")."""
+    return j - 2 if j >= 2 and words[j - 1] == "back" else j - 1
+
+
+def _starts_an_object(word: str) -> bool:
+    """Whether ``word``, right after a particle, starts its object: the particle is a preposition.
+
+    An object stopword (:data:`nlp.wordlists.OBJECT_STARTS`) or a content word does; a break
+    (``""``), an adverb in "-ly" or one of :data:`nlp.wordlists.CLAUSE_GOES_ON` does not.
+    """
+    if not word or word in CLAUSE_GOES_ON or word.endswith("ly"):
+        return False
+    return word in OBJECT_STARTS or word not in STOP
 
 
 def _repeats_a_word(term: str) -> bool:

@@ -83,13 +83,16 @@ END_PARTICLES = frozenset({"out", "up", "down", "off", "back", "in", "on"})
 one."""
 OBJECT_PRONOUNS = frozenset({"me", "us", "him", "her", "them", "it"})
 """Pronouns that may stand between a verb and its particle ("logs me out", "cut us off")."""
-OBJECT_STARTS = OBJECT_PRONOUNS | {"my", "our", "your", "his", "their", "its", "the", "a", "an"}
-OBJECT_STARTS |= {"this", "that", "these", "those", "any", "some"}
+OBJECT_STARTS = OBJECT_PRONOUNS | frozenset(
+    {"my", "our", "your", "his", "their", "its", "the", "a", "an"}
+    | {"this", "that", "these", "those", "any", "some"}
+)
 """Stopwords that start the object of a preposition: a particle before one is a preposition
 whose object was cut ("short on" of "short on me", "available in" of "available in my
 country"). A content word after a particle is its object too ("charged me in euros")."""
-CLAUSE_GOES_ON = frozenset({"today", "tonight", "yesterday", "anymore", "overnight", "online"})
-CLAUSE_GOES_ON |= {"everywhere"}
+CLAUSE_GOES_ON = frozenset(
+    {"today", "tonight", "yesterday", "anymore", "overnight", "online", "everywhere"}
+)
 """Content words after a particle that do not make it a preposition, as an adverb in "-ly"
 ("logs me out constantly") does not: when or where it happens ("can't log in today", "sold
 out online")."""
