@@ -1,6 +1,6 @@
 """Progress reporting for long steps: rich bars in the CLI, log lines under Prefect.
 
-Tasks call :func:`report`; the CLI installs a :class:`ProgressSink` that draws bars. Without
+Tasks draw on :func:`current`; the CLI installs a :class:`ProgressSink` that draws bars. Without
 one (a scheduled run), nothing is drawn and the tasks' own log lines tell the story.
 """
 
