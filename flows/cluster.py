@@ -254,7 +254,7 @@ def label_clusters(
         top_keyphrases=settings.cluster.keyphrases, quotes=settings.cluster.quotes
     )
     units = [
-        redacted_label_input(u.unit_id, u.text, u.lemmas, u.noun_chunks, u.stage, u.theme)
+        redacted_label_input(u.unit_id, u.text, u.lemmas, u.noun_chunks, u.stage, u.theme, u.said)
         for u in window.units
     ]
     labelled = labeller.label(units, vectors, found.labels, brand_handles)

@@ -59,8 +59,12 @@ _EMAIL = r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\
 _AT = r"(?:\s*[(\[{<]\s*at\s*[)\]}>]\s*|\s+at\s+|\s*@\s*)"
 _DOT = r"(?:\s*[(\[{<]\s*dot\s*[)\]}>]\s*|\s+dot\s+)"
 # "bob at example dot com", "bob (at) example [dot] co [dot] uk": at least one spelled "dot".
+# The name may be spelled too ("jane dot doe at ..."), and never starts on a stop word, so
+# "write to me at jane dot doe at example dot com" matches from "jane", not "me".
+_LOCAL_PART = r"(?!(?:" + "|".join(sorted(map(regex.escape, STOP_WORDS))) + r")\b)[a-z0-9][\w.+-]*"
 _SPELLED_EMAIL = (
-    rf"\b[a-z0-9][\w.+-]*{_AT}[a-z0-9-]+(?:(?:{_DOT}|\.)[a-z0-9-]+)*{_DOT}[a-z]{{2,}}\b"
+    rf"\b{_LOCAL_PART}(?:{_DOT}[a-z0-9][\w.+-]*)*{_AT}[a-z0-9-]+(?:(?:{_DOT}|\.)[a-z0-9-]+)*"
+    rf"{_DOT}[a-z]{{2,}}\b"
 )
 # Digits in a run, or in groups of four (Visa, Mastercard, ...), or 4-6-4/5 (Amex, Diners),
 # separated by spaces, dashes or dots.

@@ -127,6 +127,36 @@ def redact_with_words(text: str) -> tuple[str, frozenset[str]]:
     return _redact_short(text)
 
 
+REDACTED = "[redacted]"
+"""What :func:`redact_in_context` puts in place of a word of PII found in the context alone."""
+
+
+def redact_in_context(piece: str, context: str) -> tuple[str, frozenset[str]]:
+    """Redact ``piece``, a part of ``context``, also of the PII only the whole context shows.
+
+    A name is found by its cue, which may sit outside the piece: "Thanks, Sarah Jones for
+    nothing" redacts the name, while its sentence "Sarah Jones for nothing" alone (a quote's
+    highlighted part, or a unit whose "Thanks," normalisation cut) does not. Every word of the
+    context's PII is also replaced in the piece, whole and in any case, by ``[redacted]``.
+
+    Args:
+        piece: The text to publish or read, cut from ``context`` (or a normalised copy of such
+            a cut: normalisation only deletes).
+        context: The text as the customer wrote it, around ``piece``.
+
+    Returns:
+        The redacted piece, and the lower-cased words of the PII in either text.
+    """
+    redacted, words = redact_with_words(piece)
+    around = redact_with_words(context)[1] - words if context != piece else frozenset()
+    if around:
+        alternatives = "|".join(map(re.escape, sorted(around, key=len, reverse=True)))
+        redacted = re.sub(
+            rf"(?<![\w\[])(?:{alternatives})(?![\w\]])", REDACTED, redacted, flags=re.IGNORECASE
+        )
+    return redacted, words | around
+
+
 # Sentences recur (the labeller redacts every clustered unit each night, and "Thanks, Anna"
 # comes back): the analyzer runs once per distinct short text in a process.
 _REMEMBERED_CHARS = 500

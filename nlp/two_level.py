@@ -19,7 +19,7 @@ from nlp.hierarchy import Incremental
 from nlp.label import ClusterLabel, LabelInput
 from nlp.label_support import keep_label, noun_shares
 from nlp.rank import is_generic
-from nlp.redact import redact_pii, redact_with_words
+from nlp.redact import redact_in_context, redact_pii
 from nlp.rows import HassleRow
 from nlp.terms import ReadUnit
 from nlp.track import (
@@ -335,10 +335,16 @@ def redacted_label_input(
     noun_chunks: Sequence[str],
     stage: str | None,
     theme: str | None,
+    said: str = "",
 ) -> LabelInput:
-    """What the labeller reads of one unit, with personal data out of all three texts."""
+    """What the labeller reads of one unit, with personal data out of all three texts.
+
+    ``said`` is the unit as the customer wrote it, with what came before it: the PII found
+    there leaves the unit too, though normalisation cut its cue ("Thanks, Sarah Jones for
+    nothing" → "Sarah Jones for nothing", :func:`nlp.redact.redact_in_context`).
+    """
     # The labeller reads the text, lemmas and noun chunks: a name leaves all three.
-    redacted, pii = redact_with_words(text)
+    redacted, pii = redact_in_context(text, said or text)
     kept_lemmas = tuple(w for w in lemmas if w not in pii)
     chunks = tuple(c for c in noun_chunks if pii.isdisjoint(c.split()))
     return LabelInput(unit_id, redacted, kept_lemmas, chunks, stage, theme)

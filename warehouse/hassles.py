@@ -33,6 +33,10 @@ from nlp.rows import HassleRow
 from warehouse.core import rows_to_table, run_sql, transaction
 from warehouse.enrichment import load_vectors
 
+CONTEXT_CHARS = 80
+"""How much of its comment before a pain point a row carries, for redaction: a name's cue
+("Thanks, Sarah") may be in a greeting that normalisation cut from the unit."""
+
 
 @dataclass(frozen=True)
 class PainPoint:
@@ -47,6 +51,7 @@ class PainPoint:
     theme: str | None
     created_at: datetime | None = None  # the comment's time
     ingested_at: datetime | None = None  # when the comment reached the warehouse
+    said: str = ""  # the unit as the customer wrote it, with up to CONTEXT_CHARS before it
 
 
 @dataclass(frozen=True)
@@ -86,18 +91,22 @@ def read_pain_points(
         conn,
         """
         SELECT u.unit_id, u.text, u.text_hash, u.lemmas, u.noun_chunks, t.stage, t.theme,
-               c.created_at, c.ingested_at
+               c.created_at, c.ingested_at,
+               substr(c.text, greatest(u.start_char - ?, 0) + 1,
+                      u.end_char - greatest(u.start_char - ?, 0)) AS said
         FROM units AS u
         JOIN tags AS t ON t.subject_kind = 'unit' AND t.subject_id = u.unit_id
         JOIN comments AS c ON c.comment_id = u.comment_id
         WHERE t.is_pain_point AND c.created_at > ? AND c.created_at <= ?
         ORDER BY u.unit_id
         """,
-        [start, end],
+        [CONTEXT_CHARS, CONTEXT_CHARS, start, end],
     )
     units = [
-        PainPoint(uid, text, th, tuple(lemmas), tuple(chunks), stage, theme, created, ingested)
-        for uid, text, th, lemmas, chunks, stage, theme, created, ingested in rows
+        PainPoint(
+            uid, text, th, tuple(lemmas), tuple(chunks), stage, theme, created, ingested, said
+        )
+        for uid, text, th, lemmas, chunks, stage, theme, created, ingested, said in rows
     ]
     digest = hashlib.sha1(settings_key.encode())
     for u in units:

@@ -11,6 +11,7 @@ from typing import Any
 
 from flows.report.columns import ARTIFACT, SUMMARY, Column, Names, columns_for
 from flows.report.model import RankedHassle, ReportData
+from flows.report.render import md_cell
 
 # Specific hassles shown under each parent in the run's summary (CLI, Prefect markdown).
 SUMMARY_CHILDREN = 3
@@ -41,7 +42,7 @@ def summary_markdown(data: ReportData, report_path: Path | None) -> str:
 
 
 def _summary_cell(column: Column, item: RankedHassle, child: bool) -> str:
-    text = column.cell(item).replace("|", "\\|").replace("<", "&lt;")
+    text = md_cell(column.cell(item))
     return f"↳ {text}" if child and column.name == "label" else text
 
 

@@ -215,7 +215,7 @@ def render_html(data: ReportData) -> str:
 
 # --- Markdown -------------------------------------------------------------------------
 
-_MD_INLINE = re.compile(r"([\\`*_\[\]|])")
+_MD_INLINE = re.compile(r"([\\`*_~\[\]|])")
 # What would start a block at the beginning of a line: a quote, a heading, a list item, a
 # thematic break or setext underline.
 _MD_LINE_START = re.compile(
@@ -242,7 +242,7 @@ def _md_inline(text: object) -> str:
     return _md(" ".join(str(text).split()))
 
 
-def _md_cell(text: object) -> str:
+def md_cell(text: object) -> str:
     """Escape text for a Markdown table cell, which never starts a line: inline syntax only."""
     return _MD_INLINE.sub(r"\\\1", " ".join(str(text).split()).replace("<", "&lt;"))
 
@@ -270,7 +270,7 @@ def _md_quote(quote: dict[str, Any]) -> str:
 
 _ENV.filters["md"] = _md_inline
 _ENV.filters["md_quote"] = _md_quote
-_ENV.filters["md_cell"] = _md_cell
+_ENV.filters["md_cell"] = md_cell
 
 
 def render_markdown(data: ReportData) -> str:

@@ -518,6 +518,15 @@ def test_markdown_escapes_customer_text(report: ReportData):
     assert "\n> **> Not a quote.** - Nor a list.\n" in render_markdown(data)  # ** comes first
 
 
+def test_the_prefect_summary_escapes_a_label_as_the_markdown_report_does(report: ReportData):
+    data = with_label(report, 2, "[link](javascript:x) `code` ~~gone~~ <b>x</b> | y")
+
+    summary = summary_markdown(data, None)
+
+    row = [line for line in summary.splitlines() if line.startswith("| 2 |")][0]
+    assert "\\[link\\](javascript:x) \\`code\\` \\~\\~gone\\~\\~ &lt;b>x&lt;/b> \\| y" in row
+
+
 # --- CSV ------------------------------------------------------------------------------
 
 

@@ -16,7 +16,7 @@ from nlp.label_support import (
     noun_shares,
 )
 from nlp.terms import read_unit
-from nlp.two_level import LevelIds, kept_label
+from nlp.two_level import LevelIds, kept_label, redacted_label_input
 
 # --- a kept hassle's label ------------------------------------------------------------------
 
@@ -209,3 +209,19 @@ def test_a_label_few_members_say_gives_way_only_to_one_said_twice_as_often():
     assert not _keep("returned camera", "getting the cam", clear, 0.25)
     # Neither said at all: the kept one stays.
     assert _keep("returned camera", "songs skip randomly", _read(filler), 0.25)
+
+
+def test_a_name_whose_cue_normalisation_cut_never_reaches_the_labeller():
+    # "Thanks," is cut from the unit as a greeting; the comment as written still shows the cue.
+    said = "Thanks, Sarah Jones for nothing, my refund never arrived."
+    unit = redacted_label_input(
+        "c1:0",
+        "Sarah Jones for nothing, my refund never arrived.",
+        ("sarah", "jones", "refund", "arrive"),
+        ("sarah jones", "my refund"),
+        None,
+        None,
+        said,
+    )
+    assert unit.text == "[redacted] [redacted] for nothing, my refund never arrived."
+    assert unit.lemmas == ("refund", "arrive") and unit.noun_chunks == ("my refund",)

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from nlp.redact import redact_pii, redact_with_words
+from nlp.redact import redact_in_context, redact_pii, redact_with_words
 
 
 @pytest.mark.parametrize(
@@ -88,6 +88,8 @@ def test_non_pii_numbers_survive(text):
         ("Amex 3782.822463.10005", "Amex [card]"),
         # spelled-out emails
         ("write to bob at example dot com", "write to [email]"),
+        ("write to me at jane dot doe at example dot com.", "write to me at [email]."),
+        ("my email is jane dot doe at example dot com", "my email is [email]"),
         ("mail jane [at] mail-host [dot] co [dot] uk", "mail [email]"),
         ("j.smith (at) example (dot) org", "[email]"),
         # passwords
@@ -156,3 +158,17 @@ def test_redact_with_words_names_the_words_it_hid():
     assert text == "The hotline says call [name] or ring [phone]"
     assert words == {"jane", "doe", "555", "1234"}
     assert redact_with_words("no pii here") == ("no pii here", frozenset())
+
+
+def test_a_piece_is_redacted_of_what_its_whole_context_shows():
+    # "Thanks," is the name's cue; the highlighted sentence, or the unit normalisation left
+    # ("Thanks," cut), is redacted of it all the same, in any case.
+    context = "Thanks, Sarah Jones for nothing, my refund never arrived."
+    assert redact_pii("Sarah Jones for nothing") == "Sarah Jones for nothing"
+    text, words = redact_in_context("Sarah Jones for nothing, SARAH knows", context)
+    assert text == "[redacted] [redacted] for nothing, [redacted] knows"
+    assert words == {"sarah", "jones"}
+    # A word inside a longer word or a placeholder is no match; the piece's own PII still goes.
+    text, _ = redact_in_context("Sarahs [name] and call Tom Smith", "Thanks, Sarah")
+    assert text == "Sarahs [name] and call [name]"
+    assert redact_in_context("my refund", "my refund") == ("my refund", frozenset())

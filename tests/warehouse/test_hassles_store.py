@@ -48,3 +48,37 @@ def test_brand_handles_are_those_most_comments_in_the_window_write_to(conn):
 
 def test_an_empty_window_has_no_brand(conn):
     assert store.read_brand_handles(conn, window(units=0), 0.01) == frozenset()
+
+
+def test_a_pain_point_carries_what_the_customer_wrote_before_it(tmp_path):
+    conn = connect_warehouse(tmp_path / "w.duckdb")
+    text = "Thanks, Sarah Jones for nothing. " + "x" * 100 + " My refund never arrived."
+    spans = [(0, text.index(" x")), (text.index("My"), len(text))]
+    run_sql(
+        conn,
+        "INSERT INTO comments (comment_id, source, channel, external_id, created_at, text, "
+        "content_hash, source_file, source_line, ingested_at, updated_at) "
+        "VALUES ('c1', 's', 'review', 'e1', ?, ?, 'h', 'f.csv', 1, ?, ?)",
+        [END, text, END, END],
+    )
+    for i, (start, end) in enumerate(spans):
+        run_sql(
+            conn,
+            "INSERT INTO units VALUES (?, 'c1', ?, ?, ?, ?, ?, [], [], false, '[]', 0, 0, '{}')",
+            [f"c1:{i}", i, start, end, text[start:end], f"h{i}"],
+        )
+        run_sql(
+            conn,
+            "INSERT INTO tags (subject_kind, subject_id, comment_id, is_pain_point, method, "
+            "taxonomy_version, model_id, tagged_at) VALUES ('unit', ?, 'c1', true, 'm', 't', "
+            "'m', ?)",
+            [f"c1:{i}", END],
+        )
+
+    units = store.read_pain_points(conn, 90, "k", END).units
+
+    assert [u.said for u in units] == [
+        text[: spans[0][1]],
+        text[spans[1][0] - store.CONTEXT_CHARS : spans[1][1]],
+    ]
+    conn.close()
