@@ -38,7 +38,12 @@ def check_ready(settings: Settings) -> list[str]:
         if any(Path(p).is_file() for p in globlib.iglob(source.path, recursive=True)):
             continue
         folder = _fixed_folder(source.path)
-        if not folder.is_dir():
+        if Path(source.path).is_dir():
+            problems.append(
+                f"key 'sources[{index}].path': {source.path} is a folder (source "
+                f"{source.name!r}); name its files, e.g. {Path(source.path) / '*.csv'}"
+            )
+        elif not folder.is_dir():
             problems.append(
                 f"key 'sources[{index}].path': folder {folder} does not exist (source "
                 f"{source.name!r}, path {source.path!r}); create it or fix the path"
@@ -53,6 +58,12 @@ def check_ready(settings: Settings) -> list[str]:
     problems += _folder_problems("warehouse", settings.warehouse, is_folder=False)
     if settings.snapshot.enabled:
         problems += _folder_problems("snapshot.path", settings.snapshot_path, is_folder=False)
+        if settings.snapshot_path.resolve() == settings.warehouse.resolve():
+            # The snapshot is written beside and renamed onto its path: the warehouse's own.
+            problems.append(
+                f"key 'snapshot.path': {settings.snapshot_path} is the warehouse itself; "
+                "writing the snapshot would replace it. Point it at another file"
+            )
     if problems:
         raise ConfigError("not ready to run:\n  " + "\n  ".join(problems))
     return warnings
@@ -108,6 +119,8 @@ def _folder_problems(key: str, path: Path, *, is_folder: bool) -> list[str]:
     """A folder (``is_folder``) or a file's folder that a run must be able to create and write."""
     if is_folder and path.exists() and not path.is_dir():
         return [f"key '{key}': {path} is a file; it must be a folder (or not exist yet)"]
+    if not is_folder and path.is_dir():
+        return [f"key '{key}': {path} is a folder; it must be a file's path (or not exist yet)"]
     folder = path if is_folder else path.parent
     existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
     if existing is None or not existing.is_dir():

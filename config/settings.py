@@ -184,6 +184,10 @@ def read_yaml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}:{where}: not valid YAML ({problem}); fix the syntax") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text; save the file as UTF-8") from None
+    except ValueError as exc:  # YAML reads 2000-02-30 as a date, and no such day exists
+        raise ConfigError(
+            f"{path}: a value that YAML reads as a date or time is not one ({exc}); fix it"
+        ) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -207,7 +211,7 @@ def _apply_env_overrides(
             continue
         try:
             value = yaml.safe_load(raw) if raw.strip() else raw
-        except yaml.YAMLError:
+        except (yaml.YAMLError, ValueError):  # "2000-13-01" is a timestamp YAML cannot build
             value = raw
         node = merged
         for key in keys[:-1]:

@@ -282,9 +282,13 @@ def _no_constant(name: str) -> Any:
 
 
 def iter_jsonl(stream: IO[bytes]) -> Iterator[RawItem]:
-    """Yield the records of a JSON Lines file (one JSON object per line; blank lines skipped)."""
+    """Yield the records of a JSON Lines file (one JSON object per line; blank lines skipped).
+
+    A UTF-8 byte order mark before the first line is read past, as CSV's is.
+    """
     for line_no, raw_bytes in enumerate(stream, start=1):
-        raw = raw_bytes.decode("utf-8", errors="replace").rstrip("\r\n")
+        encoding = "utf-8-sig" if line_no == 1 else "utf-8"
+        raw = raw_bytes.decode(encoding, errors="replace").rstrip("\r\n")
         if not raw.strip():
             continue
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -172,15 +173,44 @@ def _as_int(value: Any) -> int | None:
     return int(number) if number.is_integer() else None
 
 
-def _as_float(value: Any) -> float | None:
-    text = (
-        _as_text(value).strip().replace(",", ".") if not isinstance(value, int | float) else value
-    )
-    try:
-        number = float(text)
-    except (TypeError, ValueError):
+# An amount as exports write it: plain ("1234.5"), with thousands commas ("1,234.50"), with a
+# decimal comma of one or two places ("12,5"), or European ("1.234,50"); a currency sign or
+# code around it is dropped. "1,234" is a thousand and more, never 1.234.
+_CURRENCY = re.compile(
+    r"^(?:[$€£¥]|usd|eur|gbp|chf|cad|aud)\s*|\s*(?:[$€£¥]|usd|eur|gbp|chf|cad|aud)$", re.I
+)
+_AMOUNTS = (
+    (re.compile(r"[+-]?\d+(?:\.\d+)?"), lambda t: t),
+    (re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?"), lambda t: t.replace(",", "")),
+    (re.compile(r"[+-]?\d+,\d{1,2}"), lambda t: t.replace(",", ".")),
+    (re.compile(r"[+-]?\d{1,3}(?:\.\d{3})+,\d+"), lambda t: t.replace(".", "").replace(",", ".")),
+)
+
+
+def _checked_value(raw: Any, problems: list[Problem]) -> float | None:
+    """A customer value read as an amount; one that is not is dropped, and the record says so."""
+    if raw is None or _as_text(raw).strip() == "":
         return None
-    return number if math.isfinite(number) else None
+    number = None
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        number = float(raw)
+    elif not isinstance(raw, bool):
+        text = _CURRENCY.sub("", _as_text(raw).strip())
+        for pattern, plain in _AMOUNTS:
+            if pattern.fullmatch(text):
+                number = float(plain(text))
+                break
+    if number is None or not math.isfinite(number) or number < 0:
+        problems.append(
+            Problem(
+                "customer_value_unreadable",
+                f"customer value {shown(raw)} is not an amount of 0 or more (such as 1234.50, "
+                "1,234.50 or 1.234,50); value dropped",
+                False,
+            )
+        )
+        return None
+    return number
 
 
 def _identifier(value: Any, flags: list[str]) -> str | None:
@@ -404,7 +434,11 @@ def normalise_record(
     customer_id = identifier(fields.customer_id)
     product = identifier(fields.product)
     language = identifier(fields.language)
-    value = _as_float(record.get(fields.customer_value)) if fields.customer_value else None
+    value = (
+        _checked_value(record.get(fields.customer_value), problems)
+        if fields.customer_value
+        else None
+    )
     if id_flags:
         problems.append(Problem(id_flags[0], _FLAG_REASONS[id_flags[0]], False))
     repair_flags = tuple(p.code for p in problems if not p.fatal)

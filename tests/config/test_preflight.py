@@ -45,6 +45,27 @@ def test_a_report_folder_that_is_a_file_is_an_error(tmp_path):
         check_ready(settings)
 
 
+def test_a_snapshot_on_the_warehouse_itself_is_an_error(tmp_path):
+    # The snapshot is renamed onto its path: on the warehouse's, it would replace the warehouse.
+    settings = _settings(tmp_path, [], snapshot={"path": str(tmp_path / "w.duckdb")})
+    with pytest.raises(ConfigError, match=r"key 'snapshot\.path': .*w\.duckdb is the warehouse"):
+        check_ready(settings)
+
+
+def test_a_file_setting_that_names_a_folder_is_an_error(tmp_path):
+    (tmp_path / "snap").mkdir()
+    (tmp_path / "exports").mkdir()
+    settings = _settings(
+        tmp_path,
+        [review_source(tmp_path / "exports")],
+        snapshot={"path": str(tmp_path / "snap")},
+    )
+    with pytest.raises(ConfigError) as raised:
+        check_ready(settings)
+    assert "key 'snapshot.path': " in str(raised.value) and "snap is a folder" in str(raised.value)
+    assert "key 'sources[0].path': " in str(raised.value) and "exports/*.csv" in str(raised.value)
+
+
 def test_a_missing_spacy_model_is_an_error(tmp_path):
     settings = _settings(tmp_path, [], models={"spacy": "en_core_web_nonexistent_xyz"})
     with pytest.raises(

@@ -32,6 +32,9 @@ def test_environment_variables_override_nested_keys(tmp_path):
 def test_a_bad_environment_value_names_the_variable():
     with pytest.raises(ConfigError, match=r"HASSLEMAP_INGEST__CHUNK_ROWS: key 'ingest.chunk_rows'"):
         load_settings(environ={"HASSLEMAP_INGEST__CHUNK_ROWS": "lots"})
+    # YAML reads it as a timestamp it cannot build: the variable is named all the same.
+    with pytest.raises(ConfigError, match=r"HASSLEMAP_INGEST__EARLIEST_DATE: key 'ingest"):
+        load_settings(environ={"HASSLEMAP_INGEST__EARLIEST_DATE": "2000-13-01"})
 
 
 @pytest.mark.parametrize(
@@ -67,6 +70,7 @@ def test_a_bad_environment_value_names_the_variable():
             r"key 'tagging\.channel_pain_prior\.ticket': Input should be less than 1",
         ),
         ("sources: [\n", r"line \d+, column \d+: not valid YAML"),
+        ("ingest: {earliest_date: 2000-02-30}\n", r"reads as a date or time is not one"),
         ("- just\n- a list\n", r"expected a mapping of settings"),
     ],
 )

@@ -224,3 +224,10 @@ def test_the_files_type_lists_only_what_is_new_since_its_state(tmp_path):
     assert [i.location for i in source_type.list_new(state, ReadStats())] == [
         str(tmp_path / "b.csv")
     ]
+
+
+def test_jsonl_reads_past_a_byte_order_mark_on_the_first_line_only():
+    data = b'\xef\xbb\xbf{"id": 1}\n\xef\xbb\xbf{"id": 2}\n'
+    first, second = iter_jsonl(io.BytesIO(data))
+    assert first.record == {"id": 1} and first.problem is None
+    assert second.record is None and second.problem.code == "invalid_json"

@@ -280,3 +280,36 @@ def test_source_delimiter_and_compression_settings_are_validated(settings, ok):
     else:
         with pytest.raises(ValueError):
             build()
+
+
+VALUED = TICKETS.model_copy(
+    update={"fields": TICKETS.fields.model_copy(update={"customer_value": "value"})}
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        ("1,234", 1234.0),  # thousands, never 1.234
+        ("1,234.50", 1234.5),
+        ("$1,200", 1200.0),
+        ("1.234,50 EUR", 1234.5),
+        ("12,5", 12.5),
+        (" 99.90 ", 99.9),
+        (250, 250.0),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_a_customer_value_is_read_as_exports_write_amounts(raw, value):
+    row, problems = normalise_record(ticket(value=raw), VALUED, max_text_chars=100, dates=DATES)
+    assert row.customer_value == value and problems == []
+
+
+@pytest.mark.parametrize("raw", ["abc", "NaN", True, "-5", "1,2,3", float("inf")])
+def test_a_customer_value_that_is_no_amount_is_dropped_and_said(raw):
+    row, problems = normalise_record(ticket(value=raw), VALUED, max_text_chars=100, dates=DATES)
+    assert row is not None and row.customer_value is None
+    [problem] = problems
+    assert problem.code == "customer_value_unreadable" and not problem.fatal
+    assert "value dropped" in problem.reason
