@@ -41,7 +41,7 @@ def check_ready(settings: Settings) -> list[str]:
         if Path(source.path).is_dir():
             problems.append(
                 f"key 'sources[{index}].path': {source.path} is a folder (source "
-                f"{source.name!r}); name its files, e.g. {Path(source.path) / '*.csv'}"
+                f"{source.name!r}); name its files, e.g. {Path(source.path) / ('*.' + source.format)}"
             )
         elif not folder.is_dir():
             problems.append(

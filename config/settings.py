@@ -184,10 +184,8 @@ def read_yaml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}:{where}: not valid YAML ({problem}); fix the syntax") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text; save the file as UTF-8") from None
-    except ValueError as exc:  # YAML reads 2000-02-30 as a date, and no such day exists
-        raise ConfigError(
-            f"{path}: a value that YAML reads as a date or time is not one ({exc}); fix it"
-        ) from None
+    except ValueError as exc:  # a value YAML cannot build: 2000-02-30, "!!int abc"
+        raise ConfigError(f"{path}: a value is not what it looks like ({exc}); fix it") from None
     if data is None:
         return {}
     if not isinstance(data, dict):

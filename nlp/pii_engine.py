@@ -265,6 +265,13 @@ class Redactor:
         words = {w for r in found for w in _WORDS.findall(text[r.start : r.end].lower())}
         return redacted, frozenset(words)
 
+    def name_words(self, text: str) -> frozenset[str]:
+        """Return the lower-cased words of the names found in ``text`` (not their cues)."""
+        found = self.analyzer.analyze(
+            text, language="en", entities=["PERSON"], score_threshold=SCORE_THRESHOLD
+        )
+        return frozenset(w for r in found for w in _WORDS.findall(text[r.start : r.end].lower()))
+
 
 def build_redactor(tokenizer: Language) -> Redactor:
     """Build the redactor: Presidio's analyzer with hasslemap's recognizers.

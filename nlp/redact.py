@@ -128,33 +128,45 @@ def redact_with_words(text: str) -> tuple[str, frozenset[str]]:
 
 
 REDACTED = "[redacted]"
-"""What :func:`redact_in_context` puts in place of a word of PII found in the context alone."""
+"""What :func:`redact_in_context` puts in place of a name found in the context alone."""
 
 
 def redact_in_context(piece: str, context: str) -> tuple[str, frozenset[str]]:
-    """Redact ``piece``, a part of ``context``, also of the PII only the whole context shows.
+    """Redact ``piece``, a part of ``context``, also of the names only the whole context shows.
 
     A name is found by its cue, which may sit outside the piece: "Thanks, Sarah Jones for
     nothing" redacts the name, while its sentence "Sarah Jones for nothing" alone (a quote's
-    highlighted part, or a unit whose "Thanks," normalisation cut) does not. Every word of the
-    context's PII is also replaced in the piece, whole and in any case, by ``[redacted]``.
+    highlighted part, or a unit whose "Thanks," normalisation cut) does not. Every word of a
+    name the context shows is replaced in the piece, whole and in any case, by ``[redacted]``;
+    so is a second mention of a name the piece's own cue revealed ("I spoke to Sarah and Sarah
+    never called back"). Other kinds (e-mails, phones, cards) need no cue: the piece's own
+    redaction finds them.
 
     Args:
         piece: The text to publish or read, cut from ``context`` (or a normalised copy of such
             a cut: normalisation only deletes).
-        context: The text as the customer wrote it, around ``piece``.
+        context: The text as the customer wrote it, around ``piece`` ("" for the piece alone).
 
     Returns:
-        The redacted piece, and the lower-cased words of the PII in either text.
+        The redacted piece, and the lower-cased words of its PII and of the context's names.
     """
     redacted, words = redact_with_words(piece)
-    around = redact_with_words(context)[1] - words if context != piece else frozenset()
-    if around:
-        alternatives = "|".join(map(re.escape, sorted(around, key=len, reverse=True)))
+    names = name_words(context or piece)
+    if names:
+        alternatives = "|".join(map(re.escape, sorted(names, key=len, reverse=True)))
         redacted = re.sub(
             rf"(?<![\w\[])(?:{alternatives})(?![\w\]])", REDACTED, redacted, flags=re.IGNORECASE
         )
-    return redacted, words | around
+    return redacted, words | names
+
+
+def name_words(text: str) -> frozenset[str]:
+    """The lower-cased words of the names in ``text`` (:func:`redact_pii` replaces them)."""
+    if not text or not _MAYBE_PII.search(text):
+        return frozenset()
+    if len(text) > _REMEMBERED_CHARS:
+        return default_redactor().name_words(text)
+    return _name_words_short(text)
 
 
 # Sentences recur (the labeller redacts every clustered unit each night, and "Thanks, Anna"
@@ -165,3 +177,8 @@ _REMEMBERED_CHARS = 500
 @functools.lru_cache(maxsize=1 << 15)
 def _redact_short(text: str) -> tuple[str, frozenset[str]]:
     return default_redactor().redact_with_words(text)
+
+
+@functools.lru_cache(maxsize=1 << 15)
+def _name_words_short(text: str) -> frozenset[str]:
+    return default_redactor().name_words(text)

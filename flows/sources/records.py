@@ -174,16 +174,22 @@ def _as_int(value: Any) -> int | None:
 
 
 # An amount as exports write it: plain ("1234.5"), with thousands commas ("1,234.50"), with a
-# decimal comma of one or two places ("12,5"), or European ("1.234,50"); a currency sign or
-# code around it is dropped. "1,234" is a thousand and more, never 1.234.
+# decimal comma of one or two places ("12,5"), European ("1.234,50", "1 234,50", "1.000.000")
+# or grouped by spaces ("1 234"); a currency sign or code around it is dropped. "1,234" is a
+# thousand and more, never 1.234; "1.234" alone is read with a decimal point.
 _CURRENCY = re.compile(
     r"^(?:[$€£¥]|usd|eur|gbp|chf|cad|aud)\s*|\s*(?:[$€£¥]|usd|eur|gbp|chf|cad|aud)$", re.I
 )
+_GROUPED = r"[+-]?[1-9]\d{0,2}"  # a grouped amount's first group: no leading zero ("0,500")
 _AMOUNTS = (
     (re.compile(r"[+-]?\d+(?:\.\d+)?"), lambda t: t),
-    (re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?"), lambda t: t.replace(",", "")),
+    (re.compile(rf"{_GROUPED}(?:,\d{{3}})+(?:\.\d+)?"), lambda t: t.replace(",", "")),
     (re.compile(r"[+-]?\d+,\d{1,2}"), lambda t: t.replace(",", ".")),
-    (re.compile(r"[+-]?\d{1,3}(?:\.\d{3})+,\d+"), lambda t: t.replace(".", "").replace(",", ".")),
+    (
+        re.compile(rf"{_GROUPED}(?:[.\s]\d{{3}})+,\d+|{_GROUPED}(?:\.\d{{3}}){{2,}}"),
+        lambda t: re.sub(r"[.\s]", "", t).replace(",", "."),
+    ),
+    (re.compile(rf"{_GROUPED}(?:\s\d{{3}})+"), lambda t: re.sub(r"\s", "", t)),
 )
 
 
@@ -193,7 +199,10 @@ def _checked_value(raw: Any, problems: list[Problem]) -> float | None:
         return None
     number = None
     if isinstance(raw, int | float) and not isinstance(raw, bool):
-        number = float(raw)
+        try:
+            number = float(raw)
+        except OverflowError:  # an integer past any float: no amount
+            number = None
     elif not isinstance(raw, bool):
         text = _CURRENCY.sub("", _as_text(raw).strip())
         for pattern, plain in _AMOUNTS:

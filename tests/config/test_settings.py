@@ -70,7 +70,10 @@ def test_a_bad_environment_value_names_the_variable():
             r"key 'tagging\.channel_pain_prior\.ticket': Input should be less than 1",
         ),
         ("sources: [\n", r"line \d+, column \d+: not valid YAML"),
-        ("ingest: {earliest_date: 2000-02-30}\n", r"reads as a date or time is not one"),
+        (
+            "ingest: {earliest_date: 2000-02-30}\n",
+            r"a value is not what it looks like \(day is out of range",
+        ),
         ("- just\n- a list\n", r"expected a mapping of settings"),
     ],
 )

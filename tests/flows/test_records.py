@@ -295,6 +295,10 @@ VALUED = TICKETS.model_copy(
         ("$1,200", 1200.0),
         ("1.234,50 EUR", 1234.5),
         ("12,5", 12.5),
+        ("1 234,50", 1234.5),
+        ("1\u202f234,50", 1234.5),
+        ("1.000.000", 1000000.0),
+        (10**400, None),
         (" 99.90 ", 99.9),
         (250, 250.0),
         ("", None),
@@ -303,10 +307,13 @@ VALUED = TICKETS.model_copy(
 )
 def test_a_customer_value_is_read_as_exports_write_amounts(raw, value):
     row, problems = normalise_record(ticket(value=raw), VALUED, max_text_chars=100, dates=DATES)
-    assert row.customer_value == value and problems == []
+    assert row.customer_value == value
+    assert [p.code for p in problems] == (
+        [] if value or raw in ("", None) else ["customer_value_unreadable"]
+    )
 
 
-@pytest.mark.parametrize("raw", ["abc", "NaN", True, "-5", "1,2,3", float("inf")])
+@pytest.mark.parametrize("raw", ["abc", "NaN", True, "-5", "1,2,3", float("inf"), "0,500"])
 def test_a_customer_value_that_is_no_amount_is_dropped_and_said(raw):
     row, problems = normalise_record(ticket(value=raw), VALUED, max_text_chars=100, dates=DATES)
     assert row is not None and row.customer_value is None

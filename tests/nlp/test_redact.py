@@ -172,3 +172,15 @@ def test_a_piece_is_redacted_of_what_its_whole_context_shows():
     text, _ = redact_in_context("Sarahs [name] and call Tom Smith", "Thanks, Sarah")
     assert text == "Sarahs [name] and call [name]"
     assert redact_in_context("my refund", "my refund") == ("my refund", frozenset())
+
+
+def test_only_names_go_by_their_context_and_a_second_mention_goes_too():
+    # An e-mail, phone or date needs no cue: the piece's own redaction finds it, and their
+    # words ("at", "dot", "12") stay where the piece says them otherwise.
+    context = "Write to bob at example dot com or call 202-555-0143. The app logs me out at 12."
+    assert redact_in_context("The app logs me out at 12.", context) == (
+        "The app logs me out at 12.",
+        frozenset(),
+    )
+    text, _ = redact_in_context("I spoke to Sarah and Sarah never called back.", "")
+    assert text == "I spoke to [name] and [redacted] never called back."
