@@ -152,6 +152,16 @@ def run(config: ConfigOption = None) -> None:
     _print_summary(result, settings)
 
 
+def _duplicates_note(duplicates: int) -> str:
+    """The records the merge quarantined: an id in a more recently modified file won."""
+    if not duplicates:
+        return ""
+    return (
+        f", and {duplicates:,} record(s) lost to the same id in a more recently modified file "
+        "(`duplicate_id` in `rejected`)"
+    )
+
+
 def _print_summary(result: dict[str, Any], settings: Settings) -> None:
     ingest = result["stages"]["ingest"]
     table = Table(title="Ingest", title_justify="left")
@@ -181,6 +191,7 @@ def _print_summary(result: dict[str, Any], settings: Settings) -> None:
         f"[bold]{ingest['comments_updated']:,}[/] updated, "
         f"[bold]{ingest['comments_total']:,}[/] in total; "
         f"{ingest['rejected_rows']:,} rows added to `rejected`"
+        + _duplicates_note(ingest.get("duplicates_across_files", 0))
     )
     if "enrich" in result["stages"]:
         _print_enrich_summary(result["stages"]["enrich"], settings)

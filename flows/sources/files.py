@@ -14,6 +14,8 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 import fsspec
 import pendulum
@@ -139,7 +141,9 @@ class FilesSource:
             if seen.get(file_url) == version:
                 stats.files_skipped += 1
                 continue
-            location = file_url.removeprefix("file://")
+            # A local file's URL is percent-encoded ("my%20reviews.csv"); its path is not.
+            local = file_url.startswith("file://")
+            location = url2pathname(urlsplit(file_url).path) if local else file_url
             if "unreadable" in item:
                 yield SourceItem(file_url, location, version, unreadable=item["unreadable"])
                 continue
@@ -166,7 +170,13 @@ class FilesSource:
             elif source.format == "jsonl":
                 items = iter_jsonl(stream)
             else:
-                items = iter_parquet(stream, batch_rows=self.ingest.chunk_rows)
+                # What every record needs; an optional column may be absent, as a JSON key may.
+                fields = source.fields
+                items = iter_parquet(
+                    stream,
+                    batch_rows=self.ingest.chunk_rows,
+                    required=[fields.external_id, fields.created_at, *fields.text],
+                )
             yield from decompression_checked(items)
 
     def mark_read(self, state: dict[str, Any], item: SourceItem) -> None:

@@ -14,7 +14,7 @@ import json
 import re
 import sys
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -23,9 +23,10 @@ import orjson
 from flows.sources.records import Problem, shown
 
 csv.field_size_limit(min(sys.maxsize, 64 * 1024 * 1024))
-# A quoted field may hold line breaks, but one record over this many lines is almost always an
-# unclosed quote swallowing the rows after it; reading resumes at the next line that is a record.
-MAX_LINES_PER_RECORD = 200
+# A quoted field may hold line breaks (a pasted e-mail thread runs to hundreds), but one record
+# over this many lines is an unclosed quote swallowing the rows after it: reading resumes at the
+# next of those lines that is a record, so the rows swallowed are read again, not lost.
+MAX_LINES_PER_RECORD = 10_000
 # What ``delimiter: auto`` chooses from, and what a header is checked against when it lacks the
 # mapped columns: the separators exports actually use.
 CANDIDATE_DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
@@ -207,6 +208,12 @@ def iter_csv(
     except StopIteration:
         raise FileProblem("empty_file", "the file is empty; expected a header row") from None
     tap.replay(tap.take()[1])
+    if first_line.count("\x00") > len(first_line) // 4:  # every other byte NUL: UTF-16
+        raise FileProblem(
+            "wrong_encoding",
+            "the header is mostly NUL bytes: the file looks UTF-16 (or another wide "
+            "encoding); export or save it as UTF-8",
+        )
     if delimiter == "auto":
         delimiter = _choose_delimiter(first_line, required)
     reader = csv.reader(tap, delimiter=delimiter)
@@ -219,6 +226,13 @@ def iter_csv(
     missing = [name for name in dict.fromkeys(required) if name not in header]
     if missing:
         raise _missing_columns(missing, header, first_line, delimiter, setting)
+    twice = [name for name in dict.fromkeys(required) if header.count(name) > 1]
+    if twice:
+        raise FileProblem(
+            "bad_header",
+            f"the header names column(s) {', '.join(map(repr, twice))} more than once, and the "
+            "source's fields mapping reads them: rename the copies so each name is one column",
+        )
     width = len(header)
     while True:
         try:
@@ -251,13 +265,7 @@ def _missing_columns(
     missing: list[str], header: list[str], first_line: str, delimiter: str, setting: str
 ) -> FileProblem:
     """The problem for a header without the mapped columns, naming a likelier delimiter."""
-    names = [shown(name) for name in header[:_SHOWN_COLUMNS]]
-    if len(header) > _SHOWN_COLUMNS:
-        names.append(f"and {len(header) - _SHOWN_COLUMNS} more")
-    reason = (
-        f"header lacks column(s) {', '.join(map(repr, missing))} named in the source's "
-        f"fields mapping; the header has {', '.join(names)}"
-    )
+    reason = f"header {_lacks(missing, header)}"
     for candidate, name in CANDIDATE_DELIMITERS.items():
         if candidate != delimiter and not set(missing) - set(_fields(first_line, candidate)):
             return FileProblem(
@@ -266,6 +274,17 @@ def _missing_columns(
                 f"{delimiter!r}; set {setting} to {candidate!r} (or 'auto')",
             )
     return FileProblem("missing_columns", reason)
+
+
+def _lacks(missing: list[str], columns: Sequence[str]) -> str:
+    """What a file's columns lack of the mapping's, and what they are (the first few)."""
+    names = [shown(name) for name in columns[:_SHOWN_COLUMNS]]
+    if len(columns) > _SHOWN_COLUMNS:
+        names.append(f"and {len(columns) - _SHOWN_COLUMNS} more")
+    return (
+        f"lacks column(s) {', '.join(map(repr, missing))} named in the source's fields "
+        f"mapping; it has {', '.join(names)}"
+    )
 
 
 def _loads(raw: str) -> Any:
@@ -318,10 +337,17 @@ def iter_jsonl(stream: IO[bytes]) -> Iterator[RawItem]:
         yield RawItem(line_no, record, raw)
 
 
-def iter_parquet(stream: IO[bytes], *, batch_rows: int) -> Iterator[RawItem]:
+def iter_parquet(
+    stream: IO[bytes], *, batch_rows: int, required: Sequence[str] = ()
+) -> Iterator[RawItem]:
     """Yield the rows of a Parquet file, reading ``batch_rows`` rows at a time.
 
     ``line`` is the 1-based row number in the file.
+
+    Raises:
+        FileProblem: When the file is no Parquet, or its schema lacks a ``required`` column
+            (the id, date and text the source maps): one problem for the file, not one per
+            row.
     """
     import pyarrow.parquet as pq
 
@@ -329,6 +355,10 @@ def iter_parquet(stream: IO[bytes], *, batch_rows: int) -> Iterator[RawItem]:
         parquet = pq.ParquetFile(stream)
     except Exception as exc:  # pyarrow raises several types for a file that isn't Parquet
         raise FileProblem("not_parquet", f"not a readable Parquet file: {exc}") from None
+    columns = parquet.schema_arrow.names
+    missing = [name for name in dict.fromkeys(required) if name not in columns]
+    if missing:
+        raise FileProblem("missing_columns", f"the Parquet schema {_lacks(missing, columns)}")
     row_no = 0
     for batch in parquet.iter_batches(batch_size=batch_rows):
         yield from _batch_items(batch, row_no)

@@ -286,11 +286,18 @@ def _checked_date(
         return None
     if created_at is None:
         code = "missing_date" if _as_text(raw).strip() == "" else "bad_date"
+        # "13/04/2026" read month first: the source writes the day first.
+        other_way = _parse_timestamp(raw, not day_first) if code == "bad_date" else None
+        hint = (
+            f"; it reads as a date with the source's day_first: {str(not day_first).lower()}"
+            if other_way is not None
+            else ""
+        )
         problems.append(
             Problem(
                 code,
                 f"date field {field!r} holds {shown(raw)}, which is not a date; "
-                "use ISO 8601 such as 2026-09-14T08:31:00Z",
+                f"use ISO 8601 such as 2026-09-14T08:31:00Z{hint}",
                 True,
             )
         )
@@ -408,7 +415,8 @@ def normalise_record(
         text = clean_text(text, max_chars=max_text_chars).text
         if "truncated" not in flags:
             flags.append("truncated")
-    if not text:
+    # Zero-width spaces, joiners and byte order marks alone show nothing either.
+    if not any(unicodedata.category(char)[0] not in "ZC" for char in text):
         problems.append(
             Problem("empty_text", "text is empty once markup and whitespace are removed", True)
         )

@@ -235,6 +235,7 @@ def test_run_summary_prints_hassle_labels_literally(tmp_path, capsys):
                 "comments_updated": 0,
                 "comments_total": 3,
                 "rejected_rows": 0,
+                "duplicates_across_files": 60,
             },
             "rank": {"hassles_ranked": 3},
         },
@@ -242,6 +243,8 @@ def test_run_summary_prints_hassle_labels_literally(tmp_path, capsys):
     _print_summary(result, settings)
     output = capsys.readouterr().out
     assert "Top 3 hassles" in output
+    # The merge's own quarantine is counted too: records lost to a newer file's same id.
+    assert "60 record(s) lost to the same id" in " ".join(output.split())
     _assert_literal(output)
 
 

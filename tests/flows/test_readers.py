@@ -224,6 +224,11 @@ def test_the_files_type_lists_only_what_is_new_since_its_state(tmp_path):
     assert [i.location for i in source_type.list_new(state, ReadStats())] == [
         str(tmp_path / "b.csv")
     ]
+    # A location is the file's path as written, not its URL's percent-encoding.
+    (tmp_path / "my reviews ü.csv").write_text(HEADER + "3,t,x,2026-01-03\n", encoding="utf-8")
+    assert str(tmp_path / "my reviews ü.csv") in [
+        i.location for i in source_type.list_new(state, ReadStats())
+    ]
 
 
 def test_jsonl_reads_past_a_byte_order_mark_on_the_first_line_only():
@@ -231,3 +236,37 @@ def test_jsonl_reads_past_a_byte_order_mark_on_the_first_line_only():
     first, second = iter_jsonl(io.BytesIO(data))
     assert first.record == {"id": 1} and first.problem is None
     assert second.record is None and second.problem.code == "invalid_json"
+
+
+def test_a_quoted_field_of_hundreds_of_lines_is_one_record():
+    # A pasted e-mail thread: 250 lines in one quoted body, then more records.
+    body = "\n".join(f"line {n}, of the thread" for n in range(250))
+    data = HEADER + f'1,a,"{body}",2026-01-01\n2,b,c,2026-01-02\n'
+    items = read_csv(data.encode())
+    assert [(i.line, i.problem) for i in items] == [(2, None), (252, None)]
+    assert items[0].record["body"] == body
+
+
+def test_a_parquet_file_without_a_mapped_column_is_one_file_problem():
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"ticket_id": [1, 2], "body": ["x", "y"]}), buffer)
+    buffer.seek(0)
+    with pytest.raises(FileProblem) as err:
+        list(iter_parquet(buffer, batch_rows=10, required=["id", "body", "id"]))
+    assert err.value.code == "missing_columns"
+    assert "lacks column(s) 'id'" in err.value.reason and "'ticket_id'" in err.value.reason
+
+
+def test_a_mapped_column_named_twice_in_the_header_is_a_file_problem():
+    with pytest.raises(FileProblem) as err:
+        read_csv(b"id,title,body,body,date\n1,t,first,second,2026-01-01\n")
+    assert err.value.code == "bad_header" and "'body' more than once" in err.value.reason
+    # A copy of a column the mapping does not read is no problem.
+    items = read_csv(b"id,title,body,date,note,note\n1,t,b,2026-01-01,x,y\n")
+    assert items[0].record["body"] == "b" and items[0].problem is None
+
+
+def test_a_utf16_csv_is_named_as_such_not_as_missing_columns():
+    with pytest.raises(FileProblem) as err:
+        read_csv("id,body\n1,hello\n".encode("utf-16"))
+    assert err.value.code == "wrong_encoding" and "UTF-8" in err.value.reason

@@ -79,6 +79,7 @@ def test_the_content_hash_changes_with_the_text_only_when_content_changes():
         ({"date": ""}, "missing_date"),
         ({"title": "", "body": "  "}, "missing_text"),
         ({"title": "", "body": "<p> </p>"}, "empty_text"),
+        ({"title": "", "body": "\u200b\u2060\ufeff"}, "empty_text"),  # zero-width only
     ],
 )
 def test_unusable_records_are_quarantined_with_a_reason(overrides, code):
@@ -320,3 +321,13 @@ def test_a_customer_value_that_is_no_amount_is_dropped_and_said(raw):
     [problem] = problems
     assert problem.code == "customer_value_unreadable" and not problem.fatal
     assert "value dropped" in problem.reason
+
+
+def test_a_date_that_reads_only_day_first_says_which_setting_reads_it():
+    _, problems = normalise_record(
+        ticket(at="13/04/2026"), TICKETS, max_text_chars=100, dates=DATES
+    )
+    [problem] = problems
+    assert problem.code == "bad_date" and "day_first: true" in problem.reason
+    _, problems = normalise_record(ticket(at="next week"), TICKETS, max_text_chars=100, dates=DATES)
+    assert "day_first" not in problems[0].reason
