@@ -249,11 +249,13 @@ def describe_errors(
             (var for keys, var in origins.items() if loc[: len(keys)] == keys),
             None,
         )
-        where = (
-            f"environment variable {origin}"
-            if origin
-            else (str(path) if path else "built-in defaults")
-        )
+        # A section's own check ("min_parents above max_parents") sits above the keys set:
+        # the variables that set a key inside it are the likelier cause.
+        inside = sorted(var for keys, var in origins.items() if keys[: len(loc)] == loc)
+        if origin or inside:
+            where = f"environment variable {origin or ', '.join(inside)}"
+        else:
+            where = str(path) if path else "built-in defaults"
         source = _source_name(error["loc"], data)
         lines.append(f"{where}: key '{key}': {describe_problem(error)}{source}")
     return "invalid configuration:\n  " + "\n  ".join(lines)

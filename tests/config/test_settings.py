@@ -32,6 +32,11 @@ def test_environment_variables_override_nested_keys(tmp_path):
 def test_a_bad_environment_value_names_the_variable():
     with pytest.raises(ConfigError, match=r"HASSLEMAP_INGEST__CHUNK_ROWS: key 'ingest.chunk_rows'"):
         load_settings(environ={"HASSLEMAP_INGEST__CHUNK_ROWS": "lots"})
+    # A section's own check fails on a key a variable set: the variable is named, not the file.
+    with pytest.raises(
+        ConfigError, match=r"variable HASSLEMAP_CLUSTER__MIN_PARENTS: key 'cluster'"
+    ):
+        load_settings(environ={"HASSLEMAP_CLUSTER__MIN_PARENTS": "30"})
     # YAML reads it as a timestamp it cannot build: the variable is named all the same.
     with pytest.raises(ConfigError, match=r"HASSLEMAP_INGEST__EARLIEST_DATE: key 'ingest"):
         load_settings(environ={"HASSLEMAP_INGEST__EARLIEST_DATE": "2000-13-01"})
