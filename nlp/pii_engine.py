@@ -146,14 +146,26 @@ class _SpelledEmailRecognizer(PatternRecognizer):
 
 # Cues a name follows. After a strong cue any word that is not a stop word is a name; after
 # a weak one ("call support") the first word must be a known first name, or start a
-# signature line ("Regards,\nPriya"). Further words must be
-# known last names ("Regards, Sophie Thanks for ..." keeps its "Thanks").
+# signature line ("Regards,\nPriya"); after a greeting or a role ("Hi Sarah", "agent Sarah",
+# "I'm Sarah") a capitalised known first name ("hey may I ask" keeps its "may"). A title
+# ("Dr.", "Mrs") may come between, and is a cue itself for a capitalised known first or last
+# name ("Mr. Smith"). Further words must be known last names ("Regards, Sophie Thanks for
+# ..." keeps its "Thanks").
 _STRONG_CUE = r"my\s+name\s+is|my\s+name's|name\s*:|i\s+am\s+called"
 _WEAK_CUE = (
     r"call|ask\s+for|speak\s+(?:to|with)|talk\s+to|talked\s+to|spoke\s+(?:to|with)|ring"
     r"|regards,?|thanks,|cheers,"
 )
-_NAME_CUE = regex.compile(rf"\b(?:(?P<strong>{_STRONG_CUE})|(?P<weak>{_WEAK_CUE}))\s+", regex.I)
+_GREETING_CUE = (
+    r"hi|hello|hey|dear|agent|rep|representative|advisor|adviser|technician|engineer|courier"
+    r"|driver|manager|i'm|i\s+am|this\s+is"
+)
+_TITLE = r"(?:dr|mr|mrs|ms|mx|miss|prof)\.?"
+_NAME_CUE = regex.compile(
+    rf"\b(?:(?P<strong>{_STRONG_CUE})|(?P<weak>{_WEAK_CUE})|(?P<greeting>{_GREETING_CUE})"
+    rf"|(?P<titled>{_TITLE}))\s+(?:(?P<title>{_TITLE})\s+)?",
+    regex.I,
+)
 _WORD = regex.compile(r"\G(\s*)([^\W\d_][\w'-]*)")
 _WORDS = regex.compile(r"[^\W_]+")
 _NOT_NAMES = frozenset(
@@ -187,12 +199,22 @@ class _NameAfterCueRecognizer(EntityRecognizer):
             strong = cue.group("strong") is not None or (
                 "\n" in cue.group(0) and text[start : start + 1].isupper()
             )
+            titled = cue.group("titled") is not None or cue.group("title") is not None
+            capitalised = titled or cue.group("greeting") is not None
+            # A greeting or title names who is on its own line ("Hi\n\nGalaxy S8" does not),
+            # and "miss" is a title only as "Miss" ("such a huge miss \nCome on").
+            if capitalised and (
+                "\n" in cue.group(0) or (cue.group("titled") or "M").startswith("miss")
+            ):
+                continue
             words = 0
             for match in _WORD.finditer(text, pos=cue.end()):
                 space, word = match.groups()
                 if words and ("\n" in space or len(space) > 2):
                     break
-                if not self._name_word(word, words, strong=strong):
+                if capitalised and not word[0].isupper():
+                    break
+                if not self._name_word(word, words, strong=strong, titled=titled):
                     break
                 end, words = match.end(), words + 1
                 if words == 3:
@@ -201,12 +223,12 @@ class _NameAfterCueRecognizer(EntityRecognizer):
                 found.append(RecognizerResult("PERSON", start, end, 0.85))
         return found
 
-    def _name_word(self, word: str, position: int, *, strong: bool) -> bool:
+    def _name_word(self, word: str, position: int, *, strong: bool, titled: bool) -> bool:
         lower = word.lower().replace("'", "")  # the Census lists spell O'Connor "oconnor"
         if lower in STOP_WORDS or lower in _NOT_NAMES:
             return False
         if position == 0:
-            return strong or lower in self.first_names
+            return strong or lower in self.first_names or (titled and lower in self.last_names)
         return lower in self.last_names
 
 

@@ -103,6 +103,12 @@ def test_non_pii_numbers_survive(text):
         ("DOB: 1985-03-12", "DOB: [birthdate]"),
         ("date of birth 3 March 1985", "date of birth [birthdate]"),
         ("birthday is July 4, 1990", "birthday is [birthdate]"),
+        # names after a greeting, a role or a title: capitalised, on the cue's line
+        ("Agent Sarah Jones was rude to me", "Agent [name] was rude to me"),
+        ("Hi Thomas, if a colleague believes", "Hi [name], if a colleague believes"),
+        ("I'm Sarah and I want a refund", "I'm [name] and I want a refund"),
+        ("My name is Dr. Sarah Jones", "My name is Dr. [name]"),
+        ("Mr. Smith never called back", "Mr. [name] never called back"),
     ],
 )
 def test_each_listed_kind_is_replaced(text, expected):
@@ -129,6 +135,11 @@ def test_each_listed_kind_is_replaced(text, expected):
         "Passport renewal took 6 weeks",
         "rated 10/10, version 2.13.0, build 20261120",
         "SSN field was empty at 10:30:15",
+        "hey may I ask about the app",  # a greeting before a lower-case word
+        "Hi team, the app crashes",
+        "Hi Spotify, my playlist vanished",  # no known first name
+        "@SpotifyCares Hi\n\nGalaxy S8 G9505",  # the greeting's line ends first
+        "it's such a huge miss \nCome on, fix it",  # "miss" is a title only as "Miss"
     ],
 )
 def test_lookalikes_survive(text):
