@@ -92,6 +92,12 @@ _ADDRESS = (
     rf"(?<![\w#$£€.,-])\d{{1,5}}[a-z]?\s+(?:[a-z][a-z'.-]*\s+){{1,4}}?(?:{_STREET_TYPES})\b\.?"
     r"(?:,?\s*(?:apt|apartment|unit|suite|flat|#)\.?\s*#?\w+)?"
 )
+# Street types that are everyday words ("all the way", "in place", "close to") name a street
+# only capitalised after capitalised words: "42 Wallaby Way", "7 Abbey Road Mews".
+_NAMED_ADDRESS = (
+    r"(?<![\w#$£€.,-])\d{1,5}[a-z]?\s+(?:[A-Z][a-z'-]+\s+){1,3}"
+    r"(?:Way|Place|Close|Row|Square|Gardens|Grove|Mews|Hill|Walk|Circle|Plaza)\b"
+)
 _PASSPORT = (
     r"(?<=\bpassport(?:\s+(?:no|num|number|nr|id|#))?\.?\s*(?:is\s+|[:#]\s*)?)"
     r"(?=[a-z]{0,2}\d)[a-z0-9]{6,10}\b"
@@ -339,6 +345,13 @@ def build_redactor(tokenizer: Language) -> Redactor:
         UkPassportRecognizer(),
         _patterns("PASSPORT", "passport", _PASSPORT, 0.8),
         _patterns("STREET_ADDRESS", "address", _ADDRESS, 0.6),
+        _patterns(
+            "STREET_ADDRESS",
+            "named address",
+            _NAMED_ADDRESS,
+            0.6,
+            global_regex_flags=_CASE_SENSITIVE,
+        ),
         _patterns("PASSWORD", "password", _PASSWORD, 0.8),
         _patterns("BIRTH_DATE", "birth date", _BIRTH_DATE, 0.8),
         _NameAfterCueRecognizer(

@@ -13,7 +13,8 @@ IBAN                   ``[iban]``      Presidio ``IbanRecognizer`` (country form
 US social security     ``[ssn]``       Presidio ``UsSsnRecognizer``
 passport number        ``[passport]``  Presidio ``UsPassportRecognizer``, ``UkPassportRecognizer``
                                        (both need the word "passport" nearby), and a pattern
-street address         ``[address]``   pattern: house number, street name, street type
+street address         ``[address]``   pattern: house number, street name, street type ("Way",
+                                       "Place", "Close", ...: capitalised, after capitalised words)
 person's name          ``[name]``      a name after a cue ("my name is", "call", "ask for", ...):
                                        capitalised, or in the US Census name lists; after a
                                        greeting, role or title ("Hi", "agent", "Mr."): a

@@ -109,6 +109,8 @@ def test_non_pii_numbers_survive(text):
         ("I'm Sarah and I want a refund", "I'm [name] and I want a refund"),
         ("My name is Dr. Sarah Jones", "My name is Dr. [name]"),
         ("Mr. Smith never called back", "Mr. [name] never called back"),
+        # a street type that is an everyday word, capitalised after capitalised words
+        ("Send it to 42 Wallaby Way, Sydney", "Send it to [address], Sydney"),
     ],
 )
 def test_each_listed_kind_is_replaced(text, expected):
@@ -135,6 +137,7 @@ def test_each_listed_kind_is_replaced(text, expected):
         "Passport renewal took 6 weeks",
         "rated 10/10, version 2.13.0, build 20261120",
         "SSN field was empty at 10:30:15",
+        "I waited 3 weeks all the way, 2 days in place of 1",  # lower case: no street
         "hey may I ask about the app",  # a greeting before a lower-case word
         "Hi team, the app crashes",
         "Hi Spotify, my playlist vanished",  # no known first name
