@@ -18,7 +18,7 @@ import difflib
 import json
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -250,15 +250,39 @@ def describe_errors(
             None,
         )
         # A section's own check ("min_parents above max_parents") sits above the keys set:
-        # the variables that set a key inside it are the likelier cause.
+        # name the variables that set a key inside it, and the file when it set one too.
         inside = sorted(var for keys, var in origins.items() if keys[: len(loc)] == loc)
-        if origin or inside:
-            where = f"environment variable {origin or ', '.join(inside)}"
+        file = str(path) if path else "built-in defaults"
+        if origin:
+            where = f"environment variable {origin}"
+        elif inside:
+            from_file = path is not None and any(
+                keys not in origins for keys in _leaf_keys(_at(data, loc), loc)
+            )
+            where = f"{file + ' and ' if from_file else ''}environment variable {', '.join(inside)}"
         else:
-            where = str(path) if path else "built-in defaults"
+            where = file
         source = _source_name(error["loc"], data)
         lines.append(f"{where}: key '{key}': {describe_problem(error)}{source}")
     return "invalid configuration:\n  " + "\n  ".join(lines)
+
+
+def _at(data: Mapping[str, Any] | None, loc: tuple[str, ...]) -> Any:
+    """The value at ``loc`` in nested mappings, or None."""
+    for key in loc:
+        if not isinstance(data, Mapping):
+            return None
+        data = data.get(key)
+    return data
+
+
+def _leaf_keys(value: Any, prefix: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+    """The key paths of the values under ``prefix`` that are not mappings themselves."""
+    if isinstance(value, Mapping):
+        for key, child in value.items():
+            yield from _leaf_keys(child, (*prefix, str(key)))
+    elif value is not None:
+        yield prefix
 
 
 def _source_name(loc: tuple[Any, ...], data: Mapping[str, Any] | None) -> str:

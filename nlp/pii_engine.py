@@ -152,24 +152,21 @@ class _SpelledEmailRecognizer(PatternRecognizer):
 
 # Cues a name follows. After a strong cue any word that is not a stop word is a name; after
 # a weak one ("call support") the first word must be a known first name, or start a
-# signature line ("Regards,\nPriya"); after a greeting or a role ("Hi Sarah", "agent Sarah",
-# "I'm Sarah") a capitalised known first name ("hey may I ask" keeps its "may"). A title
-# ("Dr.", "Mrs") may come between, and is a cue itself for a capitalised known first or last
-# name ("Mr. Smith"). Further words must be known last names ("Regards, Sophie Thanks for
-# ..." keeps its "Thanks").
+# signature line ("Regards,\nPriya"); after a role ("agent Sarah", "the driver Mark") a
+# capitalised known first name on the same line. A title ("Dr.", "Mrs") may come between a cue
+# and the name ("my name is Dr. Sarah Jones"). Greetings and titles alone are no cue: "Hey
+# Alexa", "Hi Hope you are well", "Dr Pepper", "Mr. Coffee" name products as often as people.
+# Further words must be known last names ("Regards, Sophie Thanks for ..." keeps its "Thanks").
 _STRONG_CUE = r"my\s+name\s+is|my\s+name's|name\s*:|i\s+am\s+called"
 _WEAK_CUE = (
     r"call|ask\s+for|speak\s+(?:to|with)|talk\s+to|talked\s+to|spoke\s+(?:to|with)|ring"
     r"|regards,?|thanks,|cheers,"
 )
-_GREETING_CUE = (
-    r"hi|hello|hey|dear|agent|rep|representative|advisor|adviser|technician|engineer|courier"
-    r"|driver|manager|i'm|i\s+am|this\s+is"
-)
+_ROLE_CUE = r"agent|rep|representative|advisor|adviser|technician|engineer|courier|driver|manager"
 _TITLE = r"(?:dr|mr|mrs|ms|mx|miss|prof)\.?"
 _NAME_CUE = regex.compile(
-    rf"\b(?:(?P<strong>{_STRONG_CUE})|(?P<weak>{_WEAK_CUE})|(?P<greeting>{_GREETING_CUE})"
-    rf"|(?P<titled>{_TITLE}))\s+(?:(?P<title>{_TITLE})\s+)?",
+    rf"\b(?:(?P<strong>{_STRONG_CUE})|(?P<weak>{_WEAK_CUE})|(?P<role>{_ROLE_CUE}))\s+"
+    rf"(?:(?P<title>{_TITLE})\s+)?",
     regex.I,
 )
 _WORD = regex.compile(r"\G(\s*)([^\W\d_][\w'-]*)")
@@ -205,14 +202,10 @@ class _NameAfterCueRecognizer(EntityRecognizer):
             strong = cue.group("strong") is not None or (
                 "\n" in cue.group(0) and text[start : start + 1].isupper()
             )
-            titled = cue.group("titled") is not None or cue.group("title") is not None
-            capitalised = titled or cue.group("greeting") is not None
-            # A greeting or title names who is on its own line ("Hi\n\nGalaxy S8" does not),
-            # and "miss" is a title only as "Miss" ("such a huge miss \nCome on").
-            if capitalised and (
-                "\n" in cue.group(0) or (cue.group("titled") or "M").startswith("miss")
-            ):
-                continue
+            titled = cue.group("title") is not None
+            capitalised = cue.group("role") is not None
+            if capitalised and "\n" in cue.group(0):
+                continue  # a role names who is on its own line
             words = 0
             for match in _WORD.finditer(text, pos=cue.end()):
                 space, word = match.groups()

@@ -17,8 +17,8 @@ street address         ``[address]``   pattern: house number, street name, stree
                                        "Place", "Close", ...: capitalised, after capitalised words)
 person's name          ``[name]``      a name after a cue ("my name is", "call", "ask for", ...):
                                        capitalised, or in the US Census name lists; after a
-                                       greeting, role or title ("Hi", "agent", "Mr."): a
-                                       capitalised Census name on the cue's line
+                                       role ("agent", "the driver"): a capitalised Census
+                                       first name on the cue's line
 password or PIN        ``[password]``  the value after "password:", "PW:", "PIN=" (or "is" + a
                                        value with a digit or symbol)
 birth date             ``[birthdate]`` a date after "born", "DOB", "date of birth", "birthday"
@@ -45,14 +45,14 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from nlp.pii_engine import Redactor
 
-# Anything a recognizer can match holds a digit, an "@", a spelled "dot", a name cue, a
-# greeting, role or title before a capitalised word ("Hi Sarah", "agent Tom", "Mr. Smith") or
-# a password word; most comments hold none, and skip the analyzer.
+# Anything a recognizer can match holds a digit, an "@", a spelled "dot", a name cue, a role
+# before a capitalised word ("agent Tom") or a password word; most comments hold none, and
+# skip the analyzer.
 _MAYBE_PII = re.compile(
     r"\d|@|(?i:\bdot\b|\b(?:name|call|called|ask|speak|talk|spoke|talked|ring|regards|thanks"
     r"|cheers|password|passwd|pwd|pw|passcode|pin)\b)"
-    r"|(?i:\b(?:hi|hello|hey|dear|agent|rep|representative|advisor|adviser|technician|engineer"
-    r"|courier|driver|manager|i'm|i\s+am|this\s+is|dr|mr|mrs|ms|mx|miss|prof))\.?\s+[A-Z]"
+    r"|(?i:\b(?:agent|rep|representative|advisor|adviser|technician|engineer|courier|driver"
+    r"|manager))\s+(?:(?i:dr|mr|mrs|ms|mx|miss|prof)\.?\s+)?[A-Z]"
 )
 
 

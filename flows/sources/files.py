@@ -14,8 +14,6 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
 import fsspec
 import pendulum
@@ -141,9 +139,7 @@ class FilesSource:
             if seen.get(file_url) == version:
                 stats.files_skipped += 1
                 continue
-            # A local file's URL is percent-encoded ("my%20reviews.csv"); its path is not.
-            local = file_url.startswith("file://")
-            location = url2pathname(urlsplit(file_url).path) if local else file_url
+            location = file_url.removeprefix("file://")
             if "unreadable" in item:
                 yield SourceItem(file_url, location, version, unreadable=item["unreadable"])
                 continue
@@ -170,12 +166,14 @@ class FilesSource:
             elif source.format == "jsonl":
                 items = iter_jsonl(stream)
             else:
-                # What every record needs; an optional column may be absent, as a JSON key may.
+                # What every record needs: an id, a date and some text (one of the text
+                # fields will do); an optional column may be absent, as a JSON key may.
                 fields = source.fields
                 items = iter_parquet(
                     stream,
                     batch_rows=self.ingest.chunk_rows,
-                    required=[fields.external_id, fields.created_at, *fields.text],
+                    required=[fields.external_id, fields.created_at],
+                    any_of=fields.text,
                 )
             yield from decompression_checked(items)
 

@@ -338,7 +338,11 @@ def iter_jsonl(stream: IO[bytes]) -> Iterator[RawItem]:
 
 
 def iter_parquet(
-    stream: IO[bytes], *, batch_rows: int, required: Sequence[str] = ()
+    stream: IO[bytes],
+    *,
+    batch_rows: int,
+    required: Sequence[str] = (),
+    any_of: Sequence[str] = (),
 ) -> Iterator[RawItem]:
     """Yield the rows of a Parquet file, reading ``batch_rows`` rows at a time.
 
@@ -346,8 +350,8 @@ def iter_parquet(
 
     Raises:
         FileProblem: When the file is no Parquet, or its schema lacks a ``required`` column
-            (the id, date and text the source maps): one problem for the file, not one per
-            row.
+            (the id and date the source maps) or every ``any_of`` column (its text fields):
+            one problem for the file, not one per row.
     """
     import pyarrow.parquet as pq
 
@@ -357,6 +361,8 @@ def iter_parquet(
         raise FileProblem("not_parquet", f"not a readable Parquet file: {exc}") from None
     columns = parquet.schema_arrow.names
     missing = [name for name in dict.fromkeys(required) if name not in columns]
+    if any_of and not set(any_of) & set(columns):
+        missing += list(dict.fromkeys(any_of))
     if missing:
         raise FileProblem("missing_columns", f"the Parquet schema {_lacks(missing, columns)}")
     row_no = 0

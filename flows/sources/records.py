@@ -180,6 +180,7 @@ def _as_int(value: Any) -> int | None:
 _CURRENCY = re.compile(
     r"^(?:[$€£¥]|usd|eur|gbp|chf|cad|aud)\s*|\s*(?:[$€£¥]|usd|eur|gbp|chf|cad|aud)$", re.I
 )
+_INVISIBLE = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})  # spaces, controls, zero-width marks
 _GROUPED = r"[+-]?[1-9]\d{0,2}"  # a grouped amount's first group: no leading zero ("0,500")
 _AMOUNTS = (
     (re.compile(r"[+-]?\d+(?:\.\d+)?"), lambda t: t),
@@ -415,10 +416,15 @@ def normalise_record(
         text = clean_text(text, max_chars=max_text_chars).text
         if "truncated" not in flags:
             flags.append("truncated")
-    # Zero-width spaces, joiners and byte order marks alone show nothing either.
-    if not any(unicodedata.category(char)[0] not in "ZC" for char in text):
+    # Zero-width spaces, joiners and byte order marks alone show nothing either; an emoji
+    # newer than Python's Unicode tables (category Cn) is no format character.
+    if all(unicodedata.category(char) in _INVISIBLE for char in text):
         problems.append(
-            Problem("empty_text", "text is empty once markup and whitespace are removed", True)
+            Problem(
+                "empty_text",
+                "text is empty once markup, whitespace and zero-width characters are removed",
+                True,
+            )
         )
     for flag in flags:
         problems.append(Problem(flag, _FLAG_REASONS[flag].format(limit=max_text_chars), False))

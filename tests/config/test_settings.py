@@ -32,7 +32,7 @@ def test_environment_variables_override_nested_keys(tmp_path):
 def test_a_bad_environment_value_names_the_variable():
     with pytest.raises(ConfigError, match=r"HASSLEMAP_INGEST__CHUNK_ROWS: key 'ingest.chunk_rows'"):
         load_settings(environ={"HASSLEMAP_INGEST__CHUNK_ROWS": "lots"})
-    # A section's own check fails on a key a variable set: the variable is named, not the file.
+    # A section's own check fails on a key a variable set: the variable is named.
     with pytest.raises(
         ConfigError, match=r"variable HASSLEMAP_CLUSTER__MIN_PARENTS: key 'cluster'"
     ):
@@ -193,3 +193,16 @@ def test_normalisation_settings_do_not_change_how_files_are_read(tmp_path):
     [a] = load_settings(plain, environ={}).sources
     [b] = load_settings(custom, environ={}).sources
     assert a.fingerprint() == b.fingerprint()
+
+
+def test_a_sections_check_names_the_file_and_the_variables_that_set_its_keys(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("cluster: {min_parents: 40}\n")
+    with pytest.raises(ConfigError) as raised:
+        load_settings(path, environ={"HASSLEMAP_CLUSTER__WINDOW_DAYS": "30"})
+    assert f"{path} and environment variable HASSLEMAP_CLUSTER__WINDOW_DAYS" in str(raised.value)
+    path.write_text("ingest: {chunk_rows: 500}\n")
+    with pytest.raises(ConfigError) as raised:
+        load_settings(path, environ={"HASSLEMAP_CLUSTER__MIN_PARENTS": "30"})
+    assert f"{path} and" not in str(raised.value)
+    assert "environment variable HASSLEMAP_CLUSTER__MIN_PARENTS" in str(raised.value)

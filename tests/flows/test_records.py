@@ -331,3 +331,10 @@ def test_a_date_that_reads_only_day_first_says_which_setting_reads_it():
     assert problem.code == "bad_date" and "day_first: true" in problem.reason
     _, problems = normalise_record(ticket(at="next week"), TICKETS, max_text_chars=100, dates=DATES)
     assert "day_first" not in problems[0].reason
+
+
+def test_an_emoji_newer_than_pythons_unicode_tables_is_text():
+    row, problems = normalise_record(
+        review(title="", body="\U0001fa77\U0001fa77"), REVIEWS, max_text_chars=100, dates=DATES
+    )
+    assert row is not None and not [p for p in problems if p.fatal]
