@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from config import SourceConfig
+from flows.sources.amounts import parse_amount
 from nlp.clean import clean_text, join_parts
 from nlp.redact import redact_pii
 
@@ -173,25 +173,7 @@ def _as_int(value: Any) -> int | None:
     return int(number) if number.is_integer() else None
 
 
-# An amount as exports write it: plain ("1234.5"), with thousands commas ("1,234.50"), with a
-# decimal comma of one or two places ("12,5"), European ("1.234,50", "1 234,50", "1.000.000")
-# or grouped by spaces ("1 234"); a currency sign or code around it is dropped. "1,234" is a
-# thousand and more, never 1.234; "1.234" alone is read with a decimal point.
-_CURRENCY = re.compile(
-    r"^(?:[$€£¥]|usd|eur|gbp|chf|cad|aud)\s*|\s*(?:[$€£¥]|usd|eur|gbp|chf|cad|aud)$", re.I
-)
 _INVISIBLE = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})  # spaces, controls, zero-width marks
-_GROUPED = r"[+-]?[1-9]\d{0,2}"  # a grouped amount's first group: no leading zero ("0,500")
-_AMOUNTS = (
-    (re.compile(r"[+-]?\d+(?:\.\d+)?"), lambda t: t),
-    (re.compile(rf"{_GROUPED}(?:,\d{{3}})+(?:\.\d+)?"), lambda t: t.replace(",", "")),
-    (re.compile(r"[+-]?\d+,\d{1,2}"), lambda t: t.replace(",", ".")),
-    (
-        re.compile(rf"{_GROUPED}(?:[.\s]\d{{3}})+,\d+|{_GROUPED}(?:\.\d{{3}}){{2,}}"),
-        lambda t: re.sub(r"[.\s]", "", t).replace(",", "."),
-    ),
-    (re.compile(rf"{_GROUPED}(?:\s\d{{3}})+"), lambda t: re.sub(r"\s", "", t)),
-)
 
 
 def _checked_value(raw: Any, problems: list[Problem]) -> float | None:
@@ -205,11 +187,7 @@ def _checked_value(raw: Any, problems: list[Problem]) -> float | None:
         except OverflowError:  # an integer past any float: no amount
             number = None
     elif not isinstance(raw, bool):
-        text = _CURRENCY.sub("", _as_text(raw).strip())
-        for pattern, plain in _AMOUNTS:
-            if pattern.fullmatch(text):
-                number = float(plain(text))
-                break
+        number = parse_amount(_as_text(raw))
     if number is None or not math.isfinite(number) or number < 0:
         problems.append(
             Problem(
