@@ -31,6 +31,8 @@ from presidio_anonymizer.entities import ConflictResolutionStrategy, OperatorCon
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 
+from nlp.wordlists import NAME_ROLE, NAME_TITLE
+
 PLACEHOLDERS: dict[str, str] = {
     "EMAIL_ADDRESS": "[email]",
     "PHONE_NUMBER": "[phone]",
@@ -162,11 +164,9 @@ _WEAK_CUE = (
     r"call|ask\s+for|speak\s+(?:to|with)|talk\s+to|talked\s+to|spoke\s+(?:to|with)|ring"
     r"|regards,?|thanks,|cheers,"
 )
-_ROLE_CUE = r"agent|rep|representative|advisor|adviser|technician|engineer|courier|driver|manager"
-_TITLE = r"(?:dr|mr|mrs|ms|mx|miss|prof)\.?"
 _NAME_CUE = regex.compile(
-    rf"\b(?:(?P<strong>{_STRONG_CUE})|(?P<weak>{_WEAK_CUE})|(?P<role>{_ROLE_CUE}))\s+"
-    rf"(?:(?P<title>{_TITLE})\s+)?",
+    rf"\b(?:(?P<strong>{_STRONG_CUE})|(?P<weak>{_WEAK_CUE})|(?P<role>{NAME_ROLE}))\s+"
+    rf"(?:(?P<title>{NAME_TITLE})\s+)?",
     regex.I,
 )
 _WORD = regex.compile(r"\G(\s*)([^\W\d_][\w'-]*)")
@@ -203,15 +203,15 @@ class _NameAfterCueRecognizer(EntityRecognizer):
                 "\n" in cue.group(0) and text[start : start + 1].isupper()
             )
             titled = cue.group("title") is not None
-            capitalised = cue.group("role") is not None
-            if capitalised and "\n" in cue.group(0):
+            role = cue.group("role") is not None
+            if role and "\n" in cue.group(0):
                 continue  # a role names who is on its own line
             words = 0
             for match in _WORD.finditer(text, pos=cue.end()):
                 space, word = match.groups()
                 if words and ("\n" in space or len(space) > 2):
                     break
-                if capitalised and not word[0].isupper():
+                if role and not word[0].isupper():
                     break
                 if not self._name_word(word, words, strong=strong, titled=titled):
                     break

@@ -40,7 +40,10 @@ import functools
 import importlib
 import re
 import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
+
+from nlp.wordlists import NAME_ROLE, NAME_TITLE
 
 if TYPE_CHECKING:
     from nlp.pii_engine import Redactor
@@ -51,8 +54,7 @@ if TYPE_CHECKING:
 _MAYBE_PII = re.compile(
     r"\d|@|(?i:\bdot\b|\b(?:name|call|called|ask|speak|talk|spoke|talked|ring|regards|thanks"
     r"|cheers|password|passwd|pwd|pw|passcode|pin)\b)"
-    r"|(?i:\b(?:agent|rep|representative|advisor|adviser|technician|engineer|courier|driver"
-    r"|manager))\s+(?:(?i:dr|mr|mrs|ms|mx|miss|prof)\.?\s+)?[A-Z]"
+    rf"|(?i:\b(?:{NAME_ROLE}))\s+(?:(?i:{NAME_TITLE})\s+)?[A-Z]"
 )
 
 
@@ -157,12 +159,25 @@ def redact_in_context(piece: str, context: str) -> tuple[str, frozenset[str]]:
     """
     redacted, words = redact_with_words(piece)
     names = name_words(context or piece)
-    if names:
-        alternatives = "|".join(map(re.escape, sorted(names, key=len, reverse=True)))
-        redacted = re.sub(
-            rf"(?<![\w\[])(?:{alternatives})(?![\w\]])", REDACTED, redacted, flags=re.IGNORECASE
-        )
-    return redacted, words | names
+    return _mask_names(redacted, names), words | names
+
+
+def redact_parts(parts: Sequence[str], context: str) -> list[str]:
+    """Each of ``parts`` of ``context`` redacted as by :func:`redact_in_context`.
+
+    The context's names are found once for all the parts (a report quote's text before, in
+    and after its sentence).
+    """
+    names = name_words(context)
+    return [_mask_names(redact_pii(part), names) for part in parts]
+
+
+def _mask_names(text: str, names: frozenset[str]) -> str:
+    """``text`` with each of ``names`` replaced, whole and in any case, by ``REDACTED``."""
+    if not names:
+        return text
+    alternatives = "|".join(map(re.escape, sorted(names, key=len, reverse=True)))
+    return re.sub(rf"(?<![\w\[])(?:{alternatives})(?![\w\]])", REDACTED, text, flags=re.IGNORECASE)
 
 
 def name_words(text: str) -> frozenset[str]:

@@ -20,7 +20,7 @@ from flows.ranking import Ranking, change_since, compute_ranking
 from flows.report.model import Quote, RankedHassle, ReportData, ScorePart
 from nlp.factors import FACTORS, describe_trends
 from nlp.rank import HassleScore
-from nlp.redact import redact_in_context, redact_pii
+from nlp.redact import redact_parts, redact_pii
 from warehouse import ranking as store
 
 QUOTE_CONTEXT_CHARS = 240
@@ -52,7 +52,7 @@ def cut_quote(row: store.QuoteRow) -> Quote:
         tail = tail[:QUOTE_CONTEXT_CHARS].rsplit(" ", 1)[0] + "…"
     # Redact each part on its own, so the highlight still covers exactly the sentence, and each
     # of what the whole comment shows: a name's cue may sit in another part ("Thanks, Sarah").
-    head, sentence, tail = (redact_in_context(part, row.text)[0] for part in (head, sentence, tail))
+    head, sentence, tail = redact_parts((head, sentence, tail), row.text)
     return Quote(
         comment_id=row.comment_id,
         channel=row.channel,

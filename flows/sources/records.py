@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -181,12 +182,12 @@ def _checked_value(raw: Any, problems: list[Problem]) -> float | None:
     if raw is None or _as_text(raw).strip() == "":
         return None
     number = None
-    if isinstance(raw, int | float) and not isinstance(raw, bool):
-        try:
+    if isinstance(raw, bool):
+        pass  # true is no amount, though Python counts it as 1
+    elif isinstance(raw, int | float):
+        with contextlib.suppress(OverflowError):  # an integer past any float: no amount
             number = float(raw)
-        except OverflowError:  # an integer past any float: no amount
-            number = None
-    elif not isinstance(raw, bool):
+    else:
         number = parse_amount(_as_text(raw))
     if number is None or not math.isfinite(number) or number < 0:
         problems.append(
