@@ -12,6 +12,10 @@ import duckdb
 from warehouse.core import run_script, run_sql
 
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+# "-- requires: raw.records" in a migration's header: a table another writer (dlt) creates
+# when it first lands data. Without it there is nothing to migrate, and the migration is
+# recorded as applied.
+_REQUIRES = re.compile(r"^-- requires: (\w+)\.(\w+)$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,22 @@ class Migration:
     def checksum(self) -> str:
         """Return the SHA-1 of the migration's SQL, to detect edits after it was applied."""
         return hashlib.sha1(self.sql.encode()).hexdigest()
+
+    @property
+    def requires(self) -> list[tuple[str, str]]:
+        """The (schema, table) pairs its header says it needs; empty for most migrations."""
+        return _REQUIRES.findall(self.sql)
+
+
+def _has_tables(conn: duckdb.DuckDBPyConnection, tables: list[tuple[str, str]]) -> bool:
+    return all(
+        run_sql(
+            conn,
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
+            [schema, table],
+        )[0][0]
+        for schema, table in tables
+    )
 
 
 def list_migrations() -> list[Migration]:
@@ -75,7 +95,8 @@ def apply_migrations(conn: duckdb.DuckDBPyConnection) -> list[Migration]:
             continue
         run_sql(conn, "BEGIN TRANSACTION")
         try:
-            run_script(conn, migration.sql)
+            if _has_tables(conn, migration.requires):
+                run_script(conn, migration.sql)
             run_sql(
                 conn,
                 "INSERT INTO schema_version (version, name, checksum) VALUES (?, ?, ?)",

@@ -14,6 +14,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 import fsspec
 import pendulum
@@ -86,6 +87,16 @@ def list_local_files(source: FilesSourceConfig) -> Iterator[list[FileItemDict]]:
         yield items
 
 
+def file_location(file_url: str) -> str:
+    """Name a file as its owner does: a local file by its path, "my reviews.csv" not "my%20reviews.csv".
+
+    A remote file keeps its URL, which is how its store names it.
+    """
+    if file_url.startswith("file://"):
+        return unquote(urlparse(file_url).path)
+    return file_url
+
+
 def content_hash(item: FileItemDict) -> str:
     """Hash a file's bytes as a stream (BLAKE2b), so an unchanged file is never read again."""
     digest = hashlib.blake2b(digest_size=20)
@@ -139,7 +150,7 @@ class FilesSource:
             if seen.get(file_url) == version:
                 stats.files_skipped += 1
                 continue
-            location = file_url.removeprefix("file://")
+            location = file_location(file_url)
             if "unreadable" in item:
                 yield SourceItem(file_url, location, version, unreadable=item["unreadable"])
                 continue

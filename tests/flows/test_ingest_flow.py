@@ -178,6 +178,18 @@ def test_a_file_without_the_mapped_columns_is_quarantined_whole(tmp_path, write_
     assert query(tmp_path, "SELECT count(*) FROM comments WHERE source = 'fine'") == [(3,)]
 
 
+def test_a_file_is_named_by_its_path_as_written_not_url_encoded(tmp_path, write_config):
+    folder = tmp_path / "Rückmeldungen Q3"
+    path = write_reviews(folder / "my reviews 50%+.csv", [*GOOD_REVIEWS, "R9,c9,9,,Bad stars\n"])
+    config = write_config([review_source(folder / "*.csv")])
+
+    ingest(str(config))
+
+    assert query(tmp_path, "SELECT DISTINCT source_file FROM comments") == [(str(path),)]
+    assert query(tmp_path, "SELECT DISTINCT file FROM rejected") == [(str(path),)]
+    assert ingest(str(config))["files_skipped"] == 1
+
+
 def test_parquet_sources_are_read_in_chunks(tmp_path, write_config):
     n = 2500
     table = pa.table(

@@ -1,3 +1,4 @@
+import duckdb
 import pytest
 
 from warehouse import migrate
@@ -45,3 +46,49 @@ def test_a_failing_migration_leaves_no_trace(tmp_path, monkeypatch):
     assert run_sql(
         conn, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'half'"
     ) == [(0,)]
+
+
+def _apply_up_to(conn, monkeypatch, name):
+    every = migrate.list_migrations()
+    upto = [m.name for m in every].index(name)
+    monkeypatch.setattr(migrate, "list_migrations", lambda: every[:upto])
+    migrate.apply_migrations(conn)
+    monkeypatch.setattr(migrate, "list_migrations", lambda: every)
+
+
+def test_file_names_stored_url_encoded_are_decoded_where_dlt_landed_them_too(tmp_path, monkeypatch):
+    conn = duckdb.connect(str(tmp_path / "old.duckdb"))
+    _apply_up_to(conn, monkeypatch, "decoded_file_names")
+    encoded, remote = "/in/my%20reviews%2B%25.csv", "s3://bucket/my%20reviews.csv"
+    run_sql(conn, "CREATE SCHEMA raw")
+    for table in ("raw.records", "raw.rejected"):
+        run_sql(conn, f"CREATE TABLE {table} (source VARCHAR, file VARCHAR)")
+        run_sql(conn, f"INSERT INTO {table} VALUES ('a', ?), ('b', ?)", [encoded, remote])
+    for source, file in (("a", encoded), ("b", remote)):
+        run_sql(
+            conn,
+            "INSERT INTO comments (comment_id, source, channel, external_id, created_at, text, "
+            "content_hash, source_file, source_line, ingested_at, updated_at) VALUES "
+            "(?, ?, 'review', '1', now(), 't', 'h', ?, 2, now(), now())",
+            [source, source, file],
+        )
+        run_sql(
+            conn,
+            "INSERT INTO rejected (source, file, line, action, reason_code, reason, "
+            "file_version, rejected_at) VALUES (?, ?, 2, 'quarantined', 'bad', 'r', 'v', now())",
+            [source, file],
+        )
+
+    migrate.apply_migrations(conn)
+
+    decoded = [("a", "/in/my reviews+%.csv"), ("b", remote)]
+    assert run_sql(conn, "SELECT source, source_file FROM comments ORDER BY 1") == decoded
+    for table in ("rejected", "raw.records", "raw.rejected"):
+        assert run_sql(conn, f"SELECT source, file FROM {table} ORDER BY 1") == decoded
+
+
+def test_a_migration_of_a_table_dlt_has_not_made_yet_is_recorded_as_applied(tmp_path):
+    conn = connect_warehouse(tmp_path / "w.duckdb")
+    names = {name for (name,) in run_sql(conn, "SELECT name FROM schema_version")}
+    assert {"decoded_raw_record_files", "decoded_raw_rejected_files"} <= names
+    assert run_sql(conn, "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'raw'") == [(0,)]
