@@ -38,6 +38,7 @@ PLACEHOLDERS: dict[str, str] = {
     "PHONE_NUMBER": "[phone]",
     "CREDIT_CARD": "[card]",
     "IBAN_CODE": "[iban]",
+    "BANK_ACCOUNT": "[account]",
     "US_SSN": "[ssn]",
     "US_PASSPORT": "[passport]",
     "UK_PASSPORT": "[passport]",
@@ -109,6 +110,14 @@ _PASSWORD = (
     rf"(?<={_PASSWORD_MARK}[:=]\s*)[^\s,;]+"
     rf"|(?<={_PASSWORD_MARK}(?:is|was)\s+)(?=[^\s,;]*(?:\d|[^\w\s,;.!?]))(?![\d/.-]+\b)[^\s,;]+"
     r"|(?<=\b(?:pin|passcode)\s+(?:is|was)\s+)\d{4,8}\b"
+)
+# A bank account, routing number or sort code after its name: "account number 12345678",
+# "acct # 0123-4567-89", "sort code 12-34-56". Six digits at least, so "account for 3 years"
+# or "account since 2019" stay.
+_BANK_ACCOUNT = (
+    r"(?<=\b(?:(?:bank\s+)?account|acct|a/c|routing|sort\s*code)"
+    r"(?:\s+(?:no|num|number|nr|#))?\.?\s*(?:is\s+|[:#]\s*)?)"
+    r"\d(?:[ -]?\d){5,16}(?!\d)"
 )
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _DATE = (
@@ -332,7 +341,9 @@ def build_redactor(tokenizer: Language) -> Redactor:
             global_regex_flags=regex.VERBOSE,
         ),
         _patterns("PHONE_NUMBER", "7-digit phone", _SEVEN_DIGITS, 0.05, context=_PHONE_CONTEXT),
-        IbanRecognizer(),
+        # Customers type IBANs in lower case too; the checksum still decides
+        IbanRecognizer(regex_flags=regex.DOTALL | regex.MULTILINE | regex.IGNORECASE),
+        _patterns("BANK_ACCOUNT", "bank account", _BANK_ACCOUNT, 0.8),
         UsSsnRecognizer(),
         UsPassportRecognizer(),
         UkPassportRecognizer(),

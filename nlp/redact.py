@@ -9,7 +9,10 @@ email address          ``[email]``     pattern; also spelled out ("bob at exampl
 phone number           ``[phone]``     Presidio ``PhoneRecognizer`` (libphonenumber) and patterns:
                                        separated, unseparated (``5551234567``), 7-digit
 payment card           ``[card]``      pattern (spaces, dashes or dots) with the Luhn check
-IBAN                   ``[iban]``      Presidio ``IbanRecognizer`` (country format and checksum)
+IBAN                   ``[iban]``      Presidio ``IbanRecognizer`` (country format and checksum),
+                                       in either case
+bank account           ``[account]``   6-17 digits after "account (number)", "acct", "a/c",
+                                       "routing" or "sort code"
 US social security     ``[ssn]``       Presidio ``UsSsnRecognizer``
 passport number        ``[passport]``  Presidio ``UsPassportRecognizer``, ``UkPassportRecognizer``
                                        (both need the word "passport" nearby), and a pattern

@@ -22,7 +22,12 @@ PLANTED: dict[str, tuple[str, ...]] = {
     # Each word alone too: a label "tell jane" leaks. ("Doe" alone is not looked for: the demo
     # data has a typo "i'm doe wtih Nimbus".)
     "name": ("Jane Doe", "Marcus Whitfield", "Jane", "Marcus", "Whitfield"),
-    "iban": ("GB82 WEST 1234 5698 7654 32", "DE89370400440532013000"),
+    "iban": (
+        "GB82 WEST 1234 5698 7654 32",
+        "DE89370400440532013000",
+        "gb82 west 1234 5698 7654 32",
+    ),
+    "bank account": ("12345678", "0123-4567-89"),
     "street address": ("742 Evergreen Terrace", "221B Baker Street"),
     "ssn": ("536-22-8471", "478-31-2065"),
     "passport": ("533380006", "AB1234567"),
@@ -72,6 +77,8 @@ PII_TEXTS = [
     "App crashed twice, ring 555-1234 or my cell 867-5309 after six.",
     "Hi, my name is Marcus Whitfield and the refund never came.",
     "Refund it to GB82 WEST 1234 5698 7654 32 or iban DE89370400440532013000 please.",
+    "Wrong refund again, my iban is gb82 west 1234 5698 7654 32 not the old one.",
+    "They debited account 12345678 twice and account number 0123-4567-89 once, awful.",
     "The parcel went to 742 Evergreen Terrace instead of 221B Baker Street, again late.",
     "Why does the form want my SSN 536-22-8471? My wife's is 478-31-2065, also rejected.",
     "The app rejected passport number 533380006 and my UK passport AB1234567, terrible.",

@@ -72,6 +72,17 @@ def test_non_pii_numbers_survive(text):
         # IBANs
         ("Refund to GB82 WEST 1234 5698 7654 32 please", "Refund to [iban] please"),
         ("iban DE89370400440532013000", "iban [iban]"),
+        ("my iban is gb82 west 1234 5698 7654 32 pls", "my iban is [iban] pls"),
+        (
+            "the ref gb82 west 1234 5698 7654 33 is wrong",
+            "the ref gb82 west 1234 5698 7654 33 is wrong",
+        ),
+        # bank accounts, routing numbers and sort codes after their name
+        ("sort code 12-34-56 account 12345678", "sort code [account] account [account]"),
+        ("My account number is 0123-4567-89, check", "My account number is [account], check"),
+        ("Acct #: 987654321 was debited twice", "Acct #: [account] was debited twice"),
+        ("routing number 021000021", "routing number [account]"),
+        ("had this account for 3 years, since 2019", "had this account for 3 years, since 2019"),
         # street addresses
         ("Ship it to 742 Evergreen Terrace, apt 4 instead", "Ship it to [address] instead"),
         ("I live at 221B Baker Street.", "I live at [address]"),
