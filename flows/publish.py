@@ -26,7 +26,7 @@ from flows.ranking import Ranking, compute_ranking, ranking_rows
 from flows.report.artifacts import artifact_rows, summary_markdown
 from flows.report.build import build_report
 from flows.report.render import write_report
-from nlp.redact import redact_pii
+from nlp.redact import redact_pii, redactor_version
 from warehouse import ranking as store
 from warehouse.snapshot import write_snapshot
 
@@ -76,7 +76,7 @@ def publish_results(
 ) -> dict[str, Any]:
     """Redact new text for the views, write the report files and the Prefect artifacts."""
     logger = get_run_logger()
-    redacted = store.refresh_redacted_text(conn, redact_pii)
+    redacted = store.refresh_redacted_text(conn, redact_pii, redactor=redactor_version())
     logger.info("publish_results: %d new or edited comments redacted for the views", redacted)
     data = build_report(conn, settings, taxonomy, run_id=run_id, ranking=ranking)
     if data is None:
@@ -109,7 +109,9 @@ def write_analyst_snapshot(
 ) -> dict[str, Any]:
     """Swap in a new analyst snapshot: what analysts open, never locked by a run."""
     started = time.perf_counter()
-    path = write_snapshot(conn, Path(settings.snapshot_path), run_id, redact_pii)
+    path = write_snapshot(
+        conn, Path(settings.snapshot_path), run_id, redact_pii, redactor=redactor_version()
+    )
     seconds = round(time.perf_counter() - started, 2)
     get_run_logger().info("write_analyst_snapshot: %s (%.2f s)", path.resolve(), seconds)
     return {"path": str(path.resolve()), "seconds": seconds}

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import _imp
 import functools
+import hashlib
 import importlib
 import re
 import sys
@@ -89,6 +90,30 @@ def import_presidio_without_transformers() -> None:
             del sys.modules["transformers"]
     finally:
         _imp.release_lock()
+
+
+# What decides what the redactor finds, besides Presidio itself.
+_REDACTOR_SOURCES = ("redact.py", "pii_engine.py", "wordlists.py")
+_NAME_LISTS = ("dist.female.first", "dist.male.first", "dist.all.last")
+
+
+@functools.cache
+def redactor_version() -> str:
+    """A hash of what decides what the redactor finds: its code, word lists, name lists, Presidio.
+
+    Stored beside each redaction the warehouse keeps, so that an upgrade that finds more (a new
+    recognizer, a wider pattern) redacts every kept text again on the next run.
+    """
+    from importlib import metadata, resources
+
+    digest = hashlib.blake2b(digest_size=8)
+    for name in _REDACTOR_SOURCES:
+        digest.update(resources.files("nlp").joinpath(name).read_bytes())
+    for name in _NAME_LISTS:
+        digest.update(resources.files("names").joinpath(name).read_bytes())
+    for package in ("presidio-analyzer", "presidio-anonymizer"):
+        digest.update(metadata.version(package).encode())
+    return digest.hexdigest()
 
 
 @functools.cache

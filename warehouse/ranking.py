@@ -10,7 +10,7 @@ Write behaviours:
   factor), written and replaced with the run's ``hassle_rankings`` rows, so a new ranking
   factor needs no migration. ``v_hassle_ranking_parts`` pivots them for analysts.
 * ``comments_redacted``: merged on ``comment_id`` and only for comments new or changed since
-  (their ``content_hash``), because redacting is the only way text reaches views and reports
+  (their ``content_hash``) or redacted by another redactor version, because redacting is the only way text reaches views and reports
   and doing it again for unchanged comments would be wasted work.
 """
 
@@ -360,23 +360,37 @@ def read_latest_ranking(conn: duckdb.DuckDBPyConnection) -> list[RankingRow]:
 
 
 def refresh_redacted_text(
-    conn: duckdb.DuckDBPyConnection, redact: Callable[[str], str], *, batch: int = 20_000
+    conn: duckdb.DuckDBPyConnection,
+    redact: Callable[[str], str],
+    *,
+    redactor: str,
+    batch: int = 20_000,
 ) -> int:
-    """Redact the text of comments new or changed since last time; return how many."""
+    """Redact the text of comments new or changed since last time; return how many.
+
+    A comment last redacted by another redactor (``redactor``, its version) counts as changed.
+    """
     rows = run_sql(
         conn,
         """
         SELECT c.comment_id, c.content_hash, c.text FROM comments AS c
         LEFT JOIN comments_redacted AS r USING (comment_id)
         WHERE r.comment_id IS NULL OR r.content_hash <> c.content_hash
+            OR r.redactor IS DISTINCT FROM ?
         ORDER BY c.comment_id
         """,
+        [redactor],
     )
     schema = pa.schema(
-        [("comment_id", pa.string()), ("content_hash", pa.string()), ("text", pa.string())]
+        [
+            ("comment_id", pa.string()),
+            ("content_hash", pa.string()),
+            ("text", pa.string()),
+            ("redactor", pa.string()),
+        ]
     )
     for first in range(0, len(rows), batch):
-        chunk = [(cid, h, redact(text)) for cid, h, text in rows[first : first + batch]]
+        chunk = [(cid, h, redact(text), redactor) for cid, h, text in rows[first : first + batch]]
         conn.register("batch_redacted", rows_to_table(chunk, schema))
         try:
             transaction(

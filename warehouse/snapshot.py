@@ -9,8 +9,8 @@ and a reader that has the old file open keeps reading it. A failed run never get
 never replaces a good snapshot.
 
 Write behaviour: replace, whole, because a snapshot is one consistent state of the warehouse.
-``published_redactions`` (in the warehouse) is appended to: each text redacted on the way in is
-redacted once, then looked up at later snapshots.
+``published_redactions`` (in the warehouse) is merged on the text: each text redacted on the way
+in is redacted once, then looked up at later snapshots while the redactor's version holds.
 
 Raw customer text stays out: comments and units lose their text (the redacted text is in
 ``comments_redacted``), rejected rows lose ``raw_text``, and there are no embeddings. What
@@ -54,8 +54,8 @@ SNAPSHOT_TABLES: dict[str, str] = {
         "c.comment_id"
     ),
     "comments_redacted": (
-        "CREATE TABLE analyst_snapshot.main.comments_redacted AS SELECT * FROM "
-        "main.comments_redacted"
+        "CREATE TABLE analyst_snapshot.main.comments_redacted AS SELECT * EXCLUDE (redactor) "
+        "FROM main.comments_redacted"
     ),
     "comment_enrichment": (
         "CREATE TABLE analyst_snapshot.main.comment_enrichment AS SELECT * FROM "
@@ -103,7 +103,12 @@ SNAPSHOT_TABLES: dict[str, str] = {
 
 
 def write_snapshot(
-    conn: duckdb.DuckDBPyConnection, target: Path, run_id: str, redact: Callable[[str], str]
+    conn: duckdb.DuckDBPyConnection,
+    target: Path,
+    run_id: str,
+    redact: Callable[[str], str],
+    *,
+    redactor: str,
 ) -> Path:
     """Write the analyst snapshot of ``conn``'s warehouse to ``target``, atomically.
 
@@ -113,6 +118,8 @@ def write_snapshot(
         run_id: The run whose results the snapshot holds (recorded in ``snapshot_info``).
         redact: Redacts PII in one text (``nlp.redact.redact_pii``); applied to the text
             columns that are not redacted already.
+        redactor: ``redact``'s version (``nlp.redact.redactor_version``): a text kept
+            redacted by another version is redacted again.
 
     Returns:
         ``target``.
@@ -121,7 +128,7 @@ def write_snapshot(
     remove_leftovers(target)
     partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
     try:
-        _fill(conn, partial, run_id, redact)
+        _fill(conn, partial, run_id, redact, redactor)
         with duckdb.connect(str(partial)) as snapshot:
             install_views(snapshot)
             run_sql(snapshot, "CHECKPOINT")
@@ -151,7 +158,11 @@ def remove_leftovers(target: Path) -> list[Path]:
 
 
 def _fill(
-    conn: duckdb.DuckDBPyConnection, partial: Path, run_id: str, redact: Callable[[str], str]
+    conn: duckdb.DuckDBPyConnection,
+    partial: Path,
+    run_id: str,
+    redact: Callable[[str], str],
+    redactor: str,
 ) -> None:
     """Create the snapshot's tables in ``partial``, from one consistent read of the warehouse."""
     key = _pseudonym_key(conn)
@@ -170,7 +181,13 @@ def _fill(
             }
         ),
     )
-    known = dict(run_sql(conn, "SELECT text, redacted FROM published_redactions"))
+    known = dict(
+        run_sql(
+            conn,
+            "SELECT text, redacted FROM published_redactions WHERE redactor = ?",
+            [redactor],
+        )
+    )
     fresh: dict[str, str] = {}
 
     def redact_once(text: str) -> str:
@@ -201,27 +218,35 @@ def _fill(
         run_sql(conn, "DETACH analyst_snapshot")
         conn.remove_function(REDACT_FUNCTION)
         conn.unregister(PSEUDONYMS)
-    remember_redactions(conn, fresh)
+    remember_redactions(conn, fresh, redactor)
 
 
-def remember_redactions(conn: duckdb.DuckDBPyConnection, redacted: dict[str, str]) -> None:
-    """Record each text's published redaction (``published_redactions``).
+def remember_redactions(
+    conn: duckdb.DuckDBPyConnection, redacted: dict[str, str], redactor: str
+) -> None:
+    """Record each text's published redaction (``published_redactions``), by ``redactor``.
 
-    Append only: a text's redaction holds until the redactor changes, and then a migration
-    empties the table.
+    Merged on the text: a text's redaction holds until the redactor's version changes, and
+    then the new version's replaces it.
     """
     if not redacted:
         return
     conn.register(
         "new_redactions",
-        pa.table({"text": list(redacted), "redacted": list(redacted.values())}),
+        pa.table(
+            {
+                "text": list(redacted),
+                "redacted": list(redacted.values()),
+                "redactor": [redactor] * len(redacted),
+            }
+        ),
     )
     try:
         transaction(
             conn,
             [
                 (
-                    "INSERT OR IGNORE INTO published_redactions BY NAME "
+                    "INSERT OR REPLACE INTO published_redactions BY NAME "
                     "SELECT * FROM new_redactions",
                     None,
                 )

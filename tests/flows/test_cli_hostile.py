@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 from config import load_settings
 from flows.cli import _print_summary, app
-from nlp.redact import redact_pii
+from nlp.redact import redact_pii, redactor_version
 from warehouse.connection import connect_warehouse
 from warehouse.snapshot import write_snapshot
 
@@ -89,7 +89,13 @@ def _build(folder: Path, texts: tuple[str, ...] = PAYLOADS) -> Path:
                 "product) VALUES (?, 'reviews', 'review', ?, ?, ?, 'h', 'f.csv', ?, ?, ?, ?)",
                 [f"c{number}", str(number), now, text, number, now, now, text],
             )
-        write_snapshot(conn, load_settings(config, environ={}).snapshot_path, RUN_ID, redact_pii)
+        write_snapshot(
+            conn,
+            load_settings(config, environ={}).snapshot_path,
+            RUN_ID,
+            redact_pii,
+            redactor=redactor_version(),
+        )
     finally:
         conn.close()
     return config

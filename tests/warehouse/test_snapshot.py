@@ -12,6 +12,7 @@ from conftest import copy_workspace, demo_sources
 from nlp.redact import redact_pii
 from warehouse.connection import connect_warehouse
 from warehouse.core import run_sql
+from warehouse.ranking import refresh_redacted_text
 from warehouse.snapshot import SNAPSHOT_TABLES, write_snapshot
 
 READ = """
@@ -35,7 +36,7 @@ def test_analysts_read_the_snapshot_while_a_run_holds_the_warehouse(
     snapshot = tmp_path / "analyst.duckdb"
     writer = connect_warehouse(tmp_path / "warehouse.duckdb")  # as a nightly run would
     try:
-        write_snapshot(writer, snapshot, "run-1", redact_pii)
+        write_snapshot(writer, snapshot, "run-1", redact_pii, redactor="v1")
         hassles = writer.execute("SELECT count(*) FROM v_latest_hassles").fetchone()[0]
 
         # The live file is locked for every other process, the snapshot is not.
@@ -48,7 +49,7 @@ def test_analysts_read_the_snapshot_while_a_run_holds_the_warehouse(
         # A reader holding the old snapshot keeps its view while a new one is swapped in.
         with duckdb.connect(str(snapshot), read_only=True) as held:
             before = held.execute("SELECT run_id FROM snapshot_info").fetchone()
-            write_snapshot(writer, snapshot, "run-2", redact_pii)
+            write_snapshot(writer, snapshot, "run-2", redact_pii, redactor="v1")
             assert held.execute("SELECT run_id FROM snapshot_info").fetchone() == before
         with duckdb.connect(str(snapshot), read_only=True) as fresh:
             assert fresh.execute("SELECT run_id FROM snapshot_info").fetchone() == ("run-2",)
@@ -146,7 +147,7 @@ def test_leftovers_of_an_interrupted_write_are_removed(small_warehouse, tmp_path
     ]
     for path in leftovers:
         path.write_bytes(b"half a snapshot")
-    write_snapshot(small_warehouse, target, "run-1", redact_pii)
+    write_snapshot(small_warehouse, target, "run-1", redact_pii, redactor="v1")
     assert not any(path.exists() for path in leftovers)
     assert sorted(p.name for p in tmp_path.glob("*analyst*")) == ["analyst.duckdb"]
     assert snapshot_rows(target, "SELECT run_id FROM snapshot_info") == [("run-1",)]
@@ -156,7 +157,7 @@ def test_a_failed_write_leaves_no_partial_file_and_keeps_the_old_snapshot(
     small_warehouse, tmp_path
 ):
     target = tmp_path / "analyst.duckdb"
-    write_snapshot(small_warehouse, target, "run-1", redact_pii)
+    write_snapshot(small_warehouse, target, "run-1", redact_pii, redactor="v1")
 
     def broken(text):
         raise RuntimeError("redactor exploded")
@@ -164,11 +165,11 @@ def test_a_failed_write_leaves_no_partial_file_and_keeps_the_old_snapshot(
     # A text no snapshot has redacted yet reaches the broken redactor.
     run_sql(small_warehouse, "UPDATE rejected SET reason = reason || ' (again)'")
     with pytest.raises(Exception, match="redactor exploded"):
-        write_snapshot(small_warehouse, target, "run-2", broken)
+        write_snapshot(small_warehouse, target, "run-2", broken, redactor="v1")
     assert sorted(p.name for p in tmp_path.glob("*analyst*")) == ["analyst.duckdb"]
     assert snapshot_rows(target, "SELECT run_id FROM snapshot_info") == [("run-1",)]
     # The connection is usable afterwards: the next write succeeds.
-    write_snapshot(small_warehouse, target, "run-3", redact_pii)
+    write_snapshot(small_warehouse, target, "run-3", redact_pii, redactor="v1")
     assert snapshot_rows(target, "SELECT run_id FROM snapshot_info") == [("run-3",)]
 
 
@@ -176,8 +177,8 @@ def test_customer_ids_are_pseudonymised_with_a_key_the_snapshot_never_holds(
     small_warehouse, tmp_path
 ):
     first, second = tmp_path / "a.duckdb", tmp_path / "b.duckdb"
-    write_snapshot(small_warehouse, first, "run-1", redact_pii)
-    write_snapshot(small_warehouse, second, "run-2", redact_pii)
+    write_snapshot(small_warehouse, first, "run-1", redact_pii, redactor="v1")
+    write_snapshot(small_warehouse, second, "run-2", redact_pii, redactor="v1")
     ids = snapshot_rows(first, "SELECT comment_id, customer_id FROM comments ORDER BY 1")
     assert [c for _, c in ids] == [ids[0][1], ids[1][1], ids[0][1]]  # same customer, same id
     assert ids[0][1] != ids[1][1]
@@ -206,10 +207,10 @@ def test_each_text_is_redacted_once_and_looked_up_at_later_snapshots(small_wareh
         return redact_pii(text)
 
     first, second = tmp_path / "a.duckdb", tmp_path / "b.duckdb"
-    write_snapshot(small_warehouse, first, "run-1", counting)
+    write_snapshot(small_warehouse, first, "run-1", counting, redactor="v1")
     assert seen and len(seen) == len(set(seen))
     redacted_first = len(seen)
-    write_snapshot(small_warehouse, second, "run-2", counting)
+    write_snapshot(small_warehouse, second, "run-2", counting, redactor="v1")
     assert len(seen) == redacted_first  # nothing new to redact
     reasons = "SELECT reason FROM rejected ORDER BY 1"
     assert snapshot_rows(second, reasons) == snapshot_rows(first, reasons)
@@ -219,15 +220,43 @@ def test_each_text_is_redacted_once_and_looked_up_at_later_snapshots(small_wareh
         "INSERT INTO rejected SELECT * REPLACE (line + 1 AS line, 'call 555-0199' AS reason) "
         "FROM rejected LIMIT 1",
     )
-    write_snapshot(small_warehouse, first, "run-3", counting)
+    write_snapshot(small_warehouse, first, "run-3", counting, redactor="v1")
     assert seen[redacted_first:] == ["call 555-0199"]
     assert ("call [phone]",) in snapshot_rows(first, reasons)
 
 
 def test_rejected_reasons_are_redacted_and_raw_text_left_out(small_warehouse, tmp_path):
     target = tmp_path / "analyst.duckdb"
-    write_snapshot(small_warehouse, target, "run-1", redact_pii)
+    write_snapshot(small_warehouse, target, "run-1", redact_pii, redactor="v1")
     [(reason,)] = snapshot_rows(target, "SELECT reason FROM rejected")
     assert reason == 'date: cannot read "born [birthdate]" for [email] (call [phone])'
     columns = {c for c, *_ in snapshot_rows(target, "DESCRIBE rejected")}
     assert "raw_text" not in columns and "reason" in columns
+
+
+def test_a_new_redactor_version_redacts_every_kept_text_again(small_warehouse, tmp_path):
+    """An upgrade that finds more PII reaches texts redacted before it, in both caches."""
+    weak, strong = (lambda text: text), redact_pii  # v1 found nothing; v2 finds the phone
+    target = tmp_path / "analyst.duckdb"
+    assert refresh_redacted_text(small_warehouse, weak, redactor="v1") == 3
+    write_snapshot(small_warehouse, target, "run-1", weak, redactor="v1")
+    assert refresh_redacted_text(small_warehouse, weak, redactor="v1") == 0
+
+    assert refresh_redacted_text(small_warehouse, strong, redactor="v2") == 3
+    write_snapshot(small_warehouse, target, "run-2", strong, redactor="v2")
+
+    [(reason,)] = snapshot_rows(target, "SELECT reason FROM rejected")
+    assert "5551234567" not in reason and "[phone]" in reason
+    texts = snapshot_rows(target, "SELECT text FROM comments_redacted")
+    assert texts and all("5551234567" not in text for (text,) in texts)
+    assert "redactor" not in {c for c, *_ in snapshot_rows(target, "DESCRIBE comments_redacted")}
+
+
+def test_texts_redacted_before_redactor_versions_were_kept_are_redacted_again(
+    small_warehouse,
+):
+    run_sql(
+        small_warehouse,
+        "INSERT INTO comments_redacted BY NAME SELECT comment_id, content_hash, text FROM comments",
+    )  # as a warehouse older than migration 016
+    assert refresh_redacted_text(small_warehouse, redact_pii, redactor="v1") == 3
