@@ -95,10 +95,15 @@ def compute_ranking(
 
 
 def change_since(score: HassleScore, previous: dict[str, tuple[int, float]]) -> str:
-    """``new`` when the previous ranking lacks the hassle, else rising, falling or steady."""
+    """Its move since the previous ranking (``previous``: hassle id -> rank, score).
+
+    ``new`` when that ranking lacks the hassle, else ``rising`` (a better rank), ``falling``
+    (a worse one) or ``steady`` (the same rank). What customers say over time is the trend's.
+    """
     if score.hassle_id not in previous:
         return "new"
-    return score.trend_label if score.trend_label in ("rising", "falling") else "steady"
+    before = previous[score.hassle_id][0]
+    return "rising" if score.rank < before else "falling" if score.rank > before else "steady"
 
 
 def ranking_rows(
