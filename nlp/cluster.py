@@ -290,19 +290,20 @@ def vote_neighbours(
     n_clusters: int,
     k: int,
     *,
-    exclude: np.ndarray | None = None,
+    same: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Let each point's ``k`` most similar reference rows vote for their clusters.
 
     A reference row labelled ``NOISE`` is a neighbour that votes for no cluster: a point
-    among such rows wins only a weak vote. ``exclude`` (per point, a reference row or -1)
-    keeps a point from being its own neighbour when it is in ``reference`` too.
+    among such rows wins only a weak vote. ``same`` (a sentence id per point, and per
+    reference row) keeps a point from being its own neighbour, or that of a copy of its
+    sentence, when they are in ``reference`` too.
 
     Returns:
         The winning cluster of each point, and its vote strength: the summed cosine
         similarity of the neighbours in that cluster, divided by ``k``.
     """
-    k = max(1, min(k, len(reference) - (exclude is not None)))
+    k = max(1, min(k, len(reference) - (same is not None)))
     # NOISE rows vote into an extra last column, which no point can win.
     voters = np.where(reference_labels >= 0, reference_labels, n_clusters)
     best = np.empty(len(points), dtype=np.int32)
@@ -311,9 +312,9 @@ def vote_neighbours(
     for first in range(0, len(points), chunk):
         scores = points[first : first + chunk] @ reference.T
         rows = np.arange(len(scores))[:, None]
-        if exclude is not None:
-            own = exclude[first : first + len(scores)]
-            scores[np.flatnonzero(own >= 0), own[own >= 0]] = -np.inf
+        if same is not None:
+            own = same[0][first : first + len(scores)]
+            scores[own[:, None] == same[1][None, :]] = -np.inf
         similarity, nearest = _top_k(scores, k)
         votes = np.zeros((len(scores), n_clusters + 1), dtype=np.float32)
         np.add.at(votes, (rows, voters[nearest]), np.maximum(similarity, 0))

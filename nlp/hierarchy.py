@@ -10,8 +10,9 @@ Children are the specific hassles the clusterer finds (:mod:`nlp.cluster`). This
    no close sibling may be its parent's only child.
 2. **assigns a night's units incrementally** (:func:`assign_incrementally`): units already in
    a child stay there; every new unit is offered to the children by the kNN vote of
-   :func:`nlp.cluster.vote_neighbours` among all the window's units, where the unclustered and
-   the other new units vote for no child; units none of them wants are clustered among
+   :func:`nlp.cluster.vote_neighbours` among all the window's units but copies of its own
+   sentence, where the unclustered and the other new units vote for no child (a copy of a
+   sentence already in a child joins it); units none of them wants are clustered among
    themselves, and a group that is news (:func:`is_emerging`) becomes a new child, under the
    parent its centroid is closest to (or a parent of its own). Established children neither
    merge nor split, and no id moves.
@@ -32,6 +33,7 @@ from nlp.cluster import (
     Clustering,
     cluster_centroids,
     coherence,
+    distinct_rows,
     normalise_rows,
     vote_neighbours,
 )
@@ -173,31 +175,8 @@ def assign_incrementally(
     # Only new units are voted in: an old unit that was noise stays noise until the next full
     # clustering, so a night without new text changes no membership.
     todo = np.flatnonzero(~kept & is_new)
-    # Every other unit of the window is a neighbour, the unclustered and the new included: a
-    # new unit among other new ones (a hassle emerging) is not pulled into the nearest child.
-    # A uniform sample of the window keeps the densities but thins a small new group below
-    # soft_neighbours of its own (15 new sentences among 4,045, 200 kept: the child beside them
-    # voted them in). So the whole window votes unless more than max_reference_points new
-    # units need a vote, which bounds the cost as the full clustering's vote for its noise is.
     if len(todo) and kept.any() and params.soft_threshold < 1.0:
-        if len(todo) > params.max_reference_points:
-            rng = np.random.default_rng(params.seed)
-            reference = np.sort(
-                rng.choice(len(labels), size=params.max_reference_points, replace=False)
-            )
-            column = np.full(len(labels), -1)
-            column[reference] = np.arange(len(reference))
-            voters, voter_labels, own_rows = vectors[reference], labels[reference], column[todo]
-        else:  # the window itself, not a copy of it
-            voters, voter_labels, own_rows = vectors, labels, todo
-        best, votes = vote_neighbours(
-            vectors[todo],
-            voters,
-            voter_labels,
-            n_children,
-            params.soft_neighbours,
-            exclude=own_rows,
-        )
+        best, votes = _vote_new_units(vectors, labels, todo, n_children, params)
         joins = votes >= params.soft_threshold
         labels[todo[joins]] = best[joins]
         joined[todo[joins]] = True
@@ -210,52 +189,47 @@ def assign_incrementally(
     if len(leftovers) >= 2 * min_cluster_size and is_new[leftovers].any():
         fitted_on = len(leftovers)
         background = float(is_new[leftovers].mean())
+        leftover_params = _leftover_params(params, min_cluster_size)
+        window_mean = vectors.mean(axis=0)
         found = cluster_leftovers(
-            vectors[leftovers],
-            ClusterParams(
-                # A few hundred leftovers make a thin neighbour graph, which UMAP folds into two
-                # or three lumps (330 demo leftovers: groups of 190 and 125); PCA keeps them apart.
-                reduction="pca" if params.reduction == "umap" else params.reduction,
-                n_components=None if params.reduction == "umap" else params.n_components,
-                min_cluster_size=min_cluster_size,
-                min_samples=params.min_samples,
-                selection=params.selection,
-                soft_neighbours=params.soft_neighbours,
-                # No soft assignment among leftovers: it would pull old noise into a new group
-                # of new units until the group no longer looked new.
-                soft_threshold=1.0,
-                # A new hassle is a dense group of tonight's leftovers, not a fringe of them.
-                noise_passes=0,
-                merge_similarity=1.0,
-                split_share=1.0,
-                split_min_coherence=params.split_min_coherence,
-                seed=params.seed,
-            ),
-            window_mean=vectors.mean(axis=0),
-            n_jobs=n_jobs,
+            vectors[leftovers], leftover_params, window_mean=window_mean, n_jobs=n_jobs
         )
-        centroids_of_parents = parent_centroids(vectors, labels, parent_of_child)
-        in_use = len(set(parent_of_child.tolist()))
+        groups = []
         for k in range(found.n_clusters):
             members = found.labels == k
             new = is_new[leftovers[members]]
-            if not is_emerging(
+            if is_emerging(
                 new,
                 background=background,
                 min_new_share=min_new_share,
                 min_cluster_size=min_cluster_size,
             ):
-                continue
-            rows = leftovers[members]
-            centroid = found.centroids[k]
-            if new.mean() < min_new_share:
-                # News gathered old noise round it: the new units are the hassle, and the old
-                # stay noise until the next full clustering (they would name the hassle).
-                members &= is_new[leftovers]
-                rows = leftovers[members]
-                centroid = cluster_centroids(vectors[rows], np.zeros(len(rows), np.int32), 1)[0]
+                # News that gathered old noise round it: the new units are the hassle, and
+                # the old stay noise until the next full clustering (they would name it).
+                keep = members & is_new[leftovers] if new.mean() < min_new_share else members
+                groups.append((leftovers[keep], found.probabilities[keep]))
+        fresh = leftovers[is_new[leftovers]]
+        if not groups and len(fresh) >= 2 * min_cluster_size:
+            # HDBSCAN may fold tonight's group into old noise (21 new promo-code complaints
+            # among 75 leftovers, one unit away from a fit that kept them 21 of 43): tonight's
+            # leftovers alone, when they hold a group as alike as any hassle must be.
+            alone = cluster_leftovers(
+                vectors[fresh], leftover_params, window_mean=window_mean, n_jobs=n_jobs
+            )
+            alike = coherence(
+                normalise_rows(vectors[fresh] - window_mean), alone.labels, alone.n_clusters
+            )
+            groups = [
+                (fresh[alone.labels == k], alone.probabilities[alone.labels == k])
+                for k in range(alone.n_clusters)
+                if alike[k] >= params.split_min_coherence
+            ]
+        centroids_of_parents = parent_centroids(vectors, labels, parent_of_child)
+        in_use = len(set(parent_of_child.tolist()))
+        for rows, probabilities in groups:
             labels[rows] = n_children + n_new
-            strength[rows] = found.probabilities[members]
+            strength[rows] = probabilities
+            centroid = cluster_centroids(vectors[rows], np.zeros(len(rows), np.int32), 1)[0]
             parent = join_parent(
                 centroids_of_parents @ centroid,
                 parent_similarity=parent_similarity,
@@ -273,6 +247,78 @@ def assign_incrementally(
         new_parents=np.array(new_parents, dtype=np.int32),
         fitted_on=fitted_on,
     )
+
+
+def _leftover_params(params: ClusterParams, min_cluster_size: int) -> ClusterParams:
+    """How an incremental night clusters its leftovers: densely, once, nothing merged."""
+    return ClusterParams(
+        # A few hundred leftovers make a thin neighbour graph, which UMAP folds into two
+        # or three lumps (330 demo leftovers: groups of 190 and 125); PCA keeps them apart.
+        reduction="pca" if params.reduction == "umap" else params.reduction,
+        n_components=None if params.reduction == "umap" else params.n_components,
+        min_cluster_size=min_cluster_size,
+        min_samples=params.min_samples,
+        selection=params.selection,
+        soft_neighbours=params.soft_neighbours,
+        # No soft assignment among leftovers: it would pull old noise into a new group
+        # of new units until the group no longer looked new.
+        soft_threshold=1.0,
+        # A new hassle is a dense group of tonight's leftovers, not a fringe of them.
+        noise_passes=0,
+        merge_similarity=1.0,
+        split_share=1.0,
+        split_min_coherence=params.split_min_coherence,
+        seed=params.seed,
+    )
+
+
+def _vote_new_units(
+    vectors: np.ndarray,
+    labels: np.ndarray,
+    todo: np.ndarray,
+    n_children: int,
+    params: ClusterParams,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The child each unit of ``todo`` is voted into, and the vote's strength.
+
+    A copy of a sentence already in a child joins that child (strength 1). Every other unit
+    of the window is a neighbour, the unclustered and the new included: a new unit among
+    other new ones (a hassle emerging) is not pulled into the nearest child. But not a copy of
+    its own sentence: five new copies of the top hassle's complaint were each other's nearest
+    neighbours, voted for no child, and stayed out of it.
+
+    A uniform sample of the window keeps the densities but thins a small new group below
+    soft_neighbours of its own (15 new sentences among 4,045, 200 kept: the child beside them
+    voted them in). So the whole window votes unless more than max_reference_points new units
+    need a vote, which bounds the cost as the full clustering's vote for its noise is.
+    """
+    sentence = distinct_rows(vectors)[1]
+    in_child = np.full(int(sentence.max()) + 1, NOISE, dtype=np.int32)
+    clustered = np.flatnonzero(labels >= 0)
+    in_child[sentence[clustered]] = labels[clustered]
+    best = in_child[sentence[todo]]
+    votes = np.where(best >= 0, 1.0, 0.0).astype(np.float32)
+    voting = np.flatnonzero(best < 0)
+    if not len(voting):
+        return best, votes
+    if len(voting) > params.max_reference_points:
+        rng = np.random.default_rng(params.seed)
+        reference = np.sort(
+            rng.choice(len(labels), size=params.max_reference_points, replace=False)
+        )
+        voters, voter_labels = vectors[reference], labels[reference]
+    else:  # the window itself, not a copy of it
+        reference = slice(None)
+        voters, voter_labels = vectors, labels
+    best[voting], votes[voting] = vote_neighbours(
+        vectors[todo[voting]],
+        voters,
+        voter_labels,
+        n_children,
+        params.soft_neighbours,
+        same=(sentence[todo[voting]], sentence[reference]),
+    )
+    return best, votes
 
 
 def cluster_leftovers(

@@ -357,17 +357,25 @@ def test_vote_neighbours_counts_negative_similarities_as_zero():
 
 
 def test_unclustered_neighbours_vote_for_no_cluster_and_a_point_is_not_its_own_neighbour():
-    # Rows 0-1 are noise (or other new points), row 2 is cluster 0, row 3 is the point itself.
-    reference = unit_rows([[1.0, 0.1, 0.0], [1.0, 0.0, 0.1], [0.6, 0.8, 0.0], [1.0, 0.0, 0.0]])
+    # Rows 0-1 are noise (or other new points), row 2 is cluster 0, row 3 is the point itself
+    # and row 4 a copy of its sentence (the same sentence id, 7).
+    reference = unit_rows(
+        [[1.0, 0.1, 0.0], [1.0, 0.0, 0.1], [0.6, 0.8, 0.0], [1.0, 0.0, 0.0], [1.0, 0.0, 0.0]]
+    )
     point = reference[3:4]
     sims = reference @ point[0]
 
     best, strength = vote_neighbours(
-        point, reference, np.array([NOISE, NOISE, 0, NOISE]), 1, k=3, exclude=np.array([3])
+        point,
+        reference,
+        np.array([NOISE, NOISE, 0, NOISE, NOISE]),
+        1,
+        k=3,
+        same=(np.array([7]), np.array([1, 2, 3, 7, 7])),
     )
 
-    # Its own row would be the nearest; without it the 3 nearest are rows 0, 1 and 2, of
-    # which only row 2 votes: a point among unclustered ones wins only a weak vote.
+    # Its own row and its copy would be the nearest; without them the 3 nearest are rows 0,
+    # 1 and 2, of which only row 2 votes: a point among unclustered ones wins a weak vote.
     assert best[0] == 0
     assert strength[0] == pytest.approx(sims[2] / 3, rel=1e-5)
 
@@ -383,14 +391,16 @@ def test_a_vote_against_a_large_reference_is_the_same_in_every_block(
     reference = unit_rows(rng.normal(size=(41_000, 8)).astype(np.float32))
     labels = rng.integers(-1, 4, size=len(reference))
     points = reference[:2_500]
-    exclude = np.arange(2_500)
+    sentence = np.arange(len(reference))
     blocks = []
     top_k = nlp.cluster._top_k
     monkeypatch.setattr(
         nlp.cluster, "_top_k", lambda scores, k: blocks.append(scores.shape) or top_k(scores, k)
     )
 
-    best, strength = vote_neighbours(points, reference, labels, 4, 5, exclude=exclude)
+    best, strength = vote_neighbours(
+        points, reference, labels, 4, 5, same=(sentence[:2_500], sentence)
+    )
 
     assert blocks == [(999, 41_000), (999, 41_000), (502, 41_000)]
 

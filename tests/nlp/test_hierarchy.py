@@ -9,7 +9,7 @@ from conftest import blobs, unit_rows
 from sklearn.metrics import normalized_mutual_info_score
 
 import nlp.hierarchy as hierarchy_module
-from nlp.cluster import CORE, NOISE, coherence
+from nlp.cluster import CORE, NOISE, Clustering, cluster_centroids, coherence
 from nlp.clusterers.hdbscan import ClusterParams, split_incoherent
 from nlp.hierarchy import (
     assign_incrementally,
@@ -283,6 +283,63 @@ def test_a_new_hassle_in_a_window_above_the_reference_limit_is_still_news():
 
     assert not found.joined.any()
     assert found.n_new == 1 and np.all(found.labels[-15:] == 1)
+
+
+def test_copies_of_a_known_complaint_join_its_child_rather_than_outvote_it():
+    """Five new copies of one sentence close to a child were each other's nearest neighbours,
+    voted for no child and stayed out of it (the demo's top hassle missed a surge of its own
+    complaint); identical sentences vote once, as the full clustering clusters them once."""
+    rng = np.random.default_rng(3)
+    center = unit_rows(rng.normal(size=(1, DIM)))
+    old, truth = blobs(center, [80], 0.05, rng)
+    noise = unit_rows(rng.normal(size=(30, DIM)))
+    close = unit_rows(center + 0.15 * unit_rows(rng.normal(size=(1, DIM))))
+    twin = old[:1]  # a new copy of a sentence already in the child
+    vectors = np.vstack([old, noise, np.repeat(close, 5, axis=0), np.repeat(twin, 3, axis=0)])
+    previous = np.concatenate([truth, np.full(38, NOISE)]).astype(np.int32)
+    is_new = np.arange(len(vectors)) >= 110
+
+    found = assign_incrementally(
+        vectors, previous, is_new, 1, np.array([0]), ClusterParams(), min_cluster_size=10
+    )
+
+    assert found.joined[is_new].all() and np.all(found.labels[is_new] == 0)
+    assert np.allclose(found.strength[-3:], 1.0) and found.n_new == 0
+    assert not found.joined[~is_new].any()
+
+
+def test_news_folded_into_old_noise_is_found_among_tonights_leftovers_alone(monkeypatch):
+    """HDBSCAN may put tonight's group inside a larger group of old noise, below the share
+    that makes it news (on the demo, one unit more or less decided it)."""
+    vectors, previous, is_new, n_old, _ = night()
+    real = hierarchy_module.cluster_leftovers
+    fits = []
+
+    def fold_on_first_fit(leftovers, params, **kwargs):
+        fits.append(len(leftovers))
+        if len(fits) > 1:
+            return real(leftovers, params, **kwargs)
+        one = np.zeros(len(leftovers), dtype=np.int32)  # every leftover in one group
+        return Clustering(
+            labels=one,
+            probabilities=np.ones(len(leftovers), dtype=np.float32),
+            assigned_by=np.full(len(leftovers), CORE, dtype=object),
+            centroids=cluster_centroids(leftovers, one, 1),
+        )
+
+    monkeypatch.setattr(hierarchy_module, "cluster_leftovers", fold_on_first_fit)
+
+    found = assign_incrementally(
+        vectors, previous, is_new, 3, np.array([0, 0, 1]), ClusterParams(), min_cluster_size=10
+    )
+
+    # The first fit held 30 old noise units and the 25 new ones (45% new, not news by
+    # share); tonight's 25 leftovers alone hold one group, as alike as a hassle must be
+    # (HDBSCAN's lone group: its core, at least min_cluster_size of them).
+    assert fits == [55, 25]
+    assert found.n_new == 1 and np.sum(found.labels[-25:] == 3) >= 10
+    assert np.all(found.labels[:-25] != 3)
+    assert np.all(found.labels[n_old : n_old + 30] == NOISE)
 
 
 def test_a_night_with_more_new_units_than_the_limit_votes_them_among_a_sample():
