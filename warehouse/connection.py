@@ -87,18 +87,22 @@ def open_sandboxed(path: Path) -> duckdb.DuckDBPyConnection:
 
     The connection reads that one file and nothing else: ``enable_external_access`` is off (no
     ``COPY ... TO``, ``read_text``, ``read_csv``, ``ATTACH``, extension loading) and
-    ``lock_configuration`` is on, so no ``SET`` in a query can turn it back on.
+    ``lock_configuration`` is on, so no ``SET`` in a query can turn it back on. Its time zone
+    is UTC, as the stored times are, whatever the machine's.
 
     Raises:
         FileNotFoundError: When there is no file at ``path``.
         WarehouseUnavailable: When it is locked by a run, damaged or not readable.
     """
     _require_file(path)
-    config = {"enable_external_access": False, "lock_configuration": True}
     try:
-        return duckdb.connect(str(path), read_only=True, config=config)
+        conn = duckdb.connect(str(path), read_only=True, config={"enable_external_access": False})
     except duckdb.Error as exc:
         raise _unavailable(path, exc) from None
+    # Set here, not in the connect config: there DuckDB refuses TimeZone before it loads ICU.
+    run_sql(conn, "SET TimeZone = 'UTC'")
+    run_sql(conn, "SET lock_configuration = true")
+    return conn
 
 
 def check_openable(path: Path) -> None:
