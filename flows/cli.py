@@ -403,7 +403,7 @@ def sql(
     """
     import duckdb
 
-    from warehouse.export import write_export
+    from warehouse.export import ExportError, write_export
 
     settings = _settings(config)
     if out is not None:
@@ -428,6 +428,7 @@ def sql(
     try:
         cursor = conn.execute(query)
         names = [d[0] for d in cursor.description or []]
+        json_columns = [d[0] for d in cursor.description or [] if str(d[1]) == "JSON"]
         if out is None:
             rows = cursor.fetchmany(max_rows + 1)
         else:
@@ -448,7 +449,10 @@ def sql(
     if len(rows) > max_rows:
         console.print(f"(first {max_rows} rows shown; use --max-rows for more)")
     if out is not None:
-        write_export(result, out)
+        try:
+            write_export(result, out, json_columns)
+        except (OSError, ExportError) as exc:
+            _fail("Cannot write", f"{out}: {exc}")
         console.print(f"wrote {result.num_rows:,} rows to [bold]{escape(str(out))}[/]")
 
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from datetime import date, datetime, time
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv
@@ -14,21 +17,68 @@ import pyarrow.parquet
 EXPORT_SUFFIXES = (".csv", ".parquet", ".json")
 
 
-def write_export(result: pa.Table, out: Path) -> None:
-    """Write an Arrow table as CSV, Parquet or JSON (by suffix), replacing ``out`` atomically."""
+class ExportError(ValueError):
+    """A value of the result that the export file's format cannot hold."""
+
+
+def write_export(result: pa.Table, out: Path, json_columns: Collection[str] = ()) -> None:
+    """Write an Arrow table as CSV, Parquet or JSON (by suffix), replacing ``out`` atomically.
+
+    In CSV, lists, maps, structs, unions and intervals are written as JSON text, one value per
+    cell. In JSON, numbers (decimals too) stay numbers, maps and structs become objects, lists
+    arrays, dates and times ISO 8601 strings, and the text of ``json_columns`` (DuckDB's JSON
+    type, which reaches Arrow as plain text) the JSON it holds.
+
+    Raises:
+        OSError: When the file cannot be written.
+        ExportError: When a value cannot be written in that format.
+        Either way no partial file is left behind.
+    """
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f".{out.name}.partial")
     suffix = out.suffix.lower()
-    if suffix == ".csv":
-        pyarrow.csv.write_csv(result, partial)
-    elif suffix == ".parquet":
-        pyarrow.parquet.write_table(result, partial)
-    else:
-        partial.write_text(
-            json.dumps(result.to_pylist(), default=str, ensure_ascii=False, indent=1),
-            encoding="utf-8",
-        )
-    os.replace(partial, out)
+    try:
+        if suffix == ".csv":
+            pyarrow.csv.write_csv(_flatten(result), partial)
+        elif suffix == ".parquet":
+            pyarrow.parquet.write_table(result, partial)
+        else:
+            rows = result.to_pylist(maps_as_pydicts="lossy")
+            for row in rows:
+                for name in json_columns:
+                    if row[name] is not None:
+                        row[name] = json.loads(row[name])
+            partial.write_text(_dumps(rows, indent=1), encoding="utf-8")
+        os.replace(partial, out)
+    except (ValueError, TypeError, pa.ArrowException) as exc:
+        partial.unlink(missing_ok=True)
+        raise ExportError(f"{out.suffix} cannot hold this result: {exc}") from exc
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+
+
+def _flatten(result: pa.Table) -> pa.Table:
+    """``result`` with each column CSV cannot hold turned into its values' JSON text."""
+    for index, field in enumerate(result.schema):
+        if pa.types.is_nested(field.type) or pa.types.is_interval(field.type):
+            values = result.column(index).to_pylist(maps_as_pydicts="lossy")
+            text = pa.array([None if v is None else _dumps(v) for v in values], pa.string())
+            result = result.set_column(index, pa.field(field.name, pa.string()), text)
+    return result
+
+
+def _dumps(value: Any, indent: int | None = None) -> str:
+    return json.dumps(value, default=_json_value, ensure_ascii=False, indent=indent)
+
+
+def _json_value(value: object) -> object:
+    """The JSON form of a value ``json`` does not know: ISO 8601 times, decimals as numbers."""
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return str(value)
 
 
 def overwrites(out: Path, databases: Sequence[Path], files: Sequence[Path]) -> bool:

@@ -1,0 +1,73 @@
+"""``hasslemap sql`` as an analyst uses it: exports of every type.
+
+The warehouse is empty but for its schema and views; the queries bring their own values.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import review_source
+from typer.testing import CliRunner
+
+from flows.cli import app
+from warehouse.connection import connect_warehouse
+
+VIEWS = (
+    "v_latest_hassles",
+    "v_latest_parent_hassles",
+    "v_hassle_trend",
+    "v_stage_theme_matrix",
+    "v_hassle_examples",
+    "v_customer_journeys",
+)
+
+
+@pytest.fixture
+def config(write_config, tmp_path: Path) -> Path:
+    """Settings over an empty warehouse (no snapshot: ``sql`` reads the warehouse, sandboxed)."""
+    connect_warehouse(tmp_path / "warehouse.duckdb").close()
+    return write_config([review_source(tmp_path / "feedback" / "*.csv")])
+
+
+def _invoke(*args: str, columns: int = 200) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args), env={"COLUMNS": str(columns)})
+    return result.exit_code, result.output
+
+
+def _one_line_error(output: str) -> None:
+    assert "Traceback" not in output
+    assert len(output.strip().splitlines()) <= 3, output  # one message, wrapped at most
+
+
+def test_every_analyst_view_exports_to_csv(config, tmp_path):
+    for view in VIEWS:
+        out = tmp_path / "exports" / f"{view}.csv"
+        code, output = _invoke("sql", f"select * from {view}", "-c", str(config), "--out", str(out))
+        assert code == 0, output
+        assert out.is_file()
+    assert sorted(p.name for p in (tmp_path / "exports").iterdir()) == sorted(
+        f"{view}.csv" for view in VIEWS
+    )
+
+
+def test_json_export_keeps_json_columns_maps_and_numbers(config, tmp_path):
+    out = tmp_path / "agg.json"
+    query = """select '{"review": 2}'::json as channels, map {'reach': 0.3} as parts,
+                      sum(x) as s, 1.5 as d from (values (2), (3)) t(x)"""
+    code, output = _invoke("sql", query, "-c", str(config), "--out", str(out))
+    assert code == 0, output
+    assert json.loads(out.read_text()) == [
+        {"channels": {"review": 2}, "parts": {"reach": 0.3}, "s": 5, "d": 1.5}
+    ]
+
+
+def test_an_export_that_cannot_be_written_is_one_line(config, tmp_path):
+    (tmp_path / "exports").write_text("a file where a folder should be")
+    out = tmp_path / "exports" / "h.csv"
+    code, output = _invoke("sql", "select 1 as n", "-c", str(config), "--out", str(out))
+    assert code == 1, output
+    assert "Cannot write" in output and str(out) in output.replace("\n", "")
+    _one_line_error(output.split("┘", 1)[1])  # after the table, printed first
