@@ -427,6 +427,8 @@ def sql(
     conn = _open(path, sandboxed=True, hints=hints)
     try:
         cursor = conn.execute(query)
+        if cursor is None:  # DuckDB's answer to a query that is blank or only comments
+            _fail("No SQL", "no statement given: the query is empty or only comments", code=2)
         names = [d[0] for d in cursor.description or []]
         json_columns = [d[0] for d in cursor.description or [] if str(d[1]) == "JSON"]
         if out is None:

@@ -1,4 +1,4 @@
-"""``hasslemap sql`` as an analyst uses it: exports of every type.
+"""``hasslemap sql`` as an analyst uses it: exports of every type, usage errors.
 
 The warehouse is empty but for its schema and views; the queries bring their own values.
 """
@@ -71,3 +71,11 @@ def test_an_export_that_cannot_be_written_is_one_line(config, tmp_path):
     assert code == 1, output
     assert "Cannot write" in output and str(out) in output.replace("\n", "")
     _one_line_error(output.split("┘", 1)[1])  # after the table, printed first
+
+
+@pytest.mark.parametrize("query", ["", "   ", "-- hi", "/* nothing */ ;"])
+def test_a_query_without_a_statement_is_a_usage_error(config, query):
+    code, output = _invoke("sql", "-c", str(config), "--", query)
+    assert code == 2, output
+    assert "no statement given" in output
+    _one_line_error(output)
