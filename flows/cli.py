@@ -220,7 +220,7 @@ def _print_enrich_summary(enrich: dict[str, Any], settings: Settings) -> None:
     finally:
         conn.close()
     # Ten stages by ten columns need more than the 80 columns a pipe reports.
-    Console(width=max(console.width, 150)).print(pain_point_table(taxonomy, counts))
+    _print_wide(pain_point_table(taxonomy, counts), 150)
 
 
 def _print_top_hassles(settings: Settings, top: int = 10) -> None:
@@ -251,7 +251,12 @@ def _print_top_hassles(settings: Settings, top: int = 10) -> None:
             marks = {"label": "↳ "} if child else {}
             # Labels are made of customers' words: Text() shows them as typed, never as markup.
             table.add_row(*(Text(marks.get(c.name, "") + c.cell(item)) for c in columns))
-    Console(width=max(console.width, 140)).print(table)
+    _print_wide(table, 140)
+
+
+def _print_wide(table: Table, width: int) -> None:
+    """Print ``table`` at least ``width`` columns wide (wider when the terminal is)."""
+    Console(width=max(console.width, width)).print(table)
 
 
 @app.command()
@@ -403,6 +408,7 @@ def sql(
     """
     import duckdb
 
+    from flows.sql_result import natural_width, result_table
     from warehouse.export import ExportError, write_export
 
     settings = _settings(config)
@@ -435,19 +441,18 @@ def sql(
             rows = cursor.fetchmany(max_rows + 1)
         else:
             result = cursor.to_arrow_table()
-            shown = result.slice(0, max_rows + 1)
-            rows = list(zip(*(column.to_pylist() for column in shown.columns), strict=True))
+            shown = result.slice(0, max_rows + 1).columns
+            values = (column.to_pylist(maps_as_pydicts="lossy") for column in shown)
+            rows = list(zip(*values, strict=True))
     except duckdb.Error as exc:
         _fail("SQL error", str(exc))
     finally:
         conn.close()
-    # Column names and values are data (customer text among them), never rich markup.
-    table = Table()
-    for name in names:
-        table.add_column(Text(name))
-    for row in rows[:max_rows]:
-        table.add_row(*(Text("" if v is None else str(v)) for v in row))
-    console.print(table)
+    table = result_table(names, rows[:max_rows])
+    if console.is_terminal:
+        console.print(table)
+    else:  # a pipe or a file: every character of every cell, as wide as that takes
+        _print_wide(table, natural_width(console, table))
     if len(rows) > max_rows:
         console.print(f"(first {max_rows} rows shown; use --max-rows for more)")
     if out is not None:

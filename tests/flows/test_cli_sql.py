@@ -1,4 +1,4 @@
-"""``hasslemap sql`` as an analyst uses it: exports of every type, usage errors.
+"""``hasslemap sql`` as an analyst uses it: exports, usage errors, tables in a pipe, NULLs.
 
 The warehouse is empty but for its schema and views; the queries bring their own values.
 """
@@ -79,3 +79,27 @@ def test_a_query_without_a_statement_is_a_usage_error(config, query):
     assert code == 2, output
     assert "no statement given" in output
     _one_line_error(output)
+
+
+def test_a_pipe_gets_every_character_of_a_wide_table(config):
+    values = [f"H-{n:04d}-checkout-card-declined" for n in range(12)]
+    query = "select " + ", ".join(f"'{v}' as column_{n}" for n, v in enumerate(values))
+    code, output = _invoke("sql", query, "-c", str(config), columns=80)
+    assert code == 0, output
+    assert "…" not in output
+    assert all(v in output for v in values), output
+
+
+@pytest.mark.parametrize("out", [None, "nulls.csv"])
+def test_null_is_shown_as_null_at_the_top_and_in_lists(config, tmp_path, out):
+    query = "select null as missing, '' as blank, [null, 'x'] as items, map {'k': null} as m"
+    extra = ["--out", str(tmp_path / out)] if out else []
+    code, output = _invoke("sql", query, "-c", str(config), *extra)
+    assert code == 0, output
+    row = next(line for line in output.splitlines() if "[" in line and "│" in line)
+    assert [c.strip() for c in row.strip("│ ").split("│")] == [
+        "NULL",
+        "",
+        "[NULL, 'x']",
+        "{'k': NULL}",
+    ]
