@@ -116,10 +116,20 @@ def send_alerts(
             ", ".join(f"{h} ({share:.0%} fresh)" for h, share in regrouped),
         )
     alerts = due[: max(0, cfg.max_per_run - len(announced))]
-    if len(due) > len(alerts):
+    held = due[len(alerts) :]
+    if held:
+        # Kept for the next run: by then a new hassle is no longer "new" and would be lost.
+        store.record_pending(
+            conn,
+            [(a.hassle_id, state) for a in held for state in a.states],
+            run_id,
+            now(),
+            f"held back: alerts.max_per_run ({cfg.max_per_run}) reached",
+        )
         logger.info(
-            "send_alerts: %d more due hassles not announced: max_per_run (%d) reached for run %s",
-            len(due) - len(alerts),
+            "send_alerts: %d more due hassles held back for the next run (alerts_pending): "
+            "max_per_run (%d) reached for run %s",
+            len(held),
             cfg.max_per_run,
             run_id,
         )

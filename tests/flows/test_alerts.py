@@ -194,15 +194,19 @@ def test_a_second_call_for_the_same_run_sends_nothing_and_clears_stale_rises(
     assert second["rising_cleared"] == 1
     assert len(webhook.posts) == 1, "no second POST"
     assert sent_rows(conn) == before
-    # The demo has more due hassles than max_per_run: a later ranking (same hassles, still
-    # new) announces the next ones, never one already announced.
+    # The demo has more due hassles than max_per_run: those past it wait in alerts_pending,
+    # and a later ranking announces the next ones (never one already announced), even once
+    # the next night's clustering has made every hassle 'active' (they were lost before).
     assert len(due) > settings.alerts.max_per_run
+    held = {h for h, s in run_sql(conn, "SELECT hassle_id, state FROM alerts_pending")}
+    assert held == {h for _, h, *_ in due[settings.alerts.max_per_run :]}
     run_sql(
         conn,
         "INSERT INTO hassle_rankings SELECT * REPLACE ('later-run' AS run_id, "
         "now()::TIMESTAMP AS ranked_at) FROM hassle_rankings WHERE run_id = ?",
         [run_id],
     )
+    run_sql(conn, "UPDATE hassles SET status = 'active' WHERE status = 'new'")
     third = run_send_alerts(conn, settings, "later-run", report)
     expected = due[settings.alerts.max_per_run : 2 * settings.alerts.max_per_run]
     assert third["alerts_sent"] == len(expected)
