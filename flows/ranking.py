@@ -9,7 +9,8 @@ Shared by the ``rank`` stage, the report and ``hasslemap report``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 
 import duckdb
 
@@ -39,7 +40,7 @@ class Ranking:
     cluster_run: store.ClusterRun
     scores: list[HassleScore]
     info: dict[str, store.HassleRow]
-    mentions: list[Mention]  # of the children
+    mentions: list[Mention]  # of the children, in the filtered period
     parents: list[HassleScore] = field(default_factory=list)
     parent_of: dict[str, str] = field(default_factory=dict)
     levels: dict[str, store.HassleLevel] = field(default_factory=dict)
@@ -70,16 +71,27 @@ def make_ranker(settings: Settings) -> TransparentRanker:
 def compute_ranking(
     conn: duckdb.DuckDBPyConnection, settings: Settings, filters: store.ReportFilter
 ) -> Ranking | None:
-    """Rank the latest clustering's hassles over the filtered comments (None before any)."""
+    """Rank the latest clustering's hassles over the filtered comments (None before any).
+
+    The trends end at the end of ``filters.until`` when given (else at the clustering's
+    window end), and compare with the weeks before even where ``filters.since`` cuts them
+    off: mentions before ``since`` are read for the trends only, and count nowhere else.
+    A comparison period reaching back before the clustering's window is cut to the window.
+    """
     run = store.latest_cluster_run(conn)
     if run is None:
         return None
-    mentions = store.read_mentions(conn, run.run_id, filters)
+    mentions = store.read_mentions(conn, run.run_id, replace(filters, since=None))
+    counted_from = _midnight(filters.since) if filters.since else None
+    counted = [m for m in mentions if counted_from is None or m.created_at >= counted_from]
+    as_of = run.window_end
+    if filters.until:
+        as_of = min(as_of, _midnight(filters.until + timedelta(days=1)))
     scored = store.read_scored_comments(conn, (run.window_start, run.window_end), filters)
     info = store.read_hassle_info(conn)
     levels = store.read_hassle_levels(conn, run.run_id)
     children = []
-    for h in sorted({m.hassle_id for m in mentions}):
+    for h in sorted({m.hassle_id for m in counted}):
         level = levels.get(h)
         parent = level.parent_id if level and level.parent_id in info else None
         children.append(HassleInfo(h, level.specificity if level else None, parent))
@@ -88,10 +100,17 @@ def compute_ranking(
         for p in sorted({c.parent_id for c in children if c.parent_id is not None})
     ]
     ranked = rank_levels(
-        make_ranker(settings), mentions, children, parents, scored, as_of=run.window_end
+        make_ranker(settings),
+        mentions,
+        children,
+        parents,
+        scored,
+        as_of=as_of,
+        counted_from=counted_from,
+        history_from=run.window_start,
     )
     parent_of = {c.hassle_id: c.parent_id for c in children if c.parent_id is not None}
-    return Ranking(run, ranked.children, info, mentions, ranked.parents, parent_of, levels)
+    return Ranking(run, ranked.children, info, counted, ranked.parents, parent_of, levels)
 
 
 def change_since(score: HassleScore, previous: dict[str, tuple[int, float]]) -> str:
@@ -153,6 +172,10 @@ def ranking_rows(
             )
         )
     return rows
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time())
 
 
 def _finite(value: float | None) -> float | None:

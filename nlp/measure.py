@@ -78,8 +78,8 @@ def csat(scores: Sequence[int]) -> float:
 def trend_test(
     recent: int,
     baseline: int,
-    recent_days: int,
-    baseline_days: int,
+    recent_days: float,
+    baseline_days: float,
     settings: TrendSettings,
 ) -> Trend:
     """Compare mentions in a window with the period before it, with a significance guard.
@@ -138,11 +138,17 @@ def measure_level(
     *,
     as_of: datetime,
     trend: TrendSettings,
+    counted_from: datetime | None = None,
+    history_from: datetime | None = None,
 ) -> list[Evidence]:
     """The evidence of every hassle in ``hassle_ids`` or ``mentions``, sorted by hassle id.
 
     A hassle without mentions has zero counts. Mentions after ``as_of`` count everywhere
-    except in the trends.
+    except in the trends; mentions before ``counted_from`` count only in the trends (as the
+    comparison periods a date filter cut off), and a hassle with no other mention is left out.
+    A comparison period reaching back before ``history_from`` is cut to the days after it
+    (its daily rate is then not diluted by days that hold no data); with no day left, the
+    trend is steady.
 
     Args:
         mentions: One per comment per hassle, for the window.
@@ -150,6 +156,8 @@ def measure_level(
         scored: Every comment in the window with an NPS or CSAT score.
         as_of: End of the window (trend windows end here).
         trend: Trend windows and the significance guard.
+        counted_from: Start of the counted period (``None``: every mention counts).
+        history_from: Start of the data the mentions come from (``None``: unbounded).
 
     Returns:
         One :class:`~nlp.evidence.Evidence` per hassle.
@@ -158,10 +166,16 @@ def measure_level(
         ValueError: On an unknown ``score_kind`` or an out-of-range score.
     """
     nps_cat, csat_sat = _score_maps(scored)
-    groups, channels_in_data, has_value = _group(mentions, nps_cat, csat_sat, as_of)
+    groups, channels_in_data, has_value, earlier = _group(
+        mentions, nps_cat, csat_sat, as_of, counted_from
+    )
     for hassle_id in hassle_ids:
         groups.setdefault(hassle_id, _Group())
+    for hassle_id, ages in earlier.items():
+        if hassle_id in groups:
+            groups[hassle_id].ages.extend(ages)
     ids = sorted(groups)
+    history = (as_of - history_from) / _DAY if history_from is not None else math.inf
     nps_all = _Tally.of(nps_cat.values(), positive=1, negative=-1)
     csat_all = _Tally.of(csat_sat.values(), positive=True, negative=None)
     level = []
@@ -177,20 +191,8 @@ def measure_level(
                 repeat_customers=s.repeat_customers,
                 severity_mean=s.severity_mean,
                 severity_p90=s.severity_p90,
-                trend_7d=trend_test(
-                    g.count_ages(0, trend.short_days),
-                    g.count_ages(trend.short_days, trend.short_days + trend.baseline_days),
-                    trend.short_days,
-                    trend.baseline_days,
-                    trend,
-                ),
-                trend_30d=trend_test(
-                    g.count_ages(0, trend.long_days),
-                    g.count_ages(trend.long_days, 3 * trend.long_days),
-                    trend.long_days,
-                    2 * trend.long_days,
-                    trend,
-                ),
+                trend_7d=_trend(g, trend.short_days, trend.baseline_days, history, trend),
+                trend_30d=_trend(g, trend.long_days, 2 * trend.long_days, history, trend),
                 channels=dict(sorted(g.channels.items())),
                 channels_used=g.channels_used(),
                 channels_in_data=len(channels_in_data),
@@ -205,6 +207,18 @@ def measure_level(
 
 
 # --- private helpers -----------------------------------------------------------------------
+
+
+def _trend(
+    g: _Group, recent_days: int, baseline_days: int, history: float, settings: TrendSettings
+) -> Trend:
+    """The last ``recent_days`` against the ``baseline_days`` before, within ``history`` days."""
+    recent = g.count_ages(0, recent_days)
+    covered = min(baseline_days, history - recent_days)
+    if covered <= 0:
+        return Trend(recent=recent, baseline=0, ratio=None, p_value=None, label=TREND_STEADY)
+    baseline = g.count_ages(recent_days, recent_days + covered)
+    return trend_test(recent, baseline, recent_days, covered, settings)
 
 
 def _net(count: int, n: int) -> float:
@@ -348,8 +362,13 @@ def _group(
     nps_cat: dict[str, int],
     csat_sat: dict[str, bool],
     as_of: datetime,
-) -> tuple[dict[str, _Group], set[str], bool]:
-    """Group deduplicated mentions by hassle; also the channels present and whether any value."""
+    counted_from: datetime | None,
+) -> tuple[dict[str, _Group], set[str], bool, dict[str, list[float]]]:
+    """Group deduplicated mentions by hassle; also the channels present and whether any value.
+
+    A mention before ``counted_from`` is not grouped: only its age is kept (the fourth value,
+    hassle id -> ages), for the trends.
+    """
     unique: dict[tuple[str, str], Mention] = {}
     for m in mentions:
         key = (m.hassle_id, m.comment_id)
@@ -360,7 +379,11 @@ def _group(
     groups: dict[str, _Group] = {}
     channels_in_data: set[str] = set()
     has_value = False
+    earlier: dict[str, list[float]] = {}
     for m in unique.values():
+        if counted_from is not None and m.created_at < counted_from:
+            earlier.setdefault(m.hassle_id, []).append((as_of - m.created_at) / _DAY)
+            continue
         g = groups.get(m.hassle_id)
         if g is None:
             g = groups[m.hassle_id] = _Group()
@@ -388,4 +411,4 @@ def _group(
         satisfied = csat_sat.get(m.comment_id)
         if satisfied is not None:
             g.csat.add(satisfied, positive=True, negative=None)
-    return groups, channels_in_data, has_value
+    return groups, channels_in_data, has_value, earlier

@@ -166,19 +166,25 @@ class TransparentRanker:
         scored: Sequence[ScoredComment],
         *,
         as_of: datetime,
+        counted_from: datetime | None = None,
+        history_from: datetime | None = None,
     ) -> list[HassleScore]:
         """Score and rank every hassle in ``hassles`` or ``mentions``.
 
         A hassle in ``hassles`` without mentions scores zero on every count-based part; a
         hassle in ``mentions`` without a :class:`HassleInfo`, or with a specificity of
         ``None``, is not generic. Mentions after ``as_of`` count everywhere except in the
-        trends.
+        trends; mentions before ``counted_from`` count only in the trends' comparison periods
+        (a report cut ``--since`` a day still compares with the weeks before it). A trend's
+        comparison period is cut to the days from ``history_from`` on.
 
         Args:
             mentions: One per comment per hassle, for the window.
             hassles: Specificity of the hassles.
             scored: Every comment in the window with an NPS or CSAT score.
             as_of: End of the window (trend windows end here).
+            counted_from: Start of the counted period (``None``: every mention counts).
+            history_from: Start of the data the mentions come from (``None``: unbounded).
 
         Returns:
             One :class:`HassleScore` per hassle, ordered by rank.
@@ -192,7 +198,15 @@ class TransparentRanker:
             if info.hassle_id in infos:
                 raise ValueError(f"duplicate hassle id in hassles: {info.hassle_id!r}")
             infos[info.hassle_id] = info
-        level = measure_level(mentions, infos, scored, as_of=as_of, trend=self.trend)
+        level = measure_level(
+            mentions,
+            infos,
+            scored,
+            as_of=as_of,
+            trend=self.trend,
+            counted_from=counted_from,
+            history_from=history_from,
+        )
         if not level:
             return []
         weights, values = self._score_factors(level)
@@ -251,6 +265,8 @@ def rank_levels(
     scored: Sequence[ScoredComment],
     *,
     as_of: datetime,
+    counted_from: datetime | None = None,
+    history_from: datetime | None = None,
 ) -> LevelRanking:
     """Rank specific hassles among themselves, and their parents among themselves.
 
@@ -271,11 +287,14 @@ def rank_levels(
         parents: The parent hassles (specificity is informational here).
         scored: Every comment in the window with an NPS or CSAT score.
         as_of: End of the window.
+        counted_from: Start of the counted period; earlier mentions count only in the trends.
+        history_from: Start of the data; the trends' comparison periods are cut to it.
 
     Returns:
         Both levels, each ordered by rank.
     """
-    child_scores = ranker.rank(mentions, children, scored, as_of=as_of)
+    dates = {"as_of": as_of, "counted_from": counted_from, "history_from": history_from}
+    child_scores = ranker.rank(mentions, children, scored, **dates)
     parent_of = {c.hassle_id: c.parent_id for c in children if c.parent_id is not None}
     if not parents and not parent_of:
         return LevelRanking(child_scores, [])
@@ -290,7 +309,7 @@ def rank_levels(
     ]
     # The ranker sees no specificity for parents: their generic flag comes from the children.
     plain = [HassleInfo(p.hassle_id) for p in parents]
-    parent_scores = ranker.rank(grouped, plain, scored, as_of=as_of)
+    parent_scores = ranker.rank(grouped, plain, scored, **dates)
     flagged = [
         replace(s, generic=s.hassle_id in with_children and s.hassle_id not in with_specific)
         for s in parent_scores

@@ -95,7 +95,9 @@ def build_report(
     shown = [s for parent, children in chosen for s in (parent, *children)]
     quote_ids = [u for s in shown for u in (ranking.info[s.hassle_id].quote_unit_ids or [])]
     quotes = store.read_quotes(conn, quote_ids)
-    days = _days(run.window_start.date() + timedelta(days=1), run.window_end.date())
+    first_day = max(run.window_start.date() + timedelta(days=1), filters.since or date.min)
+    last_day = min(run.window_end.date(), filters.until or date.max)
+    days = _days(first_day, last_day)
     by_hassle = _daily_mentions(ranking)
 
     def ranked(s: HassleScore, children: tuple[RankedHassle, ...] = ()) -> RankedHassle:
@@ -151,8 +153,8 @@ def build_report(
         title=settings.report.title,
         generated_at=datetime.now(UTC).replace(tzinfo=None, microsecond=0),
         run_id=run_id,
-        window_start=run.window_start.date(),
-        window_end=run.window_end.date(),
+        window_start=max(run.window_start.date(), filters.since or date.min),
+        window_end=last_day,
         filters=filters.describe(),
         hassles=tuple(hassles),
         stages=tuple((s.key, s.name) for s in taxonomy.stages),

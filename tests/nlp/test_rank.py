@@ -300,6 +300,70 @@ def test_mentions_after_as_of_are_left_out_of_the_trend():
     assert h.trend_7d.recent == 0 and h.trend_30d.recent == 0
 
 
+def test_mentions_before_counted_from_count_only_in_the_trends():
+    # 10 a month in the last 30 days and in the 60 before: steady. A cut at 30 days keeps the
+    # earlier 20 as the trend's comparison period, and counts only the last 30 days' 10.
+    ms = [mention("H", f"r{i}", f"u{i}", days_ago=1 + 2.9 * i, severity=0.2) for i in range(10)]
+    ms += [
+        mention("H", f"b{i}", f"v{i}", channel="ticket", days_ago=31 + 2.9 * i, severity=0.9)
+        for i in range(20)
+    ]
+    scored = [ScoredComment("b0", 0, "nps"), ScoredComment("r0", 10, "nps")]
+    (h,) = TransparentRanker().rank(
+        ms, [], scored, as_of=AS_OF, counted_from=AS_OF - timedelta(days=30)
+    )
+    assert (h.trend_30d.recent, h.trend_30d.baseline) == (10, 20)
+    assert h.trend_30d.label == "steady" and h.trend_label == "steady"
+    assert (h.customers, h.comments, h.repeat_customers) == (10, 10, 0)
+    assert h.severity_mean == pytest.approx(0.2) and h.channels == {"review": 10}
+    assert [m.comment_id for m in h.evidence.mentions] == [f"r{i}" for i in range(10)]
+
+
+def test_a_hassle_mentioned_only_before_counted_from_is_not_ranked():
+    ms = [mention("A", f"a{i}", f"u{i}", days_ago=1 + i) for i in range(5)]
+    ms += [mention("B", f"b{i}", f"v{i}", days_ago=40 + i) for i in range(5)]
+    res = TransparentRanker().rank(ms, [], [], as_of=AS_OF, counted_from=AS_OF - timedelta(days=30))
+    assert [r.hassle_id for r in res] == ["A"]
+
+
+def test_rank_levels_passes_counted_from_to_both_levels():
+    # Each child: 10 in the last 30 days and 20 in the 60 before, so steady; the parent too.
+    ms = []
+    for child in ("C1", "C2"):
+        ms += [
+            mention(child, f"{child}r{i}", f"{child}u{i}", days_ago=1 + 2.9 * i) for i in range(10)
+        ]
+        ms += [
+            mention(child, f"{child}b{i}", f"{child}v{i}", days_ago=31 + 2.9 * i) for i in range(20)
+        ]
+    children = [info("C1", parent="P"), info("C2", parent="P")]
+    ranked = rank_levels(
+        TransparentRanker(),
+        ms,
+        children,
+        [info("P")],
+        [],
+        as_of=AS_OF,
+        counted_from=AS_OF - timedelta(days=30),
+    )
+    (parent,) = ranked.parents
+    assert (parent.customers, parent.trend_30d.baseline, parent.trend_label) == (20, 40, "steady")
+    assert [(c.customers, c.trend_30d.baseline) for c in ranked.children] == [(10, 20)] * 2
+
+
+def test_a_comparison_period_before_history_from_is_cut_to_the_days_with_data():
+    # One a day for the 40 days the data holds: the 30-day trend compares 30 with the 10
+    # days before (not with 60 days, 50 of which hold no data), and 7 days of data are none.
+    ms = [mention("H", f"m{i}", f"u{i}", days_ago=0.5 + i) for i in range(40)]
+    ranker = TransparentRanker()
+    (h,) = ranker.rank(ms, [], [], as_of=AS_OF, history_from=AS_OF - timedelta(days=40))
+    assert (h.trend_30d.recent, h.trend_30d.baseline) == (30, 10)
+    assert h.trend_30d.ratio == pytest.approx(1.0)
+    assert h.trend_label == "steady" and h.parts["trend"] == 0.5
+    (short,) = ranker.rank(ms[:7], [], [], as_of=AS_OF, history_from=AS_OF - timedelta(days=7))
+    assert short.trend_30d == Trend(recent=7, baseline=0, ratio=None, p_value=None, label="steady")
+
+
 def test_weights_sum_to_one_and_drop_value_and_impact_when_absent(ranked):
     for r in ranked.values():
         assert set(r.weights) == set(r.parts) == {"reach", "severity", "repeat", "spread", "trend"}

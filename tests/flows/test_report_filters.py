@@ -1,0 +1,131 @@
+"""``hasslemap report`` with filters: trends over the cut period, and filters that match nothing.
+
+The warehouse is small and written directly with DuckDB (the real schema): one hassle
+mentioned once a day, every day, for three months, so its trends are steady by construction.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import review_source
+from typer.testing import CliRunner
+
+from config import load_settings
+from config.taxonomy import load_enrich_config
+from flows.cli import app
+from flows.ranking import compute_ranking
+from flows.report.build import build_report
+from warehouse.connection import connect_warehouse
+from warehouse.ranking import ReportFilter
+
+RUN_ID = "run-1"
+WINDOW = (datetime(2026, 8, 1, 12), datetime(2026, 11, 1, 12))
+FIRST_DAY = date(2026, 8, 2)
+
+
+def _build(folder: Path) -> Path:
+    """A warehouse whose one hassle, H-0001, has a 'Nimbus Plus' review every day at 09:00.
+
+    Returns the config file; its one source reads ``feedback/*.csv``.
+    """
+    (folder / "feedback").mkdir(parents=True)
+    config = folder / "hasslemap.yaml"
+    settings = {
+        "warehouse": str(folder / "warehouse.duckdb"),
+        "report": {"out_dir": str(folder / "reports")},
+        "sources": [review_source(folder / "feedback" / "*.csv")],
+    }
+    config.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    start, end = WINDOW
+    conn = connect_warehouse(folder / "warehouse.duckdb")
+    try:
+        conn.execute(
+            "INSERT INTO runs VALUES (?, 'nightly', ?, ?, 'completed', NULL, NULL, '{}')",
+            [RUN_ID, end, end],
+        )
+        conn.execute(
+            "INSERT INTO cluster_runs (run_id, input_fingerprint, window_start, window_end, "
+            "model_id, units_in, units_clustered, units_core, coverage, hassles, hassles_new, "
+            "hassles_retired, min_cluster_size, fitted_on, params, timings, clustered_at) "
+            "VALUES (?, 'fp', ?, ?, 'm', 92, 92, 92, 1, 1, 1, 0, 10, 92, '{}', '{}', ?)",
+            [RUN_ID, start, end, end],
+        )
+        conn.execute(
+            "INSERT INTO hassles (hassle_id, label, keyphrases, stage, stage_share, theme, "
+            "theme_share, quote_unit_ids, units, status, first_seen, last_seen, "
+            "first_run_id, last_run_id, centroid) VALUES ('H-0001', 'refund takes weeks', "
+            "['refund'], 'change_or_return', 1, 'waiting', 1, [], 92, 'new', ?, ?, ?, ?, [1.0])",
+            [end, end, RUN_ID, RUN_ID],
+        )
+        text = "My refund still has not arrived."
+        for i in range((end.date() - FIRST_DAY).days + 1):
+            created = datetime.combine(FIRST_DAY + timedelta(days=i), datetime.min.time())
+            created += timedelta(hours=9)
+            conn.execute(
+                "INSERT INTO comments (comment_id, source, channel, external_id, customer_id, "
+                "created_at, text, content_hash, source_file, source_line, ingested_at, "
+                "updated_at, product) VALUES (?, 'reviews', 'review', ?, ?, ?, ?, 'h', 'f.csv', "
+                "?, ?, ?, 'Nimbus Plus')",
+                [f"c{i}", str(i), f"u{i}", created, text, i, end, end],
+            )
+            conn.execute(
+                "INSERT INTO units VALUES (?, ?, 0, 0, ?, ?, 'th', [], [], false, '{}', -0.5, "
+                "0.5, '{}')",
+                [f"c{i}:0", f"c{i}", len(text), text],
+            )
+            conn.execute(
+                "INSERT INTO hassle_members VALUES (?, ?, 'H-0001', 1.0, 'core')",
+                [RUN_ID, f"c{i}:0"],
+            )
+    finally:
+        conn.close()
+    return config
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    return _build(tmp_path / "w")
+
+
+def _rank(config: Path, filters: ReportFilter):
+    settings = load_settings(config, environ={})
+    conn = connect_warehouse(settings.warehouse)
+    try:
+        ranking = compute_ranking(conn, settings, filters)
+        data = build_report(
+            conn, settings, load_enrich_config(settings), run_id=RUN_ID, filters=filters
+        )
+    finally:
+        conn.close()
+    assert ranking is not None and data is not None
+    (score,) = ranking.scores
+    (hassle,) = data.hassles
+    return score, hassle, data
+
+
+def test_a_since_filter_keeps_the_trends_and_counts_only_the_days_it_keeps(config):
+    score, hassle, data = _rank(config, ReportFilter(since=date(2026, 10, 1)))
+    # The 30-day trend still compares with the 60 days before, cut off by --since.
+    assert (score.trend_30d.recent, score.trend_30d.baseline) == (30, 60)
+    assert score.trend_label == "steady" and score.parts["trend"] == 0.5
+    # Reach, severity and the counts are the filtered period's: 1 October to 1 November.
+    assert (score.customers, score.comments) == (32, 32)
+    assert hassle.daily_counts[0] == (date(2026, 10, 1), 1)
+    assert hassle.daily_counts[-1] == (date(2026, 11, 1), 1)
+    assert sum(count for _, count in hassle.daily_counts) == 32
+    assert (data.window_start, data.window_end) == (date(2026, 10, 1), date(2026, 11, 1))
+
+
+def test_an_until_filter_ends_the_trends_on_its_last_day(config):
+    score, hassle, data = _rank(config, ReportFilter(until=date(2026, 10, 15)))
+    assert (score.trend_7d.recent, score.trend_7d.baseline) == (7, 28)
+    assert (score.trend_30d.recent, score.trend_30d.baseline) == (30, 45)
+    assert score.trend_label == "steady" and score.parts["trend"] == 0.5
+    assert score.customers == (date(2026, 10, 15) - FIRST_DAY).days + 1
+    assert hassle.daily_counts[-1] == (date(2026, 10, 15), 1)
+    assert data.window_end == date(2026, 10, 15)
