@@ -40,6 +40,7 @@ __all__ = [
     "render_markdown",
     "sparkline_svg",
     "sparkline_text",
+    "weight_text",
     "write_report",
 ]
 
@@ -89,12 +90,19 @@ def _when(value: datetime) -> str:
     return out
 
 
+def weight_text(weight: float) -> str:
+    """A weight as a percentage: whole (``30%``), else with one decimal (``7.5%``)."""
+    percent = weight * 100
+    return f"{percent:.0f}%" if abs(percent - round(percent)) < 0.05 else f"{percent:.1f}%"
+
+
 def _part_view(part: ScorePart, index: int) -> dict[str, Any]:
     return {
         "key": part.key,
         "label": part.label,
         "value": part.value,
         "weight": part.weight,
+        "weight_text": weight_text(part.weight),
         "contribution": part.contribution,
         "points": part.contribution * 100,
         "detail": part.detail,

@@ -23,6 +23,7 @@ from flows.report.render import (
     render_markdown,
     sparkline_svg,
     sparkline_text,
+    weight_text,
     write_report,
 )
 
@@ -413,6 +414,21 @@ def test_html_is_self_contained(report: ReportData):
     assert page.count('<svg class="bar"') == 2 * len(report.hassles)  # parts + channels
 
 
+@pytest.mark.parametrize(
+    ("weight", "text"), [(0.30, "30%"), (0.075, "7.5%"), (0.30 / 0.85, "35.3%"), (1.0, "100%")]
+)
+def test_a_weight_shows_one_decimal_unless_it_is_a_whole_percent(weight, text):
+    assert weight_text(weight) == text
+
+
+def test_points_are_value_times_the_weight_shown():
+    part = ScorePart("value", "Value at risk", 0.51, 0.075, 0.51 * 0.075, "")
+    top = dataclasses.replace(make_report().hassles[0], parts=(part,))
+    data = dataclasses.replace(make_report(), hassles=(top,))
+    assert '<td class="num">7.5%</td>' in render_html(data)
+    assert "| Value at risk | 0.51 | 7.5% | +3.8 |" in render_markdown(data)
+
+
 def test_html_explains_the_score(report: ReportData):
     page = render_html(report)
     top = report.hassles[0]
@@ -424,7 +440,7 @@ def test_html_explains_the_score(report: ReportData):
     for p in top.parts:
         assert p.label in section and p.detail in section
         assert f"+{p.contribution * 100:.1f}" in section
-        assert f"{p.weight * 100:.0f}%" in section
+        assert f'<td class="num">{weight_text(p.weight)}</td>' in section
     assert top.trend_detail in section
     assert "ticket <b>301</b>" in section
     for k in top.keyphrases:
