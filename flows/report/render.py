@@ -311,7 +311,8 @@ def _cell(value: object) -> object:
 
 
 def _csv_columns(data: ReportData) -> tuple[list[str], list[str]]:
-    part_keys: list[str] = []
+    """The part keys and channels of the CSV's columns: every registered one, then any other."""
+    part_keys = [f.name for f in FACTORS]
     for h in _in_order(data):
         for p in h.parts:
             if p.key not in part_keys:
@@ -330,12 +331,14 @@ def _in_order(data: ReportData) -> list[RankedHassle]:
 def render_csv(data: ReportData) -> str:
     """Render the ranking as CSV, one row per hassle.
 
-    With two levels, each parent's row is followed by its children's rows. The columns are
-    the report columns shown in CSV (:data:`flows.report.columns.COLUMNS`: rank, hassle_id,
-    with two levels ``level`` and ``parent_id``, label, stage, theme (display names), score
-    (0-100), customers, comments, severity_mean, trend_label, change, then any column added);
-    then ``part_<key>`` (the part's value, 0-1) and ``contribution_<key>`` (its points of the
-    0-100 score) for every part any hassle has; ``channel_review``, ``channel_ticket``,
+    With two levels, each parent's row is followed by its children's rows. The header is the
+    same whatever the report holds. The columns are the report columns shown in CSV
+    (:data:`flows.report.columns.COLUMNS`: rank, hassle_id, level, parent_id (empty with one
+    level), label, stage, theme (display names), score (0-100), customers, comments,
+    severity_mean, trend_label, change, then any column added); then ``part_<key>`` (the
+    part's value, 0-1) and ``contribution_<key>`` (its points of the 0-100 score) for every
+    registered factor, empty where a hassle's score leaves it out (and for any other part a
+    hassle has); ``channel_review``, ``channel_ticket``,
     ``channel_survey`` (and any other channel seen); ``quote_1`` .. ``quote_3``. Text cells that
     start with ``= + - @`` (or a tab or carriage return) get a leading ``'`` so spreadsheets do
     not run them as formulas.
@@ -348,7 +351,8 @@ def render_csv(data: ReportData) -> str:
     """
     part_keys, channels = _csv_columns(data)
     names = Names(dict(data.stages), dict(data.themes))
-    columns = columns_for(CSV, two_level=data.two_level)
+    # The same header whatever the report holds (one level, no hassle): imports rely on it.
+    columns = columns_for(CSV, two_level=True)
     header = [c.name for c in columns]
     for key in part_keys:
         header += [f"part_{key}", f"contribution_{key}"]

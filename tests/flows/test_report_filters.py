@@ -6,18 +6,15 @@ mentioned once a day, every day, for three months, so its trends are steady by c
 
 from __future__ import annotations
 
-import csv
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import yaml
 from conftest import review_source
-from typer.testing import CliRunner
 
 from config import load_settings
 from config.taxonomy import load_enrich_config
-from flows.cli import app
 from flows.ranking import compute_ranking
 from flows.report.build import build_report
 from warehouse.connection import connect_warehouse

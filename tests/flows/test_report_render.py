@@ -26,6 +26,7 @@ from flows.report.render import (
     weight_text,
     write_report,
 )
+from nlp.factors import FACTORS
 
 REPO = Path(__file__).resolve().parents[2]
 WINDOW_START = date(2025, 5, 5)
@@ -552,8 +553,11 @@ def test_csv_has_one_row_per_hassle(report: ReportData):
     assert len(rows) == len(report.hassles)
     keys = list(WEIGHTS)
     assert list(rows[0]) == [
-        *CSV_HASSLE_COLUMNS,
-        *[col for key in keys for col in (f"part_{key}", f"contribution_{key}")],
+        *CSV_HASSLE_COLUMNS[:2],
+        "level",
+        "parent_id",
+        *CSV_HASSLE_COLUMNS[2:],
+        *[col for f in FACTORS for col in (f"part_{f.name}", f"contribution_{f.name}")],
         "channel_review",
         "channel_ticket",
         "channel_survey",
@@ -578,6 +582,15 @@ def test_csv_has_one_row_per_hassle(report: ReportData):
     assert top["quote_1"] == report.hassles[0].quotes[0].text
     assert rows[1]["quote_2"] == "" and rows[1]["channel_ticket"] == "0"
     assert rows[3]["stage"] == "" and rows[3]["trend_label"] == "steady"
+    assert (top["level"], top["parent_id"]) == ("child", "")
+    assert top["part_value"] == top["contribution_value"] == ""
+
+
+def test_an_empty_report_has_the_same_csv_header(report: ReportData, two_level: ReportData):
+    empty = dataclasses.replace(report, hassles=())
+    header = render_csv(empty).splitlines()[0]
+    assert render_csv(empty) == header + "\r\n"
+    assert header == render_csv(report).splitlines()[0] == render_csv(two_level).splitlines()[0]
 
 
 def test_csv_guards_against_formula_injection(report: ReportData):
