@@ -81,7 +81,7 @@ def test_a_new_factor_and_column_run_through_nightly(extended, nightly_demo, dem
 
     publish = result["stages"]["publish"]
     html, markdown, rows = published_report(publish)
-    assert '<th class="num">Comments per customer</th>' in html
+    assert '<th scope="col" class="num">Comments per customer</th>' in html
     assert "| Comments per customer |" in markdown
     assert "Volume" in html and "| Volume |" in markdown  # the part, explained in each section
     first = rows[0]

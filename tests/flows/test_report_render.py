@@ -769,6 +769,41 @@ def test_html_shows_each_parent_with_its_children_under_it(two_level: ReportData
     assert "<script" not in page.lower()
 
 
+def test_html_headings_nest_and_table_headers_have_a_scope(two_level: ReportData):
+    page = render_html(two_level)
+    first = page[page.index('id="P-0001"') : page.index('id="P-0002"')]
+    assert '<h2 class="hassle-title"><span class="rank">#1</span> Returns' in first
+    assert first.count("<h3>Why it ranks here</h3>") == 1
+    child = first[first.index("<details") :]
+    assert '<h3 class="hassle-title"><span class="rank">#1</span> Refund' in child
+    assert "<h4>Why it ranks here</h4>" in child and "<h2" not in child
+    assert re.findall(r"<th(?![^>]*scope=)[ >]", page) == []
+    assert '<th scope="row" class="stage"' in page
+    # Printed, the collapsed specific hassles show.
+    print_css = page[page.index("@media print") :]
+    assert "details.children::details-content" in print_css
+
+
+def test_greyed_text_and_the_steady_badge_meet_contrast_aa(two_level: ReportData):
+    page = render_html(two_level)
+    faint = re.search(r"--faint: (#[0-9a-f]{6})", page).group(1)
+    steady = re.search(r"--steady: (#[0-9a-f]{6})", page).group(1)
+    for colour, background in [(faint, "#ffffff"), (faint, "#f8f9fb"), (steady, "#f0f2f4")]:
+        assert contrast(colour, background) >= 4.5, (colour, background)
+
+
+def contrast(foreground: str, background: str) -> float:
+    """WCAG 2 contrast ratio of two #rrggbb colours."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    high, low = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
 def test_html_escapes_a_child_label_and_quote(two_level: ReportData):
     sentence = "It <b>broke</b> & stayed broken."
     q = Quote(
@@ -807,19 +842,19 @@ def test_markdown_shows_each_parent_with_its_children(two_level: ReportData):
     ]
     assert "| 3 | ↳ \\# &lt;b>x&lt;/b> \\| \\[link\\](javascript:x) |" in md
     assert "<b>" not in md and "<dissatisfaction>" not in md
-    # Parent sections at ##, their children one level down, with parts and quotes.
-    heads = [line for line in md.splitlines() if re.match(r"^#{2,3} #\d", line)]
+    # Parent sections at ##, their children under the "### N specific hassles" heading.
+    heads = [line for line in md.splitlines() if re.match(r"^#{2,4} #\d", line)]
     assert heads == [
         "## #1 Returns & refunds",
-        "### #1 Refund not received after returning the camera",
-        "### #3 \\# &lt;b>x&lt;/b> \\| \\[link\\](javascript:x)",
+        "#### #1 Refund not received after returning the camera",
+        "#### #3 \\# &lt;b>x&lt;/b> \\| \\[link\\](javascript:x)",
         "## #2 App sign-in",
-        "### #2 App logs out after the 4.2 update",
+        "#### #2 App logs out after the 4.2 update",
         "## #3 General &lt;dissatisfaction>",
-        "### #4 Not happy with the service",
+        "#### #4 Not happy with the service",
     ]
     assert "### 2 specific hassles in Returns & refunds" in md
-    assert "#### Why it ranks here" in md and "#### What customers say" in md
+    assert "##### Why it ranks here" in md and "##### What customers say" in md
     assert f"> I sent the camera back on the 2nd as instructed. **{TOP_SENTENCE}** Nobody" in md
     assert "_Too unspecific to act on: every specific hassle in this group is._" in md
     assert "\n\n\n" not in md
@@ -876,7 +911,7 @@ def test_a_registered_column_shows_in_every_table(report: ReportData, per_custom
 
     summary = render_html(report)
     summary = summary[summary.index('<table class="summary">') : summary.index("</table>")]
-    assert '<th class="num">Comments | customer</th>' in summary
+    assert '<th scope="col" class="num">Comments | customer</th>' in summary
     assert f'<td class="num">{expected}</td>' in summary
     md = render_markdown(report)
     assert "| Daily | Comments \\| customer |\n|--:|:--|:--|:--|--:|--:|:--|:--|:--|--:|" in md
