@@ -334,8 +334,9 @@ def report(
     """Write the ranked-hassle report (HTML, Markdown, CSV) from the warehouse, with filters."""
     settings = _settings(config)
     from flows.report.build import build_report
+    from flows.report.checks import unknown_products, why_nothing_matches
     from flows.report.render import write_report
-    from warehouse.ranking import ReportFilter, latest_completed_run
+    from warehouse.ranking import ReportFilter, latest_completed_run, read_products
 
     taxonomy = _taxonomy(settings)
     stages = {s.key for s in taxonomy.stages}
@@ -367,10 +368,15 @@ def report(
         },
     )
     try:
+        if unknown := unknown_products(filters.products, read_products(conn)):
+            _fail("Unknown product", unknown, code=2)
         run_id = latest_completed_run(conn)
         data = build_report(
             conn, settings, taxonomy, run_id=run_id or "none", filters=filters, top=top
         )
+        # A report of nothing would replace the last one: say why, and write none.
+        if data is not None and not data.hassles and data.filters:
+            _fail("Nothing to report:", why_nothing_matches(conn, filters))
     finally:
         conn.close()
     if data is None:

@@ -231,30 +231,21 @@ class RunFigures:
     units_unsupported_language: int
 
 
-def read_run_figures(conn: duckdb.DuckDBPyConnection, run: ClusterRun) -> RunFigures:
-    """Counts for the report's coverage and quality figures."""
-    [(comments, customers)] = run_sql(
-        conn,
-        "SELECT count(*), count(DISTINCT customer_id) FROM comments "
-        "WHERE created_at > ? AND created_at <= ?",
-        [run.window_start, run.window_end],
+def read_run_figures(
+    conn: duckdb.DuckDBPyConnection, run: ClusterRun, f: ReportFilter | None = None
+) -> RunFigures:
+    """Counts for the report's coverage and quality figures, over the filtered comments.
+
+    The stage filter is left out: it picks hassles, and these count comments and sentences.
+    """
+    params = [*_filter_params(f or ReportFilter()), run.window_start, run.window_end]
+    [(comments, customers, units, pain, unassigned, unsupported)] = run_sql(
+        conn, read_sql("read_run_figures"), params
     )
     [(quarantined, repaired)] = run_sql(
         conn,
         "SELECT count(*) FILTER (action = 'quarantined'), count(*) FILTER (action = 'repaired') "
         "FROM rejected",
-    )
-    [(units, pain, unassigned, unsupported)] = run_sql(
-        conn,
-        """
-        SELECT count(*), count(*) FILTER (t.is_pain_point),
-               count(*) FILTER (t.is_pain_point AND t.stage = 'unassigned'),
-               count(*) FILTER (t.method = 'unsupported_language')
-        FROM tags AS t JOIN units AS u ON t.subject_kind = 'unit' AND t.subject_id = u.unit_id
-        JOIN comments AS c ON c.comment_id = u.comment_id
-        WHERE c.created_at > ? AND c.created_at <= ?
-        """,
-        [run.window_start, run.window_end],
     )
     return RunFigures(
         comments=comments,
@@ -266,6 +257,36 @@ def read_run_figures(conn: duckdb.DuckDBPyConnection, run: ClusterRun) -> RunFig
         pain_points_unassigned_stage=unassigned,
         units_unsupported_language=unsupported,
     )
+
+
+@dataclass(frozen=True)
+class FilterFacts:
+    """What a window's comments hold, to say why a report filter matches none of them."""
+
+    first: datetime | None  # the window's first comment; None when it holds none
+    last: datetime | None
+    channels: list[str]
+    products: list[str]
+    matching: int  # comments the filter matches (its stage filter aside)
+
+
+def read_filter_facts(
+    conn: duckdb.DuckDBPyConnection, window: tuple[datetime, datetime], f: ReportFilter
+) -> FilterFacts:
+    """The window's dates, channels and products, and its comments ``f`` matches."""
+    params = [*_filter_params(f), window[0], window[1]]
+    [(first, last, channels, products, matching)] = run_sql(
+        conn, read_sql("read_filter_facts"), params
+    )
+    return FilterFacts(first, last, channels or [], products or [], matching)
+
+
+def read_products(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every product a comment in the warehouse names, sorted."""
+    rows = run_sql(
+        conn, "SELECT DISTINCT product FROM comments WHERE product IS NOT NULL ORDER BY 1"
+    )
+    return [product for (product,) in rows]
 
 
 @dataclass(frozen=True)

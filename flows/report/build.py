@@ -139,16 +139,36 @@ def build_report(
         for hid, row in ranking.info.items()
         if row.status == "retired" and hid in previous
     )
-    figures = store.read_run_figures(conn, run)
+    figures = store.read_run_figures(conn, run, filters)
     coverage = run.units_clustered / run.units_in if run.units_in else 0.0
+    filtered = bool(filters.describe())
+    if filtered:
+        # The filters pick hassles and comments; the clustering is the whole window's.
+        counts = {
+            "Comments matching the filters": f"{figures.comments:,}",
+            "Customers matching the filters": f"{figures.customers:,}",
+            "Pain-point sentences in them": f"{figures.pain_points:,}",
+            "In a recurring hassle (coverage, whole window)": f"{coverage:.0%}",
+        }
+    else:
+        counts = {
+            "Comments in the window": f"{figures.comments:,}",
+            "Customers": f"{figures.customers:,}",
+            "Pain-point sentences": f"{run.units_in:,}",
+            "In a recurring hassle (coverage)": f"{coverage:.0%}",
+        }
     level_counts = Counter(level.level for level in ranking.levels.values())
+    if filtered:
+        level_counts = Counter(parent=len(ranking.parents), child=len(ranking.scores))
     if level_counts["parent"]:
         hassle_figures = {
             "Hassle groups (parents)": f"{level_counts['parent']:,}",
             "Specific hassles": f"{level_counts['child']:,}",
         }
     else:
-        hassle_figures = {"Recurring hassles": f"{run.hassles:,}"}
+        hassle_figures = {
+            "Recurring hassles": f"{level_counts['child'] if filtered else run.hassles:,}"
+        }
     return ReportData(
         title=settings.report.title,
         generated_at=datetime.now(UTC).replace(tzinfo=None, microsecond=0),
@@ -161,10 +181,7 @@ def build_report(
         themes=tuple((t.key, t.name) for t in taxonomy.themes),
         heatmap=store.read_stage_theme_counts(conn, (run.window_start, run.window_end), filters),
         figures={
-            "Comments in the window": f"{figures.comments:,}",
-            "Customers": f"{figures.customers:,}",
-            "Pain-point sentences": f"{run.units_in:,}",
-            "In a recurring hassle (coverage)": f"{coverage:.0%}",
+            **counts,
             **hassle_figures,
             "Pain points with no journey stage": f"{figures.pain_points_unassigned_stage:,}",
             "Sentences in an unsupported language": f"{figures.units_unsupported_language:,}",

@@ -89,6 +89,16 @@ def _build(folder: Path, texts: tuple[str, ...] = PAYLOADS) -> Path:
                 "product) VALUES (?, 'reviews', 'review', ?, ?, ?, 'h', 'f.csv', ?, ?, ?, ?)",
                 [f"c{number}", str(number), now, text, number, now, now, text],
             )
+            # One sentence in the hassle, so a report on the comment's product ranks it.
+            conn.execute(
+                "INSERT INTO units VALUES (?, ?, 0, 0, ?, ?, 'th', [], [], false, '{}', -0.5, "
+                "0.5, '{}')",
+                [f"c{number}:0", f"c{number}", len(text), text],
+            )
+            conn.execute(
+                "INSERT INTO hassle_members VALUES (?, ?, ?, 1.0, 'core')",
+                [RUN_ID, f"c{number}:0", hassle_id],
+            )
         write_snapshot(
             conn,
             load_settings(config, environ={}).snapshot_path,

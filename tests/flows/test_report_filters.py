@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import review_source
+from typer.testing import CliRunner
 
 from config import load_settings
 from config.taxonomy import load_enrich_config
+from flows.cli import app
 from flows.ranking import compute_ranking
 from flows.report.build import build_report
 from warehouse.connection import connect_warehouse
@@ -126,3 +128,55 @@ def test_an_until_filter_ends_the_trends_on_its_last_day(config):
     assert score.customers == (date(2026, 10, 15) - FIRST_DAY).days + 1
     assert hassle.daily_counts[-1] == (date(2026, 10, 15), 1)
     assert data.window_end == date(2026, 10, 15)
+
+
+def _report(config: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, ["report", "-c", str(config), *args], env={"COLUMNS": "200"})
+    return result.exit_code, " ".join(result.output.split())
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        (
+            ["--product", "nimbus plus"],
+            2,
+            "Unknown product 'nimbus plus': products in the warehouse: Nimbus Plus",
+        ),
+        (["--product", ""], 2, "Unknown product '': products in the warehouse: Nimbus Plus"),
+        (
+            ["--channel", "social"],
+            1,
+            "Nothing to report: no comment from --channel social; channels in the ranked "
+            "window: review",
+        ),
+        (
+            ["--since", "2025-01-01", "--until", "2025-02-01"],
+            1,
+            "no comment between 2025-01-01 and 2025-02-01: the ranked comments run from "
+            "2026-08-02 to 2026-11-01",
+        ),
+        (
+            ["--stage", "need_awareness"],
+            1,
+            "no ranked hassle is in --stage need_awareness among the 92 comments",
+        ),
+    ],
+)
+def test_a_filter_that_matches_nothing_says_why_and_writes_nothing(
+    config, tmp_path, args, code, says
+):
+    out = tmp_path / "out"
+    status, output = _report(config, *args, "--out", str(out))
+    assert status == code, output
+    assert says in output and "Traceback" not in output
+    assert not out.exists()
+
+
+def test_a_filtered_reports_figures_follow_the_filters(config, tmp_path):
+    status, output = _report(config, "--since", "2026-10-01", "--out", str(tmp_path))
+    assert status == 0, output
+    md = (tmp_path / "hasslemap-report.md").read_text(encoding="utf-8")
+    assert "**Comments matching the filters:** 32" in md
+    assert "**Customers matching the filters:** 32" in md
+    assert "Window 2026-10-01 – 2026-11-01" in md

@@ -1,0 +1,56 @@
+"""Checks on ``hasslemap report``'s arguments, each answered in one line.
+
+:func:`unknown_products` and :func:`why_nothing_matches` say why a filter names nothing in the
+warehouse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import duckdb
+
+from warehouse import ranking as store
+
+
+def unknown_products(requested: Sequence[str], known: Sequence[str]) -> str | None:
+    """Why a ``--product`` is unknown (it must match a product exactly), or None."""
+    for value in requested:
+        if value not in known:
+            listed = ", ".join(known) if known else "none (no comment names a product)"
+            return f"{value!r}: products in the warehouse: {listed}"
+    return None
+
+
+def why_nothing_matches(conn: duckdb.DuckDBPyConnection, filters: store.ReportFilter) -> str:
+    """Why the filters leave the latest clustering's report without a hassle, in one line."""
+    run = store.latest_cluster_run(conn)
+    if run is None:
+        return "nothing is ranked yet"
+    facts = store.read_filter_facts(conn, (run.window_start, run.window_end), filters)
+    if facts.first is None or facts.last is None:
+        return "the ranked window holds no comment"
+    since, until = filters.since, filters.until
+    first, last = facts.first.date(), facts.last.date()
+    if (since and since > last) or (until and until < first):
+        return (
+            f"no comment between {since or '…'} and {until or '…'}: the ranked comments run "
+            f"from {first} to {last}"
+        )
+    if filters.channels and not set(filters.channels) & set(facts.channels):
+        return (
+            f"no comment from --channel {', '.join(filters.channels)}; channels in the ranked "
+            f"window: {', '.join(facts.channels)}"
+        )
+    if filters.products and not set(filters.products) & set(facts.products):
+        named = ", ".join(repr(p) for p in filters.products)
+        return f"no comment on --product {named} in the ranked window ({first} to {last})"
+    described = "; ".join(f"{k}: {v}" for k, v in filters.describe().items() if k != "stage")
+    if facts.matching == 0:
+        return f"no comment matches these filters together ({described})"
+    if filters.stages:
+        return (
+            f"no ranked hassle is in --stage {', '.join(filters.stages)} among the "
+            f"{facts.matching:,} comments the other filters match"
+        )
+    return f"none of the {facts.matching:,} comments that match ({described}) is in a hassle"
