@@ -334,7 +334,7 @@ def report(
     """Write the ranked-hassle report (HTML, Markdown, CSV) from the warehouse, with filters."""
     settings = _settings(config)
     from flows.report.build import build_report
-    from flows.report.checks import unknown_products, why_nothing_matches
+    from flows.report.checks import source_reading, unknown_products, why_nothing_matches
     from flows.report.render import write_report
     from warehouse.ranking import ReportFilter, latest_completed_run, read_products
 
@@ -351,6 +351,8 @@ def report(
     target = out or settings.report.out_dir
     if target.exists() and not target.is_dir():
         _fail("Not a folder", f"{target} is a file; --out (or report.out_dir) names a folder", 2)
+    if reading := source_reading(target, settings):
+        _fail("Refused", reading, code=2)
     filters = ReportFilter(
         since=since.date() if since else None,
         until=until.date() if until else None,

@@ -1,16 +1,23 @@
 """Checks on ``hasslemap report``'s arguments, each answered in one line.
 
 :func:`unknown_products` and :func:`why_nothing_matches` say why a filter names nothing in the
-warehouse.
+warehouse; :func:`source_reading` names the source that would read a report written into a
+folder (the next run would ingest it and quarantine it, every night).
 """
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Sequence
+from pathlib import Path
 
 import duckdb
 
+from config import Settings
+from flows.sources.base import open_source
 from warehouse import ranking as store
+
+REPORT_FILES = tuple(f"hasslemap-report.{ext}" for ext in ("html", "md", "csv"))
 
 
 def unknown_products(requested: Sequence[str], known: Sequence[str]) -> str | None:
@@ -54,3 +61,19 @@ def why_nothing_matches(conn: duckdb.DuckDBPyConnection, filters: store.ReportFi
             f"{facts.matching:,} comments the other filters match"
         )
     return f"none of the {facts.matching:,} comments that match ({described}) is in a hassle"
+
+
+def source_reading(folder: Path, settings: Settings) -> str | None:
+    """Which configured source would read a report written into ``folder``, or None."""
+    for source in settings.sources:
+        where = open_source(source, settings.ingest).where()
+        if "://" in where:
+            continue
+        pattern = str(Path(where).expanduser().absolute())
+        for name in REPORT_FILES:
+            if fnmatch.fnmatch(str((folder / name).expanduser().absolute()), pattern):
+                return (
+                    f"{folder} is where source {source.name!r} reads {where}: the next run would "
+                    f"ingest {name}; pick another folder"
+                )
+    return None

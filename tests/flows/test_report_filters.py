@@ -180,3 +180,11 @@ def test_a_filtered_reports_figures_follow_the_filters(config, tmp_path):
     assert "**Comments matching the filters:** 32" in md
     assert "**Customers matching the filters:** 32" in md
     assert "Window 2026-10-01 – 2026-11-01" in md
+
+
+def test_the_report_refuses_a_folder_a_source_reads(config):
+    feedback = config.parent / "feedback"
+    status, output = _report(config, "--out", str(feedback))
+    assert status == 2, output
+    assert "source 'reviews' reads" in output and "hasslemap-report.csv" in output
+    assert sorted(p.name for p in feedback.iterdir()) == []
