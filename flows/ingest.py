@@ -15,7 +15,13 @@ from flows import progress
 from flows.sources.base import ReadStats, open_source
 from flows.sources.resource import build_source_resource
 from warehouse.connection import connect_warehouse
-from warehouse.loaders import count_comments, merge_comments, merge_rejected
+from warehouse.loaders import (
+    UnconfiguredSource,
+    count_comments,
+    merge_comments,
+    merge_rejected,
+    read_unconfigured_sources,
+)
 from warehouse.raw import load_raw
 
 
@@ -130,6 +136,9 @@ def ingest_into(conn: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str
             failed[source.name] = f"{type(exc).__name__}: {exc}"
             logger.error("source %s failed and was skipped this run: %s", source.name, exc)
     merged = merge_comments_task(conn)
+    unconfigured = read_unconfigured_sources(conn, [s.name for s in settings.sources])
+    for gone in unconfigured:
+        logger.warning("%s", describe_unconfigured(gone))
 
     def total_of(key: str) -> int:
         return sum(s.get(key, 0) for s in per_source.values())
@@ -146,7 +155,23 @@ def ingest_into(conn: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str
         "packages_dropped": total_of("packages_dropped"),
         "sources": per_source,
         "sources_failed": failed,
+        "sources_unconfigured": [describe_unconfigured(gone) for gone in unconfigured],
     }
+
+
+def describe_unconfigured(gone: UnconfiguredSource) -> str:
+    """What an operator should know about comments of a source the config no longer names."""
+    said = (
+        f"source {gone.source!r} is in the warehouse ({gone.comments:,} comments) but no "
+        "longer in the config: its comments still count in hassles and rankings"
+    )
+    if gone.same_ids:
+        return (
+            f"{said}, and {gone.same_ids:,} of them share their id with comments of "
+            f"{gone.same_ids_in}, so they are counted twice: if {gone.source!r} was renamed, "
+            "put its old name back"
+        )
+    return said
 
 
 @flow(name="ingest", log_prints=True)

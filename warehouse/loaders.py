@@ -6,6 +6,7 @@ Each loader states its write behaviour (append, merge or replace) and why.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,6 +123,26 @@ def count_comments(conn: duckdb.DuckDBPyConnection) -> int:
     """How many comments the warehouse holds."""
     [(total,)] = run_sql(conn, "SELECT count(*) FROM comments")
     return int(total)
+
+
+@dataclass(frozen=True)
+class UnconfiguredSource:
+    """A source the warehouse holds comments of that the config no longer names."""
+
+    source: str
+    comments: int
+    same_ids: int  # of its comments whose external id a configured source holds too
+    same_ids_in: str  # those configured sources, comma-separated ('' when none)
+
+
+def read_unconfigured_sources(
+    conn: duckdb.DuckDBPyConnection, configured: Sequence[str]
+) -> list[UnconfiguredSource]:
+    """Sources in ``comments`` that ``configured`` lacks, with what hints at a rename."""
+    return [
+        UnconfiguredSource(*row)
+        for row in run_sql(conn, read_sql("read_unconfigured_sources"), [list(configured)])
+    ]
 
 
 def start_run(conn: duckdb.DuckDBPyConnection, run_id: str, flow_name: str) -> None:

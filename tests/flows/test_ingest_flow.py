@@ -190,6 +190,20 @@ def test_a_file_is_named_by_its_path_as_written_not_url_encoded(tmp_path, write_
     assert ingest(str(config))["files_skipped"] == 1
 
 
+def test_a_renamed_source_is_reported_as_counted_twice(tmp_path, write_config):
+    path = write_reviews(tmp_path / "in" / "reviews.csv", GOOD_REVIEWS)
+    ingest(str(write_config([review_source(path, "reviews")])))
+
+    counts = ingest(str(write_config([review_source(path, "store_reviews")])))
+
+    [said] = counts["sources_unconfigured"]
+    assert "'reviews'" in said and "3 of them share their id" in said and "store_reviews" in said
+    assert query(tmp_path, "SELECT source, count(*) FROM comments GROUP BY 1 ORDER BY 1") == [
+        ("reviews", 3),
+        ("store_reviews", 3),
+    ]
+
+
 def test_parquet_sources_are_read_in_chunks(tmp_path, write_config):
     n = 2500
     table = pa.table(

@@ -1,0 +1,32 @@
+"""Loaders' readers on a small real warehouse: sources the config no longer names."""
+
+from flows.ingest import describe_unconfigured
+from warehouse.connection import connect_warehouse
+from warehouse.core import run_sql
+from warehouse.loaders import UnconfiguredSource, read_unconfigured_sources
+
+COMMENT = (
+    "INSERT INTO comments (comment_id, source, channel, external_id, created_at, text, "
+    "content_hash, source_file, source_line, ingested_at, updated_at) VALUES "
+    "(?, ?, 'survey', ?, now(), 'slow refund', 'h', 's.csv', 2, now(), now())"
+)
+
+
+def test_a_removed_or_renamed_source_is_reported_with_what_hints_at_a_rename(tmp_path):
+    conn = connect_warehouse(tmp_path / "w.duckdb")
+    # 'surveys' renamed 'nps_surveys' (the same ids read again), 'old_reviews' removed.
+    for n in range(3):
+        run_sql(conn, COMMENT, [f"s{n}", "surveys", f"S{n}"])
+        run_sql(conn, COMMENT, [f"n{n}", "nps_surveys", f"S{n}"])
+    run_sql(conn, COMMENT, ["r0", "old_reviews", "R0"])
+
+    gone = read_unconfigured_sources(conn, ["nps_surveys", "tickets"])
+
+    assert gone == [
+        UnconfiguredSource("old_reviews", 1, 0, ""),
+        UnconfiguredSource("surveys", 3, 3, "nps_surveys"),
+    ]
+    assert read_unconfigured_sources(conn, ["nps_surveys", "surveys", "old_reviews"]) == []
+    removed, renamed = map(describe_unconfigured, gone)
+    assert "'old_reviews'" in removed and "still count" in removed and "twice" not in removed
+    assert "counted twice" in renamed and "put its old name back" in renamed
