@@ -261,11 +261,19 @@ def _print_wide(table: Table, width: int) -> None:
 
 @app.command()
 def serve(config: ConfigOption = None) -> None:
-    """Serve the nightly flow on its schedule (schedule.cron, schedule.timezone) until stopped."""
+    """Serve the nightly flow on its schedule (schedule.cron, schedule.timezone) until stopped.
+
+    It needs a running Prefect server (PREFECT_API_URL), whose scheduler creates the runs.
+    """
     settings = _settings(config)
     from flows.nightly import serve_nightly
+    from flows.prefect_server import NoPrefectServer, require_prefect_server
 
     _taxonomy(settings)
+    try:
+        require_prefect_server()
+    except NoPrefectServer as exc:
+        _fail("Cannot serve", str(exc), code=2)
     console.print(
         f"serving deployment [bold]nightly/{escape(settings.schedule.deployment)}[/] on "
         f"'{escape(settings.schedule.cron)}' ({settings.schedule.timezone}); Ctrl+C stops it",

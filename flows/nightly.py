@@ -17,7 +17,7 @@ from flows.alerts import send_alerts
 from flows.cluster import cluster_into
 from flows.enrich import enrich, enrich_into
 from flows.ingest import ingest_into
-from flows.prefect_server import start_temporary_server
+from flows.prefect_server import require_prefect_server
 from flows.publish import publish_results, rank_hassles, write_analyst_snapshot
 from warehouse.alerts import read_pending
 from warehouse.connection import connect_warehouse
@@ -137,11 +137,15 @@ def serve_nightly(config_path: str | None = None) -> None:
     """Serve the ``nightly`` deployment on its cron schedule until interrupted.
 
     The settings are validated first; each scheduled run reads them again, so an edit to the
-    config takes effect on the next night.
+    config takes effect on the next night. A running Prefect server is required: only its
+    scheduler creates the scheduled runs.
+
+    Raises:
+        NoPrefectServer: ``PREFECT_API_URL`` is not set, or no server answers there.
     """
     settings = load_settings(config_path)
     load_enrich_config(settings)
-    start_temporary_server()  # with no PREFECT_API_URL: one that dies with this process
+    require_prefect_server()
     nightly.serve(
         name=settings.schedule.deployment,
         schedules=[nightly_schedule(settings)],

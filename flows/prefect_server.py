@@ -7,6 +7,10 @@ handler. A process killed with SIGKILL runs no ``atexit`` handler, so every ``ki
 server in its place, up front and from the main thread, with Linux's parent-death signal
 set (``PR_SET_PDEATHSIG``): the kernel kills the server as soon as the process that started
 it ends, however it ends. Prefect then finds and reuses this server, as it would its own.
+
+That server runs none of Prefect's services, its scheduler among them, so it can run a flow
+but never a scheduled one: ``hasslemap serve`` needs a real Prefect server instead
+(:func:`require_prefect_server`).
 """
 
 from __future__ import annotations
@@ -116,3 +120,43 @@ def start_temporary_server() -> str | None:
         )
     )
     return server.api_url
+
+
+class NoPrefectServer(RuntimeError):
+    """No Prefect server is configured, or none answers, where one is needed to schedule runs."""
+
+
+def require_prefect_server() -> str:
+    """The Prefect API URL that scheduled runs need; raise :class:`NoPrefectServer` without one.
+
+    Only a Prefect server's scheduler creates the runs of a schedule. With no
+    ``PREFECT_API_URL``, Prefect falls back to its temporary server, which has no scheduler: a
+    flow served there polls forever and never runs.
+
+    Raises:
+        NoPrefectServer: ``PREFECT_API_URL`` is not set, or nothing answers at it.
+    """
+    import httpx
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL
+
+    start = (
+        "start one (`prefect server start`), then `export "
+        "PREFECT_API_URL=http://127.0.0.1:4200/api` and start serve again"
+    )
+    url = PREFECT_API_URL.value()
+    if not url:
+        raise NoPrefectServer(
+            "serving on a schedule needs a running Prefect server, and PREFECT_API_URL is not "
+            f"set (Prefect's temporary server runs no scheduler); {start}"
+        )
+    with get_client(sync_client=True) as client:
+        error = client.api_healthcheck()
+    # Only an unreachable server is refused: an API that answers /health in its own way
+    # (an HTTP error) may still serve deployments.
+    if isinstance(error, httpx.TransportError):
+        raise NoPrefectServer(
+            f"no Prefect server answers at PREFECT_API_URL={url} "
+            f"({type(error).__name__}: {error}); {start}"
+        )
+    return url

@@ -103,3 +103,34 @@ def test_serve_registers_the_deployment_and_a_manual_run_completes(
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+@pytest.mark.parametrize(
+    ("api_url", "says"),
+    [
+        (None, "PREFECT_API_URL is not set"),
+        (
+            "http://127.0.0.1:9/api",
+            "no Prefect server answers at PREFECT_API_URL=http://127.0.0.1:9/api",
+        ),
+    ],
+)
+def test_serve_refuses_in_one_line_without_a_prefect_server(write_config, tmp_path, api_url, says):
+    """Prefect's temporary server has no scheduler: served there, the flow would never run."""
+    config = write_config([review_source(tmp_path / "r.csv")])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env |= {"PREFECT_HOME": str(tmp_path / "prefect"), "HF_HUB_OFFLINE": "1", "COLUMNS": "400"}
+    if api_url:
+        env["PREFECT_API_URL"] = api_url
+    result = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "serve", "--config", str(config)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,  # the old serve waited for its schedule forever
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output
+    assert says in output and "prefect server start" in output, output
+    assert "Traceback" not in output and "serving deployment" not in output
+    assert len(result.stdout.strip().splitlines()) == 1, output
