@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 from dataclasses import asdict, fields
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -324,6 +325,19 @@ class ReportSettings(StrictModel):
     quotes: int = Field(default=3, ge=1, le=5)
 
 
+_NOT_A_PLACE = {
+    "localtime": "is this machine's own zone file, not a zone name (the scheduler may run "
+    "elsewhere); use an IANA name like Europe/London",
+    "Factory": "is tzdata's placeholder for a zone not set; use an IANA name like Europe/London",
+    **dict.fromkeys(
+        ("EST", "MST", "HST"),
+        "is a fixed UTC offset without daylight saving, not the local time of a place; name the "
+        "place you mean, e.g. America/New_York",
+    ),
+}
+"""Zone names that Prefect and ZoneInfo accept but that do not name the local time of a place."""
+
+
 class ScheduleSettings(StrictModel):
     """When ``hasslemap serve`` runs the nightly flow."""
 
@@ -331,23 +345,40 @@ class ScheduleSettings(StrictModel):
     timezone: str = Field(default="UTC", description="IANA time zone, e.g. Europe/London.")
     deployment: str = Field(default="hasslemap-nightly", min_length=1)
 
+    # Checked with what serve builds, Prefect's own CronSchedule: it accepts less than croniter
+    # and ZoneInfo ('1W', 'posixrules'), and serve would otherwise fail only once started.
     @field_validator("cron")
     @classmethod
     def _five_fields(cls, value: str) -> str:
-        from croniter import croniter
+        from prefect._vendor.croniter import CroniterBadDateError, croniter
+        from prefect.client.schemas.schedules import CronSchedule
 
-        if len(value.split()) != 5 or not croniter.is_valid(value):
-            raise ValueError(f"{value!r} is not a five-field cron expression, e.g. '0 2 * * *'")
+        example = "e.g. '0 2 * * *'"
+        if len(value.split()) != 5:
+            raise ValueError(f"{value!r} is not a five-field cron expression, {example}")
+        try:
+            CronSchedule(cron=value)
+        except ValidationError:
+            raise ValueError(
+                f"{value!r} is not a cron expression Prefect can schedule (five fields of "
+                f"numbers, ranges, lists, steps and names only), {example}"
+            ) from None
+        try:
+            croniter(value, datetime.now(UTC)).get_next(datetime)
+        except CroniterBadDateError:
+            raise ValueError(f"{value!r} never fires (no such date), {example}") from None
         return value
 
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+        from prefect.client.schemas.schedules import CronSchedule
 
+        if value in _NOT_A_PLACE:
+            raise ValueError(f"{value!r} {_NOT_A_PLACE[value]}")
         try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+            CronSchedule(cron="0 2 * * *", timezone=value)
+        except ValidationError:
             raise ValueError(
                 f"unknown time zone {value!r}; use an IANA name like Europe/London"
             ) from None

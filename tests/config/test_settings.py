@@ -206,3 +206,26 @@ def test_a_sections_check_names_the_file_and_the_variables_that_set_its_keys(tmp
         load_settings(path, environ={"HASSLEMAP_CLUSTER__MIN_PARENTS": "30"})
     assert f"{path} and" not in str(raised.value)
     assert "environment variable HASSLEMAP_CLUSTER__MIN_PARENTS" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("schedule", "key", "message"),
+    [
+        ({"timezone": "posixrules"}, "timezone", "unknown time zone 'posixrules'"),
+        ({"timezone": "localtime"}, "timezone", "this machine's own zone file"),
+        ({"timezone": "Factory"}, "timezone", "placeholder"),
+        ({"timezone": "EST"}, "timezone", "fixed UTC offset"),
+        ({"cron": "0 2 1W * *"}, "cron", "not a cron expression Prefect can schedule"),
+        ({"cron": "0 2 31 2 *"}, "cron", "never fires"),
+    ],
+)
+def test_a_schedule_serve_cannot_use_is_refused_naming_the_file_and_key(
+    tmp_path, schedule, key, message
+):
+    """serve builds Prefect's Cron from these: what Prefect refuses must fail here, not there."""
+    config = tmp_path / "hasslemap.yaml"
+    config.write_text(f"schedule: {schedule}\n")
+    with pytest.raises(ConfigError) as raised:
+        load_settings(config, environ={})
+    assert f"{config}: key 'schedule.{key}': " in str(raised.value)
+    assert message in str(raised.value)
