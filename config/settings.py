@@ -19,12 +19,14 @@ import json
 import os
 import warnings
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
 from pydantic import (
     Field,
+    PrivateAttr,
     ValidationError,
     WrapValidator,
     field_validator,
@@ -59,6 +61,21 @@ DEFAULT_CONFIG_FILE = Path("config/hasslemap.yaml")
 OTHER_ENV_VARIABLES = frozenset({CONFIG_ENV, "HASSLEMAP_UPDATE_SCREENSHOT"})
 
 
+@dataclass(frozen=True, eq=False)
+class _Origins:
+    """Where settings came from: the file, what it said, and the variables that set each key."""
+
+    file: Path | None = None
+    file_data: dict[str, Any] = field(default_factory=dict)
+    variables: dict[tuple[str, ...], str] = field(default_factory=dict)
+
+    def __eq__(self, other: object) -> bool:
+        # Pydantic compares private attributes: settings alike are equal wherever they came from.
+        return isinstance(other, _Origins)
+
+    __hash__ = object.__hash__
+
+
 class Settings(StrictModel):
     """All of hasslemap's settings."""
 
@@ -90,6 +107,29 @@ class Settings(StrictModel):
             seen.add(source.name)
         return value
 
+    _origins: _Origins = PrivateAttr(default_factory=lambda: _Origins())
+
+    def origin(self, *loc: str | int) -> str:
+        """Where the setting at ``loc`` came from, named as config errors name it.
+
+        The file, the variable (``environment variable HASSLEMAP_WAREHOUSE``) or
+        ``built-in defaults``.
+        """
+        keys = tuple(str(key) for key in loc)
+        variable = next(
+            (
+                var
+                for set_keys, var in self._origins.variables.items()
+                if keys[: len(set_keys)] == set_keys
+            ),
+            None,
+        )
+        if variable:
+            return f"environment variable {variable}"
+        if self._origins.file is not None and _at(self._origins.file_data, keys) is not None:
+            return str(self._origins.file)
+        return "built-in defaults"
+
     @property
     def snapshot_path(self) -> Path:
         """Where the analyst snapshot lives."""
@@ -120,13 +160,15 @@ def load_settings(
     """
     environ = os.environ if environ is None else environ
     path = _resolve_config_path(config_path, environ)
-    data = read_yaml(path) if path else {}
+    file_data = read_yaml(path) if path else {}
     origins: dict[tuple[str, ...], str] = {}
-    data = _apply_env_overrides(data, environ, origins)
+    data = _apply_env_overrides(file_data, environ, origins)
     try:
-        return Settings.model_validate(data)
+        settings = Settings.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(describe_errors(exc, path, origins, data)) from None
+    settings._origins = _Origins(path, file_data, origins)
+    return settings
 
 
 def _resolve_config_path(
@@ -267,12 +309,15 @@ def describe_errors(
     return "invalid configuration:\n  " + "\n  ".join(lines)
 
 
-def _at(data: Mapping[str, Any] | None, loc: tuple[str, ...]) -> Any:
-    """The value at ``loc`` in nested mappings, or None."""
+def _at(data: Any, loc: tuple[str, ...]) -> Any:
+    """The value at ``loc`` in nested mappings and lists (``("sources", "2", "path")``), or None."""
     for key in loc:
-        if not isinstance(data, Mapping):
+        if isinstance(data, list) and key.isdigit() and int(key) < len(data):
+            data = data[int(key)]
+        elif isinstance(data, Mapping):
+            data = data.get(key)
+        else:
             return None
-        data = data.get(key)
     return data
 
 

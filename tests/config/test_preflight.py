@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import yaml
 from conftest import review_source
@@ -114,3 +120,75 @@ def test_every_registered_embedding_backend_passes_and_an_unknown_one_is_an_erro
         match="key 'models.backend': unknown embedding backend 'onnx-int4'; set it to one of: auto",
     ):
         check_ready(_settings(tmp_path, [], models={"backend": "onnx-int4"}))
+
+
+def test_a_problem_names_the_config_file_that_set_the_key(tmp_path):
+    settings = _settings(tmp_path, [review_source(tmp_path / "exports" / "*.csv")])
+    with pytest.raises(ConfigError) as raised:
+        check_ready(settings)
+    assert f"{tmp_path / 'hasslemap.yaml'}: key 'sources[0].path': folder" in str(raised.value)
+
+
+def test_a_problem_names_the_variable_that_set_the_key(tmp_path):
+    if not Path("/proc/self").is_dir():
+        pytest.skip("needs Linux's /proc, a folder that takes no new files")
+    settings = load_settings(environ={"HASSLEMAP_WAREHOUSE": "/proc/hm/x.duckdb"})
+    with pytest.raises(ConfigError) as raised:
+        check_ready(settings)
+    message = str(raised.value)
+    assert (
+        "environment variable HASSLEMAP_WAREHOUSE: key 'warehouse': the folder /proc/hm cannot "
+        "be created in /proc (it takes no new files)"
+    ) in message
+    assert "No such file" not in message
+
+
+def test_a_file_on_the_way_to_a_path_is_named_once(tmp_path):
+    (tmp_path / "notes.txt").write_text("a file")
+    warehouse = tmp_path / "notes.txt" / "w.duckdb"
+    settings = _settings(tmp_path, [], warehouse=str(warehouse))
+    with pytest.raises(ConfigError) as raised:
+        check_ready(settings)
+    assert (
+        f"key 'warehouse': {warehouse} cannot be created: {tmp_path / 'notes.txt'} is a file, "
+        "not a folder"
+    ) in str(raised.value)
+
+
+def _without_dac_override() -> list[str]:
+    """A prefix that runs a command without root's power to read anything (none when not root)."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    assert setpriv, "running as root: setpriv (util-linux) is needed to drop CAP_DAC_OVERRIDE"
+    return [setpriv, "--bounding-set=-dac_override,-dac_read_search"]
+
+
+def test_an_unreadable_source_folder_is_one_line_naming_its_key(tmp_path):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "a.csv").write_text("id\n")
+    _settings(tmp_path, [review_source(folder / "*.csv")])
+    check = (
+        "from config import ConfigError, load_settings\n"
+        "from config.preflight import check_ready\n"
+        "try:\n"
+        f"    check_ready(load_settings({str(tmp_path / 'hasslemap.yaml')!r}, environ={{}}))\n"
+        "except ConfigError as exc:\n"
+        "    print(exc)\n"
+    )
+    folder.chmod(0)
+    try:
+        result = subprocess.run(
+            [*_without_dac_override(), sys.executable, "-c", check],
+            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        folder.chmod(0o755)
+    assert "Traceback" not in result.stderr, result.stderr
+    [problem] = result.stdout.strip().splitlines()[1:]
+    assert f"key 'sources[0].path': cannot read the folder {folder} (Permission denied" in problem
+    assert "read and search access" in problem
