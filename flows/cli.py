@@ -31,7 +31,7 @@ from config.base import ConfigWarning  # noqa: E402
 from config.channels import CHANNEL_NAMES, channel_names  # noqa: E402
 from config.taxonomy import load_enrich_config  # noqa: E402
 from flows import progress  # noqa: E402
-from flows.summary import cluster_line, enrich_line, pain_point_table  # noqa: E402
+from flows.summary import cluster_line, enrich_line, pain_point_table, run_warnings  # noqa: E402
 
 if TYPE_CHECKING:
     import duckdb
@@ -207,6 +207,8 @@ def _print_summary(result: dict[str, Any], settings: Settings) -> None:
         _print_top_hassles(settings, settings.report.top)
     if report := result["stages"].get("publish", {}).get("report"):
         console.print(f"report: [bold]{escape(str(report))}[/]", soft_wrap=True)
+    for warning in run_warnings(result["stages"], settings):  # last: what cron mails ends here
+        _warn(warning)
 
 
 def _print_enrich_summary(enrich: dict[str, Any], settings: Settings) -> None:

@@ -42,6 +42,14 @@ def _retry_on_file_errors(task: Any, task_run: Any, state: Any) -> bool:
     return False
 
 
+def vanished_warning(source: str, comments: int, where: str) -> str:
+    """The warning for a source that matched no file but loaded ``comments`` on earlier runs."""
+    return (
+        f"source {source!r} matched no file tonight, but {comments:,} comments were loaded "
+        f"from it before: were its files moved? Nothing found at {where}"
+    )
+
+
 @task(name="load_source", cache_policy=NO_CACHE, retry_condition_fn=_retry_on_file_errors)
 def load_source(
     conn: duckdb.DuckDBPyConnection, source: SourceConfig, settings: Settings
@@ -69,9 +77,15 @@ def load_source(
             len(landed.dropped),
         )
     sink.finish(key, f"ingest {source.name}: {stats.records_usable:,} usable records")
+    # A source that matches nothing but loaded comments before has lost its files (moved,
+    # renamed, unmounted): not the quiet of exports that have not arrived yet.
+    earlier = count_comments(conn, source.name) if not stats.files_found else 0
     if not stats.files_found:
         where = open_source(source, settings.ingest).where()
-        logger.warning("source %s: nothing found at %s", source.name, where)
+        if earlier:
+            logger.warning(vanished_warning(source.name, earlier, where))
+        else:
+            logger.warning("source %s: nothing found at %s", source.name, where)
     logger.info(
         "source %s: %d file(s) found, %d read, %d unchanged and skipped; %d records, "
         "%d usable, %d quarantined, %d repaired",
@@ -86,6 +100,7 @@ def load_source(
     )
     return {
         **asdict(stats),
+        "comments_before_no_file": earlier,
         "packages_replayed": len(landed.replayed),
         "packages_dropped": len(landed.dropped),
     }

@@ -1,4 +1,4 @@
-"""What ``hasslemap run`` prints about the enrich and cluster stages: lines and tables."""
+"""What ``hasslemap run`` prints about its stages: lines, tables and warnings."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
+from config import Settings
 from config.taxonomy import Taxonomy
 
 
@@ -51,3 +52,23 @@ def cluster_line(counts: Mapping[str, Any]) -> str:
             f"one, {counts['hassles_restored']} merged-away hassle(s) restored"
         )
     return line
+
+
+def run_warnings(stages: Mapping[str, Any], settings: Settings) -> list[str]:
+    """What a completed run could not do: a source whose files vanished, alerts not sent."""
+    from flows.ingest import vanished_warning
+    from flows.sources.base import open_source
+
+    warnings = []
+    sources = {source.name: source for source in settings.sources}
+    for name, stats in stages["ingest"]["sources"].items():
+        if earlier := stats.get("comments_before_no_file"):
+            where = open_source(sources[name], settings.ingest).where() if name in sources else "?"
+            warnings.append(vanished_warning(name, earlier, where))
+    alerts = stages.get("alerts", {})
+    if alerts.get("failed"):
+        warnings.append(
+            f"alerts failed: {alerts.get('error')}; {alerts.get('pending', 0):,} alert(s) wait "
+            "in `alerts_pending` and go out with the next run"
+        )
+    return warnings

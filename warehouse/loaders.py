@@ -119,9 +119,12 @@ def merge_rejected(conn: duckdb.DuckDBPyConnection) -> int:
     return int(added)
 
 
-def count_comments(conn: duckdb.DuckDBPyConnection) -> int:
-    """How many comments the warehouse holds."""
-    [(total,)] = run_sql(conn, "SELECT count(*) FROM comments")
+def count_comments(conn: duckdb.DuckDBPyConnection, source: str | None = None) -> int:
+    """How many comments the warehouse holds, or holds from one ``source`` when named."""
+    if source is None:
+        [(total,)] = run_sql(conn, "SELECT count(*) FROM comments")
+    else:
+        [(total,)] = run_sql(conn, "SELECT count(*) FROM comments WHERE source = ?", [source])
     return int(total)
 
 

@@ -269,3 +269,21 @@ def test_a_broken_config_fails_fast_naming_the_key(tmp_path):
     with pytest.raises(ConfigError, match=r"key 'ingest\.chunk_rows'"):
         nightly(str(config))
     assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_a_source_whose_files_vanished_is_told_from_one_not_arrived_yet(tmp_path, write_config):
+    write_reviews(tmp_path / "in" / "reviews.csv", GOOD_REVIEWS)
+    (tmp_path / "later").mkdir()
+    config = write_config(
+        [
+            review_source(tmp_path / "in" / "*.csv"),
+            review_source(tmp_path / "later" / "*.csv", "later"),
+        ]
+    )
+    ingest(str(config))
+    (tmp_path / "in" / "reviews.csv").rename(tmp_path / "moved.csv")
+
+    sources = ingest(str(config))["sources"]
+
+    assert sources["reviews"]["comments_before_no_file"] == 3
+    assert sources["later"]["comments_before_no_file"] == 0  # its files have not arrived yet

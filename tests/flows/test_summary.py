@@ -1,6 +1,8 @@
 """What ``hasslemap run`` prints about the cluster stage: the line names how the night clustered."""
 
-from flows.summary import cluster_line
+import yaml
+
+from flows.summary import cluster_line, run_warnings
 
 COUNTS = {"units_in": 8903, "hassles": 35, "hassles_new": 0, "hassles_retired": 0, "coverage": 0.5}
 
@@ -28,3 +30,63 @@ def test_an_incremental_night_and_a_rebuild_say_only_what_happened():
     assert "afresh" not in quiet and "held" not in quiet
     assert "clustered afresh (settings)" in rebuilt and "held" not in rebuilt
     assert cluster_line({"skipped": True}).startswith("cluster: the window is unchanged")
+
+
+def _result(tmp_path, source_stats, stages=None):
+    return {
+        "run_id": "run-1",
+        "warehouse": str(tmp_path / "w.duckdb"),
+        "stages": {
+            "ingest": {
+                "sources": {"reviews": {**INGEST_STATS, **source_stats}},
+                "comments_new": 0,
+                "comments_updated": 0,
+                "comments_total": 3,
+                "rejected_rows": 0,
+            },
+            **(stages or {}),
+        },
+    }
+
+
+INGEST_STATS = dict.fromkeys(
+    ("files_read", "files_skipped", "records_read", "records_usable", "quarantined", "repaired"), 0
+)
+
+
+def _settings(tmp_path):
+    from conftest import review_source
+
+    from config import load_settings
+
+    config = tmp_path / "hasslemap.yaml"
+    config.write_text(yaml.safe_dump({"sources": [review_source(tmp_path / "in" / "*.csv")]}))
+    return load_settings(config, environ={})
+
+
+def test_the_run_summary_ends_with_failed_alerts_and_how_many_wait(tmp_path, capsys):
+    from flows.cli import _print_summary
+
+    alerts = {"failed": True, "error": "AlertDeliveryError: webhook answered 500", "pending": 10}
+    _print_summary(_result(tmp_path, {}, {"alerts": alerts}), _settings(tmp_path))
+    output = " ".join(capsys.readouterr().out.split())
+    assert output.endswith(  # last, where a mailed summary is read
+        "alerts failed: AlertDeliveryError: webhook answered 500; 10 alert(s) wait in "
+        "`alerts_pending` and go out with the next run"
+    )
+
+
+def test_the_run_summary_names_a_source_whose_files_vanished(tmp_path, capsys):
+    from flows.cli import _print_summary
+
+    _print_summary(_result(tmp_path, {"comments_before_no_file": 736}), _settings(tmp_path))
+    output = " ".join(capsys.readouterr().out.split())
+    assert (
+        "source 'reviews' matched no file tonight, but 736 comments were loaded from it before: "
+        "were its files moved?"
+    ) in output
+    assert str(tmp_path / "in" / "*.csv") in output
+
+
+def test_a_quiet_night_has_no_warning(tmp_path):
+    assert run_warnings(_result(tmp_path, {})["stages"], _settings(tmp_path)) == []
