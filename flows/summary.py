@@ -55,7 +55,11 @@ def cluster_line(counts: Mapping[str, Any]) -> str:
 
 
 def run_warnings(stages: Mapping[str, Any], settings: Settings) -> list[str]:
-    """What a completed run could not do: a source whose files vanished, alerts not sent."""
+    """What a completed run could not do, or an operator should fix.
+
+    A source whose files vanished, a source the config no longer names (or renamed), alerts
+    not sent.
+    """
     from flows.ingest import vanished_warning
     from flows.sources.base import open_source
 
@@ -65,6 +69,7 @@ def run_warnings(stages: Mapping[str, Any], settings: Settings) -> list[str]:
         if earlier := stats.get("comments_before_no_file"):
             where = open_source(sources[name], settings.ingest).where() if name in sources else "?"
             warnings.append(vanished_warning(name, earlier, where))
+    warnings.extend(stages["ingest"].get("sources_unconfigured", []))
     alerts = stages.get("alerts", {})
     if alerts.get("failed"):
         warnings.append(

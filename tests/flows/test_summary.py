@@ -88,5 +88,15 @@ def test_the_run_summary_names_a_source_whose_files_vanished(tmp_path, capsys):
     assert str(tmp_path / "in" / "*.csv") in output
 
 
+def test_the_run_summary_names_a_source_the_config_no_longer_names(tmp_path, capsys):
+    from flows.cli import _print_summary
+
+    said = "source 'surveys' is in the warehouse (122 comments) but no longer in the config"
+    result = _result(tmp_path, {})
+    result["stages"]["ingest"]["sources_unconfigured"] = [said]
+    _print_summary(result, _settings(tmp_path))
+    assert said in " ".join(capsys.readouterr().out.split())
+
+
 def test_a_quiet_night_has_no_warning(tmp_path):
     assert run_warnings(_result(tmp_path, {})["stages"], _settings(tmp_path)) == []
