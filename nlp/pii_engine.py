@@ -179,6 +179,12 @@ _NAME_CUE = regex.compile(
     regex.I,
 )
 _WORD = regex.compile(r"\G(\s*)([^\W\d_][\w'-]*)")
+# A message's last line that is a capitalised name alone, its own cue: "...\n\nFatima",
+# "Thanks!\n- Anna K." (a first name the Census knows, then known last names or initials).
+SIGN_OFF = regex.compile(
+    r"\n[ \t]*(?:[-\u2013\u2014~]+[ \t]*)?(?P<name>[A-Z][a-z'-]+(?:[ \t]+[A-Z][\w'-]*\.?){0,2})"
+    r"[ \t]*[.!]?\s*\Z"
+)
 _WORDS = regex.compile(r"[^\W_]+")
 _NOT_NAMES = frozenset(
     (  # noqa: SIM905 - a word list reads best as words
@@ -190,7 +196,11 @@ _NOT_NAMES = frozenset(
 
 
 class _NameAfterCueRecognizer(EntityRecognizer):
-    """A person's name after a cue: "my name is Jane Doe", "call jane doe", "ask for Raj"."""
+    """A person's name after a cue, or alone on a message's last line (a signature).
+
+    "my name is Jane Doe", "call jane doe", "ask for Raj"; "The app crashes. Fatima" with
+    "Fatima" on a line of its own at the end.
+    """
 
     def __init__(self, first_names: frozenset[str], last_names: frozenset[str]) -> None:
         self.first_names = first_names
@@ -228,6 +238,19 @@ class _NameAfterCueRecognizer(EntityRecognizer):
                 if words == 3:
                     break
             if words:
+                found.append(RecognizerResult("PERSON", start, end, 0.85))
+        sign_off = SIGN_OFF.search(text)
+        if sign_off:
+            start = end = sign_off.start("name")
+            for position, match in enumerate(_WORD.finditer(text, pos=start)):
+                space, word = match.groups()
+                if match.start(2) >= sign_off.end("name") or not (
+                    self._name_word(word, position, strong=False, titled=False)
+                    or (position and len(word) == 1)  # an initial
+                ):
+                    break
+                end = sign_off.end("name") if position and len(word) == 1 else match.end()
+            if end > start:
                 found.append(RecognizerResult("PERSON", start, end, 0.85))
         return found
 

@@ -21,7 +21,9 @@ street address         ``[address]``   pattern: house number, street name, stree
 person's name          ``[name]``      a name after a cue ("my name is", "call", "ask for", ...):
                                        capitalised, or in the US Census name lists; after a
                                        role ("agent", "the driver"): a capitalised Census
-                                       first name on the cue's line
+                                       first name on the cue's line; alone on a message's
+                                       last line (a signature): a capitalised Census first
+                                       name, then known last names or initials
 password or PIN        ``[password]``  the value after "password:", "PW:", "PIN=" (or "is" + a
                                        value with a digit or symbol)
 birth date             ``[birthdate]`` a date after "born", "DOB", "date of birth", "birthday"
@@ -59,6 +61,8 @@ _MAYBE_PII = re.compile(
     r"\d|@|(?i:\bdot\b|\b(?:name|call|called|ask|speak|talk|spoke|talked|ring|regards|thanks"
     r"|cheers|password|passwd|pwd|pw|passcode|pin)\b)"
     rf"|(?i:\b(?:{NAME_ROLE}))\s+(?:(?i:{NAME_TITLE})\s+)?[A-Z]"
+    # a capitalised word alone on the last line: a signature (nlp.pii_engine.SIGN_OFF)
+    r"|\n[ \t]*(?:[-\u2013\u2014~]+[ \t]*)?[A-Z][a-z'-]+(?:[ \t]+[A-Z][\w'-]*\.?){0,2}[ \t]*[.!]?\s*\Z"
 )
 
 

@@ -77,6 +77,13 @@ def test_non_pii_numbers_survive(text):
             "the ref gb82 west 1234 5698 7654 33 is wrong",
             "the ref gb82 west 1234 5698 7654 33 is wrong",
         ),
+        # a name alone on the last line: a signature without a cue (the demo's tickets)
+        ("The app crashes.\n\nFatima", "The app crashes.\n\n[name]"),
+        ("Thanks!\n- Anna K.", "Thanks!\n- [name]"),
+        ("No refund yet.\n\nJulia Smith\n", "No refund yet.\n\n[name]\n"),
+        ("It broke again.\nTerrible", "It broke again.\nTerrible"),
+        ("The hub is great\nWill", "The hub is great\nWill"),
+        ("Great product.\nNimbus", "Great product.\nNimbus"),
         # bank accounts, routing numbers and sort codes after their name
         ("sort code 12-34-56 account 12345678", "sort code [account] account [account]"),
         ("My account number is 0123-4567-89, check", "My account number is [account], check"),
