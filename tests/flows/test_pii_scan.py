@@ -79,6 +79,7 @@ PII_TEXTS = [
     "Refund it to GB82 WEST 1234 5698 7654 32 or iban DE89370400440532013000 please.",
     "Wrong refund again, my iban is gb82 west 1234 5698 7654 32 not the old one.",
     "They debited account 12345678 twice and account number 0123-4567-89 once, awful.",
+    "The app logs me out every hour and nobody answers.\n\nMarcus",
     "The parcel went to 742 Evergreen Terrace instead of 221B Baker Street, again late.",
     "Why does the form want my SSN 536-22-8471? My wife's is 478-31-2065, also rejected.",
     "The app rejected passport number 533380006 and my UK passport AB1234567, terrible.",
