@@ -112,6 +112,48 @@ def survey_source(path: Path | str, name: str = "surveys") -> dict[str, Any]:
     return _source("survey", SURVEY_FIELDS, path, name, "csv")
 
 
+def write_report_config(folder: Path) -> Path:
+    """A config with its warehouse and report under ``folder`` and one review source over
+    ``folder/feedback/*.csv`` (made, empty); returns the config file."""
+    (folder / "feedback").mkdir(parents=True, exist_ok=True)
+    config = folder / "hasslemap.yaml"
+    settings = {
+        "warehouse": str(folder / "warehouse.duckdb"),
+        "report": {"out_dir": str(folder / "reports")},
+        "sources": [review_source(folder / "feedback" / "*.csv")],
+    }
+    config.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    return config
+
+
+def record_completed_run(
+    conn: Any, run_id: str, window: tuple[Any, Any], *, units: int, hassles: int, new: int = 0
+) -> None:
+    """A completed nightly run ending at ``window``'s end, and its clustering of ``window``."""
+    start, end = window
+    conn.execute(
+        "INSERT INTO runs VALUES (?, 'nightly', ?, ?, 'completed', NULL, NULL, '{}')",
+        [run_id, end, end],
+    )
+    conn.execute(
+        "INSERT INTO cluster_runs (run_id, input_fingerprint, window_start, window_end, "
+        "model_id, units_in, units_clustered, units_core, coverage, hassles, hassles_new, "
+        "hassles_retired, min_cluster_size, fitted_on, params, timings, clustered_at) "
+        "VALUES (?, 'fp', ?, ?, 'm', ?, ?, ?, ?, ?, ?, 0, 10, ?, '{}', '{}', ?)",
+        [run_id, start, end, units, units, units, 1 if units else 0, hassles, new, units, end],
+    )
+
+
+def without_dac_override() -> list[str]:
+    """A prefix that runs a command without root's power to read or write anything (none when
+    not root): a folder closed to the user must be closed for a test to mean anything."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    assert setpriv, "running as root: setpriv (util-linux) is needed to drop CAP_DAC_OVERRIDE"
+    return [setpriv, "--bounding-set=-dac_override,-dac_read_search"]
+
+
 def write_jsonl(path: Path, records: list[dict[str, Any] | str]) -> Path:
     """Write records (dicts, or raw lines as strings) as JSON Lines."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import review_source
+from conftest import review_source, without_dac_override
 
 from config import ConfigError, load_settings
 from config.preflight import check_ready
@@ -155,15 +154,6 @@ def test_a_file_on_the_way_to_a_path_is_named_once(tmp_path):
     ) in str(raised.value)
 
 
-def _without_dac_override() -> list[str]:
-    """A prefix that runs a command without root's power to read anything (none when not root)."""
-    if os.geteuid() != 0:
-        return []
-    setpriv = shutil.which("setpriv")
-    assert setpriv, "running as root: setpriv (util-linux) is needed to drop CAP_DAC_OVERRIDE"
-    return [setpriv, "--bounding-set=-dac_override,-dac_read_search"]
-
-
 def test_an_unreadable_source_folder_is_one_line_naming_its_key(tmp_path):
     folder = tmp_path / "exports"
     folder.mkdir()
@@ -180,7 +170,7 @@ def test_an_unreadable_source_folder_is_one_line_naming_its_key(tmp_path):
     folder.chmod(0)
     try:
         result = subprocess.run(
-            [*_without_dac_override(), sys.executable, "-c", check],
+            [*without_dac_override(), sys.executable, "-c", check],
             env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
             capture_output=True,
             text=True,

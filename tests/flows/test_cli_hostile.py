@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from datetime import datetime
@@ -18,7 +17,12 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from conftest import review_source
+from conftest import (
+    record_completed_run,
+    review_source,
+    without_dac_override,
+    write_report_config,
+)
 from typer.testing import CliRunner
 
 from config import load_settings
@@ -39,31 +43,12 @@ def _build(folder: Path, texts: tuple[str, ...] = PAYLOADS) -> Path:
 
     Writes the analyst snapshot beside it too; returns the config file.
     """
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "feedback").mkdir(exist_ok=True)
+    config = write_report_config(folder)
     (folder / "feedback" / "reviews.csv").write_text("id,author,rating,title,body,date,product\n")
-    config = folder / "hasslemap.yaml"
-    settings = {
-        "warehouse": str(folder / "warehouse.duckdb"),
-        "report": {"out_dir": str(folder / "reports")},
-        "sources": [review_source(folder / "feedback" / "*.csv")],
-    }
-    config.write_text(yaml.safe_dump(settings), encoding="utf-8")
     now = datetime(2026, 11, 1, 12)
     conn = connect_warehouse(folder / "warehouse.duckdb")
     try:
-        conn.execute(
-            "INSERT INTO runs VALUES (?, 'nightly', ?, ?, 'completed', NULL, NULL, '{}')",
-            [RUN_ID, now, now],
-        )
-        conn.execute(
-            "INSERT INTO cluster_runs (run_id, input_fingerprint, window_start, window_end, "
-            "model_id, units_in, units_clustered, units_core, coverage, hassles, hassles_new, "
-            "hassles_retired, min_cluster_size, fitted_on, params, timings, clustered_at) "
-            "VALUES (?, 'fp', ?, ?, 'm', 0, 0, 0, 0, ?, 0, 0, 10, 0, "
-            "'{}', '{}', ?)",
-            [RUN_ID, datetime(2026, 8, 1), now, len(texts), now],
-        )
+        record_completed_run(conn, RUN_ID, (datetime(2026, 8, 1), now), units=0, hassles=len(texts))
         for number, text in enumerate(texts, start=1):
             hassle_id = f"H-{number:04d}"
             conn.execute(
@@ -383,23 +368,13 @@ def test_a_taxonomy_error_is_one_line_naming_the_file_and_key(tmp_path):
         assert "Traceback" not in output
 
 
-def _without_dac_override() -> list[str]:
-    """A prefix that runs a command without root's power to write anywhere (none needed when
-    not root): a read-only folder must be read-only for the test to mean anything."""
-    if os.geteuid() != 0:
-        return []
-    setpriv = shutil.which("setpriv")
-    assert setpriv, "running as root: setpriv (util-linux) is needed to drop CAP_DAC_OVERRIDE"
-    return [setpriv, "--bounding-set=-dac_override,-dac_read_search"]
-
-
 def test_run_in_a_read_only_warehouse_folder_fails_before_any_work(tmp_path):
     config = _build(tmp_path / "w")
     folder = tmp_path / "w"
     folder.chmod(0o555)
     try:
         result = subprocess.run(
-            [*_without_dac_override(), sys.executable, "-m", "flows.cli", "run", "-c", str(config)],
+            [*without_dac_override(), sys.executable, "-m", "flows.cli", "run", "-c", str(config)],
             cwd=REPO,
             env={**os.environ, "COLUMNS": "200", "PYTHONPATH": str(REPO)},
             capture_output=True,

@@ -10,8 +10,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import yaml
-from conftest import review_source
+from conftest import record_completed_run, write_report_config
 from typer.testing import CliRunner
 
 from config import load_settings
@@ -32,28 +31,11 @@ def _build(folder: Path) -> Path:
 
     Returns the config file; its one source reads ``feedback/*.csv``.
     """
-    (folder / "feedback").mkdir(parents=True)
-    config = folder / "hasslemap.yaml"
-    settings = {
-        "warehouse": str(folder / "warehouse.duckdb"),
-        "report": {"out_dir": str(folder / "reports")},
-        "sources": [review_source(folder / "feedback" / "*.csv")],
-    }
-    config.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    config = write_report_config(folder)
     start, end = WINDOW
     conn = connect_warehouse(folder / "warehouse.duckdb")
     try:
-        conn.execute(
-            "INSERT INTO runs VALUES (?, 'nightly', ?, ?, 'completed', NULL, NULL, '{}')",
-            [RUN_ID, end, end],
-        )
-        conn.execute(
-            "INSERT INTO cluster_runs (run_id, input_fingerprint, window_start, window_end, "
-            "model_id, units_in, units_clustered, units_core, coverage, hassles, hassles_new, "
-            "hassles_retired, min_cluster_size, fitted_on, params, timings, clustered_at) "
-            "VALUES (?, 'fp', ?, ?, 'm', 92, 92, 92, 1, 1, 1, 0, 10, 92, '{}', '{}', ?)",
-            [RUN_ID, start, end, end],
-        )
+        record_completed_run(conn, RUN_ID, WINDOW, units=92, hassles=1, new=1)
         conn.execute(
             "INSERT INTO hassles (hassle_id, label, keyphrases, stage, stage_share, theme, "
             "theme_share, quote_unit_ids, units, status, first_seen, last_seen, "
