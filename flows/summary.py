@@ -22,9 +22,16 @@ def enrich_line(enrich: Mapping[str, Any]) -> str:
 
 
 def pain_point_table(taxonomy: Taxonomy, counts: Mapping[tuple[str, str], int]) -> Table:
-    """Pain points per journey stage (rows) and hassle theme (columns), unassigned last."""
+    """Pain-point sentences per journey stage (rows) and hassle theme (columns), unassigned last.
+
+    Every sentence enriched so far, not the clustering window's comments that
+    ``v_stage_theme_matrix`` counts: the title says so, as the two differ.
+    """
     themes = [t.key for t in taxonomy.themes] + ["unassigned"]
-    table = Table(title="Pain points by journey stage and hassle theme", title_justify="left")
+    table = Table(
+        title="Pain-point sentences by journey stage and hassle theme (all enriched so far)",
+        title_justify="left",
+    )
     table.add_column("stage")
     for theme in themes:
         table.add_column(Text(theme.replace("_", " ")), justify="right")
