@@ -1,6 +1,7 @@
-"""Sentences that say all is well: a problem denied, a fix reported, a process praised as easy.
+"""Sentences that are no complaint, whatever their vector says.
 
-A complaint-shaped word pulls such a sentence's vector towards the complaints ("I had no
+They say all is well (a problem denied, a fix reported, a process praised as easy), or only
+give a way to reach the customer. A complaint-shaped word pulls such a sentence's vector towards the complaints ("I had no
 problem with delivery", "support sorted my issue in one call", "returning it was easy"), so
 the pain-point classifier (:mod:`nlp.tag`) passes it; these rules keep it out. Each is undone
 by a contrast ("but", "until", ...) and by what turns it around (a negation, a question, a
@@ -167,6 +168,44 @@ def praises_the_ease(text: str) -> bool:
     )
 
 
+# An e-mail address, a phone number, a handle, or one of them redacted.
+_CONTACT_WAY = r"(?:[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\+?\d[\d ().-]{5,}\d|@\w+|\[(?:email|phone)\])"
+_CONTACT_WAYS = rf"{_CONTACT_WAY}(?:\s*(?:,|or|and|/)\s*(?:(?:at|on|via|by)\s+)?{_CONTACT_WAY})*"
+_CLOSE = r"(?:[\s,]+(?:please|pls|plz|thanks|thank\s+you|thx|asap))?[\s.!]*$"
+# "Contact me at jane@example.com or +44 7700 900008.", "Please call me back on 555-1234",
+# "My email is jane@example.com": the whole sentence, so "call me, the app is broken" or
+# "email me at x@y.com, I want my refund" stay complaints.
+_CONTACT_ONLY = re.compile(
+    r"^\W*(?:(?:please|pls|plz|kindly)\s+)?(?:(?:you\s+can|feel\s+free\s+to)\s+)?"
+    r"(?:contact|reach|e-?mail|mail|call|text|ring|phone|message|dm|write\s+to|get\s+back\s+to)"
+    r"\s+(?:me|us)(?:\s+(?:back|directly|anytime|any\s+time))?"
+    rf"(?:\s+(?:at|on|via|by|through|with|using))?\s*:?\s*{_CONTACT_WAYS}{_CLOSE}"
+    r"|^\W*my\s+(?:e-?mail|phone|mobile|cell|number|phone\s+number|contact\s+details?)"
+    rf"(?:\s+address)?\s*(?:is|:)\s*{_CONTACT_WAYS}{_CLOSE}",
+    re.IGNORECASE,
+)
+
+
+def only_gives_contact(text: str) -> bool:
+    """Whether ``text`` only says how to reach the customer.
+
+    "Contact me at jane@example.com or +44 7700 900008.", "Please call me back on 555-1234",
+    "My email is jane@example.com": yes. "Call me, the app is broken", "email me at x@y.com,
+    I want my refund", "why does nobody call me back?": no. Such a sentence closes many
+    complaints, and its vector sits among them: it pulled unrelated complaints into one hassle.
+    """
+    return bool(_CONTACT_ONLY.search(text))
+
+
 def says_all_is_well(text: str) -> bool:
-    """Whether ``text`` denies a problem, reports it fixed or praises a process as easy."""
-    return denies_a_problem(text) or reports_a_fix(text) or praises_the_ease(text)
+    """Whether ``text`` is no complaint whatever its vector says.
+
+    It denies a problem, reports it fixed, praises a process as easy, or only gives a way to
+    reach the customer.
+    """
+    return (
+        denies_a_problem(text)
+        or reports_a_fix(text)
+        or praises_the_ease(text)
+        or only_gives_contact(text)
+    )

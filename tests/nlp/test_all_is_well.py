@@ -2,7 +2,13 @@
 
 import pytest
 
-from nlp.all_is_well import denies_a_problem, praises_the_ease, reports_a_fix, says_all_is_well
+from nlp.all_is_well import (
+    denies_a_problem,
+    only_gives_contact,
+    praises_the_ease,
+    reports_a_fix,
+    says_all_is_well,
+)
 
 
 @pytest.mark.parametrize(
@@ -174,3 +180,31 @@ def test_a_process_praised_as_easy_is_recognised(text):
 )
 def test_a_process_not_praised_as_easy_is_not_taken_for_praise(text):
     assert not praises_the_ease(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Contact me at jane.doe8@example.com or +44 7700 900008.",
+        "Please call me back on 07700 900123",
+        "Call me on 555-1234, thanks!",
+        "My email is jane@example.com",
+        "Email me at [email]",
+    ],
+)
+def test_a_sentence_that_only_gives_contact_details_is_no_complaint(text):
+    assert only_gives_contact(text) and says_all_is_well(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Call me, the app is broken",
+        "Contact me at x@y.com, I want a refund",
+        "Why can nobody call me back?",
+        "Call me back!",
+        "call me on 555 1234 the app is broken",
+    ],
+)
+def test_a_complaint_that_asks_for_a_call_is_still_one(text):
+    assert not only_gives_contact(text)
