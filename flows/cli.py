@@ -426,28 +426,13 @@ def sql(
     """
     import duckdb
 
-    from flows.sql_result import natural_width, result_table
+    from flows.sql_result import database_to_query, natural_width, result_table
     from warehouse.export import ExportError, write_export
 
     settings = _settings(config)
     if out is not None:
         _check_export_target(out, settings)
-    # Analysts read the snapshot: it is never locked by a run. --live reads the warehouse.
-    path = Path(settings.warehouse) if live else settings.snapshot_path
-    if not live and not path.is_file():
-        path = Path(settings.warehouse)
-    if live:
-        hints = {
-            "locked": "drop --live to query the analyst snapshot (the last finished run), or "
-            "wait for the run to finish"
-        }
-    elif path == settings.snapshot_path:
-        hints = {
-            "damaged": "the next successful `hasslemap run` writes a new snapshot; --live "
-            "queries the warehouse meanwhile"
-        }
-    else:
-        hints = {"locked": "there is no analyst snapshot yet; the run writes one when it ends"}
+    path, hints = database_to_query(settings, live=live)
     conn = _open(path, sandboxed=True, hints=hints)
     try:
         cursor = conn.execute(query)

@@ -1,16 +1,44 @@
-"""What ``hasslemap sql`` prints: a query's result as a table, NULL told apart from text."""
+"""What ``hasslemap sql`` reads and prints.
+
+The database to query, and a query's result as a table, NULL told apart from text.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
+if TYPE_CHECKING:
+    from config import Settings
+
 NULL = Text("NULL", style="dim")
+
+
+def database_to_query(settings: Settings, *, live: bool) -> tuple[Path, dict[str, str]]:
+    """The file to query, and what to tell the analyst when it cannot be opened.
+
+    Analysts read the snapshot: it is never locked by a run. ``live`` reads the warehouse, as
+    does a query before the first run has written a snapshot.
+    """
+    if live:
+        return Path(settings.warehouse), {
+            "locked": "drop --live to query the analyst snapshot (the last finished run), or "
+            "wait for the run to finish"
+        }
+    if settings.snapshot_path.is_file():
+        return settings.snapshot_path, {
+            "damaged": "the next successful `hasslemap run` writes a new snapshot; --live "
+            "queries the warehouse meanwhile"
+        }
+    return Path(settings.warehouse), {
+        "locked": "there is no analyst snapshot yet; the run writes one when it ends"
+    }
 
 
 def result_table(names: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
