@@ -65,6 +65,7 @@ class ClusterRun:
     units_clustered: int
     units_core: int
     hassles: int
+    min_cluster_size: int | None = None  # the smallest hassle it allowed
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -72,8 +73,8 @@ def latest_cluster_run(conn: duckdb.DuckDBPyConnection) -> ClusterRun | None:
     """The latest clustering, or None before the first."""
     rows = run_sql(
         conn,
-        "SELECT run_id, window_start, window_end, units_in, units_clustered, units_core, hassles "
-        "FROM cluster_runs ORDER BY clustered_at DESC, run_id DESC LIMIT 1",
+        "SELECT run_id, window_start, window_end, units_in, units_clustered, units_core, hassles, "
+        "min_cluster_size FROM cluster_runs ORDER BY clustered_at DESC, run_id DESC LIMIT 1",
     )
     return ClusterRun(*rows[0]) if rows else None
 

@@ -188,6 +188,22 @@ def build_report(
             "Records quarantined / repaired": f"{figures.quarantined:,} / {figures.repaired:,}",
         },
         resolved=resolved,
+        empty_note="" if hassles or filtered else why_no_hassle(run),
+    )
+
+
+def why_no_hassle(run: store.ClusterRun) -> str:
+    """Why the clustering found no hassle, in a product owner's words."""
+    if not run.units_in:
+        return (
+            "No pain points in this window: what customers wrote is praise, thanks or "
+            "questions, or has not been read yet."
+        )
+    smallest = run.min_cluster_size or 10
+    return (
+        f"No recurring hassle yet: {run.units_in:,} pain-point sentences in the window, and a "
+        f"hassle is a group of at least {smallest} alike ones (grouping starts at "
+        f"{2 * smallest} different sentences; copies of one sentence count once)."
     )
 
 

@@ -82,6 +82,7 @@ class ReportData:
     heatmap: dict[tuple[str, str], int]  # (stage key, theme key) -> pain-point comments
     figures: dict[str, str]  # run coverage and quality figures, display name -> value
     resolved: tuple[tuple[str, str], ...] = ()  # (hassle id, label) retired since the last run
+    empty_note: str = ""  # why there is no hassle, when there is none
 
     @property
     def two_level(self) -> bool:

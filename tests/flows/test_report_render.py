@@ -14,6 +14,7 @@ import pytest
 from conftest import chromium, comments_per_customer_column, dom_facts, run_chromium
 
 from flows.report.artifacts import artifact_rows, summary_markdown
+from flows.report.build import why_no_hassle
 from flows.report.columns import COLUMNS, Column, columns_for
 from flows.report.model import Quote, RankedHassle, ReportData, ScorePart
 from flows.report.render import (
@@ -27,6 +28,7 @@ from flows.report.render import (
     write_report,
 )
 from nlp.factors import FACTORS
+from warehouse.ranking import ClusterRun
 
 REPO = Path(__file__).resolve().parents[2]
 WINDOW_START = date(2025, 5, 5)
@@ -944,3 +946,16 @@ def test_the_built_in_columns_and_their_tables():
         Column("x", "X", lambda h, n: 1, targets=frozenset({"pdf"}))
     with pytest.raises(ValueError, match="already registered"):
         COLUMNS.register(Column("rank", "#", lambda h, n: h.rank))
+
+
+def test_a_report_without_hassles_says_why(report: ReportData):
+    note = why_no_hassle(
+        ClusterRun("r", datetime(2025, 5, 1), datetime(2025, 6, 1), 27, 0, 0, 0, 10)
+    )
+    empty = dataclasses.replace(report, hassles=(), empty_note=note)
+
+    assert "27 pain-point sentences" in note and "copies of one sentence count once" in note
+    assert note in render_html(empty) and note in render_markdown(empty)
+    assert "praise, thanks or questions" in why_no_hassle(
+        ClusterRun("r", datetime(2025, 5, 1), datetime(2025, 6, 1), 0, 0, 0, 0, 10)
+    )
