@@ -14,7 +14,9 @@ Children are the specific hassles the clusterer finds (:mod:`nlp.cluster`). This
    sentence, where the unclustered and the other new units vote for no child (a copy of a
    sentence already in a child joins it); units none of them wants are clustered among
    themselves, and a group that is news (:func:`is_emerging`) becomes a new child, under the
-   parent its centroid is closest to (or a parent of its own). Established children neither
+   parent its centroid is closest to (or a parent of its own); when no group of the
+   leftovers is news, tonight's leftovers are clustered alone, and a coherent group whose
+   nearest leftovers are mostly new too is a new child. Established children neither
    merge nor split, and no id moves.
 3. **decides when to re-cluster fully** (:func:`needs_full_recluster`).
 
@@ -212,18 +214,22 @@ def assign_incrementally(
         if not groups and len(fresh) >= 2 * min_cluster_size:
             # HDBSCAN may fold tonight's group into old noise (21 new promo-code complaints
             # among 75 leftovers, one unit away from a fit that kept them 21 of 43): tonight's
-            # leftovers alone, when they hold a group as alike as any hassle must be.
+            # leftovers alone, when they hold a group as alike as any hassle must be whose
+            # nearest leftovers are mostly new too.
             alone = cluster_leftovers(
                 vectors[fresh], leftover_params, window_mean=window_mean, n_jobs=n_jobs
             )
             alike = coherence(
                 normalise_rows(vectors[fresh] - window_mean), alone.labels, alone.n_clusters
             )
-            groups = [
-                (fresh[alone.labels == k], alone.probabilities[alone.labels == k])
-                for k in range(alone.n_clusters)
-                if alike[k] >= params.split_min_coherence
-            ]
+            for k in range(alone.n_clusters):
+                rows = fresh[alone.labels == k]
+                if (
+                    alike[k] >= params.split_min_coherence
+                    and _new_among_neighbours(vectors, rows, leftovers, is_new, min_cluster_size)
+                    >= min_new_share
+                ):
+                    groups.append((rows, alone.probabilities[alone.labels == k]))
         centroids_of_parents = parent_centroids(vectors, labels, parent_of_child)
         in_use = len(set(parent_of_child.tolist()))
         for rows, probabilities in groups:
@@ -247,6 +253,21 @@ def assign_incrementally(
         new_parents=np.array(new_parents, dtype=np.int32),
         fitted_on=fitted_on,
     )
+
+
+def _new_among_neighbours(
+    vectors: np.ndarray, rows: np.ndarray, leftovers: np.ndarray, is_new: np.ndarray, k: int
+) -> float:
+    """The share of new units among the ``k`` nearest leftovers of each of ``rows``.
+
+    Tonight's share of an old topic regrouped is no news: its members' nearest leftovers are
+    mostly old (20 new among 60 old units of one topic: about a quarter new).
+    """
+    scores = vectors[rows] @ vectors[leftovers].T
+    scores[leftovers[None, :] == rows[:, None]] = -np.inf  # not its own neighbour
+    k = max(1, min(k, len(leftovers) - 1))
+    nearest = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    return float(is_new[leftovers[nearest]].mean())
 
 
 def _leftover_params(params: ClusterParams, min_cluster_size: int) -> ClusterParams:

@@ -342,6 +342,26 @@ def test_news_folded_into_old_noise_is_found_among_tonights_leftovers_alone(monk
     assert np.all(found.labels[n_old : n_old + 30] == NOISE)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_tonights_share_of_an_old_topic_left_as_noise_is_no_new_hassle(seed):
+    """The leftovers-alone fallback must not make news of 20 new units among 60 old ones of
+    the same topic that no hassle holds (the first fit rightly found that group not news)."""
+    rng = np.random.default_rng(seed)
+    centers = unit_rows(rng.normal(size=(3, DIM)))
+    old, truth = blobs(centers[:2], [80, 60], 0.05, rng)
+    noise = unit_rows(rng.normal(size=(30, DIM)))
+    topic, _ = blobs(centers[2:3], [80], 0.05, rng)  # 60 old, then 20 new
+    vectors = np.vstack([old, noise, topic])
+    previous = np.concatenate([truth, np.full(110, NOISE)]).astype(np.int32)
+    is_new = np.arange(len(vectors)) >= len(vectors) - 20
+
+    found = assign_incrementally(
+        vectors, previous, is_new, 2, np.array([0, 1]), ClusterParams(), min_cluster_size=10
+    )
+
+    assert found.n_new == 0 and np.all(found.labels[-80:] == NOISE)
+
+
 def test_a_night_with_more_new_units_than_the_limit_votes_them_among_a_sample():
     # 150 new units of a known hassle, limit 100: the vote is among a uniform sample of the
     # window (new units outside it need no exclusion), and it still finds their child.
