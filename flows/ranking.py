@@ -91,7 +91,9 @@ def compute_ranking(
     info = store.read_hassle_info(conn)
     levels = store.read_hassle_levels(conn, run.run_id)
     children = []
-    for h in sorted({m.hassle_id for m in counted}):
+    # Every hassle mentioned, before --since too: a child mentioned only earlier is not
+    # ranked, but its mentions are its parent's trend baseline.
+    for h in sorted({m.hassle_id for m in mentions}):
         level = levels.get(h)
         parent = level.parent_id if level and level.parent_id in info else None
         children.append(HassleInfo(h, level.specificity if level else None, parent))

@@ -295,6 +295,10 @@ def rank_levels(
     """
     dates = {"as_of": as_of, "counted_from": counted_from, "history_from": history_from}
     child_scores = ranker.rank(mentions, children, scored, **dates)
+    if counted_from is not None:
+        # A child mentioned only before counted_from is not ranked; its mentions still reach
+        # its parent's trend (``children`` lists it, so ``parent_of`` holds it).
+        child_scores = _ordered([s for s in child_scores if s.comments])
     parent_of = {c.hassle_id: c.parent_id for c in children if c.parent_id is not None}
     if not parents and not parent_of:
         return LevelRanking(child_scores, [])
@@ -310,6 +314,8 @@ def rank_levels(
     # The ranker sees no specificity for parents: their generic flag comes from the children.
     plain = [HassleInfo(p.hassle_id) for p in parents]
     parent_scores = ranker.rank(grouped, plain, scored, **dates)
+    if counted_from is not None:
+        parent_scores = [s for s in parent_scores if s.comments]
     flagged = [
         replace(s, generic=s.hassle_id in with_children and s.hassle_id not in with_specific)
         for s in parent_scores

@@ -351,6 +351,29 @@ def test_rank_levels_passes_counted_from_to_both_levels():
     assert [(c.customers, c.trend_30d.baseline) for c in ranked.children] == [(10, 20)] * 2
 
 
+def test_a_child_mentioned_only_before_counted_from_still_weighs_in_its_parents_trend():
+    # Child A: 60 mentions 31-50 days back, none since; child B: 12 in the last 14 days. Only
+    # B is ranked, but A's mentions are the parent's 30-day baseline: falling, not "new".
+    ms = [mention("A", f"a{i}", f"u{i}", days_ago=31 + i / 3) for i in range(60)]
+    ms += [mention("B", f"b{i}", f"v{i}", days_ago=0.5 + i) for i in range(12)]
+    children = [info("A", parent="P"), info("B", parent="P")]
+
+    ranked = rank_levels(
+        TransparentRanker(),
+        ms,
+        children,
+        [info("P")],
+        [],
+        as_of=AS_OF,
+        counted_from=AS_OF - timedelta(days=14),
+    )
+
+    assert [c.hassle_id for c in ranked.children] == ["B"]
+    (parent,) = ranked.parents
+    assert (parent.trend_30d.recent, parent.trend_30d.baseline) == (12, 60)
+    assert parent.trend_30d.label == "falling" and parent.customers == 12
+
+
 def test_a_comparison_period_before_history_from_is_cut_to_the_days_with_data():
     # One a day for the 40 days the data holds: the 30-day trend compares 30 with the 10
     # days before (not with 60 days, 50 of which hold no data), and 7 days of data are none.
