@@ -86,6 +86,7 @@ def build_report(
     run = ranking.cluster_run
     top = top or settings.report.top
     previous = store.read_previous_ranking(conn, run_id)
+    filtered = bool(filters.describe())
     if ranking.parents:
         orphans = [s for s in ranking.scores if s.hassle_id not in ranking.parent_of]
         chosen = [(s, ranking.children_of(s.hassle_id)) for s in ranking.parents]
@@ -123,7 +124,8 @@ def build_report(
                 for u in (info.quote_unit_ids or [])[: settings.report.quotes]
                 if u in quotes
             ),
-            change=change_since(s, previous),
+            # The stored rankings are unfiltered: a filtered rank has nothing to compare with.
+            change="" if filtered else change_since(s, previous),
             keyphrases=tuple(redact_pii(k) for k in (info.keyphrases or [])[:6]),
             generic=s.generic,
             level="parent" if s.hassle_id in parent_ids else "child",
@@ -141,7 +143,6 @@ def build_report(
     )
     figures = store.read_run_figures(conn, run, filters)
     coverage = run.units_clustered / run.units_in if run.units_in else 0.0
-    filtered = bool(filters.describe())
     if filtered:
         # The filters pick hassles and comments; the clustering is the whole window's.
         counts = {

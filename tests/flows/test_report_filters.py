@@ -112,6 +112,14 @@ def test_an_until_filter_ends_the_trends_on_its_last_day(config):
     assert data.window_end == date(2026, 10, 15)
 
 
+def test_a_filtered_report_claims_no_move_since_the_unfiltered_last_run(config):
+    # The stored rankings are unfiltered: a rank among one product's comments is compared
+    # with nothing (it read "rising" against the overall rank), an unfiltered one as before.
+    _, filtered, _ = _rank(config, ReportFilter(products=("Nimbus Plus",)))
+    _, unfiltered, _ = _rank(config, ReportFilter())
+    assert filtered.change == "" and unfiltered.change == "new"
+
+
 def _report(config: Path, *args: str) -> tuple[int, str]:
     result = CliRunner().invoke(app, ["report", "-c", str(config), *args], env={"COLUMNS": "200"})
     return result.exit_code, " ".join(result.output.split())
