@@ -180,11 +180,11 @@ def describe_unconfigured(gone: UnconfiguredSource) -> str:
         f"source {gone.source!r} is in the warehouse ({gone.comments:,} comments) but no "
         "longer in the config: its comments still count in hassles and rankings"
     )
-    if gone.same_ids:
+    if gone.same_records:
         return (
-            f"{said}, and {gone.same_ids:,} of them share their id with comments of "
-            f"{gone.same_ids_in}, so they are counted twice: if {gone.source!r} was renamed, "
-            "put its old name back"
+            f"{said}; {gone.same_records:,} of them are also in {gone.same_records_in} (the "
+            f"same id and text), so they count twice: if {gone.source!r} was renamed, put its "
+            "old name back"
         )
     return said
 

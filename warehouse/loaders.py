@@ -134,8 +134,8 @@ class UnconfiguredSource:
 
     source: str
     comments: int
-    same_ids: int  # of its comments whose external id a configured source holds too
-    same_ids_in: str  # those configured sources, comma-separated ('' when none)
+    same_records: int  # of its comments a configured source holds too (same id and content)
+    same_records_in: str  # those configured sources, comma-separated ('' when none)
 
 
 def read_unconfigured_sources(

@@ -8,25 +8,31 @@ from warehouse.loaders import UnconfiguredSource, read_unconfigured_sources
 COMMENT = (
     "INSERT INTO comments (comment_id, source, channel, external_id, created_at, text, "
     "content_hash, source_file, source_line, ingested_at, updated_at) VALUES "
-    "(?, ?, 'survey', ?, now(), 'slow refund', 'h', 's.csv', 2, now(), now())"
+    "(?, ?, 'survey', ?, now(), 'slow refund', ?, 's.csv', 2, now(), now())"
 )
 
 
 def test_a_removed_or_renamed_source_is_reported_with_what_hints_at_a_rename(tmp_path):
     conn = connect_warehouse(tmp_path / "w.duckdb")
-    # 'surveys' renamed 'nps_surveys' (the same ids read again), 'old_reviews' removed.
+    # 'surveys' renamed 'nps_surveys' (the same records read again), 'old_reviews' removed:
+    # its ids 1-2 are numbers two configured sources use too, for other records.
     for n in range(3):
-        run_sql(conn, COMMENT, [f"s{n}", "surveys", f"S{n}"])
-        run_sql(conn, COMMENT, [f"n{n}", "nps_surveys", f"S{n}"])
-    run_sql(conn, COMMENT, ["r0", "old_reviews", "R0"])
+        run_sql(conn, COMMENT, [f"s{n}", "surveys", f"S{n}", "h"])
+        run_sql(conn, COMMENT, [f"n{n}", "nps_surveys", f"S{n}", "h"])
+    for n in range(1, 3):
+        run_sql(conn, COMMENT, [f"r{n}", "old_reviews", str(n), "h"])
+        run_sql(conn, COMMENT, [f"t{n}", "tickets", str(n), "other"])
+        run_sql(conn, COMMENT, [f"q{n}", "nps_surveys", str(n), "another"])
 
     gone = read_unconfigured_sources(conn, ["nps_surveys", "tickets"])
 
     assert gone == [
-        UnconfiguredSource("old_reviews", 1, 0, ""),
+        UnconfiguredSource("old_reviews", 2, 0, ""),
         UnconfiguredSource("surveys", 3, 3, "nps_surveys"),
     ]
-    assert read_unconfigured_sources(conn, ["nps_surveys", "surveys", "old_reviews"]) == []
+    assert (
+        read_unconfigured_sources(conn, ["nps_surveys", "surveys", "old_reviews", "tickets"]) == []
+    )
     removed, renamed = map(describe_unconfigured, gone)
     assert "'old_reviews'" in removed and "still count" in removed and "twice" not in removed
-    assert "counted twice" in renamed and "put its old name back" in renamed
+    assert "count twice" in renamed and "put its old name back" in renamed
