@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Sequence
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import duckdb
 
@@ -63,15 +63,27 @@ def why_nothing_matches(conn: duckdb.DuckDBPyConnection, filters: store.ReportFi
     return f"none of the {facts.matching:,} comments that match ({described}) is in a hassle"
 
 
+def _globbed(pattern: str, path: Path) -> bool:
+    """Whether ingest's glob ``pattern`` takes ``path``.
+
+    ``*`` within one folder, ``**`` across folders: fnmatch's ``*`` crosses folders, and
+    refused folders no source reads.
+    """
+    if "**" in pattern:
+        head, _, tail = pattern.partition("**")
+        return str(path).startswith(head) and fnmatch.fnmatch(path.name, Path(tail).name or "*")
+    return PurePath(path).match(pattern)
+
+
 def source_reading(folder: Path, settings: Settings) -> str | None:
     """Which configured source would read a report written into ``folder``, or None."""
     for source in settings.sources:
         where = open_source(source, settings.ingest).where()
         if "://" in where:
             continue
-        pattern = str(Path(where).expanduser().absolute())
+        pattern = str(Path(where).expanduser().resolve())
         for name in REPORT_FILES:
-            if fnmatch.fnmatch(str((folder / name).expanduser().absolute()), pattern):
+            if _globbed(pattern, (folder / name).expanduser().resolve()):
                 return (
                     f"{folder} is where source {source.name!r} reads {where}: the next run would "
                     f"ingest {name}; pick another folder"

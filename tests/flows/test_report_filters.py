@@ -178,3 +178,11 @@ def test_the_report_refuses_a_folder_a_source_reads(config):
     assert status == 2, output
     assert "source 'reviews' reads" in output and "hasslemap-report.csv" in output
     assert sorted(p.name for p in feedback.iterdir()) == []
+
+
+def test_the_report_may_write_into_a_subfolder_the_source_glob_does_not_reach(config):
+    # The source reads feedback/*.csv: '*' stays within one folder, as ingest's glob does.
+    weekly = config.parent / "feedback" / "weekly"
+    status, output = _report(config, "--out", str(weekly))
+    assert status == 0, output
+    assert (weekly / "hasslemap-report.csv").is_file()
