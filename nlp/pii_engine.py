@@ -114,10 +114,16 @@ _PASSWORD = (
 # A bank account, routing number or sort code after its name: "account number 12345678",
 # "acct # 0123-4567-89", "sort code 12-34-56". Six digits at least, so "account for 3 years"
 # or "account since 2019" stay.
+# Not a date ("account 2024-01-15") nor a count ("account 1234567 times", "100 000 points"),
+# and "routing" only with its "number" (a bare "routing 1234567 calls" is no account).
+_COUNTED = (
+    r"times|points|calls|miles|minutes|mins|hours|days|weeks|months|years|people|users|items"
+    r"|emails|messages|texts|followers|songs|tracks"
+)
 _BANK_ACCOUNT = (
-    r"(?<=\b(?:(?:bank\s+)?account|acct|a/c|routing|sort\s*code)"
-    r"(?:\s+(?:no|num|number|nr|#))?\.?\s*(?:is\s+|[:#]\s*)?)"
-    r"\d(?:[ -]?\d){5,16}(?!\d)"
+    r"(?<=\b(?:(?:(?:bank\s+)?account|acct|a/c|sort\s*code)(?:\s+(?:no|num|number|nr|#))?"
+    r"|routing\s+(?:no|num|number|nr|#))\.?\s*(?:is\s+|[:#]\s*)?)"
+    rf"(?!\d{{4}}-\d{{2}}-\d{{2}})\d(?:[ -]?\d){{5,16}}(?!\d)(?![ -]?(?:{_COUNTED})\b)"
 )
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _DATE = (
@@ -182,7 +188,10 @@ _WORD = regex.compile(r"\G(\s*)([^\W\d_][\w'-]*)")
 # A message's last line that is a capitalised name alone, its own cue: "...\n\nFatima",
 # "Thanks!\n- Anna K." (a first name the Census knows, then known last names or initials).
 SIGN_OFF = regex.compile(
-    r"\n[ \t]*(?:[-\u2013\u2014~]+[ \t]*)?(?P<name>[A-Z][a-z'-]+(?:[ \t]+[A-Z][\w'-]*\.?){0,2})"
+    # not mid-sentence ("the store in\nAustin") nor after a heading ("Product:\nJasmine Rice")
+    r"(?<!:[ \t]*)(?<!(?i:\b(?:in|at|of|the|a|an|to|from|with|for|on|and|or|by|near|my|your|our"
+    r"|their|his|her))[ \t]*)\n"
+    r"[ \t]*(?:[-\u2013\u2014~]+[ \t]*)?(?P<name>[A-Z][a-z'-]+(?:[ \t]+[A-Z][\w'-]*\.?){0,2})"
     r"[ \t]*[.!]?\s*\Z"
 )
 _WORDS = regex.compile(r"[^\W_]+")
