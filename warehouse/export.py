@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Collection, Sequence
 from datetime import date, datetime, time
@@ -69,15 +70,37 @@ def _flatten(result: pa.Table) -> pa.Table:
 
 
 def _dumps(value: Any, indent: int | None = None) -> str:
-    return json.dumps(value, default=_json_value, ensure_ascii=False, indent=indent)
+    return json.dumps(
+        _finite(value), default=_json_value, ensure_ascii=False, indent=indent, allow_nan=False
+    )
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with NaN and infinities as null, in lists and objects too.
+
+    JSON holds no NaN: strict parsers refuse the ``NaN`` Python's json writes.
+    """
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    return value
 
 
 def _json_value(value: object) -> object:
-    """The JSON form of a value ``json`` does not know: ISO 8601 times, decimals as numbers."""
+    """The JSON form of a value ``json`` does not know.
+
+    ISO 8601 times; a decimal as a number where a float holds it exactly, else as its text
+    (no digit lost).
+    """
     if isinstance(value, datetime | date | time):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        if value == value.to_integral_value():
+            return int(value)
+        return float(value) if Decimal(repr(float(value))) == value else str(value)
     return str(value)
 
 

@@ -6,6 +6,7 @@ import csv
 import json
 import uuid
 from datetime import date
+from decimal import Decimal
 
 import duckdb
 import pyarrow as pa
@@ -87,3 +88,21 @@ def test_a_file_that_cannot_be_replaced_leaves_no_partial_file(tmp_path):
         write_export(_result(), out)
     assert [p.name for p in tmp_path.iterdir()] == ["result.json"]
     assert (out / "kept").read_text() == "kept\n"
+
+
+def test_json_holds_no_nan_and_loses_no_decimal_digit(tmp_path):
+    out = tmp_path / "x.json"
+    result = pa.table(
+        {
+            "f": pa.array([float("nan"), float("inf"), 1.5]),
+            "l": pa.array([[float("-inf"), 2.0], None, []]),
+            "d": pa.array(
+                [Decimal("12345678901234567.891"), Decimal("1.25"), None], pa.decimal128(20, 3)
+            ),
+        }
+    )
+    write_export(result, out)
+    rows = json.loads(out.read_text(encoding="utf-8"), parse_constant=pytest.fail)
+    assert [r["f"] for r in rows] == [None, None, 1.5]
+    assert rows[0]["l"] == [None, 2.0]
+    assert [r["d"] for r in rows] == ["12345678901234567.891", 1.25, None]
