@@ -326,6 +326,19 @@ def test_a_hassle_mentioned_only_before_counted_from_is_not_ranked():
     assert [r.hassle_id for r in res] == ["A"]
 
 
+def _rank_under_p(ms, children, *, counted_days: int) -> LevelRanking:
+    """``children`` under one parent P, ranked counting the last ``counted_days`` days."""
+    return rank_levels(
+        TransparentRanker(),
+        ms,
+        children,
+        [info("P")],
+        [],
+        as_of=AS_OF,
+        counted_from=AS_OF - timedelta(days=counted_days),
+    )
+
+
 def test_rank_levels_passes_counted_from_to_both_levels():
     # Each child: 10 in the last 30 days and 20 in the 60 before, so steady; the parent too.
     ms = []
@@ -336,16 +349,7 @@ def test_rank_levels_passes_counted_from_to_both_levels():
         ms += [
             mention(child, f"{child}b{i}", f"{child}v{i}", days_ago=31 + 2.9 * i) for i in range(20)
         ]
-    children = [info("C1", parent="P"), info("C2", parent="P")]
-    ranked = rank_levels(
-        TransparentRanker(),
-        ms,
-        children,
-        [info("P")],
-        [],
-        as_of=AS_OF,
-        counted_from=AS_OF - timedelta(days=30),
-    )
+    ranked = _rank_under_p(ms, [info("C1", parent="P"), info("C2", parent="P")], counted_days=30)
     (parent,) = ranked.parents
     assert (parent.customers, parent.trend_30d.baseline, parent.trend_label) == (20, 40, "steady")
     assert [(c.customers, c.trend_30d.baseline) for c in ranked.children] == [(10, 20)] * 2
@@ -356,17 +360,8 @@ def test_a_child_mentioned_only_before_counted_from_still_weighs_in_its_parents_
     # B is ranked, but A's mentions are the parent's 30-day baseline: falling, not "new".
     ms = [mention("A", f"a{i}", f"u{i}", days_ago=31 + i / 3) for i in range(60)]
     ms += [mention("B", f"b{i}", f"v{i}", days_ago=0.5 + i) for i in range(12)]
-    children = [info("A", parent="P"), info("B", parent="P")]
 
-    ranked = rank_levels(
-        TransparentRanker(),
-        ms,
-        children,
-        [info("P")],
-        [],
-        as_of=AS_OF,
-        counted_from=AS_OF - timedelta(days=14),
-    )
+    ranked = _rank_under_p(ms, [info("A", parent="P"), info("B", parent="P")], counted_days=14)
 
     assert [c.hassle_id for c in ranked.children] == ["B"]
     (parent,) = ranked.parents
