@@ -335,7 +335,9 @@ def report(
     channel: Annotated[
         list[str] | None, typer.Option(help=f"Only these channels ({', '.join(CHANNEL_NAMES)}).")
     ] = None,
-    stage: Annotated[list[str] | None, typer.Option(help="Only hassles in these stages.")] = None,
+    stage: Annotated[
+        list[str] | None, typer.Option(help="Only hassles in these stages (key or name).")
+    ] = None,
     product: Annotated[
         list[str] | None, typer.Option(help="Only comments on these products.")
     ] = None,
@@ -349,15 +351,17 @@ def report(
     from warehouse.ranking import ReportFilter, latest_completed_run, read_products
 
     taxonomy = _taxonomy(settings)
-    stages = {s.key for s in taxonomy.stages}
+    # A stage by its key or by the name the report shows ("usage" or "Everyday use").
+    stages = {n.casefold(): s.key for s in taxonomy.stages for n in (s.key, s.name)}
     for value in stage or []:
-        if value not in stages:
-            _fail("Unknown stage", f"{value!r}: use one of {', '.join(sorted(stages))}", code=2)
+        if value.casefold() not in stages:
+            keys = ", ".join(sorted({*stages.values()}))
+            _fail("Unknown stage", f"{value!r}: use one of {keys} (or its name)", code=2)
     for value in channel or []:
         if value not in CHANNEL_NAMES:
             _fail("Unknown channel", f"{value!r}: use {channel_names()}", code=2)
     if since and until and since > until:
-        _fail("--since is after --until", "", code=2)
+        _fail("--since is after --until", f"{since:%Y-%m-%d} comes after {until:%Y-%m-%d}", code=2)
     target = out or settings.report.out_dir
     if target.exists() and not target.is_dir():
         _fail("Not a folder", f"{target} is a file; --out (or report.out_dir) names a folder", 2)
@@ -367,7 +371,7 @@ def report(
         since=since.date() if since else None,
         until=until.date() if until else None,
         channels=tuple(channel or ()),
-        stages=tuple(stage or ()),
+        stages=tuple(stages[value.casefold()] for value in stage or ()),
         products=tuple(product or ()),
     )
     # Quotes are cut from the full comment text, which only the warehouse holds (the snapshot

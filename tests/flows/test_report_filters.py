@@ -186,3 +186,18 @@ def test_the_report_may_write_into_a_subfolder_the_source_glob_does_not_reach(co
     status, output = _report(config, "--out", str(weekly))
     assert status == 0, output
     assert (weekly / "hasslemap-report.csv").is_file()
+
+
+def test_a_stage_is_chosen_by_its_key_or_by_the_name_the_report_shows(config, tmp_path):
+    by_key = _report(config, "--stage", "change_or_return", "--out", str(tmp_path / "k"))
+    by_name = _report(config, "--stage", "Change or return", "--out", str(tmp_path / "n"))
+    assert by_key[0] == by_name[0] == 0, (by_key, by_name)
+    key_csv, name_csv = (tmp_path / d / "hasslemap-report.csv" for d in ("k", "n"))
+    assert key_csv.read_text() == name_csv.read_text()
+    status, output = _report(config, "--stage", "Returns")
+    assert status == 2 and "'Returns': use one of" in output and "change_or_return" in output
+
+
+def test_since_after_until_names_both_dates(config):
+    status, output = _report(config, "--since", "2026-10-02", "--until", "2026-10-01")
+    assert status == 2 and "--since is after --until 2026-10-02 comes after 2026-10-01" in output
