@@ -174,7 +174,7 @@ def build_report(
         title=settings.report.title,
         generated_at=datetime.now(UTC).replace(tzinfo=None, microsecond=0),
         run_id=run_id,
-        window_start=max(run.window_start.date(), filters.since or date.min),
+        window_start=first_day,
         window_end=last_day,
         filters=filters.describe(),
         hassles=tuple(hassles),
