@@ -315,7 +315,7 @@ def vote_neighbours(
         if same is not None:
             own = same[0][first : first + len(scores)]
             scores[own[:, None] == same[1][None, :]] = -np.inf
-        similarity, nearest = _top_k(scores, k)
+        similarity, nearest = top_k_columns(scores, k)
         votes = np.zeros((len(scores), n_clusters + 1), dtype=np.float32)
         np.add.at(votes, (rows, voters[nearest]), np.maximum(similarity, 0))
         votes = votes[:, :n_clusters]
@@ -324,7 +324,7 @@ def vote_neighbours(
     return best, strength
 
 
-def _top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def top_k_columns(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` largest scores of each row and their columns.
 
     torch's top-k (torch is installed for the embeddings) is about 15 times faster than

@@ -37,6 +37,7 @@ from nlp.cluster import (
     coherence,
     distinct_rows,
     normalise_rows,
+    top_k_columns,
     vote_neighbours,
 )
 from nlp.clusterers.hdbscan import ClusterParams, HdbscanClusterer
@@ -266,7 +267,7 @@ def _new_among_neighbours(
     scores = vectors[rows] @ vectors[leftovers].T
     scores[leftovers[None, :] == rows[:, None]] = -np.inf  # not its own neighbour
     k = max(1, min(k, len(leftovers) - 1))
-    nearest = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    nearest = top_k_columns(scores, k)[1]
     return float(is_new[leftovers[nearest]].mean())
 
 

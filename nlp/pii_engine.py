@@ -31,7 +31,7 @@ from presidio_anonymizer.entities import ConflictResolutionStrategy, OperatorCon
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 
-from nlp.wordlists import NAME_ROLE, NAME_TITLE
+from nlp.wordlists import NAME_ROLE, NAME_TITLE, SIGN_OFF_LINE
 
 PLACEHOLDERS: dict[str, str] = {
     "EMAIL_ADDRESS": "[email]",
@@ -190,9 +190,7 @@ _WORD = regex.compile(r"\G(\s*)([^\W\d_][\w'-]*)")
 SIGN_OFF = regex.compile(
     # not mid-sentence ("the store in\nAustin") nor after a heading ("Product:\nJasmine Rice")
     r"(?<!:[ \t]*)(?<!(?i:\b(?:in|at|of|the|a|an|to|from|with|for|on|and|or|by|near|my|your|our"
-    r"|their|his|her))[ \t]*)\n"
-    r"[ \t]*(?:[-\u2013\u2014~]+[ \t]*)?(?P<name>[A-Z][a-z'-]+(?:[ \t]+[A-Z][\w'-]*\.?){0,2})"
-    r"[ \t]*[.!]?\s*\Z"
+    r"|their|his|her))[ \t]*)" + SIGN_OFF_LINE
 )
 _WORDS = regex.compile(r"[^\W_]+")
 _NOT_NAMES = frozenset(

@@ -49,7 +49,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from nlp.wordlists import NAME_ROLE, NAME_TITLE
+from nlp.wordlists import NAME_ROLE, NAME_TITLE, SIGN_OFF_LINE
 
 if TYPE_CHECKING:
     from nlp.pii_engine import Redactor
@@ -61,8 +61,8 @@ _MAYBE_PII = re.compile(
     r"\d|@|(?i:\bdot\b|\b(?:name|call|called|ask|speak|talk|spoke|talked|ring|regards|thanks"
     r"|cheers|password|passwd|pwd|pw|passcode|pin)\b)"
     rf"|(?i:\b(?:{NAME_ROLE}))\s+(?:(?i:{NAME_TITLE})\s+)?[A-Z]"
-    # a capitalised word alone on the last line: a signature (nlp.pii_engine.SIGN_OFF)
-    r"|\n[ \t]*(?:[-\u2013\u2014~]+[ \t]*)?[A-Z][a-z'-]+(?:[ \t]+[A-Z][\w'-]*\.?){0,2}[ \t]*[.!]?\s*\Z"
+    # capitalised words alone on the last line: a signature (nlp.pii_engine.SIGN_OFF)
+    rf"|{SIGN_OFF_LINE}"
 )
 
 

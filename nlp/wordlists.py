@@ -101,3 +101,9 @@ NAME_ROLE = r"agent|rep|representative|advisor|adviser|technician|engineer|couri
 cue (:mod:`nlp.pii_engine`) and its cheap pre-check (:mod:`nlp.redact`)."""
 NAME_TITLE = r"(?:dr|mr|mrs|ms|mx|miss|prof)\.?"
 """Titles that may stand between a name's cue and the name ("my name is Dr. Sarah Jones")."""
+SIGN_OFF_LINE = (
+    r"\n[ \t]*(?:[-\u2013\u2014~]+[ \t]*)?(?P<name>[A-Z][a-z'-]+(?:[ \t]+[A-Z][\w'-]*\.?){0,2})"
+    r"[ \t]*[.!]?\s*\Z"
+)
+"""A message's last line holding only capitalised words ("...\n\nFatima", "\n- Anna K."): the
+redactor's signature (:data:`nlp.pii_engine.SIGN_OFF`) and its cheap pre-check."""

@@ -393,9 +393,11 @@ def test_a_vote_against_a_large_reference_is_the_same_in_every_block(
     points = reference[:2_500]
     sentence = np.arange(len(reference))
     blocks = []
-    top_k = nlp.cluster._top_k
+    top_k = nlp.cluster.top_k_columns
     monkeypatch.setattr(
-        nlp.cluster, "_top_k", lambda scores, k: blocks.append(scores.shape) or top_k(scores, k)
+        nlp.cluster,
+        "top_k_columns",
+        lambda scores, k: blocks.append(scores.shape) or top_k(scores, k),
     )
 
     best, strength = vote_neighbours(
