@@ -254,7 +254,9 @@ def label_clusters(
         top_keyphrases=settings.cluster.keyphrases, quotes=settings.cluster.quotes
     )
     units = [
-        redacted_label_input(u.unit_id, u.text, u.lemmas, u.noun_chunks, u.stage, u.theme, u.said)
+        redacted_label_input(
+            u.unit_id, u.text, u.lemmas, u.noun_chunks, u.stage, u.theme, u.said, u.pain_score
+        )
         for u in window.units
     ]
     labelled = labeller.label(units, vectors, found.labels, brand_handles)

@@ -34,7 +34,9 @@ terms are *specific*, and the cluster's specificity, are measured in :mod:`nlp.s
   ``NO_PROBLEM_LABEL`` when fewer than a quarter of the members name a concrete object
   (thanks and chit-chat). Never a lone word, a handle, a URL or a greeting.
 * Specificity (0..1): how specific the members' sentences are (:mod:`nlp.specificity`).
-* Quotes: members closest to the cluster centroid, skipping near-duplicates of quotes taken.
+* Quotes: members closest to the cluster centroid, skipping near-duplicates of quotes taken;
+  members the pain filter is sure of (pain score at least ``SURE_COMPLAINT``) first, so
+  context that only just passed ("I ordered the plug on Friday.") is no hassle's headline.
 * Stage and theme: the most common real tag and its share of all members.
 
 Pure and deterministic: ties are broken by term string and by input order.
@@ -71,6 +73,8 @@ _FILLER_PENALTY = 0.1  # label score penalty per stopword (but negations and par
 _PROBLEM_BONUS = 0.5  # label score multiplier for a phrase that names a problem
 _LABEL_POOL = 50  # label candidates checked for support, best-scored first
 _QUOTE_POOL = 200  # quotes are picked among this many members closest to the centroid
+SURE_COMPLAINT = 0.6
+"""The pain score from which a member is quoted before the members that only just passed."""
 # Without a phrase to label it, a cluster where fewer members than this name a concrete object
 # is labelled NO_PROBLEM_LABEL rather than by two of its keyphrases ("woo + cute").
 _FALLBACK_MIN_CONCRETE = 0.25
@@ -88,6 +92,8 @@ class LabelInput:
         noun_chunks: Lower-case noun chunks without determiners or pronouns ("app").
         stage: Journey-stage tag, ``"unassigned"`` or None.
         theme: Hassle-theme tag, ``"unassigned"`` or None.
+        pain_score: How sure the pain filter is that the sentence is a complaint (0..1), or
+            None when not known (then it counts as sure).
     """
 
     unit_id: str
@@ -96,6 +102,7 @@ class LabelInput:
     noun_chunks: tuple[str, ...]
     stage: str | None
     theme: str | None
+    pain_score: float | None = None
 
 
 @dataclass(frozen=True)
@@ -105,7 +112,8 @@ class ClusterLabel:
     Attributes:
         label: Short readable label, e.g. ``"refund takes weeks"``.
         keyphrases: Top keyphrases, most characteristic first.
-        quote_unit_ids: Representative units, closest to the centroid first, no near-duplicates.
+        quote_unit_ids: Representative units, no near-duplicates: those the pain filter is
+            sure of, closest to the centroid first, then the others.
         stage: Dominant stage among members (``"unassigned"`` or None only if nothing else).
         stage_share: Members with that stage / all members.
         theme: Dominant theme, chosen like ``stage``.
@@ -318,12 +326,15 @@ class CtfidfLabeller:
         centroid = member_vectors.mean(axis=0)
         centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
         order = np.argsort(-(member_vectors @ centroid), kind="stable")  # closest first
+        pool = order[:_QUOTE_POOL]
+        sure = np.array([_is_sure(units[idx[pos]]) for pos in pool], dtype=bool)
         taken: list[int] = []  # positions in order
         taken_words: list[frozenset[str]] = []
         seen: set[tuple[str, ...]] = set()
-        for k, pos in enumerate(order[:_QUOTE_POOL]):
+        for k in [*np.flatnonzero(sure), *np.flatnonzero(~sure)]:
             if len(taken) >= self.quotes:
                 break
+            pos = pool[k]
             words = _words(units[idx[pos]].text)
             word_set = frozenset(words)
             if words in seen or any(
@@ -333,7 +344,7 @@ class CtfidfLabeller:
             similarity = member_vectors[order[taken]] @ member_vectors[pos]
             if taken and float(similarity.max()) >= self.near_duplicate_cosine:
                 continue
-            taken.append(k)
+            taken.append(int(k))
             taken_words.append(word_set)
             seen.add(words)
         for k, pos in enumerate(order):  # too few: fill with near-duplicates, never identical
@@ -343,7 +354,14 @@ class CtfidfLabeller:
             if k not in taken and words not in seen:
                 taken.append(k)
                 seen.add(words)
-        return tuple(units[idx[order[k]]].unit_id for k in sorted(taken))
+        # Sure members first, each part closest to the centroid first.
+        taken.sort(key=lambda k: (not _is_sure(units[idx[order[k]]]), k))
+        return tuple(units[idx[order[k]]].unit_id for k in taken)
+
+
+def _is_sure(unit: LabelInput) -> bool:
+    """Whether the pain filter is sure ``unit`` is a complaint (or its score is not known)."""
+    return unit.pain_score is None or unit.pain_score >= SURE_COMPLAINT
 
 
 def _reads_well(corpus: Corpus, phrase: str) -> bool:

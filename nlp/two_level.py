@@ -336,18 +336,20 @@ def redacted_label_input(
     stage: str | None,
     theme: str | None,
     said: str = "",
+    pain_score: float | None = None,
 ) -> LabelInput:
     """What the labeller reads of one unit, with personal data out of all three texts.
 
     ``said`` is the unit as the customer wrote it, with what came before it: the PII found
     there leaves the unit too, though normalisation cut its cue ("Thanks, Sarah Jones for
     nothing" → "Sarah Jones for nothing", :func:`nlp.redact.redact_in_context`).
+    ``pain_score`` puts the members the pain filter is sure of first among the quotes.
     """
     # The labeller reads the text, lemmas and noun chunks: a name leaves all three.
     redacted, pii = redact_in_context(text, said or text)
     kept_lemmas = tuple(w for w in lemmas if w not in pii)
     chunks = tuple(c for c in noun_chunks if pii.isdisjoint(c.split()))
-    return LabelInput(unit_id, redacted, kept_lemmas, chunks, stage, theme)
+    return LabelInput(unit_id, redacted, kept_lemmas, chunks, stage, theme, pain_score)
 
 
 def published_labels(labels: dict[int, ClusterLabel]) -> dict[int, ClusterLabel]:

@@ -52,6 +52,7 @@ class PainPoint:
     created_at: datetime | None = None  # the comment's time
     ingested_at: datetime | None = None  # when the comment reached the warehouse
     said: str = ""  # the unit as the customer wrote it, with up to CONTEXT_CHARS before it
+    pain_score: float | None = None  # how sure the pain filter is (tags.pain_score)
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,8 @@ def read_pain_points(
         SELECT u.unit_id, u.text, u.text_hash, u.lemmas, u.noun_chunks, t.stage, t.theme,
                c.created_at, c.ingested_at,
                substr(c.text, greatest(u.start_char - ?, 0) + 1,
-                      u.end_char - greatest(u.start_char - ?, 0)) AS said
+                      u.end_char - greatest(u.start_char - ?, 0)) AS said,
+               t.pain_score
         FROM units AS u
         JOIN tags AS t ON t.subject_kind = 'unit' AND t.subject_id = u.unit_id
         JOIN comments AS c ON c.comment_id = u.comment_id
@@ -104,9 +106,9 @@ def read_pain_points(
     )
     units = [
         PainPoint(
-            uid, text, th, tuple(lemmas), tuple(chunks), stage, theme, created, ingested, said
+            uid, text, th, tuple(lemmas), tuple(chunks), stage, theme, created, ingested, said, pain
         )
-        for uid, text, th, lemmas, chunks, stage, theme, created, ingested, said in rows
+        for uid, text, th, lemmas, chunks, stage, theme, created, ingested, said, pain in rows
     ]
     digest = hashlib.sha1(settings_key.encode())
     for u in units:

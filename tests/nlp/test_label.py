@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -135,6 +136,24 @@ def test_quotes_are_close_varied_members(corpus):
         assert len({texts[q] for q in cl.quote_unit_ids}) == len(cl.quote_unit_ids)
         # The member sitting exactly on the cluster direction (= the centroid) comes first.
         assert cl.quote_unit_ids[0] == members[0]
+
+
+def test_members_the_pain_filter_is_sure_of_are_quoted_first(corpus):
+    # The member on the centroid only just passed the pain filter ("I ordered the plug on
+    # Friday."): sure complaints fill the quotes before it.
+    units, labels = corpus
+    vectors = _vectors(labels)
+    unscored = CtfidfLabeller().label(units, vectors, labels)[0].quote_unit_ids
+    assert unscored[0] == units[0].unit_id
+    scored = [replace(u, pain_score=0.4 if i == 0 else 0.9) for i, u in enumerate(units)]
+    quotes = CtfidfLabeller().label(scored, vectors, labels)[0].quote_unit_ids
+    assert units[0].unit_id not in quotes
+    assert len(quotes) == len(unscored)
+    # With one sure member only, it heads the quotes and the others follow, closest first.
+    one_sure = [replace(u, pain_score=0.9 if i == 5 else 0.4) for i, u in enumerate(units)]
+    quotes = CtfidfLabeller().label(one_sure, vectors, labels)[0].quote_unit_ids
+    assert quotes[:2] == (units[5].unit_id, units[0].unit_id)
+    assert len(quotes) == len(unscored)
 
 
 def test_exact_duplicates_are_never_quoted_twice():

@@ -69,10 +69,10 @@ def test_a_pain_point_carries_what_the_customer_wrote_before_it(tmp_path):
         )
         run_sql(
             conn,
-            "INSERT INTO tags (subject_kind, subject_id, comment_id, is_pain_point, method, "
-            "taxonomy_version, model_id, tagged_at) VALUES ('unit', ?, 'c1', true, 'm', 't', "
-            "'m', ?)",
-            [f"c1:{i}", END],
+            "INSERT INTO tags (subject_kind, subject_id, comment_id, is_pain_point, pain_score, "
+            "method, taxonomy_version, model_id, tagged_at) VALUES ('unit', ?, 'c1', true, ?, "
+            "'m', 't', 'm', ?)",
+            [f"c1:{i}", 0.4 + 0.5 * i, END],
         )
 
     units = store.read_pain_points(conn, 90, "k", END).units
@@ -81,4 +81,5 @@ def test_a_pain_point_carries_what_the_customer_wrote_before_it(tmp_path):
         text[: spans[0][1]],
         text[spans[1][0] - store.CONTEXT_CHARS : spans[1][1]],
     ]
+    assert [u.pain_score for u in units] == [pytest.approx(0.4), pytest.approx(0.9)]
     conn.close()
