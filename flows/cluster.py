@@ -357,6 +357,10 @@ def cluster_into(
             "units_in": len(window.units),
             "comments_after_run": window.comments_after_run,
         }
+    if window.window_end == datetime.min:  # no comment dated up to now (all quarantined?)
+        get_run_logger().info("cluster: no comment dated up to now; nothing to cluster")
+        after = window.comments_after_run
+        return {"skipped": True, "no_comments": True, "units_in": 0, "comments_after_run": after}
     model_id = embedding_model_id(settings)
     vectors = store.read_unit_vectors(conn, model_id, window.units)
     since = window.window_end - timedelta(days=settings.cluster.revive_days)

@@ -20,6 +20,7 @@ from warehouse.loaders import (
     count_comments,
     merge_comments,
     merge_rejected,
+    read_commonest_quarantine,
     read_unconfigured_sources,
 )
 from warehouse.raw import load_raw
@@ -158,9 +159,14 @@ def ingest_into(conn: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str
     def total_of(key: str) -> int:
         return sum(s.get(key, 0) for s in per_source.values())
 
+    total = count_comments(conn)
     return {
         **merged,
-        "comments_total": count_comments(conn),
+        "comments_total": total,
+        # Nothing usable yet: the run ends saying why (flows.summary.run_warnings).
+        "quarantine_reasons": [asdict(r) for r in read_commonest_quarantine(conn)]
+        if not total
+        else [],
         "records_read": total_of("records_read"),
         "quarantined": total_of("quarantined"),
         "repaired": total_of("repaired"),

@@ -11,6 +11,8 @@ from rich.text import Text
 from config import Settings
 from config.taxonomy import Taxonomy
 
+_EVERY_REASON = 'hasslemap sql "select source, file, line, reason from rejected"'
+
 
 def enrich_line(enrich: Mapping[str, Any]) -> str:
     """One line of the enrich stage's counts."""
@@ -44,6 +46,8 @@ def pain_point_table(taxonomy: Taxonomy, counts: Mapping[tuple[str, str], int]) 
 
 def cluster_line(counts: Mapping[str, Any]) -> str:
     """One line of the cluster stage's counts (or that it kept the hassles as they were)."""
+    if counts.get("no_comments"):
+        return "cluster: no comment to cluster"
     if counts.get("skipped"):
         return "cluster: the window is unchanged since the last run; hassles kept as they are"
     line = (
@@ -64,13 +68,15 @@ def cluster_line(counts: Mapping[str, Any]) -> str:
 def run_warnings(stages: Mapping[str, Any], settings: Settings) -> list[str]:
     """What a completed run could not do, or an operator should fix.
 
-    A source whose files vanished, a source the config no longer names (or renamed), alerts
+    No usable comment at all (and why), a source whose files vanished, a source the config no longer names (or renamed), alerts
     not sent.
     """
     from flows.ingest import vanished_warning
     from flows.sources.base import open_source
 
     warnings = []
+    if not stages["ingest"].get("comments_total", 1):
+        warnings.append(no_comment_warning(stages["ingest"]))
     sources = {source.name: source for source in settings.sources}
     for name, stats in stages["ingest"]["sources"].items():
         if earlier := stats.get("comments_before_no_file"):
@@ -84,3 +90,23 @@ def run_warnings(stages: Mapping[str, Any], settings: Settings) -> list[str]:
             "in `alerts_pending` and go out with the next run"
         )
     return warnings
+
+
+def no_comment_warning(ingest: Mapping[str, Any]) -> str:
+    """Why the warehouse holds no comment: the commonest quarantine reasons, or no records."""
+    reasons = ingest.get("quarantine_reasons") or []
+    if not reasons:
+        return (
+            "no comment in the warehouse: no source delivered a record; check each source's "
+            "`path` (and that its files are not empty)"
+        )
+    said = "; ".join(
+        f"{r['source']}: {r['records']:,} record(s), e.g. {r['file']} "
+        + (f"line {r['line']}" if r["line"] else "(the file)")
+        + f": {r['reason']}"
+        for r in reasons
+    )
+    return (
+        f"no comment in the warehouse: every record was quarantined. {said}. Fix the source's "
+        f"config or file and run again; every reason: {_EVERY_REASON}"
+    )

@@ -148,6 +148,27 @@ def read_unconfigured_sources(
     ]
 
 
+@dataclass(frozen=True)
+class QuarantineReason:
+    """One reason records of a source were quarantined, with its first record as an example."""
+
+    source: str
+    records: int
+    file: str
+    line: int
+    reason: str
+
+
+def read_commonest_quarantine(
+    conn: duckdb.DuckDBPyConnection, limit: int = 3
+) -> list[QuarantineReason]:
+    """The ``limit`` commonest quarantine reasons (per source), most records first."""
+    return [
+        QuarantineReason(*row)
+        for row in run_sql(conn, read_sql("read_commonest_quarantine"), [limit])
+    ]
+
+
 def start_run(conn: duckdb.DuckDBPyConnection, run_id: str, flow_name: str) -> None:
     """Record that a flow run started.
 

@@ -19,8 +19,10 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import review_source, ticket_source, write_jsonl
 
+from config import load_settings
 from flows.ingest import ingest
 from flows.nightly import nightly
+from flows.summary import run_warnings
 
 pytestmark = [pytest.mark.usefixtures("prefect_server"), pytest.mark.e2e]
 
@@ -63,6 +65,26 @@ def run_ingest(config: Path) -> dict:
     result = ingest(str(config))
     assert result["comments_total"] > 0
     return result
+
+
+def test_a_first_run_with_every_record_quarantined_completes_and_says_why(tmp_path, write_config):
+    # A new user's first config maps a column the file lacks: nothing is usable. The run
+    # must complete (it used to fail on the empty window's dates) and end saying why.
+    header = "id,author,rating,title,comment,date,product\n"  # "body" is mapped, not there
+    config = write_config(
+        [review_source(write_csv(tmp_path / "in" / "r.csv", good_reviews(3), header))]
+    )
+
+    result = nightly(str(config))
+
+    [(status,)] = query(tmp_path, "SELECT status FROM runs WHERE run_id = ?", [result["run_id"]])
+    assert status == "completed"
+    assert result["stages"]["cluster"]["no_comments"]
+    warnings = run_warnings(result["stages"], load_settings(str(config)))
+    assert len(warnings) == 1
+    assert "every record was quarantined" in warnings[0]
+    assert "r.csv (the file)" in warnings[0]
+    assert "'body'" in warnings[0]
 
 
 # --- 1. a date whose offset carries it past the year limits ---------------------------------

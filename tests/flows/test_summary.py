@@ -2,7 +2,7 @@
 
 import yaml
 
-from flows.summary import cluster_line, run_warnings
+from flows.summary import cluster_line, no_comment_warning, run_warnings
 
 COUNTS = {"units_in": 8903, "hassles": 35, "hassles_new": 0, "hassles_retired": 0, "coverage": 0.5}
 
@@ -100,3 +100,26 @@ def test_the_run_summary_names_a_source_the_config_no_longer_names(tmp_path, cap
 
 def test_a_quiet_night_has_no_warning(tmp_path):
     assert run_warnings(_result(tmp_path, {})["stages"], _settings(tmp_path)) == []
+
+
+def test_no_comment_says_whether_records_were_quarantined_or_never_delivered():
+    quarantined = no_comment_warning(
+        {
+            "quarantine_reasons": [
+                {
+                    "source": "tickets",
+                    "records": 120,
+                    "file": "t.csv",
+                    "line": 2,
+                    "reason": "no date",
+                }
+            ]
+        }
+    )
+    assert "every record was quarantined. tickets: 120 record(s), e.g. t.csv line 2: no date" in (
+        quarantined
+    )
+    assert "from rejected" in quarantined
+    nothing = no_comment_warning({"quarantine_reasons": []})
+    assert "no source delivered a record" in nothing and "`path`" in nothing
+    assert cluster_line({"skipped": True, "no_comments": True}) == "cluster: no comment to cluster"
