@@ -234,8 +234,10 @@ def repeat(level: Sequence[Evidence]) -> list[float]:
     detail=lambda e: ", ".join(f"{c} {n:,}" for c, n in sorted(e.channels.items())),
     colour="#76b7b2",
 )
-def spread(level: Sequence[Evidence]) -> list[float]:
-    """Share of the data's channels it really shows up in."""
+def spread(level: Sequence[Evidence]) -> list[float] | None:
+    """Share of the data's channels it really shows up in; left out when the data has one."""
+    if all(e.channels_in_data < 2 for e in level):  # every hassle "in every channel" says nothing
+        return None
     return [share(e.channels_used, e.channels_in_data) for e in level]
 
 

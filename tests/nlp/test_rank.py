@@ -392,7 +392,7 @@ def test_weights_sum_to_one_and_drop_value_and_impact_when_absent(ranked):
 
 
 def test_all_components_used_when_value_and_scores_exist():
-    ms = [mention("H", "1", "u1", value=10.0), mention("G", "2", "u2")]
+    ms = [mention("H", "1", "u1", value=10.0), mention("G", "2", "u2", channel="ticket")]
     scored = [ScoredComment("1", 3, "nps")]
     res = TransparentRanker().rank(ms, [], scored, as_of=AS_OF)
     for r in res:
@@ -483,6 +483,16 @@ def test_spread_counts_channels_with_enough_mentions():
     assert res["Y"].parts["spread"] == pytest.approx(1 / 3)
     assert res["Z"].parts["spread"] == 1.0
     assert res["W"].parts["spread"] == pytest.approx(2 / 3)
+
+
+def test_spread_is_left_out_when_the_data_has_one_channel():
+    # On a one-channel install every hassle is "in every channel": spread would add the same
+    # points to each and be given as a reason for all of them.
+    ms = [mention("A", f"a{i}", f"u{i}", channel="social") for i in range(6)]
+    ms += [mention("B", f"b{i}", f"v{i}", channel="social") for i in range(3)]
+    for h in TransparentRanker().rank(ms, [], [], as_of=AS_OF):
+        assert "spread" not in h.parts and "spread" not in h.weights
+        assert math.fsum(h.weights.values()) == pytest.approx(1.0)
 
 
 def test_value_at_risk_counts_each_customer_once():
