@@ -148,3 +148,21 @@ def test_typed_rows_have_the_columns_of_the_table(conn):
     ]
     assert sorted(store.RANKING_COLUMNS) == sorted(table)
     assert "parts" in {f.name for f in dataclasses.fields(store.RankingRow)}
+
+
+def test_run_figures_count_a_comment_without_a_customer_id_as_a_customer_of_its_own(tmp_path):
+    # The hassles count customers so; the report's overview said "Customers 0" beside hassles
+    # of hundreds when no source mapped a customer id.
+    conn = connect_warehouse(tmp_path / "w.duckdb")
+    for comment_id, customer in [("c1", None), ("c2", None), ("c3", "u1"), ("c4", "u1")]:
+        run_sql(
+            conn,
+            "INSERT INTO comments (comment_id, source, channel, external_id, customer_id, "
+            "created_at, text, content_hash, source_file, source_line, ingested_at, updated_at) "
+            "VALUES (?, 's', 'review', ?, ?, ?, 'x', 'h', 'f.csv', 1, ?, ?)",
+            [comment_id, comment_id, customer, STAMP, STAMP, STAMP],
+        )
+    window = store.ClusterRun("r", datetime(2026, 1, 1), STAMP, 0, 0, 0, 0)
+    figures = store.read_run_figures(conn, window)
+    assert (figures.comments, figures.customers) == (4, 3)
+    conn.close()

@@ -14,7 +14,9 @@ t AS (
     FROM tags AS t JOIN units AS u ON t.subject_kind = 'unit' AND t.subject_id = u.unit_id
     JOIN c ON c.comment_id = u.comment_id
 )
-SELECT (SELECT count(*) FROM c), (SELECT count(DISTINCT customer_id) FROM c),
+-- A comment without a customer id is a customer of its own, as the hassles count them.
+SELECT (SELECT count(*) FROM c),
+       (SELECT count(DISTINCT customer_id) + count(*) FILTER (customer_id IS NULL) FROM c),
        count(*), count(*) FILTER (t.is_pain_point),
        count(*) FILTER (t.is_pain_point AND t.stage = 'unassigned'),
        count(*) FILTER (t.method = 'unsupported_language')
