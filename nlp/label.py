@@ -33,7 +33,8 @@ terms are *specific*, and the cluster's specificity, are measured in :mod:`nlp.s
   Without such a phrase the label is ``"<keyphrase> + <keyphrase>"``, or
   ``NO_PROBLEM_LABEL`` when fewer than a quarter of the members name a concrete object
   (thanks and chit-chat). Never a lone word, a handle, a URL or a greeting.
-* Specificity (0..1): how specific the members' sentences are (:mod:`nlp.specificity`).
+* Specificity (0..1): how specific the members' sentences are (:mod:`nlp.specificity`); a
+  cluster labelled ``NO_PROBLEM_LABEL`` gets at most its share of concrete members.
 * Quotes: members closest to the cluster centroid, skipping near-duplicates of quotes taken;
   members the pain filter is sure of (pain score at least ``SURE_COMPLAINT``) first, so
   context that only just passed ("I ordered the plug on Friday.") is no hassle's headline.
@@ -282,7 +283,8 @@ class CtfidfLabeller:
                 stage_share=stage_share,
                 theme=theme,
                 theme_share=theme_share,
-                specificity=specificity(
+                specificity=_specificity_of(
+                    label,
                     concrete=concrete,
                     focused=float(np.mean([not focus.isdisjoint(read[i].stems) for i in idx])),
                     coherence=coherence(vectors, idx),
@@ -362,6 +364,16 @@ class CtfidfLabeller:
 def _is_sure(unit: LabelInput) -> bool:
     """Whether the pain filter is sure ``unit`` is a complaint (or its score is not known)."""
     return unit.pain_score is None or unit.pain_score >= SURE_COMPLAINT
+
+
+def _specificity_of(label: str, *, concrete: float, focused: float, coherence: float) -> float:
+    """The cluster's specificity, held to its share of concrete members when it names no problem.
+
+    Such a cluster has under a quarter of its members naming a concrete object, so it is never
+    ranked as specific ("A shame!", "Sad!" head noun chunks, but name no problem).
+    """
+    measured = specificity(concrete=concrete, focused=focused, coherence=coherence)
+    return min(measured, round(concrete, 3)) if label == NO_PROBLEM_LABEL else measured
 
 
 def _reads_well(corpus: Corpus, phrase: str) -> bool:

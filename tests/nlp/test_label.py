@@ -427,6 +427,21 @@ def test_a_cluster_of_greetings_and_thanks_says_no_problem_is_named():
     assert result[0].specificity == 0.0
 
 
+def test_a_cluster_naming_no_problem_is_never_specific():
+    # "A shame!" heads a noun chunk: a fifth of this cluster names a "concrete object", and
+    # every member holds a top keyphrase; measured alone it would pass as specific (0.58).
+    sad = ["A shame!", "Sad!", "So sad.", "Sad, really.", "Very sad!"] * 2
+    units = [_tweet(f"e{i}", t, ("shame",) if t == "A shame!" else ()) for i, t in enumerate(sad)]
+    units += [_tweet(f"s{i}", t, TWEET_CHUNKS[0]) for i, t in enumerate(SHUFFLE)]
+    labels = np.array([0] * len(sad) + [1] * len(SHUFFLE))
+
+    result = CtfidfLabeller().label(units, _vectors(labels), labels)
+
+    assert result[0].label == NO_PROBLEM_LABEL
+    assert result[0].specificity == pytest.approx(0.2)
+    assert result[1].specificity >= 0.6
+
+
 def test_a_one_word_sentence_parsed_as_a_noun_chunk_names_no_object():
     # spaCy parses "Avoid." alone as a noun chunk; a third of this vague cluster says it.
     vague = ["Avoid."] * 4 + ["Really frustrating.", "Frustrating.", "So annoying.", "Annoying!"]
