@@ -418,6 +418,14 @@ class AlertSettings(StrictModel):
         ),
     )
     max_per_run: int = Field(default=10, gt=0)
+    pending_new_runs: int = Field(
+        default=3,
+        ge=0,
+        description=(
+            "A 'new' alert held back or not delivered goes out with one of this many later "
+            "runs; after that, once its hassle is no longer new, it is dropped as late news."
+        ),
+    )
     report_url: str | None = Field(
         default=None, description="Link to the report in alerts; None: the report file's path."
     )

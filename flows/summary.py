@@ -68,8 +68,8 @@ def cluster_line(counts: Mapping[str, Any]) -> str:
 def run_warnings(stages: Mapping[str, Any], settings: Settings) -> list[str]:
     """What a completed run could not do, or an operator should fix.
 
-    No usable comment at all (and why), a source whose files vanished, a source the config no longer names (or renamed), alerts
-    not sent.
+    No usable comment at all (and why), a source whose files vanished, a source the config no
+    longer names (or renamed), alerts not sent, pending alerts dropped unsent.
     """
     from flows.ingest import vanished_warning
     from flows.sources.base import open_source
@@ -88,6 +88,12 @@ def run_warnings(stages: Mapping[str, Any], settings: Settings) -> list[str]:
         warnings.append(
             f"alerts failed: {alerts.get('error')}; {alerts.get('pending', 0):,} alert(s) wait "
             "in `alerts_pending` and go out with the next run"
+        )
+    if dropped := alerts.get("pending_dropped"):
+        reasons = ", ".join(f"{n:,} {reason}" for reason, n in dropped.items())
+        warnings.append(
+            f"alerts: {sum(dropped.values()):,} pending alert(s) dropped unsent, no longer true "
+            f"or timely ({reasons})"
         )
     return warnings
 

@@ -12,8 +12,10 @@ Write behaviours:
   ranking no longer has the hassle rising, so a new rise alerts again. ``new`` rows are never
   deleted: a hassle is new once.
 * ``alerts_pending``: merged on (``hassle_id``, ``state``): an alert that was due but that no
-  channel accepted, kept for the next run (:func:`record_pending`). Each failed attempt
-  updates its row; recording the alert as sent deletes it, in the same transaction.
+  channel accepted, or that ``alerts.max_per_run`` held back, kept for the next run
+  (:func:`record_pending`). Each failed attempt updates its row and counts in ``attempts``;
+  holding back is no attempt. Recording the alert as sent deletes it, in the same
+  transaction; an alert no longer true or timely is deleted unsent (:func:`drop_pending`).
 """
 
 from __future__ import annotations
@@ -130,19 +132,30 @@ def read_sent(conn: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str]:
     }
 
 
-def read_pending(conn: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str]:
-    """Every (hassle_id, state) due but not delivered yet, with the run that first made it due.
+def read_pending(conn: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], int]:
+    """Every (hassle_id, state) due but not delivered yet, with how late it is.
 
     Args:
         conn: The warehouse.
 
     Returns:
-        (hassle_id, state) -> ``run_id``.
+        (hassle_id, state) -> how many rankings (runs) were stored after the one that first
+        made it due.
     """
     return {
-        (hassle_id, state): run_id
-        for hassle_id, state, run_id in run_sql(
-            conn, "SELECT hassle_id, state, run_id FROM alerts_pending"
+        (hassle_id, state): runs_since
+        for hassle_id, state, runs_since in run_sql(
+            conn,
+            """
+            WITH rankings AS (
+                SELECT run_id, max(ranked_at) AS ranked_at FROM hassle_rankings GROUP BY run_id
+            )
+            SELECT p.hassle_id, p.state, count(later.run_id)
+            FROM alerts_pending AS p
+            LEFT JOIN rankings AS due USING (run_id)
+            LEFT JOIN rankings AS later ON later.ranked_at > due.ranked_at
+            GROUP BY p.hassle_id, p.state
+            """,
         )
     }
 
@@ -156,17 +169,22 @@ def record_pending(
     conn: duckdb.DuckDBPyConnection,
     keys: Sequence[tuple[str, str]],
     run_id: str,
-    failed_at: datetime,
+    at: datetime,
     error: str,
+    *,
+    attempted: bool = True,
 ) -> None:
-    """Keep alerts no channel accepted in ``alerts_pending``, for the next run to send.
+    """Keep alerts not delivered in ``alerts_pending``, for the next run to send.
 
     Args:
         conn: The warehouse.
         keys: The (hassle_id, state) pairs not delivered.
         run_id: The run that tried; kept only for a pair not pending already.
-        failed_at: When the delivery failed (UTC).
-        error: Why, as the channel said it (no secret: webhook URLs are cut to their host).
+        at: When the delivery failed, or the alerts were held back (UTC).
+        error: Why, as the channel said it (no secret: webhook URLs are cut to their host),
+            or why they were held back.
+        attempted: False when the alerts were held back unsent: no delivery attempt, so
+            ``attempts`` and ``failed_at`` stay as they were (0 and NULL for a new row).
     """
     if not keys:
         return
@@ -177,16 +195,36 @@ def record_pending(
                 """
                 INSERT INTO alerts_pending BY NAME
                 SELECT unnest(?::VARCHAR[]) AS hassle_id, unnest(?::VARCHAR[]) AS state,
-                       ?::VARCHAR AS run_id, ?::TIMESTAMP AS failed_at, 1 AS attempts,
+                       ?::VARCHAR AS run_id, ?::TIMESTAMP AS failed_at, ?::INTEGER AS attempts,
                        ?::VARCHAR AS error
                 ON CONFLICT (hassle_id, state) DO UPDATE SET
-                    failed_at = excluded.failed_at, error = excluded.error,
-                    attempts = alerts_pending.attempts + 1
+                    failed_at = coalesce(excluded.failed_at, alerts_pending.failed_at),
+                    error = excluded.error,
+                    attempts = alerts_pending.attempts + excluded.attempts
                 """,
-                [*_key_lists(keys), run_id, failed_at, error],
+                [*_key_lists(keys), run_id, at if attempted else None, int(attempted), error],
             )
         ],
     )
+
+
+def drop_pending(conn: duckdb.DuckDBPyConnection, keys: Iterable[tuple[str, str]]) -> int:
+    """Delete pending alerts that will not be sent (no longer true or timely).
+
+    Args:
+        conn: The warehouse.
+        keys: The (hassle_id, state) pairs to drop.
+
+    Returns:
+        How many ``alerts_pending`` rows were deleted.
+    """
+    key_lists = _key_lists(keys)
+    if not key_lists[0]:
+        return 0
+    where = f"FROM alerts_pending WHERE {_KEYS_IN}"  # noqa: S608 - a fixed clause
+    [(count,)] = run_sql(conn, f"SELECT count(*) {where}", key_lists)
+    transaction(conn, [(f"DELETE {where}", key_lists)])
+    return count
 
 
 def record_sent(conn: duckdb.DuckDBPyConnection, rows: Sequence[dict[str, Any]]) -> None:

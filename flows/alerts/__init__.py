@@ -12,9 +12,13 @@ record is cleared when a later ranking no longer has it rising, so the next rise
 again). What was sent is kept in ``alerts_sent``
 (:mod:`warehouse.alerts`); an alert is recorded only after its channel accepted it, so a
 failed delivery raises, Prefect retries the task, and nothing is lost or sent twice to a
-single channel. Alerts still undelivered after the retries are kept in ``alerts_pending`` and
-sent by the next run (a pending ``new`` alert even once its hassle is no longer new); the
-nightly flow logs the failure and completes the run without them.
+single channel. Alerts still undelivered after the retries, or held back by
+``alerts.max_per_run``, are kept in ``alerts_pending`` and sent by a later run while they are
+still true and timely: a pending ``new`` alert even once the next clustering made its hassle
+active, but for at most ``alerts.pending_new_runs`` runs after that; a pending ``rising`` one
+while the hassle rises. Pending alerts of a retired hassle, or no longer true or timely, are
+dropped unsent, and the run's log and summary say how many and why. The nightly flow logs a
+failure and completes the run without the alerts.
 
 The package: :mod:`flows.alerts.policy` (which hassles, pure), :mod:`flows.alerts.messages`
 (Slack payload and plain text, pure), :mod:`flows.alerts.delivery` (webhook and Prefect
@@ -41,6 +45,7 @@ from flows.alerts.policy import (
     choose_alerts,
     qualifying_alerts,
     regrouped_new_hassles,
+    stale_pending,
     stale_rising,
 )
 from warehouse import alerts as store
@@ -55,12 +60,42 @@ __all__ = [
     "regrouped_new_hassles",
     "send_alerts",
     "slack_payload",
+    "stale_pending",
     "stale_rising",
 ]
 
 
 def _batches(alerts: Sequence[Alert], size: int) -> list[Sequence[Alert]]:
     return [alerts[i : i + size] for i in range(0, len(alerts), size)]
+
+
+def _drop_stale_pending(
+    conn: duckdb.DuckDBPyConnection,
+    candidates: Sequence[dict[str, Any]],
+    pending: dict[tuple[str, str], int],
+    settings: Settings,
+) -> dict[str, int]:
+    """Drop the pending alerts no longer true or timely from ``pending`` and the warehouse.
+
+    Returns:
+        How many were dropped, by reason; each is logged with its hassles.
+    """
+    stale = stale_pending(candidates, pending, settings)
+    if not stale:
+        return {}
+    store.drop_pending(conn, stale)
+    by_reason: dict[str, list[str]] = {}
+    for key, reason in stale.items():
+        del pending[key]
+        by_reason.setdefault(reason, []).append(f"{key[0]} ({key[1]})")
+    get_run_logger().warning(
+        "send_alerts: %d pending alert(s) dropped unsent, no longer true or timely "
+        "(alerts.pending_new_runs %d): %s",
+        len(stale),
+        settings.alerts.pending_new_runs,
+        "; ".join(f"{reason}: {', '.join(keys)}" for reason, keys in by_reason.items()),
+    )
+    return {reason: len(keys) for reason, keys in by_reason.items()}
 
 
 @task(name="send_alerts", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
@@ -79,6 +114,7 @@ def send_alerts(
     until a later call (the next run) delivers them. (With both channels set, a block failure after
     the webhook accepted a batch makes the retry post that batch to the webhook again.)
     Hassles alerted as rising that are no longer rising are cleared, so a new rise alerts again.
+    Pending alerts no longer true or timely (:func:`stale_pending`) are dropped, and logged.
     ``alerts.max_per_run`` caps the hassles announced for ``run_id`` over all calls, so calling
     it again for the same run (a rerun) sends nothing new.
 
@@ -90,14 +126,15 @@ def send_alerts(
 
     Returns:
         ``{"alerts_sent": n, "new": .., "rising": .., "channel": .., "rising_cleared": ..,
-        "new_regrouped": ..}`` (new hassles not announced as new: regrouped, see
-        :func:`regrouped_new_hassles`).
+        "new_regrouped": .., "pending_dropped": {reason: n}}`` (new hassles not announced as
+        new: regrouped, see :func:`regrouped_new_hassles`; pending alerts dropped unsent).
     """
     logger = get_run_logger()
     cfg = settings.alerts
     candidates = store.read_alert_candidates(conn, run_id)
     sent = store.read_sent(conn)
     pending = store.read_pending(conn)
+    dropped = _drop_stale_pending(conn, candidates, pending, settings)
     stale = stale_rising(candidates, {*sent, *pending})
     cleared = store.clear_states(conn, stale, RISING)
     for hassle_id in stale:
@@ -125,6 +162,7 @@ def send_alerts(
             run_id,
             now(),
             f"held back: alerts.max_per_run ({cfg.max_per_run}) reached",
+            attempted=False,
         )
         logger.info(
             "send_alerts: %d more due hassles held back for the next run (alerts_pending): "
@@ -142,6 +180,7 @@ def send_alerts(
             "channel": None,
             "rising_cleared": cleared,
             "new_regrouped": len(regrouped),
+            "pending_dropped": dropped,
         }
 
     channels = [
@@ -205,6 +244,7 @@ def send_alerts(
         "channel": "+".join(channels),
         "rising_cleared": cleared,
         "new_regrouped": len(regrouped),
+        "pending_dropped": dropped,
     }
     logger.info(
         "send_alerts: %d hassles announced (%d new, %d rising) via %s",

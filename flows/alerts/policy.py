@@ -7,7 +7,7 @@ The rules are in :func:`choose_alerts`.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -153,16 +153,18 @@ def choose_alerts(
     ``rising`` when its 7-day trend is ``rising`` (already significance-guarded by the ranker)
     and its 7-day ratio is at least ``alerts.rising_ratio``. Generic hassles never alert, and a (hassle, state) already in
     ``sent`` is skipped. A hassle that qualifies for both gets one alert with both states.
-    A ``new`` alert a run could not deliver (in ``pending``) qualifies while its hassle is
-    ranked, even once the hassle is no longer new; a pending ``rising`` one only while it rises.
+    A ``new`` alert a run held back or could not deliver (in ``pending``) qualifies while its
+    hassle is ranked, even once the hassle is no longer new (the next night's clustering makes
+    it active): :func:`stale_pending` drops it once that is late news; a pending ``rising`` one
+    qualifies only while it rises.
 
     Args:
         candidates: Rows of :func:`warehouse.alerts.read_alert_candidates`.
         sent: (hassle_id, state) pairs already alerted (a set, or the dict of
             :func:`warehouse.alerts.read_sent`).
         settings: The settings (or just their ``alerts`` part).
-        pending: (hassle_id, state) pairs due earlier but not delivered (the dict of
-            :func:`warehouse.alerts.read_pending`).
+        pending: (hassle_id, state) pairs due earlier but not delivered, and not stale (the
+            dict of :func:`warehouse.alerts.read_pending`, less :func:`stale_pending`).
 
     Returns:
         The alerts, sorted by rank; hassles past the cap are left for a later run (while
@@ -188,3 +190,40 @@ def stale_rising(
         return []
     still_rising = {r["hassle_id"] for r in candidates if r.get("trend_7d") == RISING}
     return sorted(h for h, state in sent if state == RISING and h not in still_rising)
+
+
+def stale_pending(
+    candidates: Sequence[dict[str, Any]],
+    pending: Mapping[tuple[str, str], int],
+    settings: Settings | AlertSettings,
+) -> dict[tuple[str, str], str]:
+    """Pending alerts no longer true or timely, to drop unsent, each with the reason.
+
+    ``retired``: the ranking no longer has the hassle. ``no longer rising``: a pending
+    ``rising`` alert whose hassle this ranking does not have rising. ``no longer new``: a
+    pending ``new`` alert whose hassle is not new any more and that more than
+    ``alerts.pending_new_runs`` rankings have passed over since it was due.
+
+    Args:
+        candidates: Rows of the run's ranking (an empty ranking drops nothing).
+        pending: (hassle_id, state) -> rankings since the one that made it due (the dict of
+            :func:`warehouse.alerts.read_pending`).
+        settings: The settings (or just their ``alerts`` part).
+
+    Returns:
+        (hassle_id, state) -> reason, for the pending alerts to drop.
+    """
+    if not candidates:
+        return {}
+    cfg = _alert_settings(settings)
+    ranked = {row["hassle_id"]: row for row in candidates}
+    stale = {}
+    for (hassle_id, state), runs_since in sorted(pending.items()):
+        row = ranked.get(hassle_id)
+        if row is None:
+            stale[hassle_id, state] = "retired"
+        elif state == RISING and row.get("trend_7d") != RISING:
+            stale[hassle_id, state] = "no longer rising"
+        elif state == NEW and row.get("status") != NEW and runs_since > cfg.pending_new_runs:
+            stale[hassle_id, state] = "no longer new"
+    return stale

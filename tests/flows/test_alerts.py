@@ -24,6 +24,7 @@ from flows.alerts import (
     regrouped_new_hassles,
     send_alerts,
     slack_payload,
+    stale_pending,
     stale_rising,
 )
 from nlp.redact import redact_pii
@@ -216,6 +217,35 @@ def test_a_second_call_for_the_same_run_sends_nothing_and_clears_stale_rises(
     assert later == {h for _, h, *_ in expected}
 
 
+def test_held_alerts_are_no_delivery_attempt_and_are_dropped_with_a_reason_once_stale(
+    workspace, webhook, tmp_path, caplog
+):
+    settings, conn, run_id = workspace
+    report = str(tmp_path / "report.html")
+    run_send_alerts(conn, settings, run_id, report)
+    held = run_sql(conn, "SELECT hassle_id, state, failed_at, attempts FROM alerts_pending")
+    assert held and {(f, a) for _, _, f, a in held} == {(None, 0)}, "held is not failed"
+    store.record_pending(conn, [("H-9999", "new")], run_id, datetime(2026, 1, 1), "held back")
+    # Four nights later the held hassles are long active: their "new" is no longer news.
+    run_sql(conn, "UPDATE hassles SET status = 'active' WHERE status = 'new'")
+    for night in range(1, 5):
+        run_sql(
+            conn,
+            "INSERT INTO hassle_rankings SELECT * REPLACE (? AS run_id, "
+            "ranked_at + to_days(?) AS ranked_at) FROM hassle_rankings WHERE run_id = ?",
+            [f"night-{night}", night, run_id],
+        )
+
+    late = run_send_alerts(conn, settings, "night-4", report)
+
+    held_new = sum(state == "new" for _, state, *_ in held)
+    assert late["pending_dropped"] == {"no longer new": held_new, "retired": 1}
+    assert not {(h, s) for h, s, r, _ in sent_rows(conn) if r == "night-4" and s == "new"}
+    assert not run_sql(conn, "SELECT * FROM alerts_pending WHERE state = 'new'")
+    [line] = [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()]
+    assert f"{held_new + 1} pending alert(s) dropped unsent" in line and "H-9999" in line
+
+
 def test_a_failing_webhook_raises_and_records_nothing(workspace, webhook, tmp_path):
     settings, conn, run_id = workspace
     webhook.status = 500
@@ -371,6 +401,33 @@ def test_a_pending_new_alert_still_goes_out_once_the_hassle_is_active():
     assert (alert.hassle_id, alert.states) == ("H-0001", ("new",))
     assert choose_alerts(rows, {("H-0001", "new")}, SETTINGS, pending) == []
     assert choose_alerts(rows, set(), AlertSettings(on_new=False), pending) == []
+
+
+def test_a_pending_alert_is_dropped_once_untrue_or_late_or_its_hassle_retired():
+    # read_pending's ages: rankings since the one that made the alert due.
+    pending = {
+        ("H-0001", "new"): 3,  # active, but within alerts.pending_new_runs: still goes out
+        ("H-0002", "new"): 9,  # still new (not clustered since): still true
+        ("H-0003", "new"): 4,  # active for longer than pending_new_runs: no longer news
+        ("H-0004", "rising"): 1,  # no longer rising
+        ("H-0005", "new"): 0,  # no longer ranked: retired
+        ("H-0006", "rising"): 5,  # still rising
+    }
+    rows = [
+        candidate(status="active"),
+        candidate("H-0002", rank=2, status="new"),
+        candidate("H-0003", rank=3, status="active"),
+        candidate("H-0004", rank=4),
+        candidate("H-0006", rank=5, **RISING),
+    ]
+    cfg = AlertSettings(pending_new_runs=3)
+    assert stale_pending(rows, pending, cfg) == {
+        ("H-0003", "new"): "no longer new",
+        ("H-0004", "rising"): "no longer rising",
+        ("H-0005", "new"): "retired",
+    }
+    assert stale_pending([], pending, cfg) == {}, "an empty ranking retires nothing"
+    assert AlertSettings().pending_new_runs == 3
 
 
 def test_a_new_hassle_regrouped_from_older_comments_does_not_alert_as_new():

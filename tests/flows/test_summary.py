@@ -76,6 +76,18 @@ def test_the_run_summary_ends_with_failed_alerts_and_how_many_wait(tmp_path, cap
     )
 
 
+def test_the_run_summary_says_how_many_pending_alerts_were_dropped_and_why(tmp_path, capsys):
+    from flows.cli import _print_summary
+
+    alerts = {"alerts_sent": 0, "pending_dropped": {"retired": 2, "no longer new": 1}}
+    _print_summary(_result(tmp_path, {}, {"alerts": alerts}), _settings(tmp_path))
+    output = " ".join(capsys.readouterr().out.split())
+    assert output.endswith(
+        "alerts: 3 pending alert(s) dropped unsent, no longer true or timely "
+        "(2 retired, 1 no longer new)"
+    )
+
+
 def test_the_run_summary_names_a_source_whose_files_vanished(tmp_path, capsys):
     from flows.cli import _print_summary
 

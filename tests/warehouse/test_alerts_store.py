@@ -96,3 +96,46 @@ def test_candidates_are_the_runs_ranking_with_hassle_status(conn):
     assert set(rows[0]) == set(store.CANDIDATE_COLUMNS)
     assert rows[0]["trend_7d_ratio"] == 2.0
     assert store.read_alert_candidates(conn, "no-such-run") == []
+
+
+def pending_rows(conn) -> list[tuple]:
+    return run_sql(
+        conn,
+        "SELECT hassle_id, state, run_id, failed_at, attempts, error FROM alerts_pending "
+        "ORDER BY hassle_id, state",
+    )
+
+
+def test_holding_an_alert_back_is_no_delivery_attempt(conn):
+    held_at, failed_at = datetime(2026, 3, 1, 2, 0), datetime(2026, 3, 2, 2, 0)
+    store.record_pending(conn, [("H-0001", "new")], "run-1", held_at, "held back", attempted=False)
+    assert pending_rows(conn) == [("H-0001", "new", "run-1", None, 0, "held back")]
+    store.record_pending(conn, [("H-0001", "new")], "run-2", failed_at, "webhook answered 500")
+    assert pending_rows(conn) == [("H-0001", "new", "run-1", failed_at, 1, "webhook answered 500")]
+    # Held back again: the failed delivery stays counted and dated, the reason is the latest.
+    store.record_pending(conn, [("H-0001", "new")], "run-3", held_at, "held back", attempted=False)
+    assert pending_rows(conn) == [("H-0001", "new", "run-1", failed_at, 1, "held back")]
+
+
+def rank(conn, run_id: str, hassle_id: str, ranked_at: datetime) -> None:
+    run_sql(
+        conn,
+        "INSERT INTO hassle_rankings (run_id, rank, hassle_id, label, generic, total_score, "
+        "weights, customers, comments, severity_mean, severity_p90, trend, trend_7d, "
+        "trend_7d_ratio, trend_30d, channels, channel_count, repeat_customers, change, "
+        "example_unit_ids, ranked_at) VALUES (?, 1, ?, 'x', false, 0.5, '{}', 4, 5, 0.5, 0.6, "
+        "'new', 'new', NULL, 'new', '{}', 1, 0, 'new', [], ?)",
+        [run_id, hassle_id, ranked_at],
+    )
+
+
+def test_pending_alerts_are_read_with_the_rankings_since_they_were_due_and_dropped(conn):
+    for day, run_id in enumerate(("run-1", "run-2", "run-3"), start=1):
+        rank(conn, run_id, "H-0001", datetime(2026, 3, day, 2, 0))
+    at = datetime(2026, 3, 3, 2, 0)
+    store.record_pending(conn, [("H-0001", "new")], "run-1", at, "held back", attempted=False)
+    store.record_pending(conn, [("H-0002", "rising")], "run-3", at, "webhook answered 500")
+    assert store.read_pending(conn) == {("H-0001", "new"): 2, ("H-0002", "rising"): 0}
+    assert store.drop_pending(conn, [("H-0001", "new"), ("H-0009", "new")]) == 1
+    assert store.drop_pending(conn, []) == 0
+    assert store.read_pending(conn) == {("H-0002", "rising"): 0}
