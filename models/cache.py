@@ -167,7 +167,9 @@ def save_trace(st_model: SentenceTransformer, path: str, folder: Path) -> bool:
     if frozen is None or tokenizer is None or not (Path(path) / "tokenizer.json").is_file():
         return False
     try:
-        dimension = int(st_model.get_sentence_embedding_dimension())
+        # sentence-transformers 6 renamed the method (the old name warns); 5 has only the old.
+        dimension_of = getattr(st_model, "get_embedding_dimension", None)
+        dimension = int((dimension_of or st_model.get_sentence_embedding_dimension)())
         meta = {
             "format": _TRACE_FORMAT,
             "model_path": str(Path(path).resolve()),

@@ -7,7 +7,10 @@ without sentence-transformers (see :class:`models.cache.CachedTraceModel`).
 
 from __future__ import annotations
 
+import logging
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +52,35 @@ class TorchBf16JitBackend(NativeBf16Only, TorchBackendBase):
         return model
 
 
+class _DropLossTypeNotice(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("`loss_type=")
+
+
+@contextmanager
+def _quiet_attribute_reads() -> Iterator[None]:
+    """Silence what transformers says when the tracer reads every attribute of its model.
+
+    The tracer reads properties a model only uses in training or has deprecated:
+    ``is_gradient_checkpointing`` (a FutureWarning) and ``loss_function`` (a log line that no
+    loss type is set). Only those two messages are dropped, and only while tracing.
+    """
+    notice = _DropLossTypeNotice()
+    transformers_log = logging.getLogger("transformers.modeling_utils")
+    transformers_log.addFilter(notice)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings(
+                "ignore",
+                message="`is_gradient_checkpointing` is deprecated",
+                category=FutureWarning,
+                module="transformers",
+            )
+            yield
+    finally:
+        transformers_log.removeFilter(notice)
+
+
 def use_frozen_trace(st_model: SentenceTransformer) -> None:
     """Swap the transformer inside ``st_model`` for a traced, frozen TorchScript copy.
 
@@ -70,7 +102,7 @@ def use_frozen_trace(st_model: SentenceTransformer) -> None:
         return_tensors="pt",
     )
     device = next(eager.parameters()).device
-    with torch.inference_mode(), warnings.catch_warnings():
+    with torch.inference_mode(), warnings.catch_warnings(), _quiet_attribute_reads():
         # Tracing warns about Python branches it freezes; the probe check below is the guard.
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
         traced = torch.jit.trace(

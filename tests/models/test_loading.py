@@ -250,6 +250,29 @@ def test_an_earlier_umap_fit_leaves_bf16_vectors_bit_identical(
     assert len(digest) == 64 and printed["embedder only"] == [digest]
 
 
+def test_tracing_and_loading_the_cached_trace_print_no_library_warnings(tmp_path: Path):
+    # What a run printed each time it traced: transformers' deprecated attributes read by the
+    # tracer, its loss-type notice (a log line, once per process) and our own renamed call.
+    # A fresh process with Python's default warning filters, as `hasslemap run` has them.
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from models import load_embedder\n"
+        "for _ in range(2):\n"
+        f"    print(type(load_embedder(backend={JIT!r}, cache_dir=Path(sys.argv[1])).model))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "CachedTraceModel" in run.stdout.splitlines()[-1], "the second load used the cache"
+    for noise in ("is_gradient_checkpointing", "loss_type", "get_sentence_embedding_dimension"):
+        assert noise not in run.stderr
+
+
 def test_the_traced_and_the_cached_model_count_the_same_tokens(
     traced: Trace,
 ):
