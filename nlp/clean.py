@@ -7,9 +7,28 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-# A tag needs a letter (or / or !) right after "<", so "I <3 it" and "a < b" survive.
-_TAG = re.compile(r"<(?:[a-zA-Z][^<>]*|/[a-zA-Z][^<>]*|![^<>]*)>")
-_BLOCK_TAG = re.compile(r"<\s*(?:br|/p|p|/div|div|/li|li|/h[1-6]|tr|/tr)\b[^<>]*>", re.IGNORECASE)
+# The HTML elements (WHATWG's, and the obsolete ones pasted markup still carries). Only these,
+# comments and doctypes are markup: "<annoyed>", "<3" and "a<b" are the customer's words.
+_HTML_TAG_NAMES = """
+    a abbr acronym address applet area article aside audio b base basefont bdi bdo big blink
+    blockquote body br button canvas caption center cite code col colgroup data datalist dd
+    del details dfn dialog dir div dl dt em embed fieldset figcaption figure font footer form
+    frame frameset h1 h2 h3 h4 h5 h6 head header hgroup hr html i iframe img input ins kbd
+    label legend li link main map mark marquee math menu meta meter nav nobr noembed noframes
+    noscript object ol optgroup option output p param picture plaintext pre progress q rb rp
+    rt rtc ruby s samp script search section select slot small source span strike strong
+    style sub summary sup svg table tbody td template textarea tfoot th thead time title tr
+    track tt u ul var video wbr xmp
+"""
+HTML_TAGS = frozenset(_HTML_TAG_NAMES.split())
+_TAG_NAMES = "|".join(sorted(HTML_TAGS, key=len, reverse=True))
+_TAG = re.compile(
+    rf"</?(?:{_TAG_NAMES})(?=[\s/>])[^<>]*>|<!--.*?-->|<!doctype\b[^<>]*>",
+    re.IGNORECASE | re.DOTALL,
+)
+_BLOCK_TAG = re.compile(
+    r"<\s*(?:br|/p|p|/div|div|/li|li|/h[1-6]|tr|/tr)(?=[\s/>])[^<>]*>", re.IGNORECASE
+)
 _SCRIPT_STYLE = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z]{2,8});")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -29,12 +48,15 @@ class CleanText:
 
 
 def looks_like_html(text: str) -> bool:
-    """Return True when ``text`` holds HTML tags or character entities."""
+    """Return True when ``text`` holds HTML tags (of :data:`HTML_TAGS`), comments or entities."""
     return bool(_TAG.search(text) or _ENTITY.search(text))
 
 
 def strip_html(text: str) -> str:
     """Decode entities, then remove tags (keeping their words), block tags becoming line breaks.
+
+    Only HTML's own tags (:data:`HTML_TAGS`), comments and doctypes are removed: other text in
+    angle brackets (``<annoyed>``, ``<3``) is the customer's, and kept.
 
     Entities are decoded first so that ``&lt;script&gt;`` is removed as the tag it spells
     rather than stored as live markup; removal repeats until nothing tag-like is left, so

@@ -27,6 +27,7 @@ from flows.report.render import (
     weight_text,
     write_report,
 )
+from nlp.clean import clean_text
 from nlp.factors import FACTORS
 from warehouse.ranking import ClusterRun
 
@@ -475,6 +476,18 @@ def test_html_escapes_customer_text_and_marks_the_sentence(report: ReportData):
     # The other quotes' sentences are marked too.
     assert f"<mark>{TOP_SENTENCE.replace(chr(39), '&#39;')}</mark>" not in page  # replaced quote
     assert "<mark>I&#39;ve been waiting a month for my money back.</mark>" in page
+
+
+def test_a_quote_keeps_angle_brackets_that_are_no_html_and_shows_them_escaped(
+    report: ReportData,
+):
+    sentence = "Third refund request <annoyed> and still nothing <3"
+    text = clean_text(f"<p>Hi.</p> {sentence}", max_chars=200).text
+
+    page = render_html(with_quote(report, 1, text, sentence))
+
+    assert "<mark>Third refund request &lt;annoyed&gt; and still nothing &lt;3</mark>" in page
+    assert "<annoyed>" not in page
 
 
 def test_html_survives_odd_highlight_spans(report: ReportData):

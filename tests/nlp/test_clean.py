@@ -72,3 +72,23 @@ def test_text_that_only_looks_like_markup_comes_out_right():
     assert clean_text("a < b", max_chars=100).text == "a < b"
     assert clean_text("AT&amp;T", max_chars=100).text == "AT&T"
     assert clean_text("a &lt; b, I &lt;3 it", max_chars=100).text == "a < b, I <3 it"
+
+
+def test_angle_brackets_around_words_that_are_no_html_tag_are_text():
+    for text in (
+        "Refund took weeks <annoyed>",
+        "I <3 it, a<b",
+        "<sigh> again </sigh>",
+        "<Annoyed/>",
+    ):
+        cleaned = clean_text(text, max_chars=100)
+        assert (cleaned.text, cleaned.flags) == (text, ())
+        assert not looks_like_html(text)
+    # Real markup around them still goes: known tags (any case), comments, entities.
+    cleaned = clean_text(
+        "<P>Still <B>waiting</B> <annoyed><!-- sig --> &amp; more</P>", max_chars=100
+    )
+    assert (cleaned.text, cleaned.flags) == ("Still waiting <annoyed> & more", ("html_stripped",))
+    assert clean_text("&lt;annoyed&gt; &lt;script&gt;x&lt;/script&gt;", max_chars=100).text == (
+        "<annoyed>"
+    )
