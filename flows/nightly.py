@@ -8,9 +8,10 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
+from prefect.states import Failed, State
 from prefect.utilities.annotations import quote
 
-from config import Settings, load_settings
+from config import ConfigError, Settings, load_settings
 from config.preflight import check_ready
 from config.taxonomy import load_enrich_config
 from flows.alerts import send_alerts
@@ -59,12 +60,24 @@ def _alerts_alone(conn: Any, settings: Settings, run_id: str, report: str | None
         return {"failed": True, "error": error, "pending": pending}
 
 
+def _not_ready(exc: ConfigError) -> State:
+    """Fail the run on a config problem with its message, said once: no traceback.
+
+    The message names the file and key to fix, as ``hasslemap run`` prints it; a traceback
+    (Prefect logs one for an exception a flow raises) would bury it in a served run's log.
+    Called directly, the flow still raises ``exc``.
+    """
+    message = f"Configuration error: {exc}"
+    get_run_logger().error(message)
+    return Failed(message=message, data=exc)
+
+
 @flow(name="nightly", flow_run_name=_run_name)
 def nightly(config_path: str | None = None) -> dict[str, Any]:
     """Run the pipeline once: ingest, enrich, cluster, rank, publish, alerts, analyst snapshot.
 
     The settings and the taxonomy are validated first, so a bad config stops the run before
-    any work. Each run
+    any work: the run fails with the problem's message, logged once (no traceback). Each run
     gets a row in ``runs`` with its status and counts per stage; a failure records the stage
     and the error, then re-raises so Prefect marks the run failed. Alerts fail alone: their
     failure is logged and counted (``stage_counts.alerts.failed``), the run completes, and
@@ -73,10 +86,14 @@ def nightly(config_path: str | None = None) -> dict[str, Any]:
     Returns:
         The counts per stage, plus the run id and warehouse path.
     """
-    settings = load_settings(config_path)
-    taxonomy = load_enrich_config(settings)
     logger = get_run_logger()
-    for warning in check_ready(settings):  # raises on a missing folder or model: before any work
+    try:
+        settings = load_settings(config_path)
+        taxonomy = load_enrich_config(settings)
+        ready = check_ready(settings)  # raises on a missing folder or model: before any work
+    except ConfigError as exc:
+        return _not_ready(exc)
+    for warning in ready:
         logger.warning(warning)
     run_id = str(flow_run.get_id() or f"local-{datetime.now(UTC):%Y%m%d%H%M%S%f}")
     warehouse = Path(settings.warehouse)

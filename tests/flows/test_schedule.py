@@ -6,12 +6,14 @@ import os
 import subprocess
 import sys
 import time
+from typing import Any
 
 import duckdb
 import pytest
 from conftest import copy_workspace, demo_sources, review_source
 
 from config import ConfigError, load_settings
+from config.preflight import check_ready
 from flows.nightly import nightly, nightly_schedule
 
 
@@ -103,6 +105,62 @@ def test_serve_registers_the_deployment_and_a_manual_run_completes(
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_a_served_run_that_is_not_ready_fails_with_the_one_line_message_not_a_traceback(
+    write_config, tmp_path
+):
+    """A config fine to serve but not to run (its model missing): the night fails, said once."""
+    from prefect.deployments import run_deployment
+    from prefect.settings import PREFECT_API_URL
+
+    config = write_config(
+        [review_source(tmp_path / "exports" / "*.csv")],
+        models={"spacy": "en_core_web_nonexistent_xyz"},
+        schedule={"deployment": "unready-nightly"},
+    )
+    with pytest.raises(ConfigError) as error:
+        check_ready(load_settings(config))
+    message = str(error.value)
+    log = tmp_path / "serve.log"
+    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), "HF_HUB_OFFLINE": "1"}
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "flows.cli", "serve", "--config", str(config)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        run = _run_when_registered(server, "nightly/unready-nightly", run_deployment)
+        deadline = time.monotonic() + 30
+        while "Finished in state" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.5)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    assert run.state.is_failed() and run.state.message == f"Configuration error: {message}"
+    # Up to the stop: Prefect's runner prints its own traceback when SIGTERM cuts its polling.
+    output = log.read_text(encoding="utf-8").split("SIGTERM received")[0]
+    assert "Traceback" not in output, output
+    # One error line, the message as `hasslemap run` prints it (Prefect's closing line quotes
+    # the state's message too, at INFO).
+    [error_line] = [line for line in output.splitlines() if "| ERROR" in line]
+    assert error_line.endswith(f"Configuration error: {message.splitlines()[0]}"), output
+    assert f"\n{message.splitlines()[1]}\n" in output
+
+
+def _run_when_registered(server: subprocess.Popen, name: str, run_deployment) -> Any:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert server.poll() is None, "hasslemap serve exited early"
+        try:
+            return run_deployment(name, timeout=300, poll_interval=2)
+        except Exception:  # not registered yet
+            time.sleep(1)
+    raise AssertionError(f"{name} was never registered")
 
 
 @pytest.mark.parametrize(
