@@ -408,7 +408,8 @@ def report(
         console.print(f"{fmt}: [bold]{escape(str(path.resolve()))}[/]", soft_wrap=True)
 
 
-@app.command()
+# A query may start with "--" (an SQL comment): take it as the query, not as an option.
+@app.command(context_settings={"ignore_unknown_options": True})
 def sql(
     query: Annotated[str, typer.Argument(help="SQL to run against the warehouse (read-only).")],
     config: ConfigOption = None,

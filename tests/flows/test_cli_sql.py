@@ -81,6 +81,15 @@ def test_a_query_without_a_statement_is_a_usage_error(config, query):
     _one_line_error(output)
 
 
+def test_a_query_that_starts_with_a_comment_is_a_query_not_an_option(config):
+    code, output = _invoke("sql", "-- how many?\nselect 42 as answer", "-c", str(config))
+    assert code == 0, output
+    assert "42" in output
+    code, output = _invoke("sql", "-c", str(config), "--max-rows", "5", "-- hi")
+    assert code == 2 and "no statement given" in output, output
+    _one_line_error(output)
+
+
 def test_a_pipe_gets_every_character_of_a_wide_table(config):
     values = [f"H-{n:04d}-checkout-card-declined" for n in range(12)]
     query = "select " + ", ".join(f"'{v}' as column_{n}" for n, v in enumerate(values))
