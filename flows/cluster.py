@@ -356,6 +356,7 @@ def cluster_into(
             "skipped": True,
             "units_in": len(window.units),
             "comments_after_run": window.comments_after_run,
+            "comments_before_window": window.comments_before,
         }
     if window.window_end == datetime.min:  # no comment dated up to now (all quarantined?)
         get_run_logger().info("cluster: no comment dated up to now; nothing to cluster")
@@ -404,6 +405,7 @@ def cluster_into(
         "parents_retired": len(tracked.parents.retired),
         "lineage": len(tracked.children.lineage) + len(tracked.parents.lineage),
         "comments_after_run": window.comments_after_run,
+        "comments_before_window": window.comments_before,
         "cluster_seconds": round(time.perf_counter() - started, 2),
     }
 

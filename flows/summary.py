@@ -48,8 +48,17 @@ def cluster_line(counts: Mapping[str, Any]) -> str:
     """One line of the cluster stage's counts (or that it kept the hassles as they were)."""
     if counts.get("no_comments"):
         return "cluster: no comment to cluster"
+    older = counts.get("comments_before_window", 0)
+    older_note = (
+        f"; {older:,} comment(s) older than the window (`cluster.window_days`) not counted"
+        if older
+        else ""
+    )
     if counts.get("skipped"):
-        return "cluster: the window is unchanged since the last run; hassles kept as they are"
+        return (
+            "cluster: the window is unchanged since the last run; hassles kept as they are"
+            + older_note
+        )
     line = (
         f"cluster: {counts['units_in']:,} pain points, {counts['hassles']:,} hassles "
         f"({counts['hassles_new']:,} new, {counts['hassles_retired']:,} retired), "
@@ -62,7 +71,7 @@ def cluster_line(counts: Mapping[str, Any]) -> str:
             f", held to the kept hassles: {counts['late_finds_folded']} late find(s) joined "
             f"one, {counts['hassles_restored']} merged-away hassle(s) restored"
         )
-    return line
+    return line + older_note
 
 
 def run_warnings(stages: Mapping[str, Any], settings: Settings) -> list[str]:

@@ -64,6 +64,7 @@ class PainPointWindow:
     window_end: datetime
     fingerprint: str
     comments_after_run: int = 0  # comments dated after the run, left out of the window
+    comments_before: int = 0  # comments older than the window, not counted tonight
 
 
 def read_pain_points(
@@ -88,6 +89,7 @@ def read_pain_points(
     if end is None:
         return PainPointWindow([], datetime.min, datetime.min, "", after)
     start = end - timedelta(days=window_days)
+    [(before,)] = run_sql(conn, "SELECT count(*) FROM comments WHERE created_at <= ?", [start])
     rows = run_sql(
         conn,
         """
@@ -113,7 +115,7 @@ def read_pain_points(
     digest = hashlib.sha1(settings_key.encode())
     for u in units:
         digest.update(f"\x1f{u.unit_id}\x1e{u.text_hash}\x1e{u.stage}\x1e{u.theme}".encode())
-    return PainPointWindow(units, start, end, digest.hexdigest(), after)
+    return PainPointWindow(units, start, end, digest.hexdigest(), after, before)
 
 
 def read_brand_handles(

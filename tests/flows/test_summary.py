@@ -135,3 +135,13 @@ def test_no_comment_says_whether_records_were_quarantined_or_never_delivered():
     nothing = no_comment_warning({"quarantine_reasons": []})
     assert "no source delivered a record" in nothing and "`path`" in nothing
     assert cluster_line({"skipped": True, "no_comments": True}) == "cluster: no comment to cluster"
+
+
+def test_the_cluster_line_says_how_many_comments_are_older_than_the_window():
+    line = cluster_line({**COUNTS, "mode": "incremental", "comments_before_window": 141})
+    assert line.endswith(
+        "; 141 comment(s) older than the window (`cluster.window_days`) not counted"
+    )
+    kept = cluster_line({"skipped": True, "comments_before_window": 2})
+    assert kept.startswith("cluster: the window is unchanged") and "2 comment(s) older" in kept
+    assert "older" not in cluster_line({**COUNTS, "mode": "incremental"})

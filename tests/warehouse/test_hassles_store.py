@@ -46,6 +46,12 @@ def test_brand_handles_are_those_most_comments_in_the_window_write_to(conn):
     assert store.read_brand_handles(conn, window(), 0.99) == frozenset()
 
 
+def test_the_window_counts_the_comments_older_than_it(conn):
+    # 100 comments a day before END and one 200 days before: 90 days hold all but that one.
+    assert store.read_pain_points(conn, 90, "k", END).comments_before == 1
+    assert store.read_pain_points(conn, 300, "k", END).comments_before == 0
+
+
 def test_an_empty_window_has_no_brand(conn):
     assert store.read_brand_handles(conn, window(units=0), 0.01) == frozenset()
 
