@@ -77,6 +77,8 @@ def compute_ranking(
     window end), and compare with the weeks before even where ``filters.since`` cuts them
     off: mentions before ``since`` are read for the trends only, and count nowhere else.
     A comparison period reaching back before the clustering's window is cut to the window.
+    The trends compare each hassle's share of all the window's comments (in the filtered
+    channels and products), so the days before a source delivered are no baseline.
     """
     run = store.latest_cluster_run(conn)
     if run is None:
@@ -87,7 +89,9 @@ def compute_ranking(
     as_of = run.window_end
     if filters.until:
         as_of = min(as_of, _midnight(filters.until + timedelta(days=1)))
-    scored = store.read_scored_comments(conn, (run.window_start, run.window_end), filters)
+    window = (run.window_start, run.window_end)
+    scored = store.read_scored_comments(conn, window, filters)
+    volume = store.read_comment_times(conn, window, replace(filters, since=None))
     info = store.read_hassle_info(conn)
     levels = store.read_hassle_levels(conn, run.run_id)
     children = []
@@ -110,6 +114,7 @@ def compute_ranking(
         as_of=as_of,
         counted_from=counted_from,
         history_from=run.window_start,
+        volume=volume,
     )
     parent_of = {c.hassle_id: c.parent_id for c in children if c.parent_id is not None}
     return Ranking(run, ranked.children, info, counted, ranked.parents, parent_of, levels)

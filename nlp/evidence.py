@@ -119,9 +119,13 @@ class Trend:
     Attributes:
         recent: Mentions in the window.
         baseline: Mentions in the baseline period before it.
-        ratio: Rate ratio recent vs baseline, per day (``None`` when the baseline is 0).
+        ratio: Recent vs baseline: of the hassle's share of all comments when the comments'
+            volume is known, else of its mentions per day (``None`` when the baseline is 0).
         p_value: Two-sided exact binomial p-value (``None`` when there are no mentions).
         label: ``"rising"``, ``"falling"``, ``"steady"`` or ``"new"``.
+        recent_comments: All comments in the window, whatever they mention (``None`` when the
+            trend is measured per day).
+        baseline_comments: All comments in the baseline period (``None``: per day).
     """
 
     recent: int
@@ -129,6 +133,8 @@ class Trend:
     ratio: float | None
     p_value: float | None
     label: str
+    recent_comments: int | None = None
+    baseline_comments: int | None = None
 
 
 @dataclass(frozen=True)

@@ -173,13 +173,37 @@ def trend_part(trend: Trend) -> float:
 
 
 def describe_trend(trend: Trend, days: int | str) -> str:
-    """One window's trend in words, e.g. ``+80% a day in the last 7 days vs the days before``."""
+    """One window's trend in words.
+
+    Measured against the comments' volume, e.g. ``share of comments +80% in the last 7 days
+    vs the days before (1.0% → 1.8%; rising, p = 0.001)``; per day (volume unknown), e.g.
+    ``+80% a day in the last 7 days vs the days before (rising, p = 0.001)``. A window with
+    no comments before it is too new to tell; one with none of the hassle's mentions before it
+    but too few to call it new says so.
+    """
+    recent = f"{trend.recent} mentions in the last {days} days"
     if trend.label == TREND_NEW:
-        return f"{trend.recent} mentions in the last {days} days, none before"
+        return f"{recent}, none before"
+    if trend.baseline_comments == 0:
+        return f"{recent}; too new to tell: no comments before them"
+    if trend.baseline == 0 and trend.recent > 0:
+        before = (
+            "" if trend.baseline_comments is None else f" in {trend.baseline_comments:,} comments"
+        )
+        return f"{recent}, none before{before}: too few to tell"
     if trend.ratio is None or not math.isfinite(trend.ratio):
-        return f"{trend.recent} mentions in the last {days} days"
+        return recent
     change = (trend.ratio - 1) * 100
     p = f", p = {trend.p_value:.3f}" if trend.p_value is not None else ""
+    if trend.recent_comments and trend.baseline_comments:
+        shares = (
+            f"{trend.baseline / trend.baseline_comments:.1%} → "
+            f"{trend.recent / trend.recent_comments:.1%}; "
+        )
+        return (
+            f"share of comments {change:+.0f}% in the last {days} days vs the days before "
+            f"({shares}{trend.label}{p})"
+        )
     return f"{change:+.0f}% a day in the last {days} days vs the days before ({trend.label}{p})"
 
 

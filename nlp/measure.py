@@ -3,14 +3,16 @@
 Pure functions: no files, no database. :func:`measure_level` groups the window's mentions by
 hassle (a comment once per hassle, at its highest severity) and measures customers, repeats,
 severity, both trends, channels, value at risk and NPS/CSAT impact (docs/ranking.md gives the
-formulas). :func:`nps`, :func:`csat` and :func:`trend_test` are the statistics behind them.
+formulas). A trend compares the hassle's share of all comments in a window with its share in
+the period before, so a hassle that only follows the overall volume is steady. :func:`nps`,
+:func:`csat` and :func:`trend_test` are the statistics behind them.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -33,6 +35,8 @@ _SPREAD_MIN_MENTIONS = 2
 # ... and at least this share of them.
 _SPREAD_MIN_SHARE = 0.05
 _DAY = timedelta(days=1)
+# When each comment was written: datetimes, or a numpy datetime64 array (as DuckDB reads them).
+CommentTimes = Sequence[datetime] | np.ndarray
 
 
 def nps(scores: Sequence[int]) -> float:
@@ -78,17 +82,20 @@ def csat(scores: Sequence[int]) -> float:
 def trend_test(
     recent: int,
     baseline: int,
-    recent_days: float,
-    baseline_days: float,
+    recent_size: float,
+    baseline_size: float,
     settings: TrendSettings,
 ) -> Trend:
     """Compare mentions in a window with the period before it, with a significance guard.
 
-    Under H0 (same daily rate in both periods), given ``n = recent + baseline``,
-    ``recent ~ Binomial(n, recent_days / (recent_days + baseline_days))``; the two-sided
+    A period's size is how much data it holds: all its comments (whatever they mention), or
+    its days where the comments' volume is not known. Under H0 (the same mentions per unit of
+    size in both periods), given ``n = recent + baseline``,
+    ``recent ~ Binomial(n, recent_size / (recent_size + baseline_size))``; the two-sided
     exact p-value comes from :func:`scipy.stats.binomtest`. Labels:
 
-    * ``"new"``: ``baseline == 0`` and ``recent >= min_mentions``;
+    * ``"new"``: ``baseline == 0``, ``recent >= min_mentions`` and ``p < alpha`` (none before
+      is telling only when the baseline held enough data);
     * ``"rising"`` / ``"falling"``: ``n >= min_mentions``, ``p < alpha`` and
       ``|ratio - 1| >= min_change``;
     * ``"steady"`` otherwise: 2 -> 4 mentions in two equal weeks is ratio 2.0 but p = 0.69.
@@ -96,37 +103,33 @@ def trend_test(
     Args:
         recent: Mentions in the window.
         baseline: Mentions in the baseline period.
-        recent_days: Length of the window in days.
-        baseline_days: Length of the baseline period in days.
+        recent_size: Comments (or days) in the window.
+        baseline_size: Comments (or days) in the baseline period.
         settings: ``min_mentions``, ``alpha`` and ``min_change``.
 
     Returns:
-        Counts, per-day rate ratio (``None`` when the baseline is 0), p-value (``None`` when
-        there are no mentions) and label.
+        Counts, ratio of mentions per unit of size (``None`` when the baseline is 0), p-value
+        (``None`` when there are no mentions) and label.
 
     Raises:
-        ValueError: If a count is negative or a period is not positive.
+        ValueError: If a count is negative or a period's size is not positive.
     """
     if recent < 0 or baseline < 0:
         raise ValueError(f"counts must be >= 0, got {recent} and {baseline}")
-    if recent_days <= 0 or baseline_days <= 0:
-        raise ValueError(f"periods must be > 0 days, got {recent_days} and {baseline_days}")
+    if recent_size <= 0 or baseline_size <= 0:
+        raise ValueError(f"period sizes must be > 0, got {recent_size} and {baseline_size}")
     recent, baseline = int(recent), int(baseline)
     n = recent + baseline
-    ratio = (recent / recent_days) / (baseline / baseline_days) if baseline > 0 else None
+    ratio = (recent / recent_size) / (baseline / baseline_size) if baseline > 0 else None
     p_value = None
     if n > 0:
-        p_value = float(binomtest(recent, n, recent_days / (recent_days + baseline_days)).pvalue)
+        p_value = float(binomtest(recent, n, recent_size / (recent_size + baseline_size)).pvalue)
+    significant = p_value is not None and n >= settings.min_mentions and p_value < settings.alpha
     label = TREND_STEADY
-    if baseline == 0 and recent >= settings.min_mentions:
-        label = TREND_NEW
-    elif (
-        ratio is not None
-        and p_value is not None
-        and n >= settings.min_mentions
-        and p_value < settings.alpha
-        and abs(ratio - 1.0) >= settings.min_change
-    ):
+    if baseline == 0:
+        if significant:
+            label = TREND_NEW
+    elif significant and abs(ratio - 1.0) >= settings.min_change:
         label = TREND_RISING if ratio > 1.0 else TREND_FALLING
     return Trend(recent=recent, baseline=baseline, ratio=ratio, p_value=p_value, label=label)
 
@@ -140,15 +143,20 @@ def measure_level(
     trend: TrendSettings,
     counted_from: datetime | None = None,
     history_from: datetime | None = None,
+    volume: CommentTimes | None = None,
 ) -> list[Evidence]:
     """The evidence of every hassle in ``hassle_ids`` or ``mentions``, sorted by hassle id.
 
     A hassle without mentions has zero counts. Mentions after ``as_of`` count everywhere
     except in the trends; mentions before ``counted_from`` count only in the trends (as the
     comparison periods a date filter cut off), and a hassle with no other mention is left out.
-    A comparison period reaching back before ``history_from`` is cut to the days after it
-    (its daily rate is then not diluted by days that hold no data); with no day left, the
-    trend is steady.
+
+    With ``volume`` (when every comment was written), a trend compares the hassle's share of
+    all comments in the window with its share in the period before: days that hold few
+    comments (before a source started delivering) weigh little, and a hassle that grows with
+    the overall volume is steady. A period without comments cannot be compared: the trend is
+    steady. Without ``volume``, every day weighs the same. A comparison period reaching back
+    before ``history_from`` is cut to the days after it; with no day left, the trend is steady.
 
     Args:
         mentions: One per comment per hassle, for the window.
@@ -158,6 +166,8 @@ def measure_level(
         trend: Trend windows and the significance guard.
         counted_from: Start of the counted period (``None``: every mention counts).
         history_from: Start of the data the mentions come from (``None``: unbounded).
+        volume: When each comment in that data was written, whatever it mentions (the same
+            filters as the mentions); ``None``: trends per day.
 
     Returns:
         One :class:`~nlp.evidence.Evidence` per hassle.
@@ -176,6 +186,7 @@ def measure_level(
             groups[hassle_id].ages.extend(ages)
     ids = sorted(groups)
     history = (as_of - history_from) / _DAY if history_from is not None else math.inf
+    sizes = _Sizes(history, None if volume is None else _ages(volume, as_of))
     nps_all = _Tally.of(nps_cat.values(), positive=1, negative=-1)
     csat_all = _Tally.of(csat_sat.values(), positive=True, negative=None)
     level = []
@@ -191,8 +202,8 @@ def measure_level(
                 repeat_customers=s.repeat_customers,
                 severity_mean=s.severity_mean,
                 severity_p90=s.severity_p90,
-                trend_7d=_trend(g, trend.short_days, trend.baseline_days, history, trend),
-                trend_30d=_trend(g, trend.long_days, 2 * trend.long_days, history, trend),
+                trend_7d=_trend(g, trend.short_days, trend.baseline_days, sizes, trend),
+                trend_30d=_trend(g, trend.long_days, 2 * trend.long_days, sizes, trend),
                 channels=dict(sorted(g.channels.items())),
                 channels_used=g.channels_used(),
                 channels_in_data=len(channels_in_data),
@@ -209,16 +220,53 @@ def measure_level(
 # --- private helpers -----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Sizes:
+    """How much data the trends' periods hold: days of ``history``, or comments by age."""
+
+    history: float  # days of data before as_of
+    comment_ages: np.ndarray | None  # sorted, in days before as_of; None: measure per day
+
+    def of(self, start: float, stop: float) -> float:
+        """The size of the period ``start`` to ``stop`` days before ``as_of``."""
+        if self.comment_ages is None:
+            return stop - start
+        return _count(self.comment_ages, start, stop)
+
+
 def _trend(
-    g: _Group, recent_days: int, baseline_days: int, history: float, settings: TrendSettings
+    g: _Group, recent_days: int, baseline_days: int, sizes: _Sizes, settings: TrendSettings
 ) -> Trend:
-    """The last ``recent_days`` against the ``baseline_days`` before, within ``history`` days."""
+    """The last ``recent_days`` against the ``baseline_days`` before, within the history."""
     recent = g.count_ages(0, recent_days)
-    covered = min(baseline_days, history - recent_days)
-    if covered <= 0:
-        return Trend(recent=recent, baseline=0, ratio=None, p_value=None, label=TREND_STEADY)
+    covered = max(0.0, min(baseline_days, sizes.history - recent_days))
     baseline = g.count_ages(recent_days, recent_days + covered)
-    return trend_test(recent, baseline, recent_days, covered, settings)
+    recent_size, baseline_size = (
+        sizes.of(0, recent_days),
+        sizes.of(recent_days, recent_days + covered),
+    )
+    if recent_size <= 0 or baseline_size <= 0:
+        trend = Trend(
+            recent=recent, baseline=baseline, ratio=None, p_value=None, label=TREND_STEADY
+        )
+    else:
+        trend = trend_test(recent, baseline, recent_size, baseline_size, settings)
+    if sizes.comment_ages is None:
+        return trend
+    return replace(trend, recent_comments=int(recent_size), baseline_comments=int(baseline_size))
+
+
+def _ages(times: CommentTimes, as_of: datetime) -> np.ndarray:
+    """Days before ``as_of`` of each timestamp, sorted."""
+    stamps = np.asarray(times, dtype="datetime64[us]")
+    return np.sort((np.datetime64(as_of, "us") - stamps) / np.timedelta64(1, "D"))
+
+
+def _count(sorted_ages: np.ndarray, start: float, stop: float) -> int:
+    """How many of ``sorted_ages`` lie in ``start <= age < stop``."""
+    return int(
+        np.searchsorted(sorted_ages, stop, "left") - np.searchsorted(sorted_ages, start, "left")
+    )
 
 
 def _net(count: int, n: int) -> float:
@@ -316,8 +364,7 @@ class _Group:
         """Mentions written ``start`` to ``stop`` days before ``as_of`` (``start <= age < stop``)."""
         if self._ages_array is None:
             self._ages_array = np.sort(np.asarray(self.ages, dtype=float))
-        a = self._ages_array
-        return int(np.searchsorted(a, stop, "left") - np.searchsorted(a, start, "left"))
+        return _count(self._ages_array, start, stop)
 
     def channels_used(self) -> int:
         total = sum(self.channels.values())

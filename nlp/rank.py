@@ -50,7 +50,7 @@ from nlp.evidence import (
     TrendSettings,
 )
 from nlp.factors import FACTORS, RankWeights
-from nlp.measure import csat, measure_level, nps, trend_test
+from nlp.measure import CommentTimes, csat, measure_level, nps, trend_test
 
 __all__ = [
     "HassleInfo",
@@ -168,6 +168,7 @@ class TransparentRanker:
         as_of: datetime,
         counted_from: datetime | None = None,
         history_from: datetime | None = None,
+        volume: CommentTimes | None = None,
     ) -> list[HassleScore]:
         """Score and rank every hassle in ``hassles`` or ``mentions``.
 
@@ -176,7 +177,8 @@ class TransparentRanker:
         ``None``, is not generic. Mentions after ``as_of`` count everywhere except in the
         trends; mentions before ``counted_from`` count only in the trends' comparison periods
         (a report cut ``--since`` a day still compares with the weeks before it). A trend's
-        comparison period is cut to the days from ``history_from`` on.
+        comparison period is cut to the days from ``history_from`` on. With ``volume`` a
+        trend compares the hassle's share of all comments, else its mentions per day.
 
         Args:
             mentions: One per comment per hassle, for the window.
@@ -185,6 +187,8 @@ class TransparentRanker:
             as_of: End of the window (trend windows end here).
             counted_from: Start of the counted period (``None``: every mention counts).
             history_from: Start of the data the mentions come from (``None``: unbounded).
+            volume: When each comment of that data was written, whatever it mentions
+                (``None``: trends per day).
 
         Returns:
             One :class:`HassleScore` per hassle, ordered by rank.
@@ -206,6 +210,7 @@ class TransparentRanker:
             trend=self.trend,
             counted_from=counted_from,
             history_from=history_from,
+            volume=volume,
         )
         if not level:
             return []
@@ -267,6 +272,7 @@ def rank_levels(
     as_of: datetime,
     counted_from: datetime | None = None,
     history_from: datetime | None = None,
+    volume: CommentTimes | None = None,
 ) -> LevelRanking:
     """Rank specific hassles among themselves, and their parents among themselves.
 
@@ -289,11 +295,18 @@ def rank_levels(
         as_of: End of the window.
         counted_from: Start of the counted period; earlier mentions count only in the trends.
         history_from: Start of the data; the trends' comparison periods are cut to it.
+        volume: When each comment of the data was written (both levels' trends compare
+            shares of all comments); ``None``: trends per day.
 
     Returns:
         Both levels, each ordered by rank.
     """
-    dates = {"as_of": as_of, "counted_from": counted_from, "history_from": history_from}
+    dates = {
+        "as_of": as_of,
+        "counted_from": counted_from,
+        "history_from": history_from,
+        "volume": volume,
+    }
     child_scores = ranker.rank(mentions, children, scored, **dates)
     if counted_from is not None:
         # A child mentioned only before counted_from is not ranked; its mentions still reach

@@ -23,6 +23,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from nlp.evidence import Mention, ScoredComment
@@ -103,6 +104,19 @@ def read_scored_comments(
     """Every scored comment in the window, filtered (read_scored_comments.sql)."""
     params = [*_filter_params(f), window[0], window[1]]
     return [ScoredComment(*row) for row in run_sql(conn, read_sql("read_scored_comments"), params)]
+
+
+def read_comment_times(
+    conn: duckdb.DuckDBPyConnection, window: tuple[datetime, datetime], f: ReportFilter
+) -> np.ndarray:
+    """When every comment in the window was written, filtered (read_comment_times.sql).
+
+    Returns:
+        The ``created_at`` of each comment, oldest first, as ``datetime64[us]``.
+    """
+    params = [*_filter_params(f), window[0], window[1]]
+    result = conn.execute(read_sql("read_comment_times"), params).fetchnumpy()
+    return np.asarray(result["created_at"], dtype="datetime64[us]")
 
 
 @dataclass(frozen=True)
