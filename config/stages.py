@@ -404,7 +404,7 @@ class AlertSettings(StrictModel):
         default=None, description="Name of a Prefect notification block (e.g. a SlackWebhook)."
     )
     rising_ratio: float = Field(
-        default=1.5, gt=1, description="Alert when a hassle rises at least this much (7-day rate)."
+        default=1.5, gt=1, description="Alert when a hassle rises at least this much (7-day share)."
     )
     on_new: bool = True
     new_min_fresh_share: float = Field(

@@ -26,7 +26,7 @@ def escape_mrkdwn(text: str) -> str:
 
 
 def ratio_text(alert: Alert, *, short_days: int = 7, baseline_days: int = 28) -> str:
-    """The 7-day trend in words, e.g. ``×2.4 a day vs the 28 days before``.
+    """The 7-day trend in words, e.g. ``share of comments ×2.4 vs the 28 days before``.
 
     Args:
         alert: The alert.
@@ -37,7 +37,7 @@ def ratio_text(alert: Alert, *, short_days: int = 7, baseline_days: int = 28) ->
         A short phrase.
     """
     if alert.trend_7d_ratio is not None:
-        return f"×{alert.trend_7d_ratio:.1f} a day vs the {baseline_days} days before"
+        return f"share of comments ×{alert.trend_7d_ratio:.1f} vs the {baseline_days} days before"
     if alert.trend_7d == NEW:
         return f"mentioned in the last {short_days} days, not in the {baseline_days} before"
     return f"too few mentions to compare the last {short_days} days with the {baseline_days} before"

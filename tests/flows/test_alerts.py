@@ -497,7 +497,7 @@ def test_the_slack_payload_escapes_labels_and_links_the_report():
     assert "<b>" not in text and "<b>" not in payload["text"]
     assert "Stage: *refund* · Theme: *billing*" in text
     assert "Score *81*/100 · 120 customers · 340 comments" in text
-    assert "×2.4 a day vs the 28 days before" in text
+    assert "share of comments ×2.4 vs the 28 days before" in text
     assert "Stage: *unassigned*" in second["text"]["text"]
     assert "not in the 28 before" in second["text"]["text"]
     assert context["elements"][0]["text"].startswith(
