@@ -251,8 +251,14 @@ def _print_top_hassles(settings: Settings, top: int = 10) -> None:
     for h in hassles:
         for item, child in ((h, False), *((k, True) for k in h.children)):
             marks = {"label": "↳ "} if child else {}
+            note = {"label": " (too unspecific to act on)"} if item.generic else {}
             # Labels are made of customers' words: Text() shows them as typed, never as markup.
-            table.add_row(*(Text(marks.get(c.name, "") + c.cell(item)) for c in columns))
+            table.add_row(
+                *(
+                    Text(marks.get(c.name, "") + c.cell(item) + note.get(c.name, ""))
+                    for c in columns
+                )
+            )
     _print_wide(table, 140)
 
 

@@ -145,3 +145,36 @@ def test_the_cluster_line_says_how_many_comments_are_older_than_the_window():
     kept = cluster_line({"skipped": True, "comments_before_window": 2})
     assert kept.startswith("cluster: the window is unchanged") and "2 comment(s) older" in kept
     assert "older" not in cluster_line({**COUNTS, "mode": "incremental"})
+
+
+def test_the_top_table_marks_a_child_too_unspecific_to_act_on(tmp_path, monkeypatch, capsys):
+    # Its title promises each group's "top specific hassles"; a group with fewer specific ones
+    # shows its others, and they must read as what they are.
+    from dataclasses import replace
+
+    from conftest import write_report_config
+
+    import flows.report.build as build
+    from config import load_settings
+    from flows.cli import _print_top_hassles
+    from flows.report.model import RankedHassle
+    from warehouse.connection import connect_warehouse
+
+    kid = RankedHassle(
+        rank=7, hassle_id="H-0007", label="sad", stage=None, theme=None, score=0.3, parts=(),
+        customers=5, comments=5, severity_mean=0.5, trend_label="steady", trend_detail="",
+        daily_counts=(), channel_mix={}, quotes=(), change="new", generic=True,
+        parent_id="P-0001",
+    )  # fmt: skip
+    parent = replace(
+        kid, rank=1, hassle_id="P-0001", label="flickers", generic=False, level="parent",
+        parent_id=None, children=(kid,),
+    )  # fmt: skip
+    config = write_report_config(tmp_path)
+    connect_warehouse(tmp_path / "warehouse.duckdb").close()
+    monkeypatch.setattr(build, "stored_top_hassles", lambda rows, top, children: [parent])
+    _print_top_hassles(load_settings(str(config)), 3)
+    lines = capsys.readouterr().out.splitlines()
+    [child_line] = [line for line in lines if "↳ sad" in line]
+    [parent_line] = [line for line in lines if "flickers" in line]
+    assert "(too unspecific" in child_line and "unspecific" not in parent_line
