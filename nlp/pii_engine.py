@@ -31,7 +31,7 @@ from presidio_anonymizer.entities import ConflictResolutionStrategy, OperatorCon
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 
-from nlp.wordlists import NAME_ROLE, NAME_TITLE, SIGN_OFF_LINE
+from nlp.wordlists import CHAT, NAME_ROLE, NAME_TITLE, SIGN_OFF_LINE
 
 PLACEHOLDERS: dict[str, str] = {
     "EMAIL_ADDRESS": "[email]",
@@ -168,7 +168,8 @@ class _SpelledEmailRecognizer(PatternRecognizer):
 
 
 # Cues a name follows. After a strong cue any word that is not a stop word is a name; after
-# a weak one ("call support") the first word must be a known first name, or start a
+# a weak one ("call support") the first word must be a known first name and no courtesy word
+# ("Thanks, hope it ...": nlp.wordlists.CHAT), or start a
 # signature line ("Regards,\nPriya"); after a role ("agent Sarah", "the driver Mark") a
 # capitalised known first name on the same line. A title ("Dr.", "Mrs") may come between a cue
 # and the name ("my name is Dr. Sarah Jones"). Greetings and titles alone are no cue: "Hey
@@ -266,7 +267,12 @@ class _NameAfterCueRecognizer(EntityRecognizer):
         if lower in STOP_WORDS or lower in _NOT_NAMES:
             return False
         if position == 0:
-            return strong or lower in self.first_names or (titled and lower in self.last_names)
+            if strong:
+                return True
+            # "Thanks, hope it ...", "Cheers, love the ...": a courtesy word, though a first name
+            if lower in CHAT and not titled:
+                return False
+            return lower in self.first_names or (titled and lower in self.last_names)
         return lower in self.last_names
 
 

@@ -224,3 +224,16 @@ def test_only_names_go_by_their_context_and_a_second_mention_goes_too():
     )
     text, _ = redact_in_context("I spoke to Sarah and Sarah never called back.", "")
     assert text == "I spoke to [name] and [redacted] never called back."
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a courtesy word after "Thanks," is no name, though the Census lists "Hope" as one
+        "Thanks, hope it gets fixed soon",
+        "Cheers, love the new playlist",
+        "Thanks, sure thing",
+    ],
+)
+def test_a_courtesy_word_after_thanks_is_no_name(text):
+    assert redact_pii(text) == text
