@@ -198,7 +198,13 @@ _NOT_NAMES = frozenset(
     (  # noqa: SIM905 - a word list reads best as words
         "january february march april may june july august september october november december "
         "monday tuesday wednesday thursday friday saturday sunday today tomorrow tonight again "
-        "back center centre customer service support team agent manager billing sales help"
+        "back center centre customer service support team agent manager billing sales help "
+        # a sentence after a heading ("Incorrect Name : Despite my previous dispute"): words
+        # that start one and are no stop words
+        "despite concerning according following including excluding pending plus versus "
+        "instead nonetheless regardless unfortunately additionally furthermore recently "
+        "currently previously initially finally basically apparently obviously incorrect "
+        "wrong correct missing unknown"
     ).split()
 )
 

@@ -237,3 +237,16 @@ def test_only_names_go_by_their_context_and_a_second_mention_goes_too():
 )
 def test_a_courtesy_word_after_thanks_is_no_name(text):
     assert redact_pii(text) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a heading "Name :" then a sentence: a preposition or adverb is no name
+        "Incorrect Name : Despite my previous dispute, nothing changed",
+        "Name: Unfortunately the form never saved it",
+        "Wrong name: according to the bank it is fine",
+    ],
+)
+def test_a_sentence_after_a_name_heading_is_no_name(text):
+    assert redact_pii(text) == text
