@@ -91,8 +91,15 @@ _STREET_TYPES = (
     "street|st|avenue|ave|road|rd|lane|ln|drive|dr|boulevard|blvd|court|ct|terrace|"
     "crescent|highway|hwy|parkway|pkwy"
 )
+# No street's name holds a preposition, an article or a pronoun: "6h on the road", "2 miles
+# down the road" say how far, not where.
+_NOT_STREET = (
+    r"(?!(?:on|the|to|in|at|of|for|from|down|up|off|by|with|into|onto|over|along|across|a|an"
+    r"|my|your|our|his|her|their|this|that|and|or|is|was)\b)"
+)
 _ADDRESS = (
-    rf"(?<![\w#$£€.,-])\d{{1,5}}[a-z]?\s+(?:[a-z][a-z'.-]*\s+){{1,4}}?(?:{_STREET_TYPES})\b\.?"
+    rf"(?<![\w#$£€.,-])\d{{1,5}}[a-z]?\s+(?:{_NOT_STREET}[a-z][a-z'.-]*\s+){{1,4}}?"
+    rf"(?:{_STREET_TYPES})\b\.?"
     r"(?:,?\s*(?:apt|apartment|unit|suite|flat|#)\.?\s*#?\w+)?"
 )
 # Street types that are everyday words ("all the way", "in place", "close to") name a street

@@ -250,3 +250,17 @@ def test_a_courtesy_word_after_thanks_is_no_name(text):
 )
 def test_a_sentence_after_a_name_heading_is_no_name(text):
     assert redact_pii(text) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a duration before "on the road" is no house number: no street name is "on the"
+        "I spent a 6h on the road.. again",
+        "After 3 days on the road the parcel came back",
+        "It is 2 miles down the road from me",
+        "took 40 minutes to drive to the st",
+    ],
+)
+def test_a_number_then_words_then_road_is_no_address(text):
+    assert redact_pii(text) == text
