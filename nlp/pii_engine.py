@@ -76,7 +76,7 @@ _CARD = r"""(?<!\d)(?<!\d[ .-])(?:
       | \d{4}([ .-])\d{4}\1\d{4}\1\d{1,7}
       | \d{4}([ .-])\d{6}\2\d{4,5}
     )(?!\d)(?![ .-]\d)"""
-_PHONE = r"""(?<![\w+#])(?<!\d[-.])(?:
+_PHONE = r"""(?<![\w+#@])(?<!\d[-.])(?:
         \+\d{1,3}(?:[ .-]?(?:\(\d{1,4}\)|\d{1,4})){1,6}    # +44 20 7946 0958, +1-202-555-0143
       | (?:1[ .-])?\(\d{3}\)[ ]?\d{3}[ .-]\d{4}             # (202) 555-0143
       | (?:1([ .-]))?\d{3}([ .-])\d{3}\2\d{4}               # 202-555-0143, 202.555.0143
@@ -86,7 +86,7 @@ _PHONE = r"""(?<![\w+#])(?<!\d[-.])(?:
       | 1?[2-9]\d{9}                                        # 5551234567 (North American)
       | \d{3}[-.]\d{4}                                      # 555-1234
     )(?!\w)(?![-.]\d)"""
-_SEVEN_DIGITS = r"(?<![\w+#.-])\d{7}(?![\w.-])"  # 5551234, only with a context word
+_SEVEN_DIGITS = r"(?<![\w+#@.-])\d{7}(?![\w.-])"  # 5551234, only with a context word
 _STREET_TYPES = (
     "street|st|avenue|ave|road|rd|lane|ln|drive|dr|boulevard|blvd|court|ct|terrace|"
     "crescent|highway|hwy|parkway|pkwy"
@@ -164,6 +164,23 @@ class _DigitCountPhoneRecognizer(PatternRecognizer):
 
     def invalidate_result(self, pattern_text: str) -> bool:
         return not 7 <= sum(c.isdigit() for c in pattern_text) <= 15
+
+
+class _NoHandlePhoneRecognizer(PhoneRecognizer):
+    """Presidio's phone numbers, less those in a handle ("@130780").
+
+    The redactor keeps handles, and anonymised data sets number them.
+    """
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        """Presidio's phone numbers in ``text`` that no "@" starts."""
+        found = super().analyze(text, entities, nlp_artifacts)
+        return [r for r in found if not _HANDLE_BEFORE.search(text, 0, r.start)]
+
+
+_HANDLE_BEFORE = regex.compile(r"@[\w-]*\Z")
 
 
 class _SpelledEmailRecognizer(PatternRecognizer):
@@ -380,7 +397,9 @@ def build_redactor(tokenizer: Language) -> Redactor:
             cls=_LuhnCardRecognizer,
             global_regex_flags=regex.VERBOSE,
         ),
-        PhoneRecognizer(context=_PHONE_CONTEXT, supported_regions=_PHONE_REGIONS, leniency=2),
+        _NoHandlePhoneRecognizer(
+            context=_PHONE_CONTEXT, supported_regions=_PHONE_REGIONS, leniency=2
+        ),
         _patterns(
             "PHONE_NUMBER",
             "phone",

@@ -30,7 +30,8 @@ birth date             ``[birthdate]`` a date after "born", "DOB", "date of birt
 =====================  ==============  ==========================================================
 
 Dates, times, prices, ratings and order numbers are left alone: no recognizer matches them
-without a cue, and a card-length number must pass the Luhn check. Only the cue-less part of
+without a cue, and a card-length number must pass the Luhn check. So are handles, digits only
+or not ("@SpotifyCares", "@130780"): no phone number starts with an "@". Only the cue-less part of
 a match is replaced ("PW: [password]", "born on [birthdate]", "call [name]").
 
 The analyzer runs on spaCy's English tokenizer alone (no trained model, nothing to

@@ -264,3 +264,21 @@ def test_a_sentence_after_a_name_heading_is_no_name(text):
 )
 def test_a_number_then_words_then_road_is_no_address(text):
     assert redact_pii(text) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a handle is no phone number, digits only or not: handles stay, like "@SpotifyCares"
+        "@SpotifyCares @130780 Hi, same problem here",
+        "why is @135616 getting launched when I open the app",
+        "cc @5551234567 and @555-1234",
+        "@SpotifyCares @8675309 call me back",
+    ],
+)
+def test_a_numeric_handle_is_no_phone(text):
+    assert redact_pii(text) == text
+
+
+def test_a_phone_after_a_spaced_at_is_still_a_phone():
+    assert redact_pii("reach me @ 202-555-0143") == "reach me @ [phone]"
