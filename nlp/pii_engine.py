@@ -31,7 +31,7 @@ from presidio_anonymizer.entities import ConflictResolutionStrategy, OperatorCon
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 
-from nlp.wordlists import CHAT, NAME_ROLE, NAME_TITLE, SIGN_OFF_LINE
+from nlp.wordlists import CHAT, NAME_ROLE, NAME_TITLE, NOT_LOGINS, NOT_NAMES, SIGN_OFF_LINE
 
 PLACEHOLDERS: dict[str, str] = {
     "EMAIL_ADDRESS": "[email]",
@@ -45,6 +45,7 @@ PLACEHOLDERS: dict[str, str] = {
     "PASSPORT": "[passport]",
     "STREET_ADDRESS": "[address]",
     "PERSON": "[name]",
+    "USERNAME": "[username]",
     "PASSWORD": "[password]",
     "BIRTH_DATE": "[birthdate]",
 }
@@ -209,7 +210,13 @@ _NAME_CUE = regex.compile(
     rf"(?:(?P<title>{NAME_TITLE})\s+)?",
     regex.I,
 )
-_WORD = regex.compile(r"\G(\s*)([^\W\d_][\w'-]*)")
+# A name's word: letters, inner apostrophes and hyphens, not part of a login ("Kim.vandort77",
+# "jd_walters") or an e-mail.
+_WORD = regex.compile(r"\G(\s*)([^\W\d_](?:[^\W\d_]|['-](?=[^\W\d_]))*)(?![\w@]|\.\w)")
+# A second name after the first: "my name is Jane Doe, not Deang".
+_SECOND_NAME = regex.compile(
+    r"\G,?\s+(?:not|nor|or|but\s+not)\s+([A-Z][^\W\d_]*(?:['-][^\W\d_]+)*)(?![\w@]|\.\w)"
+)
 # A message's last line that is a capitalised name alone, its own cue: "...\n\nFatima",
 # "Thanks!\n- Anna K." (a first name the Census knows, then known last names or initials).
 SIGN_OFF = regex.compile(
@@ -218,19 +225,6 @@ SIGN_OFF = regex.compile(
     r"|their|his|her))[ \t]*)" + SIGN_OFF_LINE
 )
 _WORDS = regex.compile(r"[^\W_]+")
-_NOT_NAMES = frozenset(
-    (  # noqa: SIM905 - a word list reads best as words
-        "january february march april may june july august september october november december "
-        "monday tuesday wednesday thursday friday saturday sunday today tomorrow tonight again "
-        "back center centre customer service support team agent manager billing sales help "
-        # a sentence after a heading ("Incorrect Name : Despite my previous dispute"): words
-        # that start one and are no stop words
-        "despite concerning according following including excluding pending plus versus "
-        "instead nonetheless regardless unfortunately additionally furthermore recently "
-        "currently previously initially finally basically apparently obviously incorrect "
-        "wrong correct missing unknown"
-    ).split()
-)
 
 
 class _NameAfterCueRecognizer(EntityRecognizer):
@@ -270,20 +264,23 @@ class _NameAfterCueRecognizer(EntityRecognizer):
                     break
                 if role and not word[0].isupper():
                     break
-                if not self._name_word(word, words, strong=strong, titled=titled):
+                if not self.is_name(word, words, strong=strong, titled=titled):
                     break
                 end, words = match.end(), words + 1
                 if words == 3:
                     break
             if words:
                 found.append(RecognizerResult("PERSON", start, end, 0.85))
+            second = strong and words and _SECOND_NAME.match(text, end)
+            if second and self.is_name(second.group(1), 0, strong=True, titled=False):
+                found.append(RecognizerResult("PERSON", second.start(1), second.end(1), 0.85))
         sign_off = SIGN_OFF.search(text)
         if sign_off:
             start = end = sign_off.start("name")
             for position, match in enumerate(_WORD.finditer(text, pos=start)):
                 space, word = match.groups()
                 if match.start(2) >= sign_off.end("name") or not (
-                    self._name_word(word, position, strong=False, titled=False)
+                    self.is_name(word, position, strong=False, titled=False)
                     or (position and len(word) == 1)  # an initial
                 ):
                     break
@@ -292,9 +289,12 @@ class _NameAfterCueRecognizer(EntityRecognizer):
                 found.append(RecognizerResult("PERSON", start, end, 0.85))
         return found
 
-    def _name_word(self, word: str, position: int, *, strong: bool, titled: bool) -> bool:
+    def is_name(
+        self, word: str, position: int, *, strong: bool = False, titled: bool = False
+    ) -> bool:
+        """Whether ``word`` is a name's word at ``position`` (0: the first) after a cue."""
         lower = word.lower().replace("'", "")  # the Census lists spell O'Connor "oconnor"
-        if lower in STOP_WORDS or lower in _NOT_NAMES:
+        if lower in STOP_WORDS or lower in NOT_NAMES:
             return False
         if position == 0:
             if strong:
@@ -304,6 +304,67 @@ class _NameAfterCueRecognizer(EntityRecognizer):
                 return False
             return lower in self.first_names or (titled and lower in self.last_names)
         return lower in self.last_names
+
+
+# A login after its field ("username: tkraus2288", "User name is rosalind1984", "Account name:
+# Kim.vandort77") is a [username], the whole value; a person's name there ("my username is Lena
+# Marchetti", "I log in with Facebook so it's Ines Garland") a [name]. After "her account is"
+# and a login's "it's" only a known first name, or a value with a digit or "_", is one.
+_LOGIN_CUE = regex.compile(
+    r"\b(?:(?P<field>(?:user|account|screen|display)\s*name|user\s*id|log-?in(?:\s+(?:name|id))?)"
+    r"(?:\s+(?:is|was)\s+|\s*[:=]\s*)|(?:my|his|her|their|your|our)\s+account\s+(?:is|was)\s+"
+    r"|(?<=\b(?:log(?:ged)?[\s-]*in|login|sign(?:ed)?[\s-]*in|username)\b[^.!?\n]{0,60})it['’]?s\s+)"
+    r"[\"'“‘]?",
+    regex.I,
+)
+_LOGIN = regex.compile(r"\G[^\W_]\w*(?:[.+-]\w+)*(?!@)")
+# letters, and a digit or "_": a login, never a word
+_GLUED = regex.compile(r"(?=[\w.+-]{4})(?=\w*[^\W\d_])(?=[\w.+-]*[\d_])")
+_WORDY = regex.compile(r"(?:ing|ed|able|ible|ful|less|ous|ive|ly|tion|ment|ness)\Z")
+
+
+class _LoginRecognizer(EntityRecognizer):
+    """A login, or a person's name as one, after its cue ("username: tkraus2288")."""
+
+    def __init__(self, names: _NameAfterCueRecognizer) -> None:
+        self.names = names
+        super().__init__(supported_entities=["USERNAME", "PERSON"], name="Login")
+
+    def load(self) -> None:
+        """Nothing to load."""
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        """Find the logins and the names as logins after each cue in ``text``."""
+        found = []
+        for cue in _LOGIN_CUE.finditer(text):
+            value = _LOGIN.match(text, cue.end())
+            word, field = value.group() if value else "", cue.group("field")
+            if _GLUED.match(word) or (field and "." in word and len(word) >= 4):
+                found.append(RecognizerResult("USERNAME", value.start(), value.end(), 0.8))
+            elif not word or (field and regex.search(r"\bname\s*[:=]", cue.group(0), regex.I)):
+                continue  # nothing, or the name's own cue ("Account name:": _NAME_CUE)
+            elif word[0].isupper() and self.names.is_name(word, 0):
+                end = value.end()
+                for position, match in enumerate(_WORD.finditer(text, pos=end), 1):
+                    space, more = match.groups()
+                    if "\n" in space or len(space) > 2 or position > 2 or more.islower():
+                        break
+                    if not self.names.is_name(more, 0, strong=True):
+                        break
+                    end = match.end()
+                found.append(RecognizerResult("PERSON", value.start(), end, 0.8))
+            elif field and not word.isupper() and _plain_login(word, self.names.first_names):
+                found.append(RecognizerResult("USERNAME", value.start(), value.end(), 0.8))
+        return [r for r in found if r.entity_type in entities]
+
+
+def _plain_login(word: str, first_names: frozenset[str]) -> bool:
+    """Whether ``word``, letters only after a login's field, is one ("pellawintor", not "wrong")."""
+    lower = word.lower()
+    common = lower in STOP_WORDS or lower in NOT_NAMES or lower in NOT_LOGINS
+    return lower in first_names or not (common or _WORDY.search(lower))
 
 
 def _census_names(resource: str) -> frozenset[str]:
@@ -426,10 +487,11 @@ def build_redactor(tokenizer: Language) -> Redactor:
         ),
         _patterns("PASSWORD", "password", _PASSWORD, 0.8),
         _patterns("BIRTH_DATE", "birth date", _BIRTH_DATE, 0.8),
-        _NameAfterCueRecognizer(
+        names := _NameAfterCueRecognizer(
             _census_names("dist.female.first") | _census_names("dist.male.first"),
             _census_names("dist.all.last"),
         ),
+        _LoginRecognizer(names),
     ):
         registry.add_recognizer(recognizer)
     return Redactor(

@@ -23,7 +23,14 @@ person's name          ``[name]``      a name after a cue ("my name is", "call",
                                        role ("agent", "the driver"): a capitalised Census
                                        first name on the cue's line; alone on a message's
                                        last line (a signature): a capitalised Census first
-                                       name, then known last names or initials
+                                       name, then known last names or initials; after
+                                       "my name is X": "not Y"; a login that is a name
+login                  ``[username]``  the value after "username", "user ID", "login",
+                                       "account name" (+ "is" or ":"): a word that says
+                                       how a login is ("wrong", "embarrassing") stays;
+                                       after "her account is" only letters with digits or
+                                       "_". A known first name there, or after "it's"
+                                       near "log in", starts a ``[name]``
 password or PIN        ``[password]``  the value after "password:", "PW:", "PIN=" (or "is" + a
                                        value with a digit or symbol)
 birth date             ``[birthdate]`` a date after "born", "DOB", "date of birth", "birthday"
@@ -31,8 +38,8 @@ birth date             ``[birthdate]`` a date after "born", "DOB", "date of birt
 
 Dates, times, prices, ratings and order numbers are left alone: no recognizer matches them
 without a cue, and a card-length number must pass the Luhn check. So are handles, digits only
-or not ("@SpotifyCares", "@130780"): no phone number starts with an "@". Only the cue-less part of
-a match is replaced ("PW: [password]", "born on [birthdate]", "call [name]").
+or not ("@SpotifyCares", "@130780"): no phone number starts with an "@". Only the cue-less
+part of a match is replaced ("PW: [password]", "born on [birthdate]", "call [name]").
 
 The analyzer runs on spaCy's English tokenizer alone (no trained model, nothing to
 download): the patterns need tokens only for Presidio's context words. It is built once, on
@@ -60,7 +67,10 @@ if TYPE_CHECKING:
 # skip the analyzer.
 _MAYBE_PII = re.compile(
     r"\d|@|(?i:\bdot\b|\b(?:name|call|called|ask|speak|talk|spoke|talked|ring|regards|thanks"
-    r"|cheers|password|passwd|pwd|pw|passcode|pin)\b)"
+    r"|cheers|password|passwd|pwd|pw|passcode|pin|user\s*name|user\s*id)\b)"
+    # a login's cue (nlp.pii_engine._LOGIN_CUE)
+    r"|(?i:\blog-?in(?:\s+(?:name|id))?\s*(?:is|was|[:=])|\baccount\s+(?:name|is|was)\b"
+    r"|\b(?:log(?:ged)?|sign(?:ed)?)[\s-]*in\b[^.!?\n]{0,60}\bit['’]?s\b)"
     rf"|(?i:\b(?:{NAME_ROLE}))\s+(?:(?i:{NAME_TITLE})\s+)?[A-Z]"
     # capitalised words alone on the last line: a signature (nlp.pii_engine.SIGN_OFF)
     rf"|{SIGN_OFF_LINE}"

@@ -107,3 +107,28 @@ SIGN_OFF_LINE = (
 )
 """A message's last line holding only capitalised words ("...\n\nFatima", "\n- Anna K."): the
 redactor's signature (:data:`nlp.pii_engine.SIGN_OFF`) and its cheap pre-check."""
+NOT_NAMES = frozenset(
+    (  # noqa: SIM905 - a word list reads best as words
+        "january february march april may june july august september october november december "
+        "monday tuesday wednesday thursday friday saturday sunday today tomorrow tonight again "
+        "back center centre customer service support team agent manager billing sales help "
+        # a sentence after a heading ("Incorrect Name : Despite my previous dispute"): words
+        # that start one and are no stop words
+        "despite concerning according following including excluding pending plus versus "
+        "instead nonetheless regardless unfortunately additionally furthermore recently "
+        "currently previously initially finally basically apparently obviously incorrect "
+        "wrong correct missing unknown"
+    ).split()
+)
+"""Words that are no person's name after the redactor's name cues, though the Census may list
+them (:mod:`nlp.pii_engine`)."""
+NOT_LOGINS = frozenset(
+    (  # noqa: SIM905 - a word list reads best as words
+        "invalid valid fine ok okay slow stuck weird strange gone taken blank empty broken "
+        "different same public private visible hidden random new old right good bad great "
+        "available unavailable facebook google apple email mail gmail spotify case required "
+        "needed shown displayed changed locked"
+    ).split()
+)
+"""Words that say what a login is ("my username is wrong"), not which: no login after its field
+(:mod:`nlp.pii_engine`)."""

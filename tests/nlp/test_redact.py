@@ -282,3 +282,59 @@ def test_a_numeric_handle_is_no_phone(text):
 
 def test_a_phone_after_a_spaced_at_is_still_a_phone():
     assert redact_pii("reach me @ 202-555-0143") == "reach me @ [phone]"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a person's name as the login: [name]
+        (
+            "My username is Lena Marchetti via Facebook.",
+            "My username is [name] via Facebook.",
+        ),
+        ("my account's username is Dora Quimby", "my account's username is [name]"),
+        ("I log in with facebook so it's Ines Garland", "I log in with facebook so it's [name]"),
+        # any other login: [username], the whole value
+        ("username: tkraus2288 email sent", "username: [username] email sent"),
+        ("User name is rosalind1984 Thanks!", "User name is [username] Thanks!"),
+        ("My username is pellawintor .", "My username is [username] ."),
+        ('my username is "quillfeather" since 2015', 'my username is "[username]" since 2015'),
+        ("Username: Brambleqwint", "Username: [username]"),
+        ("Account name: Kim.vandort77", "Account name: [username]"),
+        ("my login is jd_walters and it fails", "my login is [username] and it fails"),
+        ("her account is mira_k99 on family plan", "her account is [username] on family plan"),
+        ("user id: 4kx-77b", "user id: [username]"),
+        # "my name is X not Y": both are names
+        ("my name is Jane Doe not Deang", "my name is [name] not [name]"),
+        ("Name: Karl Ott, not Otto", "Name: [name], not [name]"),
+    ],
+)
+def test_a_login_is_replaced_whole(text, expected):
+    assert redact_pii(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "fix it please, my username is embarrassing",
+        "the username is the same as before",
+        "my login is connected to facebook",
+        "username is wrong and the password too",
+        "User name is incorrect on the receipt",
+        "my account is locked since Monday",
+        "my account is premium, her account is free",
+        "my account is 3 years old",
+        "my username is __email__",
+        "I can't login, it's Monday again",
+        "login fails, it's not working",
+        "my name is Jane not happy",
+        "Username: XXXX",
+    ],
+)
+def test_what_a_login_cue_says_of_no_login_survives(text):
+    if text == "my name is Jane not happy":
+        assert redact_pii(text) == "my name is [name] not happy"
+    elif text == "Username: XXXX":
+        assert redact_pii(text) in (text, "Username: [name]")
+    else:
+        assert redact_pii(text) == text
