@@ -31,6 +31,7 @@ from presidio_anonymizer.entities import ConflictResolutionStrategy, OperatorCon
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 
+from nlp import wordlists
 from nlp.wordlists import CHAT, NAME_ROLE, NAME_TITLE, NOT_LOGINS, NOT_NAMES, SIGN_OFF_LINE
 
 PLACEHOLDERS: dict[str, str] = {
@@ -310,13 +311,7 @@ class _NameAfterCueRecognizer(EntityRecognizer):
 # Kim.vandort77") is a [username], the whole value; a person's name there ("my username is Lena
 # Marchetti", "I log in with Facebook so it's Ines Garland") a [name]. After "her account is"
 # and a login's "it's" only a known first name, or a value with a digit or "_", is one.
-_LOGIN_CUE = regex.compile(
-    r"\b(?:(?P<field>(?:user|account|screen|display)\s*name|user\s*id|log-?in(?:\s+(?:name|id))?)"
-    r"(?:\s+(?:is|was)\s+|\s*[:=]\s*)|(?:my|his|her|their|your|our)\s+account\s+(?:is|was)\s+"
-    r"|(?<=\b(?:log(?:ged)?[\s-]*in|login|sign(?:ed)?[\s-]*in|username)\b[^.!?\n]{0,60})it['’]?s\s+)"
-    r"[\"'“‘]?",
-    regex.I,
-)
+_LOGIN_CUE = regex.compile(wordlists.LOGIN_CUE + r"[\"'“‘]?", regex.I)
 _LOGIN = regex.compile(r"\G[^\W_]\w*(?:[.+-]\w+)*(?!@)")
 # letters, and a digit or "_": a login, never a word
 _GLUED = regex.compile(r"(?=[\w.+-]{4})(?=\w*[^\W\d_])(?=[\w.+-]*[\d_])")

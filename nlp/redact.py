@@ -57,20 +57,20 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from nlp.wordlists import NAME_ROLE, NAME_TITLE, SIGN_OFF_LINE
+import regex
+
+from nlp.wordlists import LOGIN_CUE, NAME_ROLE, NAME_TITLE, SIGN_OFF_LINE
 
 if TYPE_CHECKING:
     from nlp.pii_engine import Redactor
 
 # Anything a recognizer can match holds a digit, an "@", a spelled "dot", a name cue, a role
-# before a capitalised word ("agent Tom") or a password word; most comments hold none, and
-# skip the analyzer.
-_MAYBE_PII = re.compile(
+# before a capitalised word ("agent Tom"), a password word or a login's cue ("username:"); most
+# comments hold none, and skip the analyzer.
+_MAYBE_PII = regex.compile(
     r"\d|@|(?i:\bdot\b|\b(?:name|call|called|ask|speak|talk|spoke|talked|ring|regards|thanks"
-    r"|cheers|password|passwd|pwd|pw|passcode|pin|user\s*name|user\s*id)\b)"
-    # a login's cue (nlp.pii_engine._LOGIN_CUE)
-    r"|(?i:\blog-?in(?:\s+(?:name|id))?\s*(?:is|was|[:=])|\baccount\s+(?:name|is|was)\b"
-    r"|\b(?:log(?:ged)?|sign(?:ed)?)[\s-]*in\b[^.!?\n]{0,60}\bit['’]?s\b)"
+    r"|cheers|password|passwd|pwd|pw|passcode|pin)\b)"
+    rf"|(?i:{LOGIN_CUE})"
     rf"|(?i:\b(?:{NAME_ROLE}))\s+(?:(?i:{NAME_TITLE})\s+)?[A-Z]"
     # capitalised words alone on the last line: a signature (nlp.pii_engine.SIGN_OFF)
     rf"|{SIGN_OFF_LINE}"

@@ -132,3 +132,10 @@ NOT_LOGINS = frozenset(
 )
 """Words that say what a login is ("my username is wrong"), not which: no login after its field
 (:mod:`nlp.pii_engine`)."""
+LOGIN_CUE = (
+    r"\b(?:(?P<field>(?:user|account|screen|display)\s*name|user\s*id|log-?in(?:\s+(?:name|id))?)"
+    r"(?:\s+(?:is|was)\s+|\s*[:=]\s*)|(?:my|his|her|their|your|our)\s+account\s+(?:is|was)\s+"
+    r"|(?<=\b(?:log(?:ged)?[\s-]*in|login|sign(?:ed)?[\s-]*in|username)\b[^.!?\n]{0,60})it['’]?s\s+)"
+)
+"""What a login follows ("username:", "User name is", "her account is", "it's" after "log in"),
+as a regex to use case-blind: the redactor's cue (:mod:`nlp.pii_engine`) and its pre-check."""

@@ -307,6 +307,7 @@ def test_a_phone_after_a_spaced_at_is_still_a_phone():
         # "my name is X not Y": both are names
         ("my name is Jane Doe not Deang", "my name is [name] not [name]"),
         ("Name: Karl Ott, not Otto", "Name: [name], not [name]"),
+        ("my name is Jane not happy", "my name is [name] not happy"),
     ],
 )
 def test_a_login_is_replaced_whole(text, expected):
@@ -327,14 +328,8 @@ def test_a_login_is_replaced_whole(text, expected):
         "my username is __email__",
         "I can't login, it's Monday again",
         "login fails, it's not working",
-        "my name is Jane not happy",
-        "Username: XXXX",
+        "Username: XXXX",  # an anonymised value
     ],
 )
 def test_what_a_login_cue_says_of_no_login_survives(text):
-    if text == "my name is Jane not happy":
-        assert redact_pii(text) == "my name is [name] not happy"
-    elif text == "Username: XXXX":
-        assert redact_pii(text) in (text, "Username: [name]")
-    else:
-        assert redact_pii(text) == text
+    assert redact_pii(text) == text
