@@ -53,7 +53,8 @@ PLACEHOLDERS: dict[str, str] = {
 # Presidio's default threshold: its phone recognizer scores 0.4, and a weak pattern with a
 # context word nearby reaches 0.4.
 SCORE_THRESHOLD = 0.4
-_CASE_SENSITIVE = regex.DOTALL | regex.MULTILINE
+_CASE_SENSITIVE = {"global_regex_flags": regex.DOTALL | regex.MULTILINE}
+_VERBOSE = {"global_regex_flags": regex.VERBOSE}  # Presidio adds IGNORECASE unless told
 _PHONE_CONTEXT = ["phone", "call", "ring", "text", "reach", "mobile", "cell", "tel", "number"]
 # Where a number without a country code is read as a phone number (libphonenumber); German
 # numbers, say, have so many lengths that order numbers pass as phones.
@@ -408,6 +409,7 @@ class Redactor:
         )
         if not found:
             return text, frozenset()
+        found += _mentions(text, found)
         redacted = self.anonymizer.anonymize(
             text,
             found,
@@ -423,6 +425,21 @@ class Redactor:
             text, language="en", entities=["PERSON"], score_threshold=SCORE_THRESHOLD
         )
         return frozenset(w for r in found for w in _WORDS.findall(text[r.start : r.end].lower()))
+
+
+def _mentions(text: str, found: list[RecognizerResult]) -> list[RecognizerResult]:
+    """Further mentions of the names and logins ``found``, spelled the same.
+
+    "My username is Mia Chaput. Only Mia Chaput ..." and "I spoke to Sarah and Sarah ...":
+    their cue revealed them, in each mention.
+    """
+    more: list[RecognizerResult] = []
+    for result in [r for r in found if r.entity_type in ("PERSON", "USERNAME")]:
+        said = regex.escape(text[result.start : result.end])
+        for match in regex.finditer(rf"(?<![\w@.]){said}(?![\w@]|\.\w)", text):
+            if all(match.end() <= r.start or r.end <= match.start() for r in found + more):
+                more.append(RecognizerResult(result.entity_type, *match.span(), result.score))
+    return more
 
 
 def build_redactor(tokenizer: Language) -> Redactor:
@@ -445,25 +462,11 @@ def build_redactor(tokenizer: Language) -> Redactor:
         _patterns(
             "EMAIL_ADDRESS", "spelled email", _SPELLED_EMAIL, 0.8, cls=_SpelledEmailRecognizer
         ),
-        _patterns(
-            "CREDIT_CARD",
-            "card",
-            _CARD,
-            0.5,
-            cls=_LuhnCardRecognizer,
-            global_regex_flags=regex.VERBOSE,
-        ),
+        _patterns("CREDIT_CARD", "card", _CARD, 0.5, cls=_LuhnCardRecognizer, **_VERBOSE),
         _NoHandlePhoneRecognizer(
             context=_PHONE_CONTEXT, supported_regions=_PHONE_REGIONS, leniency=2
         ),
-        _patterns(
-            "PHONE_NUMBER",
-            "phone",
-            _PHONE,
-            0.6,
-            cls=_DigitCountPhoneRecognizer,
-            global_regex_flags=regex.VERBOSE,
-        ),
+        _patterns("PHONE_NUMBER", "phone", _PHONE, 0.6, cls=_DigitCountPhoneRecognizer, **_VERBOSE),
         _patterns("PHONE_NUMBER", "7-digit phone", _SEVEN_DIGITS, 0.05, context=_PHONE_CONTEXT),
         # Customers type IBANs in lower case too; the checksum still decides
         IbanRecognizer(regex_flags=regex.DOTALL | regex.MULTILINE | regex.IGNORECASE),
@@ -473,13 +476,7 @@ def build_redactor(tokenizer: Language) -> Redactor:
         UkPassportRecognizer(),
         _patterns("PASSPORT", "passport", _PASSPORT, 0.8),
         _patterns("STREET_ADDRESS", "address", _ADDRESS, 0.6),
-        _patterns(
-            "STREET_ADDRESS",
-            "named address",
-            _NAMED_ADDRESS,
-            0.6,
-            global_regex_flags=_CASE_SENSITIVE,
-        ),
+        _patterns("STREET_ADDRESS", "named address", _NAMED_ADDRESS, 0.6, **_CASE_SENSITIVE),
         _patterns("PASSWORD", "password", _PASSWORD, 0.8),
         _patterns("BIRTH_DATE", "birth date", _BIRTH_DATE, 0.8),
         names := _NameAfterCueRecognizer(

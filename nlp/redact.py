@@ -39,7 +39,9 @@ birth date             ``[birthdate]`` a date after "born", "DOB", "date of birt
 Dates, times, prices, ratings and order numbers are left alone: no recognizer matches them
 without a cue, and a card-length number must pass the Luhn check. So are handles, digits only
 or not ("@SpotifyCares", "@130780"): no phone number starts with an "@". Only the cue-less
-part of a match is replaced ("PW: [password]", "born on [birthdate]", "call [name]").
+part of a match is replaced ("PW: [password]", "born on [birthdate]", "call [name]"); a name
+or login a cue revealed is replaced at each mention spelled the same ("I spoke to [name] and
+[name] never called back").
 
 The analyzer runs on spaCy's English tokenizer alone (no trained model, nothing to
 download): the patterns need tokens only for Presidio's context words. It is built once, on
@@ -188,9 +190,9 @@ def redact_in_context(piece: str, context: str) -> tuple[str, frozenset[str]]:
     nothing" redacts the name, while its sentence "Sarah Jones for nothing" alone (a quote's
     highlighted part, or a unit whose "Thanks," normalisation cut) does not. Every word of a
     name the context shows is replaced in the piece, whole and in any case, by ``[redacted]``;
-    so is a second mention of a name the piece's own cue revealed ("I spoke to Sarah and Sarah
-    never called back"). Other kinds (e-mails, phones, cards) need no cue: the piece's own
-    redaction finds them.
+    so is a second mention of a name the piece's own cue revealed, in another case ("I spoke to
+    Sarah and SARAH never called back"; spelled the same, the redaction's own ``[name]``).
+    Other kinds (e-mails, phones, cards) need no cue: the piece's own redaction finds them.
 
     Args:
         piece: The text to publish or read, cut from ``context`` (or a normalised copy of such

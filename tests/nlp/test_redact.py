@@ -222,8 +222,11 @@ def test_only_names_go_by_their_context_and_a_second_mention_goes_too():
         "The app logs me out at 12.",
         frozenset(),
     )
-    text, _ = redact_in_context("I spoke to Sarah and Sarah never called back.", "")
+    text, _ = redact_in_context("I spoke to Sarah and SARAH never called back.", "")
     assert text == "I spoke to [name] and [redacted] never called back."
+    # spelled the same, the piece's own redaction finds the second mention
+    text, _ = redact_in_context("I spoke to Sarah and Sarah never called back.", "")
+    assert text == "I spoke to [name] and [name] never called back."
 
 
 @pytest.mark.parametrize(
@@ -333,3 +336,27 @@ def test_a_login_is_replaced_whole(text, expected):
 )
 def test_what_a_login_cue_says_of_no_login_survives(text):
     assert redact_pii(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a name or login its cue revealed goes at each mention, in the same spelling
+        (
+            "My username is Lena Marchetti via Facebook. Only Lena Marchetti in the world!",
+            "My username is [name] via Facebook. Only [name] in the world!",
+        ),
+        (
+            "username: tkraus2288, tkraus2288 is locked",
+            "username: [username], [username] is locked",
+        ),
+        (
+            "I spoke to Sarah and Sarah never called back",
+            "I spoke to [name] and [name] never called back",
+        ),
+        ("call Mark, I will mark it done", "call [name], I will mark it done"),
+        ("ask for Anna at the Annapolis desk", "ask for [name] at the Annapolis desk"),
+    ],
+)
+def test_a_second_mention_goes_too(text, expected):
+    assert redact_pii(text) == expected
