@@ -434,9 +434,15 @@ def _mentions(text: str, found: list[RecognizerResult]) -> list[RecognizerResult
     their cue revealed them, in each mention.
     """
     more: list[RecognizerResult] = []
-    for result in [r for r in found if r.entity_type in ("PERSON", "USERNAME")]:
-        said = regex.escape(text[result.start : result.end])
-        for match in regex.finditer(rf"(?<![\w@.]){said}(?![\w@]|\.\w)", text):
+    for result in found:
+        said = text[result.start : result.end]
+        # a capitalised name: not a word in lower case ("call chase": "chase" the bank) nor an
+        # export's own mask ("XXXX")
+        if result.entity_type == "PERSON" and not regex.search(r"\p{Lu}\p{Ll}", said):
+            continue
+        if result.entity_type not in ("PERSON", "USERNAME"):
+            continue
+        for match in regex.finditer(rf"(?<![\w@./]){regex.escape(said)}(?![\w@/]|\.\w)", text):
             if all(match.end() <= r.start or r.end <= match.start() for r in found + more):
                 more.append(RecognizerResult(result.entity_type, *match.span(), result.score))
     return more

@@ -356,6 +356,9 @@ def test_what_a_login_cue_says_of_no_login_survives(text):
         ),
         ("call Mark, I will mark it done", "call [name], I will mark it done"),
         ("ask for Anna at the Annapolis desk", "ask for [name] at the Annapolis desk"),
+        # a lower-case find or an export's own mask is no name to look for again
+        ("call chase about my chase card", "call [name] about my chase card"),
+        ("My name is XXXX, born XX/XX/XXXX at XXXX", "My name is [name], born XX/XX/XXXX at XXXX"),
     ],
 )
 def test_a_second_mention_goes_too(text, expected):
