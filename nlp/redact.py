@@ -59,9 +59,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-import regex
-
-from nlp.wordlists import LOGIN_CUE, NAME_ROLE, NAME_TITLE, SIGN_OFF_LINE
+from nlp.wordlists import LOGIN_CUE_SEARCH, NAME_ROLE, NAME_TITLE, SIGN_OFF_LINE
 
 if TYPE_CHECKING:
     from nlp.pii_engine import Redactor
@@ -69,10 +67,10 @@ if TYPE_CHECKING:
 # Anything a recognizer can match holds a digit, an "@", a spelled "dot", a name cue, a role
 # before a capitalised word ("agent Tom"), a password word or a login's cue ("username:"); most
 # comments hold none, and skip the analyzer.
-_MAYBE_PII = regex.compile(
+_MAYBE_PII = re.compile(
     r"\d|@|(?i:\bdot\b|\b(?:name|call|called|ask|speak|talk|spoke|talked|ring|regards|thanks"
     r"|cheers|password|passwd|pwd|pw|passcode|pin)\b)"
-    rf"|(?i:{LOGIN_CUE})"
+    rf"|(?i:{LOGIN_CUE_SEARCH})"
     rf"|(?i:\b(?:{NAME_ROLE}))\s+(?:(?i:{NAME_TITLE})\s+)?[A-Z]"
     # capitalised words alone on the last line: a signature (nlp.pii_engine.SIGN_OFF)
     rf"|{SIGN_OFF_LINE}"

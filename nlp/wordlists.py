@@ -132,10 +132,14 @@ NOT_LOGINS = frozenset(
 )
 """Words that say what a login is ("my username is wrong"), not which: no login after its field
 (:mod:`nlp.pii_engine`)."""
-LOGIN_CUE = (
+_LOGIN_FIELD = (
     r"\b(?:(?P<field>(?:user|account|screen|display)\s*name|user\s*id|log-?in(?:\s+(?:name|id))?)"
     r"(?:\s+(?:is|was)\s+|\s*[:=]\s*)|(?:my|his|her|their|your|our)\s+account\s+(?:is|was)\s+"
-    r"|(?<=\b(?:log(?:ged)?[\s-]*in|login|sign(?:ed)?[\s-]*in|username)\b[^.!?\n]{0,60})it['’]?s\s+)"
 )
+_LOGGING_IN = r"\b(?:log(?:ged)?[\s-]*in|login|sign(?:ed)?[\s-]*in|username)\b[^.!?\n]{0,60}"
+LOGIN_CUE = rf"{_LOGIN_FIELD}|(?<={_LOGGING_IN})\bit['’]?s\s+)"
 """What a login follows ("username:", "User name is", "her account is", "it's" after "log in"),
-as a regex to use case-blind: the redactor's cue (:mod:`nlp.pii_engine`) and its pre-check."""
+as a regex (of the ``regex`` module: a lookbehind of any length) to use case-blind: the
+redactor's cue (:mod:`nlp.pii_engine`)."""
+LOGIN_CUE_SEARCH = rf"{_LOGIN_FIELD}|{_LOGGING_IN}\bit['’]?s\s+)"
+""":data:`LOGIN_CUE` for ``re``, to search with: the redactor's pre-check (:mod:`nlp.redact`)."""
