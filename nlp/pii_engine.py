@@ -337,7 +337,9 @@ class _LoginRecognizer(EntityRecognizer):
         for cue in _LOGIN_CUE.finditer(text):
             value = _LOGIN.match(text, cue.end())
             word, field = value.group() if value else "", cue.group("field")
-            if _GLUED.match(word) or (field and "." in word and len(word) >= 4):
+            # after "her account is" a login starts on a letter; after "it's" only a name does
+            login = field or (word[:1].isalpha() and cue.group(0)[:2].lower() != "it")
+            if login and (_GLUED.match(word) or (field and "." in word and len(word) >= 4)):
                 found.append(RecognizerResult("USERNAME", value.start(), value.end(), 0.8))
             elif not word or (field and regex.search(r"\bname\s*[:=]", cue.group(0), regex.I)):
                 continue  # nothing, or the name's own cue ("Account name:": _NAME_CUE)
