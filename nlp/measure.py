@@ -11,7 +11,7 @@ the period before, so a hassle that only follows the overall volume is steady. :
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -36,7 +36,8 @@ _SPREAD_MIN_MENTIONS = 2
 _SPREAD_MIN_SHARE = 0.05
 _DAY = timedelta(days=1)
 # When each comment was written: datetimes, or a numpy datetime64 array (as DuckDB reads them).
-CommentTimes = Sequence[datetime] | np.ndarray
+CommentTimes = Sequence[datetime] | np.ndarray | Mapping[str, Sequence[datetime] | np.ndarray]
+"""When comments were written: all together, or per channel (channel -> times)."""
 
 
 def nps(scores: Sequence[int]) -> float:
@@ -151,10 +152,11 @@ def measure_level(
     except in the trends; mentions before ``counted_from`` count only in the trends (as the
     comparison periods a date filter cut off), and a hassle with no other mention is left out.
 
-    With ``volume`` (when every comment was written), a trend compares the hassle's share of
-    all comments in the window with its share in the period before: days that hold few
-    comments (before a source started delivering) weigh little, and a hassle that grows with
-    the overall volume is steady. A period without comments cannot be compared: the trend is
+    With ``volume`` (when every comment was written, per channel), a trend compares the
+    hassle's share of all comments in the window with its share in the period before, over
+    the channels that delivered in both: days that hold few comments (before a source started
+    delivering) weigh little, a hassle that grows with the overall volume is steady, and a
+    channel that starts or stops moves no other channel's hassle. A period without comments cannot be compared: the trend is
     steady. Without ``volume``, every day weighs the same. A comparison period reaching back
     before ``history_from`` is cut to the days after it; with no day left, the trend is steady.
 
@@ -181,12 +183,13 @@ def measure_level(
     )
     for hassle_id in hassle_ids:
         groups.setdefault(hassle_id, _Group())
-    for hassle_id, ages in earlier.items():
+    for hassle_id, aged in earlier.items():
         if hassle_id in groups:
-            groups[hassle_id].ages.extend(ages)
+            for age, channel in aged:
+                groups[hassle_id].add_age(age, channel)
     ids = sorted(groups)
     history = (as_of - history_from) / _DAY if history_from is not None else math.inf
-    sizes = _Sizes(history, None if volume is None else _ages(volume, as_of))
+    sizes = _Sizes(history, None if volume is None else _channel_ages(volume, as_of))
     nps_all = _Tally.of(nps_cat.values(), positive=1, negative=-1)
     csat_all = _Tally.of(csat_sat.values(), positive=True, negative=None)
     level = []
@@ -225,26 +228,43 @@ class _Sizes:
     """How much data the trends' periods hold: days of ``history``, or comments by age."""
 
     history: float  # days of data before as_of
-    comment_ages: np.ndarray | None  # sorted, in days before as_of; None: measure per day
+    # Channel -> its comments' ages, sorted, in days before as_of (the key None: every channel
+    # together); None: measure per day.
+    comment_ages: dict[str | None, np.ndarray] | None
 
-    def of(self, start: float, stop: float) -> float:
-        """The size of the period ``start`` to ``stop`` days before ``as_of``."""
+    def delivering(self, periods: tuple[tuple[float, float], ...]) -> list[str | None]:
+        """The channels with comments in every one of ``periods`` (start, stop days before)."""
+        return [
+            channel
+            for channel, ages in (self.comment_ages or {}).items()
+            if all(_count(ages, start, stop) > 0 for start, stop in periods)
+        ]
+
+    def of(self, start: float, stop: float, channels: list[str | None]) -> float:
+        """The size of the period ``start`` to ``stop`` days before ``as_of``, in ``channels``."""
         if self.comment_ages is None:
             return stop - start
-        return _count(self.comment_ages, start, stop)
+        return sum(_count(self.comment_ages[c], start, stop) for c in channels)
 
 
 def _trend(
     g: _Group, recent_days: int, baseline_days: int, sizes: _Sizes, settings: TrendSettings
 ) -> Trend:
-    """The last ``recent_days`` against the ``baseline_days`` before, within the history."""
-    recent = g.count_ages(0, recent_days)
+    """The last ``recent_days`` against the ``baseline_days`` before, within the history.
+
+    With the comments' volume per channel, only channels that delivered in both periods are
+    compared, the hassle's mentions and the volume alike: a source that stopped or started
+    says nothing about whether the hassle grew.
+    """
     covered = max(0.0, min(baseline_days, sizes.history - recent_days))
-    baseline = g.count_ages(recent_days, recent_days + covered)
-    recent_size, baseline_size = (
-        sizes.of(0, recent_days),
-        sizes.of(recent_days, recent_days + covered),
-    )
+    periods = ((0.0, float(recent_days)), (float(recent_days), recent_days + covered))
+    channels: list[str | None] = []
+    if sizes.comment_ages is not None:
+        # No channel in both: nothing to compare, shown over them all ("too new to tell").
+        channels = sizes.delivering(periods) or list(sizes.comment_ages)
+    mention_channels = None if sizes.comment_ages is None or None in channels else channels
+    recent, baseline = (g.count_ages(a, b, mention_channels) for a, b in periods)
+    recent_size, baseline_size = (sizes.of(a, b, channels) for a, b in periods)
     if recent_size <= 0 or baseline_size <= 0:
         trend = Trend(
             recent=recent, baseline=baseline, ratio=None, p_value=None, label=TREND_STEADY
@@ -256,7 +276,14 @@ def _trend(
     return replace(trend, recent_comments=int(recent_size), baseline_comments=int(baseline_size))
 
 
-def _ages(times: CommentTimes, as_of: datetime) -> np.ndarray:
+def _channel_ages(times: CommentTimes, as_of: datetime) -> dict[str | None, np.ndarray]:
+    """Each channel's comment ages (:func:`_ages`); the key None when ``times`` is not split."""
+    if isinstance(times, Mapping):
+        return {channel: _ages(t, as_of) for channel, t in times.items()}
+    return {None: _ages(times, as_of)}
+
+
+def _ages(times: Sequence[datetime] | np.ndarray, as_of: datetime) -> np.ndarray:
     """Days before ``as_of`` of each timestamp, sorted."""
     stamps = np.asarray(times, dtype="datetime64[us]")
     return np.sort((np.datetime64(as_of, "us") - stamps) / np.timedelta64(1, "D"))
@@ -346,25 +373,35 @@ class _Group:
         "nps",
         "csat",
         "mentions",
-        "_ages_array",
+        "_sorted",
     )
 
     def __init__(self) -> None:
         self.severities: list[float] = []
-        self.ages: list[float] = []  # days before as_of
+        self.ages: dict[str, list[float]] = {}  # channel -> days before as_of of its mentions
         self.channels: dict[str, int] = {}
         # customer key -> [comments, highest customer_value or None]
         self.customers: dict[object, list] = {}
         self.nps = _Tally()
         self.csat = _Tally()
         self.mentions: list[Mention] = []
-        self._ages_array: np.ndarray | None = None
+        self._sorted: dict[str | None, np.ndarray] = {}
 
-    def count_ages(self, start: float, stop: float) -> int:
-        """Mentions written ``start`` to ``stop`` days before ``as_of`` (``start <= age < stop``)."""
-        if self._ages_array is None:
-            self._ages_array = np.sort(np.asarray(self.ages, dtype=float))
-        return _count(self._ages_array, start, stop)
+    def add_age(self, age: float, channel: str) -> None:
+        """Count a mention written ``age`` days before ``as_of`` in ``channel``, for trends."""
+        self.ages.setdefault(channel, []).append(age)
+        self._sorted.clear()
+
+    def count_ages(self, start: float, stop: float, channels: Iterable[str] | None = None) -> int:
+        """Mentions ``start`` to ``stop`` days before ``as_of`` in ``channels`` (None: all)."""
+        wanted = list(self.ages) if channels is None else channels
+        total = 0
+        for channel in wanted:
+            ages = self._sorted.get(channel)
+            if ages is None:
+                ages = self._sorted[channel] = np.sort(np.asarray(self.ages.get(channel, ())))
+            total += _count(ages, start, stop)
+        return total
 
     def channels_used(self) -> int:
         total = sum(self.channels.values())
@@ -410,11 +447,11 @@ def _group(
     csat_sat: dict[str, bool],
     as_of: datetime,
     counted_from: datetime | None,
-) -> tuple[dict[str, _Group], set[str], bool, dict[str, list[float]]]:
+) -> tuple[dict[str, _Group], set[str], bool, dict[str, list[tuple[float, str]]]]:
     """Group deduplicated mentions by hassle; also the channels present and whether any value.
 
-    A mention before ``counted_from`` is not grouped: only its age is kept (the fourth value,
-    hassle id -> ages), for the trends.
+    A mention before ``counted_from`` is not grouped: only its age and channel are kept (the
+    fourth value, hassle id -> (age, channel)), for the trends.
     """
     unique: dict[tuple[str, str], Mention] = {}
     for m in mentions:
@@ -426,17 +463,17 @@ def _group(
     groups: dict[str, _Group] = {}
     channels_in_data: set[str] = set()
     has_value = False
-    earlier: dict[str, list[float]] = {}
+    earlier: dict[str, list[tuple[float, str]]] = {}
     for m in unique.values():
         if counted_from is not None and m.created_at < counted_from:
-            earlier.setdefault(m.hassle_id, []).append((as_of - m.created_at) / _DAY)
+            earlier.setdefault(m.hassle_id, []).append(((as_of - m.created_at) / _DAY, m.channel))
             continue
         g = groups.get(m.hassle_id)
         if g is None:
             g = groups[m.hassle_id] = _Group()
         g.mentions.append(m)
         g.severities.append(float(m.severity))
-        g.ages.append((as_of - m.created_at) / _DAY)
+        g.add_age((as_of - m.created_at) / _DAY, m.channel)
         g.channels[m.channel] = g.channels.get(m.channel, 0) + 1
         channels_in_data.add(m.channel)
         # Anonymous: a customer of its own, keyed apart from any real customer id.

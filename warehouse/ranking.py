@@ -108,15 +108,22 @@ def read_scored_comments(
 
 def read_comment_times(
     conn: duckdb.DuckDBPyConnection, window: tuple[datetime, datetime], f: ReportFilter
-) -> np.ndarray:
-    """When every comment in the window was written, filtered (read_comment_times.sql).
+) -> dict[str, np.ndarray]:
+    """When every comment in the window was written, per channel, filtered.
 
     Returns:
-        The ``created_at`` of each comment, oldest first, as ``datetime64[us]``.
+        Channel -> the ``created_at`` of each of its comments, oldest first, as
+        ``datetime64[us]`` (read_comment_times.sql).
     """
     params = [*_filter_params(f), window[0], window[1]]
     result = conn.execute(read_sql("read_comment_times"), params).fetchnumpy()
-    return np.asarray(result["created_at"], dtype="datetime64[us]")
+    channels = np.asarray(result["channel"], dtype=object)
+    times = np.asarray(result["created_at"], dtype="datetime64[us]")
+    # Rows come ordered by channel: each channel is one run of them.
+    bounds = [0, *(np.flatnonzero(channels[1:] != channels[:-1]) + 1), len(channels)]
+    return {
+        str(channels[a]): times[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a
+    }
 
 
 @dataclass(frozen=True)

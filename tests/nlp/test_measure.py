@@ -154,3 +154,29 @@ def test_trend_test_takes_any_measure_of_size():
     assert t.label == "rising"
     with pytest.raises(ValueError, match="sizes"):
         trend_test(1, 1, 0, 10, SETTINGS)
+
+
+def test_a_source_that_stops_or_starts_says_nothing_about_another_channels_hassle():
+    # Tickets run at 100 a day, the hassle in 5% of them throughout. A survey source of 300 a
+    # day stops 7 days ago (or starts then): the hassle's share of all comments jumps (or
+    # drops) fourfold, yet nothing changed within any channel that delivered in both periods.
+    def tickets(days_ago):
+        return 100
+
+    times, mentions = _data(tickets, {"T": lambda d, i: i % 20 == 0})
+    stops = [_day(d) - timedelta(minutes=i) for d in range(7, 90) for i in range(300)]
+    starts = [_day(d) - timedelta(minutes=i) for d in range(0, 7) for i in range(300)]
+    for surveys in (stops, starts):
+        (h,) = measure_level(
+            mentions, [], [], as_of=AS_OF, trend=SETTINGS, history_from=WINDOW_START,
+            volume={"social": times, "survey": surveys},
+        )  # fmt: skip
+        assert h.trend_7d.label == "steady"
+        assert h.trend_7d.ratio == pytest.approx(1.0)
+        assert h.trend_7d.recent_comments == 700  # the tickets alone
+    # Pooled, the stopped survey makes it "rising" fourfold: what this test guards against.
+    (pooled,) = measure_level(
+        mentions, [], [], as_of=AS_OF, trend=SETTINGS, history_from=WINDOW_START,
+        volume=sorted([*times, *stops]),
+    )  # fmt: skip
+    assert pooled.trend_7d.label == "rising" and pooled.trend_7d.ratio == pytest.approx(4.0)

@@ -166,3 +166,24 @@ def test_run_figures_count_a_comment_without_a_customer_id_as_a_customer_of_its_
     figures = store.read_run_figures(conn, window)
     assert (figures.comments, figures.customers) == (4, 3)
     conn.close()
+
+
+def test_comment_times_are_read_per_channel_oldest_first(tmp_path):
+    conn = connect_warehouse(tmp_path / "w.duckdb")
+    rows = [("c1", "survey", 3), ("c2", "review", 2), ("c3", "survey", 1), ("c4", "review", 5)]
+    for comment_id, channel, days in rows:
+        stamp = datetime(2026, 2, 20 + days)
+        run_sql(
+            conn,
+            "INSERT INTO comments (comment_id, source, channel, external_id, created_at, text, "
+            "content_hash, source_file, source_line, ingested_at, updated_at) "
+            "VALUES (?, 's', ?, ?, ?, 'x', 'h', 'f.csv', 1, ?, ?)",
+            [comment_id, channel, comment_id, stamp, stamp, stamp],
+        )
+    times = store.read_comment_times(conn, (datetime(2026, 2, 1), STAMP), store.ReportFilter())
+    assert sorted(times) == ["review", "survey"]
+    assert [str(t)[:10] for t in times["review"]] == ["2026-02-22", "2026-02-25"]
+    assert [str(t)[:10] for t in times["survey"]] == ["2026-02-21", "2026-02-23"]
+    empty = store.read_comment_times(conn, (STAMP, STAMP), store.ReportFilter())
+    assert empty == {}
+    conn.close()
