@@ -213,11 +213,12 @@ _NAME_CUE = regex.compile(
     regex.I,
 )
 # A name's word: letters, inner apostrophes and hyphens, not part of a login ("Kim.vandort77",
-# "jd_walters") or an e-mail.
-_WORD = regex.compile(r"\G(\s*)([^\W\d_](?:[^\W\d_]|['-](?=[^\W\d_]))*)(?![\w@]|\.\w)")
+# "jd_walters") or an e-mail; a capital after a dot starts a sentence ("Sarah.I need help").
+_END = r"(?![\w@]|\.[\p{Ll}\d_])"
+_WORD = regex.compile(r"\G(\s*)([^\W\d_](?:[^\W\d_]|['-](?=[^\W\d_]))*)" + _END)
 # A second name after the first: "my name is Jane Doe, not Deang".
 _SECOND_NAME = regex.compile(
-    r"\G,?\s+(?:not|nor|or|but\s+not)\s+([A-Z][^\W\d_]*(?:['-][^\W\d_]+)*)(?![\w@]|\.\w)"
+    r"\G,?\s+(?:not|nor|or|but\s+not)\s+([A-Z][^\W\d_]*(?:['-][^\W\d_]+)*)" + _END
 )
 # A message's last line that is a capitalised name alone, its own cue: "...\n\nFatima",
 # "Thanks!\n- Anna K." (a first name the Census knows, then known last names or initials).
@@ -444,7 +445,7 @@ def _mentions(text: str, found: list[RecognizerResult]) -> list[RecognizerResult
             continue
         if result.entity_type not in ("PERSON", "USERNAME"):
             continue
-        for match in regex.finditer(rf"(?<![\w@./]){regex.escape(said)}(?![\w@/]|\.\w)", text):
+        for match in regex.finditer(rf"(?<![\w@./]){regex.escape(said)}(?!/){_END}", text):
             if all(match.end() <= r.start or r.end <= match.start() for r in found + more):
                 more.append(RecognizerResult(result.entity_type, *match.span(), result.score))
     return more

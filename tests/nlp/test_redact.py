@@ -365,3 +365,18 @@ def test_what_a_login_cue_says_of_no_login_survives(text):
 )
 def test_a_second_mention_goes_too(text, expected):
     assert redact_pii(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a full stop without its space still ends a name when a capital starts the next sentence
+        ("my name is Sarah.I need help", "my name is [name].I need help"),
+        ("I spoke to Tom.He never answered", "I spoke to [name].He never answered"),
+        ("Agent Maria.She hung up", "Agent [name].She hung up"),
+        # a lower-case letter, digit or "_" after the dot continues a login
+        ("Account name: Kim.vandort77", "Account name: [username]"),
+    ],
+)
+def test_a_name_before_a_full_stop_without_its_space_is_still_a_name(text, expected):
+    assert redact_pii(text) == expected
