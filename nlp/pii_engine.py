@@ -32,7 +32,8 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 
 from nlp import wordlists
-from nlp.wordlists import CHAT, NAME_ROLE, NAME_TITLE, NOT_LOGINS, NOT_NAMES, SIGN_OFF_LINE
+from nlp.pii_support import GLUED, mentions, plain_login
+from nlp.wordlists import CHAT, NAME_ROLE, NAME_TITLE, NOT_NAMES, SIGN_OFF_LINE
 
 PLACEHOLDERS: dict[str, str] = {
     "EMAIL_ADDRESS": "[email]",
@@ -214,7 +215,7 @@ _NAME_CUE = regex.compile(
 )
 # A name's word: letters, inner apostrophes and hyphens, not part of a login ("Kim.vandort77",
 # "jd_walters") or an e-mail; a capital after a dot starts a sentence ("Sarah.I need help").
-_END = r"(?![\w@]|\.[\p{Ll}\d_])"
+_END = wordlists.NAME_END
 _WORD = regex.compile(r"\G(\s*)([^\W\d_](?:[^\W\d_]|['-](?=[^\W\d_]))*)" + _END)
 # A second name after the first: "my name is Jane Doe, not Deang".
 _SECOND_NAME = regex.compile(
@@ -268,6 +269,8 @@ class _NameAfterCueRecognizer(EntityRecognizer):
                 if role and not word[0].isupper():
                     break
                 if not self.is_name(word, words, strong=strong, titled=titled):
+                    if not words and not role and self.courtesy_name(text, match):
+                        end, words = self.courtesy_name(text, match), 1
                     break
                 end, words = match.end(), words + 1
                 if words == 3:
@@ -283,19 +286,24 @@ class _NameAfterCueRecognizer(EntityRecognizer):
             for position, match in enumerate(_WORD.finditer(text, pos=start)):
                 space, word = match.groups()
                 if match.start(2) >= sign_off.end("name") or not (
-                    self.is_name(word, position, strong=False, titled=False)
+                    self.is_name(word, position, signed=True)
                     or (position and len(word) == 1)  # an initial
                 ):
                     break
                 end = sign_off.end("name") if position and len(word) == 1 else match.end()
-            if end > start:
+            # a courtesy word ("Hope", "Love") is a name alone or before a surname or initial
+            courtesy = text[start:end].split(" ")[0].lower() in CHAT
+            if end > start and not (courtesy and end < sign_off.end("name")):
                 found.append(RecognizerResult("PERSON", start, end, 0.85))
         return found
 
     def is_name(
-        self, word: str, position: int, *, strong: bool = False, titled: bool = False
+        self, word: str, position: int, *, strong=False, titled=False, signed=False
     ) -> bool:
-        """Whether ``word`` is a name's word at ``position`` (0: the first) after a cue."""
+        """Whether ``word`` is a name's word at ``position`` (0: the first) after a cue.
+
+        ``signed``: on a signature line, where a courtesy word that is a first name is one.
+        """
         lower = word.lower().replace("'", "")  # the Census lists spell O'Connor "oconnor"
         if lower in STOP_WORDS or lower in NOT_NAMES:
             return False
@@ -303,10 +311,29 @@ class _NameAfterCueRecognizer(EntityRecognizer):
             if strong:
                 return True
             # "Thanks, hope it ...", "Cheers, love the ...": a courtesy word, though a first name
-            if lower in CHAT and not titled:
+            if lower in CHAT and not titled and not signed:
                 return False
             return lower in self.first_names or (titled and lower in self.last_names)
         return lower in self.last_names
+
+    def courtesy_name(self, text: str, match: regex.Match) -> int:
+        """Where a courtesy word that is a first name (``match``, after a weak cue) ends as one.
+
+        Before a capitalised surname or a last initial ("Regards, Hope Jones", "Thanks, Hope
+        J."); 0 otherwise ("Thanks, hope it ...", "Thanks, Hope you are well").
+        """
+        word = match.group(2)
+        after = _WORD.match(text, match.end())
+        if not word[0].isupper() or word.lower() not in self.first_names or not after:
+            return 0
+        space, more = after.groups()
+        if not space or "\n" in space or len(space) > 2 or not more[0].isupper():
+            return 0
+        if len(more) == 1:  # an initial ends its line: "Hope J.", not "Hope A lot"
+            initial = more != "I" and regex.match(r"\.?[ \t]*(?:\n|\Z)", text[after.end() :])
+            return after.end() if initial else 0
+        surname = more.lower() not in CHAT and self.is_name(more, 1)
+        return after.end() if surname else 0
 
 
 # A login after its field ("username: tkraus2288", "User name is rosalind1984", "Account name:
@@ -315,9 +342,6 @@ class _NameAfterCueRecognizer(EntityRecognizer):
 # and a login's "it's" only a known first name, or a value with a digit or "_", is one.
 _LOGIN_CUE = regex.compile(wordlists.LOGIN_CUE + r"[\"'“‘]?", regex.I)
 _LOGIN = regex.compile(r"\G[^\W_]\w*(?:[.+-]\w+)*(?!@)")
-# letters, and a digit or "_": a login, never a word
-_GLUED = regex.compile(r"(?=[\w.+-]{4})(?=\w*[^\W\d_])(?=[\w.+-]*[\d_])")
-_WORDY = regex.compile(r"(?:ing|ed|able|ible|ful|less|ous|ive|ly|tion|ment|ness)\Z")
 
 
 class _LoginRecognizer(EntityRecognizer):
@@ -340,7 +364,7 @@ class _LoginRecognizer(EntityRecognizer):
             word, field = value.group() if value else "", cue.group("field")
             # after "her account is" a login starts on a letter; after "it's" only a name does
             login = field or (word[:1].isalpha() and cue.group(0)[:2].lower() != "it")
-            if login and (_GLUED.match(word) or (field and "." in word and len(word) >= 4)):
+            if login and (GLUED.match(word) or (field and "." in word and len(word) >= 4)):
                 found.append(RecognizerResult("USERNAME", value.start(), value.end(), 0.8))
             elif not word or (field and regex.search(r"\bname\s*[:=]", cue.group(0), regex.I)):
                 continue  # nothing, or the name's own cue ("Account name:": _NAME_CUE)
@@ -354,16 +378,9 @@ class _LoginRecognizer(EntityRecognizer):
                         break
                     end = match.end()
                 found.append(RecognizerResult("PERSON", value.start(), end, 0.8))
-            elif field and not word.isupper() and _plain_login(word, self.names.first_names):
+            elif field and not word.isupper() and plain_login(word, self.names.first_names):
                 found.append(RecognizerResult("USERNAME", value.start(), value.end(), 0.8))
         return [r for r in found if r.entity_type in entities]
-
-
-def _plain_login(word: str, first_names: frozenset[str]) -> bool:
-    """Whether ``word``, letters only after a login's field, is one ("pellawintor", not "wrong")."""
-    lower = word.lower()
-    common = lower in STOP_WORDS or lower in NOT_NAMES or lower in NOT_LOGINS
-    return lower in first_names or not (common or _WORDY.search(lower))
 
 
 def _census_names(resource: str) -> frozenset[str]:
@@ -412,7 +429,7 @@ class Redactor:
         )
         if not found:
             return text, frozenset()
-        found += _mentions(text, found)
+        found += mentions(text, found)
         redacted = self.anonymizer.anonymize(
             text,
             found,
@@ -428,27 +445,6 @@ class Redactor:
             text, language="en", entities=["PERSON"], score_threshold=SCORE_THRESHOLD
         )
         return frozenset(w for r in found for w in _WORDS.findall(text[r.start : r.end].lower()))
-
-
-def _mentions(text: str, found: list[RecognizerResult]) -> list[RecognizerResult]:
-    """Further mentions of the names and logins ``found``, spelled the same.
-
-    "My username is Mia Chaput. Only Mia Chaput ..." and "I spoke to Sarah and Sarah ...":
-    their cue revealed them, in each mention.
-    """
-    more: list[RecognizerResult] = []
-    for result in found:
-        said = text[result.start : result.end]
-        # a capitalised name: not a word in lower case ("call chase": "chase" the bank) nor an
-        # export's own mask ("XXXX")
-        if result.entity_type == "PERSON" and not regex.search(r"\p{Lu}\p{Ll}", said):
-            continue
-        if result.entity_type not in ("PERSON", "USERNAME"):
-            continue
-        for match in regex.finditer(rf"(?<![\w@./]){regex.escape(said)}(?!/){_END}", text):
-            if all(match.end() <= r.start or r.end <= match.start() for r in found + more):
-                more.append(RecognizerResult(result.entity_type, *match.span(), result.score))
-    return more
 
 
 def build_redactor(tokenizer: Language) -> Redactor:

@@ -108,7 +108,7 @@ def import_presidio_without_transformers() -> None:
 
 
 # What decides what the redactor finds, besides Presidio itself.
-_REDACTOR_SOURCES = ("redact.py", "pii_engine.py", "wordlists.py")
+_REDACTOR_SOURCES = ("redact.py", "pii_engine.py", "pii_support.py", "wordlists.py")
 _NAME_LISTS = ("dist.female.first", "dist.male.first", "dist.all.last")
 
 

@@ -143,3 +143,7 @@ as a regex (of the ``regex`` module: a lookbehind of any length) to use case-bli
 redactor's cue (:mod:`nlp.pii_engine`)."""
 LOGIN_CUE_SEARCH = rf"{_LOGIN_FIELD}|{_LOGGING_IN}\bit['’]?s\s+)"
 """:data:`LOGIN_CUE` for ``re``, to search with: the redactor's pre-check (:mod:`nlp.redact`)."""
+NAME_END = r"(?![\w@]|\.[\p{Ll}\d_])"
+"""What follows a name's last letter, as a regex (of the ``regex`` module): no letter, digit,
+"@", nor a dot then a lower-case letter, digit or "_" (a login's: "Kim.vandort77"); a capital
+after a dot starts a sentence ("my name is Sarah.I need help") (:mod:`nlp.pii_engine`)."""

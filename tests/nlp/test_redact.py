@@ -380,3 +380,20 @@ def test_a_second_mention_goes_too(text, expected):
 )
 def test_a_name_before_a_full_stop_without_its_space_is_still_a_name(text, expected):
     assert redact_pii(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a courtesy word that is a first name too is one before a surname or an initial, or
+        # capitalised alone on a message's last line
+        ("Regards, Hope Jones", "Regards, [name]"),
+        ("Thanks, Hope Jones", "Thanks, [name]"),
+        ("Thanks, Hope J.", "Thanks, [name]."),
+        ("The app crashes on start.\n\nHope", "The app crashes on start.\n\n[name]"),
+        # a courtesy word before a lower-case word is none
+        ("Thanks, hope it will be implemented", "Thanks, hope it will be implemented"),
+    ],
+)
+def test_a_courtesy_word_that_is_a_first_name_is_one_in_a_signature(text, expected):
+    assert redact_pii(text) == expected
