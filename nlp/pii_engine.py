@@ -32,7 +32,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 
 from nlp import wordlists
-from nlp.pii_support import GLUED, mentions, plain_login
+from nlp.pii_support import GLUED, bare_login, mentions, plain_login
 from nlp.wordlists import CHAT, NAME_ROLE, NAME_TITLE, NOT_NAMES, SIGN_OFF_LINE
 
 PLACEHOLDERS: dict[str, str] = {
@@ -378,6 +378,8 @@ class _LoginRecognizer(EntityRecognizer):
                         break
                     end = match.end()
                 found.append(RecognizerResult("PERSON", value.start(), end, 0.8))
+            elif bare_login(cue.group(0)):
+                continue  # "the login is laggy": only a value with a digit, "_" or "." is one
             elif field and not word.isupper() and plain_login(word, self.names.first_names):
                 found.append(RecognizerResult("USERNAME", value.start(), value.end(), 0.8))
         return [r for r in found if r.entity_type in entities]

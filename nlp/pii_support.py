@@ -13,6 +13,11 @@ GLUED = regex.compile(r"(?=[\w.+-]{4})(?=\w*[^\W\d_])(?=[\w.+-]*[\d_])")
 _WORDY = regex.compile(r"(?:ing|ed|able|ible|ful|less|ous|ive|ly|tion|ment|ness)\Z")
 
 
+def bare_login(cue: str) -> bool:
+    """Whether ``cue`` is a bare "login is"/"login was" ("the login is laggy": no login)."""
+    return regex.search(r"\blog-?in\s+(?:is|was)\s+\Z", cue, regex.I) is not None
+
+
 def plain_login(word: str, first_names: frozenset[str]) -> bool:
     """Whether ``word``, letters only after a login's field, is one ("pellawintor", not "wrong")."""
     lower = word.lower()
@@ -34,6 +39,10 @@ def mentions(text: str, found: list[RecognizerResult]) -> list[RecognizerResult]
         if result.entity_type == "PERSON" and not regex.search(r"\p{Lu}\p{Ll}", said):
             continue
         if result.entity_type not in ("PERSON", "USERNAME"):
+            continue
+        # a login with a letter and a digit, "_" or ".": not a number ("user ID is 12345 and
+        # order 12345") nor a word
+        if result.entity_type == "USERNAME" and not regex.search(r"^(?=.*\p{L}).*[\d_.]", said):
             continue
         for match in regex.finditer(rf"(?<![\w@./]){regex.escape(said)}(?!/){NAME_END}", text):
             if all(match.end() <= r.start or r.end <= match.start() for r in found + more):

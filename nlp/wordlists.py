@@ -127,7 +127,9 @@ NOT_LOGINS = frozenset(
         "invalid valid fine ok okay slow stuck weird strange gone taken blank empty broken "
         "different same public private visible hidden random new old right good bad great "
         "available unavailable facebook google apple email mail gmail spotify case required "
-        "needed shown displayed changed locked"
+        "needed shown displayed changed locked secure insecure safe unsafe laggy sluggish flaky "
+        "buggy glitchy garbage trash rubbish junk kaput dead down terrible awful horrible "
+        "useless crap messed bugged borked"
     ).split()
 )
 """Words that say what a login is ("my username is wrong"), not which: no login after its field

@@ -397,3 +397,26 @@ def test_a_name_before_a_full_stop_without_its_space_is_still_a_name(text, expec
 )
 def test_a_courtesy_word_that_is_a_first_name_is_one_in_a_signature(text, expected):
     assert redact_pii(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # after a bare "login is" only a value with a digit, "_" or "." is a login; after a
+        # login's field a word that says how it is stays
+        ("the login is laggy", "the login is laggy"),
+        ("login is sluggish", "login is sluggish"),
+        ("my login is garbage", "my login is garbage"),
+        ("My username is secure", "My username is secure"),
+        ("Login is kaput", "Login is kaput"),
+        ("my login is flaky, so the app is flaky", "my login is flaky, so the app is flaky"),
+        # a further mention of a login holds a letter and a digit, "_" or "."
+        (
+            "user ID is 12345 and order 12345 is lost",
+            "user ID is [username] and order 12345 is lost",
+        ),
+        ("login is kim.v77, kim.v77 fails", "login is [username], [username] fails"),
+    ],
+)
+def test_a_complaint_word_after_a_login_cue_is_no_login(text, expected):
+    assert redact_pii(text) == expected
