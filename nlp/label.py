@@ -333,7 +333,7 @@ class CtfidfLabeller:
         taken: list[int] = []  # positions in order
         taken_words: list[frozenset[str]] = []
         seen: set[tuple[str, ...]] = set()
-        for k in [*np.flatnonzero(sure), *np.flatnonzero(~sure)]:
+        for k in np.argsort(~sure, kind="stable"):  # the sure first, each closest first
             if len(taken) >= self.quotes:
                 break
             pos = pool[k]

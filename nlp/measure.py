@@ -35,9 +35,9 @@ _SPREAD_MIN_MENTIONS = 2
 # ... and at least this share of them.
 _SPREAD_MIN_SHARE = 0.05
 _DAY = timedelta(days=1)
-# When each comment was written: datetimes, or a numpy datetime64 array (as DuckDB reads them).
 CommentTimes = Sequence[datetime] | np.ndarray | Mapping[str, Sequence[datetime] | np.ndarray]
-"""When comments were written: all together, or per channel (channel -> times)."""
+"""When comments were written (datetimes, or datetime64 as DuckDB reads them): all together,
+or per channel (channel -> times)."""
 
 
 def nps(scores: Sequence[int]) -> float:
@@ -156,9 +156,10 @@ def measure_level(
     hassle's share of all comments in the window with its share in the period before, over
     the channels that delivered in both: days that hold few comments (before a source started
     delivering) weigh little, a hassle that grows with the overall volume is steady, and a
-    channel that starts or stops moves no other channel's hassle. A period without comments cannot be compared: the trend is
-    steady. Without ``volume``, every day weighs the same. A comparison period reaching back
-    before ``history_from`` is cut to the days after it; with no day left, the trend is steady.
+    channel that starts or stops moves no other channel's hassle. A period without comments
+    cannot be compared: the trend is steady. Without ``volume``, every day weighs the same. A
+    comparison period reaching back before ``history_from`` is cut to the days after it; with
+    no day left, the trend is steady.
 
     Args:
         mentions: One per comment per hassle, for the window.
@@ -168,8 +169,8 @@ def measure_level(
         trend: Trend windows and the significance guard.
         counted_from: Start of the counted period (``None``: every mention counts).
         history_from: Start of the data the mentions come from (``None``: unbounded).
-        volume: When each comment in that data was written, whatever it mentions (the same
-            filters as the mentions); ``None``: trends per day.
+        volume: When each comment in that data was written, whatever it mentions, per channel
+            or all together (the same filters as the mentions); ``None``: trends per day.
 
     Returns:
         One :class:`~nlp.evidence.Evidence` per hassle.
@@ -190,6 +191,8 @@ def measure_level(
     ids = sorted(groups)
     history = (as_of - history_from) / _DAY if history_from is not None else math.inf
     sizes = _Sizes(history, None if volume is None else _channel_ages(volume, as_of))
+    short = sizes.window(trend.short_days, trend.baseline_days)
+    long = sizes.window(trend.long_days, 2 * trend.long_days)
     nps_all = _Tally.of(nps_cat.values(), positive=1, negative=-1)
     csat_all = _Tally.of(csat_sat.values(), positive=True, negative=None)
     level = []
@@ -205,8 +208,8 @@ def measure_level(
                 repeat_customers=s.repeat_customers,
                 severity_mean=s.severity_mean,
                 severity_p90=s.severity_p90,
-                trend_7d=_trend(g, trend.short_days, trend.baseline_days, sizes, trend),
-                trend_30d=_trend(g, trend.long_days, 2 * trend.long_days, sizes, trend),
+                trend_7d=_trend(g, short, trend),
+                trend_30d=_trend(g, long, trend),
                 channels=dict(sorted(g.channels.items())),
                 channels_used=g.channels_used(),
                 channels_in_data=len(channels_in_data),
@@ -224,6 +227,16 @@ def measure_level(
 
 
 @dataclass(frozen=True)
+class _Window:
+    """One trend's two periods and what they hold: the same for every hassle of a level."""
+
+    periods: tuple[tuple[float, float], tuple[float, float]]  # (start, stop) days before as_of
+    channels: list[str] | None  # the channels whose mentions are compared; None: every one
+    sizes: tuple[float, float]  # comments (or, without the volume, days) in each period
+    by_comments: bool  # the sizes are comments
+
+
+@dataclass(frozen=True)
 class _Sizes:
     """How much data the trends' periods hold: days of ``history``, or comments by age."""
 
@@ -232,61 +245,49 @@ class _Sizes:
     # together); None: measure per day.
     comment_ages: dict[str | None, np.ndarray] | None
 
-    def delivering(self, periods: tuple[tuple[float, float], ...]) -> list[str | None]:
-        """The channels with comments in every one of ``periods`` (start, stop days before)."""
-        return [
-            channel
-            for channel, ages in (self.comment_ages or {}).items()
-            if all(_count(ages, start, stop) > 0 for start, stop in periods)
-        ]
+    def window(self, recent_days: int, baseline_days: int) -> _Window:
+        """The last ``recent_days`` and the ``baseline_days`` before, within the history.
 
-    def of(self, start: float, stop: float, channels: list[str | None]) -> float:
-        """The size of the period ``start`` to ``stop`` days before ``as_of``, in ``channels``."""
+        With the comments' volume per channel, only channels that delivered in both periods
+        are compared, the hassle's mentions and the volume alike: a source that stopped or
+        started says nothing about whether a hassle grew. With none in both, every channel is
+        kept, and the empty period makes the trend "too new to tell".
+        """
+        covered = max(0.0, min(baseline_days, self.history - recent_days))
+        periods = ((0.0, float(recent_days)), (float(recent_days), recent_days + covered))
         if self.comment_ages is None:
-            return stop - start
-        return sum(_count(self.comment_ages[c], start, stop) for c in channels)
+            return _Window(periods, None, (recent_days, covered), by_comments=False)
+        ages = self.comment_ages
+        both = [c for c in ages if all(_count(ages[c], a, b) > 0 for a, b in periods)]
+        channels = both or list(ages)
+        recent, baseline = (sum(_count(ages[c], a, b) for c in channels) for a, b in periods)
+        compared = None if None in channels else [c for c in channels if c is not None]
+        return _Window(periods, compared, (recent, baseline), by_comments=True)
 
 
-def _trend(
-    g: _Group, recent_days: int, baseline_days: int, sizes: _Sizes, settings: TrendSettings
-) -> Trend:
-    """The last ``recent_days`` against the ``baseline_days`` before, within the history.
-
-    With the comments' volume per channel, only channels that delivered in both periods are
-    compared, the hassle's mentions and the volume alike: a source that stopped or started
-    says nothing about whether the hassle grew.
-    """
-    covered = max(0.0, min(baseline_days, sizes.history - recent_days))
-    periods = ((0.0, float(recent_days)), (float(recent_days), recent_days + covered))
-    channels: list[str | None] = []
-    if sizes.comment_ages is not None:
-        # No channel in both: nothing to compare, shown over them all ("too new to tell").
-        channels = sizes.delivering(periods) or list(sizes.comment_ages)
-    mention_channels = None if sizes.comment_ages is None or None in channels else channels
-    recent, baseline = (g.count_ages(a, b, mention_channels) for a, b in periods)
-    recent_size, baseline_size = (sizes.of(a, b, channels) for a, b in periods)
+def _trend(g: _Group, window: _Window, settings: TrendSettings) -> Trend:
+    """The hassle's mentions in ``window``'s two periods, compared (:func:`trend_test`)."""
+    recent, baseline = (g.count_ages(a, b, window.channels) for a, b in window.periods)
+    recent_size, baseline_size = window.sizes
     if recent_size <= 0 or baseline_size <= 0:
         trend = Trend(
             recent=recent, baseline=baseline, ratio=None, p_value=None, label=TREND_STEADY
         )
     else:
         trend = trend_test(recent, baseline, recent_size, baseline_size, settings)
-    if sizes.comment_ages is None:
+    if not window.by_comments:
         return trend
     return replace(trend, recent_comments=int(recent_size), baseline_comments=int(baseline_size))
 
 
 def _channel_ages(times: CommentTimes, as_of: datetime) -> dict[str | None, np.ndarray]:
-    """Each channel's comment ages (:func:`_ages`); the key None when ``times`` is not split."""
-    if isinstance(times, Mapping):
-        return {channel: _ages(t, as_of) for channel, t in times.items()}
-    return {None: _ages(times, as_of)}
-
-
-def _ages(times: Sequence[datetime] | np.ndarray, as_of: datetime) -> np.ndarray:
-    """Days before ``as_of`` of each timestamp, sorted."""
-    stamps = np.asarray(times, dtype="datetime64[us]")
-    return np.sort((np.datetime64(as_of, "us") - stamps) / np.timedelta64(1, "D"))
+    """Each channel's comments' days before ``as_of``, sorted; the key None when not split."""
+    split = times if isinstance(times, Mapping) else {None: times}
+    at = np.datetime64(as_of, "us")
+    return {
+        channel: np.sort((at - np.asarray(t, dtype="datetime64[us]")) / np.timedelta64(1, "D"))
+        for channel, t in split.items()
+    }
 
 
 def _count(sorted_ages: np.ndarray, start: float, stop: float) -> int:
@@ -385,7 +386,7 @@ class _Group:
         self.nps = _Tally()
         self.csat = _Tally()
         self.mentions: list[Mention] = []
-        self._sorted: dict[str | None, np.ndarray] = {}
+        self._sorted: dict[str, np.ndarray] = {}
 
     def add_age(self, age: float, channel: str) -> None:
         """Count a mention written ``age`` days before ``as_of`` in ``channel``, for trends."""
