@@ -113,12 +113,12 @@ def qualifying_alerts(
         new_now = row.get("status") == NEW and _emerging(row, cfg)
         if cfg.on_new and (new_now or (hassle_id, NEW) in pending):
             states.append(NEW)
-        ratio = row.get("trend_7d_ratio")
-        if row.get("trend_7d") == RISING and ratio is not None and ratio >= cfg.rising_ratio:
+        if _rises_enough(row, cfg):
             states.append(RISING)
         states = [s for s in states if (hassle_id, s) not in sent]
         if not states:
             continue
+        ratio = row.get("trend_7d_ratio")
         alerts.append(
             Alert(
                 hassle_id=hassle_id,
@@ -192,6 +192,12 @@ def stale_rising(
     return sorted(h for h, state in sent if state == RISING and h not in still_rising)
 
 
+def _rises_enough(row: Mapping[str, Any], cfg: AlertSettings) -> bool:
+    """Whether the row's 7-day trend is ``rising`` by at least ``alerts.rising_ratio``."""
+    ratio = row.get("trend_7d_ratio")
+    return row.get("trend_7d") == RISING and ratio is not None and ratio >= cfg.rising_ratio
+
+
 def stale_pending(
     candidates: Sequence[dict[str, Any]],
     pending: Mapping[tuple[str, str], int],
@@ -200,9 +206,11 @@ def stale_pending(
     """Pending alerts no longer true or timely, to drop unsent, each with the reason.
 
     ``retired``: the ranking no longer has the hassle. ``no longer rising``: a pending
-    ``rising`` alert whose hassle this ranking does not have rising. ``no longer new``: a
-    pending ``new`` alert whose hassle is not new any more and that more than
-    ``alerts.pending_new_runs`` rankings have passed over since it was due.
+    ``rising`` alert whose hassle this ranking does not have rising by at least
+    ``alerts.rising_ratio`` (a rise fallen under the alert's threshold would otherwise wait
+    unsent, neither sent nor dropped). ``no longer new``: a pending ``new`` alert whose hassle
+    is not new any more and that more than ``alerts.pending_new_runs`` rankings have passed
+    over since it was due.
 
     Args:
         candidates: Rows of the run's ranking (an empty ranking drops nothing).
@@ -222,7 +230,7 @@ def stale_pending(
         row = ranked.get(hassle_id)
         if row is None:
             stale[hassle_id, state] = "retired"
-        elif state == RISING and row.get("trend_7d") != RISING:
+        elif state == RISING and not _rises_enough(row, cfg):
             stale[hassle_id, state] = "no longer rising"
         elif state == NEW and row.get("status") != NEW and runs_since > cfg.pending_new_runs:
             stale[hassle_id, state] = "no longer new"

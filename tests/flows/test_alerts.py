@@ -412,6 +412,7 @@ def test_a_pending_alert_is_dropped_once_untrue_or_late_or_its_hassle_retired():
         ("H-0004", "rising"): 1,  # no longer rising
         ("H-0005", "new"): 0,  # no longer ranked: retired
         ("H-0006", "rising"): 5,  # still rising
+        ("H-0007", "rising"): 2,  # still rising, but by less than alerts.rising_ratio
     }
     rows = [
         candidate(status="active"),
@@ -419,12 +420,14 @@ def test_a_pending_alert_is_dropped_once_untrue_or_late_or_its_hassle_retired():
         candidate("H-0003", rank=3, status="active"),
         candidate("H-0004", rank=4),
         candidate("H-0006", rank=5, **RISING),
+        candidate("H-0007", rank=6, **{**RISING, "trend_7d_ratio": 1.2}),
     ]
-    cfg = AlertSettings(pending_new_runs=3)
+    cfg = AlertSettings(pending_new_runs=3, rising_ratio=1.5)
     assert stale_pending(rows, pending, cfg) == {
         ("H-0003", "new"): "no longer new",
         ("H-0004", "rising"): "no longer rising",
         ("H-0005", "new"): "retired",
+        ("H-0007", "rising"): "no longer rising",
     }
     assert stale_pending([], pending, cfg) == {}, "an empty ranking retires nothing"
     assert AlertSettings().pending_new_runs == 3
