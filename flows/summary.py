@@ -46,14 +46,21 @@ def pain_point_table(taxonomy: Taxonomy, counts: Mapping[tuple[str, str], int]) 
 
 def cluster_line(counts: Mapping[str, Any]) -> str:
     """One line of the cluster stage's counts (or that it kept the hassles as they were)."""
+    later = counts.get("comments_after_run", 0)
+    later_note = (
+        f"; {later:,} comment(s) dated after this run not counted (a wrong year or time zone "
+        "in a source's dates? query `comments` for created_at > now())"
+        if later
+        else ""
+    )
     if counts.get("no_comments"):
-        return "cluster: no comment to cluster"
+        return "cluster: no comment to cluster" + later_note
     older = counts.get("comments_before_window", 0)
     older_note = (
         f"; {older:,} comment(s) older than the window (`cluster.window_days`) not counted"
         if older
         else ""
-    )
+    ) + later_note
     if counts.get("skipped"):
         return (
             "cluster: the window is unchanged since the last run; hassles kept as they are"

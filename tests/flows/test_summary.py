@@ -32,6 +32,17 @@ def test_an_incremental_night_and_a_rebuild_say_only_what_happened():
     assert cluster_line({"skipped": True}).startswith("cluster: the window is unchanged")
 
 
+def test_comments_dated_after_the_run_are_said_not_counted():
+    only_later = cluster_line({"skipped": True, "no_comments": True, "comments_after_run": 12})
+    assert only_later.startswith("cluster: no comment to cluster; 12 comment(s) dated after")
+    assert "created_at > now()" in only_later
+    some_later = cluster_line({**COUNTS, "comments_after_run": 3, "comments_before_window": 5})
+    assert "5 comment(s) older than the window" in some_later
+    assert some_later.endswith("query `comments` for created_at > now())")
+    assert "dated after" not in cluster_line({**COUNTS, "comments_after_run": 0})
+    assert cluster_line({"skipped": True, "no_comments": True}) == "cluster: no comment to cluster"
+
+
 def _result(tmp_path, source_stats, stages=None):
     return {
         "run_id": "run-1",
