@@ -56,7 +56,7 @@ def cluster_line(counts: Mapping[str, Any]) -> str:
     if counts.get("no_comments"):
         return "cluster: no comment to cluster" + later_note
     older = counts.get("comments_before_window", 0)
-    older_note = (
+    uncounted = (
         f"; {older:,} comment(s) older than the window (`cluster.window_days`) not counted"
         if older
         else ""
@@ -64,7 +64,7 @@ def cluster_line(counts: Mapping[str, Any]) -> str:
     if counts.get("skipped"):
         return (
             "cluster: the window is unchanged since the last run; hassles kept as they are"
-            + older_note
+            + uncounted
         )
     line = (
         f"cluster: {counts['units_in']:,} pain points, {counts['hassles']:,} hassles "
@@ -78,7 +78,7 @@ def cluster_line(counts: Mapping[str, Any]) -> str:
             f", held to the kept hassles: {counts['late_finds_folded']} late find(s) joined "
             f"one, {counts['hassles_restored']} merged-away hassle(s) restored"
         )
-    return line + older_note
+    return line + uncounted
 
 
 def run_warnings(stages: Mapping[str, Any], settings: Settings) -> list[str]:
