@@ -30,8 +30,9 @@ UNITS_CODE_VERSION = "units-v3"
 # Bump when language detection changes meaning (nlp/language.py or the detector).
 LANGUAGE_CODE_VERSION = "lingua-v1"
 # Bump when the normalisation rules (nlp/normalize_rules.py) change meaning: every comment is
-# re-enriched.
-NORMALISE_CODE_VERSION = "normalise-v1"
+# re-enriched. v2: a line that is often a whole comment is no boilerplate, and the rule never
+# empties a comment.
+NORMALISE_CODE_VERSION = "normalise-v2"
 
 
 class EnrichModels(Protocol):

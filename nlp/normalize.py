@@ -223,12 +223,20 @@ def normalise(
 
     Returns:
         The normalised text with the original and the removed spans. A text that is nothing
-        but greeting, thanks or handles comes out empty.
+        but greeting, thanks or handles comes out empty; the boilerplate rule alone never
+        empties one (what is left is then the customer's answer to the form).
     """
+    result = _normalise(text, rules, boilerplate if rules.boilerplate else ())
+    if not result.text and rules.boilerplate and boilerplate:
+        return _normalise(text, rules, ())
+    return result
+
+
+def _normalise(text: str, rules: Rules, boilerplate: Collection[str]) -> Normalised:
     work = _Work(text)
     if rules.quoted_replies and ("\n" in text or ">" in text):
         work.delete(find_quoted_replies(text))
-    if rules.boilerplate and boilerplate:
+    if boilerplate:
         work.delete(find_boilerplate_lines(work.text, boilerplate))
     for name, find in _STEPS:
         if getattr(rules, name):

@@ -11,7 +11,10 @@ Rules (each can be turned off per source; see ``config/settings.py``):
     header and those lines go (a later reply joined into the same ticket text stays).
 ``boilerplate``
     Lines and sentences that recur in a large share of one source's comments (a template's
-    text, a form's prompts): see :func:`find_boilerplate` and its thresholds.
+    text, a form's prompts): see :func:`find_boilerplate` and its thresholds. A template
+    surrounds what the customer writes, so a line that is often all a comment says ("Too
+    expensive for what you get." as a whole survey answer, one campaign tweet copied by many)
+    is the customers' own words and stays, and the rule never empties a comment.
 ``urls``
     ``http(s)://...``, ``www....`` and bare short links (``spoti.fi/x``).
 ``handles``
@@ -56,6 +59,10 @@ BOILERPLATE_MIN_COMMENTS = 25
 # ... and it has at least this many characters once case, digits and spaces are folded
 # ("ok." or "Help!" recurring is customers talking, not a template).
 BOILERPLATE_MIN_CHARS = 10
+# ... and it is not all its comment says in at least this share of the comments it recurs in:
+# a template surrounds customers' words, so a line that is often the whole comment (thirty
+# survey answers "Too expensive for what you get.") is what customers wrote.
+BOILERPLATE_MAX_ALONE_SHARE = 0.2
 
 # --- quoted replies ---------------------------------------------------------------------------
 _QUOTE_HEADER = re.compile(
@@ -277,7 +284,9 @@ def find_boilerplate(
     A line or sentence (compared by :func:`boilerplate_key`: case, digits and spacing folded,
     so "Order number: 1234" and "Order number: 98" are one) is boilerplate when it occurs in at
     least ``min_share`` of ``texts`` and in at least ``min_comments`` of them, and has at least
-    :data:`BOILERPLATE_MIN_CHARS` characters.
+    :data:`BOILERPLATE_MIN_CHARS` characters, unless in :data:`BOILERPLATE_MAX_ALONE_SHARE` of
+    the texts it occurs in there is nothing else but such recurring lines (it is then the
+    customers' own answer, or a campaign's copied tweet).
 
     Args:
         texts: A sample of one source's comment texts, as received.
@@ -287,11 +296,25 @@ def find_boilerplate(
     Returns:
         The keys of the boilerplate lines and sentences, for :func:`normalise`.
     """
-    counts: Counter[str] = Counter()
-    for text in texts:
-        counts.update(_units_of(text))
+    units = [_units_of(text) for text in texts]
+    counts: Counter[str] = Counter(key for keys in units for key in keys)
     needed = max(min_comments, min_share * len(texts))
-    return frozenset(key for key, n in counts.items() if n >= needed)
+    recurring = frozenset(key for key, n in counts.items() if n >= needed)
+    alone: Counter[str] = Counter()
+    for text, keys in zip(texts, units, strict=True):
+        if (found := keys & recurring) and not _says_more_than(text, recurring):
+            alone.update(found)
+    return frozenset(k for k in recurring if alone[k] < BOILERPLATE_MAX_ALONE_SHARE * counts[k])
+
+
+def _says_more_than(text: str, keys: Collection[str]) -> bool:
+    """Whether ``text`` has a word run of its own once its lines and sentences in ``keys`` go."""
+    kept, position = [], 0
+    for start, end in sorted(find_boilerplate_lines(text, keys)):
+        kept.append(text[position:start])
+        position = max(position, end)
+    kept.append(text[position:])
+    return len(boilerplate_key(" ".join(kept))) >= BOILERPLATE_MIN_CHARS
 
 
 def find_boilerplate_lines(text: str, keys: Collection[str]) -> list[tuple[int, int]]:

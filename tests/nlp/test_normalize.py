@@ -303,6 +303,40 @@ def test_a_short_recurring_line_is_not_boilerplate():
     assert find_boilerplate(texts) == frozenset()
 
 
+def test_a_common_answer_said_whole_is_the_customers_not_a_template():
+    """Thirty survey answers that say only "Too expensive for what you get." are a hassle."""
+    common = "Too expensive for what you get."
+    texts = [common] * 30 + [f"{common} {a}" for a in ANSWERS] + form_texts(60)
+    keys = find_boilerplate(texts)
+    assert boilerplate_key(common) not in keys
+    assert boilerplate_key("What went wrong?") in keys
+    assert clean(texts[0], boilerplate=keys) == common
+    assert clean(f"{common} {ANSWERS[2]}", boilerplate=keys) == f"{common} {ANSWERS[2]}"
+
+
+def test_a_campaign_tweet_copied_by_many_is_kept():
+    tweet = "@NimbusHelp bring back offline playlists, the new app is useless #SaveOffline"
+    texts = [tweet] * 40 + [f"@NimbusHelp {a} #{i}" for i, a in enumerate(ANSWERS * 8)]
+    keys = find_boilerplate(texts)
+    assert clean(tweet, boilerplate=keys).startswith("bring back offline playlists")
+
+
+def test_a_form_with_few_answers_loses_no_answer():
+    # Four answers, each in a quarter of the comments: every line recurs, and each comment
+    # would be emptied by the rule. The comment keeps its answer (and, here, the form's lines).
+    texts = [FORM.format(n=1000 + i, answer=ANSWERS[i % 4]) for i in range(160)]
+    keys = find_boilerplate(texts)
+    for i, text in enumerate(texts[:4]):
+        assert ANSWERS[i % 4] in clean(text, boilerplate=keys)
+
+
+def test_the_boilerplate_rule_alone_never_empties_a_comment():
+    keys = find_boilerplate(form_texts(80))
+    blank = "Order number: 4411\nWhat went wrong?\nSubmitted via the Nimbus web form."
+    assert clean(blank, boilerplate=keys) == blank
+    assert clean("Hi team,\nThanks!", boilerplate=keys) == ""
+
+
 def test_boilerplate_off_keeps_the_template():
     texts = form_texts(80)
     keys = find_boilerplate(texts)
