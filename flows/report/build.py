@@ -110,6 +110,8 @@ def build_report(
             label=redact_pii(info.label),
             stage=info.stage,
             theme=info.theme,
+            stage_share=info.stage_share,
+            theme_share=info.theme_share,
             score=s.total,
             parts=score_parts(s),
             customers=s.customers,

@@ -110,6 +110,11 @@ def columns_for(target: str, *, two_level: bool = False) -> list[Column]:
     return [c for c in COLUMNS if c.shows_in(target, two_level=two_level)]
 
 
+def tag_share(share: float | None) -> str | None:
+    """A stage's or theme's share of the hassle's sentences as shown, e.g. ``"19%"``."""
+    return None if share is None else f"{share:.0%}"
+
+
 def _score_value(h: RankedHassle, names: Names) -> float:
     return round(100 * h.score, 1)
 
@@ -141,7 +146,23 @@ for _column in (
     Column("parent_id", "Parent", lambda h, n: h.parent_id, **_TWO_LEVEL_DATA),
     Column("label", "Hassle", lambda h, n: h.label),
     Column("stage", "Stage", lambda h, n: n.stage(h.stage), optional=True),
+    # A stage or theme is the commonest among the hassle's sentences: its share says how
+    # mixed they are ("need awareness" on 17% of them is thin evidence).
+    Column(
+        "stage_share",
+        "Stage share",
+        lambda h, n: None if h.stage_share is None else round(h.stage_share, 3),
+        numeric=True,
+        targets=frozenset({CSV, ARTIFACT}),
+    ),
     Column("theme", "Theme", lambda h, n: n.theme(h.theme), optional=True),
+    Column(
+        "theme_share",
+        "Theme share",
+        lambda h, n: None if h.theme_share is None else round(h.theme_share, 3),
+        numeric=True,
+        targets=frozenset({CSV, ARTIFACT}),
+    ),
     Column("score", "Score", _score_value, text=lambda h, n: f"{100 * h.score:.0f}", numeric=True),
     _count_column("customers", "Customers"),
     _count_column("comments", "Comments", targets=frozenset({CSV, ARTIFACT})),

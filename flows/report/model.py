@@ -58,6 +58,10 @@ class RankedHassle:
     level: str = "child"  # "child" (a specific hassle) or "parent" (a group of children)
     parent_id: str | None = None  # a child's parent, when the clustering has two levels
     specificity: float | None = None  # 0..1, how specific its sentences are; None: not measured
+    # Share of its sentences tagged with its stage / theme (the rest: others or none); None:
+    # not known (a stored ranking row).
+    stage_share: float | None = None
+    theme_share: float | None = None
     # A parent's ranked children, in rank order (their ranks are among all children).
     children: tuple[RankedHassle, ...] = ()
 

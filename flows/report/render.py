@@ -29,7 +29,7 @@ from flows.report.charts import (
     sparkline_text,
     stacked_bar_svg,
 )
-from flows.report.columns import COLUMNS, CSV, HTML, MARKDOWN, Names, columns_for
+from flows.report.columns import COLUMNS, CSV, HTML, MARKDOWN, Names, columns_for, tag_share
 from flows.report.model import Quote, RankedHassle, ReportData, ScorePart
 from nlp.factors import FACTORS
 
@@ -150,6 +150,8 @@ def _hassle_view(h: RankedHassle, names: Names, two_level: bool) -> dict[str, An
         "children": [_hassle_view(c, names, two_level) for c in h.children],
         "stage": names.stage(h.stage),
         "theme": names.theme(h.theme),
+        "stage_share": tag_share(h.stage_share),
+        "theme_share": tag_share(h.theme_share),
         "cells": {c.name: c.cell(h, names) for c in COLUMNS},
         "score": h.score * 100,
         "arrow": TREND_ARROWS.get(h.trend_label, "·"),

@@ -96,10 +96,27 @@ def test_nightly_writes_the_report_and_publishes_prefect_artifacts(nightly_demo)
         groups = conn.execute(
             "SELECT label, child_labels FROM v_latest_parent_hassles ORDER BY rank LIMIT 10"
         ).fetchall()
+        shares = dict(
+            conn.execute(
+                "SELECT hassle_id, stage_share FROM v_latest_hassles UNION ALL "
+                "SELECT hassle_id, stage_share FROM v_latest_parent_hassles"
+            ).fetchall()
+        )
+        # The top child's stage share is the share of its members tagged with its stage.
+        top_id, top_stage, counted = conn.execute(
+            "SELECT h.hassle_id, h.stage, count(*) FILTER (t.stage = h.stage) / count(*) "
+            "FROM v_latest_hassles AS h JOIN hassle_members AS m "
+            "ON m.hassle_id = h.hassle_id AND m.run_id = h.run_id "
+            "JOIN tags AS t ON t.subject_kind = 'unit' AND t.subject_id = m.unit_id "
+            "WHERE h.rank = 1 GROUP BY ALL"
+        ).fetchone()
     labels = [label for (label,) in top]
     if groups:  # two levels: the top 10 parents, each followed by its children
         labels = [label for parent, kids in groups for label in (parent, *kids)]
     assert [r["label"] for r in rows] == labels
+    assert top_stage and shares[top_id] == pytest.approx(counted)
+    for r in rows:
+        assert float(r["stage_share"]) == pytest.approx(shares[r["hassle_id"]], abs=5e-4)
     assert labels[0] in html and labels[0] in markdown
     assert "<script" not in html.lower() and "http://" not in html and "https://" not in html
 

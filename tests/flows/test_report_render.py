@@ -63,7 +63,9 @@ CSV_HASSLE_COLUMNS = [
     "hassle_id",
     "label",
     "stage",
+    "stage_share",
     "theme",
+    "theme_share",
     "score",
     "customers",
     "comments",
@@ -154,6 +156,8 @@ def make_report() -> ReportData:
             },
             stage="change_or_return",
             theme="waiting",
+            stage_share=0.86,
+            theme_share=0.194,
             customers=412,
             comments=530,
             severity_mean=0.81,
@@ -403,6 +407,28 @@ def test_html_has_every_hassle_in_rank_order(report: ReportData):
     assert '<span class="badge new">new</span>' in page
 
 
+def test_a_stage_and_theme_show_their_share_of_the_sentences(report: ReportData):
+    """A theme on 19% of a hassle's sentences is thin evidence: the reader sees how thin."""
+    top = report.hassles[0]
+    page = render_html(report)
+    section = page[page.index(f'id="{top.hassle_id}"') :]
+    chips = section[: section.index("</header>")]
+    assert "Change or return <small>86%</small>" in chips
+    assert 'title="19% of its sentences are tagged with this theme">Waiting <small>19%' in chips
+    summary = page[page.index('<table class="summary">') : page.index("</table>")]
+    assert summary.count("<small>86%</small>") == 1
+    # A hassle whose share is not known (a stored ranking row) shows its stage alone.
+    unknown = report.hassles[1]
+    assert unknown.stage and unknown.stage_share is None
+    row = summary[summary.index(f'href="#{unknown.hassle_id}"') :].split("</tr>")[0]
+    assert "<small>" not in row and "no stage" not in row
+
+    md = render_markdown(report)
+    assert "Stage: Change or return (86% of its sentences) · Theme: Waiting (19% of" in md
+    top_row = next(line for line in md.splitlines() if line.startswith("| 1 | "))
+    assert "| Change or return 86% | Waiting 19% |" in top_row
+
+
 def test_html_is_self_contained(report: ReportData):
     page = render_html(report)
 
@@ -584,6 +610,7 @@ def test_csv_has_one_row_per_hassle(report: ReportData):
     assert [r["rank"] for r in rows] == ["1", "2", "3", "4"]
     assert top["hassle_id"] == "h-refund-delay"
     assert top["stage"] == "Change or return" and top["theme"] == "Waiting"
+    assert (top["stage_share"], top["theme_share"]) == ("0.86", "0.194")
     assert float(top["score"]) == pytest.approx(report.hassles[0].score * 100, abs=0.05)
     assert top["part_severity"] == "0.88" and top["contribution_severity"] == "22.0"
     assert sum(float(top[f"contribution_{k}"]) for k in keys) == pytest.approx(

@@ -15,7 +15,8 @@ ranked AS (
     WHERE r.run_id = (SELECT run_id FROM latest)
 )
 SELECT
-    r.rank, r.hassle_id, r.label, r.stage, r.theme, r.generic, r.specificity,
+    r.rank, r.hassle_id, r.label, r.stage, h.stage_share, r.theme, h.theme_share, r.generic,
+    r.specificity,
     r.total_score, r.reach_score, r.severity_score, r.trend_score, r.spread_score,
     r.repeat_score, r.value_score, r.impact_score, r.parts, r.weights,
     r.customers, r.comments, r.severity_mean, r.severity_p90,
