@@ -45,14 +45,15 @@ def score_parts(s: HassleScore) -> tuple[ScorePart, ...]:
 def cut_quote(row: store.QuoteRow) -> Quote:
     """A redacted quote, cut around its pain-point sentence, with the sentence's span."""
     text, start, end = row.text, row.start_char, row.end_char
-    head, sentence, tail = text[:start], text[start:end], text[end:]
+    # Redact each part on its own, so the highlight still covers exactly the sentence, and each
+    # of what the whole comment shows: a name's cue may sit in another part ("Thanks, Sarah").
+    # Redacted before the context is cut: a cut through "+44 20 7946 0958" leaves digits no
+    # recognizer knows as a phone number.
+    head, sentence, tail = redact_parts((text[:start], text[start:end], text[end:]), text)
     if len(head) > QUOTE_CONTEXT_CHARS:
         head = "…" + head[-QUOTE_CONTEXT_CHARS:].split(" ", 1)[-1]
     if len(tail) > QUOTE_CONTEXT_CHARS:
         tail = tail[:QUOTE_CONTEXT_CHARS].rsplit(" ", 1)[0] + "…"
-    # Redact each part on its own, so the highlight still covers exactly the sentence, and each
-    # of what the whole comment shows: a name's cue may sit in another part ("Thanks, Sarah").
-    head, sentence, tail = redact_parts((head, sentence, tail), row.text)
     return Quote(
         comment_id=row.comment_id,
         channel=row.channel,

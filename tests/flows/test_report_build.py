@@ -20,3 +20,46 @@ def test_a_quote_is_redacted_of_a_name_whose_cue_is_outside_the_sentence():
     highlighted = quote.text[quote.highlight_start : quote.highlight_end]
     assert highlighted == "[redacted] [redacted] for nothing."
     assert quote.text.startswith("Thanks, ")
+
+
+def test_a_phone_or_iban_the_context_cut_would_split_is_redacted_whole():
+    """The context is cut after redaction: a cut through a number leaves no digits of it."""
+    filler = "I have been a customer for years and the app used to work fine for my family. " * 3
+    sentence = "The app keeps logging me out."
+    for pii, placeholder in (
+        ("+44 20 7946 0958", "[phone]"),
+        ("GB82 WEST 1234 5698 7654 32", "[iban]"),
+    ):
+        for shift in range(30):  # wherever the 240-character cut lands in the number
+            lead = f"Please call me on {pii} any time. "
+            head = "x " * 5 + lead + filler[: 240 - len(lead) + shift]
+            text = head + sentence
+            quote = cut_quote(
+                QuoteRow("c1:1", "c1", "ticket", datetime(2026, 3, 1), text, len(head), len(text))
+            )
+            assert not any(part in quote.text for part in ("7946", "0958", "5698", "WEST")), (
+                quote.text
+            )
+            tail = f" {filler[: 210 + shift]} Call me on {pii} please."
+            text = sentence + tail
+            quote = cut_quote(
+                QuoteRow("c1:0", "c1", "ticket", datetime(2026, 3, 1), text, 0, len(sentence))
+            )
+            assert not any(part in quote.text for part in ("+44", "7946", "5698", "WEST")), (
+                quote.text
+            )
+            assert quote.text[quote.highlight_start : quote.highlight_end] == sentence
+        assert (
+            placeholder
+            in cut_quote(
+                QuoteRow(
+                    "c1:0",
+                    "c1",
+                    "ticket",
+                    datetime(2026, 3, 1),
+                    f"{sentence} Call me on {pii}.",
+                    0,
+                    len(sentence),
+                )
+            ).text
+        )
