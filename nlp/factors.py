@@ -284,12 +284,18 @@ def value(level: Sequence[Evidence]) -> list[float] | None:
     return [share(max(0.0, e.value_at_risk or 0.0), top) for e in level]
 
 
+def _signed(points: float) -> str:
+    """Points gained (+) or lost (-) as the report says them; a change under 0.05 is 0.0."""
+    text = f"{points:+.1f}"
+    return "0.0" if text in ("+0.0", "-0.0") else text
+
+
 def _impact_detail(e: Evidence) -> str:
     bits = []
     if e.nps_impact is not None:
-        bits.append(f"NPS +{e.nps_impact:.1f} without it")
+        bits.append(f"NPS {_signed(e.nps_impact)} without it")
     if e.csat_impact is not None:
-        bits.append(f"CSAT +{e.csat_impact:.1f} pts without it")
+        bits.append(f"CSAT {_signed(e.csat_impact)} pts without it")
     return ", ".join(bits) or "no scores"
 
 

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import pytest
 
+from nlp.factors import FACTORS
 from nlp.rank import (
     HassleInfo,
     HassleScore,
@@ -535,6 +536,11 @@ def test_nps_impact_positive_when_the_hassles_comments_are_detractors():
     assert res["BAD"].parts["impact"] == 1.0
     assert res["GOOD"].parts["impact"] == 0.0
     assert res["NONE"].parts["impact"] == 0.0
+    # The score part's evidence says the sign as it is: a hassle of promoters costs NPS points.
+    impact = FACTORS["impact"]
+    assert impact.explain(res["BAD"].evidence) == "NPS +80.0 without it"
+    assert impact.explain(res["GOOD"].evidence).startswith("NPS -")
+    assert impact.explain(res["NONE"].evidence) == "NPS 0.0 without it"
 
 
 def test_impact_averages_normalised_nps_and_csat():
