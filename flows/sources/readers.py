@@ -352,6 +352,9 @@ def iter_parquet(
         FileProblem: When the file is no Parquet, or its schema lacks a ``required`` column
             (the id and date the source maps) or every ``any_of`` column (its text fields):
             one problem for the file, not one per row.
+        ValueError: When a row group's data is corrupt: the rows before it are kept and the
+            file is quarantined as unreadable from there (an ``OSError`` with an errno, the
+            file system's, is raised as it is, for the task to retry).
     """
     import pyarrow.parquet as pq
 
@@ -366,7 +369,18 @@ def iter_parquet(
     if missing:
         raise FileProblem("missing_columns", f"the Parquet schema {_lacks(missing, columns)}")
     row_no = 0
-    for batch in parquet.iter_batches(batch_size=batch_rows):
+    batches = parquet.iter_batches(batch_size=batch_rows)
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except OSError as exc:
+            if exc.errno is not None:
+                raise  # the file system's (a locked or half-written file): the task retries it
+            # pyarrow's own OSError ("Corrupt snappy compressed data") is the file's bytes: a
+            # retry reads the same, and raised as it is it would fail the whole source.
+            raise ValueError(f"the Parquet data after row {row_no} is corrupt: {exc}") from None
         yield from _batch_items(batch, row_no)
         row_no += batch.num_rows
 

@@ -201,6 +201,60 @@ def test_a_parquet_timestamp_past_year_9999_is_quarantined_not_fatal(tmp_path, w
     assert set(loaded(tmp_path)) == {"P1", "P3"}
 
 
+def test_a_corrupt_parquet_file_is_quarantined_and_its_source_still_loads(tmp_path, write_config):
+    """Scrambled compressed bytes mid-file: pyarrow raises an OSError that no retry mends."""
+    now = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    n = 5000
+
+    def tickets(first: int, count: int) -> pa.Table:
+        ids = range(first, first + count)
+        return pa.table(
+            {
+                "id": [f"P{i}" for i in ids],
+                "requester_id": [f"c{i}" for i in ids],
+                "subject": ["Login"] * count,
+                "description": [
+                    f"The app crashes when I open settings, case {i}. " * 3 for i in ids
+                ],
+                "created_at": [now] * count,
+            }
+        )
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    pq.write_table(tickets(1, 10), folder / "a_good.parquet")
+    bad = folder / "b_bad.parquet"
+    pq.write_table(tickets(100, n), bad, row_group_size=1000, compression="snappy")
+    data = bytearray(bad.read_bytes())
+    middle = len(data) // 2
+    for i in range(middle, middle + 400):
+        data[i] = (data[i] * 7 + 13) & 0xFF
+    bad.write_bytes(bytes(data))
+    source = ticket_source(folder / "*.parquet", fmt="parquet")
+    source["fields"] = {
+        k: v
+        for k, v in source["fields"].items()
+        if k not in ("replies", "product", "customer_value")
+    }
+    config = write_config([source], ingest={"chunk_rows": 1000})
+
+    first = run_ingest(config)
+
+    [(line, reason)] = query(
+        tmp_path, "SELECT line, reason FROM rejected WHERE reason_code = 'unreadable_file'"
+    )
+    assert line == 0 and "is corrupt" in reason and "the records before it were kept" in reason
+    [(file,)] = query(tmp_path, "SELECT file FROM rejected WHERE reason_code = 'unreadable_file'")
+    assert file.endswith("b_bad.parquet")
+    kept = set(loaded(tmp_path))
+    assert {f"P{i}" for i in range(1, 11)} <= kept  # the good file
+    assert len(kept) < 10 + n  # not every row of the corrupt file
+    # The file counts as read: the next run neither fails nor quarantines it again.
+    run_ingest(config)
+    assert query(tmp_path, "SELECT count(*) FROM rejected") == [(1,)]
+    assert first["sources_failed"] == {}
+
+
 # --- 2. implausible dates -------------------------------------------------------------------
 
 
