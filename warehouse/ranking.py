@@ -193,6 +193,27 @@ def read_quotes(conn: duckdb.DuckDBPyConnection, unit_ids: Sequence[str]) -> dic
     return {row[0]: QuoteRow(*row) for row in rows}
 
 
+def read_filtered_quote_units(
+    conn: duckdb.DuckDBPyConnection,
+    cluster_run_id: str,
+    hassle_ids: Sequence[str],
+    f: ReportFilter,
+    per_hassle: int,
+) -> dict[str, list[str]]:
+    """hassle_id -> up to ``per_hassle`` quote units from comments the filter keeps.
+
+    The stored quotes that match come first, then the members the pain filter is surest of,
+    one per comment (read_filtered_quotes.sql); a parent's are its children's members.
+    """
+    out: dict[str, list[str]] = {}
+    if not hassle_ids:
+        return out
+    params = [*_filter_params(f), cluster_run_id, list(hassle_ids), per_hassle]
+    for hassle_id, unit_id in run_sql(conn, read_sql("read_filtered_quotes"), params):
+        out.setdefault(hassle_id, []).append(unit_id)
+    return out
+
+
 def read_stage_theme_counts(
     conn: duckdb.DuckDBPyConnection, window: tuple[datetime, datetime], f: ReportFilter
 ) -> dict[tuple[str, str], int]:

@@ -94,9 +94,13 @@ def build_report(
         chosen = (chosen + [(s, []) for s in orphans])[:top]
     else:
         chosen = [(s, []) for s in ranking.scores[:top]]
-    shown = [s for parent, children in chosen for s in (parent, *children)]
-    quote_ids = [u for s in shown for u in (ranking.info[s.hassle_id].quote_unit_ids or [])]
-    quotes = store.read_quotes(conn, quote_ids)
+    shown = [s.hassle_id for parent, children in chosen for s in (parent, *children)]
+    per_hassle = settings.report.quotes
+    if filtered:  # a stored quote may be of a comment the filter leaves out
+        quote_units = store.read_filtered_quote_units(conn, run.run_id, shown, filters, per_hassle)
+    else:
+        quote_units = {h: (ranking.info[h].quote_unit_ids or [])[:per_hassle] for h in shown}
+    quotes = store.read_quotes(conn, [u for units in quote_units.values() for u in units])
     first_day = max(run.window_start.date() + timedelta(days=1), filters.since or date.min)
     last_day = min(run.window_end.date(), filters.until or date.max)
     days = _days(first_day, last_day)
@@ -123,9 +127,7 @@ def build_report(
             daily_counts=tuple((d, counts.get(d, 0)) for d in days),
             channel_mix=dict(sorted(s.channels.items())),
             quotes=tuple(
-                cut_quote(quotes[u])
-                for u in (info.quote_unit_ids or [])[: settings.report.quotes]
-                if u in quotes
+                cut_quote(quotes[u]) for u in quote_units.get(s.hassle_id, []) if u in quotes
             ),
             # The stored rankings are unfiltered: a filtered rank has nothing to compare with.
             change="" if filtered else change_since(s, previous),

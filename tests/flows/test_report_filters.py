@@ -24,6 +24,8 @@ from warehouse.ranking import ReportFilter
 RUN_ID = "run-1"
 WINDOW = (datetime(2026, 8, 1, 12), datetime(2026, 11, 1, 12))
 FIRST_DAY = date(2026, 8, 2)
+# The clustering's quotes: 2 August, 10 October, 3 August.
+STORED_QUOTES = ["c0:0", "c69:0", "c1:0"]
 
 
 def _build(folder: Path) -> Path:
@@ -40,8 +42,8 @@ def _build(folder: Path) -> Path:
             "INSERT INTO hassles (hassle_id, label, keyphrases, stage, stage_share, theme, "
             "theme_share, quote_unit_ids, units, status, first_seen, last_seen, "
             "first_run_id, last_run_id, centroid) VALUES ('H-0001', 'refund takes weeks', "
-            "['refund'], 'change_or_return', 1, 'waiting', 1, [], 92, 'new', ?, ?, ?, ?, [1.0])",
-            [end, end, RUN_ID, RUN_ID],
+            "['refund'], 'change_or_return', 1, 'waiting', 1, ?, 92, 'new', ?, ?, ?, ?, [1.0])",
+            [STORED_QUOTES, end, end, RUN_ID, RUN_ID],
         )
         text = "My refund still has not arrived."
         for i in range((end.date() - FIRST_DAY).days + 1):
@@ -100,6 +102,17 @@ def test_a_since_filter_keeps_the_trends_and_counts_only_the_days_it_keeps(confi
     assert hassle.daily_counts[-1] == (date(2026, 11, 1), 1)
     assert sum(count for _, count in hassle.daily_counts) == 32
     assert (data.window_start, data.window_end) == (date(2026, 10, 1), date(2026, 11, 1))
+
+
+def test_a_filtered_reports_quotes_are_of_comments_the_filters_keep(config):
+    _, unfiltered, _ = _rank(config, ReportFilter())
+    assert [q.comment_id for q in unfiltered.quotes] == ["c0", "c69", "c1"]
+    _, hassle, _ = _rank(config, ReportFilter(since=date(2026, 10, 1)))
+    # The stored quote that matches comes first; the others are members the filter keeps.
+    assert [q.comment_id for q in hassle.quotes] == ["c69", "c60", "c61"]
+    assert all(q.created_at.date() >= date(2026, 10, 1) for q in hassle.quotes)
+    _, none, _ = _rank(config, ReportFilter(channels=("review",), until=date(2026, 8, 2)))
+    assert [q.comment_id for q in none.quotes] == ["c0"]
 
 
 def test_an_until_filter_ends_the_trends_on_its_last_day(config):
