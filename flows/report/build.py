@@ -214,14 +214,26 @@ def why_no_hassle(run: store.ClusterRun) -> str:
 
 
 def _daily_mentions(ranking: Ranking) -> dict[str, Counter[date]]:
-    """hassle_id -> comments a day, for every child and parent (a comment once per parent)."""
+    """hassle_id -> comments a day, for every child and parent (a comment once per parent).
+
+    A parent counts the comments its score counts (:func:`nlp.rank.rank_levels`): its
+    specific children's, or all its children's when every one is generic.
+    """
+    counted_up: set[str] = set()
+    for p in ranking.parents:
+        children = ranking.children_of(p.hassle_id)
+        counted_up |= {c.hassle_id for c in ([c for c in children if not c.generic] or children)}
     by_hassle: dict[str, Counter[date]] = {}
     counted: set[tuple[str, str]] = set()
     for m in ranking.mentions:
         day = m.created_at.date()
         by_hassle.setdefault(m.hassle_id, Counter())[day] += 1
         parent = ranking.parent_of.get(m.hassle_id)
-        if parent is not None and (parent, m.comment_id) not in counted:
+        if (
+            m.hassle_id in counted_up
+            and parent is not None
+            and (parent, m.comment_id) not in counted
+        ):
             counted.add((parent, m.comment_id))
             by_hassle.setdefault(parent, Counter())[day] += 1
     return by_hassle

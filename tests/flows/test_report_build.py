@@ -63,3 +63,36 @@ def test_a_phone_or_iban_the_context_cut_would_split_is_redacted_whole():
                 )
             ).text
         )
+
+
+def test_a_parents_daily_counts_are_the_comments_its_score_counts():
+    """A generic child beside a specific one does not count in its parent (nlp.rank), by day too."""
+    from types import SimpleNamespace
+
+    from flows.ranking import Ranking
+    from flows.report.build import _daily_mentions
+
+    day = datetime(2026, 3, 2, 9)
+    specific, vague = (
+        SimpleNamespace(hassle_id="H-1", generic=False),
+        SimpleNamespace(hassle_id="H-2", generic=True),
+    )
+    alone = SimpleNamespace(hassle_id="H-3", generic=True)  # the only child of P-2
+    mentions = [
+        SimpleNamespace(hassle_id=h, comment_id=c, created_at=day)
+        for h, c in (("H-1", "a"), ("H-1", "b"), ("H-2", "b"), ("H-2", "c"), ("H-3", "d"))
+    ]
+    ranking = Ranking(
+        cluster_run=None,
+        scores=[specific, vague, alone],
+        info={},
+        mentions=mentions,
+        parents=[SimpleNamespace(hassle_id="P-1"), SimpleNamespace(hassle_id="P-2")],
+        parent_of={"H-1": "P-1", "H-2": "P-1", "H-3": "P-2"},
+    )
+
+    counts = _daily_mentions(ranking)
+
+    assert counts["P-1"][day.date()] == 2  # a and b: not c, said only in the generic child
+    assert counts["H-2"][day.date()] == 2
+    assert counts["P-2"][day.date()] == 1  # every child generic: all of them count
