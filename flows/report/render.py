@@ -22,6 +22,7 @@ from typing import Any
 import jinja2
 
 from config.channels import CHANNELS as KNOWN_CHANNELS
+from config.taxonomy import UNASSIGNED
 from flows.report.charts import (
     CHANNEL_COLOURS,
     pick_colour,
@@ -175,17 +176,22 @@ def _hassle_view(h: RankedHassle, names: Names, two_level: bool) -> dict[str, An
 def _view(data: ReportData, target: str) -> dict[str, Any]:
     names = Names(dict(data.stages), dict(data.themes))
     top = max(data.heatmap.values(), default=0)
+    # Pain points no stage or theme fitted get their own row and column: left out, the
+    # totals would disagree with v_stage_theme_matrix.
+    stages, themes = list(data.stages), list(data.themes)
+    if any(stage == UNASSIGNED for stage, _ in data.heatmap):
+        stages.append((UNASSIGNED, "No stage"))
+    if any(theme == UNASSIGNED for _, theme in data.heatmap):
+        themes.append((UNASSIGNED, "No theme"))
     rows = []
-    for stage_key, stage_name in data.stages:
+    for stage_key, stage_name in stages:
         cells = []
-        for theme_key, _ in data.themes:
+        for theme_key, _ in themes:
             count = data.heatmap.get((stage_key, theme_key), 0)
             background, colour = _heat_colour(count, top)
             cells.append({"count": count, "background": background, "colour": colour})
         rows.append({"name": stage_name, "cells": cells, "total": sum(c["count"] for c in cells)})
-    column_totals = [
-        sum(data.heatmap.get((s, t), 0) for s, _ in data.stages) for t, _ in data.themes
-    ]
+    column_totals = [sum(data.heatmap.get((s, t), 0) for s, _ in stages) for t, _ in themes]
     return {
         "data": data,
         "csp": CSP,
@@ -195,7 +201,7 @@ def _view(data: ReportData, target: str) -> dict[str, Any]:
         "columns": columns_for(target, two_level=data.two_level),
         "two_level": data.two_level,
         "heatmap": {
-            "themes": [name for _, name in data.themes],
+            "themes": [name for _, name in themes],
             "rows": rows,
             "column_totals": column_totals,
             "total": sum(column_totals),

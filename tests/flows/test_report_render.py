@@ -429,6 +429,21 @@ def test_a_stage_and_theme_show_their_share_of_the_sentences(report: ReportData)
     assert "| Change or return 86% | Waiting 19% |" in top_row
 
 
+def test_the_heatmap_counts_pain_points_no_stage_or_theme_fitted(report: ReportData):
+    """Its totals are v_stage_theme_matrix's: a pain point with no stage has a row of its own."""
+    heatmap = {**report.heatmap, ("unassigned", "waiting"): 9, ("usage", "unassigned"): 5}
+    md = render_markdown(dataclasses.replace(report, heatmap=heatmap))
+    header = next(line for line in md.splitlines() if line.startswith("| Stage | Effort"))
+    assert header.endswith("| No theme | Total |")
+    assert "| No stage | 0 | 9 | " in md
+    total = next(line for line in md.splitlines() if line.startswith("| **Total** |"))
+    assert total.endswith(f"| {sum(heatmap.values()):,} |")
+    page = render_html(dataclasses.replace(report, heatmap=heatmap))
+    assert '<th scope="row" class="stage" title="No stage">No stage</th>' in page
+    plain = render_markdown(report)  # every pain point has both: no empty row or column
+    assert "| No stage |" not in plain and "| No theme |" not in plain
+
+
 def test_html_is_self_contained(report: ReportData):
     page = render_html(report)
 
