@@ -24,6 +24,8 @@ from config.channels import CHANNEL_NAMES, Channel, normalise_defaults
 FileFormat = Literal["csv", "jsonl", "parquet"]
 ScoreKind = Literal["nps", "csat"]
 
+# CSV delimiters by name: a name survives any YAML quoting, where a typed tab does not.
+DELIMITER_NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|"}
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 
@@ -170,8 +172,8 @@ class FilesSourceConfig(SourceConfig):
     delimiter: str = Field(
         default=",",
         min_length=1,
-        description="CSV field separator: one character, or 'auto' to pick , ; tab or | "
-        "from the header row.",
+        description="CSV field separator: one character, a name (comma, semicolon, tab, pipe), "
+        "or 'auto' to pick , ; tab or | from the header row.",
     )
     compression: Literal["auto", "none", "gzip"] = Field(
         default="auto", description="auto: gzip when the file starts with gzip's magic bytes."
@@ -180,8 +182,15 @@ class FilesSourceConfig(SourceConfig):
     @field_validator("delimiter")
     @classmethod
     def _one_character_or_auto(cls, value: str) -> str:
+        # A name reads the same in any YAML quoting; '\t' in single quotes (or unquoted) is
+        # a backslash and a t, which is what people type for a tab.
+        value = DELIMITER_NAMES.get(value.strip().lower(), value) if len(value) > 1 else value
+        value = "\t" if value == "\\t" else value
         if len(value) != 1 and value != "auto":
-            raise ValueError("expected one character (such as ',' ';' or '\\t') or 'auto'")
+            raise ValueError(
+                "expected one character (such as ',' or ';'), a name (comma, semicolon, tab, "
+                "pipe) or 'auto'"
+            )
         if value in ('"', "\n", "\r"):
             raise ValueError("a quote or line break cannot separate fields")
         return value

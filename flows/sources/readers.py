@@ -20,6 +20,7 @@ from typing import IO, Any
 
 import orjson
 
+from config.sources import DELIMITER_NAMES
 from flows.sources.records import Problem, shown
 
 csv.field_size_limit(min(sys.maxsize, 64 * 1024 * 1024))
@@ -29,7 +30,7 @@ csv.field_size_limit(min(sys.maxsize, 64 * 1024 * 1024))
 MAX_LINES_PER_RECORD = 10_000
 # What ``delimiter: auto`` chooses from, and what a header is checked against when it lacks the
 # mapped columns: the separators exports actually use.
-CANDIDATE_DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+CANDIDATE_DELIMITERS = {char: name for name, char in DELIMITER_NAMES.items()}
 _GZIP_MAGIC = b"\x1f\x8b"
 # orjson reads integers past 64 bits as floats, which collide; such lines go to the json module.
 _LONG_INTEGER = re.compile(r"\d{19}")
@@ -271,7 +272,8 @@ def _missing_columns(
             return FileProblem(
                 "wrong_delimiter",
                 f"the header is {name}-delimited ({candidate!r}), but {setting} is "
-                f"{delimiter!r}; set {setting} to {candidate!r} (or 'auto')",
+                f"{CANDIDATE_DELIMITERS.get(delimiter, repr(delimiter))}; set {setting} to "
+                f"{name} (or auto)",
             )
     return FileProblem("missing_columns", reason)
 

@@ -186,6 +186,33 @@ def test_a_bad_normalisation_setting_names_the_source_and_key(tmp_path, normalis
         load_settings(path, environ={})
 
 
+@pytest.mark.parametrize(
+    ("written", "delimiter"),
+    [
+        ("tab", "\t"),
+        ("'\\t'", "\t"),  # single quotes keep a backslash and a t: what people type for a tab
+        ("\\t", "\t"),
+        ('"\\t"', "\t"),
+        ("Semicolon", ";"),
+        ("pipe", "|"),
+        ("';'", ";"),
+        ("auto", "auto"),
+    ],
+)
+def test_a_delimiter_is_a_character_or_its_name_however_it_is_quoted(tmp_path, written, delimiter):
+    path = tmp_path / "c.yaml"
+    path.write_text(TWEETS_SOURCE + f"    delimiter: {written}\n")
+    [source] = load_settings(path, environ={}).sources
+    assert source.delimiter == delimiter
+
+
+def test_an_unknown_delimiter_name_says_what_is_accepted(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text(TWEETS_SOURCE + "    delimiter: tabs\n")
+    with pytest.raises(ConfigError, match=r"delimiter'.*a name \(comma, semicolon, tab, pipe\)"):
+        load_settings(path, environ={})
+
+
 def test_normalisation_settings_do_not_change_how_files_are_read(tmp_path):
     plain, custom = tmp_path / "a.yaml", tmp_path / "b.yaml"
     plain.write_text(TWEETS_SOURCE)
