@@ -177,14 +177,13 @@ class FilesSource:
             elif source.format == "jsonl":
                 items = iter_jsonl(stream)
             else:
-                # What every record needs: an id, a date and some text (one of the text
-                # fields will do); an optional column may be absent, as a JSON key may.
-                fields = source.fields
+                # A Parquet file's schema is the whole file's, as a CSV header is: a mapped
+                # column it lacks (an export that renamed "body") would be missing from every
+                # row, silently, so the file is quarantined naming it, as a CSV is.
                 items = iter_parquet(
                     stream,
                     batch_rows=self.ingest.chunk_rows,
-                    required=[fields.external_id, fields.created_at],
-                    any_of=fields.text,
+                    required=source.fields.referenced(),
                 )
             yield from decompression_checked(items)
 

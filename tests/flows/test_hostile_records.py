@@ -201,6 +201,39 @@ def test_a_parquet_timestamp_past_year_9999_is_quarantined_not_fatal(tmp_path, w
     assert set(loaded(tmp_path)) == {"P1", "P3"}
 
 
+def test_a_parquet_export_that_renamed_a_mapped_column_is_quarantined_naming_it(
+    tmp_path, write_config
+):
+    """Loaded, every row would lose its description and its customer, silently."""
+    now = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    table = pa.table(
+        {
+            "id": ["P1", "P2"],
+            "requester": ["c1", "c2"],  # was requester_id
+            "subject": ["Login", "Refund"],
+            "desc": ["Cannot log in since the update", "Still no refund"],  # was description
+            "created_at": [now, now],
+        }
+    )
+    path = tmp_path / "in" / "t.parquet"
+    path.parent.mkdir(parents=True)
+    pq.write_table(table, path)
+    source = ticket_source(path, fmt="parquet")
+    source["fields"] = {
+        k: v
+        for k, v in source["fields"].items()
+        if k not in ("replies", "product", "customer_value")
+    }
+    config = write_config([source])
+
+    ingest(str(config))
+
+    [(code, line, reason)] = query(tmp_path, "SELECT reason_code, line, reason FROM rejected")
+    assert (code, line) == ("missing_columns", 0)
+    assert "'requester_id'" in reason and "'description'" in reason and "'desc'" in reason
+    assert loaded(tmp_path) == {}
+
+
 def test_a_corrupt_parquet_file_is_quarantined_and_its_source_still_loads(tmp_path, write_config):
     """Scrambled compressed bytes mid-file: pyarrow raises an OSError that no retry mends."""
     now = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
