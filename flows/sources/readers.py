@@ -183,6 +183,41 @@ def _choose_delimiter(first_line: str, required: list[str]) -> str:
     return ","
 
 
+# A CSV's encoding is judged on this many bytes from its start.
+ENCODING_SAMPLE_BYTES = 1 << 20
+
+
+def _csv_encoding(head: bytes) -> str:
+    """UTF-8 (a BOM skipped), unless ``head`` is no UTF-8 and has no UTF-8 character in it.
+
+    One stray byte in a UTF-8 file keeps it UTF-8 (the byte is replaced and flagged); a file
+    whose every non-ASCII byte is invalid UTF-8 is Windows-1252, Excel's "CSV" on Western
+    Windows, where "José" and "Müller" would otherwise lose their letters, and two ids that
+    differ in one (Müller-1, Mäller-1) would collide.
+    """
+    sample = head[: len(head) - 3] if len(head) == ENCODING_SAMPLE_BYTES else head  # a cut char
+    decoded = sample.decode("utf-8", errors="replace")
+    if "\ufffd" not in decoded or any(ch > "\x7f" and ch != "\ufffd" for ch in decoded):
+        return "utf-8-sig"
+    return "cp1252"
+
+
+class _Prefixed(io.RawIOBase):
+    """A binary stream read as ``head`` followed by the rest of ``stream``."""
+
+    def __init__(self, head: bytes, stream: IO[bytes]) -> None:
+        self._head, self._stream = head, stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._head[: len(buffer)] if self._head else self._stream.read(len(buffer))
+        self._head = self._head[len(data) :]
+        buffer[: len(data)] = data
+        return len(data)
+
+
 def iter_csv(
     stream: IO[bytes], *, delimiter: str, required: list[str], setting: str = "delimiter"
 ) -> Iterator[RawItem]:
@@ -192,8 +227,11 @@ def iter_csv(
     alone: reading resumes at the next of its lines that parses as a record.
 
     Args:
-        stream: The file, opened in binary mode. Bytes that are not UTF-8 are decoded with
-            replacement characters (the cleaning step records that it happened).
+        stream: The file, opened in binary mode. It is read as UTF-8, or as Windows-1252
+            (what Excel on Western Windows saves as "CSV") when its first
+            :data:`ENCODING_SAMPLE_BYTES` are not UTF-8 and hold no UTF-8 character outside
+            ASCII. Bytes that still do not decode are replaced (the cleaning step records
+            that it happened).
         delimiter: The field separator, or ``auto`` to pick one of
             :data:`CANDIDATE_DELIMITERS` from the header row.
         required: Columns the header must have (the source's field mapping).
@@ -202,7 +240,13 @@ def iter_csv(
     Raises:
         FileProblem: When the header is missing or lacks a required column.
     """
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
+    head = stream.read(ENCODING_SAMPLE_BYTES)
+    text = io.TextIOWrapper(
+        io.BufferedReader(_Prefixed(head, stream)),
+        encoding=_csv_encoding(head),
+        errors="replace",
+        newline="",
+    )
     tap = _LineTap(iter(text))
     try:
         first_line = next(tap)

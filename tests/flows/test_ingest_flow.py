@@ -108,7 +108,8 @@ def test_every_kind_of_bad_input_is_recorded_and_the_good_rows_load(tmp_path, wr
             + ",2026-09-01,Hub\n"  # too long
             + "R1,c9,1,t,a duplicate id,2026-09-02,Hub\n"  # duplicate within the file
         ).encode()
-        + b"R16,c1,2,t,caf\xe9 was cold,2026-09-01,Hub\n"  # not UTF-8
+        # not UTF-8, in a file that is (the dash): the stray byte is replaced and flagged
+        + b"R16,c1,2,t,caf\xe9 was cold \xe2\x80\x94 again,2026-09-01,Hub\n"
     )
     tickets = write_jsonl(
         tmp_path / "in" / "tickets.jsonl",

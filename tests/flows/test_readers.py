@@ -37,9 +37,26 @@ def test_a_malformed_csv_row_is_reported_and_reading_goes_on():
     assert items[1].line == 3 and items[1].raw_text == "2,a,b,c,d,e\n"
 
 
-def test_non_utf8_bytes_are_decoded_with_replacement():
-    [item] = read_csv(HEADER.encode() + b"1,t,caf\xe9 au lait,2026-01-01\n")
-    assert item.record["body"] == "caf\ufffd au lait"
+def test_a_stray_byte_in_a_utf8_file_is_decoded_with_replacement():
+    data = HEADER + "1,Jos\u00e9,na\u00efve \u2019fix\u2019,2026-01-01\n"
+    [first, second] = read_csv(data.encode() + b"2,t,caf\xe9 au lait,2026-01-01\n")
+    assert (
+        first.record["title"] == "Jos\u00e9"
+        and first.record["body"] == "na\u00efve \u2019fix\u2019"
+    )
+    assert second.record["body"] == "caf\ufffd au lait"
+
+
+def test_an_excel_csv_in_windows_1252_is_read_as_such():
+    """Excel's "CSV" on Western Windows: every accent, smart quote and euro sign kept."""
+    rows = "1,Jos\u00e9,I don\u2019t get my \u20ac20 back,2026-01-01\n2,M\u00fcller-1,caf\u00e9,2026-01-02\n"
+    items = read_csv((HEADER + rows).encode("cp1252"))
+    assert [i.record["title"] for i in items] == ["Jos\u00e9", "M\u00fcller-1"]
+    assert items[0].record["body"] == "I don\u2019t get my \u20ac20 back"
+    # Far into a big file: the encoding is judged on the first megabyte.
+    filler = "".join(f"{n},t,plain ascii text,2026-01-01\n" for n in range(3, 40_000))
+    items = read_csv((HEADER + rows + filler + "9,t,na\u00efve,2026-01-03\n").encode("cp1252"))
+    assert items[-1].record["body"] == "na\u00efve"
 
 
 def test_a_header_without_the_mapped_columns_is_a_file_problem():
