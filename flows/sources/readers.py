@@ -242,7 +242,7 @@ def iter_csv(
     """
     head = stream.read(ENCODING_SAMPLE_BYTES)
     text = io.TextIOWrapper(
-        io.BufferedReader(_Prefixed(head, stream)),
+        io.BufferedReader(_Prefixed(head, stream), buffer_size=ENCODING_SAMPLE_BYTES),
         encoding=_csv_encoding(head),
         errors="replace",
         newline="",
