@@ -21,6 +21,7 @@ from typing import IO, Any
 import orjson
 
 from config.sources import DELIMITER_NAMES
+from flows.sources.encoding import ENCODING_SAMPLE_BYTES, Prefixed, csv_encoding
 from flows.sources.records import Problem, shown
 
 csv.field_size_limit(min(sys.maxsize, 64 * 1024 * 1024))
@@ -183,41 +184,6 @@ def _choose_delimiter(first_line: str, required: list[str]) -> str:
     return ","
 
 
-# A CSV's encoding is judged on this many bytes from its start.
-ENCODING_SAMPLE_BYTES = 1 << 20
-
-
-def _csv_encoding(head: bytes) -> str:
-    """UTF-8 (a BOM skipped), unless ``head`` is no UTF-8 and has no UTF-8 character in it.
-
-    One stray byte in a UTF-8 file keeps it UTF-8 (the byte is replaced and flagged); a file
-    whose every non-ASCII byte is invalid UTF-8 is Windows-1252, Excel's "CSV" on Western
-    Windows, where "José" and "Müller" would otherwise lose their letters, and two ids that
-    differ in one (Müller-1, Mäller-1) would collide.
-    """
-    sample = head[: len(head) - 3] if len(head) == ENCODING_SAMPLE_BYTES else head  # a cut char
-    decoded = sample.decode("utf-8", errors="replace")
-    if "\ufffd" not in decoded or any(ch > "\x7f" and ch != "\ufffd" for ch in decoded):
-        return "utf-8-sig"
-    return "cp1252"
-
-
-class _Prefixed(io.RawIOBase):
-    """A binary stream read as ``head`` followed by the rest of ``stream``."""
-
-    def __init__(self, head: bytes, stream: IO[bytes]) -> None:
-        self._head, self._stream = head, stream
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        data = self._head[: len(buffer)] if self._head else self._stream.read(len(buffer))
-        self._head = self._head[len(data) :]
-        buffer[: len(data)] = data
-        return len(data)
-
-
 def iter_csv(
     stream: IO[bytes], *, delimiter: str, required: list[str], setting: str = "delimiter"
 ) -> Iterator[RawItem]:
@@ -242,8 +208,8 @@ def iter_csv(
     """
     head = stream.read(ENCODING_SAMPLE_BYTES)
     text = io.TextIOWrapper(
-        io.BufferedReader(_Prefixed(head, stream), buffer_size=ENCODING_SAMPLE_BYTES),
-        encoding=_csv_encoding(head),
+        io.BufferedReader(Prefixed(head, stream), buffer_size=ENCODING_SAMPLE_BYTES),
+        encoding=csv_encoding(head),
         errors="replace",
         newline="",
     )
@@ -346,16 +312,58 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+_JSONL_HINT = "JSON Lines holds one object per line (e.g. jq -c '.[]' in.json > out.jsonl)"
+
+
+def _check_jsonl_start(raw_bytes: bytes, line: str) -> None:
+    """Raise a :class:`FileProblem` when a JSONL file's first line shows it is something else."""
+    if raw_bytes.count(b"\x00") > len(raw_bytes) // 4:
+        raise FileProblem(
+            "wrong_encoding",
+            "the first line is mostly NUL bytes: the file looks UTF-16 (or another wide "
+            "encoding); export or save it as UTF-8",
+        )
+    start = line.lstrip("\ufeff \t")
+    if start.startswith("[") and _opens_an_array_of_objects(line):
+        raise FileProblem(
+            "not_jsonl", f"the file is one JSON array ('[' on its first line); {_JSONL_HINT}"
+        )
+    if start.rstrip() == "{":
+        raise FileProblem(
+            "not_jsonl",
+            f"the file is JSON pretty-printed over several lines ('{{' alone on its first "
+            f"line); {_JSONL_HINT}",
+        )
+
+
+def _opens_an_array_of_objects(line: str) -> bool:
+    """Whether a first line is a whole array of objects, or opens one over several lines."""
+    try:
+        value = _loads(line)
+    except (ValueError, UnicodeError, RecursionError):
+        return True  # "[" and the array goes on below
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
 def iter_jsonl(stream: IO[bytes]) -> Iterator[RawItem]:
     """Yield the records of a JSON Lines file (one JSON object per line; blank lines skipped).
 
     A UTF-8 byte order mark before the first line is read past, as CSV's is.
+
+    Raises:
+        FileProblem: When the first line shows the file is no JSON Lines: UTF-16, one JSON
+            array, or JSON pretty-printed over several lines (one problem for the file, not
+            one per line).
     """
+    started = False
     for line_no, raw_bytes in enumerate(stream, start=1):
         encoding = "utf-8-sig" if line_no == 1 else "utf-8"
         raw = raw_bytes.decode(encoding, errors="replace").rstrip("\r\n")
         if not raw.strip():
             continue
+        if not started:
+            started = True
+            _check_jsonl_start(raw_bytes, raw)
         try:
             record = _loads(raw)
         except (ValueError, UnicodeError, RecursionError) as exc:  # decode errors included

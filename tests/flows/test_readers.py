@@ -77,6 +77,32 @@ def test_jsonl_reports_invalid_lines_and_non_objects_but_keeps_going():
     ]
 
 
+@pytest.mark.parametrize(
+    ("data", "code", "says"),
+    [
+        (b'[{"id": 1}, {"id": 2}]\n', "not_jsonl", "one JSON array"),
+        (b'[\n  {\n    "id": 1\n  }\n]\n', "not_jsonl", "one JSON array"),
+        (b'\n{\n  "id": 1,\n  "subject": "Login"\n}\n', "not_jsonl", "pretty-printed"),
+        ('{"id": 1}\n{"id": 2}\n'.encode("utf-16"), "wrong_encoding", "UTF-16"),
+    ],
+)
+def test_a_file_that_is_no_json_lines_is_one_problem_for_the_file(data, code, says):
+    """Not one invalid_json per line: what the file is, and how to make it JSON Lines."""
+    with pytest.raises(FileProblem, match=says) as err:
+        list(iter_jsonl(io.BytesIO(data)))
+    assert err.value.code == code
+    if code == "not_jsonl":
+        assert "jq -c" in err.value.reason
+
+
+def test_a_json_lines_file_whose_first_line_is_a_list_of_numbers_is_read_line_by_line():
+    items = list(iter_jsonl(io.BytesIO(b'[1, 2]\n{"id": 3}\n')))
+    assert [(i.line, i.problem.code if i.problem else "ok") for i in items] == [
+        (1, "not_an_object"),
+        (2, "ok"),
+    ]
+
+
 def test_parquet_is_read_in_batches_with_row_numbers():
     buffer = io.BytesIO()
     pq.write_table(pa.table({"id": list(range(25)), "body": ["x"] * 25}), buffer)
