@@ -443,8 +443,22 @@ def _batch_items(batch: Any, row_no: int) -> Iterator[RawItem]:
     """Yield the rows of one Parquet batch.
 
     A row Python can't hold (a timestamp past year 9999) becomes a problem item instead of
-    failing the batch.
+    failing the batch. Nanosecond timestamps are cut to microseconds, all a Python datetime
+    holds: handed out as they are, pyarrow needs pandas for them, which an install without
+    the dev extras lacks (every row was then quarantined).
     """
+    import pyarrow as pa
+
+    nanoseconds = [
+        i
+        for i, f in enumerate(batch.schema)
+        if pa.types.is_timestamp(f.type) and f.type.unit == "ns"
+    ]
+    for i in nanoseconds:
+        unit = pa.timestamp("us", tz=batch.schema.field(i).type.tz)
+        batch = batch.set_column(
+            i, batch.schema.field(i).with_type(unit), batch.column(i).cast(unit, safe=False)
+        )
     try:
         records = batch.to_pylist()
     except (ValueError, OverflowError):

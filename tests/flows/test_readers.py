@@ -1,5 +1,6 @@
 import gzip
 import io
+from datetime import UTC, datetime
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -101,6 +102,18 @@ def test_a_json_lines_file_whose_first_line_is_a_list_of_numbers_is_read_line_by
         (1, "not_an_object"),
         (2, "ok"),
     ]
+
+
+def test_parquet_nanosecond_timestamps_are_read_without_pandas():
+    """Cut to microseconds, as plain datetimes: pyarrow hands out ns ones only through pandas."""
+    buffer = io.BytesIO()
+    stamps = pa.array([1772618700123456789, 1772618700000001000], pa.timestamp("ns", tz="UTC"))
+    pq.write_table(pa.table({"id": ["P1", "P2"], "date": stamps}), buffer)
+    buffer.seek(0)
+    first, second = (i.record["date"] for i in iter_parquet(buffer, batch_rows=10))
+    assert type(first) is datetime and type(second) is datetime
+    assert first == datetime(2026, 3, 4, 10, 5, 0, 123456, tzinfo=UTC)
+    assert second.microsecond == 1
 
 
 def test_parquet_is_read_in_batches_with_row_numbers():
