@@ -310,7 +310,7 @@ def read_set(
     """
     import pandas as pd
 
-    from flows.sources.records import parse_timestamp
+    from flows.sources.timestamps import parse_timestamp
 
     frames = []
     for file in spec.files:

@@ -8,30 +8,16 @@ import json
 import math
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import datetime
 from typing import Any
 
 from config import SourceConfig
 from flows.sources.amounts import parse_amount
+from flows.sources.timestamps import parse_timestamp_or_overflow
 from nlp.clean import clean_text, join_parts
 from nlp.redact import redact_pii
 
 # Tried in order after ISO 8601; day-first sources swap the ambiguous numeric formats.
-_MONTH_FIRST = ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y", "%m/%d/%y")
-_DAY_FIRST = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d/%m/%y")
-_UNAMBIGUOUS = (
-    "%d.%m.%Y %H:%M",
-    "%d.%m.%Y",
-    "%Y/%m/%d %H:%M:%S",
-    "%Y/%m/%d",
-    "%d %b %Y",
-    "%d %B %Y",
-    "%b %d, %Y",
-    "%B %d, %Y",
-    "%a, %d %b %Y %H:%M:%S %z",
-    "%a %b %d %H:%M:%S %z %Y",  # Twitter's created_at: "Wed Oct 11 06:55:44 +0000 2017"
-)
-_EPOCH_MS = 10**11  # numbers above this are milliseconds since the epoch
 
 # Floats hold integers exactly only up to 2**53; a bigger numeric id may already have collided.
 _EXACT_FLOAT_INT = 2**53
@@ -91,63 +77,6 @@ def shown(value: Any) -> str:
     if len(text) > SHOWN_VALUE_CHARS:
         text = text[: SHOWN_VALUE_CHARS - 1] + "\u2026"
     return repr(text)
-
-
-def parse_timestamp(value: Any, *, day_first: bool = False) -> datetime | None:
-    """Parse a source timestamp to naive UTC; return None when it can't be read.
-
-    Accepts datetimes, dates, epoch seconds or milliseconds, ISO 8601 (with ``Z`` or an offset),
-    and common numeric and written formats. Naive values are taken as UTC. A time whose offset
-    carries it past year 9999 or before year 1 in UTC (``9999-12-31T23:59:59-05:00``) has no
-    UTC value and also gives None.
-    """
-    try:
-        return _parse_timestamp(value, day_first)
-    except OverflowError:
-        return None
-
-
-def _parse_timestamp(value: Any, day_first: bool) -> datetime | None:
-    """:func:`parse_timestamp`, raising OverflowError for a time that has no UTC value."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, date):
-        parsed = datetime(value.year, value.month, value.day)
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        if not math.isfinite(value):
-            return None
-        seconds = value / 1000 if abs(value) >= _EPOCH_MS else value
-        try:
-            return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
-        except (OverflowError, OSError, ValueError):
-            return None
-    else:
-        text = str(value).strip()
-        if not text:
-            return None
-        parsed = _parse_text_timestamp(text, day_first)
-        if parsed is None:
-            return None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
-    return parsed
-
-
-def _parse_text_timestamp(text: str, day_first: bool) -> datetime | None:
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        pass
-    if text.isdigit():
-        return _parse_timestamp(int(text), False)
-    for fmt in (*(_DAY_FIRST if day_first else _MONTH_FIRST), *_UNAMBIGUOUS):
-        try:
-            return datetime.strptime(text, fmt)
-        except ValueError:
-            continue
-    return None
 
 
 def _as_text(value: Any) -> str:
@@ -253,7 +182,7 @@ def _checked_date(
 ) -> datetime | None:
     """Read the record's date; a missing, unreadable or implausible one is a fatal problem."""
     try:
-        created_at = _parse_timestamp(raw, day_first)
+        created_at = parse_timestamp_or_overflow(raw, day_first)
     except OverflowError:
         problems.append(
             Problem(
@@ -267,7 +196,7 @@ def _checked_date(
     if created_at is None:
         code = "missing_date" if _as_text(raw).strip() == "" else "bad_date"
         # "13/04/2026" read month first: the source writes the day first.
-        other_way = _parse_timestamp(raw, not day_first) if code == "bad_date" else None
+        other_way = parse_timestamp_or_overflow(raw, not day_first) if code == "bad_date" else None
         hint = (
             f"; it reads as a date with the source's day_first: {str(not day_first).lower()}"
             if other_way is not None

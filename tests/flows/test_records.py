@@ -4,7 +4,8 @@ import pytest
 from conftest import REVIEW_FIELDS, SURVEY_FIELDS
 
 from config import FilesSourceConfig
-from flows.sources.records import DateRange, normalise_record, parse_timestamp
+from flows.sources.records import DateRange, normalise_record
+from flows.sources.timestamps import parse_timestamp
 
 DATES = DateRange(earliest=datetime(2000, 1, 1), latest=datetime(2026, 11, 30))
 REVIEWS = FilesSourceConfig(
@@ -27,6 +28,14 @@ SURVEYS = FilesSourceConfig(
         ("Mon Sep 14 10:31:00 +0200 2026", datetime(2026, 9, 14, 8, 31)),  # Twitter's format
         (1789374660, datetime(2026, 9, 14, 8, 31)),
         (1789374660000, datetime(2026, 9, 14, 8, 31)),
+        ("Mon, 14 Sep 2026 10:31:00 GMT", datetime(2026, 9, 14, 10, 31)),  # mail and HTTP
+        ("Mon, 14 Sep 2026 10:31:00 +0200", datetime(2026, 9, 14, 8, 31)),
+        ("14.09.2026 10:31:05", datetime(2026, 9, 14, 10, 31, 5)),
+        ("2026-09-14 10:31:05 UTC", datetime(2026, 9, 14, 10, 31, 5)),  # a database's export
+        ("46279", datetime(2026, 9, 14)),  # Excel's serial date, a cell saved without format
+        (46279.4375, datetime(2026, 9, 14, 10, 30)),
+        ("46279.4375", datetime(2026, 9, 14, 10, 30)),
+        ("Mon, the 14th", None),
         ("last tuesday", None),
         ("", None),
         (None, None),

@@ -1,0 +1,103 @@
+"""Source timestamps to naive UTC: ISO 8601, numeric and written formats, epochs, Excel days."""
+
+from __future__ import annotations
+
+import email.utils
+import math
+import re
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+_MONTH_FIRST = ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y", "%m/%d/%y")
+_DAY_FIRST = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d/%m/%y")
+_UNAMBIGUOUS = (
+    "%d.%m.%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d",
+    "%d %b %Y",
+    "%d %B %Y",
+    "%b %d, %Y",
+    "%B %d, %Y",
+    "%a, %d %b %Y %H:%M:%S %z",
+    "%a %b %d %H:%M:%S %z %Y",  # Twitter's created_at: "Wed Oct 11 06:55:44 +0000 2017"
+)
+_EPOCH_MS = 10**11  # numbers above this are milliseconds since the epoch
+# Numbers below this are Excel's serial dates (days since 1899-12-30; 100,000 is in 2173):
+# as epoch seconds they would all fall in the first two days of 1970.
+_EXCEL_DAYS_MAX = 100_000
+_EXCEL_EPOCH = datetime(1899, 12, 30)
+_ZONE_NAMES = (" UTC", " GMT")  # "2026-03-04 14:05:05 UTC", as databases export
+_RFC_2822 = re.compile(r"^[A-Za-z]{3},\s")  # "Wed, 04 Mar 2026 14:05:00 GMT", as mail and HTTP
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def parse_timestamp(value: Any, *, day_first: bool = False) -> datetime | None:
+    """Parse a source timestamp to naive UTC; return None when it can't be read.
+
+    Accepts datetimes, dates, epoch seconds or milliseconds, Excel serial days, ISO 8601 (with
+    ``Z``, an offset, or `` UTC``), RFC 2822 (``Wed, 04 Mar 2026 14:05:00 GMT``), and common
+    numeric and written formats. Naive values are taken as UTC. A time whose offset
+    carries it past year 9999 or before year 1 in UTC (``9999-12-31T23:59:59-05:00``) has no
+    UTC value and also gives None.
+    """
+    try:
+        return parse_timestamp_or_overflow(value, day_first)
+    except OverflowError:
+        return None
+
+
+def parse_timestamp_or_overflow(value: Any, day_first: bool) -> datetime | None:
+    """:func:`parse_timestamp`, raising OverflowError for a time that has no UTC value."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        parsed = datetime(value.year, value.month, value.day)
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            return None
+        if 0 < value < _EXCEL_DAYS_MAX:
+            return _EXCEL_EPOCH + timedelta(days=value)
+        seconds = value / 1000 if abs(value) >= _EPOCH_MS else value
+        try:
+            return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
+        except (OverflowError, OSError, ValueError):
+            return None
+    else:
+        text = str(value).strip()
+        if not text:
+            return None
+        parsed = _parse_text_timestamp(text, day_first)
+        if parsed is None:
+            return None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    return parsed
+
+
+def _parse_text_timestamp(text: str, day_first: bool) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    if text.upper().endswith(_ZONE_NAMES):
+        try:
+            return datetime.fromisoformat(text[:-4].rstrip() + "+00:00")
+        except ValueError:
+            pass
+    if _NUMBER.fullmatch(text):
+        return parse_timestamp_or_overflow(int(text) if text.isdigit() else float(text), False)
+    for fmt in (*(_DAY_FIRST if day_first else _MONTH_FIRST), *_UNAMBIGUOUS):
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    if _RFC_2822.match(text):
+        try:
+            return email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            return None
+    return None
