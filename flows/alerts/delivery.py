@@ -26,6 +26,18 @@ def _safe_url(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}/…"
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Follow no redirect: urllib turns a redirected POST into a GET without the body, and
+    the page it lands on answers 200, so an alert never delivered would count as sent."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        """Refuse: the 3xx answer is raised as an :class:`urllib.error.HTTPError`."""
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
 def post_json(url: str, payload: dict[str, Any], timeout: float) -> int:
     """POST ``payload`` as JSON; raise :class:`AlertDeliveryError` unless the answer is 2xx.
 
@@ -46,10 +58,16 @@ def post_json(url: str, payload: dict[str, Any], timeout: float) -> int:
         method="POST",
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        with _OPENER.open(request, timeout=timeout) as response:
             response.read()
             status = response.status
     except urllib.error.HTTPError as exc:
+        if 300 <= exc.code < 400:
+            raise AlertDeliveryError(
+                f"webhook {_safe_url(url)} answered {exc.code}, a redirect: a redirected POST "
+                "loses its body, so nothing was delivered; set alerts.webhook_url to the "
+                "address it redirects to"
+            ) from None
         detail = exc.read()[:200].decode("utf-8", "replace")
         raise AlertDeliveryError(
             f"webhook {_safe_url(url)} answered {exc.code}: {detail}"
