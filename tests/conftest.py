@@ -30,6 +30,7 @@ import time  # noqa: E402
 from collections import Counter, defaultdict  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
 from contextlib import AbstractContextManager, contextmanager  # noqa: E402
+from datetime import datetime  # noqa: E402
 from html.parser import HTMLParser  # noqa: E402
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -41,6 +42,7 @@ import yaml  # noqa: E402
 from config.sources import demo_source_dicts  # noqa: E402
 from flows.demo.truth import dominant_hassles  # noqa: E402, F401  (the flow tests import it here)
 from flows.demo.truth import planted_units as match_planted  # noqa: E402
+from warehouse.ranking import RankingRow  # noqa: E402
 
 if TYPE_CHECKING:
     import psutil
@@ -625,3 +627,50 @@ def two_level_demo(tmp_path_factory: pytest.TempPathFactory, nightly_demo, demo_
     with duckdb.connect(str(folder / "warehouse.duckdb")) as conn:
         group_children_under_parents(conn)
     return folder, config, nightly(str(config))
+
+
+# --- a stored ranking row ---------------------------------------------------------------------
+
+
+RANKED_AT = datetime(2026, 3, 1, 2, 0)
+
+
+def ranking_row(
+    hassle_id: str = "H-0001", rank: int = 1, run_id: str = "run-1", **parts: float
+) -> RankingRow:
+    """A stored ranking row with plain values; ``parts`` are its score parts."""
+    return RankingRow(
+        run_id=run_id,
+        rank=rank,
+        hassle_id=hassle_id,
+        level="child",
+        parent_id=None,
+        specificity=0.8,
+        label=f"label of {hassle_id}",
+        stage="checkout",
+        theme="errors",
+        generic=False,
+        total_score=sum(parts.values()) / max(1, len(parts)),
+        weights={name: 1 / len(parts) for name in parts},
+        customers=3,
+        comments=4,
+        severity_mean=0.5,
+        severity_p90=0.7,
+        trend="steady",
+        trend_7d="steady",
+        trend_7d_ratio=1.0,
+        trend_7d_p=0.9,
+        trend_30d="steady",
+        trend_30d_ratio=None,
+        trend_30d_p=None,
+        channels={"review": 4},
+        channel_count=1,
+        repeat_customers=1,
+        value_at_risk=None,
+        nps_impact=None,
+        csat_impact=None,
+        change="new",
+        example_unit_ids=["u1"],
+        ranked_at=RANKED_AT,
+        parts=parts,
+    )

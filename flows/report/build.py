@@ -248,7 +248,7 @@ def stored_hassle(row: store.RankingRow) -> RankedHassle:
     return RankedHassle(
         rank=row.rank,
         hassle_id=row.hassle_id,
-        label=row.label,
+        label=redact_pii(row.label),
         stage=row.stage,
         theme=row.theme,
         score=row.total_score,

@@ -96,3 +96,15 @@ def test_a_parents_daily_counts_are_the_comments_its_score_counts():
     assert counts["P-1"][day.date()] == 2  # a and b: not c, said only in the generic child
     assert counts["H-2"][day.date()] == 2
     assert counts["P-2"][day.date()] == 1  # every child generic: all of them count
+
+
+def test_a_stored_rankings_label_is_redacted_as_the_reports_are():
+    """The CLI's top-hassles table, which cron mails, reads stored rows."""
+    import dataclasses
+
+    from conftest import ranking_row
+
+    from flows.report.build import stored_hassle
+
+    row = dataclasses.replace(ranking_row(), label="refund to jane.doe@example.com")
+    assert stored_hassle(row).label == "refund to [email]"

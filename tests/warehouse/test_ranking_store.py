@@ -7,6 +7,7 @@ from datetime import datetime
 
 import duckdb
 import pytest
+from conftest import ranking_row
 
 from warehouse import migrate
 from warehouse import ranking as store
@@ -14,44 +15,6 @@ from warehouse.connection import connect_warehouse, run_sql
 from warehouse.views import install_views
 
 STAMP = datetime(2026, 3, 1, 2, 0)
-
-
-def row(hassle_id: str, rank: int, run_id: str = "run-1", **parts: float) -> store.RankingRow:
-    return store.RankingRow(
-        run_id=run_id,
-        rank=rank,
-        hassle_id=hassle_id,
-        level="child",
-        parent_id=None,
-        specificity=0.8,
-        label=f"label of {hassle_id}",
-        stage="checkout",
-        theme="errors",
-        generic=False,
-        total_score=sum(parts.values()) / max(1, len(parts)),
-        weights={name: 1 / len(parts) for name in parts},
-        customers=3,
-        comments=4,
-        severity_mean=0.5,
-        severity_p90=0.7,
-        trend="steady",
-        trend_7d="steady",
-        trend_7d_ratio=1.0,
-        trend_7d_p=0.9,
-        trend_30d="steady",
-        trend_30d_ratio=None,
-        trend_30d_p=None,
-        channels={"review": 4},
-        channel_count=1,
-        repeat_customers=1,
-        value_at_risk=None,
-        nps_impact=None,
-        csat_impact=None,
-        change="new",
-        example_unit_ids=["u1"],
-        ranked_at=STAMP,
-        parts=parts,
-    )
 
 
 @pytest.fixture
@@ -70,8 +33,8 @@ def conn(tmp_path):
 
 def test_parts_are_stored_long_form_and_pivoted_for_analysts(conn):
     rows = [
-        row("H-0001", 1, reach=1.0, severity=0.5, volume=0.25),
-        row("H-0002", 2, reach=0.5, severity=0.25),
+        ranking_row("H-0001", 1, reach=1.0, severity=0.5, volume=0.25),
+        ranking_row("H-0002", 2, reach=0.5, severity=0.25),
     ]
     store.write_rankings(conn, "run-1", rows)
     stored = run_sql(conn, "SELECT hassle_id, factor, value FROM hassle_ranking_parts ORDER BY ALL")
@@ -94,9 +57,9 @@ def test_parts_are_stored_long_form_and_pivoted_for_analysts(conn):
 
 
 def test_writing_a_run_again_replaces_its_rows_and_parts(conn):
-    store.write_rankings(conn, "run-1", [row("H-0001", 1, reach=1.0, severity=0.5)])
-    store.write_rankings(conn, "run-2", [row("H-0001", 1, "run-2", reach=0.5)])
-    store.write_rankings(conn, "run-1", [row("H-0002", 1, reach=0.25)])
+    store.write_rankings(conn, "run-1", [ranking_row("H-0001", 1, reach=1.0, severity=0.5)])
+    store.write_rankings(conn, "run-2", [ranking_row("H-0001", 1, "run-2", reach=0.5)])
+    store.write_rankings(conn, "run-1", [ranking_row("H-0002", 1, reach=0.25)])
     counts = run_sql(
         conn,
         "SELECT run_id, hassle_id, count(*) FROM hassle_ranking_parts GROUP BY ALL ORDER BY ALL",
