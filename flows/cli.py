@@ -31,7 +31,13 @@ from config.base import ConfigWarning  # noqa: E402
 from config.channels import CHANNEL_NAMES, channel_names  # noqa: E402
 from config.taxonomy import load_enrich_config  # noqa: E402
 from flows import progress  # noqa: E402
-from flows.summary import cluster_line, enrich_line, pain_point_table, run_warnings  # noqa: E402
+from flows.summary import (  # noqa: E402
+    cluster_line,
+    duplicates_note,
+    enrich_line,
+    pain_point_table,
+    run_warnings,
+)
 
 if TYPE_CHECKING:
     import duckdb
@@ -152,16 +158,6 @@ def run(config: ConfigOption = None) -> None:
     _print_summary(result, settings)
 
 
-def _duplicates_note(duplicates: int) -> str:
-    """The records the merge quarantined: an id in a more recently modified file won."""
-    if not duplicates:
-        return ""
-    return (
-        f", and {duplicates:,} record(s) lost to the same id in a more recently modified file "
-        "(`duplicate_id` in `rejected`)"
-    )
-
-
 def _print_summary(result: dict[str, Any], settings: Settings) -> None:
     ingest = result["stages"]["ingest"]
     table = Table(title="Ingest", title_justify="left")
@@ -185,13 +181,15 @@ def _print_summary(result: dict[str, Any], settings: Settings) -> None:
             f"{stats['quarantined']:,}",
             f"{stats['repaired']:,}",
         )
+    for name in ingest.get("sources_failed", {}):
+        table.add_row(Text(name), Text("failed", style="red"))  # why: in the warnings
     console.print(table)
     console.print(
         f"comments: [bold]{ingest['comments_new']:,}[/] new, "
         f"[bold]{ingest['comments_updated']:,}[/] updated, "
         f"[bold]{ingest['comments_total']:,}[/] in total; "
         f"{ingest['rejected_rows']:,} rows added to `rejected`"
-        + _duplicates_note(ingest.get("duplicates_across_files", 0))
+        + duplicates_note(ingest.get("duplicates_across_files", 0))
     )
     if "enrich" in result["stages"]:
         _print_enrich_summary(result["stages"]["enrich"], settings)

@@ -81,16 +81,31 @@ def cluster_line(counts: Mapping[str, Any]) -> str:
     return line + uncounted
 
 
+def duplicates_note(duplicates: int) -> str:
+    """The records the merge quarantined: an id in a more recently modified file won."""
+    if not duplicates:
+        return ""
+    return (
+        f", and {duplicates:,} record(s) lost to the same id in a more recently modified file "
+        "(`duplicate_id` in `rejected`)"
+    )
+
+
 def run_warnings(stages: Mapping[str, Any], settings: Settings) -> list[str]:
     """What a completed run could not do, or an operator should fix.
 
-    No usable comment at all (and why), a source whose files vanished, a source the config no
-    longer names (or renamed), alerts not sent, pending alerts dropped unsent.
+    A source that failed to load, no usable comment at all (and why), a source whose files
+    vanished, a source the config no longer names (or renamed), alerts not sent, pending
+    alerts dropped unsent.
     """
     from flows.ingest import vanished_warning
     from flows.sources.base import open_source
 
-    warnings = []
+    warnings = [
+        f"source {name!r} failed to load and was skipped this run ({error}); its files are "
+        "read again next run"
+        for name, error in stages["ingest"].get("sources_failed", {}).items()
+    ]
     if not stages["ingest"].get("comments_total", 1):
         warnings.append(no_comment_warning(stages["ingest"]))
     sources = {source.name: source for source in settings.sources}
@@ -117,6 +132,8 @@ def run_warnings(stages: Mapping[str, Any], settings: Settings) -> list[str]:
 def no_comment_warning(ingest: Mapping[str, Any]) -> str:
     """Why the warehouse holds no comment: the commonest quarantine reasons, or no records."""
     reasons = ingest.get("quarantine_reasons") or []
+    if not reasons and ingest.get("sources_failed"):
+        return "no comment in the warehouse: no source loaded (each failure is above)"
     if not reasons:
         return (
             "no comment in the warehouse: no source delivered a record; check each source's "

@@ -27,8 +27,11 @@ def _safe_url(url: str) -> str:
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """Follow no redirect: urllib turns a redirected POST into a GET without the body, and
-    the page it lands on answers 200, so an alert never delivered would count as sent."""
+    """Follow no redirect.
+
+    urllib turns a redirected POST into a GET without the body, and the page it lands on
+    answers 200, so an alert never delivered would count as sent.
+    """
 
     def redirect_request(self, *args: Any, **kwargs: Any) -> None:
         """Refuse: the 3xx answer is raised as an :class:`urllib.error.HTTPError`."""

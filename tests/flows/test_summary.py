@@ -1,5 +1,7 @@
 """What ``hasslemap run`` prints about the cluster stage: the line names how the night clustered."""
 
+import re
+
 import yaml
 
 from flows.summary import cluster_line, no_comment_warning, run_warnings
@@ -119,6 +121,26 @@ def test_the_run_summary_names_a_source_the_config_no_longer_names(tmp_path, cap
     result["stages"]["ingest"]["sources_unconfigured"] = [said]
     _print_summary(result, _settings(tmp_path))
     assert said in " ".join(capsys.readouterr().out.split())
+
+
+def test_the_run_summary_names_a_source_that_failed_to_load(tmp_path, capsys):
+    """A source that still failed after its retries is skipped, not silent."""
+    from flows.cli import _print_summary
+
+    error = "RawLoadFailed: hasslemap_tickets: landing failed (OSError: disk full)"
+    result = _result(tmp_path, {})
+    result["stages"]["ingest"]["sources_failed"] = {"tickets": error}
+    _print_summary(result, _settings(tmp_path))
+    output = " ".join(capsys.readouterr().out.split())
+    assert re.search(r"tickets\s*│\s*failed\s*│", output)
+    assert (
+        f"source 'tickets' failed to load and was skipped this run ({error}); its files are "
+        "read again next run"
+    ) in output
+    # With nothing loaded at all, the warning points at the failure, not at the paths.
+    result["stages"]["ingest"]["comments_total"] = 0
+    warnings = run_warnings(result["stages"], _settings(tmp_path))
+    assert warnings[-1] == "no comment in the warehouse: no source loaded (each failure is above)"
 
 
 def test_a_quiet_night_has_no_warning(tmp_path):
