@@ -20,35 +20,6 @@ from config.settings import ConfigError, Settings, describe_errors, read_yaml
 
 UNASSIGNED = "unassigned"
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-# Token attributes spaCy's Matcher understands; anything else is a typo worth reporting.
-_PATTERN_KEYS = {
-    "ORTH",
-    "TEXT",
-    "LOWER",
-    "LEMMA",
-    "NORM",
-    "POS",
-    "TAG",
-    "MORPH",
-    "DEP",
-    "ENT_TYPE",
-    "LENGTH",
-    "IS_ALPHA",
-    "IS_ASCII",
-    "IS_DIGIT",
-    "IS_LOWER",
-    "IS_UPPER",
-    "IS_TITLE",
-    "IS_PUNCT",
-    "IS_SPACE",
-    "IS_STOP",
-    "IS_SENT_START",
-    "LIKE_NUM",
-    "LIKE_URL",
-    "LIKE_EMAIL",
-    "SPACY",
-    "OP",
-}
 
 
 class Label(BaseModel):
@@ -84,19 +55,29 @@ class Label(BaseModel):
 
     @field_validator("patterns")
     @classmethod
-    def _patterns_use_known_attributes(
+    def _patterns_are_spacy_token_patterns(
         cls, value: tuple[tuple[dict[str, Any], ...], ...]
     ) -> tuple[tuple[dict[str, Any], ...], ...]:
+        # Checked by spaCy's own schema (attributes and values, "OP": "++" included) when the
+        # taxonomy is read: the matcher is built only in enrich, after ingest has run.
+        from spacy.errors import MatchPatternError
+        from spacy.matcher import Matcher
+        from spacy.vocab import Vocab
+
+        matcher = Matcher(Vocab(), validate=True)
         for number, pattern in enumerate(value):
             if not pattern:
                 raise ValueError(f"pattern {number} is empty; give at least one token")
-            for token in pattern:
-                unknown = set(token) - _PATTERN_KEYS
-                if unknown:
-                    raise ValueError(
-                        f"pattern {number} uses unknown token attribute(s) {sorted(unknown)}; "
-                        "see https://spacy.io/usage/rule-based-matching"
-                    )
+            try:
+                matcher.add(f"pattern {number}", [list(pattern)])
+            except MatchPatternError as exc:
+                said = "; ".join(
+                    line[2:] for line in str(exc).splitlines() if line.startswith("- ")
+                )
+                raise ValueError(
+                    f"pattern {number} is no spaCy token pattern ({said}); see "
+                    "https://spacy.io/usage/rule-based-matching"
+                ) from None
         return value
 
 
@@ -178,11 +159,28 @@ def read_labelled_examples(path: Path, taxonomy: Taxonomy) -> list[tuple[str, st
     ``label`` is a stage or theme key; ``dimension`` (stage or theme) may be left out when the
     key is unambiguous. Returns (dimension, label, text) triples. Errors name the row.
     """
-    import csv
-
     stage_keys = {label.key for label in taxonomy.stages}
     theme_keys = {label.key for label in taxonomy.themes}
     rows: list[tuple[str, str, str]] = []
+    if not path.is_file():
+        raise ConfigError(
+            f"{path}: labelled examples file not found (or not a file); check the "
+            "`tagging.labelled_examples` setting"
+        )
+    try:
+        return _read_labelled_rows(path, stage_keys, theme_keys, rows)
+    except UnicodeDecodeError:
+        raise ConfigError(
+            f"{path}: labelled examples must be UTF-8; save the file as UTF-8 "
+            "(`tagging.labelled_examples`)"
+        ) from None
+
+
+def _read_labelled_rows(
+    path: Path, stage_keys: set[str], theme_keys: set[str], rows: list[tuple[str, str, str]]
+) -> list[tuple[str, str, str]]:
+    import csv
+
     with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         missing = {"text", "label"} - set(reader.fieldnames or [])

@@ -1,0 +1,53 @@
+"""config.taxonomy: a taxonomy or labelled-examples file a user edits fails when read, naming it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from config import ConfigError
+from config.taxonomy import BUNDLED_TAXONOMY, load_taxonomy, read_labelled_examples
+
+
+def _with_pattern(tmp_path: Path, pattern: list[dict]) -> Path:
+    taxonomy = yaml.safe_load(BUNDLED_TAXONOMY.read_text(encoding="utf-8"))
+    taxonomy["stages"][0]["patterns"] = [pattern]
+    path = tmp_path / "taxonomy.yaml"
+    path.write_text(yaml.safe_dump(taxonomy), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("pattern", "says"),
+    [
+        ([{"LEMMA": "start", "OP": "++"}], "OP"),
+        ([{"LEMMA": {"IN": "start"}}], "IN"),
+        ([{"LENGTH": "long"}], "LENGTH"),
+        ([{"LEMMAS": "start"}], "LEMMAS"),
+    ],
+)
+def test_a_pattern_spacy_would_refuse_fails_when_the_taxonomy_is_read(tmp_path, pattern, says):
+    """Not in enrich, after ingest has written: spaCy's own schema checks it on load."""
+    path = _with_pattern(tmp_path, pattern)
+    with pytest.raises(ConfigError, match=r"stages\[0\]\.patterns.*pattern 0 is no spaCy") as err:
+        load_taxonomy(path)
+    assert str(path) in str(err.value) and says in str(err.value)
+
+
+def test_any_attribute_spacys_matcher_knows_is_accepted(tmp_path):
+    path = _with_pattern(tmp_path, [{"SHAPE": "dd"}, {"LOWER": {"IN": ["days", "weeks"]}}])
+    assert load_taxonomy(path).stages[0].patterns[0][0] == {"SHAPE": "dd"}
+
+
+@pytest.mark.parametrize("make", ["missing", "folder", "latin-1"])
+def test_a_labelled_examples_file_that_cannot_be_read_names_the_setting(tmp_path, make):
+    path = tmp_path / "labelled.csv"
+    if make == "folder":
+        path.mkdir()
+    elif make == "latin-1":
+        path.write_bytes("text,label\nLe caf\u00e9 \u00e9tait froid,usage\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"tagging\.labelled_examples") as err:
+        read_labelled_examples(path, load_taxonomy())
+    assert str(path) in str(err.value)
