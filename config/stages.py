@@ -6,6 +6,7 @@ Read and validated with the rest of the settings (:mod:`config.settings`).
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, fields
 from datetime import UTC, datetime
@@ -130,7 +131,11 @@ class EnrichSettings(StrictModel):
             "use 1."
         ),
     )
-    supported_languages: tuple[str, ...] = ("en",)
+    supported_languages: tuple[str, ...] = Field(
+        default=("en",),
+        min_length=1,
+        description="ISO 639-1 codes of the languages tagged; a comment in another is kept untagged.",
+    )
     language_min_confidence: float = Field(
         default=0.5,
         ge=0,
@@ -162,6 +167,31 @@ class EnrichSettings(StrictModel):
     severity_weights: dict[Literal["source", "text", "intensity"], float] = Field(
         default_factory=lambda: {"source": 0.4, "text": 0.35, "intensity": 0.25}
     )
+
+    @field_validator("supported_languages", mode="before")
+    @classmethod
+    def _iso_codes(cls, value: Any) -> Any:
+        # "EN" is "en"; "English" would silently leave every comment untagged.
+        if not isinstance(value, list | tuple):
+            return value
+        codes = [str(code).strip().lower() for code in value]
+        wrong = [code for code in codes if not re.fullmatch(r"[a-z]{2}", code)]
+        if wrong:
+            raise ValueError(
+                f"expected ISO 639-1 codes such as 'en' or 'de', got {wrong}: a comment's "
+                "detected language is compared with these"
+            )
+        return codes
+
+    @field_validator("severity_weights")
+    @classmethod
+    def _weights_weigh(cls, value: dict[str, float]) -> dict[str, float]:
+        negative = sorted(name for name, weight in value.items() if weight < 0)
+        if negative:
+            raise ValueError(f"weights must not be negative: {negative}")
+        if value and not any(value.values()):
+            raise ValueError("at least one weight must be above 0 (else every severity is 0)")
+        return value
 
 
 class ClusterSettings(StrictModel):

@@ -213,6 +213,34 @@ def test_an_unknown_delimiter_name_says_what_is_accepted(tmp_path):
         load_settings(path, environ={})
 
 
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ("enrich: {supported_languages: [English]}", r"supported_languages'.*ISO 639-1"),
+        ("enrich: {supported_languages: []}", r"supported_languages'"),
+        ("enrich: {severity_weights: {source: -1}}", r"severity_weights'.*negative"),
+        (
+            "enrich: {severity_weights: {source: 0, text: 0, intensity: 0}}",
+            r"severity_weights'.*above 0",
+        ),
+    ],
+)
+def test_a_setting_that_would_silently_drop_or_flatten_every_comment_is_refused(
+    tmp_path, section, message
+):
+    """'English' is no code a detector returns: every comment would be left untagged."""
+    path = tmp_path / "c.yaml"
+    path.write_text(section + "\n")
+    with pytest.raises(ConfigError, match=message):
+        load_settings(path, environ={})
+
+
+def test_a_language_code_is_read_in_any_case(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("enrich: {supported_languages: [EN, ' de']}\n")
+    assert load_settings(path, environ={}).enrich.supported_languages == ("en", "de")
+
+
 def test_normalisation_settings_do_not_change_how_files_are_read(tmp_path):
     plain, custom = tmp_path / "a.yaml", tmp_path / "b.yaml"
     plain.write_text(TWEETS_SOURCE)
