@@ -197,16 +197,19 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         first_line: dict[Any, int] = {}
         for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # "<<: *defaults": the base loader merges it, and a key may override it
             key = self.construct_object(key_node, deep=deep)
             try:
-                line = first_line.setdefault(key, key_node.start_mark.line + 1)
+                seen = key in first_line
             except TypeError:
                 continue  # an unhashable key: the base loader reports it
-            if line != key_node.start_mark.line + 1:
+            if seen:  # on another line, or twice in one {flow: mapping, flow: ...}
                 raise _DuplicateKeyError(
-                    problem=f"key {key!r} appears twice (first on line {line})",
+                    problem=f"key {key!r} appears twice (first on line {first_line[key]})",
                     problem_mark=key_node.start_mark,
                 )
+            first_line[key] = key_node.start_mark.line + 1
         return super().construct_mapping(node, deep=deep)
 
 

@@ -113,6 +113,21 @@ def test_a_key_given_twice_is_an_error_naming_the_file_key_and_line(tmp_path):
     assert str(path) in str(info.value)
 
 
+def test_a_key_given_twice_in_one_flow_mapping_is_an_error_too(tmp_path):
+    """The bundled config writes weights as {reach: 0.30, ...}: a copy there was last-wins."""
+    path = tmp_path / "dup.yaml"
+    path.write_text("rank:\n  weights: {reach: 0.30, severity: 0.25, reach: 0.9}\n")
+    with pytest.raises(ConfigError, match=r"line 2: key 'reach' appears twice \(first on line 2\)"):
+        load_settings(path, environ={})
+
+
+def test_a_yaml_merge_key_is_read_and_may_be_overridden(tmp_path):
+    path = tmp_path / "merge.yaml"
+    path.write_text("report:\n  <<: {top: 5, title: Hassles}\n  top: 7\n")
+    report = load_settings(path, environ={}).report
+    assert (report.top, report.title) == (7, "Hassles")
+
+
 def test_a_mistyped_variable_warns_with_the_closest_name(tmp_path):
     with pytest.warns(ConfigWarning) as caught:
         settings = load_settings(
