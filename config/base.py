@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import PurePath
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 
 class ConfigError(ValueError):
@@ -17,9 +18,15 @@ class ConfigWarning(UserWarning):
 
 
 class StrictModel(BaseModel):
-    """A settings section: unknown keys are refused, values are frozen."""
+    """A settings section: unknown keys are refused, values are frozen, ``~`` is the home."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*")
+    @classmethod
+    def _expand_home(cls, value: Any) -> Any:
+        # "~/cx/hasslemap.duckdb" would otherwise be a folder named "~" in the working one.
+        return value.expanduser() if isinstance(value, PurePath) else value
 
 
 def dotted_key(loc: tuple[Any, ...]) -> str:

@@ -10,6 +10,7 @@ import json
 import re
 from collections.abc import Mapping
 from datetime import date
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import (
@@ -178,6 +179,11 @@ class FilesSourceConfig(SourceConfig):
     compression: Literal["auto", "none", "gzip"] = Field(
         default="auto", description="auto: gzip when the file starts with gzip's magic bytes."
     )
+
+    @field_validator("path")
+    @classmethod
+    def _expand_home_in_glob(cls, value: str) -> str:
+        return str(Path(value).expanduser()) if value.startswith("~") else value
 
     @field_validator("delimiter")
     @classmethod

@@ -128,6 +128,21 @@ def test_a_yaml_merge_key_is_read_and_may_be_overridden(tmp_path):
     assert (report.top, report.title) == (7, "Hassles")
 
 
+def test_a_path_may_start_at_the_home_folder(tmp_path, monkeypatch):
+    """'~/cx/...' was a folder named '~' in the working directory."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "warehouse: ~/cx/hasslemap.duckdb\nreport: {out_dir: ~/reports}\n"
+        + TWEETS_SOURCE.replace("path: x.csv", "path: ~/in/*.csv")
+    )
+    settings = load_settings(path, environ={})
+    home = tmp_path / "home"
+    assert settings.warehouse == home / "cx" / "hasslemap.duckdb"
+    assert settings.report.out_dir == home / "reports"
+    assert settings.sources[0].path == str(home / "in" / "*.csv")
+
+
 def test_a_mistyped_variable_warns_with_the_closest_name(tmp_path):
     with pytest.warns(ConfigWarning) as caught:
         settings = load_settings(
