@@ -51,13 +51,18 @@ def _alerts_alone(conn: Any, settings: Settings, run_id: str, report: str | None
         return send_alerts(conn, settings, run_id, report)
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:500]
-        pending = len(read_pending(conn))
+        pending = len({hassle_id for hassle_id, _ in read_pending(conn)})  # a hassle, one alert
         get_run_logger().error(
-            "alerts failed, the run goes on: %s; %d alert(s) pending for the next run",
+            "alerts failed, the run goes on: %s; %d hassle(s) pending for the next runs",
             error,
             pending,
         )
-        return {"failed": True, "error": error, "pending": pending}
+        return {
+            "failed": True,
+            "error": error,
+            "pending": pending,
+            "max_per_run": settings.alerts.max_per_run,
+        }
 
 
 def _not_ready(exc: ConfigError) -> State:

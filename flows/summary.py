@@ -116,9 +116,15 @@ def run_warnings(stages: Mapping[str, Any], settings: Settings) -> list[str]:
     warnings.extend(stages["ingest"].get("sources_unconfigured", []))
     alerts = stages.get("alerts", {})
     if alerts.get("failed"):
+        pending, per_run = alerts.get("pending", 0), alerts.get("max_per_run")
+        when = (
+            f"go out from the next run on, at most {per_run:,} a run (`alerts.max_per_run`)"
+            if per_run and pending > per_run
+            else "go out with the next run"
+        )
         warnings.append(
-            f"alerts failed: {alerts.get('error')}; {alerts.get('pending', 0):,} alert(s) wait "
-            "in `alerts_pending` and go out with the next run"
+            f"alerts failed: {alerts.get('error')}; {pending:,} hassle alert(s) wait in "
+            f"`alerts_pending` and {when}"
         )
     if dropped := alerts.get("pending_dropped"):
         reasons = ", ".join(f"{n:,} {reason}" for reason, n in dropped.items())

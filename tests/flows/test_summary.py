@@ -81,11 +81,22 @@ def test_the_run_summary_ends_with_failed_alerts_and_how_many_wait(tmp_path, cap
     from flows.cli import _print_summary
 
     alerts = {"failed": True, "error": "AlertDeliveryError: webhook answered 500", "pending": 10}
-    _print_summary(_result(tmp_path, {}, {"alerts": alerts}), _settings(tmp_path))
+    _print_summary(
+        _result(tmp_path, {}, {"alerts": {**alerts, "max_per_run": 10}}), _settings(tmp_path)
+    )
     output = " ".join(capsys.readouterr().out.split())
     assert output.endswith(  # last, where a mailed summary is read
-        "alerts failed: AlertDeliveryError: webhook answered 500; 10 alert(s) wait in "
+        "alerts failed: AlertDeliveryError: webhook answered 500; 10 hassle alert(s) wait in "
         "`alerts_pending` and go out with the next run"
+    )
+    # More than one run sends: the operator is not told they all go out tomorrow.
+    alerts = {**alerts, "pending": 16, "max_per_run": 10}
+    [warning] = run_warnings(
+        _result(tmp_path, {}, {"alerts": alerts})["stages"], _settings(tmp_path)
+    )
+    assert warning.endswith(
+        "16 hassle alert(s) wait in `alerts_pending` and go out from the next run on, at most "
+        "10 a run (`alerts.max_per_run`)"
     )
 
 
