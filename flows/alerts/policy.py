@@ -151,7 +151,8 @@ def choose_alerts(
     ``alerts.new_min_fresh_share`` of its units come from comments newer than the clustering
     before (``fresh_share``; None, as on the first clustering, counts as emerging); as
     ``rising`` when its 7-day trend is ``rising`` (already significance-guarded by the ranker)
-    and its 7-day ratio is at least ``alerts.rising_ratio``. Generic hassles never alert, and a (hassle, state) already in
+    and its 7-day ratio is at least ``alerts.rising_ratio``, or when it is a known hassle whose
+    7-day trend is ``new`` (back from silence: no mention in the 28 days before). Generic hassles never alert, and a (hassle, state) already in
     ``sent`` is skipped. A hassle that qualifies for both gets one alert with both states.
     A ``new`` alert a run held back or could not deliver (in ``pending``) qualifies while its
     hassle is ranked, even once the hassle is no longer new (the next night's clustering makes
@@ -188,14 +189,27 @@ def stale_rising(
     """
     if not candidates:
         return []
-    still_rising = {r["hassle_id"] for r in candidates if r.get("trend_7d") == RISING}
+    still_rising = {r["hassle_id"] for r in candidates if _is_rising(r)}
     return sorted(h for h, state in sent if state == RISING and h not in still_rising)
 
 
+def _is_rising(row: Mapping[str, Any]) -> bool:
+    """Whether the row's 7-day trend rises: ``rising``, or a known hassle's ``new`` trend.
+
+    A ``new`` 7-day trend is a significant burst with no mention in the 28 days before: a
+    hassle that comes back from silence rises without bound. A hassle that is itself new
+    alerts as new instead.
+    """
+    trend = row.get("trend_7d")
+    return trend == RISING or (trend == NEW and row.get("status") != NEW)
+
+
 def _rises_enough(row: Mapping[str, Any], cfg: AlertSettings) -> bool:
-    """Whether the row's 7-day trend is ``rising`` by at least ``alerts.rising_ratio``."""
+    """Whether the row's 7-day trend rises by at least ``alerts.rising_ratio`` (a new one does)."""
+    if row.get("trend_7d") == NEW:
+        return _is_rising(row)
     ratio = row.get("trend_7d_ratio")
-    return row.get("trend_7d") == RISING and ratio is not None and ratio >= cfg.rising_ratio
+    return _is_rising(row) and ratio is not None and ratio >= cfg.rising_ratio
 
 
 def stale_pending(

@@ -27,6 +27,7 @@ from flows.alerts import (
     stale_pending,
     stale_rising,
 )
+from flows.alerts.messages import ratio_text
 from nlp.redact import redact_pii
 from warehouse import alerts as store
 from warehouse.connection import connect_warehouse, run_sql
@@ -376,6 +377,18 @@ def test_a_rise_below_the_threshold_or_not_significant_does_not_alert():
     assert (
         len(choose_alerts([candidate(**{**RISING, "trend_7d_ratio": 1.5})], set(), SETTINGS)) == 1
     )
+
+
+def test_a_known_hassle_back_from_silence_alerts_as_rising_and_a_new_one_as_new():
+    """A significant burst with no mention in the 28 days before rises without bound."""
+    back = {"trend": "new", "trend_7d": "new", "trend_7d_ratio": None, "trend_7d_p": 1e-9}
+    [alert] = choose_alerts([candidate(**back)], set(), SETTINGS)
+    assert (alert.states, alert.trend_7d) == (("rising",), "new")
+    assert "not in the 28 before" in ratio_text(alert)
+    new = choose_alerts([candidate(status="new", **back)], set(), SETTINGS)
+    assert [a.states for a in new] == [("new",)]
+    # Sent as rising, it is not cleared (and sent again) while the burst goes on.
+    assert stale_rising([candidate(**back)], {("H-0001", "rising")}) == []
 
 
 def test_generic_hassles_never_alert():
