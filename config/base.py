@@ -40,12 +40,15 @@ def dotted_key(loc: tuple[Any, ...]) -> str:
     return out or "(top level)"
 
 
-def describe_problem(error: Mapping[str, Any]) -> str:
-    """What a pydantic error expects, worded for the person fixing the config."""
+def describe_problem(error: Mapping[str, Any], example: str = "config/hasslemap.yaml") -> str:
+    """What a pydantic error expects, worded for the person fixing the config.
+
+    ``example``: the bundled file that lists every key of the file being read.
+    """
     kind = error["type"]
     given = error.get("input")
     if kind == "extra_forbidden":
-        return "unknown key; remove it or check its spelling against config/hasslemap.yaml"
+        return f"unknown key; remove it or check its spelling against {example}"
     if kind == "missing":
         return "required but missing; add it"
     if kind == "literal_error":

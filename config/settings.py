@@ -284,8 +284,12 @@ def describe_errors(
     path: Path | None,
     origins: dict[tuple[str, ...], str],
     data: Mapping[str, Any] | None = None,
+    example: str = "config/hasslemap.yaml",
 ) -> str:
-    """One line per validation problem: the file or variable, the key and what is expected."""
+    """One line per validation problem: the file or variable, the key and what is expected.
+
+    ``example``: the bundled file that lists every key, named for an unknown one.
+    """
     lines = []
     for error in exc.errors():
         loc = tuple(str(part) for part in error["loc"])
@@ -308,7 +312,7 @@ def describe_errors(
         else:
             where = file
         source = _source_name(error["loc"], data)
-        lines.append(f"{where}: key '{key}': {describe_problem(error)}{source}")
+        lines.append(f"{where}: key '{key}': {describe_problem(error, example)}{source}")
     return "invalid configuration:\n  " + "\n  ".join(lines)
 
 

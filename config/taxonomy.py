@@ -147,7 +147,9 @@ def load_taxonomy(path: Path | None = None) -> Taxonomy:
         return Taxonomy.model_validate(read_yaml(path))
     except ValidationError as exc:
         raise ConfigError(
-            describe_errors(exc, path, {}).replace("invalid configuration", "invalid taxonomy")
+            describe_errors(exc, path, {}, example="config/taxonomy.yaml").replace(
+                "invalid configuration", "invalid taxonomy"
+            )
         ) from None
     except yaml.YAMLError as exc:  # pragma: no cover - _read_yaml already converts these
         raise ConfigError(f"{path}: {exc}") from None

@@ -51,3 +51,12 @@ def test_a_labelled_examples_file_that_cannot_be_read_names_the_setting(tmp_path
     with pytest.raises(ConfigError, match=r"tagging\.labelled_examples") as err:
         read_labelled_examples(path, load_taxonomy())
     assert str(path) in str(err.value)
+
+
+def test_an_unknown_taxonomy_key_points_at_the_bundled_taxonomy(tmp_path):
+    taxonomy = yaml.safe_load(BUNDLED_TAXONOMY.read_text(encoding="utf-8"))
+    taxonomy["stages"][0]["exmples"] = ["typo"]
+    path = tmp_path / "taxonomy.yaml"
+    path.write_text(yaml.safe_dump(taxonomy), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"exmples': unknown key.*against config/taxonomy\.yaml"):
+        load_taxonomy(path)
