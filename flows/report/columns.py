@@ -139,6 +139,16 @@ def _count_column(name: str, header: str, **options: Any) -> Column:
     )
 
 
+def _share_column(name: str, header: str) -> Column:
+    """A data column of a share of the hassle's sentences (``RankedHassle.<name>``), 0..1."""
+
+    def value(h: RankedHassle, n: Names) -> float | None:
+        share = getattr(h, name)
+        return None if share is None else round(share, 3)
+
+    return Column(name, header, value, numeric=True, targets=frozenset({CSV, ARTIFACT}))
+
+
 for _column in (
     Column("rank", "#", lambda h, n: h.rank, numeric=True),
     Column("hassle_id", "Id", lambda h, n: h.hassle_id, targets=frozenset({CSV, ARTIFACT, CLI})),
@@ -148,21 +158,9 @@ for _column in (
     Column("stage", "Stage", lambda h, n: n.stage(h.stage), optional=True),
     # A stage or theme is the commonest among the hassle's sentences: its share says how
     # mixed they are ("need awareness" on 17% of them is thin evidence).
-    Column(
-        "stage_share",
-        "Stage share",
-        lambda h, n: None if h.stage_share is None else round(h.stage_share, 3),
-        numeric=True,
-        targets=frozenset({CSV, ARTIFACT}),
-    ),
+    _share_column("stage_share", "Stage share"),
     Column("theme", "Theme", lambda h, n: n.theme(h.theme), optional=True),
-    Column(
-        "theme_share",
-        "Theme share",
-        lambda h, n: None if h.theme_share is None else round(h.theme_share, 3),
-        numeric=True,
-        targets=frozenset({CSV, ARTIFACT}),
-    ),
+    _share_column("theme_share", "Theme share"),
     Column("score", "Score", _score_value, text=lambda h, n: f"{100 * h.score:.0f}", numeric=True),
     _count_column("customers", "Customers"),
     _count_column("comments", "Comments", targets=frozenset({CSV, ARTIFACT})),

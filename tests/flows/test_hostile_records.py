@@ -164,6 +164,20 @@ def test_a_reader_failing_mid_file_keeps_what_was_read_and_the_run_goes_on(
     assert set(loaded(tmp_path)) == {"G1", "G2", "G10", "G11"}
 
 
+def parquet_tickets_config(tmp_path: Path, table: pa.Table, write_config, **settings) -> Path:
+    """A config whose ticket source reads ``table`` as in/t.parquet (no replies, product or value)."""
+    path = tmp_path / "in" / "t.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, path)
+    source = ticket_source(path, fmt="parquet")
+    source["fields"] = {
+        k: v
+        for k, v in source["fields"].items()
+        if k not in ("replies", "product", "customer_value")
+    }
+    return write_config([source], **settings)
+
+
 def test_a_parquet_timestamp_past_year_9999_is_quarantined_not_fatal(tmp_path, write_config):
     now = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=1)
     stamps = [now, datetime(9999, 12, 31), now]
@@ -184,16 +198,7 @@ def test_a_parquet_timestamp_past_year_9999_is_quarantined_not_fatal(tmp_path, w
             ),
         }
     )
-    path = tmp_path / "in" / "t.parquet"
-    path.parent.mkdir(parents=True)
-    pq.write_table(table, path)
-    source = ticket_source(path, fmt="parquet")
-    source["fields"] = {
-        k: v
-        for k, v in source["fields"].items()
-        if k not in ("replies", "product", "customer_value")
-    }
-    config = write_config([source])
+    config = parquet_tickets_config(tmp_path, table, write_config)
 
     run_ingest(config)
 
@@ -215,16 +220,7 @@ def test_a_parquet_export_that_renamed_a_mapped_column_is_quarantined_naming_it(
             "created_at": [now, now],
         }
     )
-    path = tmp_path / "in" / "t.parquet"
-    path.parent.mkdir(parents=True)
-    pq.write_table(table, path)
-    source = ticket_source(path, fmt="parquet")
-    source["fields"] = {
-        k: v
-        for k, v in source["fields"].items()
-        if k not in ("replies", "product", "customer_value")
-    }
-    config = write_config([source])
+    config = parquet_tickets_config(tmp_path, table, write_config)
 
     ingest(str(config))
 
