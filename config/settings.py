@@ -256,6 +256,8 @@ def _apply_env_overrides(
             value = yaml.safe_load(raw) if raw.strip() else raw
         except (yaml.YAMLError, ValueError):  # "2000-13-01" is a timestamp YAML cannot build
             value = raw
+        if isinstance(value, str):
+            value = raw.strip()  # YAML read " #1 this week" as a comment: a variable has none
         node = merged
         for key in keys[:-1]:
             child = node.get(key)

@@ -466,6 +466,8 @@ class AlertSettings(StrictModel):
     def _webhook_is_http_url(cls, value: str | None) -> str | None:
         if value is None:
             return value
+        if value.startswith(("http://", "https://")) and any(ch.isspace() for ch in value):
+            raise ValueError("the URL has a space or line break in it; paste it again whole")
         try:
             TypeAdapter(HttpUrl).validate_python(value)
         except ValidationError:

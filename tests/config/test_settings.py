@@ -143,6 +143,28 @@ def test_a_path_may_start_at_the_home_folder(tmp_path, monkeypatch):
     assert settings.sources[0].path == str(home / "in" / "*.csv")
 
 
+def test_an_environment_value_keeps_a_hash_and_reads_numbers_and_lists(tmp_path):
+    """A variable is no YAML file: '#1' is part of the title, not a comment."""
+    settings = load_settings(
+        None,
+        environ={
+            "HASSLEMAP_REPORT__TITLE": "Top hassles #1 this week",
+            "HASSLEMAP_REPORT__TOP": "7",
+            "HASSLEMAP_ENRICH__SUPPORTED_LANGUAGES": "[en, de]",
+        },
+    )
+    assert settings.report.title == "Top hassles #1 this week"
+    assert settings.report.top == 7
+    assert settings.enrich.supported_languages == ("en", "de")
+
+
+def test_a_webhook_url_with_a_space_in_it_is_refused(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("alerts: {webhook_url: 'https://hooks.example.com/T0 01/x'}\n")
+    with pytest.raises(ConfigError, match="webhook_url': the URL has a space"):
+        load_settings(path, environ={})
+
+
 def test_a_mistyped_variable_warns_with_the_closest_name(tmp_path):
     with pytest.warns(ConfigWarning) as caught:
         settings = load_settings(
