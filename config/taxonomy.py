@@ -194,6 +194,11 @@ def _read_labelled_rows(
             dimension = (row.get("dimension") or "").strip()
             if not text or not label:
                 raise ConfigError(f"{path}: row {line}: text and label must both be filled in")
+            if not dimension and label in stage_keys and label in theme_keys:
+                raise ConfigError(
+                    f"{path}: row {line}: {label!r} is both a stage and a theme key; fill in "
+                    "the dimension column (stage or theme)"
+                )
             if not dimension:
                 dimension = (
                     "stage" if label in stage_keys else "theme" if label in theme_keys else ""

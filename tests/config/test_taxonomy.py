@@ -60,3 +60,21 @@ def test_an_unknown_taxonomy_key_points_at_the_bundled_taxonomy(tmp_path):
     path.write_text(yaml.safe_dump(taxonomy), encoding="utf-8")
     with pytest.raises(ConfigError, match=r"exmples': unknown key.*against config/taxonomy\.yaml"):
         load_taxonomy(path)
+
+
+def test_a_label_that_is_both_a_stage_and_a_theme_needs_its_dimension(tmp_path):
+    taxonomy = yaml.safe_load(BUNDLED_TAXONOMY.read_text(encoding="utf-8"))
+    shared = taxonomy["stages"][0]["key"]
+    taxonomy["themes"][0]["key"] = shared
+    path = tmp_path / "taxonomy.yaml"
+    path.write_text(yaml.safe_dump(taxonomy), encoding="utf-8")
+    labelled = tmp_path / "labelled.csv"
+    labelled.write_text(f"text,label,dimension\nWhere do I start,{shared},\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"row 2: .* is both a stage and a theme key"):
+        read_labelled_examples(labelled, load_taxonomy(path))
+    labelled.write_text(
+        f"text,label,dimension\nWhere do I start,{shared},theme\n", encoding="utf-8"
+    )
+    assert read_labelled_examples(labelled, load_taxonomy(path)) == [
+        ("theme", shared, "Where do I start")
+    ]
