@@ -184,6 +184,16 @@ def _choose_delimiter(first_line: str, required: list[str]) -> str:
     return ","
 
 
+def _refuse_wide_encoding(nuls: int, length: int, where: str) -> None:
+    """Raise ``wrong_encoding`` when a first line is mostly NUL bytes (every other one: UTF-16)."""
+    if nuls > length // 4:
+        raise FileProblem(
+            "wrong_encoding",
+            f"{where} is mostly NUL bytes: the file looks UTF-16 (or another wide encoding); "
+            "export or save it as UTF-8",
+        )
+
+
 def iter_csv(
     stream: IO[bytes], *, delimiter: str, required: list[str], setting: str = "delimiter"
 ) -> Iterator[RawItem]:
@@ -219,12 +229,7 @@ def iter_csv(
     except StopIteration:
         raise FileProblem("empty_file", "the file is empty; expected a header row") from None
     tap.replay(tap.take()[1])
-    if first_line.count("\x00") > len(first_line) // 4:  # every other byte NUL: UTF-16
-        raise FileProblem(
-            "wrong_encoding",
-            "the header is mostly NUL bytes: the file looks UTF-16 (or another wide "
-            "encoding); export or save it as UTF-8",
-        )
+    _refuse_wide_encoding(first_line.count("\x00"), len(first_line), "the header")
     if delimiter == "auto":
         delimiter = _choose_delimiter(first_line, required)
     reader = csv.reader(tap, delimiter=delimiter)
@@ -317,12 +322,7 @@ _JSONL_HINT = "JSON Lines holds one object per line (e.g. jq -c '.[]' in.json > 
 
 def _check_jsonl_start(raw_bytes: bytes, line: str) -> None:
     """Raise a :class:`FileProblem` when a JSONL file's first line shows it is something else."""
-    if raw_bytes.count(b"\x00") > len(raw_bytes) // 4:
-        raise FileProblem(
-            "wrong_encoding",
-            "the first line is mostly NUL bytes: the file looks UTF-16 (or another wide "
-            "encoding); export or save it as UTF-8",
-        )
+    _refuse_wide_encoding(raw_bytes.count(b"\x00"), len(raw_bytes), "the first line")
     start = line.lstrip("\ufeff \t")
     if start.startswith("[") and _opens_an_array_of_objects(line):
         raise FileProblem(
