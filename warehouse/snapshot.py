@@ -15,9 +15,9 @@ in is redacted once, then looked up at later snapshots while the redactor's vers
 Raw customer text stays out: comments and units lose their text (the redacted text is in
 ``comments_redacted``), rejected rows lose ``raw_text``, and there are no embeddings. What
 text is left is redacted again on the way in (rejected reasons, run errors, hassle labels and
-keyphrases), and customer ids are pseudonymised: ``customer_id`` becomes ``cust_`` and 32 hex
-digits of HMAC-SHA256 under a key that stays in the warehouse (table ``snapshot_key``, made
-once per warehouse and never copied). The same customer keeps the same pseudonym from one
+keyphrases, those of each run's ``hassle_runs`` too), and customer ids are pseudonymised:
+``customer_id`` becomes ``cust_`` and 32 hex digits of HMAC-SHA256 under a key that stays in
+the warehouse (table ``snapshot_key``, made once per warehouse and never copied). The same customer keeps the same pseudonym from one
 snapshot to the next, so journeys and customer counts still work.
 
 Leftovers of an interrupted write (``.NAME.PID.partial`` and its ``.wal``) are removed before
@@ -75,7 +75,9 @@ SNAPSHOT_TABLES: dict[str, str] = {
         "snapshot_redact(k)) AS keyphrases) FROM main.hassles"
     ),
     "hassle_runs": (
-        "CREATE TABLE analyst_snapshot.main.hassle_runs AS SELECT * FROM main.hassle_runs"
+        "CREATE TABLE analyst_snapshot.main.hassle_runs AS SELECT * REPLACE "
+        "(snapshot_redact(label) AS label, list_transform(keyphrases, k -> "
+        "snapshot_redact(k)) AS keyphrases) FROM main.hassle_runs"
     ),
     "hassle_members": (
         "CREATE TABLE analyst_snapshot.main.hassle_members AS SELECT * FROM main.hassle_members"

@@ -260,3 +260,30 @@ def test_texts_redacted_before_redactor_versions_were_kept_are_redacted_again(
         "INSERT INTO comments_redacted BY NAME SELECT comment_id, content_hash, text FROM comments",
     )  # as a warehouse older than migration 016
     assert refresh_redacted_text(small_warehouse, redact_pii, redactor="v1") == 3
+
+
+def test_no_stored_label_or_keyphrase_reaches_the_snapshot_unredacted(small_warehouse, tmp_path):
+    """Labels come from customer sentences: every table that keeps one redacts it."""
+    label, phrase = "refund for jane.doe@example.com", "call 5551234567"
+    run_sql(
+        small_warehouse,
+        "INSERT INTO hassles (hassle_id, label, keyphrases, quote_unit_ids, units, status, "
+        "first_seen, last_seen, first_run_id, last_run_id, centroid) VALUES ('H-0001', ?, [?], "
+        "[], 3, 'new', TIMESTAMP '2026-11-02', TIMESTAMP '2026-11-02', 'run-1', 'run-1', [1.0])",
+        [label, phrase],
+    )
+    run_sql(
+        small_warehouse,
+        "INSERT INTO hassle_runs (run_id, hassle_id, cluster, status, label, keyphrases, "
+        "quote_unit_ids, units, units_core) VALUES ('run-1', 'H-0001', 0, 'new', ?, [?], [], 3, 3)",
+        [label, phrase],
+    )
+    target = tmp_path / "analyst.duckdb"
+    write_snapshot(small_warehouse, target, "run-1", redact_pii, redactor="v1")
+    with duckdb.connect(str(target), read_only=True) as conn:
+        tables = [t for (t,) in conn.execute("SHOW TABLES").fetchall()]
+        dump = " ".join(str(conn.execute(f'SELECT * FROM "{t}"').fetchall()) for t in tables)
+    assert "hassle_runs" in tables and "jane.doe" not in dump and "5551234567" not in dump
+    assert snapshot_rows(target, "SELECT label, keyphrases FROM hassle_runs") == [
+        ("refund for [email]", ["call [phone]"])
+    ]
