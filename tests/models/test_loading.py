@@ -112,6 +112,19 @@ def test_frozen_bf16_trace_agrees_with_fp32_on_any_batch_shape(
     assert np.isfinite(single).all() and np.isfinite(long).all()
 
 
+def test_the_frozen_trace_tells_sentence_transformers_its_device(traced: Trace):
+    """Freezing leaves no parameter to find the device by; without this the inputs of a trace
+    on CUDA stayed on the CPU and every encode failed (seen on an H200)."""
+    import torch
+
+    frozen = traced.first_load.model[0].model
+    assert not list(frozen.parameters())  # the weights are constants of the trace
+    assert frozen.device == torch.device("cpu")
+    # What sentence-transformers reads when a module has no parameters: a tensor attribute.
+    assert any(torch.is_tensor(v) and v.device == frozen.device for v in vars(frozen).values())
+    assert traced.first_load.model.device == frozen.device
+
+
 def test_onnx_backends_agree_with_fp32_and_reuse_their_export(
     torch_vectors: np.ndarray, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
 ):
