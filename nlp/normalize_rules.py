@@ -144,15 +144,27 @@ _GREETING_WORD = (
     rf"(?:{'|'.join(word + '+' for word in sorted(GREETINGS))}|heya|hiya|howdy|hallo|dear|"
     r"greetings|yo|good[ \t]+(?:morning|afternoon|evening|day))"
 )
-# Who is greeted: a listed word or a capitalised name, not a sentence's subject ("Hi I ...").
-_ADDRESSEE = (
-    r"(?:there|team|all|everyone|everybody|guys|folks|friends|support|sir|madam|sir/madam|"
-    r"sirs|again|to[ \t]+whom[ \t]+it[ \t]+may[ \t]+concern|"
-    r"(?-i:(?!(?:I|I'm|I've|My|The|Your|This|It|We|Why|What|How|When|So|Is|Can)\b)[A-Z][\w.'&/-]*))"
+# Who is greeted: a listed word or a capitalised name, not a sentence's subject ("Hi I ...")
+# nor a Title Case complaint's verb or negation ("Hi Spotify App Keeps Crashing!"). A word
+# in -ing or -ed is a verb after the first ("Hello Nimbus App Stopped Working!"), but may be
+# the name itself ("Hello Mohammed,").
+_NOT_NAME = (
+    r"(?:I|I'm|I've|My|The|Your|This|It|We|Why|What|How|When|So|Is|Can|Are|Was|Were|Has|Have|"
+    r"Had|Not|No|Never|Still|Again|Please|Keeps?|Crashes|Fails|Stops|Freezes|Won't|Can't|"
+    r"Cannot|Don't|Doesn't|Didn't|Isn't|Wasn't)\b"
 )
+_LISTED_ADDRESSEE = (
+    r"there|team|all|everyone|everybody|guys|folks|friends|support|sir|madam|sir/madam|"
+    r"sirs|again|to[ \t]+whom[ \t]+it[ \t]+may[ \t]+concern"
+)
+_ADDRESSEE = (
+    rf"(?:{_LISTED_ADDRESSEE}|(?-i:(?!{_NOT_NAME}|[A-Z]\w{{3,}}(?:ing|ed)\b)[A-Z][\w.'&/-]*))"
+)
+_FIRST_ADDRESSEE = rf"(?:{_LISTED_ADDRESSEE}|(?-i:(?!{_NOT_NAME})[A-Z][\w.'&/-]*))"
 # "Hi team," / "Hello Nimbus support!" / "Good morning," / "Dear Sir/Madam,"
 _GREETING = re.compile(
-    rf"[ \t]*{_GREETING_WORD}\b(?:[ \t]+{_ADDRESSEE}){{0,4}}[ \t]*(?:[,!:;\n]|\.(?=\s)|[ \t]-[ \t])\s*"
+    rf"[ \t]*{_GREETING_WORD}\b(?:[ \t]+{_FIRST_ADDRESSEE}(?:[ \t]+{_ADDRESSEE}){{0,3}})?"
+    r"[ \t]*(?:[,!:;\n]|\.(?=\s)|[ \t]-[ \t])\s*"
     # "Hey why is ..." / "Hi there I ...": the greeting word (and a listed addressee) alone.
     rf"|[ \t]*{_GREETING_WORD}(?:[ \t]+(?:there(?![ \t]+(?:is|are|was|were|seems|has|'s)\b)|"
     r"team|all|everyone|guys|folks))?[ \t]+(?=\S)",
@@ -189,12 +201,20 @@ _SIGNOFF_WORD = (
     rf"all[ \t]+the[ \t]+best|take[ \t]+care|{_THANKS_CORE}{_THANKS_TAIL})"
 )
 _NAME = r"(?-i:[A-Z][\w.'-]*(?:[ \t]+[A-Z][\w.'-]*){0,2})"
+# A word that makes a line a sentence, not a signature's name, title or number.
+_SENTENCE_WORD = (
+    r"(?:is|are|was|were|be|been|not|no|never|still|my|me|it|i|i'm|you|we|they|has|have|had|"
+    r"does|did|do|can|could|will|would|won't|can't|cannot|don't|doesn't|didn't|isn't|wasn't|"
+    r"again|too|please|why|how|what|when)"
+)
 # A sign-off line at the end, and up to four short lines under it (name, title, phone).
 # After "Thanks!" or "Regards." only a name; after "Thanks," or "Regards" a name, a title, a
-# phone number or address, but no question or exclamation ("Thanks\nwhy is it late?" stays).
+# phone number or address, but no question or exclamation ("Thanks\nwhy is it late?" stays)
+# and no line that reads as a sentence ("Thanks\nJohn\nStill no refund" keeps its last line).
 _SIGNOFF_BLOCK = re.compile(
     rf"(?:^|\n)[ \t]*{_SIGNOFF_WORD}[ \t]*"
-    rf"(?:[.!]+(?:[ \t]*\n[ \t]*{_NAME})?|[,-]?[ \t]*(?:{_NAME})?[ \t]*(?:\n[ \t]*[^\n!?]{{0,40}}){{0,4}})\s*$",
+    rf"(?:[.!]+(?:[ \t]*\n[ \t]*{_NAME})?|[,-]?[ \t]*(?:{_NAME})?[ \t]*"
+    rf"(?:\n[ \t]*(?![^\n]*\b{_SENTENCE_WORD}\b)[^\n!?]{{0,40}}){{0,4}})\s*$",
     re.IGNORECASE,
 )
 # Anywhere (a ticket's text is its description, then the customer's replies): a line that is

@@ -153,6 +153,21 @@ def test_a_greeting_never_takes_the_sentence_with_it(text):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        ("Hi Spotify App Keeps Crashing!", "Spotify App Keeps Crashing!"),
+        ("Hello Nimbus App Stopped Working!", "Nimbus App Stopped Working!"),
+        ("Hey Nimbus Refund Not Processed.", "Nimbus Refund Not Processed."),
+        ("Hi Nimbus Support! Login Still Broken.", "Login Still Broken."),
+        ("Hello Mohammed, my refund is late", "my refund is late"),
+    ],
+)
+def test_a_title_case_complaint_is_not_taken_for_the_addressee(text, expected):
+    """A greeted name is a few capitalised words; a verb, a negation or "still" ends it."""
+    assert clean(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
         ("The refund never arrived. Thanks in advance.", "The refund never arrived."),
         ("Thanks! I sent you the details in dm.", "I sent you the details in dm."),
         (
@@ -199,6 +214,20 @@ def test_sign_offs_and_mail_footers_go(text, expected):
 def test_a_sign_off_before_a_later_reply_goes_and_the_reply_stays():
     text = "Refund\n\nStill no refund.\n\nKind regards,\nPriya Raman\n\nAny update?"
     assert clean(text) == "Refund\n\nStill no refund.\n\nAny update?"
+
+
+@pytest.mark.parametrize(
+    ("text", "kept", "gone"),
+    [
+        ("My order is late.\nThanks\nJohn\nStill no refund", "Still no refund", "John"),
+        ("Printer jammed.\nThanks,\nthe tray is broken too", "the tray is broken too", "Thanks"),
+        ("Card declined.\nBest regards,\nAna\nit won't let me pay", "it won't let me pay", "Ana"),
+    ],
+)
+def test_a_complaint_under_a_sign_off_is_not_taken_for_the_signature(text, kept, gone):
+    """A signature's lines are a name, a title, a number; a line that reads as a sentence stays."""
+    result = clean(text)
+    assert kept in result and gone not in result
 
 
 def test_a_question_after_thanks_is_not_a_signature():
