@@ -6,6 +6,7 @@ nothing here touches files.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,10 @@ CLAUSE_WORDS = frozenset({"but", "however", "although", "though"})
 # Before these the word makes no contrast: "nothing but problems", "even though", "as though",
 # "can't help but".
 _NO_CONTRAST_BEFORE = frozenset({"nothing", "anything", "all", "even", "as", "help"})
+# The full stops of Chinese and Japanese. Written without spaces, a CJK comment reaches spaCy's
+# English tokenizer as one token, inside which the parser cannot end a sentence.
+CJK_STOPS = "\u3002\uff01\uff1f"  # 。！？
+_CJK_STOP_RUN = re.compile(f"([{CJK_STOPS}]+)")
 
 
 @dataclass(frozen=True)
@@ -117,6 +122,55 @@ def _sentence(sent: Any, index: int, matches: list[tuple[int, int, int]], string
     )
 
 
+def _is_word(token: Any) -> bool:
+    """Whether a token holds a word: it is alphabetic, or a non-ASCII token with a letter in it.
+
+    spaCy's ``is_alpha`` is false for letters that carry combining marks ("t̷h̷e̷") and
+    for a CJK run holding punctuation ("退款没到账，客服不回复"). ASCII tokens keep spaCy's
+    meaning, so a sentence of only "3rd" or a URL still makes no unit.
+    """
+    return token.is_alpha or (not token.is_ascii and any(c.isalpha() for c in token.text))
+
+
+def _is_stop(token: Any) -> bool:
+    return _CJK_STOP_RUN.fullmatch(token.text) is not None
+
+
+def _split_cjk_stops(doc: Any) -> Any:
+    """Split each CJK full stop off the token it is written in, before the parser runs.
+
+    A stop is marked as never starting a sentence, so the parser keeps it with the words before
+    it; :func:`cut_at_cjk_stops` then ends the sentence there. A doc without one is untouched.
+    """
+    if not _CJK_STOP_RUN.search(doc.text):
+        return doc
+    with doc.retokenize() as retokenizer:
+        for token in doc:
+            parts = [part for part in _CJK_STOP_RUN.split(token.text) if part]
+            if len(parts) > 1:
+                # Placeholder heads: the parser sets the real ones.
+                retokenizer.split(token, parts, heads=[(token, 0)] * len(parts))
+    for token in doc:
+        if _is_stop(token):
+            token.is_sent_start = False
+    return doc
+
+
+def cut_at_cjk_stops(sent: Any) -> list[Any]:
+    """Cut a sentence after each run of CJK full stops (:data:`CJK_STOPS`).
+
+    The English parser ignores a sentence start set before it runs and seldom ends a sentence
+    at "。" itself, so a Chinese or Japanese comment would otherwise be one unit.
+    """
+    doc, pieces, start = sent.doc, [], sent.start
+    for token in sent[:-1]:
+        if _is_stop(token) and not _is_stop(doc[token.i + 1]):
+            pieces.append(doc[start : token.i + 1])
+            start = token.i + 1
+    pieces.append(doc[start : sent.end])
+    return pieces
+
+
 def _words_before(sent: Any) -> list[int]:
     """``[k]``: the words in the sentence's first k tokens (one pass, not one per cut)."""
     counts = [0]
@@ -191,6 +245,8 @@ def split_sentences(
 ) -> Iterator[list[Sentence]]:
     """Yield, for each text, its sentences (skipping ones with no word in them).
 
+    Chinese and Japanese text is also cut after each of its full stops (:func:`cut_at_cjk_stops`).
+
     Args:
         nlp: A loaded spaCy pipeline; components not in :data:`NEEDED_COMPONENTS` are disabled
             for the run.
@@ -205,11 +261,12 @@ def split_sentences(
     """
     unneeded = [name for name in nlp.pipe_names if name not in NEEDED_COMPONENTS]
     with nlp.select_pipes(disable=unneeded):
-        for doc in nlp.pipe(texts, batch_size=batch_size):
+        docs = (_split_cjk_stops(nlp.make_doc(text)) for text in texts)
+        for doc in nlp.pipe(docs, batch_size=batch_size):
             matches = list(matcher(doc)) if matcher is not None else []
             sentences = []
-            for sent in doc.sents:
-                if not any(t.is_alpha for t in sent):
+            for sent in (s for parsed in doc.sents for s in cut_at_cjk_stops(parsed)):
+                if not any(_is_word(t) for t in sent):
                     continue
                 pieces = (
                     [sent] if run_on_words is None else cut_run_on(sent, run_on_words, clause_words)

@@ -117,3 +117,37 @@ def test_a_contrast_cut_counts_words_after_the_contrast_and_skips_idioms(spacy_n
     ]
     results = list(split_sentences(spacy_nlp, texts, contrast_words=3))
     assert [[s.text for s in sentences] for sentences in results] == [[t] for t in texts]
+
+
+def test_cjk_text_is_split_at_its_full_stops(spacy_nlp):
+    texts = [
+        "アプリが起動しません。毎回クラッシュします。",
+        "退款一直没有到账。客服不回复。",
+        "退款没到账，客服不回复！真的很差？还是没有",
+    ]
+    results = list(split_sentences(spacy_nlp, texts))
+    assert [[s.text for s in sentences] for sentences in results] == [
+        ["アプリが起動しません。", "毎回クラッシュします。"],
+        ["退款一直没有到账。", "客服不回复。"],
+        ["退款没到账，客服不回复！", "真的很差？", "还是没有"],
+    ]
+    for text, sentences in zip(texts, results, strict=True):
+        assert [s.index for s in sentences] == list(range(len(sentences)))
+        assert all(text[s.start : s.end] == s.text for s in sentences)
+
+
+def test_cjk_and_english_in_one_comment_each_keep_their_sentences(spacy_nlp):
+    text = "退款没到账。The app crashes. It logs me out every day."
+    [sentences] = list(split_sentences(spacy_nlp, [text]))
+    assert [s.text for s in sentences] == [
+        "退款没到账。",
+        "The app crashes.",
+        "It logs me out every day.",
+    ]
+
+
+def test_zalgo_text_keeps_its_unit_as_written(spacy_nlp):
+    text = "t̷h̷e̷ ̷a̷p̷p̷ ̷c̷r̷a̷s̷h̷e̷s̷"
+    [sentences] = list(split_sentences(spacy_nlp, [text]))
+    assert [s.text for s in sentences] == [text]
+    assert (sentences[0].start, sentences[0].end) == (0, len(text))
