@@ -435,7 +435,13 @@ def sql(
     """
     import duckdb
 
-    from flows.sql_result import database_to_query, natural_width, result_table
+    from flows.sql_result import (
+        QueryRefused,
+        database_to_query,
+        natural_width,
+        result_table,
+        run_query,
+    )
     from warehouse.export import ExportError, write_export
 
     settings = _settings(config)
@@ -444,35 +450,27 @@ def sql(
     path, hints = database_to_query(settings, live=live)
     conn = _open(path, sandboxed=True, hints=hints)
     try:
-        cursor = conn.execute(query)
-        if cursor is None:  # DuckDB's answer to a query that is blank or only comments
-            _fail("No SQL", "no statement given: the query is empty or only comments", code=2)
-        names = [d[0] for d in cursor.description or []]
-        json_columns = [d[0] for d in cursor.description or [] if str(d[1]) == "JSON"]
-        if out is None:
-            rows = cursor.fetchmany(max_rows + 1)
-        else:
-            result = cursor.to_arrow_table()
-            shown = result.slice(0, max_rows + 1).columns
-            values = (column.to_pylist(maps_as_pydicts="lossy") for column in shown)
-            rows = list(zip(*values, strict=True))
+        found = run_query(conn, query, shown=max_rows + 1, export=out is not None)
     except duckdb.Error as exc:
         _fail("SQL error", str(exc))
+    except QueryRefused as exc:
+        _fail(exc.title, str(exc), code=exc.code)
     finally:
         conn.close()
-    table = result_table(names, rows[:max_rows])
+    rows = found.rows
+    table = result_table(found.names, rows[:max_rows])
     if console.is_terminal:
         console.print(table)
     else:  # a pipe or a file: every character of every cell, as wide as that takes
         _print_wide(table, natural_width(console, table))
     if len(rows) > max_rows:
         console.print(f"(first {max_rows} rows shown; use --max-rows for more)")
-    if out is not None:
+    if out is not None and found.table is not None:
         try:
-            write_export(result, out, json_columns)
+            write_export(found.table, out, found.json_columns)
         except (OSError, ExportError) as exc:
             _fail("Cannot write", f"{out}: {exc}")
-        console.print(f"wrote {result.num_rows:,} rows to [bold]{escape(str(out))}[/]")
+        console.print(f"wrote {found.table.num_rows:,} rows to [bold]{escape(str(out))}[/]")
 
 
 def _check_export_target(out: Path, settings: Settings) -> None:

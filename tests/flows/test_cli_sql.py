@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import duckdb
 import pytest
 from conftest import review_source
 from typer.testing import CliRunner
@@ -112,3 +113,54 @@ def test_null_is_shown_as_null_at_the_top_and_in_lists(config, tmp_path, out):
         "[NULL, 'x']",
         "{'k': NULL}",
     ]
+
+
+OUT_OF_RANGE = [  # values DuckDB holds and Python's date, datetime and time cannot
+    ("select 1 as n, date '294247-01-10' as far", "csv"),
+    ("select timestamp '290309-12-22 (BC) 00:00:00' as far", "json"),
+    ("select 'infinity'::date as far", "parquet"),
+    ("select [date '20000-01-01'] as far", "json"),
+    ("select {'at': time '24:00:00'} as far", "csv"),
+    ("select * from (values (timestamp '2024-05-01'), ('-infinity'::timestamp)) t(far)", "csv"),
+]
+
+
+@pytest.mark.parametrize(("query", "suffix"), OUT_OF_RANGE)
+def test_an_export_with_a_date_python_cannot_hold_names_the_column_and_writes_nothing(
+    config, tmp_path, query, suffix
+):
+    out = tmp_path / "exports" / f"dates.{suffix}"
+    code, output = _invoke("sql", query, "-c", str(config), "--max-rows", "1", "--out", str(out))
+    assert code == 1, output
+    assert "far" in output and "VARCHAR" in output, output
+    _one_line_error(output)
+    assert not out.parent.exists() or list(out.parent.iterdir()) == []
+
+
+def test_a_date_python_cannot_hold_is_shown_as_text_and_exports_once_cast(config, tmp_path):
+    code, output = _invoke("sql", "select date '294247-01-10' as far", "-c", str(config))
+    assert code == 0 and "294247-01-10" in output, output
+    out = tmp_path / "far.json"
+    query = "select date '294247-01-10'::varchar as far"
+    code, output = _invoke("sql", query, "-c", str(config), "--out", str(out))
+    assert code == 0, output
+    assert json.loads(out.read_text()) == [{"far": "294247-01-10"}]
+
+
+@pytest.mark.parametrize("out", [None, "two.csv"])
+def test_several_statements_are_refused_and_none_of_them_runs(config, tmp_path, out):
+    extra = ["--out", str(tmp_path / out)] if out else []
+    query = "select 1 as a; create table scratch as select 2 as b"
+    code, output = _invoke("sql", query, "-c", str(config), *extra)
+    assert code == 2, output
+    assert "2 statements" in output and "one at a time" in output, output
+    _one_line_error(output)
+    assert not (tmp_path / "two.csv").exists()
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as conn:
+        assert conn.execute("select count(*) from duckdb_tables() where table_name = 'scratch'")
+        assert conn.fetchone() == (0,)
+
+
+def test_one_statement_with_a_closing_semicolon_is_one_statement(config):
+    code, output = _invoke("sql", "select 41 + 1 as answer; -- done", "-c", str(config))
+    assert code == 0 and "42" in output, output
