@@ -32,8 +32,18 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 
 from nlp import wordlists
-from nlp.pii_support import GLUED, bare_login, mentions, plain_login
-from nlp.wordlists import CHAT, NAME_ROLE, NAME_TITLE, NOT_NAMES, SIGN_OFF_LINE
+from nlp.pii_support import (
+    EMAIL,
+    GLUED,
+    PHONE,
+    SPELLED_EMAIL,
+    DigitCountPhoneRecognizer,
+    SpelledEmailRecognizer,
+    bare_login,
+    mentions,
+    plain_login,
+)
+from nlp.wordlists import CHAT, GENERIC, NAME_ROLE, NAME_TITLE, NOT_NAMES, SIGN_OFF_LINE
 
 PLACEHOLDERS: dict[str, str] = {
     "EMAIL_ADDRESS": "[email]",
@@ -62,17 +72,6 @@ _PHONE_CONTEXT = ["phone", "call", "ring", "text", "reach", "mobile", "cell", "t
 _PHONE_REGIONS = ("US", "GB", "CA", "IE", "AU")
 
 
-_EMAIL = r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"
-_AT = r"(?:\s*[(\[{<]\s*at\s*[)\]}>]\s*|\s+at\s+|\s*@\s*)"
-_DOT = r"(?:\s*[(\[{<]\s*dot\s*[)\]}>]\s*|\s+dot\s+)"
-# "bob at example dot com", "bob (at) example [dot] co [dot] uk": at least one spelled "dot".
-# The name may be spelled too ("jane dot doe at ..."), and never starts on a stop word, so
-# "write to me at jane dot doe at example dot com" matches from "jane", not "me".
-_LOCAL_PART = r"(?!(?:" + "|".join(sorted(map(regex.escape, STOP_WORDS))) + r")\b)[a-z0-9][\w.+-]*"
-_SPELLED_EMAIL = (
-    rf"\b{_LOCAL_PART}(?:{_DOT}[a-z0-9][\w.+-]*)*{_AT}[a-z0-9-]+(?:(?:{_DOT}|\.)[a-z0-9-]+)*"
-    rf"{_DOT}[a-z]{{2,}}\b"
-)
 # Digits in a run, or in groups of four (Visa, Mastercard, ...), or 4-6-4/5 (Amex, Diners),
 # separated by spaces, dashes or dots.
 _CARD = r"""(?<!\d)(?<!\d[ .-])(?:
@@ -80,16 +79,6 @@ _CARD = r"""(?<!\d)(?<!\d[ .-])(?:
       | \d{4}([ .-])\d{4}\1\d{4}\1\d{1,7}
       | \d{4}([ .-])\d{6}\2\d{4,5}
     )(?!\d)(?![ .-]\d)"""
-_PHONE = r"""(?<![\w+#@])(?<!\d[-.])(?:
-        \+\d{1,3}(?:[ .-]?(?:\(\d{1,4}\)|\d{1,4})){1,6}    # +44 20 7946 0958, +1-202-555-0143
-      | (?:1[ .-])?\(\d{3}\)[ ]?\d{3}[ .-]\d{4}             # (202) 555-0143
-      | (?:1([ .-]))?\d{3}([ .-])\d{3}\2\d{4}               # 202-555-0143, 202.555.0143
-      | 0\d{4}[ ]?\d{6}                                     # 07700 900123
-      | 0\d{3}[ ]?\d{3}[ ]?\d{4}                            # 0161 496 0000
-      | 0\d{2}[ ]?\d{4}[ ]?\d{4}                            # 020 7946 0958
-      | 1?[2-9]\d{9}                                        # 5551234567 (North American)
-      | \d{3}[-.]\d{4}                                      # 555-1234
-    )(?!\w)(?![-.]\d)"""
 _SEVEN_DIGITS = r"(?<![\w+#@.-])\d{7}(?![\w.-])"  # 5551234, only with a context word
 _STREET_TYPES = (
     "street|st|avenue|ave|road|rd|lane|ln|drive|dr|boulevard|blvd|court|ct|terrace|"
@@ -163,13 +152,6 @@ class _LuhnCardRecognizer(PatternRecognizer):
         return total % 10 == 0
 
 
-class _DigitCountPhoneRecognizer(PatternRecognizer):
-    """Phone-shaped matches with 7 to 15 digits ("+12 345" is too short for a phone)."""
-
-    def invalidate_result(self, pattern_text: str) -> bool:
-        return not 7 <= sum(c.isdigit() for c in pattern_text) <= 15
-
-
 class _NoHandlePhoneRecognizer(PhoneRecognizer):
     """Presidio's phone numbers, less those in a handle ("@130780").
 
@@ -187,14 +169,6 @@ class _NoHandlePhoneRecognizer(PhoneRecognizer):
 _HANDLE_BEFORE = regex.compile(r"@[\w-]*\Z")
 
 
-class _SpelledEmailRecognizer(PatternRecognizer):
-    """Spelled-out emails ("bob at example dot com"), unless a part is a stop word."""
-
-    def invalidate_result(self, pattern_text: str) -> bool:
-        parts = regex.split(rf"{_AT}|{_DOT}|\.", pattern_text.lower())
-        return any(part in STOP_WORDS for part in parts[:2])
-
-
 # Cues a name follows. After a strong cue any word that is not a stop word is a name; after
 # a weak one ("call support") the first word must be a known first name and no courtesy word
 # ("Thanks, hope it ...": nlp.wordlists.CHAT), or start a
@@ -202,14 +176,25 @@ class _SpelledEmailRecognizer(PatternRecognizer):
 # capitalised known first name on the same line. A title ("Dr.", "Mrs") may come between a cue
 # and the name ("my name is Dr. Sarah Jones"). Greetings and titles alone are no cue: "Hey
 # Alexa", "Hi Hope you are well", "Dr Pepper", "Mr. Coffee" name products as often as people.
-# Further words must be known last names ("Regards, Sophie Thanks for ..." keeps its "Thanks").
-_STRONG_CUE = r"my\s+name\s+is|my\s+name's|name\s*:|i\s+am\s+called"
+# Further words must be known last names ("Regards, Sophie Thanks for ..." keeps its "Thanks"),
+# but after a self-introduction any capitalised word that is no common one ("my name is Jane
+# Okonkwo-Bamidele"). "Name:" introduces at a line's start or after a person's word, not in
+# "Product name:"; "this is" only before capitalised words and "speaking".
+_CAPITALISED = r"(?-i:\p{Lu})[^\W\d_]*(?:['-][^\W\d_]+)*"
+_INTRO_CUE = (
+    r"my\s+name\s+is|my\s+name's|i\s+am\s+called"
+    r"|(?<=(?:^|\n)[ \t]*|\b(?:my|full|first|last|customer|contact|caller)[ \t]+)name\s*:"
+    rf"|this\s+is(?=\s+(?:{NAME_TITLE}\s+)?"
+    rf"(?P<spoken>{_CAPITALISED}(?:[ \t]+{_CAPITALISED}){{0,2}})[ \t]+speaking\b)"
+)
+_STRONG_CUE = r"name\s*:"
 _WEAK_CUE = (
     r"call|ask\s+for|speak\s+(?:to|with)|talk\s+to|talked\s+to|spoke\s+(?:to|with)|ring"
     r"|regards,?|thanks,|cheers,"
 )
 _NAME_CUE = regex.compile(
-    rf"\b(?:(?P<strong>{_STRONG_CUE})|(?P<weak>{_WEAK_CUE})|(?P<role>{NAME_ROLE}))\s+"
+    rf"\b(?:(?P<intro>{_INTRO_CUE})|(?P<strong>{_STRONG_CUE})|(?P<weak>{_WEAK_CUE})"
+    rf"|(?P<role>{NAME_ROLE}))\s+"
     rf"(?:(?P<title>{NAME_TITLE})\s+)?",
     regex.I,
 )
@@ -253,10 +238,15 @@ class _NameAfterCueRecognizer(EntityRecognizer):
         found = []
         for cue in _NAME_CUE.finditer(text):
             start = end = cue.end()
+            intro = cue.group("intro") is not None
             # A capitalised word alone on the line after "Regards," is a signature.
-            strong = cue.group("strong") is not None or (
-                "\n" in cue.group(0) and text[start : start + 1].isupper()
+            strong = (
+                intro
+                or cue.group("strong") is not None
+                or ("\n" in cue.group(0) and text[start : start + 1].isupper())
             )
+            # "this is Jane Okonkwo speaking": the words before "speaking", all or none
+            spoken = cue.end("spoken") if cue.group("spoken") else None
             titled = cue.group("title") is not None
             role = cue.group("role") is not None
             if role and "\n" in cue.group(0):
@@ -266,16 +256,16 @@ class _NameAfterCueRecognizer(EntityRecognizer):
                 space, word = match.groups()
                 if words and ("\n" in space or len(space) > 2):
                     break
-                if role and not word[0].isupper():
+                if (role and not word[0].isupper()) or (spoken and match.start(2) >= spoken):
                     break
-                if not self.is_name(word, words, strong=strong, titled=titled):
+                if not self.is_name(word, words, strong=strong, titled=titled, intro=intro):
                     if not words and not role and self.courtesy_name(text, match):
                         end, words = self.courtesy_name(text, match), 1
                     break
                 end, words = match.end(), words + 1
                 if words == 3:
                     break
-            if words:
+            if words and (spoken is None or end == spoken):
                 found.append(RecognizerResult("PERSON", start, end, 0.85))
             second = strong and words and _SECOND_NAME.match(text, end)
             if second and self.is_name(second.group(1), 0, strong=True, titled=False):
@@ -298,11 +288,13 @@ class _NameAfterCueRecognizer(EntityRecognizer):
         return found
 
     def is_name(
-        self, word: str, position: int, *, strong=False, titled=False, signed=False
+        self, word: str, position: int, *, strong=False, titled=False, signed=False, intro=False
     ) -> bool:
         """Whether ``word`` is a name's word at ``position`` (0: the first) after a cue.
 
         ``signed``: on a signature line, where a courtesy word that is a first name is one.
+        ``intro``: after a self-introduction ("my name is"), where a capitalised word that is
+        no common one is a surname, though no list knows it.
         """
         lower = word.lower().replace("'", "")  # the Census lists spell O'Connor "oconnor"
         if lower in STOP_WORDS or lower in NOT_NAMES:
@@ -314,6 +306,8 @@ class _NameAfterCueRecognizer(EntityRecognizer):
             if lower in CHAT and not titled and not signed:
                 return False
             return lower in self.first_names or (titled and lower in self.last_names)
+        if intro and word[0].isupper() and lower not in CHAT and lower not in GENERIC:
+            return True
         return lower in self.last_names
 
     def courtesy_name(self, text: str, match: regex.Match) -> int:
@@ -465,15 +459,13 @@ def build_redactor(tokenizer: Language) -> Redactor:
     engine.nlp = {"en": tokenizer}
     registry = RecognizerRegistry(supported_languages=["en"])
     for recognizer in (
-        _patterns("EMAIL_ADDRESS", "email", _EMAIL, 1.0),
-        _patterns(
-            "EMAIL_ADDRESS", "spelled email", _SPELLED_EMAIL, 0.8, cls=_SpelledEmailRecognizer
-        ),
+        _patterns("EMAIL_ADDRESS", "email", EMAIL, 1.0),
+        _patterns("EMAIL_ADDRESS", "spelled email", SPELLED_EMAIL, 0.8, cls=SpelledEmailRecognizer),
         _patterns("CREDIT_CARD", "card", _CARD, 0.5, cls=_LuhnCardRecognizer, **_VERBOSE),
         _NoHandlePhoneRecognizer(
             context=_PHONE_CONTEXT, supported_regions=_PHONE_REGIONS, leniency=2
         ),
-        _patterns("PHONE_NUMBER", "phone", _PHONE, 0.6, cls=_DigitCountPhoneRecognizer, **_VERBOSE),
+        _patterns("PHONE_NUMBER", "phone", PHONE, 0.6, cls=DigitCountPhoneRecognizer, **_VERBOSE),
         _patterns("PHONE_NUMBER", "7-digit phone", _SEVEN_DIGITS, 0.05, context=_PHONE_CONTEXT),
         # Customers type IBANs in lower case too; the checksum still decides
         IbanRecognizer(regex_flags=regex.DOTALL | regex.MULTILINE | regex.IGNORECASE),

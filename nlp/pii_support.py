@@ -1,12 +1,79 @@
-"""Helpers of :mod:`nlp.pii_engine`: logins after their field, and further mentions."""
+"""Helpers of :mod:`nlp.pii_engine`: e-mail and phone patterns, logins, further mentions."""
 
 from __future__ import annotations
 
+import phonenumbers  # Presidio's own phone library
 import regex
-from presidio_analyzer import RecognizerResult
+from presidio_analyzer import PatternRecognizer, RecognizerResult
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from nlp.wordlists import NAME_END, NOT_LOGINS, NOT_NAMES
+
+# A domain's labels hold letters of any script ("müller-shop.de", "例え.jp"), digits and
+# hyphens; its top level letters of any script ("пример.рф") or punycode ("xn--p1ai").
+_LABEL = r"(?:[^\W_]|-)+"
+EMAIL = rf"(?<![\w.+-])[\w.+-]+@{_LABEL}(?:\.{_LABEL})*\.(?:xn--[a-z0-9-]+|[^\W\d_]{{2,}})\b"
+"""An e-mail address, as a regex (of the ``regex`` module)."""
+_AT = r"(?:\s*[(\[{<]\s*at\s*[)\]}>]\s*|\s+at\s+|\s*@\s*)"
+_DOT = r"(?:\s*[(\[{<]\s*dot\s*[)\]}>]\s*|\s+dot\s+)"
+# "bob at example dot com", "bob (at) example [dot] co [dot] uk": at least one spelled "dot".
+# The name may be spelled too ("jane dot doe at ..."), and never starts on a stop word, so
+# "write to me at jane dot doe at example dot com" matches from "jane", not "me".
+# Each part and the count of parts are bounded (an address's name holds 64 characters at most,
+# a label 63): unbounded, each word of "dot dot dot ..." started a match that ran to the text's
+# end, quadratic in the words.
+_LOCAL_PART = (
+    r"(?!(?:" + "|".join(sorted(map(regex.escape, STOP_WORDS))) + r")\b)[a-z0-9][\w.+-]{0,63}"
+)
+SPELLED_EMAIL = (
+    rf"\b{_LOCAL_PART}(?:{_DOT}[a-z0-9][\w.+-]{{0,63}}){{0,4}}{_AT}"
+    rf"[a-z0-9-]{{1,63}}(?:(?:{_DOT}|\.)[a-z0-9-]{{1,63}}){{0,5}}{_DOT}[a-z]{{2,63}}\b"
+)
+"""A spelled-out e-mail address ("bob at example dot com"), as a regex to use case-blind."""
+
+
+class SpelledEmailRecognizer(PatternRecognizer):
+    """Spelled-out emails ("bob at example dot com"), unless a part is a stop word."""
+
+    def invalidate_result(self, pattern_text: str) -> bool:
+        """Whether the name or the domain's first part of ``pattern_text`` is a stop word."""
+        parts = regex.split(rf"{_AT}|{_DOT}|\.", pattern_text.lower())
+        return any(part in STOP_WORDS for part in parts[:2])
+
+
+PHONE = r"""(?<![\w+#@])(?<!\d[-.])(?:
+        \+\d{1,3}(?:[ .-]?(?:\(\d{1,4}\)|\d{1,4})){1,6}    # +44 20 7946 0958, +1-202-555-0143
+      | \(\+\d{1,3}\)[ ]?\d{2,10}(?:[ .-]\d{2,8}){0,4}       # +44 in brackets: 7700 900123
+      | 00[1-9]\d{0,2}(?:[ .-]\(0\))?(?:[ .-]\d{2,10}){1,4}  # 0044 7700 900123
+      | (?:1[ .-])?\(\d{3}\)[ ]?\d{3}[ .-]\d{4}             # (202) 555-0143
+      | (?:1([ .-]))?\d{3}([ .-])\d{3}\2\d{4}               # 202-555-0143, 202.555.0143
+      | 0\d{4}[ .-]?\d{3}[ .-]?\d{3}                        # 07700 900123, 07700-900-123
+      | 0\d{3}[ .-]?\d{3}[ .-]?\d{4}                        # 0161 496 0000
+      | 0\d{2}[ .-]?\d{4}[ .-]?\d{4}                        # 020 7946 0958
+      | 1?[2-9]\d{9}                                        # 5551234567 (North American)
+      | \d{3}[-.]\d{4}                                      # 555-1234
+    )(?!\w)(?![-.]\d)"""
+"""A phone number's shape, as a verbose regex to use case-sensitive (:class:`DigitCountPhoneRecognizer`)."""
+
+
+class DigitCountPhoneRecognizer(PatternRecognizer):
+    """Phone-shaped matches with 7 to 15 digits ("+12 345" is too short for a phone).
+
+    After the international prefix "00", a country code and a national number of a length that
+    country has (libphonenumber): "0044 7700 900123", not "0012 3456 7890" nor "00123-4567".
+    """
+
+    def invalidate_result(self, pattern_text: str) -> bool:
+        """Whether ``pattern_text`` holds too few or too many digits for a phone number."""
+        digits = "".join(c for c in pattern_text if c.isdigit())
+        if pattern_text.startswith("00"):
+            try:
+                number = phonenumbers.parse("+" + digits[2:], None)
+            except phonenumbers.NumberParseException:
+                return True
+            return not phonenumbers.is_possible_number(number)
+        return not 7 <= len(digits) <= 15
+
 
 # letters, and a digit or "_": a login, never a word
 GLUED = regex.compile(r"(?=[\w.+-]{4})(?=\w*[^\W\d_])(?=[\w.+-]*[\d_])")

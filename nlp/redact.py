@@ -5,9 +5,11 @@ Presidio's analyzer finds the PII, its anonymizer puts a placeholder in each spa
 =====================  ==============  ==========================================================
 kind                   placeholder     detector
 =====================  ==============  ==========================================================
-email address          ``[email]``     pattern; also spelled out ("bob at example dot com")
+email address          ``[email]``     pattern, domains in any script ("jürgen@müller-shop.de");
+                                       also spelled out ("bob at example dot com")
 phone number           ``[phone]``     Presidio ``PhoneRecognizer`` (libphonenumber) and patterns:
-                                       separated, unseparated (``5551234567``), 7-digit
+                                       separated, unseparated (``5551234567``), 7-digit, UK
+                                       (``(+44) 7700 900123``, ``0044 ...``, ``07700-900-123``)
 payment card           ``[card]``      pattern (spaces, dashes or dots) with the Luhn check
 IBAN                   ``[iban]``      Presidio ``IbanRecognizer`` (country format and checksum),
                                        in either case
@@ -19,7 +21,9 @@ passport number        ``[passport]``  Presidio ``UsPassportRecognizer``, ``UkPa
 street address         ``[address]``   pattern: house number, street name, street type ("Way",
                                        "Place", "Close", ...: capitalised, after capitalised words)
 person's name          ``[name]``      a name after a cue ("my name is", "call", "ask for", ...):
-                                       capitalised, or in the US Census name lists; after a
+                                       capitalised, or in the US Census name lists (after a
+                                       self-introduction, "my name is", "I am called", "this is
+                                       X speaking", "Name:", capitalised words all); after a
                                        role ("agent", "the driver"): a capitalised Census
                                        first name on the cue's line; alone on a message's
                                        last line (a signature): a capitalised Census first
@@ -68,8 +72,8 @@ if TYPE_CHECKING:
 # before a capitalised word ("agent Tom"), a password word or a login's cue ("username:"); most
 # comments hold none, and skip the analyzer.
 _MAYBE_PII = re.compile(
-    r"\d|@|(?i:\bdot\b|\b(?:name|call|called|ask|speak|talk|spoke|talked|ring|regards|thanks"
-    r"|cheers|password|passwd|pwd|pw|passcode|pin)\b)"
+    r"\d|@|(?i:\bdot\b|\b(?:name|call|called|ask|speak|speaking|talk|spoke|talked|ring|regards"
+    r"|thanks|cheers|password|passwd|pwd|pw|passcode|pin)\b)"
     rf"|(?i:{LOGIN_CUE_SEARCH})"
     rf"|(?i:\b(?:{NAME_ROLE}))\s+(?:(?i:{NAME_TITLE})\s+)?[A-Z]"
     # capitalised words alone on the last line: a signature (nlp.pii_engine.SIGN_OFF)

@@ -420,3 +420,93 @@ def test_a_courtesy_word_that_is_a_first_name_is_one_in_a_signature(text, expect
 )
 def test_a_complaint_word_after_a_login_cue_is_no_login(text, expected):
     assert redact_pii(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # an internationalised domain, in Unicode: no ASCII-only domain part
+        ("write to jürgen@müller-shop.de", "write to [email]"),
+        ("info@例え.jp is the address", "[email] is the address"),
+        ("mail josé@correo.españa.es now", "mail [email] now"),
+        ("Пишите на ivan@пример.рф, спасибо", "Пишите на [email], спасибо"),
+    ],
+)
+def test_an_email_with_an_internationalised_domain_is_replaced(text, expected):
+    assert redact_pii(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # UK numbers: a country code in brackets or after "00", dashes, a 5-3-3 grouping
+        ("Call (+44) 7700 900123 today", "Call [phone] today"),
+        ("ring 0044 7700 900123", "ring [phone]"),
+        ("from the US: 001 202 555 0143", "from the US: [phone]"),
+        ("my mobile is 07700-900-123.", "my mobile is [phone]."),
+        ("Text 07700 900 123 after 5", "Text [phone] after 5"),
+        ("or 0161-496-0000 at work", "or [phone] at work"),
+        ("07700 900123", "[phone]"),
+    ],
+)
+def test_uk_phone_formats_are_replaced(text, expected):
+    assert redact_pii(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "order 12345678 shipped in 3 boxes",
+        "Invoice 00123-4567 is due in 2 weeks",  # too few digits after "00" for a phone
+        "ticket 0012 3456 7890 is open",  # no country's number after "00"
+        "Paid £0.00 on 01/02/2024, then 1,299.00 in 2025",
+        "From 1990 to 2024 I bought 12 items, 3 weeks apart",
+        "(+12) points and (+3) stars",
+    ],
+)
+def test_numbers_near_the_uk_phone_formats_survive(text):
+    assert redact_pii(text) == text
+
+
+def test_a_long_run_of_spelled_dots_is_no_email():
+    # Hostile input: every "dot" could start a spelled e-mail's name. A slow pattern runs into
+    # Presidio's regex timeout, which skips the pattern, and the e-mail after the dots stays.
+    dots = "dot " * 20000
+    assert redact_pii(dots) == dots
+    assert redact_pii(dots + "mail bob at example dot com") == dots + "mail [email]"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # after a self-introduction, capitalised words are the name, in the lists or not
+        ("my name is Jane Okonkwo-Bamidele", "my name is [name]"),
+        ("I am called Jane Okonkwo-Bamidele, hi", "I am called [name], hi"),
+        ("Hello, this is Jane Okonkwo speaking.", "Hello, this is [name] speaking."),
+        ("Name: Jane Okonkwo-Bamidele\nOrder 5 missing", "Name: [name]\nOrder 5 missing"),
+        ("My name is Dr. Adaeze Nwachukwu", "My name is Dr. [name]"),
+        # a name ends at a word that is no name's
+        ("my name is Jane Okonkwo Thanks", "my name is [name] Thanks"),
+        (
+            "my name is Jane and Spotify keeps crashing",
+            "my name is [name] and Spotify keeps crashing",
+        ),
+    ],
+)
+def test_a_surname_after_a_self_introduction_is_a_name(text, expected):
+    assert redact_pii(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # capitalised words after other phrases stay: products, companies
+        "This is Spotify Premium and it keeps crashing",
+        "this is the Acme Widget Pro speaking to my phone",
+        "This is Acme Support speaking",  # "Support" is no name's word: none of it is
+        "I use Nimbus Cloud Drive, not Dropbox",
+        "Incorrect Name : Despite Acme Billing saying otherwise",
+    ],
+)
+def test_capitalised_words_after_no_self_introduction_survive(text):
+    assert redact_pii(text) == text
