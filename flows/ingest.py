@@ -23,7 +23,7 @@ from warehouse.loaders import (
     read_commonest_quarantine,
     read_unconfigured_sources,
 )
-from warehouse.raw import load_raw
+from warehouse.raw import load_raw, mark_vanished_files
 
 
 def _is_transient(exc: BaseException | None) -> bool:
@@ -78,6 +78,8 @@ def load_source(
             len(landed.dropped),
         )
     sink.finish(key, f"ingest {source.name}: {stats.records_usable:,} usable records")
+    if stats.present is not None:
+        mark_vanished_files(conn, source.name, stats.present)
     # A source that matches nothing but loaded comments before has lost its files (moved,
     # renamed, unmounted): not the quiet of exports that have not arrived yet.
     earlier = count_comments(conn, source.name) if not stats.files_found else 0
@@ -100,7 +102,7 @@ def load_source(
         stats.repaired,
     )
     return {
-        **asdict(stats),
+        **{name: value for name, value in asdict(stats).items() if name != "present"},
         "comments_before_no_file": earlier,
         "packages_replayed": len(landed.replayed),
         "packages_dropped": len(landed.dropped),

@@ -11,6 +11,9 @@ from typing import Any
 import dlt
 import duckdb
 
+from warehouse.core import read_sql, transaction
+from warehouse.loaders import table_exists
+
 RAW_DATASET = "raw"
 
 # dlt must never phone home: there is no network at run time.
@@ -127,3 +130,24 @@ def load_raw(
         return outcome
     finally:
         cursor.close()
+
+
+def mark_vanished_files(conn: duckdb.DuckDBPyConnection, source: str, present: list[str]) -> None:
+    """Record which files of ``source``'s landed records its listing no longer holds.
+
+    Write behaviour: replace the source's rows, because what has vanished is what its latest
+    whole listing lacks (a file that comes back is present again). Such a file's records stay
+    in ``raw.records``; warehouse/sql/merge_comments.sql ranks them below the files still there.
+
+    Args:
+        conn: A read-write connection to the warehouse.
+        source: The source's name.
+        present: Every file the source lists now, read or skipped (as ``raw.records.file``).
+    """
+    if not table_exists(conn, "raw", "records"):
+        return  # nothing landed yet
+    params = {"source": source, "present": present}
+    statements = [s.query for s in conn.extract_statements(read_sql("mark_vanished_files"))]
+    transaction(
+        conn, [(sql, {k: v for k, v in params.items() if f"${k}" in sql}) for sql in statements]
+    )

@@ -52,6 +52,9 @@ class ReadStats:
     quarantined: int = 0
     repaired: int = 0
     problems: dict[str, int] = field(default_factory=dict)
+    # Every item the source holds now, listed whole (a files source: each file, read or
+    # skipped); None where a type cannot list everything (an API's pages), so nothing is gone.
+    present: list[str] | None = None
 
     def count(self, problem: Problem) -> None:
         """Tally one problem by its code."""

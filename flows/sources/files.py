@@ -143,14 +143,16 @@ class FilesSource:
         fingerprint = self.source.fingerprint()
         seen = state.setdefault("files", {})
         hashes = state.setdefault("hashes", {})
+        stats.present = []
         for item in self._listing():
             stats.files_found += 1
             version = f"{_file_version(item)}|{fingerprint}"
             file_url = item["file_url"]
+            location = file_location(file_url)
+            stats.present.append(location)
             if seen.get(file_url) == version:
                 stats.files_skipped += 1
                 continue
-            location = file_location(file_url)
             if "unreadable" in item:
                 yield SourceItem(file_url, location, version, unreadable=item["unreadable"])
                 continue

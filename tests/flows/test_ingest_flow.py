@@ -91,6 +91,48 @@ def test_a_new_file_with_an_older_modification_time_is_still_read(tmp_path, writ
     assert result["comments_new"] == 2
 
 
+def test_a_renamed_file_then_a_correction_updates_the_comment_and_loses_nothing(
+    tmp_path, write_config
+):
+    """A file that left its source (renamed, deleted, moved) never outranks one still there."""
+    old = write_reviews(tmp_path / "in" / "reviews.csv", GOOD_REVIEWS)
+    config = write_config([review_source(tmp_path / "in" / "*.csv")])
+    ingest(str(config))
+    renamed = old.rename(tmp_path / "in" / "reviews_2026.csv")  # mv keeps the mtime
+    moved = ingest(str(config))
+    assert (moved["comments_new"], moved["comments_updated"]) == (0, 0)
+    assert (moved["duplicates_across_files"], moved["copies_across_files"]) == (0, 0)
+
+    # The corrected export replaces the file and carries an older modification time.
+    corrected = GOOD_REVIEWS[0].replace("three weeks", "three weeks and then a partial refund")
+    write_reviews(renamed, [corrected, *GOOD_REVIEWS[1:]])
+    os.utime(renamed, (1_000_000_000, 1_000_000_000))
+    fixed = ingest(str(config))
+    again = ingest(str(config))
+
+    assert (fixed["comments_updated"], fixed["duplicates_across_files"]) == (1, 0)
+    assert (again["comments_updated"], again["duplicates_across_files"]) == (0, 0)
+    [(text, source_file)] = query(
+        tmp_path, "SELECT text, source_file FROM comments WHERE external_id = 'R1'"
+    )
+    assert "partial refund" in text and source_file.endswith("reviews_2026.csv")
+    assert query(tmp_path, "SELECT count(*) FROM comments") == [(3,)]
+    assert query(tmp_path, "SELECT count(*) FROM rejected WHERE reason_code = 'duplicate_id'") == [
+        (0,)
+    ]
+
+
+def test_a_record_only_a_deleted_file_held_stays_loaded(tmp_path, write_config):
+    first = write_reviews(tmp_path / "in" / "a.csv", GOOD_REVIEWS[:1])
+    write_reviews(tmp_path / "in" / "b.csv", GOOD_REVIEWS[1:])
+    config = write_config([review_source(tmp_path / "in" / "*.csv")])
+    ingest(str(config))
+    first.unlink()  # an export folder that keeps only the latest files
+    result = ingest(str(config))
+    assert (result["comments_new"], result["comments_updated"]) == (0, 0)
+    assert query(tmp_path, "SELECT count(*) FROM comments") == [(3,)]
+
+
 def test_every_kind_of_bad_input_is_recorded_and_the_good_rows_load(tmp_path, write_config):
     reviews = tmp_path / "in" / "reviews.csv"
     reviews.parent.mkdir(parents=True)

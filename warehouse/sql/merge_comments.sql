@@ -17,9 +17,11 @@ FROM raw.records
 WHERE _dlt_load_id IS NULL OR _dlt_load_id IN (SELECT load_id FROM completed_loads)
 GROUP BY source, file;
 
--- The same id in several files of a source: the record from the most recently modified file
--- (its modification time when it was read, so a mere touch changes nothing) wins; ties go to
--- the later file name, then the later line. Narrow columns only; rowid fetches whole rows.
+-- The same id in several files of a source: a file the source still holds outranks one it no
+-- longer does (vanished_files: renamed, deleted, moved); then the record from the most recently
+-- modified file (its modification time when it was read, so a mere touch changes nothing)
+-- wins; ties go to the later file name, then the later line. Narrow columns only; rowid
+-- fetches whole rows.
 CREATE OR REPLACE TEMP TABLE candidates AS
 SELECT
     records.rowid AS row_ref,
@@ -29,6 +31,7 @@ SELECT
     records.line,
     records.file_version,
     records.content_hash,
+    gone.file IS NOT NULL AS vanished,
     row_number() OVER by_recency AS pick,
     first_value(records.file) OVER by_recency AS winner_file,
     first_value(records.line) OVER by_recency AS winner_line,
@@ -38,9 +41,13 @@ JOIN current_files
     ON current_files.source = records.source
     AND current_files.file = records.file
     AND records._dlt_load_id IS NOT DISTINCT FROM current_files.load_id
+LEFT JOIN vanished_files AS gone
+    ON gone.source = records.source
+    AND gone.file = records.file
 WINDOW by_recency AS (
     PARTITION BY records.source, records.external_id
     ORDER BY
+        gone.file IS NOT NULL,
         try_cast(split_part(records.file_version, '|', 1) AS TIMESTAMPTZ) DESC NULLS LAST,
         records.file DESC,
         records.line DESC
@@ -111,11 +118,13 @@ WHERE is_new;
 -- The losers are quarantined as duplicate_id, naming both locations; once per file version.
 -- (A copy at the winner's own file and line is a load job replayed after a crash, not a loser.)
 -- A loser with the winner's content (overlapping exports: yesterday's file and today's both
--- hold the record) loses nothing: it is counted as a copy, not quarantined.
+-- hold the record) loses nothing: it is counted as a copy, not quarantined. A loser from a
+-- vanished file is neither: its file is gone, and what the source holds now has won.
 CREATE OR REPLACE TEMP TABLE duplicate_losers AS
 SELECT candidates.*, candidates.content_hash = candidates.winner_hash AS is_copy
 FROM candidates
 WHERE candidates.pick > 1
+    AND NOT candidates.vanished
     AND (candidates.file <> candidates.winner_file OR candidates.line <> candidates.winner_line);
 
 -- OR IGNORE: a loser already recorded for this file version keeps its row (rejected's key).
