@@ -13,7 +13,8 @@ Write behaviour: replace, whole, because a snapshot is one consistent state of t
 in is redacted once, then looked up at later snapshots while the redactor's version holds.
 
 Raw customer text stays out: comments and units lose their text (the redacted text is in
-``comments_redacted``), rejected rows lose ``raw_text``, and there are no embeddings. What
+``comments_redacted``), units their offsets into it, rejected rows lose ``raw_text``, and there
+are no embeddings. What
 text is left is redacted again on the way in (rejected reasons, run errors, hassle labels and
 keyphrases, those of each run's ``hassle_runs`` too), and customer ids are pseudonymised:
 ``customer_id`` becomes ``cust_`` and 32 hex digits of HMAC-SHA256 under a key that stays in
@@ -63,7 +64,7 @@ SNAPSHOT_TABLES: dict[str, str] = {
     ),
     "units": (
         "CREATE TABLE analyst_snapshot.main.units AS SELECT * EXCLUDE (text, lemmas, "
-        "noun_chunks) FROM main.units"
+        "noun_chunks, start_char, end_char) FROM main.units"
     ),
     "tags": "CREATE TABLE analyst_snapshot.main.tags AS SELECT * FROM main.tags",
     "cluster_runs": (
