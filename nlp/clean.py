@@ -7,6 +7,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+import regex
+
 # The HTML elements (WHATWG's, and the obsolete ones pasted markup still carries). Only these,
 # comments and doctypes are markup: "<annoyed>", "<3" and "a<b" are the customer's words.
 _HTML_TAG_NAMES = """
@@ -32,11 +34,27 @@ _BLOCK_TAG = re.compile(
 _SCRIPT_STYLE = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z]{2,8});")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000]+")
+_SPACES = re.compile(
+    r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+"
+)  # U+200B has no width: invisible
 _BLANK_LINES = re.compile(r"\n\s*\n\s*(?:\n\s*)+")
 _SPACE_AROUND_NEWLINE = re.compile(r" *\n *")
 
 REPLACEMENT_CHAR = "\ufffd"
+
+# Format characters (Unicode category Cf) that display as nothing: soft hyphen, zero-width
+# space, word joiner, byte order mark, bidi controls and marks, invisible operators. Not the
+# prepended concatenation marks (the Arabic number signs: they show), nor the joiners and tags
+# emoji and scripts need (_LOOSE_JOINER, _LOOSE_TAGS).
+_FORMAT = regex.compile(
+    r"[\p{Cf}--[\u200c\u200d\p{Prepended_Concatenation_Mark}\U000E0020-\U000E007F]]+", regex.V1
+)
+# Zero-width joiners and non-joiners join emoji ("👨‍👩‍👧") and letters of scripts that join
+# (Persian, Indic), never an ASCII character: beside one (or an end) they only hide.
+_LOOSE_JOINER = regex.compile(r"(?<![^\x00-\x7f])[\u200c\u200d]+|[\u200c\u200d]+(?![^\x00-\x7f])")
+# Tag characters spell a flag after its black flag ("🏴" + "gbsct" + cancel tag); after an
+# ASCII character they spell nothing that shows.
+_LOOSE_TAGS = regex.compile(r"(?<![^\x00-\x7f])[\U000E0020-\U000E007F]+")
 
 
 @dataclass(frozen=True)
@@ -70,6 +88,33 @@ def strip_html(text: str) -> str:
         text = stripped
 
 
+def remove_invisible(text: str) -> str:
+    r"""Remove the format characters that display as nothing, and hide what they split.
+
+    "4111\xad1111\xad1111\xad1111" (soft hyphens) reads as a card number, "07700\u2060900123"
+    (a word joiner) as a phone number, "john.smith@gmail\u200b.com" (a zero-width space) as an
+    e-mail address; no pattern sees them so. Removed: the format characters (Unicode category
+    Cf: soft hyphen, zero-width space, word joiner, byte order mark, bidi controls and marks,
+    ...); the zero-width joiner and non-joiner (U+200D, U+200C) beside an ASCII character or an
+    end of the text; tag characters (U+E0020 to U+E007F) after an ASCII character or at the
+    start. Kept, as what they make shows: joiners between other characters (emoji sequences
+    "👨\u200d👩", Persian and Indic letters), tags after other characters (the flag
+    "🏴\U000e0067\U000e0062..."), the Arabic number signs (Cf, but they show), variation
+    selectors (category Mn: "❤\ufe0f").
+
+    Used by :func:`clean_text` at ingest, and by :func:`nlp.redact.redact_pii` before it
+    matches, for the texts stored before ingest removed them.
+    """
+    if text.isascii():
+        return text
+    text = _FORMAT.sub("", text)
+    if "\u200c" in text or "\u200d" in text:
+        text = _LOOSE_JOINER.sub("", text)
+    if max(text, default="") >= "\U000e0020":  # planes 14 to 16 only: tags, private use
+        text = _LOOSE_TAGS.sub("", text)
+    return text
+
+
 def normalise_whitespace(text: str) -> str:
     """Collapse runs of spaces, keep at most one blank line between paragraphs, trim."""
     if text.isprintable() and "  " not in text:
@@ -92,10 +137,12 @@ def truncate(text: str, max_chars: int) -> str:
 
 
 def clean_text(text: str, *, max_chars: int) -> CleanText:
-    """Clean one piece of customer text and say which repairs were made.
+    r"""Clean one piece of customer text and say which repairs were made.
 
     Flags: ``html_stripped`` (tags removed, words kept), ``invalid_utf8`` (the source had
     bytes that were decoded with replacement), ``truncated`` (longer than ``max_chars``).
+    Invisible format characters (:func:`remove_invisible`) are removed without a flag: they
+    show nothing, and what they split ("4111\xad1111...") shows whole.
     """
     flags = []
     if REPLACEMENT_CHAR in text:
@@ -103,7 +150,7 @@ def clean_text(text: str, *, max_chars: int) -> CleanText:
     if ("<" in text or "&" in text) and looks_like_html(text):
         text = strip_html(text)
         flags.append("html_stripped")
-    text = normalise_whitespace(text)
+    text = normalise_whitespace(remove_invisible(text))
     if not text.isascii():
         text = unicodedata.normalize("NFC", text)
     if len(text) > max_chars:

@@ -35,6 +35,7 @@ from nlp import wordlists
 from nlp.pii_support import (
     EMAIL,
     GLUED,
+    NAME_WORD,
     PHONE,
     SPELLED_EMAIL,
     DigitCountPhoneRecognizer,
@@ -42,8 +43,9 @@ from nlp.pii_support import (
     bare_login,
     mentions,
     plain_login,
+    signed_names,
 )
-from nlp.wordlists import CHAT, GENERIC, NAME_ROLE, NAME_TITLE, NOT_NAMES, SIGN_OFF_LINE
+from nlp.wordlists import CHAT, GENERIC, NAME_ROLE, NAME_TITLE, NOT_NAMES
 
 PLACEHOLDERS: dict[str, str] = {
     "EMAIL_ADDRESS": "[email]",
@@ -73,12 +75,14 @@ _PHONE_REGIONS = ("US", "GB", "CA", "IE", "AU")
 
 
 # Digits in a run, or in groups of four (Visa, Mastercard, ...), or 4-6-4/5 (Amex, Diners),
-# separated by spaces, dashes or dots.
-_CARD = r"""(?<!\d)(?<!\d[ .-])(?:
-        \d{13,19}
-      | \d{4}([ .-])\d{4}\1\d{4}\1\d{1,7}
-      | \d{4}([ .-])\d{6}\2\d{4,5}
-    )(?!\d)(?![ .-]\d)"""
+# separated by spaces, dots or dashes (hyphen, en dash, figure dash, U+2010, U+2011; spaced or
+# not), the same or mixed ("4111 1111-1111 1111"): the Luhn check decides.
+_CARD_SEP = r"(?:[ .]|[ ]?[-\u2010-\u2013][ ]?)"
+_CARD = rf"""(?<!\d)(?<!\d{_CARD_SEP})(?:
+        \d{{13,19}}
+      | \d{{4}}{_CARD_SEP}\d{{4}}{_CARD_SEP}\d{{4}}{_CARD_SEP}\d{{1,7}}
+      | \d{{4}}{_CARD_SEP}\d{{6}}{_CARD_SEP}\d{{4,5}}
+    )(?!\d)(?!{_CARD_SEP}\d)"""
 _SEVEN_DIGITS = r"(?<![\w+#@.-])\d{7}(?![\w.-])"  # 5551234, only with a context word
 _STREET_TYPES = (
     "street|st|avenue|ave|road|rd|lane|ln|drive|dr|boulevard|blvd|court|ct|terrace|"
@@ -198,29 +202,19 @@ _NAME_CUE = regex.compile(
     rf"(?:(?P<title>{NAME_TITLE})\s+)?",
     regex.I,
 )
-# A name's word: letters, inner apostrophes and hyphens, not part of a login ("Kim.vandort77",
-# "jd_walters") or an e-mail; a capital after a dot starts a sentence ("Sarah.I need help").
 _END = wordlists.NAME_END
-_WORD = regex.compile(r"\G(\s*)([^\W\d_](?:[^\W\d_]|['-](?=[^\W\d_]))*)" + _END)
 # A second name after the first: "my name is Jane Doe, not Deang".
 _SECOND_NAME = regex.compile(
     r"\G,?\s+(?:not|nor|or|but\s+not)\s+([A-Z][^\W\d_]*(?:['-][^\W\d_]+)*)" + _END
-)
-# A message's last line that is a capitalised name alone, its own cue: "...\n\nFatima",
-# "Thanks!\n- Anna K." (a first name the Census knows, then known last names or initials).
-SIGN_OFF = regex.compile(
-    # not mid-sentence ("the store in\nAustin") nor after a heading ("Product:\nJasmine Rice")
-    r"(?<!:[ \t]*)(?<!(?i:\b(?:in|at|of|the|a|an|to|from|with|for|on|and|or|by|near|my|your|our"
-    r"|their|his|her))[ \t]*)" + SIGN_OFF_LINE
 )
 _WORDS = regex.compile(r"[^\W_]+")
 
 
 class _NameAfterCueRecognizer(EntityRecognizer):
-    """A person's name after a cue, or alone on a message's last line (a signature).
+    """A person's name after a cue, or alone on a line (a signature: :func:`signed_names`).
 
     "my name is Jane Doe", "call jane doe", "ask for Raj"; "The app crashes. Fatima" with
-    "Fatima" on a line of its own at the end.
+    "Fatima" on a line of its own at the end, or above more text.
     """
 
     def __init__(self, first_names: frozenset[str], last_names: frozenset[str]) -> None:
@@ -252,7 +246,7 @@ class _NameAfterCueRecognizer(EntityRecognizer):
             if role and "\n" in cue.group(0):
                 continue  # a role names who is on its own line
             words = 0
-            for match in _WORD.finditer(text, pos=cue.end()):
+            for match in NAME_WORD.finditer(text, pos=cue.end()):
                 space, word = match.groups()
                 if words and ("\n" in space or len(space) > 2):
                     break
@@ -270,21 +264,8 @@ class _NameAfterCueRecognizer(EntityRecognizer):
             second = strong and words and _SECOND_NAME.match(text, end)
             if second and self.is_name(second.group(1), 0, strong=True, titled=False):
                 found.append(RecognizerResult("PERSON", second.start(1), second.end(1), 0.85))
-        sign_off = SIGN_OFF.search(text)
-        if sign_off:
-            start = end = sign_off.start("name")
-            for position, match in enumerate(_WORD.finditer(text, pos=start)):
-                space, word = match.groups()
-                if match.start(2) >= sign_off.end("name") or not (
-                    self.is_name(word, position, signed=True)
-                    or (position and len(word) == 1)  # an initial
-                ):
-                    break
-                end = sign_off.end("name") if position and len(word) == 1 else match.end()
-            # a courtesy word ("Hope", "Love") is a name alone or before a surname or initial
-            courtesy = text[start:end].split(" ")[0].lower() in CHAT
-            if end > start and not (courtesy and end < sign_off.end("name")):
-                found.append(RecognizerResult("PERSON", start, end, 0.85))
+        for start, end in signed_names(text, self.is_name):  # alone on a line: a signature
+            found.append(RecognizerResult("PERSON", start, end, 0.85))
         return found
 
     def is_name(
@@ -317,7 +298,7 @@ class _NameAfterCueRecognizer(EntityRecognizer):
         J."); 0 otherwise ("Thanks, hope it ...", "Thanks, Hope you are well").
         """
         word = match.group(2)
-        after = _WORD.match(text, match.end())
+        after = NAME_WORD.match(text, match.end())
         if not word[0].isupper() or word.lower() not in self.first_names or not after:
             return 0
         space, more = after.groups()
@@ -364,7 +345,7 @@ class _LoginRecognizer(EntityRecognizer):
                 continue  # nothing, or the name's own cue ("Account name:": _NAME_CUE)
             elif word[0].isupper() and self.names.is_name(word, 0):
                 end = value.end()
-                for position, match in enumerate(_WORD.finditer(text, pos=end), 1):
+                for position, match in enumerate(NAME_WORD.finditer(text, pos=end), 1):
                     space, more = match.groups()
                     if "\n" in space or len(space) > 2 or position > 2 or more.islower():
                         break

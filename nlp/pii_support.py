@@ -1,13 +1,24 @@
-"""Helpers of :mod:`nlp.pii_engine`: e-mail and phone patterns, logins, further mentions."""
+"""Helpers of :mod:`nlp.pii_engine`: e-mail and phone patterns, logins, signatures, mentions."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import phonenumbers  # Presidio's own phone library
 import regex
 from presidio_analyzer import PatternRecognizer, RecognizerResult
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from nlp.wordlists import NAME_END, NOT_LOGINS, NOT_NAMES
+from nlp.wordlists import (
+    CHAT,
+    GENERIC,
+    NAME_END,
+    NOT_LOGINS,
+    NOT_NAMES,
+    SIGN_OFF_LINE,
+    SIGNATURE_LINE,
+    STOP,
+)
 
 # A domain's labels hold letters of any script ("müller-shop.de", "例え.jp"), digits and
 # hyphens; its top level letters of any script ("пример.рф") or punycode ("xn--p1ai").
@@ -115,3 +126,69 @@ def mentions(text: str, found: list[RecognizerResult]) -> list[RecognizerResult]
             if all(match.end() <= r.start or r.end <= match.start() for r in found + more):
                 more.append(RecognizerResult(result.entity_type, *match.span(), result.score))
     return more
+
+
+NAME_WORD = regex.compile(r"\G(\s*)([^\W\d_](?:[^\W\d_]|['-](?=[^\W\d_]))*)" + NAME_END)
+"""A name's word, from where the last ended: letters, inner apostrophes and hyphens, not part
+of a login ("Kim.vandort77", "jd_walters") or an e-mail; a capital after a dot starts a
+sentence ("Sarah.I need help")."""
+# A line of capitalised words alone, its own cue: not mid-sentence ("the store in\nAustin") nor
+# after a heading ("Product:\nJasmine Rice").
+_NOT_AFTER = (
+    r"(?<!:[ \t]*)(?<!(?i:\b(?:in|at|of|the|a|an|to|from|with|for|on|and|or|by|near|my|your|our"
+    r"|their|his|her))[ \t]*)"
+)
+SIGN_OFF = regex.compile(_NOT_AFTER + SIGN_OFF_LINE)
+r"""A message's last line that is a capitalised name alone: "...\n\nFatima", "Thanks!\n- Anna K."."""
+SIGNATURE = regex.compile(_NOT_AFTER + SIGNATURE_LINE)
+r"""A line above more text that is a capitalised name alone: "...\n\nSophie.\n\nStill broken"."""
+
+
+def signed_names(text: str, is_name: Callable[..., bool]) -> list[tuple[int, int]]:
+    """The spans of the names signed alone on a line of ``text``, each a signature.
+
+    On the message's last line (:data:`SIGN_OFF`): a first name ``is_name`` knows, a courtesy
+    word too ("Hope", signed: ``is_name(word, 0, signed=True)``), then known last names or
+    initials ("Anna K."). On a line above more text, after a blank line or not
+    (:data:`SIGNATURE`), where headings and one-word sentences stand too ("Hope.", "Spotify.",
+    "Help!", "Ok."), only a line that is all name: a known first name that is no courtesy,
+    generic or common word (:data:`nlp.wordlists.CHAT`, ``GENERIC``, ``STOP``), then
+    capitalised surnames (no common word, not all capitals) or initials.
+    """
+    spans = []
+    last = SIGN_OFF.search(text)
+    if last:
+        start = end = last.start("name")
+        for position, match in enumerate(NAME_WORD.finditer(text, pos=start)):
+            word = match.group(2)
+            if match.start(2) >= last.end("name") or not (
+                is_name(word, position, signed=True) or (position and len(word) == 1)  # initial
+            ):
+                break
+            end = last.end("name") if position and len(word) == 1 else match.end()
+        # a courtesy word ("Hope", "Love") is a name alone or before a surname or initial
+        courtesy = text[start:end].split(" ")[0].lower() in CHAT
+        if end > start and not (courtesy and end < last.end("name")):
+            spans.append((start, end))
+    for line in SIGNATURE.finditer(text):
+        start, stop = line.span("name")
+        found = []
+        for match in NAME_WORD.finditer(text, pos=start):
+            if match.start(2) >= stop:
+                break
+            found.append(match)
+        words = [match.group(2) for match in found]
+        if not found or len(words) != len(text[start:stop].split()):
+            continue  # a word that is no name's ("Mk2")
+        first = words[0].lower()
+        if first in GENERIC or first in STOP or not is_name(words[0], 0):
+            continue
+        if not all(
+            len(word) == 1 or (not word.isupper() and is_name(word, 1, intro=True))
+            for word in words[1:]
+        ):
+            continue
+        end = stop if len(words) > 1 and len(words[-1]) == 1 else found[-1].end()
+        if (start, end) not in spans:
+            spans.append((start, end))
+    return spans

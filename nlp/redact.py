@@ -1,4 +1,4 @@
-"""PII redaction for everything published, with Microsoft Presidio.
+r"""PII redaction for everything published, with Microsoft Presidio.
 
 Presidio's analyzer finds the PII, its anonymizer puts a placeholder in each span:
 
@@ -10,7 +10,8 @@ email address          ``[email]``     pattern, domains in any script ("jürgen@
 phone number           ``[phone]``     Presidio ``PhoneRecognizer`` (libphonenumber) and patterns:
                                        separated, unseparated (``5551234567``), 7-digit, UK
                                        (``(+44) 7700 900123``, ``0044 ...``, ``07700-900-123``)
-payment card           ``[card]``      pattern (spaces, dashes or dots) with the Luhn check
+payment card           ``[card]``      pattern (spaces, dots or dashes, en dashes too, mixed or
+                                       not) with the Luhn check
 IBAN                   ``[iban]``      Presidio ``IbanRecognizer`` (country format and checksum),
                                        in either case
 bank account           ``[account]``   6-17 digits after "account (number)", "acct", "a/c",
@@ -27,7 +28,9 @@ person's name          ``[name]``      a name after a cue ("my name is", "call",
                                        role ("agent", "the driver"): a capitalised Census
                                        first name on the cue's line; alone on a message's
                                        last line (a signature): a capitalised Census first
-                                       name, then known last names or initials; after
+                                       name, then known last names or initials; alone on a
+                                       line above more text: the same, all the line, the
+                                       first name no common word ("Hope."); after
                                        "my name is X": "not Y"; a login that is a name
 login                  ``[username]``  the value after "username", "user ID", "login",
                                        "account name" (+ "is" or ":"): a word that says
@@ -39,6 +42,10 @@ password or PIN        ``[password]``  the value after "password:", "PW:", "PIN=
                                        value with a digit or symbol)
 birth date             ``[birthdate]`` a date after "born", "DOB", "date of birth", "birthday"
 =====================  ==============  ==========================================================
+
+Invisible characters (:func:`nlp.clean.remove_invisible`: soft hyphens, zero-width spaces,
+word joiners, bidi controls) are removed first: "4111\xad1111\xad1111\xad1111" is a card
+number.
 
 Dates, times, prices, ratings and order numbers are left alone: no recognizer matches them
 without a cue, and a card-length number must pass the Luhn check. So are handles, digits only
@@ -63,7 +70,8 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from nlp.wordlists import LOGIN_CUE_SEARCH, NAME_ROLE, NAME_TITLE, SIGN_OFF_LINE
+from nlp.clean import remove_invisible
+from nlp.wordlists import LOGIN_CUE_SEARCH, NAME_ROLE, NAME_TITLE, SIGNED_LINE
 
 if TYPE_CHECKING:
     from nlp.pii_engine import Redactor
@@ -76,8 +84,9 @@ _MAYBE_PII = re.compile(
     r"|thanks|cheers|password|passwd|pwd|pw|passcode|pin)\b)"
     rf"|(?i:{LOGIN_CUE_SEARCH})"
     rf"|(?i:\b(?:{NAME_ROLE}))\s+(?:(?i:{NAME_TITLE})\s+)?[A-Z]"
-    # capitalised words alone on the last line: a signature (nlp.pii_engine.SIGN_OFF)
-    rf"|{SIGN_OFF_LINE}"
+    # capitalised words alone on the last line, or on a line above more text: a signature
+    # (nlp.pii_support.SIGN_OFF, SIGNATURE)
+    rf"|{SIGNED_LINE}"
 )
 
 
@@ -112,7 +121,7 @@ def import_presidio_without_transformers() -> None:
 
 
 # What decides what the redactor finds, besides Presidio itself.
-_REDACTOR_SOURCES = ("redact.py", "pii_engine.py", "pii_support.py", "wordlists.py")
+_REDACTOR_SOURCES = ("redact.py", "pii_engine.py", "pii_support.py", "wordlists.py", "clean.py")
 _NAME_LISTS = ("dist.female.first", "dist.male.first", "dist.all.last")
 
 
@@ -157,7 +166,9 @@ def redact_pii(text: str) -> str:
         text: Any text.
 
     Returns:
-        The text with each piece of PII replaced by its placeholder; everything else unchanged.
+        The text with each piece of PII replaced by its placeholder, and without the invisible
+        characters that could hide one (:func:`nlp.clean.remove_invisible`: a soft hyphen in
+        a card number); everything else unchanged.
     """
     return redact_with_words(text)[0]
 
@@ -174,6 +185,7 @@ def redact_with_words(text: str) -> tuple[str, frozenset[str]]:
     Returns:
         The redacted text, and the lower-cased words (letters and digits) of each PII span.
     """
+    text = remove_invisible(text)  # ingest removes them too, but not from older texts
     if not text or not _MAYBE_PII.search(text):
         return text, frozenset()
     if len(text) > _REMEMBERED_CHARS:
@@ -229,6 +241,7 @@ def _mask_names(text: str, names: frozenset[str]) -> str:
 
 def name_words(text: str) -> frozenset[str]:
     """The lower-cased words of the names in ``text`` (:func:`redact_pii` replaces them)."""
+    text = remove_invisible(text)
     if not text or not _MAYBE_PII.search(text):
         return frozenset()
     if len(text) > _REMEMBERED_CHARS:

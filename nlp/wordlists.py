@@ -101,12 +101,20 @@ NAME_ROLE = r"agent|rep|representative|advisor|adviser|technician|engineer|couri
 cue (:mod:`nlp.pii_engine`) and its cheap pre-check (:mod:`nlp.redact`)."""
 NAME_TITLE = r"(?:dr|mr|mrs|ms|mx|miss|prof)\.?"
 """Titles that may stand between a name's cue and the name ("my name is Dr. Sarah Jones")."""
-SIGN_OFF_LINE = (
+_SIGNED = (
     r"\n[ \t]*(?:[-\u2013\u2014~]+[ \t]*)?(?P<name>[A-Z][a-z'-]+(?:[ \t]+[A-Z][\w'-]*\.?){0,2})"
-    r"[ \t]*[.!]?\s*\Z"
+    r"[ \t]*"
 )
-"""A message's last line holding only capitalised words ("...\n\nFatima", "\n- Anna K."): the
-redactor's signature (:data:`nlp.pii_engine.SIGN_OFF`) and its cheap pre-check."""
+SIGN_OFF_LINE = _SIGNED + r"[.!]?\s*\Z"
+r"""A message's last line holding only capitalised words ("...\n\nFatima", "\n- Anna K."): the
+redactor's signature (:data:`nlp.pii_support.SIGN_OFF`)."""
+SIGNATURE_LINE = _SIGNED + r"[.,]?(?=[ \t]*\n)"
+r"""A line holding only capitalised words above more text, after a blank line or not
+("wifi.\n\nSophie.\n\nStill broken!", "Thanks\nJohn\nStill no refund"): a signature too
+(:data:`nlp.pii_support.SIGNATURE`)."""
+SIGNED_LINE = _SIGNED + r"(?:[.!]?\s*\Z|[.,]?[ \t]*\n)"
+""":data:`SIGN_OFF_LINE` or :data:`SIGNATURE_LINE`, for ``re``: the redactor's cheap pre-check
+(:mod:`nlp.redact`)."""
 NOT_NAMES = frozenset(
     (  # noqa: SIM905 - a word list reads best as words
         "january february march april may june july august september october november december "

@@ -1,4 +1,13 @@
-from nlp.clean import clean_text, join_parts, looks_like_html, strip_html, truncate
+import pytest
+
+from nlp.clean import (
+    clean_text,
+    join_parts,
+    looks_like_html,
+    remove_invisible,
+    strip_html,
+    truncate,
+)
 
 
 def test_strip_html_keeps_the_words_and_breaks_blocks():
@@ -91,4 +100,49 @@ def test_angle_brackets_around_words_that_are_no_html_tag_are_text():
     assert (cleaned.text, cleaned.flags) == ("Still waiting <annoyed> & more", ("html_stripped",))
     assert clean_text("&lt;annoyed&gt; &lt;script&gt;x&lt;/script&gt;", max_chars=100).text == (
         "<annoyed>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # soft hyphen, word joiner, BOM, bidi controls and marks: they hide a number or address
+        ("My card 4111\xad1111\xad1111\xad1111", "My card 4111111111111111"),
+        ("Ring 07700\u2060900123", "Ring 07700900123"),
+        ("mail john.smith@gm\xadail.com", "mail john.smith@gmail.com"),
+        ("\ufeffmail john\ufeff.smith@gmail.com", "mail john.smith@gmail.com"),
+        ("Call 07700\u202e900123\u202c now", "Call 07700900123 now"),
+        ("Call \u206607700\u200e900123\u2069 now", "Call 07700900123 now"),
+        # joiners between ASCII characters join nothing: they only hide
+        ("card 4111\u200d1111\u200d1111\u200d1111", "card 4111111111111111"),
+        ("mail john.smith\u200c@gmail.com", "mail john.smith@gmail.com"),
+        # emoji sequences and scripts that need the joiners keep them
+        ("Family \U0001f468\u200d\U0001f469\u200d\U0001f467 trip", None),
+        ("Go \U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f!", None),
+        ("Love it \u2764\ufe0f", None),
+        ("\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645", None),
+        # a joiner or tags beside an ASCII character join nothing
+        ("Smile \U0001f44d\U0001f3fd\u200d ok", "Smile \U0001f44d\U0001f3fd ok"),
+        ("card 4111\U000e0031 1111", "card 4111 1111"),
+    ],
+)
+def test_invisible_format_characters_are_removed_but_emoji_sequences_kept(text, expected):
+    expected = text if expected is None else expected
+    assert clean_text(text, max_chars=100).text == expected
+    assert remove_invisible(text).strip() == expected
+
+
+def test_a_zero_width_space_is_removed_not_made_a_space():
+    assert clean_text("mail john.smith@gmail\u200b.com", max_chars=100).text == (
+        "mail john.smith@gmail.com"
+    )
+    assert clean_text("zero\u200bwidth", max_chars=100).text == "zerowidth"
+    # the spaces of U+2000 to U+200A have a width: they stay spaces
+    assert clean_text("a\u2009b\u2000c\u200ad", max_chars=100).text == "a b c d"
+
+
+def test_a_narrow_no_break_space_is_a_space():
+    """French typography puts one before "?" and in numbers; a card split by it must read whole."""
+    assert clean_text("Pourquoi\u202f? Card 4111\u202f1111", max_chars=100).text == (
+        "Pourquoi ? Card 4111 1111"
     )

@@ -510,3 +510,111 @@ def test_a_surname_after_a_self_introduction_is_a_name(text, expected):
 )
 def test_capitalised_words_after_no_self_introduction_survive(text):
     assert redact_pii(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # as stored before ingest removed them: invisible characters inside the PII
+        ("My card 4111\xad1111\xad1111\xad1111 was charged", "My card [card] was charged"),
+        ("My card 4111\u200d1111\u200d1111\u200d1111 was charged", "My card [card] was charged"),
+        ("Ring me on 07700\u2060900123, please", "Ring me on [phone], please"),
+        ("Call me on 07700\u202e900123 please", "Call me on [phone] please"),
+        ("Mail john.smith@gm\xadail.com back", "Mail [email] back"),
+        ("Write to john.smith@gmail\u200b.com now", "Write to [email] now"),
+        ("Write to john\ufeff.smith@gmail.com now", "Write to [email] now"),
+        ("It broke.\n\nSo\xadphie", "It broke.\n\n[name]"),
+    ],
+)
+def test_pii_hidden_by_invisible_characters_is_replaced(text, expected):
+    assert redact_pii(text) == expected
+
+
+def test_a_name_hidden_by_invisible_characters_leaves_its_context_too():
+    piece, words = redact_in_context("So\xadphie J\u200bones was rude", "Call So\xadphie Jones")
+    assert (piece, words) == ("[redacted] [redacted] was rude", {"sophie", "jones"})
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("card 4111 1111-1111 1111 was charged", "card [card] was charged"),
+        ("card 4111 - 1111 - 1111 - 1111 was charged", "card [card] was charged"),
+        ("card 4111.1111 1111.1111 was charged", "card [card] was charged"),
+        ("card 4111\u20131111\u20131111\u20131111 was charged", "card [card] was charged"),
+        ("card 4111 \u2013 1111 \u2013 1111 \u2013 1111 was charged", "card [card] was charged"),
+        ("card 4111\u20111111\u20111111\u20111111 was charged", "card [card] was charged"),
+        ("card 4111\u20101111\u20101111\u20101111 was charged", "card [card] was charged"),
+        ("Amex 3782 - 822463 - 10005 too", "Amex [card] too"),
+        ("Amex 3782\u2013822463 10005 too", "Amex [card] too"),
+    ],
+)
+def test_a_card_number_with_other_or_mixed_separators_is_replaced(text, expected):
+    assert redact_pii(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Order 1234 5678-9012 3456 never arrived",  # fails the Luhn check
+        "Order 1234\u20135678\u20139012\u20133456 never arrived",
+        "From 2019 - 2020 to 2021 - 2022 it worked",
+        "Open 0900\u20131700 Mon\u2013Fri, since 2021-03-04 12:30",
+        "Call 0161\u2013496\u20130123 or 4111-1111",  # a phone and half a card
+    ],
+)
+def test_numbers_with_other_or_mixed_separators_that_are_no_card_survive(text):
+    assert "[card]" not in redact_pii(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "My hub drops wifi.\n\nSophie.\n\nStill broken!",
+            "My hub drops wifi.\n\n[name].\n\nStill broken!",
+        ),
+        (
+            "Feedback.\n\nHey,\n\nIt keeps dropping off wifi.\n\nSophie.\n\nStill broken!\n\n"
+            "On Thu, 10 Sep 2026 at 03:56, Nimbus Support <help@nimbus.example> wrote:\n> Sorry!",
+            "Feedback.\n\nHey,\n\nIt keeps dropping off wifi.\n\n[name].\n\nStill broken!\n\n"
+            "On Thu, 10 Sep 2026 at 03:56, Nimbus Support <[email]> wrote:\n> Sorry!",
+        ),
+        (
+            "No refund.\n\nSophie Jones\n\nSent from my phone",
+            "No refund.\n\n[name]\n\nSent from my phone",
+        ),
+        ("No refund.\n\nSophie Okafor,\n\nStill waiting", "No refund.\n\n[name],\n\nStill waiting"),
+        (
+            "No refund.\nThanks,\nSophie\n\nStill waiting",
+            "No refund.\nThanks,\n[name]\n\nStill waiting",
+        ),
+        ("No refund.\n\nAnna K.\n\nStill waiting", "No refund.\n\n[name]\n\nStill waiting"),
+        # above another line, without a blank line
+        ("Thanks\nJohn\nStill no refund", "Thanks\n[name]\nStill no refund"),
+        ("It broke.\nSophie\nSent from my iPhone", "It broke.\n[name]\nSent from my iPhone"),
+    ],
+)
+def test_a_name_signed_on_its_own_line_above_later_text_is_replaced(text, expected):
+    assert redact_pii(text) == expected
+
+
+@pytest.mark.parametrize(
+    "word",
+    [
+        "Hope.",
+        "Will.",
+        "Spotify.",
+        "Thanks.",
+        "Help!",
+        "Mark as read",
+        "Ok.",
+        "June.",
+        "Great Service.",
+        "Sophie Mk2",
+        "Sophie USA",
+    ],
+)
+def test_a_common_word_alone_on_a_line_above_later_text_is_no_name(word):
+    for text in (f"The app crashes.\n\n{word}\n\nStill broken.", f"It crashes.\n{word}\nStill."):
+        assert redact_pii(text) == text
