@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 from rich.console import Console
@@ -19,8 +20,6 @@ from rich.table import Table
 from rich.text import Text
 
 if TYPE_CHECKING:
-    import duckdb
-
     from config import Settings
 
 NULL = Text("NULL", style="dim")
@@ -82,7 +81,7 @@ def run_query(
         QueryRefused: For no statement, several, or an export Python cannot convert.
         duckdb.Error: When DuckDB cannot parse or run the query (a write, on a read-only file).
     """
-    count = len(conn.extract_statements(query))
+    count = count_statements(query)
     if count == 0:
         message = "no statement given: the query is empty or only comments"
         raise QueryRefused("No SQL", message, code=2)
@@ -106,6 +105,22 @@ def run_query(
         raise QueryRefused("Cannot export", message)
     values = (c.to_pylist(maps_as_pydicts="lossy") for c in table.slice(0, shown).columns)
     return QueryResult(names, list(zip(*values, strict=True)), json_columns, table)
+
+
+def count_statements(query: str) -> int:
+    """The statements ``query`` holds as written: its parts between semicolons with a token.
+
+    Counted on DuckDB's tokens, so a ";" in a string, a quoted name or a comment is no
+    separator. Not ``extract_statements``: DuckDB expands one statement into several (a PIVOT
+    whose columns come from the data is a CREATE TYPE and a SELECT).
+    """
+    count, open_statement = 0, False
+    for position, kind in duckdb.tokenize(query):
+        if kind == duckdb.token_type.operator and query[position] == ";":
+            count, open_statement = count + open_statement, False
+        else:
+            open_statement = True
+    return count + open_statement
 
 
 _PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}

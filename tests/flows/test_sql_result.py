@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import duckdb
+import pytest
 
-from flows.sql_result import cell, out_of_python_range
+from flows.sql_result import cell, count_statements, out_of_python_range
 
 
 def test_null_is_shown_dim_and_apart_from_empty_text():
@@ -37,3 +38,22 @@ def test_only_dates_and_times_past_pythons_range_are_out_of_it():
     ]:
         result = conn.execute(f"select 1 as n, {past} as past").to_arrow_table()
         assert out_of_python_range(result) == "past", past
+
+
+@pytest.mark.parametrize(
+    ("query", "statements"),
+    [
+        ("select 1", 1),
+        ("select 1;", 1),
+        ("select 1; -- done\n", 1),
+        ("select ';' as x, 1 as \"a;b\"", 1),
+        ("select 1; select 2", 2),
+        ("select 1 ; ; select 2;", 2),
+        ("-- only a comment\n", 0),
+        ("   ", 0),
+        # One statement that DuckDB itself expands into a CREATE TYPE and a SELECT.
+        ("PIVOT (SELECT 'a' AS theme, 2 AS n) ON theme USING first(n);", 1),
+    ],
+)
+def test_statements_are_counted_as_written(query, statements):
+    assert count_statements(query) == statements
