@@ -21,10 +21,11 @@ import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_origin
 
 import yaml
 from pydantic import (
+    BaseModel,
     Field,
     PrivateAttr,
     ValidationError,
@@ -162,7 +163,7 @@ def load_settings(
     path = _resolve_config_path(config_path, environ)
     file_data = read_yaml(path) if path else {}
     origins: dict[tuple[str, ...], str] = {}
-    data = _apply_env_overrides(file_data, environ, origins)
+    data = _apply_env_overrides(file_data, environ, origins, path)
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
@@ -241,9 +242,13 @@ def read_yaml(path: Path) -> dict[str, Any]:
 
 
 def _apply_env_overrides(
-    data: dict[str, Any], environ: Mapping[str, str], origins: dict[tuple[str, ...], str]
+    data: dict[str, Any],
+    environ: Mapping[str, str],
+    origins: dict[tuple[str, ...], str],
+    path: Path | None,
 ) -> dict[str, Any]:
     merged = json.loads(json.dumps(data, default=str))
+    inside_lists = []
     for name, raw in sorted(environ.items()):
         if not name.startswith(ENV_PREFIX) or name == CONFIG_ENV:
             continue
@@ -251,6 +256,9 @@ def _apply_env_overrides(
         if not all(keys) or keys[0] not in Settings.model_fields:
             if name not in OTHER_ENV_VARIABLES:
                 warnings.warn(_unknown_variable(name, keys), ConfigWarning, stacklevel=3)
+            continue
+        if list_keys := _list_setting(keys):
+            inside_lists.append(_inside_a_list(name, keys, list_keys, path))
             continue
         try:
             value = yaml.safe_load(raw) if raw.strip() else raw
@@ -267,7 +275,46 @@ def _apply_env_overrides(
             node = child
         node[keys[-1]] = value
         origins[keys] = name
+    if inside_lists:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(inside_lists))
     return merged
+
+
+def _list_setting(keys: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The keys of the list setting that ``keys`` reach inside (``sources`` for ``sources.0.path``).
+
+    None when they reach inside none: a variable may replace a whole list, not set its entries.
+    """
+    model: Any = Settings
+    for depth, key in enumerate(keys[:-1], start=1):
+        field = model.model_fields.get(key)
+        annotation = field.annotation if field else None
+        if get_origin(annotation) in (list, tuple):
+            return keys[:depth]
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return None
+        model = annotation
+    return None
+
+
+def _inside_a_list(
+    name: str, keys: tuple[str, ...], list_keys: tuple[str, ...], path: Path | None
+) -> str:
+    """The problem with a variable that sets an entry of a list (a source's path): what to do."""
+    key = dotted_key(tuple(int(part) if part.isdigit() else part for part in keys))
+    if path:
+        fix = f"edit the list in {path}, or point --config or {CONFIG_ENV} at another file"
+    else:
+        fix = (
+            "set the list in a config file (a copy of the bundled config/hasslemap.yaml lists every "
+            f"key) and name that file with --config or {CONFIG_ENV}"
+        )
+    whole = ENV_PREFIX + "__".join(list_keys).upper()
+    return (
+        f"environment variable {name}: key '{key}': '{'.'.join(list_keys)}' is a list, and its "
+        f"entries cannot be set from the environment; {fix} (a variable can only replace the "
+        f"whole list, written as YAML: {whole}='[...]')"
+    )
 
 
 def _unknown_variable(name: str, keys: tuple[str, ...]) -> str:

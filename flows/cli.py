@@ -115,7 +115,7 @@ def run(config: ConfigOption = None) -> None:
     settings = _settings(config)
     from config.preflight import check_ready
     from flows.nightly import nightly
-    from warehouse.connection import WarehouseUnavailable, check_openable
+    from warehouse.connection import WarehouseUnavailable, check_writable
 
     _taxonomy(settings)
     try:
@@ -123,13 +123,9 @@ def run(config: ConfigOption = None) -> None:
     except ConfigError as exc:
         _fail("Configuration error", str(exc), code=2)
     try:
-        check_openable(Path(settings.warehouse))
+        check_writable(Path(settings.warehouse))  # the message says what to do
     except WarehouseUnavailable as exc:
-        hint = {
-            "locked": "wait for that run to finish; analysts can query the snapshot meanwhile",
-            "damaged": "restore it from a backup, or move it away to start a new warehouse",
-        }.get(exc.kind, "check the file and its folder")
-        _fail("Cannot run", f"{exc}; {hint}")
+        _fail("Cannot run", str(exc))
 
     from flows.prefect_server import start_temporary_server
 
@@ -151,6 +147,8 @@ def run(config: ConfigOption = None) -> None:
                 # Shown once above already, when the settings were read.
                 warnings.simplefilter("ignore", ConfigWarning)
                 result = nightly(config_path=str(config) if config else None)
+        except WarehouseUnavailable as exc:  # taken since the check above: the flow says so
+            _fail("Cannot run", str(exc))
         except Exception as exc:  # Prefect has logged the traceback above
             _fail("Run failed", f"{type(exc).__name__}: {exc} (the log above has the details)")
         finally:

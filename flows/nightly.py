@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import signal
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger
+from prefect.exceptions import TerminationSignal
 from prefect.runtime import flow_run
 from prefect.states import Failed, State
 from prefect.utilities.annotations import quote
@@ -21,7 +23,7 @@ from flows.ingest import ingest_into
 from flows.prefect_server import require_prefect_server
 from flows.publish import publish_results, rank_hassles, write_analyst_snapshot
 from warehouse.alerts import read_pending
-from warehouse.connection import connect_warehouse
+from warehouse.connection import WarehouseUnavailable, connect_warehouse
 from warehouse.loaders import finish_run, mark_interrupted_runs, start_run
 
 
@@ -32,14 +34,27 @@ def _run_name() -> str:
 def _record_failure(
     conn: Any, run_id: str, counts: dict[str, Any], stage: str, exc: BaseException
 ) -> None:
-    finish_run(
-        conn,
-        run_id,
-        status="failed",
-        stage_counts=counts,
-        failed_stage=stage,
-        error=f"{type(exc).__name__}: {exc}",
-    )
+    """Record the run failed at ``stage``; should that fail too, log it: ``exc`` goes on."""
+    try:
+        finish_run(
+            conn,
+            run_id,
+            status="failed",
+            stage_counts=counts,
+            failed_stage=stage,
+            error=_error_text(exc),
+        )
+    except Exception as error:
+        get_run_logger().error("could not record run %s as failed: %s", run_id, error)
+
+
+def _error_text(exc: BaseException) -> str:
+    """The ``runs.error`` of a run that ``exc`` ended: a signal is named as such."""
+    if isinstance(exc, TerminationSignal):
+        return f"TerminationSignal: stopped by {signal.Signals(exc.signal).name}"
+    if isinstance(exc, KeyboardInterrupt):
+        return "KeyboardInterrupt: stopped by SIGINT (Ctrl+C)"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _alerts_alone(conn: Any, settings: Settings, run_id: str, report: str | None) -> dict[str, Any]:
@@ -65,14 +80,14 @@ def _alerts_alone(conn: Any, settings: Settings, run_id: str, report: str | None
         }
 
 
-def _not_ready(exc: ConfigError) -> State:
-    """Fail the run on a config problem with its message, said once: no traceback.
+def _cannot_start(title: str, exc: ConfigError | WarehouseUnavailable) -> State:
+    """Fail the run before any work with the problem's message, said once: no traceback.
 
-    The message names the file and key to fix, as ``hasslemap run`` prints it; a traceback
-    (Prefect logs one for an exception a flow raises) would bury it in a served run's log.
-    Called directly, the flow still raises ``exc``.
+    The message says what to fix (the file and key; the warehouse and who holds it), as
+    ``hasslemap run`` prints it; a traceback (Prefect logs one for an exception a flow raises)
+    would bury it in a served run's log. Called directly, the flow still raises ``exc``.
     """
-    message = f"Configuration error: {exc}"
+    message = f"{title}: {exc}"
     get_run_logger().error(message)
     return Failed(message=message, data=exc)
 
@@ -82,11 +97,13 @@ def nightly(config_path: str | None = None) -> dict[str, Any]:
     """Run the pipeline once: ingest, enrich, cluster, rank, publish, alerts, analyst snapshot.
 
     The settings and the taxonomy are validated first, so a bad config stops the run before
-    any work: the run fails with the problem's message, logged once (no traceback). Each run
-    gets a row in ``runs`` with its status and counts per stage; a failure records the stage
-    and the error, then re-raises so Prefect marks the run failed. Alerts fail alone: their
-    failure is logged and counted (``stage_counts.alerts.failed``), the run completes, and
-    the alerts not delivered are sent by the next run.
+    any work: the run fails with the problem's message, logged once (no traceback). So does a
+    warehouse that another process holds (named by its PID) or that cannot be written. Each
+    run gets a row in ``runs`` with its status and counts per stage; a failure, or a signal
+    (SIGTERM, Ctrl+C), records the stage and the error, then re-raises so Prefect marks the
+    run failed (crashed, for a signal). Alerts fail alone: their failure is logged and counted
+    (``stage_counts.alerts.failed``), the run completes, and the alerts not delivered are sent
+    by the next run.
 
     Returns:
         The counts per stage, plus the run id and warehouse path.
@@ -97,12 +114,15 @@ def nightly(config_path: str | None = None) -> dict[str, Any]:
         taxonomy = load_enrich_config(settings)
         ready = check_ready(settings)  # raises on a missing folder or model: before any work
     except ConfigError as exc:
-        return _not_ready(exc)
+        return _cannot_start("Configuration error", exc)
     for warning in ready:
         logger.warning(warning)
     run_id = str(flow_run.get_id() or f"local-{datetime.now(UTC):%Y%m%d%H%M%S%f}")
     warehouse = Path(settings.warehouse)
-    conn = connect_warehouse(warehouse, memory_limit=settings.duckdb_memory_limit)
+    try:
+        conn = connect_warehouse(warehouse, memory_limit=settings.duckdb_memory_limit)
+    except WarehouseUnavailable as exc:  # another run holds it, or it cannot be written
+        return _cannot_start("Cannot run", exc)
     interrupted = mark_interrupted_runs(conn)
     if interrupted:
         logger.warning("%d earlier run(s) never finished (killed?); marked failed", interrupted)
@@ -129,7 +149,9 @@ def nightly(config_path: str | None = None) -> dict[str, Any]:
         counts["publish"] = publish_results(conn, settings, taxonomy, run_id, quote(ranking))
         stage = "alerts"
         counts["alerts"] = _alerts_alone(conn, settings, run_id, counts["publish"].get("report"))
-    except Exception as exc:
+    except BaseException as exc:
+        # Also a signal: Prefect raises SIGTERM as a TerminationSignal, Ctrl+C is a
+        # KeyboardInterrupt (neither an Exception). Recorded, it goes on as it came.
         _record_failure(conn, run_id, counts, stage, exc)
         conn.close()
         raise
@@ -139,7 +161,7 @@ def nightly(config_path: str | None = None) -> dict[str, Any]:
         if settings.snapshot.enabled:
             counts["snapshot"] = write_analyst_snapshot(conn, settings, run_id)
             finish_run(conn, run_id, status="completed", stage_counts=counts)
-    except Exception as exc:
+    except BaseException as exc:
         _record_failure(conn, run_id, counts, "snapshot", exc)
         raise
     finally:

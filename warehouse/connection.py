@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
@@ -20,26 +21,41 @@ def connect_warehouse(path: Path, *, memory_limit: str = "512MB") -> duckdb.Duck
 
     Returns:
         A read-write connection. The caller closes it.
+
+    Raises:
+        WarehouseUnavailable: When another process holds the file (its PID named), the
+            operating system refuses to let it be written, or it is damaged.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = duckdb.connect(str(path), config={"memory_limit": memory_limit})
+    conn = _connect_for_writing(path, memory_limit)
     run_sql(conn, "SET TimeZone = 'UTC'")  # TIMESTAMPTZ -> TIMESTAMP casts must not use local time
     apply_migrations(conn)
     install_views(conn)
     return conn
 
 
+def _connect_for_writing(path: Path, memory_limit: str = "512MB") -> duckdb.DuckDBPyConnection:
+    try:
+        return duckdb.connect(str(path), config={"memory_limit": memory_limit})
+    except duckdb.Error as exc:
+        raise _unavailable(path, exc, writing=True) from None
+
+
 class WarehouseUnavailable(RuntimeError):
     """A warehouse or snapshot file that exists but cannot be opened now.
 
-    ``kind`` is ``"locked"`` (a running ``hasslemap run`` holds it), ``"damaged"`` (not a
-    readable DuckDB file) or ``"denied"`` (the operating system refused access); the message
-    names the file.
+    ``kind`` is ``"locked"`` (another process holds it), ``"damaged"`` (not a readable DuckDB
+    file) or ``"denied"`` (the operating system refused access). The message names the file;
+    opened for writing (``writing``), as a run opens it, it names the process holding the lock
+    and says what to do too.
     """
 
-    def __init__(self, path: Path, kind: str, detail: str) -> None:
+    def __init__(self, path: Path, kind: str, detail: str, *, writing: bool = False) -> None:
         self.path = path
         self.kind = kind
+        if writing:
+            super().__init__(_refused_for_writing(path, kind, detail))
+            return
         reasons = {
             "locked": "is in use by a running `hasslemap run`, which holds its lock",
             "damaged": "is damaged: not a readable DuckDB database",
@@ -48,17 +64,49 @@ class WarehouseUnavailable(RuntimeError):
         super().__init__(f"{path} {reasons.get(kind, 'cannot be opened')} ({detail})")
 
 
-def _unavailable(path: Path, exc: duckdb.Error) -> WarehouseUnavailable:
+# DuckDB names the process that holds the lock: 'Conflicting lock is held in PROGRAM (PID N)'.
+_LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
+
+
+def _refused_for_writing(path: Path, kind: str, detail: str) -> str:
+    """Why a run cannot open the warehouse, and what to do."""
+    if kind == "locked":
+        holder = _LOCK_HOLDER.search(detail)
+        who = f" (PID {holder['pid']}, {holder['program']})" if holder else ""
+        return (
+            f"{path} is locked by another process{who}: wait for it to finish, then run again. "
+            "It is another `hasslemap run` (analysts can query the snapshot meanwhile), or a "
+            "reader such as `hasslemap report`, `hasslemap sql --live` or a DuckDB session "
+            "open on the warehouse"
+        )
+    if kind == "denied":
+        return (
+            f"{path} cannot be opened for writing ({detail}); give the user that runs hasslemap "
+            "write access to it, and check that it is not immutable (lsattr) or on a read-only "
+            "mount"
+        )
+    if kind == "damaged":
+        return (
+            f"{path} is damaged: not a readable DuckDB database ({detail}); restore it from a "
+            "backup, or move it away to start a new warehouse"
+        )
+    return f"{path} cannot be opened ({detail}); check the file and its folder"
+
+
+_DENIED = ("Permission denied", "Operation not permitted", "Read-only file system")
+
+
+def _unavailable(path: Path, exc: duckdb.Error, *, writing: bool = False) -> WarehouseUnavailable:
     detail = str(exc).split(". See also", 1)[0]
     if "Could not set lock" in detail:
         kind = "locked"
-    elif "Permission denied" in detail:
+    elif any(error in detail for error in _DENIED):
         kind = "denied"
     elif isinstance(exc, duckdb.IOException | duckdb.SerializationException):
         kind = "damaged"  # "not a valid DuckDB database file", short reads, bad checksums
     else:
         kind = "other"
-    return WarehouseUnavailable(path, kind, detail)
+    return WarehouseUnavailable(path, kind, detail, writing=writing)
 
 
 def _require_file(path: Path) -> None:
@@ -105,11 +153,12 @@ def open_sandboxed(path: Path) -> duckdb.DuckDBPyConnection:
     return conn
 
 
-def check_openable(path: Path) -> None:
-    """Raise :class:`WarehouseUnavailable` when an existing warehouse cannot be opened now.
+def check_writable(path: Path) -> None:
+    """Raise :class:`WarehouseUnavailable` when an existing warehouse cannot be opened for writing.
 
-    A run calls this before any work, so a second run started while one is running (or a
-    damaged warehouse) stops with one clear line instead of failing inside the flow.
+    ``hasslemap run`` calls this before it starts Prefect's server, so a second run, a file it
+    may read but not write, or a damaged warehouse stops at once with one clear line. The run
+    itself meets the same error when it opens the warehouse, should the lock be taken between.
     """
     if path.is_file():
-        open_readonly(path).close()
+        _connect_for_writing(path).close()

@@ -87,7 +87,7 @@ def merge_comments(conn: duckdb.DuckDBPyConnection) -> MergeCounts:
         for name in _MERGE_TEMP_TABLES:
             run_sql(conn, f"DROP TABLE {name}")
         run_sql(conn, "COMMIT")
-    except Exception:
+    except BaseException:  # a signal too: an open transaction would swallow the run's record
         run_sql(conn, "ROLLBACK")
         raise
     return MergeCounts(int(inserted), int(updated), int(duplicates), int(copies))
@@ -113,7 +113,7 @@ def merge_rejected(conn: duckdb.DuckDBPyConnection) -> int:
             "(SELECT load_id FROM raw._dlt_loads WHERE status = 0)",
         )
         run_sql(conn, "COMMIT")
-    except Exception:
+    except BaseException:  # a signal too: an open transaction would swallow the run's record
         run_sql(conn, "ROLLBACK")
         raise
     return int(added)

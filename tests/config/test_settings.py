@@ -336,3 +336,37 @@ def test_a_schedule_serve_cannot_use_is_refused_naming_the_file_and_key(
         load_settings(config, environ={})
     assert f"{config}: key 'schedule.{key}': " in str(raised.value)
     assert message in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("variable", "key", "whole"),
+    [
+        ("HASSLEMAP_SOURCES__0__PATH", "sources[0].path", "HASSLEMAP_SOURCES"),
+        ("HASSLEMAP_SOURCES__PATH", "sources.path", "HASSLEMAP_SOURCES"),
+        (
+            "HASSLEMAP_ENRICH__SUPPORTED_LANGUAGES__1",
+            "enrich.supported_languages[1]",
+            "HASSLEMAP_ENRICH__SUPPORTED_LANGUAGES",
+        ),
+    ],
+)
+def test_a_variable_inside_a_list_says_lists_are_set_in_the_config_file(
+    tmp_path, variable, key, whole
+):
+    config = tmp_path / "c.yaml"
+    config.write_text("report: {top: 5}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config, environ={variable: "/x/*.csv"})
+    message = str(caught.value)
+    assert f"environment variable {variable}: key '{key}'" in message
+    assert "cannot be set from the environment" in message
+    # What to do: edit the file in use, or name another; a variable replaces a whole list.
+    assert str(config) in message and "--config" in message and "HASSLEMAP_CONFIG" in message
+    assert f"{whole}=" in message
+    assert "valid tuple" not in message
+
+
+def test_a_variable_inside_a_list_with_no_config_file_says_to_write_one(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no config/hasslemap.yaml here: the built-in defaults
+    with pytest.raises(ConfigError, match=r"set the list in a config file .* --config"):
+        load_settings(environ={"HASSLEMAP_SOURCES__0__PATH": "/x/*.csv"})

@@ -122,7 +122,7 @@ def _snapshot(config: Path) -> Path:
         "select * from read_text('{secret}')",
         "select * from read_csv('{secret}')",
         "attach '{folder}/other.duckdb' as other",
-        "set enable_external_access = true; select * from read_text('{secret}')",
+        "set enable_external_access = true",
     ],
     ids=["copy-over-snapshot", "copy-to-file", "read_text", "read_csv", "attach", "re-enable"],
 )
@@ -307,8 +307,9 @@ def test_commands_say_the_warehouse_is_locked_by_a_run(tmp_path):
     holder = _hold_lock(warehouse)
     try:
         code, output = _invoke("run", "-c", str(config))
-        assert code == 1 and "in use by a running `hasslemap run`" in output, output
-        assert "wait for that run to finish" in output
+        flat = output.replace("\n", "")
+        assert code == 1 and f"locked by another process (PID {holder.pid}" in flat, output
+        assert "wait for it to finish, then run again" in flat
         _one_line_error(output)
 
         code, output = _invoke("sql", "select 1", "-c", str(config), "--live")
@@ -387,6 +388,82 @@ def test_run_in_a_read_only_warehouse_folder_fails_before_any_work(tmp_path):
     assert result.returncode == 2, output
     assert "key 'warehouse'" in output and "not writable" in output and str(folder) in output
     assert "Traceback" not in output
+
+
+def test_run_on_a_warehouse_file_it_can_read_but_not_write_says_so_before_any_work(tmp_path):
+    config = _build(tmp_path / "w")
+    warehouse = load_settings(config, environ={}).warehouse
+    warehouse.chmod(0o444)
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    result = subprocess.run(
+        [*without_dac_override(), sys.executable, "-m", "flows.cli", "run", "-c", str(config)],
+        cwd=REPO,
+        env={**env, "COLUMNS": "200", "PYTHONPATH": str(REPO), "PREFECT_HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    output = result.stdout + result.stderr
+    flat = output.replace("\n", "")
+    assert result.returncode == 1, output
+    assert f"Cannot run {warehouse} cannot be opened for writing" in flat, output
+    assert "Permission denied" in flat and "write access" in flat
+    assert "Traceback" not in output and "Run failed" not in output
+    assert "temporary server" not in output  # refused before any work
+
+
+def test_run_says_who_holds_the_warehouse_when_the_lock_is_taken_after_its_check(
+    tmp_path, prefect_server, monkeypatch
+):
+    """The lock is taken once `hasslemap run` checked it, before the flow opens the warehouse."""
+    import flows.nightly
+
+    config = _build(tmp_path / "w")
+    warehouse = load_settings(config, environ={}).warehouse
+    holders: list[subprocess.Popen[str]] = []
+    check_ready = flows.nightly.check_ready
+
+    def check_ready_then_lock(settings):
+        holders.append(_hold_lock(warehouse))
+        return check_ready(settings)
+
+    monkeypatch.setattr(flows.nightly, "check_ready", check_ready_then_lock)
+    try:
+        code, output = _invoke("run", "-c", str(config))
+    finally:
+        for holder in holders:
+            _release(holder)
+    [holder] = holders
+    flat = output.replace("\n", "")
+    assert code == 1, output
+    assert f"Cannot run {warehouse} is locked by another process (PID {holder.pid}" in flat, output
+    assert "wait for it to finish, then run again" in flat
+    # No DuckDB traceback. (Not "Traceback" at all: Prefect's console log handler may still
+    # write to the output of an earlier invoke, closed, and print a "Logging error" here.)
+    assert "IOException" not in output and "Run failed" not in output
+
+
+def test_the_nightly_flow_says_who_holds_the_warehouse_in_one_line(
+    tmp_path, prefect_server, caplog
+):
+    """As a served run says it: the flow, not the command line, turns the lock into a message."""
+    from flows.nightly import nightly
+    from warehouse.connection import WarehouseUnavailable
+
+    config = _build(tmp_path / "w")
+    warehouse = load_settings(config, environ={}).warehouse
+    holder = _hold_lock(warehouse)
+    try:
+        state = nightly(str(config), return_state=True)
+        with pytest.raises(WarehouseUnavailable, match=f"PID {holder.pid}"):
+            nightly(str(config))
+    finally:
+        _release(holder)
+    assert state.is_failed()
+    assert state.message.startswith(f"Cannot run: {warehouse} is locked by another process")
+    assert f"(PID {holder.pid}" in state.message and "wait for it to finish" in state.message
+    errors = [r for r in caplog.records if r.levelname == "ERROR" and r.name.startswith("prefect")]
+    assert errors and not [r for r in errors if r.exc_info], "a traceback was logged"
 
 
 # --------------------------------------------------------------------------- settings checked late

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import signal
 import sys
 import time
 from datetime import datetime, timedelta
@@ -12,7 +13,14 @@ from pathlib import Path
 import duckdb
 import psutil
 import pytest
-from conftest import copy_workspace, demo_sources, kill_9_when_logged, review_source
+from conftest import (
+    copy_workspace,
+    demo_sources,
+    kill_9_when_logged,
+    review_source,
+    write_report_config,
+)
+from prefect.exceptions import TerminationSignal
 from typer.testing import CliRunner
 
 from warehouse.connection import connect_warehouse
@@ -220,3 +228,73 @@ def test_a_comment_dated_9999_already_in_the_warehouse_does_not_move_the_window(
     assert start == newest - timedelta(days=90)
     assert result["stages"]["cluster"]["comments_after_run"] == 1
     assert result["stages"]["rank"]["hassles_ranked"] >= 5
+
+
+# --- a run stopped by a signal is recorded failed at its stage ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("stop", "error"),
+    [
+        (TerminationSignal(signal.SIGTERM), "TerminationSignal: stopped by SIGTERM"),
+        (KeyboardInterrupt(), "KeyboardInterrupt: stopped by SIGINT (Ctrl+C)"),
+    ],
+    ids=["sigterm", "ctrl-c"],
+)
+def test_a_run_stopped_by_a_signal_is_recorded_failed_at_its_stage(
+    tmp_path, prefect_server, monkeypatch, stop, error
+):
+    from flows import nightly as nightly_module
+
+    config = write_report_config(tmp_path)
+
+    def stopped(*args, **kwargs):  # as Prefect raises it on SIGTERM, Python on Ctrl+C
+        raise stop
+
+    monkeypatch.setattr(nightly_module, "enrich_into", stopped)
+    # Prefect passes a SIGTERM on to the handler it replaced; here, one that records it.
+    received: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: received.append(signum))
+    try:
+        with pytest.raises(type(stop)) as caught:
+            nightly_module.nightly(str(config))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert caught.value is stop  # the very signal goes on, unchanged
+    assert received == ([signal.SIGTERM] if isinstance(stop, TerminationSignal) else [])
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as conn:
+        rows = conn.execute("SELECT status, failed_stage, error, stage_counts FROM runs").fetchall()
+    [(status, stage, recorded, counts)] = rows
+    assert (status, stage, recorded) == ("failed", "enrich", error)
+    assert "ingest" in counts
+
+
+def test_a_signal_inside_the_comments_merge_is_recorded_and_rolls_the_merge_back(
+    tmp_path, prefect_server, monkeypatch
+):
+    """A signal inside a stage's transaction: rolled back, so the failure record is committed."""
+    import warehouse.loaders
+    from flows.nightly import nightly
+
+    config = write_report_config(tmp_path)
+    (tmp_path / "feedback" / "reviews.csv").write_text(
+        REVIEW_HEADER + "R1,c1,1,Refund,My refund took three weeks,2026-09-01T10:00:00Z,Hub\n",
+        encoding="utf-8",
+    )
+    stop = TerminationSignal(signal.SIGTERM)
+
+    def stopped(*args, **kwargs):
+        raise stop
+
+    monkeypatch.setattr(warehouse.loaders, "run_script", stopped)  # inside BEGIN ... COMMIT
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    try:
+        with pytest.raises(TerminationSignal):
+            nightly(str(config))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as conn:
+        runs = conn.execute("SELECT status, failed_stage, error FROM runs").fetchall()
+        comments = conn.execute("SELECT count(*) FROM comments").fetchone()
+    assert runs == [("failed", "ingest", "TerminationSignal: stopped by SIGTERM")]
+    assert comments == (0,)
