@@ -216,20 +216,6 @@ def test_a_sign_off_before_a_later_reply_goes_and_the_reply_stays():
     assert clean(text) == "Refund\n\nStill no refund.\n\nAny update?"
 
 
-@pytest.mark.parametrize(
-    ("text", "kept", "gone"),
-    [
-        ("My order is late.\nThanks\nJohn\nStill no refund", "Still no refund", "John"),
-        ("Printer jammed.\nThanks,\nthe tray is broken too", "the tray is broken too", "Thanks"),
-        ("Card declined.\nBest regards,\nAna\nit won't let me pay", "it won't let me pay", "Ana"),
-    ],
-)
-def test_a_complaint_under_a_sign_off_is_not_taken_for_the_signature(text, kept, gone):
-    """A signature's lines are a name, a title, a number; a line that reads as a sentence stays."""
-    result = clean(text)
-    assert kept in result and gone not in result
-
-
 def test_a_question_after_thanks_is_not_a_signature():
     text = "Thanks\nwhy is my order still not here?"
     assert clean(text) == "why is my order still not here?"
