@@ -194,12 +194,24 @@ def build_report(
             "Records quarantined / repaired": f"{figures.quarantined:,} / {figures.repaired:,}",
         },
         resolved=resolved,
-        empty_note="" if hassles or filtered else why_no_hassle(run),
+        empty_note=""
+        if hassles or filtered
+        else why_no_hassle(run, unsupported=figures.units_unsupported_language),
     )
 
 
-def why_no_hassle(run: store.ClusterRun) -> str:
-    """Why the clustering found no hassle, in a product owner's words."""
+def why_no_hassle(run: store.ClusterRun, *, unsupported: int = 0) -> str:
+    """Why the clustering found no hassle, in a product owner's words.
+
+    ``unsupported``: the window's sentences in a language the run does not read, which is
+    then the reason, not praise.
+    """
+    if not run.units_in and unsupported:
+        return (
+            f"No pain points read in this window: {unsupported:,} sentences are in a language "
+            "hasslemap is not set to read (enrich.supported_languages; models.multilingual "
+            "with a model that reads it)."
+        )
     if not run.units_in:
         return (
             "No pain points in this window: what customers wrote is praise, thanks or "

@@ -1014,3 +1014,13 @@ def test_a_report_without_hassles_says_why(report: ReportData):
     assert "praise, thanks or questions" in why_no_hassle(
         ClusterRun("r", datetime(2025, 5, 1), datetime(2025, 6, 1), 0, 0, 0, 0, 10)
     )
+
+
+def test_a_report_of_only_unsupported_languages_says_so_not_praise():
+    """200 German complaints are not "praise": the note names the language setting."""
+    note = why_no_hassle(
+        ClusterRun("r", datetime(2025, 5, 1), datetime(2025, 6, 1), 0, 0, 0, 0, 10),
+        unsupported=412,
+    )
+    assert "412 sentences are in a language" in note and "enrich.supported_languages" in note
+    assert "praise" not in note
