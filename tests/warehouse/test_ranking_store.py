@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import duckdb
 import pytest
@@ -54,6 +54,29 @@ def test_parts_are_stored_long_form_and_pivoted_for_analysts(conn):
     latest = store.read_latest_ranking(conn)
     assert [r.hassle_id for r in latest] == ["H-0001", "H-0002"]
     assert latest[0] == rows[0]  # every column and part reads back as written
+
+
+def test_after_a_clustering_that_found_no_hassle_the_latest_views_are_empty(conn):
+    """A window slid past every complaint ranks nothing: yesterday's top is not today's."""
+    store.write_rankings(conn, "run-1", [ranking_row("H-0001", 1, reach=1.0)])
+    assert [r[0] for r in run_sql(conn, "SELECT hassle_id FROM v_latest_hassles")] == ["H-0001"]
+    run_sql(
+        conn,
+        "INSERT INTO cluster_runs (run_id, input_fingerprint, window_start, window_end, model_id, "
+        "units_in, units_clustered, units_core, coverage, hassles, hassles_new, hassles_retired, "
+        "min_cluster_size, fitted_on, params, timings, clustered_at) VALUES ('run-2', 'f', "
+        "now(), now(), 'm', 2, 0, 0, 0.0, 0, 0, 2, 10, 2, '{}', '{}', "
+        "(SELECT max(ranked_at) FROM hassle_rankings) + INTERVAL 1 MINUTE)",
+    )
+    assert run_sql(conn, "SELECT count(*) FROM v_latest_hassles") == [(0,)]
+    assert run_sql(conn, "SELECT count(*) FROM v_latest_parent_hassles") == [(0,)]
+    # The next night that finds hassles ranks them again.
+    later_stamp = ranking_row().ranked_at + timedelta(minutes=2)
+    later = [
+        dataclasses.replace(ranking_row("H-0002", 1, "run-3", reach=1.0), ranked_at=later_stamp)
+    ]
+    store.write_rankings(conn, "run-3", later)
+    assert [r[0] for r in run_sql(conn, "SELECT hassle_id FROM v_latest_hassles")] == ["H-0002"]
 
 
 def test_writing_a_run_again_replaces_its_rows_and_parts(conn):

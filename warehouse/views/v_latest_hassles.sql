@@ -6,7 +6,13 @@
 -- WHERE parent_id = 'P-0001'.
 CREATE OR REPLACE VIEW v_latest_hassles AS
 WITH latest AS (
-    SELECT run_id FROM hassle_rankings ORDER BY ranked_at DESC, run_id DESC LIMIT 1
+    -- The last ranking, unless a later clustering found no hassle (a window that slid past
+    -- every complaint): then nothing is ranked now, and yesterday's top is not today's.
+    SELECT run_id FROM hassle_rankings AS r
+    WHERE NOT EXISTS (
+        SELECT 1 FROM cluster_runs AS c WHERE c.hassles = 0 AND c.clustered_at > r.ranked_at
+    )
+    ORDER BY ranked_at DESC, run_id DESC LIMIT 1
 ),
 ranked AS (
     SELECT r.* REPLACE (coalesce(r.level, 'child') AS level), s.* EXCLUDE (run_id, hassle_id)
