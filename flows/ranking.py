@@ -9,6 +9,7 @@ Shared by the ``rank`` stage, the report and ``hasslemap report``.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
@@ -120,23 +121,38 @@ def compute_ranking(
     return Ranking(run, ranked.children, info, counted, ranked.parents, parent_of, levels)
 
 
-def change_since(score: HassleScore, previous: dict[str, tuple[int, float]]) -> str:
-    """Its move since the previous ranking (``previous``: hassle id -> rank, score).
+def change_since(score: HassleScore, previous: Mapping[str, store.PreviousRank]) -> str:
+    """Its move since the previous ranking (``previous``: hassle id -> its place there).
 
     ``new`` when that ranking lacks the hassle, else ``rising`` (a better rank), ``falling``
     (a worse one) or ``steady`` (the same rank). What customers say over time is the trend's.
     """
     if score.hassle_id not in previous:
         return "new"
-    before = previous[score.hassle_id][0]
+    before = previous[score.hassle_id].rank
     return "rising" if score.rank < before else "falling" if score.rank > before else "steady"
 
 
+def changes_since(ranking: Ranking, previous: Mapping[str, store.PreviousRank]) -> dict[str, str]:
+    """Hassle id -> its ``change`` (:func:`change_since`), at both levels.
+
+    A ranking the same as the previous one, every hassle at the same rank with the same score,
+    is a rerun over the same data: it keeps the previous ranking's changes, so that a second
+    run in a night reports what the first did instead of "steady" for every hassle.
+    """
+    scores = [*ranking.scores, *ranking.parents]
+    now_ranked = {s.hassle_id: (s.rank, round(s.total, 9)) for s in scores}
+    if previous and now_ranked == {h: (p.rank, round(p.score, 9)) for h, p in previous.items()}:
+        return {h: p.change for h, p in previous.items()}
+    return {s.hassle_id: change_since(s, previous) for s in scores}
+
+
 def ranking_rows(
-    ranking: Ranking, run_id: str, previous: dict[str, tuple[int, float]]
+    ranking: Ranking, run_id: str, previous: Mapping[str, store.PreviousRank]
 ) -> list[store.RankingRow]:
     """The rows to store for a ranking: the children, then the parents."""
     stamp = now()
+    changes = changes_since(ranking, previous)
     levels = [("child", s) for s in ranking.scores] + [("parent", s) for s in ranking.parents]
     rows = []
     for level, s in levels:
@@ -172,7 +188,7 @@ def ranking_rows(
                 value_at_risk=s.value_at_risk,
                 nps_impact=s.nps_impact,
                 csat_impact=s.csat_impact,
-                change=change_since(s, previous),
+                change=changes[s.hassle_id],
                 example_unit_ids=list(info.quote_unit_ids or [])[:5],
                 ranked_at=stamp,
                 parts=dict(s.parts),

@@ -236,10 +236,19 @@ def latest_completed_run(conn: duckdb.DuckDBPyConnection) -> str | None:
     return rows[0][0] if rows else None
 
 
+@dataclass(frozen=True)
+class PreviousRank:
+    """A hassle's place in the previous ranking."""
+
+    rank: int
+    score: float
+    change: str  # what that ranking said of it: new, rising, falling or steady
+
+
 def read_previous_ranking(
     conn: duckdb.DuckDBPyConnection, before_run_id: str
-) -> dict[str, tuple[int, float]]:
-    """hassle_id -> (rank, total score) in the previous ranking, the one ``change`` compares to.
+) -> dict[str, PreviousRank]:
+    """hassle_id -> its place in the previous ranking (both levels), the one ``change`` compares to.
 
     That is the ranking of the run that started last among the runs other than
     ``before_run_id`` that completed and ranked: a killed or failed run's ranking never counts.
@@ -253,11 +262,12 @@ def read_previous_ranking(
               AND EXISTS (SELECT 1 FROM hassle_rankings AS h WHERE h.run_id = r.run_id)
             ORDER BY r.started_at DESC, r.run_id DESC LIMIT 1
         )
-        SELECT hassle_id, rank, total_score FROM hassle_rankings SEMI JOIN previous USING (run_id)
+        SELECT hassle_id, rank, total_score, change
+        FROM hassle_rankings SEMI JOIN previous USING (run_id)
         """,
         [before_run_id],
     )
-    return {hassle_id: (rank, score) for hassle_id, rank, score in rows}
+    return {hassle_id: PreviousRank(*rest) for hassle_id, *rest in rows}
 
 
 @dataclass(frozen=True)

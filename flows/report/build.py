@@ -16,7 +16,7 @@ import duckdb
 
 from config import Settings
 from config.taxonomy import Taxonomy
-from flows.ranking import Ranking, change_since, compute_ranking
+from flows.ranking import Ranking, changes_since, compute_ranking
 from flows.report.model import Quote, RankedHassle, ReportData, ScorePart
 from nlp.factors import FACTORS, describe_trends
 from nlp.rank import HassleScore
@@ -87,6 +87,7 @@ def build_report(
     run = ranking.cluster_run
     top = top or settings.report.top
     previous = store.read_previous_ranking(conn, run_id)
+    changes = changes_since(ranking, previous)
     filtered = bool(filters.describe())
     if ranking.parents:
         orphans = [s for s in ranking.scores if s.hassle_id not in ranking.parent_of]
@@ -130,7 +131,7 @@ def build_report(
                 cut_quote(quotes[u]) for u in quote_units.get(s.hassle_id, []) if u in quotes
             ),
             # The stored rankings are unfiltered: a filtered rank has nothing to compare with.
-            change="" if filtered else change_since(s, previous),
+            change="" if filtered else changes[s.hassle_id],
             keyphrases=tuple(redact_pii(k) for k in (info.keyphrases or [])[:6]),
             generic=s.generic,
             level="parent" if s.hassle_id in parent_ids else "child",

@@ -142,9 +142,13 @@ def test_a_killed_runs_ranking_is_not_the_previous_ranking(nightly_demo, demo_di
 
     # A later run killed after its rank stage: its ranking (here, without the top hassle)
     # is written, its row still says 'running'.
-    config, _, top = _workspace_with_another_run(
+    config, completed, top = _workspace_with_another_run(
         nightly_demo, demo_dir, tmp_path / "ws", "killed-run", "running", timedelta(hours=1)
     )
+    # The completed run is a later night's, whose ranking moved nothing; a rerun over its data
+    # says what it said (flows.ranking.changes_since).
+    with duckdb.connect(str(tmp_path / "ws" / "warehouse.duckdb")) as conn:
+        conn.execute("UPDATE hassle_rankings SET change = 'steady' WHERE run_id = ?", [completed])
 
     result = nightly(str(config))
 
@@ -157,7 +161,8 @@ def test_a_killed_runs_ranking_is_not_the_previous_ranking(nightly_demo, demo_di
         )
         killed = conn.execute("SELECT status FROM runs WHERE run_id = 'killed-run'").fetchone()
     assert killed == ("failed",)
-    # Compared with the completed run, which ranked every hassle: none is new.
+    # Compared with the completed run, which ranked every hassle: none is new (against the
+    # killed run's ranking the top hassle would be).
     assert top in changes and changes[top] != "new"
     assert result["stages"]["rank"]["new_since_last_run"] == 0
 

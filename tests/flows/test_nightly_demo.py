@@ -25,6 +25,10 @@ SNAPSHOT_QUERIES = {
     "hassles": "SELECT * EXCLUDE (centroid) FROM hassles ORDER BY hassle_id",
     "hassle_members": "SELECT * FROM hassle_members ORDER BY ALL",
     "cluster_runs": "SELECT run_id, input_fingerprint FROM cluster_runs ORDER BY ALL",
+    # A rerun ranks again; what it publishes must say what the first run said.
+    "latest_ranking": "SELECT hassle_id, rank, total_score, change FROM v_latest_hassles "
+    "UNION ALL SELECT hassle_id, rank, total_score, change FROM v_latest_parent_hassles "
+    "ORDER BY ALL",
 }
 
 
@@ -46,6 +50,7 @@ def test_running_the_nightly_flow_twice_changes_nothing_the_second_time(
 
     assert after == before
     assert before["hassles"] and before["hassle_members"]
+    assert {change for *_, change in before["latest_ranking"]} == {"new"}
     assert second["stages"]["enrich"]["comments_enriched"] == 0
     assert second["stages"]["cluster"]["skipped"] is True
     ingest = second["stages"]["ingest"]
