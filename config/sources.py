@@ -58,6 +58,18 @@ class FieldMapping(StrictModel):
     language: str | None = None
     customer_value: str | None = None
 
+    def settings_reading(self, name: str) -> list[str]:
+        """The mapping's settings that read the source field ``name`` (``fields.rating``)."""
+        found = [
+            f"fields.{key}"
+            for key in type(self).model_fields
+            if key not in ("text", "replies") and getattr(self, key) == name
+        ]
+        found += [f"fields.text[{i}]" for i, text in enumerate(self.text) if text == name]
+        if self.replies and self.replies.field == name:
+            found.append("fields.replies.field")
+        return found
+
     def referenced(self) -> list[str]:
         """Return every top-level source field this mapping reads."""
         names = [self.external_id, self.created_at, *self.text]

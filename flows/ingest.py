@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,22 @@ def vanished_warning(source: str, comments: int, where: str) -> str:
     )
 
 
+def absent_keys_warning(
+    source: SourceConfig, file: str, absent: Sequence[str], first_keys: Sequence[str]
+) -> str:
+    """The warning for a file none of whose records holds mapped key(s): a renamed export key."""
+    said = "; ".join(
+        f"{name!r} ({' and '.join(source.fields.settings_reading(name)) or 'mapped'})"
+        for name in absent
+    )
+    return (
+        f"source {source.name!r}: no record of {file} has the key(s) {said}, so those fields "
+        f"are empty for all its records; if the export renamed them, point the setting(s) of "
+        f"sources[{source.name}] at the new key(s) (its first record has: "
+        f"{', '.join(map(repr, first_keys)) or 'no key'})"
+    )
+
+
 @task(name="load_source", cache_policy=NO_CACHE, retry_condition_fn=_retry_on_file_errors)
 def load_source(
     conn: duckdb.DuckDBPyConnection, source: SourceConfig, settings: Settings
@@ -78,6 +95,8 @@ def load_source(
             len(landed.dropped),
         )
     sink.finish(key, f"ingest {source.name}: {stats.records_usable:,} usable records")
+    for file, (absent, first_keys) in stats.keys_absent.items():
+        logger.warning(absent_keys_warning(source, file, absent, first_keys))
     if stats.present is not None:
         mark_vanished_files(conn, source.name, stats.present)
     # A source that matches nothing but loaded comments before has lost its files (moved,

@@ -95,10 +95,10 @@ def run_warnings(stages: Mapping[str, Any], settings: Settings) -> list[str]:
     """What a completed run could not do, or an operator should fix.
 
     A source that failed to load, no usable comment at all (and why), a source whose files
-    vanished, a source the config no longer names (or renamed), alerts not sent, pending
-    alerts dropped unsent.
+    vanished, a file none of whose records holds a mapped key, a source the config no longer
+    names (or renamed), alerts not sent, pending alerts dropped unsent.
     """
-    from flows.ingest import vanished_warning
+    from flows.ingest import absent_keys_warning, vanished_warning
     from flows.sources.base import open_source
 
     warnings = [
@@ -113,6 +113,9 @@ def run_warnings(stages: Mapping[str, Any], settings: Settings) -> list[str]:
         if earlier := stats.get("comments_before_no_file"):
             where = open_source(sources[name], settings.ingest).where() if name in sources else "?"
             warnings.append(vanished_warning(name, earlier, where))
+        for file, (absent, first_keys) in stats.get("keys_absent", {}).items():
+            if name in sources:
+                warnings.append(absent_keys_warning(sources[name], file, absent, first_keys))
     warnings.extend(stages["ingest"].get("sources_unconfigured", []))
     alerts = stages.get("alerts", {})
     if alerts.get("failed"):

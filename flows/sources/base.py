@@ -55,6 +55,9 @@ class ReadStats:
     # Every item the source holds now, listed whole (a files source: each file, read or
     # skipped); None where a type cannot list everything (an API's pages), so nothing is gone.
     present: list[str] | None = None
+    # Per item (a JSON Lines file, an API page) whose records carry keys of their own: the
+    # mapped keys none of its records had, then the keys they did have (the first few).
+    keys_absent: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)
 
     def count(self, problem: Problem) -> None:
         """Tally one problem by its code."""

@@ -25,6 +25,7 @@ from flows.sources.records import DateRange, Problem, normalise_record, readable
 from warehouse.core import rows_to_table
 
 RECORDS_TABLE = "records"
+_SHOWN_KEYS = 12  # of a record's own keys, in the warning about the mapped ones it lacks
 REJECTED_TABLE = "rejected"
 
 RECORD_SCHEMA = pa.schema(
@@ -168,6 +169,9 @@ def _read_one_item(
     rejected = _Batch(REJECTED_SCHEMA)
     first_line_of: dict[str, int] = {}
     last_line = 0
+    mapped = source.fields.referenced()
+    keys_found: set[str] = set()
+    first_keys: list[str] | None = None  # the first record's, to show beside what it lacks
 
     def reject(line: int, external_id: str | None, problem: Problem, raw: str) -> None:
         stats.count(problem)
@@ -192,6 +196,9 @@ def _read_one_item(
             last_line = raw_item.line
             stats.records_read += 1
             raw_text = raw_item.raw_text
+            if isinstance(raw_item.record, dict):
+                first_keys = list(raw_item.record) if first_keys is None else first_keys
+                keys_found.update(name for name in mapped if name in raw_item.record)
             try:
                 raw_text = raw_text or _dump(raw_item.record)
                 if raw_item.problem is not None:
@@ -226,6 +233,11 @@ def _read_one_item(
                     on_progress(ingest.chunk_rows)
             if rejected.rows >= ingest.chunk_rows:
                 yield _as_rejected(rejected.flush())
+        # A JSON record may leave out a key another one has, but one that no record of the
+        # file has is likelier a renamed export key: it is reported, not quarantined.
+        absent = [name for name in dict.fromkeys(mapped) if name not in keys_found]
+        if first_keys is not None and absent:
+            stats.keys_absent[file_name] = (absent, first_keys[:_SHOWN_KEYS])
     except FileProblem as problem:
         stats.quarantined += 1
         reject(0, None, Problem(problem.code, problem.reason, True), "")

@@ -370,3 +370,21 @@ def test_a_variable_inside_a_list_with_no_config_file_says_to_write_one(tmp_path
     monkeypatch.chdir(tmp_path)  # no config/hasslemap.yaml here: the built-in defaults
     with pytest.raises(ConfigError, match=r"set the list in a config file .* --config"):
         load_settings(environ={"HASSLEMAP_SOURCES__0__PATH": "/x/*.csv"})
+
+
+def test_a_mapping_names_the_settings_that_read_a_source_key():
+    from config.sources import FieldMapping
+
+    fields = FieldMapping(
+        external_id="id",
+        created_at="created",
+        text=("subject", "body"),
+        customer_id="requester_id",
+        rating="stars",
+        score="stars",
+        replies={"field": "comments"},
+    )
+    assert fields.settings_reading("stars") == ["fields.rating", "fields.score"]
+    assert fields.settings_reading("body") == ["fields.text[1]"]
+    assert fields.settings_reading("comments") == ["fields.replies.field"]
+    assert fields.settings_reading("nothing") == []

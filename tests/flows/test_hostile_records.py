@@ -390,6 +390,30 @@ def run_tickets(tmp_path, write_config, records) -> None:
     run_ingest(write_config([ticket_source(path)]))
 
 
+def test_a_key_no_record_of_a_jsonl_file_has_is_named_and_its_records_still_load(
+    tmp_path, write_config
+):
+    # An export renamed "requester_id" to "requester": every record lacks the mapped key.
+    # "product" is there in one record only, as JSON may leave a key out: no warning for it.
+    renamed = [{**ticket(f"T{i}", customer_value=10), "requester": f"c{i}"} for i in range(1, 4)]
+    for record in renamed:
+        del record["requester_id"]
+    renamed[1]["product"] = "Nimbus Hub"
+    path = write_jsonl(tmp_path / "in" / "t.jsonl", renamed)
+    config = write_config([ticket_source(path)])
+
+    result = run_ingest(config)
+
+    assert set(loaded(tmp_path)) == {"T1", "T2", "T3"}  # nothing lost
+    assert query(tmp_path, "SELECT DISTINCT customer_id FROM comments") == [(None,)]
+    [(file, (absent, first_keys))] = result["sources"]["tickets"]["keys_absent"].items()
+    assert file.endswith("t.jsonl") and absent == ["requester_id"] and "requester" in first_keys
+    [warning] = run_warnings({"ingest": result}, load_settings(str(config)))
+    assert "source 'tickets'" in warning and "t.jsonl" in warning
+    assert "'requester_id' (fields.customer_id)" in warning
+    assert "'requester'" in warning and "sources[tickets]" in warning
+
+
 def test_a_nested_object_in_a_text_field_is_stored_as_json(tmp_path, write_config):
     nested = {"issue": "refund", "urgent": True, "steps": ["asked", None]}
     run_tickets(tmp_path, write_config, [ticket("T1", description=nested), ticket("T2")])
