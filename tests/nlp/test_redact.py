@@ -447,6 +447,10 @@ def test_an_email_with_an_internationalised_domain_is_replaced(text, expected):
         ("Text 07700 900 123 after 5", "Text [phone] after 5"),
         ("or 0161-496-0000 at work", "or [phone] at work"),
         ("07700 900123", "[phone]"),
+        # Slashes, as written in the UK and in German-speaking countries
+        ("call me on 0161/496/0123 please", "call me on [phone] please"),
+        ("Tel. 030/12345678", "Tel. [phone]"),
+        ("mobil 0171/1234567.", "mobil [phone]."),
     ],
 )
 def test_uk_phone_formats_are_replaced(text, expected):
@@ -460,6 +464,7 @@ def test_uk_phone_formats_are_replaced(text, expected):
         "Invoice 00123-4567 is due in 2 weeks",  # too few digits after "00" for a phone
         "ticket 0012 3456 7890 is open",  # no country's number after "00"
         "Paid £0.00 on 01/02/2024, then 1,299.00 in 2025",
+        "delivered 03/11/2026 and 05/2026, 1/2/3 stars, page 012/345",
         "From 1990 to 2024 I bought 12 items, 3 weeks apart",
         "(+12) points and (+3) stars",
     ],
