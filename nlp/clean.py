@@ -55,6 +55,12 @@ _LOOSE_JOINER = regex.compile(r"(?<![^\x00-\x7f])[\u200c\u200d]+|[\u200c\u200d]+
 # Tag characters spell a flag after its black flag ("🏴" + "gbsct" + cancel tag); after an
 # ASCII character they spell nothing that shows.
 _LOOSE_TAGS = regex.compile(r"(?<![^\x00-\x7f])[\U000E0020-\U000E007F]+")
+# Variation selectors and the combining grapheme joiner (category Mn) choose how an emoji or
+# an ideograph shows; after an ASCII character they show nothing, unless a keycap follows
+# ("1\ufe0f\u20e3").
+_LOOSE_SELECTORS = regex.compile(
+    r"(?<=[\x00-\x7f])[\u034f\ufe00-\ufe0f\U000E0100-\U000E01EF]+(?!\u20e3)"
+)
 
 
 @dataclass(frozen=True)
@@ -97,10 +103,11 @@ def remove_invisible(text: str) -> str:
     Cf: soft hyphen, zero-width space, word joiner, byte order mark, bidi controls and marks,
     ...); the zero-width joiner and non-joiner (U+200D, U+200C) beside an ASCII character or an
     end of the text; tag characters (U+E0020 to U+E007F) after an ASCII character or at the
-    start. Kept, as what they make shows: joiners between other characters (emoji sequences
-    "👨\u200d👩", Persian and Indic letters), tags after other characters (the flag
-    "🏴\U000e0067\U000e0062..."), the Arabic number signs (Cf, but they show), variation
-    selectors (category Mn: "❤\ufe0f").
+    start; variation selectors and the combining grapheme joiner after an ASCII character
+    ("4111\ufe0f1111"), unless a keycap follows. Kept, as what they make shows: joiners
+    between other characters (emoji sequences "👨\u200d👩", Persian and Indic letters), tags
+    after other characters (the flag "🏴\U000e0067\U000e0062..."), the Arabic number signs (Cf,
+    but they show), variation selectors after other characters ("❤\ufe0f") and in keycaps.
 
     Used by :func:`clean_text` at ingest, and by :func:`nlp.redact.redact_pii` before it
     matches, for the texts stored before ingest removed them.
@@ -112,7 +119,7 @@ def remove_invisible(text: str) -> str:
         text = _LOOSE_JOINER.sub("", text)
     if max(text, default="") >= "\U000e0020":  # planes 14 to 16 only: tags, private use
         text = _LOOSE_TAGS.sub("", text)
-    return text
+    return _LOOSE_SELECTORS.sub("", text)
 
 
 def normalise_whitespace(text: str) -> str:

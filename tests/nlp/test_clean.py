@@ -124,6 +124,10 @@ def test_angle_brackets_around_words_that_are_no_html_tag_are_text():
         # a joiner or tags beside an ASCII character join nothing
         ("Smile \U0001f44d\U0001f3fd\u200d ok", "Smile \U0001f44d\U0001f3fd ok"),
         ("card 4111\U000e0031 1111", "card 4111 1111"),
+        # a variation selector or grapheme joiner after an ASCII character selects nothing
+        ("card 4111\ufe0f1111\ufe0e1111\u034f1111", "card 4111111111111111"),
+        ("Ring 07700\U000e0100900123", "Ring 07700900123"),
+        ("Press 1\ufe0f\u20e3 then \u2122\ufe0f", None),  # a keycap; after a symbol it shows
     ],
 )
 def test_invisible_format_characters_are_removed_but_emoji_sequences_kept(text, expected):

@@ -529,6 +529,8 @@ def test_capitalised_words_after_no_self_introduction_survive(text):
         ("Write to john.smith@gmail\u200b.com now", "Write to [email] now"),
         ("Write to john\ufeff.smith@gmail.com now", "Write to [email] now"),
         ("It broke.\n\nSo\xadphie", "It broke.\n\n[name]"),
+        ("My card 4111\ufe0f1111\ufe0f1111\ufe0f1111 was charged", "My card [card] was charged"),
+        ("Ring me on 07700\u034f900123, please", "Ring me on [phone], please"),
     ],
 )
 def test_pii_hidden_by_invisible_characters_is_replaced(text, expected):
