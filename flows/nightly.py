@@ -24,7 +24,7 @@ from flows.prefect_server import require_prefect_server
 from flows.publish import publish_results, rank_hassles, write_analyst_snapshot
 from warehouse.alerts import read_pending
 from warehouse.connection import WarehouseUnavailable, connect_warehouse
-from warehouse.loaders import finish_run, mark_interrupted_runs, start_run
+from warehouse.loaders import enter_stage, finish_run, mark_interrupted_runs, start_run
 
 
 def _run_name() -> str:
@@ -130,24 +130,25 @@ def nightly(config_path: str | None = None) -> dict[str, Any]:
     counts: dict[str, Any] = {}
     stage = "ingest"
     try:
+        enter_stage(conn, run_id, stage)
         # The stages' tasks run right in this flow run, on its connection; only a Dask
         # scale-out needs enrich's own subflow, for its task runner. (Each subflow cost about
         # 0.5 s on exit, waiting for its heartbeat thread: a third of a small night's run.)
         counts["ingest"] = ingest_into(conn, settings)
-        stage = "enrich"
+        stage = enter_stage(conn, run_id, "enrich")
         if settings.scale.dask_address:
             counts["enrich"] = enrich(config_path)
         else:
             counts["enrich"] = enrich_into(conn, settings, taxonomy)
-        stage = "cluster"
+        stage = enter_stage(conn, run_id, "cluster")
         counts["cluster"] = cluster_into(conn, settings, run_id)
-        stage = "rank"
+        stage = enter_stage(conn, run_id, "rank")
         counts["rank"], ranking = rank_hassles(conn, settings, run_id)
-        stage = "publish"
+        stage = enter_stage(conn, run_id, "publish")
         # The ranking just stored is reused, not computed again; quote() keeps Prefect from
         # walking its mentions.
         counts["publish"] = publish_results(conn, settings, taxonomy, run_id, quote(ranking))
-        stage = "alerts"
+        stage = enter_stage(conn, run_id, "alerts")
         counts["alerts"] = _alerts_alone(conn, settings, run_id, counts["publish"].get("report"))
     except BaseException as exc:
         # Also a signal: Prefect raises SIGTERM as a TerminationSignal, Ctrl+C is a

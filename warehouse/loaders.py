@@ -184,12 +184,26 @@ def start_run(conn: duckdb.DuckDBPyConnection, run_id: str, flow_name: str) -> N
     )
 
 
+def enter_stage(conn: duckdb.DuckDBPyConnection, run_id: str, stage: str) -> str:
+    """Record that a running run has begun ``stage`` (in ``failed_stage``); return ``stage``.
+
+    Write behaviour: update in place, so that a run killed where it could record nothing
+    (``kill -9``, power loss) is marked failed at the stage it was in.
+    """
+    run_sql(
+        conn,
+        "UPDATE runs SET failed_stage = ? WHERE run_id = ? AND status = 'running'",
+        [stage, run_id],
+    )
+    return stage
+
+
 def mark_interrupted_runs(conn: duckdb.DuckDBPyConnection) -> int:
     """Mark runs still 'running' from an earlier process as failed; return how many.
 
     Write behaviour: update in place. Called before a new run starts, when no other run can be
     writing (DuckDB lets one process write the file), so a 'running' row is one whose process
-    was killed.
+    was killed; its ``failed_stage`` is the stage it had entered (:func:`enter_stage`).
     """
     [(count,)] = run_sql(conn, "SELECT count(*) FROM runs WHERE status = 'running'")
     if count:

@@ -53,12 +53,12 @@ nightly(config)
 # enrich after its first committed batch; cluster computed, not yet written; publish with
 # the redacted text committed, the report and snapshot not yet written; then, with a new file
 # to land, inside dlt's load step. Another new file is added before the last, clean rerun.
-KILL_POINTS = (
-    ("read", "KILL-POINT reading a file"),
-    ("", "split_comments: 2000/"),
-    ("", "cluster_units:"),
-    ("", "comments redacted for the views"),
-    ("load", "KILL-POINT in dlt's load step"),
+KILL_POINTS = (  # (hook, log line to kill at, the stage the run was in)
+    ("read", "KILL-POINT reading a file", "ingest"),
+    ("", "split_comments: 2000/", "enrich"),
+    ("", "cluster_units:", "cluster"),
+    ("", "comments redacted for the views", "publish"),
+    ("load", "KILL-POINT in dlt's load step", "ingest"),
 )
 
 # New reviews dated before the demo's 90-day window: they are ingested and enriched, and the
@@ -152,7 +152,7 @@ def test_killing_the_run_anywhere_then_rerunning_gives_the_uninterrupted_result(
     config = write_config(folder, data)
     snapshot = folder / "warehouse-analyst.duckdb"
     leftovers: list[str] = []
-    for hook, marker in KILL_POINTS:
+    for hook, marker, _ in KILL_POINTS:
         if hook == "load":
             add_new_file(data, "reviews-new-1.csv")  # something new for dlt to load
         children = run_until(config, hook, marker, tmp_path / "prefect-home")
@@ -168,9 +168,13 @@ def test_killing_the_run_anywhere_then_rerunning_gives_the_uninterrupted_result(
 
     assert state(folder / "warehouse.duckdb") == expected
     with duckdb.connect(str(folder / "warehouse.duckdb"), read_only=True) as conn:
-        runs = conn.execute("SELECT status, error FROM runs ORDER BY started_at").fetchall()
-    assert [s for s, _ in runs] == ["failed"] * len(KILL_POINTS) + ["completed"]
-    assert all("interrupted" in e for _, e in runs[:-1])
+        runs = conn.execute(
+            "SELECT status, error, failed_stage FROM runs ORDER BY started_at"
+        ).fetchall()
+    assert [s for s, _, _ in runs] == ["failed"] * len(KILL_POINTS) + ["completed"]
+    assert all("interrupted" in e for _, e, _ in runs[:-1])
+    # Killed where it could record nothing, each run is still marked with its stage.
+    assert [stage for _, _, stage in runs] == [stage for *_, stage in KILL_POINTS] + [None]
     assert result["stages"]["snapshot"]["path"] == str(snapshot.resolve())
     with duckdb.connect(str(snapshot), read_only=True) as conn:
         ranked = conn.execute(

@@ -1,9 +1,16 @@
-"""Loaders' readers on a small real warehouse: sources the config no longer names."""
+"""Loaders on a small real warehouse: sources the config no longer names, runs' stages."""
 
 from flows.ingest import describe_unconfigured
 from warehouse.connection import connect_warehouse
 from warehouse.core import run_sql
-from warehouse.loaders import UnconfiguredSource, read_unconfigured_sources
+from warehouse.loaders import (
+    UnconfiguredSource,
+    enter_stage,
+    finish_run,
+    mark_interrupted_runs,
+    read_unconfigured_sources,
+    start_run,
+)
 
 COMMENT = (
     "INSERT INTO comments (comment_id, source, channel, external_id, created_at, text, "
@@ -36,3 +43,19 @@ def test_a_removed_or_renamed_source_is_reported_with_what_hints_at_a_rename(tmp
     removed, renamed = map(describe_unconfigured, gone)
     assert "'old_reviews'" in removed and "still count" in removed and "twice" not in removed
     assert "count twice" in renamed and "put its old name back" in renamed
+
+
+def test_a_run_killed_mid_stage_is_marked_failed_at_that_stage(tmp_path):
+    conn = connect_warehouse(tmp_path / "w.duckdb")
+    start_run(conn, "killed", "nightly")
+    enter_stage(conn, "killed", "ingest")
+    enter_stage(conn, "killed", "cluster")  # then kill -9: nothing more is recorded
+    start_run(conn, "done", "nightly")
+    enter_stage(conn, "done", "publish")
+    finish_run(conn, "done", status="completed", stage_counts={})
+    enter_stage(conn, "done", "alerts")  # a finished run's row is left as it is
+
+    assert mark_interrupted_runs(conn) == 1
+
+    runs = run_sql(conn, "SELECT run_id, status, failed_stage FROM runs ORDER BY run_id")
+    assert runs == [("done", "completed", None), ("killed", "failed", "cluster")]
