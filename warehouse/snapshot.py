@@ -46,25 +46,28 @@ REDACT_FUNCTION = "snapshot_redact"
 PSEUDONYMS = "snapshot_customer_pseudonyms"
 
 # Table -> the statement that creates and fills it in the snapshot (attached as
-# ``analyst_snapshot``): whole statements, so no table name is formatted into SQL.
+# ``analyst_snapshot``): whole statements, so no table name is formatted into SQL. Left out
+# besides raw text: content_hash and text_hash, plain SHA-1s of the raw id and text, which
+# guessing would turn back into a customer id or a redacted phone number.
 SNAPSHOT_TABLES: dict[str, str] = {
     "comments": (
-        "CREATE TABLE analyst_snapshot.main.comments AS SELECT c.* EXCLUDE (text) REPLACE "
+        "CREATE TABLE analyst_snapshot.main.comments AS SELECT c.* EXCLUDE (text, content_hash) "
+        "REPLACE "
         "(p.pseudonym AS customer_id) FROM main.comments AS c LEFT JOIN "
         "snapshot_customer_pseudonyms AS p ON p.customer_id = c.customer_id ORDER BY "
         "c.comment_id"
     ),
     "comments_redacted": (
-        "CREATE TABLE analyst_snapshot.main.comments_redacted AS SELECT * EXCLUDE (redactor) "
-        "FROM main.comments_redacted"
+        "CREATE TABLE analyst_snapshot.main.comments_redacted AS SELECT * EXCLUDE (redactor, "
+        "content_hash) FROM main.comments_redacted"
     ),
     "comment_enrichment": (
-        "CREATE TABLE analyst_snapshot.main.comment_enrichment AS SELECT * FROM "
-        "main.comment_enrichment"
+        "CREATE TABLE analyst_snapshot.main.comment_enrichment AS SELECT * EXCLUDE "
+        "(content_hash, text_hash) FROM main.comment_enrichment"
     ),
     "units": (
-        "CREATE TABLE analyst_snapshot.main.units AS SELECT * EXCLUDE (text, lemmas, "
-        "noun_chunks, start_char, end_char) FROM main.units"
+        "CREATE TABLE analyst_snapshot.main.units AS SELECT * EXCLUDE (text, text_hash, "
+        "lemmas, noun_chunks, start_char, end_char) FROM main.units"
     ),
     "tags": "CREATE TABLE analyst_snapshot.main.tags AS SELECT * FROM main.tags",
     "cluster_runs": (

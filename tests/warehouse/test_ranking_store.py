@@ -79,6 +79,25 @@ def test_after_a_clustering_that_found_no_hassle_the_latest_views_are_empty(conn
     assert [r[0] for r in run_sql(conn, "SELECT hassle_id FROM v_latest_hassles")] == ["H-0002"]
 
 
+def test_a_failed_runs_ranking_is_never_the_latest(conn):
+    """A run that failed after ranking keeps its rows; the views show the run before it."""
+    store.write_rankings(conn, "run-1", [ranking_row("H-0001", 1, reach=1.0)])
+    later_stamp = ranking_row().ranked_at + timedelta(minutes=2)
+    failed = [
+        dataclasses.replace(ranking_row("H-0002", 1, "run-2", reach=1.0), ranked_at=later_stamp)
+    ]
+    store.write_rankings(conn, "run-2", failed)
+    assert [r[0] for r in run_sql(conn, "SELECT hassle_id FROM v_latest_hassles")] == ["H-0002"]
+    run_sql(
+        conn,
+        "INSERT INTO runs (run_id, flow_name, started_at, status, failed_stage) "
+        "VALUES ('run-2', 'nightly', now(), 'failed', 'publish')",
+    )
+    assert [r[0] for r in run_sql(conn, "SELECT hassle_id FROM v_latest_hassles")] == ["H-0001"]
+    days = run_sql(conn, "SELECT DISTINCT hassle_id FROM v_hassle_trend WHERE level = 'child'")
+    assert ("H-0002",) not in days
+
+
 def test_writing_a_run_again_replaces_its_rows_and_parts(conn):
     store.write_rankings(conn, "run-1", [ranking_row("H-0001", 1, reach=1.0, severity=0.5)])
     store.write_rankings(conn, "run-2", [ranking_row("H-0001", 1, "run-2", reach=0.5)])

@@ -28,6 +28,35 @@ def read_in_another_process(path) -> subprocess.CompletedProcess:
     )
 
 
+def test_no_hash_of_a_raw_id_or_text_reaches_the_snapshot(nightly_demo):
+    # Plain SHA-1s of the raw text and customer id: guessing a redacted phone number or a
+    # customer id against them would undo the redaction and the pseudonyms.
+    folder, _, result = nightly_demo
+    with duckdb.connect(str(folder / "warehouse.duckdb"), read_only=True) as conn:
+        hashes = {
+            h
+            for sql in (
+                "SELECT content_hash FROM comments",
+                "SELECT text_hash FROM units",
+                "SELECT text_hash FROM comment_enrichment",
+                "SELECT content_hash FROM comment_enrichment",
+            )
+            for (h,) in conn.execute(sql).fetchall()
+        }
+    with duckdb.connect(result["stages"]["snapshot"]["path"], read_only=True) as conn:
+        tables = conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'"
+        ).fetchall()
+        published = {
+            str(value)
+            for (table,) in tables
+            for row in conn.execute(f'SELECT * FROM "{table}"').fetchall()
+            for value in row
+        }
+    assert len(hashes) > 1000
+    assert not hashes & published
+
+
 def test_analysts_read_the_snapshot_while_a_run_holds_the_warehouse(
     nightly_demo, demo_dir, tmp_path
 ):

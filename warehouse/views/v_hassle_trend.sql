@@ -20,7 +20,11 @@ generic_children AS (
     SELECT hassle_id
     FROM hassle_rankings
     WHERE run_id = (
-        SELECT run_id FROM hassle_rankings ORDER BY ranked_at DESC, run_id DESC LIMIT 1
+        SELECT run_id FROM hassle_rankings AS r
+        WHERE NOT EXISTS (
+            SELECT 1 FROM runs AS f WHERE f.run_id = r.run_id AND f.status = 'failed'
+        )
+        ORDER BY ranked_at DESC, run_id DESC LIMIT 1
     )
         AND coalesce(level, 'child') = 'child'
         AND generic
