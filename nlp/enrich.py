@@ -20,7 +20,7 @@ from config.taxonomy import Taxonomy
 from nlp.embed import text_hash
 from nlp.language import detect_language
 from nlp.normalize import Rules, normalise
-from nlp.rows import PendingComment
+from nlp.rows import PendingComment, unit_id_of
 from nlp.severity import score_severity
 from nlp.units import split_sentences
 
@@ -216,7 +216,7 @@ def compute_units(
             )
             units.append(
                 Unit(
-                    unit_id=f"{comment.comment_id}:{sentence.index}",
+                    unit_id=unit_id_of(comment.comment_id, sentence.index),
                     comment_id=comment.comment_id,
                     unit_index=sentence.index,
                     start_char=start,

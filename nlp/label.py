@@ -64,6 +64,7 @@ from nlp.label_support import (
     says,
     says_two_things,
 )
+from nlp.rows import comment_of
 from nlp.specificity import Corpus, coherence, specificity
 from nlp.terms import WORD, ReadUnit, find_handle_names, read_unit, stem, word_before_particle
 from nlp.wordlists import END_PARTICLES, GENERIC, NEGATIONS, OBJECT_PRONOUNS, STOP
@@ -333,14 +334,21 @@ class CtfidfLabeller:
         taken: list[int] = []  # positions in order
         taken_words: list[frozenset[str]] = []
         seen: set[tuple[str, ...]] = set()
+        quoted: set[str] = set()  # comments already quoted: two sentences of one read as one
         for k in np.argsort(~sure, kind="stable"):  # the sure first, each closest first
             if len(taken) >= self.quotes:
                 break
             pos = pool[k]
-            words = _words(units[idx[pos]].text)
+            unit = units[idx[pos]]
+            words = _words(unit.text)
             word_set = frozenset(words)
-            if words in seen or any(
-                _jaccard(word_set, other) >= self.near_duplicate_jaccard for other in taken_words
+            if (
+                words in seen
+                or comment_of(unit.unit_id) in quoted
+                or any(
+                    _jaccard(word_set, other) >= self.near_duplicate_jaccard
+                    for other in taken_words
+                )
             ):
                 continue
             similarity = member_vectors[order[taken]] @ member_vectors[pos]
@@ -349,13 +357,16 @@ class CtfidfLabeller:
             taken.append(int(k))
             taken_words.append(word_set)
             seen.add(words)
+            quoted.add(comment_of(unit.unit_id))
         for k, pos in enumerate(order):  # too few: fill with near-duplicates, never identical
             if len(taken) >= self.min_quotes:
                 break
-            words = _words(units[idx[pos]].text)
-            if k not in taken and words not in seen:
+            unit = units[idx[pos]]
+            words = _words(unit.text)
+            if k not in taken and words not in seen and comment_of(unit.unit_id) not in quoted:
                 taken.append(k)
                 seen.add(words)
+                quoted.add(comment_of(unit.unit_id))
         # Sure members first, each part closest to the centroid first.
         taken.sort(key=lambda k: (not _is_sure(units[idx[order[k]]]), k))
         return tuple(units[idx[order[k]]].unit_id for k in taken)

@@ -9,6 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+def unit_id_of(comment_id: str, index: int) -> str:
+    """The id of a comment's ``index``-th sentence unit: ``<comment_id>:<index>``."""
+    return f"{comment_id}:{index}"
+
+
+def comment_of(unit_id: str) -> str:
+    """The comment id a unit id (:func:`unit_id_of`) belongs to; an id without one, itself."""
+    return unit_id.rpartition(":")[0] or unit_id
+
+
 @dataclass(frozen=True)
 class PendingComment:
     """A stored comment that needs (re-)enrichment, as enrich reads it."""

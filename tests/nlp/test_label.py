@@ -172,6 +172,29 @@ def test_exact_duplicates_are_never_quoted_twice():
     assert len(set(quoted_texts)) == len(quoted_texts)
 
 
+def test_a_comment_is_quoted_once_however_many_of_its_sentences_are_members():
+    texts = [
+        "Refund took three weeks to show up.",
+        "Still no refund after a month.",
+        "The refund is stuck in processing.",
+        "Nobody tells me where my refund is.",
+        "My refund vanished after the return.",
+        "The bank says no refund was sent.",
+    ]
+    # Sentences 0-2 are one ticket's (unit ids "<comment id>:<index>"); 3-5 a comment each.
+    ids = ["t1:0", "t1:1", "t1:2", "c3:0", "c4:0", "c5:0"]
+    units = [_unit(i, t) for i, t in zip(ids, texts, strict=True)]
+    labels = np.zeros(len(units), dtype=int)
+    vectors = _vectors(labels, noise=0.3, seed=3)
+    labeller = CtfidfLabeller(quotes=4, min_quotes=3)
+    quoted = [q.split(":")[0] for q in labeller.label(units, vectors, labels)[0].quote_unit_ids]
+    assert len(quoted) >= 3 and len(set(quoted)) == len(quoted)
+    # Each a comment of its own, the same sentences: the ticket's are quoted side by side.
+    apart = [replace(u, unit_id=f"x{n}:0") for n, u in enumerate(units)]
+    loose = labeller.label(apart, vectors, labels)[0].quote_unit_ids
+    assert sum(q in ("x0:0", "x1:0", "x2:0") for q in loose) >= 2
+
+
 def test_near_duplicates_fill_up_to_min_quotes():
     texts = [f"Refund delayed by the bank, case {word}." for word in "abcdef"]
     units = [_unit(f"u{i}", t) for i, t in enumerate(texts)]
