@@ -214,13 +214,28 @@ def read_filtered_quote_units(
     return out
 
 
+@dataclass(frozen=True)
+class StageThemeCounts:
+    """Distinct pain-point comments per (stage, theme) cell, per stage, per theme and in all."""
+
+    cells: dict[tuple[str, str], int]
+    by_stage: dict[str, int]
+    by_theme: dict[str, int]
+    total: int
+
+
 def read_stage_theme_counts(
     conn: duckdb.DuckDBPyConnection, window: tuple[datetime, datetime], f: ReportFilter
-) -> dict[tuple[str, str], int]:
-    """(stage, theme) -> pain-point comments in the window, filtered."""
+) -> StageThemeCounts:
+    """The window's pain-point comments, filtered; a comment counts once in each total."""
     params = [*_filter_params(f), window[0], window[1]]
-    rows = run_sql(conn, read_sql("read_stage_theme_counts"), params)
-    return {(stage or "unassigned", theme or "unassigned"): n for stage, theme, n in rows}
+    counts: list[dict[tuple[str, str], int]] = [{}, {}, {}, {}]  # by the SQL's `grouped`
+    for stage, theme, grouped, n in run_sql(conn, read_sql("read_stage_theme_counts"), params):
+        counts[grouped][stage or "unassigned", theme or "unassigned"] = n
+    cells, stages, themes, overall = counts
+    by_stage = {stage: n for (stage, _), n in stages.items()}
+    by_theme = {theme: n for (_, theme), n in themes.items()}
+    return StageThemeCounts(cells, by_stage, by_theme, total=sum(overall.values()))
 
 
 def latest_completed_run(conn: duckdb.DuckDBPyConnection) -> str | None:

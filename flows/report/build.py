@@ -8,9 +8,10 @@ registry (:data:`nlp.factors.FACTORS`): label, value, weight and the evidence in
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from itertools import zip_longest
 
 import duckdb
 
@@ -24,6 +25,7 @@ from nlp.redact import redact_parts, redact_pii
 from warehouse import ranking as store
 
 QUOTE_CONTEXT_CHARS = 240
+QUOTE_CANDIDATES = 2  # quotes read per hassle, as a multiple of those it shows
 
 
 def score_parts(s: HassleScore) -> tuple[ScorePart, ...]:
@@ -64,6 +66,44 @@ def cut_quote(row: store.QuoteRow) -> Quote:
     )
 
 
+def pick_quotes(
+    candidates: Mapping[str, Sequence[store.QuoteRow]],
+    groups: Sequence[tuple[str, Sequence[str]]],
+    per_hassle: int,
+) -> dict[str, list[store.QuoteRow]]:
+    """Hassle id -> the quotes it shows: up to ``per_hassle`` of its ``candidates``, in order.
+
+    ``groups``: each shown parent (or hassle) with its shown children, in rank order. A parent
+    with children shows theirs, round-robin: each child's first quote, then each one's second,
+    from the quotes the child would show; each child then shows its own candidates less the
+    comments already quoted in the group, so no comment is quoted twice in one group's section.
+    """
+    picked: dict[str, list[store.QuoteRow]] = {}
+    for parent, children in groups:
+        quoted: set[str] = set()  # comment ids
+        if children:
+            would_show = [candidates.get(c, [])[:per_hassle] for c in children]
+            in_turns = [row for turn in zip_longest(*would_show) for row in turn if row is not None]
+            picked[parent] = _take(in_turns, per_hassle, quoted)
+        else:
+            picked[parent] = _take(candidates.get(parent, []), per_hassle, quoted)
+        for child in children:
+            picked[child] = _take(candidates.get(child, []), per_hassle, quoted)
+    return picked
+
+
+def _take(rows: Iterable[store.QuoteRow], limit: int, quoted: set[str]) -> list[store.QuoteRow]:
+    """Up to ``limit`` of ``rows``, in order, of comments not in ``quoted``; adds theirs to it."""
+    taken = []
+    for row in rows:
+        if len(taken) == limit:
+            break
+        if row.comment_id not in quoted:
+            quoted.add(row.comment_id)
+            taken.append(row)
+    return taken
+
+
 def build_report(
     conn: duckdb.DuckDBPyConnection,
     settings: Settings,
@@ -97,11 +137,18 @@ def build_report(
         chosen = [(s, []) for s in ranking.scores[:top]]
     shown = [s.hassle_id for parent, children in chosen for s in (parent, *children)]
     per_hassle = settings.report.quotes
+    # A child may lend its first quotes to its group, so each has candidates to spare.
+    candidates = QUOTE_CANDIDATES * per_hassle
     if filtered:  # a stored quote may be of a comment the filter leaves out
-        quote_units = store.read_filtered_quote_units(conn, run.run_id, shown, filters, per_hassle)
+        quote_units = store.read_filtered_quote_units(conn, run.run_id, shown, filters, candidates)
     else:
-        quote_units = {h: (ranking.info[h].quote_unit_ids or [])[:per_hassle] for h in shown}
-    quotes = store.read_quotes(conn, [u for units in quote_units.values() for u in units])
+        quote_units = {h: (ranking.info[h].quote_unit_ids or [])[:candidates] for h in shown}
+    rows = store.read_quotes(conn, [u for units in quote_units.values() for u in units])
+    quotes = pick_quotes(
+        {h: [rows[u] for u in units if u in rows] for h, units in quote_units.items()},
+        [(parent.hassle_id, [c.hassle_id for c in children]) for parent, children in chosen],
+        per_hassle,
+    )
     first_day = max(run.window_start.date() + timedelta(days=1), filters.since or date.min)
     last_day = min(run.window_end.date(), filters.until or date.max)
     days = _days(first_day, last_day)
@@ -110,6 +157,7 @@ def build_report(
     def ranked(s: HassleScore, children: tuple[RankedHassle, ...] = ()) -> RankedHassle:
         info = ranking.info[s.hassle_id]
         counts = by_hassle.get(s.hassle_id, Counter())
+        before = previous.get(s.hassle_id)
         return RankedHassle(
             rank=s.rank,
             hassle_id=s.hassle_id,
@@ -127,11 +175,10 @@ def build_report(
             trend_detail=describe_trends(s.evidence) if s.evidence else "",
             daily_counts=tuple((d, counts.get(d, 0)) for d in days),
             channel_mix=dict(sorted(s.channels.items())),
-            quotes=tuple(
-                cut_quote(quotes[u]) for u in quote_units.get(s.hassle_id, []) if u in quotes
-            ),
+            quotes=tuple(cut_quote(row) for row in quotes.get(s.hassle_id, [])),
             # The stored rankings are unfiltered: a filtered rank has nothing to compare with.
             change="" if filtered else changes[s.hassle_id],
+            previous_rank=None if filtered or before is None else before.rank,
             keyphrases=tuple(redact_pii(k) for k in (info.keyphrases or [])[:6]),
             generic=s.generic,
             level="parent" if s.hassle_id in parent_ids else "child",

@@ -115,6 +115,27 @@ def tag_share(share: float | None) -> str | None:
     return None if share is None else f"{share:.0%}"
 
 
+def places_moved(h: RankedHassle) -> int:
+    """How many places it moved in rank since the previous ranking; 0 when not known.
+
+    Not known: a stored ranking row, or a rerun over the same data, which keeps the previous
+    ranking's changes (at the same rank as now).
+    """
+    return 0 if h.previous_rank is None else abs(h.previous_rank - h.rank)
+
+
+def rank_move(h: RankedHassle) -> str:
+    """Its move in rank since the previous ranking: ``"▲ 2"``, ``"▼ 1"``, ``"="`` or ``"new"``.
+
+    The arrow alone when the places are not known; empty in a filtered report.
+    """
+    if h.change not in ("rising", "falling"):
+        return {"steady": "="}.get(h.change, h.change)
+    arrow = "▲" if h.change == "rising" else "▼"
+    places = places_moved(h)
+    return f"{arrow} {places}" if places else arrow
+
+
 def _score_value(h: RankedHassle, names: Names) -> float:
     return round(100 * h.score, 1)
 
@@ -172,7 +193,14 @@ for _column in (
         targets=frozenset({CSV}),
     ),
     Column("trend_label", "Trend", lambda h, n: h.trend_label, artifact_name="trend"),
-    Column("change", "Since last run", lambda h, n: h.change, short="change"),
+    # The stored word (rising, falling, ...) in the data; a move in rank where people read it.
+    Column(
+        "change",
+        "Since last run",
+        lambda h, n: h.change,
+        text=lambda h, n: rank_move(h),
+        short="change",
+    ),
     Column(
         "daily",
         "Daily",

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from warehouse.ranking import StageThemeCounts
+
 
 @dataclass(frozen=True)
 class Quote:
@@ -52,7 +54,9 @@ class RankedHassle:
     daily_counts: tuple[tuple[date, int], ...]  # for the sparkline, oldest first, gap-free
     channel_mix: dict[str, int]  # channel -> comments
     quotes: tuple[Quote, ...]  # up to 3
-    change: str  # since the last run: "new", "rising", "falling", "steady", "resolved"
+    # Its move in rank since the previous ranking: "new", "rising" (a better rank), "falling"
+    # or "steady"; empty in a filtered report (the stored rankings are unfiltered).
+    change: str
     keyphrases: tuple[str, ...] = ()
     generic: bool = False  # too unspecific to act on: its sentences name no concrete problem
     level: str = "child"  # "child" (a specific hassle) or "parent" (a group of children)
@@ -64,6 +68,9 @@ class RankedHassle:
     theme_share: float | None = None
     # A parent's ranked children, in rank order (their ranks are among all children).
     children: tuple[RankedHassle, ...] = ()
+    # Its rank in the previous ranking; None when it was not there or is not known (a
+    # filtered report, a stored ranking row).
+    previous_rank: int | None = None
 
 
 @dataclass(frozen=True)
@@ -83,7 +90,7 @@ class ReportData:
         tuple[str, str], ...
     ]  # (key, display name) in journey order, need awareness .. need end
     themes: tuple[tuple[str, str], ...]  # (key, display name)
-    heatmap: dict[tuple[str, str], int]  # (stage key, theme key) -> pain-point comments
+    heatmap: StageThemeCounts  # pain-point comments by stage and theme key, and their totals
     figures: dict[str, str]  # run coverage and quality figures, display name -> value
     resolved: tuple[tuple[str, str], ...] = ()  # (hassle id, label) retired since the last run
     empty_note: str = ""  # why there is no hassle, when there is none

@@ -30,7 +30,17 @@ from flows.report.charts import (
     sparkline_text,
     stacked_bar_svg,
 )
-from flows.report.columns import COLUMNS, CSV, HTML, MARKDOWN, Names, columns_for, tag_share
+from flows.report.columns import (
+    COLUMNS,
+    CSV,
+    HTML,
+    MARKDOWN,
+    Names,
+    columns_for,
+    places_moved,
+    rank_move,
+    tag_share,
+)
 from flows.report.model import Quote, RankedHassle, ReportData, ScorePart
 from nlp.factors import FACTORS
 
@@ -49,6 +59,15 @@ CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 """The page's Content-Security-Policy: no script, no fetches, only inline styles and data: images."""
 
 TREND_ARROWS = {"rising": "▲", "falling": "▼", "new": "●", "steady": "–"}
+LEGEND = (
+    "Since last run: the move in rank since the previous ranking (▲ up, ▼ down that many "
+    "places, = the same place, new: not ranked then). Trend: what customers say over time."
+)
+"""The line under the summary table: the two columns that could be read alike."""
+HEATMAP_NOTE = (
+    "A comment with pain points in several cells counts in each of them, and once in each total."
+)
+"""The line under the heatmap: why its totals are less than the sums of its cells."""
 CHANNELS = tuple(c.name for c in KNOWN_CHANNELS.values() if c.report_column)
 
 _HEAT_LOW = (244, 246, 249)  # heatmap colour at 0
@@ -95,6 +114,26 @@ def weight_text(weight: float) -> str:
     """A weight as a percentage: whole (``30%``), else with one decimal (``7.5%``)."""
     percent = weight * 100
     return f"{percent:.0f}%" if abs(percent - round(percent)) < 0.05 else f"{percent:.1f}%"
+
+
+def _rank_move_words(h: RankedHassle) -> str:
+    """Its move in rank since the previous ranking in words, e.g. "up 2 places since last run"."""
+    if h.change == "steady":
+        return "same rank as last run"
+    if h.change not in ("rising", "falling"):
+        return f"{h.change} since last run" if h.change else ""
+    direction = "up" if h.change == "rising" else "down"
+    places = places_moved(h)
+    if not places:
+        return f"{direction} in rank since last run"
+    return f"{direction} {places} place{'s' if places != 1 else ''} since last run"
+
+
+def _rank_move_title(h: RankedHassle) -> str:
+    """The ranks the move is between, e.g. "#9 last run, #7 now" (empty when not known)."""
+    if h.previous_rank is None or not h.change:
+        return ""
+    return f"#{h.previous_rank} last run, #{h.rank} now"
 
 
 def _part_view(part: ScorePart, index: int) -> dict[str, Any]:
@@ -156,6 +195,9 @@ def _hassle_view(h: RankedHassle, names: Names, two_level: bool) -> dict[str, An
         "cells": {c.name: c.cell(h, names) for c in COLUMNS},
         "score": h.score * 100,
         "arrow": TREND_ARROWS.get(h.trend_label, "·"),
+        "move": rank_move(h),
+        "move_words": _rank_move_words(h),
+        "move_title": _rank_move_title(h),
         "counts": counts,
         "first_day": h.daily_counts[0][0].isoformat() if h.daily_counts else "",
         "last_day": h.daily_counts[-1][0].isoformat() if h.daily_counts else "",
@@ -175,23 +217,27 @@ def _hassle_view(h: RankedHassle, names: Names, two_level: bool) -> dict[str, An
 
 def _view(data: ReportData, target: str) -> dict[str, Any]:
     names = Names(dict(data.stages), dict(data.themes))
-    top = max(data.heatmap.values(), default=0)
+    heatmap = data.heatmap
+    top = max(heatmap.cells.values(), default=0)
     # Pain points no stage or theme fitted get their own row and column: left out, the
-    # totals would disagree with v_stage_theme_matrix.
+    # table would leave out comments v_stage_theme_matrix counts.
     stages, themes = list(data.stages), list(data.themes)
-    if any(stage == UNASSIGNED for stage, _ in data.heatmap):
+    if any(stage == UNASSIGNED for stage, _ in heatmap.cells):
         stages.append((UNASSIGNED, "No stage"))
-    if any(theme == UNASSIGNED for _, theme in data.heatmap):
+    if any(theme == UNASSIGNED for _, theme in heatmap.cells):
         themes.append((UNASSIGNED, "No theme"))
     rows = []
     for stage_key, stage_name in stages:
         cells = []
         for theme_key, _ in themes:
-            count = data.heatmap.get((stage_key, theme_key), 0)
+            count = heatmap.cells.get((stage_key, theme_key), 0)
             background, colour = _heat_colour(count, top)
             cells.append({"count": count, "background": background, "colour": colour})
-        rows.append({"name": stage_name, "cells": cells, "total": sum(c["count"] for c in cells)})
-    column_totals = [sum(data.heatmap.get((s, t), 0) for s, _ in stages) for t, _ in themes]
+        # The totals count comments, not cells: a comment in two cells of a row counts once.
+        rows.append(
+            {"name": stage_name, "cells": cells, "total": heatmap.by_stage.get(stage_key, 0)}
+        )
+    column_totals = [heatmap.by_theme.get(theme_key, 0) for theme_key, _ in themes]
     return {
         "data": data,
         "csp": CSP,
@@ -204,9 +250,11 @@ def _view(data: ReportData, target: str) -> dict[str, Any]:
             "themes": [name for _, name in themes],
             "rows": rows,
             "column_totals": column_totals,
-            "total": sum(column_totals),
+            "total": heatmap.total,
+            "note": HEATMAP_NOTE,
         },
         "arrows": TREND_ARROWS,
+        "legend": LEGEND,
     }
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 
 from flows.report.build import cut_quote
 from warehouse.ranking import QuoteRow
@@ -108,3 +109,168 @@ def test_a_stored_rankings_label_is_redacted_as_the_reports_are():
 
     row = dataclasses.replace(ranking_row(), label="refund to jane.doe@example.com")
     assert stored_hassle(row).label == "refund to [email]"
+
+
+# --- a small warehouse: comments with pain-point sentences, and a group of two hassles -------
+
+WINDOW = (datetime(2026, 3, 1), datetime(2026, 3, 29))
+# comment id -> its sentences, each a pain point tagged (stage, theme).
+SENTENCES = {
+    # c1 also names a fee: a sentence of "hidden fees", from a comment quoted under refunds.
+    "c1": [
+        ("My refund never came.", "change_or_return", "waiting"),
+        ("And a fee on top.", "billing", "surprise_cost"),
+    ],
+    "c2": [("Still no refund.", "change_or_return", "waiting")],
+    "c3": [("Refund took a month.", "change_or_return", "waiting")],
+    "c4": [("No refund yet.", "change_or_return", "waiting")],
+    "c5": [("A hidden fee, mail jo@example.com.", "billing", "surprise_cost")],
+    "c6": [("An extra charge.", "billing", "surprise_cost")],
+    "c7": [("Fees I was never told of.", "billing", "surprise_cost")],
+}
+
+
+def _warehouse(folder: Path, sentences: dict[str, list[tuple[str, str | None, str | None]]]):
+    """A warehouse whose comments (one a day from 2 March) hold ``sentences``, each tagged a
+    pain point with its stage and theme; with a completed run clustering ``WINDOW``."""
+    from conftest import record_completed_run
+
+    from warehouse.connection import connect_warehouse
+
+    conn = connect_warehouse(folder / "warehouse.duckdb")
+    record_completed_run(conn, "run-1", WINDOW, units=8, hassles=3)
+    for day, (comment_id, said) in enumerate(sentences.items(), start=1):
+        text = " ".join(sentence for sentence, _, _ in said)
+        created = WINDOW[0] + timedelta(days=day, hours=9)
+        conn.execute(
+            "INSERT INTO comments (comment_id, source, channel, external_id, customer_id, "
+            "created_at, text, content_hash, source_file, source_line, ingested_at, updated_at) "
+            "VALUES (?, 'reviews', 'review', ?, ?, ?, ?, 'h', 'f.csv', ?, ?, ?)",
+            [comment_id, comment_id, f"u-{comment_id}", created, text, day, *WINDOW[1:] * 2],
+        )
+        for index, (sentence, stage, theme) in enumerate(said):
+            start = text.index(sentence)
+            unit_id = f"{comment_id}:{index}"
+            conn.execute(
+                "INSERT INTO units VALUES (?, ?, ?, ?, ?, ?, 'th', [], [], false, '{}', -0.5, "
+                "0.5, '{}')",
+                [unit_id, comment_id, index, start, start + len(sentence), sentence],
+            )
+            conn.execute(
+                "INSERT INTO tags (subject_kind, subject_id, comment_id, stage, theme, "
+                "is_pain_point, pain_score, method, taxonomy_version, model_id, tagged_at) "
+                "VALUES ('unit', ?, ?, ?, ?, true, 0.9, 'm', 't', 'm', ?)",
+                [unit_id, comment_id, stage, theme, WINDOW[1]],
+            )
+    return conn
+
+
+def test_a_comment_with_pain_points_in_two_cells_counts_once_in_each_heatmap_total(tmp_path):
+    """c1 has a pain point under refunds and one under fees: two cells, one comment."""
+    from warehouse.ranking import ReportFilter, StageThemeCounts, read_stage_theme_counts
+
+    sentences = {**SENTENCES, "c8": [("Waited for support.", "support", "waiting")]}
+    conn = _warehouse(tmp_path, sentences)
+    try:
+        counts = read_stage_theme_counts(conn, WINDOW, ReportFilter())
+    finally:
+        conn.close()
+
+    assert counts == StageThemeCounts(
+        cells={
+            ("change_or_return", "waiting"): 4,
+            ("billing", "surprise_cost"): 4,  # c5, c6, c7 and c1
+            ("support", "waiting"): 1,
+        },
+        by_stage={"change_or_return": 4, "billing": 4, "support": 1},
+        by_theme={"waiting": 5, "surprise_cost": 4},
+        total=8,  # the cells add up to 9: c1 is in two of them
+    )
+
+
+def _score(hassle_id: str, rank: int):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        hassle_id=hassle_id, rank=rank, total=0.5, parts={}, weights={}, customers=4,
+        comments=4, severity_mean=0.5, trend_label="steady", evidence=None, channels={},
+        generic=False,
+    )  # fmt: skip
+
+
+def _group_ranking(conn):
+    """P-1 over H-1 "refund" (#1) and H-2 "hidden fees" (#2); the parent's stored quotes are
+    its biggest child's, as the labeller's are."""
+    from flows.ranking import Ranking
+    from warehouse.ranking import HassleRow, latest_cluster_run
+
+    stored = {
+        "P-1": ["c1:0", "c2:0", "c3:0"],
+        "H-1": ["c1:0", "c2:0", "c3:0", "c4:0"],
+        "H-2": ["c5:0", "c1:1", "c6:0", "c7:0"],
+    }
+    info = {
+        h: HassleRow(h, h.lower(), "billing", 1.0, "waiting", 1.0, "active", [], quotes)
+        for h, quotes in stored.items()
+    }
+    return Ranking(
+        cluster_run=latest_cluster_run(conn),
+        scores=[_score("H-1", 1), _score("H-2", 2)],
+        info=info,
+        mentions=[],
+        parents=[_score("P-1", 1)],
+        parent_of={"H-1": "P-1", "H-2": "P-1"},
+    )
+
+
+def _build(conn, ranking, folder: Path):
+    """The report of ``ranking`` (3 quotes a hassle), for a run after the clustering's."""
+    from types import SimpleNamespace
+
+    from conftest import write_report_config
+
+    from config import load_settings
+    from flows.report.build import build_report
+
+    settings = load_settings(write_report_config(folder), environ={})
+    taxonomy = SimpleNamespace(stages=(), themes=())
+    return build_report(conn, settings, taxonomy, run_id="run-2", ranking=ranking)
+
+
+def test_a_groups_quotes_come_from_its_children_in_turn_and_no_comment_is_quoted_twice(tmp_path):
+    conn = _warehouse(tmp_path, SENTENCES)
+    try:
+        [group] = _build(conn, _group_ranking(conn), tmp_path).hassles
+    finally:
+        conn.close()
+
+    refund, fees = group.children
+    quoted = {h.hassle_id: [q.comment_id for q in h.quotes] for h in (group, refund, fees)}
+    # Each child's first quote, then the first child's second: not three of the biggest child.
+    assert quoted == {"P-1": ["c1", "c5", "c2"], "H-1": ["c3", "c4"], "H-2": ["c6", "c7"]}
+    # c1's fee sentence (H-2's second quote) is left out: c1 is quoted for the group already.
+    all_quoted = [c for ids in quoted.values() for c in ids]
+    assert len(all_quoted) == len(set(all_quoted))
+    fee = group.quotes[1]
+    assert "jo@example.com" not in fee.text and "[email]" in fee.text  # still redacted
+    assert fee.text[fee.highlight_start : fee.highlight_end] == "A hidden fee, mail [email]."
+
+
+def test_a_hassle_carries_its_rank_in_the_previous_ranking(tmp_path, monkeypatch):
+    from flows.report import build
+    from flows.report.columns import rank_move
+    from warehouse.ranking import PreviousRank
+
+    previous = {"P-1": PreviousRank(1, 0.5, "new"), "H-2": PreviousRank(1, 0.6, "new")}
+    monkeypatch.setattr(build.store, "read_previous_ranking", lambda conn, run_id: previous)
+    conn = _warehouse(tmp_path, SENTENCES)
+    try:
+        [group] = _build(conn, _group_ranking(conn), tmp_path).hassles
+    finally:
+        conn.close()
+
+    refund, fees = group.children
+    assert (group.previous_rank, group.change, rank_move(group)) == (1, "steady", "=")
+    assert (refund.previous_rank, refund.change, rank_move(refund)) == (None, "new", "new")
+    # Pushed down a place by a new hassle: a move in rank, not a falling trend.
+    assert (fees.previous_rank, fees.change, rank_move(fees)) == (1, "falling", "▼ 1")

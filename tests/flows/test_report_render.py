@@ -29,7 +29,7 @@ from flows.report.render import (
 )
 from nlp.clean import clean_text
 from nlp.factors import FACTORS
-from warehouse.ranking import ClusterRun
+from warehouse.ranking import ClusterRun, StageThemeCounts
 
 REPO = Path(__file__).resolve().parents[2]
 WINDOW_START = date(2025, 5, 5)
@@ -191,6 +191,7 @@ def make_report() -> ReportData:
                 ),
             ),
             change="rising",
+            previous_rank=3,
             keyphrases=("refund", "return label", "money back", "weeks"),
         ),
         hassle(
@@ -259,6 +260,7 @@ def make_report() -> ReportData:
                 ),
             ),
             change="falling",
+            previous_rank=2,
             keyphrases=("tracking", "label created"),
         ),
         hassle(
@@ -284,11 +286,12 @@ def make_report() -> ReportData:
             channel_mix={"review": 70, "ticket": 50, "survey": 48},
             quotes=(quote("s-12", "survey", 10, "", "Not great.", " Expected better."),),
             change="steady",
+            previous_rank=4,
             keyphrases=("service", "disappointed"),
             generic=True,
         ),
     )
-    heatmap = {
+    cells = {
         ("change_or_return", "waiting"): 530,
         ("change_or_return", "effort"): 88,
         ("change_or_return", "policy_rigidity"): 61,
@@ -315,7 +318,7 @@ def make_report() -> ReportData:
         hassles=hassles,
         stages=STAGES,
         themes=THEMES,
-        heatmap=heatmap,
+        heatmap=one_cell_each(cells),
         figures={
             "Comments read": "4,812",
             "Pain-point comments": "1,794 (37%)",
@@ -326,6 +329,16 @@ def make_report() -> ReportData:
         },
         resolved=(("h-promo-code", "Promo code rejected at checkout"),),
     )
+
+
+def one_cell_each(cells: dict[tuple[str, str], int]) -> StageThemeCounts:
+    """The heatmap's counts when no comment has pain points in two cells: totals are sums."""
+    by_stage: dict[str, int] = {}
+    by_theme: dict[str, int] = {}
+    for (stage, theme), count in cells.items():
+        by_stage[stage] = by_stage.get(stage, 0) + count
+        by_theme[theme] = by_theme.get(theme, 0) + count
+    return StageThemeCounts(cells, by_stage, by_theme, sum(cells.values()))
 
 
 def with_quote(data: ReportData, rank: int, text: str, sentence: str) -> ReportData:
@@ -404,7 +417,7 @@ def test_html_has_every_hassle_in_rank_order(report: ReportData):
     # Trend arrows and change badges.
     for arrow in "▲▼●–":
         assert arrow in page
-    assert '<span class="badge new">new</span>' in page
+    assert '<span class="badge move">new</span>' in page
 
 
 def test_a_stage_and_theme_show_their_share_of_the_sentences(report: ReportData):
@@ -430,18 +443,112 @@ def test_a_stage_and_theme_show_their_share_of_the_sentences(report: ReportData)
 
 
 def test_the_heatmap_counts_pain_points_no_stage_or_theme_fitted(report: ReportData):
-    """Its totals are v_stage_theme_matrix's: a pain point with no stage has a row of its own."""
-    heatmap = {**report.heatmap, ("unassigned", "waiting"): 9, ("usage", "unassigned"): 5}
+    """A pain point with no stage (no theme) has a row (a column) of its own, in the totals too."""
+    cells = {**report.heatmap.cells, ("unassigned", "waiting"): 9, ("usage", "unassigned"): 5}
+    heatmap = one_cell_each(cells)
     md = render_markdown(dataclasses.replace(report, heatmap=heatmap))
     header = next(line for line in md.splitlines() if line.startswith("| Stage | Effort"))
     assert header.endswith("| No theme | Total |")
-    assert "| No stage | 0 | 9 | " in md
+    assert "| No stage | 0 | 9 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 9 |" in md
     total = next(line for line in md.splitlines() if line.startswith("| **Total** |"))
-    assert total.endswith(f"| {sum(heatmap.values()):,} |")
+    assert total.endswith(f"| 5 | {sum(cells.values()):,} |")
     page = render_html(dataclasses.replace(report, heatmap=heatmap))
     assert '<th scope="row" class="stage" title="No stage">No stage</th>' in page
     plain = render_markdown(report)  # every pain point has both: no empty row or column
     assert "| No stage |" not in plain and "| No theme |" not in plain
+
+
+def test_the_heatmap_totals_count_each_comment_once(report: ReportData):
+    """A comment with pain points in two cells counts in both, but once in its row's, its
+    column's and the grand total: the totals are the comments', not the sums of the cells."""
+    # c1: billing x surprise cost and billing x waiting; c2: billing x surprise cost and
+    # support x surprise cost; c3: support x waiting.
+    heatmap = StageThemeCounts(
+        cells={
+            ("billing", "surprise_cost"): 2,
+            ("billing", "waiting"): 1,
+            ("support", "surprise_cost"): 1,
+            ("support", "waiting"): 1,
+        },
+        by_stage={"billing": 2, "support": 2},
+        by_theme={"surprise_cost": 2, "waiting": 2},
+        total=3,
+    )
+    data = dataclasses.replace(report, heatmap=heatmap)
+
+    md = render_markdown(data).splitlines()
+    assert "| Billing | 0 | 1 | 0 | 0 | 2 | 0 | 0 | 0 | 0 | 2 |" in md
+    assert "| Support | 0 | 1 | 0 | 0 | 1 | 0 | 0 | 0 | 0 | 2 |" in md
+    assert "| **Total** | 0 | 2 | 0 | 0 | 2 | 0 | 0 | 0 | 0 | 3 |" in md
+    assert "A comment with pain points in several cells counts in each of them" in "\n".join(md)
+    page = render_html(data)
+    table = page[page.index('<table class="heatmap">') :].split("</table>")[0]
+    totals = re.findall(r'<td class="total">([\d,]+)</td>', table)
+    assert totals == ["0"] * 6 + ["2", "2", "0", "0", "3"]  # journey order, then all
+    footer = table[table.index("<tfoot>") :]
+    assert re.findall(r"<td>([\d,]+)</td>", footer) == ["0", "2", "0", "0", "2", "0", "0", "0", "0"]
+
+
+def test_since_last_run_is_a_move_in_rank_in_neutral_badges_with_a_legend(report: ReportData):
+    """Not the trend's words and colours: "▼ 1" for a hassle a new one pushed down a place,
+    where "falling" in green read as good news about what customers say."""
+    page = render_html(report)
+    summary = page[page.index('<table class="summary">') : page.index("</table>")]
+    cells = re.findall(r'<span class="badge move"(?: title="([^"]*)")?>([^<]*)</span>', summary)
+    assert cells == [
+        ("#3 last run, #1 now", "▲ 2"),
+        ("", "new"),
+        ("#2 last run, #3 now", "▼ 1"),
+        ("#4 last run, #4 now", "="),
+    ]
+    for word in ("rising", "falling", "steady"):
+        assert f'class="badge {word}"' not in page
+    sections = [page[page.index(f'id="{h.hassle_id}"') :] for h in report.hassles]
+    chips = [re.search(r'class="badge move"[^>]*>([^<]*)<', s).group(1) for s in sections]
+    assert chips == [
+        "up 2 places since last run",
+        "new since last run",
+        "down 1 place since last run",
+        "same rank as last run",
+    ]
+    # Neutral: none of the trend's red and green.
+    css = page[page.index("<style>") : page.index("</style>")]
+    move = css[css.index(".badge.move {") :].split("}")[0]
+    rising, falling = (
+        re.search(rf"--{w}: (#[0-9a-f]{{6}})", css).group(1) for w in ("rising", "falling")
+    )
+    assert "var(--" not in move and rising not in move and falling not in move
+    legend = "Since last run: the move in rank since the previous ranking"
+    assert page.index("</table>") < page.index(legend) < page.index('id="overview"')
+    assert "Trend: what customers say over time." in page
+
+    md = render_markdown(report)
+    rows = [line for line in md.splitlines() if re.match(r"^\| \d+ \| ", line)]
+    moves = [row.split(" | ")[6:8] for row in rows]
+    assert moves == [["▲ rising", "▲ 2"], ["● new", "new"], ["▼ falling", "▼ 1"], ["– steady", "="]]
+    assert md.index(legend) < md.index("## Overview")
+    assert "/100 · up 2 places since last run · id `h-refund-delay`" in md
+    # The data keep the stored words, which analysts query.
+    assert [row["change"] for row in csv.DictReader(io.StringIO(render_csv(report)))] == [
+        "rising", "new", "falling", "steady"
+    ]  # fmt: skip
+    assert [row["change"] for row in artifact_rows(report)] == [
+        "rising", "new", "falling", "steady"
+    ]  # fmt: skip
+
+
+def test_a_move_without_known_places_shows_its_arrow_and_a_filtered_report_none(
+    report: ReportData,
+):
+    """A rerun over the same data keeps the previous ranking's change, at the same rank now."""
+    top = dataclasses.replace(report.hassles[0], previous_rank=1)
+    rerun = dataclasses.replace(report, hassles=(top, *report.hassles[1:]))
+    row = next(line for line in render_markdown(rerun).splitlines() if line.startswith("| 1 | "))
+    assert "| ▲ rising | ▲ |" in row
+    assert "up in rank since last run" in render_html(rerun)
+    unranked = tuple(dataclasses.replace(h, change="", previous_rank=None) for h in report.hassles)
+    page = render_html(dataclasses.replace(report, hassles=unranked))
+    assert 'class="badge move"' not in page and "since last run" not in page
 
 
 def test_html_is_self_contained(report: ReportData):
@@ -841,11 +948,20 @@ def test_html_headings_nest_and_table_headers_have_a_scope(two_level: ReportData
     assert "details.children::details-content" in print_css
 
 
-def test_greyed_text_and_the_steady_badge_meet_contrast_aa(two_level: ReportData):
+def test_greyed_text_and_the_badges_meet_contrast_aa(two_level: ReportData):
     page = render_html(two_level)
     faint = re.search(r"--faint: (#[0-9a-f]{6})", page).group(1)
     steady = re.search(r"--steady: (#[0-9a-f]{6})", page).group(1)
-    for colour, background in [(faint, "#ffffff"), (faint, "#f8f9fb"), (steady, "#f0f2f4")]:
+    falling = re.search(r"--falling: (#[0-9a-f]{6})", page).group(1)
+    move = re.search(r"\.badge\.move \{ background: (#[0-9a-f]{6}); color: (#[0-9a-f]{6})", page)
+    resolved = re.search(r"\.badge\.resolved \{ background: (#[0-9a-f]{6})", page).group(1)
+    for colour, background in [
+        (faint, "#ffffff"),
+        (faint, "#f8f9fb"),
+        (steady, "#ffffff"),
+        (move.group(2), move.group(1)),
+        (falling, resolved),
+    ]:
         assert contrast(colour, background) >= 4.5, (colour, background)
 
 
