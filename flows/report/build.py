@@ -197,9 +197,11 @@ def build_report(
     figures = store.read_run_figures(conn, run, filters)
     coverage = run.units_clustered / run.units_in if run.units_in else 0.0
     if filtered:
-        # The filters pick hassles and comments; the clustering is the whole window's.
+        # The filters pick hassles and comments; the clustering is the whole window's. The
+        # stage filter picks hassles only: these figures count comments of every stage.
+        matching = "Comments matching the filters" + (", any stage" if filters.stages else "")
         counts = {
-            "Comments matching the filters": f"{figures.comments:,}",
+            matching: f"{figures.comments:,}",
             "Customers matching the filters": f"{figures.customers:,}",
             "Pain-point sentences in them": f"{figures.pain_points:,}",
             "In a recurring hassle (coverage, whole window)": f"{coverage:.0%}",

@@ -361,3 +361,42 @@ def test_the_run_summary_shows_parents_with_their_top_children(two_level_demo, c
         for parent, _, kids in parents[:3]
         for row in [(parent, "parent"), *((k, "child") for k in kids)]
     ]
+
+
+def test_a_stage_filtered_group_quotes_only_the_children_in_that_stage(two_level_demo):
+    from config import load_settings
+    from config.taxonomy import load_enrich_config
+    from flows.report.build import build_report
+    from warehouse.ranking import ReportFilter
+
+    folder, config, result = two_level_demo
+    with connect(folder) as conn:
+        # A group whose children are of more than one stage, and its smallest child's stage
+        # (the group's own quotes come mostly from its biggest child).
+        [(parent, stage)] = conn.execute(
+            "SELECT parent_id, arg_min(stage, comments) FROM v_latest_hassles "
+            "WHERE parent_id IS NOT NULL GROUP BY parent_id "
+            "HAVING count(DISTINCT stage) > 1 ORDER BY parent_id LIMIT 1"
+        ).fetchall()
+        kept = {
+            comment
+            for (comment,) in conn.execute(
+                "SELECT DISTINCT u.comment_id FROM v_latest_hassles AS h "
+                "JOIN hassle_members AS m ON m.hassle_id = h.hassle_id "
+                "AND m.run_id = (SELECT max_by(run_id, clustered_at) FROM cluster_runs) "
+                "JOIN units AS u USING (unit_id) WHERE h.parent_id = ? AND h.stage = ?",
+                [parent, stage],
+            ).fetchall()
+        }
+    settings = load_settings(str(config))
+    with duckdb.connect(str(folder / "warehouse.duckdb"), read_only=True) as conn:
+        data = build_report(
+            conn,
+            settings,
+            load_enrich_config(settings),
+            run_id=result["run_id"],
+            filters=ReportFilter(stages=(stage,)),
+        )
+    [group] = [h for h in data.hassles if h.hassle_id == parent]
+    assert group.quotes and {q.comment_id for q in group.quotes} <= kept
+    assert "Comments matching the filters, any stage" in data.figures
