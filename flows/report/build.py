@@ -239,7 +239,9 @@ def build_report(
         figures={
             **counts,
             **hassle_figures,
-            "Pain points with no journey stage": f"{figures.pain_points_unassigned_stage:,}",
+            "Pain-point sentences with no journey stage": (
+                f"{figures.pain_points_unassigned_stage:,}"
+            ),
             "Sentences in an unsupported language": f"{figures.units_unsupported_language:,}",
             "Records quarantined / repaired": f"{figures.quarantined:,} / {figures.repaired:,}",
         },

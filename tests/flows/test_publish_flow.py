@@ -400,3 +400,5 @@ def test_a_stage_filtered_group_quotes_only_the_children_in_that_stage(two_level
     [group] = [h for h in data.hassles if h.hassle_id == parent]
     assert group.quotes and {q.comment_id for q in group.quotes} <= kept
     assert "Comments matching the filters, any stage" in data.figures
+    # The heatmap's "No stage" row counts comments; this figure says it counts sentences.
+    assert "Pain-point sentences with no journey stage" in data.figures
