@@ -459,7 +459,11 @@ class AlertSettings(StrictModel):
     report_url: str | None = Field(
         default=None, description="Link to the report in alerts; None: the report file's path."
     )
-    timeout_seconds: float = Field(default=10.0, gt=0)
+    timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds a webhook POST may take in all, connection and answer.",
+    )
 
     @field_validator("webhook_url")
     @classmethod

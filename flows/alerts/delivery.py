@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 import prefect.blocks.notifications  # noqa: F401 - registers the bundled notification blocks
@@ -24,6 +27,20 @@ def _safe_url(url: str) -> str:
     """The URL without its path and query (a webhook's path is its secret), for messages."""
     parts = urllib.parse.urlsplit(url)
     return f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}/…"
+
+
+def _without_secrets(text: str, url: str) -> str:
+    """``text`` with the URL's path, query and each of their parts masked.
+
+    A receiver's error page often repeats the request ("Cannot POST /services/T0/B0/token"),
+    and the error reaches the log, ``runs.error`` and the analyst snapshot.
+    """
+    parts = urllib.parse.urlsplit(url)
+    pieces = [parts.path, parts.query, *parts.path.split("/"), *re.split("[&=]", parts.query)]
+    for piece in sorted({p for p in pieces if len(p) >= 4}, key=len, reverse=True):
+        for form in {piece, urllib.parse.unquote(piece), urllib.parse.quote(piece, safe="")}:
+            text = text.replace(form, "…")
+    return text
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -47,7 +64,7 @@ def post_json(url: str, payload: dict[str, Any], timeout: float) -> int:
     Args:
         url: An http(s) URL.
         payload: The JSON body.
-        timeout: Seconds to wait for the connection and the answer.
+        timeout: Seconds the whole request may take, connection and answer.
 
     Returns:
         The HTTP status.
@@ -61,9 +78,7 @@ def post_json(url: str, payload: dict[str, Any], timeout: float) -> int:
         method="POST",
     )
     try:
-        with _OPENER.open(request, timeout=timeout) as response:
-            response.read()
-            status = response.status
+        status = _within(timeout, lambda: _send(request, timeout), url)
     except urllib.error.HTTPError as exc:
         if 300 <= exc.code < 400:
             raise AlertDeliveryError(
@@ -71,7 +86,7 @@ def post_json(url: str, payload: dict[str, Any], timeout: float) -> int:
                 "loses its body, so nothing was delivered; set alerts.webhook_url to the "
                 "address it redirects to"
             ) from None
-        detail = exc.read()[:200].decode("utf-8", "replace")
+        detail = _without_secrets(exc.read()[:200].decode("utf-8", "replace"), url)
         raise AlertDeliveryError(
             f"webhook {_safe_url(url)} answered {exc.code}: {detail}"
         ) from None
@@ -81,6 +96,39 @@ def post_json(url: str, payload: dict[str, Any], timeout: float) -> int:
     if not 200 <= status < 300:
         raise AlertDeliveryError(f"webhook {_safe_url(url)} answered {status}")
     return status
+
+
+def _send(request: urllib.request.Request, timeout: float) -> int:
+    with _OPENER.open(request, timeout=timeout) as response:
+        response.read()
+        return response.status
+
+
+def _within(seconds: float, call: Callable[[], int], url: str) -> int:
+    """``call()``'s result, or :class:`AlertDeliveryError` once ``seconds`` have passed.
+
+    urllib's timeout bounds each read, not the request: a receiver that answers a byte a
+    second would hold the run, and the warehouse, for as long as it likes. The call runs on a
+    daemon thread, left behind when it overruns (its socket times out on its own).
+    """
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["status"] = call()
+        except BaseException as exc:  # handed to the caller's thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run, name="webhook-post", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise AlertDeliveryError(
+            f"webhook {_safe_url(url)} did not answer within alerts.timeout_seconds ({seconds:g} s)"
+        )
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["status"]
 
 
 def load_notification_block(name: str) -> NotificationBlock:
