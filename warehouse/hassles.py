@@ -50,7 +50,7 @@ class PainPoint:
     stage: str | None
     theme: str | None
     created_at: datetime | None = None  # the comment's time
-    ingested_at: datetime | None = None  # when the comment reached the warehouse
+    ingested_at: datetime | None = None  # when the comment's current text reached the warehouse
     said: str = ""  # the unit as the customer wrote it, with up to CONTEXT_CHARS before it
     pain_score: float | None = None  # how sure the pain filter is (tags.pain_score)
 
@@ -94,7 +94,7 @@ def read_pain_points(
         conn,
         """
         SELECT u.unit_id, u.text, u.text_hash, u.lemmas, u.noun_chunks, t.stage, t.theme,
-               c.created_at, c.ingested_at,
+               c.created_at, greatest(c.ingested_at, c.updated_at) AS ingested_at,
                substr(c.text, greatest(u.start_char - ?, 0) + 1,
                       u.end_char - greatest(u.start_char - ?, 0)) AS said,
                t.pain_score
@@ -243,7 +243,7 @@ class LatestClustering:
         full_params: That full clustering's cluster settings.
         model_id: The embedding model of its vectors.
         members: unit id -> (child hassle id, assigned_by, probability) in the latest
-            clustering.
+            clustering, for units whose comment has not changed since.
     """
 
     run_id: str
@@ -274,13 +274,17 @@ def read_latest_clustering(conn: duckdb.DuckDBPyConnection) -> LatestClustering 
     if not rows:
         return None
     run_id, end, mcs, full_id, full_end, full_at, params, model_id = rows[0]
+    # An edited comment's new sentences (under the old unit ids) keep no membership.
     members = {
         unit: (hassle, kind, probability)
         for unit, hassle, kind, probability in run_sql(
             conn,
-            "SELECT unit_id, hassle_id, assigned_by, probability FROM hassle_members "
-            "WHERE run_id = ?",
-            [run_id],
+            "SELECT m.unit_id, m.hassle_id, m.assigned_by, m.probability "
+            "FROM hassle_members AS m JOIN units AS u USING (unit_id) "
+            "JOIN comments AS c ON c.comment_id = u.comment_id "
+            "WHERE m.run_id = ? AND c.updated_at <= "
+            "(SELECT clustered_at FROM cluster_runs WHERE run_id = ?)",
+            [run_id, run_id],
         )
     }
     return LatestClustering(

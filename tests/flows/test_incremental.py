@@ -22,6 +22,7 @@ from typing import Any
 
 import duckdb
 import pytest
+import yaml
 from conftest import (
     RECOGNISABLE,
     copy_workspace,
@@ -379,3 +380,53 @@ def test_every_query_saw_the_old_snapshot_or_the_new_one_never_a_mix(new_days: N
         assert seen[0] == old and seen[-1] == new
         switched = seen.index(new)
         assert all(s == new for s in seen[switched:])
+
+
+def test_an_edited_comment_is_voted_in_again_not_kept_in_its_old_hassle(
+    nightly_demo, demo_dir: Path, tmp_path: Path
+):
+    """Its new sentences take the old unit ids: keeping their membership kept the old text's."""
+    import csv
+    import io
+
+    data = tmp_path / "data"
+    shutil.copytree(demo_dir, data)
+    config = copy_workspace(nightly_demo[0], tmp_path / "ws", demo_sources(data))
+    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    settings["report"] = {"out_dir": str(tmp_path / "reports")}  # not the working tree's var/
+    config.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    with connect(tmp_path / "ws") as conn:
+        latest = "(SELECT max_by(run_id, clustered_at) FROM cluster_runs)"
+        # A one-sentence review in one hassle, and a one-sentence review of another hassle.
+        members = conn.execute(
+            "SELECT c.external_id, m.hassle_id, c.text FROM hassle_members AS m "
+            "JOIN units AS u USING (unit_id) JOIN comments AS c ON c.comment_id = u.comment_id "
+            "JOIN comment_enrichment AS e ON e.comment_id = c.comment_id "
+            f"WHERE m.run_id = {latest} AND c.channel = 'review' AND e.unit_count = 1 "
+            "ORDER BY c.external_id"
+        ).fetchall()
+    edited, old_hassle, _ = members[0]
+    new_text = next(text for _, hassle, text in members if hassle != old_hassle)
+    # The file holds the demo's malformed rows too: only the edited line is rewritten.
+    reviews = data / "reviews" / "reviews.csv"
+    lines = reviews.read_text(encoding="utf-8").splitlines(keepends=True)
+    [at] = [i for i, line in enumerate(lines) if line.startswith(f"{edited},")]
+    [fields] = list(csv.reader([lines[at]]))
+    fields[3], fields[4] = "", new_text  # id, author, rating, title, body, date, product
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(fields)
+    lines[at] = out.getvalue()
+    reviews.write_text("".join(lines), encoding="utf-8")
+
+    result = nightly(str(config))
+
+    assert result["stages"]["ingest"]["comments_updated"] == 1
+    assert result["stages"]["cluster"]["mode"] == "incremental"
+    with connect(tmp_path / "ws") as conn:
+        now_in = conn.execute(
+            "SELECT m.hassle_id FROM hassle_members AS m JOIN units AS u USING (unit_id) "
+            "JOIN comments AS c ON c.comment_id = u.comment_id "
+            f"WHERE m.run_id = {latest} AND c.external_id = ?",
+            [edited],
+        ).fetchall()
+    assert (old_hassle,) not in now_in
