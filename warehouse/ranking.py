@@ -312,8 +312,9 @@ def read_run_figures(
     )
     [(quarantined, repaired)] = run_sql(
         conn,
-        "SELECT count(*) FILTER (action = 'quarantined'), count(*) FILTER (action = 'repaired') "
-        "FROM rejected",
+        # Records, not rows: a file read again (edited, grown) records its problems again.
+        "SELECT count(DISTINCT (source, file, line)) FILTER (action = 'quarantined'), "
+        "count(DISTINCT (source, file, line)) FILTER (action = 'repaired') FROM rejected",
     )
     return RunFigures(
         comments=comments,

@@ -173,6 +173,29 @@ def test_run_figures_count_a_comment_without_a_customer_id_as_a_customer_of_its_
     conn.close()
 
 
+def test_a_record_read_again_counts_once_among_the_quarantined_and_repaired(tmp_path):
+    # A file edited or grown is read again: its bad records are recorded under its new version.
+    conn = connect_warehouse(tmp_path / "w.duckdb")
+    rows = [
+        ("r.csv", 7, "quarantined", "bad_date", "v1"),
+        ("r.csv", 7, "quarantined", "bad_date", "v2"),
+        ("r.csv", 9, "repaired", "html_stripped", "v1"),
+        ("r.csv", 9, "repaired", "truncated", "v1"),  # one record, two repairs
+        ("r.csv", 9, "repaired", "html_stripped", "v2"),
+        ("t.csv", 0, "quarantined", "missing_columns", "v1"),
+    ]
+    for file, line, action, code, version in rows:
+        run_sql(
+            conn,
+            "INSERT INTO rejected VALUES ('reviews', ?, ?, NULL, ?, ?, 'why', NULL, ?, ?)",
+            [file, line, action, code, version, STAMP],
+        )
+    window = store.ClusterRun("r", datetime(2026, 1, 1), STAMP, 0, 0, 0, 0)
+    figures = store.read_run_figures(conn, window)
+    assert (figures.quarantined, figures.repaired) == (2, 1)
+    conn.close()
+
+
 def test_comment_times_are_read_per_channel_oldest_first(tmp_path):
     conn = connect_warehouse(tmp_path / "w.duckdb")
     rows = [("c1", "survey", 3), ("c2", "review", 2), ("c3", "survey", 1), ("c4", "review", 5)]
