@@ -237,13 +237,18 @@ def _build(conn, ranking, folder: Path):
     return build_report(conn, settings, taxonomy, run_id="run-2", ranking=ranking)
 
 
-def test_a_groups_quotes_come_from_its_children_in_turn_and_no_comment_is_quoted_twice(tmp_path):
+def _group_report(tmp_path):
+    """The one group of the report built on :data:`SENTENCES`."""
     conn = _warehouse(tmp_path, SENTENCES)
     try:
         [group] = _build(conn, _group_ranking(conn), tmp_path).hassles
     finally:
         conn.close()
+    return group
 
+
+def test_a_groups_quotes_come_from_its_children_in_turn_and_no_comment_is_quoted_twice(tmp_path):
+    group = _group_report(tmp_path)
     refund, fees = group.children
     quoted = {h.hassle_id: [q.comment_id for q in h.quotes] for h in (group, refund, fees)}
     # Each child's first quote, then the first child's second: not three of the biggest child.
@@ -263,12 +268,7 @@ def test_a_hassle_carries_its_rank_in_the_previous_ranking(tmp_path, monkeypatch
 
     previous = {"P-1": PreviousRank(1, 0.5, "new"), "H-2": PreviousRank(1, 0.6, "new")}
     monkeypatch.setattr(build.store, "read_previous_ranking", lambda conn, run_id: previous)
-    conn = _warehouse(tmp_path, SENTENCES)
-    try:
-        [group] = _build(conn, _group_ranking(conn), tmp_path).hassles
-    finally:
-        conn.close()
-
+    group = _group_report(tmp_path)
     refund, fees = group.children
     assert (group.previous_rank, group.change, rank_move(group)) == (1, "steady", "=")
     assert (refund.previous_rank, refund.change, rank_move(refund)) == (None, "new", "new")
