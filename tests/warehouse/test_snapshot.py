@@ -102,6 +102,11 @@ def test_the_snapshot_carries_no_raw_customer_text(nightly_demo):
             "SELECT count(*) FROM information_schema.tables WHERE table_type = 'VIEW'"
         ).fetchone()[0]
         ranked = conn.execute("SELECT count(*) FROM v_latest_hassles").fetchone()[0]
+        # The views' shared macro is there for analysts too, naming the run the views show.
+        latest_run, views_run = conn.execute(
+            "SELECT latest_ranking_run(), (SELECT any_value(run_id) FROM v_latest_hassles)"
+        ).fetchone()
+    assert latest_run == views_run == result["run_id"]
     assert tables == set(SNAPSHOT_TABLES) | {"snapshot_info"}
     assert "embeddings" not in tables and "text" not in comment_columns
     # Offsets into the raw text would cut the redacted text wrong: left out with the text.

@@ -19,13 +19,7 @@ child_mentions AS (
 generic_children AS (
     SELECT hassle_id
     FROM hassle_rankings
-    WHERE run_id = (
-        SELECT run_id FROM hassle_rankings AS r
-        WHERE NOT EXISTS (
-            SELECT 1 FROM runs AS f WHERE f.run_id = r.run_id AND f.status = 'failed'
-        )
-        ORDER BY ranked_at DESC, run_id DESC LIMIT 1
-    )
+    WHERE run_id = latest_ranking_run()
         AND coalesce(level, 'child') = 'child'
         AND generic
 ),

@@ -5,24 +5,11 @@
 -- children. The parents are in v_latest_parent_hassles; drill into one with
 -- WHERE parent_id = 'P-0001'.
 CREATE OR REPLACE VIEW v_latest_hassles AS
-WITH latest AS (
-    -- The last ranking of a run that did not fail (a failed run's ranking never counts, as
-    -- for `change`), unless a later clustering found no hassle (a window that slid past
-    -- every complaint): then nothing is ranked now, and yesterday's top is not today's.
-    SELECT run_id FROM hassle_rankings AS r
-    WHERE NOT EXISTS (
-        SELECT 1 FROM cluster_runs AS c WHERE c.hassles = 0 AND c.clustered_at > r.ranked_at
-    )
-        AND NOT EXISTS (
-            SELECT 1 FROM runs AS f WHERE f.run_id = r.run_id AND f.status = 'failed'
-        )
-    ORDER BY ranked_at DESC, run_id DESC LIMIT 1
-),
-ranked AS (
+WITH ranked AS (
     SELECT r.* REPLACE (coalesce(r.level, 'child') AS level), s.* EXCLUDE (run_id, hassle_id)
     FROM hassle_rankings AS r
     LEFT JOIN v_hassle_ranking_parts AS s USING (run_id, hassle_id)
-    WHERE r.run_id = (SELECT run_id FROM latest)
+    WHERE r.run_id = latest_ranking_run()
 )
 SELECT
     r.rank, r.hassle_id, r.label, r.stage, h.stage_share, r.theme, h.theme_share, r.generic,
