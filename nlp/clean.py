@@ -123,10 +123,14 @@ def remove_invisible(text: str) -> str:
 
 
 def normalise_whitespace(text: str) -> str:
-    """Collapse runs of spaces, keep at most one blank line between paragraphs, trim."""
+    r"""Collapse runs of spaces, keep at most one blank line between paragraphs, trim.
+
+    Line breaks are written "\n", also Unicode's line and paragraph separators.
+    """
     if text.isprintable() and "  " not in text:
         return text.strip()  # the common case: one line of ordinary text
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\u2028", "\n").replace("\u2029", "\n\n")  # line, paragraph separators
     text = _CONTROL.sub(" ", text)
     text = _SPACES.sub(" ", text)
     text = _SPACE_AROUND_NEWLINE.sub("\n", text)

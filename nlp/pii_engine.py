@@ -41,6 +41,7 @@ from nlp.pii_support import (
     DigitCountPhoneRecognizer,
     SpelledEmailRecognizer,
     bare_login,
+    join_wrapped_numbers,
     mentions,
     plain_login,
     signed_names,
@@ -75,9 +76,10 @@ _PHONE_REGIONS = ("US", "GB", "CA", "IE", "AU")
 
 
 # Digits in a run, or in groups of four (Visa, Mastercard, ...), or 4-6-4/5 (Amex, Diners),
-# separated by spaces, dots or dashes (hyphen, en dash, figure dash, U+2010, U+2011; spaced or
-# not), the same or mixed ("4111 1111-1111 1111"): the Luhn check decides.
-_CARD_SEP = r"(?:[ .]|[ ]?[-\u2010-\u2013][ ]?)"
+# separated by up to three spaces, dots, slashes, underscores or dashes (hyphen, en dash,
+# figure dash, U+2010, U+2011; spaced or not), the same or mixed ("4111 1111-1111 1111"): the
+# Luhn check decides.
+_CARD_SEP = r"(?:[ ]{1,3}|[./_]|[ ]{0,2}[-\u2010-\u2013][ ]{0,2})"
 _CARD = rf"""(?<!\d)(?<!\d{_CARD_SEP})(?:
         \d{{13,19}}
       | \d{{4}}{_CARD_SEP}\d{{4}}{_CARD_SEP}\d{{4}}{_CARD_SEP}\d{{1,7}}
@@ -402,7 +404,10 @@ class Redactor:
     def redact_with_words(self, text: str) -> tuple[str, frozenset[str]]:
         """Return ``text`` redacted, and the lower-cased words of the PII it replaced."""
         found = self.analyzer.analyze(
-            text, language="en", entities=list(PLACEHOLDERS), score_threshold=SCORE_THRESHOLD
+            join_wrapped_numbers(text),
+            language="en",
+            entities=list(PLACEHOLDERS),
+            score_threshold=SCORE_THRESHOLD,
         )
         if not found:
             return text, frozenset()

@@ -23,8 +23,16 @@ from nlp.wordlists import (
 # A domain's labels hold letters of any script ("müller-shop.de", "例え.jp"), digits and
 # hyphens; its top level letters of any script ("пример.рф") or punycode ("xn--p1ai").
 _LABEL = r"(?:[^\W_]|-)+"
-EMAIL = rf"(?<![\w.+-])[\w.+-]+@{_LABEL}(?:\.{_LABEL})*\.(?:xn--[a-z0-9-]+|[^\W\d_]{{2,}})\b"
-"""An e-mail address, as a regex (of the ``regex`` module)."""
+_DOMAIN = rf"{_LABEL}(?:\.{_LABEL})*\.(?:xn--[a-z0-9-]+|[^\W\d_]{{2,}})\b"
+# "@", its full-width form, its URL encoding ("reset?email=jane.doe%40gmail.com") or a
+# bracketed "at" ("jane.doe(at)gmail.com": no one writes that but to hide an address); a plain
+# " at " only after a name that starts with a letter and holds a dot, "_" or a digit
+# ("jane.doe at gmail.com", "jd_84 at gmail.com"; not "looked at amazon.com", "5.99 at tesco.com").
+EMAIL = (
+    rf"(?<![\w.+-])(?:[\w.+-]+(?:@|\uff20|%40|\s*[(\[{{<]\s*at\s*[)\]}}>]\s*)"
+    rf"|(?=[^\W\d_][\w+-]*[._\d])[\w.+-]+\s+at\s+){_DOMAIN}"
+)
+"""An e-mail address, as a regex (of the ``regex`` module) to use case-blind."""
 _AT = r"(?:\s*[(\[{<]\s*at\s*[)\]}>]\s*|\s+at\s+|\s*@\s*)"
 _DOT = r"(?:\s*[(\[{<]\s*dot\s*[)\]}>]\s*|\s+dot\s+)"
 # "bob at example dot com", "bob (at) example [dot] co [dot] uk": at least one spelled "dot".
@@ -66,6 +74,18 @@ PHONE = r"""(?<![\w+#@])(?<!\d[-./])(?:
       | \d{3}[-.]\d{4}                                      # 555-1234
     )(?!\w)(?![-./]\d)"""
 """A phone number's shape, as a verbose regex to use case-sensitive (:class:`DigitCountPhoneRecognizer`)."""
+
+# A line break between digits, an e-mail client's hard wrap or a line separator: "my card is
+# 4111 1111 1111\n1111", "call me on 07700\n900123".
+_WRAPPED_NUMBER = regex.compile(r"(?<=\d[ \t./_-]*)(?:\r\n|[\n\r\u2028\u2029\x85])(?=[ \t]*\d)")
+
+
+def join_wrapped_numbers(text: str) -> str:
+    """``text`` with each line break between digits a space, so a number wrapped across lines is one.
+
+    The same length as ``text``: what is found in it lies at the same places in ``text``.
+    """
+    return _WRAPPED_NUMBER.sub(lambda m: " " * len(m.group()), text)
 
 
 class DigitCountPhoneRecognizer(PatternRecognizer):

@@ -5,13 +5,15 @@ Presidio's analyzer finds the PII, its anonymizer puts a placeholder in each spa
 =====================  ==============  ==========================================================
 kind                   placeholder     detector
 =====================  ==============  ==========================================================
-email address          ``[email]``     pattern, domains in any script ("jürgen@müller-shop.de");
-                                       also spelled out ("bob at example dot com")
+email address          ``[email]``     pattern, domains in any script ("jürgen@müller-shop.de"),
+                                       "@" full-width or URL-encoded ("%40"); also spelled out
+                                       ("bob at example dot com", "jane.doe(at)gmail.com",
+                                       "jane.doe at gmail.com")
 phone number           ``[phone]``     Presidio ``PhoneRecognizer`` (libphonenumber) and patterns:
                                        separated, unseparated (``5551234567``), 7-digit, UK
                                        (``(+44) 7700 900123``, ``0044 ...``, ``07700-900-123``)
-payment card           ``[card]``      pattern (spaces, dots or dashes, en dashes too, mixed or
-                                       not) with the Luhn check
+payment card           ``[card]``      pattern (spaces, dots, slashes, underscores or dashes, en
+                                       dashes too, mixed or not) with the Luhn check
 IBAN                   ``[iban]``      Presidio ``IbanRecognizer`` (country format and checksum),
                                        in either case
 bank account           ``[account]``   6-17 digits after "account (number)", "acct", "a/c",
@@ -45,7 +47,8 @@ birth date             ``[birthdate]`` a date after "born", "DOB", "date of birt
 
 Invisible characters (:func:`nlp.clean.remove_invisible`: soft hyphens, zero-width spaces,
 word joiners, bidi controls) are removed first: "4111\xad1111\xad1111\xad1111" is a card
-number.
+number. A line break between digits reads as a space (:func:`nlp.pii_support.
+join_wrapped_numbers`): an e-mail wrapped "4111 1111 1111\n1111" or "07700\n900123".
 
 Dates, times, prices, ratings and order numbers are left alone: no recognizer matches them
 without a cue, and a card-length number must pass the Luhn check. So are handles, digits only
@@ -76,11 +79,13 @@ from nlp.wordlists import LOGIN_CUE_SEARCH, NAME_ROLE, NAME_TITLE, SIGNED_LINE
 if TYPE_CHECKING:
     from nlp.pii_engine import Redactor
 
-# Anything a recognizer can match holds a digit, an "@", a spelled "dot", a name cue, a role
+# Anything a recognizer can match holds a digit, an "@" (or a bracketed "at", or " at " after a
+# dotted name), a spelled "dot", a name cue, a role
 # before a capitalised word ("agent Tom"), a password word or a login's cue ("username:"); most
 # comments hold none, and skip the analyzer.
 _MAYBE_PII = re.compile(
-    r"\d|@|(?i:\bdot\b|\b(?:name|call|called|ask|speak|speaking|talk|spoke|talked|ring|regards"
+    r"\d|@|\uff20|(?i:[(\[{<]\s*at\s*[)\]}>]|\w[._]\w[\w.+-]*\s+at\s+\w)"
+    r"|(?i:\bdot\b|\b(?:name|call|called|ask|speak|speaking|talk|spoke|talked|ring|regards"
     r"|thanks|cheers|password|passwd|pwd|pw|passcode|pin)\b)"
     rf"|(?i:{LOGIN_CUE_SEARCH})"
     rf"|(?i:\b(?:{NAME_ROLE}))\s+(?:(?i:{NAME_TITLE})\s+)?[A-Z]"

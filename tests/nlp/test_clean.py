@@ -46,6 +46,10 @@ def test_whitespace_is_collapsed_but_paragraphs_kept():
     assert clean_text("  a \t b\r\n\r\n\r\n\nc  ", max_chars=100).text == "a b\n\nc"
 
 
+def test_unicodes_line_and_paragraph_separators_are_line_breaks():
+    assert clean_text("a\u2028b\u2029c", max_chars=100).text == "a\nb\n\nc"
+
+
 def test_truncate_cuts_at_a_word_boundary_and_flags_it():
     text = "word " * 100
     cleaned = clean_text(text, max_chars=52)

@@ -561,6 +561,64 @@ def test_a_card_number_with_other_or_mixed_separators_is_replaced(text, expected
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # an e-mail client's hard wrap, or a line separator, inside the number
+        ("my card is 4111 1111 1111\n1111 please refund", "my card is [card] please refund"),
+        ("charged card 5500 0000\r\n0000 0004 twice", "charged card [card] twice"),
+        ("card 4111\u20281111\u20281111\u20281111 was charged", "card [card] was charged"),
+        ("call me on 07700\n900123", "call me on [phone]"),
+        ("my iban GB82 WEST 1234\n5698 7654 32", "my iban [iban]"),
+        ("card 4111-1111-\n 1111-1111 twice", "card [card] twice"),
+    ],
+)
+def test_a_number_wrapped_across_lines_is_replaced_whole(text, expected):
+    assert redact_pii(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Order 12345\n67890 is the other",
+        "Steps:\n1\n2\n3",
+        "born in 1990\n12 times I tried",
+        "Regards,\n2 weeks later still nothing",
+    ],
+)
+def test_numbers_on_separate_lines_that_are_no_pii_survive(text):
+    assert redact_pii(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("reset?email=jane.doe%40gmail.com&token=9f8e7d", "reset?email=[email]&token=9f8e7d"),
+        ("mail jane\uff20gmail.com today", "mail [email] today"),
+        ("mail jane.doe(at)gmail.com today", "mail [email] today"),
+        ("mail jane.doe [at] gmail.co.uk today", "mail [email] today"),
+        ("write to jane.doe at gmail.com please", "write to [email] please"),
+        ("write to jd_84 at gmail.com please", "write to [email] please"),
+        ("card 4111/1111/1111/1111 was charged", "card [card] was charged"),
+        ("card 4111_1111_1111_1111 was charged", "card [card] was charged"),
+    ],
+)
+def test_an_email_or_card_written_around_the_usual_form_is_replaced(text, expected):
+    assert redact_pii(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I looked at amazon.com and paid 5.99 at tesco.com",
+        "see you at 5.30 at home.com",
+        "rated 10/10/2026 and 2024/01/15",
+    ],
+)
+def test_a_word_at_a_site_is_no_email(text):
+    assert redact_pii(text) == text
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Order 1234 5678-9012 3456 never arrived",  # fails the Luhn check
