@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from pathlib import PurePath
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
 
 
 class ConfigError(ValueError):
@@ -27,6 +28,18 @@ class StrictModel(BaseModel):
     def _expand_home(cls, value: Any) -> Any:
         # "~/cx/hasslemap.duckdb" would otherwise be a folder named "~" in the working one.
         return value.expanduser() if isinstance(value, PurePath) else value
+
+
+def _one_line(value: str) -> str:
+    hidden = sorted({c for c in value if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")})
+    if hidden:
+        shown = ", ".join(repr(c) for c in hidden)
+        raise ValueError(f"holds a line break or control character ({shown}); write it on one line")
+    return value
+
+
+OneLine = Annotated[str, AfterValidator(_one_line)]
+"""Text a setting shows as a heading or a name (a report's title): one line, nothing hidden."""
 
 
 def dotted_key(loc: tuple[Any, ...]) -> str:

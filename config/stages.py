@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from config.base import StrictModel, describe_problem, dotted_key
+from config.base import OneLine, StrictModel, describe_problem, dotted_key
 from config.channels import Channel
 from nlp.cluster import DEFAULT_METHOD, clusterer_spec
 from nlp.factors import RankWeights
@@ -351,7 +351,7 @@ class ReportSettings(StrictModel):
 
     out_dir: Path = Path("var/reports")
     top: int = Field(default=10, gt=0, le=500)
-    title: str = "Hassles to eliminate first"
+    title: OneLine = "Hassles to eliminate first"
     quotes: int = Field(default=3, ge=1, le=5)
 
 

@@ -14,7 +14,6 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
-from rich.markup import escape  # noqa: E402
 from rich.progress import (  # noqa: E402
     BarColumn,
     MofNCompleteColumn,
@@ -38,6 +37,7 @@ from flows.summary import (  # noqa: E402
     pain_point_table,
     run_warnings,
 )
+from flows.terminal import escape, shown  # noqa: E402
 
 if TYPE_CHECKING:
     import duckdb
@@ -251,7 +251,7 @@ def _print_top_hassles(settings: Settings, top: int = 10) -> None:
             # Labels are made of customers' words: Text() shows them as typed, never as markup.
             table.add_row(
                 *(
-                    Text(marks.get(c.name, "") + c.cell(item) + note.get(c.name, ""))
+                    Text(shown(marks.get(c.name, "") + c.cell(item) + note.get(c.name, "")))
                     for c in columns
                 )
             )
@@ -401,11 +401,11 @@ def report(
         _fail("Nothing ranked yet", "run `hasslemap run` first")
     paths = write_report(data, target)
     filters_text = "; ".join(f"{key}: {value}" for key, value in data.filters.items())
-    shown = f"{len(data.hassles)} hassles"
+    counted = f"{len(data.hassles)} hassles"
     if data.two_level:
         children = sum(len(h.children) for h in data.hassles)
-        shown = f"{len(data.hassles)} hassle groups with {children} specific hassles"
-    console.print(f"{shown}; filters: {escape(filters_text or 'none')}", highlight=False)
+        counted = f"{len(data.hassles)} hassle groups with {children} specific hassles"
+    console.print(f"{counted}; filters: {escape(filters_text or 'none')}", highlight=False)
     for fmt, path in paths.items():
         console.print(f"{fmt}: [bold]{escape(str(path.resolve()))}[/]", soft_wrap=True)
 

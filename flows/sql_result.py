@@ -19,6 +19,8 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
+from flows.terminal import shown
+
 if TYPE_CHECKING:
     from config import Settings
 
@@ -191,6 +193,7 @@ def cell(value: Any, nested: bool = False) -> Text:
     """A value as shown: NULL (dim) for a missing one, at the top or inside a list or map.
 
     Inside a list or map, text is quoted, so ``'NULL'`` and ``''`` stay told apart from NULL.
+    Control and bidi characters are written as their escapes (:func:`flows.terminal.shown`).
     """
     if value is None:
         return NULL.copy()
@@ -199,7 +202,9 @@ def cell(value: Any, nested: bool = False) -> Text:
     if isinstance(value, dict):
         items = (cell(k, nested=True) + Text(": ") + cell(v, nested=True) for k, v in value.items())
         return Text("{") + Text(", ").join(items) + Text("}")
-    return Text(repr(value) if nested and isinstance(value, str) else str(value))
+    if nested and isinstance(value, str):
+        return Text(repr(value))
+    return Text(shown(str(value)))
 
 
 def natural_width(console: Console, table: Table) -> int:

@@ -22,11 +22,27 @@ class ExportError(ValueError):
     """A value of the result that the export file's format cannot hold."""
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet runs as a formula at the start of a text cell."""
+
+
+def guard_formula(value: object) -> object:
+    """Guard a text cell against spreadsheet formula injection; numbers pass through.
+
+    A text that starts with ``= + - @`` (or a tab or carriage return) gets a leading ``'``, so
+    a spreadsheet shows it as text and does not run it (``=HYPERLINK(...)``, ``-2+3``).
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def write_export(result: pa.Table, out: Path, json_columns: Collection[str] = ()) -> None:
     """Write an Arrow table as CSV, Parquet or JSON (by suffix), replacing ``out`` atomically.
 
     In CSV, lists, maps, structs, unions and intervals are written as JSON text, one value per
-    cell. In JSON, numbers (decimals too) stay numbers, maps and structs become objects, lists
+    cell, and text cells are guarded against formula injection (:func:`guard_formula`); Parquet
+    and JSON keep every value as it is. In JSON, numbers (decimals too) stay numbers, maps and structs become objects, lists
     arrays, dates and times ISO 8601 strings, and the text of ``json_columns`` (DuckDB's JSON
     type, which reaches Arrow as plain text) the JSON it holds.
 
@@ -60,12 +76,17 @@ def write_export(result: pa.Table, out: Path, json_columns: Collection[str] = ()
 
 
 def _flatten(result: pa.Table) -> pa.Table:
-    """``result`` with each column CSV cannot hold turned into its values' JSON text."""
+    """``result`` for CSV: nested columns as their values' JSON text, text cells guarded."""
     for index, field in enumerate(result.schema):
         if pa.types.is_nested(field.type) or pa.types.is_interval(field.type):
             values = result.column(index).to_pylist(maps_as_pydicts="lossy")
-            text = pa.array([None if v is None else _dumps(v) for v in values], pa.string())
-            result = result.set_column(index, pa.field(field.name, pa.string()), text)
+            text = [None if v is None else _dumps(v) for v in values]
+        elif pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
+            text = result.column(index).to_pylist()
+        else:
+            continue
+        guarded = pa.array([guard_formula(v) for v in text], pa.string())
+        result = result.set_column(index, pa.field(field.name, pa.string()), guarded)
     return result
 
 

@@ -63,7 +63,9 @@ def is_web_link(link: str) -> bool:
 
 def _link_mrkdwn(link: str) -> str:
     if is_web_link(link):
-        return f"<{escape_mrkdwn(link)}|Open the full report>"
+        # In <url|text> a "|" or ">" in the URL would end it and make the rest the link's text.
+        url = link.replace("|", "%7C").replace("<", "%3C").replace(">", "%3E")
+        return f"<{escape_mrkdwn(url)}|Open the full report>"
     return f"Full report: `{escape_mrkdwn(link)}`"
 
 

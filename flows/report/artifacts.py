@@ -24,7 +24,7 @@ def summary_markdown(data: ReportData, report_path: Path | None) -> str:
     """
     columns = columns_for(SUMMARY, two_level=data.two_level)
     lines = [
-        f"# {data.title}",
+        f"# {md_cell(data.title)}",
         f"Window {data.window_start} to {data.window_end}, run `{data.run_id}`.",
         "",
         "| " + " | ".join(c.short for c in columns) + " |",
@@ -37,7 +37,7 @@ def summary_markdown(data: ReportData, report_path: Path | None) -> str:
     if data.two_level:
         lines += ["", "Groups are ranked among groups; ↳ ranks are among all specific hassles."]
     if report_path:
-        lines += ["", f"Full report: `{report_path}`"]
+        lines += ["", f"Full report: {md_cell(report_path)}"]
     return "\n".join(lines)
 
 

@@ -43,6 +43,7 @@ from flows.report.columns import (
 )
 from flows.report.model import Quote, RankedHassle, ReportData, ScorePart
 from nlp.factors import FACTORS
+from warehouse.export import guard_formula
 
 __all__ = [
     "CSP",
@@ -356,15 +357,6 @@ def render_markdown(data: ReportData) -> str:
 
 # --- CSV ------------------------------------------------------------------------------
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: object) -> object:
-    """Guard a text cell against spreadsheet formula injection; numbers pass through."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
 
 def _csv_columns(data: ReportData) -> tuple[list[str], list[str]]:
     """The part keys and channels of the CSV's columns: every registered one, then any other."""
@@ -427,7 +419,7 @@ def render_csv(data: ReportData) -> str:
         row += [h.channel_mix.get(c, 0) for c in channels]
         quotes = [q.text for q in h.quotes[:3]]
         row += quotes + [""] * (3 - len(quotes))
-        writer.writerow([_cell(v) for v in row])
+        writer.writerow([guard_formula(v) for v in row])
     return buffer.getvalue()
 
 

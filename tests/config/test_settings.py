@@ -165,6 +165,14 @@ def test_a_webhook_url_with_a_space_in_it_is_refused(tmp_path):
         load_settings(path, environ={})
 
 
+@pytest.mark.parametrize(
+    "title", ["Hassles\n# injected", "Hassles \x1b]0;owned\x07", "Hassles \u202ereversed"]
+)
+def test_a_report_title_with_a_line_break_or_control_character_is_refused(title):
+    with pytest.raises(ConfigError, match=r"report\.title': holds a line break or control"):
+        load_settings(environ={"HASSLEMAP_REPORT__TITLE": title})
+
+
 def test_a_mistyped_variable_warns_with_the_closest_name(tmp_path):
     with pytest.warns(ConfigWarning) as caught:
         settings = load_settings(

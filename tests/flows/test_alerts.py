@@ -520,6 +520,10 @@ def test_the_slack_payload_escapes_labels_and_links_the_report():
         "<https://example.test/r?a=1&amp;b=2|Open the full report>"
     )
     assert "run-7" in context["elements"][0]["text"]
+    spoofed = slack_payload(alerts, "http://evil.example/r>|<!channel>", "run-7")
+    assert spoofed["blocks"][-1]["elements"][0]["text"].startswith(
+        "<http://evil.example/r%3E%7C%3C!channel%3E|Open the full report>"
+    )
     subject, body = plain_text(alerts, "https://example.test/r", "run-7", baseline_days=21)
     assert subject == "hasslemap: 1 new and 1 rising hassles"
     assert "#1 Fees <b>hidden</b> & late [rising]" in body and "vs the 21 days before" in body

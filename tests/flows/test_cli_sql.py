@@ -5,6 +5,7 @@ The warehouse is empty but for its schema and views; the queries bring their own
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -98,6 +99,38 @@ def test_a_pipe_gets_every_character_of_a_wide_table(config):
     assert code == 0, output
     assert "…" not in output
     assert all(v in output for v in values), output
+
+
+def test_control_and_bidi_characters_print_as_escapes_never_raw(config):
+    query = (
+        "select chr(27) || '[2J' || chr(27) || ']8;;http://evil.example' || chr(27) || '\\click'"
+        " as t, 'Nimbus ' || chr(8238) || 'edoc' as product, [chr(27) || '[31m'] as items"
+    )
+    code, output = _invoke("sql", query, "-c", str(config))
+    assert code == 0, output
+    assert "\x1b" not in output and "\u202e" not in output
+    assert "\\x1b[2J\\x1b]8;;http://evil.example\\x1b\\click" in output
+    assert "Nimbus \\u202eedoc" in output and "['\\x1b[31m']" in output
+
+
+def test_a_csv_export_guards_text_cells_against_formulas_and_parquet_keeps_them(config, tmp_path):
+    query = """select '=HYPERLINK("http://evil.example","p")' as product, -2 as n,
+                      '-2+3' as t, ['@SUM(A1)'] as items, 'fine' as ok"""
+    for suffix in ("csv", "parquet"):
+        code, output = _invoke(
+            "sql", query, "-c", str(config), "--out", str(tmp_path / f"x.{suffix}")
+        )
+        assert code == 0, output
+    rows = list(csv.reader((tmp_path / "x.csv").read_text(encoding="utf-8").splitlines()))
+    assert rows[1] == [
+        '\'=HYPERLINK("http://evil.example","p")',
+        "-2",
+        "'-2+3",
+        '["@SUM(A1)"]',
+        "fine",
+    ]
+    kept = duckdb.sql(f"select product from '{tmp_path / 'x.parquet'}'").fetchone()[0]
+    assert kept.startswith("=HYPERLINK")
 
 
 @pytest.mark.parametrize("out", [None, "nulls.csv"])

@@ -707,6 +707,21 @@ def test_the_prefect_summary_escapes_a_label_as_the_markdown_report_does(report:
     assert "\\[link\\](javascript:x) \\`code\\` \\~\\~gone\\~\\~ &lt;b>x&lt;/b> \\| y" in row
 
 
+def test_the_prefect_summary_escapes_its_title_and_the_report_path(report: ReportData):
+    data = dataclasses.replace(
+        report,
+        title="Hassles <img src=x> [click](http://evil.example) ![p](http://e.example/p.png)",
+    )
+
+    summary = summary_markdown(data, Path("/srv/rep`x ![p](e.example/p.png) `/r.html"))
+
+    title, *_, path_line = summary.splitlines()
+    assert title == (
+        "# Hassles &lt;img src=x> \\[click\\](http://evil.example) !\\[p\\](http://e.example/p.png)"
+    )
+    assert path_line == "Full report: /srv/rep\\`x !\\[p\\](e.example/p.png) \\`/r.html"
+
+
 # --- CSV ------------------------------------------------------------------------------
 
 
