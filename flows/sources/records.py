@@ -14,7 +14,7 @@ from typing import Any
 from config import SourceConfig
 from flows.sources.amounts import parse_amount
 from flows.sources.timestamps import parse_timestamp_or_overflow
-from nlp.clean import clean_text, join_parts
+from nlp.clean import clean_text, join_parts, remove_invisible
 from nlp.redact import redact_pii
 
 # Tried in order after ISO 8601; day-first sources swap the ambiguous numeric formats.
@@ -131,13 +131,23 @@ def _checked_value(raw: Any, problems: list[Problem]) -> float | None:
     return number
 
 
+_NOT_IN_AN_ID = ("Cc", "Zl", "Zp")
+
+
 def _identifier(value: Any, flags: list[str]) -> str | None:
-    """Read an identifier as text; control characters are removed and flagged in ``flags``."""
+    """Read an identifier as text; control characters are removed and flagged in ``flags``.
+
+    Removed: control characters and line separators, and the invisible format characters
+    (:func:`nlp.clean.remove_invisible`: bidi controls that show "Nimbus \u202eedoc" reversed,
+    zero-width spaces that make one product two).
+    """
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = _as_text(value).strip()
     if not text.isprintable():
-        kept = "".join(char for char in text if unicodedata.category(char) != "Cc")
+        kept = remove_invisible(
+            "".join(char for char in text if unicodedata.category(char) not in _NOT_IN_AN_ID)
+        )
         if kept != text and "control_chars_removed" not in flags:
             flags.append("control_chars_removed")
         text = kept.strip()
@@ -405,6 +415,6 @@ _FLAG_REASONS = {
     "html_stripped": "HTML markup removed from the text; its words were kept",
     "invalid_utf8": "bytes that are not UTF-8 were decoded with replacement characters",
     "truncated": "text longer than {limit} characters was truncated (ingest.max_text_chars)",
-    "control_chars_removed": "control characters (such as NUL) were removed from an id, "
-    "customer id, product or language",
+    "control_chars_removed": "control or invisible characters (such as NUL, or a bidi control) "
+    "were removed from an id, customer id, product or language",
 }

@@ -228,6 +228,14 @@ def test_control_characters_are_removed_from_identifiers_and_the_repair_recorded
     assert [p.code for p in problems] == ["control_chars_removed"]
     row, problems = normalise_record(ticket(id="\x00"), TICKETS, max_text_chars=100, dates=DATES)
     assert row is None and [p.code for p in problems if p.fatal] == ["missing_id"]
+    row, problems = normalise_record(
+        ticket(id="z0\u202e", product="Nimbus \u202eedoc\u202c \u2066[Pro]\u2069 zero\u200bwidth"),
+        TICKETS,
+        max_text_chars=100,
+        dates=DATES,
+    )
+    assert (row.external_id, row.product) == ("z0", "Nimbus edoc [Pro] zerowidth")
+    assert [p.code for p in problems] == ["control_chars_removed"]
 
 
 def test_nested_values_in_text_fields_are_stored_as_json_not_python_repr():
