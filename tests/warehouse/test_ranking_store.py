@@ -215,3 +215,47 @@ def test_comment_times_are_read_per_channel_oldest_first(tmp_path):
     empty = store.read_comment_times(conn, (STAMP, STAMP), store.ReportFilter())
     assert empty == {}
     conn.close()
+
+
+def test_a_mention_carries_its_customers_value_from_any_of_their_comments(tmp_path):
+    # Value at risk sums the hassle's customers' values: a customer who raised it in a review
+    # is valued by the value their tickets carry, not left at nothing.
+    conn = connect_warehouse(tmp_path / "w.duckdb")
+    comments = [
+        ("t1", "ticket", "u1", 900.0, datetime(2026, 2, 1)),  # a ticket outside the hassle
+        ("r1", "review", "u1", None, datetime(2026, 2, 3)),
+        ("t2", "ticket", "u2", 50.0, datetime(2026, 2, 4)),
+        ("t3", "ticket", "u2", 70.0, datetime(2026, 2, 20)),  # after the report's end
+        ("r2", "review", None, None, datetime(2026, 2, 5)),
+        ("t4", "ticket", None, 30.0, datetime(2026, 2, 6)),
+    ]
+    for comment_id, channel, customer, value, created in comments:
+        run_sql(
+            conn,
+            "INSERT INTO comments (comment_id, source, channel, external_id, customer_id, "
+            "customer_value, created_at, text, content_hash, source_file, source_line, "
+            "ingested_at, updated_at) VALUES (?, 's', ?, ?, ?, ?, ?, 'x', 'h', 'f.csv', 1, ?, ?)",
+            [comment_id, channel, comment_id, customer, value, created, STAMP, STAMP],
+        )
+    run_sql(
+        conn,
+        "INSERT INTO hassles (hassle_id, label, keyphrases, quote_unit_ids, units, status, "
+        "first_seen, last_seen, first_run_id, last_run_id, centroid) "
+        "VALUES ('H-0001', 'fees', [], [], 4, 'active', ?, ?, 'r', 'r', [0.0])",
+        [STAMP, STAMP],
+    )
+    for comment_id in ("r1", "t2", "r2", "t4"):
+        run_sql(
+            conn,
+            "INSERT INTO units VALUES (?, ?, 0, 0, 1, 'x', 'h', [], [], false, '{}', 0, 0.5, '{}')",
+            [f"{comment_id}:0", comment_id],
+        )
+        run_sql(
+            conn,
+            "INSERT INTO hassle_members VALUES ('r', ?, 'H-0001', 1.0, 'core')",
+            [f"{comment_id}:0"],
+        )
+    until = store.ReportFilter(until=datetime(2026, 2, 10).date())
+    values = {m.comment_id: m.customer_value for m in store.read_mentions(conn, "r", until)}
+    assert values == {"r1": 900.0, "t2": 50.0, "r2": None, "t4": 30.0}
+    conn.close()
