@@ -292,6 +292,13 @@ def test_trend_examples_and_journeys_cover_parents(
         "SELECT hassle_ids, parent_hassle_ids FROM v_customer_journeys WHERE len(hassle_ids) > 0"
     ).fetchall():
         assert parent_ids == sorted({parent_of[h] for h in hassle_ids})
+    # A comment in a hassle holds a pain-point sentence, whatever its whole reads as.
+    [(in_hassles, without_pain_points, read_whole_as_no_problem)] = conn.execute(
+        "SELECT count(*), count(*) FILTER (pain_points = 0), count(*) FILTER (NOT is_pain_point) "
+        "FROM v_customer_journeys WHERE len(hassle_ids) > 0"
+    ).fetchall()
+    assert in_hassles > 0 and without_pain_points == 0
+    assert read_whole_as_no_problem < in_hassles
     [(hassles, parents)] = conn.execute(
         "SELECT max(hassles), max(parent_hassles) FROM v_stage_theme_matrix"
     ).fetchall()

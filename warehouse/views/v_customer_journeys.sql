@@ -1,6 +1,8 @@
 -- Each customer's comments across channels and journey stages, in time order: the view across
 -- silos. Text is PII-redacted; hassle_ids are the latest clustering's specific hassles in the
--- comment, parent_hassle_ids their parents.
+-- comment, parent_hassle_ids their parents. is_pain_point reads the comment whole; pain_points
+-- counts its pain-point sentences, which hassles are made of (a comment whose whole reads as
+-- praise may hold one).
 CREATE OR REPLACE VIEW v_customer_journeys AS
 WITH latest AS (
     SELECT run_id FROM cluster_runs ORDER BY clustered_at DESC, run_id DESC LIMIT 1
@@ -16,6 +18,12 @@ comment_hassles AS (
     JOIN units AS u USING (unit_id)
     LEFT JOIN hassle_runs AS r ON r.run_id = m.run_id AND r.hassle_id = m.hassle_id
     GROUP BY u.comment_id
+),
+comment_pain_points AS (
+    SELECT comment_id, count(*) FILTER (is_pain_point) AS pain_points
+    FROM tags
+    WHERE subject_kind = 'unit'
+    GROUP BY comment_id
 )
 SELECT
     c.customer_id,
@@ -28,6 +36,7 @@ SELECT
     t.stage,
     t.theme,
     t.is_pain_point,
+    coalesce(p.pain_points, 0) AS pain_points,
     e.severity,
     c.rating,
     c.score,
@@ -40,5 +49,6 @@ JOIN comments_redacted AS r USING (comment_id)
 LEFT JOIN comment_enrichment AS e USING (comment_id)
 LEFT JOIN tags AS t ON t.subject_kind = 'comment' AND t.subject_id = c.comment_id
 LEFT JOIN comment_hassles AS h USING (comment_id)
+LEFT JOIN comment_pain_points AS p USING (comment_id)
 WHERE c.customer_id IS NOT NULL
 ORDER BY c.customer_id, step;
