@@ -78,7 +78,21 @@ class Label(BaseModel):
                     f"pattern {number} is no spaCy token pattern ({said}); see "
                     "https://spacy.io/usage/rule-based-matching"
                 ) from None
+            except re.error as exc:
+                raise ValueError(
+                    f"pattern {number} holds a REGEX that is no regex ({exc})"
+                ) from None
+            if not any(_required_and_constrained(token) for token in pattern):
+                raise ValueError(
+                    f"pattern {number} matches every sentence (no token is both required and "
+                    "constrained); give it a token to match, e.g. {LOWER: refund}"
+                )
         return value
+
+
+def _required_and_constrained(token: dict[str, Any]) -> bool:
+    """Whether a pattern's token must be there and says what it is (not ``{}``, ``{OP: "*"}``)."""
+    return token.get("OP", "1") not in ("?", "*") and any(key != "OP" for key in token)
 
 
 class Taxonomy(BaseModel):
@@ -119,6 +133,18 @@ class Taxonomy(BaseModel):
     def content_hash(self) -> str:
         """Short hash of everything in the taxonomy."""
         payload = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha1(payload.encode()).hexdigest()[:10]
+
+    @property
+    def patterns_hash(self) -> str:
+        """Short hash of the stages' and themes' patterns: what the sentence split matches."""
+        patterns = {
+            f"{dimension}:{label.key}": label.patterns
+            for dimension in ("stage", "theme")
+            for label in self.labels(dimension)
+            if label.patterns
+        }
+        payload = json.dumps(patterns, sort_keys=True)
         return hashlib.sha1(payload.encode()).hexdigest()[:10]
 
     @property

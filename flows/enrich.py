@@ -92,7 +92,7 @@ def split_comments(
     """
     logger = get_run_logger()
     started = time.perf_counter()
-    pending = store.pending_comments(conn, enrich_version(settings))
+    pending = store.pending_comments(conn, enrich_version(settings, taxonomy))
     counts = {"comments_enriched": 0, "units_written": 0, "unsupported_language": 0}
     if not pending:
         logger.info("split_comments: nothing new to enrich")

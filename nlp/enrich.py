@@ -106,10 +106,15 @@ def normalise_overrides(settings: Settings) -> dict[str, dict[str, bool]]:
     }
 
 
-def enrich_version(settings: Settings) -> str:
-    """Everything that changes units or severity; a change re-enriches every comment."""
+def enrich_version(settings: Settings, taxonomy: Taxonomy) -> str:
+    """Everything that changes units or severity; a change re-enriches every comment.
+
+    The taxonomy's patterns are matched in each sentence as it is split (``units.pattern_hits``):
+    an edited pattern re-enriches every comment too, or old comments would keep the old hits.
+    """
     payload = json.dumps(
         {
+            "patterns": taxonomy.patterns_hash,
             "spacy": settings.models.spacy,
             "code": UNITS_CODE_VERSION,
             "weights": settings.enrich.severity_weights,
@@ -157,7 +162,7 @@ def compute_units(
         ``(enrichments, units)``: one :class:`CommentEnrichment` per comment and one
         :class:`Unit` per sentence, ready for ``warehouse.enrichment.replace_units``.
     """
-    version = enrich_version(settings)
+    version = enrich_version(settings, taxonomy)
     supported = set(settings.enrich.supported_languages)
     weights = settings.enrich.severity_weights
     enrichments: list[CommentEnrichment] = []

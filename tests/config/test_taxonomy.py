@@ -36,6 +36,24 @@ def test_a_pattern_spacy_would_refuse_fails_when_the_taxonomy_is_read(tmp_path, 
     assert str(path) in str(err.value) and says in str(err.value)
 
 
+@pytest.mark.parametrize(
+    ("pattern", "says"),
+    [
+        ([{"LEMMA": {"REGEX": "log(in"}}], "pattern 0 holds a REGEX that is no regex (missing )"),
+        ([{"OP": "*"}], "pattern 0 matches every sentence"),
+        ([{}, {"LOWER": "out", "OP": "?"}], "pattern 0 matches every sentence"),
+    ],
+)
+def test_a_pattern_with_a_broken_regex_or_that_matches_everything_is_one_line(
+    tmp_path, pattern, says
+):
+    path = _with_pattern(tmp_path, pattern)
+    with pytest.raises(ConfigError) as err:
+        load_taxonomy(path)
+    assert says in str(err.value) and "stages[0].patterns" in str(err.value)
+    assert len(str(err.value).splitlines()) == 2  # "invalid taxonomy:", then the problem
+
+
 def test_any_attribute_spacys_matcher_knows_is_accepted(tmp_path):
     path = _with_pattern(tmp_path, [{"SHAPE": "dd"}, {"LOWER": {"IN": ["days", "weeks"]}}])
     assert load_taxonomy(path).stages[0].patterns[0][0] == {"SHAPE": "dd"}

@@ -154,12 +154,14 @@ def test_the_report_quote_shows_what_the_customer_wrote_redacted(enriched):
 
 def test_changing_a_sources_rules_re_enriches_and_adding_a_default_source_does_not():
     from config.settings import Settings
+    from config.taxonomy import load_taxonomy
     from nlp.enrich import enrich_version
 
+    taxonomy = load_taxonomy()
     base = Settings()
     sources = [s.model_dump() for s in base.sources]
     changed = Settings(sources=[*sources[:2], {**sources[2], "normalise": {"emoji": False}}])
     extra = {**sources[0], "name": "more_reviews", "path": "elsewhere/*.csv"}
     added = Settings(sources=[*sources, extra])
-    assert enrich_version(changed) != enrich_version(base)
-    assert enrich_version(added) == enrich_version(base)
+    assert enrich_version(changed, taxonomy) != enrich_version(base, taxonomy)
+    assert enrich_version(added, taxonomy) == enrich_version(base, taxonomy)

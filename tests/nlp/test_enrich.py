@@ -5,23 +5,51 @@ from __future__ import annotations
 from datetime import datetime
 
 from config import Settings
+from config.taxonomy import load_taxonomy
 from nlp.enrich import CommentEnrichment, enrich_version, unsupported_count
+
+TAXONOMY = load_taxonomy()
 
 
 def test_enrich_version_changes_with_what_changes_units_only():
     base = Settings()
-    assert enrich_version(base) == enrich_version(Settings())
-    assert len(enrich_version(base)) == 12
+    assert enrich_version(base, TAXONOMY) == enrich_version(Settings(), load_taxonomy())
+    assert len(enrich_version(base, TAXONOMY)) == 12
     weights = {**base.enrich.severity_weights, "sentiment": 0.9}
     changed = base.model_copy(
         update={"enrich": base.enrich.model_copy(update={"severity_weights": weights})}
     )
-    assert enrich_version(changed) != enrich_version(base)
+    assert enrich_version(changed, TAXONOMY) != enrich_version(base, TAXONOMY)
     for run_on in ({"run_on_words": None}, {"clause_words": 20}, {"contrast_words": 3}):
         cut = base.model_copy(update={"enrich": base.enrich.model_copy(update=run_on)})
-        assert enrich_version(cut) != enrich_version(base)
+        assert enrich_version(cut, TAXONOMY) != enrich_version(base, TAXONOMY)
     other_report = base.model_copy(update={"report": base.report.model_copy(update={"top": 3})})
-    assert enrich_version(other_report) == enrich_version(base)
+    assert enrich_version(other_report, TAXONOMY) == enrich_version(base, TAXONOMY)
+
+
+def test_an_edited_pattern_re_enriches_and_an_edited_example_does_not():
+    # Patterns are matched as sentences are split: stored hits would stay the old pattern's.
+    base = Settings()
+    theme = TAXONOMY.themes[0]
+    pattern = ({"LEMMA": "log"}, {"LOWER": "out"})
+    with_pattern = TAXONOMY.model_copy(
+        update={
+            "themes": (
+                theme.model_copy(update={"patterns": (*theme.patterns, pattern)}),
+                *TAXONOMY.themes[1:],
+            )
+        }
+    )
+    with_example = TAXONOMY.model_copy(
+        update={
+            "themes": (
+                theme.model_copy(update={"examples": (*theme.examples, "new one")}),
+                *TAXONOMY.themes[1:],
+            )
+        }
+    )
+    assert enrich_version(base, with_pattern) != enrich_version(base, TAXONOMY)
+    assert enrich_version(base, with_example) == enrich_version(base, TAXONOMY)
 
 
 def test_unsupported_count_reads_the_flag_by_name():
