@@ -81,6 +81,20 @@ def test_an_edited_record_updates_its_row_and_keeps_its_id(tmp_path, write_confi
     assert query(tmp_path, "SELECT count(*) FROM comments") == [(3,)]
 
 
+def test_a_sources_channel_changed_in_the_config_reaches_its_stored_comments(
+    tmp_path, write_config
+):
+    path = write_reviews(tmp_path / "in" / "reviews.csv", GOOD_REVIEWS)
+    ingest(str(write_config([review_source(path)])))
+    ids = query(tmp_path, "SELECT comment_id FROM comments ORDER BY ALL")
+
+    result = ingest(str(write_config([{**review_source(path), "channel": "social"}])))
+
+    assert (result["comments_new"], result["comments_updated"]) == (0, 3)
+    assert query(tmp_path, "SELECT DISTINCT channel FROM comments") == [("social",)]
+    assert query(tmp_path, "SELECT comment_id FROM comments ORDER BY ALL") == ids
+
+
 def test_a_new_file_with_an_older_modification_time_is_still_read(tmp_path, write_config):
     write_reviews(tmp_path / "in" / "a.csv", GOOD_REVIEWS[:1])
     config = write_config([review_source(tmp_path / "in" / "*.csv")])

@@ -31,6 +31,7 @@ SELECT
     records.line,
     records.file_version,
     records.content_hash,
+    records.channel,
     gone.file IS NOT NULL AS vanished,
     row_number() OVER by_recency AS pick,
     first_value(records.file) OVER by_recency AS winner_file,
@@ -63,7 +64,12 @@ LEFT JOIN comments
     ON comments.source = candidates.source
     AND comments.external_id = candidates.external_id
 WHERE candidates.pick = 1
-    AND (comments.comment_id IS NULL OR comments.content_hash <> candidates.content_hash);
+    -- A source's channel is its config's: changed there, its stored comments follow.
+    AND (
+        comments.comment_id IS NULL
+        OR comments.content_hash <> candidates.content_hash
+        OR comments.channel <> candidates.channel
+    );
 
 CREATE OR REPLACE TEMP TABLE incoming_comments AS
 SELECT records.*, changed_keys.is_new
@@ -72,6 +78,7 @@ JOIN changed_keys ON changed_keys.row_ref = records.rowid;
 
 UPDATE comments
 SET
+    channel        = i.channel,
     customer_id    = i.customer_id,
     created_at     = i.created_at::TIMESTAMP,
     text           = i.text,
