@@ -68,6 +68,11 @@ def absent_keys_warning(
     )
 
 
+def whole_file_warning(source: str, file: str, code: str, reason: str) -> str:
+    """The warning for a file quarantined whole: none of its records loaded."""
+    return f"source {source!r}: {file} was quarantined whole, none of its records loaded ({code}: {reason})"
+
+
 @task(name="load_source", cache_policy=NO_CACHE, retry_condition_fn=_retry_on_file_errors)
 def load_source(
     conn: duckdb.DuckDBPyConnection, source: SourceConfig, settings: Settings
@@ -97,6 +102,8 @@ def load_source(
     sink.finish(key, f"ingest {source.name}: {stats.records_usable:,} usable records")
     for file, (absent, first_keys) in stats.keys_absent.items():
         logger.warning(absent_keys_warning(source, file, absent, first_keys))
+    for file, (code, reason) in stats.files_quarantined.items():
+        logger.warning(whole_file_warning(source.name, file, code, reason))
     if stats.present is not None:
         mark_vanished_files(conn, source.name, stats.present)
     # A source that matches nothing but loaded comments before has lost its files (moved,

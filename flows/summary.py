@@ -95,10 +95,11 @@ def run_warnings(stages: Mapping[str, Any], settings: Settings) -> list[str]:
     """What a completed run could not do, or an operator should fix.
 
     A source that failed to load, no usable comment at all (and why), a source whose files
-    vanished, a file none of whose records holds a mapped key, a source the config no longer
-    names (or renamed), alerts not sent, pending alerts dropped unsent.
+    vanished, a file quarantined whole, a file none of whose records holds a mapped key, a
+    source the config no longer names (or renamed), alerts not sent, pending alerts dropped
+    unsent.
     """
-    from flows.ingest import absent_keys_warning, vanished_warning
+    from flows.ingest import absent_keys_warning, vanished_warning, whole_file_warning
     from flows.sources.base import open_source
 
     warnings = [
@@ -106,7 +107,8 @@ def run_warnings(stages: Mapping[str, Any], settings: Settings) -> list[str]:
         "read again next run"
         for name, error in stages["ingest"].get("sources_failed", {}).items()
     ]
-    if not stages["ingest"].get("comments_total", 1):
+    nothing_loaded = not stages["ingest"].get("comments_total", 1)
+    if nothing_loaded:  # says why: the commonest quarantine reasons, whole files among them
         warnings.append(no_comment_warning(stages["ingest"]))
     sources = {source.name: source for source in settings.sources}
     for name, stats in stages["ingest"]["sources"].items():
@@ -116,6 +118,9 @@ def run_warnings(stages: Mapping[str, Any], settings: Settings) -> list[str]:
         for file, (absent, first_keys) in stats.get("keys_absent", {}).items():
             if name in sources:
                 warnings.append(absent_keys_warning(sources[name], file, absent, first_keys))
+        for file, (code, reason) in stats.get("files_quarantined", {}).items():
+            if not nothing_loaded:
+                warnings.append(whole_file_warning(name, file, code, reason))
     warnings.extend(stages["ingest"].get("sources_unconfigured", []))
     alerts = stages.get("alerts", {})
     if alerts.get("failed"):

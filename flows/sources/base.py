@@ -58,6 +58,9 @@ class ReadStats:
     # Per item (a JSON Lines file, an API page) whose records carry keys of their own: the
     # mapped keys none of its records had, then the keys they did have (the first few).
     keys_absent: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)
+    # Per item quarantined whole (a file without the mapped columns, unreadable, no JSON
+    # Lines): its problem's code and reason. None of its records loaded.
+    files_quarantined: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def count(self, problem: Problem) -> None:
         """Tally one problem by its code."""

@@ -107,6 +107,7 @@ def read_source_files(
         if item.unreadable is not None:
             stats.quarantined += 1
             stats.count(Problem("unreadable_file", item.unreadable, True))
+            stats.files_quarantined[item.location] = ("unreadable_file", item.unreadable)
             yield _as_rejected(_unreadable_row(item, source))
             continue
         for table in _read_one_item(source_type, item, source, ingest, stats, on_progress):
@@ -240,6 +241,7 @@ def _read_one_item(
             stats.keys_absent[file_name] = (absent, first_keys[:_SHOWN_KEYS])
     except FileProblem as problem:
         stats.quarantined += 1
+        stats.files_quarantined[file_name] = (problem.code, problem.reason)
         reject(0, None, Problem(problem.code, problem.reason, True), "")
     except OSError:
         raise  # a locked or half-written file: the task retries it

@@ -13,9 +13,10 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import review_source, survey_source, ticket_source, write_jsonl
 
-from config import ConfigError
+from config import ConfigError, load_settings
 from flows.ingest import ingest
 from flows.nightly import nightly
+from flows.summary import run_warnings
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -229,10 +230,17 @@ def test_a_file_without_the_mapped_columns_is_quarantined_whole(tmp_path, write_
     bad.write_text("id,comment\n1,hello\n")
     good = write_reviews(tmp_path / "in2" / "reviews.csv", GOOD_REVIEWS)
     config = write_config([review_source(bad, "broken"), review_source(good, "fine")])
-    ingest(str(config))
+    result = ingest(str(config))
     [(line, reason)] = query(tmp_path, "SELECT line, reason FROM rejected WHERE source = 'broken'")
     assert line == 0 and "'author'" in reason
     assert query(tmp_path, "SELECT count(*) FROM comments WHERE source = 'fine'") == [(3,)]
+    # The run's warnings say so: every night that source would load nothing.
+    [warning] = run_warnings({"ingest": result}, load_settings(config))
+    assert warning.startswith(
+        f"source 'broken': {bad} was quarantined whole, none of its records loaded "
+        "(missing_columns: "
+    )
+    assert reason in warning
 
 
 def test_a_file_is_named_by_its_path_as_written_not_url_encoded(tmp_path, write_config):
