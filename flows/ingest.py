@@ -73,6 +73,25 @@ def whole_file_warning(source: str, file: str, code: str, reason: str) -> str:
     return f"source {source!r}: {file} was quarantined whole, none of its records loaded ({code}: {reason})"
 
 
+def date_order_warning(source: SourceConfig, file: str, tally: Sequence[Any]) -> str | None:
+    """The warning for a file whose dates read one way and the other: its day_first is wrong.
+
+    None unless some of its dates only the other order reads (quarantined as ``bad_date``) and
+    some both orders read, as different days (loaded, likely on the wrong day).
+    """
+    other, other_example, either, either_example = tally
+    if not (other and either):
+        return None
+    first, now = ("month", "day") if source.day_first else ("day", "month")
+    return (
+        f"source {source.name!r}: {file} holds {other:,} date(s) that read only {first} first "
+        f"(e.g. {other_example!r}, quarantined as bad_date) and {either:,} that read either "
+        f"way (e.g. {either_example!r}), loaded {now} first: if the file writes the {first} "
+        f"first, set day_first: {str(not source.day_first).lower()} for "
+        f"sources[{source.name}] (the file is read again)"
+    )
+
+
 @task(name="load_source", cache_policy=NO_CACHE, retry_condition_fn=_retry_on_file_errors)
 def load_source(
     conn: duckdb.DuckDBPyConnection, source: SourceConfig, settings: Settings
@@ -104,6 +123,9 @@ def load_source(
         logger.warning(absent_keys_warning(source, file, absent, first_keys))
     for file, (code, reason) in stats.files_quarantined.items():
         logger.warning(whole_file_warning(source.name, file, code, reason))
+    for file, tally in stats.date_order.items():
+        if warning := date_order_warning(source, file, tally):
+            logger.warning(warning)
     if stats.present is not None:
         mark_vanished_files(conn, source.name, stats.present)
     # A source that matches nothing but loaded comments before has lost its files (moved,

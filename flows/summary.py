@@ -95,11 +95,16 @@ def run_warnings(stages: Mapping[str, Any], settings: Settings) -> list[str]:
     """What a completed run could not do, or an operator should fix.
 
     A source that failed to load, no usable comment at all (and why), a source whose files
-    vanished, a file quarantined whole, a file none of whose records holds a mapped key, a
+    vanished, a file quarantined whole, a file whose dates read in the other order, a file none of whose records holds a mapped key, a
     source the config no longer names (or renamed), alerts not sent, pending alerts dropped
     unsent.
     """
-    from flows.ingest import absent_keys_warning, vanished_warning, whole_file_warning
+    from flows.ingest import (
+        absent_keys_warning,
+        date_order_warning,
+        vanished_warning,
+        whole_file_warning,
+    )
     from flows.sources.base import open_source
 
     warnings = [
@@ -121,6 +126,9 @@ def run_warnings(stages: Mapping[str, Any], settings: Settings) -> list[str]:
         for file, (code, reason) in stats.get("files_quarantined", {}).items():
             if not nothing_loaded:
                 warnings.append(whole_file_warning(name, file, code, reason))
+        for file, tally in stats.get("date_order", {}).items():
+            if name in sources and (warning := date_order_warning(sources[name], file, tally)):
+                warnings.append(warning)
     warnings.extend(stages["ingest"].get("sources_unconfigured", []))
     alerts = stages.get("alerts", {})
     if alerts.get("failed"):

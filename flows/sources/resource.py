@@ -22,6 +22,7 @@ from config import IngestSettings, SourceConfig
 from flows.sources.base import ReadStats, SourceItem, SourceType, open_source
 from flows.sources.readers import FileProblem, RawItem
 from flows.sources.records import DateRange, Problem, normalise_record, readable_id, shown
+from flows.sources.timestamps import date_order_of
 from warehouse.core import rows_to_table
 
 RECORDS_TABLE = "records"
@@ -278,6 +279,9 @@ def _route_record(
     row, problems = normalise_record(
         raw_item.record or {}, source, max_text_chars=ingest.max_text_chars, dates=dates
     )
+    date = (raw_item.record or {}).get(source.fields.created_at)
+    if order := date_order_of(date, source.day_first):
+        stats.count_date_order(file_name, order, date)
     line = raw_item.line
     if row is None:
         stats.quarantined += 1

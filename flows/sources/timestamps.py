@@ -33,6 +33,26 @@ _RFC_2822 = re.compile(r"^[A-Za-z]{3},\s")  # "Wed, 04 Mar 2026 14:05:00 GMT", a
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 
+_SLASHED = re.compile(r"\d{1,2}/\d{1,2}/\d{2,4}\b.*")
+
+
+def date_order_of(value: Any, day_first: bool) -> str | None:
+    """What a slashed date says of its file's order: which ``day_first`` can read it.
+
+    ``"other"``: only the other order reads it ("13/04/2026" with ``day_first`` false);
+    ``"either"``: both do, as different days ("03/04/2026"); None: anything else.
+    """
+    if not isinstance(value, str) or not _SLASHED.fullmatch(text := value.strip()):
+        return None
+    this_way = _parse_text_timestamp(text, day_first)
+    other_way = _parse_text_timestamp(text, not day_first)
+    if other_way is None:
+        return None
+    if this_way is None:
+        return "other"
+    return "either" if this_way != other_way else None
+
+
 def parse_timestamp(value: Any, *, day_first: bool = False) -> datetime | None:
     """Parse a source timestamp to naive UTC; return None when it can't be read.
 

@@ -243,6 +243,38 @@ def test_a_file_without_the_mapped_columns_is_quarantined_whole(tmp_path, write_
     assert reason in warning
 
 
+def test_a_file_written_day_first_read_month_first_is_warned_of_and_fixed_by_the_setting(
+    tmp_path, write_config
+):
+    # 15/08 reads only day first (quarantined); 03/08 reads either way, as the wrong day.
+    rows = [
+        "R1,c1,1,,My refund took three weeks,15/08/2026,Hub\n",
+        "R2,c2,2,,The app logs me out,03/08/2026,App\n",
+        "R3,c3,2,,Billing is wrong,2026-08-04T10:00:00Z,App\n",
+    ]
+    path = write_reviews(tmp_path / "in" / "reviews.csv", rows)
+    config = write_config([review_source(path)])
+
+    result = ingest(str(config))
+
+    [warning] = run_warnings({"ingest": result}, load_settings(config))
+    assert warning == (
+        f"source 'reviews': {path} holds 1 date(s) that read only day first (e.g. '15/08/2026', "
+        "quarantined as bad_date) and 1 that read either way (e.g. '03/08/2026'), loaded month "
+        "first: if the file writes the day first, set day_first: true for sources[reviews] "
+        "(the file is read again)"
+    )
+    fixed = ingest(str(write_config([{**review_source(path), "day_first": True}])))
+    assert run_warnings({"ingest": fixed}, load_settings(config)) == []
+    assert query(
+        tmp_path, "SELECT external_id, created_at::DATE::VARCHAR FROM comments ORDER BY 1"
+    ) == [
+        ("R1", "2026-08-15"),
+        ("R2", "2026-08-03"),
+        ("R3", "2026-08-04"),
+    ]
+
+
 def test_a_file_is_named_by_its_path_as_written_not_url_encoded(tmp_path, write_config):
     folder = tmp_path / "Rückmeldungen Q3"
     path = write_reviews(folder / "my reviews 50%+.csv", [*GOOD_REVIEWS, "R9,c9,9,,Bad stars\n"])
