@@ -247,8 +247,14 @@ def severity(level: Sequence[Evidence]) -> list[float]:
     detail=lambda e: f"{e.repeat_customers:,} of {e.customers:,} customers raised it again",
     colour="#59a14f",
 )
-def repeat(level: Sequence[Evidence]) -> list[float]:
-    """Share of its customers who raised it more than once."""
+def repeat(level: Sequence[Evidence]) -> list[float] | None:
+    """Share of its customers who raised it more than once; left out without customer ids.
+
+    Without them each comment is a customer of its own, and no one can raise it again: a
+    part of 0 for every hassle would only weigh down the score.
+    """
+    if all(m.customer_id is None for e in level for m in e.mentions):
+        return None
     return [share(e.repeat_customers, e.customers) for e in level]
 
 

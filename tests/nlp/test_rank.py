@@ -392,6 +392,16 @@ def test_weights_sum_to_one_and_drop_value_and_impact_when_absent(ranked):
         assert r.nps_impact is None and r.csat_impact is None
 
 
+def test_repeat_is_left_out_when_no_comment_carries_a_customer_id():
+    # Each comment is then a customer of its own: "0 of N raised it again" says nothing.
+    anonymous = [mention("H", str(n), None, channel=("review", "ticket")[n % 2]) for n in range(6)]
+    (r,) = TransparentRanker().rank(anonymous, [], [], as_of=AS_OF)
+    assert "repeat" not in r.weights and "repeat" not in r.parts
+    assert math.fsum(r.weights.values()) == pytest.approx(1.0)
+    (known,) = TransparentRanker().rank([*anonymous, mention("H", "9", "u1")], [], [], as_of=AS_OF)
+    assert "repeat" in known.weights
+
+
 def test_all_components_used_when_value_and_scores_exist():
     ms = [mention("H", "1", "u1", value=10.0), mention("G", "2", "u2", channel="ticket")]
     scored = [ScoredComment("1", 3, "nps")]
