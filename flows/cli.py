@@ -440,11 +440,14 @@ def sql(
         result_table,
         run_query,
     )
-    from warehouse.export import ExportError, write_export
+    from warehouse.export import ExportError, export_target_problem, write_export
 
     settings = _settings(config)
     if out is not None:
-        _check_export_target(out, settings)
+        reports = [settings.report.out_dir / f"hasslemap-report.{x}" for x in ("html", "md", "csv")]
+        own = [Path(settings.warehouse), settings.snapshot_path]
+        if problem := export_target_problem(out, own, reports):
+            _fail(*problem, code=2)
     path, hints = database_to_query(settings, live=live)
     conn = _open(path, sandboxed=True, hints=hints)
     try:
@@ -471,22 +474,22 @@ def sql(
         console.print(f"wrote {found.table.num_rows:,} rows to [bold]{escape(str(out))}[/]")
 
 
-def _check_export_target(out: Path, settings: Settings) -> None:
-    """Refuse an export file that would replace the warehouse, the snapshot or a report."""
-    from warehouse.export import EXPORT_SUFFIXES, overwrites
+@app.command("forget-source")
+def forget_source(name: str, config: ConfigOption = None) -> None:
+    """Delete a source the config no longer names (renamed, retired): its comments, records."""
+    from flows.forget import CannotForget, forget_unconfigured_source
+    from warehouse.connection import WarehouseUnavailable
 
-    if out.suffix.lower() not in EXPORT_SUFFIXES:
-        _fail("Unknown export format", f"{out}: name a .csv, .parquet or .json file", code=2)
-    if out.is_dir():
-        _fail("Not a file", f"{out} is a folder; --out names a file", code=2)
-    reports = [settings.report.out_dir / f"hasslemap-report.{ext}" for ext in ("html", "md", "csv")]
-    if overwrites(out, [Path(settings.warehouse), settings.snapshot_path], reports):
-        _fail(
-            "Refused",
-            f"{out} is hasslemap's own file (the warehouse, the analyst snapshot or the "
-            "report); pick another file name",
-            code=2,
-        )
+    try:
+        gone = forget_unconfigured_source(_settings(config), name)
+    except CannotForget as exc:
+        _fail("Cannot forget", str(exc), code=2)
+    except WarehouseUnavailable as exc:
+        _fail("Cannot open", str(exc))
+    console.print(
+        f"forgot source {escape(name)}: {gone.comments:,} comments, {gone.records:,} records "
+        f"read, {gone.rejected:,} rejected rows; the next run clusters and ranks without them"
+    )
 
 
 if __name__ == "__main__":

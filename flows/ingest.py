@@ -92,6 +92,11 @@ def date_order_warning(source: SourceConfig, file: str, tally: Sequence[Any]) ->
     )
 
 
+def pipeline_name(source: str) -> str:
+    """The dlt pipeline that lands a source's records (its read state has this name)."""
+    return f"hasslemap_{source}"
+
+
 @task(name="load_source", cache_policy=NO_CACHE, retry_condition_fn=_retry_on_file_errors)
 def load_source(
     conn: duckdb.DuckDBPyConnection, source: SourceConfig, settings: Settings
@@ -107,7 +112,7 @@ def load_source(
         build_source_resource(
             source, settings.ingest, stats, on_progress=lambda rows: sink.advance(key, rows)
         ),
-        pipeline_name=f"hasslemap_{source.name}",
+        pipeline_name=pipeline_name(source.name),
         pipelines_dir=settings.dlt_dir,
     )
     if landed.replayed or landed.dropped:
@@ -236,13 +241,13 @@ def describe_unconfigured(gone: UnconfiguredSource) -> str:
         f"source {gone.source!r} is in the warehouse ({gone.comments:,} comments) but no "
         "longer in the config: its comments still count in hassles and rankings"
     )
+    forget = f"`hasslemap forget-source {gone.source}` deletes them"
     if gone.same_records:
         return (
             f"{said}; {gone.same_records:,} of them are also in {gone.same_records_in} (the "
-            f"same id and text), so they count twice: if {gone.source!r} was renamed, put its "
-            "old name back"
+            f"same id and text), so they count twice: if {gone.source!r} was renamed, {forget}"
         )
-    return said
+    return f"{said}; if it is retired, {forget}"
 
 
 @flow(name="ingest", log_prints=True)

@@ -125,6 +125,27 @@ def _json_value(value: object) -> object:
     return str(value)
 
 
+def export_target_problem(
+    out: Path, databases: Sequence[Path], files: Sequence[Path]
+) -> tuple[str, str] | None:
+    """Why ``out`` cannot be an export file (a title and a message), or None when it can.
+
+    Not when its suffix names no format, it is a folder, or it would replace one of
+    ``databases`` (the warehouse, the snapshot) or ``files`` (the report's).
+    """
+    if out.suffix.lower() not in EXPORT_SUFFIXES:
+        return "Unknown export format", f"{out}: name a .csv, .parquet or .json file"
+    if out.is_dir():
+        return "Not a file", f"{out} is a folder; --out names a file"
+    if overwrites(out, databases, files):
+        return (
+            "Refused",
+            f"{out} is hasslemap's own file (the warehouse, the analyst snapshot or the "
+            "report); pick another file name",
+        )
+    return None
+
+
 def overwrites(out: Path, databases: Sequence[Path], files: Sequence[Path]) -> bool:
     """Whether writing ``out`` would replace one of ``databases`` (or its WAL) or of ``files``."""
     wals = [db.with_name(db.name + ".wal") for db in databases]

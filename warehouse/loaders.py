@@ -12,7 +12,7 @@ from typing import Any
 
 import duckdb
 
-from warehouse.core import now, read_sql, run_script, run_sql
+from warehouse.core import now, read_sql, run_script, run_sql, transaction
 
 
 def table_exists(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
@@ -146,6 +146,43 @@ def read_unconfigured_sources(
         UnconfiguredSource(*row)
         for row in run_sql(conn, read_sql("read_unconfigured_sources"), [list(configured)])
     ]
+
+
+@dataclass(frozen=True)
+class ForgottenSource:
+    """What forgetting a source deleted."""
+
+    comments: int
+    records: int  # landed in raw.records, every read of every file
+    rejected: int
+
+
+_RAW_TABLES = ("records", "rejected", "_dlt_pipeline_state")
+
+
+def forget_source(conn: duckdb.DuckDBPyConnection, source: str, pipeline: str) -> ForgottenSource:
+    """Delete a source's comments, what was made of them, its records and its read state.
+
+    Write behaviour: DELETE in one transaction (warehouse/sql/forget_source.sql), as a
+    renamed or retired source's comments would otherwise count in every night's hassles.
+    """
+    [(comments,)] = run_sql(conn, "SELECT count(*) FROM comments WHERE source = ?", [source])
+    [(rejected,)] = run_sql(conn, "SELECT count(*) FROM rejected WHERE source = ?", [source])
+    records = 0
+    if table_exists(conn, "raw", "records"):
+        [(records,)] = run_sql(conn, "SELECT count(*) FROM raw.records WHERE source = ?", [source])
+    params = {"source": source, "pipeline": pipeline}
+    # dlt makes its raw tables as it first lands a row in each: skip those not made yet.
+    missing = [f"raw.{t}" for t in _RAW_TABLES if not table_exists(conn, "raw", t)]
+    statements = [
+        s.query
+        for s in conn.extract_statements(read_sql("forget_source"))
+        if not any(table in s.query for table in missing)
+    ]
+    transaction(
+        conn, [(sql, {k: v for k, v in params.items() if f"${k}" in sql}) for sql in statements]
+    )
+    return ForgottenSource(int(comments), int(records), int(rejected))
 
 
 @dataclass(frozen=True)

@@ -301,6 +301,41 @@ def test_a_renamed_source_is_reported_as_counted_twice(tmp_path, write_config):
     ]
 
 
+def test_a_renamed_source_forgotten_counts_once_and_its_old_name_reads_its_files_anew(
+    tmp_path, write_config
+):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+    from flows.forget import CannotForget, forget_unconfigured_source
+
+    path = write_reviews(tmp_path / "in" / "reviews.csv", GOOD_REVIEWS)
+    ingest(str(write_config([review_source(path, "reviews")])))
+    renamed = write_config([review_source(path, "store_reviews")])
+    ingest(str(renamed))
+
+    with pytest.raises(CannotForget, match="'store_reviews' is in the config"):
+        forget_unconfigured_source(load_settings(renamed), "store_reviews")
+    refused = CliRunner().invoke(app, ["forget-source", "nope", "-c", str(renamed)])
+    assert refused.exit_code == 2 and "holds 'reviews', 'store_reviews'" in refused.output
+    done = CliRunner().invoke(app, ["forget-source", "reviews", "-c", str(renamed)])
+    assert done.exit_code == 0, done.output
+    assert "forgot source reviews: 3 comments, 3 records read, 0 rejected rows" in done.output
+
+    counts = ingest(str(renamed))
+    assert counts["sources_unconfigured"] == []
+    assert query(tmp_path, "SELECT source, count(*) FROM comments GROUP BY 1") == [
+        ("store_reviews", 3)
+    ]
+    assert query(
+        tmp_path,
+        "SELECT count(*) FROM units WHERE comment_id NOT IN (SELECT comment_id FROM comments)",
+    ) == [(0,)]
+    # Its read state went with it: the old name, configured again, reads the file anew.
+    again = ingest(str(write_config([review_source(path, "reviews")])))
+    assert again["comments_new"] == 3
+
+
 def test_parquet_sources_are_read_in_chunks(tmp_path, write_config):
     n = 2500
     table = pa.table(

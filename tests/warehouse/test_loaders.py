@@ -42,7 +42,11 @@ def test_a_removed_or_renamed_source_is_reported_with_what_hints_at_a_rename(tmp
     )
     removed, renamed = map(describe_unconfigured, gone)
     assert "'old_reviews'" in removed and "still count" in removed and "twice" not in removed
-    assert "count twice" in renamed and "put its old name back" in renamed
+    assert removed.endswith("if it is retired, `hasslemap forget-source old_reviews` deletes them")
+    assert renamed.endswith(
+        "so they count twice: if 'surveys' was renamed, `hasslemap forget-source surveys` "
+        "deletes them"
+    )
 
 
 def test_a_run_killed_mid_stage_is_marked_failed_at_that_stage(tmp_path):

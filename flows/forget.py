@@ -1,0 +1,48 @@
+"""Forgetting a source the config no longer names: ``hasslemap forget-source NAME``.
+
+A renamed source's comments count twice (its old name's and its new name's), a retired
+one's keep counting; the run's summary names them and points here.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from config import Settings
+from flows.ingest import pipeline_name
+from warehouse.connection import connect_warehouse
+from warehouse.loaders import ForgottenSource, forget_source, read_unconfigured_sources
+
+
+class CannotForget(ValueError):
+    """A source that is still configured, or that the warehouse holds nothing of."""
+
+
+def forget_unconfigured_source(settings: Settings, name: str) -> ForgottenSource:
+    """Delete what the warehouse holds of source ``name``, which the config must not name.
+
+    Its comments and all made of them, its records and rejected rows, and dlt's read state
+    there and in ``dlt_dir`` go; hassles and rankings of earlier runs stay as history.
+
+    Raises:
+        CannotForget: When the config names the source, or the warehouse holds none of it.
+    """
+    if name in {source.name for source in settings.sources}:
+        raise CannotForget(
+            f"source {name!r} is in the config; remove it from the config first (its comments "
+            "would be read again on the next run)"
+        )
+    conn = connect_warehouse(Path(settings.warehouse), memory_limit=settings.duckdb_memory_limit)
+    try:
+        unconfigured = [s.source for s in read_unconfigured_sources(conn, [])]
+        if name not in unconfigured:
+            raise CannotForget(
+                f"the warehouse {settings.warehouse} holds no comment of source {name!r}; "
+                f"it holds {', '.join(map(repr, unconfigured)) or 'none'}"
+            )
+        forgotten = forget_source(conn, name, pipeline_name(name))
+    finally:
+        conn.close()
+    shutil.rmtree(Path(settings.dlt_dir) / pipeline_name(name), ignore_errors=True)
+    return forgotten
