@@ -347,7 +347,7 @@ def report(
 ) -> None:
     """Write the ranked-hassle report (HTML, Markdown, CSV) from the warehouse, with filters."""
     settings = _settings(config)
-    from flows.report.build import build_report
+    from flows.report.build import build_report, stale_taxonomy_figure
     from flows.report.checks import source_reading, unknown_products, why_nothing_matches
     from flows.report.render import write_report
     from warehouse.ranking import ReportFilter, latest_completed_run, read_products
@@ -395,6 +395,8 @@ def report(
         # A report of nothing would replace the last one: say why, and write none.
         if data is not None and not data.hassles and data.filters:
             _fail("Nothing to report:", why_nothing_matches(conn, filters))
+        for said in stale_taxonomy_figure(conn, taxonomy).values():
+            _warn(f"stages and themes were {said}")
     finally:
         conn.close()
     if data is None:

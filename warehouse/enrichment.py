@@ -401,3 +401,9 @@ def pain_point_counts(conn: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], 
         "WHERE subject_kind = 'unit' AND is_pain_point GROUP BY ALL",
     )
     return {(stage, theme): n for stage, theme, n in rows}
+
+
+def read_tag_taxonomies(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    """The taxonomy versions (``Taxonomy.version_id``) the stored tags were made with."""
+    rows = run_sql(conn, "SELECT DISTINCT taxonomy_version FROM tags ORDER BY 1")
+    return [version for (version,) in rows]

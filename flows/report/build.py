@@ -23,6 +23,7 @@ from nlp.factors import FACTORS, describe_trends
 from nlp.rank import HassleScore
 from nlp.redact import redact_parts, redact_pii
 from warehouse import ranking as store
+from warehouse.enrichment import read_tag_taxonomies
 
 QUOTE_CONTEXT_CHARS = 240
 QUOTE_CANDIDATES = 2  # quotes read per hassle, as a multiple of those it shows
@@ -244,12 +245,30 @@ def build_report(
             ),
             "Sentences in an unsupported language": f"{figures.units_unsupported_language:,}",
             "Records quarantined / repaired": f"{figures.quarantined:,} / {figures.repaired:,}",
+            **stale_taxonomy_figure(conn, taxonomy),
         },
         resolved=resolved,
         empty_note=""
         if hassles or filtered
         else why_no_hassle(run, unsupported=figures.units_unsupported_language),
     )
+
+
+def stale_taxonomy_figure(conn: duckdb.DuckDBPyConnection, taxonomy: Taxonomy) -> dict[str, str]:
+    """A figure saying the tags predate the taxonomy (edited since the last run), if they do.
+
+    The report names stages and themes by the taxonomy file's keys; tags of an earlier one may
+    use keys it no longer has, and its heatmap's columns then miss them.
+    """
+    tagged = [v for v in read_tag_taxonomies(conn) if v != taxonomy.version_id]
+    if not tagged:
+        return {}
+    return {
+        "Journey stages and themes": (
+            f"tagged with an earlier taxonomy ({', '.join(tagged)}; the file is now "
+            f"{taxonomy.version_id}): run `hasslemap run` to tag them anew"
+        )
+    }
 
 
 def why_no_hassle(run: store.ClusterRun, *, unsupported: int = 0) -> str:

@@ -223,8 +223,11 @@ def _group_ranking(conn):
     )
 
 
-def _build(conn, ranking, folder: Path):
-    """The report of ``ranking`` (3 quotes a hassle), for a run after the clustering's."""
+def _build(conn, ranking, folder: Path, taxonomy_version: str = "t"):
+    """The report of ``ranking`` (3 quotes a hassle), for a run after the clustering's.
+
+    The taxonomy's version is the tags' (``"t"``) unless ``taxonomy_version`` says otherwise.
+    """
     from types import SimpleNamespace
 
     from conftest import write_report_config
@@ -233,7 +236,7 @@ def _build(conn, ranking, folder: Path):
     from flows.report.build import build_report
 
     settings = load_settings(write_report_config(folder), environ={})
-    taxonomy = SimpleNamespace(stages=(), themes=())
+    taxonomy = SimpleNamespace(stages=(), themes=(), version_id=taxonomy_version)
     return build_report(conn, settings, taxonomy, run_id="run-2", ranking=ranking)
 
 
@@ -245,6 +248,21 @@ def _group_report(tmp_path):
     finally:
         conn.close()
     return group
+
+
+def test_a_report_of_tags_older_than_the_taxonomy_says_so(tmp_path):
+    # The taxonomy was edited since the last run: stages and themes are still the old ones'.
+    conn = _warehouse(tmp_path, SENTENCES)
+    try:
+        current = _build(conn, _group_ranking(conn), tmp_path).figures
+        edited = _build(conn, _group_ranking(conn), tmp_path, taxonomy_version="v2-abc").figures
+    finally:
+        conn.close()
+    assert "Journey stages and themes" not in current
+    assert edited["Journey stages and themes"] == (
+        "tagged with an earlier taxonomy (t; the file is now v2-abc): run `hasslemap run` to "
+        "tag them anew"
+    )
 
 
 def test_a_groups_quotes_come_from_its_children_in_turn_and_no_comment_is_quoted_twice(tmp_path):
