@@ -64,6 +64,9 @@ def describe_problem(error: Mapping[str, Any], example: str = "config/hasslemap.
         return f"unknown key; remove it or check its spelling against {example}"
     if kind == "missing":
         return "required but missing; add it"
+    if kind == "too_short" and isinstance(given, list | tuple):
+        least = error.get("ctx", {}).get("min_length", 1)
+        return f"needs at least {least} item(s), has {len(given)}; add one"
     if kind == "literal_error":
         expected = error.get("ctx", {}).get("expected", "")
         return f"expected one of {expected}, got {given!r}"

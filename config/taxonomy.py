@@ -169,16 +169,26 @@ def load_taxonomy(path: Path | None = None) -> Taxonomy:
     path = path or BUNDLED_TAXONOMY
     if not path.is_file():
         raise ConfigError(f"{path}: taxonomy file not found; check the `taxonomy` setting")
+    data = read_yaml(path)
     try:
-        return Taxonomy.model_validate(read_yaml(path))
+        return Taxonomy.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(
-            describe_errors(exc, path, {}, example="config/taxonomy.yaml").replace(
-                "invalid configuration", "invalid taxonomy"
-            )
-        ) from None
+        said = describe_errors(exc, path, {}, example="config/taxonomy.yaml")
+        said = _by_key(said, data).replace("invalid configuration", "invalid taxonomy")
+        raise ConfigError(said) from None
     except yaml.YAMLError as exc:  # pragma: no cover - _read_yaml already converts these
         raise ConfigError(f"{path}: {exc}") from None
+
+
+def _by_key(said: str, data: Any) -> str:
+    """``said`` with each stage and theme named by its key: ``themes[worry]``, not ``themes[5]``."""
+    for dimension in ("stages", "themes"):
+        labels = data.get(dimension) if isinstance(data, dict) else None
+        for number, label in enumerate(labels if isinstance(labels, list) else []):
+            key = label.get("key") if isinstance(label, dict) else None
+            if isinstance(key, str) and _KEY.match(key):  # an invalid key is the problem itself
+                said = re.sub(rf"\b{dimension}\[{number}\](?=[.'])", f"{dimension}[{key}]", said)
+    return said
 
 
 def read_labelled_examples(path: Path, taxonomy: Taxonomy) -> list[tuple[str, str, str]]:

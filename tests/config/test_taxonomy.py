@@ -31,7 +31,9 @@ def _with_pattern(tmp_path: Path, pattern: list[dict]) -> Path:
 def test_a_pattern_spacy_would_refuse_fails_when_the_taxonomy_is_read(tmp_path, pattern, says):
     """Not in enrich, after ingest has written: spaCy's own schema checks it on load."""
     path = _with_pattern(tmp_path, pattern)
-    with pytest.raises(ConfigError, match=r"stages\[0\]\.patterns.*pattern 0 is no spaCy") as err:
+    with pytest.raises(
+        ConfigError, match=r"stages\[need_awareness\]\.patterns.*pattern 0 is no spaCy"
+    ) as err:
         load_taxonomy(path)
     assert str(path) in str(err.value) and says in str(err.value)
 
@@ -50,8 +52,22 @@ def test_a_pattern_with_a_broken_regex_or_that_matches_everything_is_one_line(
     path = _with_pattern(tmp_path, pattern)
     with pytest.raises(ConfigError) as err:
         load_taxonomy(path)
-    assert says in str(err.value) and "stages[0].patterns" in str(err.value)
+    assert says in str(err.value) and "stages[need_awareness].patterns" in str(err.value)
     assert len(str(err.value).splitlines()) == 2  # "invalid taxonomy:", then the problem
+
+
+def test_a_label_is_named_by_its_key_and_an_empty_list_says_to_add_one(tmp_path):
+    taxonomy = yaml.safe_load(BUNDLED_TAXONOMY.read_text(encoding="utf-8"))
+    key = taxonomy["themes"][5]["key"]
+    taxonomy["themes"][5]["examples"] = []
+    taxonomy["stages"][1]["key"] = "Bad Key"  # an invalid key is named by its place
+    path = tmp_path / "taxonomy.yaml"
+    path.write_text(yaml.safe_dump(taxonomy), encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_taxonomy(path)
+    said = str(err.value)
+    assert f"key 'themes[{key}].examples': needs at least 1 item(s), has 0; add one" in said
+    assert "key 'stages[1].key'" in said
 
 
 def test_any_attribute_spacys_matcher_knows_is_accepted(tmp_path):
