@@ -26,6 +26,9 @@ from warehouse import ranking as store
 from warehouse.enrichment import read_tag_taxonomies
 
 QUOTE_CONTEXT_CHARS = 240
+# A "sentence" with no full stop in it (stop-word-stripped exports, pasted logs) can run for
+# thousands of characters; a quote shows its start.
+QUOTE_SENTENCE_CHARS = 500
 QUOTE_CANDIDATES = 2  # quotes read per hassle, as a multiple of those it shows
 
 
@@ -46,7 +49,11 @@ def score_parts(s: HassleScore) -> tuple[ScorePart, ...]:
 
 
 def cut_quote(row: store.QuoteRow) -> Quote:
-    """A redacted quote, cut around its pain-point sentence, with the sentence's span."""
+    """A redacted quote, cut around its pain-point sentence, with the sentence's span.
+
+    The text around the sentence is cut to ``QUOTE_CONTEXT_CHARS`` a side, and a sentence
+    longer than ``QUOTE_SENTENCE_CHARS`` to its start (then nothing after it is shown).
+    """
     text, start, end = row.text, row.start_char, row.end_char
     # Redact each part on its own, so the highlight still covers exactly the sentence, and each
     # of what the whole comment shows: a name's cue may sit in another part ("Thanks, Sarah").
@@ -57,6 +64,8 @@ def cut_quote(row: store.QuoteRow) -> Quote:
         head = "…" + head[-QUOTE_CONTEXT_CHARS:].split(" ", 1)[-1]
     if len(tail) > QUOTE_CONTEXT_CHARS:
         tail = tail[:QUOTE_CONTEXT_CHARS].rsplit(" ", 1)[0] + "…"
+    if len(sentence) > QUOTE_SENTENCE_CHARS:
+        sentence, tail = sentence[:QUOTE_SENTENCE_CHARS].rsplit(" ", 1)[0] + "…", ""
     return Quote(
         comment_id=row.comment_id,
         channel=row.channel,

@@ -23,6 +23,21 @@ def test_a_quote_is_redacted_of_a_name_whose_cue_is_outside_the_sentence():
     assert quote.text.startswith("Thanks, ")
 
 
+def test_a_sentence_that_runs_for_thousands_of_characters_is_quoted_by_its_start():
+    # A stop-word-stripped export has no full stop: one "sentence" of 1,500 characters.
+    sentence = " ".join(f"account{n} reported late payment credit bureau" for n in range(40))
+    text = f"Intro. {sentence} Outro."
+    start = text.index("account0")
+    row = QuoteRow("c1:1", "c1", "ticket", datetime(2026, 3, 1), text, start, start + len(sentence))
+
+    quote = cut_quote(row)
+
+    highlighted = quote.text[quote.highlight_start : quote.highlight_end]
+    assert len(sentence) > 1500 and len(highlighted) <= 501 and highlighted.endswith("…")
+    assert highlighted.startswith("account0 reported") and quote.text.startswith("Intro. ")
+    assert quote.highlight_end == len(quote.text)  # nothing after a cut sentence
+
+
 def test_a_phone_or_iban_the_context_cut_would_split_is_redacted_whole():
     """The context is cut after redaction: a cut through a number leaves no digits of it."""
     filler = "I have been a customer for years and the app used to work fine for my family. " * 3
