@@ -269,7 +269,10 @@ def stale_taxonomy_figure(conn: duckdb.DuckDBPyConnection, taxonomy: Taxonomy) -
     The report names stages and themes by the taxonomy file's keys; tags of an earlier one may
     use keys it no longer has, and its heatmap's columns then miss them.
     """
-    tagged = [v for v in read_tag_taxonomies(conn) if v != taxonomy.version_id]
+    # A tag's version is the taxonomy's, then "+" and the tagger's (flows.enrich.tag_version).
+    tagged = sorted(
+        {v.split("+", 1)[0] for v in read_tag_taxonomies(conn)} - {taxonomy.version_id}
+    )
     if not tagged:
         return {}
     return {

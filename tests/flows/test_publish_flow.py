@@ -198,6 +198,8 @@ def test_a_script_in_a_comment_never_runs_in_the_report(nightly_demo, demo_dir, 
     assert result.exit_code == 0, result.output
     page = out / "hasslemap-report.html"
     html = page.read_text(encoding="utf-8")
+    # Tagged by this taxonomy (tags.taxonomy_version carries the tagger's version after it).
+    assert "earlier taxonomy" not in result.output and "earlier taxonomy" not in html
     assert "&lt;script&gt;" in html  # the payload is in the report, as text
 
     shot = tmp_path / "report.png"

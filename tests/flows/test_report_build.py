@@ -174,7 +174,7 @@ def _warehouse(folder: Path, sentences: dict[str, list[tuple[str, str | None, st
             conn.execute(
                 "INSERT INTO tags (subject_kind, subject_id, comment_id, stage, theme, "
                 "is_pain_point, pain_score, method, taxonomy_version, model_id, tagged_at) "
-                "VALUES ('unit', ?, ?, ?, ?, true, 0.9, 'm', 't', 'm', ?)",
+                "VALUES ('unit', ?, ?, ?, ?, true, 0.9, 'm', 't+tagger-v12-abc', 'm', ?)",
                 [unit_id, comment_id, stage, theme, WINDOW[1]],
             )
     return conn
