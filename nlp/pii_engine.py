@@ -403,12 +403,9 @@ class Redactor:
 
     def redact_with_words(self, text: str) -> tuple[str, frozenset[str]]:
         """Return ``text`` redacted, and the lower-cased words of the PII it replaced."""
-        found = self.analyzer.analyze(
-            join_wrapped_numbers(text),
-            language="en",
-            entities=list(PLACEHOLDERS),
-            score_threshold=SCORE_THRESHOLD,
-        )
+        found = self._analyze(text)
+        if (joined := join_wrapped_numbers(text)) != text:
+            found = _with_wrapped(found, self._analyze(joined), text, joined)
         if not found:
             return text, frozenset()
         found += mentions(text, found)
@@ -421,12 +418,36 @@ class Redactor:
         words = {w for r in found for w in _WORDS.findall(text[r.start : r.end].lower())}
         return redacted, frozenset(words)
 
+    def _analyze(self, text: str) -> list[RecognizerResult]:
+        return self.analyzer.analyze(
+            text, language="en", entities=list(PLACEHOLDERS), score_threshold=SCORE_THRESHOLD
+        )
+
     def name_words(self, text: str) -> frozenset[str]:
         """Return the lower-cased words of the names found in ``text`` (not their cues)."""
         found = self.analyzer.analyze(
             text, language="en", entities=["PERSON"], score_threshold=SCORE_THRESHOLD
         )
         return frozenset(w for r in found for w in _WORDS.findall(text[r.start : r.end].lower()))
+
+
+def _with_wrapped(
+    found: list[RecognizerResult], joined: list[RecognizerResult], text: str, joined_text: str
+) -> list[RecognizerResult]:
+    r"""``found`` in ``text``, and what ``joined`` finds across a line break that ``found`` lacks.
+
+    A number wrapped onto the next line ("4111 1111 1111\n1111", "07700\n900123") is found
+    only with the break read as a space (:func:`join_wrapped_numbers`). But a number whole
+    before the break ("Tel: +44 7700 900123\n12 March ...") is found as it is, and the joined
+    reading would take the next line's number into it: a match across a break counts only
+    where nothing was found before the break.
+    """
+    wrapped = []
+    for result in joined:
+        breaks = [i for i in range(result.start, result.end) if text[i] != joined_text[i]]
+        if breaks and not any(f.start < breaks[0] and f.end > result.start for f in found):
+            wrapped.append(result)
+    return found + wrapped
 
 
 def build_redactor(tokenizer: Language) -> Redactor:

@@ -24,13 +24,15 @@ from nlp.wordlists import (
 # hyphens; its top level letters of any script ("пример.рф") or punycode ("xn--p1ai").
 _LABEL = r"(?:[^\W_]|-)+"
 _DOMAIN = rf"{_LABEL}(?:\.{_LABEL})*\.(?:xn--[a-z0-9-]+|[^\W\d_]{{2,}})\b"
-# "@", its full-width form, its URL encoding ("reset?email=jane.doe%40gmail.com") or a
-# bracketed "at" ("jane.doe(at)gmail.com": no one writes that but to hide an address); a plain
-# " at " only after a name that starts with a letter and holds a dot, "_" or a digit
-# ("jane.doe at gmail.com", "jd_84 at gmail.com"; not "looked at amazon.com", "5.99 at tesco.com").
+# "@", its full-width form, its URL encoding ("reset?email=jane.doe%2Bnews%40gmail.com", the
+# name's own escapes too) or a bracketed "at" ("jane.doe(at)gmail.com": no one writes that but
+# to hide an address); a plain " at " only after a name of two letters or more, then "." or
+# "_" and more ("jane.doe at gmail.com", "jd_84 at gmail.com"; not "looked at amazon.com",
+# "PS5 at target.com", "v1.2 at github.com", "e.g. at amazon.co.uk").
+_NAME = r"(?:[\w.+-]|%[0-9a-f]{2})+"
 EMAIL = (
-    rf"(?<![\w.+-])(?:[\w.+-]+(?:@|\uff20|%40|\s*[(\[{{<]\s*at\s*[)\]}}>]\s*)"
-    rf"|(?=[^\W\d_][\w+-]*[._\d])[\w.+-]+\s+at\s+){_DOMAIN}"
+    rf"(?<![\w.+%-])(?:{_NAME}(?:@|\uff20|%40|\s*[(\[{{<]\s*at\s*[)\]}}>]\s*)"
+    rf"|(?=[^\W\d_]{{2,}}[._]\w)[\w.+-]+\s+at\s+){_DOMAIN}"
 )
 """An e-mail address, as a regex (of the ``regex`` module) to use case-blind."""
 _AT = r"(?:\s*[(\[{<]\s*at\s*[)\]}>]\s*|\s+at\s+|\s*@\s*)"

@@ -84,7 +84,7 @@ if TYPE_CHECKING:
 # before a capitalised word ("agent Tom"), a password word or a login's cue ("username:"); most
 # comments hold none, and skip the analyzer.
 _MAYBE_PII = re.compile(
-    r"\d|@|\uff20|(?i:[(\[{<]\s*at\s*[)\]}>]|\w[._]\w[\w.+-]*\s+at\s+\w)"
+    r"\d|@|\uff20|(?i:[(\[{<]\s*at\s*[)\]}>]|\w[._]\w[\w.+-]{0,64}\s+at\s+\w)"
     r"|(?i:\bdot\b|\b(?:name|call|called|ask|speak|speaking|talk|spoke|talked|ring|regards"
     r"|thanks|cheers|password|passwd|pwd|pw|passcode|pin)\b)"
     rf"|(?i:{LOGIN_CUE_SEARCH})"

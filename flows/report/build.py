@@ -270,9 +270,7 @@ def stale_taxonomy_figure(conn: duckdb.DuckDBPyConnection, taxonomy: Taxonomy) -
     use keys it no longer has, and its heatmap's columns then miss them.
     """
     # A tag's version is the taxonomy's, then "+" and the tagger's (flows.enrich.tag_version).
-    tagged = sorted(
-        {v.split("+", 1)[0] for v in read_tag_taxonomies(conn)} - {taxonomy.version_id}
-    )
+    tagged = sorted({v.split("+", 1)[0] for v in read_tag_taxonomies(conn)} - {taxonomy.version_id})
     if not tagged:
         return {}
     return {

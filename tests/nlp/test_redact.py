@@ -592,7 +592,25 @@ def test_numbers_on_separate_lines_that_are_no_pii_survive(text):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        (
+            "Tel: +44 7700 900123\n12 March was when I ordered.",
+            "Tel: [phone]\n12 March was when I ordered.",
+        ),
+        (
+            "call 07700 900123\n2 of the 3 units are broken",
+            "call [phone]\n2 of the 3 units are broken",
+        ),
+    ],
+)
+def test_a_number_whole_before_a_line_break_keeps_the_next_lines_number(text, expected):
+    assert redact_pii(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
         ("reset?email=jane.doe%40gmail.com&token=9f8e7d", "reset?email=[email]&token=9f8e7d"),
+        ("unsubscribe?email=jane.doe%2Bnews%40gmail.com&x=1", "unsubscribe?email=[email]&x=1"),
         ("mail jane\uff20gmail.com today", "mail [email] today"),
         ("mail jane.doe(at)gmail.com today", "mail [email] today"),
         ("mail jane.doe [at] gmail.co.uk today", "mail [email] today"),
@@ -611,6 +629,8 @@ def test_an_email_or_card_written_around_the_usual_form_is_replaced(text, expect
     [
         "I looked at amazon.com and paid 5.99 at tesco.com",
         "see you at 5.30 at home.com",
+        "I bought a PS5 at target.com, got v1.2 at github.com working",
+        "Cheaper elsewhere, e.g. at amazon.co.uk",
         "rated 10/10/2026 and 2024/01/15",
     ],
 )
