@@ -31,7 +31,13 @@ class StrictModel(BaseModel):
 
 
 def _one_line(value: str) -> str:
-    hidden = sorted({c for c in value if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")})
+    hidden = sorted(
+        {
+            c
+            for c in value
+            if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") and c not in "\u200c\u200d"
+        }
+    )  # the joiners emoji and joined scripts need are kept, as flows.terminal keeps them
     if hidden:
         shown = ", ".join(repr(c) for c in hidden)
         raise ValueError(f"holds a line break or control character ({shown}); write it on one line")

@@ -91,8 +91,11 @@ class Label(BaseModel):
 
 
 def _required_and_constrained(token: dict[str, Any]) -> bool:
-    """Whether a pattern's token must be there and says what it is (not ``{}``, ``{OP: "*"}``)."""
-    return token.get("OP", "1") not in ("?", "*") and any(key != "OP" for key in token)
+    """Whether a pattern's token must be there and says what it is (not ``{}``, ``{OP: "*"}``).
+
+    A negated token (``OP: "!"``) matches every other word: it says what is not there.
+    """
+    return token.get("OP", "1") not in ("?", "*", "!") and any(key != "OP" for key in token)
 
 
 class Taxonomy(BaseModel):

@@ -33,15 +33,19 @@ def forget_unconfigured_source(settings: Settings, name: str) -> ForgottenSource
             f"source {name!r} is in the config; remove it from the config first (its comments "
             "would be read again on the next run)"
         )
-    conn = connect_warehouse(Path(settings.warehouse), memory_limit=settings.duckdb_memory_limit)
+    warehouse = Path(settings.warehouse)
+    if not warehouse.is_file():
+        raise CannotForget(f"no warehouse at {warehouse}; check the `warehouse` setting")
+    conn = connect_warehouse(warehouse, memory_limit=settings.duckdb_memory_limit)
     try:
-        unconfigured = [s.source for s in read_unconfigured_sources(conn, [])]
-        if name not in unconfigured:
-            raise CannotForget(
-                f"the warehouse {settings.warehouse} holds no comment of source {name!r}; "
-                f"it holds {', '.join(map(repr, unconfigured)) or 'none'}"
-            )
+        configured = [source.name for source in settings.sources]
         forgotten = forget_source(conn, name, pipeline_name(name))
+        if not (forgotten.comments or forgotten.records or forgotten.rejected):
+            unconfigured = [s.source for s in read_unconfigured_sources(conn, configured)]
+            raise CannotForget(
+                f"the warehouse {warehouse} holds nothing of source {name!r}; the sources it "
+                f"holds that the config does not name: {', '.join(map(repr, unconfigured)) or 'none'}"
+            )
     finally:
         conn.close()
     shutil.rmtree(Path(settings.dlt_dir) / pipeline_name(name), ignore_errors=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -73,15 +73,19 @@ def whole_file_warning(source: str, file: str, code: str, reason: str) -> str:
     return f"source {source!r}: {file} was quarantined whole, none of its records loaded ({code}: {reason})"
 
 
-def date_order_warning(source: SourceConfig, file: str, tally: Sequence[Any]) -> str | None:
+def date_order_warning(
+    source: SourceConfig, file: str, tally: Mapping[str, Sequence[Any]]
+) -> str | None:
     """The warning for a file whose dates read one way and the other: its day_first is wrong.
 
-    None unless some of its dates only the other order reads (quarantined as ``bad_date``) and
-    some both orders read, as different days (loaded, likely on the wrong day).
+    None unless some of its dates only the other order reads (quarantined as ``bad_date``),
+    some both orders read, as different days (loaded, likely on the wrong day), and none only
+    this order reads (then the file mixes orders, and no setting reads it all).
     """
-    other, other_example, either, either_example = tally
-    if not (other and either):
+    other, either = tally.get("other"), tally.get("either")
+    if not (other and either) or tally.get("this"):
         return None
+    (other, other_example), (either, either_example) = other, either
     first, now = ("month", "day") if source.day_first else ("day", "month")
     return (
         f"source {source.name!r}: {file} holds {other:,} date(s) that read only {first} first "

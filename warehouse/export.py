@@ -81,13 +81,20 @@ def _flatten(result: pa.Table) -> pa.Table:
         if pa.types.is_nested(field.type) or pa.types.is_interval(field.type):
             values = result.column(index).to_pylist(maps_as_pydicts="lossy")
             text = [None if v is None else _dumps(v) for v in values]
-        elif pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
+        elif _is_text(field.type):
             text = result.column(index).to_pylist()
         else:
             continue
         guarded = pa.array([guard_formula(v) for v in text], pa.string())
         result = result.set_column(index, pa.field(field.name, pa.string()), guarded)
     return result
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    """Text, also dictionary-encoded (a DuckDB ENUM)."""
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
 
 
 def _dumps(value: Any, indent: int | None = None) -> str:

@@ -61,16 +61,14 @@ class ReadStats:
     # Per item quarantined whole (a file without the mapped columns, unreadable, no JSON
     # Lines): its problem's code and reason. None of its records loaded.
     files_quarantined: dict[str, tuple[str, str]] = field(default_factory=dict)
-    # Per item with slashed dates: [how many only the other day_first reads, one of them, how
-    # many both read as different days, one of them]; both counted: the order is likely wrong.
-    date_order: dict[str, list[Any]] = field(default_factory=dict)
+    # Per item with slashed dates: per order that reads them (``"other"``, ``"this"``,
+    # ``"either"``: flows.sources.timestamps.date_order_of), how many and the first one.
+    date_order: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
 
     def count_date_order(self, item: str, order: str, value: str) -> None:
-        """Tally a slashed date of ``item`` that ``order`` (``"other"``, ``"either"``) reads."""
-        tally = self.date_order.setdefault(item, [0, None, 0, None])
-        at = 0 if order == "other" else 2
-        tally[at] += 1
-        tally[at + 1] = tally[at + 1] or value
+        """Tally a slashed date of ``item`` that ``order`` reads."""
+        tally = self.date_order.setdefault(item, {}).setdefault(order, [0, value])
+        tally[0] += 1
 
     def count(self, problem: Problem) -> None:
         """Tally one problem by its code."""

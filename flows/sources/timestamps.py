@@ -40,14 +40,15 @@ def date_order_of(value: Any, day_first: bool) -> str | None:
     """What a slashed date says of its file's order: which ``day_first`` can read it.
 
     ``"other"``: only the other order reads it ("13/04/2026" with ``day_first`` false);
-    ``"either"``: both do, as different days ("03/04/2026"); None: anything else.
+    ``"this"``: only this order does ("04/13/2026"); ``"either"``: both do, as different days
+    ("03/04/2026"); None: anything else.
     """
     if not isinstance(value, str) or not _SLASHED.fullmatch(text := value.strip()):
         return None
     this_way = _parse_text_timestamp(text, day_first)
     other_way = _parse_text_timestamp(text, not day_first)
     if other_way is None:
-        return None
+        return "this" if this_way is not None else None
     if this_way is None:
         return "other"
     return "either" if this_way != other_way else None

@@ -171,6 +171,8 @@ def test_a_webhook_url_with_a_space_in_it_is_refused(tmp_path):
 def test_a_report_title_with_a_line_break_or_control_character_is_refused(title):
     with pytest.raises(ConfigError, match=r"report\.title': holds a line break or control"):
         load_settings(environ={"HASSLEMAP_REPORT__TITLE": title})
+    emoji = "Hassles \U0001f469\u200d\U0001f4bb of week 3"  # a joiner in an emoji is no control
+    assert load_settings(environ={"HASSLEMAP_REPORT__TITLE": emoji}).report.title == emoji
 
 
 def test_a_mistyped_variable_warns_with_the_closest_name(tmp_path):

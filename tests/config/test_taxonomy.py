@@ -44,6 +44,7 @@ def test_a_pattern_spacy_would_refuse_fails_when_the_taxonomy_is_read(tmp_path, 
         ([{"LEMMA": {"REGEX": "log(in"}}], "pattern 0 holds a REGEX that is no regex (missing )"),
         ([{"OP": "*"}], "pattern 0 matches every sentence"),
         ([{}, {"LOWER": "out", "OP": "?"}], "pattern 0 matches every sentence"),
+        ([{"LOWER": "refund", "OP": "!"}], "pattern 0 matches every sentence"),
     ],
 )
 def test_a_pattern_with_a_broken_regex_or_that_matches_everything_is_one_line(

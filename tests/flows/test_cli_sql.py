@@ -115,7 +115,8 @@ def test_control_and_bidi_characters_print_as_escapes_never_raw(config):
 
 def test_a_csv_export_guards_text_cells_against_formulas_and_parquet_keeps_them(config, tmp_path):
     query = """select '=HYPERLINK("http://evil.example","p")' as product, -2 as n,
-                      '-2+3' as t, ['@SUM(A1)'] as items, 'fine' as ok"""
+                      '-2+3' as t, ['@SUM(A1)'] as items, 'fine' as ok,
+                      cast('+cmd' as enum('+cmd', 'x')) as kind"""
     for suffix in ("csv", "parquet"):
         code, output = _invoke(
             "sql", query, "-c", str(config), "--out", str(tmp_path / f"x.{suffix}")
@@ -128,6 +129,7 @@ def test_a_csv_export_guards_text_cells_against_formulas_and_parquet_keeps_them(
         "'-2+3",
         '["@SUM(A1)"]',
         "fine",
+        "'+cmd",
     ]
     kept = duckdb.sql(f"select product from '{tmp_path / 'x.parquet'}'").fetchone()[0]
     assert kept.startswith("=HYPERLINK")

@@ -89,11 +89,21 @@ def test_a_sources_channel_changed_in_the_config_reaches_its_stored_comments(
     ingest(str(write_config([review_source(path)])))
     ids = query(tmp_path, "SELECT comment_id FROM comments ORDER BY ALL")
 
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as conn:  # enriched as a review
+        conn.execute(
+            "INSERT INTO comment_enrichment (comment_id, content_hash, enrich_version, language, "
+            "language_confidence, language_supported, text_hash, sentiment, severity, "
+            "severity_parts, unit_count, enriched_at) SELECT comment_id, content_hash, 'v', 'en', 1, "
+            "true, 'h', 0, 0, '{}', 1, now() FROM comments"
+        )
+
     result = ingest(str(write_config([{**review_source(path), "channel": "social"}])))
 
     assert (result["comments_new"], result["comments_updated"]) == (0, 3)
     assert query(tmp_path, "SELECT DISTINCT channel FROM comments") == [("social",)]
     assert query(tmp_path, "SELECT comment_id FROM comments ORDER BY ALL") == ids
+    # Its channel's normalisation and pain prior shaped them: enriched and tagged again.
+    assert query(tmp_path, "SELECT count(*) FROM comment_enrichment") == [(0,)]
 
 
 def test_a_new_file_with_an_older_modification_time_is_still_read(tmp_path, write_config):
@@ -273,6 +283,12 @@ def test_a_file_written_day_first_read_month_first_is_warned_of_and_fixed_by_the
         ("R2", "2026-08-03"),
         ("R3", "2026-08-04"),
     ]
+    # A file that also holds dates only its own order reads mixes orders: no advice.
+    mixed = write_reviews(tmp_path / "in2" / "mixed.csv", [*rows, "R4,c4,2,,Late,01/13/2026,App\n"])
+    counts = ingest(str(write_config([review_source(mixed, "mixed")])))
+    assert [
+        w for w in run_warnings({"ingest": counts}, load_settings(config)) if "day_first" in w
+    ] == []
 
 
 def test_a_file_is_named_by_its_path_as_written_not_url_encoded(tmp_path, write_config):
@@ -317,7 +333,8 @@ def test_a_renamed_source_forgotten_counts_once_and_its_old_name_reads_its_files
     with pytest.raises(CannotForget, match="'store_reviews' is in the config"):
         forget_unconfigured_source(load_settings(renamed), "store_reviews")
     refused = CliRunner().invoke(app, ["forget-source", "nope", "-c", str(renamed)])
-    assert refused.exit_code == 2 and "holds 'reviews', 'store_reviews'" in refused.output
+    assert refused.exit_code == 2, refused.output
+    assert "config does not name: 'reviews'" in " ".join(refused.output.split())
     done = CliRunner().invoke(app, ["forget-source", "reviews", "-c", str(renamed)])
     assert done.exit_code == 0, done.output
     assert "forgot source reviews: 3 comments, 3 records read, 0 rejected rows" in done.output

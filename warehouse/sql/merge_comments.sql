@@ -76,6 +76,17 @@ SELECT records.*, changed_keys.is_new
 FROM raw.records AS records
 JOIN changed_keys ON changed_keys.row_ref = records.rowid;
 
+-- A comment whose channel changes is enriched and tagged again: its channel's normalisation
+-- defaults and pain prior shaped its sentences and tags.
+DELETE FROM comment_enrichment
+WHERE comment_id IN (
+    SELECT comments.comment_id
+    FROM comments
+    JOIN incoming_comments AS i
+        ON comments.source = i.source AND comments.external_id = i.external_id
+    WHERE NOT i.is_new AND comments.channel <> i.channel
+);
+
 UPDATE comments
 SET
     channel        = i.channel,
