@@ -285,11 +285,11 @@ class ClusterSettings(StrictModel):
         except KeyError as exc:
             raise ValueError(f"key 'method': {exc.args[0]}") from None
         allowed = [f.name for f in fields(spec.params)]
-        for key in given:
-            if key not in allowed:
-                close = difflib.get_close_matches(key, allowed + list(cls.model_fields), n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
-                raise ValueError(f"unknown key {key!r} for cluster method {method!r}{hint}")
+        if unknown := [key for key in given if key not in allowed]:  # all at once: a switch
+            close = difflib.get_close_matches(unknown[0], [*allowed, *cls.model_fields], n=1)
+            hint = f"; did you mean {close[0]!r}?" if close and not unknown[1:] else ""
+            said = f"key{'s' * bool(unknown[1:])} {', '.join(map(repr, unknown))}"
+            raise ValueError(f"unknown {said} for cluster method {method!r}{hint}")
         try:
             params = TypeAdapter(spec.params).validate_python(given)
         except ValidationError as exc:

@@ -25,6 +25,7 @@ from rich.progress import (  # noqa: E402
 from rich.table import Table  # noqa: E402
 from rich.text import Text  # noqa: E402
 
+import flows.sources  # noqa: E402, F401 - registers every source type before settings are read
 from config import ConfigError, Settings, load_settings  # noqa: E402
 from config.base import ConfigWarning  # noqa: E402
 from config.channels import CHANNEL_NAMES, channel_names  # noqa: E402

@@ -11,8 +11,11 @@ from pathlib import Path
 
 from config import Settings
 from flows.ingest import pipeline_name
+from nlp.redact import redact_pii, redactor_version
 from warehouse.connection import connect_warehouse
 from warehouse.loaders import ForgottenSource, forget_source, read_unconfigured_sources
+from warehouse.ranking import latest_completed_run
+from warehouse.snapshot import write_snapshot
 
 
 class CannotForget(ValueError):
@@ -23,7 +26,8 @@ def forget_unconfigured_source(settings: Settings, name: str) -> ForgottenSource
     """Delete what the warehouse holds of source ``name``, which the config must not name.
 
     Its comments and all made of them, its records and rejected rows, and dlt's read state
-    there and in ``dlt_dir`` go; hassles and rankings of earlier runs stay as history.
+    there and in ``dlt_dir`` go, and the analyst snapshot is written anew without them;
+    hassles and rankings of earlier runs stay as history.
 
     Raises:
         CannotForget: When the config names the source, or the warehouse holds none of it.
@@ -39,12 +43,22 @@ def forget_unconfigured_source(settings: Settings, name: str) -> ForgottenSource
     conn = connect_warehouse(warehouse, memory_limit=settings.duckdb_memory_limit)
     try:
         configured = [source.name for source in settings.sources]
+        snapshot_of = latest_completed_run(conn)
         forgotten = forget_source(conn, name, pipeline_name(name))
         if not (forgotten.comments or forgotten.records or forgotten.rejected):
             unconfigured = [s.source for s in read_unconfigured_sources(conn, configured)]
             raise CannotForget(
                 f"the warehouse {warehouse} holds nothing of source {name!r}; the sources it "
                 f"holds that the config does not name: {', '.join(map(repr, unconfigured)) or 'none'}"
+            )
+        # The analyst snapshot holds the source's comments too: written anew without them.
+        if snapshot_of and Path(settings.snapshot_path).is_file():
+            write_snapshot(
+                conn,
+                Path(settings.snapshot_path),
+                snapshot_of,
+                redact_pii,
+                redactor=redactor_version(),
             )
     finally:
         conn.close()

@@ -189,3 +189,13 @@ def test_no_module_over_500_lines(path):
     """Every module fits in 500 lines; a longer one holds two things that want two modules."""
     lines = len((ROOT / path).read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_LINES, f"{path}: {lines} lines"
+
+
+def test_the_cli_registers_every_source_type_before_it_reads_settings():
+    """A type in flows/sources is known to `hasslemap run`, not only to the flows it imports."""
+    import subprocess
+    import sys
+
+    code = "import sys, flows.cli; print('flows.sources.files' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"

@@ -57,7 +57,8 @@ class WarehouseUnavailable(RuntimeError):
             super().__init__(_refused_for_writing(path, kind, detail))
             return
         reasons = {
-            "locked": "is in use by a running `hasslemap run`, which holds its lock",
+            "locked": "is in use by another process (a running `hasslemap run`, or a program "
+            "holding it open), which holds its lock",
             "damaged": "is damaged: not a readable DuckDB database",
             "denied": "cannot be opened: permission denied",
         }

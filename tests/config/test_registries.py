@@ -63,6 +63,14 @@ def test_a_cluster_parameter_of_another_method_is_refused_with_its_name(tmp_path
     assert ok.cluster.params == {"k": 7}
     with pytest.raises(ConfigError, match="unknown key 'min_cluster_size' for cluster method"):
         load_settings(write(tmp_path, "cluster: {method: test_only_k, min_cluster_size: 7}\n"))
+    # Switching methods with the other's settings still in the file: every one named at once.
+    with pytest.raises(
+        ConfigError,
+        match="unknown keys 'min_cluster_size', 'reduction' for cluster method 'test_only_k'",
+    ):
+        load_settings(
+            write(tmp_path, "cluster: {method: test_only_k, min_cluster_size: 7, reduction: pca}\n")
+        )
     with pytest.raises(ConfigError, match="unknown cluster method 'kmeanz'"):
         load_settings(write(tmp_path, "cluster: {method: kmeanz}\n"))
     with pytest.raises(ConfigError, match="key 'min_cluster_size': Input should be greater"):

@@ -317,7 +317,7 @@ def test_commands_say_the_warehouse_is_locked_by_a_run(tmp_path):
         _one_line_error(output)
 
         code, output = _invoke("report", "-c", str(config), "--out", str(tmp_path / "r"))
-        assert code == 1 and "in use by a running" in output, output
+        assert code == 1 and "a running `hasslemap run`" in output, output
         assert "when it ends" in output
         _one_line_error(output)
 

@@ -353,6 +353,23 @@ def test_a_renamed_source_forgotten_counts_once_and_its_old_name_reads_its_files
     assert again["comments_new"] == 3
 
 
+def test_a_forgotten_source_leaves_the_analyst_snapshot_too(tmp_path, write_config):
+    from flows.forget import forget_unconfigured_source
+
+    path = write_reviews(tmp_path / "in" / "reviews.csv", GOOD_REVIEWS)
+    nightly(str(write_config([review_source(path, "reviews")])))
+    settings = load_settings(write_config([review_source(path, "store_reviews")]))
+    snapshot = Path(settings.snapshot_path)
+
+    def sources_in_snapshot():
+        with duckdb.connect(str(snapshot), read_only=True) as conn:
+            return conn.execute("SELECT DISTINCT source FROM comments").fetchall()
+
+    assert sources_in_snapshot() == [("reviews",)]
+    forget_unconfigured_source(settings, "reviews")
+    assert sources_in_snapshot() == []
+
+
 def test_parquet_sources_are_read_in_chunks(tmp_path, write_config):
     n = 2500
     table = pa.table(
