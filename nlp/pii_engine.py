@@ -116,6 +116,8 @@ _PASSWORD = (
     rf"(?<={_PASSWORD_MARK}[:=]\s*)[^\s,;]+"
     rf"|(?<={_PASSWORD_MARK}(?:is|was)\s+)(?=[^\s,;]*(?:\d|[^\w\s,;.!?]))(?![\d/.-]+\b)[^\s,;]+"
     r"|(?<=\b(?:pin|passcode)\s+(?:is|was)\s+)\d{4,8}\b"
+    # a form's "password Summer2131!": a value of letters and digits, six characters or more
+    rf"|(?<={_PASSWORD_MARK})(?=[^\s,;]*\d)(?=[^\s,;]*[^\W\d_])(?!(?:is|was)\b)[^\s,;]{{6,}}"
 )
 # A bank account, routing number or sort code after its name: "account number 12345678",
 # "acct # 0123-4567-89", "sort code 12-34-56". Six digits at least, so "account for 3 years"

@@ -35,13 +35,15 @@ person's name          ``[name]``      a name after a cue ("my name is", "call",
                                        first name no common word ("Hope."); after
                                        "my name is X": "not Y"; a login that is a name
 login                  ``[username]``  the value after "username", "user ID", "login",
-                                       "account name" (+ "is" or ":"): a word that says
+                                       "account name" (+ "is" or ":", or a space before
+                                       a value with a digit or "_"): a word that says
                                        how a login is ("wrong", "embarrassing") stays;
                                        after "her account is" only letters with digits or
                                        "_". A known first name there, or after "it's"
                                        near "log in", starts a ``[name]``
 password or PIN        ``[password]``  the value after "password:", "PW:", "PIN=" (or "is" + a
-                                       value with a digit or symbol)
+                                       value with a digit or symbol, or a space + six
+                                       characters or more of letters and digits)
 birth date             ``[birthdate]`` a date after "born", "DOB", "date of birth", "birthday"
 =====================  ==============  ==========================================================
 
@@ -230,10 +232,30 @@ def redact_parts(parts: Sequence[str], context: str) -> list[str]:
     """Each of ``parts`` of ``context`` redacted as by :func:`redact_in_context`.
 
     The context's names are found once for all the parts (a report quote's text before, in
-    and after its sentence).
+    and after its sentence). Each part is read after the end of the part before it: a cue the
+    sentence split left there ("DOB:", "Password:") still marks what starts the part.
     """
     names = name_words(context)
-    return [_mask_names(redact_pii(part), names) for part in parts]
+    return [
+        _mask_names(_redact_after(parts[i - 1] if i else "", part), names)
+        for i, part in enumerate(parts)
+    ]
+
+
+# What a part's lead holds of the part before it: enough for a cue ("date of birth:").
+_LEAD_CHARS = 24
+
+
+def _redact_after(before: str, part: str) -> str:
+    """``part`` redacted, read after the last words of ``before``."""
+    lead = before[-_LEAD_CHARS:]
+    if len(before) > _LEAD_CHARS and " " in lead:
+        lead = lead[lead.index(" ") :]  # from a word's start
+    if lead.strip():
+        read = redact_pii(lead + part)
+        if read.startswith(lead):  # the lead itself unchanged: the part's redaction follows it
+            return read[len(lead) :]
+    return redact_pii(part)
 
 
 def _mask_names(text: str, names: frozenset[str]) -> str:

@@ -144,7 +144,8 @@ NOT_LOGINS = frozenset(
 (:mod:`nlp.pii_engine`)."""
 _LOGIN_FIELD = (
     r"\b(?:(?P<field>(?:user|account|screen|display)\s*name|user\s*id|log-?in(?:\s+(?:name|id))?)"
-    r"(?:\s+(?:is|was)\s+|\s*[:=]\s*)|(?:my|his|her|their|your|our)\s+account\s+(?:is|was)\s+"
+    r"(?:\s+(?:is|was)\s+|\s*[:=]\s*|\s+(?=[\w.+-]*[\d_]))"  # bare: "Username jdoe_2111"
+    r"|(?:my|his|her|their|your|our)\s+account\s+(?:is|was)\s+"
 )
 _LOGGING_IN = r"\b(?:log(?:ged)?[\s-]*in|login|sign(?:ed)?[\s-]*in|username)\b[^.!?\n]{0,60}"
 LOGIN_CUE = rf"{_LOGIN_FIELD}|(?<={_LOGGING_IN})\bit['’]?s\s+)"

@@ -19,8 +19,22 @@ def test_a_quote_is_redacted_of_a_name_whose_cue_is_outside_the_sentence():
     assert "Sarah" not in quote.text and "Jones" not in quote.text
     assert "jo@example.com" not in quote.text and "[email]" in quote.text
     highlighted = quote.text[quote.highlight_start : quote.highlight_end]
-    assert highlighted == "[redacted] [redacted] for nothing."
+    assert highlighted == "[name] for nothing."  # read after its cue, "Thanks, "
     assert quote.text.startswith("Thanks, ")
+
+
+def test_a_quotes_sentence_is_redacted_of_what_a_cue_before_it_marks():
+    # The sentence split left "DOB:" / "Password:" in the text before the quoted sentence.
+    for text, said, placeholder in (
+        ("Again today. DOB: 14th February 1988 is rejected every time.", "14th", "[birthdate]"),
+        ("Hello. Password: Tiger2009 is rejected by the app.", "Tiger2009", "[password]"),
+    ):
+        start = text.index(said)
+        row = QuoteRow("c1:1", "c1", "ticket", datetime(2026, 3, 1), text, start, len(text))
+        quote = cut_quote(row)
+        highlighted = quote.text[quote.highlight_start : quote.highlight_end]
+        assert highlighted.startswith(placeholder + " is rejected"), quote.text
+        assert said not in quote.text
 
 
 def test_a_sentence_that_runs_for_thousands_of_characters_is_quoted_by_its_start():

@@ -625,6 +625,20 @@ def test_an_email_or_card_written_around_the_usual_form_is_replaced(text, expect
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Username jdoe_2111, password Summer2131!", "Username [username], password [password]"),
+        ("password Tiger2009 is rejected", "password [password] is rejected"),
+        ("my password expired 3 times", "my password expired 3 times"),
+        ("password reset link took 2 days", "password reset link took 2 days"),
+        ("log in with username jdoe and it fails", "log in with username jdoe and it fails"),
+    ],
+)
+def test_a_login_or_password_written_as_a_forms_field_without_a_colon(text, expected):
+    assert redact_pii(text) == expected
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "I looked at amazon.com and paid 5.99 at tesco.com",
