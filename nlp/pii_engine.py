@@ -43,6 +43,7 @@ from nlp.pii_support import (
     bare_login,
     join_wrapped_numbers,
     mentions,
+    name_key,
     plain_login,
     signed_names,
 )
@@ -281,7 +282,7 @@ class _NameAfterCueRecognizer(EntityRecognizer):
         ``intro``: after a self-introduction ("my name is"), where a capitalised word that is
         no common one is a surname, though no list knows it.
         """
-        lower = word.lower().replace("'", "")  # the Census lists spell O'Connor "oconnor"
+        lower = name_key(word)  # as the Census lists spell it: "José" "jose", O'Connor "oconnor"
         if lower in STOP_WORDS or lower in NOT_NAMES:
             return False
         if position == 0:

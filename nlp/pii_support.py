@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 
 import phonenumbers  # Presidio's own phone library
@@ -215,3 +216,12 @@ def signed_names(text: str, is_name: Callable[..., bool]) -> list[tuple[int, int
         if (start, end) not in spans:
             spans.append((start, end))
     return spans
+
+
+def name_key(word: str) -> str:
+    """``word`` as the Census name lists spell it: lower case, no accent, no apostrophe.
+
+    "José", "Zoë", "Léa", "O'Connor" are looked up as "jose", "zoe", "lea", "oconnor".
+    """
+    decomposed = unicodedata.normalize("NFKD", word.lower().replace("'", ""))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))

@@ -627,6 +627,19 @@ def test_an_email_or_card_written_around_the_usual_form_is_replaced(text, expect
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        ("I spoke to José and he hung up", "I spoke to [name] and he hung up"),
+        ("my name is Zoë Müller", "my name is [name]"),
+        ("Regards,\nLéa Dubois", "Regards,\n[name]"),
+        ("Hi, the café was closed", "Hi, the café was closed"),
+    ],
+)
+def test_an_accented_first_name_is_looked_up_as_the_census_spells_it(text, expected):
+    assert redact_pii(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
         ("Username jdoe_2111, password Summer2131!", "Username [username], password [password]"),
         ("password Tiger2009 is rejected", "password [password] is rejected"),
         ("my password expired 3 times", "my password expired 3 times"),
