@@ -33,6 +33,7 @@ from spacy.language import Language
 
 from nlp import wordlists
 from nlp.pii_support import (
+    DISPLAY_NAME,
     EMAIL,
     GLUED,
     NAME_WORD,
@@ -65,14 +66,12 @@ PLACEHOLDERS: dict[str, str] = {
     "PASSWORD": "[password]",
     "BIRTH_DATE": "[birthdate]",
 }
-# Presidio's default threshold: its phone recognizer scores 0.4, and a weak pattern with a
-# context word nearby reaches 0.4.
+# Presidio's default threshold: its phone recognizer, and a weak pattern by a context word, score it
 SCORE_THRESHOLD = 0.4
 _CASE_SENSITIVE = {"global_regex_flags": regex.DOTALL | regex.MULTILINE}
 _VERBOSE = {"global_regex_flags": regex.VERBOSE}  # Presidio adds IGNORECASE unless told
 _PHONE_CONTEXT = ["phone", "call", "ring", "text", "reach", "mobile", "cell", "tel", "number"]
-# Where a number without a country code is read as a phone number (libphonenumber); German
-# numbers, say, have so many lengths that order numbers pass as phones.
+# Where a national number is a phone (libphonenumber); German lengths would take order numbers too
 _PHONE_REGIONS = ("US", "GB", "CA", "IE", "AU")
 
 
@@ -486,6 +485,7 @@ def build_redactor(tokenizer: Language) -> Redactor:
         _patterns("PASSPORT", "passport", _PASSPORT, 0.8),
         _patterns("STREET_ADDRESS", "address", _ADDRESS, 0.6),
         _patterns("STREET_ADDRESS", "named address", _NAMED_ADDRESS, 0.6, **_CASE_SENSITIVE),
+        _patterns("PERSON", "display name", DISPLAY_NAME, 0.85, **_CASE_SENSITIVE),
         _patterns("PASSWORD", "password", _PASSWORD, 0.8),
         _patterns("BIRTH_DATE", "birth date", _BIRTH_DATE, 0.8),
         names := _NameAfterCueRecognizer(

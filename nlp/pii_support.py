@@ -36,6 +36,17 @@ EMAIL = (
     rf"|(?=[^\W\d_]{{2,}}[._]\w)[\w.+-]+\s+at\s+){_DOMAIN}"
 )
 """An e-mail address, as a regex (of the ``regex`` module) to use case-blind."""
+_DESK = (
+    r"Support|Team|Service|Services|Help|Helpdesk|Desk|Care|Customer|Billing|Sales|Info|Inc|Ltd"
+    r"|LLC|GmbH"
+)
+DISPLAY_NAME = (
+    rf"(?<=(?:^|\n|[:,>])[ \t]*)(?![^<\n]*\b(?:{_DESK})\b)"
+    r"\b\p{Lu}[\p{L}'’-]+(?:[ \t]+\p{Lu}[\p{L}'’.-]*){0,3}(?=[ \t]*<[^<>\s]+@[^<>\s]+>)"
+)
+"""An e-mail's display name, capitalised words before the address in angle brackets at a line's
+start or after ":", "," or ">", as in a "From:" header or a quoted reply's "On Tue, Jane Doe
+<jane@example.com> wrote:"; not a company's desk ("Nimbus Support"); case-sensitive."""
 _AT = r"(?:\s*[(\[{<]\s*at\s*[)\]}>]\s*|\s+at\s+|\s*@\s*)"
 _DOT = r"(?:\s*[(\[{<]\s*dot\s*[)\]}>]\s*|\s+dot\s+)"
 # "bob at example dot com", "bob (at) example [dot] co [dot] uk": at least one spelled "dot".

@@ -33,7 +33,10 @@ person's name          ``[name]``      a name after a cue ("my name is", "call",
                                        name, then known last names or initials; alone on a
                                        line above more text: the same, all the line, the
                                        first name no common word ("Hope."); after
-                                       "my name is X": "not Y"; a login that is a name
+                                       "my name is X": "not Y"; a login that is a name;
+                                       an e-mail's display name ("From: Jane Doe <...>"),
+                                       not a desk's ("Nimbus Support <...>"); accents
+                                       folded for the lists ("José")
 login                  ``[username]``  the value after "username", "user ID", "login",
                                        "account name" (+ "is" or ":", or a space before
                                        a value with a digit or "_"): a word that says

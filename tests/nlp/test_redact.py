@@ -627,6 +627,25 @@ def test_an_email_or_card_written_around_the_usual_form_is_replaced(text, expect
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        (
+            "From: Kwame Mensah <kwame@example.com>\nStill no refund",
+            "From: [name] <[email]>\nStill no refund",
+        ),
+        (
+            "On Tue, 3 Mar 2026, Jane Doe <jane@x.com> wrote:\n> hi",
+            "On Tue, 3 Mar 2026, [name] <[email]> wrote:\n> hi",
+        ),
+        ("> From: Björn Løvgren <bjorn@x.no>", "> From: [name] <[email]>"),
+        ("please email me <jane@x.com> today", "please email me <[email]> today"),
+    ],
+)
+def test_an_emails_display_name_in_a_header_or_quoted_reply_is_replaced(text, expected):
+    assert redact_pii(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
         ("I spoke to José and he hung up", "I spoke to [name] and he hung up"),
         ("my name is Zoë Müller", "my name is [name]"),
         ("Regards,\nLéa Dubois", "Regards,\n[name]"),
