@@ -11,7 +11,8 @@ email address          ``[email]``     pattern, domains in any script ("jürgen@
                                        "jane.doe at gmail.com")
 phone number           ``[phone]``     Presidio ``PhoneRecognizer`` (libphonenumber) and patterns:
                                        separated, unseparated (``5551234567``), 7-digit, UK
-                                       (``(+44) 7700 900123``, ``0044 ...``, ``07700-900-123``)
+                                       (``(+44) 7700 900123``, ``0044 ...``, ``07700-900-123``),
+                                       French (``06 12 34 56 78``), German and Indian mobiles
 payment card           ``[card]``      pattern (spaces, dots, slashes, underscores or dashes, en
                                        dashes too, mixed or not) with the Luhn check
 IBAN                   ``[iban]``      Presidio ``IbanRecognizer`` (country format and checksum),

@@ -646,6 +646,23 @@ def test_an_emails_display_name_in_a_header_or_quoted_reply_is_replaced(text, ex
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        ("Tel 06 98 76 54 32 please", "Tel [phone] please"),
+        ("call 06.12.34.56.78", "call [phone]"),
+        ("M: 0151 23456789", "M: [phone]"),
+        ("ring 98765 43210 today", "ring [phone] today"),
+        (
+            "order 12 34 56 78 90 and invoice 2023 12 01 05",
+            "order 12 34 56 78 90 and invoice 2023 12 01 05",
+        ),
+    ],
+)
+def test_french_german_and_indian_mobile_formats_are_phones(text, expected):
+    assert redact_pii(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
         ("I spoke to José and he hung up", "I spoke to [name] and he hung up"),
         ("my name is Zoë Müller", "my name is [name]"),
         ("Regards,\nLéa Dubois", "Regards,\n[name]"),
