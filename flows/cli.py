@@ -25,7 +25,6 @@ from rich.progress import (  # noqa: E402
 from rich.table import Table  # noqa: E402
 from rich.text import Text  # noqa: E402
 
-import flows.sources  # noqa: E402, F401 - registers every source type before settings are read
 from config import ConfigError, Settings, load_settings  # noqa: E402
 from config.base import ConfigWarning  # noqa: E402
 from config.channels import CHANNEL_NAMES, channel_names  # noqa: E402
@@ -59,6 +58,8 @@ ConfigOption = Annotated[
 
 
 def _settings(config: Path | None) -> Settings:
+    import flows.sources  # noqa: F401 - every source type registers before the settings are read
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConfigWarning)
         try:

@@ -196,6 +196,9 @@ def test_the_cli_registers_every_source_type_before_it_reads_settings():
     import subprocess
     import sys
 
-    code = "import sys, flows.cli; print('flows.sources.files' in sys.modules)"
+    code = (
+        "import sys, flows.cli; flows.cli._settings(None); "
+        "print('flows.sources.files' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "True"
