@@ -7,7 +7,7 @@ project, so it can never take part in an import cycle.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
@@ -15,12 +15,12 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-Statement = tuple[str, list[Any] | None]
+Statement = tuple[str, list[Any] | Mapping[str, Any] | None]
 """One SQL statement and its bound parameters (None: no parameters)."""
 
 
 def run_sql(
-    conn: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None
+    conn: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | Mapping[str, Any] | None = None
 ) -> list[tuple[Any, ...]]:
     """Execute one statement to completion and return its rows.
 
@@ -54,6 +54,19 @@ def transaction(conn: duckdb.DuckDBPyConnection, statements: Sequence[Statement]
     except BaseException:  # an interrupt too: never leave the transaction open
         run_sql(conn, "ROLLBACK")
         raise
+
+
+def named_statements(
+    conn: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, Any]
+) -> list[Statement]:
+    """Each statement of a script with the named parameters (``$name``) it uses.
+
+    For :func:`transaction`: DuckDB refuses a parameter a statement does not use.
+    """
+    return [
+        (s.query, {k: v for k, v in params.items() if f"${k}" in s.query})
+        for s in conn.extract_statements(sql)
+    ]
 
 
 def now() -> datetime:

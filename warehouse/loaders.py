@@ -12,7 +12,7 @@ from typing import Any
 
 import duckdb
 
-from warehouse.core import now, read_sql, run_script, run_sql, transaction
+from warehouse.core import named_statements, now, read_sql, run_script, run_sql, transaction
 
 
 def table_exists(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
@@ -174,14 +174,8 @@ def forget_source(conn: duckdb.DuckDBPyConnection, source: str, pipeline: str) -
     params = {"source": source, "pipeline": pipeline}
     # dlt makes its raw tables as it first lands a row in each: skip those not made yet.
     missing = [f"raw.{t}" for t in _RAW_TABLES if not table_exists(conn, "raw", t)]
-    statements = [
-        s.query
-        for s in conn.extract_statements(read_sql("forget_source"))
-        if not any(table in s.query for table in missing)
-    ]
-    transaction(
-        conn, [(sql, {k: v for k, v in params.items() if f"${k}" in sql}) for sql in statements]
-    )
+    statements = named_statements(conn, read_sql("forget_source"), params)
+    transaction(conn, [(sql, p) for sql, p in statements if not any(t in sql for t in missing)])
     return ForgottenSource(int(comments), int(records), int(rejected))
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import dlt
 import duckdb
 
-from warehouse.core import read_sql, transaction
+from warehouse.core import named_statements, read_sql, transaction
 from warehouse.loaders import table_exists
 
 RAW_DATASET = "raw"
@@ -147,7 +147,4 @@ def mark_vanished_files(conn: duckdb.DuckDBPyConnection, source: str, present: l
     if not table_exists(conn, "raw", "records"):
         return  # nothing landed yet
     params = {"source": source, "present": present}
-    statements = [s.query for s in conn.extract_statements(read_sql("mark_vanished_files"))]
-    transaction(
-        conn, [(sql, {k: v for k, v in params.items() if f"${k}" in sql}) for sql in statements]
-    )
+    transaction(conn, named_statements(conn, read_sql("mark_vanished_files"), params))
