@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv
 import pyarrow.parquet
 
@@ -78,16 +79,26 @@ def write_export(result: pa.Table, out: Path, json_columns: Collection[str] = ()
 def _flatten(result: pa.Table) -> pa.Table:
     """``result`` for CSV: nested columns as their values' JSON text, text cells guarded."""
     for index, field in enumerate(result.schema):
+        column = result.column(index)
         if pa.types.is_nested(field.type) or pa.types.is_interval(field.type):
-            values = result.column(index).to_pylist(maps_as_pydicts="lossy")
-            text = [None if v is None else _dumps(v) for v in values]
+            values = column.to_pylist(maps_as_pydicts="lossy")
+            column = pa.array([None if v is None else _dumps(v) for v in values], pa.string())
         elif _is_text(field.type):
-            text = result.column(index).to_pylist()
+            column = pc.cast(column, pa.string())
         else:
             continue
-        guarded = pa.array([guard_formula(v) for v in text], pa.string())
-        result = result.set_column(index, pa.field(field.name, pa.string()), guarded)
+        result = result.set_column(index, pa.field(field.name, pa.string()), _guarded(column))
     return result
+
+
+# guard_formula's FORMULA_START, as a pattern Arrow matches in C++: exports can be large.
+_FORMULA_PATTERN = "^[" + "".join("\\" + c if c in "-^]\\" else c for c in FORMULA_START) + "]"
+
+
+def _guarded(text: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """``text`` with :func:`guard_formula` applied to every cell, vectorised."""
+    starts = pc.match_substring_regex(text, _FORMULA_PATTERN)
+    return pc.if_else(starts, pc.binary_join_element_wise("'", text, ""), text)
 
 
 def _is_text(kind: pa.DataType) -> bool:
