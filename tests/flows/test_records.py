@@ -5,7 +5,7 @@ from conftest import REVIEW_FIELDS, SURVEY_FIELDS
 
 from config import FilesSourceConfig
 from flows.sources.records import DateRange, normalise_record
-from flows.sources.timestamps import parse_timestamp
+from flows.sources.timestamps import date_order_of, parse_timestamp
 
 DATES = DateRange(earliest=datetime(2000, 1, 1), latest=datetime(2026, 11, 30))
 REVIEWS = FilesSourceConfig(
@@ -355,3 +355,22 @@ def test_an_emoji_newer_than_pythons_unicode_tables_is_text():
         review(title="", body="\U0001fa77\U0001fa77"), REVIEWS, max_text_chars=100, dates=DATES
     )
     assert row is not None and not [p for p in problems if p.fatal]
+
+
+@pytest.mark.parametrize(
+    ("value", "day_first", "order"),
+    [
+        ("13/04/2026", False, "other"),
+        ("04/13/2026", False, "this"),
+        ("03/04/2026", False, "either"),
+        ("03/03/2026", False, None),  # the same day either way
+        ("13/04/2026", True, "this"),
+        ("04/13/2026", True, "other"),
+        ("03/04/26 10:00", True, "either"),
+        ("31/02/2026", False, None),  # no day either way
+        ("2026-03-04", False, None),
+        (20260304, False, None),
+    ],
+)
+def test_a_slashed_dates_order_is_read_from_its_numbers(value, day_first, order):
+    assert date_order_of(value, day_first) == order
