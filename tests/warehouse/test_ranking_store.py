@@ -155,18 +155,25 @@ def test_typed_rows_have_the_columns_of_the_table(conn):
     assert "parts" in {f.name for f in dataclasses.fields(store.RankingRow)}
 
 
+def _add_comment(
+    conn, comment_id, created, *, channel="review", customer=None, value=None, ingested=STAMP
+):
+    """One comment of source 's', its text 'x'."""
+    run_sql(
+        conn,
+        "INSERT INTO comments (comment_id, source, channel, external_id, customer_id, "
+        "customer_value, created_at, text, content_hash, source_file, source_line, "
+        "ingested_at, updated_at) VALUES (?, 's', ?, ?, ?, ?, ?, 'x', 'h', 'f.csv', 1, ?, ?)",
+        [comment_id, channel, comment_id, customer, value, created, ingested, ingested],
+    )
+
+
 def test_run_figures_count_a_comment_without_a_customer_id_as_a_customer_of_its_own(tmp_path):
     # The hassles count customers so; the report's overview said "Customers 0" beside hassles
     # of hundreds when no source mapped a customer id.
     conn = connect_warehouse(tmp_path / "w.duckdb")
     for comment_id, customer in [("c1", None), ("c2", None), ("c3", "u1"), ("c4", "u1")]:
-        run_sql(
-            conn,
-            "INSERT INTO comments (comment_id, source, channel, external_id, customer_id, "
-            "created_at, text, content_hash, source_file, source_line, ingested_at, updated_at) "
-            "VALUES (?, 's', 'review', ?, ?, ?, 'x', 'h', 'f.csv', 1, ?, ?)",
-            [comment_id, comment_id, customer, STAMP, STAMP, STAMP],
-        )
+        _add_comment(conn, comment_id, STAMP, customer=customer)
     window = store.ClusterRun("r", datetime(2026, 1, 1), STAMP, 0, 0, 0, 0)
     figures = store.read_run_figures(conn, window)
     assert (figures.comments, figures.customers) == (4, 3)
@@ -201,13 +208,7 @@ def test_comment_times_are_read_per_channel_oldest_first(tmp_path):
     rows = [("c1", "survey", 3), ("c2", "review", 2), ("c3", "survey", 1), ("c4", "review", 5)]
     for comment_id, channel, days in rows:
         stamp = datetime(2026, 2, 20 + days)
-        run_sql(
-            conn,
-            "INSERT INTO comments (comment_id, source, channel, external_id, created_at, text, "
-            "content_hash, source_file, source_line, ingested_at, updated_at) "
-            "VALUES (?, 's', ?, ?, ?, 'x', 'h', 'f.csv', 1, ?, ?)",
-            [comment_id, channel, comment_id, stamp, stamp, stamp],
-        )
+        _add_comment(conn, comment_id, stamp, channel=channel, ingested=stamp)
     times = store.read_comment_times(conn, (datetime(2026, 2, 1), STAMP), store.ReportFilter())
     assert sorted(times) == ["review", "survey"]
     assert [str(t)[:10] for t in times["review"]] == ["2026-02-22", "2026-02-25"]
@@ -230,13 +231,7 @@ def test_a_mention_carries_its_customers_value_from_any_of_their_comments(tmp_pa
         ("t4", "ticket", None, 30.0, datetime(2026, 2, 6)),
     ]
     for comment_id, channel, customer, value, created in comments:
-        run_sql(
-            conn,
-            "INSERT INTO comments (comment_id, source, channel, external_id, customer_id, "
-            "customer_value, created_at, text, content_hash, source_file, source_line, "
-            "ingested_at, updated_at) VALUES (?, 's', ?, ?, ?, ?, ?, 'x', 'h', 'f.csv', 1, ?, ?)",
-            [comment_id, channel, comment_id, customer, value, created, STAMP, STAMP],
-        )
+        _add_comment(conn, comment_id, created, channel=channel, customer=customer, value=value)
     run_sql(
         conn,
         "INSERT INTO hassles (hassle_id, label, keyphrases, quote_unit_ids, units, status, "
