@@ -349,7 +349,7 @@ def report(
 ) -> None:
     """Write the ranked-hassle report (HTML, Markdown, CSV) from the warehouse, with filters."""
     settings = _settings(config)
-    from flows.report.build import build_report, stale_taxonomy_figure
+    from flows.report.build import STALE_TAXONOMY, build_report
     from flows.report.checks import source_reading, unknown_products, why_nothing_matches
     from flows.report.render import write_report
     from warehouse.ranking import ReportFilter, latest_completed_run, read_products
@@ -397,12 +397,12 @@ def report(
         # A report of nothing would replace the last one: say why, and write none.
         if data is not None and not data.hassles and data.filters:
             _fail("Nothing to report:", why_nothing_matches(conn, filters))
-        for said in stale_taxonomy_figure(conn, taxonomy).values():
-            _warn(f"stages and themes were {said}")
     finally:
         conn.close()
     if data is None:
         _fail("Nothing ranked yet", "run `hasslemap run` first")
+    if said := data.figures.get(STALE_TAXONOMY):
+        _warn(f"stages and themes were {said}")
     paths = write_report(data, target)
     filters_text = "; ".join(f"{key}: {value}" for key, value in data.filters.items())
     counted = f"{len(data.hassles)} hassles"

@@ -263,6 +263,10 @@ def build_report(
     )
 
 
+STALE_TAXONOMY = "Journey stages and themes"
+"""The report figure that says the tags predate the taxonomy file (:func:`stale_taxonomy_figure`)."""
+
+
 def stale_taxonomy_figure(conn: duckdb.DuckDBPyConnection, taxonomy: Taxonomy) -> dict[str, str]:
     """A figure saying the tags predate the taxonomy (edited since the last run), if they do.
 
@@ -274,7 +278,7 @@ def stale_taxonomy_figure(conn: duckdb.DuckDBPyConnection, taxonomy: Taxonomy) -
     if not tagged:
         return {}
     return {
-        "Journey stages and themes": (
+        STALE_TAXONOMY: (
             f"tagged with an earlier taxonomy ({', '.join(tagged)}; the file is now "
             f"{taxonomy.version_id}): run `hasslemap run` to tag them anew"
         )
