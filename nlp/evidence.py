@@ -32,6 +32,9 @@ class Mention:
             ``scored`` comments passed to :meth:`~nlp.rank.TransparentRanker.rank`).
         score_kind: ``"nps"`` (0-10) or ``"csat"`` (1-5), if scored.
         customer_value: Per-customer value from the source (e.g. annual revenue), if any.
+        source: The configured source it came from; with it, trends compare shares source by
+            source (two sources of one channel may start and stop apart), else channel by
+            channel.
     """
 
     hassle_id: str
@@ -43,6 +46,12 @@ class Mention:
     score: int | None
     score_kind: str | None
     customer_value: float | None
+    source: str | None = None
+
+    @property
+    def stratum(self) -> str:
+        """What a trend compares it within: its source, or its channel without one."""
+        return self.channel if self.source is None else self.source
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ _SPREAD_MIN_SHARE = 0.05
 _DAY = timedelta(days=1)
 CommentTimes = Sequence[datetime] | np.ndarray | Mapping[str, Sequence[datetime] | np.ndarray]
 """When comments were written (datetimes, or datetime64 as DuckDB reads them): all together,
-or per channel (channel -> times)."""
+or per stratum (a mention's :attr:`~nlp.evidence.Mention.stratum`: source or channel -> times)."""
 
 
 def nps(scores: Sequence[int]) -> float:
@@ -152,11 +152,11 @@ def measure_level(
     except in the trends; mentions before ``counted_from`` count only in the trends (as the
     comparison periods a date filter cut off), and a hassle with no other mention is left out.
 
-    With ``volume`` (when every comment was written, per channel), a trend compares the
-    hassle's share of all comments in the window with its share in the period before, over
-    the channels that delivered in both: days that hold few comments (before a source started
-    delivering) weigh little, a hassle that grows with the overall volume is steady, and a
-    channel that starts or stops moves no other channel's hassle. A period without comments
+    With ``volume`` (when every comment was written, per source or channel as the mentions'
+    ``stratum``), a trend compares the hassle's share of all comments in the window with its
+    share in the period before, over the strata that delivered in both: days that hold few
+    comments (before a source started delivering) weigh little, a hassle that grows with the
+    overall volume is steady, and a source that starts or stops moves no other source's hassle. A period without comments
     cannot be compared: the trend is steady. Without ``volume``, every day weighs the same. A
     comparison period reaching back before ``history_from`` is cut to the days after it; with
     no day left, the trend is steady.
@@ -169,8 +169,9 @@ def measure_level(
         trend: Trend windows and the significance guard.
         counted_from: Start of the counted period (``None``: every mention counts).
         history_from: Start of the data the mentions come from (``None``: unbounded).
-        volume: When each comment in that data was written, whatever it mentions, per channel
-            or all together (the same filters as the mentions); ``None``: trends per day.
+        volume: When each comment in that data was written, whatever it mentions (the same
+            filters as the mentions), per stratum (source, or channel for mentions without
+            one) or all together; ``None``: trends per day.
 
     Returns:
         One :class:`~nlp.evidence.Evidence` per hassle.
@@ -186,11 +187,11 @@ def measure_level(
         groups.setdefault(hassle_id, _Group())
     for hassle_id, aged in earlier.items():
         if hassle_id in groups:
-            for age, channel in aged:
-                groups[hassle_id].add_age(age, channel)
+            for age, stratum in aged:
+                groups[hassle_id].add_age(age, stratum)
     ids = sorted(groups)
     history = (as_of - history_from) / _DAY if history_from is not None else math.inf
-    sizes = _Sizes(history, None if volume is None else _channel_ages(volume, as_of))
+    sizes = _Sizes(history, None if volume is None else _stratum_ages(volume, as_of))
     short = sizes.window(trend.short_days, trend.baseline_days)
     long = sizes.window(trend.long_days, 2 * trend.long_days)
     nps_all = _Tally.of(nps_cat.values(), positive=1, negative=-1)
@@ -231,7 +232,7 @@ class _Window:
     """One trend's two periods and what they hold: the same for every hassle of a level."""
 
     periods: tuple[tuple[float, float], tuple[float, float]]  # (start, stop) days before as_of
-    channels: list[str] | None  # the channels whose mentions are compared; None: every one
+    strata: list[str] | None  # the strata whose mentions are compared; None: every one
     sizes: tuple[float, float]  # comments (or, without the volume, days) in each period
     by_comments: bool  # the sizes are comments
 
@@ -241,33 +242,33 @@ class _Sizes:
     """How much data the trends' periods hold: days of ``history``, or comments by age."""
 
     history: float  # days of data before as_of
-    # Channel -> its comments' ages, sorted, in days before as_of (the key None: every channel
-    # together); None: measure per day.
+    # Stratum (source or channel) -> its comments' ages, sorted, in days before as_of (the key
+    # None: every one together); None: measure per day.
     comment_ages: dict[str | None, np.ndarray] | None
 
     def window(self, recent_days: int, baseline_days: int) -> _Window:
         """The last ``recent_days`` and the ``baseline_days`` before, within the history.
 
-        With the comments' volume per channel, only channels that delivered in both periods
-        are compared, the hassle's mentions and the volume alike: a source that stopped or
-        started says nothing about whether a hassle grew. With none in both, every channel is
-        kept, and the empty period makes the trend "too new to tell".
+        With the comments' volume per stratum, only strata (sources, or channels) that
+        delivered in both periods are compared, the hassle's mentions and the volume alike: a
+        source that stopped or started says nothing about whether a hassle grew. With none in
+        both, every stratum is kept, and the empty period makes the trend "too new to tell".
         """
         covered = max(0.0, min(baseline_days, self.history - recent_days))
         periods = ((0.0, float(recent_days)), (float(recent_days), recent_days + covered))
         if self.comment_ages is None:
             return _Window(periods, None, (recent_days, covered), by_comments=False)
         ages = self.comment_ages
-        both = [c for c in ages if all(_count(ages[c], a, b) > 0 for a, b in periods)]
-        channels = both or list(ages)
-        recent, baseline = (sum(_count(ages[c], a, b) for c in channels) for a, b in periods)
-        compared = None if None in channels else [c for c in channels if c is not None]
+        both = [s for s in ages if all(_count(ages[s], a, b) > 0 for a, b in periods)]
+        strata = both or list(ages)
+        recent, baseline = (sum(_count(ages[s], a, b) for s in strata) for a, b in periods)
+        compared = None if None in strata else [s for s in strata if s is not None]
         return _Window(periods, compared, (recent, baseline), by_comments=True)
 
 
 def _trend(g: _Group, window: _Window, settings: TrendSettings) -> Trend:
     """The hassle's mentions in ``window``'s two periods, compared (:func:`trend_test`)."""
-    recent, baseline = (g.count_ages(a, b, window.channels) for a, b in window.periods)
+    recent, baseline = (g.count_ages(a, b, window.strata) for a, b in window.periods)
     recent_size, baseline_size = window.sizes
     if recent_size <= 0 or baseline_size <= 0:
         trend = Trend(
@@ -280,13 +281,13 @@ def _trend(g: _Group, window: _Window, settings: TrendSettings) -> Trend:
     return replace(trend, recent_comments=int(recent_size), baseline_comments=int(baseline_size))
 
 
-def _channel_ages(times: CommentTimes, as_of: datetime) -> dict[str | None, np.ndarray]:
-    """Each channel's comments' days before ``as_of``, sorted; the key None when not split."""
+def _stratum_ages(times: CommentTimes, as_of: datetime) -> dict[str | None, np.ndarray]:
+    """Each stratum's comments' days before ``as_of``, sorted; the key None when not split."""
     split = times if isinstance(times, Mapping) else {None: times}
     at = np.datetime64(as_of, "us")
     return {
-        channel: np.sort((at - np.asarray(t, dtype="datetime64[us]")) / np.timedelta64(1, "D"))
-        for channel, t in split.items()
+        stratum: np.sort((at - np.asarray(t, dtype="datetime64[us]")) / np.timedelta64(1, "D"))
+        for stratum, t in split.items()
     }
 
 
@@ -379,7 +380,7 @@ class _Group:
 
     def __init__(self) -> None:
         self.severities: list[float] = []
-        self.ages: dict[str, list[float]] = {}  # channel -> days before as_of of its mentions
+        self.ages: dict[str, list[float]] = {}  # stratum -> days before as_of of its mentions
         self.channels: dict[str, int] = {}
         # customer key -> [comments, highest customer_value or None]
         self.customers: dict[object, list] = {}
@@ -388,19 +389,19 @@ class _Group:
         self.mentions: list[Mention] = []
         self._sorted: dict[str, np.ndarray] = {}
 
-    def add_age(self, age: float, channel: str) -> None:
-        """Count a mention written ``age`` days before ``as_of`` in ``channel``, for trends."""
-        self.ages.setdefault(channel, []).append(age)
+    def add_age(self, age: float, stratum: str) -> None:
+        """Count a mention written ``age`` days before ``as_of`` in ``stratum``, for trends."""
+        self.ages.setdefault(stratum, []).append(age)
         self._sorted.clear()
 
-    def count_ages(self, start: float, stop: float, channels: Iterable[str] | None = None) -> int:
-        """Mentions ``start`` to ``stop`` days before ``as_of`` in ``channels`` (None: all)."""
-        wanted = list(self.ages) if channels is None else channels
+    def count_ages(self, start: float, stop: float, strata: Iterable[str] | None = None) -> int:
+        """Mentions ``start`` to ``stop`` days before ``as_of`` in ``strata`` (None: all)."""
+        wanted = list(self.ages) if strata is None else strata
         total = 0
-        for channel in wanted:
-            ages = self._sorted.get(channel)
+        for stratum in wanted:
+            ages = self._sorted.get(stratum)
             if ages is None:
-                ages = self._sorted[channel] = np.sort(np.asarray(self.ages.get(channel, ())))
+                ages = self._sorted[stratum] = np.sort(np.asarray(self.ages.get(stratum, ())))
             total += _count(ages, start, stop)
         return total
 
@@ -451,8 +452,8 @@ def _group(
 ) -> tuple[dict[str, _Group], set[str], bool, dict[str, list[tuple[float, str]]]]:
     """Group deduplicated mentions by hassle; also the channels present and whether any value.
 
-    A mention before ``counted_from`` is not grouped: only its age and channel are kept (the
-    fourth value, hassle id -> (age, channel)), for the trends.
+    A mention before ``counted_from`` is not grouped: only its age and stratum are kept (the
+    fourth value, hassle id -> (age, stratum)), for the trends.
     """
     unique: dict[tuple[str, str], Mention] = {}
     for m in mentions:
@@ -467,14 +468,14 @@ def _group(
     earlier: dict[str, list[tuple[float, str]]] = {}
     for m in unique.values():
         if counted_from is not None and m.created_at < counted_from:
-            earlier.setdefault(m.hassle_id, []).append(((as_of - m.created_at) / _DAY, m.channel))
+            earlier.setdefault(m.hassle_id, []).append(((as_of - m.created_at) / _DAY, m.stratum))
             continue
         g = groups.get(m.hassle_id)
         if g is None:
             g = groups[m.hassle_id] = _Group()
         g.mentions.append(m)
         g.severities.append(float(m.severity))
-        g.add_age((as_of - m.created_at) / _DAY, m.channel)
+        g.add_age((as_of - m.created_at) / _DAY, m.stratum)
         g.channels[m.channel] = g.channels.get(m.channel, 0) + 1
         channels_in_data.add(m.channel)
         # Anonymous: a customer of its own, keyed apart from any real customer id.

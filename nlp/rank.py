@@ -188,7 +188,7 @@ class TransparentRanker:
             counted_from: Start of the counted period (``None``: every mention counts).
             history_from: Start of the data the mentions come from (``None``: unbounded).
             volume: When each comment of that data was written, whatever it mentions, per
-                channel (or all together); ``None``: trends per day.
+                mention stratum, source or channel (or all together); ``None``: per day.
 
         Returns:
             One :class:`HassleScore` per hassle, ordered by rank.
@@ -295,8 +295,8 @@ def rank_levels(
         as_of: End of the window.
         counted_from: Start of the counted period; earlier mentions count only in the trends.
         history_from: Start of the data; the trends' comparison periods are cut to it.
-        volume: When each comment of the data was written, per channel (both levels' trends
-            compare shares of all comments, channel by channel); ``None``: trends per day.
+        volume: When each comment of the data was written, per mention stratum (both levels'
+            trends compare shares of all comments, source by source); ``None``: per day.
 
     Returns:
         Both levels, each ordered by rank.

@@ -109,20 +109,20 @@ def read_scored_comments(
 def read_comment_times(
     conn: duckdb.DuckDBPyConnection, window: tuple[datetime, datetime], f: ReportFilter
 ) -> dict[str, np.ndarray]:
-    """When every comment in the window was written, per channel, filtered.
+    """When every comment in the window was written, per source, filtered.
 
     Returns:
-        Channel -> the ``created_at`` of each of its comments, oldest first, as
-        ``datetime64[us]`` (read_comment_times.sql).
+        Source -> the ``created_at`` of each of its comments, oldest first, as
+        ``datetime64[us]`` (read_comment_times.sql): the strata of the mentions' trends.
     """
     params = [*_filter_params(f), window[0], window[1]]
     result = conn.execute(read_sql("read_comment_times"), params).fetchnumpy()
-    channels = np.asarray(result["channel"], dtype=object)
+    sources = np.asarray(result["source"], dtype=object)
     times = np.asarray(result["created_at"], dtype="datetime64[us]")
-    # Rows come ordered by channel: each channel is one run of them.
-    bounds = [0, *(np.flatnonzero(channels[1:] != channels[:-1]) + 1), len(channels)]
+    # Rows come ordered by source: each source is one run of them.
+    bounds = [0, *(np.flatnonzero(sources[1:] != sources[:-1]) + 1), len(sources)]
     return {
-        str(channels[a]): times[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a
+        str(sources[a]): times[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a
     }
 
 

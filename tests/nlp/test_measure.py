@@ -9,6 +9,7 @@ jumps to 100 a day, and falls a little in the last month.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -178,5 +179,26 @@ def test_a_source_that_stops_or_starts_says_nothing_about_another_channels_hassl
     (pooled,) = measure_level(
         mentions, [], [], as_of=AS_OF, trend=SETTINGS, history_from=WINDOW_START,
         volume=sorted([*times, *stops]),
+    )  # fmt: skip
+    assert pooled.trend_7d.label == "rising" and pooled.trend_7d.ratio == pytest.approx(4.0)
+
+
+def test_a_source_that_stops_says_nothing_about_a_hassle_of_another_source_in_its_channel():
+    # Two ticket sources: "helpdesk" at 100 a day, the hassle in 5% of them throughout, and a
+    # partner's 300 a day that stops 7 days ago. Compared channel by channel (both are
+    # tickets) the hassle's share jumps fourfold; source by source nothing changed.
+    times, mentions = _data(lambda days_ago: 100, {"T": lambda d, i: i % 20 == 0})
+    stops = [_day(d) - timedelta(minutes=i) for d in range(7, 90) for i in range(300)]
+    by_source = [replace(m, channel="ticket", source="helpdesk") for m in mentions]
+    (h,) = measure_level(
+        by_source, [], [], as_of=AS_OF, trend=SETTINGS, history_from=WINDOW_START,
+        volume={"helpdesk": times, "partner": stops},
+    )  # fmt: skip
+    assert (h.trend_7d.label, h.trend_7d.recent_comments) == ("steady", 700)
+    assert h.trend_7d.ratio == pytest.approx(1.0)
+    by_channel = [replace(m, channel="ticket") for m in mentions]
+    (pooled,) = measure_level(
+        by_channel, [], [], as_of=AS_OF, trend=SETTINGS, history_from=WINDOW_START,
+        volume={"ticket": sorted([*times, *stops])},
     )  # fmt: skip
     assert pooled.trend_7d.label == "rising" and pooled.trend_7d.ratio == pytest.approx(4.0)

@@ -156,15 +156,23 @@ def test_typed_rows_have_the_columns_of_the_table(conn):
 
 
 def _add_comment(
-    conn, comment_id, created, *, channel="review", customer=None, value=None, ingested=STAMP
+    conn,
+    comment_id,
+    created,
+    *,
+    channel="review",
+    customer=None,
+    value=None,
+    ingested=STAMP,
+    source="s",
 ):
-    """One comment of source 's', its text 'x'."""
+    """One comment, its text 'x'."""
     run_sql(
         conn,
         "INSERT INTO comments (comment_id, source, channel, external_id, customer_id, "
         "customer_value, created_at, text, content_hash, source_file, source_line, "
-        "ingested_at, updated_at) VALUES (?, 's', ?, ?, ?, ?, ?, 'x', 'h', 'f.csv', 1, ?, ?)",
-        [comment_id, channel, comment_id, customer, value, created, ingested, ingested],
+        "ingested_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'x', 'h', 'f.csv', 1, ?, ?)",
+        [comment_id, source, channel, comment_id, customer, value, created, ingested, ingested],
     )
 
 
@@ -203,16 +211,17 @@ def test_a_record_read_again_counts_once_among_the_quarantined_and_repaired(tmp_
     conn.close()
 
 
-def test_comment_times_are_read_per_channel_oldest_first(tmp_path):
+def test_comment_times_are_read_per_source_oldest_first(tmp_path):
+    # Two sources of one channel are two strata: one may stop while the other goes on.
     conn = connect_warehouse(tmp_path / "w.duckdb")
-    rows = [("c1", "survey", 3), ("c2", "review", 2), ("c3", "survey", 1), ("c4", "review", 5)]
-    for comment_id, channel, days in rows:
+    rows = [("c1", "app", 3), ("c2", "shop", 2), ("c3", "app", 1), ("c4", "shop", 5)]
+    for comment_id, source, days in rows:
         stamp = datetime(2026, 2, 20 + days)
-        _add_comment(conn, comment_id, stamp, channel=channel, ingested=stamp)
+        _add_comment(conn, comment_id, stamp, source=source, ingested=stamp)
     times = store.read_comment_times(conn, (datetime(2026, 2, 1), STAMP), store.ReportFilter())
-    assert sorted(times) == ["review", "survey"]
-    assert [str(t)[:10] for t in times["review"]] == ["2026-02-22", "2026-02-25"]
-    assert [str(t)[:10] for t in times["survey"]] == ["2026-02-21", "2026-02-23"]
+    assert sorted(times) == ["app", "shop"]
+    assert [str(t)[:10] for t in times["shop"]] == ["2026-02-22", "2026-02-25"]
+    assert [str(t)[:10] for t in times["app"]] == ["2026-02-21", "2026-02-23"]
     empty = store.read_comment_times(conn, (STAMP, STAMP), store.ReportFilter())
     assert empty == {}
     conn.close()
@@ -251,6 +260,9 @@ def test_a_mention_carries_its_customers_value_from_any_of_their_comments(tmp_pa
             [f"{comment_id}:0"],
         )
     until = store.ReportFilter(until=datetime(2026, 2, 10).date())
-    values = {m.comment_id: m.customer_value for m in store.read_mentions(conn, "r", until)}
+    mentions = store.read_mentions(conn, "r", until)
+    values = {m.comment_id: m.customer_value for m in mentions}
     assert values == {"r1": 900.0, "t2": 50.0, "r2": None, "t4": 30.0}
+    # Each carries its source, the stratum its trends are compared within.
+    assert {m.stratum for m in mentions} == {"s"}
     conn.close()

@@ -12,7 +12,7 @@ WITH customer_values AS (
 )
 SELECT m.hassle_id, c.comment_id, c.customer_id, c.channel, c.created_at,
        max(u.severity) AS severity, c.score, c.score_kind,
-       coalesce(v.customer_value, c.customer_value) AS customer_value
+       coalesce(v.customer_value, c.customer_value) AS customer_value, c.source
 FROM hassle_members AS m
 JOIN units AS u USING (unit_id)
 JOIN comments AS c ON c.comment_id = u.comment_id
