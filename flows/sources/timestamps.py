@@ -8,9 +8,18 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-_MONTH_FIRST = ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y", "%m/%d/%y")
-_DAY_FIRST = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d/%m/%y")
+# Survey tools write 12-hour clocks ("11/03/2026 2:05:11 PM", SurveyMonkey; "Nov 3, 2026
+# 2:05 PM"): each slashed form comes with its "%I:%M[:%S] %p" twin.
+_TIMES = (" %H:%M:%S", " %H:%M", " %I:%M:%S %p", " %I:%M %p", "")
+_MONTH_FIRST = tuple(f"%m/%d/{year}{t}" for year in ("%Y", "%y") for t in _TIMES)
+_DAY_FIRST = tuple(f"%d/%m/{year}{t}" for year in ("%Y", "%y") for t in _TIMES)
 _UNAMBIGUOUS = (
+    "%Y-%m-%d %I:%M:%S %p",
+    "%Y-%m-%d %I:%M %p",
+    "%b %d, %Y %I:%M:%S %p",
+    "%b %d, %Y %I:%M %p",
+    "%B %d, %Y %I:%M %p",
+    "%b %d, %Y %H:%M",
     "%d.%m.%Y %H:%M:%S",
     "%d.%m.%Y %H:%M",
     "%d.%m.%Y",

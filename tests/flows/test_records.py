@@ -50,6 +50,22 @@ def test_day_first_sources_read_ambiguous_dates_day_first():
     assert parse_timestamp("03/04/2026") == datetime(2026, 3, 4)
 
 
+@pytest.mark.parametrize(
+    ("value", "day_first", "expected"),
+    [
+        ("11/03/2026 2:05:11 PM", False, datetime(2026, 11, 3, 14, 5, 11)),  # SurveyMonkey
+        ("11/3/26 2:05 PM", False, datetime(2026, 11, 3, 14, 5)),
+        ("11/03/2026 12:30 AM", False, datetime(2026, 11, 3, 0, 30)),
+        ("03/11/2026 2:05:11 pm", True, datetime(2026, 11, 3, 14, 5, 11)),
+        ("Nov 3, 2026 2:05 PM", False, datetime(2026, 11, 3, 14, 5)),
+        ("2026-11-03 02:05:11 PM", False, datetime(2026, 11, 3, 14, 5, 11)),
+    ],
+)
+def test_a_twelve_hour_clock_is_read(value, day_first, expected):
+    # Survey tools export "2:05:11 PM"; every such record was quarantined as bad_date.
+    assert parse_timestamp(value, day_first=day_first) == expected
+
+
 def review(**overrides):
     record = {
         "id": "R1",
