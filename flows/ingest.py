@@ -73,6 +73,37 @@ def whole_file_warning(source: str, file: str, code: str, reason: str) -> str:
     return f"source {source!r}: {file} was quarantined whole, none of its records loaded ({code}: {reason})"
 
 
+# A source warns when at least this share of the records it read in a run was quarantined
+# (and at least _MOSTLY_BAD_RECORDS were): a date format or mapping that fails for every row.
+_MOSTLY_BAD_SHARE = 0.5
+_MOSTLY_BAD_RECORDS = 5
+
+
+def mostly_quarantined_warning(source: str, stats: Mapping[str, Any]) -> str | None:
+    """The warning for a source most of whose records read this run were quarantined.
+
+    ``stats``: the source's :class:`~flows.sources.base.ReadStats` as a mapping. Files
+    quarantined whole have their own warning (:func:`whole_file_warning`) and are not counted.
+    """
+    whole = set(stats.get("files_quarantined") or {})
+    examples = {
+        code: example
+        for code, example in (stats.get("quarantine_examples") or {}).items()
+        if example[1] not in whole
+    }
+    bad = sum(example[0] for example in examples.values())
+    read = stats.get("records_read", 0)
+    if bad < _MOSTLY_BAD_RECORDS or bad < _MOSTLY_BAD_SHARE * read:
+        return None
+    code, (count, file, line, reason) = max(examples.items(), key=lambda kv: kv[1][0])
+    return (
+        f"source {source!r}: {bad:,} of the {read:,} records read this run were quarantined, "
+        f"{count:,} of them as {code} (e.g. {file} line {line}: {reason}); fix the source's "
+        f"config or file and they are read again (each is a row of the table `rejected`, "
+        "`hasslemap sql --live`)"
+    )
+
+
 def date_order_warning(
     source: SourceConfig, file: str, tally: Mapping[str, Sequence[Any]]
 ) -> str | None:
@@ -135,6 +166,8 @@ def load_source(
     for file, tally in stats.date_order.items():
         if warning := date_order_warning(source, file, tally):
             logger.warning(warning)
+    if warning := mostly_quarantined_warning(source.name, asdict(stats)):
+        logger.warning(warning)
     if stats.present is not None:
         mark_vanished_files(conn, source.name, stats.present)
     # A source that matches nothing but loaded comments before has lost its files (moved,

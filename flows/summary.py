@@ -102,6 +102,7 @@ def run_warnings(stages: Mapping[str, Any], settings: Settings) -> list[str]:
     from flows.ingest import (
         absent_keys_warning,
         date_order_warning,
+        mostly_quarantined_warning,
         vanished_warning,
         whole_file_warning,
     )
@@ -129,6 +130,8 @@ def run_warnings(stages: Mapping[str, Any], settings: Settings) -> list[str]:
         for file, tally in stats.get("date_order", {}).items():
             if name in sources and (warning := date_order_warning(sources[name], file, tally)):
                 warnings.append(warning)
+        if not nothing_loaded and (warning := mostly_quarantined_warning(name, stats)):
+            warnings.append(warning)
     warnings.extend(stages["ingest"].get("sources_unconfigured", []))
     alerts = stages.get("alerts", {})
     if alerts.get("failed"):

@@ -64,15 +64,20 @@ class ReadStats:
     # Per item with slashed dates: per order that reads them (``"other"``, ``"this"``,
     # ``"either"``: flows.sources.timestamps.date_order_of), how many and the first one.
     date_order: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
+    # Per quarantine code: how many records, and the first one's item, line and reason.
+    quarantine_examples: dict[str, list[Any]] = field(default_factory=dict)
 
     def count_date_order(self, item: str, order: str, value: str) -> None:
         """Tally a slashed date of ``item`` that ``order`` reads."""
         tally = self.date_order.setdefault(item, {}).setdefault(order, [0, value])
         tally[0] += 1
 
-    def count(self, problem: Problem) -> None:
-        """Tally one problem by its code."""
+    def count(self, problem: Problem, item: str = "", line: int = 0) -> None:
+        """Tally one problem by its code; a quarantine's first ``item`` and ``line`` too."""
         self.problems[problem.code] = self.problems.get(problem.code, 0) + 1
+        if problem.fatal:
+            example = [0, item, line, problem.reason]
+            self.quarantine_examples.setdefault(problem.code, example)[0] += 1
 
 
 @dataclass(frozen=True)

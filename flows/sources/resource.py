@@ -176,7 +176,7 @@ def _read_one_item(
     first_keys: list[str] | None = None  # the first record's, to show beside what it lacks
 
     def reject(line: int, external_id: str | None, problem: Problem, raw: str) -> None:
-        stats.count(problem)
+        stats.count(problem, file_name, line)
         action = "quarantined" if problem.fatal else "repaired"
         rejected.add(
             (

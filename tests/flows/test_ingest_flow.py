@@ -291,6 +291,27 @@ def test_a_file_written_day_first_read_month_first_is_warned_of_and_fixed_by_the
     ] == []
 
 
+def test_a_source_most_of_whose_records_are_quarantined_is_warned_of(tmp_path, write_config):
+    # A date format nobody reads quarantined every record of a survey export, and the run
+    # ended green: the only cue was "usable 0" in a narrow column.
+    bad_rows = [f"S{i},c{i},2,,Support never answered,last tuesday {i},App\n" for i in range(6)]
+    bad = write_reviews(tmp_path / "in" / "survey.csv", [GOOD_REVIEWS[0], *bad_rows])
+    good = write_reviews(tmp_path / "in2" / "reviews.csv", GOOD_REVIEWS)
+    config = write_config([review_source(bad, "survey"), review_source(good, "fine")])
+
+    result = ingest(str(config))
+
+    [warning] = run_warnings({"ingest": result}, load_settings(config))
+    assert warning.startswith(
+        f"source 'survey': 6 of the 7 records read this run were quarantined, 6 of them as "
+        f"bad_date (e.g. {bad} line 3: "
+    )
+    assert warning.endswith("(each is a row of the table `rejected`, `hasslemap sql --live`)")
+    # Fixed, the file is read again and the warning goes.
+    write_reviews(bad, GOOD_REVIEWS)
+    assert run_warnings({"ingest": ingest(str(config))}, load_settings(config)) == []
+
+
 def test_a_file_is_named_by_its_path_as_written_not_url_encoded(tmp_path, write_config):
     folder = tmp_path / "Rückmeldungen Q3"
     path = write_reviews(folder / "my reviews 50%+.csv", [*GOOD_REVIEWS, "R9,c9,9,,Bad stars\n"])
