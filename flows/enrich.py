@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, fields
 from pathlib import Path
@@ -39,7 +40,7 @@ from flows import progress
 from flows.enrich_models import Models, StoredEmbedder, embedding_model_id, pain_model_settings
 from flows.executor import EnrichExecutor, LocalExecutor, partitions
 from flows.scale import DaskExecutor, dask_task_runner
-from nlp.enrich import enrich_version, unsupported_count
+from nlp.enrich import enrich_version, unsupported_languages
 from nlp.normalize_rules import find_boilerplate
 from nlp.severity import source_signal
 from nlp.tag import TAGGER_CODE_VERSION, PrototypeTagger, Tag
@@ -93,10 +94,11 @@ def split_comments(
     logger = get_run_logger()
     started = time.perf_counter()
     pending = store.pending_comments(conn, enrich_version(settings, taxonomy))
-    counts = {"comments_enriched": 0, "units_written": 0, "unsupported_language": 0}
+    counts: dict[str, Any] = {"comments_enriched": 0, "units_written": 0}
+    languages: Counter[str] = Counter()
     if not pending:
         logger.info("split_comments: nothing new to enrich")
-        return counts
+        return {**counts, "unsupported_language": 0, "unsupported_languages": {}}
     parts = partitions(pending, executor.split_batch)
     if plan := executor.plan(len(pending), len(parts)):
         logger.info("split_comments: %s", plan)
@@ -108,12 +110,15 @@ def split_comments(
         store.replace_units(conn, enrichments, units)
         counts["comments_enriched"] += len(part)
         counts["units_written"] += len(units)
-        counts["unsupported_language"] += unsupported_count(enrichments)
+        languages.update(unsupported_languages(enrichments))
         sink.advance("enrich:split", len(part))
         logger.info(
             "split_comments: %d/%d comments enriched", counts["comments_enriched"], len(pending)
         )
     sink.finish("enrich:split")
+    counts["unsupported_language"] = languages.total()
+    # The commonest first: the summary names them, so "en-GB" read as foreign would show.
+    counts["unsupported_languages"] = dict(languages.most_common())
     counts["split_seconds"] = round(time.perf_counter() - started, 2)
     return counts
 

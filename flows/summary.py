@@ -14,12 +14,22 @@ from config.taxonomy import Taxonomy
 _EVERY_REASON = 'hasslemap sql "select source, file, line, reason from rejected"'
 
 
+# The unsupported languages the enrich line names, commonest first.
+_LANGUAGES_SHOWN = 5
+
+
 def enrich_line(enrich: Mapping[str, Any]) -> str:
-    """One line of the enrich stage's counts."""
+    """One line of the enrich stage's counts, naming the commonest unsupported languages."""
+    languages = list((enrich.get("unsupported_languages") or {}).items())
+    named = ", ".join(f"{code} {count:,}" for code, count in languages[:_LANGUAGES_SHOWN])
+    if len(languages) > _LANGUAGES_SHOWN:
+        named += ", …"
     return (
         f"enrich: {enrich['comments_enriched']:,} comments, {enrich['units_written']:,} sentences, "
         f"{enrich['texts_embedded']:,} texts embedded, {enrich['tags_written']:,} tags "
-        f"({enrich['unsupported_language']:,} comments in an unsupported language)"
+        f"({enrich['unsupported_language']:,} comments in an unsupported language"
+        + (f": {named}" if named else "")
+        + ")"
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,7 +19,7 @@ from typing import Any, Protocol
 from config import Settings
 from config.taxonomy import Taxonomy
 from nlp.embed import text_hash
-from nlp.language import detect_language
+from nlp.language import detect_language, primary_language
 from nlp.normalize import Rules, normalise
 from nlp.rows import PendingComment, unit_id_of
 from nlp.severity import score_severity
@@ -183,7 +184,7 @@ def compute_units(
     )
     for comment, norm, sentences in zip(comments, normalised, sentences_per_comment, strict=True):
         if comment.language:
-            language, confidence = comment.language, 1.0
+            language, confidence = primary_language(comment.language), 1.0
         else:
             guess = detect_language(
                 comment.text,
@@ -240,6 +241,6 @@ def compute_units(
     return enrichments, units
 
 
-def unsupported_count(enrichments: Sequence[CommentEnrichment]) -> int:
-    """How many of the comments in ``enrichments`` are in an unsupported language."""
-    return sum(not e.language_supported for e in enrichments)
+def unsupported_languages(enrichments: Sequence[CommentEnrichment]) -> Counter[str]:
+    """How many of the comments in ``enrichments`` are in each unsupported language."""
+    return Counter(e.language for e in enrichments if not e.language_supported)

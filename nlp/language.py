@@ -87,6 +87,15 @@ class LanguageGuess:
     method: str
 
 
+def primary_language(code: str) -> str:
+    """The language of a stated code, without its region or script: ``"en-GB"`` is ``"en"``.
+
+    Sources state languages as BCP 47 tags or locales (``en-GB``, ``en_US``, ``EN``,
+    ``zh-Hant-TW``); the supported languages are ISO 639-1 codes, compared with this.
+    """
+    return re.split(r"[-_]", code.strip(), maxsplit=1)[0].lower()
+
+
 def _is_latin(char: str) -> bool:
     return char < "\u0250"  # Basic Latin up to Latin Extended-B: English and most of Europe
 

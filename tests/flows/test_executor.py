@@ -131,6 +131,26 @@ def test_the_split_gives_the_same_rows_in_order_in_one_or_two_processes():
     assert one == two
 
 
+def test_a_stated_language_with_a_region_is_its_language():
+    # "en-GB" (App Store, Qualtrics) was compared whole with supported_languages [en]: the
+    # comment was kept untagged as foreign.
+    taxonomy = load_taxonomy(resolve_taxonomy_path(Settings()))
+    stated = {"c1": "en-GB", "c2": "EN_us", "c3": "de-DE", "c4": "en"}
+    comments = [
+        PendingComment(cid, "My refund never arrived.", cid, None, None, None, code, "x")
+        for cid, code in stated.items()
+    ]
+    executor = LocalExecutor(Models(Settings()))
+    [(_, (enrichments, _))] = list(executor.split([comments], taxonomy, {}))
+    read = {e.comment_id: (e.language, e.language_supported) for e in enrichments}
+    assert read == {
+        "c1": ("en", True),
+        "c2": ("en", True),
+        "c3": ("de", False),
+        "c4": ("en", True),
+    }
+
+
 @pytest.mark.parametrize("read", ["all", "one"])
 def test_the_split_processes_end_even_under_a_python_sigterm_handler(read):
     """A flow run's process has Python signal handlers, which forked processes inherit: the

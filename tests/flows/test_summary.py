@@ -4,7 +4,7 @@ import re
 
 import yaml
 
-from flows.summary import cluster_line, no_comment_warning, run_warnings
+from flows.summary import cluster_line, enrich_line, no_comment_warning, run_warnings
 
 COUNTS = {"units_in": 8903, "hassles": 35, "hassles_new": 0, "hassles_retired": 0, "coverage": 0.5}
 
@@ -222,3 +222,15 @@ def test_the_top_table_marks_a_child_too_unspecific_to_act_on(tmp_path, monkeypa
     [child_line] = [line for line in lines if "↳ sad" in line]
     [parent_line] = [line for line in lines if "flickers" in line]
     assert "(too unspecific" in child_line and "unspecific" not in parent_line
+
+
+def test_the_enrich_line_names_the_commonest_unsupported_languages():
+    # "210 comments in an unsupported language" hid that they were English stated as "en-GB".
+    counts = {"comments_enriched": 9, "units_written": 12, "texts_embedded": 3, "tags_written": 12}
+    languages = {"de": 80, "fr": 60, "ja": 40, "es": 20, "it": 8, "nl": 2}
+    line = enrich_line({**counts, "unsupported_language": 210, "unsupported_languages": languages})
+    assert line.endswith(
+        "(210 comments in an unsupported language: de 80, fr 60, ja 40, es 20, it 8, …)"
+    )
+    none = enrich_line({**counts, "unsupported_language": 0, "unsupported_languages": {}})
+    assert none.endswith("(0 comments in an unsupported language)")

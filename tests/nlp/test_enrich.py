@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
+
 from config import Settings
 from config.taxonomy import load_taxonomy
-from nlp.enrich import CommentEnrichment, enrich_version, unsupported_count
+from nlp.enrich import CommentEnrichment, enrich_version, unsupported_languages
+from nlp.language import primary_language
 
 TAXONOMY = load_taxonomy()
 
@@ -52,11 +55,20 @@ def test_an_edited_pattern_re_enriches_and_an_edited_example_does_not():
     assert enrich_version(base, with_example) == enrich_version(base, TAXONOMY)
 
 
-def test_unsupported_count_reads_the_flag_by_name():
-    def row(supported: bool) -> CommentEnrichment:
+def test_unsupported_languages_are_counted_by_code_from_the_flag():
+    def row(language: str, supported: bool) -> CommentEnrichment:
         return CommentEnrichment(
-            "c", "h", "v", "xx", 1.0, supported, "t", 0.0, 0.0, "{}", 1, datetime(2026, 1, 1)
+            "c", "h", "v", language, 1.0, supported, "t", 0.0, 0.0, "{}", 1, datetime(2026, 1, 1)
         )
 
-    assert unsupported_count([row(True), row(False), row(False)]) == 2
-    assert unsupported_count([]) == 0
+    rows = [row("en", True), row("de", False), row("fr", False), row("de", False)]
+    assert unsupported_languages(rows) == {"de": 2, "fr": 1}
+    assert unsupported_languages([]) == {}
+
+
+@pytest.mark.parametrize(
+    ("code", "language"),
+    [("en-GB", "en"), ("en_US", "en"), ("EN", "en"), (" zh-Hant-TW", "zh"), ("und", "und")],
+)
+def test_a_stated_language_is_read_without_its_region(code, language):
+    assert primary_language(code) == language

@@ -87,6 +87,33 @@ def test_file_names_stored_url_encoded_are_decoded_where_dlt_landed_them_too(tmp
         assert run_sql(conn, f"SELECT source, file FROM {table} ORDER BY 1") == decoded
 
 
+def test_comments_stated_in_a_regional_language_are_enriched_again(tmp_path, monkeypatch):
+    # They were kept untagged as an unsupported language ("en-gb" is not "en"): the next run
+    # enriches them again, and them only.
+    conn = duckdb.connect(str(tmp_path / "old.duckdb"))
+    _apply_up_to(conn, monkeypatch, "language_region")
+    for comment_id, language in (("a", "en-gb"), ("b", "en_us"), ("c", "en"), ("d", None)):
+        run_sql(
+            conn,
+            "INSERT INTO comments (comment_id, source, channel, external_id, created_at, text, "
+            "content_hash, source_file, source_line, ingested_at, updated_at, language) VALUES "
+            "(?, 's', 'review', ?, now(), 't', 'h', 'f.csv', 2, now(), now(), ?)",
+            [comment_id, comment_id, language],
+        )
+        run_sql(
+            conn,
+            "INSERT INTO comment_enrichment VALUES (?, 'h', 'v1', ?, 1, ?, 't', 0, 0, '{}', 1, "
+            "now())",
+            [comment_id, language or "en", language in ("en", None)],
+        )
+
+    migrate.apply_migrations(conn)
+
+    versions = run_sql(conn, "SELECT comment_id, enrich_version FROM comment_enrichment ORDER BY 1")
+    stale = "stale: language region"
+    assert versions == [("a", stale), ("b", stale), ("c", "v1"), ("d", "v1")]
+
+
 def test_a_migration_of_a_table_dlt_has_not_made_yet_is_recorded_as_applied(tmp_path):
     conn = connect_warehouse(tmp_path / "w.duckdb")
     names = {name for (name,) in run_sql(conn, "SELECT name FROM schema_version")}
