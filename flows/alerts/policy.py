@@ -167,12 +167,26 @@ def choose_alerts(
         pending: (hassle_id, state) pairs due earlier but not delivered, and not stale (the
             dict of :func:`warehouse.alerts.read_pending`, less :func:`stale_pending`).
 
+    Past the cap, tonight's news goes first: an alert due only because an earlier run held
+    it back (a pending ``new``) waits behind every hassle new or rising now, whatever their
+    ranks, so a first run's backlog never delays a hassle that appeared since.
+
     Returns:
         The alerts, sorted by rank; hassles past the cap are left for a later run (while
         they still qualify).
     """
+    candidates = list(candidates)
     due = qualifying_alerts(candidates, sent, settings, pending)
-    return due[: _alert_settings(settings).max_per_run]
+    fresh = {row["hassle_id"] for row in candidates if _due_tonight(row, settings)}
+    news_first = sorted(due, key=lambda a: a.hassle_id not in fresh)  # stable: by rank within
+    chosen = news_first[: _alert_settings(settings).max_per_run]
+    return sorted(chosen, key=lambda a: (a.rank, a.hassle_id))
+
+
+def _due_tonight(row: dict[str, Any], settings: Settings | AlertSettings) -> bool:
+    """Whether the row is news tonight: new now (and emerging) or rising past the threshold."""
+    cfg = _alert_settings(settings)
+    return (row.get("status") == NEW and _emerging(row, cfg)) or _rises_enough(row, cfg)
 
 
 def stale_rising(

@@ -498,6 +498,21 @@ def test_alerts_are_sorted_by_rank_and_capped():
     assert [a.rank for a in alerts] == [1, 2, 3, 4]
 
 
+def test_past_the_cap_tonights_news_goes_before_alerts_held_back_earlier():
+    # A first run's 92 new hassles, 10 a night: a hassle new on night 2 waited until night 5
+    # behind the backlog, announced below it as "[new]" while the views called them active.
+    held = [candidate(f"H-{i:04d}", rank=i, status="active") for i in range(1, 9)]
+    pending = {(row["hassle_id"], "new") for row in held}
+    fresh_new = candidate("H-0116", rank=40, status="new", fresh_share=0.9)
+    rising = candidate("H-0050", rank=30, **RISING)
+    rows = [*held, fresh_new, rising]
+    alerts = choose_alerts(rows, set(), AlertSettings(max_per_run=4), pending)
+    assert [a.hassle_id for a in alerts] == ["H-0001", "H-0002", "H-0050", "H-0116"]
+    # Under the cap, everything due goes out, by rank.
+    alerts = choose_alerts(iter(rows), set(), AlertSettings(max_per_run=20), pending)
+    assert [a.rank for a in alerts] == [*range(1, 9), 30, 40]
+
+
 def test_the_slack_payload_escapes_labels_and_links_the_report():
     rows = [
         candidate(label="Fees <b>hidden</b> & late", **RISING),
