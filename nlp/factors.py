@@ -45,6 +45,8 @@ class Factor:
         description: One line on what it measures.
         detail: The evidence behind one hassle's value, in words, for the report.
         colour: Its colour in the report's charts (a spare colour when ``None``).
+        neutral: The value that says nothing of the hassle (a steady trend's 0.5): an alert
+            names a part as a reason for the rank only above it.
     """
 
     name: str
@@ -54,6 +56,7 @@ class Factor:
     description: str = ""
     detail: Callable[[Evidence], str] | None = None
     colour: str | None = None
+    neutral: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier() or self.name != self.name.lower():
@@ -77,6 +80,7 @@ def factor(
     label: str = "",
     detail: Callable[[Evidence], str] | None = None,
     colour: str | None = None,
+    neutral: float = 0.0,
 ) -> Callable[[Score], Score]:
     """Register the decorated function as the factor of its name (its docstring describes it).
 
@@ -85,6 +89,7 @@ def factor(
         label: How the report names it (default: the name, capitalised).
         detail: The evidence behind a value, in words.
         colour: Its colour in the report's charts.
+        neutral: The value that says nothing of the hassle (:attr:`Factor.neutral`).
 
     Returns:
         A decorator that registers the function and returns it unchanged.
@@ -101,6 +106,7 @@ def factor(
                 description=doc[0] if doc else "",
                 detail=detail,
                 colour=colour,
+                neutral=neutral,
             )
         )
         return score
@@ -271,7 +277,7 @@ def spread(level: Sequence[Evidence]) -> list[float] | None:
     return [share(e.channels_used, e.channels_in_data) for e in level]
 
 
-@factor(weight=0.10, detail=describe_trends, colour="#f28e2b")
+@factor(weight=0.10, detail=describe_trends, colour="#f28e2b", neutral=0.5)
 def trend(level: Sequence[Evidence]) -> list[float]:
     """Whether it is growing: the mean of the 7-day and the 30-day trend's values."""
     return [(trend_part(e.trend_7d) + trend_part(e.trend_30d)) / 2 for e in level]

@@ -50,8 +50,9 @@ def top_parts(row: dict[str, Any], count: int = WHY_PARTS) -> tuple[tuple[str, f
     """A ranked row's ``count`` largest score parts, as (factor label, points of 0-100).
 
     Reads ``parts`` (factor -> value) and ``weights`` (factor -> weight, or its JSON) and
-    loops over the factor registry, so a new factor shows without a change here. Ties keep
-    the registry's order; a row without parts has none.
+    loops over the factor registry, so a new factor shows without a change here. A part at
+    or below its factor's ``neutral`` value (a steady trend) is no reason and is left out.
+    Ties keep the registry's order; a row without parts has none.
     """
     parts = row.get("parts") or {}
     weights = row.get("weights") or {}
@@ -60,7 +61,7 @@ def top_parts(row: dict[str, Any], count: int = WHY_PARTS) -> tuple[tuple[str, f
     points = [
         (f.label, 100 * parts[f.name] * float(weights.get(f.name, 0.0)))
         for f in FACTORS
-        if f.name in parts
+        if f.name in parts and parts[f.name] > f.neutral
     ]
     return tuple(sorted(points, key=lambda p: -p[1])[:count])
 

@@ -627,14 +627,18 @@ def test_a_failing_webhook_fails_alone_and_the_next_run_sends_its_alerts(
 
 
 def test_an_alert_names_its_largest_score_parts_from_the_factor_registry():
-    weights = {"reach": 0.5, "severity": 0.3, "trend": 0.2}
-    parts = {"reach": 0.6, "severity": 0.9, "trend": 0.1}
+    weights = {"reach": 0.5, "severity": 0.2, "spread": 0.1, "trend": 0.2}
+    parts = {"reach": 0.6, "severity": 0.9, "spread": 0.1, "trend": 0.9}
     rows = [candidate(weights=json.dumps(weights), parts=parts, **RISING)]
     [alert] = choose_alerts(rows, set(), SETTINGS)
-    assert alert.why == (("Reach", 30.0), ("Severity", pytest.approx(27.0)), ("Trend", 2.0))
+    assert alert.why == (("Reach", 30.0), ("Severity", pytest.approx(18.0)), ("Trend", 18.0))
     text = slack_payload([alert], None, "r")["blocks"][1]["text"]["text"]
-    assert text.endswith("Why: Reach +30 · Severity +27 · Trend +2")
-    assert "- why: Reach +30 · Severity +27 · Trend +2" in plain_text([alert], None, "r")[1]
+    assert text.endswith("Why: Reach +30 · Severity +18 · Trend +18")
+    assert "- why: Reach +30 · Severity +18 · Trend +18" in plain_text([alert], None, "r")[1]
+    # A steady trend (0.5, its neutral value) is no reason, however many points it carries.
+    steady = candidate(weights=json.dumps(weights), parts={**parts, "trend": 0.5}, **RISING)
+    [alert] = choose_alerts([steady], set(), SETTINGS)
+    assert [label for label, _ in alert.why] == ["Reach", "Severity", "Spread across channels"]
     assert json.loads(json.dumps(alert.facts()))["why"][0] == ["Reach", 30.0]
     # Without parts (as before any ranking stored them) the message is as it was.
     [plain] = choose_alerts([candidate(**RISING)], set(), SETTINGS)
