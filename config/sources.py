@@ -68,7 +68,19 @@ class FieldMapping(StrictModel):
         found += [f"fields.text[{i}]" for i, text in enumerate(self.text) if text == name]
         if self.replies and self.replies.field == name:
             found.append("fields.replies.field")
+        if self.replies and name in (reply_keys := self.reply_keys()):
+            found.append(reply_keys[name])
         return found
+
+    def reply_keys(self) -> dict[str, str]:
+        """The keys read inside each follow-up message, as ``field[].key`` -> their setting."""
+        if self.replies is None:
+            return {}
+        nested = f"{self.replies.field}[]."
+        return {
+            nested + self.replies.body: "fields.replies.body",
+            nested + self.replies.role: "fields.replies.role",
+        }
 
     def referenced(self) -> list[str]:
         """Return every top-level source field this mapping reads."""

@@ -60,11 +60,18 @@ def absent_keys_warning(
         f"{name!r} ({' and '.join(source.fields.settings_reading(name)) or 'mapped'})"
         for name in absent
     )
+    dotted = [name for name in absent if "." in name and "[]." not in name]
+    nested = (
+        f"; a name such as {dotted[0]!r} is read as one key, not a path into nested objects: "
+        "flatten the records first (e.g. jq)"
+        if dotted
+        else ""
+    )
     return (
         f"source {source.name!r}: no record of {file} has the key(s) {said}, so those fields "
         f"are empty for all its records; if the export renamed them, point the setting(s) of "
         f"sources[{source.name}] at the new key(s) (its first record has: "
-        f"{', '.join(map(repr, first_keys)) or 'no key'})"
+        f"{', '.join(map(repr, first_keys)) or 'no key'}){nested}"
     )
 
 

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from config import SourceConfig
+from config.sources import FieldMapping
 from flows.sources.amounts import parse_amount
 from flows.sources.timestamps import parse_timestamp_or_overflow
 from nlp.clean import clean_text, join_parts, remove_invisible
@@ -252,6 +253,21 @@ def _customer_replies(record: dict[str, Any], source: SourceConfig) -> list[str]
         if role in roles:
             texts.append(_as_text(item.get(replies.body)))
     return texts
+
+
+def reply_keys_seen(record: dict[str, Any], fields: FieldMapping) -> set[str] | None:
+    """The keys of ``fields.reply_keys()`` the record's follow-up messages hold.
+
+    None when it holds no follow-up message (nothing to tell of their keys).
+    """
+    if fields.replies is None:
+        return None
+    value = record.get(fields.replies.field)
+    items = [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+    if not items:
+        return None
+    nested = f"{fields.replies.field}[]."
+    return {name for name in fields.reply_keys() if any(name[len(nested) :] in i for i in items)}
 
 
 def _hash_row(*parts: Any) -> str:

@@ -21,7 +21,14 @@ from dlt.extract.items import DataItemWithMeta
 from config import IngestSettings, SourceConfig
 from flows.sources.base import ReadStats, SourceItem, SourceType, open_source
 from flows.sources.readers import FileProblem, RawItem
-from flows.sources.records import DateRange, Problem, normalise_record, readable_id, shown
+from flows.sources.records import (
+    DateRange,
+    Problem,
+    normalise_record,
+    readable_id,
+    reply_keys_seen,
+    shown,
+)
 from flows.sources.timestamps import date_order_of
 from warehouse.core import rows_to_table
 
@@ -173,6 +180,7 @@ def _read_one_item(
     last_line = 0
     mapped = source.fields.referenced()
     keys_found: set[str] = set()
+    replies_seen = False  # whether any record held a follow-up message, to tell of its keys
     first_keys: list[str] | None = None  # the first record's, to show beside what it lacks
 
     def reject(line: int, external_id: str | None, problem: Problem, raw: str) -> None:
@@ -201,6 +209,9 @@ def _read_one_item(
             if isinstance(raw_item.record, dict):
                 first_keys = list(raw_item.record) if first_keys is None else first_keys
                 keys_found.update(name for name in mapped if name in raw_item.record)
+                if (in_replies := reply_keys_seen(raw_item.record, source.fields)) is not None:
+                    replies_seen = True
+                    keys_found.update(in_replies)
             try:
                 raw_text = raw_text or _dump(raw_item.record)
                 if raw_item.problem is not None:
@@ -237,7 +248,8 @@ def _read_one_item(
                 yield _as_rejected(rejected.flush())
         # A JSON record may leave out a key another one has, but one that no record of the
         # file has is likelier a renamed export key: it is reported, not quarantined.
-        absent = [name for name in dict.fromkeys(mapped) if name not in keys_found]
+        expected = [*mapped, *(source.fields.reply_keys() if replies_seen else ())]
+        absent = [name for name in dict.fromkeys(expected) if name not in keys_found]
         if first_keys is not None and absent:
             stats.keys_absent[file_name] = (absent, first_keys[:_SHOWN_KEYS])
     except FileProblem as problem:

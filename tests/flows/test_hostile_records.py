@@ -20,7 +20,7 @@ import pytest
 from conftest import review_source, ticket_source, write_jsonl
 
 from config import load_settings
-from flows.ingest import ingest
+from flows.ingest import absent_keys_warning, ingest
 from flows.nightly import nightly
 from flows.summary import run_warnings
 
@@ -412,6 +412,47 @@ def test_a_key_no_record_of_a_jsonl_file_has_is_named_and_its_records_still_load
     assert "source 'tickets'" in warning and "t.jsonl" in warning
     assert "'requester_id' (fields.customer_id)" in warning
     assert "'requester'" in warning and "sources[tickets]" in warning
+
+
+def test_a_reply_key_no_follow_up_of_a_file_has_is_named(tmp_path, write_config):
+    # Zendesk's own comments carry author_id and public, not a role: every follow-up, the
+    # customer's own among them, was dropped, and the file read "3 usable, 0 quarantined".
+    records = [
+        ticket(f"T{i}", comments=[{"author_id": 7, "public": True, "body": "Still broken"}])
+        for i in range(1, 4)
+    ]
+    records.append(ticket("T4"))  # no follow-up: says nothing of their keys
+    path = write_jsonl(tmp_path / "in" / "t.jsonl", records)
+    config = write_config([ticket_source(path)])
+
+    result = run_ingest(config)
+
+    assert set(loaded(tmp_path)) == {"T1", "T2", "T3", "T4"}
+    [(_, (absent, _))] = result["sources"]["tickets"]["keys_absent"].items()
+    assert [name for name in absent if name.startswith("comments")] == ["comments[].author_role"]
+    [warning] = run_warnings({"ingest": result}, load_settings(str(config)))
+    assert "'comments[].author_role' (fields.replies.role)" in warning
+    # With the role there nothing is said of it, nor by a file with no follow-up at all.
+    for fine in ([ticket("T5", comments=[{"author_role": "agent", "body": "Ok"}])], [ticket("T6")]):
+        write_jsonl(path, fine)
+        [(absent, _)] = run_ingest(config)["sources"]["tickets"]["keys_absent"].values()
+        assert absent == ["product", "customer_value"]  # not in these records either
+
+
+def test_a_dotted_key_is_said_to_be_no_path_into_nested_objects(tmp_path, write_config):
+    # Intercom nests the body ("source": {"body": ...}): "source.body" read nothing, and the
+    # warning said only "if the export renamed them".
+    source = ticket_source(tmp_path / "in" / "t.jsonl")
+    source["fields"] = {**source["fields"], "text": ["subject", "source.body"]}
+    config = write_config([source])
+    warning = absent_keys_warning(
+        load_settings(str(config)).sources[0], "t.jsonl", ["source.body"], ["subject", "source"]
+    )
+    assert "'source.body' (fields.text[1])" in warning
+    assert warning.endswith(
+        "; a name such as 'source.body' is read as one key, not a path into nested objects: "
+        "flatten the records first (e.g. jq)"
+    )
 
 
 def test_a_nested_object_in_a_text_field_is_stored_as_json(tmp_path, write_config):
