@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     Field,
@@ -151,7 +152,28 @@ class SourceConfig(StrictModel):
         default=None, description="Fixed score kind when the records carry no score_kind field."
     )
     day_first: bool = Field(default=False, description="Read 03/04/2026 as 3 April.")
+    timezone: str | None = Field(
+        default=None,
+        description=(
+            "IANA time zone of the dates written without an offset (a survey tool's account "
+            "zone, e.g. America/Denver); none: UTC. Dates with an offset or Z keep theirs."
+        ),
+    )
     normalise: NormaliseSettings = NormaliseSettings()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}: use an IANA name such as 'Europe/Berlin' or "
+                "'America/Denver', or leave it out for UTC"
+            ) from None
+        return value
 
     @field_validator("name")
     @classmethod
@@ -182,8 +204,9 @@ class SourceConfig(StrictModel):
     def fingerprint(self) -> str:
         """Return a short hash of everything that changes how this source's records are read."""
         # Normalisation changes what enrich splits, not what ingest reads (enrich_version); the
-        # type is implied by the other fields (and leaving it out kept the files' hashes).
-        exclude = {"normalise", "type"}
+        # type is implied by the other fields (and leaving it out kept the files' hashes), and
+        # an unset timezone is left out for the same reason.
+        exclude = {"normalise", "type"} | ({"timezone"} if self.timezone is None else set())
         payload = json.dumps(self.model_dump(mode="json", exclude=exclude), sort_keys=True)
         return hashlib.sha1(payload.encode()).hexdigest()[:12]
 

@@ -8,8 +8,9 @@ import json
 import math
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from config import SourceConfig
 from config.sources import FieldMapping
@@ -189,11 +190,16 @@ def _checked_id(value: Any, field: str, flags: list[str], problems: list[Problem
 
 
 def _checked_date(
-    raw: Any, field: str, day_first: bool, dates: DateRange, problems: list[Problem]
+    raw: Any,
+    field: str,
+    day_first: bool,
+    dates: DateRange,
+    problems: list[Problem],
+    zone: tzinfo | None = None,
 ) -> datetime | None:
     """Read the record's date; a missing, unreadable or implausible one is a fatal problem."""
     try:
-        created_at = parse_timestamp_or_overflow(raw, day_first)
+        created_at = parse_timestamp_or_overflow(raw, day_first, zone)
     except OverflowError:
         problems.append(
             Problem(
@@ -327,7 +333,12 @@ def normalise_record(
         record.get(fields.external_id), fields.external_id, id_flags, problems
     )
     created_at = _checked_date(
-        record.get(fields.created_at), fields.created_at, source.day_first, dates, problems
+        record.get(fields.created_at),
+        fields.created_at,
+        source.day_first,
+        dates,
+        problems,
+        ZoneInfo(source.timezone) if source.timezone else None,
     )
 
     parts = [_as_text(record.get(name)) for name in fields.text]

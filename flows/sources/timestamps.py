@@ -5,7 +5,7 @@ from __future__ import annotations
 import email.utils
 import math
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 # Survey tools write 12-hour clocks ("11/03/2026 2:05:11 PM", SurveyMonkey; "Nov 3, 2026
@@ -74,22 +74,27 @@ def _is_day(year: int, *, month: int, day: int) -> bool:
     return True
 
 
-def parse_timestamp(value: Any, *, day_first: bool = False) -> datetime | None:
+def parse_timestamp(
+    value: Any, *, day_first: bool = False, zone: tzinfo | None = None
+) -> datetime | None:
     """Parse a source timestamp to naive UTC; return None when it can't be read.
 
     Accepts datetimes, dates, epoch seconds or milliseconds, Excel serial days, ISO 8601 (with
     ``Z``, an offset, or `` UTC``), RFC 2822 (``Wed, 04 Mar 2026 14:05:00 GMT``), and common
-    numeric and written formats. Naive values are taken as UTC. A time whose offset
+    numeric and written formats. Naive values are taken as local time in ``zone`` (the
+    source's ``timezone``), or as UTC without one; epoch numbers are UTC. A time whose offset
     carries it past year 9999 or before year 1 in UTC (``9999-12-31T23:59:59-05:00``) has no
     UTC value and also gives None.
     """
     try:
-        return parse_timestamp_or_overflow(value, day_first)
+        return parse_timestamp_or_overflow(value, day_first, zone)
     except OverflowError:
         return None
 
 
-def parse_timestamp_or_overflow(value: Any, day_first: bool) -> datetime | None:
+def parse_timestamp_or_overflow(
+    value: Any, day_first: bool, zone: tzinfo | None = None
+) -> datetime | None:
     """:func:`parse_timestamp`, raising OverflowError for a time that has no UTC value."""
     if value is None:
         return None
@@ -100,13 +105,14 @@ def parse_timestamp_or_overflow(value: Any, day_first: bool) -> datetime | None:
     elif isinstance(value, int | float) and not isinstance(value, bool):
         if not math.isfinite(value):
             return None
-        if 0 < value < _EXCEL_DAYS_MAX:
-            return _EXCEL_EPOCH + timedelta(days=value)
-        seconds = value / 1000 if abs(value) >= _EPOCH_MS else value
-        try:
-            return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
-        except (OverflowError, OSError, ValueError):
-            return None
+        if 0 < value < _EXCEL_DAYS_MAX:  # a spreadsheet's day: local, as the text forms
+            parsed = _EXCEL_EPOCH + timedelta(days=value)
+        else:
+            seconds = value / 1000 if abs(value) >= _EPOCH_MS else value
+            try:
+                return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
+            except (OverflowError, OSError, ValueError):
+                return None
     else:
         text = str(value).strip()
         if not text:
@@ -114,6 +120,8 @@ def parse_timestamp_or_overflow(value: Any, day_first: bool) -> datetime | None:
         parsed = _parse_text_timestamp(text, day_first)
         if parsed is None:
             return None
+    if parsed.tzinfo is None and zone is not None:
+        parsed = parsed.replace(tzinfo=zone)
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(UTC).replace(tzinfo=None)
     return parsed
@@ -130,7 +138,11 @@ def _parse_text_timestamp(text: str, day_first: bool) -> datetime | None:
         except ValueError:
             pass
     if _NUMBER.fullmatch(text):
-        return parse_timestamp_or_overflow(int(text) if text.isdigit() else float(text), False)
+        number = int(text) if text.isdigit() else float(text)
+        parsed = parse_timestamp_or_overflow(number, False)
+        # An epoch is UTC; a spreadsheet's day is local, as the written forms are.
+        excel = 0 < number < _EXCEL_DAYS_MAX
+        return parsed if parsed is None or excel else parsed.replace(tzinfo=UTC)
     for fmt in (*(_DAY_FIRST if day_first else _MONTH_FIRST), *_UNAMBIGUOUS):
         try:
             return datetime.strptime(text, fmt)

@@ -312,6 +312,20 @@ def test_normalisation_settings_do_not_change_how_files_are_read(tmp_path):
     assert a.fingerprint() == b.fingerprint()
 
 
+def test_a_sources_time_zone_is_checked_and_read_again_only_when_set(tmp_path):
+    # Unset, it leaves every source's fingerprint as it was (no file is read again on upgrade).
+    plain, zoned, wrong = tmp_path / "a.yaml", tmp_path / "b.yaml", tmp_path / "c.yaml"
+    plain.write_text(TWEETS_SOURCE)
+    zoned.write_text(TWEETS_SOURCE + "    timezone: America/Denver\n")
+    [a] = load_settings(plain, environ={}).sources
+    [b] = load_settings(zoned, environ={}).sources
+    assert a.fingerprint() == "ed525f0d985e"  # the hash before the setting existed
+    assert b.fingerprint() != a.fingerprint()
+    wrong.write_text(TWEETS_SOURCE + "    timezone: Mountain Time\n")
+    with pytest.raises(ConfigError, match="unknown time zone 'Mountain Time': use an IANA name"):
+        load_settings(wrong, environ={})
+
+
 def test_a_sections_check_names_the_file_and_the_variables_that_set_its_keys(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text("cluster: {min_parents: 40}\n")

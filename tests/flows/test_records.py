@@ -1,4 +1,5 @@
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import REVIEW_FIELDS, SURVEY_FIELDS
@@ -64,6 +65,24 @@ def test_day_first_sources_read_ambiguous_dates_day_first():
 def test_a_twelve_hour_clock_is_read(value, day_first, expected):
     # Survey tools export "2:05:11 PM"; every such record was quarantined as bad_date.
     assert parse_timestamp(value, day_first=day_first) == expected
+
+
+def test_a_naive_time_is_read_in_the_sources_zone_and_an_explicit_one_keeps_its_own():
+    denver = ZoneInfo("America/Denver")
+    # 23:55 in Denver on 3 November is 06:55 UTC on the 4th (MST, UTC-7).
+    assert parse_timestamp("2026-11-03 23:55:00", zone=denver) == datetime(2026, 11, 4, 6, 55)
+    assert parse_timestamp("11/03/2026 11:55 PM", zone=denver) == datetime(2026, 11, 4, 6, 55)
+    assert parse_timestamp("2026-07-01 12:00", zone=denver) == datetime(2026, 7, 1, 18)  # MDT
+    assert parse_timestamp("2026-11-03T23:55:00Z", zone=denver) == datetime(2026, 11, 3, 23, 55)
+    assert parse_timestamp(1789374660, zone=denver) == datetime(2026, 9, 14, 8, 31)  # epoch: UTC
+    assert parse_timestamp("1789374660", zone=denver) == datetime(2026, 9, 14, 8, 31)
+    assert parse_timestamp("46279", zone=denver) == datetime(2026, 9, 14, 6)  # a local day
+    # A record of a source with a timezone lands on the UTC day it was written.
+    zoned = REVIEWS.model_copy(update={"timezone": "America/Denver"})
+    row, _ = normalise_record(
+        review(date="2026-11-03 23:55:00"), zoned, max_text_chars=100, dates=DATES
+    )
+    assert row.created_at == datetime(2026, 11, 4, 6, 55)
 
 
 def review(**overrides):
