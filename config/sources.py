@@ -227,6 +227,16 @@ class FilesSourceConfig(SourceConfig):
         default="auto", description="auto: gzip when the file starts with gzip's magic bytes."
     )
 
+    @field_validator("format", mode="before")
+    @classmethod
+    def _no_workbook(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().lower() in ("xlsx", "xls", "excel"):
+            raise ValueError(
+                f"{value!r} is not read: save the sheet as \"CSV UTF-8\" and use format: csv "
+                "(formats: csv, jsonl, parquet)"
+            )
+        return value
+
     @field_validator("path")
     @classmethod
     def _expand_home_in_glob(cls, value: str) -> str:

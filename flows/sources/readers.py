@@ -184,6 +184,9 @@ def _choose_delimiter(first_line: str, required: list[str]) -> str:
     return ","
 
 
+_ZIP_MAGIC = b"PK\x03\x04"  # a zip archive's first bytes: .xlsx, .docx, .zip
+
+
 def _refuse_wide_encoding(nuls: int, length: int, where: str) -> None:
     """Raise ``wrong_encoding`` when a first line is mostly NUL bytes (every other one: UTF-16)."""
     if nuls > length // 4:
@@ -217,6 +220,12 @@ def iter_csv(
         FileProblem: When the header is missing or lacks a required column.
     """
     head = stream.read(ENCODING_SAMPLE_BYTES)
+    if head.startswith(_ZIP_MAGIC):
+        raise FileProblem(
+            "not_csv",
+            "the file is a zip archive, such as an Excel workbook (.xlsx), not CSV: save the "
+            'sheet as "CSV UTF-8", or export CSV from the tool',
+        )
     text = io.TextIOWrapper(
         io.BufferedReader(Prefixed(head, stream), buffer_size=ENCODING_SAMPLE_BYTES),
         encoding=csv_encoding(head),

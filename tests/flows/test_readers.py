@@ -1,5 +1,6 @@
 import gzip
 import io
+import zipfile
 from datetime import UTC, datetime
 
 import pyarrow as pa
@@ -322,6 +323,19 @@ def test_a_mapped_column_named_twice_in_the_header_is_a_file_problem():
     # A copy of a column the mapping does not read is no problem.
     items = read_csv(b"id,title,body,date,note,note\n1,t,b,2026-01-01,x,y\n")
     assert items[0].record["body"] == "b" and items[0].problem is None
+
+
+def test_an_excel_workbook_given_as_csv_is_named_as_such_with_what_to_do(tmp_path):
+    # Quarantined before with the zip's bytes as its reason ("'PK\x03\x04…' missing").
+    workbook = tmp_path / "survey.xlsx"
+    with zipfile.ZipFile(workbook, "w") as z:
+        z.writestr("xl/workbook.xml", "<workbook/>")
+    with pytest.raises(FileProblem) as err:
+        read_csv(workbook.read_bytes())
+    assert err.value.code == "not_csv" and 'save the sheet as "CSV UTF-8"' in err.value.reason
+    # And a source set to read it as a workbook is refused when the config is read.
+    with pytest.raises(ValueError, match='save the sheet as "CSV UTF-8" and use format: csv'):
+        FilesSourceConfig.model_validate({**files_source(workbook).model_dump(), "format": "xlsx"})
 
 
 def test_a_utf16_csv_is_named_as_such_not_as_missing_columns():
