@@ -232,7 +232,7 @@ class FilesSourceConfig(SourceConfig):
     def _no_workbook(cls, value: Any) -> Any:
         if isinstance(value, str) and value.strip().lower() in ("xlsx", "xls", "excel"):
             raise ValueError(
-                f"{value!r} is not read: save the sheet as \"CSV UTF-8\" and use format: csv "
+                f'{value!r} is not read: save the sheet as "CSV UTF-8" and use format: csv '
                 "(formats: csv, jsonl, parquet)"
             )
         return value

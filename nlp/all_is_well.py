@@ -66,7 +66,10 @@ _FIX_REPORTED = re.compile(
     r"|\b(?:it|that|this|issue|problem|everything)(?:'s|\s+is|\s+was|\s+has\s+been|\s+got)"
     r"\s+(?:now\s+|all\s+)?(?:fixed|sorted|solved|resolved|working)\b"
     r"|\b(?:it|that|this|everything)\s+(?:(?:actually|really|just)\s+)?(?:works|worked)\s*"
-    r"(?:now|fine|perfectly|great)?\s*(?:[!.,]|$)",
+    r"(?:now|fine|perfectly|great)?\s*(?:[!.,]|$)"
+    # A fix the customer had made ("support were able to get the issue resolved", "got it
+    # sorted in one call"): "got" and "able to get" say it happened; a bare "get" is a wish.
+    r"|\b(?:got|able to (?:get|have))\s+(?:[\w'-]+\s+){0,3}?(?:fixed|sorted|solved|resolved)\b",
     re.IGNORECASE,
 )
 # What turns a reported fix back into a hassle, besides a contrast (_CONTRAST): a negation, a

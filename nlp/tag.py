@@ -52,7 +52,7 @@ class Tag:
     method: str
 
 
-TAGGER_CODE_VERSION = "tagger-v12"
+TAGGER_CODE_VERSION = "tagger-v13"
 """Bumped when the tagger's code changes what it decides; recorded with every tag (v2: pain
 scores weighed by the writer's rating; v3: an unrated comment's by its channel's prior; v4:
 a denied letdown, "never been disappointed", is no pain point; "unless" is a contrast; v5:
@@ -61,7 +61,8 @@ denied letdown misspelt, "never been disapointed"; v7: the idioms narrowed; "eve
 contrast; v8: "no fuss", "worth every penny"; v9: those narrowed: not "made no fuss", "used
 to be worth every penny"; v10: a turned "worth every penny" no longer hides another denied
 letdown in its sentence; v11: a process praised as easy, "returning it was easy", and "it
-actually worked"; v12: a sentence that only gives contact details, "call me on 555-1234")."""
+actually worked"; v12: a sentence that only gives contact details, "call me on 555-1234"; v13:
+a fix the customer had made, "got it sorted", "were able to get the issue resolved")."""
 
 
 def _topk_mean(similarities: np.ndarray, k: int) -> np.ndarray:

@@ -98,6 +98,8 @@ def test_a_sentence_with_a_problem_is_not_taken_for_a_denial(text):
         "the issue is resolved, thank you",
         "it's fixed now, cheers",
         "I bought the plugs to cut my energy bill and it actually worked.",
+        "Your support staff were able to get the issue resolved.",
+        "@SpotifyCares got it sorted, thanks",
     ],
 )
 def test_a_sentence_reporting_a_fix_is_recognised(text):
@@ -127,6 +129,11 @@ def test_a_sentence_reporting_a_fix_is_recognised(text):
         "I'd like this resolved this week.",
         "please get it sorted asap",
         "I need this fixed before Friday",
+        "I've been trying to get it fixed for weeks",
+        "I never got it fixed",
+        "got it fixed after three calls",
+        "Nobody was able to get the issue resolved.",
+        "I wasn't able to get it resolved",
     ],
 )
 def test_a_sentence_with_a_hassle_is_not_taken_for_a_fix(text):
