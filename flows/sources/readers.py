@@ -177,11 +177,13 @@ def _fields(line: str, delimiter: str) -> list[str]:
 
 
 def _choose_delimiter(first_line: str, required: list[str]) -> str:
-    """The candidate delimiter under which the header has every required column, else ','."""
-    for delimiter in CANDIDATE_DELIMITERS:
-        if set(required) <= set(_fields(first_line, delimiter)):
-            return delimiter
-    return ","
+    """The candidate delimiter under which the header has the most required columns.
+
+    Ties go to the earlier candidate (',' first). A header missing one mapped column is then
+    still split right, and the problem names that column, not all of them.
+    """
+    wanted = set(required)
+    return max(CANDIDATE_DELIMITERS, key=lambda d: len(wanted & set(_fields(first_line, d))))
 
 
 _ZIP_MAGIC = b"PK\x03\x04"  # a zip archive's first bytes: .xlsx, .docx, .zip

@@ -192,6 +192,19 @@ def test_a_header_in_another_delimiter_names_the_setting_to_change(delimiter, na
     assert item.record == {"id": "1", "title": "t", "body": "b", "date": "2026-01-01"}
 
 
+def test_auto_splits_a_header_that_lacks_one_mapped_column_and_names_that_column_only():
+    # A semicolon file mapped to a "csat" column it does not have: auto fell back to ','
+    # and the problem said every mapped column was missing, the header one name.
+    data = "id;date;body;nps\n1;2026-01-01;slow;3\n"
+    with pytest.raises(FileProblem) as err:
+        list(iter_csv(io.BytesIO(data.encode()), delimiter="auto", required=["id", "csat"]))
+    assert err.value.code == "missing_columns"
+    assert err.value.reason == (
+        "header lacks column(s) 'csat' named in the source's fields mapping; it has 'id', "
+        "'date', 'body', 'nps'"
+    )
+
+
 def test_a_missing_column_message_redacts_and_caps_what_the_header_holds():
     # A file without a header: its first record is taken for one, and may hold PII.
     data = b"1,bob@example.com,call 202-555-0143," + b"x" * 500 + b"\n"
