@@ -45,6 +45,26 @@ def test_a_bad_schedule_fails_before_any_work(write_config, schedule, key):
 
 
 @pytest.mark.usefixtures("prefect_server")
+def test_the_servers_scheduler_makes_the_nightly_deployments_runs():
+    """The scheduler's own step: on SQLAlchemy 2.1 it failed every minute, and `serve` then
+    never ran a night (the test server runs no scheduler service, so the step is asked for)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+    from prefect.schedules import Cron
+
+    deployment_id = nightly.to_deployment(
+        name="scheduler-test", schedules=[Cron("* * * * *", timezone="UTC")]
+    ).apply()
+    with get_client(sync_client=True) as client:
+        answer = client._client.post(f"/deployments/{deployment_id}/schedule", json={"max_runs": 3})
+        runs = client.read_flow_runs(
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id]))
+        )
+    assert answer.status_code == 200
+    assert len(runs) == 3 and {run.state.name for run in runs} == {"Scheduled"}
+
+
+@pytest.mark.usefixtures("prefect_server")
 def test_serve_registers_the_deployment_and_a_manual_run_completes(
     nightly_demo, demo_dir, tmp_path
 ):
