@@ -43,6 +43,7 @@ from flows.alerts.policy import (
     RISING,
     Alert,
     choose_alerts,
+    news_first,
     qualifying_alerts,
     regrouped_new_hassles,
     stale_pending,
@@ -142,7 +143,7 @@ def send_alerts(
         pending.pop((hassle_id, RISING), None)
     # max_per_run caps what one run announces, however often it is called (a retry, a rerun).
     announced = {hassle_id for (hassle_id, _), sent_run in sent.items() if sent_run == run_id}
-    due = qualifying_alerts(candidates, sent, settings, pending)
+    due = news_first(qualifying_alerts(candidates, sent, settings, pending), candidates, settings)
     regrouped = regrouped_new_hassles(candidates, settings) if cfg.on_new else []
     if regrouped:
         logger.info(
@@ -154,6 +155,7 @@ def send_alerts(
         )
     alerts = due[: max(0, cfg.max_per_run - len(announced))]
     held = due[len(alerts) :]
+    alerts.sort(key=lambda a: (a.rank, a.hassle_id))  # sent best rank first
     if held:
         # Kept for the next run: by then a new hassle is no longer "new" and would be lost.
         store.record_pending(

@@ -177,11 +177,20 @@ def choose_alerts(
         they still qualify).
     """
     candidates = list(candidates)
-    due = qualifying_alerts(candidates, sent, settings, pending)
-    fresh = {row["hassle_id"] for row in candidates if _due_tonight(row, settings)}
-    news_first = sorted(due, key=lambda a: a.hassle_id not in fresh)  # stable: by rank within
-    chosen = news_first[: _alert_settings(settings).max_per_run]
+    due = news_first(qualifying_alerts(candidates, sent, settings, pending), candidates, settings)
+    chosen = due[: _alert_settings(settings).max_per_run]
     return sorted(chosen, key=lambda a: (a.rank, a.hassle_id))
+
+
+def news_first(
+    due: Sequence[Alert], candidates: Iterable[dict[str, Any]], settings: Settings | AlertSettings
+) -> list[Alert]:
+    """``due`` with tonight's news first (new and emerging, or rising), each part by rank.
+
+    What a cap takes from the front, an alert an earlier run held back waits behind.
+    """
+    fresh = {row["hassle_id"] for row in candidates if _due_tonight(row, settings)}
+    return sorted(due, key=lambda a: a.hassle_id not in fresh)  # stable: by rank within
 
 
 def _due_tonight(row: dict[str, Any], settings: Settings | AlertSettings) -> bool:

@@ -247,6 +247,30 @@ def test_held_alerts_are_no_delivery_attempt_and_are_dropped_with_a_reason_once_
     assert f"{held_new + 1} pending alert(s) dropped unsent" in line and "H-9999" in line
 
 
+def test_the_run_sends_tonights_news_before_alerts_an_earlier_run_held_back(
+    workspace, webhook, tmp_path
+):
+    # The flow caps what it sends itself: the news goes first there too, not only in
+    # choose_alerts. All but the lowest-ranked due hassle were announced-to-be by an earlier
+    # run (pending, and active now); that one is new tonight.
+    settings, conn, run_id = workspace
+    due = [hassle_id for _, hassle_id, *_ in due_hassles(conn, run_id)]
+    assert len(due) >= 3
+    *held, fresh = due
+    run_sql(conn, "UPDATE hassles SET status = 'active' WHERE hassle_id <> ?", [fresh])
+    store.record_pending(
+        conn, [(h, "new") for h in held], "earlier", datetime(2026, 1, 1), "held", attempted=False
+    )
+    capped = settings.model_copy(
+        update={"alerts": settings.alerts.model_copy(update={"max_per_run": 2})}
+    )
+
+    result = run_send_alerts(conn, capped, run_id, str(tmp_path / "r.html"))
+
+    assert result["alerts_sent"] == 2
+    assert {h for h, *_ in sent_rows(conn)} == {held[0], fresh}
+
+
 def test_a_failing_webhook_raises_and_records_nothing(workspace, webhook, tmp_path):
     settings, conn, run_id = workspace
     webhook.status = 500
