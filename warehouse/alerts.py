@@ -48,12 +48,15 @@ CANDIDATE_COLUMNS = (
     "fresh_share",
     "weights",
     "parts",
+    "seen_before_window",
 )
 SENT_COLUMNS = ("hassle_id", "state", "run_id", "sent_at", "channel", "payload")
 _KEYS_IN = "(hassle_id, state) IN (SELECT (unnest(?::VARCHAR[]), unnest(?::VARCHAR[])))"
 
 
-def read_alert_candidates(conn: duckdb.DuckDBPyConnection, run_id: str) -> list[dict[str, Any]]:
+def read_alert_candidates(
+    conn: duckdb.DuckDBPyConnection, run_id: str, short_days: int = 7
+) -> list[dict[str, Any]]:
     """The ranking of ``run_id``'s specific hassles, best first, each with its current status.
 
     Alerts are about specific hassles (children): parent hassles (``level = 'parent'``) are
@@ -62,6 +65,7 @@ def read_alert_candidates(conn: duckdb.DuckDBPyConnection, run_id: str) -> list[
     Args:
         conn: The warehouse.
         run_id: The run whose ``hassle_rankings`` rows to read.
+        short_days: Days in the 7-day trend's window (``rank.trend_short_days``).
 
     Returns:
         One dict per ranked hassle, keyed by :data:`CANDIDATE_COLUMNS` (``status`` is
@@ -73,6 +77,9 @@ def read_alert_candidates(conn: duckdb.DuckDBPyConnection, run_id: str) -> list[
         clusterings, or for a hassle absent from the latest one. It always compares the
         latest two clusterings, which is what the run being alerted on used. ``weights`` (JSON)
         and ``parts`` (factor -> value) are the hassle's score parts in that ranking.
+        ``seen_before_window``: a run found the hassle at least ``short_days`` (the 7-day
+        trend's window, ``rank.trend_short_days``) before this ranking, so a burst in that
+        window is its return, not its first appearance.
     """
     rows = run_sql(
         conn,
@@ -102,7 +109,8 @@ def read_alert_candidates(conn: duckdb.DuckDBPyConnection, run_id: str) -> list[
         )
         SELECT r.rank, r.hassle_id, r.label, r.stage, r.theme, r.generic, r.total_score,
                r.customers, r.comments, r.trend, r.trend_7d, r.trend_7d_ratio, r.trend_7d_p,
-               r.change, h.status, f.share, r.weights, coalesce(p.parts, MAP {})
+               r.change, h.status, f.share, r.weights, coalesce(p.parts, MAP {}),
+               h.first_seen <= r.ranked_at - to_days(CAST($2 AS INTEGER))
         FROM hassle_rankings AS r
         LEFT JOIN hassles AS h USING (hassle_id)
         LEFT JOIN fresh AS f USING (hassle_id)
@@ -110,7 +118,7 @@ def read_alert_candidates(conn: duckdb.DuckDBPyConnection, run_id: str) -> list[
         WHERE r.run_id = $1 AND coalesce(r.level, 'child') = 'child'
         ORDER BY r.rank, r.hassle_id
         """,
-        [run_id],
+        [run_id, short_days],
     )
     return [dict(zip(CANDIDATE_COLUMNS, row, strict=True)) for row in rows]
 

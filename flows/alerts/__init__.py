@@ -132,7 +132,7 @@ def send_alerts(
     """
     logger = get_run_logger()
     cfg = settings.alerts
-    candidates = store.read_alert_candidates(conn, run_id)
+    candidates = store.read_alert_candidates(conn, run_id, settings.rank.trend_short_days)
     sent = store.read_sent(conn)
     pending = store.read_pending(conn)
     dropped = _drop_stale_pending(conn, candidates, pending, settings)

@@ -222,10 +222,13 @@ def _is_rising(row: Mapping[str, Any]) -> bool:
 
     A ``new`` 7-day trend is a significant burst with no mention in the 28 days before: a
     hassle that comes back from silence rises without bound. A hassle that is itself new
-    alerts as new instead.
+    alerts as new instead, and so does one first found within that window
+    (``seen_before_window`` false): found last night, it is ``active`` tonight, and its burst
+    is the appearance it was announced for, not a return.
     """
     trend = row.get("trend_7d")
-    return trend == RISING or (trend == NEW and row.get("status") != NEW)
+    returned = row.get("status") != NEW and row.get("seen_before_window", True)
+    return trend == RISING or (trend == NEW and bool(returned))
 
 
 def _rises_enough(row: Mapping[str, Any], cfg: AlertSettings) -> bool:

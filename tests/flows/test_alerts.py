@@ -411,6 +411,10 @@ def test_a_known_hassle_back_from_silence_alerts_as_rising_and_a_new_one_as_new(
     assert "not in the 28 before" in ratio_text(alert)
     new = choose_alerts([candidate(status="new", **back)], set(), SETTINGS)
     assert [a.states for a in new] == [("new",)]
+    # Found last night and announced as new, it is active tonight with the same burst: that
+    # is no return from silence, and it is not announced again as rising.
+    found_lately = candidate(status="active", seen_before_window=False, **back)
+    assert choose_alerts([found_lately], {("H-0001", "new")}, SETTINGS) == []
     # Sent as rising, it is not cleared (and sent again) while the burst goes on.
     assert stale_rising([candidate(**back)], {("H-0001", "rising")}) == []
 

@@ -72,7 +72,8 @@ def test_candidates_are_the_runs_ranking_with_hassle_status(conn):
         "INSERT INTO hassles (hassle_id, label, keyphrases, quote_unit_ids, units, status, "
         "first_seen, last_seen, first_run_id, last_run_id, centroid) VALUES "
         "('H-0001', 'a', [], [], 3, 'new', now(), now(), 'run-1', 'run-1', [1.0]), "
-        "('H-0002', 'b', [], [], 3, 'active', now(), now(), 'run-0', 'run-1', [1.0])",
+        "('H-0002', 'b', [], [], 3, 'active', now() - INTERVAL 9 DAY, now(), 'run-0', 'run-1', "
+        "[1.0])",
     )
     for run_id, hassle_id, rank in (
         ("run-1", "H-0002", 1),
@@ -95,6 +96,12 @@ def test_candidates_are_the_runs_ranking_with_hassle_status(conn):
     ]
     assert set(rows[0]) == set(store.CANDIDATE_COLUMNS)
     assert rows[0]["trend_7d_ratio"] == 2.0
+    # Found 9 days before the ranking, H-0002 was known before a 7-day window; H-0001 not.
+    assert [r["seen_before_window"] for r in rows] == [True, False]
+    assert [r["seen_before_window"] for r in store.read_alert_candidates(conn, "run-1", 10)] == [
+        False,
+        False,
+    ]
     assert store.read_alert_candidates(conn, "no-such-run") == []
 
 
