@@ -188,6 +188,8 @@ def serve_nightly(config_path: str | None = None) -> None:
     Raises:
         NoPrefectServer: ``PREFECT_API_URL`` is not set, or no server answers there.
     """
+    from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+
     settings = load_settings(config_path)
     load_enrich_config(settings)
     require_prefect_server()
@@ -197,4 +199,12 @@ def serve_nightly(config_path: str | None = None) -> None:
         parameters={"config_path": config_path},
         description="hasslemap: ingest, enrich, cluster, rank and publish, every night.",
         tags=["hasslemap"],
+        # One night at a time: nights missed while `serve` was down, or a run started by hand
+        # from Prefect, wait for the one running instead of failing on the warehouse's lock.
+        global_limit=ConcurrencyLimitConfig(
+            limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE
+        ),
+        # Stopping `serve` (a restart, a second one started by mistake) must not pause the
+        # schedule: the next `serve` would have to unpause it, and nothing would say so.
+        pause_on_shutdown=False,
     )

@@ -100,6 +100,9 @@ def test_serve_registers_the_deployment_and_a_manual_run_completes(
         assert deployment is not None, "the deployment was never registered"
         [schedule] = deployment.schedules
         assert schedule.schedule.cron == "0 2 * * *" and schedule.active
+        # One night at a time: a second run waits for the first instead of failing on the lock.
+        assert deployment.global_concurrency_limit.limit == 1
+        assert deployment.concurrency_options.collision_strategy == "ENQUEUE"
 
         run = run_deployment("nightly/test-nightly", timeout=300, poll_interval=2)
         assert run.state.is_completed(), run.state
@@ -125,6 +128,9 @@ def test_serve_registers_the_deployment_and_a_manual_run_completes(
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
+    # Stopping `serve` leaves the schedule on for the next `serve` (Prefect pauses it by default).
+    with get_client(sync_client=True) as client:
+        assert not client.read_deployment_by_name("nightly/test-nightly").paused
 
 
 @pytest.mark.usefixtures("prefect_server")
