@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
 from pathlib import PurePath
@@ -78,5 +79,19 @@ def describe_problem(error: Mapping[str, Any], example: str = "config/hasslemap.
         return f"expected one of {expected}, got {given!r}"
     message = str(error["msg"]).removeprefix("Value error, ")
     if given is not None and not isinstance(given, dict | list):
+        if error.get("loc") and error["loc"][-1] in SECRET_KEYS:
+            return f"{message} (got {_up_to_host(str(given))!r}, the rest hidden)"
         return f"{message} (got {given!r})"
     return message
+
+
+SECRET_KEYS = frozenset({"webhook_url"})
+"""Keys whose value carries a secret (a webhook's path): an error shows the value up to its
+host only, as the alerts' delivery errors do."""
+
+
+def _up_to_host(value: str) -> str:
+    """``value`` cut after what reads as its scheme and host: ``htps://hooks.slack.com/…``."""
+    match = re.match(r"[A-Za-z][\w+.-]*:/*[^/?#\s]*", value)
+    shown = match.group(0) if match else ""
+    return shown + "…" if len(shown) < len(value) else shown

@@ -203,6 +203,16 @@ def test_an_invalid_webhook_url_fails_config_validation(url):
         load_settings(environ={"HASSLEMAP_ALERTS__WEBHOOK_URL": url})
 
 
+def test_a_webhook_url_refused_is_shown_up_to_its_host_only():
+    # The error reaches the terminal, the cron mail and, from a served run, Prefect's log and
+    # UI: the hook's secret path must not.
+    secret = "htps://hooks.slack.com/services/T0/B0/SECRETx"
+    with pytest.raises(ConfigError) as raised:
+        load_settings(environ={"HASSLEMAP_ALERTS__WEBHOOK_URL": secret})
+    assert "SECRETx" not in str(raised.value)
+    assert "(got 'htps://hooks.slack.com…', the rest hidden)" in str(raised.value)
+
+
 def test_a_valid_webhook_url_is_kept_as_written():
     url = "https://hooks.slack.com/services/T000/B000/XXXX"
     assert load_settings(environ={"HASSLEMAP_ALERTS__WEBHOOK_URL": url}).alerts.webhook_url == url
