@@ -49,6 +49,16 @@ OneLine = Annotated[str, AfterValidator(_one_line)]
 """Text a setting shows as a heading or a name (a report's title): one line, nothing hidden."""
 
 
+def _prefect_name(value: str) -> str:
+    if not value or "/" in value or "%" in value:
+        raise ValueError("expected a name without '/' or '%' (Prefect refuses them in a name)")
+    return value
+
+
+PrefectName = Annotated[str, AfterValidator(_prefect_name)]
+"""A name Prefect gives a deployment or runner: not empty, no '/' or '%'."""
+
+
 def dotted_key(loc: tuple[Any, ...]) -> str:
     """A pydantic error location as the key a person writes: ``sources[0].fields.text``."""
     out = ""

@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from config.base import OneLine, StrictModel, describe_problem, dotted_key
+from config.base import OneLine, PrefectName, StrictModel, describe_problem, dotted_key
 from config.channels import Channel
 from nlp.cluster import DEFAULT_METHOD, clusterer_spec
 from nlp.factors import RankWeights
@@ -373,7 +373,7 @@ class ScheduleSettings(StrictModel):
 
     cron: str = Field(default="0 2 * * *", description="Five-field cron expression.")
     timezone: str = Field(default="UTC", description="IANA time zone, e.g. Europe/London.")
-    deployment: str = Field(default="hasslemap-nightly", min_length=1)
+    deployment: PrefectName = "hasslemap-nightly"
 
     # Checked with what serve builds, Prefect's own CronSchedule: it accepts less than croniter
     # and ZoneInfo ('1W', 'posixrules'), and serve would otherwise fail only once started.

@@ -159,4 +159,11 @@ def require_prefect_server() -> str:
             f"no Prefect server answers at PREFECT_API_URL={url} "
             f"({type(error).__name__}: {error}); {start}"
         )
+    # The server's banner prints its UI's address; the API is under /api of it.
+    missing = isinstance(error, httpx.HTTPStatusError) and error.response.status_code == 404
+    if missing and not url.rstrip("/").endswith("/api"):
+        raise NoPrefectServer(
+            f"PREFECT_API_URL={url} answers 404 for the API's health check: the API is under "
+            f"/api, so export PREFECT_API_URL={url.rstrip('/')}/api and start serve again"
+        )
     return url

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import os
 import subprocess
 import sys
+import threading
 import time
 from typing import Any
 
@@ -36,6 +39,7 @@ def test_the_schedule_comes_from_config(write_config, tmp_path):
     [
         ({"cron": "every night"}, "schedule.cron"),
         ({"timezone": "Mars/Olympus"}, "schedule.timezone"),
+        ({"deployment": "hasslemap/nightly"}, "schedule.deployment': expected a name without"),
     ],
 )
 def test_a_bad_schedule_fails_before_any_work(write_config, schedule, key):
@@ -189,6 +193,14 @@ def _run_when_registered(server: subprocess.Popen, name: str, run_deployment) ->
     raise AssertionError(f"{name} was never registered")
 
 
+class _NotFound(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 (the handler's name is http.server's)
+        self.send_error(404)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
 @pytest.mark.parametrize(
     ("api_url", "says"),
     [
@@ -197,6 +209,8 @@ def _run_when_registered(server: subprocess.Popen, name: str, run_deployment) ->
             "http://127.0.0.1:9/api",
             "no Prefect server answers at PREFECT_API_URL=http://127.0.0.1:9/api",
         ),
+        # The UI's address the server's banner prints: the API is under /api.
+        ("{server}", "answers 404 for the API's health check: the API is under /api"),
     ],
 )
 def test_serve_refuses_in_one_line_without_a_prefect_server(write_config, tmp_path, api_url, says):
@@ -204,17 +218,25 @@ def test_serve_refuses_in_one_line_without_a_prefect_server(write_config, tmp_pa
     config = write_config([review_source(tmp_path / "r.csv")])
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env |= {"PREFECT_HOME": str(tmp_path / "prefect"), "HF_HUB_OFFLINE": "1", "COLUMNS": "400"}
-    if api_url:
-        env["PREFECT_API_URL"] = api_url
-    result = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "serve", "--config", str(config)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,  # the old serve waited for its schedule forever
-    )
+    with contextlib.ExitStack() as stack:
+        if api_url == "{server}":  # a web server at the address that is not the API: 404s
+            server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _NotFound)
+            stack.callback(server.server_close)
+            stack.callback(server.shutdown)
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            api_url = f"http://127.0.0.1:{server.server_address[1]}"
+        if api_url:
+            env["PREFECT_API_URL"] = api_url
+        result = subprocess.run(
+            [sys.executable, "-m", "flows.cli", "serve", "--config", str(config)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,  # the old serve waited for its schedule forever
+        )
     output = result.stdout + result.stderr
     assert result.returncode == 2, output
-    assert says in output and "prefect server start" in output, output
+    assert says in output, output
+    assert "prefect server start" in output or "/api" in output, output
     assert "Traceback" not in output and "serving deployment" not in output
     assert len(result.stdout.strip().splitlines()) == 1, output
