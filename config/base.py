@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, field_validator
 
 
 class ConfigError(ValueError):
@@ -57,6 +57,44 @@ def _prefect_name(value: str) -> str:
 
 PrefectName = Annotated[str, AfterValidator(_prefect_name)]
 """A name Prefect gives a deployment or runner: not empty, no '/' or '%'."""
+
+
+_NOT_A_PLACE = {
+    "localtime": "is this machine's own zone file, not a zone name (the scheduler may run "
+    "elsewhere); use an IANA name like Europe/London",
+    "Factory": "is tzdata's placeholder for a zone not set; use an IANA name like Europe/London",
+    **dict.fromkeys(
+        ("EST", "MST", "HST"),
+        "is a fixed UTC offset without daylight saving, not the local time of a place; name the "
+        "place you mean, e.g. America/New_York",
+    ),
+    **{  # POSIX's sign: Etc/GMT+2 is two hours behind UTC
+        f"Etc/GMT{sign}{hours}": "is a fixed offset whose sign is POSIX's (Etc/GMT+2 is UTC-2), "
+        "not a place's local time; name the place you mean, e.g. Europe/Berlin"
+        for sign in "+-"
+        for hours in range(1, 15)
+    },
+}
+"""Zone names that Prefect and ZoneInfo accept but that do not name the local time of a place."""
+
+
+def _place_zone(value: str) -> str:
+    # Checked with what serve builds, Prefect's own CronSchedule: it accepts less than ZoneInfo.
+    from prefect.client.schemas.schedules import CronSchedule
+
+    if value in _NOT_A_PLACE:
+        raise ValueError(f"{value!r} {_NOT_A_PLACE[value]}")
+    try:
+        CronSchedule(cron="0 2 * * *", timezone=value)
+    except ValidationError:
+        raise ValueError(
+            f"unknown time zone {value!r}; use an IANA name like Europe/London"
+        ) from None
+    return value
+
+
+PlaceZone = Annotated[str, AfterValidator(_place_zone)]
+"""A schedule's time zone: an IANA name of a place's local time, as Prefect reads it."""
 
 
 def dotted_key(loc: tuple[Any, ...]) -> str:

@@ -23,7 +23,14 @@ from pydantic import (
     model_validator,
 )
 
-from config.base import OneLine, PrefectName, StrictModel, describe_problem, dotted_key
+from config.base import (
+    OneLine,
+    PlaceZone,
+    PrefectName,
+    StrictModel,
+    describe_problem,
+    dotted_key,
+)
 from config.channels import Channel
 from nlp.cluster import DEFAULT_METHOD, clusterer_spec
 from nlp.factors import RankWeights
@@ -355,24 +362,11 @@ class ReportSettings(StrictModel):
     quotes: int = Field(default=3, ge=1, le=5)
 
 
-_NOT_A_PLACE = {
-    "localtime": "is this machine's own zone file, not a zone name (the scheduler may run "
-    "elsewhere); use an IANA name like Europe/London",
-    "Factory": "is tzdata's placeholder for a zone not set; use an IANA name like Europe/London",
-    **dict.fromkeys(
-        ("EST", "MST", "HST"),
-        "is a fixed UTC offset without daylight saving, not the local time of a place; name the "
-        "place you mean, e.g. America/New_York",
-    ),
-}
-"""Zone names that Prefect and ZoneInfo accept but that do not name the local time of a place."""
-
-
 class ScheduleSettings(StrictModel):
     """When ``hasslemap serve`` runs the nightly flow."""
 
     cron: str = Field(default="0 2 * * *", description="Five-field cron expression.")
-    timezone: str = Field(default="UTC", description="IANA time zone, e.g. Europe/London.")
+    timezone: PlaceZone = Field(default="UTC", description="IANA time zone, e.g. Europe/London.")
     deployment: PrefectName = "hasslemap-nightly"
 
     # Checked with what serve builds, Prefect's own CronSchedule: it accepts less than croniter
@@ -397,21 +391,6 @@ class ScheduleSettings(StrictModel):
             croniter(value, datetime.now(UTC)).get_next(datetime)
         except CroniterBadDateError:
             raise ValueError(f"{value!r} never fires (no such date), {example}") from None
-        return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        from prefect.client.schemas.schedules import CronSchedule
-
-        if value in _NOT_A_PLACE:
-            raise ValueError(f"{value!r} {_NOT_A_PLACE[value]}")
-        try:
-            CronSchedule(cron="0 2 * * *", timezone=value)
-        except ValidationError:
-            raise ValueError(
-                f"unknown time zone {value!r}; use an IANA name like Europe/London"
-            ) from None
         return value
 
 

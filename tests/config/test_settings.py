@@ -356,6 +356,7 @@ def test_a_sections_check_names_the_file_and_the_variables_that_set_its_keys(tmp
         ({"timezone": "localtime"}, "timezone", "this machine's own zone file"),
         ({"timezone": "Factory"}, "timezone", "placeholder"),
         ({"timezone": "EST"}, "timezone", "fixed UTC offset"),
+        ({"timezone": "Etc/GMT+2"}, "timezone", "sign is POSIX's (Etc/GMT+2 is UTC-2)"),
         ({"cron": "0 2 1W * *"}, "cron", "not a cron expression Prefect can schedule"),
         ({"cron": "0 2 31 2 *"}, "cron", "never fires"),
     ],
