@@ -57,16 +57,19 @@ REVIEW_FIELDS, TICKET_FIELDS, SURVEY_FIELDS = (source["fields"] for source in de
 
 
 # A test that starts a real server, loads a real model or runs a flow is end to end. Everything
-# else is a pure unit test: `make test-fast` (`pytest -m "not e2e"`) runs those alone.
+# else is a pure unit test: `make test-fast` (`pytest -m "not e2e"`) runs those alone. A module
+# of tests/flows/ is end to end unless it says it is pure (`pytestmark = pytest.mark.unit`).
 _END_TO_END_FIXTURES = {"prefect_server", "spacy_nlp", "nightly_demo", "two_level_demo"}
 _FLOWS_TESTS = Path(__file__).parent / "flows"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test of tests/flows/ and every test using a real server or model as ``e2e``."""
+    """Mark as ``e2e`` every test using a real server or model, and every test of tests/flows/
+    outside a module marked ``unit``."""
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
-        if fixtures & _END_TO_END_FIXTURES or _FLOWS_TESTS in Path(item.path).parents:
+        in_flows = _FLOWS_TESTS in Path(item.path).parents
+        if fixtures & _END_TO_END_FIXTURES or (in_flows and not item.get_closest_marker("unit")):
             item.add_marker(pytest.mark.e2e)
 
 

@@ -17,6 +17,8 @@ from flows.cluster_plan import Previous, anchor_routine_full
 from nlp.cluster import clustering_from_labels
 from warehouse.hassles import LatestClustering, PainPoint, PainPointWindow, StoredHassle
 
+pytestmark = pytest.mark.unit  # pure: run in the fast lane (tests/conftest.py)
+
 FULL_END = datetime(2026, 11, 20)
 DIM = 32
 

@@ -15,6 +15,8 @@ from flows.demo import DemoSpec, DemoSummary, generate_demo, write_demo_data
 from flows.demo.generator import FILES, REVIEW_HEADER, SURVEY_HEADER, TRUTH_FILE, TRUTH_HEADER
 from flows.demo.phrases import NEW_HASSLES, PLANTED_HASSLES, PLANTED_PAIN, STAGES
 
+pytestmark = pytest.mark.unit  # pure: run in the fast lane (tests/conftest.py)
+
 BASE_FILES = [FILES[channel, False] for channel in ("review", "ticket", "survey")]
 EXTRA_FILES = [FILES[channel, True] for channel in ("review", "ticket", "survey")]
 

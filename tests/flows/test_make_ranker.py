@@ -1,8 +1,12 @@
 """make_ranker: every rank.trend_* setting reaches the ranker's TrendSettings."""
 
+import pytest
+
 from config.settings import Settings
 from flows.ranking import make_ranker
 from nlp.evidence import TrendSettings
+
+pytestmark = pytest.mark.unit  # pure: run in the fast lane (tests/conftest.py)
 
 
 def test_every_trend_setting_reaches_the_ranker():

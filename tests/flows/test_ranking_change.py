@@ -7,6 +7,8 @@ import pytest
 from flows.ranking import change_since, changes_since
 from warehouse.ranking import PreviousRank
 
+pytestmark = pytest.mark.unit  # pure: run in the fast lane (tests/conftest.py)
+
 PREVIOUS = {
     "H-0001": PreviousRank(1, 0.59, "rising"),
     "H-0002": PreviousRank(2, 0.55, "new"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from conftest import record_completed_run, write_report_config
 
 from config import load_settings
@@ -17,6 +18,8 @@ from flows.ranking import compute_ranking
 from nlp.factors import describe_trends
 from warehouse.connection import connect_warehouse
 from warehouse.ranking import ReportFilter
+
+pytestmark = pytest.mark.unit  # pure: run in the fast lane (tests/conftest.py)
 
 RUN_ID = "run-1"
 WINDOW = (datetime(2026, 8, 1, 12), datetime(2026, 11, 1, 12))

@@ -19,6 +19,8 @@ from flows.sources.readers import (
     open_decompressed,
 )
 
+pytestmark = pytest.mark.unit  # pure: run in the fast lane (tests/conftest.py)
+
 HEADER = "id,title,body,date\n"
 
 

@@ -8,6 +8,8 @@ from config import FilesSourceConfig
 from flows.sources.records import DateRange, normalise_record
 from flows.sources.timestamps import date_order_of, parse_timestamp
 
+pytestmark = pytest.mark.unit  # pure: run in the fast lane (tests/conftest.py)
+
 DATES = DateRange(earliest=datetime(2000, 1, 1), latest=datetime(2026, 11, 30))
 REVIEWS = FilesSourceConfig(
     name="r", channel="review", path="x", format="csv", fields=REVIEW_FIELDS

@@ -5,8 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from flows.report.build import cut_quote
 from warehouse.ranking import QuoteRow
+
+pytestmark = pytest.mark.unit  # pure: run in the fast lane (tests/conftest.py)
 
 
 def test_a_quote_is_redacted_of_a_name_whose_cue_is_outside_the_sentence():

@@ -7,6 +7,8 @@ import pytest
 
 from flows.sql_result import cell, count_statements, out_of_python_range
 
+pytestmark = pytest.mark.unit  # pure: run in the fast lane (tests/conftest.py)
+
 
 def test_null_is_shown_dim_and_apart_from_empty_text():
     null = cell(None)

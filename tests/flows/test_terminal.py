@@ -4,6 +4,8 @@ import pytest
 
 from flows.terminal import escape, shown
 
+pytestmark = pytest.mark.unit  # pure: run in the fast lane (tests/conftest.py)
+
 
 @pytest.mark.parametrize(
     ("text", "expected"),
