@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from flows.report.build import cut_quote
+from flows.report.columns import Names
 from warehouse.ranking import QuoteRow
 
 pytestmark = pytest.mark.unit  # pure: run in the fast lane (tests/conftest.py)
@@ -325,3 +328,42 @@ def test_a_hassle_carries_its_rank_in_the_previous_ranking(tmp_path, monkeypatch
     assert (refund.previous_rank, refund.change, rank_move(refund)) == (None, "new", "new")
     # Pushed down a place by a new hassle: a move in rank, not a falling trend.
     assert (fees.previous_rank, fees.change, rank_move(fees)) == (1, "falling", "▼ 1")
+
+
+def test_a_score_parts_points_are_its_value_times_its_weight_and_add_up_to_the_score():
+    # "Why it ranks here", the parts bar, the CSV's contribution_* columns and the artifact's
+    # "why" read these points: a part's own value there would make 100 + 80 + 98 of a score
+    # of 80.
+    from conftest import ranking_row
+
+    from flows.report.build import stored_hassle
+    from flows.report.columns import COLUMNS
+
+    weights = {"reach": 0.5, "severity": 0.3, "trend": 0.2}
+    row = replace(
+        ranking_row(reach=0.8, severity=0.4, trend=0.5), weights=weights, total_score=0.62
+    )
+    hassle = stored_hassle(row)
+    points = {p.key: p.contribution for p in hassle.parts}
+    assert points == pytest.approx({"reach": 0.4, "severity": 0.12, "trend": 0.1})
+    assert sum(points.values()) == pytest.approx(hassle.score)
+    why = json.loads(COLUMNS["why"].value(hassle, Names()))
+    assert why == pytest.approx({"reach": 0.4, "severity": 0.12, "trend": 0.1})
+
+
+def test_a_live_rankings_score_parts_add_up_to_its_score():
+    from config import Settings
+    from flows.ranking import make_ranker
+    from flows.report.build import score_parts
+    from nlp.evidence import Mention
+
+    at = datetime(2026, 3, 1)
+    mentions = [
+        Mention(h, f"{h}-{i}", f"u{i % 5}", "review", at - timedelta(days=i % 20), 0.6, *[None] * 3)
+        for h, n in (("H-0001", 30), ("H-0002", 8))
+        for i in range(n)
+    ]
+    for score in make_ranker(Settings()).rank(mentions, [], [], as_of=at):
+        parts = score_parts(score)
+        assert sum(p.contribution for p in parts) == pytest.approx(score.total)
+        assert any(p.contribution < p.value for p in parts)  # weighed, not the bare values
