@@ -165,14 +165,27 @@ def _add_comment(
     value=None,
     ingested=STAMP,
     source="s",
+    product=None,
 ):
     """One comment, its text 'x'."""
     run_sql(
         conn,
         "INSERT INTO comments (comment_id, source, channel, external_id, customer_id, "
         "customer_value, created_at, text, content_hash, source_file, source_line, "
-        "ingested_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'x', 'h', 'f.csv', 1, ?, ?)",
-        [comment_id, source, channel, comment_id, customer, value, created, ingested, ingested],
+        "ingested_at, updated_at, product) VALUES (?, ?, ?, ?, ?, ?, ?, 'x', 'h', 'f.csv', 1, "
+        "?, ?, ?)",
+        [
+            comment_id,
+            source,
+            channel,
+            comment_id,
+            customer,
+            value,
+            created,
+            ingested,
+            ingested,
+            product,
+        ],
     )
 
 
@@ -265,4 +278,37 @@ def test_a_mention_carries_its_customers_value_from_any_of_their_comments(tmp_pa
     assert values == {"r1": 900.0, "t2": 50.0, "r2": None, "t4": 30.0}
     # Each carries its source, the stratum its trends are compared within.
     assert {m.stratum for m in mentions} == {"s"}
+    conn.close()
+
+
+def test_a_product_filter_keeps_that_products_mentions_and_volume_only(tmp_path):
+    # `hasslemap report --product X` reads every figure through these: a filter dropped on
+    # the way gave an unfiltered report under a "product: X" header.
+    conn = connect_warehouse(tmp_path / "w.duckdb")
+    for comment_id, product in (("h1", "Hub"), ("h2", "Hub"), ("c1", "Cam")):
+        _add_comment(conn, comment_id, datetime(2026, 2, 20), product=product)
+    run_sql(
+        conn,
+        "INSERT INTO hassles (hassle_id, label, keyphrases, quote_unit_ids, units, status, "
+        "first_seen, last_seen, first_run_id, last_run_id, centroid) "
+        "VALUES ('H-0001', 'fees', [], [], 3, 'active', ?, ?, 'r', 'r', [0.0])",
+        [STAMP, STAMP],
+    )
+    for comment_id in ("h1", "h2", "c1"):
+        run_sql(
+            conn,
+            "INSERT INTO units VALUES (?, ?, 0, 0, 1, 'x', 'h', [], [], false, '{}', 0, 0.5, '{}')",
+            [f"{comment_id}:0", comment_id],
+        )
+        run_sql(
+            conn,
+            "INSERT INTO hassle_members VALUES ('r', ?, 'H-0001', 1.0, 'core')",
+            [f"{comment_id}:0"],
+        )
+    hub = store.ReportFilter(products=("Hub",))
+    assert sorted(m.comment_id for m in store.read_mentions(conn, "r", hub)) == ["h1", "h2"]
+    times = store.read_comment_times(conn, (datetime(2026, 2, 1), STAMP), hub)
+    assert {source: len(t) for source, t in times.items()} == {"s": 2}
+    every = store.read_mentions(conn, "r", store.ReportFilter())
+    assert sorted(m.comment_id for m in every) == ["c1", "h1", "h2"]
     conn.close()
