@@ -216,6 +216,15 @@ def test_a_sign_off_before_a_later_reply_goes_and_the_reply_stays():
     assert clean(text) == "Refund\n\nStill no refund.\n\nAny update?"
 
 
+@pytest.mark.parametrize(
+    "text", ["Regards\nmy parcel never came", "Kind regards,\nmy parcel never came at all"]
+)
+def test_a_text_that_opens_with_a_sign_off_word_keeps_what_follows(text):
+    # A sign-off is what ends a message: one at the very start cuts nothing, or a terse
+    # customer's whole complaint would be gone.
+    assert "my parcel never came" in clean(text)
+
+
 def test_a_question_after_thanks_is_not_a_signature():
     text = "Thanks\nwhy is my order still not here?"
     assert clean(text) == "why is my order still not here?"
