@@ -14,6 +14,7 @@ from typing import Any
 import duckdb
 import pytest
 from conftest import copy_workspace, demo_sources, review_source
+from prefect.exceptions import ObjectNotFound
 
 from config import ConfigError, load_settings
 from config.preflight import check_ready
@@ -99,7 +100,7 @@ def test_serve_registers_the_deployment_and_a_manual_run_completes(
             with get_client(sync_client=True) as client:
                 try:
                     deployment = client.read_deployment_by_name("nightly/test-nightly")
-                except Exception:
+                except ObjectNotFound:  # not registered yet
                     time.sleep(1)
         assert deployment is not None, "the deployment was never registered"
         [schedule] = deployment.schedules
@@ -188,7 +189,7 @@ def _run_when_registered(server: subprocess.Popen, name: str, run_deployment) ->
         assert server.poll() is None, "hasslemap serve exited early"
         try:
             return run_deployment(name, timeout=300, poll_interval=2)
-        except Exception:  # not registered yet
+        except ObjectNotFound:  # not registered yet; any other error is the test's answer
             time.sleep(1)
     raise AssertionError(f"{name} was never registered")
 
