@@ -1,5 +1,6 @@
 import math
 import random
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -769,3 +770,27 @@ def test_without_parents_only_the_children_are_ranked():
     levels = rank_levels(TransparentRanker(), ms, hassles, [], [], as_of=AS_OF)
     assert levels.parents == []
     assert levels.children == TransparentRanker().rank(ms, hassles, [], as_of=AS_OF)
+
+
+@pytest.mark.parametrize(
+    ("short", "long", "word"),
+    [
+        ("rising", "steady", "rising"),
+        ("steady", "falling", "falling"),
+        ("rising", "falling", "steady"),  # a week's rise inside a month's fall says neither
+        ("falling", "rising", "steady"),
+        ("new", "falling", "new"),
+        ("steady", "steady", "steady"),
+    ],
+)
+def test_the_one_word_trend_says_a_direction_only_when_the_windows_agree(short, long, word):
+    mentions = [
+        Mention("H-1", f"c{i}", f"u{i}", "review", AS_OF - timedelta(days=i), 0.5, *[None] * 3)
+        for i in range(6)
+    ]
+    [score] = TransparentRanker().rank(mentions, [], [], as_of=AS_OF)
+
+    def trend(label: str) -> Trend:
+        return Trend(recent=3, baseline=3, ratio=1.0, p_value=0.5, label=label)
+
+    assert replace(score, trend_7d=trend(short), trend_30d=trend(long)).trend_label == word

@@ -289,3 +289,13 @@ def test_complaints_are_pain_points_even_beside_praise(real_pain):
     scores = classifier.scores(embedder.encode(PAIN))
     missed = [text for text, score in zip(PAIN, scores, strict=True) if score < 0.5]
     assert missed == []
+
+
+def test_a_label_is_scored_by_its_examples_nearest_the_sentence():
+    # A label with many examples is as near as its three nearest, not its farthest ones.
+    from nlp.tag import _Prototypes
+
+    near, far, between = [1.0, 0.0], [0.0, 1.0], [0.8, 0.6]
+    examples = [np.array([near] * 3 + [far] * 3, dtype=np.float32), np.array([between] * 3)]
+    scores = _Prototypes(["many", "few"], examples).scores(np.array([near], dtype=np.float32))
+    assert scores[0] == pytest.approx([1.0, 0.8])
