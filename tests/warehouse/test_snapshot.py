@@ -322,3 +322,20 @@ def test_no_stored_label_or_keyphrase_reaches_the_snapshot_unredacted(small_ware
     assert snapshot_rows(target, "SELECT label, keyphrases FROM hassle_runs") == [
         ("refund for [email]", ["call [phone]"])
     ]
+
+
+def test_an_edited_comment_is_redacted_again(small_warehouse):
+    # The views publish comments_redacted: an edit that adds a phone must not keep the old text.
+    assert refresh_redacted_text(small_warehouse, redact_pii, redactor="v1") == 3
+    [(comment_id,)] = run_sql(small_warehouse, "SELECT min(comment_id) FROM comments")
+    run_sql(
+        small_warehouse,
+        "UPDATE comments SET text = 'Call me on 555 123 4567', content_hash = 'edited' "
+        "WHERE comment_id = ?",
+        [comment_id],
+    )
+    assert refresh_redacted_text(small_warehouse, redact_pii, redactor="v1") == 1
+    [(text,)] = run_sql(
+        small_warehouse, "SELECT text FROM comments_redacted WHERE comment_id = ?", [comment_id]
+    )
+    assert text == "Call me on [phone]"
