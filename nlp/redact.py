@@ -28,7 +28,8 @@ person's name          ``[name]``      a name after a cue ("my name is", "call",
                                        capitalised, or in the US Census name lists (after a
                                        self-introduction, "my name is", "I am called", "this is
                                        X speaking", "Name:", capitalised words all); after a
-                                       role ("agent", "the driver"): a capitalised Census
+                                       role ("agent", "the driver"), "contact", or "I am"
+                                       before two capitalised words: a capitalised Census
                                        first name on the cue's line; alone on a message's
                                        last line (a signature): a capitalised Census first
                                        name, then known last names or initials; alone on a

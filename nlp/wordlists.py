@@ -96,9 +96,15 @@ CLAUSE_GOES_ON = frozenset(
 """Content words after a particle that do not make it a preposition, as an adverb in "-ly"
 ("logs me out constantly") does not: when or where it happens ("can't log in today", "sold
 out online")."""
-NAME_ROLE = r"agent|rep|representative|advisor|adviser|technician|engineer|courier|driver|manager"
-"""Roles a person's name may follow ("agent Sarah"), as a regex alternation: the redactor's
-cue (:mod:`nlp.pii_engine`) and its cheap pre-check (:mod:`nlp.redact`)."""
+NAME_ROLE = (
+    r"agent|rep|representative|advisor|adviser|technician|engineer|courier|driver|manager"
+    r"|contact|i(?:\s+a|['’])m(?=\s+(?-i:[A-Z][a-z]+[ \t]+[A-Z]))"
+)
+"""Roles a person's name may follow ("agent Sarah"), "contact", and a self-introduction without
+"my name is" before two capitalised words ("I am Jane Smith"; not "I'm Frank, this is
+terrible"), as a regex alternation: the redactor's cue (:mod:`nlp.pii_engine`: a capitalised
+known first name on the same line, then known surnames; "contact chase" or "contact page" in
+lower case is no name) and its cheap pre-check (:mod:`nlp.redact`)."""
 NAME_TITLE = r"(?:dr|mr|mrs|ms|mx|miss|prof)\.?"
 """Titles that may stand between a name's cue and the name ("my name is Dr. Sarah Jones")."""
 _SIGNED = (

@@ -503,6 +503,29 @@ def test_a_surname_after_a_self_introduction_is_a_name(text, expected):
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # "I am" and "contact" before a known first name (the report quoted these whole)
+        (
+            "My doorbell chime never rings at all; I am Jane Smith, phone 555-123-4567",
+            "My doorbell chime never rings at all; I am [name], phone [phone]",
+        ),
+        ("I'm Tom Baker and the hub is dead", "I'm [name] and the hub is dead"),
+        ("I'm Frank, this is terrible.", "I'm Frank, this is terrible."),  # I'm frank
+        ("Contact John Miller at jm@example.com", "Contact [name] at [email]"),
+        # not a name: lower case after "I am", a word no list knows, no name after "contact"
+        ("I am frank with you, the app is bad", "I am frank with you, the app is bad"),
+        ("I am Very upset about the bill", "I am Very upset about the bill"),
+        ("please contact support", "please contact support"),
+        ("tried to contact chase several times", "tried to contact chase several times"),
+        ("go to the contact page", "go to the contact page"),
+    ],
+)
+def test_a_known_first_name_after_i_am_or_contact_is_a_name(text, expected):
+    assert redact_pii(text) == expected
+
+
+@pytest.mark.parametrize(
     "text",
     [
         # capitalised words after other phrases stay: products, companies
