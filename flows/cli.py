@@ -129,7 +129,7 @@ def run(config: ConfigOption = None) -> None:
     except WarehouseUnavailable as exc:
         _fail("Cannot run", str(exc))
 
-    from flows.prefect_server import start_temporary_server
+    from flows.prefect_server import run_failure, start_temporary_server
 
     start_temporary_server()  # dies with this process, even on kill -9
 
@@ -151,8 +151,8 @@ def run(config: ConfigOption = None) -> None:
                 result = nightly(config_path=str(config) if config else None)
         except WarehouseUnavailable as exc:  # taken since the check above: the flow says so
             _fail("Cannot run", str(exc))
-        except Exception as exc:  # Prefect has logged the traceback above
-            _fail("Run failed", f"{type(exc).__name__}: {exc} (the log above has the details)")
+        except Exception as exc:  # Prefect has logged the traceback above, or says why not
+            _fail("Run failed", run_failure(exc))
         finally:
             progress.install(None)
     _print_summary(result, settings)

@@ -126,6 +126,25 @@ class NoPrefectServer(RuntimeError):
     """No Prefect server is configured, or none answers, where one is needed to schedule runs."""
 
 
+def run_failure(exc: BaseException) -> str:
+    """What a failed ``hasslemap run`` says: the error, and what to do when the API is away.
+
+    Prefect has logged the traceback above, unless the API it logs to is the one that is away
+    (``PREFECT_API_URL`` set to a server that does not answer): then the way out is said here.
+    """
+    from prefect.settings import PREFECT_API_URL
+
+    said = f"{type(exc).__name__}: {exc}"
+    url = PREFECT_API_URL.value()
+    if url and "Failed to reach API" in str(exc):
+        return (
+            f"{said}: PREFECT_API_URL={url} is set and no Prefect server answers there; start "
+            "it (`prefect server start`), or unset PREFECT_API_URL and `hasslemap run` starts "
+            "a temporary one"
+        )
+    return f"{said} (the log above has the details)"
+
+
 def require_prefect_server() -> str:
     """The Prefect API URL that scheduled runs need; raise :class:`NoPrefectServer` without one.
 

@@ -10,7 +10,14 @@ from prefect.settings import (
     temporary_settings,
 )
 
-from flows.prefect_server import STARTUP_TIMEOUT_SECONDS, TemporaryServer, start_temporary_server
+from flows.prefect_server import (
+    STARTUP_TIMEOUT_SECONDS,
+    TemporaryServer,
+    run_failure,
+    start_temporary_server,
+)
+
+pytestmark = pytest.mark.unit  # pure: run in the fast lane (tests/conftest.py)
 
 
 def test_the_server_gets_at_least_two_minutes_to_start_or_the_longer_setting(
@@ -34,3 +41,13 @@ def test_nothing_is_started_when_a_prefect_api_is_configured(monkeypatch: pytest
 
     with temporary_settings({PREFECT_API_URL: "http://127.0.0.1:4200/api"}):
         assert start_temporary_server() is None
+
+
+def test_a_run_failed_on_an_api_that_is_away_says_what_to_do():
+    # "(the log above has the details)" with no log above: Prefect logs to that very API.
+    away = RuntimeError("Failed to reach API at http://127.0.0.1:4295/api/")
+    with temporary_settings({PREFECT_API_URL: "http://127.0.0.1:4295/api"}):
+        said = run_failure(away)
+    assert said.startswith("RuntimeError: Failed to reach API at http://127.0.0.1:4295/api/: ")
+    assert "unset PREFECT_API_URL and `hasslemap run` starts a temporary one" in said
+    assert run_failure(ValueError("boom")) == "ValueError: boom (the log above has the details)"
