@@ -53,6 +53,8 @@ def _summary(alerts: Sequence[Alert]) -> str:
     rising = sum(RISING in a.states for a in alerts)
     parts = [f"{new} new" if new else "", f"{rising} rising" if rising else ""]
     noun = "hassle" if len(alerts) == 1 else "hassles"
+    if new + rising > len(alerts):  # a hassle both new and rising counts in both
+        return f"hasslemap: {len(alerts)} {noun}, {' and '.join(parts)}"
     return f"hasslemap: {' and '.join(p for p in parts if p)} {noun}"
 
 

@@ -570,6 +570,11 @@ def test_the_slack_payload_escapes_labels_and_links_the_report():
     subject, body = plain_text(alerts, "https://example.test/r", "run-7", baseline_days=21)
     assert subject == "hasslemap: 1 new and 1 rising hassles"
     assert "#1 Fees <b>hidden</b> & late [rising]" in body and "vs the 21 days before" in body
+    # A hassle both new and rising counts in both: the header says how many hassles there are.
+    both = choose_alerts(
+        [*rows, candidate("H-0003", rank=4, status="new", **RISING)], set(), SETTINGS
+    )
+    assert plain_text(both, None, "run-7")[0] == "hasslemap: 3 hassles, 2 new and 2 rising"
 
 
 def test_labels_are_redacted_before_they_leave():
