@@ -52,9 +52,10 @@ def rank_hassles(
     parents = [r for r in rows if r.level == "parent"]
     top = [f"{r.rank}. {r.label} ({r.total_score:.2f})" for r in (parents or children)[:5]]
     logger.info(
-        "rank_hassles: %d hassles ranked, %d parents; top: %s",
+        "rank_hassles: %d hassles ranked, %d parents; top %s: %s",
         len(children),
         len(parents),
+        "parents" if parents else "hassles",  # the alerts rank the children among themselves
         "; ".join(top),
     )
     counts = {
