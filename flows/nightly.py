@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact
 from prefect.exceptions import TerminationSignal
 from prefect.runtime import flow_run
 from prefect.states import Failed, State
@@ -22,6 +23,8 @@ from flows.enrich import enrich, enrich_into
 from flows.ingest import ingest_into
 from flows.prefect_server import require_prefect_server
 from flows.publish import publish_results, rank_hassles, write_analyst_snapshot
+from flows.report.artifacts import warnings_markdown
+from flows.summary import run_warnings
 from warehouse.alerts import read_pending
 from warehouse.connection import WarehouseUnavailable, connect_warehouse
 from warehouse.loaders import enter_stage, finish_run, mark_interrupted_runs, start_run
@@ -168,6 +171,15 @@ def nightly(config_path: str | None = None) -> dict[str, Any]:
     finally:
         conn.close()
     logger.info("nightly run %s completed; warehouse at %s", run_id, warehouse.resolve())
+    if said := run_warnings(counts, settings):  # what `hasslemap run` prints, for a served run
+        logger.warning(
+            "nightly run %s: %d warning(s), in its run-warnings artifact", run_id, len(said)
+        )
+        create_markdown_artifact(
+            key="run-warnings",
+            markdown=warnings_markdown(said),
+            description="What this run could not do, or an operator should fix",
+        )
     return {"run_id": run_id, "warehouse": str(warehouse.resolve()), "stages": counts}
 
 

@@ -6,6 +6,7 @@ targets). Pure: the ``publish`` task creates the artifacts.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -58,3 +59,12 @@ def artifact_rows(data: ReportData) -> list[dict[str, Any]]:
         for h in data.hassles
         for item in (h, *h.children)
     ]
+
+
+def warnings_markdown(warnings: Sequence[str]) -> str:
+    """A run's warnings (:func:`flows.summary.run_warnings`) as a Markdown list for Prefect.
+
+    A served run has no terminal: this is where its operator reads what it could not do.
+    """
+    lines = [f"# {len(warnings)} thing(s) this run could not do, or to fix", ""]
+    return "\n".join([*lines, *(f"- {md_cell(w)}" for w in warnings)])

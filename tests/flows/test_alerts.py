@@ -606,6 +606,22 @@ def _point_alerts_at(config: Path, webhook_url: str) -> None:
     config.write_text(yaml.safe_dump(data), encoding="utf-8")
 
 
+def _run_warnings_artifacts(run_id: str) -> list[str]:
+    """The run-warnings artifacts of a flow run, as their Markdown."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        ArtifactFilter,
+        ArtifactFilterFlowRunId,
+        ArtifactFilterKey,
+    )
+
+    key = ArtifactFilterKey(any_=["run-warnings"])
+    of_run = ArtifactFilterFlowRunId(any_=[run_id])
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(artifact_filter=ArtifactFilter(key=key, flow_run_id=of_run))
+    return [str(a.data) for a in found]
+
+
 @pytest.mark.e2e
 @pytest.mark.parametrize("failure", ["answers 500", "port closed"])
 def test_a_failing_webhook_fails_alone_and_the_next_run_sends_its_alerts(
@@ -637,6 +653,9 @@ def test_a_failing_webhook_fails_alone_and_the_next_run_sends_its_alerts(
         pending = set(conn.execute("SELECT hassle_id, state FROM alerts_pending").fetchall())
     assert status == "completed" and json.loads(counts)["alerts"]["failed"] is True
     assert alerts["pending"] == len({hassle_id for hassle_id, _ in pending}) > 0
+    # A served run has no terminal to print its warnings on: its artifact says it.
+    [said] = _run_warnings_artifacts(first["run_id"])
+    assert "alerts failed: AlertDeliveryError" in said and "hassle alert(s) wait in" in said
     assert Path(first["stages"]["publish"]["report"]).is_file()
     with duckdb.connect(first["stages"]["snapshot"]["path"], read_only=True) as snapshot:
         assert snapshot.execute("SELECT run_id FROM snapshot_info").fetchone() == (first["run_id"],)
