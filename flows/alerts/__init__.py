@@ -43,6 +43,7 @@ from flows.alerts.policy import (
     RISING,
     Alert,
     choose_alerts,
+    named,
     news_first,
     qualifying_alerts,
     regrouped_new_hassles,
@@ -97,6 +98,14 @@ def _drop_stale_pending(
         "; ".join(f"{reason}: {', '.join(keys)}" for reason, keys in by_reason.items()),
     )
     return {reason: len(keys) for reason, keys in by_reason.items()}
+
+
+def _stage_and_theme_names(settings: Settings) -> dict[str, str]:
+    """Stage and theme key -> the name the report shows, from the taxonomy file."""
+    from config.taxonomy import load_taxonomy, resolve_taxonomy_path
+
+    taxonomy = load_taxonomy(resolve_taxonomy_path(settings))
+    return {label.key: label.name for label in (*taxonomy.stages, *taxonomy.themes)}
 
 
 @task(name="send_alerts", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
@@ -198,14 +207,16 @@ def send_alerts(
     delivered = 0  # alerts accepted so far (batches go out best rank first)
     try:
         block = load_notification_block(cfg.prefect_block) if cfg.prefect_block else None
+        names = _stage_and_theme_names(settings)
         for batch in _batches(alerts, SLACK_MAX_HASSLES):
+            shown = [named(a, names) for a in batch]  # as the report names them
             if cfg.webhook_url:
                 post_json(
                     cfg.webhook_url,
-                    slack_payload(batch, link, run_id, **days),
+                    slack_payload(shown, link, run_id, **days),
                     cfg.timeout_seconds,
                 )
-            subject, body = plain_text(batch, link, run_id, **days)
+            subject, body = plain_text(shown, link, run_id, **days)
             if block is not None:
                 with block.raise_on_failure():
                     block.notify(body, subject)

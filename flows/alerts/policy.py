@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from config import Settings
@@ -44,6 +44,15 @@ class Alert:
     def facts(self) -> dict[str, Any]:
         """The alert as plain values, for ``alerts_sent.payload``."""
         return {**asdict(self), "states": list(self.states), "why": [list(w) for w in self.why]}
+
+
+def named(alert: Alert, names: Mapping[str, str]) -> Alert:
+    """``alert`` with its stage and theme named as the report names them (keys it has not)."""
+
+    def name(key: str | None) -> str | None:
+        return names.get(key, key) if key else key
+
+    return replace(alert, stage=name(alert.stage), theme=name(alert.theme))
 
 
 def top_parts(row: dict[str, Any], count: int = WHY_PARTS) -> tuple[tuple[str, float], ...]:

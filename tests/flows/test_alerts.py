@@ -16,6 +16,7 @@ from prefect import flow
 
 from config import Settings, load_settings
 from config.stages import AlertSettings
+from config.taxonomy import load_taxonomy, resolve_taxonomy_path
 from flows.alerts import (
     AlertDeliveryError,
     choose_alerts,
@@ -141,9 +142,12 @@ def test_the_first_run_announces_its_new_hassles_once_as_slack_json(workspace, w
     rank, _hassle_id, label, stage, theme = expected[0]
     first = sections[0]["text"]["text"]
     assert f"#{rank} {escape_mrkdwn(redact_pii(label))}" in first
+    # Named as the report names them ("Change or return"), not by their keys.
+    taxonomy = load_taxonomy(resolve_taxonomy_path(settings))
+    names = {t.key: t.name for t in (*taxonomy.stages, *taxonomy.themes)}
+    assert stage and theme and names[stage] != stage
     assert (
-        f"Stage: *{stage or 'unassigned'}*" in first
-        and f"Theme: *{theme or 'unassigned'}*" in first
+        f"Stage: *{escape_mrkdwn(names[stage])}* · Theme: *{escape_mrkdwn(names[theme])}*" in first
     )
     assert "/100" in first and "customers" in first and "comments" in first
     assert context["type"] == "context"
