@@ -24,6 +24,7 @@ def summary_markdown(data: ReportData, report_path: Path | None) -> str:
     With two levels: each parent, then its top :data:`SUMMARY_CHILDREN` children (``↳``).
     """
     columns = columns_for(SUMMARY, two_level=data.two_level)
+    names = Names(dict(data.stages), dict(data.themes))  # read by people: named as the report
     lines = [
         f"# {md_cell(data.title)}",
         f"Window {data.window_start} to {data.window_end}, run `{data.run_id}`.",
@@ -33,7 +34,7 @@ def summary_markdown(data: ReportData, report_path: Path | None) -> str:
     ]
     for h in data.hassles:
         for item, child in ((h, False), *((c, True) for c in h.children[:SUMMARY_CHILDREN])):
-            cells = [_summary_cell(c, item, child) for c in columns]
+            cells = [_summary_cell(c, item, child, names) for c in columns]
             lines.append("| " + " | ".join(cells) + " |")
     if data.two_level:
         lines += ["", "Groups are ranked among groups; ↳ ranks are among all specific hassles."]
@@ -42,8 +43,8 @@ def summary_markdown(data: ReportData, report_path: Path | None) -> str:
     return "\n".join(lines)
 
 
-def _summary_cell(column: Column, item: RankedHassle, child: bool) -> str:
-    text = md_cell(column.cell(item))
+def _summary_cell(column: Column, item: RankedHassle, child: bool, names: Names) -> str:
+    text = md_cell(column.cell(item, names))
     return f"↳ {text}" if child and column.name == "label" else text
 
 

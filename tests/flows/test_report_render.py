@@ -707,6 +707,14 @@ def test_the_prefect_summary_escapes_a_label_as_the_markdown_report_does(report:
     assert "\\[link\\](javascript:x) \\`code\\` \\~\\~gone\\~\\~ &lt;b>x&lt;/b> \\| y" in row
 
 
+def test_the_prefect_summary_names_stages_and_themes_as_the_report_does(report: ReportData):
+    summary = summary_markdown(report, None)
+    stage, theme = report.hassles[0].stage, report.hassles[0].theme
+    row = [line for line in summary.splitlines() if line.startswith("| 1 |")][0]
+    assert dict(STAGES)[stage] in row and dict(THEMES)[theme] in row
+    assert f"| {stage} |" not in row  # not its key
+
+
 def test_the_prefect_summary_escapes_its_title_and_the_report_path(report: ReportData):
     data = dataclasses.replace(
         report,
