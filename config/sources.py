@@ -205,10 +205,17 @@ class SourceConfig(StrictModel):
         """Return a short hash of everything that changes how this source's records are read."""
         # Normalisation changes what enrich splits, not what ingest reads (enrich_version); the
         # type is implied by the other fields (and leaving it out kept the files' hashes), and
-        # an unset timezone is left out for the same reason.
-        exclude = {"normalise", "type"} | ({"timezone"} if self.timezone is None else set())
+        # settings added later are left out at their defaults for the same reason.
+        unset = {
+            key for key, default in _LEFT_OUT_AT.items() if getattr(self, key, default) == default
+        }
+        exclude = {"normalise", "type"} | unset
         payload = json.dumps(self.model_dump(mode="json", exclude=exclude), sort_keys=True)
         return hashlib.sha1(payload.encode()).hexdigest()[:12]
+
+
+# Settings added after sources were first fingerprinted, and the value that leaves them out.
+_LEFT_OUT_AT: dict[str, Any] = {"timezone": None, "header_rows": 1}
 
 
 class FilesSourceConfig(SourceConfig):
@@ -225,6 +232,15 @@ class FilesSourceConfig(SourceConfig):
     )
     compression: Literal["auto", "none", "gzip"] = Field(
         default="auto", description="auto: gzip when the file starts with gzip's magic bytes."
+    )
+    header_rows: int = Field(
+        default=1,
+        ge=1,
+        le=20,
+        description=(
+            "(csv) Rows before the records: the header, then rows a survey tool adds under it "
+            "(Qualtrics exports 3, SurveyMonkey 2), which are skipped."
+        ),
     )
 
     @field_validator("format", mode="before")
@@ -262,6 +278,8 @@ class FilesSourceConfig(SourceConfig):
     def _replies_need_nesting(self) -> FilesSourceConfig:
         if self.fields.replies and self.format == "csv":
             raise ValueError("fields.replies needs nested records: use format jsonl or parquet")
+        if self.header_rows > 1 and self.format != "csv":
+            raise ValueError("header_rows is for csv files: a jsonl or parquet file has none")
         return self
 
 

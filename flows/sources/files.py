@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import glob as globlib
 import hashlib
+import itertools
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -176,6 +177,9 @@ class FilesSource:
                     required=source.fields.referenced(),
                     setting=f"sources[{source.name}].delimiter",
                 )
+                # A survey tool's rows under the header (question texts, import ids) are no
+                # records: quarantined, they would count again with every export.
+                items = itertools.islice(items, source.header_rows - 1, None)
             elif source.format == "jsonl":
                 items = iter_jsonl(stream)
             else:

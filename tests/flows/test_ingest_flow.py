@@ -312,6 +312,25 @@ def test_a_source_most_of_whose_records_are_quarantined_is_warned_of(tmp_path, w
     assert run_warnings({"ingest": ingest(str(config))}, load_settings(config)) == []
 
 
+def test_a_survey_tools_rows_under_the_header_are_skipped_not_quarantined(tmp_path, write_config):
+    # Qualtrics writes the question texts and an import-id row under the header: each export
+    # quarantined them again ("bad_date", "missing_id") and counted them among the bad records.
+    tool_rows = [
+        '"Response ID","Who","Stars","Title","What went wrong?","Recorded","Product"\n',
+        '"{""ImportId"":""_recordId""}","{""ImportId"":""QID1""}",,,,"{""ImportId"":""date""}",\n',
+    ]
+    path = write_reviews(tmp_path / "in" / "qualtrics.csv", [*tool_rows, *GOOD_REVIEWS])
+    source = {**review_source(path), "header_rows": 3}
+
+    result = ingest(str(write_config([source])))
+
+    assert (result["comments_new"], result["quarantined"]) == (3, 0)
+    assert query(tmp_path, "SELECT count(*) FROM rejected") == [(0,)]
+    assert query(tmp_path, "SELECT min(source_line) FROM comments") == [(4,)]
+    with pytest.raises(ConfigError, match="header_rows is for csv files"):
+        load_settings(write_config([{**ticket_source(path), "header_rows": 2}]))
+
+
 def test_a_file_is_named_by_its_path_as_written_not_url_encoded(tmp_path, write_config):
     folder = tmp_path / "Rückmeldungen Q3"
     path = write_reviews(folder / "my reviews 50%+.csv", [*GOOD_REVIEWS, "R9,c9,9,,Bad stars\n"])
