@@ -189,6 +189,28 @@ def _add_comment(
     )
 
 
+def _add_hassle_of(conn, comment_ids):
+    """Hassle H-0001 of clustering 'r', holding each comment's one sentence."""
+    run_sql(
+        conn,
+        "INSERT INTO hassles (hassle_id, label, keyphrases, quote_unit_ids, units, status, "
+        "first_seen, last_seen, first_run_id, last_run_id, centroid) "
+        "VALUES ('H-0001', 'fees', [], [], ?, 'active', ?, ?, 'r', 'r', [0.0])",
+        [len(comment_ids), STAMP, STAMP],
+    )
+    for comment_id in comment_ids:
+        run_sql(
+            conn,
+            "INSERT INTO units VALUES (?, ?, 0, 0, 1, 'x', 'h', [], [], false, '{}', 0, 0.5, '{}')",
+            [f"{comment_id}:0", comment_id],
+        )
+        run_sql(
+            conn,
+            "INSERT INTO hassle_members VALUES ('r', ?, 'H-0001', 1.0, 'core')",
+            [f"{comment_id}:0"],
+        )
+
+
 def test_run_figures_count_a_comment_without_a_customer_id_as_a_customer_of_its_own(tmp_path):
     # The hassles count customers so; the report's overview said "Customers 0" beside hassles
     # of hundreds when no source mapped a customer id.
@@ -254,24 +276,7 @@ def test_a_mention_carries_its_customers_value_from_any_of_their_comments(tmp_pa
     ]
     for comment_id, channel, customer, value, created in comments:
         _add_comment(conn, comment_id, created, channel=channel, customer=customer, value=value)
-    run_sql(
-        conn,
-        "INSERT INTO hassles (hassle_id, label, keyphrases, quote_unit_ids, units, status, "
-        "first_seen, last_seen, first_run_id, last_run_id, centroid) "
-        "VALUES ('H-0001', 'fees', [], [], 4, 'active', ?, ?, 'r', 'r', [0.0])",
-        [STAMP, STAMP],
-    )
-    for comment_id in ("r1", "t2", "r2", "t4"):
-        run_sql(
-            conn,
-            "INSERT INTO units VALUES (?, ?, 0, 0, 1, 'x', 'h', [], [], false, '{}', 0, 0.5, '{}')",
-            [f"{comment_id}:0", comment_id],
-        )
-        run_sql(
-            conn,
-            "INSERT INTO hassle_members VALUES ('r', ?, 'H-0001', 1.0, 'core')",
-            [f"{comment_id}:0"],
-        )
+    _add_hassle_of(conn, ["r1", "t2", "r2", "t4"])
     until = store.ReportFilter(until=datetime(2026, 2, 10).date())
     mentions = store.read_mentions(conn, "r", until)
     values = {m.comment_id: m.customer_value for m in mentions}
@@ -287,24 +292,7 @@ def test_a_product_filter_keeps_that_products_mentions_and_volume_only(tmp_path)
     conn = connect_warehouse(tmp_path / "w.duckdb")
     for comment_id, product in (("h1", "Hub"), ("h2", "Hub"), ("c1", "Cam")):
         _add_comment(conn, comment_id, datetime(2026, 2, 20), product=product)
-    run_sql(
-        conn,
-        "INSERT INTO hassles (hassle_id, label, keyphrases, quote_unit_ids, units, status, "
-        "first_seen, last_seen, first_run_id, last_run_id, centroid) "
-        "VALUES ('H-0001', 'fees', [], [], 3, 'active', ?, ?, 'r', 'r', [0.0])",
-        [STAMP, STAMP],
-    )
-    for comment_id in ("h1", "h2", "c1"):
-        run_sql(
-            conn,
-            "INSERT INTO units VALUES (?, ?, 0, 0, 1, 'x', 'h', [], [], false, '{}', 0, 0.5, '{}')",
-            [f"{comment_id}:0", comment_id],
-        )
-        run_sql(
-            conn,
-            "INSERT INTO hassle_members VALUES ('r', ?, 'H-0001', 1.0, 'core')",
-            [f"{comment_id}:0"],
-        )
+    _add_hassle_of(conn, ["h1", "h2", "c1"])
     hub = store.ReportFilter(products=("Hub",))
     assert sorted(m.comment_id for m in store.read_mentions(conn, "r", hub)) == ["h1", "h2"]
     times = store.read_comment_times(conn, (datetime(2026, 2, 1), STAMP), hub)
