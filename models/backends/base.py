@@ -116,7 +116,11 @@ def load_sentence_transformer(path: str, device: str) -> SentenceTransformer:
         ModelSettingError: When the folder does not hold a loadable model.
     """
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
 
+    # transformers draws a "Loading weights" bar for a load that takes a fraction of a second:
+    # six of them in every night's log and in the output of `hasslemap run`.
+    transformers_logging.disable_progress_bar()
     try:
         return SentenceTransformer(str(path), device=device, local_files_only=True)
     except OSError as exc:
