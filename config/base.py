@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
+import urllib.parse
 from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Annotated, Any
@@ -59,7 +59,7 @@ PrefectName = Annotated[str, AfterValidator(_prefect_name)]
 """A name Prefect gives a deployment or runner: not empty, no '/' or '%'."""
 
 
-_NOT_A_PLACE = {
+NOT_A_PLACE = {
     "localtime": "is this machine's own zone file, not a zone name (the scheduler may run "
     "elsewhere); use an IANA name like Europe/London",
     "Factory": "is tzdata's placeholder for a zone not set; use an IANA name like Europe/London",
@@ -82,8 +82,8 @@ def _place_zone(value: str) -> str:
     # Checked with what serve builds, Prefect's own CronSchedule: it accepts less than ZoneInfo.
     from prefect.client.schemas.schedules import CronSchedule
 
-    if value in _NOT_A_PLACE:
-        raise ValueError(f"{value!r} {_NOT_A_PLACE[value]}")
+    if value in NOT_A_PLACE:
+        raise ValueError(f"{value!r} {NOT_A_PLACE[value]}")
     try:
         CronSchedule(cron="0 2 * * *", timezone=value)
     except ValidationError:
@@ -139,7 +139,10 @@ host only, as the alerts' delivery errors do."""
 
 
 def _up_to_host(value: str) -> str:
-    """``value`` cut after what reads as its scheme and host: ``htps://hooks.slack.com/…``."""
-    match = re.match(r"[A-Za-z][\w+.-]*:/*[^/?#\s]*", value)
-    shown = match.group(0) if match else ""
-    return shown + "…" if len(shown) < len(value) else shown
+    """``value`` as its scheme and host only: ``htps://hooks.slack.com…`` (no user or token)."""
+    parts = urllib.parse.urlsplit(value)
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # a port that is no number
+        port = ""
+    return f"{parts.scheme}://{parts.hostname}{port}…" if parts.hostname else "…"

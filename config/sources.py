@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from config.base import StrictModel
+from config.base import NOT_A_PLACE, StrictModel
 from config.channels import CHANNEL_NAMES, Channel, normalise_defaults
 
 FileFormat = Literal["csv", "jsonl", "parquet"]
@@ -166,9 +166,13 @@ class SourceConfig(StrictModel):
     def _known_zone(cls, value: str | None) -> str | None:
         if value is None:
             return None
+        # A fixed offset (EST) may be what an export writes; the machine's own zone file and
+        # POSIX's reversed-sign Etc/GMT zones are not what a person means.
+        if value in NOT_A_PLACE and not NOT_A_PLACE[value].startswith("is a fixed UTC offset"):
+            raise ValueError(f"{value!r} {NOT_A_PLACE[value]}")
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # "America" is a folder of zones
             raise ValueError(
                 f"unknown time zone {value!r}: use an IANA name such as 'Europe/Berlin' or "
                 "'America/Denver', or leave it out for UTC"
@@ -239,7 +243,7 @@ class FilesSourceConfig(SourceConfig):
         le=20,
         description=(
             "(csv) Rows before the records: the header, then rows a survey tool adds under it "
-            "(Qualtrics exports 3, SurveyMonkey 2), which are skipped."
+            "(Qualtrics exports 3, SurveyMonkey 2), skipped while their date reads as no date."
         ),
     )
 

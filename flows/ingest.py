@@ -89,15 +89,11 @@ _MOSTLY_BAD_RECORDS = 5
 def mostly_quarantined_warning(source: str, stats: Mapping[str, Any]) -> str | None:
     """The warning for a source most of whose records read this run were quarantined.
 
-    ``stats``: the source's :class:`~flows.sources.base.ReadStats` as a mapping. Files
-    quarantined whole have their own warning (:func:`whole_file_warning`) and are not counted.
+    ``stats``: the source's :class:`~flows.sources.base.ReadStats` as a mapping. Only records
+    count: a file quarantined whole, or unreadable, has its own warning
+    (:func:`whole_file_warning`).
     """
-    whole = set(stats.get("files_quarantined") or {})
-    examples = {
-        code: example
-        for code, example in (stats.get("quarantine_examples") or {}).items()
-        if example[1] not in whole
-    }
+    examples = stats.get("quarantine_examples") or {}
     bad = sum(example[0] for example in examples.values())
     read = stats.get("records_read", 0)
     if bad < _MOSTLY_BAD_RECORDS or bad < _MOSTLY_BAD_SHARE * read:

@@ -105,7 +105,8 @@ def run_warnings(stages: Mapping[str, Any], settings: Settings) -> list[str]:
     """What a completed run could not do, or an operator should fix.
 
     A source that failed to load, no usable comment at all (and why), a source whose files
-    vanished, a file quarantined whole, a file whose dates read in the other order, a file none of whose records holds a mapped key, a
+    vanished, a file quarantined whole, a file whose dates read in the other order, a file none
+    of whose records holds a mapped key, a source most of whose records were quarantined, a
     source the config no longer names (or renamed), alerts not sent, pending alerts dropped
     unsent.
     """

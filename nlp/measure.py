@@ -156,10 +156,10 @@ def measure_level(
     ``stratum``), a trend compares the hassle's share of all comments in the window with its
     share in the period before, over the strata that delivered in both: days that hold few
     comments (before a source started delivering) weigh little, a hassle that grows with the
-    overall volume is steady, and a source that starts or stops moves no other source's hassle. A period without comments
-    cannot be compared: the trend is steady. Without ``volume``, every day weighs the same. A
-    comparison period reaching back before ``history_from`` is cut to the days after it; with
-    no day left, the trend is steady.
+    overall volume is steady, and a source that starts or stops moves no other source's
+    hassle. A period without comments cannot be compared: the trend is steady. Without
+    ``volume``, every day weighs the same. A comparison period reaching back before
+    ``history_from`` is cut to the days after it; with no day left, the trend is steady.
 
     Args:
         mentions: One per comment per hassle, for the window.

@@ -35,7 +35,7 @@ import duckdb
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from config import Settings
+from config import ConfigError, Settings
 from flows.alerts.delivery import AlertDeliveryError, load_notification_block, post_json
 from flows.alerts.messages import SLACK_MAX_HASSLES, escape_mrkdwn, plain_text, slack_payload
 from flows.alerts.policy import (
@@ -50,6 +50,7 @@ from flows.alerts.policy import (
     stale_pending,
     stale_rising,
 )
+from flows.report.columns import Names
 from warehouse import alerts as store
 from warehouse.core import now
 
@@ -100,12 +101,18 @@ def _drop_stale_pending(
     return {reason: len(keys) for reason, keys in by_reason.items()}
 
 
-def _stage_and_theme_names(settings: Settings) -> dict[str, str]:
-    """Stage and theme key -> the name the report shows, from the taxonomy file."""
+def _stage_and_theme_names(settings: Settings) -> Names:
+    """The names the report shows for stage and theme keys.
+
+    The keys themselves when the taxonomy file cannot be read: no reason to hold alerts back.
+    """
     from config.taxonomy import load_taxonomy, resolve_taxonomy_path
 
-    taxonomy = load_taxonomy(resolve_taxonomy_path(settings))
-    return {label.key: label.name for label in (*taxonomy.stages, *taxonomy.themes)}
+    try:
+        taxonomy = load_taxonomy(resolve_taxonomy_path(settings))
+    except ConfigError:
+        return Names()
+    return Names({s.key: s.name for s in taxonomy.stages}, {t.key: t.name for t in taxonomy.themes})
 
 
 @task(name="send_alerts", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
@@ -205,9 +212,9 @@ def send_alerts(
         "baseline_days": settings.rank.trend_baseline_days,
     }
     delivered = 0  # alerts accepted so far (batches go out best rank first)
+    names = _stage_and_theme_names(settings)
     try:
         block = load_notification_block(cfg.prefect_block) if cfg.prefect_block else None
-        names = _stage_and_theme_names(settings)
         for batch in _batches(alerts, SLACK_MAX_HASSLES):
             shown = [named(a, names) for a in batch]  # as the report names them
             if cfg.webhook_url:

@@ -13,6 +13,7 @@ from typing import Any
 
 from config import Settings
 from config.stages import AlertSettings
+from flows.report.columns import Names
 from nlp.factors import FACTORS
 from nlp.redact import redact_pii
 
@@ -46,13 +47,9 @@ class Alert:
         return {**asdict(self), "states": list(self.states), "why": [list(w) for w in self.why]}
 
 
-def named(alert: Alert, names: Mapping[str, str]) -> Alert:
+def named(alert: Alert, names: Names) -> Alert:
     """``alert`` with its stage and theme named as the report names them (keys it has not)."""
-
-    def name(key: str | None) -> str | None:
-        return names.get(key, key) if key else key
-
-    return replace(alert, stage=name(alert.stage), theme=name(alert.theme))
+    return replace(alert, stage=names.stage(alert.stage), theme=names.theme(alert.theme))
 
 
 def top_parts(row: dict[str, Any], count: int = WHY_PARTS) -> tuple[tuple[str, float], ...]:
@@ -236,8 +233,8 @@ def _is_rising(row: Mapping[str, Any]) -> bool:
     is the appearance it was announced for, not a return.
     """
     trend = row.get("trend_7d")
-    returned = row.get("status") != NEW and row.get("seen_before_window", True)
-    return trend == RISING or (trend == NEW and bool(returned))
+    returned = row.get("status") != NEW and row.get("seen_before_window") is not False
+    return trend == RISING or (trend == NEW and returned)
 
 
 def _rises_enough(row: Mapping[str, Any], cfg: AlertSettings) -> bool:

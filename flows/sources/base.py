@@ -64,7 +64,8 @@ class ReadStats:
     # Per item with slashed dates: per order that reads them (``"other"``, ``"this"``,
     # ``"either"``: flows.sources.timestamps.date_order_of), how many and the first one.
     date_order: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
-    # Per quarantine code: how many records, and the first one's item, line and reason.
+    # Per quarantine code: how many records (a file's own problems, line 0, are not one), and
+    # the first one's item, line and reason.
     quarantine_examples: dict[str, list[Any]] = field(default_factory=dict)
 
     def count_date_order(self, item: str, order: str, value: str) -> None:
@@ -75,7 +76,7 @@ class ReadStats:
     def count(self, problem: Problem, item: str = "", line: int = 0) -> None:
         """Tally one problem by its code; a quarantine's first ``item`` and ``line`` too."""
         self.problems[problem.code] = self.problems.get(problem.code, 0) + 1
-        if problem.fatal:
+        if problem.fatal and line > 0:
             example = [0, item, line, problem.reason]
             self.quarantine_examples.setdefault(problem.code, example)[0] += 1
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import glob as globlib
 import hashlib
-import itertools
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +31,7 @@ from flows.sources.readers import (
     iter_parquet,
     open_decompressed,
 )
+from flows.sources.timestamps import parse_timestamp
 
 
 def split_path(path: str) -> tuple[str, str]:
@@ -177,9 +177,7 @@ class FilesSource:
                     required=source.fields.referenced(),
                     setting=f"sources[{source.name}].delimiter",
                 )
-                # A survey tool's rows under the header (question texts, import ids) are no
-                # records: quarantined, they would count again with every export.
-                items = itertools.islice(items, source.header_rows - 1, None)
+                items = _after_tool_rows(items, source.header_rows - 1, source)
             elif source.format == "jsonl":
                 items = iter_jsonl(stream)
             else:
@@ -197,3 +195,20 @@ class FilesSource:
         """Keep the file's version and content hash."""
         state["files"][item.key] = item.version
         state["hashes"][item.key] = item.handle[1]
+
+
+def _after_tool_rows(items: Iterator[RawItem], rows: int, source: Any) -> Iterator[RawItem]:
+    """``items`` without up to ``rows`` leading rows that are no records.
+
+    A survey tool writes rows under the header (question texts, import ids) whose date field
+    reads as no date: quarantined, they would count again with every export. Only such rows
+    are skipped, so an export made without them (a "condensed" one) keeps its first records.
+    """
+    date_field = source.fields.created_at
+    for item in items:
+        record = item.record if isinstance(item.record, dict) else {}
+        if rows and parse_timestamp(record.get(date_field), day_first=source.day_first) is None:
+            rows -= 1
+            continue
+        rows = 0
+        yield item

@@ -252,7 +252,7 @@ def iter_csv(
     header = [name.strip() for name in header]
     missing = [name for name in dict.fromkeys(required) if name not in header]
     if missing:
-        raise _missing_columns(missing, header, first_line, delimiter, setting)
+        raise _missing_columns(required, header, first_line, delimiter, setting)
     twice = [name for name in dict.fromkeys(required) if header.count(name) > 1]
     if twice:
         raise FileProblem(
@@ -289,12 +289,13 @@ def iter_csv(
 
 
 def _missing_columns(
-    missing: list[str], header: list[str], first_line: str, delimiter: str, setting: str
+    required: list[str], header: list[str], first_line: str, delimiter: str, setting: str
 ) -> FileProblem:
-    """The problem for a header without the mapped columns, naming a likelier delimiter."""
+    """The problem for a header without the mapped columns, naming a delimiter that has all."""
+    missing = [name for name in dict.fromkeys(required) if name not in header]
     reason = f"header {_lacks(missing, header)}"
     for candidate, name in CANDIDATE_DELIMITERS.items():
-        if candidate != delimiter and not set(missing) - set(_fields(first_line, candidate)):
+        if candidate != delimiter and set(required) <= set(_fields(first_line, candidate)):
             return FileProblem(
                 "wrong_delimiter",
                 f"the header is {name}-delimited ({candidate!r}), but {setting} is "

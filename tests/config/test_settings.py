@@ -211,6 +211,12 @@ def test_a_webhook_url_refused_is_shown_up_to_its_host_only():
         load_settings(environ={"HASSLEMAP_ALERTS__WEBHOOK_URL": secret})
     assert "SECRETx" not in str(raised.value)
     assert "(got 'htps://hooks.slack.com…', the rest hidden)" in str(raised.value)
+    with_user = "htps://bot:xoxb-SECRET@hooks.example.com:8443/services/x"
+    with pytest.raises(ConfigError) as raised:
+        load_settings(environ={"HASSLEMAP_ALERTS__WEBHOOK_URL": with_user})
+    assert "SECRET" not in str(raised.value) and "htps://hooks.example.com:8443…" in str(
+        raised.value
+    )
 
 
 def test_a_valid_webhook_url_is_kept_as_written():
@@ -334,6 +340,17 @@ def test_a_sources_time_zone_is_checked_and_read_again_only_when_set(tmp_path):
     wrong.write_text(TWEETS_SOURCE + "    timezone: Mountain Time\n")
     with pytest.raises(ConfigError, match="unknown time zone 'Mountain Time': use an IANA name"):
         load_settings(wrong, environ={})
+    for zone, says in (
+        ("America", "unknown time zone 'America'"),  # a folder of zones: no traceback
+        ("Etc/GMT+5", "sign is POSIX's"),
+        ("localtime", "this machine's own zone file"),
+    ):
+        wrong.write_text(TWEETS_SOURCE + f"    timezone: {zone}\n")
+        with pytest.raises(ConfigError, match=says):
+            load_settings(wrong, environ={})
+    fixed = tmp_path / "d.yaml"
+    fixed.write_text(TWEETS_SOURCE + "    timezone: EST\n")  # what an export may write
+    assert load_settings(fixed, environ={}).sources[0].timezone == "EST"
 
 
 def test_a_sections_check_names_the_file_and_the_variables_that_set_its_keys(tmp_path):

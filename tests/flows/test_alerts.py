@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,8 @@ from flows.alerts import (
     stale_rising,
 )
 from flows.alerts.messages import ratio_text
+from flows.alerts.policy import named
+from flows.report.columns import Names
 from nlp.redact import redact_pii
 from warehouse import alerts as store
 from warehouse.connection import connect_warehouse, run_sql
@@ -419,8 +422,22 @@ def test_a_known_hassle_back_from_silence_alerts_as_rising_and_a_new_one_as_new(
     # is no return from silence, and it is not announced again as rising.
     found_lately = candidate(status="active", seen_before_window=False, **back)
     assert choose_alerts([found_lately], {("H-0001", "new")}, SETTINGS) == []
+    # Not known to be recent (no hassles row to tell): a known hassle's return, as before.
+    unknown = candidate(status="active", seen_before_window=None, **back)
+    assert [a.states for a in choose_alerts([unknown], set(), SETTINGS)] == [("rising",)]
     # Sent as rising, it is not cleared (and sent again) while the burst goes on.
     assert stale_rising([candidate(**back)], {("H-0001", "rising")}) == []
+
+
+def test_an_alert_names_a_stage_and_a_theme_of_one_key_each_by_its_own_name():
+    # A key may be both a stage and a theme (the taxonomy allows it): each keeps its name.
+    [alert] = choose_alerts(
+        [candidate(stage="billing", theme="billing", **RISING)], set(), SETTINGS
+    )
+    names = Names({"billing": "Billing and payment"}, {"billing": "Surprise charges"})
+    shown = named(alert, names)
+    assert (shown.stage, shown.theme) == ("Billing and payment", "Surprise charges")
+    assert named(replace(alert, stage=None), names).stage is None
 
 
 def test_generic_hassles_never_alert():

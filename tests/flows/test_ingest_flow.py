@@ -329,6 +329,10 @@ def test_a_survey_tools_rows_under_the_header_are_skipped_not_quarantined(tmp_pa
     assert query(tmp_path, "SELECT min(source_line) FROM comments") == [(4,)]
     with pytest.raises(ConfigError, match="header_rows is for csv files"):
         load_settings(write_config([{**ticket_source(path), "header_rows": 2}]))
+    # An export made without those rows (SurveyMonkey's "condensed") keeps its first records.
+    plain = write_reviews(tmp_path / "in2" / "condensed.csv", GOOD_REVIEWS)
+    ingest(str(write_config([{**review_source(plain, "condensed"), "header_rows": 3}])))
+    assert query(tmp_path, "SELECT count(*) FROM comments WHERE source = 'condensed'") == [(3,)]
 
 
 def test_a_file_is_named_by_its_path_as_written_not_url_encoded(tmp_path, write_config):

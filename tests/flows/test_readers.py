@@ -205,6 +205,15 @@ def test_auto_splits_a_header_that_lacks_one_mapped_column_and_names_that_column
         "header lacks column(s) 'csat' named in the source's fields mapping; it has 'id', "
         "'date', 'body', 'nps'"
     )
+    # A delimiter is named only when the header, split by it, has every mapped column: under
+    # auto none can be (auto would have taken it), and "set delimiter to ..." would be false.
+    with pytest.raises(FileProblem) as err:
+        list(
+            iter_csv(
+                io.BytesIO(b"id,note;body\n1,a;b\n"), delimiter="auto", required=["id", "body"]
+            )
+        )
+    assert err.value.code == "missing_columns"
 
 
 def test_a_missing_column_message_redacts_and_caps_what_the_header_holds():

@@ -234,3 +234,23 @@ def test_the_enrich_line_names_the_commonest_unsupported_languages():
     )
     none = enrich_line({**counts, "unsupported_language": 0, "unsupported_languages": {}})
     assert none.endswith("(0 comments in an unsupported language)")
+
+
+def test_a_file_problem_is_no_quarantined_record_in_the_mostly_quarantined_warning():
+    # Five dangling links beside three good records said "5 of the 3 records read ... were
+    # quarantined": a file that cannot be opened has its own warning, and is no record.
+    from dataclasses import asdict
+
+    from flows.ingest import mostly_quarantined_warning
+    from flows.sources.base import ReadStats
+    from flows.sources.records import Problem
+
+    stats = ReadStats(records_read=3)
+    for i in range(5):
+        stats.count(Problem("unreadable_file", "dangling link", True), f"f{i}.jsonl", 0)
+    assert mostly_quarantined_warning("tickets", asdict(stats)) is None
+    for line in range(2, 8):
+        stats.count(Problem("bad_date", "not a date", True), "t.jsonl", line)
+    stats.records_read += 6
+    said = mostly_quarantined_warning("tickets", asdict(stats))
+    assert said.startswith("source 'tickets': 6 of the 9 records read this run were quarantined")
