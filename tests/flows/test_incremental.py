@@ -34,6 +34,7 @@ from conftest import (
 )
 
 from config.stages import AlertSettings
+from config.taxonomy import load_taxonomy
 from flows.alerts import escape_mrkdwn
 from flows.demo import DemoSpec, write_demo_data
 from flows.nightly import nightly
@@ -334,7 +335,9 @@ def test_the_planted_new_hassle_is_announced_once_and_not_on_the_rerun(new_days:
     [section] = sections  # naming one hassle: the planted one
     text = section["text"]["text"]
     assert escape_mrkdwn(label) in text
-    assert f"Stage: *{stage}*" in text and f"Theme: *{theme}*" in text
+    taxonomy = load_taxonomy()  # named as the report names them
+    stages, themes = ({t.key: t.name for t in ts} for ts in (taxonomy.stages, taxonomy.themes))
+    assert f"Stage: *{stages[stage]}*" in text and f"Theme: *{themes[theme]}*" in text
     assert "hasslemap-report.html" in context["elements"][0]["text"]
     assert sent == [(promo, "new", "webhook")]
     assert new_days.posts_after_rerun == []
