@@ -59,12 +59,15 @@ PrefectName = Annotated[str, AfterValidator(_prefect_name)]
 """A name Prefect gives a deployment or runner: not empty, no '/' or '%'."""
 
 
+FIXED_OFFSET_ZONES = ("EST", "MST", "HST")
+"""Zone names of a fixed UTC offset without daylight saving: what an export may write."""
+
 NOT_A_PLACE = {
     "localtime": "is this machine's own zone file, not a zone name (the scheduler may run "
     "elsewhere); use an IANA name like Europe/London",
     "Factory": "is tzdata's placeholder for a zone not set; use an IANA name like Europe/London",
     **dict.fromkeys(
-        ("EST", "MST", "HST"),
+        FIXED_OFFSET_ZONES,
         "is a fixed UTC offset without daylight saving, not the local time of a place; name the "
         "place you mean, e.g. America/New_York",
     ),

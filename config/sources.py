@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from config.base import NOT_A_PLACE, StrictModel
+from config.base import FIXED_OFFSET_ZONES, NOT_A_PLACE, StrictModel
 from config.channels import CHANNEL_NAMES, Channel, normalise_defaults
 
 FileFormat = Literal["csv", "jsonl", "parquet"]
@@ -168,7 +168,7 @@ class SourceConfig(StrictModel):
             return None
         # A fixed offset (EST) may be what an export writes; the machine's own zone file and
         # POSIX's reversed-sign Etc/GMT zones are not what a person means.
-        if value in NOT_A_PLACE and not NOT_A_PLACE[value].startswith("is a fixed UTC offset"):
+        if value in NOT_A_PLACE and value not in FIXED_OFFSET_ZONES:
             raise ValueError(f"{value!r} {NOT_A_PLACE[value]}")
         try:
             ZoneInfo(value)

@@ -197,7 +197,9 @@ class FilesSource:
         state["hashes"][item.key] = item.handle[1]
 
 
-def _after_tool_rows(items: Iterator[RawItem], rows: int, source: Any) -> Iterator[RawItem]:
+def _after_tool_rows(
+    items: Iterator[RawItem], rows: int, source: FilesSourceConfig
+) -> Iterator[RawItem]:
     """``items`` without up to ``rows`` leading rows that are no records.
 
     A survey tool writes rows under the header (question texts, import ids) whose date field
