@@ -107,6 +107,35 @@ def mostly_quarantined_warning(source: str, stats: Mapping[str, Any]) -> str | N
     )
 
 
+def read_warnings(
+    name: str,
+    source: SourceConfig | None,
+    stats: Mapping[str, Any],
+    *,
+    quarantines: bool = True,
+) -> list[str]:
+    """What reading one source tells its operator, from its read stats (as a mapping).
+
+    Keys no record of a file has, files quarantined whole, a file's dates read in the wrong
+    order, most records quarantined. ``source`` None (no longer in the config): only what
+    needs no settings. ``quarantines`` False leaves out the two about quarantines (when
+    nothing loaded at all, another warning says why).
+    """
+    warnings = []
+    for file, (absent, first_keys) in stats.get("keys_absent", {}).items():
+        if source is not None:
+            warnings.append(absent_keys_warning(source, file, absent, first_keys))
+    for file, (code, reason) in stats.get("files_quarantined", {}).items():
+        if quarantines:
+            warnings.append(whole_file_warning(name, file, code, reason))
+    for file, tally in stats.get("date_order", {}).items():
+        if source is not None and (warning := date_order_warning(source, file, tally)):
+            warnings.append(warning)
+    if quarantines and (warning := mostly_quarantined_warning(name, stats)):
+        warnings.append(warning)
+    return warnings
+
+
 def date_order_warning(
     source: SourceConfig, file: str, tally: Mapping[str, Sequence[Any]]
 ) -> str | None:
@@ -162,14 +191,7 @@ def load_source(
             len(landed.dropped),
         )
     sink.finish(key, f"ingest {source.name}: {stats.records_usable:,} usable records")
-    for file, (absent, first_keys) in stats.keys_absent.items():
-        logger.warning(absent_keys_warning(source, file, absent, first_keys))
-    for file, (code, reason) in stats.files_quarantined.items():
-        logger.warning(whole_file_warning(source.name, file, code, reason))
-    for file, tally in stats.date_order.items():
-        if warning := date_order_warning(source, file, tally):
-            logger.warning(warning)
-    if warning := mostly_quarantined_warning(source.name, asdict(stats)):
+    for warning in read_warnings(source.name, source, asdict(stats)):
         logger.warning(warning)
     if stats.present is not None:
         mark_vanished_files(conn, source.name, stats.present)

@@ -110,13 +110,7 @@ def run_warnings(stages: Mapping[str, Any], settings: Settings) -> list[str]:
     source the config no longer names (or renamed), alerts not sent, pending alerts dropped
     unsent.
     """
-    from flows.ingest import (
-        absent_keys_warning,
-        date_order_warning,
-        mostly_quarantined_warning,
-        vanished_warning,
-        whole_file_warning,
-    )
+    from flows.ingest import read_warnings, vanished_warning
     from flows.sources.base import open_source
 
     warnings = [
@@ -132,17 +126,7 @@ def run_warnings(stages: Mapping[str, Any], settings: Settings) -> list[str]:
         if earlier := stats.get("comments_before_no_file"):
             where = open_source(sources[name], settings.ingest).where() if name in sources else "?"
             warnings.append(vanished_warning(name, earlier, where))
-        for file, (absent, first_keys) in stats.get("keys_absent", {}).items():
-            if name in sources:
-                warnings.append(absent_keys_warning(sources[name], file, absent, first_keys))
-        for file, (code, reason) in stats.get("files_quarantined", {}).items():
-            if not nothing_loaded:
-                warnings.append(whole_file_warning(name, file, code, reason))
-        for file, tally in stats.get("date_order", {}).items():
-            if name in sources and (warning := date_order_warning(sources[name], file, tally)):
-                warnings.append(warning)
-        if not nothing_loaded and (warning := mostly_quarantined_warning(name, stats)):
-            warnings.append(warning)
+        warnings += read_warnings(name, sources.get(name), stats, quarantines=not nothing_loaded)
     warnings.extend(stages["ingest"].get("sources_unconfigured", []))
     alerts = stages.get("alerts", {})
     if alerts.get("failed"):
