@@ -32,7 +32,10 @@ terms are *specific*, and the cluster's specificity, are measured in :mod:`nlp.s
   sets its smallest child apart.
   Without such a phrase the label is ``"<keyphrase> + <keyphrase>"``, or
   ``NO_PROBLEM_LABEL`` when fewer than a quarter of the members name a concrete object
-  (thanks and chit-chat). Never a lone word, a handle, a URL or a greeting.
+  (thanks and chit-chat). Never a lone word, a handle, a URL, a greeting, nor a name alone
+  (:meth:`nlp.specificity.Corpus.names_only`: "wells fargo", "citi bank"): a keyphrase of
+  names is no anchor for the label nor half of the fallback, and a cluster whose keyphrases
+  are all names reads ``"<name> (no detail given)"``.
 * Specificity (0..1): how specific the members' sentences are (:mod:`nlp.specificity`); a
   cluster labelled ``NO_PROBLEM_LABEL`` gets at most its share of concrete members.
 * Quotes: members closest to the cluster centroid, skipping near-duplicates of quotes taken;
@@ -225,14 +228,17 @@ class CtfidfLabeller:
             keyphrases = self._keyphrases(_best_first(terms, score))
             min_count = max(math.ceil(self.label_min_share * sizes[row]), min(2, sizes[row]))
             # The label must say what the cluster is about: a readable phrase holding one of
-            # the two most characteristic keyphrases' words ("refund takes weeks" for "refund").
-            anchors = {stem(w) for term in keyphrases[:2] for w in term.split()}
+            # the two most characteristic keyphrases' words ("refund takes weeks" for "refund"),
+            # of those that are more than a name ("wells fargo" names no problem).
+            named = [term for term in keyphrases if not corpus.names_only(term)]
+            anchors = {stem(w) for term in named[:2] for w in term.split()}
             candidates = [
                 (-score[k] * _label_weight(corpus, term), term)
                 for k in np.flatnonzero(present >= min(2, sizes[row]))
                 if (term := terms[k]) in readable
                 and 1 <= term.count(" ") < _MAX_LABEL_WORDS
                 and says_two_things(term)
+                and not corpus.names_only(term)
                 and anchors & {stem(w) for w in term.split()}
                 and _reads_well(corpus, term)
             ]
@@ -258,12 +264,12 @@ class CtfidfLabeller:
                 label = min(candidates)[1]
             elif concrete < _FALLBACK_MIN_CONCRETE or not keyphrases:
                 label = NO_PROBLEM_LABEL
-            elif len(keyphrases) >= 2:
-                label = f"{keyphrases[0]}{KEYPHRASE_AND}{keyphrases[1]}"
-            elif " " in keyphrases[0]:
-                label = keyphrases[0]
-            else:
-                label = f"{keyphrases[0]}{NO_DETAIL}"
+            elif len(named) >= 2:
+                label = f"{named[0]}{KEYPHRASE_AND}{named[1]}"
+            elif named and " " in named[0]:
+                label = named[0]
+            else:  # a lone word, or only names: "wells fargo (no detail given)"
+                label = f"{(named or keyphrases)[0]}{NO_DETAIL}"
             offers = offered.get(int(cluster_ids[row])) if offered else None
             if offers and (chosen := most_held_label(label, offers, held)) != label:
                 label, candidates = chosen, [(0.0, chosen)]  # its words are then the focus
@@ -272,7 +278,7 @@ class CtfidfLabeller:
             theme, theme_share = _dominant([units[i].theme for i in idx])
             focus = {
                 stem(w)
-                for term in (label if candidates else "", *keyphrases[:2])
+                for term in (label if candidates else "", *named[:2])
                 for w in WORD.findall(term)
                 if corpus.is_specific_word(w)
             }
@@ -406,11 +412,14 @@ def _reads_well(corpus: Corpus, phrase: str) -> bool:
 def _label_weight(corpus: Corpus, phrase: str) -> float:
     """The label score multiplier: content words, an end particle, naming a problem add; fillers cost.
 
+    A name ("wells fargo closed") counts as no content word: the phrase is scored as "closed".
+
     A filler is a stopword other than a negation, a particle or the pronoun before the particle
     that ends the phrase ("using it on my windows" has two; "logs me out" none).
     """
     words = phrase.split()
-    content = [w for w in words if w not in STOP]
+    # A name says which company or product, not what is wrong: it adds nothing here.
+    content = [w for w in words if w not in STOP and not corpus.is_name(w)]
     ends_on_particle = words[-1] in END_PARTICLES
     filler = sum(w in STOP and w not in NEGATIONS and w not in END_PARTICLES for w in words)
     if ends_on_particle and words[word_before_particle(words, len(words) - 1)] in OBJECT_PRONOUNS:

@@ -87,15 +87,15 @@ def is_fragment(phrase: str, noun_share: Callable[[str], float]) -> bool:
     return negates_a_noun(phrase, noun_share) or cuts_a_relative_clause(phrase, noun_share)
 
 
-def noun_shares(read: Iterable[ReadUnit]) -> Callable[[str], float]:
-    """Per word, the share of the units holding it that hold it in a noun chunk.
+def night_corpus(read: Iterable[ReadUnit]) -> Corpus:
+    """The word statistics of the night's clustered units, to judge a kept label by.
 
-    :meth:`nlp.specificity.Corpus.noun_share` over the clustered units (how they group into
-    clusters does not change it), so a kept label is judged by the measure tonight's labels
-    are chosen by.
+    Which words are nouns (:meth:`nlp.specificity.Corpus.noun_share`) and names
+    (:meth:`~nlp.specificity.Corpus.names_only`) does not depend on how the units group into
+    clusters, so a kept label is judged by the measures tonight's labels are chosen by.
     """
     units = dict(enumerate(read))
-    return Corpus(units, [np.arange(len(units))], frozenset()).noun_share
+    return Corpus(units, [np.arange(len(units))], frozenset())
 
 
 def most_held_label(own: str, offered: Sequence[str], members: Sequence[ReadUnit]) -> str:
@@ -126,7 +126,7 @@ def keep_label(
     members: Sequence[ReadUnit],
     min_share: float,
     *,
-    noun_share: Callable[[str], float],
+    corpus: Corpus,
 ) -> bool:
     """Whether a kept hassle keeps its previous label tonight instead of ``candidate``.
 
@@ -136,9 +136,10 @@ def keep_label(
     the previous share. Only a clearly better label replaces an established one; the history
     keeps the old one. A previous label that could not be tonight's gives way: one that says
     too little (one word and a filler, "one playlist"; a lone word from an older labeller),
-    one with "not" before a noun ("not song", :func:`negates_a_noun`, by ``noun_share``:
-    :func:`noun_shares` of the night's clustered units) or a relative clause cut short
-    ("agent i spoke", :func:`cuts_a_relative_clause`),
+    one with "not" before a noun ("not song", :func:`negates_a_noun`, by ``corpus``:
+    :func:`night_corpus` of the night's clustered units), a relative clause cut short
+    ("agent i spoke", :func:`cuts_a_relative_clause`), one of names alone ("wells fargo",
+    :meth:`nlp.specificity.Corpus.names_only`),
     and a phrase that fewer than ``LABEL_MIN_SHARE`` of the members say (an absence claim,
     "no errors", where few deny an error; a parent's label, chosen on its children) when
     tonight's is a phrase that at least twice as many of them say.
@@ -149,7 +150,11 @@ def keep_label(
     if previous == candidate:
         return True
     previous, candidate = previous.lower(), candidate.lower()
-    if not says_two_things(previous) or is_fragment(previous, noun_share):
+    if (
+        not says_two_things(previous)
+        or is_fragment(previous, corpus.noun_share)
+        or corpus.names_only(previous)
+    ):
         return False
     before = 0.0 if previous == NO_PROBLEM_LABEL else label_share(previous, members)
     after = label_share(candidate, members) if candidate != NO_PROBLEM_LABEL else 0.0

@@ -5,6 +5,11 @@
   a handle in at least 1% of the units ("spotify" of "@SpotifyCares"). A generic word is one of
   :data:`nlp.wordlists.GENERIC` ("issue", "problem", "help", "time", "message", ...). A term is
   *specific* when it holds a word that is neither a stopword, nor generic, nor corpus-wide.
+* Names: a word the units write with a capital inside a sentence ("Wells Fargo",
+  "TransUnion") at least twice and in at least 80% of the units that write it inside a
+  sentence. A name stays a specific word (a keyphrase may say which company or product), but
+  a phrase of names alone, or of a name and an organisation word ("citi bank"), names no
+  problem: it is no label.
 * Nouns are told apart without a tagger: a word is a noun when most units holding it hold it
   inside a noun chunk.
 * Specificity (0..1): how specific the members' sentences are, one problem told concretely,
@@ -29,7 +34,7 @@ from collections import Counter
 import numpy as np
 
 from nlp.terms import ReadUnit
-from nlp.wordlists import GENERIC, STOP
+from nlp.wordlists import GENERIC, ORGANISATION_WORDS, STOP
 
 # A word is corpus-wide (the brand, the product) when at least this share of the units holds
 # it and it is present in at least this share of the clusters (counted from three clusters).
@@ -37,6 +42,10 @@ _CORPUS_WIDE_UNITS = 0.03
 _CORPUS_WIDE_CLUSTERS = 0.5
 NOUN_SHARE = 0.5  # a word is a noun when at least this share of its units hold it in a chunk
 _HEAD_SHARE = 0.2  # ... and a modifier when it heads fewer than this share of those chunks
+# A name is written with a capital in at least this share of the units writing it inside a
+# sentence, and in at least this many units.
+_NAME_SHARE = 0.8
+_NAME_MIN_UNITS = 2
 # Coherence: the mean cosine of members to their centroid, mapped from this range onto 0..1.
 _COHERENCE_RANGE = (0.3, 0.7)
 
@@ -57,14 +66,23 @@ class Corpus:
         in_chunks: Counter[str] = Counter()
         heads: Counter[str] = Counter()
         clusters: Counter[str] = Counter()
+        capitalised: Counter[str] = Counter()
+        lower_case: Counter[str] = Counter()
         for idx in members:
             seen: set[str] = set()
             for i in idx:
                 units.update(read[i].words)
                 in_chunks.update(read[i].chunk_words)
                 heads.update(read[i].heads)
+                capitalised.update(read[i].capitalised)
+                lower_case.update(read[i].lower_case)
                 seen |= read[i].words
             clusters.update(seen)
+        self._names = frozenset(
+            w
+            for w, n in capitalised.items()
+            if n >= _NAME_MIN_UNITS and n >= _NAME_SHARE * (n + lower_case[w])
+        )
         self._in_chunks = in_chunks
         self._heads = heads
         self._units = units
@@ -98,6 +116,20 @@ class Corpus:
         "consumer" of "consumer rights" is one.
         """
         return self.is_noun(word) and self._heads[word] < _HEAD_SHARE * self._in_chunks[word]
+
+    def is_name(self, word: str) -> bool:
+        """Whether the units write ``word`` as a name, with a capital inside a sentence."""
+        return word in self._names
+
+    def names_only(self, phrase: str) -> bool:
+        """Whether a phrase's content words are names, or names and organisation words.
+
+        "wells fargo", "citi bank", "apple music": such a phrase names no problem.
+        """
+        content = [w for w in phrase.split() if w not in STOP and w != "+"]
+        return any(map(self.is_name, content)) and all(
+            self.is_name(w) or w in ORGANISATION_WORDS for w in content
+        )
 
     def is_specific_word(self, word: str) -> bool:
         """A word that may name a problem: no stopword, generic word or corpus-wide word."""

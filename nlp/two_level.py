@@ -17,10 +17,11 @@ import numpy as np
 from nlp.cluster import CORE, NOISE, SOFT, UNASSIGNED, Clustering, cluster_centroids
 from nlp.hierarchy import Incremental
 from nlp.label import ClusterLabel, LabelInput
-from nlp.label_support import keep_label, noun_shares
+from nlp.label_support import keep_label, night_corpus
 from nlp.rank import is_generic
 from nlp.redact import redact_in_context, redact_pii
 from nlp.rows import HassleRow
+from nlp.specificity import Corpus
 from nlp.terms import ReadUnit
 from nlp.track import (
     STATUS_ACTIVE,
@@ -212,11 +213,11 @@ def kept_label(
     level: LevelIds,
     members: Sequence[ReadUnit],
     min_share: float,
-    noun_share: Callable[[str], float],
+    corpus: Corpus,
 ) -> str:
     """Tonight's label, or the previous one while it still describes the members."""
     before = level.previous_labels.get(level.matched_from[number] or "")
-    keep = bool(before) and keep_label(before, label, members, min_share, noun_share=noun_share)
+    keep = bool(before) and keep_label(before, label, members, min_share, corpus=corpus)
     return before if keep else label
 
 
@@ -245,7 +246,7 @@ def hassle_versions(
         label_keep_share: ``cluster.label_keep_share``.
     """
     core = found.assigned_by == CORE
-    noun_share = noun_shares(labels.read.values())
+    corpus = night_corpus(labels.read.values())
     out = []
     for level_name, per_unit, level, level_labels, n in (
         ("child", found.labels, tracked.children, labels.children, found.n_children),
@@ -263,7 +264,7 @@ def hassle_versions(
                 status=level.status[k],
                 matched_from=level.matched_from[k],
                 match_score=level.scores.get(k),
-                label=kept_label(k, label.label, level, members, label_keep_share, noun_share),
+                label=kept_label(k, label.label, level, members, label_keep_share, corpus),
                 keyphrases=list(label.keyphrases),
                 stage=label.stage,
                 stage_share=label.stage_share,

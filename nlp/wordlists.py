@@ -69,6 +69,12 @@ GENERIC = frozenset(
 )
 """Words too general to name a problem on their own, or a concrete object: a label needs a
 word beside them ("payment issue"), and they never make a sentence concrete."""
+ORGANISATION_WORDS = frozenset(
+    {"bank", "inc", "llc", "ltd", "plc", "corp", "corporation", "company", "co", "group"}
+    | {"holdings", "financial", "airlines", "airline", "airways"}
+)
+"""Words that make a name an organisation's ("Citi Bank", "Acme Inc"): a label of a name and
+one of these still names no problem."""
 DEGREE = frozenset({"bit", "tad"})
 """Degree words ("a bit bigger", "a tad slow"): they modify what follows, so a phrase read off
 the sentence's words neither starts nor ends on one ("cam is a bit" of "the cam is a bit bigger

@@ -780,3 +780,78 @@ def test_a_phrasal_verb_keeps_its_particle(corpus):
     label = CtfidfLabeller().label(units, _vectors(labels), labels)[1].label
 
     assert label.endswith("logs me out"), label
+
+
+# Complaint narratives name the company they complain about, capitalised, in many sentences.
+BANK = [
+    "Wells Fargo closed my account without any notice.",
+    "I called Wells Fargo and they closed my account again.",
+    "My account was closed by Wells Fargo with no reason given.",
+    "Wells Fargo 's branch closed my checking account.",
+    "After ten years Wells Fargo closed my account.",
+    "Wells Fargo froze and then closed my account.",
+    "They told me Wells Fargo closed the account for good.",
+    "Wells Fargo never explained why my account was closed.",
+]
+BUREAU = [
+    "TransUnion still reports the late payment I disputed.",
+    "The late payment is still on my TransUnion report.",
+    "I disputed the late payment with TransUnion twice.",
+    "TransUnion will not remove a late payment that is wrong.",
+    "My late payment dispute with TransUnion went nowhere.",
+    "TransUnion kept the late payment after my dispute.",
+]
+
+
+def test_a_company_named_in_every_member_is_no_label():
+    units = [_unit(f"a{i}", t, ("wells fargo", "account")) for i, t in enumerate(BANK)]
+    units += [_unit(f"b{i}", t, ("transunion", "late payment")) for i, t in enumerate(BUREAU)]
+    labels = np.array([0] * len(BANK) + [1] * len(BUREAU))
+
+    result = CtfidfLabeller().label(units, _vectors(labels), labels)
+
+    # The members all say "Wells Fargo" (a name: written with capitals inside sentences), but
+    # what they complain of is the closed account; the possessive's "s" is no word of a label.
+    assert {"account", "closed"} <= set(result[0].label.split())
+    assert not {"wells", "fargo"} & set(result[0].label.split())
+    assert "payment" in result[1].label and "transunion" not in result[1].label
+    assert any("fargo" in k for k in result[0].keyphrases)  # which company, for the analyst
+    assert not any(label.label.endswith(" s") for label in result.values())
+
+
+def test_a_cluster_saying_only_a_name_reads_no_detail_given():
+    texts = [
+        "Again Wells Fargo.",
+        "About Wells Fargo.",
+        "Yes, Wells Fargo.",
+        "So, Wells Fargo.",
+        "Once more Wells Fargo.",
+    ]
+    units = [_unit(f"a{i}", t, ("wells fargo",)) for i, t in enumerate(texts)]
+    units += [_unit(f"b{i}", t, ("refund", "app")) for i, t in enumerate(REFUND)]
+    labels = np.array([0] * len(texts) + [1] * len(REFUND))
+
+    label = CtfidfLabeller().label(units, _vectors(labels), labels)[0].label
+
+    assert label in {"wells fargo (no detail given)", "fargo (no detail given)"}
+
+
+def test_a_name_is_written_with_capitals_inside_sentences():
+    texts = [
+        "I closed my Wells Fargo account.",
+        "Then Wells Fargo said no, and ATM fees rose.",
+        "Wells Fargo charged me.",  # first in its sentence: says nothing
+        "The bank wells up with fees at Wells Fargo.",  # "wells" once lower case
+        "Spotify Keeps Crashing On My Phone And Tablet",  # title case: says nothing
+        "my phone and the ATM",
+    ]
+    read = {i: read_unit(t, (), (), frozenset()) for i, t in enumerate(texts)}
+    corpus = Corpus(read, [np.arange(len(texts))], frozenset())
+
+    assert corpus.is_name("fargo")  # capitalised in all three units writing it inside
+    assert not corpus.is_name("wells")  # 2 of 3: "wells up" is lower case
+    assert not corpus.is_name("atm")  # capitals only: an acronym, no name
+    assert not corpus.is_name("phone") and not corpus.is_name("keeps")
+    assert not corpus.is_name("charged")
+    assert corpus.names_only("fargo bank") and not corpus.names_only("fargo charged me")
+    assert not corpus.names_only("bank")  # an organisation word alone is no name

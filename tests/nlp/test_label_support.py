@@ -13,7 +13,7 @@ from nlp.label_support import (
     label_share,
     most_held_label,
     negates_a_noun,
-    noun_shares,
+    night_corpus,
 )
 from nlp.terms import read_unit
 from nlp.two_level import LevelIds, kept_label, redacted_label_input
@@ -47,7 +47,7 @@ def _read(texts):
 
 def _keep(previous, candidate, members, min_share):
     """keep_label, nouns measured over the members (here the night's clustered units)."""
-    return keep_label(previous, candidate, members, min_share, noun_share=noun_shares(members))
+    return keep_label(previous, candidate, members, min_share, corpus=night_corpus(members))
 
 
 @pytest.mark.parametrize(
@@ -151,11 +151,15 @@ def test_a_kept_id_keeps_its_previous_label_and_a_new_one_takes_tonights():
     members = _read(SHUFFLE)
 
     assert (
-        kept_label(0, "app crashes", level, members, 0.25, noun_shares(members))
+        kept_label(0, "app crashes", level, members, 0.25, night_corpus(members))
         == "shuffle repeats songs"
     )
-    assert kept_label(1, "app crashes", level, members, 0.25, noun_shares(members)) == "app crashes"
-    assert kept_label(2, "app crashes", level, members, 0.25, noun_shares(members)) == "app crashes"
+    assert (
+        kept_label(1, "app crashes", level, members, 0.25, night_corpus(members)) == "app crashes"
+    )
+    assert (
+        kept_label(2, "app crashes", level, members, 0.25, night_corpus(members)) == "app crashes"
+    )
 
 
 def test_a_kept_label_is_judged_by_the_nights_noun_measure_not_its_members_alone():
@@ -168,11 +172,9 @@ def test_a_kept_label_is_judged_by_the_nights_noun_measure_not_its_members_alone
     elsewhere = [read(f"I cannot update the app on phone {n}") for n in range(12)]
     # Among the members "update" sits in a noun chunk 10 times in 11; over the night's
     # clustered units, 10 in 23: a verb, and "not update" reads as tonight's labels would.
-    assert not keep_label(
-        "not update", "app crashes", members, 0.25, noun_share=noun_shares(members)
-    )
+    assert not keep_label("not update", "app crashes", members, 0.25, corpus=night_corpus(members))
     assert keep_label(
-        "not update", "app crashes", members, 0.25, noun_share=noun_shares(members + elsewhere)
+        "not update", "app crashes", members, 0.25, corpus=night_corpus(members + elsewhere)
     )
 
 
@@ -225,3 +227,18 @@ def test_a_name_whose_cue_normalisation_cut_never_reaches_the_labeller():
     )
     assert unit.text == "[redacted] [redacted] for nothing, my refund never arrived."
     assert unit.lemmas == ("refund", "arrive") and unit.noun_chunks == ("my refund",)
+
+
+def test_a_kept_label_of_names_alone_gives_way():
+    members = [
+        read_unit(f"On the {day} Wells Fargo closed my account.", (), (), frozenset())
+        for day in ("1st", "2nd", "3rd", "4th")
+    ]
+    # Last night's "wells fargo" is said by every member, but it names a company, not a
+    # problem; tonight's label replaces it. A label naming the problem and the company stays.
+    assert not keep_label(
+        "wells fargo", "closed my account", members, 0.25, corpus=night_corpus(members)
+    )
+    assert keep_label(
+        "wells fargo closed", "closed my account", members, 0.25, corpus=night_corpus(members)
+    )

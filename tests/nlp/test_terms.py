@@ -67,3 +67,15 @@ def test_a_particle_after_an_object_pronoun_ends_a_phrase():
 
     assert {"logs me out", "app logs me out"} <= phrases
     assert "keeps cutting me off" in _phrases("The call keeps cutting me off.")
+
+
+def test_a_name_is_read_whole_and_a_lone_letter_ends_no_phrase():
+    read = read_unit("Then Wells Fargo 's fees kept rising", (), (), frozenset())
+
+    assert not [p for p in read.phrases if p.startswith("fargo") or p.endswith(" wells")]
+    assert not [p for p in read.phrases if p.split()[0] == "s" or p.split()[-1] == "s"]
+    assert "fees kept rising" in read.phrases
+    assert read.capitalised == {"wells", "fargo"} and "fees" in read.lower_case
+    # In title case every word is capitalised, and the phrases are read as in lower case.
+    title = read_unit("Then Wells Fargo Fees Kept Rising", (), (), frozenset())
+    assert not title.capitalised and "fees kept rising" in title.phrases
