@@ -11,7 +11,7 @@ Pure: phrases and what each member reads as (:class:`nlp.terms.ReadUnit`) in, nu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 
 import numpy as np
 
@@ -211,3 +211,40 @@ def says(phrase: str) -> Callable[[ReadUnit], bool]:
 def content_stems(phrase: str) -> set[str]:
     """The stems a member must hold to share ``phrase``: its words but the stopwords."""
     return {stem(w) for w in WORD.findall(phrase) if w not in STOP}
+
+
+def tell_apart(
+    labels: Mapping[int, str],
+    keyphrases: Mapping[int, Sequence[str]],
+    sizes: Mapping[int, int],
+    established: Set[int],
+    corpus: Corpus,
+) -> dict[int, str]:
+    """The labels of one level, each saying something no other of the level says.
+
+    Two hassles whose labels hold the same content words ("violated my rights" and "violating
+    my rights", "checking account" and "checking accounts") read as one problem in the report.
+    The first of them keeps its label: an established one (kept from last night, the numbers
+    in ``established``), then the larger (``sizes``). Each other adds its most characteristic
+    keyphrase that the label does not say and that is no name ("my credit report + identity
+    theft"), one that no label of the level says yet. ``NO_PROBLEM_LABEL`` is left as it is.
+    """
+    taken: set[frozenset[str]] = set()
+    out = dict(labels)
+    for k in sorted(labels, key=lambda k: (k not in established, -sizes[k], k)):
+        said = frozenset(content_stems(labels[k]))
+        if labels[k] == NO_PROBLEM_LABEL or not said:
+            continue
+        if said in taken:
+            for phrase in keyphrases[k]:
+                more = frozenset(content_stems(phrase))
+                if (
+                    more
+                    and more.isdisjoint(said)
+                    and (said | more) not in taken
+                    and not corpus.names_only(phrase)
+                ):
+                    out[k], said = f"{labels[k]}{KEYPHRASE_AND}{phrase}", said | more
+                    break
+        taken.add(said)
+    return out

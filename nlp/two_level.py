@@ -17,7 +17,7 @@ import numpy as np
 from nlp.cluster import CORE, NOISE, SOFT, UNASSIGNED, Clustering, cluster_centroids
 from nlp.hierarchy import Incremental
 from nlp.label import ClusterLabel, LabelInput
-from nlp.label_support import keep_label, night_corpus
+from nlp.label_support import keep_label, night_corpus, tell_apart
 from nlp.rank import is_generic
 from nlp.redact import redact_in_context, redact_pii
 from nlp.rows import HassleRow
@@ -253,10 +253,28 @@ def hassle_versions(
         ("parent", found.parent_labels, tracked.parents, labels.parents, found.n_parents),
     ):
         level_centroids = cluster_centroids(vectors, per_unit, n)
+        sizes = {k: int((per_unit == k).sum()) for k in level.ids}
+        kept = {
+            k: kept_label(
+                k,
+                level_labels[k].label,
+                level,
+                [labels.read[i] for i in np.flatnonzero(per_unit == k).tolist()],
+                label_keep_share,
+                corpus,
+            )
+            for k in level.ids
+        }
+        established = {
+            k
+            for k in level.ids
+            if kept[k] == level.previous_labels.get(level.matched_from[k] or "")
+        }
+        keyphrases = {k: level_labels[k].keyphrases for k in level.ids}
+        distinct = tell_apart(kept, keyphrases, sizes, established, corpus)
         for k, hassle_id in level.ids.items():
             label = level_labels[k]
             in_k = per_unit == k
-            members = [labels.read[i] for i in np.flatnonzero(in_k).tolist()]
             parent = found.parent_of_child[k] if level_name == "child" else None
             row = HassleRow(
                 hassle_id=hassle_id,
@@ -264,7 +282,7 @@ def hassle_versions(
                 status=level.status[k],
                 matched_from=level.matched_from[k],
                 match_score=level.scores.get(k),
-                label=kept_label(k, label.label, level, members, label_keep_share, corpus),
+                label=distinct[k],
                 keyphrases=list(label.keyphrases),
                 stage=label.stage,
                 stage_share=label.stage_share,

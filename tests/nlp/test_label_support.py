@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS as _STOP
 
+from nlp.label import ClusterLabel
 from nlp.label_support import (
     NO_PROBLEM_LABEL,
     keep_label,
@@ -14,9 +16,18 @@ from nlp.label_support import (
     most_held_label,
     negates_a_noun,
     night_corpus,
+    tell_apart,
 )
 from nlp.terms import read_unit
-from nlp.two_level import LevelIds, kept_label, redacted_label_input
+from nlp.two_level import (
+    Labels,
+    LevelIds,
+    Tracked,
+    TwoLevel,
+    hassle_versions,
+    kept_label,
+    redacted_label_input,
+)
 
 # --- a kept hassle's label ------------------------------------------------------------------
 
@@ -242,3 +253,96 @@ def test_a_kept_label_of_names_alone_gives_way():
     assert keep_label(
         "wells fargo closed", "closed my account", members, 0.25, corpus=night_corpus(members)
     )
+
+
+def test_labels_saying_the_same_words_are_told_apart_by_a_keyphrase():
+    members = [read_unit("So Wells Fargo said my credit report is wrong.", (), (), frozenset())] * 2
+    labels = {
+        0: "violating my rights",
+        1: "violated my rights",
+        2: "my credit report",
+        3: "my credit report",
+        4: "checking account",
+        5: NO_PROBLEM_LABEL,
+        6: NO_PROBLEM_LABEL,
+    }
+    keyphrases = {
+        0: ("rights", "fcra"),
+        1: ("rights", "violated", "wells fargo", "debt collector"),
+        2: ("credit report", "late payments"),
+        3: ("credit report", "identity theft"),
+        4: ("checking", "overdraft fee"),
+        5: ("thanks",),
+        6: ("dm",),
+    }
+    sizes = {0: 40, 1: 90, 2: 50, 3: 80, 4: 10, 5: 5, 6: 5}
+
+    distinct = tell_apart(labels, keyphrases, sizes, {0}, night_corpus(members))
+
+    # The established one keeps its label though smaller; the other adds what it says beside
+    # (no name, and nothing its label says already).
+    assert distinct[0] == "violating my rights"
+    assert distinct[1] == "violated my rights + debt collector"
+    # Neither established: the larger keeps it.
+    assert distinct[3] == "my credit report"
+    assert distinct[2] == "my credit report + late payments"
+    assert distinct[4] == "checking account"
+    assert distinct[5] == distinct[6] == NO_PROBLEM_LABEL
+
+
+def test_a_nights_hassles_are_published_with_labels_told_apart():
+    def level(ids, previous):
+        return LevelIds(
+            ids=ids,
+            status=dict.fromkeys(ids, "active"),
+            matched_from=dict(ids),
+            scores=dict.fromkeys(ids, 1.0),
+            retired=[],
+            revived=[],
+            lineage=[],
+            previous_labels=previous,
+        )
+
+    def labelled(label, keyphrases):
+        return ClusterLabel(label, keyphrases, (), None, 1.0, None, 1.0, 0.9)
+
+    texts = ["my checking account was closed"] * 3 + [
+        "checking accounts charge an overdraft fee"
+    ] * 2
+    found = TwoLevel(
+        mode="full",
+        reason="first",
+        labels=np.array([0, 0, 0, 1, 1]),
+        probabilities=np.ones(5, dtype=np.float32),
+        assigned_by=np.array(["core"] * 5, dtype=object),
+        n_children=2,
+        parent_of_child=np.array([0, 0]),
+        n_parents=1,
+        min_cluster_size=2,
+        fitted_on=5,
+        timings={},
+    )
+    labels = Labels(
+        children={
+            0: labelled("checking account", ("checking account", "closed")),
+            1: labelled("checking accounts", ("checking", "overdraft fee")),
+        },
+        parents={0: labelled("checking account", ("checking account",))},
+        read=dict(enumerate(_read(texts))),
+    )
+    tracked = Tracked(
+        children=level({0: "H-0001", 1: "H-0002"}, {}),
+        parents=level({0: "P-0001"}, {}),
+    )
+
+    rows = [
+        v.row for v in hassle_versions(np.eye(5, dtype=np.float32), found, labels, tracked, 0.25)
+    ]
+
+    # The larger child keeps the label; the smaller says what sets it apart. A parent named
+    # as its child is, is another level's: it stays.
+    assert {r.hassle_id: r.label for r in rows} == {
+        "H-0001": "checking account",
+        "H-0002": "checking accounts + overdraft fee",
+        "P-0001": "checking account",
+    }
