@@ -33,9 +33,10 @@ terms are *specific*, and the cluster's specificity, are measured in :mod:`nlp.s
   Without such a phrase the label is ``"<keyphrase> + <keyphrase>"``, or
   ``NO_PROBLEM_LABEL`` when fewer than a quarter of the members name a concrete object
   (thanks and chit-chat). Never a lone word, a handle, a URL, a greeting, nor a name alone
-  (:meth:`nlp.specificity.Corpus.names_only`: "wells fargo", "citi bank"): a keyphrase of
-  names is no anchor for the label nor half of the fallback, and a cluster whose keyphrases
-  are all names reads ``"<name> (no detail given)"``.
+  (:meth:`nlp.specificity.Corpus.names_only`: "wells fargo", "citi bank") nor cut from inside
+  one ("fargo closed my account"). A keyphrase of names is no half of the fallback, and a
+  cluster of concrete members whose keyphrases are all names reads
+  ``"<name> (no detail given)"``.
 * Specificity (0..1): how specific the members' sentences are (:mod:`nlp.specificity`); a
   cluster labelled ``NO_PROBLEM_LABEL`` gets at most its share of concrete members.
 * Quotes: members closest to the cluster centroid, skipping near-duplicates of quotes taken;
@@ -229,9 +230,9 @@ class CtfidfLabeller:
             min_count = max(math.ceil(self.label_min_share * sizes[row]), min(2, sizes[row]))
             # The label must say what the cluster is about: a readable phrase holding one of
             # the two most characteristic keyphrases' words ("refund takes weeks" for "refund"),
-            # of those that are more than a name ("wells fargo" names no problem).
+            # or of the two that are more than a name ("wells fargo" names no problem).
             named = [term for term in keyphrases if not corpus.names_only(term)]
-            anchors = {stem(w) for term in named[:2] for w in term.split()}
+            anchors = {stem(w) for term in (*keyphrases[:2], *named[:2]) for w in term.split()}
             candidates = [
                 (-score[k] * _label_weight(corpus, term), term)
                 for k in np.flatnonzero(present >= min(2, sizes[row]))
@@ -239,6 +240,7 @@ class CtfidfLabeller:
                 and 1 <= term.count(" ") < _MAX_LABEL_WORDS
                 and says_two_things(term)
                 and not corpus.names_only(term)
+                and not corpus.cuts_a_name(term)
                 and anchors & {stem(w) for w in term.split()}
                 and _reads_well(corpus, term)
             ]

@@ -11,7 +11,7 @@ Pure: phrases and what each member reads as (:class:`nlp.terms.ReadUnit`) in, nu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence, Set
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -217,26 +217,31 @@ def tell_apart(
     labels: Mapping[int, str],
     keyphrases: Mapping[int, Sequence[str]],
     sizes: Mapping[int, int],
-    established: Set[int],
+    previous: Mapping[int, str],
     corpus: Corpus,
 ) -> dict[int, str]:
-    """The labels of one level, each saying something no other of the level says.
+    """The labels of one level, each saying something no label before it says.
 
     Two hassles whose labels hold the same content words ("violated my rights" and "violating
     my rights", "checking account" and "checking accounts") read as one problem in the report.
-    The first of them keeps its label: an established one (kept from last night, the numbers
-    in ``established``), then the larger (``sizes``). Each other adds its most characteristic
-    keyphrase that the label does not say and that is no name ("my credit report + identity
-    theft"), one that no label of the level says yet. ``NO_PROBLEM_LABEL`` is left as it is.
+    The first of them keeps its label: an established one (its label last night, in
+    ``previous``), then the larger (``sizes``). Each other adds a keyphrase that its label
+    does not say, that is no name and that makes a label no label before it is ("my credit
+    report + identity theft"): the one it added last night while it still may, so a told-apart
+    label holds from night to night, else its most characteristic. ``NO_PROBLEM_LABEL`` and
+    a keyphrase "(no detail given)" are left as they are.
     """
     taken: set[frozenset[str]] = set()
     out = dict(labels)
-    for k in sorted(labels, key=lambda k: (k not in established, -sizes[k], k)):
+    for k in sorted(labels, key=lambda k: (labels[k] != previous.get(k), -sizes[k], k)):
         said = frozenset(content_stems(labels[k]))
-        if labels[k] == NO_PROBLEM_LABEL or not said:
+        if labels[k] == NO_PROBLEM_LABEL or labels[k].endswith(NO_DETAIL) or not said:
             continue
         if said in taken:
-            for phrase in keyphrases[k]:
+            told = f"{labels[k]}{KEYPHRASE_AND}"
+            before = previous.get(k, "")
+            added_before = before.removeprefix(told) if before.startswith(told) else ""
+            for phrase in (added_before, *keyphrases[k]):
                 more = frozenset(content_stems(phrase))
                 if (
                     more

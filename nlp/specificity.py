@@ -6,10 +6,11 @@
   :data:`nlp.wordlists.GENERIC` ("issue", "problem", "help", "time", "message", ...). A term is
   *specific* when it holds a word that is neither a stopword, nor generic, nor corpus-wide.
 * Names: a word the units write with a capital inside a sentence ("Wells Fargo",
-  "TransUnion") at least twice and in at least 80% of the units that write it inside a
+  "TransUnion") at least twice and in at least 90% of the units that write it inside a
   sentence. A name stays a specific word (a keyphrase may say which company or product), but
   a phrase of names alone, or of a name and an organisation word ("citi bank"), names no
-  problem: it is no label.
+  problem: it is no label. Nor is a phrase cut from inside a name: one starting on the second
+  word of a name most units write whole ("fargo closed my account"), or ending on its first.
 * Nouns are told apart without a tagger: a word is a noun when most units holding it hold it
   inside a noun chunk.
 * Specificity (0..1): how specific the members' sentences are, one problem told concretely,
@@ -44,7 +45,7 @@ NOUN_SHARE = 0.5  # a word is a noun when at least this share of its units hold 
 _HEAD_SHARE = 0.2  # ... and a modifier when it heads fewer than this share of those chunks
 # A name is written with a capital in at least this share of the units writing it inside a
 # sentence, and in at least this many units.
-_NAME_SHARE = 0.8
+_NAME_SHARE = 0.9
 _NAME_MIN_UNITS = 2
 # Coherence: the mean cosine of members to their centroid, mapped from this range onto 0..1.
 _COHERENCE_RANGE = (0.3, 0.7)
@@ -83,6 +84,13 @@ class Corpus:
             for w, n in capitalised.items()
             if n >= _NAME_MIN_UNITS and n >= _NAME_SHARE * (n + lower_case[w])
         )
+        # Units writing a word as the second (first) word of a name of two: "fargo" ("wells").
+        self._second: Counter[str] = Counter()
+        self._first: Counter[str] = Counter()
+        for unit in read.values():
+            named = [p for p in unit.capital_pairs if self._names.issuperset(p)]
+            self._first.update({first for first, _ in named})
+            self._second.update({second for _, second in named})
         self._in_chunks = in_chunks
         self._heads = heads
         self._units = units
@@ -130,6 +138,18 @@ class Corpus:
         return any(map(self.is_name, content)) and all(
             self.is_name(w) or w in ORGANISATION_WORDS for w in content
         )
+
+    def cuts_a_name(self, phrase: str) -> bool:
+        """Whether a phrase starts or ends inside a name most units write whole.
+
+        "fargo closed my account" of "Wells Fargo closed my account" starts on "fargo", which
+        at least half the units writing it write after "Wells".
+        """
+        words = phrase.split()
+        first, last = words[0], words[-1]
+        return 2 * self._second[first] >= max(self._units[first], 1) or 2 * self._first[
+            last
+        ] >= max(self._units[last], 1)
 
     def is_specific_word(self, word: str) -> bool:
         """A word that may name a problem: no stopword, generic word or corpus-wide word."""

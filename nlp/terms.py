@@ -34,10 +34,7 @@ WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
 _CASED_WORD = re.compile(r"[A-Za-z0-9]+(?:['-][A-Za-z0-9]+)*")
 # A word after one of these (or first) starts a sentence, a quote or what a cut-out handle
 # left: its capital says nothing of whether it is a name.
-_STARTS_AFTER = frozenset('.!?:;|"“”(…-–—*\n')
-# A sentence with at least this share of its words capitalised is written in title case
-# ("Spotify Keeps Crashing On My Phone"): its capitals say nothing either.
-_TITLE_CASE_SHARE = 0.6
+_STARTS_AFTER = frozenset(".!?:;|\"“”()…-–—*'‘")
 # A term must hold a letter and two characters: a lone symbol or number ("€", "%", "30") says
 # nothing as a label, while "5g" or "2fa" do.
 _LETTER = re.compile(r"[^\W\d_]")
@@ -74,6 +71,8 @@ class ReadUnit:
         capitalised: Content words written with a capital inside a sentence ("Wells Fargo",
             "TransUnion"), but not in capitals only ("ATM") nor in a title-case sentence.
         lower_case: Content words written in lower case.
+        capital_pairs: Two content words written with capitals side by side, the first
+            perhaps starting the sentence: ("wells", "fargo") of "Wells Fargo closed it".
     """
 
     terms: frozenset[str]
@@ -85,6 +84,7 @@ class ReadUnit:
     heads: frozenset[str]
     capitalised: frozenset[str] = frozenset()
     lower_case: frozenset[str] = frozenset()
+    capital_pairs: frozenset[tuple[str, str]] = frozenset()
 
 
 def find_handle_names(texts: Sequence[str]) -> tuple[frozenset[str], frozenset[str]]:
@@ -132,30 +132,25 @@ def read_unit(
             chunks.append(" ".join(kept))
     text = html.unescape(text) if "&" in text else text
     text = _NOISE.sub(" | ", text.replace("’", "'")).replace("#", " ")
-    capitalised, lower_case, title_case = _cased_words(text, handles)
+    capitalised, lower_case, capital_pairs = _cased_words(text, handles)
     phrases = [c for c in chunks if " " in c]
     surface: set[str] = set()
     negated: set[str] = set()
     n_words = 0
-    for part in _BREAK.split(text):
-        words = WORD.findall(part.lower())
+    for part in _BREAK.split(text.lower()):
         # Chit-chat and handle names break a phrase, as punctuation does.
-        kept = [w if _keep_word(w, handles) else "" for w in words]
+        kept = [w if _keep_word(w, handles) else "" for w in WORD.findall(part)]
         n_words += len(kept)
         surface.update(kept)
         # A lone letter is no edge: the "s" of "Wells Fargo 's", the "t" of "don t".
         edge = [len(w) >= 2 and w not in _NO_EDGE and not w.isdigit() for w in kept]
         n = len(kept)
-        # A name is read whole: no phrase starts or ends inside "Wells Fargo".
-        capital = [False] * n if title_case else _capitals(part, words)
-        opens = [edge[i] and not (i and capital[i - 1] and capital[i]) for i in range(n)]
-        closes = [edge[j] and not (j + 1 < n and capital[j] and capital[j + 1]) for j in range(n)]
         for i in range(n - 1):
-            if opens[i] or kept[i] in NEGATIONS:
+            if edge[i] or kept[i] in NEGATIONS:
                 for j in range(i + 1, min(i + _MAX_PHRASE_WORDS, n)):
                     if not kept[j]:
                         break
-                    if closes[j] or _ends_on_particle(kept, edge, j):
+                    if edge[j] or _ends_on_particle(kept, edge, j):
                         phrases.append(" ".join(kept[i : j + 1]))
                     if edge[j] and kept[i] in NEGATIONS:
                         negated.add(stem(kept[j]))
@@ -185,44 +180,45 @@ def read_unit(
         heads=frozenset(c.rsplit(" ", 1)[-1] for c in chunks) if n_words > 1 else frozenset(),
         capitalised=capitalised,
         lower_case=lower_case,
+        capital_pairs=capital_pairs,
     )
 
 
-def _capitals(part: str, words: Sequence[str]) -> list[bool]:
-    """Per word of ``part`` (``words``: its lower-case words), whether it is capitalised.
+def _cased_words(
+    text: str, handles: frozenset[str]
+) -> tuple[frozenset[str], frozenset[str], frozenset[tuple[str, str]]]:
+    """How ``text`` writes its content words: capitalised, lower case, capitalised side by side.
 
-    A stopword ("The", "My") or a word in capitals only ("ATM") is not. All False where the
-    two readings of the words disagree (a character whose lower case is another letter).
-    """
-    cased = _CASED_WORD.findall(part)
-    if [w.lower() for w in cased] != list(words):
-        return [False] * len(words)
-    return [w[0].isupper() and not w.isupper() and w.lower() not in STOP for w in cased]
-
-
-def _cased_words(text: str, handles: frozenset[str]) -> tuple[frozenset[str], frozenset[str], bool]:
-    """The content words ``text`` writes with a capital inside a sentence, and in lower case.
-
-    A word starting a sentence, or written in capitals only ("ATM", "FCRA"), counts as
-    neither; nor does any capital of a sentence in title case, which the third value says.
+    A word starting a sentence or a line, or written in capitals only ("ATM", "FCRA"), counts
+    as neither capitalised nor lower case, though it may start a pair ("Wells Fargo closed
+    it"). A sentence in title case ("Spotify Keeps Crashing On My Phone": three words or more
+    inside it, none in lower case) says nothing of names: no capitalised word, no pair.
     """
     capitalised: set[str] = set()
     lower_case: set[str] = set()
+    pairs: set[tuple[str, str]] = set()
     inside = 0
     end = 0  # where the word before ended
+    before = ""  # the word before, when a content word written with a capital
     for match in _CASED_WORD.finditer(text):
-        word, lower, gap = match.group(), match.group().lower(), text[end : match.start()].strip()
-        starts = (gap[-1] in _STARTS_AFTER) if gap else end == 0
+        word, lower, gap = match.group(), match.group().lower(), text[end : match.start()]
+        starts = gap.strip()[-1:] in _STARTS_AFTER if gap.strip() else end == 0 or "\n" in gap
         end = match.end()
-        if starts or len(word) < 2 or lower in STOP or not _keep_word(lower, handles):
+        content = len(word) >= 2 and lower not in STOP and _keep_word(lower, handles)
+        titled = content and word[0].isupper() and not word.isupper()
+        if titled and before and not gap.strip():
+            pairs.add((before, lower))
+        before = lower if titled else ""
+        if starts or not content:
             continue
         inside += 1
         if word == lower:
             lower_case.add(lower)
         elif not word.isupper():
             capitalised.add(lower)
-    title_case = inside >= 3 and len(capitalised) >= _TITLE_CASE_SHARE * inside
-    return frozenset() if title_case else frozenset(capitalised), frozenset(lower_case), title_case
+    if inside >= 3 and capitalised and not lower_case:
+        return frozenset(), frozenset(), frozenset()
+    return frozenset(capitalised), frozenset(lower_case), frozenset(pairs)
 
 
 def _ends_on_particle(kept: Sequence[str], edge: Sequence[bool], j: int) -> bool:

@@ -265,13 +265,9 @@ def hassle_versions(
             )
             for k in level.ids
         }
-        established = {
-            k
-            for k in level.ids
-            if kept[k] == level.previous_labels.get(level.matched_from[k] or "")
-        }
+        before = {k: level.previous_labels.get(level.matched_from[k] or "", "") for k in level.ids}
         keyphrases = {k: level_labels[k].keyphrases for k in level.ids}
-        distinct = tell_apart(kept, keyphrases, sizes, established, corpus)
+        distinct = tell_apart(kept, keyphrases, sizes, before, corpus)
         for k, hassle_id in level.ids.items():
             label = level_labels[k]
             in_k = per_unit == k

@@ -855,3 +855,65 @@ def test_a_name_is_written_with_capitals_inside_sentences():
     assert not corpus.is_name("charged")
     assert corpus.names_only("fargo bank") and not corpus.names_only("fargo charged me")
     assert not corpus.names_only("bank")  # an organisation word alone is no name
+
+
+def test_a_phrase_cut_from_inside_a_name_is_no_label_but_a_name_with_its_problem_is():
+    texts = [
+        "Wells Fargo closed my account.",
+        "Last week Wells Fargo closed my account.",
+        "So Wells Fargo closed my account.",
+        "Wells Fargo closed my account too.",
+    ]
+    read = {i: read_unit(t, (), (), frozenset()) for i, t in enumerate(texts)}
+    corpus = Corpus(read, [np.arange(len(texts))], frozenset())
+
+    assert corpus.cuts_a_name("fargo closed my account")  # "fargo" is written after "Wells"
+    assert corpus.cuts_a_name("week wells")  # ends on a name's first word
+    assert not corpus.cuts_a_name("wells fargo closed") and not corpus.cuts_a_name(
+        "closed my account"
+    )
+
+
+def test_a_product_named_with_its_problem_keeps_the_label():
+    watch = [
+        "Still no Apple Watch app, so I run with my phone.",
+        "When will you make an Apple Watch app?",
+        "Please build an Apple Watch app already.",
+        "I need an Apple Watch app for my runs.",
+        "Is an Apple Watch app coming?",
+        "No Apple Watch app yet, really?",
+    ]
+    units = [_unit(f"a{i}", t, ("apple watch app",)) for i, t in enumerate(watch)]
+    units += [_unit(f"b{i}", t, CHUNKS[0]) for i, t in enumerate(REFUND)]
+    labels = np.array([0] * len(watch) + [1] * len(REFUND))
+
+    label = CtfidfLabeller().label(units, _vectors(labels), labels)[0].label
+
+    # "apple watch" names a product alone; with "app" it names what is missing.
+    assert "app" in label.split() and label != "apple watch"
+
+
+def test_a_label_is_not_cut_from_inside_a_name():
+    bank = [
+        "Wells Fargo closed my account.",
+        "Last week Wells Fargo closed my account.",
+        "So Wells Fargo closed my account.",
+        "Wells Fargo closed my account too.",
+        "Then Wells Fargo closed my account.",
+        "Sadly Wells Fargo closed my account again.",
+    ]
+    # Others say "closed my account" too, so the phrase with a name in it is the rarer.
+    others = [
+        "Chase closed my account and kept my money.",
+        "My credit union closed my account without warning.",
+        "The bank closed my account after a dispute.",
+        "They closed my account, no reason given.",
+    ]
+    units = [_unit(f"a{i}", t, ("wells fargo", "account")) for i, t in enumerate(bank)]
+    units += [_unit(f"b{i}", t, CHUNKS[0]) for i, t in enumerate(REFUND)]
+    units += [_unit(f"c{i}", t, ("account",)) for i, t in enumerate(others)]
+    labels = np.array([0] * len(bank) + [1] * len(REFUND) + [2] * len(others))
+
+    label = CtfidfLabeller().label(units, _vectors(labels), labels)[0].label
+
+    assert label.split()[0] != "fargo" and "closed" in label.split()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -277,7 +278,8 @@ def test_labels_saying_the_same_words_are_told_apart_by_a_keyphrase():
     }
     sizes = {0: 40, 1: 90, 2: 50, 3: 80, 4: 10, 5: 5, 6: 5}
 
-    distinct = tell_apart(labels, keyphrases, sizes, {0}, night_corpus(members))
+    previous = {0: "violating my rights", 1: "rights violated"}
+    distinct = tell_apart(labels, keyphrases, sizes, previous, night_corpus(members))
 
     # The established one keeps its label though smaller; the other adds what it says beside
     # (no name, and nothing its label says already).
@@ -288,6 +290,28 @@ def test_labels_saying_the_same_words_are_told_apart_by_a_keyphrase():
     assert distinct[2] == "my credit report + late payments"
     assert distinct[4] == "checking account"
     assert distinct[5] == distinct[6] == NO_PROBLEM_LABEL
+
+
+def test_a_told_apart_label_keeps_what_it_added_while_it_may():
+    members = [read_unit("my rights were violated", (), (), frozenset())] * 2
+    labels = {0: "violated my rights", 1: "violated my rights", 2: "fargo (no detail given)"}
+    keyphrases = {0: ("rights",), 1: ("agent", "debt collector"), 2: ("overdraft fee",)}
+    sizes = {0: 20, 1: 10, 2: 5}
+    corpus = night_corpus(members)
+
+    # Last night it added "debt collector"; tonight "agent" ranks first, and it keeps its own.
+    previous = {0: "violated my rights", 1: "violated my rights + debt collector"}
+    assert tell_apart(labels, keyphrases, sizes, previous, corpus)[1] == (
+        "violated my rights + debt collector"
+    )
+    # Said before by another, it takes the next.
+    taken = {**labels, 3: "violated my rights + debt collector"}
+    assert tell_apart(
+        taken, {**keyphrases, 3: ("x",)}, {**sizes, 3: 30}, {**previous, 3: taken[3]}, corpus
+    )[1] == ("violated my rights + agent")
+    # "(no detail given)" says it has nothing more to say: no keyphrase is added to it.
+    twice = {**labels, 0: "fargo (no detail given)"}
+    assert tell_apart(twice, keyphrases, sizes, {}, corpus)[2] == "fargo (no detail given)"
 
 
 def test_a_nights_hassles_are_published_with_labels_told_apart():
@@ -306,13 +330,13 @@ def test_a_nights_hassles_are_published_with_labels_told_apart():
     def labelled(label, keyphrases):
         return ClusterLabel(label, keyphrases, (), None, 1.0, None, 1.0, 0.9)
 
-    texts = ["my checking account was closed"] * 3 + [
-        "checking accounts charge an overdraft fee"
-    ] * 2
+    texts = ["checking accounts charge an overdraft fee"] * 2 + [
+        "my checking account was closed"
+    ] * 3
     found = TwoLevel(
         mode="full",
         reason="first",
-        labels=np.array([0, 0, 0, 1, 1]),
+        labels=np.array([0, 0, 1, 1, 1]),
         probabilities=np.ones(5, dtype=np.float32),
         assigned_by=np.array(["core"] * 5, dtype=object),
         n_children=2,
@@ -324,8 +348,8 @@ def test_a_nights_hassles_are_published_with_labels_told_apart():
     )
     labels = Labels(
         children={
-            0: labelled("checking account", ("checking account", "closed")),
-            1: labelled("checking accounts", ("checking", "overdraft fee")),
+            0: labelled("checking accounts", ("checking", "overdraft fee")),
+            1: labelled("checking account", ("checking account", "closed")),
         },
         parents={0: labelled("checking account", ("checking account",))},
         read=dict(enumerate(_read(texts))),
@@ -342,7 +366,17 @@ def test_a_nights_hassles_are_published_with_labels_told_apart():
     # The larger child keeps the label; the smaller says what sets it apart. A parent named
     # as its child is, is another level's: it stays.
     assert {r.hassle_id: r.label for r in rows} == {
-        "H-0001": "checking account",
-        "H-0002": "checking accounts + overdraft fee",
+        "H-0001": "checking accounts + overdraft fee",
+        "H-0002": "checking account",
         "P-0001": "checking account",
+    }
+    # Established last night, the smaller keeps its label and the larger says what differs.
+    last_night = {"H-0001": "checking accounts"}
+    tracked = replace(tracked, children=level({0: "H-0001", 1: "H-0002"}, last_night))
+    rows = [
+        v.row for v in hassle_versions(np.eye(5, dtype=np.float32), found, labels, tracked, 0.25)
+    ]
+    assert {r.hassle_id: r.label for r in rows if r.level == "child"} == {
+        "H-0001": "checking accounts",
+        "H-0002": "checking account + closed",
     }

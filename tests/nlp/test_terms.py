@@ -69,13 +69,36 @@ def test_a_particle_after_an_object_pronoun_ends_a_phrase():
     assert "keeps cutting me off" in _phrases("The call keeps cutting me off.")
 
 
-def test_a_name_is_read_whole_and_a_lone_letter_ends_no_phrase():
+def test_a_lone_letter_ends_no_phrase_and_capitals_are_read_inside_sentences():
     read = read_unit("Then Wells Fargo 's fees kept rising", (), (), frozenset())
 
-    assert not [p for p in read.phrases if p.startswith("fargo") or p.endswith(" wells")]
     assert not [p for p in read.phrases if p.split()[0] == "s" or p.split()[-1] == "s"]
     assert "fees kept rising" in read.phrases
     assert read.capitalised == {"wells", "fargo"} and "fees" in read.lower_case
-    # In title case every word is capitalised, and the phrases are read as in lower case.
-    title = read_unit("Then Wells Fargo Fees Kept Rising", (), (), frozenset())
-    assert not title.capitalised and "fees kept rising" in title.phrases
+    assert read.capital_pairs == {("wells", "fargo")}
+
+
+@pytest.mark.parametrize(
+    ("text", "capitalised", "pairs"),
+    [
+        # A sentence's first word is no name, but may start one.
+        ("Wells Fargo closed my account", {"fargo"}, {("wells", "fargo")}),
+        ("Suddenly Netflix logs me out", {"netflix"}, {("suddenly", "netflix")}),
+        # A line, a quote or a list item starts a sentence too.
+        ("Spotify keeps crashing\nShuffle is broken", set(), set()),
+        ("'Shuffle' is broken again", set(), set()),
+        ("1) Shuffle is broken", set(), set()),
+        # Capitals only, and title case, say nothing.
+        ("my ATM card and the PIN", set(), set()),
+        ("Spotify Keeps Crashing On My Phone", set(), set()),
+        # Two names in a sentence with a verb in lower case are no title case.
+        (
+            "Android Auto disconnects from Apple Music",
+            {"auto", "apple", "music"},
+            {("android", "auto"), ("apple", "music")},
+        ),
+    ],
+)
+def test_capitals_are_read_inside_a_sentence_only(text, capitalised, pairs):
+    read = read_unit(text, (), (), frozenset())
+    assert read.capitalised == capitalised and read.capital_pairs == pairs
