@@ -14,7 +14,8 @@ does: lemmas and noun chunks per sentence) and embedded with the default embedde
 cached under ``var/bench/labels/``. Every sentence is clustered (no pain-point filter, so thanks
 and chit-chat are in the mix) by ``HdbscanClusterer`` with ``merge_similarity`` 1.0 (no merge:
 the fine clusters of two-level hassles), and the clusters are labelled by the labeller at
-``--before`` (loaded from git) and by the working tree's.
+``--before`` (the whole ``nlp`` package of that commit, loaded from git) and by the working
+tree's, one after the other in this process.
 
 Printed per set: the share of labels that are a handle, URL, greeting, thanks or a lone word
 (every one-word label is listed), the top labels by size side by side, the labelling time, and
@@ -28,14 +29,17 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import importlib
+import io
 import json
 import os
 import pickle
 import re
 import subprocess
 import sys
+import tarfile
+import tempfile
 import time
-import types
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -118,15 +122,25 @@ def prepare(real: Path, name: str, limit: int | None):
 
 
 def old_labeller(rev: str):
-    """``nlp.label`` as it was at ``rev``, as a module."""
-    source = subprocess.run(
-        ["git", "show", f"{rev}:nlp/label.py"], cwd=ROOT, capture_output=True, text=True, check=True
+    """``nlp.label`` as it was at ``rev``, with the rest of ``nlp`` as it was then, as a module.
+
+    The ``nlp`` package at ``rev`` is unpacked to a temporary folder as ``nlp_before`` (its
+    imports of ``nlp`` renamed), so the labeller reads units with the terms, corpus and
+    wordlists of its own commit, not the working tree's.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="labels-before-"))
+    archive = subprocess.run(
+        ["git", "archive", rev, "nlp"], cwd=ROOT, capture_output=True, check=True
     ).stdout
-    module = types.ModuleType("label_before")
-    module.__dict__["__name__"] = "label_before"
-    sys.modules["label_before"] = module  # dataclasses look their module up
-    exec(compile(source, f"{rev}:nlp/label.py", "exec"), module.__dict__)
-    return module
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(folder, filter="data")
+    package = folder / "nlp_before"
+    (folder / "nlp").rename(package)
+    for path in package.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        path.write_text(re.sub(r"^(\s*)(from|import) nlp\b", r"\1\2 nlp_before", text, flags=re.M))
+    sys.path.insert(0, str(folder))
+    return importlib.import_module("nlp_before.label")
 
 
 def run_set(name: str, args: argparse.Namespace, before) -> None:

@@ -227,8 +227,9 @@ def tell_apart(
     The first of them keeps its label: an established one (its label last night, in
     ``previous``), then the larger (``sizes``). Each other adds a keyphrase that its label
     does not say, that is no name and that makes a label no label before it is ("my credit
-    report + identity theft"): the one it added last night while it still may, so a told-apart
-    label holds from night to night, else its most characteristic. ``NO_PROBLEM_LABEL`` and
+    report + late"): the one it added last night while it still may, so a told-apart label
+    holds from night to night, else its most characteristic word, else its most
+    characteristic phrase. ``NO_PROBLEM_LABEL`` and
     a keyphrase "(no detail given)" are left as they are.
     """
     taken: set[frozenset[str]] = set()
@@ -241,7 +242,9 @@ def tell_apart(
             told = f"{labels[k]}{KEYPHRASE_AND}"
             before = previous.get(k, "")
             added_before = before.removeprefix(told) if before.startswith(told) else ""
-            for phrase in (added_before, *keyphrases[k]):
+            # A single word reads best after a label ("+ lyrics"); longer keyphrases after.
+            ranked = sorted(keyphrases[k], key=lambda phrase: " " in phrase)
+            for phrase in (added_before, *ranked):
                 more = frozenset(content_stems(phrase))
                 if (
                     more

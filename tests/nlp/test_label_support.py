@@ -266,6 +266,7 @@ def test_labels_saying_the_same_words_are_told_apart_by_a_keyphrase():
         4: "checking account",
         5: NO_PROBLEM_LABEL,
         6: NO_PROBLEM_LABEL,
+        7: "checking accounts",
     }
     keyphrases = {
         0: ("rights", "fcra"),
@@ -275,8 +276,9 @@ def test_labels_saying_the_same_words_are_told_apart_by_a_keyphrase():
         4: ("checking", "overdraft fee"),
         5: ("thanks",),
         6: ("dm",),
+        7: ("overdraft fee", "branch"),
     }
-    sizes = {0: 40, 1: 90, 2: 50, 3: 80, 4: 10, 5: 5, 6: 5}
+    sizes = {0: 40, 1: 90, 2: 50, 3: 80, 4: 10, 5: 5, 6: 5, 7: 4}
 
     previous = {0: "violating my rights", 1: "rights violated"}
     distinct = tell_apart(labels, keyphrases, sizes, previous, night_corpus(members))
@@ -289,6 +291,7 @@ def test_labels_saying_the_same_words_are_told_apart_by_a_keyphrase():
     assert distinct[3] == "my credit report"
     assert distinct[2] == "my credit report + late payments"
     assert distinct[4] == "checking account"
+    assert distinct[7] == "checking accounts + branch"  # a word reads best after a label
     assert distinct[5] == distinct[6] == NO_PROBLEM_LABEL
 
 
