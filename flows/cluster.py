@@ -65,7 +65,7 @@ from flows.enrich_models import embedding_model_id
 from nlp.cluster import (
     CORE,
     NOISE,
-    build_clusterer,
+    run_clusterer,
 )
 from nlp.hierarchy import (
     assign_incrementally,
@@ -141,7 +141,8 @@ def cluster_units(
     method = c.method
     sink.start("cluster:fit", f"cluster: {method} on {len(vectors):,} units", 1)
     tags = [f"{u.stage}/{u.theme}" for u in window.units]
-    clustering = build_clusterer(method, c.params).cluster(vectors, tags)
+    sources = [u.source for u in window.units]
+    clustering = run_clusterer(method, c.params, vectors, tags, sources)
     started = time.perf_counter()
     held = anchor_routine_full(clustering, window, vectors, previous, settings, reason)
     parent_of_child, held_counts = None, {}

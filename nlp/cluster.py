@@ -92,12 +92,15 @@ class ClustererSpec:
             (:func:`nlp.hierarchy.assign_incrementally`, which needs HDBSCAN's
             :class:`~nlp.clusterers.hdbscan.ClusterParams`); otherwise every night that sees
             new units clusters fully.
+        sources: True when its ``cluster`` also takes ``sources=``, the name of each row's
+            source (the clustering stage passes it then).
     """
 
     name: str
     params: type
     build: Callable[[Any], Clusterer]
     incremental: bool = False
+    sources: bool = False
 
 
 _CLUSTERERS: dict[str, ClustererSpec] = {}
@@ -108,7 +111,7 @@ _Build = TypeVar("_Build", bound=Callable[..., Any])
 
 
 def register_clusterer(
-    name: str, params: type, *, incremental: bool = False
+    name: str, params: type, *, incremental: bool = False, sources: bool = False
 ) -> Callable[[_Build], _Build]:
     """Register a clusterer (a class or a factory taking its ``params``) under ``name``.
 
@@ -129,7 +132,7 @@ def register_clusterer(
         raise TypeError(f"the parameters of cluster method {name!r} must be a dataclass")
 
     def register(build: _Build) -> _Build:
-        _CLUSTERERS[name] = ClustererSpec(name, params, build, incremental)
+        _CLUSTERERS[name] = ClustererSpec(name, params, build, incremental, sources)
         return build
 
     return register
@@ -160,6 +163,21 @@ def build_clusterer(name: str, params: Mapping[str, Any] | None = None) -> Clust
     """Build method ``name`` with ``params`` (its parameter dataclass's fields; defaults else)."""
     spec = clusterer_spec(name)
     return spec.build(spec.params(**(params or {})))
+
+
+def run_clusterer(
+    name: str,
+    params: Mapping[str, Any] | None,
+    vectors: np.ndarray,
+    tags: Sequence[str | None] | None = None,
+    sources: Sequence[str] | None = None,
+) -> Clustering:
+    """Build method ``name`` and cluster ``vectors``; ``sources`` go to a method that takes them."""
+    spec = clusterer_spec(name)
+    clusterer = spec.build(spec.params(**(params or {})))
+    if spec.sources and sources is not None:
+        return clusterer.cluster(vectors, tags, sources=sources)
+    return clusterer.cluster(vectors, tags)
 
 
 def clustering_from_labels(

@@ -53,6 +53,7 @@ class PainPoint:
     ingested_at: datetime | None = None  # when the comment's current text reached the warehouse
     said: str = ""  # the unit as the customer wrote it, with up to CONTEXT_CHARS before it
     pain_score: float | None = None  # how sure the pain filter is (tags.pain_score)
+    source: str = ""  # the comment's source (its name in the settings)
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ def read_pain_points(
                c.created_at, greatest(c.ingested_at, c.updated_at) AS ingested_at,
                substr(c.text, greatest(u.start_char - ?, 0) + 1,
                       u.end_char - greatest(u.start_char - ?, 0)) AS said,
-               t.pain_score
+               t.pain_score, c.source
         FROM units AS u
         JOIN tags AS t ON t.subject_kind = 'unit' AND t.subject_id = u.unit_id
         JOIN comments AS c ON c.comment_id = u.comment_id
@@ -107,10 +108,8 @@ def read_pain_points(
         [CONTEXT_CHARS, CONTEXT_CHARS, start, end],
     )
     units = [
-        PainPoint(
-            uid, text, th, tuple(lemmas), tuple(chunks), stage, theme, created, ingested, said, pain
-        )
-        for uid, text, th, lemmas, chunks, stage, theme, created, ingested, said, pain in rows
+        PainPoint(uid, text, th, tuple(lemmas), tuple(chunks), *rest)
+        for uid, text, th, lemmas, chunks, *rest in rows
     ]
     digest = hashlib.sha1(settings_key.encode())
     for u in units:

@@ -9,8 +9,8 @@ from conftest import blobs, unit_rows
 from sklearn.metrics import normalized_mutual_info_score
 
 import nlp.hierarchy as hierarchy_module
-from nlp.cluster import CORE, NOISE, Clustering, cluster_centroids, coherence
-from nlp.clusterers.hdbscan import ClusterParams, split_incoherent
+from nlp.cluster import CORE, NOISE, Clustering, cluster_centroids, coherence, normalise_rows
+from nlp.clusterers.hdbscan import ClusterParams, split_centred, split_incoherent
 from nlp.hierarchy import (
     assign_incrementally,
     group_children,
@@ -54,6 +54,65 @@ def test_a_large_coherent_cluster_stays_whole():
     split, n = split_incoherent(points, truth.astype(np.int32), 6, 10, ClusterParams())
 
     assert n == 6 and np.array_equal(split, truth)
+
+
+def _one_style_source(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Six topics of one source, and a second source whose four topics share one strong style.
+
+    As in a warehouse holding stop-word-stripped hotel reviews beside tweets and tickets: the
+    hotel source's noise, beds, parking and staff complaints were one cluster, alike in style.
+    Returns the rows, each one's cluster (the styled source all one), its source and the truth.
+    """
+    rng = np.random.default_rng(seed)
+    centers = unit_rows(rng.normal(size=(11, DIM)))
+    others, truth = blobs(centers[:6], [100] * 6, 0.03, rng)
+    topics, topic = blobs(centers[6:10], [60] * 4, 0.03, rng)
+    styled = unit_rows(centers[10] + 0.6 * topics)
+    points = np.vstack([others, styled]).astype(np.float32)
+    labels = np.concatenate([truth, np.full(len(styled), 6)]).astype(np.int32)
+    sources = np.array(["tweets"] * len(others) + ["hotels"] * len(styled), dtype=object)
+    return points, labels, sources, np.concatenate([truth, topic + 6])
+
+
+def test_a_cluster_alike_only_in_its_sources_style_is_split_when_the_sources_are_known():
+    points, labels, sources, truth = _one_style_source(0)
+    styled = sources == "hotels"
+    centred = normalise_rows(points - points.mean(axis=0))
+    assert coherence(centred[styled], np.zeros(int(styled.sum()), np.int32), 1)[0] > 0.8
+
+    kept, n_kept = split_incoherent(points, labels, 7, 10, ClusterParams())
+    split, n = split_incoherent(points, labels, 7, 10, ClusterParams(), sources=sources)
+
+    assert n_kept == 7 and np.array_equal(kept, labels)  # alike against all rows: kept whole
+    assert n == 10
+    assert normalized_mutual_info_score(truth[styled], split[styled]) > 0.95
+    assert np.array_equal(split[~styled], labels[~styled])  # the other source's are untouched
+
+
+def test_with_one_source_the_split_is_the_same_as_without_sources():
+    rng = np.random.default_rng(0)
+    centers = unit_rows(rng.normal(size=(7, DIM)))
+    points, truth = blobs(centers, [120] * 6 + [60], 0.03, rng)
+    labels = np.where(truth < 6, 0, 1).astype(np.int32)
+    one = np.array(["tweets"] * len(points), dtype=object)
+
+    assert np.array_equal(
+        split_incoherent(points, labels, 2, 10, ClusterParams(), sources=one)[0],
+        split_incoherent(points, labels, 2, 10, ClusterParams())[0],
+    )
+
+
+def test_a_small_source_is_centred_on_all_rows():
+    # A source under split_share of the rows cannot fill a cluster the split looks at alone,
+    # and its own mean would say little: its rows are centred on the mean of all rows.
+    points, labels, sources, _ = _one_style_source(1)
+    few = np.zeros(len(points), dtype=bool)
+    few[600:610] = True  # 10 of 840 rows: under 5%
+    centred = split_centred(points, labels, ClusterParams(), np.where(few, "hotels", "tweets"))
+    on_all = normalise_rows(points - points.mean(axis=0))
+    assert np.allclose(centred[few], on_all[few], atol=1e-6)
+    on_source = split_centred(points, labels, ClusterParams(), sources)
+    assert not np.allclose(on_source[few], on_all[few], atol=1e-3)
 
 
 def test_splitting_can_be_turned_off():

@@ -88,4 +88,5 @@ def test_a_pain_point_carries_what_the_customer_wrote_before_it(tmp_path):
         text[spans[1][0] - store.CONTEXT_CHARS : spans[1][1]],
     ]
     assert [u.pain_score for u in units] == [pytest.approx(0.4), pytest.approx(0.9)]
+    assert [u.source for u in units] == ["s", "s"]  # the split step centres on its mean
     conn.close()
