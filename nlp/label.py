@@ -63,7 +63,7 @@ from nlp.label_support import (
     NO_DETAIL,
     NO_PROBLEM_LABEL,
     content_stems,
-    is_fragment,
+    is_unfit_label,
     most_held_label,
     says,
     says_two_things,
@@ -400,10 +400,10 @@ def _reads_well(corpus: Corpus, phrase: str) -> bool:
 
     Not on a particle after a noun ("songs in"; "log in" is fine), nor on a word that
     mostly modifies a noun ("violated my protected consumer" of "... consumer rights"), nor
-    cut from a sentence so that it reads as a fragment (:func:`nlp.label_support.is_fragment`:
-    "not" before a noun, a relative clause cut short).
+    unfit for a label (:func:`nlp.label_support.is_unfit_label`: a fragment cut from a
+    sentence, "not" before a noun or a relative clause cut short; or swearing).
     """
-    if is_fragment(phrase, corpus.noun_share):
+    if is_unfit_label(phrase, corpus.noun_share):
         return False
     *rest, last = phrase.split()
     if last in END_PARTICLES:

@@ -17,7 +17,7 @@ import numpy as np
 
 from nlp.specificity import NOUN_SHARE, Corpus
 from nlp.terms import WORD, ReadUnit, stem
-from nlp.wordlists import END_PARTICLES, NEGATIONS, STOP
+from nlp.wordlists import END_PARTICLES, NEGATIONS, PROFANITY, STOP
 
 LABEL_MIN_SHARE = 0.08
 """The share of a cluster's members that must say a phrase for it to be the label."""
@@ -78,13 +78,17 @@ def cuts_a_relative_clause(phrase: str, noun_share: Callable[[str], float]) -> b
     )
 
 
-def is_fragment(phrase: str, noun_share: Callable[[str], float]) -> bool:
-    """Whether ``phrase`` is a fragment cut from a sentence, no label tonight nor kept.
+def is_unfit_label(phrase: str, noun_share: Callable[[str], float]) -> bool:
+    """Whether ``phrase`` is a fragment cut from a sentence, or swears: no label tonight nor kept.
 
-    "not" before a noun (:func:`negates_a_noun`) or a relative clause cut short
-    (:func:`cuts_a_relative_clause`).
+    "not" before a noun (:func:`negates_a_noun`), a relative clause cut short
+    (:func:`cuts_a_relative_clause`), or a word of :data:`nlp.wordlists.PROFANITY`.
     """
-    return negates_a_noun(phrase, noun_share) or cuts_a_relative_clause(phrase, noun_share)
+    return (
+        negates_a_noun(phrase, noun_share)
+        or cuts_a_relative_clause(phrase, noun_share)
+        or not PROFANITY.isdisjoint(WORD.findall(phrase))
+    )
 
 
 def night_corpus(read: Iterable[ReadUnit]) -> Corpus:
@@ -152,7 +156,7 @@ def keep_label(
     previous, candidate = previous.lower(), candidate.lower()
     if (
         not says_two_things(previous)
-        or is_fragment(previous, corpus.noun_share)
+        or is_unfit_label(previous, corpus.noun_share)
         or corpus.names_only(previous)
     ):
         return False

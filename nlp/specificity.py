@@ -1,5 +1,7 @@
 """Which words are specific, and how specific a cluster's sentences are.
 
+* Swearing (:data:`nlp.wordlists.PROFANITY`) is never specific: it says how the customer
+  feels, not what is wrong.
 * Corpus-wide words: words in at least 3% of the units and present in at least half of the
   clusters (of three or more), such as the product ("app"); and the brand: a word that begins
   a handle in at least 1% of the units ("spotify" of "@SpotifyCares"). A generic word is one of
@@ -35,7 +37,7 @@ from collections import Counter
 import numpy as np
 
 from nlp.terms import ReadUnit
-from nlp.wordlists import GENERIC, ORGANISATION_WORDS, STOP
+from nlp.wordlists import GENERIC, ORGANISATION_WORDS, PROFANITY, STOP
 
 # A word is corpus-wide (the brand, the product) when at least this share of the units holds
 # it and it is present in at least this share of the clusters (counted from three clusters).
@@ -162,14 +164,16 @@ class Corpus:
         return (
             word not in STOP
             and word not in GENERIC
+            and word not in PROFANITY
             and word not in self._wide
             and not word.isdigit()
             and len(word) >= 2
         )
 
     def is_specific(self, term: str) -> bool:
-        """Whether a term holds a specific word."""
-        return any(map(self.is_specific_word, term.split()))
+        """Whether a term holds a specific word, and no swearing ("shit skips" is none)."""
+        words = term.split()
+        return PROFANITY.isdisjoint(words) and any(map(self.is_specific_word, words))
 
     def is_concrete(self, unit: ReadUnit) -> bool:
         """Whether a unit names a concrete object: a specific noun heading a noun chunk."""

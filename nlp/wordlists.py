@@ -69,6 +69,14 @@ GENERIC = frozenset(
 )
 """Words too general to name a problem on their own, or a concrete object: a label needs a
 word beside them ("payment issue"), and they never make a sentence concrete."""
+PROFANITY = frozenset(
+    {"fuck", "fucks", "fucked", "fucking", "fuckin", "fucker", "fuckers", "motherfucker"}
+    | {"shit", "shits", "shitty", "bullshit", "bitch", "bitches", "bitching", "asshole"}
+    | {"assholes", "bastard", "bastards", "cunt", "twat", "dick", "dicks", "wtf", "damn"}
+    | {"dammit", "goddamn", "crap", "crappy", "piss", "pissed"}
+)
+"""Swearing: it says how the customer feels, never what is wrong, and a product owner reads
+the labels. No label holds one, and none is a specific word."""
 ORGANISATION_WORDS = frozenset(
     {"bank", "inc", "llc", "ltd", "plc", "corp", "corporation", "company", "co", "group"}
     | {"holdings", "financial", "airlines", "airline", "airways"}

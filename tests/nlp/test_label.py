@@ -917,3 +917,22 @@ def test_a_label_is_not_cut_from_inside_a_name():
     label = CtfidfLabeller().label(units, _vectors(labels), labels)[0].label
 
     assert label.split()[0] != "fargo" and "closed" in label.split()
+
+
+def test_swearing_is_no_label_nor_keyphrase():
+    texts = [
+        "Bitch I pay for this shit and the songs skip.",
+        "This shit skips songs all day.",
+        "The songs skip, total bullshit.",
+        "Fucking songs skip again.",
+        "Why the fuck do songs skip?",
+    ]
+    units = [_unit(f"a{i}", t, ("songs",)) for i, t in enumerate(texts)]
+    units += [_unit(f"b{i}", t, CHUNKS[0]) for i, t in enumerate(REFUND)]
+    labels = np.array([0] * len(texts) + [1] * len(REFUND))
+
+    result = CtfidfLabeller().label(units, _vectors(labels), labels)[0]
+
+    swearing = {"bitch", "shit", "bullshit", "fucking", "fuck"}
+    assert swearing.isdisjoint(result.label.split()) and "skip" in result.label
+    assert not any(swearing & set(k.split()) for k in result.keyphrases)

@@ -383,3 +383,10 @@ def test_a_nights_hassles_are_published_with_labels_told_apart():
         "H-0001": "checking accounts",
         "H-0002": "checking account + closed",
     }
+
+
+def test_a_kept_label_that_swears_gives_way():
+    members = _read(["this shit keeps skipping songs", "songs keep skipping, shit app"] * 3)
+    assert not keep_label(
+        "shit app", "songs keep skipping", members, 0.25, corpus=night_corpus(members)
+    )
