@@ -687,13 +687,21 @@ def test_the_brand_name_is_a_word_that_covers_most_of_its_handle():
     assert corpus.is_specific_word("spot")  # begins the handle, but is no name of the brand
 
 
+def _label_beside(texts, chunks, *neighbours):
+    """The label of ``texts`` (each with noun ``chunks``), clustered beside ``neighbours``.
+
+    Each neighbour is a cluster: its texts and their noun chunks.
+    """
+    groups = [(texts, chunks), *neighbours]
+    units = [_unit(f"{k}-{i}", t, c) for k, (ts, c) in enumerate(groups) for i, t in enumerate(ts)]
+    labels = np.repeat(np.arange(len(groups)), [len(ts) for ts, _ in groups])
+    return CtfidfLabeller().label(units, _vectors(labels), labels)[0]
+
+
 def _label_beside_logouts(texts, chunks):
     """The label of ``texts`` (each with noun ``chunks``), clustered beside three logouts."""
     others = ["The app logs me out every day.", "The app logged me out again.", "Logged out twice."]
-    units = [_unit(f"a{i}", t, chunks) for i, t in enumerate(texts)]
-    units += [_unit(f"b{i}", t, ("app",)) for i, t in enumerate(others)]
-    labels = np.array([0] * len(texts) + [1] * len(others))
-    return CtfidfLabeller().label(units, _vectors(labels), labels)[0]
+    return _label_beside(texts, chunks, (others, ("app",)))
 
 
 def test_a_hedge_is_no_keyphrase_and_names_no_problem():
@@ -827,11 +835,7 @@ def test_a_cluster_saying_only_a_name_reads_no_detail_given():
         "So, Wells Fargo.",
         "Once more Wells Fargo.",
     ]
-    units = [_unit(f"a{i}", t, ("wells fargo",)) for i, t in enumerate(texts)]
-    units += [_unit(f"b{i}", t, ("refund", "app")) for i, t in enumerate(REFUND)]
-    labels = np.array([0] * len(texts) + [1] * len(REFUND))
-
-    label = CtfidfLabeller().label(units, _vectors(labels), labels)[0].label
+    label = _label_beside(texts, ("wells fargo",), (REFUND, CHUNKS[0])).label
 
     assert label in {"wells fargo (no detail given)", "fargo (no detail given)"}
 
@@ -883,11 +887,7 @@ def test_a_product_named_with_its_problem_keeps_the_label():
         "Is an Apple Watch app coming?",
         "No Apple Watch app yet, really?",
     ]
-    units = [_unit(f"a{i}", t, ("apple watch app",)) for i, t in enumerate(watch)]
-    units += [_unit(f"b{i}", t, CHUNKS[0]) for i, t in enumerate(REFUND)]
-    labels = np.array([0] * len(watch) + [1] * len(REFUND))
-
-    label = CtfidfLabeller().label(units, _vectors(labels), labels)[0].label
+    label = _label_beside(watch, ("apple watch app",), (REFUND, CHUNKS[0])).label
 
     # "apple watch" names a product alone; with "app" it names what is missing.
     assert "app" in label.split() and label != "apple watch"
@@ -909,12 +909,9 @@ def test_a_label_is_not_cut_from_inside_a_name():
         "The bank closed my account after a dispute.",
         "They closed my account, no reason given.",
     ]
-    units = [_unit(f"a{i}", t, ("wells fargo", "account")) for i, t in enumerate(bank)]
-    units += [_unit(f"b{i}", t, CHUNKS[0]) for i, t in enumerate(REFUND)]
-    units += [_unit(f"c{i}", t, ("account",)) for i, t in enumerate(others)]
-    labels = np.array([0] * len(bank) + [1] * len(REFUND) + [2] * len(others))
-
-    label = CtfidfLabeller().label(units, _vectors(labels), labels)[0].label
+    label = _label_beside(
+        bank, ("wells fargo", "account"), (REFUND, CHUNKS[0]), (others, ("account",))
+    ).label
 
     assert label.split()[0] != "fargo" and "closed" in label.split()
 
@@ -927,11 +924,7 @@ def test_swearing_is_no_label_nor_keyphrase():
         "Fucking songs skip again.",
         "Why the fuck do songs skip?",
     ]
-    units = [_unit(f"a{i}", t, ("songs",)) for i, t in enumerate(texts)]
-    units += [_unit(f"b{i}", t, CHUNKS[0]) for i, t in enumerate(REFUND)]
-    labels = np.array([0] * len(texts) + [1] * len(REFUND))
-
-    result = CtfidfLabeller().label(units, _vectors(labels), labels)[0]
+    result = _label_beside(texts, ("songs",), (REFUND, CHUNKS[0]))
 
     swearing = {"bitch", "shit", "bullshit", "fucking", "fuck"}
     assert swearing.isdisjoint(result.label.split()) and "skip" in result.label
