@@ -4,7 +4,9 @@ Each unit contributes candidate terms: its lemmas, lemma bigrams, noun chunks, a
 surface phrases of its text ("logs me out", "refund not received", "can't log in"). Before
 that, the text is cleaned of what never names a problem: @handles (and the same names written
 without "@"), URLs, emoji, redaction placeholders ("[email]"), and greeting, thanks and chit-chat
-words (:data:`nlp.wordlists.CHAT`), which break a phrase like punctuation.
+words (:data:`nlp.wordlists.CHAT`), which break a phrase like punctuation. It also says how
+the unit writes its words, capitalised inside a sentence or in lower case, from which the
+corpus tells names apart (:meth:`nlp.specificity.Corpus.is_name`).
 """
 
 from __future__ import annotations
