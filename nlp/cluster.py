@@ -173,9 +173,8 @@ def run_clusterer(
     sources: Sequence[str] | None = None,
 ) -> Clustering:
     """Build method ``name`` and cluster ``vectors``; ``sources`` go to a method that takes them."""
-    spec = clusterer_spec(name)
-    clusterer = spec.build(spec.params(**(params or {})))
-    if spec.sources and sources is not None:
+    clusterer = build_clusterer(name, params)
+    if clusterer_spec(name).sources and sources is not None:
         return clusterer.cluster(vectors, tags, sources=sources)
     return clusterer.cluster(vectors, tags)
 

@@ -239,7 +239,6 @@ class CtfidfLabeller:
                 if (term := terms[k]) in readable
                 and 1 <= term.count(" ") < _MAX_LABEL_WORDS
                 and says_two_things(term)
-                and not corpus.names_only(term)
                 and not corpus.cuts_a_name(term)
                 and anchors & {stem(w) for w in term.split()}
                 and _reads_well(corpus, term)
@@ -401,9 +400,9 @@ def _reads_well(corpus: Corpus, phrase: str) -> bool:
     Not on a particle after a noun ("songs in"; "log in" is fine), nor on a word that
     mostly modifies a noun ("violated my protected consumer" of "... consumer rights"), nor
     unfit for a label (:func:`nlp.label_support.is_unfit_label`: a fragment cut from a
-    sentence, "not" before a noun or a relative clause cut short; or swearing).
+    sentence, "not" before a noun or a relative clause cut short; names alone; swearing).
     """
-    if is_unfit_label(phrase, corpus.noun_share):
+    if is_unfit_label(phrase, corpus):
         return False
     *rest, last = phrase.split()
     if last in END_PARTICLES:

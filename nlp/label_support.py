@@ -78,15 +78,18 @@ def cuts_a_relative_clause(phrase: str, noun_share: Callable[[str], float]) -> b
     )
 
 
-def is_unfit_label(phrase: str, noun_share: Callable[[str], float]) -> bool:
-    """Whether ``phrase`` is a fragment cut from a sentence, or swears: no label tonight nor kept.
+def is_unfit_label(phrase: str, corpus: Corpus) -> bool:
+    """Whether ``phrase`` is no label tonight nor kept, whoever says it.
 
-    "not" before a noun (:func:`negates_a_noun`), a relative clause cut short
-    (:func:`cuts_a_relative_clause`), or a word of :data:`nlp.wordlists.PROFANITY`.
+    A fragment cut from a sentence: "not" before a noun (:func:`negates_a_noun`) or a relative
+    clause cut short (:func:`cuts_a_relative_clause`), by ``corpus``'s nouns; a phrase of names
+    alone (:meth:`nlp.specificity.Corpus.names_only`: "wells fargo"); or swearing
+    (:data:`nlp.wordlists.PROFANITY`).
     """
     return (
-        negates_a_noun(phrase, noun_share)
-        or cuts_a_relative_clause(phrase, noun_share)
+        negates_a_noun(phrase, corpus.noun_share)
+        or cuts_a_relative_clause(phrase, corpus.noun_share)
+        or corpus.names_only(phrase)
         or not PROFANITY.isdisjoint(WORD.findall(phrase))
     )
 
@@ -154,11 +157,7 @@ def keep_label(
     if previous == candidate:
         return True
     previous, candidate = previous.lower(), candidate.lower()
-    if (
-        not says_two_things(previous)
-        or is_unfit_label(previous, corpus.noun_share)
-        or corpus.names_only(previous)
-    ):
+    if not says_two_things(previous) or is_unfit_label(previous, corpus):
         return False
     before = 0.0 if previous == NO_PROBLEM_LABEL else label_share(previous, members)
     after = label_share(candidate, members) if candidate != NO_PROBLEM_LABEL else 0.0

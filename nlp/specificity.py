@@ -148,10 +148,9 @@ class Corpus:
         at least half the units writing it write after "Wells".
         """
         words = phrase.split()
-        first, last = words[0], words[-1]
-        return 2 * self._second[first] >= max(self._units[first], 1) or 2 * self._first[
-            last
-        ] >= max(self._units[last], 1)
+        starts_inside = 2 * self._second[words[0]] >= max(self._units[words[0]], 1)
+        ends_inside = 2 * self._first[words[-1]] >= max(self._units[words[-1]], 1)
+        return starts_inside or ends_inside
 
     def is_specific_word(self, word: str) -> bool:
         """A word that may name a problem: no stopword, generic word or corpus-wide word."""

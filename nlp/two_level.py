@@ -253,24 +253,24 @@ def hassle_versions(
         ("parent", found.parent_labels, tracked.parents, labels.parents, found.n_parents),
     ):
         level_centroids = cluster_centroids(vectors, per_unit, n)
-        sizes = {k: int((per_unit == k).sum()) for k in level.ids}
+        member_rows = {k: np.flatnonzero(per_unit == k) for k in level.ids}
+        sizes = {k: len(rows) for k, rows in member_rows.items()}
         kept = {
             k: kept_label(
                 k,
                 level_labels[k].label,
                 level,
-                [labels.read[i] for i in np.flatnonzero(per_unit == k).tolist()],
+                [labels.read[i] for i in rows.tolist()],
                 label_keep_share,
                 corpus,
             )
-            for k in level.ids
+            for k, rows in member_rows.items()
         }
         before = {k: level.previous_labels.get(level.matched_from[k] or "", "") for k in level.ids}
         keyphrases = {k: level_labels[k].keyphrases for k in level.ids}
         distinct = tell_apart(kept, keyphrases, sizes, before, corpus)
         for k, hassle_id in level.ids.items():
             label = level_labels[k]
-            in_k = per_unit == k
             parent = found.parent_of_child[k] if level_name == "child" else None
             row = HassleRow(
                 hassle_id=hassle_id,
@@ -285,8 +285,8 @@ def hassle_versions(
                 theme=label.theme,
                 theme_share=label.theme_share,
                 quote_unit_ids=list(label.quote_unit_ids),
-                units=int(in_k.sum()),
-                units_core=int((in_k & core).sum()),
+                units=sizes[k],
+                units_core=int(core[member_rows[k]].sum()),
                 level=level_name,
                 parent_id=None if parent is None else tracked.parents.ids[int(parent)],
                 specificity=label.specificity,
