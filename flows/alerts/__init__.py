@@ -42,9 +42,9 @@ from flows.alerts.policy import (
     NEW,
     RISING,
     Alert,
+    cap_alerts,
     choose_alerts,
     named,
-    news_first,
     qualifying_alerts,
     regrouped_new_hassles,
     stale_pending,
@@ -159,7 +159,7 @@ def send_alerts(
         pending.pop((hassle_id, RISING), None)
     # max_per_run caps what one run announces, however often it is called (a retry, a rerun).
     announced = {hassle_id for (hassle_id, _), sent_run in sent.items() if sent_run == run_id}
-    due = news_first(qualifying_alerts(candidates, sent, settings, pending), candidates, settings)
+    due = qualifying_alerts(candidates, sent, settings, pending)
     regrouped = regrouped_new_hassles(candidates, settings) if cfg.on_new else []
     if regrouped:
         logger.info(
@@ -169,9 +169,7 @@ def send_alerts(
             cfg.new_min_fresh_share,
             ", ".join(f"{h} ({share:.0%} fresh)" for h, share in regrouped),
         )
-    alerts = due[: max(0, cfg.max_per_run - len(announced))]
-    held = due[len(alerts) :]
-    alerts.sort(key=lambda a: (a.rank, a.hassle_id))  # sent best rank first
+    alerts, held = cap_alerts(due, cfg.max_per_run - len(announced))  # sent best rank first
     if held:
         # Kept for the next run: by then a new hassle is no longer "new" and would be lost.
         store.record_pending(

@@ -109,24 +109,29 @@ def qualifying_alerts(
     settings: Settings | AlertSettings,
     pending: Collection[tuple[str, str]] = (),
 ) -> list[Alert]:
-    """Every alert due, best rank first, before the ``max_per_run`` cap; see :func:`choose_alerts`."""
+    """Every alert due before the ``max_per_run`` cap (:func:`cap_alerts`).
+
+    Tonight's news (new now and emerging, or rising) comes first, an alert due only because
+    an earlier run held it back after; each part best rank first. See :func:`choose_alerts`.
+    """
     cfg = _alert_settings(settings)
-    alerts = []
+    news, held_before = [], []
     for row in sorted(candidates, key=lambda r: (r["rank"], r["hassle_id"])):
         if row["generic"]:
             continue
         hassle_id = row["hassle_id"]
         states = []
         new_now = row.get("status") == NEW and _emerging(row, cfg)
+        rises = _rises_enough(row, cfg)
         if cfg.on_new and (new_now or (hassle_id, NEW) in pending):
             states.append(NEW)
-        if _rises_enough(row, cfg):
+        if rises:
             states.append(RISING)
         states = [s for s in states if (hassle_id, s) not in sent]
         if not states:
             continue
         ratio = row.get("trend_7d_ratio")
-        alerts.append(
+        (news if new_now or rises else held_before).append(
             Alert(
                 hassle_id=hassle_id,
                 states=tuple(states),
@@ -142,7 +147,13 @@ def qualifying_alerts(
                 why=top_parts(row),
             )
         )
-    return alerts
+    return news + held_before
+
+
+def cap_alerts(due: Sequence[Alert], room: int) -> tuple[list[Alert], list[Alert]]:
+    """The first ``room`` of ``due``, best rank first, and the rest (held for a later run)."""
+    room = max(0, room)
+    return sorted(due[:room], key=lambda a: (a.rank, a.hassle_id)), list(due[room:])
 
 
 def choose_alerts(
@@ -182,27 +193,8 @@ def choose_alerts(
         The alerts, sorted by rank; hassles past the cap are left for a later run (while
         they still qualify).
     """
-    candidates = list(candidates)
-    due = news_first(qualifying_alerts(candidates, sent, settings, pending), candidates, settings)
-    chosen = due[: _alert_settings(settings).max_per_run]
-    return sorted(chosen, key=lambda a: (a.rank, a.hassle_id))
-
-
-def news_first(
-    due: Sequence[Alert], candidates: Iterable[dict[str, Any]], settings: Settings | AlertSettings
-) -> list[Alert]:
-    """``due`` with tonight's news first (new and emerging, or rising), each part by rank.
-
-    What a cap takes from the front, an alert an earlier run held back waits behind.
-    """
-    fresh = {row["hassle_id"] for row in candidates if _due_tonight(row, settings)}
-    return sorted(due, key=lambda a: a.hassle_id not in fresh)  # stable: by rank within
-
-
-def _due_tonight(row: dict[str, Any], settings: Settings | AlertSettings) -> bool:
-    """Whether the row is news tonight: new now (and emerging) or rising past the threshold."""
-    cfg = _alert_settings(settings)
-    return (row.get("status") == NEW and _emerging(row, cfg)) or _rises_enough(row, cfg)
+    due = qualifying_alerts(candidates, sent, settings, pending)
+    return cap_alerts(due, _alert_settings(settings).max_per_run)[0]
 
 
 def stale_rising(
