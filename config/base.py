@@ -131,17 +131,17 @@ def describe_problem(error: Mapping[str, Any], example: str = "config/hasslemap.
     message = str(error["msg"]).removeprefix("Value error, ")
     if given is not None and not isinstance(given, dict | list):
         if error.get("loc") and error["loc"][-1] in SECRET_KEYS:
-            return f"{message} (got {_up_to_host(str(given))!r}, the rest hidden)"
+            return f"{message} (got {url_up_to_host(str(given))!r}, the rest hidden)"
         return f"{message} (got {given!r})"
     return message
 
 
 SECRET_KEYS = frozenset({"webhook_url"})
 """Keys whose value carries a secret (a webhook's path): an error shows the value up to its
-host only, as the alerts' delivery errors do."""
+host only (:func:`url_up_to_host`), as the alerts' delivery errors do."""
 
 
-def _up_to_host(value: str) -> str:
+def url_up_to_host(value: str) -> str:
     """``value`` as its scheme and host only: ``htps://hooks.slack.com…`` (no user or token)."""
     parts = urllib.parse.urlsplit(value)
     try:

@@ -16,17 +16,12 @@ from prefect.blocks.abstract import NotificationBlock
 from prefect.blocks.core import Block
 from prefect.client.orchestration import get_client
 
+from config.base import url_up_to_host
 from flows.alerts.messages import is_web_link
 
 
 class AlertDeliveryError(RuntimeError):
     """A channel did not accept the alerts (Prefect retries the task)."""
-
-
-def _safe_url(url: str) -> str:
-    """The URL without its path and query (a webhook's path is its secret), for messages."""
-    parts = urllib.parse.urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}/…"
 
 
 def _without_secrets(text: str, url: str) -> str:
@@ -82,19 +77,19 @@ def post_json(url: str, payload: dict[str, Any], timeout: float) -> int:
     except urllib.error.HTTPError as exc:
         if 300 <= exc.code < 400:
             raise AlertDeliveryError(
-                f"webhook {_safe_url(url)} answered {exc.code}, a redirect: a redirected POST "
+                f"webhook {url_up_to_host(url)} answered {exc.code}, a redirect: a redirected POST "
                 "loses its body, so nothing was delivered; set alerts.webhook_url to the "
                 "address it redirects to"
             ) from None
         detail = _without_secrets(exc.read()[:200].decode("utf-8", "replace"), url)
         raise AlertDeliveryError(
-            f"webhook {_safe_url(url)} answered {exc.code}: {detail}"
+            f"webhook {url_up_to_host(url)} answered {exc.code}: {detail}"
         ) from None
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise AlertDeliveryError(f"webhook {_safe_url(url)} unreachable: {reason}") from None
+        raise AlertDeliveryError(f"webhook {url_up_to_host(url)} unreachable: {reason}") from None
     if not 200 <= status < 300:
-        raise AlertDeliveryError(f"webhook {_safe_url(url)} answered {status}")
+        raise AlertDeliveryError(f"webhook {url_up_to_host(url)} answered {status}")
     return status
 
 
@@ -124,7 +119,7 @@ def _within(seconds: float, call: Callable[[], int], url: str) -> int:
     worker.join(seconds)
     if worker.is_alive():
         raise AlertDeliveryError(
-            f"webhook {_safe_url(url)} did not answer within alerts.timeout_seconds ({seconds:g} s)"
+            f"webhook {url_up_to_host(url)} did not answer within alerts.timeout_seconds ({seconds:g} s)"
         )
     if "error" in outcome:
         raise outcome["error"]
