@@ -122,15 +122,16 @@ def read_warnings(
     nothing loaded at all, another warning says why).
     """
     warnings = []
-    for file, (absent, first_keys) in stats.get("keys_absent", {}).items():
-        if source is not None:
+    if source is not None:
+        for file, (absent, first_keys) in stats.get("keys_absent", {}).items():
             warnings.append(absent_keys_warning(source, file, absent, first_keys))
-    for file, (code, reason) in stats.get("files_quarantined", {}).items():
-        if quarantines:
+    if quarantines:
+        for file, (code, reason) in stats.get("files_quarantined", {}).items():
             warnings.append(whole_file_warning(name, file, code, reason))
-    for file, tally in stats.get("date_order", {}).items():
-        if source is not None and (warning := date_order_warning(source, file, tally)):
-            warnings.append(warning)
+    if source is not None:
+        for file, tally in stats.get("date_order", {}).items():
+            if warning := date_order_warning(source, file, tally):
+                warnings.append(warning)
     if quarantines and (warning := mostly_quarantined_warning(name, stats)):
         warnings.append(warning)
     return warnings
@@ -191,7 +192,8 @@ def load_source(
             len(landed.dropped),
         )
     sink.finish(key, f"ingest {source.name}: {stats.records_usable:,} usable records")
-    for warning in read_warnings(source.name, source, asdict(stats)):
+    counts = asdict(stats)
+    for warning in read_warnings(source.name, source, counts):
         logger.warning(warning)
     if stats.present is not None:
         mark_vanished_files(conn, source.name, stats.present)
@@ -217,7 +219,7 @@ def load_source(
         stats.repaired,
     )
     return {
-        **{name: value for name, value in asdict(stats).items() if name != "present"},
+        **{name: value for name, value in counts.items() if name != "present"},
         "comments_before_no_file": earlier,
         "packages_replayed": len(landed.replayed),
         "packages_dropped": len(landed.dropped),

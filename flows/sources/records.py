@@ -266,14 +266,15 @@ def reply_keys_seen(record: dict[str, Any], fields: FieldMapping) -> set[str] | 
 
     None when it holds no follow-up message (nothing to tell of their keys).
     """
-    if fields.replies is None:
+    replies = fields.replies
+    if replies is None:
         return None
-    value = record.get(fields.replies.field)
+    value = record.get(replies.field)
     items = [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
     if not items:
         return None
-    nested = f"{fields.replies.field}[]."
-    return {name for name in fields.reply_keys() if any(name[len(nested) :] in i for i in items)}
+    keys = (replies.body, replies.role)
+    return {f"{replies.field}[].{key}" for key in keys if any(key in item for item in items)}
 
 
 def _hash_row(*parts: Any) -> str:
