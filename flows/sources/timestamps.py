@@ -103,16 +103,9 @@ def parse_timestamp_or_overflow(
     elif isinstance(value, date):
         parsed = datetime(value.year, value.month, value.day)
     elif isinstance(value, int | float) and not isinstance(value, bool):
-        if not math.isfinite(value):
+        parsed = _from_number(value)
+        if parsed is None:
             return None
-        if 0 < value < _EXCEL_DAYS_MAX:  # a spreadsheet's day: local, as the text forms
-            parsed = _EXCEL_EPOCH + timedelta(days=value)
-        else:
-            seconds = value / 1000 if abs(value) >= _EPOCH_MS else value
-            try:
-                return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
-            except (OverflowError, OSError, ValueError):
-                return None
     else:
         text = str(value).strip()
         if not text:
@@ -127,6 +120,22 @@ def parse_timestamp_or_overflow(
     return parsed
 
 
+def _from_number(value: float) -> datetime | None:
+    """A spreadsheet's day (naive: local, as the written forms are) or an epoch (aware: UTC).
+
+    Seconds, or milliseconds from ``_EPOCH_MS``; None when not finite or out of range.
+    """
+    if not math.isfinite(value):
+        return None
+    if 0 < value < _EXCEL_DAYS_MAX:
+        return _EXCEL_EPOCH + timedelta(days=value)
+    seconds = value / 1000 if abs(value) >= _EPOCH_MS else value
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
 def _parse_text_timestamp(text: str, day_first: bool) -> datetime | None:
     try:
         return datetime.fromisoformat(text)
@@ -138,11 +147,7 @@ def _parse_text_timestamp(text: str, day_first: bool) -> datetime | None:
         except ValueError:
             pass
     if _NUMBER.fullmatch(text):
-        number = int(text) if text.isdigit() else float(text)
-        parsed = parse_timestamp_or_overflow(number, False)
-        # An epoch is UTC; a spreadsheet's day is local, as the written forms are.
-        excel = 0 < number < _EXCEL_DAYS_MAX
-        return parsed if parsed is None or excel else parsed.replace(tzinfo=UTC)
+        return _from_number(int(text) if text.isdigit() else float(text))
     for fmt in (*(_DAY_FIRST if day_first else _MONTH_FIRST), *_UNAMBIGUOUS):
         try:
             return datetime.strptime(text, fmt)
