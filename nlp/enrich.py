@@ -33,8 +33,9 @@ UNITS_CODE_VERSION = "units-v4"
 LANGUAGE_CODE_VERSION = "lingua-v1"
 # Bump when the normalisation rules (nlp/normalize_rules.py) change meaning: every comment is
 # re-enriched. v2: a line that is often a whole comment is no boilerplate, and the rule never
-# empties a comment. v3: a Title Case complaint is no greeted name.
-NORMALISE_CODE_VERSION = "normalise-v3"
+# empties a comment. v3: a Title Case complaint is no greeted name. v4: a sentence under a
+# sign-off is no signature.
+NORMALISE_CODE_VERSION = "normalise-v4"
 
 
 class EnrichModels(Protocol):

@@ -201,12 +201,20 @@ _SIGNOFF_WORD = (
     rf"all[ \t]+the[ \t]+best|take[ \t]+care|{_THANKS_CORE}{_THANKS_TAIL})"
 )
 _NAME = r"(?-i:[A-Z][\w.'-]*(?:[ \t]+[A-Z][\w.'-]*){0,2})"
+# A word that makes a line a sentence, not a signature's name, title or number.
+_SENTENCE_WORD = (
+    r"(?:is|are|was|were|be|been|not|no|never|still|my|me|it|i|i'm|you|we|they|has|have|had|"
+    r"does|did|do|can|could|will|would|won't|can't|cannot|don't|doesn't|didn't|isn't|wasn't|"
+    r"again|too|please|why|how|what|when)"
+)
 # A sign-off line at the end, and up to four short lines under it (name, title, phone).
 # After "Thanks!" or "Regards." only a name; after "Thanks," or "Regards" a name, a title, a
-# phone number or address, but no question or exclamation ("Thanks\nwhy is it late?" stays).
+# phone number or address, but no question or exclamation ("Thanks\nwhy is it late?" stays)
+# and no line that reads as a sentence ("Thanks\nJohn\nStill no refund" keeps its last line).
 _SIGNOFF_BLOCK = re.compile(
     rf"(?:^|\n)[ \t]*{_SIGNOFF_WORD}[ \t]*"
-    rf"(?:[.!]+(?:[ \t]*\n[ \t]*{_NAME})?|[,-]?[ \t]*(?:{_NAME})?[ \t]*(?:\n[ \t]*[^\n!?]{{0,40}}){{0,4}})\s*$",
+    rf"(?:[.!]+(?:[ \t]*\n[ \t]*{_NAME})?|[,-]?[ \t]*(?:{_NAME})?[ \t]*"
+    rf"(?:\n[ \t]*(?![^\n]*\b{_SENTENCE_WORD}\b)[^\n!?]{{0,40}}){{0,4}})\s*$",
     re.IGNORECASE,
 )
 # Anywhere (a ticket's text is its description, then the customer's replies): a line that is

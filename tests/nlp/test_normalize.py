@@ -225,6 +225,25 @@ def test_a_text_that_opens_with_a_sign_off_word_keeps_what_follows(text):
     assert "my parcel never came" in clean(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "kept", "gone"),
+    [
+        ("My order is late.\nThanks\nJohn\nStill no refund", "Still no refund", "John"),
+        ("Printer jammed.\nThanks,\nthe tray is broken too", "the tray is broken too", "Thanks"),
+        ("Card declined.\nBest regards,\nAna\nit won't let me pay", "it won't let me pay", "Ana"),
+        (
+            "Wifi dropped.\n\nThanks,\nSophie.\n\nSame thing again today.",
+            "Same thing again",
+            "Sophie",
+        ),
+    ],
+)
+def test_a_complaint_under_a_sign_off_is_not_taken_for_the_signature(text, kept, gone):
+    """A signature's lines are a name, a title, a number; a line that reads as a sentence stays."""
+    result = clean(text)
+    assert kept in result and gone not in result
+
+
 def test_a_question_after_thanks_is_not_a_signature():
     text = "Thanks\nwhy is my order still not here?"
     assert clean(text) == "why is my order still not here?"
