@@ -263,6 +263,14 @@ def test_a_sentence_after_a_name_heading_is_no_name(text):
         "After 3 days on the road the parcel came back",
         "It is 2 miles down the road from me",
         "took 40 minutes to drive to the st",
+        # a unit or a device's words is no street's name (found in hotel reviews, session 41)
+        "After a 4 hour drive we needed the restroom and the clerk was rude.",
+        "It was a 20 minute drive from the airport.",
+        "A 2 lane road runs past the window.",
+        "The hotel is 2 blocks away, great street.",
+        "My 2 TB external hard drive is not detected.",
+        "I bought a 1 TB drive last week and the USB 3 hard drive next to it.",
+        "It is a 5 mile drive, or 8 km by road.",
     ],
 )
 def test_a_number_then_words_then_road_is_no_address(text):
