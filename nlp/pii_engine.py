@@ -48,7 +48,7 @@ from nlp.pii_support import (
     plain_login,
     signed_names,
 )
-from nlp.wordlists import CHAT, GENERIC, NAME_ROLE, NAME_TITLE, NOT_NAMES
+from nlp.wordlists import CHAT, GENERIC, NAME_ROLE, NAME_TITLE, NOT_IN_A_STREET_NAME, NOT_NAMES
 
 PLACEHOLDERS: dict[str, str] = {
     "EMAIL_ADDRESS": "[email]",
@@ -90,19 +90,7 @@ _STREET_TYPES = (
     "street|st|avenue|ave|road|rd|lane|ln|drive|dr|boulevard|blvd|court|ct|terrace|"
     "crescent|highway|hwy|parkway|pkwy"
 )
-# No street's name holds a preposition, an article or a pronoun: "6h on the road", "2 miles
-# down the road" say how far, not where. Nor a unit or a device's words: "a 4 hour drive",
-# "a 2 lane road", "2 blocks away", "my 2 TB external hard drive", "5 star stay westin st" say
-# how long, how big or how many.
-_NOT_STREET = (
-    r"(?!(?:on|the|to|in|at|of|for|from|down|up|off|by|with|into|onto|over|along|across|a|an"
-    r"|my|your|our|his|her|their|this|that|and|or|is|was"
-    r"|h|hrs?|hours?|min|mins|minutes?|secs?|seconds?|days?|nights?|weeks?|months?|years?"
-    r"|mi|miles?|km|kms|kilomet(?:er|re)s?|m|met(?:er|re)s?|ft|feet|foot|yards?|blocks?"
-    r"|inch(?:es)?|lanes?|storey|story|stories|floors?|stars?|bedrooms?|beds?|rooms?"
-    r"|people|persons?|guests?|bus(?:es)?|stops?|times?|tb|gb|mb|kb|usb|ssd|hdd|hard|external"
-    r"|internal|flash|disk|disc|test)\b)"
-)
+_NOT_STREET = rf"(?!(?:{'|'.join(sorted(NOT_IN_A_STREET_NAME))})\b)"
 _ADDRESS = (
     rf"(?<![\w#$£€.,-])\d{{1,5}}[a-z]?\s+(?:{_NOT_STREET}[a-z][a-z'.-]*\s+){{1,4}}?"
     rf"(?:{_STREET_TYPES})\b\.?"

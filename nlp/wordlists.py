@@ -178,3 +178,19 @@ NAME_END = r"(?![\w@]|\.[\p{Ll}\d_])"
 """What follows a name's last letter, as a regex (of the ``regex`` module): no letter, digit,
 "@", nor a dot then a lower-case letter, digit or "_" (a login's: "Kim.vandort77"); a capital
 after a dot starts a sentence ("my name is Sarah.I need help") (:mod:`nlp.pii_engine`)."""
+NOT_IN_A_STREET_NAME = frozenset(
+    (  # noqa: SIM905 - a word list reads best as words
+        "on the to in at of for from down up off by with into onto over along across a an my "
+        "your our his her their this that and or is was h hr hrs hour hours min mins minute "
+        "minutes sec secs second seconds day days night nights week weeks month months year "
+        "years mi mile miles km kms kilometer kilometers kilometre kilometres m meter meters "
+        "metre metres ft feet foot yard yards block blocks inch inches lane lanes storey story "
+        "stories floor floors star stars bedroom bedrooms bed beds room rooms people person "
+        "persons guest guests bus buses stop stops time times tb gb mb kb usb ssd hdd hard "
+        "external internal flash disk disc test"
+    ).split()
+)
+"""Words no street's name holds between a house number and "road", "drive" or "st": a
+preposition, article or pronoun ("6h on the road"), a unit or a count ("a 4 hour drive", "2
+blocks away great street", "5 star stay westin st"), a device's words ("my 2 TB external hard
+drive"). They say how far, how long or how big, not where (:mod:`nlp.pii_engine`)."""
