@@ -47,6 +47,8 @@ class Factor:
         colour: Its colour in the report's charts (a spare colour when ``None``).
         neutral: The value that says nothing of the hassle (a steady trend's 0.5): an alert
             names a part as a reason for the rank only above it.
+        left_out: When ``score`` gives ``None``, why, in words for the report ("the data
+            holds one channel"); empty for a factor every level has data for.
     """
 
     name: str
@@ -57,6 +59,7 @@ class Factor:
     detail: Callable[[Evidence], str] | None = None
     colour: str | None = None
     neutral: float = 0.0
+    left_out: str = ""
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier() or self.name != self.name.lower():
@@ -81,6 +84,7 @@ def factor(
     detail: Callable[[Evidence], str] | None = None,
     colour: str | None = None,
     neutral: float = 0.0,
+    left_out: str = "",
 ) -> Callable[[Score], Score]:
     """Register the decorated function as the factor of its name (its docstring describes it).
 
@@ -90,6 +94,7 @@ def factor(
         detail: The evidence behind a value, in words.
         colour: Its colour in the report's charts.
         neutral: The value that says nothing of the hassle (:attr:`Factor.neutral`).
+        left_out: Why it may have no value for a level (:attr:`Factor.left_out`).
 
     Returns:
         A decorator that registers the function and returns it unchanged.
@@ -107,6 +112,7 @@ def factor(
                 detail=detail,
                 colour=colour,
                 neutral=neutral,
+                left_out=left_out,
             )
         )
         return score
@@ -250,6 +256,7 @@ def severity(level: Sequence[Evidence]) -> list[float]:
 @factor(
     weight=0.10,
     label="Repeat contacts",
+    left_out="no customer ids: each comment counts as a customer of its own",
     detail=lambda e: f"{e.repeat_customers:,} of {e.customers:,} customers raised it again",
     colour="#59a14f",
 )
@@ -267,6 +274,7 @@ def repeat(level: Sequence[Evidence]) -> list[float] | None:
 @factor(
     weight=0.10,
     label="Spread across channels",
+    left_out="the data holds one channel",
     detail=lambda e: ", ".join(f"{c} {n:,}" for c, n in sorted(e.channels.items())),
     colour="#76b7b2",
 )
@@ -277,9 +285,21 @@ def spread(level: Sequence[Evidence]) -> list[float] | None:
     return [share(e.channels_used, e.channels_in_data) for e in level]
 
 
-@factor(weight=0.10, detail=describe_trends, colour="#f28e2b", neutral=0.5)
-def trend(level: Sequence[Evidence]) -> list[float]:
-    """Whether it is growing: the mean of the 7-day and the 30-day trend's values."""
+@factor(
+    weight=0.10,
+    detail=describe_trends,
+    colour="#f28e2b",
+    neutral=0.5,
+    left_out="no comment is older than the trend windows: nothing to compare with",
+)
+def trend(level: Sequence[Evidence]) -> list[float] | None:
+    """Whether it is growing: the mean of the 7-day and the 30-day trend's values.
+
+    Left out when neither window of any hassle has a comment before it (the data starts
+    inside both): every hassle would read "steady" and take a neutral half of the weight.
+    """
+    if all(t.baseline_comments == 0 for e in level for t in (e.trend_7d, e.trend_30d)):
+        return None
     return [(trend_part(e.trend_7d) + trend_part(e.trend_30d)) / 2 for e in level]
 
 
@@ -287,7 +307,13 @@ def _value_detail(e: Evidence) -> str:
     return f"{e.value_at_risk:,.0f} customer value" if e.value_at_risk is not None else "n/a"
 
 
-@factor(weight=0.075, label="Value at risk", detail=_value_detail, colour="#b07aa1")
+@factor(
+    weight=0.075,
+    label="Value at risk",
+    detail=_value_detail,
+    colour="#b07aa1",
+    left_out="no customer values in the data",
+)
 def value(level: Sequence[Evidence]) -> list[float] | None:
     """Customer value at risk, as a share of the biggest; left out without customer values."""
     if all(e.value_at_risk is None for e in level):
@@ -311,7 +337,13 @@ def _impact_detail(e: Evidence) -> str:
     return ", ".join(bits) or "no scores"
 
 
-@factor(weight=0.075, label="Score impact", detail=_impact_detail, colour="#edc948")
+@factor(
+    weight=0.075,
+    label="Score impact",
+    detail=_impact_detail,
+    colour="#edc948",
+    left_out="no NPS or CSAT scores in the window",
+)
 def impact(level: Sequence[Evidence]) -> list[float] | None:
     """NPS/CSAT points it costs, each as a share of the largest, averaged over the kinds."""
     first = level[0]

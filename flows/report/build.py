@@ -48,6 +48,21 @@ def score_parts(s: HassleScore) -> tuple[ScorePart, ...]:
     )
 
 
+def score_note(used: Mapping[str, float], configured: Mapping[str, float]) -> str:
+    """How the scores add up, and which weighted parts the data gave nothing to, and why.
+
+    ``used``: the weights a score used (renormalised); ``configured``: ``rank.weights``. A part
+    with a weight that a score did not use had no data (:attr:`nlp.factors.Factor.left_out`):
+    its weight is shared among the others, so the weights shown are not those configured.
+    """
+    note = "Score: each part's value times its weight, added up (docs/ranking.md)."
+    missing = [f for f in FACTORS if configured.get(f.name, 0.0) > 0 and f.name not in used]
+    if not missing:
+        return note
+    reasons = "; ".join(f"{f.label.lower()} ({f.left_out or 'no data'})" for f in missing)
+    return f"{note} Left out for this data, their weight shared among the parts used: {reasons}."
+
+
 def cut_quote(row: store.QuoteRow) -> Quote:
     """A redacted quote, cut around its pain-point sentence, with the sentence's span.
 
@@ -257,6 +272,9 @@ def build_report(
             **stale_taxonomy_figure(conn, taxonomy),
         },
         resolved=resolved,
+        score_note=score_note(ranking.scores[0].weights, settings.rank.weights)
+        if ranking.scores
+        else "",
         empty_note=""
         if hassles or filtered
         else why_no_hassle(run, unsupported=figures.units_unsupported_language),

@@ -94,6 +94,7 @@ class ReportData:
     figures: dict[str, str]  # run coverage and quality figures, display name -> value
     resolved: tuple[tuple[str, str], ...] = ()  # (hassle id, label) retired since the last run
     empty_note: str = ""  # why there is no hassle, when there is none
+    score_note: str = ""  # how scores add up, and the weighted parts left out for lack of data
 
     @property
     def two_level(self) -> bool:

@@ -15,6 +15,7 @@ import io
 import os
 import re
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ from flows.report.columns import (
 )
 from flows.report.model import Quote, RankedHassle, ReportData, ScorePart
 from nlp.factors import FACTORS
+from nlp.label_support import KEYPHRASE_AND
 from warehouse.export import guard_formula
 
 __all__ = [
@@ -65,6 +67,11 @@ LEGEND = (
     "places, = the same place, new: not ranked then). Trend: what customers say over time."
 )
 """The line under the summary table: the two columns that could be read alike."""
+KEYPHRASE_NOTE = (
+    f"A label “A{KEYPHRASE_AND}B” joins a hassle's two most telling keyphrases: no phrase of "
+    "its sentences names it whole."
+)
+"""Under the summary table when a label joins two keyphrases."""
 HEATMAP_NOTE = (
     "A comment with pain points in several cells counts in each of them, and once in each total."
 )
@@ -255,8 +262,15 @@ def _view(data: ReportData, target: str) -> dict[str, Any]:
             "note": HEATMAP_NOTE,
         },
         "arrows": TREND_ARROWS,
-        "legend": LEGEND,
+        "legend": " ".join((LEGEND, *_label_notes(data.hassles))),
+        "score_note": data.score_note,
     }
+
+
+def _label_notes(hassles: Sequence[RankedHassle]) -> tuple[str, ...]:
+    """The notes the shown labels need: what "A + B" means, where a label has it."""
+    labels = (x.label for h in hassles for x in (h, *h.children))
+    return (KEYPHRASE_NOTE,) if any(KEYPHRASE_AND in label for label in labels) else ()
 
 
 # --- HTML -----------------------------------------------------------------------------

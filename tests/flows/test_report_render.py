@@ -14,7 +14,7 @@ import pytest
 from conftest import chromium, comments_per_customer_column, dom_facts, run_chromium
 
 from flows.report.artifacts import artifact_rows, summary_markdown
-from flows.report.build import why_no_hassle
+from flows.report.build import score_note, why_no_hassle
 from flows.report.columns import COLUMNS, Column, columns_for
 from flows.report.model import Quote, RankedHassle, ReportData, ScorePart
 from flows.report.render import (
@@ -1163,3 +1163,27 @@ def test_a_report_of_only_unsupported_languages_says_so_not_praise():
     )
     assert "412 sentences are in a language" in note and "enrich.supported_languages" in note
     assert "praise" not in note
+
+
+def test_the_report_says_which_weighted_parts_were_left_out_and_what_a_plus_label_means(
+    report: ReportData,
+):
+    """A product owner read "46.2%" where the settings say 30%, and "A + B" unexplained."""
+    note = score_note(
+        {"reach": 0.55, "severity": 0.45},
+        {"reach": 0.3, "severity": 0.25, "repeat": 0.1, "spread": 0.1, "trend": 0.1, "value": 0},
+    )
+    assert "repeat contacts (no customer ids" in note
+    assert "spread across channels (the data holds one channel)" in note
+    assert "trend (no comment is older than the trend windows" in note
+    assert "value at risk" not in note  # weighted 0 in the settings: not for want of data
+    assert score_note({"reach": 1.0}, {"reach": 0.3}).endswith("(docs/ranking.md).")
+    plus = dataclasses.replace(report, score_note=note)
+    plus = dataclasses.replace(
+        plus, hassles=(dataclasses.replace(plus.hassles[0], label="refund + camera"),)
+    )
+    for page in (render_html(plus), render_markdown(plus)):
+        assert "Left out for this data" in page and "no customer ids" in page
+        assert "two most telling keyphrases" in page
+    plain = render_markdown(report)
+    assert "two most telling keyphrases" not in plain and "Left out for this data" not in plain

@@ -151,3 +151,33 @@ def test_the_registry_keeps_order_and_names_what_is_missing():
     assert registry["b"] is replaced and registry.names() == ("b", "a")
     with pytest.raises(KeyError, match="unknown thing 'c'; registered: b, a"):
         registry.unregister("c")
+
+
+def test_the_trend_is_left_out_when_no_comment_is_older_than_its_windows():
+    # Reviews exported without dates (all on one day) or data that starts this week: every
+    # hassle read "steady" beside "too new to tell", and the trend took a neutral tenth.
+    recent = [AS_OF - timedelta(days=1)] * 8
+    ranker = TransparentRanker()
+    scores = ranker.rank(
+        mentions(), [], [], as_of=AS_OF, history_from=AS_OF - timedelta(days=2), volume=recent
+    )
+    assert all("trend" not in s.parts and "trend" not in s.weights for s in scores)
+    assert FACTORS["trend"].left_out
+    # With comments before a window the trend counts: A's six mentions, all this week against
+    # none in the 8 comments before, are new (1.0); the 30-day window holds all 16 (0.5).
+    older = recent + [AS_OF - timedelta(days=20)] * 8
+    scores = {s.hassle_id: s for s in ranker.rank(mentions(), [], [], as_of=AS_OF, volume=older)}
+    assert scores["A"].trend_label == "new" and scores["A"].parts["trend"] == 0.75
+
+
+def test_every_factor_that_can_be_left_out_says_why():
+    evidence = {
+        r.hassle_id: r.evidence
+        for r in TransparentRanker().rank(
+            [mention("A", "a1", None), mention("A", "a2", None)], [], [], as_of=AS_OF
+        )
+    }
+    level = list(evidence.values())
+    for f in FACTORS:
+        if f.score(level) is None:
+            assert f.left_out, f.name
