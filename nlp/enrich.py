@@ -27,8 +27,9 @@ from nlp.units import split_sentences
 
 # Bump when the unit splitting or severity code changes meaning: every comment is re-enriched.
 # v2: noun chunks keep a negating determiner ("no refund"); v3: run-on sentences cut into clauses;
-# v4: Chinese and Japanese text cut at its full stops, words with combining marks kept.
-UNITS_CODE_VERSION = "units-v4"
+# v4: Chinese and Japanese text cut at its full stops, words with combining marks kept; v5: an
+# export's mask ("XXXX") is no shouting.
+UNITS_CODE_VERSION = "units-v5"
 # Bump when language detection changes meaning (nlp/language.py or the detector).
 LANGUAGE_CODE_VERSION = "lingua-v1"
 # Bump when the normalisation rules (nlp/normalize_rules.py) change meaning: every comment is

@@ -131,7 +131,8 @@ def source_signal(rating: int | None, score: int | None, score_kind: str | None)
 def intensity_cues(text: str) -> list[str]:
     """Return the names of the intensity cues found in ``text``."""
     found = [name for name, pattern in INTENSITY_CUES.items() if pattern.search(text)]
-    shouted = [w for w in _CAPS_WORD.findall(text) if w not in _NOT_SHOUTING]
+    # A word of X's is an export's mask for what it redacted (the CFPB's "XXXX"), not a shout.
+    shouted = [w for w in _CAPS_WORD.findall(text) if w not in _NOT_SHOUTING and w.strip("X")]
     if shouted and not text.isupper() or len(shouted) >= 2:
         found.append("capitals")
     return found
