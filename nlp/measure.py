@@ -420,9 +420,9 @@ class _Group:
         else:
             sev_mean = sev_p90 = 0.0
         value_at_risk = None
-        if has_value:
+        if has_value:  # a hassle none of whose customers has a value has none: not 0
             values = [v for _, v in self.customers.values() if v is not None]
-            value_at_risk = float(math.fsum(values))
+            value_at_risk = float(math.fsum(values)) if values else None
         return _Stats(
             customers=len(self.customers),
             comments=len(self.severities),

@@ -93,7 +93,7 @@ class HassleScore:
         channels: Channel -> comments.
         repeat_customers: Customers who raised it more than once, or in more than one channel.
         value_at_risk: Sum of ``customer_value`` over distinct affected customers (``None``
-            if no mention anywhere has a value).
+            when none of them has a value).
         nps_impact: NPS points gained if this hassle's comments were gone (``None`` without
             NPS data, or when every NPS comment is one of its mentions).
         csat_impact: CSAT percentage points gained likewise.

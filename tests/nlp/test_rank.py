@@ -521,11 +521,15 @@ def test_value_at_risk_counts_each_customer_once():
     assert res["G"].parts["value"] == pytest.approx(10 / 1020)
 
 
-def test_value_at_risk_is_zero_not_none_for_a_hassle_without_values_when_others_have_them():
+def test_value_at_risk_is_unknown_for_a_hassle_none_of_whose_customers_has_a_value():
+    # In a warehouse where only the tweets carry a plan value, a hotel review's hassle read
+    # "0 customer value": an analyst could not tell customers worth 0 from value unknown.
     ms = [mention("H", "1", "u", value=5.0), mention("G", "2", "v")]
+    ms += [mention("Z", "3", "w", value=0.0)]
     res = by_id(TransparentRanker().rank(ms, [], [], as_of=AS_OF))
-    assert res["G"].value_at_risk == 0.0
-    assert res["G"].parts["value"] == 0.0
+    assert res["G"].value_at_risk is None and res["Z"].value_at_risk == 0.0
+    assert res["G"].parts["value"] == 0.0 == res["Z"].parts["value"]
+    assert FACTORS["value"].explain(res["G"].evidence) == "n/a"
 
 
 def test_nps_impact_positive_when_the_hassles_comments_are_detractors():
