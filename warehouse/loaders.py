@@ -81,8 +81,8 @@ def merge_comments(conn: duckdb.DuckDBPyConnection) -> MergeCounts:
         )
         [(duplicates, copies)] = run_sql(
             conn,
-            "SELECT count(*) FILTER (WHERE NOT is_copy), count(*) FILTER (WHERE is_copy) "
-            "FROM duplicate_losers",
+            "SELECT count(*) FILTER (WHERE NOT is_copy AND NOT is_known), "
+            "count(*) FILTER (WHERE is_copy) FROM duplicate_losers",
         )
         for name in _MERGE_TEMP_TABLES:
             run_sql(conn, f"DROP TABLE {name}")

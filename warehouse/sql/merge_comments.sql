@@ -138,8 +138,19 @@ WHERE is_new;
 -- A loser with the winner's content (overlapping exports: yesterday's file and today's both
 -- hold the record) loses nothing: it is counted as a copy, not quarantined. A loser from a
 -- vanished file is neither: its file is gone, and what the source holds now has won.
+-- is_known: quarantined by an earlier run (the same file version and line), so not tonight's.
 CREATE OR REPLACE TEMP TABLE duplicate_losers AS
-SELECT candidates.*, candidates.content_hash = candidates.winner_hash AS is_copy
+SELECT
+    candidates.*,
+    candidates.content_hash = candidates.winner_hash AS is_copy,
+    EXISTS (
+        SELECT 1 FROM rejected
+        WHERE rejected.source = candidates.source
+            AND rejected.file = candidates.file
+            AND rejected.file_version = candidates.file_version
+            AND rejected.line = candidates.line
+            AND rejected.reason_code = 'duplicate_id'
+    ) AS is_known
 FROM candidates
 WHERE candidates.pick > 1
     AND NOT candidates.vanished
