@@ -268,7 +268,11 @@ def build_report(
                 f"{figures.pain_points_unassigned_stage:,}"
             ),
             "Sentences in an unsupported language": f"{figures.units_unsupported_language:,}",
-            "Records quarantined / repaired": f"{figures.quarantined:,} / {figures.repaired:,}",
+            # Records, not comments: a quarantined one has no channel, product or stage.
+            "Records quarantined / repaired"
+            + (" (every source, unfiltered)" if filtered else ""): (
+                f"{figures.quarantined:,} / {figures.repaired:,}"
+            ),
             **stale_taxonomy_figure(conn, taxonomy),
         },
         resolved=resolved,

@@ -183,6 +183,8 @@ def test_a_filtered_reports_figures_follow_the_filters(config, tmp_path):
     assert "**Comments matching the filters:** 32" in md
     assert "**Customers matching the filters:** 32" in md
     assert "Window 2026-10-01 – 2026-11-01" in md
+    # Quarantined records have no channel or date to filter by: the figure says so.
+    assert "**Records quarantined / repaired (every source, unfiltered):**" in md
 
 
 def test_the_report_refuses_a_folder_a_source_reads(config):
