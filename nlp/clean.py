@@ -84,9 +84,13 @@ def strip_html(text: str) -> str:
 
     Entities are decoded first so that ``&lt;script&gt;`` is removed as the tag it spells
     rather than stored as live markup; removal repeats until nothing tag-like is left, so
-    ``<<b>script>`` cannot reassemble into ``<script>``.
+    ``<<b>script>`` cannot reassemble into ``<script>``. An export that encoded its entities
+    twice (``it&amp;#39;s``) is decoded twice.
     """
-    text = html.unescape(text)
+    decoded = html.unescape(text)
+    if "&amp;" in text and _ENTITY.search(decoded):
+        decoded = html.unescape(decoded)
+    text = decoded
     while True:
         stripped = _TAG.sub("", _BLOCK_TAG.sub("\n", _SCRIPT_STYLE.sub(" ", text)))
         if stripped == text:

@@ -440,7 +440,7 @@ def normalise_record(
 
 
 _FLAG_REASONS = {
-    "html_stripped": "HTML markup removed from the text; its words were kept",
+    "html_stripped": "HTML tags removed or entities (&amp;, &#39;) decoded; the words were kept",
     "invalid_utf8": "bytes that are not UTF-8 were decoded with replacement characters",
     "truncated": "text longer than {limit} characters was truncated (ingest.max_text_chars)",
     "control_chars_removed": "control or invisible characters (such as NUL, or a bidi control) "

@@ -76,6 +76,14 @@ def test_encoded_markup_is_decoded_then_stripped_never_stored_live():
     assert clean_text("&lt;img src=x onerror=alert(1)&gt;hi", max_chars=100).text == "hi"
 
 
+def test_entities_an_export_encoded_twice_are_decoded_twice():
+    # A clothing-shop export wrote "it&amp;#39;s": the quotes showed "it&#39;s".
+    assert clean_text("it&amp;#39;s &amp;quot;no&amp;quot; size", max_chars=100).text == (
+        'it\'s "no" size'
+    )
+    assert clean_text("AT&amp;T &amp; co", max_chars=100).text == "AT&T & co"
+
+
 def test_tags_cannot_reassemble_from_pieces_left_by_stripping():
     assert "<" not in strip_html("<<b>script>alert(1)<</b>/script> hi")
 
