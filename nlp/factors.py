@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from nlp.evidence import TREND_FALLING, TREND_NEW, TREND_RISING, Evidence, Trend
 from nlp.registry import Registry
 
-Score = Callable[[Sequence[Evidence]], Sequence[float] | None]
+Score = Callable[[Sequence[Evidence]], Sequence[float | None] | None]
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,9 @@ class Factor:
         name: Its key in ``rank.weights``, in storage and in the CSV (``part_<name>``): a
             lower-case identifier.
         score: Level evidence -> one value per hassle, in the same order, each clipped to
-            ``[0, 1]`` by the ranker; ``None`` when the level has no data for it.
+            ``[0, 1]`` by the ranker; ``None`` when the level has no data for it, and a
+            hassle's value ``None`` when that hassle has none (its comments come from a source
+            that cannot carry it): the factor is then left out of that hassle's score alone.
         default_weight: Its weight when ``rank.weights`` does not set one (>= 0).
         label: How the report names it.
         description: One line on what it measures.
@@ -47,8 +49,9 @@ class Factor:
         colour: Its colour in the report's charts (a spare colour when ``None``).
         neutral: The value that says nothing of the hassle (a steady trend's 0.5): an alert
             names a part as a reason for the rank only above it.
-        left_out: When ``score`` gives ``None``, why, in words for the report ("the data
-            holds one channel"); empty for a factor every level has data for.
+        left_out: When ``score`` gives ``None`` (for the level or a hassle), why, in words
+            for the report ("the data holds one channel"); empty for a factor every hassle has
+            data for.
     """
 
     name: str
@@ -260,15 +263,20 @@ def severity(level: Sequence[Evidence]) -> list[float]:
     detail=lambda e: f"{e.repeat_customers:,} of {e.customers:,} customers raised it again",
     colour="#59a14f",
 )
-def repeat(level: Sequence[Evidence]) -> list[float] | None:
+def repeat(level: Sequence[Evidence]) -> list[float | None] | None:
     """Share of its customers who raised it more than once; left out without customer ids.
 
     Without them each comment is a customer of its own, and no one can raise it again: a
-    part of 0 for every hassle would only weigh down the score.
+    part of 0 would only weigh down the score, of every hassle when no comment has an id, of a
+    hassle whose comments all come from sources without ids (hotel reviews beside tweets).
     """
-    if all(m.customer_id is None for e in level for m in e.mentions):
+    known = [any(m.customer_id is not None for m in e.mentions) for e in level]
+    if not any(known):
         return None
-    return [share(e.repeat_customers, e.customers) for e in level]
+    return [
+        share(e.repeat_customers, e.customers) if k else None
+        for e, k in zip(level, known, strict=True)
+    ]
 
 
 @factor(
@@ -312,14 +320,19 @@ def _value_detail(e: Evidence) -> str:
     label="Value at risk",
     detail=_value_detail,
     colour="#b07aa1",
-    left_out="no customer values in the data",
+    left_out="no customer values",
 )
-def value(level: Sequence[Evidence]) -> list[float] | None:
-    """Customer value at risk, as a share of the biggest; left out without customer values."""
+def value(level: Sequence[Evidence]) -> list[float | None] | None:
+    """Customer value at risk, as a share of the biggest; left out without customer values.
+
+    Left out of a hassle none of whose customers has a value, too: its value is unknown, not 0.
+    """
     if all(e.value_at_risk is None for e in level):
         return None
     top = max(max(0.0, e.value_at_risk or 0.0) for e in level)
-    return [share(max(0.0, e.value_at_risk or 0.0), top) for e in level]
+    return [
+        None if e.value_at_risk is None else share(max(0.0, e.value_at_risk), top) for e in level
+    ]
 
 
 def _signed(points: float) -> str:

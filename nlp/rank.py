@@ -13,8 +13,10 @@ of the level (:class:`~nlp.evidence.Evidence`); every factor registered in
 :data:`nlp.factors.FACTORS` (reach, severity, repeat, spread, trend, value, impact, and any
 added since) turns the level's evidence into one part per hassle in ``[0, 1]``; a factor with
 no data in the level (value without customer values, impact without scores) or with weight 0
-is left out. ``total = sum(weight[f] * part[f])`` over the factors used, with the weights of
-:class:`~nlp.factors.RankWeights` renormalised to sum 1 over them. docs/ranking.md gives every
+is left out, and so is a factor one hassle has no data for (repeat of a hassle whose comments
+carry no customer id), from that hassle's score. ``total = sum(weight[f] * part[f])`` over the
+factors used, with the weights of :class:`~nlp.factors.RankWeights` renormalised to sum 1 over
+them. docs/ranking.md gives every
 formula.
 
 A hassle is **generic** (too unspecific to act on, e.g. a cluster of "Frustrating." and "Meh.")
@@ -33,6 +35,7 @@ children is; otherwise only its specific children's mentions count.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -214,14 +217,18 @@ class TransparentRanker:
         )
         if not level:
             return []
-        weights, values = self._score_factors(level)
+        level_weights, values = self._score_factors(level)
         results = []
         for i, e in enumerate(level):
+            # A factor this hassle has no data for shares its weight among the hassle's others.
+            weights = {n: w for n, w in level_weights.items() if values[n][i] is not None}
+            used = math.fsum(weights.values())  # 0 only when the weights name no part it has
+            weights = {n: w / used for n, w in weights.items()} if used > 0 else {}
             parts = {name: min(1.0, max(0.0, values[name][i])) for name in weights}
             total = min(1.0, max(0.0, sum(weights[n] * parts[n] for n in weights)))
             info = infos.get(e.hassle_id)
             generic = info is not None and is_generic(info.specificity, self.min_specificity)
-            results.append(_score(e, total, parts, dict(weights), generic))
+            results.append(_score(e, total, parts, weights, generic))
         return _ordered(results)
 
     def _score_factors(

@@ -48,19 +48,26 @@ def score_parts(s: HassleScore) -> tuple[ScorePart, ...]:
     )
 
 
-def score_note(used: Mapping[str, float], configured: Mapping[str, float]) -> str:
-    """How the scores add up, and which weighted parts the data gave nothing to, and why.
+def score_note(used: Sequence[Mapping[str, float]], configured: Mapping[str, float]) -> str:
+    """How the scores add up, and which weighted parts had no data, for whom, and why.
 
-    ``used``: the weights a score used (renormalised); ``configured``: ``rank.weights``. A part
-    with a weight that a score did not use had no data (:attr:`nlp.factors.Factor.left_out`):
-    its weight is shared among the others, so the weights shown are not those configured.
+    ``used``: the weights each score used (renormalised); ``configured``: ``rank.weights``. A
+    part with a weight that a score did not use had no data (:attr:`nlp.factors.Factor.left_out`)
+    for the whole level or for that hassle: its weight is shared among the parts used, so the
+    weights shown are not those configured.
     """
-    note = "Score: each part's value times its weight, added up (docs/ranking.md)."
-    missing = [f for f in FACTORS if configured.get(f.name, 0.0) > 0 and f.name not in used]
-    if not missing:
-        return note
-    reasons = "; ".join(f"{f.label.lower()} ({f.left_out or 'no data'})" for f in missing)
-    return f"{note} Left out for this data, their weight shared among the parts used: {reasons}."
+    weighted = [f for f in FACTORS if configured.get(f.name, 0.0) > 0]
+    nowhere = [f for f in weighted if all(f.name not in u for u in used)]
+    somewhere = [f for f in weighted if f not in nowhere and any(f.name not in u for u in used)]
+    notes = ["Score: each part's value times its weight, added up (docs/ranking.md)."]
+    for factors, whom in (
+        (nowhere, "for this data, their weight shared among the parts used"),
+        (somewhere, "of the hassles with no data for them, their weight shared among their others"),
+    ):
+        if factors:
+            reasons = "; ".join(f"{f.label.lower()} ({f.left_out or 'no data'})" for f in factors)
+            notes.append(f"Left out {whom}: {reasons}.")
+    return " ".join(notes)
 
 
 def cut_quote(row: store.QuoteRow) -> Quote:
@@ -276,7 +283,9 @@ def build_report(
             **stale_taxonomy_figure(conn, taxonomy),
         },
         resolved=resolved,
-        score_note=score_note(ranking.scores[0].weights, settings.rank.weights)
+        score_note=score_note(
+            [s.weights for s in (*ranking.scores, *ranking.parents)], settings.rank.weights
+        )
         if ranking.scores
         else "",
         empty_note=""

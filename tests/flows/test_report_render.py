@@ -1169,15 +1169,20 @@ def test_the_report_says_which_weighted_parts_were_left_out_and_what_a_plus_labe
     report: ReportData,
 ):
     """A product owner read "46.2%" where the settings say 30%, and "A + B" unexplained."""
-    note = score_note(
-        {"reach": 0.55, "severity": 0.45},
-        {"reach": 0.3, "severity": 0.25, "repeat": 0.1, "spread": 0.1, "trend": 0.1, "value": 0},
-    )
-    assert "repeat contacts (no customer ids" in note
+    configured = {"reach": 0.3, "severity": 0.25, "repeat": 0.1, "spread": 0.1, "trend": 0.1}
+    note = score_note([{"reach": 0.55, "severity": 0.45}], {**configured, "value": 0})
+    assert "Left out for this data" in note and "repeat contacts (no customer ids" in note
     assert "spread across channels (the data holds one channel)" in note
     assert "trend (no comment is older than the trend windows" in note
     assert "value at risk" not in note  # weighted 0 in the settings: not for want of data
-    assert score_note({"reach": 1.0}, {"reach": 0.3}).endswith("(docs/ranking.md).")
+    assert score_note([{"reach": 1.0}], {"reach": 0.3}).endswith("(docs/ranking.md).")
+    # Repeat missing from one hassle only (its source has no customer ids): said so.
+    some = score_note(
+        [{"reach": 0.4, "severity": 0.3, "repeat": 0.3}, {"reach": 0.6, "severity": 0.4}],
+        {"reach": 0.3, "severity": 0.25, "repeat": 0.1},
+    )
+    assert "Left out for this data" not in some
+    assert "Left out of the hassles with no data for them" in some and "repeat contacts" in some
     plus = dataclasses.replace(report, score_note=note)
     plus = dataclasses.replace(
         plus, hassles=(dataclasses.replace(plus.hassles[0], label="refund + camera"),)

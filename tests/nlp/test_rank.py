@@ -404,7 +404,8 @@ def test_repeat_is_left_out_when_no_comment_carries_a_customer_id():
 
 
 def test_all_components_used_when_value_and_scores_exist():
-    ms = [mention("H", "1", "u1", value=10.0), mention("G", "2", "u2", channel="ticket")]
+    ms = [mention("H", "1", "u1", value=10.0)]
+    ms += [mention("G", "2", "u2", channel="ticket", value=1.0)]
     scored = [ScoredComment("1", 3, "nps")]
     res = TransparentRanker().rank(ms, [], scored, as_of=AS_OF)
     for r in res:
@@ -528,8 +529,27 @@ def test_value_at_risk_is_unknown_for_a_hassle_none_of_whose_customers_has_a_val
     ms += [mention("Z", "3", "w", value=0.0)]
     res = by_id(TransparentRanker().rank(ms, [], [], as_of=AS_OF))
     assert res["G"].value_at_risk is None and res["Z"].value_at_risk == 0.0
-    assert res["G"].parts["value"] == 0.0 == res["Z"].parts["value"]
     assert FACTORS["value"].explain(res["G"].evidence) == "n/a"
+    # Unknown is left out of G's score (its weight shared among G's other parts), not 0.
+    assert "value" not in res["G"].parts and "value" not in res["G"].weights
+    assert math.fsum(res["G"].weights.values()) == pytest.approx(1.0)
+    assert res["Z"].parts["value"] == 0.0 and "value" in res["Z"].weights
+
+
+def test_repeat_is_left_out_of_a_hassle_whose_comments_carry_no_customer_id():
+    # Hotel reviews beside tweets: every hotel hassle read "0 of 126 customers raised it
+    # again" and lost a tenth of its score to its source, not to anything it measured.
+    tweets = [mention("T", f"t{i}", f"u{i % 3}", channel="social") for i in range(6)]
+    hotel = [mention("R", f"r{i}", None) for i in range(6)]
+    res = by_id(TransparentRanker().rank(tweets + hotel, [], [], as_of=AS_OF))
+    assert res["T"].parts["repeat"] == 1.0 and "repeat" in res["T"].weights
+    assert "repeat" not in res["R"].parts and "repeat" not in res["R"].weights
+    # R scores its own parts, and more than with a repeat part of 0 at the level's weights.
+    assert res["R"].total == pytest.approx(
+        math.fsum(w * res["R"].parts[n] for n, w in res["R"].weights.items())
+    )
+    as_zero = math.fsum(w * res["R"].parts.get(n, 0.0) for n, w in res["T"].weights.items())
+    assert res["R"].total > as_zero
 
 
 def test_nps_impact_positive_when_the_hassles_comments_are_detractors():
