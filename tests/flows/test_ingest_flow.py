@@ -88,6 +88,7 @@ def test_a_sources_channel_changed_in_the_config_reaches_its_stored_comments(
     path = write_reviews(tmp_path / "in" / "reviews.csv", GOOD_REVIEWS)
     ingest(str(write_config([review_source(path)])))
     ids = query(tmp_path, "SELECT comment_id FROM comments ORDER BY ALL")
+    times = query(tmp_path, "SELECT comment_id, updated_at FROM comments ORDER BY ALL")
 
     with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as conn:  # enriched as a review
         conn.execute(
@@ -104,6 +105,9 @@ def test_a_sources_channel_changed_in_the_config_reaches_its_stored_comments(
     assert query(tmp_path, "SELECT comment_id FROM comments ORDER BY ALL") == ids
     # Its channel's normalisation and pain prior shaped them: enriched and tagged again.
     assert query(tmp_path, "SELECT count(*) FROM comment_enrichment") == [(0,)]
+    # But their text did not change: no comment reads as news to the clustering, which split
+    # 32 "new" hassles out of kept ones when every comment of a source looked just written.
+    assert query(tmp_path, "SELECT comment_id, updated_at FROM comments ORDER BY ALL") == times
 
 
 def test_a_new_file_with_an_older_modification_time_is_still_read(tmp_path, write_config):

@@ -103,7 +103,12 @@ SET
     ingest_flags   = coalesce(string_split(nullif(i.ingest_flags, ''), ','), []),
     source_file    = i.file,
     source_line    = i.line,
-    updated_at     = now()::TIMESTAMP
+    -- Its content's time: a channel changed in the config changes no text, and must not make
+    -- every comment of the source read as news to the clustering.
+    updated_at     = CASE
+        WHEN comments.content_hash <> i.content_hash THEN now()::TIMESTAMP
+        ELSE comments.updated_at
+    END
 FROM incoming_comments AS i
 WHERE NOT i.is_new
     AND comments.source = i.source
