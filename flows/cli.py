@@ -115,13 +115,12 @@ def _open(
 def run(config: ConfigOption = None) -> None:
     """Run the nightly flow once, with progress, and print a summary."""
     settings = _settings(config)
-    from config.preflight import check_ready
-    from flows.nightly import nightly
+    from flows.nightly import check_run_ready, nightly
     from warehouse.connection import WarehouseUnavailable, check_writable
 
     _taxonomy(settings)
     try:
-        check_ready(settings)  # its warnings are logged by the flow, which checks again
+        check_run_ready(settings)  # its warnings are logged by the flow, which checks again
     except ConfigError as exc:
         _fail("Configuration error", str(exc), code=2)
     try:

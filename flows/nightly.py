@@ -24,6 +24,7 @@ from flows.ingest import ingest_into
 from flows.prefect_server import require_prefect_server
 from flows.publish import publish_results, rank_hassles, write_analyst_snapshot
 from flows.report.artifacts import warnings_markdown
+from flows.report.checks import out_dir_problem
 from flows.summary import run_warnings
 from warehouse.alerts import read_pending
 from warehouse.connection import WarehouseUnavailable, connect_warehouse
@@ -95,6 +96,17 @@ def _cannot_start(title: str, exc: ConfigError | WarehouseUnavailable) -> State:
     return Failed(message=message, data=exc)
 
 
+def check_run_ready(settings: Settings) -> list[str]:
+    """:func:`config.preflight.check_ready`, and that no source reads ``report.out_dir``.
+
+    Returns the warnings; raises :class:`ConfigError` naming each problem, before any work.
+    """
+    ready = check_ready(settings)
+    if problem := out_dir_problem(settings):
+        raise ConfigError(f"not ready to run:\n  {problem}")
+    return ready
+
+
 @flow(name="nightly", flow_run_name=_run_name)
 def nightly(config_path: str | None = None) -> dict[str, Any]:
     """Run the pipeline once: ingest, enrich, cluster, rank, publish, alerts, analyst snapshot.
@@ -115,7 +127,7 @@ def nightly(config_path: str | None = None) -> dict[str, Any]:
     try:
         settings = load_settings(config_path)
         taxonomy = load_enrich_config(settings)
-        ready = check_ready(settings)  # raises on a missing folder or model: before any work
+        ready = check_run_ready(settings)  # raises on a missing folder or model: before any work
     except ConfigError as exc:
         return _cannot_start("Configuration error", exc)
     for warning in ready:

@@ -2,7 +2,8 @@
 
 :func:`unknown_products` and :func:`why_nothing_matches` say why a filter names nothing in the
 warehouse; :func:`source_reading` names the source that would read a report written into a
-folder (the next run would ingest it and quarantine it, every night).
+folder (the next run would ingest it and quarantine it, every night), and
+:func:`out_dir_problem` says so of ``report.out_dir`` before a run.
 """
 
 from __future__ import annotations
@@ -89,3 +90,9 @@ def source_reading(folder: Path, settings: Settings) -> str | None:
                     f"ingest {name}; pick another folder"
                 )
     return None
+
+
+def out_dir_problem(settings: Settings) -> str | None:
+    """Why ``report.out_dir`` cannot take the nightly report (a source reads it), or None."""
+    problem = source_reading(Path(settings.report.out_dir), settings)
+    return problem and f"{settings.origin('report', 'out_dir')}: key 'report.out_dir': {problem}"

@@ -493,6 +493,25 @@ def test_run_checks_folders_and_models_before_any_work(tmp_path):
     assert not (tmp_path / "w.duckdb").exists()
 
 
+def test_run_refuses_a_report_folder_a_source_reads_before_any_work(tmp_path):
+    # `hasslemap report` refused it; `run` wrote its report there and the next night
+    # quarantined hasslemap-report.csv whole, every night.
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    config = tmp_path / "hasslemap.yaml"
+    data = {
+        "warehouse": str(tmp_path / "w.duckdb"),
+        "report": {"out_dir": str(exports)},
+        "sources": [review_source(exports / "*.csv")],
+    }
+    config.write_text(yaml.safe_dump(data))
+    code, output = _invoke("run", "-c", str(config))
+    assert code == 2, output
+    flat = output.replace("\n", "")
+    assert "key 'report.out_dir'" in flat and "source 'reviews' reads" in flat
+    assert not (tmp_path / "w.duckdb").exists() and not list(exports.iterdir())
+
+
 @pytest.mark.e2e
 def test_the_nightly_flow_checks_before_any_work(tmp_path, prefect_server):
     from config import ConfigError
