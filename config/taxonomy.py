@@ -171,7 +171,7 @@ def load_taxonomy(path: Path | None = None) -> Taxonomy:
     """Read and validate a taxonomy file (default: the bundled ``config/taxonomy.yaml``)."""
     path = path or BUNDLED_TAXONOMY
     if not path.is_file():
-        raise ConfigError(f"{path}: taxonomy file not found; check the `taxonomy` setting")
+        raise ConfigError(f"{path}: taxonomy file not found; check the `tagging.taxonomy` setting")
     data = read_yaml(path)
     try:
         return Taxonomy.model_validate(data)
@@ -271,7 +271,13 @@ def resolve_taxonomy_path(settings: Settings) -> Path:
 
 def load_enrich_config(settings: Settings) -> Taxonomy:
     """Read the taxonomy (and labelled examples) so a bad one fails before any work."""
-    taxonomy = load_taxonomy(resolve_taxonomy_path(settings))
+    path = resolve_taxonomy_path(settings)
+    if not path.is_file():
+        raise ConfigError(
+            f"{settings.origin('tagging', 'taxonomy')}: key 'tagging.taxonomy': {path} is not "
+            "a file; point it at a taxonomy YAML (config/taxonomy.yaml is the bundled one)"
+        )
+    taxonomy = load_taxonomy(path)
     if settings.tagging.labelled_examples:
         read_labelled_examples(settings.tagging.labelled_examples, taxonomy)
     return taxonomy

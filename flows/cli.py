@@ -364,7 +364,7 @@ def report(
         if value not in CHANNEL_NAMES:
             _fail("Unknown channel", f"{value!r}: use {channel_names()}", code=2)
     if since and until and since > until:
-        _fail("--since is after --until", f"{since:%Y-%m-%d} comes after {until:%Y-%m-%d}", code=2)
+        _fail("Dates", f"--since {since:%Y-%m-%d} comes after --until {until:%Y-%m-%d}", code=2)
     target = out or settings.report.out_dir
     if target.exists() and not target.is_dir():
         _fail("Not a folder", f"{target} is a file; --out (or report.out_dir) names a folder", 2)

@@ -34,12 +34,12 @@ def forget_unconfigured_source(settings: Settings, name: str) -> ForgottenSource
     """
     if name in {source.name for source in settings.sources}:
         raise CannotForget(
-            f"source {name!r} is in the config; remove it from the config first (its comments "
-            "would be read again on the next run)"
+            f"{name!r}: the config still names it; remove it from the config first (its "
+            "comments would be read again on the next run)"
         )
     warehouse = Path(settings.warehouse)
     if not warehouse.is_file():
-        raise CannotForget(f"no warehouse at {warehouse}; check the `warehouse` setting")
+        raise CannotForget(f"{name!r}: no warehouse at {warehouse}; check the `warehouse` setting")
     conn = connect_warehouse(warehouse, memory_limit=settings.duckdb_memory_limit)
     try:
         configured = [source.name for source in settings.sources]
@@ -48,7 +48,7 @@ def forget_unconfigured_source(settings: Settings, name: str) -> ForgottenSource
         if not (forgotten.comments or forgotten.records or forgotten.rejected):
             unconfigured = [s.source for s in read_unconfigured_sources(conn, configured)]
             raise CannotForget(
-                f"the warehouse {warehouse} holds nothing of source {name!r}; the sources it "
+                f"{name!r}: the warehouse {warehouse} holds nothing of it; the sources it "
                 f"holds that the config does not name: {', '.join(map(repr, unconfigured)) or 'none'}"
             )
         # The analyst snapshot holds the source's comments too: written anew without them.

@@ -7,8 +7,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from config import ConfigError
-from config.taxonomy import BUNDLED_TAXONOMY, load_taxonomy, read_labelled_examples
+from config import ConfigError, load_settings
+from config.taxonomy import (
+    BUNDLED_TAXONOMY,
+    load_enrich_config,
+    load_taxonomy,
+    read_labelled_examples,
+)
 
 
 def _with_pattern(tmp_path: Path, pattern: list[dict]) -> Path:
@@ -113,3 +118,13 @@ def test_a_label_that_is_both_a_stage_and_a_theme_needs_its_dimension(tmp_path):
     assert read_labelled_examples(labelled, load_taxonomy(path)) == [
         ("theme", shared, "Where do I start")
     ]
+
+
+def test_a_missing_taxonomy_file_names_the_config_file_and_the_key(tmp_path):
+    config = tmp_path / "hasslemap.yaml"
+    config.write_text(yaml.safe_dump({"tagging": {"taxonomy": str(tmp_path / "taxonomy.yml")}}))
+    settings = load_settings(config, environ={})
+    with pytest.raises(ConfigError) as err:
+        load_enrich_config(settings)
+    assert f"{config}: key 'tagging.taxonomy'" in str(err.value)
+    assert "taxonomy.yml is not a file" in str(err.value)

@@ -378,7 +378,7 @@ def test_a_renamed_source_forgotten_counts_once_and_its_old_name_reads_its_files
     renamed = write_config([review_source(path, "store_reviews")])
     ingest(str(renamed))
 
-    with pytest.raises(CannotForget, match="'store_reviews' is in the config"):
+    with pytest.raises(CannotForget, match="'store_reviews': the config still names it"):
         forget_unconfigured_source(load_settings(renamed), "store_reviews")
     refused = CliRunner().invoke(app, ["forget-source", "nope", "-c", str(renamed)])
     assert refused.exit_code == 2, refused.output
