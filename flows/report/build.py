@@ -259,7 +259,7 @@ def build_report(
         }
     return ReportData(
         title=settings.report.title,
-        generated_at=datetime.now(UTC).replace(tzinfo=None, microsecond=0),
+        generated_at=datetime.now(UTC).replace(microsecond=0),
         run_id=run_id,
         window_start=first_day,
         window_end=last_day,

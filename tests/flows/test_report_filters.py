@@ -6,6 +6,8 @@ mentioned once a day, every day, for three months, so its trends are steady by c
 
 from __future__ import annotations
 
+import re
+
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -183,6 +185,7 @@ def test_a_filtered_reports_figures_follow_the_filters(config, tmp_path):
     assert "**Comments matching the filters:** 32" in md
     assert "**Customers matching the filters:** 32" in md
     assert "Window 2026-10-01 – 2026-11-01" in md
+    assert re.search(r"Generated \d{4}-\d\d-\d\d \d\d:\d\d UTC", md)  # the zone, not implied
     # Quarantined records have no channel or date to filter by: the figure says so.
     assert "**Records quarantined / repaired (every source, unfiltered):**" in md
 
