@@ -7,7 +7,6 @@ mentioned once a day, every day, for three months, so its trends are steady by c
 from __future__ import annotations
 
 import re
-
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
