@@ -48,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "var" / "bench" / "labels"
-SETS = ("twcs", "semeval", "cfpb")
+SETS = ("twcs", "semeval", "cfpb", "hotels")
 
 # What the issue forbids in a label: a handle, a URL, a greeting or thanks, a lone word.
 _HANDLE = re.compile(r"@\w")
@@ -88,6 +88,9 @@ def read_set(real: Path, name: str, limit: int | None) -> tuple[list[str], list[
                 for line in f:
                     record = json.loads(line)
                     rows.append((record["text"], "+".join(record["categories"])))
+    elif name == "hotels":
+        with open(real / "reviews" / "tripadvisor_hotel_reviews_partial_2000.csv", newline="") as f:
+            rows = [(r["text"], r["rating"]) for r in csv.DictReader(f)]
     else:
         raise SystemExit(f"unknown set {name!r}; choose from {', '.join(SETS)}")
     rows = rows[:limit] if limit else rows
@@ -188,6 +191,12 @@ def run_set(name: str, args: argparse.Namespace, before) -> None:
         print(f"  other defects: {', '.join(other) or '(none)'}")
 
     sizes = np.bincount(labels[labels >= 0], minlength=n_clusters)
+    moved = [k for k in results["after"] if results["after"][k].label != results["before"][k].label]
+    print(f"\nlabels that differ: {len(moved)} of {len(results['after'])}; the largest 25:")
+    for k in sorted(moved, key=lambda k: (-sizes[k], k))[:25]:
+        print(
+            f"  {sizes[k]:5d}  {results['before'][k].label!r:32} -> {results['after'][k].label!r}"
+        )
     truth = [s[3] for s in sentences]
     print(f"\ntop {args.top} clusters by size: before | after (specificity) [top human label]")
     for k in np.argsort(-sizes, kind="stable")[: args.top]:

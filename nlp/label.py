@@ -28,8 +28,9 @@ terms are *specific*, and the cluster's specificity, are measured in :mod:`nlp.s
   a noun with a word that is not one ("shuffle repeats", "downloads disappear"). The
   most-common-word factor lets a parent's label name what its children share. A parent is
   also offered its children's labels and takes one when more of its members hold its words
-  than hold its own label's (:func:`most_held_label`): what most of the parent says, not what
-  sets its smallest child apart.
+  than hold its own label's, and as many as a phrase needs to be its label
+  (:func:`most_held_label`): what most of the parent says, not what sets its smallest child
+  apart.
   Without such a phrase the label is ``"<keyphrase> + <keyphrase>"``, or
   ``NO_PROBLEM_LABEL`` when fewer than a quarter of the members name a concrete object
   (thanks and chit-chat). Never a lone word, a handle, a URL, a greeting, nor a name alone
@@ -272,7 +273,7 @@ class CtfidfLabeller:
             else:  # a lone word, or only names: "wells fargo (no detail given)"
                 label = f"{(named or keyphrases)[0]}{NO_DETAIL}"
             offers = offered.get(int(cluster_ids[row])) if offered else None
-            if offers and (chosen := most_held_label(label, offers, held)) != label:
+            if offers and (chosen := most_held_label(label, offers, held, min_count)) != label:
                 label, candidates = chosen, [(0.0, chosen)]  # its words are then the focus
             idx = members[row]
             stage, stage_share = _dominant([units[i].stage for i in idx])

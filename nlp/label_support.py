@@ -1,8 +1,8 @@
 """Who says a label: the members that hold its words, and the labels kept night to night.
 
 A member says a phrase when it holds all the phrase's content words, in any wording ("music
-stops", "stops the music"), for a phrase claiming an absence ("no errors") one of them
-negated, and for a phrase saying how much or how often ("more songs") one of those words. The
+stops", "stops the music"), for a phrase denying something ("no errors", "not working") one of
+them negated, and for a phrase saying how much or how often ("more songs") one of those words. The
 labeller (:mod:`nlp.label`) chooses labels by this support; a kept hassle keeps its label by
 the same measure (:func:`keep_label`).
 
@@ -30,7 +30,9 @@ KEYPHRASE_AND = " + "
 NO_DETAIL = " (no detail given)"
 """After a lone keyphrase: the same."""
 _SUBJECT_PRONOUNS = frozenset({"i", "we", "you", "they", "he", "she"})
-_ABSENCE = frozenset({"no", "none", "nothing", "without", "zero"})  # words claiming an absence
+# Words that deny what follows: "no refund", "not working", "can't log in", "never arrived".
+# "still" marks a problem too, but does not turn "waiting" into its opposite.
+_DENIAL = (NEGATIONS - {"still"}) | {"zero"}
 # Stopwords saying how much or how often ("too much fabric", "charged twice").
 _QUANTITY = frozenset({"too", "more", "less", "much", "again", "twice", "once"})
 # Stopwords that say something in a label: how much, how often, that it went wrong.
@@ -105,12 +107,18 @@ def night_corpus(read: Iterable[ReadUnit]) -> Corpus:
     return Corpus(units, [np.arange(len(units))], frozenset())
 
 
-def most_held_label(own: str, offered: Sequence[str], members: Sequence[ReadUnit]) -> str:
+def most_held_label(
+    own: str, offered: Sequence[str], members: Sequence[ReadUnit], min_held: int = 0
+) -> str:
     """Of ``own`` and ``offered``, the label the most members say (:func:`says`).
 
     ``members`` holds what each member reads as (:func:`nlp.terms.read_unit`). A tie keeps
-    ``own``. ``NO_PROBLEM_LABEL`` is never offered nor replaced: a group whose sentences name
-    no problem says so, rather than borrow what a few of its members say.
+    ``own``, and so does an offered label fewer than ``min_held`` members say: a small child's
+    label ("rooms ocean", said by 6 of a group's 263 members) does not name a group its
+    members do not say it of, however few say ``own`` (a pair of keyphrases, "small + dated",
+    is said only by the members holding both). ``NO_PROBLEM_LABEL`` is never offered nor
+    replaced: a group whose sentences name no problem says so, rather than borrow what a few
+    of its members say.
     """
     if own == NO_PROBLEM_LABEL:
         return own
@@ -122,7 +130,7 @@ def most_held_label(own: str, offered: Sequence[str], members: Sequence[ReadUnit
 
     best, best_held = own, held(own)
     for label in offered:
-        if (count := held(label)) > best_held:
+        if (count := held(label)) > best_held and count >= min_held:
             best, best_held = label, count
     return best
 
@@ -191,15 +199,17 @@ def label_share(label: str, members: Sequence[ReadUnit]) -> float:
 def says(phrase: str) -> Callable[[ReadUnit], bool]:
     """Whether a member says ``phrase``: holds all its content words, in any wording.
 
-    A phrase claiming something is absent ("no errors", "no refund") also needs one of them
-    negated in the member: "no errors" is said by "no error shows", not by "error 17 again";
-    otherwise the rare wording would borrow the support of every member naming the thing. For
-    the same reason a phrase saying how much or how often ("more songs", "too much fabric",
-    "charged twice") needs one of those words in the member too.
+    A phrase that denies something ("no errors", "no refund", "not parking", "app not
+    working", "can't log in") also needs one of them negated in the member: "no errors" is
+    said by "no error shows", not by "error 17 again", and "not parking" not by "the parking
+    fee is steep"; otherwise the rare wording would borrow the support of every member naming
+    the thing. For the same reason a phrase saying how much or how often ("more songs", "too
+    much fabric", "charged twice") needs one of those words in the member too.
     """
+    words = WORD.findall(phrase)
     needed = content_stems(phrase)
-    quantity = _QUANTITY.intersection(WORD.findall(phrase))
-    absent = phrase.split(" ", 1)[0] in _ABSENCE
+    quantity = _QUANTITY.intersection(words)
+    absent = not _DENIAL.isdisjoint(words)
 
     def said(unit: ReadUnit) -> bool:
         return (
