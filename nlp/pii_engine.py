@@ -48,7 +48,7 @@ from nlp.pii_support import (
     plain_login,
     signed_names,
 )
-from nlp.wordlists import CHAT, GENERIC, NAME_ROLE, NAME_TITLE, NOT_IN_A_STREET_NAME, NOT_NAMES
+from nlp.wordlists import CHAT, GENERIC, NAME_ROLE, NAME_TITLE, NOT_A_STREET_WORD, NOT_NAMES
 
 PLACEHOLDERS: dict[str, str] = {
     "EMAIL_ADDRESS": "[email]",
@@ -90,9 +90,8 @@ _STREET_TYPES = (
     "street|st|avenue|ave|road|rd|lane|ln|drive|dr|boulevard|blvd|court|ct|terrace|"
     "crescent|highway|hwy|parkway|pkwy"
 )
-_NOT_STREET = rf"(?!(?:{'|'.join(sorted(NOT_IN_A_STREET_NAME))})\b)"
 _ADDRESS = (
-    rf"(?<![\w#$£€.,-])\d{{1,5}}[a-z]?\s+(?:{_NOT_STREET}[a-z][a-z'.-]*\s+){{1,4}}?"
+    rf"(?<![\w#$£€.,-])\d{{1,5}}[a-z]?\s+(?:{NOT_A_STREET_WORD}[a-z][a-z'.-]*\s+){{1,4}}?"
     rf"(?:{_STREET_TYPES})\b\.?"
     r"(?:,?\s*(?:apt|apartment|unit|suite|flat|#)\.?\s*#?\w+)?"
 )

@@ -181,16 +181,30 @@ after a dot starts a sentence ("my name is Sarah.I need help") (:mod:`nlp.pii_en
 NOT_IN_A_STREET_NAME = frozenset(
     (  # noqa: SIM905 - a word list reads best as words
         "on the to in at of for from down up off by with into onto over along across a an my "
-        "your our his her their this that and or is was h hr hrs hour hours min mins minute "
-        "minutes sec secs second seconds day days night nights week weeks month months year "
-        "years mi mile miles km kms kilometer kilometers kilometre kilometres m meter meters "
-        "metre metres ft feet foot yard yards block blocks inch inches lane lanes storey story "
-        "stories floor floors star stars bedroom bedrooms bed beds room rooms people person "
-        "persons guest guests bus buses stop stops time times tb gb mb kb usb ssd hdd hard "
-        "external internal flash disk disc test"
+        "your our his her their this that and or is was tb gb mb kb usb ssd hdd"
     ).split()
 )
-"""Words no street's name holds between a house number and "road", "drive" or "st": a
-preposition, article or pronoun ("6h on the road"), a unit or a count ("a 4 hour drive", "2
-blocks away great street", "5 star stay westin st"), a device's words ("my 2 TB external hard
-drive"). They say how far, how long or how big, not where (:mod:`nlp.pii_engine`)."""
+"""Words no street's name holds between a house number and "road", "drive" or "st", in any
+case: a preposition, article or pronoun ("6h on the road"), a storage unit ("my 2 TB drive")
+(:mod:`nlp.pii_engine`)."""
+UNITS_BEFORE_A_ROAD = frozenset(
+    (  # noqa: SIM905 - a word list reads best as words
+        "hr hrs hour hours min mins minute minutes secs seconds day days night nights week weeks "
+        "month months year years mi mile miles km kms kilometer kilometers kilometre kilometres "
+        "meter meters metre metres ft feet foot yard yards block blocks inch inches lane lanes "
+        "storey story stories floor floors star stars bedroom bedrooms bed beds room rooms "
+        "people person persons guest guests bus buses stop stops time times hard external "
+        "internal flash disk disc"
+    ).split()
+)
+"""Units, counts and a device's words written in lower case between a number and "drive",
+"road" or "st": "a 4 hour drive", "2 blocks away great street", "5 star stay westin st", "my
+2 TB external hard drive" say how far, how long or how big, not where. Capitalised they may
+name the street ("123 Mile End Road", "5 Star Lane", "221 Park Room St") (:mod:`nlp.pii_engine`)."""
+NOT_A_STREET_WORD = (
+    rf"(?!(?:{'|'.join(sorted(NOT_IN_A_STREET_NAME))})\b"
+    rf"|(?-i:(?:{'|'.join(sorted(UNITS_BEFORE_A_ROAD))})\b))"
+)
+"""A regex lookahead refusing a word of :data:`NOT_IN_A_STREET_NAME` (any case) or of
+:data:`UNITS_BEFORE_A_ROAD` (lower case) as a street's name, for a pattern matched case-blind
+(:mod:`nlp.pii_engine`)."""

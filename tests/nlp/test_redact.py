@@ -98,6 +98,13 @@ def test_non_pii_numbers_survive(text):
         ("routing 1234567 calls to nobody", "routing 1234567 calls to nobody"),
         # street addresses
         ("Ship it to 742 Evergreen Terrace, apt 4 instead", "Ship it to [address] instead"),
+        # capitalised, a unit's word is the street's name (session 41's review)
+        ("I live at 350 Second Avenue now", "I live at [address] now"),
+        ("Send it to 1200 H Street NE please", "Send it to [address] NE please"),
+        ("my address is 123 Mile End Road", "my address is [address]"),
+        ("It went to 5 Star Lane instead", "It went to [address] instead"),
+        ("Deliver to 221 Park Room St", "Deliver to [address]"),
+        ("Deliver to 12 Test Road", "Deliver to [address]"),
         ("I live at 221B Baker Street.", "I live at [address]"),
         ("parcel left at 1600 pennsylvania ave", "parcel left at [address]"),
         # SSNs
@@ -270,6 +277,7 @@ def test_a_sentence_after_a_name_heading_is_no_name(text):
         "The hotel is 2 blocks away, great street.",
         "My 2 TB external hard drive is not detected.",
         "I bought a 1 TB drive last week and the USB 3 hard drive next to it.",
+        "My 2 TB drive died.",
         "It is a 5 mile drive, or 8 km by road.",
     ],
 )
