@@ -201,11 +201,17 @@ _SIGNOFF_WORD = (
     rf"all[ \t]+the[ \t]+best|take[ \t]+care|{_THANKS_CORE}{_THANKS_TAIL})"
 )
 _NAME = r"(?-i:[A-Z][\w.'-]*(?:[ \t]+[A-Z][\w.'-]*){0,2})"
-# A word that makes a line a sentence, not a signature's name, title or number.
-_SENTENCE_WORD = (
-    r"(?:is|are|was|were|be|been|not|no|never|still|my|me|it|i|i'm|you|we|they|has|have|had|"
-    r"does|did|do|can|could|will|would|won't|can't|cannot|don't|doesn't|didn't|isn't|wasn't|"
-    r"again|too|please|why|how|what|when)"
+# A word that makes a line a sentence, not a signature's name, title or number: in lower case,
+# or capitalised as the line's first word ("Still no refund"), and "I" ("Ok, I'll try that");
+# not in capitals ("IT Manager", "I.T.") nor capitalised inside a line ("Phone No. 0207...").
+_SENTENCE_WORDS = (  # noqa: SIM905 - a word list reads best as words
+    "is are was were be been not no never still my me it i i'm you we they has have had does "
+    "did do can could will would won't can't cannot don't doesn't didn't isn't wasn't again too "
+    "please why how what when"
+).split()
+_SENTENCE_LINE = (
+    rf"(?-i:[ \t]*(?:{'|'.join(w.capitalize() for w in _SENTENCE_WORDS)})\b"
+    rf"|[^\n]*(?:\b(?:{'|'.join(_SENTENCE_WORDS)})\b|\bI(?:'(?:m|ll|ve|d))?(?![\w.])))"
 )
 # A sign-off line at the end, and up to four short lines under it (name, title, phone).
 # After "Thanks!" or "Regards." only a name; after "Thanks," or "Regards" a name, a title, a
@@ -214,7 +220,7 @@ _SENTENCE_WORD = (
 _SIGNOFF_BLOCK = re.compile(
     rf"(?:^|\n)[ \t]*{_SIGNOFF_WORD}[ \t]*"
     rf"(?:[.!]+(?:[ \t]*\n[ \t]*{_NAME})?|[,-]?[ \t]*(?:{_NAME})?[ \t]*"
-    rf"(?:\n[ \t]*(?![^\n]*\b{_SENTENCE_WORD}\b)[^\n!?]{{0,40}}){{0,4}})\s*$",
+    rf"(?:\n[ \t]*(?!{_SENTENCE_LINE})[^\n!?]{{0,40}}){{0,4}})\s*$",
     re.IGNORECASE,
 )
 # Anywhere (a ticket's text is its description, then the customer's replies): a line that is

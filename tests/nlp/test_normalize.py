@@ -244,6 +244,16 @@ def test_a_complaint_under_a_sign_off_is_not_taken_for_the_signature(text, kept,
     assert kept in result and gone not in result
 
 
+@pytest.mark.parametrize(
+    "signature",
+    ["John Smith\nIT Manager", "Ana\nPhone No. 0207 946 0000", "Jo\nI.T. Dept", "Kim\nIT"],
+)
+def test_a_signatures_title_or_number_is_no_sentence(signature):
+    # The words that make a line a sentence ("it", "no", "i") in capitals, or capitalised
+    # inside the line, are a title or a number's label: the signature still goes.
+    assert clean(f"Printer jammed.\nThanks,\n{signature}") == "Printer jammed."
+
+
 def test_a_question_after_thanks_is_not_a_signature():
     text = "Thanks\nwhy is my order still not here?"
     assert clean(text) == "why is my order still not here?"
