@@ -256,26 +256,38 @@ def severity(level: Sequence[Evidence]) -> list[float]:
     return [0.5 * e.severity_mean + 0.5 * e.severity_p90 for e in level]
 
 
+def _identified(e: Evidence) -> int:
+    """Its customers with an id: only they can be seen raising it again."""
+    return len({m.customer_id for m in e.mentions if m.customer_id is not None})
+
+
+def _repeat_detail(e: Evidence) -> str:
+    identified = _identified(e)
+    text = f"{e.repeat_customers:,} of {identified:,} customers raised it again"
+    anonymous = e.customers - identified
+    return text + (f" ({anonymous:,} without a customer id not counted)" if anonymous else "")
+
+
 @factor(
     weight=0.10,
     label="Repeat contacts",
     left_out="no customer ids: each comment counts as a customer of its own",
-    detail=lambda e: f"{e.repeat_customers:,} of {e.customers:,} customers raised it again",
+    detail=_repeat_detail,
     colour="#59a14f",
 )
 def repeat(level: Sequence[Evidence]) -> list[float | None] | None:
-    """Share of its customers who raised it more than once; left out without customer ids.
+    """Share of its customers with an id who raised it more than once.
 
-    Without them each comment is a customer of its own, and no one can raise it again: a
-    part of 0 would only weigh down the score, of every hassle when no comment has an id, of a
-    hassle whose comments all come from sources without ids (hotel reviews beside tweets).
+    An anonymous comment is a customer of its own who cannot be seen raising it again: counted
+    in, it would only weigh the part down, by the share of a hassle's comments that come from
+    sources without ids (hotel reviews beside tweets). Left out of a hassle none of whose
+    customers has an id, and of every hassle when no comment has one.
     """
-    known = [any(m.customer_id is not None for m in e.mentions) for e in level]
-    if not any(known):
+    identified = [_identified(e) for e in level]
+    if not any(identified):
         return None
     return [
-        share(e.repeat_customers, e.customers) if k else None
-        for e, k in zip(level, known, strict=True)
+        share(e.repeat_customers, n) if n else None for e, n in zip(level, identified, strict=True)
     ]
 
 

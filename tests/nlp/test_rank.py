@@ -457,7 +457,11 @@ def test_repeat_customers_twice_or_in_two_channels_anonymous_never():
     assert h.comments == 7
     assert h.customers == 5  # twice, two-channels, once, and two anonymous
     assert h.repeat_customers == 2
-    assert h.parts["repeat"] == pytest.approx(2 / 5)
+    # Of the 3 customers with an id, 2 raised it again; the anonymous can't be seen to.
+    assert h.parts["repeat"] == pytest.approx(2 / 3)
+    assert FACTORS["repeat"].explain(h.evidence) == (
+        "2 of 3 customers raised it again (2 without a customer id not counted)"
+    )
 
 
 def test_a_comment_counts_once_per_hassle():
