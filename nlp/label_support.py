@@ -17,7 +17,7 @@ import numpy as np
 
 from nlp.specificity import NOUN_SHARE, Corpus
 from nlp.terms import WORD, ReadUnit, stem
-from nlp.wordlists import END_PARTICLES, NEGATIONS, PROFANITY, STOP
+from nlp.wordlists import DENIALS, END_PARTICLES, NEGATIONS, PROFANITY, STOP
 
 LABEL_MIN_SHARE = 0.08
 """The share of a cluster's members that must say a phrase for it to be the label."""
@@ -30,9 +30,6 @@ KEYPHRASE_AND = " + "
 NO_DETAIL = " (no detail given)"
 """After a lone keyphrase: the same."""
 _SUBJECT_PRONOUNS = frozenset({"i", "we", "you", "they", "he", "she"})
-# Words that deny what follows: "no refund", "not working", "can't log in", "never arrived".
-# "still" marks a problem too, but does not turn "waiting" into its opposite.
-_DENIAL = (NEGATIONS - {"still"}) | {"zero"}
 # Stopwords saying how much or how often ("too much fabric", "charged twice").
 _QUANTITY = frozenset({"too", "more", "less", "much", "again", "twice", "once"})
 # Stopwords that say something in a label: how much, how often, that it went wrong.
@@ -209,7 +206,7 @@ def says(phrase: str) -> Callable[[ReadUnit], bool]:
     words = WORD.findall(phrase)
     needed = content_stems(phrase)
     quantity = _QUANTITY.intersection(words)
-    absent = not _DENIAL.isdisjoint(words)
+    absent = not DENIALS.isdisjoint(words)
 
     def said(unit: ReadUnit) -> bool:
         return (

@@ -22,6 +22,7 @@ from nlp.wordlists import (
     CHAT,
     CLAUSE_GOES_ON,
     DEGREE,
+    DENIALS,
     END_PARTICLES,
     HOLLOW_EDGES,
     NEGATIONS,
@@ -65,8 +66,8 @@ class ReadUnit:
         phrases: The readable ones among them, which a label may use.
         words: Surface words and lemmas.
         stems: Crude stems of ``words``.
-        negated_stems: Stems of the content words a negation puts in doubt: those after a
-            negation in the phrase it starts ("song" and "play" in "no songs play"; none in
+        negated_stems: Stems of the content words a denial puts in doubt: those after a
+            denial in the phrase it starts ("song" and "play" in "no songs play"; none in
             "songs are fine").
         chunk_words: Words inside noun chunks.
         heads: The last word of each noun chunk.
@@ -154,7 +155,7 @@ def read_unit(
                         break
                     if edge[j] or _ends_on_particle(kept, edge, j):
                         phrases.append(" ".join(kept[i : j + 1]))
-                    if edge[j] and kept[i] in NEGATIONS:
+                    if edge[j] and kept[i] in DENIALS:
                         negated.add(stem(kept[j]))
     surface.discard("")
     # Tickets pasted from forms repeat words ("cable cable", "password password reset"):

@@ -34,6 +34,9 @@ NEGATIONS = frozenset(
     | {c.replace("'", "") for c in _CONTRACTIONS if c.endswith("n't")}
 )
 """Negations: they may start a phrase ("not received", "can't log in") and mark a problem."""
+DENIALS = (NEGATIONS - {"still"}) | {"zero"}
+"""Words that deny what follows ("no refund", "not working", "zero stars"): the words after one
+are negated. "still" marks a problem but turns nothing into its opposite ("still works")."""
 CHAT = frozenset(
     GREETINGS
     | THANKS

@@ -218,9 +218,12 @@ def test_a_phrase_denying_something_is_said_only_by_members_that_deny_it():
     app = _read(["the app is not working again", "app working fine now", "app never works"])
     assert label_share("app not working", app) == pytest.approx(2 / 3)
     assert label_share("can't log in", _read(["I cannot log in", "log in page is slow"])) == 0.5
-    # "still" marks a problem but denies nothing: "still waiting" needs no negated word.
+    # "still" marks a problem but denies nothing: "still waiting" needs no negated word, and
+    # "the app still works" says no "app not working".
     waiting = _read(["still waiting for my refund", "waiting on the refund still"])
     assert label_share("still waiting refund", waiting) == 1.0
+    assert label_share("app not working", _read(["the app still works fine"])) == 0.0
+    assert label_share("zero stars", _read(["zero stars from me", "five stars"])) == 0.5
 
 
 def test_a_groups_label_is_no_childs_label_that_few_of_the_group_say():
