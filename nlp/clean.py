@@ -88,8 +88,8 @@ def strip_html(text: str) -> str:
     twice (``it&amp;#39;s``) is decoded twice.
     """
     decoded = html.unescape(text)
-    if "&amp;" in text and _ENTITY.search(decoded):
-        decoded = html.unescape(decoded)
+    if "&amp;" in text:  # the entities it held whole ("&amp;#39;"), not a bare "&amp;region"
+        decoded = _ENTITY.sub(lambda m: html.unescape(m.group()), decoded)
     text = decoded
     while True:
         stripped = _TAG.sub("", _BLOCK_TAG.sub("\n", _SCRIPT_STYLE.sub(" ", text)))

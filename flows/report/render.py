@@ -68,8 +68,8 @@ LEGEND = (
 )
 """The line under the summary table: the two columns that could be read alike."""
 KEYPHRASE_NOTE = (
-    f"A label “A{KEYPHRASE_AND}B” joins a hassle's two most telling keyphrases: no phrase of "
-    "its sentences names it whole."
+    f"“A{KEYPHRASE_AND}B” in a label adds a keyphrase: where no phrase of the hassle's "
+    "sentences names it whole, or to tell it from a hassle whose label says the same."
 )
 """Under the summary table when a label joins two keyphrases."""
 HEATMAP_NOTE = (

@@ -1189,6 +1189,6 @@ def test_the_report_says_which_weighted_parts_were_left_out_and_what_a_plus_labe
     )
     for page in (render_html(plus), render_markdown(plus)):
         assert "Left out for this data" in page and "no customer ids" in page
-        assert "two most telling keyphrases" in page
+        assert "adds a keyphrase" in page
     plain = render_markdown(report)
-    assert "two most telling keyphrases" not in plain and "Left out for this data" not in plain
+    assert "adds a keyphrase" not in plain and "Left out for this data" not in plain

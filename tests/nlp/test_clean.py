@@ -82,6 +82,10 @@ def test_entities_an_export_encoded_twice_are_decoded_twice():
         'it\'s "no" size'
     )
     assert clean_text("AT&amp;T &amp; co", max_chars=100).text == "AT&T & co"
+    # Only a whole entity is decoded again: "&region" has no ";" and stays as written.
+    assert clean_text("Sales &amp;region &amp;amp; more", max_chars=100).text == (
+        "Sales &region & more"
+    )
 
 
 def test_tags_cannot_reassemble_from_pieces_left_by_stripping():
