@@ -266,7 +266,7 @@ def resolve_taxonomy_path(settings: Settings) -> Path:
         return path
     if path == Path("config/taxonomy.yaml"):
         return BUNDLED_TAXONOMY
-    return path  # load_taxonomy reports the missing file with the key to fix
+    return path  # load_enrich_config reports the missing file with the key to fix
 
 
 def load_enrich_config(settings: Settings) -> Taxonomy:

@@ -16,7 +16,8 @@ terms are *specific*, and the cluster's specificity, are measured in :mod:`nlp.s
 * Label: a readable phrase (a surface phrase or a 2+ word noun chunk) that is specific and holds
   a word of the two top keyphrases. Its support is the share of members holding all its
   content words, in any wording ("music stops", "stops the music"), and for a phrase
-  claiming an absence one of them negated ("no refund" is not said by "the refund came");
+  denying something one of them negated ("no refund" is not said by "the refund came", "not
+  parking" not by "the parking fee");
   it needs two words that are not fillers (not "one playlist") and
   ``label_min_share``. Of the 50 best-scored phrases, the label maximises::
 
