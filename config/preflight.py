@@ -12,8 +12,10 @@ import errno
 import glob as globlib
 import importlib.util
 import os
+import socket
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from config.base import ConfigError
 from config.settings import Settings
@@ -74,9 +76,33 @@ def check_ready(settings: Settings) -> list[str]:
                 f"{snapshot}: {settings.snapshot_path} is the warehouse itself; "
                 "writing the snapshot would replace it. Point it at another file"
             )
+    problems += _dask_problems(settings)
     if problems:
         raise ConfigError("not ready to run:\n  " + "\n  ".join(problems))
     return warnings
+
+
+def _dask_problems(settings: Settings) -> list[str]:
+    """A configured Dask scheduler that no one answers at: else the run ingests, then waits.
+
+    Only addresses reached over TCP (``tcp://``, ``tls://`` or a bare ``host:port``) are
+    tried, for a few seconds; the run failed at enrich after a 30 s timeout, naming no key.
+    """
+    address = settings.scale.dask_address
+    if not address:
+        return []
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    if parts.scheme not in ("tcp", "tls") or not parts.hostname:
+        return []
+    try:
+        socket.create_connection((parts.hostname, parts.port or 8786), timeout=3).close()
+    except OSError as exc:
+        return [
+            f"{settings.origin('scale', 'dask_address')}: key 'scale.dask_address': no Dask "
+            f"scheduler answers at {address} ({exc.strerror or exc}); start it, fix the "
+            "address, or unset it to enrich in this process"
+        ]
+    return []
 
 
 def _source_problem(source: FilesSourceConfig) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -182,3 +183,18 @@ def test_an_unreadable_source_folder_is_one_line_naming_its_key(tmp_path):
     [problem] = result.stdout.strip().splitlines()[1:]
     assert f"key 'sources[0].path': cannot read the folder {folder} (Permission denied" in problem
     assert "read and search access" in problem
+
+
+def test_a_dask_scheduler_no_one_answers_at_is_an_error_before_any_work(tmp_path):
+    # The run ingested, then failed at enrich after a 30 s timeout, naming no key.
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    settings = _settings(tmp_path, [], scale={"dask_address": f"tcp://127.0.0.1:{port}"})
+    with pytest.raises(ConfigError, match=r"key 'scale\.dask_address': no Dask scheduler answers"):
+        check_ready(settings)
+    with socket.socket() as listening:  # one that answers passes
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        address = f"127.0.0.1:{listening.getsockname()[1]}"
+        assert check_ready(_settings(tmp_path, [], scale={"dask_address": address})) == []
