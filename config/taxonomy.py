@@ -260,24 +260,25 @@ def _read_labelled_rows(
 
 
 def resolve_taxonomy_path(settings: Settings) -> Path:
-    """The taxonomy file to use: the configured one, or the bundled default when absent."""
+    """The taxonomy file to use: the configured one, or the bundled default when absent.
+
+    Raises:
+        ConfigError: When the configured file is missing, naming where it was set and the key.
+    """
     path = settings.tagging.taxonomy
     if path.is_file():
         return path
     if path == Path("config/taxonomy.yaml"):
         return BUNDLED_TAXONOMY
-    return path  # load_enrich_config reports the missing file with the key to fix
+    raise ConfigError(
+        f"{settings.origin('tagging', 'taxonomy')}: key 'tagging.taxonomy': {path} is not "
+        "a file; point it at a taxonomy YAML (config/taxonomy.yaml is the bundled one)"
+    )
 
 
 def load_enrich_config(settings: Settings) -> Taxonomy:
     """Read the taxonomy (and labelled examples) so a bad one fails before any work."""
-    path = resolve_taxonomy_path(settings)
-    if not path.is_file():
-        raise ConfigError(
-            f"{settings.origin('tagging', 'taxonomy')}: key 'tagging.taxonomy': {path} is not "
-            "a file; point it at a taxonomy YAML (config/taxonomy.yaml is the bundled one)"
-        )
-    taxonomy = load_taxonomy(path)
+    taxonomy = load_taxonomy(resolve_taxonomy_path(settings))
     if settings.tagging.labelled_examples:
         read_labelled_examples(settings.tagging.labelled_examples, taxonomy)
     return taxonomy
