@@ -16,8 +16,7 @@ no data in the level (value without customer values, impact without scores) or w
 is left out, and so is a factor one hassle has no data for (repeat of a hassle whose comments
 carry no customer id), from that hassle's score. ``total = sum(weight[f] * part[f])`` over the
 factors used, with the weights of :class:`~nlp.factors.RankWeights` renormalised to sum 1 over
-them. docs/ranking.md gives every
-formula.
+them. docs/ranking.md gives every formula.
 
 A hassle is **generic** (too unspecific to act on, e.g. a cluster of "Frustrating." and "Meh.")
 when its ``specificity < min_specificity``: the labeller (:mod:`nlp.label`) measures how
