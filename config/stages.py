@@ -343,6 +343,13 @@ class RankSettings(StrictModel):
         le=1,
         description="Below this specificity a hassle is too unspecific to act on (generic).",
     )
+    specificity_margin: float = Field(
+        default=0.05,
+        ge=0,
+        le=0.5,
+        description="A hassle ranked before keeps its generic flag until its specificity is "
+        "this far past min_specificity, so a few more sentences do not flip it.",
+    )
 
     @field_validator("weights")
     @classmethod

@@ -66,6 +66,7 @@ def make_ranker(settings: Settings) -> TransparentRanker:
             **{name.removeprefix("trend_"): value for name, value in r if name.startswith("trend_")}
         ),
         min_specificity=r.min_specificity,
+        specificity_margin=r.specificity_margin,
     )
 
 
@@ -95,13 +96,18 @@ def compute_ranking(
     volume = store.read_comment_times(conn, window, replace(filters, since=None))
     info = store.read_hassle_info(conn)
     levels = store.read_hassle_levels(conn, run.run_id)
+    # The ranking before this clustering's: during the night and in any report after it.
+    before = store.read_previous_ranking(conn, run.run_id)
     children = []
     # Every hassle mentioned, before --since too: a child mentioned only earlier is not
     # ranked, but its mentions are its parent's trend baseline.
     for h in sorted({m.hassle_id for m in mentions}):
         level = levels.get(h)
         parent = level.parent_id if level and level.parent_id in info else None
-        children.append(HassleInfo(h, level.specificity if level else None, parent))
+        specificity = level.specificity if level else None
+        children.append(
+            HassleInfo(h, specificity, parent, before[h].generic if h in before else None)
+        )
     parents = [
         HassleInfo(p, levels[p].specificity if p in levels else None)
         for p in sorted({c.parent_id for c in children if c.parent_id is not None})

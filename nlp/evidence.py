@@ -79,11 +79,14 @@ class HassleInfo:
             when not measured, which never makes a hassle generic.
         parent_id: A child's parent hassle (used by :func:`nlp.rank.rank_levels`); ``None`` on
             parents and on hassles of a one-level clustering.
+        generic_before: Whether the last published ranking called it generic; ``None`` when
+            it was not ranked then.
     """
 
     hassle_id: str
     specificity: float | None = None
     parent_id: str | None = None
+    generic_before: bool | None = None
 
 
 @dataclass(frozen=True)

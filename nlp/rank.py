@@ -21,8 +21,9 @@ them. docs/ranking.md gives every formula.
 A hassle is **generic** (too unspecific to act on, e.g. a cluster of "Frustrating." and "Meh.")
 when its ``specificity < min_specificity``: the labeller (:mod:`nlp.label`) measures how
 specific its sentences are (one problem, told concretely), whether or not the taxonomy knows
-the problem. A hassle without a specificity (``None``: not measured) is not generic. A generic
-hassle keeps its score but ranks after every non-generic hassle. Ranks run 1..n by
+the problem. A hassle without a specificity (``None``: not measured) is not generic. A hassle
+the last ranking flagged keeps its flag until its specificity is ``specificity_margin`` past
+the threshold (:attr:`~nlp.evidence.HassleInfo.generic_before`). A generic hassle keeps its score but ranks after every non-generic hassle. Ranks run 1..n by
 (generic, -total, hassle_id).
 
 **Two levels** (:func:`rank_levels`): specific hassles (children) are ranked among children;
@@ -147,6 +148,8 @@ class TransparentRanker:
         weights: Factor weights before dropping unavailable factors.
         trend: Trend windows and significance guard.
         min_specificity: A hassle whose specificity is below this is generic.
+        specificity_margin: How far past ``min_specificity`` a ranked hassle's specificity must
+            move for its generic flag to change.
     """
 
     def __init__(
@@ -154,12 +157,18 @@ class TransparentRanker:
         weights: RankWeights | None = None,
         trend: TrendSettings | None = None,
         min_specificity: float = 0.35,
+        specificity_margin: float = 0.0,
     ) -> None:
         if not 0.0 <= min_specificity <= 1.0:
             raise ValueError(f"min_specificity must be within [0, 1], got {min_specificity}")
+        if not 0.0 <= specificity_margin <= 0.5:
+            raise ValueError(
+                f"specificity_margin must be within [0, 0.5], got {specificity_margin}"
+            )
         self.weights = weights if weights is not None else RankWeights()
         self.trend = trend if trend is not None else TrendSettings()
         self.min_specificity = float(min_specificity)
+        self.specificity_margin = float(specificity_margin)
 
     def rank(
         self,
@@ -226,7 +235,12 @@ class TransparentRanker:
             parts = {name: min(1.0, max(0.0, values[name][i])) for name in weights}
             total = min(1.0, max(0.0, sum(weights[n] * parts[n] for n in weights)))
             info = infos.get(e.hassle_id)
-            generic = info is not None and is_generic(info.specificity, self.min_specificity)
+            generic = info is not None and is_generic(
+                info.specificity,
+                self.min_specificity,
+                before=info.generic_before,
+                margin=self.specificity_margin,
+            )
             results.append(_score(e, total, parts, weights, generic))
         return _ordered(results)
 
@@ -342,9 +356,24 @@ def rank_levels(
     return LevelRanking(child_scores, _ordered(flagged))
 
 
-def is_generic(specificity: float | None, min_specificity: float) -> bool:
-    """Too unspecific to act on: measured and below ``min_specificity`` (None is not generic)."""
-    return specificity is not None and specificity < min_specificity
+def is_generic(
+    specificity: float | None,
+    min_specificity: float,
+    *,
+    before: bool | None = None,
+    margin: float = 0.0,
+) -> bool:
+    """Too unspecific to act on: measured and below ``min_specificity`` (None is not generic).
+
+    With the hassle's flag in the last ranking (``before``), the flag changes only once the
+    specificity is ``margin`` past the threshold: a kept hassle near it does not flip with
+    a few more sentences.
+    """
+    if specificity is None:
+        return False
+    if before is None:
+        return specificity < min_specificity
+    return specificity < min_specificity + (margin if before else -margin)
 
 
 # --- private helpers -----------------------------------------------------------------------

@@ -1,21 +1,23 @@
-"""The nightly ranking's trends on a warehouse whose data starts late in the window.
+"""The nightly ranking read from a warehouse: trends, and a kept hassle's generic flag.
 
-As with the replayed support tweets: the clustering's window holds three months, but the
+The trends on a warehouse whose data starts late in the window. As with the replayed support tweets: the clustering's window holds three months, but the
 source delivers only from 1 October; before that, a stray comment a day. The one hassle is a
 fifth of the comments throughout, so it is steady, not rising.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import record_completed_run, write_report_config
+from conftest import ranking_row, record_completed_run, write_report_config
 
 from config import load_settings
 from flows.ranking import compute_ranking
 from nlp.factors import describe_trends
+from warehouse import ranking as store
 from warehouse.connection import connect_warehouse
 from warehouse.ranking import ReportFilter
 
@@ -88,3 +90,50 @@ def test_a_hassle_that_keeps_its_share_after_a_late_start_is_steady(tmp_path):
         "share of comments +4% in the last 30 days vs the days before (19.2% → 20.0%; steady"
         in describe_trends(score.evidence)
     )
+
+
+@pytest.mark.parametrize(
+    ("flagged_before", "specificity", "margin", "generic"),
+    [
+        (False, 0.47, None, False),  # just under 0.5, but specific last night: kept specific
+        (False, 0.47, "0", True),  # without the margin it flips
+        (False, 0.44, None, True),  # past the margin
+        (True, 0.53, None, True),  # generic last night, just over 0.5: kept generic
+        (None, 0.47, None, True),  # not ranked before: the threshold alone
+    ],
+)
+def test_the_ranking_reads_last_nights_generic_flag(
+    tmp_path, flagged_before, specificity, margin, generic
+):
+    """A kept hassle near rank.min_specificity keeps last night's flag (session 42's probe)."""
+    config = _build(tmp_path / "w")
+    conn = connect_warehouse(tmp_path / "w" / "warehouse.duckdb")
+    try:
+        conn.execute(
+            "INSERT INTO hassle_runs (run_id, hassle_id, cluster, status, label, keyphrases, "
+            "quote_unit_ids, units, units_core, level, specificity) VALUES "
+            "(?, 'H-0001', 0, 'new', 'app crashes', [], [], 1, 1, 'child', ?)",
+            [RUN_ID, specificity],
+        )
+        if flagged_before is not None:
+            night_before = WINDOW[1] - timedelta(days=1)
+            conn.execute(
+                "INSERT INTO runs VALUES ('run-0', 'nightly', ?, ?, 'completed', NULL, NULL, '{}')",
+                [night_before, night_before],
+            )
+            row = dataclasses.replace(
+                ranking_row(run_id="run-0", reach=1.0), generic=flagged_before
+            )
+            store.write_rankings(conn, "run-0", [row])
+    finally:
+        conn.close()
+    environ = {} if margin is None else {"HASSLEMAP_RANK__SPECIFICITY_MARGIN": margin}
+    settings = load_settings(config, environ=environ)
+    conn = connect_warehouse(settings.warehouse)
+    try:
+        ranking = compute_ranking(conn, settings, ReportFilter())
+    finally:
+        conn.close()
+    assert ranking is not None
+    (score,) = ranking.scores
+    assert score.generic is generic

@@ -649,6 +649,30 @@ def test_generic_comes_from_specificity_not_from_the_taxonomy():
     assert TransparentRanker().min_specificity == 0.35
 
 
+def test_a_ranked_hassle_keeps_its_generic_flag_until_a_margin_past_the_threshold():
+    """A kept hassle near min_specificity does not flip with a few more sentences.
+
+    Found by session 42's operator probe: "spotify version" (100 customers) went from 0.514
+    to 0.472 with three more tweets and fell from rank 1 to 44, ten such flips in 20 nights.
+    """
+    ms = [mention(h, f"{h}{i}", f"{h}u{i}") for h in "abcdef" for i in range(3)]
+    hassles = [
+        HassleInfo("a", 0.47, generic_before=False),  # was specific, dipped: stays specific
+        HassleInfo("b", 0.44, generic_before=False),  # past the margin: generic now
+        HassleInfo("c", 0.53, generic_before=True),  # was generic, rose a little: stays generic
+        HassleInfo("d", 0.56, generic_before=True),  # past the margin: specific now
+        HassleInfo("e", 0.47),  # not ranked before: the threshold alone
+        HassleInfo("f", 0.53),
+    ]
+    ranker = TransparentRanker(min_specificity=0.5, specificity_margin=0.05)
+    res = by_id(ranker.rank(ms, hassles, [], as_of=AS_OF))
+    assert [h for h in "abcdef" if res[h].generic] == ["b", "c", "e"]
+    without = by_id(TransparentRanker(min_specificity=0.5).rank(ms, hassles, [], as_of=AS_OF))
+    assert [h for h in "abcdef" if without[h].generic] == ["a", "b", "e"]
+    with pytest.raises(ValueError, match="specificity_margin"):
+        TransparentRanker(specificity_margin=0.6)
+
+
 def test_null_specificity_is_never_generic():
     ms = [mention(h, f"{h}{i}", f"{h}u{i}") for h in ("old", "none") for i in range(3)]
     hassles = [info("old", specificity=None)]  # "none" has no HassleInfo at all
