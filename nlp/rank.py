@@ -128,12 +128,14 @@ class HassleScore:
     def trend_label(self) -> str:
         """One word for both trends: ``new``, ``rising``, ``falling`` or ``steady``.
 
-        New if either window is new; rising if one window rises and neither falls; falling
-        likewise; otherwise steady.
+        New if either window is new and the hassle was mentioned in the short window (one
+        that came and went silent weeks ago is no news); rising if one window rises and
+        neither falls; falling likewise; otherwise steady.
         """
         labels = {self.trend_7d.label, self.trend_30d.label}
-        if TREND_NEW in labels:
+        if TREND_NEW in labels and self.trend_7d.recent > 0:
             return TREND_NEW
+        labels.discard(TREND_NEW)
         if TREND_RISING in labels and TREND_FALLING not in labels:
             return TREND_RISING
         if TREND_FALLING in labels and TREND_RISING not in labels:
