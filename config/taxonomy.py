@@ -112,6 +112,7 @@ class Taxonomy(BaseModel):
     )
     no_hassle: tuple[str, ...] = Field(
         default=(),
+        validate_default=True,
         description="Praise, thanks, questions, chit-chat and plain facts: what a pain point is not.",
     )
 
@@ -121,6 +122,17 @@ class Taxonomy(BaseModel):
         empty = [number for number, example in enumerate(value) if not example.strip()]
         if empty:
             raise ValueError(f"example(s) {empty} are empty; remove them or write the phrase")
+        return value
+
+    @field_validator("no_hassle")
+    @classmethod
+    def _some_sentences_are_no_hassle(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:  # the pain classifier would have nothing to tell complaints from
+            raise ValueError(
+                "no examples of what is not a complaint: every sentence would be a pain point. "
+                "Add praise, thanks, questions and plain facts as your customers write them "
+                "(config/taxonomy.yaml's no_hassle list shows the kind)"
+            )
         return value
 
     @field_validator("stages", "themes")

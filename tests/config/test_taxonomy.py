@@ -76,6 +76,22 @@ def test_a_label_is_named_by_its_key_and_an_empty_list_says_to_add_one(tmp_path)
     assert "key 'stages[1].key'" in said
 
 
+@pytest.mark.parametrize("given", ["left out", "empty"])
+def test_a_taxonomy_without_no_hassle_examples_is_refused(tmp_path, given):
+    """Without them every sentence was a pain point, silently (session 42's adopter probe)."""
+    taxonomy = yaml.safe_load(BUNDLED_TAXONOMY.read_text(encoding="utf-8"))
+    if given == "left out":
+        del taxonomy["no_hassle"]
+    else:
+        taxonomy["no_hassle"] = []
+    path = tmp_path / "taxonomy.yaml"
+    path.write_text(yaml.safe_dump(taxonomy), encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_taxonomy(path)
+    said = str(err.value)
+    assert "key 'no_hassle'" in said and "every sentence would be a pain point" in said
+
+
 def test_any_attribute_spacys_matcher_knows_is_accepted(tmp_path):
     path = _with_pattern(tmp_path, [{"SHAPE": "dd"}, {"LOWER": {"IN": ["days", "weeks"]}}])
     assert load_taxonomy(path).stages[0].patterns[0][0] == {"SHAPE": "dd"}
