@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from markupsafe import Markup, escape
 
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
+# A text sparkline's most blocks: the default 90-day window, a day a block.
+SPARK_TEXT_WIDTH = 90
 # A muted palette (Tableau 10): one colour per channel, spares for anything else. Score parts
 # take their colour from their factor (nlp/factors.py).
 CHANNEL_COLOURS = {"review": "#4e79a7", "ticket": "#f28e2b", "survey": "#59a14f"}
@@ -67,16 +69,23 @@ def sparkline_svg(counts: Sequence[int], width: int = 120, height: int = 24) -> 
     )
 
 
-def sparkline_text(counts: Sequence[int]) -> str:
+def days_per_block(days: int, width: int = SPARK_TEXT_WIDTH) -> int:
+    """How many days one block of a text sparkline of ``days`` days sums, to fit ``width``."""
+    return max(1, -(-days // width))
+
+
+def sparkline_text(counts: Sequence[int], width: int = SPARK_TEXT_WIDTH) -> str:
     """Draw daily counts as unicode blocks (``▁▂▃▄▅▆▇█``), scaled from 0 to the largest.
 
     Args:
         counts: The counts, oldest first.
+        width: The most blocks drawn: a longer window sums :func:`days_per_block` days a block.
 
     Returns:
-        One block character per count; an empty string when there are none.
+        One block character per count (or per group of days); empty when there are none.
     """
-    values = [max(0, int(c)) for c in counts]
+    per = days_per_block(len(counts), width)
+    values = [sum(max(0, int(c)) for c in counts[i : i + per]) for i in range(0, len(counts), per)]
     top = max(values, default=0)
     if top == 0:
         return SPARK_BLOCKS[0] * len(values)

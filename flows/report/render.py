@@ -26,6 +26,7 @@ from config.channels import CHANNELS as KNOWN_CHANNELS
 from config.taxonomy import UNASSIGNED
 from flows.report.charts import (
     CHANNEL_COLOURS,
+    days_per_block,
     pick_colour,
     sparkline_svg,
     sparkline_text,
@@ -213,6 +214,7 @@ def _hassle_view(h: RankedHassle, names: Names, two_level: bool) -> dict[str, An
         "spark": sparkline_svg(counts, width=96, height=22),
         "spark_large": sparkline_svg(counts, width=320, height=64),
         "spark_text": sparkline_text(counts),
+        "spark_days": days_per_block(len(counts)),
         "parts": parts,
         "parts_bar": stacked_bar_svg([(p["contribution"], p["colour"], p["label"]) for p in parts]),
         "channels": channels,

@@ -376,6 +376,22 @@ def test_sparkline_text_scales_to_the_largest():
     assert sparkline_text([]) == ""
 
 
+def test_a_long_window_sums_days_into_blocks_so_the_text_sparkline_fits():
+    """A 400-day window drew 400 blocks per Markdown row (session 42's adopter probe)."""
+    assert sparkline_text([1] * 90) == "█" * 90  # the default window: a day a block
+    long = sparkline_text([0] * 395 + [7] * 5)
+    assert len(long) == 80 and long.endswith("▁█")  # 5 days a block; the last holds the rise
+    assert sparkline_text([1, 0, 0, 3], width=2) == "▃█"
+
+
+def test_the_markdown_trend_says_how_many_days_a_block_holds(report: ReportData):
+    first = report.hassles[0]
+    assert "a block is" not in render_markdown(report)
+    long = dataclasses.replace(first, daily_counts=daily([1] * 400))
+    md = render_markdown(dataclasses.replace(report, hassles=(long, *report.hassles[1:])))
+    assert f"`{'█' * 80}` " in md and "peak 1/day; a block is 5 days" in md
+
+
 def test_sparkline_svg_draws_a_polyline():
     svg = sparkline_svg([1, 3, 2, 5], width=100, height=20)
     assert svg.startswith("<svg") and svg.endswith("</svg>")
