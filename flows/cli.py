@@ -226,7 +226,7 @@ def _print_top_hassles(settings: Settings, top: int = 10) -> None:
     """The top hassles; with two levels, the top parents, each with its top children."""
     from flows.report.artifacts import SUMMARY_CHILDREN
     from flows.report.build import stored_top_hassles
-    from flows.report.columns import CLI, columns_for
+    from flows.report.columns import CLI, Names, columns_for
     from warehouse.ranking import read_latest_ranking
 
     conn = _open(Path(settings.warehouse))
@@ -242,7 +242,7 @@ def _print_top_hassles(settings: Settings, top: int = 10) -> None:
             f"{SUMMARY_CHILDREN} specific hassles (↳, ranked among all specific hassles)"
         )
     table = Table(title=title, title_justify="left")
-    columns = columns_for(CLI, two_level=two_level)
+    columns, names = columns_for(CLI, two_level=two_level), Names.of(settings)
     for column in columns:
         table.add_column(column.short, justify="right" if column.numeric else "left")
     for h in hassles:
@@ -252,7 +252,7 @@ def _print_top_hassles(settings: Settings, top: int = 10) -> None:
             # Labels are made of customers' words: Text() shows them as typed, never as markup.
             table.add_row(
                 *(
-                    Text(shown(marks.get(c.name, "") + c.cell(item) + note.get(c.name, "")))
+                    Text(shown(marks.get(c.name, "") + c.cell(item, names) + note.get(c.name, "")))
                     for c in columns
                 )
             )

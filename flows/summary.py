@@ -9,13 +9,16 @@ from rich.table import Table
 from rich.text import Text
 
 from config import Settings
-from config.taxonomy import Taxonomy
+from config.taxonomy import UNASSIGNED, Taxonomy
 
 _EVERY_REASON = 'hasslemap sql "select source, file, line, reason from rejected"'
 
 
 # The unsupported languages the enrich line names, commonest first.
 _LANGUAGES_SHOWN = 5
+# More themes than this (with "No theme") are listed cell by cell, the largest first.
+_THEMES_SIDE_BY_SIDE = 12
+_CELLS_LISTED = 25
 
 
 def enrich_line(enrich: Mapping[str, Any]) -> str:
@@ -36,21 +39,48 @@ def enrich_line(enrich: Mapping[str, Any]) -> str:
 def pain_point_table(taxonomy: Taxonomy, counts: Mapping[tuple[str, str], int]) -> Table:
     """Pain-point sentences per journey stage (rows) and hassle theme (columns), unassigned last.
 
-    Every sentence enriched so far, not the clustering window's comments that
-    ``v_stage_theme_matrix`` counts: the title says so, as the two differ.
+    Stages and themes are named as the report names them. Every sentence enriched so far,
+    not the clustering window's comments that ``v_stage_theme_matrix`` counts: the title says
+    so, as the two differ. A taxonomy of more themes than fit side by side is listed instead,
+    its largest cells first.
     """
-    themes = [t.key for t in taxonomy.themes] + ["unassigned"]
-    table = Table(
-        title="Pain-point sentences by journey stage and hassle theme (all enriched so far)",
-        title_justify="left",
-    )
+    title = "Pain-point sentences by journey stage and hassle theme (all enriched so far)"
+    stages = [(s.key, s.name) for s in taxonomy.stages] + [(UNASSIGNED, "No stage")]
+    themes = [(t.key, t.name) for t in taxonomy.themes] + [(UNASSIGNED, "No theme")]
+    if len(themes) > _THEMES_SIDE_BY_SIDE:
+        return _largest_cells(title, stages, themes, counts)
+    table = Table(title=title, title_justify="left")
     table.add_column("stage")
-    for theme in themes:
-        table.add_column(Text(theme.replace("_", " ")), justify="right")
-    for stage in [s.key for s in taxonomy.stages] + ["unassigned"]:
-        table.add_row(
-            Text(stage), *(f"{counts.get((stage, theme), 0):,}" or "" for theme in themes)
-        )
+    for _, name in themes:
+        table.add_column(Text(name), justify="right")
+    for stage, name in stages:
+        table.add_row(Text(name), *(f"{counts.get((stage, theme), 0):,}" for theme, _ in themes))
+    return table
+
+
+def _largest_cells(
+    title: str,
+    stages: list[tuple[str, str]],
+    themes: list[tuple[str, str]],
+    counts: Mapping[tuple[str, str], int],
+) -> Table:
+    cells = sorted(
+        (
+            (count, stage_name, theme_name)
+            for stage, stage_name in stages
+            for theme, theme_name in themes
+            if (count := counts.get((stage, theme), 0))
+        ),
+        key=lambda cell: -cell[0],
+    )
+    left = len(cells) - _CELLS_LISTED
+    caption = f"{left:,} smaller cell(s) not shown" if left > 0 else None
+    table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
+    for header in ("stage", "theme"):
+        table.add_column(header)
+    table.add_column("pain points", justify="right")
+    for count, stage_name, theme_name in cells[:_CELLS_LISTED]:
+        table.add_row(Text(stage_name), Text(theme_name), f"{count:,}")
     return table
 
 

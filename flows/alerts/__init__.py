@@ -35,7 +35,7 @@ import duckdb
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from config import ConfigError, Settings
+from config import Settings
 from flows.alerts.delivery import AlertDeliveryError, load_notification_block, post_json
 from flows.alerts.messages import SLACK_MAX_HASSLES, escape_mrkdwn, plain_text, slack_payload
 from flows.alerts.policy import (
@@ -99,20 +99,6 @@ def _drop_stale_pending(
         "; ".join(f"{reason}: {', '.join(keys)}" for reason, keys in by_reason.items()),
     )
     return {reason: len(keys) for reason, keys in by_reason.items()}
-
-
-def _stage_and_theme_names(settings: Settings) -> Names:
-    """The names the report shows for stage and theme keys.
-
-    The keys themselves when the taxonomy file cannot be read: no reason to hold alerts back.
-    """
-    from config.taxonomy import load_taxonomy, resolve_taxonomy_path
-
-    try:
-        taxonomy = load_taxonomy(resolve_taxonomy_path(settings))
-    except ConfigError:
-        return Names()
-    return Names({s.key: s.name for s in taxonomy.stages}, {t.key: t.name for t in taxonomy.themes})
 
 
 @task(name="send_alerts", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
@@ -210,7 +196,7 @@ def send_alerts(
         "baseline_days": settings.rank.trend_baseline_days,
     }
     delivered = 0  # alerts accepted so far (batches go out best rank first)
-    names = _stage_and_theme_names(settings)
+    names = Names.of(settings)
     try:
         block = load_notification_block(cfg.prefect_block) if cfg.prefect_block else None
         for batch in _batches(alerts, SLACK_MAX_HASSLES):

@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from config import ConfigError, Settings
+from config.taxonomy import load_taxonomy, resolve_taxonomy_path
 from flows.report.charts import sparkline_text
 from flows.report.model import RankedHassle
 from nlp.registry import Registry
@@ -49,6 +51,21 @@ class Names:
     def theme(self, key: str | None) -> str | None:
         """The theme's display name (its key when unknown; None stays None)."""
         return self.themes.get(key, key) if key else key
+
+    @classmethod
+    def of(cls, settings: Settings) -> Names:
+        """The names the report shows for the configured taxonomy's keys.
+
+        The keys themselves when the taxonomy file cannot be read: an alert or a table is
+        no reason to fail over a name.
+        """
+        try:
+            taxonomy = load_taxonomy(resolve_taxonomy_path(settings))
+        except ConfigError:
+            return cls()
+        return cls(
+            {s.key: s.name for s in taxonomy.stages}, {t.key: t.name for t in taxonomy.themes}
+        )
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,16 @@
 import re
 
 import yaml
+from rich.console import Console
 
-from flows.summary import cluster_line, enrich_line, no_comment_warning, run_warnings
+from config.taxonomy import Label, Taxonomy
+from flows.summary import (
+    cluster_line,
+    enrich_line,
+    no_comment_warning,
+    pain_point_table,
+    run_warnings,
+)
 
 COUNTS = {"units_in": 8903, "hassles": 35, "hassles_new": 0, "hassles_retired": 0, "coverage": 0.5}
 
@@ -222,6 +230,63 @@ def test_the_top_table_marks_a_child_too_unspecific_to_act_on(tmp_path, monkeypa
     [child_line] = [line for line in lines if "↳ sad" in line]
     [parent_line] = [line for line in lines if "flickers" in line]
     assert "(too unspecific" in child_line and "unspecific" not in parent_line
+
+
+def test_the_top_table_names_stages_and_themes_as_the_report_does(tmp_path, monkeypatch, capsys):
+    """It showed the keys ("need_awareness") where the report shows the taxonomy's names."""
+    from conftest import write_report_config
+
+    import flows.report.build as build
+    from config import load_settings
+    from flows.cli import _print_top_hassles
+    from flows.report.model import RankedHassle
+    from warehouse.connection import connect_warehouse
+
+    hassle = RankedHassle(
+        rank=1, hassle_id="H-0001", label="flickers", stage="need_awareness", theme="effort",
+        score=0.3, parts=(), customers=5, comments=5, severity_mean=0.5, trend_label="steady",
+        trend_detail="", daily_counts=(), channel_mix={}, quotes=(), change="new",
+    )  # fmt: skip
+    config = write_report_config(tmp_path)
+    connect_warehouse(tmp_path / "warehouse.duckdb").close()
+    monkeypatch.setattr(build, "stored_top_hassles", lambda rows, top, children: [hassle])
+    _print_top_hassles(load_settings(str(config)), 3)
+    [line] = [line for line in capsys.readouterr().out.splitlines() if "flickers" in line]
+    assert "Need awareness" in line and "need_awareness" not in line
+
+
+def _taxonomy_of(themes: int) -> Taxonomy:
+    label = lambda key: Label(key=key, name=key.replace("k", "Name "), examples=("x",))  # noqa: E731
+    return Taxonomy(
+        version=1,
+        stages=(label("k1"), label("k2")),
+        themes=tuple(label(f"k{n}") for n in range(1, themes + 1)),
+        no_hassle=("thanks",),
+    )
+
+
+def _printed(table) -> str:
+    console = Console(width=400, record=True)
+    console.print(table)
+    return console.export_text()
+
+
+def test_the_pain_point_table_names_stages_and_themes_as_the_report_does():
+    text = _printed(pain_point_table(_taxonomy_of(3), {("k1", "k3"): 7, ("unassigned", "k2"): 2}))
+    header, *rows = [line for line in text.splitlines() if "Name" in line or "No " in line]
+    assert "Name 1" in header and "Name 3" in header and "No theme" in header
+    assert "k3" not in text and "unassigned" not in text
+    assert any(line.lstrip("│ ").startswith("No stage") and " 2 " in line for line in rows)
+
+
+def test_a_taxonomy_of_many_themes_lists_the_largest_cells():
+    """Sixty themes printed as a grid of empty cells: every header and count cut off."""
+    counts = {("k1", f"k{n}"): n for n in range(1, 61)}
+    text = _printed(pain_point_table(_taxonomy_of(60), counts))
+    rows = [line for line in text.splitlines() if "Name 1 " in line or "Name 2 " in line]
+    assert len(rows) == 25  # the 25 largest of 60 cells, largest first
+    assert "Name 60" in rows[0] and rows[0].rstrip(" │").endswith("60")
+    assert "35 smaller cell(s) not shown" in text
 
 
 def test_the_enrich_line_names_the_commonest_unsupported_languages():
