@@ -28,25 +28,31 @@ class ChannelSpec:
             sources; every other rule is on.
         report_column: Whether the report's CSV always has a ``channel_NAME`` column (other
             channels get one only when the report holds their comments).
+        colour: Its colour in the report's channel mix (a spare colour, by its place here,
+            when ``None``).
     """
 
     name: str
     description: str
     normalise_off: frozenset[str] = field(default_factory=frozenset)
     report_column: bool = True
+    colour: str | None = None
 
 
 _DECLARED = (
     # Reviews and survey answers are not e-mail threads: a line starting with ">" there is the
     # customer's own.
-    ChannelSpec("review", "app or store reviews", frozenset({"quoted_replies"})),
-    ChannelSpec("ticket", "support tickets and their customer replies"),
-    ChannelSpec("survey", "survey verbatims (NPS, CSAT)", frozenset({"quoted_replies"})),
+    ChannelSpec("review", "app or store reviews", frozenset({"quoted_replies"}), colour="#4e79a7"),
+    ChannelSpec("ticket", "support tickets and their customer replies", colour="#f28e2b"),
+    ChannelSpec(
+        "survey", "survey verbatims (NPS, CSAT)", frozenset({"quoted_replies"}), colour="#59a14f"
+    ),
     ChannelSpec(
         "social",
         "posts and tweets (handles, hashtags and links are cleaned out by default)",
         frozenset({"quoted_replies"}),
         report_column=False,
+        colour="#b07aa1",
     ),
 )
 

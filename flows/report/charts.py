@@ -12,15 +12,25 @@ from markupsafe import Markup, escape
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
 # A text sparkline's most blocks: the default 90-day window, a day a block.
 SPARK_TEXT_WIDTH = 90
-# A muted palette (Tableau 10): one colour per channel, spares for anything else. Score parts
-# take their colour from their factor (nlp/factors.py).
-CHANNEL_COLOURS = {"review": "#4e79a7", "ticket": "#f28e2b", "survey": "#59a14f"}
+# A muted palette (Tableau 10): channels and score parts take the colour their registry entry
+# declares (config/channels.py, nlp/factors.py); these are the spares for the others.
 _SPARE_COLOURS = ("#9c755f", "#bab0ac", "#ff9da7", "#86bcb6", "#d4a6c8")
 
 
 def pick_colour(key: str, palette: dict[str, str | None], index: int) -> str:
     """``key``'s colour in ``palette``, else a spare colour picked by ``index``."""
     return palette.get(key) or _SPARE_COLOURS[index % len(_SPARE_COLOURS)]
+
+
+def registry_colour(key: str, registry: Sequence[tuple[str, str | None]]) -> str:
+    """``key``'s colour among a registry's ``(name, colour)`` pairs, the same in every chart.
+
+    The declared colour, else a spare one picked by ``key``'s place in the registry (after
+    every registered name when ``key`` is not one of them).
+    """
+    names = [name for name, _ in registry]
+    index = names.index(key) if key in names else len(names)
+    return pick_colour(key, dict(registry), index)
 
 
 def sparkline_svg(counts: Sequence[int], width: int = 120, height: int = 24) -> str:

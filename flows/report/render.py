@@ -25,9 +25,9 @@ import jinja2
 from config.channels import CHANNELS as KNOWN_CHANNELS
 from config.taxonomy import UNASSIGNED
 from flows.report.charts import (
-    CHANNEL_COLOURS,
     days_per_block,
     pick_colour,
+    registry_colour,
     sparkline_svg,
     sparkline_text,
     stacked_bar_svg,
@@ -171,9 +171,9 @@ def _hassle_view(h: RankedHassle, names: Names, two_level: bool) -> dict[str, An
             "name": name,
             "count": h.channel_mix[name],
             "share": h.channel_mix[name] / total_channels if total_channels else 0.0,
-            "colour": pick_colour(name, CHANNEL_COLOURS, i),
+            "colour": registry_colour(name, [(c.name, c.colour) for c in KNOWN_CHANNELS.values()]),
         }
-        for i, name in enumerate(ordered)
+        for name in ordered
     ]
     quotes = []
     for q in h.quotes[:3]:

@@ -617,6 +617,36 @@ def test_html_explains_the_score(report: ReportData):
     assert "ticket · 2025-05-30" in section
 
 
+def test_a_channel_has_one_colour_in_every_hassle(report: ReportData, monkeypatch):
+    """A channel's colour came from its place in each hassle's mix: one channel, several colours."""
+    from types import MappingProxyType
+
+    import flows.report.render as render
+    from config.channels import CHANNELS, ChannelSpec
+
+    # app_store declares no colour: it takes a spare one by its place in the registry.
+    registry = {**CHANNELS, "app_store": ChannelSpec("app_store", "store reviews")}
+    monkeypatch.setattr(render, "KNOWN_CHANNELS", MappingProxyType(registry))
+    first, second, *rest = report.hassles
+    mixed = dataclasses.replace(
+        report,
+        hassles=(
+            dataclasses.replace(first, channel_mix={"review": 5, "app_store": 3, "social": 2}),
+            dataclasses.replace(second, channel_mix={"social": 4, "app_store": 1}),
+            *rest,
+        ),
+    )
+    drawn = re.findall(r'background: (#[0-9a-f]+)"></span>([a-z_]+) <b>', render_html(mixed))
+
+    colours: dict[str, set[str]] = {}
+    for colour, channel in drawn:
+        colours.setdefault(channel, set()).add(colour)
+    assert {"review", "social", "app_store"} <= set(colours)
+    assert all(len(found) == 1 for found in colours.values()), colours
+    assert len({next(iter(found)) for found in colours.values()}) == len(colours), colours
+    assert colours["social"] == {CHANNELS["social"].colour}
+
+
 def test_html_escapes_customer_text_and_marks_the_sentence(report: ReportData):
     sentence = "The hub <b>died</b> & won't pair."
     text = f"Hello {WINDOW_PAYLOAD} {sentence} Bye {IMG_PAYLOAD}"
