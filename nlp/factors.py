@@ -46,7 +46,8 @@ class Factor:
         label: How the report names it.
         description: One line on what it measures.
         detail: The evidence behind one hassle's value, in words, for the report.
-        colour: Its colour in the report's charts (a spare colour when ``None``).
+        colour: Its colour in the report's charts (when ``None``, a spare colour picked by its
+            place in :data:`FACTORS`, the same in every hassle).
         neutral: The value that says nothing of the hassle (a steady trend's 0.5): an alert
             names a part as a reason for the rank only above it.
         left_out: When ``score`` gives ``None`` (for the level or a hassle), why, in words

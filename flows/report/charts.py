@@ -17,11 +17,6 @@ SPARK_TEXT_WIDTH = 90
 _SPARE_COLOURS = ("#9c755f", "#bab0ac", "#ff9da7", "#86bcb6", "#d4a6c8")
 
 
-def pick_colour(key: str, palette: dict[str, str | None], index: int) -> str:
-    """``key``'s colour in ``palette``, else a spare colour picked by ``index``."""
-    return palette.get(key) or _SPARE_COLOURS[index % len(_SPARE_COLOURS)]
-
-
 def registry_colour(key: str, registry: Sequence[tuple[str, str | None]]) -> str:
     """``key``'s colour among a registry's ``(name, colour)`` pairs, the same in every chart.
 
@@ -30,7 +25,7 @@ def registry_colour(key: str, registry: Sequence[tuple[str, str | None]]) -> str
     """
     names = [name for name, _ in registry]
     index = names.index(key) if key in names else len(names)
-    return pick_colour(key, dict(registry), index)
+    return dict(registry).get(key) or _SPARE_COLOURS[index % len(_SPARE_COLOURS)]
 
 
 def sparkline_svg(counts: Sequence[int], width: int = 120, height: int = 24) -> str:

@@ -26,7 +26,6 @@ from config.channels import CHANNELS as KNOWN_CHANNELS
 from config.taxonomy import UNASSIGNED
 from flows.report.charts import (
     days_per_block,
-    pick_colour,
     registry_colour,
     sparkline_svg,
     sparkline_text,
@@ -145,7 +144,7 @@ def _rank_move_title(h: RankedHassle) -> str:
     return f"#{h.previous_rank} last run, #{h.rank} now"
 
 
-def _part_view(part: ScorePart, index: int) -> dict[str, Any]:
+def _part_view(part: ScorePart) -> dict[str, Any]:
     return {
         "key": part.key,
         "label": part.label,
@@ -155,13 +154,13 @@ def _part_view(part: ScorePart, index: int) -> dict[str, Any]:
         "contribution": part.contribution,
         "points": part.contribution * 100,
         "detail": part.detail,
-        "colour": pick_colour(part.key, {f.name: f.colour for f in FACTORS}, index),
+        "colour": registry_colour(part.key, [(f.name, f.colour) for f in FACTORS]),
     }
 
 
 def _hassle_view(h: RankedHassle, names: Names, two_level: bool) -> dict[str, Any]:
     counts = [c for _, c in h.daily_counts]
-    parts = [_part_view(p, i) for i, p in enumerate(h.parts)]
+    parts = [_part_view(p) for p in h.parts]
     total_channels = sum(h.channel_mix.values())
     ordered = [c for c in CHANNELS if c in h.channel_mix] + sorted(
         c for c in h.channel_mix if c not in CHANNELS

@@ -28,7 +28,7 @@ from flows.report.render import (
     write_report,
 )
 from nlp.clean import clean_text
-from nlp.factors import FACTORS
+from nlp.factors import FACTORS, Factor
 from warehouse.ranking import ClusterRun, StageThemeCounts
 
 REPO = Path(__file__).resolve().parents[2]
@@ -645,6 +645,27 @@ def test_a_channel_has_one_colour_in_every_hassle(report: ReportData, monkeypatc
     assert all(len(found) == 1 for found in colours.values()), colours
     assert len({next(iter(found)) for found in colours.values()}) == len(colours), colours
     assert colours["social"] == {CHANNELS["social"].colour}
+
+
+def test_a_factor_without_a_colour_has_one_colour_in_every_hassle(report: ReportData):
+    """Its spare colour came from its place among each hassle's parts: it moved when one was
+    left out."""
+    FACTORS.register(Factor("test_volume", lambda level: [0.5] * len(level), 0.1, label="Vol"))
+    try:
+        volume = ScorePart("test_volume", "Vol", 0.5, 0.1, 0.05, "12 comments")
+        first, second, *rest = report.hassles
+        hassles = (
+            dataclasses.replace(first, parts=(*first.parts, volume)),
+            dataclasses.replace(second, parts=(*second.parts[1:], volume)),  # reach left out
+            *rest,
+        )
+        page = render_html(dataclasses.replace(report, hassles=hassles))
+    finally:
+        FACTORS.unregister("test_volume")
+
+    drawn = re.findall(r'background: (#[0-9a-f]+)"></span>Vol</td>', page)
+    assert len(drawn) == 2 and len(set(drawn)) == 1, drawn
+    assert drawn[0] not in {f.colour for f in FACTORS}
 
 
 def test_html_escapes_customer_text_and_marks_the_sentence(report: ReportData):
