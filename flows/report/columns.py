@@ -35,6 +35,8 @@ ARTIFACT = "artifact"  # the Prefect table artifact
 SUMMARY = "summary"  # the Prefect Markdown summary
 CLI = "cli"  # the table ``hasslemap run`` prints
 TABLES = frozenset({HTML, MARKDOWN, CSV, ARTIFACT, SUMMARY, CLI})
+CSV_OWN_PREFIXES = ("part_", "contribution_", "channel_", "quote_")
+"""How the CSV's columns after :data:`COLUMNS` start (``render.render_csv`` writes them)."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,8 @@ class Column:
     """One column of the ranking tables.
 
     Attributes:
-        name: Its CSV header and artifact key (unless ``artifact_name``).
+        name: Its CSV header and artifact key (unless ``artifact_name``); a column the CSV
+            shows may not start as the CSV's own columns do (:data:`CSV_OWN_PREFIXES`).
         header: Its header in the report, e.g. ``"Since last run"``.
         value: The plain value for a ranked hassle (a CSV cell, an artifact value).
         text: The hassle's cell as shown in the report, the Prefect summary and the CLI
@@ -101,6 +104,12 @@ class Column:
         unknown = self.targets - TABLES
         if unknown:
             raise ValueError(f"column {self.name!r}: unknown targets {sorted(unknown)}")
+        if CSV in self.targets and self.name.startswith(CSV_OWN_PREFIXES):
+            own = ", ".join(f"{prefix}*" for prefix in CSV_OWN_PREFIXES)
+            raise ValueError(
+                f"column {self.name!r}: the CSV names its own columns {own}; "
+                "give the column another name"
+            )
         if not self.short:
             object.__setattr__(self, "short", self.header.lower())
         if not self.artifact_name:

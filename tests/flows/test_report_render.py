@@ -15,7 +15,7 @@ from conftest import chromium, comments_per_customer_column, dom_facts, run_chro
 
 from flows.report.artifacts import artifact_rows, summary_markdown
 from flows.report.build import score_note, why_no_hassle
-from flows.report.columns import COLUMNS, Column, columns_for
+from flows.report.columns import COLUMNS, CSV, CSV_OWN_PREFIXES, HTML, Column, columns_for
 from flows.report.model import Quote, RankedHassle, ReportData, ScorePart
 from flows.report.render import (
     CSP,
@@ -1207,6 +1207,19 @@ def test_the_built_in_columns_and_their_tables():
         Column("x", "X", lambda h, n: 1, targets=frozenset({"pdf"}))
     with pytest.raises(ValueError, match="already registered"):
         COLUMNS.register(Column("rank", "#", lambda h, n: h.rank))
+
+
+def test_a_column_named_as_one_of_the_csvs_own_is_refused(report: ReportData):
+    """A column "part_reach" was accepted, and the CSV had two part_reach headers."""
+    header = next(csv.reader(io.StringIO(render_csv(report))))
+    own = header[len(columns_for(CSV, two_level=True)) :]
+    assert "part_reach" in own and "quote_3" in own
+    assert all(name.startswith(CSV_OWN_PREFIXES) for name in own)
+    for name in own:
+        with pytest.raises(ValueError, match=rf"column '{name}': the CSV names its own columns"):
+            Column(name, "Clash", lambda h, n: 1)
+    # Not in the CSV, it clashes with nothing.
+    assert Column("part_reach", "Reach", lambda h, n: 1, targets=frozenset({HTML})).name
 
 
 def test_a_report_without_hassles_says_why(report: ReportData):
