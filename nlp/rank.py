@@ -208,7 +208,8 @@ class TransparentRanker:
 
         Raises:
             ValueError: On a duplicate hassle id in ``hassles``, an unknown ``score_kind``
-                or an out-of-range score, or when every usable weight is zero.
+                or an out-of-range score, on a factor's value that is NaN or infinite, or
+                when every usable weight is zero.
         """
         infos: dict[str, HassleInfo] = {}
         for info in hassles:
@@ -252,6 +253,10 @@ class TransparentRanker:
         """The weights used (renormalised to 1) and each used factor's values for the level.
 
         A factor with weight 0, or with no data in the level, is left out.
+
+        Raises:
+            ValueError: When a factor gives the wrong number of values, or one that is not a
+                finite number (NaN, infinity) or None.
         """
         raw: dict[str, float] = {}
         values: dict[str, Sequence[float]] = {}
@@ -263,6 +268,13 @@ class TransparentRanker:
                 continue
             if len(scores) != len(level):
                 raise ValueError(f"factor {f.name!r} gave {len(scores)} values for {len(level)}")
+            for e, value in zip(level, scores, strict=True):
+                # Clipping would score NaN 0 (max(0.0, nan) is 0.0) and hide the factor's bug.
+                if value is not None and not math.isfinite(value):
+                    raise ValueError(
+                        f"factor {f.name!r} gave {value} for hassle {e.hassle_id!r}: a value is "
+                        "a number (clipped to 0..1), or None when the hassle has no data for it"
+                    )
             raw[f.name] = weight
             values[f.name] = scores
         total = sum(raw.values())

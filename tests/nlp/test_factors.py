@@ -141,6 +141,17 @@ def test_a_factor_that_returns_the_wrong_number_of_values_is_refused():
         FACTORS.unregister("short")
 
 
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_a_factor_value_that_is_no_finite_number_fails_naming_the_factor_and_hassle(bad):
+    """NaN was clipped to 0 (max(0.0, nan) is 0.0): the hassle silently dropped in rank."""
+    FACTORS.register(Factor("odd", lambda level: [0.5, bad], 0.1))
+    try:
+        with pytest.raises(ValueError, match=r"factor 'odd' gave -?(nan|inf) for hassle 'B'"):
+            TransparentRanker().rank(mentions(), [], [], as_of=AS_OF)
+    finally:
+        FACTORS.unregister("odd")
+
+
 def test_the_registry_keeps_order_and_names_what_is_missing():
     registry: Registry[Factor] = Registry("thing")
     first = registry.register(Factor("b", volume, 0.1))
