@@ -144,7 +144,7 @@ def clusterer_spec(name: str) -> ClustererSpec:
     Raises:
         KeyError: No such method, with the known names.
     """
-    if name not in _CLUSTERERS and name in built_in_methods():
+    if name not in _CLUSTERERS and name in _built_in_modules():
         # Built-in methods register themselves when their module is first imported.
         importlib.import_module(f"{BUILT_IN_PACKAGE}.{name}")
     if name not in _CLUSTERERS:
@@ -154,7 +154,20 @@ def clusterer_spec(name: str) -> ClustererSpec:
 
 
 def built_in_methods() -> list[str]:
-    """The names of the cluster methods shipped in ``nlp/clusterers/``."""
+    """The cluster methods shipped in ``nlp/clusterers/``: the modules there that register one.
+
+    Every module is imported; a helper that registers no method (``reduce.py``) is left out.
+    """
+    methods = []
+    for module in _built_in_modules():
+        importlib.import_module(f"{BUILT_IN_PACKAGE}.{module}")
+        if module in _CLUSTERERS:
+            methods.append(module)
+    return methods
+
+
+def _built_in_modules() -> list[str]:
+    """The names of the modules in ``nlp/clusterers/``, methods and helpers alike."""
     package = importlib.import_module(BUILT_IN_PACKAGE)
     return sorted(m.name for m in pkgutil.iter_modules(package.__path__))
 

@@ -821,6 +821,16 @@ def test_an_unknown_method_names_the_known_ones():
         clusterer_spec("nope")
 
 
+def test_a_helper_module_beside_the_methods_is_not_offered_as_a_method():
+    from nlp.cluster import built_in_methods, clusterer_spec
+
+    assert "hdbscan" in built_in_methods() and "reduce" not in built_in_methods()
+    with pytest.raises(KeyError) as refused:
+        clusterer_spec("reduce")
+    known = refused.value.args[0].split("known methods: ")[1].split(", ")
+    assert "hdbscan" in known and "reduce" not in known
+
+
 def test_a_method_registered_from_outside_is_built_with_its_own_parameters():
     from dataclasses import dataclass
 
