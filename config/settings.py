@@ -15,8 +15,10 @@ and what is expected, before any work is done.
 from __future__ import annotations
 
 import difflib
+import importlib
 import json
 import os
+import sys
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -80,6 +82,12 @@ class _Origins:
 class Settings(StrictModel):
     """All of hasslemap's settings."""
 
+    extensions: tuple[str, ...] = Field(
+        default=(),
+        description="Modules of your own to import before the settings are checked: the ranking "
+        "factors, source types, cluster methods and report columns they register (installed, on "
+        "PYTHONPATH, or beside the config file).",
+    )
     warehouse: Path = Path("var/hasslemap.duckdb")
     duckdb_memory_limit: str = Field(default="512MB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB)$")
     ingest: IngestSettings = IngestSettings()
@@ -164,12 +172,44 @@ def load_settings(
     file_data = read_yaml(path) if path else {}
     origins: dict[tuple[str, ...], str] = {}
     data = _apply_env_overrides(file_data, environ, origins, path)
+    import_extensions(data, path, origins)
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(describe_errors(exc, path, origins, data)) from None
     settings._origins = _Origins(path, file_data, origins)
     return settings
+
+
+def import_extensions(
+    data: Mapping[str, Any], path: Path | None, origins: Mapping[tuple[str, ...], str]
+) -> None:
+    """Import the modules ``extensions`` names, so what they register is known when checked.
+
+    A module beside the config file is found too. A name that is no text is left to the
+    settings' own check; one that cannot be imported is a :class:`ConfigError` naming it.
+    """
+    names = data.get("extensions")
+    if not isinstance(names, list | tuple):
+        return
+    if path is not None and str(path.parent.resolve()) not in sys.path:
+        sys.path.append(str(path.parent.resolve()))  # after everything installed
+    var = origins.get(("extensions",))
+    where = f"environment variable {var}" if var else str(path or "built-in defaults")
+    problems = []
+    for number, name in enumerate(names):
+        if not isinstance(name, str) or not name.strip():
+            continue
+        try:
+            importlib.import_module(name.strip())
+        except Exception as exc:  # noqa: BLE001 - any failure of the user's module, by name
+            problems.append(
+                f"{where}: key 'extensions[{number}]': cannot import {name!r} "
+                f"({type(exc).__name__}: {exc}); install it, put its folder on PYTHONPATH, or "
+                "place it beside the config file"
+            )
+    if problems:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
 
 
 def _resolve_config_path(

@@ -305,7 +305,10 @@ def _as_source_type(value: Any, handler: Any) -> SourceConfig:
     kind = value.get("type", "files")
     if kind not in SOURCE_SETTINGS:
         known = ", ".join(sorted(SOURCE_SETTINGS))
-        raise ValueError(f"unknown source type {kind!r}; known types: {known}")
+        raise ValueError(
+            f"unknown source type {kind!r}; known types: {known} (one of your own: name its "
+            "module under `extensions`)"
+        )
     return SOURCE_SETTINGS[kind].model_validate(value)
 
 

@@ -144,7 +144,8 @@ class RankWeights(Mapping[str, float]):
         if unknown:
             raise ValueError(
                 f"unknown ranking factor(s) {', '.join(unknown)}; "
-                f"registered: {', '.join(FACTORS.names())}"
+                f"registered: {', '.join(FACTORS.names())} (one of your own: name its module "
+                "under `extensions`)"
             )
         for name, value in given.items():
             _check_weight(name, value)

@@ -440,3 +440,50 @@ def test_a_mapping_names_the_settings_that_read_a_source_key():
     assert fields.settings_reading("body") == ["fields.text[1]"]
     assert fields.settings_reading("comments") == ["fields.replies.field"]
     assert fields.settings_reading("nothing") == []
+
+
+def test_a_module_named_under_extensions_registers_before_the_settings_are_checked(tmp_path):
+    """A factor of one's own could not be used by the shipped CLI (session 42's extender probe)."""
+    import sys
+
+    from nlp.factors import FACTORS
+
+    module = "hasslemap_test_ext_factor"
+    (tmp_path / f"{module}.py").write_text(
+        "from nlp.factors import factor\n\n\n"
+        "@factor(weight=0.0)\n"
+        "def test_ext_volume(level):\n"
+        '    """Comments."""\n'
+        "    return [1.0 for _ in level]\n",
+        encoding="utf-8",
+    )
+    config = tmp_path / "hasslemap.yaml"
+    weights = "rank:\n  weights: {test_ext_volume: 0.2}\n"
+    config.write_text(weights, encoding="utf-8")
+    with pytest.raises(ConfigError, match="test_ext_volume.*name its module under `extensions`"):
+        load_settings(config, environ={})
+    config.write_text(f"extensions: [{module}]\n" + weights, encoding="utf-8")
+    try:
+        settings = load_settings(config, environ={})
+        assert settings.rank.weights["test_ext_volume"] == 0.2
+        assert settings.extensions == (module,)
+    finally:
+        FACTORS.unregister("test_ext_volume")
+        sys.modules.pop(module, None)
+        sys.path.remove(str(tmp_path.resolve()))
+
+
+def test_an_extension_that_cannot_be_imported_is_named_with_its_error(tmp_path):
+    (tmp_path / "broken_ext.py").write_text("raise RuntimeError('needs a licence key')\n")
+    config = tmp_path / "hasslemap.yaml"
+    config.write_text("extensions: [no_such_module_xyz, broken_ext]\n", encoding="utf-8")
+    try:
+        with pytest.raises(ConfigError) as err:
+            load_settings(config, environ={})
+    finally:
+        import sys
+
+        sys.path.remove(str(tmp_path.resolve()))
+    said = str(err.value)
+    assert f"{config}: key 'extensions[0]': cannot import 'no_such_module_xyz'" in said
+    assert "key 'extensions[1]': cannot import 'broken_ext' (RuntimeError: needs a licence" in said
