@@ -433,6 +433,12 @@ class AlertSettings(StrictModel):
             "one regrouped from older comments is not news."
         ),
     )
+    min_customers: int = Field(
+        default=3,
+        ge=1,
+        description="A hassle alerts (new or rising) only once this many customers raised it: "
+        "one long review cut into clauses is no recurring hassle.",
+    )
     max_per_run: int = Field(default=10, gt=0)
     pending_new_runs: int = Field(
         default=3,

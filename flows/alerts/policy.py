@@ -117,7 +117,7 @@ def qualifying_alerts(
     cfg = _alert_settings(settings)
     news, held_before = [], []
     for row in sorted(candidates, key=lambda r: (r["rank"], r["hassle_id"])):
-        if row["generic"]:
+        if row["generic"] or int(row["customers"]) < cfg.min_customers:
             continue
         hassle_id = row["hassle_id"]
         states = []
@@ -170,7 +170,8 @@ def choose_alerts(
     before (``fresh_share``; None, as on the first clustering, counts as emerging); as
     ``rising`` when its 7-day trend is ``rising`` (already significance-guarded by the ranker)
     and its 7-day ratio is at least ``alerts.rising_ratio``, or when it is a known hassle whose
-    7-day trend is ``new`` (back from silence: no mention in the 28 days before). Generic hassles never alert, and a (hassle, state) already in
+    7-day trend is ``new`` (back from silence: no mention in the 28 days before). Generic hassles
+    and those fewer than ``alerts.min_customers`` raised never alert, and a (hassle, state) already in
     ``sent`` is skipped. A hassle that qualifies for both gets one alert with both states.
     A ``new`` alert a run held back or could not deliver (in ``pending``) qualifies while its
     hassle is ranked, even once the hassle is no longer new (the next night's clustering makes

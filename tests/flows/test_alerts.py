@@ -445,6 +445,16 @@ def test_generic_hassles_never_alert():
     assert choose_alerts(rows, set(), SETTINGS) == []
 
 
+def test_a_hassle_fewer_than_min_customers_raised_never_alerts():
+    """One long review cut into 14 clauses made a "new hassle" alert (session 42's probe)."""
+    few = [candidate(status="new", customers=2, comments=2, **RISING)]
+    assert choose_alerts(few, set(), SETTINGS) == []
+    assert choose_alerts([candidate(customers=2, **RISING)], set(), SETTINGS) == []
+    [alert] = choose_alerts([candidate(status="new", customers=3, **RISING)], set(), SETTINGS)
+    assert alert.states == ("new", "rising")
+    assert choose_alerts(few, set(), AlertSettings(min_customers=2)) != []
+
+
 def test_new_hassles_alert_once_and_only_with_on_new():
     rows = [candidate(status="new", trend_7d="new", trend_7d_ratio=None)]
     [alert] = choose_alerts(rows, set(), SETTINGS)
