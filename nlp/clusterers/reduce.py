@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import functools
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -33,7 +34,11 @@ def reduce_with_umap(vectors: np.ndarray, dims: int, seed: int) -> np.ndarray:
     model = UMAP(
         n_neighbors=15, n_components=dims, min_dist=0.0, metric="cosine", random_state=seed
     )
-    return np.asarray(model.fit_transform(vectors), dtype=np.float32)
+    with warnings.catch_warnings():
+        # A seed makes UMAP single-threaded, as reproducible clusters need; it warns of that
+        # on every fit, twice a night, which no operator can act on.
+        warnings.filterwarnings("ignore", message="n_jobs value .* overridden to 1")
+        return np.asarray(model.fit_transform(vectors), dtype=np.float32)
 
 
 REDUCERS: dict[str, Callable[[np.ndarray, int, int], np.ndarray]] = {

@@ -2,6 +2,7 @@ import math
 import subprocess
 import sys
 import typing
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ from nlp.clusterers.hdbscan import (
     auto_min_cluster_size,
     reduce_vectors,
 )
+from nlp.clusterers.reduce import reduce_with_umap
 
 DIM = 32
 
@@ -776,6 +778,15 @@ def test_umap_reduction_recovers_blobs():
     assert result.n_clusters == 3
     assert result.coverage >= 0.9
     assert nmi_on_covered(truth, result) >= 0.95
+
+
+def test_a_seeded_umap_fit_says_nothing_an_operator_cannot_act_on():
+    """UMAP's "n_jobs value 1 overridden to 1" reached stderr twice a night (session 42)."""
+    points, _ = direction_blobs([40, 40], spread=0.05, dim=16, seed=3)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        reduce_with_umap(points, 5, 0)
+    assert not [w for w in caught if "overridden" in str(w.message)]
 
 
 def test_two_threads_can_fit_umap_at_once():
