@@ -30,6 +30,17 @@ def test_a_quote_is_redacted_of_a_name_whose_cue_is_outside_the_sentence():
     assert quote.text.startswith("Thanks, ")
 
 
+def test_a_quote_is_redacted_of_a_name_whose_cue_comes_after_the_sentence():
+    text = "Sarah Jones hung up on me twice. Please call Sarah Jones about it."
+    row = QuoteRow("c1:0", "c1", "review", datetime(2026, 3, 1), text, 0, text.index(" Please"))
+
+    quote = cut_quote(row)
+
+    assert "Sarah" not in quote.text and "Jones" not in quote.text, quote.text
+    highlighted = quote.text[quote.highlight_start : quote.highlight_end]
+    assert highlighted == "[redacted] [redacted] hung up on me twice."
+
+
 def test_a_quotes_sentence_is_redacted_of_what_a_cue_before_it_marks():
     # The sentence split left "DOB:" / "Password:" in the text before the quoted sentence.
     for text, said, placeholder in (

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from nlp.redact import redact_in_context, redact_pii, redact_with_words
+from nlp.redact import redact_in_context, redact_parts, redact_pii, redact_with_words
 
 
 @pytest.mark.parametrize(
@@ -219,6 +219,19 @@ def test_a_piece_is_redacted_of_what_its_whole_context_shows():
     text, _ = redact_in_context("Sarahs [name] and call Tom Smith", "Thanks, Sarah")
     assert text == "Sarahs [name] and call [name]"
     assert redact_in_context("my refund", "my refund") == ("my refund", frozenset())
+
+
+def test_each_quote_part_is_redacted_of_a_name_whose_cue_comes_after_it():
+    # "call" marks the name only in the part after the quoted sentence; the sentence, read
+    # alone or after the empty part before it, shows no cue, yet it loses the name too.
+    text = "Sarah Jones hung up on me twice. Please call Sarah Jones about it."
+    end = text.index(".") + 1
+    parts = redact_parts(("", text[:end], text[end:]), text)
+    assert parts == [
+        "",
+        "[redacted] [redacted] hung up on me twice.",
+        " Please call [name] about it.",
+    ]
 
 
 def test_only_names_go_by_their_context_and_a_second_mention_goes_too():
