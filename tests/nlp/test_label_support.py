@@ -27,6 +27,7 @@ from nlp.two_level import (
     TwoLevel,
     hassle_versions,
     kept_label,
+    published_labels,
     redacted_label_input,
 )
 
@@ -280,6 +281,26 @@ def test_a_name_whose_cue_normalisation_cut_never_reaches_the_labeller():
     )
     assert unit.text == "[redacted] [redacted] for nothing, my refund never arrived."
     assert unit.lemmas == ("refund", "arrive") and unit.noun_chunks == ("my refund",)
+
+
+def test_a_phone_or_email_a_cluster_repeats_is_published_redacted():
+    # Every member gave the same number and address: the labeller may name the cluster by them.
+    said = ClusterLabel(
+        "call 020 7946 0958",
+        ("refund never arrived", "mail refunds@example.com"),
+        ("c1:0", "c2:0"),
+        "billing",
+        0.5,
+        None,
+        0.0,
+        0.75,
+    )
+
+    published = published_labels({3: said})
+
+    assert published[3].label == "call [phone]"
+    assert published[3].keyphrases == ("refund never arrived", "mail [email]")
+    assert published[3] == replace(said, label="call [phone]", keyphrases=published[3].keyphrases)
 
 
 def test_a_kept_label_of_names_alone_gives_way():
