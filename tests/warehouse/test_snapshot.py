@@ -298,7 +298,8 @@ def test_texts_redacted_before_redactor_versions_were_kept_are_redacted_again(
 
 
 def test_no_stored_label_or_keyphrase_reaches_the_snapshot_unredacted(small_warehouse, tmp_path):
-    """Labels come from customer sentences: every table that keeps one redacts it."""
+    """Labels come from customer sentences: every table that keeps one redacts it, and so
+    does a run's error, which may quote a comment."""
     label, phrase = "refund for jane.doe@example.com", "call 5551234567"
     run_sql(
         small_warehouse,
@@ -313,14 +314,35 @@ def test_no_stored_label_or_keyphrase_reaches_the_snapshot_unredacted(small_ware
         "quote_unit_ids, units, units_core) VALUES ('run-1', 'H-0001', 0, 'new', ?, [?], [], 3, 3)",
         [label, phrase],
     )
+    run_sql(
+        small_warehouse,
+        "INSERT INTO hassle_rankings (run_id, rank, hassle_id, label, generic, total_score, "
+        "weights, customers, comments, severity_mean, severity_p90, trend, trend_7d, trend_30d, "
+        "channels, channel_count, repeat_customers, change, example_unit_ids, ranked_at) VALUES "
+        "('run-1', 1, 'H-0001', ?, false, 0.6, '{}', 4, 5, 0.5, 0.6, 'steady', 'steady', "
+        "'steady', '{}', 1, 0, 'new', [], TIMESTAMP '2026-11-02')",
+        [label],
+    )
+    # A failed stage's error may quote the text it failed on.
+    run_sql(
+        small_warehouse,
+        "INSERT INTO runs (run_id, flow_name, started_at, status, failed_stage, error) VALUES "
+        "('run-0', 'nightly', TIMESTAMP '2026-11-01', 'failed', 'enrich', ?)",
+        [f"cannot read '{phrase}' ({label})"],
+    )
     target = tmp_path / "analyst.duckdb"
     write_snapshot(small_warehouse, target, "run-1", redact_pii, redactor="v1")
     with duckdb.connect(str(target), read_only=True) as conn:
         tables = [t for (t,) in conn.execute("SHOW TABLES").fetchall()]
         dump = " ".join(str(conn.execute(f'SELECT * FROM "{t}"').fetchall()) for t in tables)
-    assert "hassle_runs" in tables and "jane.doe" not in dump and "5551234567" not in dump
+    assert {"hassle_runs", "hassle_rankings", "runs"} <= set(tables)
+    assert "jane.doe" not in dump and "5551234567" not in dump
     assert snapshot_rows(target, "SELECT label, keyphrases FROM hassle_runs") == [
         ("refund for [email]", ["call [phone]"])
+    ]
+    assert snapshot_rows(target, "SELECT label FROM hassle_rankings") == [("refund for [email]",)]
+    assert snapshot_rows(target, "SELECT error FROM runs WHERE run_id = 'run-0'") == [
+        ("cannot read 'call [phone]' (refund for [email])",)
     ]
 
 
