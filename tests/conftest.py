@@ -27,7 +27,6 @@ import signal  # noqa: E402
 import subprocess  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
-from collections import Counter, defaultdict  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
 from contextlib import AbstractContextManager, contextmanager  # noqa: E402
 from datetime import datetime  # noqa: E402
@@ -530,96 +529,12 @@ def latest_members(conn) -> dict[str, str]:
     )
 
 
-# --- two-level hassles, written directly (until the cluster stage writes both levels) ------
-
-
-def group_children_under_parents(conn) -> int:
-    """Make the latest clustering two-level, as the cluster stage and the labeller would.
-
-    Children without a specificity get one, standing in for the labeller: 0.2 (too
-    unspecific) when neither their stage nor their theme covers 30% of their sentences (a
-    cluster of "Frustrating." and "Meh."), else 0.8. Then, unless the clustering already has
-    parents, children sharing a dominant stage get one parent (``P-0001`` ... in stage order),
-    written to ``hassles`` and ``hassle_runs`` with ``level = 'parent'``, and each child its
-    ``parent_id``. ``hassle_members`` is left as the leaf membership.
-
-    Returns:
-        The number of parents written (0 when the clustering already had some).
-    """
-    [(run_id,)] = conn.execute(
-        "SELECT run_id FROM cluster_runs ORDER BY clustered_at DESC, run_id DESC LIMIT 1"
-    ).fetchall()
-    conn.execute("BEGIN")
-    vague = "CASE WHEN greatest(stage_share, theme_share) < 0.3 THEN 0.2 ELSE 0.8 END"
-    conn.execute(
-        f"UPDATE hassles SET specificity = {vague} WHERE specificity IS NULL "  # noqa: S608
-        "AND coalesce(level, 'child') = 'child' AND hassle_id IN "
-        "(SELECT hassle_id FROM hassle_runs WHERE run_id = ?)",
-        [run_id],
-    )
-    conn.execute(
-        "UPDATE hassle_runs AS r SET specificity = h.specificity FROM hassles AS h "
-        "WHERE r.hassle_id = h.hassle_id AND r.run_id = ? AND r.specificity IS NULL "
-        "AND coalesce(r.level, 'child') = 'child'",
-        [run_id],
-    )
-    has_parents = conn.execute(
-        "SELECT count(*) FROM hassle_runs WHERE run_id = ? AND level = 'parent'", [run_id]
-    ).fetchone()[0]
-    if has_parents:
-        conn.execute("COMMIT")
-        return 0
-    children = conn.execute(
-        "SELECT hassle_id, coalesce(stage, 'unassigned'), theme, quote_unit_ids, units, "
-        "units_core FROM hassle_runs WHERE run_id = ? ORDER BY hassle_id",
-        [run_id],
-    ).fetchall()
-    groups: dict[str, list[tuple]] = defaultdict(list)
-    for row in children:
-        groups[row[1]].append(row)
-    for number, (stage, members) in enumerate(sorted(groups.items()), start=1):
-        parent = f"P-{number:04d}"
-        label = f"{stage.replace('_', ' ')} problems"
-        theme = Counter(m[2] for m in members).most_common(1)[0][0]
-        quotes = [m[3][0] for m in members if m[3]][:5]
-        units, core = sum(m[4] for m in members), sum(m[5] for m in members)
-        ids = [m[0] for m in members]
-        conn.execute(
-            "INSERT INTO hassles (hassle_id, label, keyphrases, stage, stage_share, theme, "
-            "theme_share, quote_unit_ids, units, status, first_seen, last_seen, first_run_id, "
-            "last_run_id, centroid, level, parent_id, specificity) "
-            "SELECT ?, ?, [?], ?, 1.0, ?, NULL, ?, ?, 'new', min(first_seen), max(last_seen), "
-            "min(first_run_id), max(last_run_id), [], 'parent', NULL, 0.5 FROM hassles "
-            "WHERE hassle_id IN (SELECT unnest(?::VARCHAR[]))",
-            [parent, label, stage, stage, theme, quotes, units, ids],
-        )
-        conn.execute(
-            "INSERT INTO hassle_runs (run_id, hassle_id, cluster, status, label, keyphrases, "
-            "stage, stage_share, theme, quote_unit_ids, units, units_core, level, specificity) "
-            "VALUES (?, ?, ?, 'new', ?, [?], ?, 1.0, ?, ?, ?, ?, 'parent', 0.5)",
-            [run_id, parent, -number, label, stage, stage, theme, quotes, units, core],
-        )
-        conn.execute(
-            "UPDATE hassle_runs SET parent_id = ? "
-            "WHERE run_id = ? AND hassle_id IN (SELECT unnest(?::VARCHAR[]))",
-            [parent, run_id, ids],
-        )
-        conn.execute(
-            "UPDATE hassles SET parent_id = ? WHERE hassle_id IN (SELECT unnest(?::VARCHAR[]))",
-            [parent, ids],
-        )
-    conn.execute("COMMIT")
-    return len(groups)
-
-
 @pytest.fixture(scope="session")
 def two_level_demo(tmp_path_factory: pytest.TempPathFactory, nightly_demo, demo_dir: Path):
-    """The nightly demo with its hassles grouped under parents, then run again: (folder,
-    config, result). The second run finds nothing new, so it keeps the clustering and ranks,
+    """The nightly demo run again on a copy of its workspace: (folder, config, result). The
+    second run finds nothing new, so it keeps the clustering (children and parents) and ranks,
     publishes and snapshots both levels. Read-only.
     """
-    import duckdb
-
     from flows.nightly import nightly
 
     folder = tmp_path_factory.mktemp("two_level_demo")
@@ -627,8 +542,6 @@ def two_level_demo(tmp_path_factory: pytest.TempPathFactory, nightly_demo, demo_
     settings = yaml.safe_load(config.read_text(encoding="utf-8"))
     settings["report"] = {"out_dir": str(folder / "reports")}
     config.write_text(yaml.safe_dump(settings), encoding="utf-8")
-    with duckdb.connect(str(folder / "warehouse.duckdb")) as conn:
-        group_children_under_parents(conn)
     return folder, config, nightly(str(config))
 
 
