@@ -73,10 +73,7 @@ from nlp.hierarchy import (
 )
 from nlp.label import CtfidfLabeller, labels_by_parent
 from nlp.terms import BRAND_HANDLE_SHARE
-from nlp.track import (
-    STATUS_NEW,
-    PreviousHassle,
-)
+from nlp.track import STATUS_NEW, PreviousHassle, format_hassle_id
 from nlp.two_level import (
     Labels,
     Tracked,
@@ -316,7 +313,7 @@ def track_hassle_ids(
                 current,
                 known if incremental else None,
                 present,
-                lambda counter=counter, prefix=prefix: f"{prefix}-{next(counter):04d}",
+                lambda counter=counter, prefix=prefix: format_hassle_id(next(counter), prefix),
                 {h.hassle_id: h.label for h in (*live, *revivable)},
             )
         )

@@ -374,11 +374,12 @@ class OverlapCentroidTracker:
         return tuple(sorted(links, key=lambda link: (link.parent_id, link.child_id)))
 
 
-def format_hassle_id(number: int) -> str:
+def format_hassle_id(number: int, prefix: str = "H") -> str:
     """Return the hassle id for ``number``, zero-padded to four digits: ``7`` -> ``"H-0007"``.
 
     Args:
         number: A non-negative hassle number.
+        prefix: ``H`` for a child (a specific hassle), ``P`` for a parent.
 
     Returns:
         The id string.
@@ -388,7 +389,7 @@ def format_hassle_id(number: int) -> str:
     """
     if number < 0:
         raise ValueError(f"hassle numbers are non-negative, got {number}")
-    return f"H-{number:04d}"
+    return f"{prefix}-{number:04d}"
 
 
 def _check_unique(values: Sequence[object], what: str) -> None:

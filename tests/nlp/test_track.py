@@ -353,6 +353,7 @@ def test_large_renumbered_input_keeps_every_id():
 def test_format_examples():
     assert format_hassle_id(1) == "H-0001"
     assert format_hassle_id(123456) == "H-123456"
+    assert format_hassle_id(7, "P") == "P-0007"  # a parent's id
     with pytest.raises(ValueError):
         format_hassle_id(-1)
 
