@@ -17,6 +17,7 @@ from conftest import ranking_row, record_completed_run, write_report_config
 from config import load_settings
 from flows.ranking import compute_ranking
 from nlp.factors import describe_trends
+from nlp.rank import HassleScore
 from warehouse import ranking as store
 from warehouse.connection import connect_warehouse
 from warehouse.ranking import ReportFilter
@@ -70,8 +71,9 @@ def _build(folder: Path) -> Path:
     return config
 
 
-def test_a_hassle_that_keeps_its_share_after_a_late_start_is_steady(tmp_path):
-    settings = load_settings(_build(tmp_path / "w"), environ={})
+def _rank_the_one_hassle(config: Path, environ: dict[str, str]) -> HassleScore:
+    """The ranking of the warehouse ``config`` names, holding one hassle."""
+    settings = load_settings(config, environ=environ)
     conn = connect_warehouse(settings.warehouse)
     try:
         ranking = compute_ranking(conn, settings, ReportFilter())
@@ -79,6 +81,11 @@ def test_a_hassle_that_keeps_its_share_after_a_late_start_is_steady(tmp_path):
         conn.close()
     assert ranking is not None
     (score,) = ranking.scores
+    return score
+
+
+def test_a_hassle_that_keeps_its_share_after_a_late_start_is_steady(tmp_path):
+    score = _rank_the_one_hassle(_build(tmp_path / "w"), {})
     month = score.trend_30d
     # The last 30 days: 60 of 300 comments; the 60 days before: 15 of 78, 40 of those in the
     # two days from 1 October. Per day that read "+700% a day ... (rising, p = 0.000)".
@@ -128,12 +135,4 @@ def test_the_ranking_reads_last_nights_generic_flag(
     finally:
         conn.close()
     environ = {} if margin is None else {"HASSLEMAP_RANK__SPECIFICITY_MARGIN": margin}
-    settings = load_settings(config, environ=environ)
-    conn = connect_warehouse(settings.warehouse)
-    try:
-        ranking = compute_ranking(conn, settings, ReportFilter())
-    finally:
-        conn.close()
-    assert ranking is not None
-    (score,) = ranking.scores
-    assert score.generic is generic
+    assert _rank_the_one_hassle(config, environ).generic is generic
