@@ -23,8 +23,8 @@ when its ``specificity < min_specificity``: the labeller (:mod:`nlp.label`) meas
 specific its sentences are (one problem, told concretely), whether or not the taxonomy knows
 the problem. A hassle without a specificity (``None``: not measured) is not generic. A hassle
 the last ranking flagged keeps its flag until its specificity is ``specificity_margin`` past
-the threshold (:attr:`~nlp.evidence.HassleInfo.generic_before`). A generic hassle keeps its score but ranks after every non-generic hassle. Ranks run 1..n by
-(generic, -total, hassle_id).
+the threshold (:attr:`~nlp.evidence.HassleInfo.generic_before`). A generic hassle keeps its
+score but ranks after every non-generic hassle. Ranks run 1..n by (generic, -total, hassle_id).
 
 **Two levels** (:func:`rank_levels`): specific hassles (children) are ranked among children;
 parent hassles among parents, with the same parts computed over the mentions of their
@@ -38,7 +38,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from nlp.evidence import (
     TREND_FALLING,
@@ -100,8 +100,10 @@ class HassleScore:
         nps_impact: NPS points gained if this hassle's comments were gone (``None`` without
             NPS data, or when every NPS comment is one of its mentions).
         csat_impact: CSAT percentage points gained likewise.
-        generic: Too unspecific to act on: ``specificity < min_specificity`` (a parent: every
-            child is generic).
+        generic: Too unspecific to act on: ``specificity < min_specificity``, or for a hassle
+            ranked before, past it by ``specificity_margin`` (a parent: every child is generic).
+        mentioned_lately: Mentioned in the short trend window (any source): only then is a
+            hassle new in either window called ``new``.
         evidence: What the parts were computed from (for the factors' explanations).
     """
 
@@ -122,6 +124,7 @@ class HassleScore:
     nps_impact: float | None
     csat_impact: float | None
     generic: bool
+    mentioned_lately: bool = True
     evidence: Evidence | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -133,7 +136,7 @@ class HassleScore:
         neither falls; falling likewise; otherwise steady.
         """
         labels = {self.trend_7d.label, self.trend_30d.label}
-        if TREND_NEW in labels and self.trend_7d.recent > 0:
+        if TREND_NEW in labels and self.mentioned_lately:
             return TREND_NEW
         labels.discard(TREND_NEW)
         if TREND_RISING in labels and TREND_FALLING not in labels:
@@ -229,6 +232,7 @@ class TransparentRanker:
         if not level:
             return []
         level_weights, values = self._score_factors(level)
+        recent_from = as_of - timedelta(days=self.trend.short_days)
         results = []
         for i, e in enumerate(level):
             # A factor this hassle has no data for shares its weight among the hassle's others.
@@ -244,7 +248,8 @@ class TransparentRanker:
                 before=info.generic_before,
                 margin=self.specificity_margin,
             )
-            results.append(_score(e, total, parts, weights, generic))
+            lately = any(recent_from < m.created_at <= as_of for m in e.mentions)
+            results.append(_score(e, total, parts, weights, generic, lately))
         return _ordered(results)
 
     def _score_factors(
@@ -402,7 +407,12 @@ def _ordered(results: Sequence[HassleScore]) -> list[HassleScore]:
 
 
 def _score(
-    e: Evidence, total: float, parts: dict[str, float], weights: dict[str, float], generic: bool
+    e: Evidence,
+    total: float,
+    parts: dict[str, float],
+    weights: dict[str, float],
+    generic: bool,
+    lately: bool,
 ) -> HassleScore:
     return HassleScore(
         hassle_id=e.hassle_id,
@@ -422,5 +432,6 @@ def _score(
         nps_impact=e.nps_impact,
         csat_impact=e.csat_impact,
         generic=generic,
+        mentioned_lately=lately,
         evidence=e,
     )
