@@ -258,7 +258,7 @@ class PreviousRank:
     rank: int
     score: float
     change: str  # what that ranking said of it: new, rising, falling or steady
-    generic: bool = False  # whether that ranking called it too unspecific to act on
+    generic: bool | None = None  # its generic flag there; None when its specificity was unmeasured
 
 
 def read_previous_ranking(
@@ -278,7 +278,8 @@ def read_previous_ranking(
               AND EXISTS (SELECT 1 FROM hassle_rankings AS h WHERE h.run_id = r.run_id)
             ORDER BY r.started_at DESC, r.run_id DESC LIMIT 1
         )
-        SELECT hassle_id, rank, total_score, change, generic
+        SELECT hassle_id, rank, total_score, change,
+               CASE WHEN specificity IS NOT NULL THEN generic END
         FROM hassle_rankings SEMI JOIN previous USING (run_id)
         """,
         [before_run_id],

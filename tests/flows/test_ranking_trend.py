@@ -1,8 +1,9 @@
 """The nightly ranking read from a warehouse: trends, and a kept hassle's generic flag.
 
-The trends on a warehouse whose data starts late in the window. As with the replayed support tweets: the clustering's window holds three months, but the
-source delivers only from 1 October; before that, a stray comment a day. The one hassle is a
-fifth of the comments throughout, so it is steady, not rising.
+The trends on a warehouse whose data starts late in the window. As with the replayed support
+tweets: the clustering's window holds three months, but the source delivers only from 1
+October; before that, a stray comment a day. The one hassle is a fifth of the comments
+throughout, so it is steady, not rising.
 """
 
 from __future__ import annotations
@@ -107,6 +108,7 @@ def test_a_hassle_that_keeps_its_share_after_a_late_start_is_steady(tmp_path):
         (False, 0.44, None, True),  # past the margin
         (True, 0.53, None, True),  # generic last night, just over 0.5: kept generic
         (None, 0.47, None, True),  # not ranked before: the threshold alone
+        ("unmeasured", 0.47, None, True),  # its flag then judged nothing: the threshold alone
     ],
 )
 def test_the_ranking_reads_last_nights_generic_flag(
@@ -128,9 +130,11 @@ def test_the_ranking_reads_last_nights_generic_flag(
                 "INSERT INTO runs VALUES ('run-0', 'nightly', ?, ?, 'completed', NULL, NULL, '{}')",
                 [night_before, night_before],
             )
-            row = dataclasses.replace(
-                ranking_row(run_id="run-0", reach=1.0), generic=flagged_before
-            )
+            row = ranking_row(run_id="run-0", reach=1.0)
+            if flagged_before == "unmeasured":
+                row = dataclasses.replace(row, generic=False, specificity=None)
+            else:
+                row = dataclasses.replace(row, generic=flagged_before)
             store.write_rankings(conn, "run-0", [row])
     finally:
         conn.close()
