@@ -75,7 +75,7 @@ def sparkline_svg(counts: Sequence[int], width: int = 120, height: int = 24) -> 
 
 
 def days_per_block(days: int, width: int = SPARK_TEXT_WIDTH) -> int:
-    """How many days one block of a text sparkline of ``days`` days sums, to fit ``width``."""
+    """How many days one block of a text sparkline of ``days`` days holds, to fit ``width``."""
     return max(1, -(-days // width))
 
 
@@ -84,13 +84,18 @@ def sparkline_text(counts: Sequence[int], width: int = SPARK_TEXT_WIDTH) -> str:
 
     Args:
         counts: The counts, oldest first.
-        width: The most blocks drawn: a longer window sums :func:`days_per_block` days a block.
+        width: The most blocks drawn: a longer window draws the mean of :func:`days_per_block`
+            days a block.
 
     Returns:
         One block character per count (or per group of days); empty when there are none.
     """
     per = days_per_block(len(counts), width)
-    values = [sum(max(0, int(c)) for c in counts[i : i + per]) for i in range(0, len(counts), per)]
+    # A block's mean per day: the newest block may hold fewer days than the others.
+    values = [
+        sum(max(0, int(c)) for c in counts[i : i + per]) / len(counts[i : i + per])
+        for i in range(0, len(counts), per)
+    ]
     top = max(values, default=0)
     if top == 0:
         return SPARK_BLOCKS[0] * len(values)

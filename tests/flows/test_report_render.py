@@ -382,6 +382,7 @@ def test_a_long_window_sums_days_into_blocks_so_the_text_sparkline_fits():
     long = sparkline_text([0] * 395 + [7] * 5)
     assert len(long) == 80 and long.endswith("▁█")  # 5 days a block; the last holds the rise
     assert sparkline_text([1, 0, 0, 3], width=2) == "▃█"
+    assert sparkline_text([1] * 91) == "█" * 46  # a last block of one day is no drop
 
 
 def test_the_markdown_trend_says_how_many_days_a_block_holds(report: ReportData):
@@ -389,7 +390,7 @@ def test_the_markdown_trend_says_how_many_days_a_block_holds(report: ReportData)
     assert "a block is" not in render_markdown(report)
     long = dataclasses.replace(first, daily_counts=daily([1] * 400))
     md = render_markdown(dataclasses.replace(report, hassles=(long, *report.hassles[1:])))
-    assert f"`{'█' * 80}` " in md and "peak 1/day; a block is 5 days" in md
+    assert f"`{'█' * 80}` " in md and "peak 1/day; a block is the mean of 5 days" in md
 
 
 def test_sparkline_svg_draws_a_polyline():
