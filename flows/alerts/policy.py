@@ -170,9 +170,9 @@ def choose_alerts(
     before (``fresh_share``; None, as on the first clustering, counts as emerging); as
     ``rising`` when its 7-day trend is ``rising`` (already significance-guarded by the ranker)
     and its 7-day ratio is at least ``alerts.rising_ratio``, or when it is a known hassle whose
-    7-day trend is ``new`` (back from silence: no mention in the 28 days before). Generic hassles
-    and those fewer than ``alerts.min_customers`` raised never alert, and a (hassle, state) already in
-    ``sent`` is skipped. A hassle that qualifies for both gets one alert with both states.
+    7-day trend is ``new`` (back from silence: no mention in the 28 days before). Generic
+    hassles and those fewer than ``alerts.min_customers`` raised never alert, and a (hassle,
+    state) already in ``sent`` is skipped. A hassle that qualifies for both gets one alert with both states.
     A ``new`` alert a run held back or could not deliver (in ``pending``) qualifies while its
     hassle is ranked, even once the hassle is no longer new (the next night's clustering makes
     it active): :func:`stale_pending` drops it once that is late news; a pending ``rising`` one
@@ -250,7 +250,8 @@ def stale_pending(
     ``alerts.rising_ratio`` (a rise fallen under the alert's threshold would otherwise wait
     unsent, neither sent nor dropped). ``no longer new``: a pending ``new`` alert whose hassle
     is not new any more and that more than ``alerts.pending_new_runs`` rankings have passed
-    over since it was due.
+    over since it was due. ``too few customers``: its hassle is now raised by fewer than
+    ``alerts.min_customers`` customers, so it would never go out.
 
     Args:
         candidates: Rows of the run's ranking (an empty ranking drops nothing).
@@ -270,6 +271,8 @@ def stale_pending(
         row = ranked.get(hassle_id)
         if row is None:
             stale[hassle_id, state] = "retired"
+        elif int(row["customers"]) < cfg.min_customers:
+            stale[hassle_id, state] = "too few customers"
         elif state == RISING and not _rises_enough(row, cfg):
             stale[hassle_id, state] = "no longer rising"
         elif state == NEW and row.get("status") != NEW and runs_since > cfg.pending_new_runs:

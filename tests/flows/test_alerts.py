@@ -453,6 +453,9 @@ def test_a_hassle_fewer_than_min_customers_raised_never_alerts():
     [alert] = choose_alerts([candidate(status="new", customers=3, **RISING)], set(), SETTINGS)
     assert alert.states == ("new", "rising")
     assert choose_alerts(few, set(), AlertSettings(min_customers=2)) != []
+    # One that waited since it had more customers is dropped, not kept waiting for ever.
+    waiting = {("H-0001", "rising"): 1, ("H-0001", "new"): 1}
+    assert stale_pending(few, waiting, SETTINGS) == dict.fromkeys(waiting, "too few customers")
 
 
 def test_new_hassles_alert_once_and_only_with_on_new():
