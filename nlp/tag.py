@@ -154,12 +154,10 @@ class PainClassifier:
         complaints = list(taxonomy.pain_points) + [
             example for label in taxonomy.themes for example in label.examples
         ]
-        self.model: Any = None
-        if taxonomy.no_hassle:  # without counter-examples every unit stays a pain point
-            features = embedder.encode(complaints + list(taxonomy.no_hassle))
-            targets = [1] * len(complaints) + [0] * len(taxonomy.no_hassle)
-            self.model = LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced")
-            self.model.fit(features, targets)
+        features = embedder.encode(complaints + list(taxonomy.no_hassle))
+        targets = [1] * len(complaints) + [0] * len(taxonomy.no_hassle)
+        self.model = LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced")
+        self.model.fit(features, targets)
 
     def scores(
         self,
@@ -167,14 +165,12 @@ class PainClassifier:
         dissatisfaction: Sequence[float | None] | None = None,
         unrated_prior: Sequence[float] | None = None,
     ) -> np.ndarray:
-        """The probability that each vector is a complaint (1.0 for all without a model).
+        """The probability that each vector is a complaint.
 
         ``dissatisfaction`` (per row: 0 delighted .. 1 furious, from the writer's own rating,
         or None) and ``unrated_prior`` (per row: the prior of a row without a rating, from its
         channel) weigh each probability by :func:`weigh_by_rating`.
         """
-        if self.model is None:
-            return np.ones(len(vectors))
         scores = self.model.predict_proba(vectors)[:, 1]
         if dissatisfaction is None and unrated_prior is None:
             return scores

@@ -222,15 +222,6 @@ def test_the_taxonomy_version_changes_with_any_edit():
     assert edited.version == TAXONOMY.version and edited.version_id != TAXONOMY.version_id
 
 
-def test_without_no_hassle_examples_every_unit_is_a_pain_point():
-    bare = TAXONOMY.model_copy(update={"no_hassle": ()})
-    tags = PrototypeTagger(bare, BagOfWordsEmbedder()).tag(
-        BagOfWordsEmbedder().encode(["love it works great", "still waiting weeks"])
-    )
-    assert [t.is_pain_point for t in tags] == [True, True]
-    assert [t.pain_score for t in tags] == [1.0, 1.0]
-
-
 def test_an_empty_pain_example_is_refused():
     with pytest.raises(ValueError, match="empty"):
         Taxonomy.model_validate({**TAXONOMY.model_dump(), "pain_points": ("ok", " ")})
