@@ -190,7 +190,7 @@ def import_extensions(
     settings' own check; one that cannot be imported is a :class:`ConfigError` naming it.
     """
     names = data.get("extensions")
-    if not isinstance(names, list | tuple):
+    if not isinstance(names, list | tuple) or not names:
         return
     if path is not None and str(path.parent.resolve()) not in sys.path:
         sys.path.append(str(path.parent.resolve()))  # after everything installed

@@ -64,6 +64,7 @@ def _largest_cells(
     themes: list[tuple[str, str]],
     counts: Mapping[tuple[str, str], int],
 ) -> Table:
+    """The stage and theme cells holding pain points, largest first, up to ``_CELLS_LISTED``."""
     cells = sorted(
         (
             (count, stage_name, theme_name)

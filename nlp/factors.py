@@ -7,7 +7,8 @@ weight. The ranker (:mod:`nlp.rank`), the stored ranking, the report, the Prefec
 the CLI all loop over :data:`FACTORS`; ``rank.weights`` in the config overrides the default
 weights by name.
 
-Adding a factor is one decorated function here (or anywhere imported before the run)::
+Adding a factor is one decorated function here (or in a module named under ``extensions`` in
+the config)::
 
     @factor(weight=0.05, label="Volume")
     def volume(level: Sequence[Evidence]) -> list[float]:
