@@ -19,6 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from config.settings import ConfigError, Settings, describe_errors, read_yaml
 
 UNASSIGNED = "unassigned"
+# How the report and the run's tables name a pain point no stage or theme fitted.
+NO_STAGE, NO_THEME = "No stage", "No theme"
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from config import Settings
-from config.taxonomy import UNASSIGNED, Taxonomy
+from config.taxonomy import NO_STAGE, NO_THEME, UNASSIGNED, Taxonomy
 
 _EVERY_REASON = 'hasslemap sql "select source, file, line, reason from rejected"'
 
@@ -45,8 +45,8 @@ def pain_point_table(taxonomy: Taxonomy, counts: Mapping[tuple[str, str], int]) 
     its largest cells first.
     """
     title = "Pain-point sentences by journey stage and hassle theme (all enriched so far)"
-    stages = [(s.key, s.name) for s in taxonomy.stages] + [(UNASSIGNED, "No stage")]
-    themes = [(t.key, t.name) for t in taxonomy.themes] + [(UNASSIGNED, "No theme")]
+    stages = [(s.key, s.name) for s in taxonomy.stages] + [(UNASSIGNED, NO_STAGE)]
+    themes = [(t.key, t.name) for t in taxonomy.themes] + [(UNASSIGNED, NO_THEME)]
     if len(themes) > _THEMES_SIDE_BY_SIDE:
         return _largest_cells(title, stages, themes, counts)
     table = Table(title=title, title_justify="left")

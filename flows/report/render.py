@@ -23,7 +23,7 @@ from typing import Any
 import jinja2
 
 from config.channels import CHANNELS as KNOWN_CHANNELS
-from config.taxonomy import UNASSIGNED
+from config.taxonomy import NO_STAGE, NO_THEME, UNASSIGNED
 from flows.report.charts import (
     days_per_block,
     registry_colour,
@@ -144,7 +144,7 @@ def _rank_move_title(h: RankedHassle) -> str:
     return f"#{h.previous_rank} last run, #{h.rank} now"
 
 
-def _part_view(part: ScorePart) -> dict[str, Any]:
+def _part_view(part: ScorePart, factor_colours: list[tuple[str, str | None]]) -> dict[str, Any]:
     return {
         "key": part.key,
         "label": part.label,
@@ -154,14 +154,16 @@ def _part_view(part: ScorePart) -> dict[str, Any]:
         "contribution": part.contribution,
         "points": part.contribution * 100,
         "detail": part.detail,
-        "colour": registry_colour(part.key, [(f.name, f.colour) for f in FACTORS]),
+        "colour": registry_colour(part.key, factor_colours),
     }
 
 
 def _hassle_view(h: RankedHassle, names: Names, two_level: bool) -> dict[str, Any]:
     counts = [c for _, c in h.daily_counts]
-    parts = [_part_view(p) for p in h.parts]
+    factor_colours = [(f.name, f.colour) for f in FACTORS]
+    parts = [_part_view(p, factor_colours) for p in h.parts]
     total_channels = sum(h.channel_mix.values())
+    channel_colours = [(c.name, c.colour) for c in KNOWN_CHANNELS.values()]
     ordered = [c for c in CHANNELS if c in h.channel_mix] + sorted(
         c for c in h.channel_mix if c not in CHANNELS
     )
@@ -170,7 +172,7 @@ def _hassle_view(h: RankedHassle, names: Names, two_level: bool) -> dict[str, An
             "name": name,
             "count": h.channel_mix[name],
             "share": h.channel_mix[name] / total_channels if total_channels else 0.0,
-            "colour": registry_colour(name, [(c.name, c.colour) for c in KNOWN_CHANNELS.values()]),
+            "colour": registry_colour(name, channel_colours),
         }
         for name in ordered
     ]
@@ -232,9 +234,9 @@ def _view(data: ReportData, target: str) -> dict[str, Any]:
     # table would leave out comments v_stage_theme_matrix counts.
     stages, themes = list(data.stages), list(data.themes)
     if any(stage == UNASSIGNED for stage, _ in heatmap.cells):
-        stages.append((UNASSIGNED, "No stage"))
+        stages.append((UNASSIGNED, NO_STAGE))
     if any(theme == UNASSIGNED for _, theme in heatmap.cells):
-        themes.append((UNASSIGNED, "No theme"))
+        themes.append((UNASSIGNED, NO_THEME))
     rows = []
     for stage_key, stage_name in stages:
         cells = []
